@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './http-status.js';
+export * from './duration.js';

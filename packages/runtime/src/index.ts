@@ -1,0 +1,2 @@
+export type * from './driver.js';
+export type * from './templates/types.js';

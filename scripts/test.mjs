@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Runs every compiled test file of the repository with node's test runner, one file at a time
+// (tests share the machine's runtimes, and the leak checks after each file must only see that
+// file's leftovers). Prints the spec report, then one closing line `N passed, N failed`.
+//
+//   node scripts/test.mjs                 all tests
+//   node scripts/test.mjs conformance     only files whose path contains "conformance"
+//   node scripts/test.mjs --only X        same as above
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, mkdtempSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2).filter((a) => a !== '--only');
+
+function* walk(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(p);
+    else if (entry.name.endsWith('.test.js') && p.includes('/dist/')) yield p;
+  }
+}
+
+const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
+const files = workspaces
+  .flatMap((w) => {
+    const d = join(root, w, 'dist');
+    try {
+      statSync(d);
+    } catch {
+      return [];
+    }
+    return [...walk(d)];
+  })
+  .filter((f) => filters.every((x) => relative(root, f).includes(x)))
+  .sort();
+
+if (files.length === 0) {
+  console.error(`no test files matched ${filters.join(' ') || '(all)'}; did the build run?`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+const tapDir = mkdtempSync(join(tmpdir(), 'tartarus-test-report-'));
+const tap = join(tapDir, 'report.tap');
+const res = spawnSync(
+  process.execPath,
+  [
+    '--enable-source-maps',
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...files,
+  ],
+  { stdio: 'inherit', cwd: root, env: { ...process.env, TARTARUS_REPO_ROOT: root } },
+);
+let report = '';
+try {
+  report = readFileSync(tap, 'utf8');
+} catch {
+  /* the runner died before writing: counted below as a failure */
+}
+rmSync(tapDir, { recursive: true, force: true });
+const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, "m").exec(report)?.[1] ?? 0);
+const passed = count('pass');
+let failed = count('fail') + count('cancelled');
+const skipped = count('skipped');
+if (res.status !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);
