@@ -1,0 +1,42 @@
+/**
+ * Benchmark entry point: `npm run bench -- NAME [--iterations N]`.
+ * Each benchmark is a module `./NAME.js` exporting `run(args)`; it prints what it likes and
+ * returns its figures, which are printed last as one JSON line (medians, ratios).
+ */
+import { parseArgs } from 'node:util';
+
+/** What every benchmark module exports. */
+export interface Benchmark {
+  /** Runs the benchmark; returns its figures (medians in ms, ratios, rates). */
+  run(args: BenchArgs): Promise<Record<string, unknown>>;
+}
+
+/** Arguments shared by every benchmark. */
+export interface BenchArgs {
+  /** Iterations per measured variant; each benchmark picks its own default when undefined. */
+  iterations: number | undefined;
+}
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { iterations: { type: 'string', short: 'n' } },
+});
+const name = positionals[0];
+if (!name || !/^[a-z][a-z0-9-]*$/.test(name)) {
+  console.error('usage: npm run bench -- NAME [--iterations N]   (NAME: runtime, api, microvm)');
+  process.exit(2);
+}
+const iterations = values.iterations === undefined ? undefined : Number(values.iterations);
+if (iterations !== undefined && !(Number.isInteger(iterations) && iterations > 0)) {
+  console.error(`--iterations must be a positive integer, got "${values.iterations}"`);
+  process.exit(2);
+}
+let mod: Benchmark;
+try {
+  mod = (await import(`./${name}.js`)) as Benchmark;
+} catch (e) {
+  console.error(`no benchmark named "${name}" (${(e as Error).message.split('\n')[0]})`);
+  process.exit(2);
+}
+const figures = await mod.run({ iterations });
+console.log(JSON.stringify({ bench: name, ...figures }));
