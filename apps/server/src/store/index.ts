@@ -1,0 +1,6 @@
+/**
+ * The store's public surface: `openStore(options)` (migrates, then returns a `Store`), the `Store`
+ * contract and its record types.
+ */
+export type * from './types.js';
+export type * from './store.js';

@@ -1,0 +1,339 @@
+/**
+ * The store: all control-plane state behind one query layer, on SQLite (embedded) or PostgreSQL
+ * (distributed). Design rules:
+ *
+ * - **The store is the source of truth.** Nothing lives only in memory: a server killed at any
+ *   point and restarted finds every accepted run in the store, in a state the queue sweeper
+ *   (`queue.requeueExpiredLeases`) moves forward. Every multi-row change is one transaction
+ *   (SQLite `BEGIN IMMEDIATE`; PostgreSQL row locks, `FOR UPDATE SKIP LOCKED` where replicas race).
+ * - **Tenant scoping.** Every method that takes a `tenantId` only sees that tenant's rows: another
+ *   tenant's object is `NotFoundError`, exactly like a missing one.
+ * - **Fencing.** Each lease of a run bumps its `epoch`. Agent reports (`confirmStart`,
+ *   `extendLease`, `completeAttempt`, `failAttempt`) carry the epoch they were given; a report with a
+ *   stale epoch changes nothing and returns `false` — a late result from a lost attempt is never
+ *   committed. Returning `false` is also how an agent learns to stop (run cancelled or re-leased).
+ * - **Nothing accepted is dropped.** A run leaves `queued` only by lease or cancel, and every lease
+ *   ends in a result, a requeue with backoff, or `dead` with its reason after `maxAttempts`.
+ * - **Idempotent where retried.** `submitRun` with an idempotency key, `nodes.register`,
+ *   `handleNodeDown`, `requeueExpiredLeases`, `revoke` and `close` may be called again safely.
+ * - **Time.** Every time is epoch milliseconds from the store's clock (`StoreOptions.clock`,
+ *   default `Date.now`), so tests move time instead of sleeping.
+ *
+ * Errors: NotFoundError (missing or other tenant's), ConflictError (state or idempotency
+ * conflict), QuotaExceededError (tenant over quota; `retryAfterMs`), InvalidArgumentError.
+ */
+import type {
+  ApiKey,
+  AuditEntry,
+  BackoffPolicy,
+  JsonObject,
+  LogStream,
+  Node,
+  NodeResources,
+  NodeStatus,
+  Page,
+  PageOptions,
+  Role,
+  Run,
+  RunAttempt,
+  RunEndReason,
+  RunLogChunk,
+  RunSpec,
+  RunState,
+  Sandbox,
+  SandboxExit,
+  SandboxState,
+  Tenant,
+} from './types.js';
+
+/** Which database a store runs on. */
+export type StoreBackend = 'sqlite' | 'postgres';
+
+/** The whole store, namespaced by concern. */
+export interface Store {
+  readonly backend: StoreBackend;
+  readonly tenants: TenantStore;
+  readonly apiKeys: ApiKeyStore;
+  readonly audit: AuditStore;
+  readonly nodes: NodeStore;
+  readonly sandboxes: SandboxStore;
+  /** Runs as users see them: submit, read, list, cancel, logs. */
+  readonly runs: RunStore;
+  /** Runs as the scheduler and agents see them: lease, confirm, heartbeat, complete, fail. */
+  readonly queue: RunQueue;
+  /** Closes the connection pool. Idempotent. */
+  close(): Promise<void>;
+}
+
+// ----------------------------------------------------------------------------------------- tenants
+
+/** Input of `tenants.create`. */
+export interface CreateTenantOptions {
+  /** Default: generated `ten_…`. */
+  id?: string;
+  name: string;
+  /** Default 1000. */
+  maxQueuedRuns?: number;
+  /** Default 10. */
+  maxConcurrentSandboxes?: number;
+}
+
+/** Tenants and their quotas. */
+export interface TenantStore {
+  /** ConflictError if the id or name is taken. */
+  create(options: CreateTenantOptions): Promise<Tenant>;
+  /** NotFoundError if missing. */
+  get(tenantId: string): Promise<Tenant>;
+  list(options?: PageOptions): Promise<Page<Tenant>>;
+  /** Changes name or quotas; NotFoundError if missing. */
+  update(tenantId: string, patch: Partial<Omit<CreateTenantOptions, 'id'>>): Promise<Tenant>;
+  /** Deletes the tenant and everything it owns. ConflictError while it has runs or sandboxes not ended. */
+  delete(tenantId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------- api keys
+
+/** Input of `apiKeys.create`. */
+export interface CreateApiKeyOptions {
+  name: string;
+  role: Role;
+  /** Use this secret instead of generating one (bootstrap from config). At least 16 characters. */
+  secret?: string;
+}
+
+/** A key just created: the only time the secret is available. */
+export interface CreatedApiKey {
+  key: ApiKey;
+  /** `tt_` + 43 base64url characters. Show once; only its SHA-256 is stored. */
+  secret: string;
+}
+
+/** API keys (only hashes are stored). */
+export interface ApiKeyStore {
+  /** NotFoundError if the tenant is missing. */
+  create(tenantId: string, options: CreateApiKeyOptions): Promise<CreatedApiKey>;
+  /** The key for a presented secret, or null if unknown or revoked. Records `lastUsedAt`. */
+  verify(secret: string): Promise<ApiKey | null>;
+  list(tenantId: string, options?: PageOptions): Promise<Page<ApiKey>>;
+  /** Idempotent; NotFoundError if the key is not the tenant's. */
+  revoke(tenantId: string, keyId: string): Promise<ApiKey>;
+}
+
+// ------------------------------------------------------------------------------------------- audit
+
+/** Input of `audit.append`. */
+export interface AppendAuditOptions {
+  tenantId: string;
+  keyId?: string | null;
+  action: string;
+  target?: string | null;
+  details?: JsonObject;
+}
+
+/** The audit log (append-only). Listed newest first. */
+export interface AuditStore {
+  append(entry: AppendAuditOptions): Promise<AuditEntry>;
+  list(tenantId: string, options?: PageOptions & { action?: string }): Promise<Page<AuditEntry>>;
+}
+
+// ------------------------------------------------------------------------------------------- nodes
+
+/** What an agent reports when it (re)connects. */
+export interface RegisterNodeOptions {
+  /** Stable id the agent keeps across restarts; default: the node with this name, else generated. */
+  id?: string;
+  name: string;
+  runtimes: string[];
+  capabilities?: JsonObject;
+  labels?: Record<string, string>;
+  capacity: NodeResources;
+}
+
+/** Node registry and liveness. */
+export interface NodeStore {
+  /** Upsert by id (or name): marks the node up with a fresh heartbeat. */
+  register(options: RegisterNodeOptions): Promise<Node>;
+  /** Records a heartbeat (and usage); marks the node up. False if the node is unknown. */
+  heartbeat(nodeId: string, used?: NodeResources): Promise<boolean>;
+  /** NotFoundError if missing. */
+  get(nodeId: string): Promise<Node>;
+  list(options?: { status?: NodeStatus }): Promise<Node[]>;
+  /** Nodes `up` whose last heartbeat is older than `now - deadlineMs`; pass each to `queue.handleNodeDown`. */
+  listStale(deadlineMs: number): Promise<Node[]>;
+}
+
+// --------------------------------------------------------------------------------------- sandboxes
+
+/** Input of `sandboxes.create`. */
+export interface CreateSandboxOptions {
+  /** Default: generated `sbx_…`. */
+  id?: string;
+  nodeId?: string | null;
+  runtime: string;
+  template: string;
+  spec?: JsonObject;
+  /** Absolute deadline, epoch ms; null: none. */
+  timeoutAt?: number | null;
+}
+
+/** Sandboxes and their state machine. */
+export interface SandboxStore {
+  /** State `requested`. QuotaExceededError past the tenant's `maxConcurrentSandboxes`. */
+  create(tenantId: string, options: CreateSandboxOptions): Promise<Sandbox>;
+  get(tenantId: string, sandboxId: string): Promise<Sandbox>;
+  list(tenantId: string, options?: PageOptions & { state?: SandboxState }): Promise<Page<Sandbox>>;
+  /** All sandboxes not ended on a node (for the agent's reconcile). */
+  listByNode(nodeId: string): Promise<Sandbox[]>;
+  /** Live sandboxes whose `timeoutAt` has passed. */
+  listExpired(): Promise<Sandbox[]>;
+  /** Places a `requested` sandbox on a node. ConflictError if no longer `requested`. */
+  assignNode(sandboxId: string, nodeId: string): Promise<Sandbox>;
+  /**
+   * Moves a sandbox to `to`. Same state: no-op. ConflictError if the transition is not allowed
+   * (e.g. out of a terminal state). Sets startedAt/endedAt and `exit` as they apply.
+   */
+  transition(sandboxId: string, to: SandboxState, exit?: SandboxExit): Promise<Sandbox>;
+  /** Extends or clears the timeout of a live sandbox. */
+  setTimeout(tenantId: string, sandboxId: string, timeoutAt: number | null): Promise<Sandbox>;
+}
+
+// -------------------------------------------------------------------------------------------- runs
+
+/** Options of `runs.submit`. */
+export interface SubmitRunOptions {
+  /** Same key + same body → the existing run; same key + other body → ConflictError. */
+  idempotencyKey?: string;
+  /** Default 3. */
+  maxAttempts?: number;
+  /** Default { initialMs: 1000, maxMs: 60000 }. */
+  backoff?: Partial<BackoffPolicy>;
+}
+
+/** Result of `runs.submit`. */
+export interface SubmittedRun {
+  run: Run;
+  /** False when an earlier submission with the same idempotency key was returned. */
+  created: boolean;
+}
+
+/** Options of `runs.readLogs`. */
+export interface ReadLogsOptions {
+  /** Only chunks with seq > sinceSeq (follow: pass the last seq seen). */
+  sinceSeq?: number;
+  /** Only chunks with at >= sinceTime (epoch ms). */
+  sinceTime?: number;
+  /** Default 500, at most 5000. */
+  limit?: number;
+}
+
+/** One chunk for `runs.appendLogs`. */
+export interface LogChunkInput {
+  stream: LogStream;
+  data: string;
+  /** Default: now. */
+  at?: number;
+}
+
+/** The user-facing side of runs. */
+export interface RunStore {
+  /** Queues a run. NotFoundError (tenant), ConflictError (key reuse), QuotaExceededError (queue full). */
+  submit(tenantId: string, spec: RunSpec, options?: SubmitRunOptions): Promise<SubmittedRun>;
+  get(tenantId: string, runId: string): Promise<Run>;
+  /** Newest first. */
+  list(tenantId: string, options?: PageOptions & { state?: RunState }): Promise<Page<Run>>;
+  attempts(tenantId: string, runId: string): Promise<RunAttempt[]>;
+  /** Cancels a run not final (a leased/running agent learns it from a `false` report). Final: returned unchanged. */
+  cancel(tenantId: string, runId: string): Promise<Run>;
+  /**
+   * Appends output of the current attempt (fenced by `epoch`). Past the per-run cap
+   * (`StoreOptions.logCapBytes`) chunks are dropped and the run is marked `logsTruncated`.
+   * Returns false if the epoch is stale.
+   */
+  appendLogs(runId: string, epoch: number, chunks: LogChunkInput[]): Promise<boolean>;
+  /** Chunks in seq order. */
+  readLogs(tenantId: string, runId: string, options?: ReadLogsOptions): Promise<RunLogChunk[]>;
+}
+
+// ------------------------------------------------------------------------------------------- queue
+
+/** A granted lease: run it, then report with this epoch. */
+export interface RunLease {
+  run: Run;
+  epoch: number;
+  attempt: number;
+  /** Confirm the start before this time (epoch ms). */
+  leaseExpiresAt: number;
+}
+
+/** Options of `queue.leaseRuns`. */
+export interface LeaseRunsOptions {
+  /** Most runs to lease. */
+  max: number;
+  /** Time to confirm the start, milliseconds. */
+  leaseMs: number;
+  /** Only runs whose spec.runtime is one of these (or unset). Default: any. */
+  runtimes?: string[];
+}
+
+/** What the agent reports when an attempt ends on its own (a non-zero exit is data, not a failure). */
+export interface AttemptResult {
+  exitCode: number | null;
+  /** Default 'exit'. */
+  reason?: RunEndReason;
+  stdoutTruncated?: boolean;
+  stderrTruncated?: boolean;
+  message?: string | null;
+}
+
+/** Where a run went after a failed or expired attempt. */
+export type RequeueOutcome = 'requeued' | 'dead';
+
+/** One run moved by the sweeper or a node loss. */
+export interface RequeuedRun {
+  runId: string;
+  epoch: number;
+  outcome: RequeueOutcome;
+  reason: RunEndReason;
+}
+
+/** The queue: lease (with visibility timeout), fencing by epoch, retry with backoff, dead letter. */
+export interface RunQueue {
+  /** Leases up to `max` eligible queued runs (oldest first) to a node. Never gives one run to two callers. */
+  leaseRuns(nodeId: string, options: LeaseRunsOptions): Promise<RunLease[]>;
+  /** Leases this run (chosen by the scheduler) if it is still queued and eligible; else null. */
+  leaseRun(runId: string, nodeId: string, leaseMs: number): Promise<RunLease | null>;
+  /** leased → running; the lease becomes the heartbeat deadline (`now + leaseMs`). False if stale. */
+  confirmStart(runId: string, epoch: number, leaseMs: number): Promise<boolean>;
+  /** Pushes the lease deadline to now + leaseMs. False if stale or cancelled: stop the attempt. */
+  extendLease(runId: string, epoch: number, leaseMs: number): Promise<boolean>;
+  /** Commits the attempt's result: exit 0 → succeeded, else failed (final). False if stale. */
+  completeAttempt(runId: string, epoch: number, result: AttemptResult): Promise<boolean>;
+  /**
+   * Ends the attempt as failed: requeued after backoff if `retryable` and attempts remain, else
+   * `dead` with the reason. Null if stale.
+   */
+  failAttempt(
+    runId: string,
+    epoch: number,
+    failure: { reason: RunEndReason; message?: string | null; retryable: boolean },
+  ): Promise<RequeueOutcome | null>;
+  /** Visibility timeout: every leased/running run past its lease deadline fails (retryable). */
+  requeueExpiredLeases(): Promise<RequeuedRun[]>;
+  /** Marks the node down, fails its runs (`node_lost`, retryable) and marks its live sandboxes lost. */
+  handleNodeDown(nodeId: string): Promise<{ runs: RequeuedRun[]; lostSandboxes: string[] }>;
+  /** Count of queued runs eligible now (for /metrics and the scheduler's wake-up). */
+  countReady(): Promise<number>;
+}
+
+/** How to open a store. */
+export type StoreOptions = {
+  /** Clock, epoch ms. Default Date.now. */
+  clock?: () => number;
+  /** Log bytes kept per run. Default 8 MiB. */
+  logCapBytes?: number;
+  /** Retry-After given to a tenant over its queue quota, ms. Default 5000. */
+  quotaRetryAfterMs?: number;
+} & (
+  | { backend: 'sqlite'; /** File path, or ':memory:'. */ path: string }
+  | { backend: 'postgres'; /** postgres:// URL. */ connectionString: string; /** Pool size. Default 10. */ poolMax?: number }
+);

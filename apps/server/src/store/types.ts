@@ -1,0 +1,235 @@
+/**
+ * Records the store hands out. Every time is an integer of epoch milliseconds (portable across
+ * SQLite and PostgreSQL); every JSON value is a plain object already parsed. Ids are opaque strings
+ * with a kind prefix (`run_…`, `sbx_…`), sortable by creation time.
+ */
+
+/** A JSON value as stored in a `*_json` text column. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** One page of a listing; pass `nextCursor` back as `cursor` to get the next page (null: last page). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Options shared by every listing. */
+export interface PageOptions {
+  /** Page size. Default 50, at most 500. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+// ---------------------------------------------------------------------------------- tenants, keys
+
+/** A tenant: the unit of isolation and quota. */
+export interface Tenant {
+  id: string;
+  name: string;
+  /** Most runs in state `queued` at once; a submission past it gets QuotaExceededError (HTTP 429). */
+  maxQueuedRuns: number;
+  /** Most sandboxes not yet ended (requested, running, paused) at once. */
+  maxConcurrentSandboxes: number;
+  createdAt: number;
+}
+
+/** Role of an API key. `admin` manages keys and tenants, `member` runs work, `viewer` reads. */
+export type Role = 'admin' | 'member' | 'viewer';
+
+/** An API key as stored: the secret itself is never stored, only its SHA-256. */
+export interface ApiKey {
+  id: string;
+  tenantId: string;
+  name: string;
+  role: Role;
+  /** First characters of the secret, for display (`tt_ab12cd34`). */
+  prefix: string;
+  createdAt: number;
+  /** Last successful `verify`, updated at most once a minute. Null: never used. */
+  lastUsedAt: number | null;
+  /** When revoked; null while valid. */
+  revokedAt: number | null;
+}
+
+/** One audit-log entry: who (tenant, key) did what (action) to what (target). */
+export interface AuditEntry {
+  id: string;
+  tenantId: string;
+  /** Null for actions not taken with a key (bootstrap, the scheduler). */
+  keyId: string | null;
+  /** Dotted verb, e.g. `run.submit`, `key.revoke`. */
+  action: string;
+  /** Id of the object acted on, if any. */
+  target: string | null;
+  at: number;
+  details: JsonObject;
+}
+
+// ------------------------------------------------------------------------------------------ nodes
+
+/** Liveness of a node, from its heartbeats. */
+export type NodeStatus = 'up' | 'down';
+
+/** Resources of a node; `used` has the same shape. */
+export interface NodeResources {
+  /** CPUs (fractions allowed). */
+  cpu: number;
+  memoryMiB: number;
+  /** Sandboxes at once. */
+  slots: number;
+}
+
+/** A node running an agent. */
+export interface Node {
+  id: string;
+  name: string;
+  /** Runtime drivers the agent can run (`container`, `gvisor`, `microvm`). */
+  runtimes: string[];
+  /** Free-form capabilities reported by the agent (e.g. `{"kvm": true}`). */
+  capabilities: JsonObject;
+  labels: Record<string, string>;
+  capacity: NodeResources;
+  used: NodeResources;
+  status: NodeStatus;
+  lastHeartbeatAt: number;
+  createdAt: number;
+}
+
+// ------------------------------------------------------------------------------------- sandboxes
+
+/** Sandbox states. Terminal: exited, killed, error; `lost` may be adopted back (→ running) or killed. */
+export type SandboxState = 'requested' | 'running' | 'paused' | 'exited' | 'killed' | 'lost' | 'error';
+
+/** How a sandbox ended. */
+export interface SandboxExit {
+  exitCode: number | null;
+  /** Why it ended (`exit`, `timeout`, `oom`, `killed`, …). */
+  reason: string;
+  message: string | null;
+}
+
+/** A sandbox (interactive, or the one a run attempt executes in). */
+export interface Sandbox {
+  id: string;
+  tenantId: string;
+  /** Null until placed. */
+  nodeId: string | null;
+  runtime: string;
+  template: string;
+  state: SandboxState;
+  spec: JsonObject;
+  /** When it is killed if still alive; null: no timeout. */
+  timeoutAt: number | null;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  exit: SandboxExit | null;
+}
+
+// ------------------------------------------------------------------------------------------ runs
+
+/** Run states. Terminal: succeeded, failed, cancelled, dead. */
+export type RunState = 'queued' | 'leased' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dead';
+
+/** Why an attempt (and so maybe its run) ended. */
+export type RunEndReason =
+  | 'exit' // the command exited on its own; see exitCode
+  | 'timeout' // the run's wall-clock timeout killed it
+  | 'oom' // killed by the memory limit
+  | 'cancelled' // a user cancelled the run
+  | 'lease_expired' // the agent did not confirm the start in time (visibility timeout)
+  | 'heartbeat_missed' // the agent stopped extending the lease of a running attempt
+  | 'node_lost' // the node was marked down
+  | 'start_failed' // the agent could not create the sandbox
+  | 'error'; // any other failure; see message
+
+/** What the workload asked for. The store keeps it as opaque JSON; these fields are the known ones. */
+export interface RunSpec {
+  command: string[];
+  template?: string;
+  runtime?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  limits?: { cpu?: number; memoryMiB?: number; pids?: number };
+  /** Wall-clock limit of one attempt, milliseconds. */
+  timeoutMs?: number;
+  [extra: string]: unknown;
+}
+
+/** Retry delay policy: attempt n (1-based) that failed waits min(maxMs, initialMs · 2^(n-1)). */
+export interface BackoffPolicy {
+  /** Default 1000 ms. */
+  initialMs: number;
+  /** Default 60000 ms. */
+  maxMs: number;
+}
+
+/** The outcome of a run, once final. */
+export interface RunResult {
+  exitCode: number | null;
+  reason: RunEndReason;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  message: string | null;
+}
+
+/** A queued job. */
+export interface Run {
+  id: string;
+  tenantId: string;
+  idempotencyKey: string | null;
+  spec: RunSpec;
+  state: RunState;
+  /** Attempts started so far (leases granted). */
+  attempts: number;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  /** Not leased before this time (backoff after a failure). */
+  nextEligibleAt: number;
+  /** Node holding the current lease; null when not leased. */
+  leaseNodeId: string | null;
+  /** Lease deadline: confirm (leased) or heartbeat (running) before it. */
+  leaseExpiresAt: number | null;
+  /** Fencing token: bumped on every lease; only the holder of the current epoch may report. */
+  epoch: number;
+  /** Set when the run reaches a final state (and for the last failure while it waits to retry). */
+  result: RunResult | null;
+  /** Log chunks were dropped past the per-run cap. */
+  logsTruncated: boolean;
+  createdAt: number;
+  updatedAt: number;
+  /** First confirmed start. */
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+/** One execution of a run. */
+export interface RunAttempt {
+  runId: string;
+  /** 1-based. */
+  attempt: number;
+  epoch: number;
+  nodeId: string;
+  leasedAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  exitCode: number | null;
+  reason: RunEndReason | null;
+  message: string | null;
+}
+
+/** Output stream of a log chunk. */
+export type LogStream = 'stdout' | 'stderr';
+
+/** A chunk of a run's output. `seq` is 1-based, increasing per run across attempts. */
+export interface RunLogChunk {
+  runId: string;
+  attempt: number;
+  seq: number;
+  stream: LogStream;
+  at: number;
+  data: string;
+}
