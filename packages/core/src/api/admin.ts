@@ -1,0 +1,175 @@
+/** Schemas of templates, nodes, API keys, tenants and the audit log. */
+import { z } from 'zod';
+import { IdSchema, pageOf, TimestampSchema } from './common.js';
+import { TemplateNameSchema } from './sandboxes.js';
+
+// ------------------------------------------------------------------------------------ templates
+
+/** A template known to the platform. */
+export const TemplateSchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    /** Whether its root filesystem is ready on at least one node. */
+    built: z.boolean(),
+    sizeBytes: z.number().nullable(),
+    digest: z.string().nullable(),
+    builtAt: TimestampSchema.nullable(),
+  })
+  .meta({ id: 'Template' });
+/** A template. */
+export type Template = z.infer<typeof TemplateSchema>;
+
+/** GET /v1/templates response. */
+export const TemplateListSchema = z.object({ items: z.array(TemplateSchema) }).meta({ id: 'TemplateList' });
+
+/** `:name` of a template. */
+export const TemplateNameParamsSchema = z.strictObject({ name: TemplateNameSchema });
+
+/** SSE `progress` event of a template build. */
+export const TemplateProgressSchema = z.object({
+  template: z.string(),
+  phase: z.string(),
+  fraction: z.number().optional(),
+  message: z.string(),
+});
+/** Progress of a template build. */
+export type TemplateProgress = z.infer<typeof TemplateProgressSchema>;
+
+// ---------------------------------------------------------------------------------------- nodes
+
+/** CPU, memory and sandbox slots of a node. */
+export const NodeResourcesSchema = z.object({ cpu: z.number(), memoryMiB: z.number(), slots: z.number().int() });
+
+/** A node running an agent. */
+export const NodeSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    runtimes: z.array(z.string()),
+    labels: z.record(z.string(), z.string()),
+    capacity: NodeResourcesSchema,
+    used: NodeResourcesSchema,
+    status: z.enum(['up', 'down']),
+    lastHeartbeatAt: TimestampSchema,
+    createdAt: TimestampSchema,
+  })
+  .meta({ id: 'Node' });
+/** A node. */
+export type Node = z.infer<typeof NodeSchema>;
+
+/** GET /v1/nodes response. */
+export const NodeListSchema = z.object({ items: z.array(NodeSchema) }).meta({ id: 'NodeList' });
+
+// ------------------------------------------------------------------------------------- api keys
+
+/** Roles: `admin` manages keys (and, in the bootstrap tenant, tenants), `member` runs work, `viewer` reads. */
+export const RoleSchema = z.enum(['admin', 'member', 'viewer'], { error: 'role must be admin, member or viewer' });
+/** A role. */
+export type Role = z.infer<typeof RoleSchema>;
+
+/** An API key (never its secret, which is shown once at creation). */
+export const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    name: z.string(),
+    role: RoleSchema,
+    /** First characters of the secret, for recognising it. */
+    prefix: z.string(),
+    createdAt: TimestampSchema,
+    lastUsedAt: TimestampSchema.nullable(),
+    revokedAt: TimestampSchema.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+/** An API key. */
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+
+/** POST /v1/api-keys body. `tenantId` other than the caller's own needs an admin of the bootstrap tenant. */
+export const CreateApiKeyRequestSchema = z
+  .strictObject({
+    name: z.string().min(1, 'name must not be empty').max(128, 'name must be at most 128 characters'),
+    /** Default `member`. */
+    role: RoleSchema.default('member'),
+    tenantId: IdSchema.optional(),
+  })
+  .meta({ id: 'CreateApiKeyRequest' });
+/** POST /v1/api-keys body. */
+export type CreateApiKeyRequest = z.input<typeof CreateApiKeyRequestSchema>;
+
+/** POST /v1/api-keys response: the key plus its secret, shown this once. */
+export const CreatedApiKeySchema = ApiKeySchema.extend({ secret: z.string() }).meta({ id: 'CreatedApiKey' });
+/** POST /v1/api-keys response. */
+export type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;
+
+/** GET /v1/api-keys response. */
+export const ApiKeyListSchema = z.object({ items: z.array(ApiKeySchema) }).meta({ id: 'ApiKeyList' });
+
+// -------------------------------------------------------------------------------------- tenants
+
+/** A tenant: the unit of isolation and quota. */
+export const TenantSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    /** Most queued runs at once; a submission past it gets 429. */
+    maxQueuedRuns: z.number().int(),
+    /** Most live sandboxes at once. */
+    maxConcurrentSandboxes: z.number().int(),
+    createdAt: TimestampSchema,
+  })
+  .meta({ id: 'Tenant' });
+/** A tenant. */
+export type Tenant = z.infer<typeof TenantSchema>;
+
+const TenantFields = {
+  name: z.string().min(1, 'name must not be empty').max(128, 'name must be at most 128 characters'),
+  maxQueuedRuns: z.number().int().min(0).max(1_000_000, 'maxQueuedRuns must be at most 1000000'),
+  maxConcurrentSandboxes: z.number().int().min(0).max(100_000, 'maxConcurrentSandboxes must be at most 100000'),
+};
+
+/** POST /v1/tenants body; quotas default to 1000 queued runs and 50 sandboxes. */
+export const CreateTenantRequestSchema = z
+  .strictObject({
+    name: TenantFields.name,
+    maxQueuedRuns: TenantFields.maxQueuedRuns.default(1000),
+    maxConcurrentSandboxes: TenantFields.maxConcurrentSandboxes.default(50),
+  })
+  .meta({ id: 'CreateTenantRequest' });
+/** POST /v1/tenants body. */
+export type CreateTenantRequest = z.input<typeof CreateTenantRequestSchema>;
+
+/** PATCH /v1/tenants/:id body: the fields to change. */
+export const PatchTenantRequestSchema = z
+  .strictObject({
+    name: TenantFields.name.optional(),
+    maxQueuedRuns: TenantFields.maxQueuedRuns.optional(),
+    maxConcurrentSandboxes: TenantFields.maxConcurrentSandboxes.optional(),
+  })
+  .meta({ id: 'PatchTenantRequest' });
+/** PATCH /v1/tenants/:id body. */
+export type PatchTenantRequest = z.input<typeof PatchTenantRequestSchema>;
+
+/** GET /v1/tenants response. */
+export const TenantListSchema = z.object({ items: z.array(TenantSchema) }).meta({ id: 'TenantList' });
+
+// ---------------------------------------------------------------------------------------- audit
+
+/** One audit-log entry: who did what to what. */
+export const AuditEntrySchema = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    keyId: z.string().nullable(),
+    /** Dotted verb, e.g. `run.submit`, `key.revoke`. */
+    action: z.string(),
+    target: z.string().nullable(),
+    at: TimestampSchema,
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'AuditEntry' });
+/** An audit-log entry. */
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+/** GET /v1/audit response. */
+export const AuditPageSchema = pageOf(AuditEntrySchema).meta({ id: 'AuditPage' });

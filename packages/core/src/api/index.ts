@@ -1,0 +1,8 @@
+// Public surface of the API schemas (`@tartarus/core`): one module per concern.
+export * from './common.js';
+export * from './sandboxes.js';
+export * from './exec.js';
+export * from './files.js';
+export * from './runs.js';
+export * from './admin.js';
+export * from './agent.js';

@@ -1,0 +1,177 @@
+/** Schemas of `/v1/runs` (submit, list, get, cancel, logs, attempts). */
+import { z } from 'zod';
+import {
+  ArgvSchema,
+  BooleanQuerySchema,
+  CommandStringSchema,
+  durationMsSchema,
+  EnvSchema,
+  exactlyOneCommand,
+  IdSchema,
+  LimitQuerySchema,
+  LimitsInputSchema,
+  LimitsSchema,
+  MAX_INLINE_STDIN,
+  pageOf,
+  RuntimeNameSchema,
+  TimestampSchema,
+} from './common.js';
+import { TemplateNameSchema } from './sandboxes.js';
+
+/** Longest run timeout: 24 h. Default 10 min. */
+export const MAX_RUN_TIMEOUT_MS = 86_400_000;
+
+/** Run states. Terminal: succeeded, failed, cancelled, dead (dead-lettered after maxAttempts). */
+export const RunStateSchema = z.enum(['queued', 'leased', 'running', 'succeeded', 'failed', 'cancelled', 'dead'], {
+  error: 'state must be one of queued, leased, running, succeeded, failed, cancelled, dead',
+});
+/** Run state. */
+export type RunStateName = z.infer<typeof RunStateSchema>;
+
+/** Why an attempt (and so maybe its run) ended. */
+export const RunEndReasonSchema = z.enum([
+  'exit',
+  'timeout',
+  'oom',
+  'cancelled',
+  'lease_expired',
+  'heartbeat_missed',
+  'node_lost',
+  'start_failed',
+  'error',
+]);
+
+/** POST /v1/runs body. */
+export const SubmitRunRequestSchema = z
+  .strictObject({
+    argv: ArgvSchema.optional(),
+    /** Run with the template's shell (`sh -c`). */
+    command: CommandStringSchema.optional(),
+    /** Default `busybox`. */
+    template: TemplateNameSchema.default('busybox'),
+    /** Default `container`. */
+    runtime: RuntimeNameSchema.default('container'),
+    env: EnvSchema.optional(),
+    cwd: z.string().max(4096).regex(/^\//, 'cwd must be an absolute path').optional(),
+    limits: LimitsInputSchema.optional(),
+    /** Wall-clock limit of one attempt: 1 s..24 h, default 10 min. */
+    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_RUN_TIMEOUT_MS).default(600_000),
+    /** Attempts before the run is dead-lettered: 1..20, default 3. */
+    maxAttempts: z.number().int('maxAttempts must be a whole number').min(1, 'maxAttempts must be at least 1').max(20, 'maxAttempts must be at most 20').default(3),
+    /** UTF-8 text written to stdin, then closed (≤ 1 MiB). */
+    stdin: z.string().max(MAX_INLINE_STDIN, 'stdin must be at most 1 MiB').optional(),
+  })
+  .superRefine(exactlyOneCommand)
+  .meta({ id: 'SubmitRunRequest' });
+/** POST /v1/runs body as sent. */
+export type SubmitRunRequest = z.input<typeof SubmitRunRequestSchema>;
+
+/** POST /v1/runs query: `wait` = a duration (`30s`, `5m`) or `true` (up to 15 min) to answer once the run is final. */
+export const SubmitRunQuerySchema = z.strictObject({
+  wait: z
+    .string()
+    .max(32)
+    .regex(/^(true|false|\d+(\.\d+)?|(\d+(\.\d+)?(ms|s|m|h))+)$/, 'wait must be true, false or a duration like 30s or 5m')
+    .optional(),
+});
+
+/** Longest `?wait=` honoured: 15 min (then the current Run is returned). */
+export const MAX_RUN_WAIT_MS = 900_000;
+
+/** A run. `stdout`/`stderr` are present only on a waited submit or GET with `?output=true`. */
+export const RunSchema = z
+  .object({
+    id: IdSchema,
+    state: RunStateSchema,
+    attempts: z.number().int(),
+    maxAttempts: z.number().int(),
+    exitCode: z.number().int().nullable(),
+    reason: RunEndReasonSchema.nullable(),
+    message: z.string().nullable(),
+    stdoutTruncated: z.boolean(),
+    stderrTruncated: z.boolean(),
+    createdAt: TimestampSchema,
+    startedAt: TimestampSchema.nullable(),
+    finishedAt: TimestampSchema.nullable(),
+    durationMs: z.number().nullable(),
+    // the spec, as resolved at submission
+    argv: z.array(z.string()).optional(),
+    command: z.string().optional(),
+    template: z.string(),
+    runtime: z.string(),
+    cwd: z.string().optional(),
+    env: z.record(z.string(), z.string()),
+    limits: LimitsSchema,
+    timeoutMs: z.number(),
+    stdout: z.string().optional(),
+    stderr: z.string().optional(),
+  })
+  .meta({ id: 'Run' });
+/** A run. */
+export type Run = z.infer<typeof RunSchema>;
+
+/** GET /v1/runs query. */
+export const ListRunsQuerySchema = z.strictObject({
+  state: RunStateSchema.optional(),
+  limit: LimitQuerySchema,
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+/** GET /v1/runs response. */
+export const RunPageSchema = pageOf(RunSchema).meta({ id: 'RunPage' });
+/** GET /v1/runs response. */
+export type RunPage = z.infer<typeof RunPageSchema>;
+
+/** GET /v1/runs/:id query. */
+export const GetRunQuerySchema = z.strictObject({ output: BooleanQuerySchema.optional() });
+
+/** One chunk of a run's output (`seq` 1-based, increasing across attempts). */
+export const RunLogEntrySchema = z
+  .object({
+    seq: z.number().int(),
+    attempt: z.number().int(),
+    stream: z.enum(['stdout', 'stderr']),
+    /** UTF-8 text. */
+    data: z.string(),
+    timeMs: z.number(),
+  })
+  .meta({ id: 'RunLogEntry' });
+/** One chunk of a run's output. */
+export type RunLogEntry = z.infer<typeof RunLogEntrySchema>;
+
+/** GET /v1/runs/:id/logs query. `since`: return chunks with seq > since. `follow`: stream (SSE) until final. */
+export const RunLogsQuerySchema = z.strictObject({
+  since: z.coerce.number({ error: 'since must be a whole number (a seq)' }).int().min(0, 'since must be ≥ 0').default(0),
+  follow: BooleanQuerySchema.optional(),
+  limit: z.coerce.number().int().min(1).max(5000, 'limit must be at most 5000').default(1000),
+});
+
+/** GET /v1/runs/:id/logs JSON response; pass `nextSince` as `since` to continue. */
+export const RunLogsResponseSchema = z
+  .object({ items: z.array(RunLogEntrySchema), nextSince: z.number().int() })
+  .meta({ id: 'RunLogs' });
+/** GET /v1/runs/:id/logs JSON response. */
+export type RunLogsResponse = z.infer<typeof RunLogsResponseSchema>;
+
+/** Payload of the SSE `end` event of a log stream: the run's final state. */
+export const RunLogEndSchema = z.object({ state: RunStateSchema });
+
+/** One execution of a run. */
+export const RunAttemptSchema = z
+  .object({
+    attempt: z.number().int(),
+    epoch: z.number().int(),
+    nodeId: z.string(),
+    leasedAt: TimestampSchema,
+    startedAt: TimestampSchema.nullable(),
+    endedAt: TimestampSchema.nullable(),
+    exitCode: z.number().int().nullable(),
+    reason: RunEndReasonSchema.nullable(),
+    message: z.string().nullable(),
+  })
+  .meta({ id: 'RunAttempt' });
+/** One execution of a run. */
+export type RunAttempt = z.infer<typeof RunAttemptSchema>;
+
+/** GET /v1/runs/:id/attempts response. */
+export const RunAttemptListSchema = z.object({ items: z.array(RunAttemptSchema) }).meta({ id: 'RunAttemptList' });

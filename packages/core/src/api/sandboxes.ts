@@ -1,0 +1,101 @@
+/** Schemas of `/v1/sandboxes` (create, list, get, kill, timeout, pause/resume). */
+import { z } from 'zod';
+import {
+  durationMsSchema,
+  EnvSchema,
+  IdSchema,
+  LimitQuerySchema,
+  LimitsInputSchema,
+  LimitsSchema,
+  MetadataSchema,
+  pageOf,
+  RuntimeNameSchema,
+  TimestampSchema,
+} from './common.js';
+
+/** Longest sandbox timeout accepted: 24 h. */
+export const MAX_SANDBOX_TIMEOUT_MS = 86_400_000;
+/** Sandbox timeout when none is given: 5 minutes. */
+export const DEFAULT_SANDBOX_TIMEOUT_MS = 300_000;
+
+/** Sandbox states. Terminal: exited, killed, error. `lost`: its node vanished; it may come back. */
+export const SandboxStateSchema = z.enum(['requested', 'running', 'paused', 'exited', 'killed', 'lost', 'error'], {
+  error: 'state must be one of requested, running, paused, exited, killed, lost, error',
+});
+/** Sandbox state. */
+export type SandboxStateName = z.infer<typeof SandboxStateSchema>;
+
+/** Template names: lowercase letters, digits, `.`, `_`, `-`, ≤ 64 chars. */
+export const TemplateNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'template names use lowercase letters, digits, ".", "_" and "-"');
+
+/** POST /v1/sandboxes body. */
+export const CreateSandboxRequestSchema = z
+  .strictObject({
+    /** Default `busybox`. */
+    template: TemplateNameSchema.default('busybox'),
+    /** Default `container`. */
+    runtime: RuntimeNameSchema.default('container'),
+    /** Killed this long after start unless extended; 1 s..24 h, default 5 min. */
+    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_SANDBOX_TIMEOUT_MS).default(DEFAULT_SANDBOX_TIMEOUT_MS),
+    limits: LimitsInputSchema.optional(),
+    env: EnvSchema.optional(),
+    metadata: MetadataSchema.optional(),
+  })
+  .meta({ id: 'CreateSandboxRequest' });
+/** POST /v1/sandboxes body (as sent). */
+export type CreateSandboxRequest = z.input<typeof CreateSandboxRequestSchema>;
+
+/** How a sandbox ended. */
+export const SandboxExitSchema = z.object({
+  exitCode: z.number().int().nullable(),
+  reason: z.string(),
+  message: z.string().nullable(),
+});
+
+/** A sandbox. */
+export const SandboxSchema = z
+  .object({
+    id: IdSchema,
+    state: SandboxStateSchema,
+    runtime: z.string(),
+    template: z.string(),
+    nodeId: z.string().nullable(),
+    createdAt: TimestampSchema,
+    startedAt: TimestampSchema.nullable(),
+    /** When it will be killed if still alive; null: no timeout. */
+    timeoutAt: TimestampSchema.nullable(),
+    endedAt: TimestampSchema.nullable(),
+    limits: LimitsSchema,
+    metadata: z.record(z.string(), z.string()),
+    /** Set once ended. */
+    exit: SandboxExitSchema.nullable(),
+  })
+  .meta({ id: 'Sandbox' });
+/** A sandbox. */
+export type Sandbox = z.infer<typeof SandboxSchema>;
+
+/** GET /v1/sandboxes query. */
+export const ListSandboxesQuerySchema = z.strictObject({
+  state: SandboxStateSchema.optional(),
+  limit: LimitQuerySchema,
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+/** GET /v1/sandboxes response. */
+export const SandboxPageSchema = pageOf(SandboxSchema).meta({ id: 'SandboxPage' });
+/** GET /v1/sandboxes response. */
+export type SandboxPage = z.infer<typeof SandboxPageSchema>;
+
+/** POST /v1/sandboxes/:id/timeout body: the new timeout counted from now. */
+export const SetSandboxTimeoutRequestSchema = z.strictObject({
+  timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_SANDBOX_TIMEOUT_MS),
+});
+/** POST /v1/sandboxes/:id/timeout body. */
+export type SetSandboxTimeoutRequest = z.input<typeof SetSandboxTimeoutRequestSchema>;
+
+/** `:id` of a sandbox. */
+export const SandboxIdParamsSchema = z.strictObject({ id: IdSchema });
