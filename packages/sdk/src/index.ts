@@ -1,1 +1,21 @@
-export {};
+/**
+ * `@tartarus/sdk`: the typed client of the Tartarus API. The CLI and the dashboard use only this.
+ *
+ * ```ts
+ * const sbx = await Sandbox.create({ template: 'python' });
+ * const r = await sbx.commands.run('python3 -c "print(1)"', { onStdout: (d) => process.stdout.write(d) });
+ * await sbx.kill();
+ * const run = await new Tartarus().runs.submit({ argv: ['echo', 'hi'] }, { wait: true });
+ * ```
+ */
+export { Tartarus, Sandboxes } from './client.js';
+export { Sandbox, type SandboxCreateOptions } from './sandbox.js';
+export { Commands, type CommandOptions, type CommandResult } from './commands.js';
+export { CommandHandle } from './command-handle.js';
+export { Files, type WriteOptions } from './files.js';
+export { Runs, FINAL_RUN_STATES, type SubmitOptions } from './runs.js';
+export { ApiKeys, Audit, Nodes, Templates, Tenants } from './admin.js';
+export { DEFAULT_URL, type ConnectionOptions } from './connection.js';
+export type { Transport, RequestOptions } from './http.js';
+export * from './errors.js';
+export type * from './types.js';

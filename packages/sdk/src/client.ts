@@ -1,0 +1,77 @@
+/**
+ * `Tartarus`: one client for one server and key, namespaced by capability
+ * (`client.sandboxes`, `client.runs`, `client.templates`, ...).
+ */
+import { transportFor, type ConnectionOptions } from './connection.js';
+import type { Transport } from './http.js';
+import { Sandbox } from './sandbox.js';
+import { Runs } from './runs.js';
+import { ApiKeys, Audit, Nodes, Templates, Tenants } from './admin.js';
+import type { CreateSandboxRequest, ListOptions, Page, SandboxInfo, SandboxStateName } from './types.js';
+
+/** Sandboxes API of a client. */
+export class Sandboxes {
+  constructor(private readonly transport: Transport) {}
+
+  /** Creates a sandbox and resolves once it is running. */
+  async create(request: CreateSandboxRequest = {}): Promise<Sandbox> {
+    return Sandbox.createWith(this.transport, request);
+  }
+
+  /** Attaches to an existing sandbox. */
+  async connect(id: string): Promise<Sandbox> {
+    return Sandbox.connectWith(this.transport, id);
+  }
+
+  /** One sandbox's current state. */
+  async get(id: string): Promise<SandboxInfo> {
+    return (await this.connect(id)).info;
+  }
+
+  /** Lists sandboxes, newest first. */
+  async list(options: ListOptions & { state?: SandboxStateName } = {}): Promise<Page<SandboxInfo>> {
+    return this.transport.json('GET', '/v1/sandboxes', { query: { ...options } });
+  }
+}
+
+/** A client of one Tartarus server. */
+export class Tartarus {
+  /** The resolved transport (base URL and key). */
+  readonly transport: Transport;
+  /** Interactive sandboxes. */
+  readonly sandboxes: Sandboxes;
+  /** Queued runs. */
+  readonly runs: Runs;
+  /** Templates. */
+  readonly templates: Templates;
+  /** Nodes. */
+  readonly nodes: Nodes;
+  /** API keys. */
+  readonly apiKeys: ApiKeys;
+  /** Tenants. */
+  readonly tenants: Tenants;
+  /** The audit log. */
+  readonly audit: Audit;
+
+  /** Defaults: `TARTARUS_URL` / `TARTARUS_API_KEY`, else `http://127.0.0.1:7070` without a key. */
+  constructor(options: ConnectionOptions = {}) {
+    this.transport = transportFor(options);
+    this.sandboxes = new Sandboxes(this.transport);
+    this.runs = new Runs(this.transport);
+    this.templates = new Templates(this.transport);
+    this.nodes = new Nodes(this.transport);
+    this.apiKeys = new ApiKeys(this.transport);
+    this.tenants = new Tenants(this.transport);
+    this.audit = new Audit(this.transport);
+  }
+
+  /** Whether the server answers `/healthz` (never throws). */
+  async healthy(): Promise<boolean> {
+    try {
+      await this.transport.send('GET', '/healthz');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

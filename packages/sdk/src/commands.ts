@@ -1,0 +1,93 @@
+/**
+ * `sandbox.commands`: run a command in a running sandbox. In the foreground the output streams
+ * over SSE into the callbacks and the call resolves with the result; with `background: true` it
+ * returns a `CommandHandle` (a WebSocket) that can take stdin and be killed.
+ */
+import type { Transport } from './http.js';
+import { CommandExitError, InternalError, errorFromEvent } from './errors.js';
+import { readSse } from './sse.js';
+import { CommandHandle, openExecSocket } from './command-handle.js';
+import type { ExecRequest, ExecResult, OutputData } from './types.js';
+
+/** The outcome of a command: exit code (null when killed), reason, output, duration. */
+export type CommandResult = ExecResult;
+
+/** Options of `commands.run`. */
+export interface CommandOptions {
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Absolute working directory; default the template's. */
+  cwd?: string;
+  /** `name`, `uid` or `uid:gid`; default the template's user. */
+  user?: string;
+  /** Kill the command after this many ms; 0 for none. Server default 60 000. */
+  timeoutMs?: number;
+  /** Text written to stdin, then closed (≤ 1 MiB). */
+  stdin?: string;
+  /** Called with each chunk of stdout as it arrives (UTF-8 text). */
+  onStdout?: (data: string) => void;
+  /** Called with each chunk of stderr as it arrives (UTF-8 text). */
+  onStderr?: (data: string) => void;
+  /** Throw `CommandExitError` when the command does not exit 0. Default false: the exit is data. */
+  check?: boolean;
+  /** Aborts the call (the stream is closed). */
+  signal?: AbortSignal;
+}
+
+/** Decodes one streamed chunk to text. */
+export function chunkText(out: OutputData): string {
+  return out.encoding === 'base64' ? Buffer.from(out.data, 'base64').toString('utf8') : out.data;
+}
+
+/** Builds the exec body: a string runs with the template's shell, an array is an argv. */
+export function execRequest(cmd: string | string[], options: Omit<CommandOptions, 'onStdout' | 'onStderr' | 'check' | 'signal'>): ExecRequest {
+  const body: ExecRequest = typeof cmd === 'string' ? { command: cmd } : { argv: cmd };
+  if (options.env) body.env = options.env;
+  if (options.cwd) body.cwd = options.cwd;
+  if (options.user) body.user = options.user;
+  if (options.timeoutMs !== undefined) body.timeoutMs = options.timeoutMs;
+  if (options.stdin !== undefined) body.stdin = options.stdin;
+  return body;
+}
+
+/** Runs commands in one sandbox. */
+export class Commands {
+  constructor(
+    private readonly transport: Transport,
+    private readonly sandboxId: string,
+  ) {}
+
+  /** Starts the command in the background; the handle streams output, takes stdin, and can kill it. */
+  run(cmd: string | string[], options: CommandOptions & { background: true }): Promise<CommandHandle>;
+  /** Runs the command to completion, streaming its output to the callbacks. */
+  run(cmd: string | string[], options?: CommandOptions & { background?: false }): Promise<CommandResult>;
+  async run(cmd: string | string[], options: CommandOptions & { background?: boolean } = {}): Promise<CommandResult | CommandHandle> {
+    if (options.background) return openExecSocket(this.transport, this.sandboxId, execRequest(cmd, options), options);
+    const res = await this.transport.send('POST', `/v1/sandboxes/${encodeURIComponent(this.sandboxId)}/exec`, {
+      body: execRequest(cmd, options),
+      headers: { accept: 'text/event-stream' },
+      signal: options.signal,
+    });
+    const result = await this.consume(res, options);
+    if (options.check && (result.exitCode !== 0 || result.reason !== 'exited')) throw new CommandExitError(result);
+    return result;
+  }
+
+  private async consume(res: Response, options: CommandOptions): Promise<CommandResult> {
+    if (!res.headers.get('content-type')?.includes('text/event-stream')) {
+      // A server may answer with the JSON result when it does not stream.
+      const result = (await res.json()) as CommandResult;
+      if (result.stdout) options.onStdout?.(result.stdout);
+      if (result.stderr) options.onStderr?.(result.stderr);
+      return result;
+    }
+    if (!res.body) throw new InternalError('exec: the server sent an empty stream');
+    for await (const ev of readSse(res.body)) {
+      if (ev.event === 'stdout') options.onStdout?.(chunkText(ev.data as OutputData));
+      else if (ev.event === 'stderr') options.onStderr?.(chunkText(ev.data as OutputData));
+      else if (ev.event === 'exit') return ev.data as CommandResult;
+      else if (ev.event === 'error') throw errorFromEvent(ev.data, 'exec');
+    }
+    throw new InternalError('exec: the stream ended before the command exited');
+  }
+}

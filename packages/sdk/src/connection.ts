@@ -1,0 +1,20 @@
+/** Connection options shared by the client and the static `Sandbox` helpers. */
+import { createTransport, type Transport } from './http.js';
+
+/** Where the server is and how to authenticate. */
+export interface ConnectionOptions {
+  /** Base URL of the server. Default: `TARTARUS_URL`, else `http://127.0.0.1:7070` (the `tartarus up` default). */
+  url?: string | undefined;
+  /** API key sent as `Authorization: Bearer`. Default: `TARTARUS_API_KEY`. */
+  apiKey?: string | undefined;
+}
+
+/** The default server URL: what `tartarus up` listens on. */
+export const DEFAULT_URL = 'http://127.0.0.1:7070';
+
+/** Resolves the options (once) into a transport. */
+export function transportFor(options: ConnectionOptions = {}): Transport {
+  const url = options.url ?? process.env.TARTARUS_URL ?? DEFAULT_URL;
+  const apiKey = options.apiKey ?? (process.env.TARTARUS_API_KEY || undefined);
+  return createTransport(url, apiKey);
+}

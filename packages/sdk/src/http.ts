@@ -1,0 +1,78 @@
+/**
+ * The SDK's one HTTP transport: global `fetch` (Node 20), bearer auth, JSON in and out, and every
+ * failure turned into a typed error (see `errors.ts`). The resource classes never call `fetch`.
+ */
+import { TartarusError } from '@tartarus/core';
+import { UnavailableError, errorFromResponse } from './errors.js';
+
+/** Options for one request. */
+export interface RequestOptions {
+  /** Query parameters; `undefined` values are left out. */
+  query?: Record<string, string | number | boolean | undefined> | undefined;
+  /** A JSON body (serialised here) or raw bytes (sent as `application/octet-stream`). */
+  body?: unknown;
+  /** Extra headers (e.g. `Idempotency-Key`, `Accept`). */
+  headers?: Record<string, string> | undefined;
+  /** Aborts the request (and a streamed response's body). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Resolved connection settings, shared by every resource of one client. */
+export interface Transport {
+  /** Base URL of the server, without a trailing slash, e.g. `http://127.0.0.1:7070`. */
+  readonly baseUrl: string;
+  /** Sends a request and returns the response when its status is 2xx; throws a typed error otherwise. */
+  send(method: string, path: string, options?: RequestOptions): Promise<Response>;
+  /** The `Authorization` header (empty without a key), for transports other than fetch (WebSocket). */
+  authHeaders(): Record<string, string>;
+  /** `send`, then parses the JSON body (`undefined` for 204). */
+  json<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
+}
+
+/** Creates the transport for one server and key. */
+export function createTransport(baseUrl: string, apiKey: string | undefined): Transport {
+  const base = baseUrl.replace(/\/+$/, '');
+  async function send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = new URL(base + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { ...options.headers };
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    let body: RequestInit['body'];
+    if (options.body instanceof Uint8Array) {
+      body = options.body;
+      headers['content-type'] ??= 'application/octet-stream';
+    } else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body, signal: options.signal });
+    } catch (e) {
+      throw connectionError(e, base);
+    }
+    if (res.ok) return res;
+    const text = await res.text().catch(() => '');
+    throw errorFromResponse(res.status, res.headers, text, `${method} ${path}`);
+  }
+  return {
+    baseUrl: base,
+    send,
+    authHeaders: (): Record<string, string> => (apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+    async json<T>(method: string, path: string, options?: RequestOptions): Promise<T> {
+      const res = await send(method, path, { ...options, headers: { accept: 'application/json', ...options?.headers } });
+      if (res.status === 204) return undefined as T;
+      const text = await res.text();
+      return (text ? JSON.parse(text) : undefined) as T;
+    },
+  };
+}
+
+/** Why `fetch` itself failed, as a typed error: an abort stays an abort, anything else is "unreachable". */
+function connectionError(e: unknown, base: string): Error {
+  if (e instanceof TartarusError) return e;
+  if (e instanceof Error && e.name === 'AbortError') return e;
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const why = cause?.code ?? cause?.message ?? (e as Error).message;
+  return new UnavailableError(`no Tartarus server reachable at ${base} (${why})`, { cause: e, context: { url: base } });
+}

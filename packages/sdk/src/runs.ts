@@ -1,0 +1,100 @@
+/**
+ * `client.runs`: queued jobs. `submit` queues one (optionally waiting for the result), `wait`
+ * resolves when it is final, `followLogs` streams its output as it is produced.
+ */
+import type { Transport } from './http.js';
+import { InternalError, errorFromEvent } from './errors.js';
+import { readSse } from './sse.js';
+import type { ListOptions, Page, Run, RunAttempt, RunLogEntry, RunStateName, SubmitRunRequest } from './types.js';
+
+/** Options of `runs.submit`. */
+export interface SubmitOptions {
+  /** Same key + same body within 24 h returns the first run instead of queueing another. */
+  idempotencyKey?: string;
+  /**
+   * Answer once the run is final (with its stdout/stderr): `true` (server cap 15 min) or a number
+   * of milliseconds. If the run is not final by then, the current run is returned.
+   */
+  wait?: boolean | number;
+  /** Aborts the call. */
+  signal?: AbortSignal;
+}
+
+/** States after which a run never changes. */
+export const FINAL_RUN_STATES: ReadonlySet<RunStateName> = new Set(['succeeded', 'failed', 'cancelled', 'dead']);
+
+/** Runs API. */
+export class Runs {
+  constructor(private readonly transport: Transport) {}
+
+  /** Queues a run. `argv` or `command` (a shell string) is required. */
+  async submit(request: SubmitRunRequest, options: SubmitOptions = {}): Promise<Run> {
+    const wait = options.wait === true ? 'true' : typeof options.wait === 'number' ? `${Math.round(options.wait)}ms` : undefined;
+    const headers: Record<string, string> = {};
+    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    return this.transport.json<Run>('POST', '/v1/runs', { body: request, query: { wait }, headers, signal: options.signal });
+  }
+
+  /** Gets a run; with `output: true` its stdout/stderr are included. */
+  async get(id: string, options: { output?: boolean } = {}): Promise<Run> {
+    return this.transport.json<Run>('GET', this.path(id), { query: { output: options.output } });
+  }
+
+  /** Lists runs, newest first. */
+  async list(options: ListOptions & { state?: RunStateName } = {}): Promise<Page<Run>> {
+    return this.transport.json<Page<Run>>('GET', '/v1/runs', { query: { ...options } });
+  }
+
+  /** Cancels a run (a running attempt is killed). Idempotent on a final run. */
+  async cancel(id: string): Promise<Run> {
+    return this.transport.json<Run>('POST', `${this.path(id)}/cancel`);
+  }
+
+  /** The attempts of a run, oldest first. */
+  async attempts(id: string): Promise<RunAttempt[]> {
+    return (await this.transport.json<{ items: RunAttempt[] }>('GET', `${this.path(id)}/attempts`)).items;
+  }
+
+  /** One page of a run's stored output: chunks with `seq > since`; pass `nextSince` back to go on. */
+  async logs(id: string, options: { since?: number; limit?: number } = {}): Promise<{ items: RunLogEntry[]; nextSince: number }> {
+    return this.transport.json('GET', `${this.path(id)}/logs`, { query: { ...options } });
+  }
+
+  /**
+   * Streams a run's output (from `since`, default the start) until the run is final; the
+   * generator's return value is the final state.
+   */
+  async *followLogs(id: string, options: { since?: number; signal?: AbortSignal } = {}): AsyncGenerator<RunLogEntry, RunStateName> {
+    const res = await this.transport.send('GET', `${this.path(id)}/logs`, {
+      query: { follow: true, since: options.since },
+      headers: { accept: 'text/event-stream' },
+      signal: options.signal,
+    });
+    if (!res.body) throw new InternalError('logs: the server sent an empty stream');
+    for await (const ev of readSse(res.body)) {
+      if (ev.event === 'log') yield ev.data as RunLogEntry;
+      else if (ev.event === 'end') return (ev.data as { state: RunStateName }).state;
+      else if (ev.event === 'error') throw errorFromEvent(ev.data, 'logs');
+    }
+    // The stream closed without an end event (server restart, proxy timeout): report the current state.
+    return (await this.get(id)).state;
+  }
+
+  /** Resolves with the run (including its stdout/stderr) once it is final. */
+  async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<Run> {
+    let since = 0;
+    for (;;) {
+      const logs = this.followLogs(id, { since, signal: options.signal });
+      let step = await logs.next();
+      while (!step.done) {
+        since = step.value.seq;
+        step = await logs.next();
+      }
+      if (FINAL_RUN_STATES.has(step.value)) return this.get(id, { output: true });
+    }
+  }
+
+  private path(id: string): string {
+    return `/v1/runs/${encodeURIComponent(id)}`;
+  }
+}

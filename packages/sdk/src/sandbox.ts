@@ -1,0 +1,115 @@
+/**
+ * A sandbox, shaped like the SDKs users already know: `Sandbox.create()`, then
+ * `sandbox.commands.run()`, `sandbox.files.write()`, `sandbox.kill()`.
+ */
+import { transportFor, type ConnectionOptions } from './connection.js';
+import type { Transport } from './http.js';
+import { Commands } from './commands.js';
+import { Files } from './files.js';
+import { SandboxNotRunningError } from './errors.js';
+import type { CreateSandboxRequest, ListOptions, Page, SandboxInfo, SandboxStateName } from './types.js';
+
+/** Options of `Sandbox.create`: what to create (see `CreateSandboxRequest`) plus where. */
+export type SandboxCreateOptions = CreateSandboxRequest & ConnectionOptions;
+
+/** A live (or ended) sandbox. */
+export class Sandbox {
+  /** Commands in this sandbox. */
+  readonly commands: Commands;
+  /** Files in this sandbox. */
+  readonly files: Files;
+
+  /** Use `Sandbox.create` or `Sandbox.connect`. */
+  constructor(
+    private readonly transport: Transport,
+    /** The sandbox as last fetched (refresh with `getInfo()`). */
+    public info: SandboxInfo,
+  ) {
+    this.commands = new Commands(transport, info.id);
+    this.files = new Files(transport, info.id);
+  }
+
+  /** The sandbox id (`sbx_…`). */
+  get id(): string {
+    return this.info.id;
+  }
+
+  /** Creates a sandbox and resolves when it is running. Defaults: busybox, container, 5 min timeout. */
+  static async create(options: SandboxCreateOptions = {}): Promise<Sandbox> {
+    const { url, apiKey, ...request } = options;
+    return Sandbox.createWith(transportFor({ url, apiKey }), request);
+  }
+
+  /** Attaches to an existing sandbox by id. */
+  static async connect(id: string, options: ConnectionOptions = {}): Promise<Sandbox> {
+    return Sandbox.connectWith(transportFor(options), id);
+  }
+
+  /** Lists sandboxes, newest first. */
+  static async list(options: ListOptions & { state?: SandboxStateName } & ConnectionOptions = {}): Promise<Page<SandboxInfo>> {
+    const { url, apiKey, ...query } = options;
+    return transportFor({ url, apiKey }).json('GET', '/v1/sandboxes', { query });
+  }
+
+  /** `create` over an existing transport (used by the client). */
+  static async createWith(transport: Transport, request: CreateSandboxRequest): Promise<Sandbox> {
+    const sandbox = new Sandbox(transport, await transport.json<SandboxInfo>('POST', '/v1/sandboxes', { body: request }));
+    await sandbox.untilStarted();
+    return sandbox;
+  }
+
+  /** `connect` over an existing transport (used by the client). */
+  static async connectWith(transport: Transport, id: string): Promise<Sandbox> {
+    return new Sandbox(transport, await transport.json<SandboxInfo>('GET', `/v1/sandboxes/${encodeURIComponent(id)}`));
+  }
+
+  /** Fetches the sandbox's current state. */
+  async getInfo(): Promise<SandboxInfo> {
+    this.info = await this.transport.json<SandboxInfo>('GET', this.path());
+    return this.info;
+  }
+
+  /** Sets the timeout to `timeoutMs` from now (1 s..24 h). */
+  async setTimeout(timeoutMs: number): Promise<SandboxInfo> {
+    return this.update('POST', '/timeout', { timeoutMs });
+  }
+
+  /** Freezes every process of the sandbox. */
+  async pause(): Promise<SandboxInfo> {
+    return this.update('POST', '/pause');
+  }
+
+  /** Thaws a paused sandbox. */
+  async resume(): Promise<SandboxInfo> {
+    return this.update('POST', '/resume');
+  }
+
+  /** Kills the sandbox and removes its writable layer. Idempotent. */
+  async kill(): Promise<void> {
+    const info = await this.transport.json<SandboxInfo | undefined>('DELETE', this.path());
+    if (info) this.info = info;
+  }
+
+  /** Waits while the sandbox is `requested` (queued for a node), polling with backoff; then throws if it did not start. */
+  private async untilStarted(): Promise<void> {
+    let delayMs = 20;
+    while (this.info.state === 'requested') {
+      await new Promise((r) => setTimeout(r, delayMs));
+      delayMs = Math.min(500, delayMs * 2);
+      await this.getInfo();
+    }
+    if (this.info.state === 'error' || this.info.state === 'exited' || this.info.state === 'killed') {
+      const why = this.info.exit?.message ?? this.info.exit?.reason ?? this.info.state;
+      throw new SandboxNotRunningError(`sandbox ${this.id} did not start: ${why}`, { context: { id: this.id } });
+    }
+  }
+
+  private async update(method: string, suffix: string, body?: unknown): Promise<SandboxInfo> {
+    const info = await this.transport.json<SandboxInfo | undefined>(method, this.path() + suffix, { body });
+    return info ? (this.info = info) : this.getInfo();
+  }
+
+  private path(): string {
+    return `/v1/sandboxes/${encodeURIComponent(this.id)}`;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The API's request and response types, inferred from the zod schemas in `@tartarus/core` that the
+ * server validates with — one definition for both sides, never a second copy here.
+ */
+export type {
+  ApiKey,
+  AuditEntry,
+  CreateApiKeyRequest,
+  CreateSandboxRequest,
+  CreateTenantRequest,
+  CreatedApiKey,
+  ExecRequest,
+  ExecResult,
+  ExitReason,
+  FileEntry,
+  Limits,
+  Node,
+  OutputData,
+  PatchTenantRequest,
+  Role,
+  Run,
+  RunAttempt,
+  RunLogEntry,
+  RunStateName,
+  Sandbox as SandboxInfo,
+  SandboxStateName,
+  SubmitRunRequest,
+  Template,
+  TemplateProgress,
+  Tenant,
+} from '@tartarus/core';
+
+/** One page of a listing; pass `nextCursor` back as `cursor` for the next (null: last page). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Options of every listing. */
+export interface ListOptions {
+  /** Page size, 1..500 (server default 50). */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
