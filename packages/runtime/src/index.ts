@@ -2,3 +2,4 @@
 export type * from './driver.js';
 export type * from './templates/types.js';
 export * from './process/run.js';
+export * from './templates/index.js';

@@ -1,0 +1,223 @@
+/**
+ * The template store: builds templates once, caches them under one directory and hands out
+ * their read-only roots. Rules:
+ * - A template is built once and shared read-only; sandboxes write to their own overlay (made
+ *   by the driver), never to a template's rootfs.
+ * - In one process, concurrent `ensure()`/`build()` calls for a template share one build; across
+ *   processes a lock file serialises builds (see `lock.ts`).
+ * - A build happens in a temp dir renamed into place; a crashed or cancelled build leaves
+ *   nothing that looks built, and its leftovers are removed by the next build.
+ * - Rebuilding or removing a template while sandboxes run on it is the caller's concern.
+ */
+import { chmod, mkdir, mkdtemp, readdir, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { BuildContext, TemplateDefinition } from './builder.js';
+import { TEMPLATE_NAMES, templateDefinition } from './catalog.js';
+import { removeTree } from './fs-safe.js';
+import { readTemplate, templatePaths, treeSizeBytes, type StoredTemplate } from './layout.js';
+import { acquireLock } from './lock.js';
+import { hostDebianMirror } from './mirror.js';
+import { SharedBuild } from './shared-build.js';
+import type { TemplateInfo, TemplateProgress } from './types.js';
+
+/** Options of a `TemplateStore`. */
+export interface TemplateStoreOptions {
+  /** Cache directory; created if missing. Usually `defaultTemplateDir()`. */
+  dir: string;
+  /** Receives the progress of every build this store runs. */
+  onProgress?: (p: TemplateProgress) => void;
+  /** Host static busybox. Default `/bin/busybox` (Debian's busybox-static). */
+  busyboxPath?: string;
+  /** Debian mirror for debootstrap. Default: the host apt's bookworm mirror, else deb.debian.org. */
+  debianMirror?: string;
+}
+
+/** Options of one `ensure()` or `build()` call. */
+export interface EnsureOptions {
+  /** Cancels this caller's wait; the build stops once every waiting caller cancelled. */
+  signal?: AbortSignal;
+  onProgress?: (p: TemplateProgress) => void;
+}
+
+/** A template as listed by `TemplateStore.list()`. */
+export interface TemplateListing {
+  name: string;
+  description: string;
+  built: boolean;
+  info?: TemplateInfo;
+}
+
+/** Builds, caches and serves templates; see the file header for the rules. */
+export class TemplateStore {
+  private readonly dir: string;
+  private readonly inflight = new Map<string, SharedBuild<TemplateInfo>>();
+
+  constructor(private readonly options: TemplateStoreOptions) {
+    this.dir = resolve(options.dir);
+  }
+
+  /** Every known template with its build state. */
+  async list(): Promise<TemplateListing[]> {
+    return Promise.all(
+      TEMPLATE_NAMES.map(async (name) => {
+        const def = templateDefinition(name);
+        const info = await readTemplate(this.dir, name, def.builderVersion);
+        return { name, description: def.description, built: info !== undefined, ...(info ? { info } : {}) };
+      }),
+    );
+  }
+
+  /** The built template, or undefined when not built. Throws `InvalidArgumentError` for an unknown name. */
+  async get(name: string): Promise<TemplateInfo | undefined> {
+    const def = templateDefinition(name);
+    return readTemplate(this.dir, name, def.builderVersion);
+  }
+
+  /**
+   * The built template, building it first if needed. Concurrent calls (same process) share one
+   * build; a lock file guards against two processes building the same template at once.
+   */
+  async ensure(name: string, options: EnsureOptions = {}): Promise<TemplateInfo> {
+    const def = templateDefinition(name);
+    const built = await readTemplate(this.dir, name, def.builderVersion);
+    if (built) return built;
+    return this.shared(def, false).join(options.signal, options.onProgress);
+  }
+
+  /** (Re)builds a template; `force` rebuilds even if built. */
+  async build(name: string, options: EnsureOptions & { force?: boolean } = {}): Promise<TemplateInfo> {
+    const def = templateDefinition(name);
+    if (options.force) {
+      // Let a running build finish first: a forced rebuild must start after it, not join it.
+      await this.inflight.get(name)?.done.catch(() => undefined);
+    }
+    return this.shared(def, options.force ?? false).join(options.signal, options.onProgress);
+  }
+
+  /** Deletes a built template (and any leftovers of its builds). Missing is fine. */
+  async remove(name: string): Promise<void> {
+    const def = templateDefinition(name);
+    await this.inflight.get(name)?.done.catch(() => undefined);
+    await mkdir(this.dir, { recursive: true });
+    const release = await acquireLock(templatePaths(this.dir, def.name).lock);
+    try {
+      await this.removeLeftovers(def.name);
+      await removeTree(templatePaths(this.dir, def.name).root);
+    } finally {
+      await release();
+    }
+  }
+
+  private shared(def: TemplateDefinition, force: boolean): SharedBuild<TemplateInfo> {
+    const running = this.inflight.get(def.name);
+    if (running) return running;
+    const build = new SharedBuild<TemplateInfo>((signal, emit) => this.locked(def, force, signal, emit));
+    this.inflight.set(def.name, build);
+    void build.done.finally(() => this.inflight.delete(def.name)).catch(() => undefined);
+    return build;
+  }
+
+  private async locked(
+    def: TemplateDefinition,
+    force: boolean,
+    signal: AbortSignal,
+    emit: (p: TemplateProgress) => void,
+  ): Promise<TemplateInfo> {
+    const report = (phase: string, message: string, fraction?: number): void => {
+      const p: TemplateProgress = { template: def.name, phase, message, ...(fraction === undefined ? {} : { fraction }) };
+      this.options.onProgress?.(p);
+      emit(p);
+    };
+    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    const release = await acquireLock(templatePaths(this.dir, def.name).lock, {
+      signal,
+      onWait: (pid) => report('wait', `waiting for process ${pid}, which is building ${def.name}`),
+    });
+    try {
+      // Another process may have built it while we waited for the lock.
+      const built = force ? undefined : await readTemplate(this.dir, def.name, def.builderVersion);
+      if (built) return built;
+      await this.removeLeftovers(def.name);
+      return await this.buildInto(def, signal, report);
+    } finally {
+      await release();
+    }
+  }
+
+  private async buildInto(def: TemplateDefinition, signal: AbortSignal, report: BuildContext['report']): Promise<TemplateInfo> {
+    const paths = templatePaths(this.dir, def.name);
+    const work = await mkdtemp(join(this.dir, paths.buildPrefix));
+    try {
+      const rootfs = join(work, 'rootfs');
+      await mkdir(rootfs);
+      await chmod(rootfs, 0o755);
+      const ctx = await this.context(def, rootfs, signal, report);
+      const { digest } = await def.build(ctx);
+      signal.throwIfAborted();
+      report('finalize', 'measuring size', 0.98);
+      const info: StoredTemplate = {
+        name: def.name,
+        rootfsPath: paths.rootfs,
+        defaults: def.defaults,
+        digest,
+        sizeBytes: await treeSizeBytes(rootfs, signal),
+        builtAtMs: Date.now(),
+        builderVersion: def.builderVersion,
+      };
+      await writeFile(join(work, 'template.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o644 });
+      await chmod(work, 0o755);
+      signal.throwIfAborted();
+      await this.swapIntoPlace(work, def.name);
+      report('done', `built ${def.name} (${info.sizeBytes} bytes)`, 1);
+      return info;
+    } catch (err) {
+      await removeTree(work);
+      throw err;
+    }
+  }
+
+  private async context(
+    def: TemplateDefinition,
+    rootfs: string,
+    signal: AbortSignal,
+    report: BuildContext['report'],
+  ): Promise<BuildContext> {
+    return {
+      name: def.name,
+      rootfs,
+      cacheDir: join(this.dir, '.cache'),
+      signal,
+      busyboxPath: this.options.busyboxPath ?? '/bin/busybox',
+      debianMirror: this.options.debianMirror ?? (await hostDebianMirror('bookworm')),
+      report,
+    };
+  }
+
+  // Moves an existing template aside, the new one in, then deletes the old one.
+  private async swapIntoPlace(work: string, name: string): Promise<void> {
+    const paths = templatePaths(this.dir, name);
+    const aside = join(this.dir, `${paths.oldPrefix}${process.pid}-${Date.now()}`);
+    const moved = await rename(paths.root, aside).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
+    await rename(work, paths.root);
+    if (moved) await removeTree(aside);
+  }
+
+  // Called under the lock: any temp dir of this name belongs to a dead or finished build.
+  private async removeLeftovers(name: string): Promise<void> {
+    const paths = templatePaths(this.dir, name);
+    for (const entry of await readdir(this.dir).catch(() => [] as string[])) {
+      if (entry.startsWith(paths.buildPrefix) || entry.startsWith(paths.oldPrefix)) {
+        await removeTree(join(this.dir, entry));
+      }
+    }
+    // A template dir without template.json (or from an older builder) is not a template.
+    const def = templateDefinition(name);
+    if (!(await readTemplate(this.dir, name, def.builderVersion))) await removeTree(paths.root);
+  }
+}
