@@ -1,0 +1,26 @@
+/**
+ * The run queue (ack, visibility timeout, dead letter) on top of the store's tables. Every
+ * operation is one transaction; see `store/store.ts` for the contract.
+ */
+import type { StoreContext } from '../store/context.js';
+import type { RunQueue } from '../store/store.js';
+import { leaseRun, leaseRuns } from './lease.js';
+import { completeAttempt, confirmStart, extendLease, failAttempt } from './report.js';
+import { countReady, handleNodeDown, requeueExpiredLeases } from './sweep.js';
+
+export { backoffDelayMs } from './backoff.js';
+
+/** Builds the queue part of the store. */
+export function createRunQueue(ctx: StoreContext): RunQueue {
+  return {
+    leaseRuns: (nodeId, options) => leaseRuns(ctx, nodeId, options),
+    leaseRun: (runId, nodeId, leaseMs) => leaseRun(ctx, runId, nodeId, leaseMs),
+    confirmStart: (runId, epoch, leaseMs) => confirmStart(ctx, runId, epoch, leaseMs),
+    extendLease: (runId, epoch, leaseMs) => extendLease(ctx, runId, epoch, leaseMs),
+    completeAttempt: (runId, epoch, result) => completeAttempt(ctx, runId, epoch, result),
+    failAttempt: (runId, epoch, failure) => failAttempt(ctx, runId, epoch, failure),
+    requeueExpiredLeases: () => requeueExpiredLeases(ctx),
+    handleNodeDown: (nodeId) => handleNodeDown(ctx, nodeId),
+    countReady: () => countReady(ctx),
+  };
+}

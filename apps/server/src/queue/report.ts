@@ -1,0 +1,95 @@
+/**
+ * Agent reports about an attempt. Each carries the epoch it was leased with; a stale epoch
+ * changes nothing and returns false (or null), which also tells the agent to stop the attempt.
+ */
+import { InvalidArgumentError } from '@tartarus/core';
+import { inTransaction, type StoreContext } from '../store/context.js';
+import type { AttemptResult, RequeueOutcome } from '../store/store.js';
+import { failLeased, loadLeased, type AttemptFailure } from './fencing.js';
+
+function checkLeaseMs(leaseMs: number): void {
+  if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new InvalidArgumentError(`leaseMs must be a positive integer, got ${leaseMs}`);
+}
+
+/** leased → running (idempotent for running); the lease becomes the heartbeat deadline. */
+export function confirmStart(ctx: StoreContext, runId: string, epoch: number, leaseMs: number): Promise<boolean> {
+  checkLeaseMs(leaseMs);
+  return inTransaction(ctx, async (trx) => {
+    const run = await loadLeased(ctx, trx, runId, epoch);
+    if (run === undefined) return false;
+    const now = ctx.now();
+    await trx
+      .updateTable('runs')
+      .set({ state: 'running', lease_expires_at: now + leaseMs, started_at: run.started_at ?? now, updated_at: now })
+      .where('id', '=', runId)
+      .execute();
+    await trx.updateTable('run_attempts').set({ started_at: now }).where('run_id', '=', runId).where('epoch', '=', epoch).where('started_at', 'is', null).execute();
+    return true;
+  });
+}
+
+/**
+ * Pushes the deadline of a leased or running attempt. Allowed before the start is confirmed too:
+ * a live agent that is slow to create the sandbox (image pull) keeps its lease by heartbeating.
+ */
+export async function extendLease(ctx: StoreContext, runId: string, epoch: number, leaseMs: number): Promise<boolean> {
+  checkLeaseMs(leaseMs);
+  const now = ctx.now();
+  const result = await ctx.db
+    .updateTable('runs')
+    .set({ lease_expires_at: now + leaseMs, updated_at: now })
+    .where('id', '=', runId)
+    .where('epoch', '=', epoch)
+    .where('state', 'in', ['leased', 'running'])
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Commits the attempt's own ending: exit 0 with reason `exit` → succeeded, anything else → failed. */
+export function completeAttempt(ctx: StoreContext, runId: string, epoch: number, result: AttemptResult): Promise<boolean> {
+  const reason = result.reason ?? 'exit';
+  return inTransaction(ctx, async (trx) => {
+    const run = await loadLeased(ctx, trx, runId, epoch);
+    if (run === undefined) return false;
+    const now = ctx.now();
+    const message = result.message ?? null;
+    await trx
+      .updateTable('runs')
+      .set({
+        state: result.exitCode === 0 && reason === 'exit' ? 'succeeded' : 'failed',
+        exit_code: result.exitCode,
+        reason,
+        stdout_truncated: result.stdoutTruncated === true ? 1 : 0,
+        stderr_truncated: result.stderrTruncated === true ? 1 : 0,
+        error_message: message,
+        lease_node_id: null,
+        lease_expires_at: null,
+        started_at: run.started_at ?? now,
+        ended_at: now,
+        updated_at: now,
+      })
+      .where('id', '=', runId)
+      .execute();
+    await trx
+      .updateTable('run_attempts')
+      .set({ ended_at: now, exit_code: result.exitCode, reason, message })
+      .where('run_id', '=', runId)
+      .where('epoch', '=', epoch)
+      .execute();
+    return true;
+  });
+}
+
+/** Fails the attempt: requeued after backoff or dead. Null if stale. */
+export function failAttempt(
+  ctx: StoreContext,
+  runId: string,
+  epoch: number,
+  failure: Omit<AttemptFailure, 'message'> & { message?: string | null },
+): Promise<RequeueOutcome | null> {
+  return inTransaction(ctx, async (trx) => {
+    const run = await loadLeased(ctx, trx, runId, epoch);
+    if (run === undefined) return null;
+    return failLeased(ctx, trx, run, { ...failure, message: failure.message ?? null });
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * What every part of the store shares: the database, the backend, the clock and the resolved
+ * options. Built once by `openStore`; the parts are plain functions of it (no classes to wire).
+ */
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
+import type { Database } from './schema.js';
+import type { StoreBackend } from './store.js';
+
+/** Executor inside or outside a transaction. */
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** Shared state of one open store. */
+export interface StoreContext {
+  readonly db: Kysely<Database>;
+  readonly backend: StoreBackend;
+  /** Epoch ms. */
+  now(): number;
+  /** Log bytes kept per run. */
+  readonly logCapBytes: number;
+  /** Retry-After for a tenant over quota, ms. */
+  readonly quotaRetryAfterMs: number;
+}
+
+/**
+ * Runs `fn` in one write transaction. Inside, use only `trx`: on SQLite the store has one
+ * connection, and a query on `ctx.db` would wait for the transaction that is waiting for it.
+ */
+export function inTransaction<T>(ctx: StoreContext, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return ctx.db.transaction().execute(fn);
+}
+
+/**
+ * Row lock for read-modify-write on PostgreSQL (`FOR UPDATE`, optionally `SKIP LOCKED` where
+ * replicas compete for work). SQLite has no row locks and needs none: its write transaction
+ * (`BEGIN IMMEDIATE`) already excludes every other writer.
+ */
+export function lockRows<DB, TB extends keyof DB, O>(
+  ctx: StoreContext,
+  query: SelectQueryBuilder<DB, TB, O>,
+  mode: 'wait' | 'skip' = 'wait',
+): SelectQueryBuilder<DB, TB, O> {
+  if (ctx.backend === 'sqlite') return query;
+  return mode === 'skip' ? query.forUpdate().skipLocked() : query.forUpdate();
+}

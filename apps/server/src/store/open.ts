@@ -1,0 +1,66 @@
+/** Opens a store: connects, applies pending migrations, and assembles the parts. */
+import { InvalidArgumentError } from '@tartarus/core';
+import type { Kysely } from 'kysely';
+import { createRunQueue } from '../queue/index.js';
+import { createApiKeyStore } from './api-keys.js';
+import { createAuditStore } from './audit.js';
+import { openPostgres, openSqlite } from './connect.js';
+import type { StoreContext } from './context.js';
+import { migrateToLatest } from './migrations.js';
+import { createNodeStore } from './nodes.js';
+import { createRunStore } from './runs.js';
+import { createSandboxStore } from './sandboxes.js';
+import type { Database } from './schema.js';
+import type { Store, StoreOptions } from './store.js';
+import { createTenantStore } from './tenants.js';
+
+/** Default of `StoreOptions.logCapBytes`: 8 MiB. */
+export const DEFAULT_LOG_CAP_BYTES = 8 * 1024 * 1024;
+/** Default of `StoreOptions.quotaRetryAfterMs`. */
+export const DEFAULT_QUOTA_RETRY_AFTER_MS = 5000;
+/** Default of the PostgreSQL pool size. */
+export const DEFAULT_POOL_MAX = 10;
+
+function connect(options: StoreOptions): Kysely<Database> {
+  switch (options.backend) {
+    case 'sqlite':
+      return openSqlite(options.path);
+    case 'postgres':
+      return openPostgres(options.connectionString, options.poolMax ?? DEFAULT_POOL_MAX);
+  }
+}
+
+/**
+ * Opens the store and migrates it to the latest schema (idempotent; concurrent replicas are
+ * serialized by the migrator's lock). Close it with `store.close()`.
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const logCapBytes = options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES;
+  if (!Number.isInteger(logCapBytes) || logCapBytes < 0) throw new InvalidArgumentError('logCapBytes must be a non-negative integer');
+  const db = connect(options);
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const ctx: StoreContext = {
+    db,
+    backend: options.backend,
+    now: options.clock ?? Date.now,
+    logCapBytes,
+    quotaRetryAfterMs: options.quotaRetryAfterMs ?? DEFAULT_QUOTA_RETRY_AFTER_MS,
+  };
+  let closed: Promise<void> | undefined;
+  return {
+    backend: options.backend,
+    tenants: createTenantStore(ctx),
+    apiKeys: createApiKeyStore(ctx),
+    audit: createAuditStore(ctx),
+    nodes: createNodeStore(ctx),
+    sandboxes: createSandboxStore(ctx),
+    runs: createRunStore(ctx),
+    queue: createRunQueue(ctx),
+    close: () => (closed ??= db.destroy()),
+  };
+}

@@ -1,0 +1,156 @@
+/** Row → record mappers: the one place that knows how columns become the public types. */
+import type { Selectable } from 'kysely';
+import type {
+  ApiKeysTable,
+  AuditTable,
+  NodesTable,
+  RunAttemptsTable,
+  RunLogsTable,
+  RunsTable,
+  SandboxesTable,
+  TenantsTable,
+} from './schema.js';
+import type {
+  ApiKey,
+  AuditEntry,
+  LogStream,
+  Node,
+  NodeStatus,
+  Role,
+  Run,
+  RunAttempt,
+  RunEndReason,
+  RunLogChunk,
+  RunSpec,
+  RunState,
+  Sandbox,
+  SandboxState,
+  Tenant,
+} from './types.js';
+import { flag, parseJson } from './util.js';
+
+/** `tenants` row → Tenant. */
+export function toTenant(r: Selectable<TenantsTable>): Tenant {
+  return {
+    id: r.id,
+    name: r.name,
+    maxQueuedRuns: r.max_queued_runs,
+    maxConcurrentSandboxes: r.max_concurrent_sandboxes,
+    createdAt: r.created_at,
+  };
+}
+
+/** `api_keys` row → ApiKey (the hash stays inside the store). */
+export function toApiKey(r: Selectable<ApiKeysTable>): ApiKey {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    name: r.name,
+    role: r.role as Role,
+    prefix: r.prefix,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+/** `audit` row → AuditEntry. */
+export function toAuditEntry(r: Selectable<AuditTable>): AuditEntry {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    keyId: r.key_id,
+    action: r.action,
+    target: r.target,
+    at: r.at,
+    details: parseJson(r.details_json),
+  };
+}
+
+/** `nodes` row → Node. */
+export function toNode(r: Selectable<NodesTable>): Node {
+  return {
+    id: r.id,
+    name: r.name,
+    runtimes: parseJson<string[]>(r.runtimes_json),
+    capabilities: parseJson(r.capabilities_json),
+    labels: parseJson<Record<string, string>>(r.labels_json),
+    capacity: { cpu: r.capacity_cpu, memoryMiB: r.capacity_memory_mib, slots: r.capacity_slots },
+    used: { cpu: r.used_cpu, memoryMiB: r.used_memory_mib, slots: r.used_slots },
+    status: r.status as NodeStatus,
+    lastHeartbeatAt: r.last_heartbeat_at,
+    createdAt: r.created_at,
+  };
+}
+
+/** `sandboxes` row → Sandbox. */
+export function toSandbox(r: Selectable<SandboxesTable>): Sandbox {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    nodeId: r.node_id,
+    runtime: r.runtime,
+    template: r.template,
+    state: r.state as SandboxState,
+    spec: parseJson(r.spec_json),
+    timeoutAt: r.timeout_at,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    exit: r.exit_reason === null ? null : { exitCode: r.exit_code, reason: r.exit_reason, message: r.exit_message },
+  };
+}
+
+/** `runs` row → Run. `result` is present once a reason has been recorded. */
+export function toRun(r: Selectable<RunsTable>): Run {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    idempotencyKey: r.idempotency_key,
+    spec: parseJson<RunSpec>(r.spec_json),
+    state: r.state as RunState,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    backoff: { initialMs: r.backoff_initial_ms, maxMs: r.backoff_max_ms },
+    nextEligibleAt: r.next_eligible_at,
+    leaseNodeId: r.lease_node_id,
+    leaseExpiresAt: r.lease_expires_at,
+    epoch: r.epoch,
+    result:
+      r.reason === null
+        ? null
+        : {
+            exitCode: r.exit_code,
+            reason: r.reason as RunEndReason,
+            stdoutTruncated: flag(r.stdout_truncated),
+            stderrTruncated: flag(r.stderr_truncated),
+            message: r.error_message,
+          },
+    logsTruncated: flag(r.logs_truncated),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+  };
+}
+
+/** `run_attempts` row → RunAttempt. */
+export function toRunAttempt(r: Selectable<RunAttemptsTable>): RunAttempt {
+  return {
+    runId: r.run_id,
+    attempt: r.attempt,
+    epoch: r.epoch,
+    nodeId: r.node_id,
+    leasedAt: r.leased_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    exitCode: r.exit_code,
+    reason: r.reason as RunEndReason | null,
+    message: r.message,
+  };
+}
+
+/** `run_logs` row → RunLogChunk. */
+export function toRunLogChunk(r: Selectable<RunLogsTable>): RunLogChunk {
+  return { runId: r.run_id, attempt: r.attempt, seq: r.seq, stream: r.stream as LogStream, at: r.at, data: r.data };
+}

@@ -1,0 +1,147 @@
+/** Sandboxes and their state machine (see `states.ts` for the allowed transitions). */
+import { ConflictError, InvalidArgumentError, NotFoundError, QuotaExceededError } from '@tartarus/core';
+import { inTransaction, lockRows, type Db, type StoreContext } from './context.js';
+import { toSandbox } from './rows.js';
+import { isEndedSandbox, LIVE_SANDBOX_STATES, sandboxTransitions } from './states.js';
+import type { SandboxStore } from './store.js';
+import type { Sandbox } from './types.js';
+import { beforeCursor, newId, pageLimit, toPage } from './util.js';
+
+async function load(db: Db, sandboxId: string, tenantId?: string): Promise<Sandbox> {
+  const row = await db
+    .selectFrom('sandboxes')
+    .selectAll()
+    .where('id', '=', sandboxId)
+    .$if(tenantId !== undefined, (q) => q.where('tenant_id', '=', tenantId ?? ''))
+    .executeTakeFirst();
+  if (row === undefined) throw new NotFoundError(`sandbox ${sandboxId} not found`, { context: { sandboxId } });
+  return toSandbox(row);
+}
+
+/** Builds the sandbox part of the store. */
+export function createSandboxStore(ctx: StoreContext): SandboxStore {
+  const { db } = ctx;
+  return {
+    create: (tenantId, options) =>
+      inTransaction(ctx, async (trx) => {
+        // Locking the tenant row serializes concurrent creates of one tenant on PostgreSQL, so
+        // two replicas cannot both pass the quota check with the last free slot.
+        const tenant = await lockRows(ctx, trx.selectFrom('tenants').select('max_concurrent_sandboxes').where('id', '=', tenantId)).executeTakeFirst();
+        if (tenant === undefined) throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+        const live = await trx
+          .selectFrom('sandboxes')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_id', '=', tenantId)
+          .where('state', 'in', LIVE_SANDBOX_STATES)
+          .executeTakeFirstOrThrow();
+        if (Number(live.n) >= tenant.max_concurrent_sandboxes) {
+          throw new QuotaExceededError(
+            `tenant ${tenantId} has ${live.n} live sandboxes, its limit is ${tenant.max_concurrent_sandboxes}: kill one or wait`,
+            ctx.quotaRetryAfterMs,
+            { context: { tenantId, limit: tenant.max_concurrent_sandboxes } },
+          );
+        }
+        const row = {
+          id: options.id ?? newId('sbx'),
+          tenant_id: tenantId,
+          node_id: options.nodeId ?? null,
+          runtime: options.runtime,
+          template: options.template,
+          state: 'requested',
+          spec_json: JSON.stringify(options.spec ?? {}),
+          timeout_at: options.timeoutAt ?? null,
+          created_at: ctx.now(),
+          started_at: null,
+          ended_at: null,
+          exit_code: null,
+          exit_reason: null,
+          exit_message: null,
+        };
+        await trx.insertInto('sandboxes').values(row).execute();
+        return toSandbox(row);
+      }),
+
+    get: (tenantId, sandboxId) => load(db, sandboxId, tenantId),
+
+    async list(tenantId, options) {
+      const limit = pageLimit(options);
+      const rows = await db
+        .selectFrom('sandboxes')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .$if(options?.state !== undefined, (q) => q.where('state', '=', options?.state ?? ''))
+        .$if(options?.cursor !== undefined, (q) => q.where(beforeCursor(options?.cursor ?? '', 'created_at')))
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      return toPage(rows, limit, toSandbox, (r) => ({ t: r.created_at, id: r.id }));
+    },
+
+    async listByNode(nodeId) {
+      const rows = await db
+        .selectFrom('sandboxes')
+        .selectAll()
+        .where('node_id', '=', nodeId)
+        .where('state', 'in', [...LIVE_SANDBOX_STATES, 'lost'])
+        .orderBy('created_at')
+        .execute();
+      return rows.map(toSandbox);
+    },
+
+    async listExpired() {
+      const rows = await db
+        .selectFrom('sandboxes')
+        .selectAll()
+        .where('state', 'in', LIVE_SANDBOX_STATES)
+        .where('timeout_at', '<=', ctx.now())
+        .orderBy('timeout_at')
+        .execute();
+      return rows.map(toSandbox);
+    },
+
+    async assignNode(sandboxId, nodeId) {
+      const result = await db
+        .updateTable('sandboxes')
+        .set({ node_id: nodeId })
+        .where('id', '=', sandboxId)
+        .where('state', '=', 'requested')
+        .executeTakeFirst();
+      const sandbox = await load(db, sandboxId);
+      if (result.numUpdatedRows === 0n) throw new ConflictError(`sandbox ${sandboxId} is ${sandbox.state}, not requested`);
+      return sandbox;
+    },
+
+    transition: (sandboxId, to, exit) =>
+      inTransaction(ctx, async (trx) => {
+        await lockRows(ctx, trx.selectFrom('sandboxes').select('id').where('id', '=', sandboxId)).execute();
+        const current = await load(trx, sandboxId);
+        if (current.state === to) return current;
+        if (!sandboxTransitions(current.state).includes(to)) {
+          throw new ConflictError(`sandbox ${sandboxId} cannot go from ${current.state} to ${to}`, {
+            context: { sandboxId, from: current.state, to },
+          });
+        }
+        const now = ctx.now();
+        await trx
+          .updateTable('sandboxes')
+          .set({
+            state: to,
+            ...(to === 'running' && current.startedAt === null && { started_at: now }),
+            ...(isEndedSandbox(to) && { ended_at: now }),
+            ...(exit !== undefined && { exit_code: exit.exitCode, exit_reason: exit.reason, exit_message: exit.message }),
+          })
+          .where('id', '=', sandboxId)
+          .execute();
+        return load(trx, sandboxId);
+      }),
+
+    async setTimeout(tenantId, sandboxId, timeoutAt) {
+      if (timeoutAt !== null && !Number.isInteger(timeoutAt)) throw new InvalidArgumentError('timeoutAt must be epoch milliseconds');
+      const current = await load(db, sandboxId, tenantId);
+      if (isEndedSandbox(current.state)) throw new ConflictError(`sandbox ${sandboxId} has ended (${current.state})`);
+      await db.updateTable('sandboxes').set({ timeout_at: timeoutAt }).where('id', '=', sandboxId).where('tenant_id', '=', tenantId).execute();
+      return load(db, sandboxId, tenantId);
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Table shapes as Kysely sees them. Columns are portable across SQLite and PostgreSQL: times are
+ * epoch-ms integers (`bigint`), booleans are 0/1 integers (better-sqlite3 cannot bind `boolean`),
+ * JSON is text in `*_json` columns. `migrations.ts` creates exactly these.
+ */
+/** 0 or 1. */
+export type Flag = number;
+
+/** Row of `tenants`. */
+export interface TenantsTable {
+  id: string;
+  name: string;
+  max_queued_runs: number;
+  max_concurrent_sandboxes: number;
+  created_at: number;
+}
+
+/** Row of the `ApiKeys` table. */
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  role: string;
+  /** SHA-256 hex of the secret. */
+  secret_hash: string;
+  prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Row of the `Audit` table. */
+export interface AuditTable {
+  id: string;
+  tenant_id: string;
+  key_id: string | null;
+  action: string;
+  target: string | null;
+  at: number;
+  details_json: string;
+}
+
+/** Row of the `Nodes` table. */
+export interface NodesTable {
+  id: string;
+  name: string;
+  runtimes_json: string;
+  capabilities_json: string;
+  labels_json: string;
+  capacity_cpu: number;
+  capacity_memory_mib: number;
+  capacity_slots: number;
+  used_cpu: number;
+  used_memory_mib: number;
+  used_slots: number;
+  status: string;
+  last_heartbeat_at: number;
+  created_at: number;
+}
+
+/** Row of the `Sandboxes` table. */
+export interface SandboxesTable {
+  id: string;
+  tenant_id: string;
+  node_id: string | null;
+  runtime: string;
+  template: string;
+  state: string;
+  spec_json: string;
+  timeout_at: number | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  exit_code: number | null;
+  exit_reason: string | null;
+  exit_message: string | null;
+}
+
+/** Row of the `Runs` table. */
+export interface RunsTable {
+  id: string;
+  tenant_id: string;
+  idempotency_key: string | null;
+  /** SHA-256 of the canonical request, to tell a replay from a conflicting reuse of the key. */
+  request_hash: string;
+  spec_json: string;
+  /** spec.runtime, denormalized so leasing can filter without JSON functions. */
+  runtime: string | null;
+  state: string;
+  attempts: number;
+  max_attempts: number;
+  backoff_initial_ms: number;
+  backoff_max_ms: number;
+  next_eligible_at: number;
+  lease_node_id: string | null;
+  lease_expires_at: number | null;
+  epoch: number;
+  exit_code: number | null;
+  reason: string | null;
+  stdout_truncated: Flag;
+  stderr_truncated: Flag;
+  error_message: string | null;
+  log_seq: number;
+  log_bytes: number;
+  logs_truncated: Flag;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+/** Row of the `RunAttempts` table. */
+export interface RunAttemptsTable {
+  run_id: string;
+  attempt: number;
+  epoch: number;
+  node_id: string;
+  leased_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  exit_code: number | null;
+  reason: string | null;
+  message: string | null;
+}
+
+/** Row of the `RunLogs` table. */
+export interface RunLogsTable {
+  run_id: string;
+  seq: number;
+  attempt: number;
+  stream: string;
+  at: number;
+  data: string;
+}
+
+/** The database. */
+export interface Database {
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+  audit: AuditTable;
+  nodes: NodesTable;
+  sandboxes: SandboxesTable;
+  runs: RunsTable;
+  run_attempts: RunAttemptsTable;
+  run_logs: RunLogsTable;
+}

@@ -1,0 +1,108 @@
+/** Tenants and their quotas. */
+import { ConflictError, InvalidArgumentError, NotFoundError } from '@tartarus/core';
+import { inTransaction, type Db, type StoreContext } from './context.js';
+import { isUniqueViolation } from './connect.js';
+import { toTenant } from './rows.js';
+import { ACTIVE_RUN_STATES, LIVE_SANDBOX_STATES } from './states.js';
+import type { CreateTenantOptions, TenantStore } from './store.js';
+import type { Tenant } from './types.js';
+import { beforeCursor, newId, pageLimit, toPage } from './util.js';
+
+/** Default of `Tenant.maxQueuedRuns`. */
+export const DEFAULT_MAX_QUEUED_RUNS = 1000;
+/** Default of `Tenant.maxConcurrentSandboxes`. */
+export const DEFAULT_MAX_CONCURRENT_SANDBOXES = 10;
+
+function checkQuota(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+    throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${value}`);
+  }
+}
+
+/** The tenant row, or NotFoundError. */
+export async function requireTenant(db: Db, tenantId: string): Promise<Tenant> {
+  const row = await db.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();
+  if (row === undefined) throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+  return toTenant(row);
+}
+
+/** Builds the tenant part of the store. */
+export function createTenantStore(ctx: StoreContext): TenantStore {
+  const { db } = ctx;
+  return {
+    async create(options: CreateTenantOptions) {
+      checkQuota('maxQueuedRuns', options.maxQueuedRuns);
+      checkQuota('maxConcurrentSandboxes', options.maxConcurrentSandboxes);
+      if (options.name.trim() === '') throw new InvalidArgumentError('tenant name must not be empty');
+      const row = {
+        id: options.id ?? newId('ten'),
+        name: options.name,
+        max_queued_runs: options.maxQueuedRuns ?? DEFAULT_MAX_QUEUED_RUNS,
+        max_concurrent_sandboxes: options.maxConcurrentSandboxes ?? DEFAULT_MAX_CONCURRENT_SANDBOXES,
+        created_at: ctx.now(),
+      };
+      try {
+        await db.insertInto('tenants').values(row).execute();
+      } catch (error) {
+        if (!isUniqueViolation(error, ctx.backend)) throw error;
+        throw new ConflictError(`a tenant with id ${row.id} or name ${row.name} exists`, { cause: error });
+      }
+      return toTenant(row);
+    },
+
+    get: (tenantId) => requireTenant(db, tenantId),
+
+    async list(options) {
+      const limit = pageLimit(options);
+      const rows = await db
+        .selectFrom('tenants')
+        .selectAll()
+        .$if(options?.cursor !== undefined, (q) => q.where(beforeCursor(options?.cursor ?? '', 'created_at')))
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      return toPage(rows, limit, toTenant, (r) => ({ t: r.created_at, id: r.id }));
+    },
+
+    async update(tenantId, patch) {
+      checkQuota('maxQueuedRuns', patch.maxQueuedRuns);
+      checkQuota('maxConcurrentSandboxes', patch.maxConcurrentSandboxes);
+      const set = {
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.maxQueuedRuns !== undefined && { max_queued_runs: patch.maxQueuedRuns }),
+        ...(patch.maxConcurrentSandboxes !== undefined && { max_concurrent_sandboxes: patch.maxConcurrentSandboxes }),
+      };
+      if (Object.keys(set).length > 0) {
+        try {
+          await db.updateTable('tenants').set(set).where('id', '=', tenantId).execute();
+        } catch (error) {
+          if (!isUniqueViolation(error, ctx.backend)) throw error;
+          throw new ConflictError(`a tenant named ${patch.name} exists`, { cause: error });
+        }
+      }
+      return requireTenant(db, tenantId);
+    },
+
+    async delete(tenantId) {
+      await inTransaction(ctx, async (trx) => {
+        await requireTenant(trx, tenantId);
+        const busy = await trx
+          .selectFrom('runs')
+          .select('id')
+          .where('tenant_id', '=', tenantId)
+          .where('state', 'in', ACTIVE_RUN_STATES)
+          .union(
+            trx.selectFrom('sandboxes').select('id').where('tenant_id', '=', tenantId).where('state', 'in', LIVE_SANDBOX_STATES),
+          )
+          .limit(1)
+          .executeTakeFirst();
+        if (busy !== undefined) {
+          throw new ConflictError(`tenant ${tenantId} still has ${busy.id} running or queued: cancel or kill it first`);
+        }
+        // Keys, audit, sandboxes, runs, attempts and logs go with it (ON DELETE CASCADE).
+        await trx.deleteFrom('tenants').where('id', '=', tenantId).execute();
+      });
+    },
+  };
+}
