@@ -1,0 +1,105 @@
+/**
+ * `tartarus run -- CMD ARGS...`: submits a run, streams its output live, and exits with the
+ * workload's exit code (124 timeout, 137 out of memory, 130 cancelled, 1 for other failures).
+ */
+import { Command, Option } from 'commander';
+import { FINAL_RUN_STATES, type Run, type SubmitRunRequest, type Tartarus } from '@tartarus/sdk';
+import { connect } from '../connection.js';
+import { ExitStatus } from '../errors.js';
+import { allOptions, choiceFlag, durationFlag, envFlag, positiveIntFlag, positiveNumberFlag } from '../options.js';
+import { printJson } from '../output.js';
+
+interface RunOptions {
+  runtime?: 'container' | 'gvisor' | 'microvm';
+  template?: string;
+  timeout?: number;
+  memory?: number;
+  cpu?: number;
+  env?: Record<string, string>;
+  maxAttempts?: number;
+  detach?: boolean;
+  json?: boolean;
+}
+
+/** The exit status for a final run: its exit code, else a conventional code for why it ended. */
+export function exitStatusOf(run: Run): number {
+  if (run.exitCode !== null) return run.exitCode;
+  switch (run.reason) {
+    case 'timeout': return 124;
+    case 'oom': return 137;
+    case 'cancelled': return 130;
+    default: return 1;
+  }
+}
+
+function requestFrom(argv: string[], o: RunOptions): SubmitRunRequest {
+  const req: SubmitRunRequest = { argv };
+  if (o.runtime) req.runtime = o.runtime;
+  if (o.template) req.template = o.template;
+  if (o.timeout !== undefined) req.timeoutMs = o.timeout;
+  if (o.env) req.env = o.env;
+  if (o.maxAttempts !== undefined) req.maxAttempts = o.maxAttempts;
+  if (o.memory !== undefined || o.cpu !== undefined) req.limits = { memoryMiB: o.memory, cpu: o.cpu };
+  return req;
+}
+
+/** Builds `tartarus run`. */
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run a command in a fresh sandbox, stream its output, exit with its exit code')
+    .argument('<command...>', 'the program and its arguments (put them after --)')
+    .addOption(new Option('--runtime <runtime>', 'isolation: container, gvisor or microvm (default container)').argParser(choiceFlag(['container', 'gvisor', 'microvm'] as const)))
+    .option('--template <name>', 'root filesystem template (default busybox)')
+    .option('--timeout <duration>', 'wall-clock limit, e.g. 30s, 5m (default 10m)', durationFlag)
+    .option('--memory <MiB>', 'memory limit in MiB (default 512)', positiveIntFlag)
+    .option('--cpu <cores>', 'CPU limit in cores, fractions allowed (default 1)', positiveNumberFlag)
+    .option('--env <NAME=VALUE>', 'environment variable (repeatable)', envFlag)
+    .option('--max-attempts <n>', 'attempts before the run is dead-lettered (default 3)', positiveIntFlag)
+    .option('-d, --detach', 'print the run id and return without waiting')
+    .option('--json', 'wait, then print {id, exitCode, reason, stdout, stderr, durationMs}')
+    .addHelpText('after', '\nExamples:\n  tartarus run -- echo hello\n  tartarus run --template python --timeout 30s -- python3 -c "print(1)"')
+    .action(async (argv: string[], _o: RunOptions, cmd: Command) => {
+      const o = allOptions<RunOptions>(cmd);
+      const client = await connect(o.dataDir);
+      const request = requestFrom(argv, o);
+      if (o.detach) {
+        const run = await client.runs.submit(request);
+        if (o.json) printJson(run);
+        else process.stdout.write(`${run.id}\n`);
+        return;
+      }
+      if (o.json) {
+        let run = await client.runs.submit(request, { wait: true });
+        if (run.stdout === undefined) run = await client.runs.wait(run.id);
+        const { id, exitCode, reason, stdout, stderr, durationMs } = run;
+        printJson({ id, exitCode, reason, stdout: stdout ?? '', stderr: stderr ?? '', durationMs });
+        throw new ExitStatus(exitStatusOf(run));
+      }
+      const submitted = await client.runs.submit(request);
+      const run = await followOutput(client, submitted.id);
+      if (run.exitCode === null) process.stderr.write(`error: run ${run.id} ${run.state}: ${run.reason ?? 'unknown'}${run.message ? ` (${run.message})` : ''}\n`);
+      throw new ExitStatus(exitStatusOf(run));
+    });
+}
+
+/** Follows the run's output to this process's stdout/stderr until it is final; Ctrl-C cancels the run. */
+async function followOutput(client: Tartarus, id: string): Promise<Run> {
+  const onSigint = () => void client.runs.cancel(id).catch(() => undefined);
+  process.on('SIGINT', onSigint);
+  try {
+    let since = 0;
+    for (;;) {
+      const logs = client.runs.followLogs(id, { since });
+      let step = await logs.next();
+      while (!step.done) {
+        since = step.value.seq;
+        (step.value.stream === 'stdout' ? process.stdout : process.stderr).write(step.value.data);
+        step = await logs.next();
+      }
+      const run = await client.runs.get(id);
+      if (FINAL_RUN_STATES.has(run.state)) return run;
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

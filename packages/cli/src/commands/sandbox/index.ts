@@ -1,0 +1,25 @@
+/** `tartarus sandbox`: interactive sandboxes. */
+import { Command } from 'commander';
+import { createCommand } from './create.js';
+import { lsCommand } from './ls.js';
+import { getCommand } from './get.js';
+import { execCommand } from './exec.js';
+import { filesCommand } from './files/index.js';
+import { pauseCommand } from './pause.js';
+import { resumeCommand } from './resume.js';
+import { killCommand } from './kill.js';
+
+/** Builds `tartarus sandbox`. */
+export function sandboxCommand(): Command {
+  return new Command('sandbox')
+    .alias('sandboxes')
+    .description('create, inspect, exec into and kill sandboxes')
+    .addCommand(createCommand())
+    .addCommand(lsCommand())
+    .addCommand(getCommand())
+    .addCommand(execCommand())
+    .addCommand(filesCommand())
+    .addCommand(pauseCommand())
+    .addCommand(resumeCommand())
+    .addCommand(killCommand());
+}

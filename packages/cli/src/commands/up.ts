@@ -1,0 +1,54 @@
+/**
+ * `tartarus up`: the embedded platform (server, scheduler, a local agent, SQLite under the data
+ * dir) in this process, until SIGINT/SIGTERM. The only command that does not go through the SDK.
+ */
+import { Command, Option } from 'commander';
+import { resolveDataDir } from '../connection.js';
+import { allOptions, positiveIntFlag } from '../options.js';
+
+/** The part of `@tartarus/server` this command uses. */
+interface EmbeddedModule {
+  startEmbedded(options: { dataDir: string; port: number; host?: string }): Promise<{ url: string; adminKey?: string; close(): Promise<void> }>;
+}
+
+interface UpOptions {
+  port: number;
+  host: string;
+}
+
+/** Waits for SIGINT or SIGTERM; a second signal during shutdown exits at once. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130)).once('SIGTERM', () => process.exit(143));
+      resolve(sig);
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  });
+}
+
+/** Builds `tartarus up`. */
+export function upCommand(): Command {
+  return new Command('up')
+    .description('start the embedded platform (server, scheduler, local agent) and run until Ctrl-C')
+    .addOption(new Option('--port <port>', 'TCP port to listen on (0: any free port)').default(7070).argParser((t) => (t === '0' ? 0 : positiveIntFlag(t))))
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (_opts: UpOptions, cmd: Command) => {
+      const opts = allOptions<UpOptions>(cmd);
+      const dataDir = resolveDataDir(opts.dataDir);
+      // Loaded only here: every other command starts without the server's dependencies (fastify, SQLite).
+      const { startEmbedded } = (await import('@tartarus/server')) as unknown as EmbeddedModule;
+      const server = await startEmbedded({ dataDir, port: opts.port, host: opts.host });
+      const out = process.stdout;
+      out.write(`Tartarus is up at ${server.url} (data dir ${dataDir})\n`);
+      if (server.adminKey) {
+        out.write(`\nAdmin API key (shown once; also saved in ${dataDir}/admin-key, mode 0600):\n  ${server.adminKey}\n\n`);
+      }
+      out.write('Try: npx tartarus run -- echo hello     (Ctrl-C stops the platform)\n');
+      const sig = await untilSignal();
+      out.write(`\n${sig}: shutting down (sandboxes are stopped, state is kept in ${dataDir})...\n`);
+      await server.close();
+      out.write('stopped\n');
+    });
+}

@@ -1,0 +1,29 @@
+/** The command tree: one file per command under `commands/<noun>/<verb>.ts`, assembled here. */
+import { Command } from 'commander';
+import { upCommand } from './commands/up.js';
+import { runCommand } from './commands/run.js';
+import { sandboxCommand } from './commands/sandbox/index.js';
+import { runsCommand } from './commands/runs/index.js';
+import { templatesCommand } from './commands/templates/index.js';
+import { nodesCommand } from './commands/nodes/index.js';
+import { keysCommand } from './commands/keys/index.js';
+import { tenantsCommand } from './commands/tenants/index.js';
+
+/** Builds the `tartarus` program. */
+export function buildProgram(): Command {
+  return new Command('tartarus')
+    .description('Run untrusted code in isolated sandboxes (containers, gVisor, microVMs).')
+    .option('--data-dir <dir>', 'data dir of a local `tartarus up` (default: $TARTARUS_DATA_DIR or ~/.tartarus)')
+    .addHelpText(
+      'after',
+      '\nConnection: TARTARUS_URL and TARTARUS_API_KEY when set; otherwise the server that `tartarus up`\nrecorded in its data dir. Set TARTARUS_DEBUG=1 to see stack traces.',
+    )
+    .addCommand(upCommand())
+    .addCommand(runCommand())
+    .addCommand(sandboxCommand())
+    .addCommand(runsCommand())
+    .addCommand(templatesCommand())
+    .addCommand(nodesCommand())
+    .addCommand(keysCommand())
+    .addCommand(tenantsCommand());
+}
