@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { httpStatusFor, type ErrorCode } from '@tartarus/core';
+import {
+  NotFoundError,
+  QuotaExceededError,
+  RateLimitedError,
+  TartarusError,
+  codeForStatus,
+  errorFromResponse,
+} from './errors.js';
+
+const CODES: ErrorCode[] = [
+  'invalid_argument', 'unauthenticated', 'permission_denied', 'not_found', 'conflict', 'payload_too_large',
+  'rate_limited', 'quota_exceeded', 'runtime_unavailable', 'sandbox_not_running', 'timeout', 'unavailable', 'internal',
+];
+
+test('every code in an error body comes back as its own typed error, rooted at TartarusError', () => {
+  for (const code of CODES) {
+    const body = JSON.stringify({ error: { code, message: `m-${code}`, details: { x: 1 } } });
+    const e = errorFromResponse(httpStatusFor(code), new Headers(), body, 'GET /x');
+    assert.ok(e instanceof TartarusError);
+    assert.equal(e.code, code);
+    assert.equal(e.message, `m-${code}`);
+    assert.deepEqual(e.context.details, { x: 1 });
+  }
+});
+
+test('a status without a body maps through the inverse of httpStatusFor', () => {
+  for (const code of CODES) assert.equal(httpStatusFor(codeForStatus(httpStatusFor(code))), httpStatusFor(code));
+  const e = errorFromResponse(404, new Headers(), '', 'GET /v1/runs/x');
+  assert.ok(e instanceof NotFoundError);
+  assert.match(e.message, /GET \/v1\/runs\/x: HTTP 404/);
+  assert.equal(codeForStatus(502), 'internal');
+});
+
+test('Retry-After becomes retryAfterMs on 429 errors', () => {
+  const quota = errorFromResponse(429, new Headers({ 'retry-after': '3' }), JSON.stringify({ error: { code: 'quota_exceeded', message: 'q' } }), 'x');
+  assert.ok(quota instanceof QuotaExceededError);
+  assert.equal(quota.retryAfterMs, 3000);
+  assert.equal(quota.retryable, true);
+  const rate = errorFromResponse(429, new Headers({ 'retry-after': '1' }), JSON.stringify({ error: { code: 'rate_limited', message: 'r' } }), 'x');
+  assert.ok(rate instanceof RateLimitedError);
+  assert.equal(rate.retryAfterMs, 1000);
+});

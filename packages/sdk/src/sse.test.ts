@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readSse, type SseEvent } from './sse.js';
+
+function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return new ReadableStream({
+    start(controller) {
+      for (const c of chunks) controller.enqueue(enc.encode(c));
+      controller.close();
+    },
+  });
+}
+
+async function collect(chunks: string[]): Promise<SseEvent[]> {
+  const out: SseEvent[] = [];
+  for await (const ev of readSse(streamOf(chunks))) out.push(ev);
+  return out;
+}
+
+test('events split across chunks, comments, CRLF and multi-line data are read as the format says', async () => {
+  const events = await collect([
+    ': keep-alive\n\nevent: stdout\nda',
+    'ta: {"data":"hi\\n","encoding":"utf8","timeMs":1}\n\r\n',
+    'event: note\ndata: line one\ndata: line two\n\n',
+    'data: {"last":true}',
+  ]);
+  assert.deepEqual(events, [
+    { event: 'stdout', data: { data: 'hi\n', encoding: 'utf8', timeMs: 1 } },
+    { event: 'note', data: 'line one\nline two' },
+    { event: 'message', data: { last: true } },
+  ]);
+});
+
+test('a multi-byte character split between chunks is decoded whole', async () => {
+  const bytes = new TextEncoder().encode('data: "é"\n\n');
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(bytes.slice(0, 7));
+      c.enqueue(bytes.slice(7));
+      c.close();
+    },
+  });
+  const out: SseEvent[] = [];
+  for await (const ev of readSse(stream)) out.push(ev);
+  assert.deepEqual(out, [{ event: 'message', data: 'é' }]);
+});
