@@ -3,3 +3,8 @@ export type * from './driver.js';
 export type * from './templates/types.js';
 export * from './process/run.js';
 export * from './templates/index.js';
+export * from './options.js';
+export * from './runtime.js';
+export { ContainerDriver } from './drivers/container/index.js';
+export { GvisorDriver } from './drivers/gvisor/index.js';
+export { OciDriver, type OciDriverOptions } from './drivers/shared/oci-driver.js';

@@ -1,0 +1,2 @@
+export { ContainerDriver } from './driver.js';
+export { runcTool, RUNC } from './argv.js';

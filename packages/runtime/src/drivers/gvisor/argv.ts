@@ -1,0 +1,42 @@
+/**
+ * runsc command lines and config for the `gvisor` driver. Pure: golden-tested in argv.test.ts.
+ *
+ * Global flags, on every call (runsc keeps them per container, but `--root` must match):
+ * - `--root`: the Runtime's own runsc state directory (only Tartarus's containers are seen);
+ * - `--network=none`: a network stack with loopback only;
+ * - `--oci-seccomp`: also applies the config's seccomp profile inside the sandbox.
+ */
+import type { OciConfig } from '../shared/oci-spec.js';
+import type { OciTool } from '../shared/tool.js';
+
+/** The runsc binary; found on PATH. */
+export const RUNSC = 'runsc';
+
+function global(root: string): string[] {
+  return [RUNSC, '--root', root, '--network=none', '--oci-seccomp'];
+}
+
+/** runsc as an `OciTool`. */
+export const runscTool: OciTool = {
+  runtime: 'gvisor',
+  binary: RUNSC,
+  version: () => [RUNSC, '--version'],
+  run: (root, o) => [...global(root), 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
+  // The sandbox-internal pid: the process lives in gVisor's kernel, not the host's.
+  exec: (root, o) => [...global(root), 'exec', '--process', o.processFile, '--internal-pid-file', o.pidFile, o.containerId],
+  kill: (root, id, signal, all) => [...global(root), 'kill', ...(all ? ['--all'] : []), id, signal],
+  killProcess: (root, id, pid, signal) => [...global(root), 'kill', '--pid', String(pid), id, signal],
+  delete: (root, id) => [...global(root), 'delete', '--force', id],
+  pause: (root, id) => [...global(root), 'pause', id],
+  resume: (root, id) => [...global(root), 'resume', id],
+  list: (root) => [...global(root), 'list', '--format=json'],
+  adjustConfig: (config: OciConfig) => ({
+    ...config,
+    // runsc would put an unbounded in-sandbox tmpfs on /tmp; binding the layer's own /tmp keeps
+    // /tmp inside the size-capped writable layer, as under runc.
+    mounts: [
+      ...config.mounts,
+      { destination: '/tmp', type: 'bind', source: `${config.root.path}/tmp`, options: ['rbind', 'rw', 'nosuid', 'nodev'] },
+    ],
+  }),
+};

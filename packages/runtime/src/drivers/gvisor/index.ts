@@ -1,0 +1,2 @@
+export { GvisorDriver } from './driver.js';
+export { runscTool, RUNSC } from './argv.js';

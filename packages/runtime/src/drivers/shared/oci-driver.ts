@@ -1,0 +1,153 @@
+/**
+ * The `Driver` over an OCI runtime; `container` (runc) and `gvisor` (runsc) are this class with
+ * their own `OciTool`. What it writes per sandbox: `<stateDir>/<runtime>/<id>/` holding the
+ * bundle's config.json and the resolved spec; the memory cgroup `tartarus/<id>`. The writable
+ * layer is made when the sandbox starts (tt-layer, in the sandbox's own mount namespace).
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
+import type { Availability, Driver, RuntimeName, SandboxHandle, SandboxInfo, SandboxSpec, SandboxState } from '../../driver.js';
+import { checkSandboxId } from '../../options.js';
+import { cgroupV1Available, cgroupsPathFor, prepareMemoryCgroup } from '../../cgroups/v1.js';
+import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT } from '../../sandbox/native.js';
+import { resolveUser } from '../../sandbox/user.js';
+import { OciContext } from './context.js';
+import { buildOciConfig } from './oci-spec.js';
+import { OciSandbox } from './sandbox.js';
+import { readStored, storable, writeStored } from './stored.js';
+import { removeSandbox } from './teardown.js';
+import type { OciTool } from './tool.js';
+
+/** Options of an OCI driver. */
+export interface OciDriverOptions {
+  /** The Runtime's state directory; this driver uses `<stateDir>/<runtime>/`. */
+  stateDir: string;
+}
+
+interface ListedContainer {
+  id: string;
+  status: string;
+  pid?: number;
+}
+
+/** A `Driver` over runc or runsc. */
+export class OciDriver implements Driver {
+  readonly name: RuntimeName;
+  protected readonly ctx: OciContext;
+  private availability: Promise<Availability> | undefined;
+
+  constructor(tool: OciTool, options: OciDriverOptions) {
+    this.name = tool.runtime;
+    this.ctx = new OciContext(tool, options.stateDir);
+  }
+
+  available(): Promise<Availability> {
+    this.availability ??= this.probe();
+    return this.availability;
+  }
+
+  /** Checks tool, privileges, cgroups and helpers; subclasses add their own checks. */
+  protected async probe(): Promise<Availability> {
+    if (process.getuid?.() !== 0) return { ok: false, reason: `${this.ctx.tool.binary} sandboxes need root (run as root)` };
+    let detail: string;
+    try {
+      const res = await this.ctx.call(this.ctx.tool.version(), { allowNonZero: false });
+      detail = res.stdout.split('\n')[0] ?? '';
+    } catch (err) {
+      return { ok: false, reason: `${this.ctx.tool.binary} does not run: ${(err as Error).message.split('\n')[0]} (install the ${this.ctx.tool.binary} package)` };
+    }
+    if (!(await cgroupV1Available())) return { ok: false, reason: 'cgroup v1 memory/cpu/pids controllers are not mounted under /sys/fs/cgroup' };
+    try {
+      await ensureNativeHelpers();
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
+    }
+    return { ok: true, detail };
+  }
+
+  async create(spec: SandboxSpec, signal?: AbortSignal): Promise<SandboxHandle> {
+    checkSandboxId(spec.id);
+    await ensureNativeHelpers();
+    const paths = this.ctx.paths(spec.id);
+    await mkdir(this.ctx.driverDir, { recursive: true, mode: 0o700 });
+    await mkdir(paths.dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST') throw new ConflictError(`sandbox ${spec.id} already exists: choose another id`);
+      throw err;
+    });
+    try {
+      const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
+      const config = this.ctx.tool.adjustConfig(
+        buildOciConfig({
+          rootfsPath: paths.rootfs,
+          hostname: spec.id,
+          process: { args: spec.process.argv, env: spec.process.env, cwd: spec.process.cwd, user },
+          limits: spec.limits,
+          cgroupsPath: cgroupsPathFor(spec.id),
+          helperDir: SANDBOX_HELPER_DIR,
+          helperMount: SANDBOX_HELPER_MOUNT,
+          annotations: { 'dev.tartarus.sandbox': spec.id, 'dev.tartarus.template': spec.template.name },
+        }),
+      );
+      await Promise.all([
+        writeFile(paths.config, JSON.stringify(config)),
+        writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user, createdAtMs: Date.now() }),
+        prepareMemoryCgroup(spec.id, spec.limits.memoryMiB),
+      ]);
+      signal?.throwIfAborted();
+      return new OciSandbox(this.ctx, spec, user);
+    } catch (err) {
+      await removeSandbox(this.ctx, spec.id);
+      throw err;
+    }
+  }
+
+  async list(): Promise<SandboxInfo[]> {
+    const [dirs, containers] = await Promise.all([this.stateDirIds(), this.listContainers()]);
+    const byId = new Map(containers.map((c) => [c.id, c]));
+    const ids = new Set([...dirs, ...containers.map((c) => c.id.replace(/^tt-/, ''))]);
+    return [...ids].sort().map((id) => ({ id, runtime: this.name, state: toState(byId.get(this.ctx.containerId(id))?.status) }));
+  }
+
+  async adopt(id: string): Promise<SandboxHandle> {
+    checkSandboxId(id);
+    const stored = await readStored(this.ctx.paths(id).spec, id);
+    const found = (await this.listContainers()).find((c) => c.id === this.ctx.containerId(id));
+    const state = toState(found?.status);
+    if (!found?.pid || (state !== 'running' && state !== 'paused')) {
+      throw new SandboxNotRunningError(`sandbox ${id} is ${state}: only a running or paused sandbox can be adopted; destroy it`);
+    }
+    return new OciSandbox(this.ctx, stored.spec, stored.user, { state, pid: found.pid });
+  }
+
+  async destroy(id: string): Promise<void> {
+    checkSandboxId(id);
+    await removeSandbox(this.ctx, id);
+  }
+
+  private async stateDirIds(): Promise<string[]> {
+    const entries = await readdir(this.ctx.driverDir, { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  }
+
+  private async listContainers(): Promise<ListedContainer[]> {
+    const res = await this.ctx.call(this.ctx.tool.list(this.ctx.runtimeRoot), { allowNonZero: true });
+    if (res.exitCode !== 0) return [];
+    const parsed = JSON.parse(res.stdout.trim() || 'null') as ListedContainer[] | null;
+    return (parsed ?? []).filter((c) => c.id.startsWith('tt-'));
+  }
+}
+
+function toState(status: string | undefined): SandboxState {
+  switch (status) {
+    case 'running':
+      return 'running';
+    case 'paused':
+      return 'paused';
+    case 'created':
+    case 'creating':
+      return 'created';
+    default:
+      return 'exited';
+  }
+}
+

@@ -1,0 +1,36 @@
+/**
+ * What differs between OCI runtimes (runc, runsc) as seen by the shared OCI driver: their
+ * command lines and the config adjustments each needs. Every builder here is pure; each
+ * driver's `argv.ts` provides one `OciTool`, tested with golden cases.
+ */
+import type { RuntimeName } from '../../driver.js';
+import type { OciConfig } from './oci-spec.js';
+
+/** Command-line builders and quirks of one OCI runtime. Every argv starts with the binary. */
+export interface OciTool {
+  readonly runtime: Extract<RuntimeName, 'container' | 'gvisor'>;
+  /** The executable, e.g. `runc`. */
+  readonly binary: string;
+  /** Prints the version (availability probe). */
+  version(): string[];
+  /** Runs the container in the foreground; its stdio is the container process's stdio. */
+  run(root: string, o: { bundle: string; pidFile: string; containerId: string }): string[];
+  /** Starts a process from a process.json in a running container, in the foreground. */
+  exec(root: string, o: { processFile: string; pidFile: string; containerId: string }): string[];
+  /** Signals the container's init, or every process with `all`. */
+  kill(root: string, containerId: string, signal: string, all: boolean): string[];
+  /** Signals one exec'd process by the pid its pid file gave; undefined when the host pid can be signalled directly. */
+  killProcess(root: string, containerId: string, pid: number, signal: string): string[] | undefined;
+  delete(root: string, containerId: string): string[];
+  pause(root: string, containerId: string): string[];
+  resume(root: string, containerId: string): string[];
+  /** Lists containers as a JSON array with `id`, `status`, `bundle` (runc) or `id`, `status` (runsc). */
+  list(root: string): string[];
+  /** Returns a copy of `config` adjusted for this runtime. */
+  adjustConfig(config: OciConfig): OciConfig;
+}
+
+/** Signal name as runc/runsc take it (`SIGTERM` → `TERM`). */
+export function signalArg(signal: NodeJS.Signals | string): string {
+  return signal.startsWith('SIG') ? signal.slice(3) : signal;
+}

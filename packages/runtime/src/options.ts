@@ -1,0 +1,136 @@
+/**
+ * Sandbox options in, resolved `SandboxSpec` out, once: `resolveSandboxOptions()` applies the
+ * template's defaults and the limit defaults and checks every value, so that drivers never
+ * re-check an optional. A bad value throws `InvalidArgumentError` saying what to change.
+ */
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError } from '@tartarus/core';
+import type { OutputChunk, ResourceLimits, RuntimeName, SandboxSpec } from './driver.js';
+import type { TemplateInfo } from './templates/types.js';
+
+/** What a caller asks for; everything but `template` has a default. */
+export interface SandboxOptions {
+  /** Sandbox id, `[a-z0-9][a-z0-9-]{0,62}`. Default: `sb-` + 16 random hex digits. */
+  id?: string;
+  /** Isolation backend. Default `container`. */
+  runtime?: RuntimeName;
+  /** Template name (`busybox`, `debian`, `python`). */
+  template: string;
+  /**
+   * The main process: an argv array (run as is) or a string (run with the template's shell,
+   * `sh -c <string>`). Default: the template's idle process (a long-lived sandbox).
+   */
+  command?: string[] | string;
+  /** Merged over the template's environment. */
+  env?: Record<string, string>;
+  /** Absolute working directory. Default: the template's (the sandbox user's home). */
+  cwd?: string;
+  /** `name`, `uid` or `uid:gid`. Default: the template's user (`sandbox`). */
+  user?: string;
+  /** Written to the main process's stdin, then closed. Default: empty stdin. */
+  stdin?: Buffer | string;
+  /** Overrides of `DEFAULT_LIMITS`. */
+  limits?: Partial<ResourceLimits>;
+  /** Wall-clock limit of the main process in ms; 0 for none. Default 0 (`Runtime.run`: 10 min). */
+  timeoutMs?: number;
+  /** Bytes kept per stream; the rest is dropped with a marker. Default 1 MiB. */
+  outputLimitBytes?: number;
+  /** Time between SIGTERM and SIGKILL on kill or timeout, ms. Default 2000. */
+  killGraceMs?: number;
+  /** Receives every output chunk of the main process as produced. */
+  onOutput?: (chunk: OutputChunk) => void;
+}
+
+/** Limits a sandbox gets unless told otherwise: 1 core, 512 MiB, 256 pids, 1 GiB writable layer. */
+export const DEFAULT_LIMITS: Readonly<ResourceLimits> = { cpu: 1, memoryMiB: 512, pids: 256, diskMiB: 1024 };
+/** Default output cap per stream, bytes (1 MiB). */
+export const DEFAULT_OUTPUT_LIMIT_BYTES = 1 << 20;
+/** Default grace between SIGTERM and SIGKILL, ms. */
+export const DEFAULT_KILL_GRACE_MS = 2000;
+
+const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const USER_RE = /^([a-z_][a-z0-9_.-]{0,31}|\d{1,10}(:\d{1,10})?)$/i;
+const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** A new random sandbox id (`sb-` + 16 hex digits). */
+export function newSandboxId(): string {
+  return `sb-${randomBytes(8).toString('hex')}`;
+}
+
+/** Throws `InvalidArgumentError` unless `id` is a valid sandbox id. */
+export function checkSandboxId(id: string): void {
+  if (!ID_RE.test(id)) {
+    throw new InvalidArgumentError(
+      `sandbox id ${JSON.stringify(id)} is invalid: use 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit`,
+    );
+  }
+}
+
+/** Applies template and limit defaults to `options` and validates the result. */
+export function resolveSandboxOptions(options: SandboxOptions, template: TemplateInfo): SandboxSpec {
+  const id = options.id ?? newSandboxId();
+  checkSandboxId(id);
+  const argv = resolveCommand(options.command, template);
+  const env = { ...template.defaults.env, ...(options.env ?? {}) };
+  for (const [k, v] of Object.entries(env)) {
+    if (!ENV_KEY_RE.test(k)) throw new InvalidArgumentError(`env name ${JSON.stringify(k)} is invalid: use letters, digits and _`);
+    if (typeof v !== 'string' || v.includes('\0')) throw new InvalidArgumentError(`env ${k} must be a string without NUL bytes`);
+  }
+  const cwd = options.cwd ?? template.defaults.cwd;
+  if (!cwd.startsWith('/') || cwd.includes('\0')) throw new InvalidArgumentError(`cwd ${JSON.stringify(cwd)} must be an absolute path`);
+  const user = options.user ?? template.defaults.user;
+  if (!USER_RE.test(user)) {
+    throw new InvalidArgumentError(`user ${JSON.stringify(user)} is invalid: give a user name, a uid or uid:gid`);
+  }
+  const spec: SandboxSpec = {
+    id,
+    template,
+    process: { argv, env, cwd, user },
+    limits: resolveLimits(options.limits),
+    timeoutMs: nonNegative('timeoutMs', options.timeoutMs ?? 0),
+    outputLimitBytes: nonNegative('outputLimitBytes', options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES),
+    killGraceMs: nonNegative('killGraceMs', options.killGraceMs ?? DEFAULT_KILL_GRACE_MS),
+  };
+  if (options.stdin !== undefined) spec.stdin = Buffer.from(options.stdin);
+  if (options.onOutput) spec.onOutput = options.onOutput;
+  return spec;
+}
+
+function resolveCommand(command: string[] | string | undefined, template: TemplateInfo): string[] {
+  if (command === undefined) return [...template.defaults.argv];
+  if (typeof command === 'string') {
+    if (command.trim() === '') throw new InvalidArgumentError('command is an empty string: give a shell command or an argv array');
+    return [...template.defaults.shell, command];
+  }
+  if (!Array.isArray(command) || command.length === 0 || command[0] === '') {
+    throw new InvalidArgumentError('command argv is empty: give at least the program to run');
+  }
+  if (command.some((a) => typeof a !== 'string' || a.includes('\0'))) {
+    throw new InvalidArgumentError('command argv must be strings without NUL bytes');
+  }
+  return [...command];
+}
+
+function resolveLimits(partial: Partial<ResourceLimits> | undefined): ResourceLimits {
+  const l = { ...DEFAULT_LIMITS, ...(partial ?? {}) };
+  if (!(Number.isFinite(l.cpu) && l.cpu >= 0.01 && l.cpu <= 1024)) {
+    throw new InvalidArgumentError(`limits.cpu ${l.cpu} is out of range: give cores between 0.01 and 1024 (e.g. 0.5)`);
+  }
+  const ints: [keyof ResourceLimits, number, number][] = [
+    ['memoryMiB', 16, 1 << 20],
+    ['pids', 8, 1 << 22],
+    ['diskMiB', 1, 1 << 20],
+  ];
+  for (const [k, min, max] of ints) {
+    const v = l[k];
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new InvalidArgumentError(`limits.${k} ${v} is out of range: give an integer between ${min} and ${max}`);
+    }
+  }
+  return l;
+}
+
+function nonNegative(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError(`${name} ${v} is invalid: give a non-negative integer`);
+  return v;
+}

@@ -1,0 +1,49 @@
+/**
+ * The native helpers (C, in `packages/runtime/native/`): `tt-layer` gives a sandbox its
+ * writable layer in a private mount namespace, `tt-files` does file operations inside a
+ * sandbox. `scripts/setup.d/10-runtime-native.sh` compiles them; if that did not run, the first
+ * Runtime on a machine compiles them the same way (static, musl-gcc or gcc).
+ */
+import { access, constants } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { RuntimeUnavailableError } from '@tartarus/core';
+import { runCommand } from '../process/run.js';
+
+/** `packages/runtime/native` (sources and the setup script's `build/`). */
+export const NATIVE_DIR = fileURLToPath(new URL('../../native/', import.meta.url));
+/** Directory bind-mounted read-only into every sandbox; holds `tt-files`. */
+export const SANDBOX_HELPER_DIR = join(NATIVE_DIR, 'build', 'sandbox');
+/** Where the helper directory appears inside a sandbox (on the sandbox's own /dev tmpfs, so it never touches the writable layer). */
+export const SANDBOX_HELPER_MOUNT = '/dev/.tartarus';
+/** The file helper's path inside a sandbox. */
+export const SANDBOX_FILES_HELPER = `${SANDBOX_HELPER_MOUNT}/tt-files`;
+/** Host path of `tt-layer`. */
+export const LAYER_HELPER = join(NATIVE_DIR, 'build', 'tt-layer');
+
+let built: Promise<void> | undefined;
+
+/** Makes sure both helpers exist, compiling them once if needed. Throws `RuntimeUnavailableError` with what to install. */
+export function ensureNativeHelpers(): Promise<void> {
+  built ??= build().catch((err: unknown) => {
+    built = undefined;
+    throw err;
+  });
+  return built;
+}
+
+async function build(): Promise<void> {
+  const present = await Promise.all(
+    [LAYER_HELPER, join(SANDBOX_HELPER_DIR, 'tt-files')].map((p) => access(p, constants.X_OK).then(() => true, () => false)),
+  );
+  if (present.every(Boolean)) return;
+  const script = fileURLToPath(new URL('../../../../scripts/setup.d/10-runtime-native.sh', import.meta.url));
+  try {
+    await runCommand(['bash', script], { timeoutMs: 120_000 });
+  } catch (cause) {
+    throw new RuntimeUnavailableError(
+      `the runtime's native helpers are not built and building them failed: install gcc and musl-tools, then run ${script}`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Resolves a process user (`name`, `uid`, `uid:gid`) to numeric ids from the template's own
+ * /etc/passwd and /etc/group, on the host, before the container starts (runc and runsc take
+ * numbers). The template root is Tartarus-built, but a file there that is a symlink is refused
+ * anyway so that an imported image cannot make the host read one of its own files.
+ */
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '@tartarus/core';
+
+/** Numeric identity of a process. */
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  /** Supplementary groups (from /etc/group membership). */
+  additionalGids: number[];
+}
+
+const cache = new Map<string, Promise<{ passwd: string; group: string }>>();
+
+async function readTemplateFile(rootfs: string, rel: string): Promise<string> {
+  const path = join(rootfs, rel);
+  const st = await lstat(path).catch(() => undefined);
+  if (!st?.isFile()) return '';
+  return readFile(path, 'utf8');
+}
+
+function databases(rootfs: string): Promise<{ passwd: string; group: string }> {
+  let p = cache.get(rootfs);
+  if (!p) {
+    p = Promise.all([readTemplateFile(rootfs, 'etc/passwd'), readTemplateFile(rootfs, 'etc/group')]).then(
+      ([passwd, group]) => ({ passwd, group }),
+    );
+    cache.set(rootfs, p);
+  }
+  return p;
+}
+
+/** Resolves `user` against the template at `rootfs`; throws `InvalidArgumentError` for an unknown name. */
+export async function resolveUser(rootfs: string, user: string): Promise<ResolvedUser> {
+  const numeric = /^(\d+)(?::(\d+))?$/.exec(user);
+  const { passwd, group } = await databases(rootfs);
+  let uid: number;
+  let gid: number;
+  let name: string | undefined;
+  if (numeric) {
+    uid = Number(numeric[1]);
+    const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[2] === String(uid));
+    gid = numeric[2] !== undefined ? Number(numeric[2]) : Number(entry?.[3] ?? uid);
+    name = entry?.[0];
+  } else {
+    const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
+    if (!entry || entry.length < 4) {
+      throw new InvalidArgumentError(`user ${JSON.stringify(user)} does not exist in the template: give a uid[:gid] or a user from its /etc/passwd`);
+    }
+    uid = Number(entry[2]);
+    gid = Number(entry[3]);
+    name = user;
+  }
+  const additionalGids = name === undefined ? [] : supplementaryGroups(group, name, gid);
+  return { uid, gid, additionalGids };
+}
+
+function supplementaryGroups(group: string, name: string, primary: number): number[] {
+  const gids: number[] = [];
+  for (const line of group.split('\n')) {
+    const f = line.split(':');
+    if (f.length < 4 || !(f[3] ?? '').split(',').includes(name)) continue;
+    const g = Number(f[2]);
+    if (Number.isInteger(g) && g !== primary) gids.push(g);
+  }
+  return gids;
+}
