@@ -37,7 +37,7 @@ const DEFINITIONS: Record<TemplateName, TemplateDefinition> = {
     description: 'Debian 12 (bookworm) minbase, built with debootstrap on first use',
     defaults: defaults(),
     builderVersion: DEBOOTSTRAP_BUILDER_VERSION,
-    build: (ctx) => buildDebootstrap(ctx, []),
+    build: (ctx) => buildDebootstrap(ctx, [], 90),
   },
   python: {
     name: 'python',
@@ -45,7 +45,7 @@ const DEFINITIONS: Record<TemplateName, TemplateDefinition> = {
     // Unbuffered so a run's output streams as it is printed.
     defaults: defaults({ PYTHONUNBUFFERED: '1' }),
     builderVersion: DEBOOTSTRAP_BUILDER_VERSION,
-    build: (ctx) => buildDebootstrap(ctx, ['python3', 'python3-numpy', 'python3-pandas']),
+    build: (ctx) => buildDebootstrap(ctx, ['python3', 'python3-numpy', 'python3-pandas'], 121),
   },
 };
 
