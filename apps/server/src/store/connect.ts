@@ -7,6 +7,7 @@
  */
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
+import { resolve } from 'node:path';
 import {
   CompiledQuery,
   Kysely,
@@ -22,7 +23,45 @@ import type { StoreBackend } from './store.js';
 /** How long a SQLite writer waits for another process's write lock, ms. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * One lock per database file for the whole process. better-sqlite3 is synchronous: if two stores
+ * in one process opened the same file and one waited on the other's write lock, it would block
+ * the event loop the holder needs to finish. Serializing them here turns that into an await.
+ */
+const fileLocks = new Map<string, { tail: Promise<void> }>();
+
+function fileLock(path: string): { tail: Promise<void> } {
+  let lock = fileLocks.get(path);
+  if (lock === undefined) fileLocks.set(path, (lock = { tail: Promise.resolve() }));
+  return lock;
+}
+
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #lock: { tail: Promise<void> };
+  #release: (() => void) | undefined;
+
+  constructor(database: SqliteDatabase.Database, path: string) {
+    super({ database });
+    this.#lock = fileLock(path);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    // Our own driver mutex is taken first, so at most one waiter per store queues on the file lock.
+    const connection = await super.acquireConnection();
+    const previous = this.#lock.tail;
+    let release!: () => void;
+    this.#lock.tail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    this.#release = release;
+    return connection;
+  }
+
+  override async releaseConnection(): Promise<void> {
+    this.#release?.();
+    this.#release = undefined;
+    await super.releaseConnection();
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
@@ -30,12 +69,14 @@ class ImmediateSqliteDriver extends SqliteDriver {
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #database: SqliteDatabase.Database;
-  constructor(database: SqliteDatabase.Database) {
+  readonly #path: string;
+  constructor(database: SqliteDatabase.Database, path: string) {
     super({ database });
     this.#database = database;
+    this.#path = path;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver({ database: this.#database });
+    return new ImmediateSqliteDriver(this.#database, this.#path);
   }
 }
 
@@ -48,7 +89,7 @@ export function openSqlite(path: string): Kysely<Database> {
   // WAL + NORMAL is durable against process crashes (the test kills the server), which is the
   // failure the control plane must survive; FULL only adds power-loss safety at a fsync per commit.
   database.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database, path === ':memory:' ? `:memory:${Math.random()}` : resolve(path)) });
 }
 
 const INT8_OID = 20;
