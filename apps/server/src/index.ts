@@ -1,1 +1,5 @@
-export {};
+// Public surface of @tartarus/server.
+export { startEmbedded, defaultDataDir, type EmbeddedOptions, type EmbeddedHandle } from './embedded.js';
+export { startServer, type StartServerOptions, type ServerHandle } from './server.js';
+export { ServerConfigSchema, parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
+export type { Logger } from './context.js';

@@ -10,7 +10,8 @@
  * - Everything else the server asks (sandbox lifecycle, exec, files, templates) is a `request` with a
  *   `requestId`; the agent answers with exactly one `reply` and, for streaming operations, any
  *   number of `event`s before it.
- * - Binary payloads (output, file contents) are base64.
+ * - Output is UTF-8 text (decoded on the agent with a streaming decoder, so a character split
+ *   across chunks survives); file contents and stdin are base64.
  */
 import { z } from 'zod';
 import { ExitReasonSchema } from './exec.js';
@@ -21,7 +22,7 @@ export const AGENT_PROTOCOL_VERSION = 1;
 
 const Stream = z.enum(['stdout', 'stderr']);
 
-/** A process result as the agent reports it (output base64, times in ms since the epoch). */
+/** A process result as the agent reports it (output UTF-8 text, times in ms since the epoch). */
 export const AgentProcessResultSchema = z.object({
   exitCode: z.number().int().nullable(),
   reason: ExitReasonSchema,
@@ -74,6 +75,15 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     seq: z.number().int(),
   }),
   z.object({ type: z.literal('runFinished'), runId: z.string(), epoch: z.number().int(), result: AgentProcessResultSchema }),
+  /** The attempt could not run (sandbox creation failed, driver error): the server retries it by policy. */
+  z.object({
+    type: z.literal('runFailed'),
+    runId: z.string(),
+    epoch: z.number().int(),
+    reason: z.enum(['start_failed', 'error']),
+    message: z.string(),
+    retryable: z.boolean(),
+  }),
   z.object({
     type: z.literal('sandboxState'),
     sandboxId: z.string(),

@@ -1,0 +1,177 @@
+/**
+ * The node agent: connects out to the server (no inbound port), says `hello` with its full
+ * inventory on every (re)connect, applies the server's `reconcile`, heartbeats, and serves the
+ * server's requests. Reconnects with backoff for as long as it runs. The same code serves the
+ * in-process agent of embedded mode and a remote one.
+ */
+import {
+  AGENT_PROTOCOL_VERSION,
+  ServerMessageSchema,
+  TartarusError,
+  type AgentMessage,
+  type InventoryItem,
+  type ServerMessage,
+} from '@tartarus/core';
+import type { SandboxInfo } from '@tartarus/runtime';
+import WebSocket from 'ws';
+import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
+import type { Link } from './link.js';
+import { Operations } from './operations.js';
+import { RunSupervisor } from './run-supervisor.js';
+import type { AgentRuntime } from './runtime-port.js';
+import { SandboxRegistry } from './sandboxes.js';
+
+/** Minimal logger. */
+export interface AgentLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+const quiet: AgentLogger = { info() {}, warn() {} };
+
+/** A running agent. */
+export class Agent {
+  private readonly config: AgentConfig;
+  private socket: WebSocket | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private attempt = 0;
+  private hostInventory: SandboxInfo[] = [];
+  private readonly runs: RunSupervisor;
+  private readonly sandboxes: SandboxRegistry;
+  private readonly ops: Operations;
+  private readonly link: Link = { send: (m) => this.send(m) };
+  private connectedOnce: Promise<void>;
+  private markConnected: () => void = () => undefined;
+
+  constructor(
+    config: AgentConfigInput,
+    private readonly runtime: AgentRuntime,
+    private readonly log: AgentLogger = quiet,
+  ) {
+    this.config = parseAgentConfig(config);
+    this.runs = new RunSupervisor(runtime, () => this.link);
+    this.sandboxes = new SandboxRegistry(runtime, () => this.link);
+    this.ops = new Operations(runtime, this.sandboxes, () => this.link);
+    this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));
+  }
+
+  /** Starts connecting; resolves once the first reconcile is applied. */
+  start(): Promise<void> {
+    this.connect();
+    return this.connectedOnce;
+  }
+
+  /** Stops: closes the socket and timers. Sandboxes keep running (the next start re-adopts them). */
+  close(): void {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    this.sandboxes.detach();
+    this.socket?.close(1000, 'agent stopping');
+  }
+
+  private send(m: AgentMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(m));
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const ws = new WebSocket(this.config.serverUrl, { headers: { authorization: `Bearer ${this.config.token}` } });
+    this.socket = ws;
+    ws.on('open', () => void this.hello().catch((err: unknown) => this.log.warn({ err }, 'hello failed')));
+    ws.on('message', (raw: Buffer) => this.receive(raw.toString('utf8')));
+    ws.on('error', (err) => this.log.warn({ err: err.message }, 'agent socket error'));
+    ws.on('close', () => {
+      clearInterval(this.heartbeat);
+      if (this.stopped) return;
+      const delay = Math.min(this.config.maxReconnectDelayMs, 200 * 2 ** this.attempt++);
+      setTimeout(() => this.connect(), delay).unref();
+    });
+  }
+
+  private async hello(): Promise<void> {
+    this.hostInventory = await this.runtime.list();
+    const active = new Map(this.runs.active().map((r) => [r.sandboxId, r]));
+    const inventory: InventoryItem[] = this.hostInventory.map((s) => {
+      const run = active.get(s.id);
+      return { sandboxId: s.id, state: s.state, ...(run ? { runId: run.runId, epoch: run.epoch } : {}) };
+    });
+    this.send({
+      type: 'hello',
+      protocolVersion: AGENT_PROTOCOL_VERSION,
+      nodeId: this.config.nodeId,
+      name: this.config.name,
+      runtimes: await this.runtime.availableRuntimes(),
+      capacity: { cpu: this.config.cpu, memoryMiB: this.config.memoryMiB, slots: this.config.slots },
+      labels: this.config.labels,
+      capabilities: {},
+      inventory,
+    });
+  }
+
+  private receive(text: string): void {
+    let msg: ServerMessage;
+    try {
+      msg = ServerMessageSchema.parse(JSON.parse(text));
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'bad server message');
+      return;
+    }
+    switch (msg.type) {
+      case 'reconcile':
+        void this.reconcile(msg.keep, msg.heartbeatIntervalMs);
+        return;
+      case 'startRun':
+        this.runs.start(msg);
+        return;
+      case 'cancelRun':
+        this.runs.cancel(msg.runId, msg.epoch);
+        return;
+      case 'request':
+        this.ops.handle(msg.requestId, msg.operation).then(
+          (result) => this.send({ type: 'reply', requestId: msg.requestId, ok: true, result }),
+          (err: unknown) =>
+            this.send({
+              type: 'reply',
+              requestId: msg.requestId,
+              ok: false,
+              error: { code: err instanceof TartarusError ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) },
+            }),
+        );
+        return;
+      default: {
+        const never: never = msg;
+        this.log.warn({ msg: never }, 'unknown server message');
+      }
+    }
+  }
+
+  /** Keeps what the server wants, destroys the rest, then heartbeats. */
+  private async reconcile(keep: string[], heartbeatIntervalMs: number): Promise<void> {
+    const wanted = new Set(keep);
+    // Attempts the server did not keep are fenced already: stop them.
+    for (const r of this.runs.active()) this.runs.cancel(r.runId, r.epoch);
+    for (const info of this.hostInventory) {
+      if (wanted.has(info.id) && (info.state === 'running' || info.state === 'paused')) {
+        await this.sandboxes.adopt(info).catch((err: unknown) => this.log.warn({ err: String(err), id: info.id }, 'adopt failed'));
+      } else if (!this.runs.owns(info.id) && !this.sandboxes.ids().includes(info.id)) {
+        await this.runtime.destroy(info).catch((err: unknown) => this.log.warn({ err: String(err), id: info.id }, 'destroy failed'));
+      }
+    }
+    this.attempt = 0;
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this.beat(), heartbeatIntervalMs);
+    this.heartbeat.unref();
+    this.beat();
+    this.markConnected();
+  }
+
+  private beat(): void {
+    const used = this.runs.active().length + this.sandboxes.ids().length;
+    this.send({
+      type: 'heartbeat',
+      used: { cpu: 0, memoryMiB: 0, slots: used },
+      runs: this.runs.active().map(({ runId, epoch }) => ({ runId, epoch })),
+    });
+  }
+}

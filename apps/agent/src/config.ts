@@ -1,0 +1,41 @@
+/** The agent's configuration: one zod schema, parsed once at start-up. */
+import { availableParallelism, hostname, totalmem } from 'node:os';
+import { z } from 'zod';
+import { InvalidArgumentError } from '@tartarus/core';
+
+/** The configuration schema; each default is documented next to its option. */
+export const AgentConfigSchema = z.strictObject({
+  /** Server's agent endpoint, e.g. `ws://127.0.0.1:7070/v1/agent/connect`. Required. */
+  serverUrl: z.string().regex(/^wss?:\/\//, 'serverUrl must start with ws:// or wss://'),
+  /** Agent token the server accepts. Required. */
+  token: z.string().min(16),
+  /** Stable node id kept across restarts. Required (embedded mode stores one in the data dir). */
+  nodeId: z.string().min(1).max(128),
+  /** Display name. Default: the host name. */
+  name: z.string().default(hostname()),
+  /** Sandboxes at once (runs + interactive). Default: 4 per CPU. */
+  slots: z.number().int().positive().default(availableParallelism() * 4),
+  /** CPUs offered. Default: the host's. */
+  cpu: z.number().positive().default(availableParallelism()),
+  /** Memory offered, MiB. Default: the host's. */
+  memoryMiB: z.number().int().positive().default(Math.floor(totalmem() / 1048576)),
+  /** Labels for placement filters. Default none. */
+  labels: z.record(z.string(), z.string()).default({}),
+  /** Longest wait between reconnect attempts, ms. Default 5 s. */
+  maxReconnectDelayMs: z.number().int().positive().default(5000),
+});
+
+/** The resolved configuration. */
+export type AgentConfig = z.output<typeof AgentConfigSchema>;
+/** Configuration as given. */
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
+
+/** Parses the configuration once; the message names the option to fix. */
+export function parseAgentConfig(input: AgentConfigInput): AgentConfig {
+  const r = AgentConfigSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InvalidArgumentError(`agent config ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return r.data;
+}

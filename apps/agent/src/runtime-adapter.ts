@@ -1,0 +1,72 @@
+/** Adapts `@tartarus/runtime`'s `Runtime` facade to the agent's port. */
+import type { Runtime, RuntimeName, SandboxHandle, SandboxInfo, TemplateInfo } from '@tartarus/runtime';
+import type { AgentRuntime, BuildProgress, CreateOptions, TemplateReport } from './runtime-port.js';
+
+type SandboxOptions = Parameters<Runtime['createSandbox']>[0];
+
+function report(name: string, description: string, info: TemplateInfo | undefined): TemplateReport {
+  return {
+    name,
+    description,
+    built: info !== undefined,
+    ...(info ? { sizeBytes: info.sizeBytes, digest: info.digest, builtAtMs: info.builtAtMs } : {}),
+  };
+}
+
+/** The agent's runtime port over a `Runtime`. */
+export class RuntimeAdapter implements AgentRuntime {
+  constructor(private readonly runtime: Runtime) {}
+
+  async availableRuntimes(): Promise<string[]> {
+    const avail = await this.runtime.available();
+    return Object.entries(avail)
+      .filter(([, a]) => a.ok)
+      .map(([n]) => n);
+  }
+
+  async createAndStart(o: CreateOptions, signal?: AbortSignal): Promise<SandboxHandle> {
+    const options: SandboxOptions = {
+      id: o.id,
+      runtime: o.runtime as RuntimeName,
+      template: o.template,
+      ...(o.command === undefined ? {} : { command: o.command }),
+      ...(o.env === undefined ? {} : { env: o.env }),
+      ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
+      ...(o.user === undefined ? {} : { user: o.user }),
+      ...(o.stdin === undefined ? {} : { stdin: o.stdin }),
+      limits: o.limits,
+      timeoutMs: o.timeoutMs,
+      ...(o.onOutput === undefined ? {} : { onOutput: o.onOutput }),
+    };
+    const handle = await this.runtime.createSandbox(options, signal);
+    try {
+      await handle.start(signal);
+    } catch (err) {
+      await handle.destroy().catch(() => undefined);
+      throw err;
+    }
+    return handle;
+  }
+
+  list(): Promise<SandboxInfo[]> {
+    return this.runtime.list();
+  }
+
+  adopt(info: SandboxInfo): Promise<SandboxHandle> {
+    return this.runtime.adopt(info.runtime, info.id);
+  }
+
+  async destroy(info: SandboxInfo): Promise<void> {
+    await this.runtime.driver(info.runtime).destroy(info.id);
+  }
+
+  async listTemplates(): Promise<TemplateReport[]> {
+    return (await this.runtime.templates.list()).map((t) => report(t.name, t.description, t.info));
+  }
+
+  async buildTemplate(name: string, onProgress: (p: BuildProgress) => void): Promise<TemplateReport> {
+    const info = await this.runtime.templates.ensure(name, { onProgress });
+    const listed = (await this.runtime.templates.list()).find((t) => t.name === name);
+    return report(name, listed?.description ?? '', info);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The server's side of one agent's WebSocket: handshake (`hello` → reconcile), then the agent's
+ * reports in arrival order (one at a time, so log chunks keep their order), and the server's
+ * requests with their replies. Run reports are fenced by epoch in the store; a stale one is
+ * answered with `cancelRun` so the agent stops work nobody will commit.
+ */
+import type { WebSocket } from '@fastify/websocket';
+import {
+  AGENT_PROTOCOL_VERSION,
+  AgentMessageSchema,
+  type AgentOperation,
+  type ServerMessage,
+} from '@tartarus/core';
+import type { ServerContext } from '../context.js';
+import type { NodeResources } from '../store/index.js';
+import { handleRunReport, type RunReport } from './run-reports.js';
+import { reconcileNode, type Hello } from './reconcile.js';
+import { PendingRequests, type EventHandler } from './pending.js';
+
+/** One connected agent. */
+export class AgentConnection {
+  nodeId = '';
+  runtimes: string[] = [];
+  capacity: NodeResources = { cpu: 0, memoryMiB: 0, slots: 0 };
+  labels: Record<string, string> = {};
+  /** Runs leased to this node and not yet reported finished. */
+  readonly activeRuns = new Set<string>();
+  /** Interactive sandboxes live on this node. */
+  readonly sandboxes = new Set<string>();
+  private readonly pending = new PendingRequests();
+  private queue: Promise<void> = Promise.resolve();
+  private ready = false;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly socket: WebSocket,
+    private readonly onReady: (c: AgentConnection) => void,
+    private readonly onClose: (c: AgentConnection) => void,
+  ) {
+    socket.on('message', (raw: Buffer) => {
+      this.queue = this.queue.then(() => this.receive(raw.toString('utf8'))).catch((err: unknown) => {
+        ctx.log.error({ err, nodeId: this.nodeId }, 'agent message failed');
+      });
+    });
+    socket.on('close', () => {
+      this.pending.failAll(`node ${this.nodeId || '(unnamed)'} disconnected; retry`);
+      if (this.ready) onClose(this);
+    });
+  }
+
+  /** Slots not taken by runs or sandboxes. */
+  freeSlots(): number {
+    return this.capacity.slots - this.activeRuns.size - this.sandboxes.size;
+  }
+
+  /** Sends a message (dropped if the socket is closed: the lease/heartbeat machinery recovers). */
+  send(message: ServerMessage): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  /** Asks the agent to do something; resolves with its reply's result. */
+  request(operation: AgentOperation, options: { timeoutMs?: number; onEvent?: EventHandler } = {}): Promise<unknown> {
+    const { requestId, reply } = this.pending.create(options.timeoutMs ?? this.ctx.config.agentRequestTimeoutMs, options.onEvent);
+    this.send({ type: 'request', requestId, operation });
+    return reply;
+  }
+
+  /** Closes the socket (server shutting down). */
+  close(): void {
+    this.socket.close(1001, 'server shutting down');
+  }
+
+  private async receive(text: string): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return this.protocolError('message is not JSON');
+    }
+    const parsed = AgentMessageSchema.safeParse(json);
+    if (!parsed.success) return this.protocolError(`invalid message: ${parsed.error.issues[0]?.message ?? ''}`);
+    const msg = parsed.data;
+    if (!this.ready && msg.type !== 'hello') return this.protocolError('the first message must be hello');
+    switch (msg.type) {
+      case 'hello':
+        return this.hello(msg);
+      case 'heartbeat':
+      case 'runStarted':
+      case 'output':
+      case 'runFinished':
+      case 'runFailed':
+      case 'sandboxState':
+        return handleRunReport(this.ctx, this, msg as RunReport);
+      case 'event':
+        return this.pending.event(msg.requestId, msg.event, msg.data);
+      case 'reply':
+        return this.pending.reply(msg.requestId, msg.ok, msg.result, msg.error);
+      default: {
+        const never: never = msg;
+        return this.protocolError(`unknown message ${String(never)}`);
+      }
+    }
+  }
+
+  private async hello(msg: Hello): Promise<void> {
+    if (this.ready) return this.protocolError('hello sent twice');
+    if (Math.trunc(msg.protocolVersion) !== AGENT_PROTOCOL_VERSION) {
+      return this.protocolError(`protocol version ${msg.protocolVersion} not supported; this server speaks ${AGENT_PROTOCOL_VERSION}`);
+    }
+    this.nodeId = msg.nodeId;
+    this.runtimes = msg.runtimes;
+    this.capacity = msg.capacity;
+    this.labels = msg.labels;
+    const keep = await reconcileNode(this.ctx, msg);
+    for (const id of keep) this.sandboxes.add(id);
+    this.send({ type: 'reconcile', heartbeatIntervalMs: this.ctx.config.heartbeatIntervalMs, keep });
+    this.ready = true;
+    this.onReady(this);
+  }
+
+  private protocolError(message: string): void {
+    this.ctx.log.warn({ nodeId: this.nodeId, message }, 'agent protocol error');
+    this.socket.close(4400, message.slice(0, 120));
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The server's configuration: one zod schema, parsed once at start-up (`parseServerConfig`);
+ * nothing downstream re-checks an optional. Every default works on one machine.
+ */
+import { z } from 'zod';
+import { InvalidArgumentError } from '@tartarus/core';
+
+/** The configuration schema; each option's default is documented next to it. */
+export const ServerConfigSchema = z.strictObject({
+  /** Interface to listen on. Default loopback: embedded mode is a single-user machine service. */
+  host: z.string().default('127.0.0.1'),
+  /** TCP port; 0 picks a free one. Default 7070. */
+  port: z.number().int().min(0).max(65_535).default(7070),
+  /** Largest JSON body, bytes. Default 2 MiB (1 MiB of inline stdin plus the rest of a request). */
+  bodyLimitBytes: z.number().int().positive().default(2 * 1024 * 1024),
+  /** Largest file upload, bytes. Default 100 MiB. */
+  fileLimitBytes: z.number().int().positive().default(100 * 1024 * 1024),
+  /** Per-key token bucket: sustained requests per second. Default 50. */
+  rateLimitPerSec: z.number().positive().default(50),
+  /** Per-key token bucket: burst size. Default 200. */
+  rateLimitBurst: z.number().int().positive().default(200),
+  /** Secrets agents present on `/v1/agent/connect`. Default none (embedded mode adds one per start). */
+  agentTokens: z.array(z.string().min(16)).default([]),
+  /** Agent heartbeat period, ms. Default 2 s. */
+  heartbeatIntervalMs: z.number().int().positive().default(2000),
+  /** A node silent this long is marked down and its runs requeued, ms. Default 15 s. */
+  nodeDeadlineMs: z.number().int().positive().default(15_000),
+  /** Time an agent has to confirm a leased run's start, and the heartbeat deadline of a running one, ms. Default 30 s. */
+  leaseMs: z.number().int().positive().default(30_000),
+  /** Period of the sweeper (expired leases, stale nodes, sandbox timeouts), ms. Default 1 s. */
+  sweepIntervalMs: z.number().int().positive().default(1000),
+  /** Period of the scheduler's fallback poll (it is also woken on every submit/finish), ms. Default 500. */
+  schedulePollMs: z.number().int().positive().default(500),
+  /** Placement score: `binpack` fills the busiest node first, `spread` the idlest. Default binpack. */
+  placement: z.enum(['binpack', 'spread']).default('binpack'),
+  /** Time to wait for an agent to answer a request (create sandbox, exec start, file op), ms. Default 120 s. */
+  agentRequestTimeoutMs: z.number().int().positive().default(120_000),
+  /** Log requests (pino, to stderr). Default false. */
+  logRequests: z.boolean().default(false),
+});
+
+/** The resolved configuration. */
+export type ServerConfig = z.output<typeof ServerConfigSchema>;
+/** Configuration as given (every field optional). */
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
+
+/** Parses the configuration once; the message names the option to fix. */
+export function parseServerConfig(input: ServerConfigInput = {}): ServerConfig {
+  const r = ServerConfigSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InvalidArgumentError(`server config ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,52 @@
+/**
+ * What the parts of a running server share, passed as one constructor argument (no DI
+ * container): the resolved config, the store, the agent hub, the event bus, metrics, a logger.
+ */
+import { EventEmitter } from 'node:events';
+import type { ServerConfig } from './config.js';
+import type { ServerMetrics } from './http/metrics.js';
+import type { Store } from './store/index.js';
+
+/** Minimal structured logger (fastify's pino instance fits). */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** A logger that drops everything (tests, quiet embedded mode). */
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/**
+ * In-process notifications: `run:<id>` when a run's logs or state changed, `sandbox:<id>` when a
+ * sandbox's state changed, `schedule` when work or capacity appeared. Listeners re-read the store:
+ * the event says "look again", it never carries the truth.
+ */
+export class EventBus extends EventEmitter {
+  constructor() {
+    super();
+    // Many log followers may wait on one run.
+    this.setMaxListeners(0);
+  }
+  /** Announces that run `id` changed. */
+  run(id: string): void {
+    this.emit(`run:${id}`);
+  }
+  /** Announces that sandbox `id` changed. */
+  sandbox(id: string): void {
+    this.emit(`sandbox:${id}`);
+  }
+  /** Wakes the scheduler. */
+  schedule(): void {
+    this.emit('schedule');
+  }
+}
+
+/** Shared parts of one server instance. */
+export interface ServerContext {
+  config: ServerConfig;
+  store: Store;
+  bus: EventBus;
+  metrics: ServerMetrics;
+  log: Logger;
+}

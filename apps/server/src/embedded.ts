@@ -1,0 +1,119 @@
+/**
+ * Embedded mode (`tartarus up`): server, scheduler and an in-process agent in one process, state
+ * in SQLite under the data directory. The agent still speaks the WebSocket protocol over loopback,
+ * so distributed mode reuses it unchanged. A restart on the same data directory loses nothing:
+ * the store holds every accepted run, the agent's `hello` reports the sandboxes still on the host,
+ * and reconciliation re-adopts them and requeues the attempts that died with the old process.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Agent, RuntimeAdapter, type AgentRuntime } from '@tartarus/agent';
+import { Runtime } from '@tartarus/runtime';
+import { bootstrap } from './bootstrap.js';
+import type { ServerConfigInput } from './config.js';
+import type { Logger } from './context.js';
+import { startServer } from './server.js';
+import { openStore } from './store/index.js';
+
+/** Options of `startEmbedded`. */
+export interface EmbeddedOptions {
+  /** State directory. Default `~/.tartarus`. */
+  dataDir?: string;
+  /** Port; 0 picks a free one. Default 7070. */
+  port?: number;
+  /** Interface. Default 127.0.0.1. */
+  host?: string;
+  /** Template cache. Default `<dataDir>/templates`. */
+  templateDir?: string;
+  /** Further server options (rate limits, lease times…). */
+  server?: Omit<ServerConfigInput, 'port' | 'host' | 'agentTokens'>;
+  /** Sandbox slots of the local agent. Default: 4 per CPU. */
+  slots?: number;
+  /** The runtime the local agent uses. Default: a `Runtime` over `<dataDir>/runtime`. */
+  runtime?: AgentRuntime;
+  /** Default: silent. */
+  log?: Logger;
+}
+
+/** A running embedded platform. */
+export interface EmbeddedHandle {
+  /** `http://127.0.0.1:7070`. */
+  url: string;
+  /** Set only on the first start of a data dir: the admin secret (also in `<dataDir>/admin-key`). */
+  adminKey?: string;
+  dataDir: string;
+  /** Stops agent, server and store. Sandboxes keep running and are re-adopted by the next start. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Default data directory: `~/.tartarus`. */
+export function defaultDataDir(): string {
+  return join(homedir(), '.tartarus');
+}
+
+async function stableNodeId(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'node-id');
+  const existing = await readFile(file, 'utf8').then((s) => s.trim(), () => '');
+  if (existing !== '') return existing;
+  const id = `node-${randomUUID().slice(0, 8)}`;
+  await writeFile(file, `${id}\n`, { mode: 0o600 });
+  return id;
+}
+
+/** Starts server + scheduler + local agent on a data directory. */
+export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedHandle> {
+  const dataDir = resolve(options.dataDir ?? defaultDataDir());
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore({ backend: 'sqlite', path: join(dataDir, 'tartarus.db') });
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let agent: Agent | undefined;
+  try {
+    const boot = await bootstrap(store, dataDir);
+    // A fresh agent token per start: only this process's agent may connect.
+    const agentToken = randomBytes(32).toString('base64url');
+    server = await startServer({
+      store,
+      config: { ...options.server, host: options.host ?? '127.0.0.1', port: options.port ?? 7070, agentTokens: [agentToken] },
+      ...(options.log ? { log: options.log } : {}),
+    });
+    const runtime =
+      options.runtime ??
+      new RuntimeAdapter(new Runtime({ stateDir: join(dataDir, 'runtime'), templateDir: options.templateDir ?? join(dataDir, 'templates') }));
+    agent = new Agent(
+      {
+        serverUrl: `${server.url.replace(/^http/, 'ws')}/v1/agent/connect`,
+        token: agentToken,
+        nodeId: await stableNodeId(dataDir),
+        name: 'local',
+        ...(options.slots === undefined ? {} : { slots: options.slots }),
+      },
+      runtime,
+    );
+    await agent.start();
+    await writeFile(join(dataDir, 'url'), `${server.url}\n`);
+    const s = server;
+    const a = agent;
+    let closing: Promise<void> | undefined;
+    return {
+      url: s.url,
+      dataDir,
+      ...(boot.createdAdminKey === undefined ? {} : { adminKey: boot.createdAdminKey }),
+      close() {
+        closing ??= (async () => {
+          a.close();
+          await s.close();
+          await store.close();
+          await rm(join(dataDir, 'url'), { force: true });
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    agent?.close();
+    await server?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}

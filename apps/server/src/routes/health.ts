@@ -1,0 +1,22 @@
+/** `/healthz` (the process answers), `/readyz` (store reachable, an agent connected), `/metrics`, `/openapi.json`. */
+import { TartarusError } from '@tartarus/core';
+import { z } from 'zod';
+import type { RouteModule } from './types.js';
+
+/** Registers the operational routes (no key needed). */
+export const healthRoutes: RouteModule = (app, { ctx, hub }) => {
+  const hide = { hide: true } as const;
+  app.get('/healthz', { config: { access: 'public' }, schema: { ...hide, response: { 200: z.object({ ok: z.boolean() }) } } }, async () => ({ ok: true }));
+
+  app.get('/readyz', { config: { access: 'public' }, schema: hide }, async () => {
+    await ctx.store.nodes.list();
+    if (!hub.hasAgents()) throw new TartarusError('unavailable', 'no agent connected yet', { retryable: true });
+    return { ok: true };
+  });
+
+  app.get('/metrics', { config: { access: 'public' }, schema: hide }, async (_req, reply) =>
+    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
+  );
+
+  app.get('/openapi.json', { config: { access: 'public' }, schema: hide }, async () => app.swagger());
+};

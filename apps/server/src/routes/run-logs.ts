@@ -1,0 +1,74 @@
+/**
+ * `GET /v1/runs/:id/logs`: JSON pages (`since` = last seq seen), or SSE when `follow=true` or
+ * `Accept: text/event-stream` — `log` events as chunks are stored, then `end` with the final state.
+ * Followers re-read the store when the bus says the run changed (and every second regardless, for
+ * changes made by another replica).
+ */
+import { IdParamsSchema, RunLogsQuerySchema, RunLogsResponseSchema, type RunLogEntry } from '@tartarus/core';
+import { principalOf } from '../http/auth.js';
+import { openSse, wantsEventStream } from '../http/sse.js';
+import { isFinal } from '../services/runs.js';
+import type { RunLogChunk } from '../store/index.js';
+import { errorResponses } from './common.js';
+import type { RouteModule } from './types.js';
+
+function entry(c: RunLogChunk): RunLogEntry {
+  return { seq: c.seq, attempt: c.attempt, stream: c.stream, data: c.data, timeMs: c.at };
+}
+
+/** Registers the run log route. */
+export const runLogRoutes: RouteModule = (app, { ctx }) => {
+  app.get('/v1/runs/:id/logs', {
+    config: { access: 'viewer' },
+    schema: {
+      tags: ['runs'],
+      summary: 'Logs of a run (SSE with follow=true)',
+      params: IdParamsSchema,
+      querystring: RunLogsQuerySchema,
+      response: { 200: RunLogsResponseSchema, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      const tenantId = principalOf(req).tenantId;
+      const runId = req.params.id;
+      const { since, limit, follow } = req.query;
+      await ctx.store.runs.get(tenantId, runId); // 404 before anything else
+      if (!(follow === true || wantsEventStream(req))) {
+        const items = (await ctx.store.runs.readLogs(tenantId, runId, { sinceSeq: since, limit })).map(entry);
+        return { items, nextSince: items.at(-1)?.seq ?? since };
+      }
+      const sse = openSse(req, reply);
+      let seq = since;
+      let wake: () => void = () => undefined;
+      const onChange = () => wake();
+      ctx.bus.on(`run:${runId}`, onChange);
+      try {
+        while (!sse.signal.aborted) {
+          const run = await ctx.store.runs.get(tenantId, runId);
+          for (;;) {
+            const chunks = await ctx.store.runs.readLogs(tenantId, runId, { sinceSeq: seq, limit: 1000 });
+            for (const c of chunks) sse.send('log', entry(c));
+            seq = chunks.at(-1)?.seq ?? seq;
+            if (chunks.length < 1000) break;
+          }
+          // The state was read before the logs, so every chunk of a final run has been sent.
+          if (isFinal(run.state)) {
+            sse.send('end', { state: run.state });
+            break;
+          }
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, 1000);
+            wake = () => {
+              clearTimeout(t);
+              resolve();
+            };
+            sse.signal.addEventListener('abort', wake, { once: true });
+          });
+        }
+      } finally {
+        ctx.bus.off(`run:${runId}`, onChange);
+        sse.end();
+      }
+      return reply;
+    },
+  });
+};

@@ -1,0 +1,68 @@
+/**
+ * Periodic housekeeping that keeps the reliability promises when nobody calls: expired leases are
+ * requeued (visibility timeout), nodes past their heartbeat deadline are marked down (their runs
+ * requeued, sandboxes lost), sandboxes past their timeout are killed. Every step is idempotent,
+ * so several replicas (or a restarted server) may sweep at once.
+ */
+import type { AgentHub } from '../agents/hub.js';
+import type { ServerContext } from '../context.js';
+
+/** Runs `sweepOnce` every `sweepIntervalMs`. */
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly hub: AgentHub,
+  ) {}
+
+  /** Starts sweeping. */
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.ctx.config.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops sweeping. */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.sweepOnce();
+    } catch (err) {
+      this.ctx.log.error({ err }, 'sweep failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** One sweep. */
+  async sweepOnce(): Promise<void> {
+    const { store, bus, config } = this.ctx;
+    for (const r of await store.queue.requeueExpiredLeases()) {
+      for (const c of this.hub.list()) c.activeRuns.delete(r.runId);
+      bus.run(r.runId);
+      bus.schedule();
+    }
+    for (const node of await store.nodes.listStale(config.nodeDeadlineMs)) {
+      const { runs, lostSandboxes } = await store.queue.handleNodeDown(node.id);
+      this.ctx.log.warn({ nodeId: node.id, runs: runs.length, lost: lostSandboxes.length }, 'node marked down');
+      for (const r of runs) bus.run(r.runId);
+      for (const s of lostSandboxes) bus.sandbox(s);
+      bus.schedule();
+    }
+    for (const s of await store.sandboxes.listExpired()) {
+      await this.hub.request(s.nodeId, { op: 'killSandbox', sandboxId: s.id }).catch(() => undefined);
+      await store.sandboxes
+        .transition(s.id, 'killed', { exitCode: null, reason: 'timeout', message: 'the sandbox reached its timeout' })
+        .catch(() => undefined);
+      this.hub.get(s.nodeId ?? '')?.sandboxes.delete(s.id);
+      bus.sandbox(s.id);
+      bus.schedule();
+    }
+  }
+}

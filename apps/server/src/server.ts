@@ -1,0 +1,85 @@
+/**
+ * One control-plane server: HTTP API + agent hub + scheduler + sweeper over a store. Embedded
+ * mode (`embedded.ts`) adds an in-process agent; distributed mode runs several of these against
+ * PostgreSQL.
+ */
+import { AgentHub } from './agents/hub.js';
+import { parseServerConfig, type ServerConfigInput } from './config.js';
+import { EventBus, silentLogger, type Logger, type ServerContext } from './context.js';
+import { createApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
+import { adminRoutes } from './routes/admin.js';
+import { agentRoutes } from './routes/agent.js';
+import { execRoutes } from './routes/exec.js';
+import { fileRoutes } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+import { runLogRoutes } from './routes/run-logs.js';
+import { runRoutes } from './routes/runs.js';
+import { sandboxRoutes } from './routes/sandboxes.js';
+import { templateRoutes } from './routes/templates.js';
+import type { RouteDeps } from './routes/types.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { Sweeper } from './scheduler/sweeper.js';
+import { RunService } from './services/runs.js';
+import { SandboxService } from './services/sandboxes.js';
+import type { Store } from './store/index.js';
+
+/** Options of `startServer`. */
+export interface StartServerOptions {
+  store: Store;
+  config?: ServerConfigInput;
+  /** Default: silent. */
+  log?: Logger;
+}
+
+/** A listening server. */
+export interface ServerHandle {
+  /** `http://host:port`. */
+  url: string;
+  port: number;
+  hub: AgentHub;
+  /** Stops accepting, closes agent sockets, stops the loops. Does not close the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Starts a server and listens. */
+export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
+  const config = parseServerConfig(options.config);
+  const { store } = options;
+  const ctx: ServerContext = {
+    config,
+    store,
+    bus: new EventBus(),
+    metrics: createMetrics(() => store.queue.countReady()),
+    log: options.log ?? silentLogger,
+  };
+  const hub = new AgentHub(ctx);
+  const deps: RouteDeps = { ctx, hub, sandboxes: new SandboxService(ctx, hub), runs: new RunService(ctx, hub) };
+  const app = await createApp(ctx);
+  for (const routes of [healthRoutes, agentRoutes, sandboxRoutes, execRoutes, fileRoutes, runRoutes, runLogRoutes, templateRoutes, adminRoutes]) {
+    routes(app, deps);
+  }
+  await app.listen({ host: config.host, port: config.port });
+  const scheduler = new Scheduler(ctx, hub);
+  const sweeper = new Sweeper(ctx, hub);
+  scheduler.start();
+  sweeper.start();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    port,
+    hub,
+    close() {
+      closing ??= (async () => {
+        scheduler.stop();
+        sweeper.stop();
+        hub.closeAll();
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}
