@@ -59,7 +59,9 @@ async function appletPaths(busybox: string, signal: AbortSignal): Promise<string
  */
 export async function assertStatic(path: string): Promise<void> {
   const fh = await open(path, 'r').catch((cause: unknown) => {
-    throw new RuntimeUnavailableError(`busybox not found at ${path}: install busybox-static`, { cause });
+    throw new RuntimeUnavailableError(`busybox not found at ${path}: install busybox-static`, {
+      cause,
+    });
   });
   try {
     const head = Buffer.alloc(64);

@@ -43,7 +43,9 @@ export async function slimDebianRoot(rootfs: string): Promise<void> {
     else await rm(join(docs, entry.name), { force: true });
   }
   await mkdir(join(rootfs, 'etc/dpkg/dpkg.cfg.d'), { recursive: true });
-  await writeFile(join(rootfs, 'etc/dpkg/dpkg.cfg.d/01-tartarus-slim'), DPKG_EXCLUDES, { mode: 0o644 });
+  await writeFile(join(rootfs, 'etc/dpkg/dpkg.cfg.d/01-tartarus-slim'), DPKG_EXCLUDES, {
+    mode: 0o644,
+  });
 }
 
 async function emptyDir(dir: string, keep: string[]): Promise<void> {
@@ -57,7 +59,8 @@ export async function installedPackages(rootfs: string): Promise<string[]> {
   const status = await readFile(join(rootfs, 'var/lib/dpkg/status'), 'utf8');
   const out: string[] = [];
   for (const stanza of status.split(/\n\n+/)) {
-    const field = (name: string): string => new RegExp(`^${name}: (.*)$`, 'm').exec(stanza)?.[1] ?? '';
+    const field = (name: string): string =>
+      new RegExp(`^${name}: (.*)$`, 'm').exec(stanza)?.[1] ?? '';
     if (field('Status') !== 'install ok installed') continue;
     out.push(`${field('Package')} ${field('Version')} ${field('Architecture')}`);
   }

@@ -8,9 +8,16 @@ import { mountsBelow } from './fs-safe.js';
 import { defaultTemplateDir } from './layout.js';
 import { TemplateStore } from './store.js';
 
-const debootstrap = await runCommand(['debootstrap', '--version']).then(() => true, () => false);
+const debootstrap = await runCommand(['debootstrap', '--version']).then(
+  () => true,
+  () => false,
+);
 const skip =
-  process.getuid?.() !== 0 ? 'needs root (debootstrap, chroot)' : debootstrap ? false : 'debootstrap is not installed';
+  process.getuid?.() !== 0
+    ? 'needs root (debootstrap, chroot)'
+    : debootstrap
+      ? false
+      : 'debootstrap is not installed';
 if (skip) console.log(`# debian template tests skipped: ${skip}`);
 
 /** Pids whose command line mentions `text`. */
@@ -24,33 +31,49 @@ async function processesMentioning(text: string): Promise<number[]> {
   return pids;
 }
 
-test('a debootstrap build cancelled mid-download leaves no template, build dir, lock, mount or process', { skip, timeout: 10 * 60_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tartarus-templates-'));
-  try {
-    const controller = new AbortController();
-    const store = new TemplateStore({ dir });
-    const onProgress = (p: { phase: string }): void => {
-      if (p.phase === 'download') controller.abort();
-    };
-    await assert.rejects(store.ensure('debian', { signal: controller.signal, onProgress }), (err: Error) => err.name === 'AbortError');
-    // Only the download cache stays (by design: files in it are checksummed before reuse).
-    assert.deepEqual((await readdir(dir)).filter((e) => e !== '.cache'), []);
-    assert.deepEqual(await mountsBelow(dir), []);
-    assert.deepEqual(await processesMentioning(dir), []);
-    assert.equal(await store.get('debian'), undefined);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'a debootstrap build cancelled mid-download leaves no template, build dir, lock, mount or process',
+  { skip, timeout: 10 * 60_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tartarus-templates-'));
+    try {
+      const controller = new AbortController();
+      const store = new TemplateStore({ dir });
+      const onProgress = (p: { phase: string }): void => {
+        if (p.phase === 'download') controller.abort();
+      };
+      await assert.rejects(
+        store.ensure('debian', { signal: controller.signal, onProgress }),
+        (err: Error) => err.name === 'AbortError',
+      );
+      // Only the download cache stays (by design: files in it are checksummed before reuse).
+      assert.deepEqual(
+        (await readdir(dir)).filter((e) => e !== '.cache'),
+        [],
+      );
+      assert.deepEqual(await mountsBelow(dir), []);
+      assert.deepEqual(await processesMentioning(dir), []);
+      assert.equal(await store.get('debian'), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
-test('debian template: minbase bookworm with the sandbox user, no python', { skip, timeout: 30 * 60_000 }, async () => {
-  // Shared cache: built once per machine (and reuses the packages the python build downloaded).
-  const info = await new TemplateStore({ dir: defaultTemplateDir() }).ensure('debian');
-  const root = info.rootfsPath;
-  assert.match(await readFile(join(root, 'etc/debian_version'), 'utf8'), /^12\./);
-  const id = await runCommand(['chroot', '--userspec=1000:1000', root, 'id'], { env: info.defaults.env });
-  assert.match(id.stdout, /uid=1000\(sandbox\) gid=1000\(sandbox\)/);
-  await assert.rejects(stat(join(root, 'usr/bin/python3')), { code: 'ENOENT' });
-  assert.equal((await stat(join(root, 'tmp'))).mode & 0o7777, 0o1777);
-  assert.equal(info.defaults.cwd, '/home/sandbox');
-});
+test(
+  'debian template: minbase bookworm with the sandbox user, no python',
+  { skip, timeout: 30 * 60_000 },
+  async () => {
+    // Shared cache: built once per machine (and reuses the packages the python build downloaded).
+    const info = await new TemplateStore({ dir: defaultTemplateDir() }).ensure('debian');
+    const root = info.rootfsPath;
+    assert.match(await readFile(join(root, 'etc/debian_version'), 'utf8'), /^12\./);
+    const id = await runCommand(['chroot', '--userspec=1000:1000', root, 'id'], {
+      env: info.defaults.env,
+    });
+    assert.match(id.stdout, /uid=1000\(sandbox\) gid=1000\(sandbox\)/);
+    await assert.rejects(stat(join(root, 'usr/bin/python3')), { code: 'ENOENT' });
+    assert.equal((await stat(join(root, 'tmp'))).mode & 0o7777, 0o1777);
+    assert.equal(info.defaults.cwd, '/home/sandbox');
+  },
+);

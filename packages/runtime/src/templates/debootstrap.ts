@@ -37,20 +37,38 @@ export interface DebootstrapArgs {
  */
 export function debootstrapArgv(a: DebootstrapArgs): string[] {
   return [
-    'unshare', '--mount', '--propagation', 'private', '--',
-    'debootstrap', '--variant=minbase', '--components=main',
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'debootstrap',
+    '--variant=minbase',
+    '--components=main',
     ...(a.include.length > 0 ? [`--include=${a.include.join(',')}`] : []),
     `--cache-dir=${a.debCacheDir}`,
-    a.suite, a.rootfs, a.mirror,
+    a.suite,
+    a.rootfs,
+    a.mirror,
   ];
 }
 
 /** Builds a Debian root with `include` into `ctx.rootfs`. `expectedPackages` only scales progress. */
-export async function buildDebootstrap(ctx: BuildContext, include: string[], expectedPackages = 90): Promise<BuildResult> {
+export async function buildDebootstrap(
+  ctx: BuildContext,
+  include: string[],
+  expectedPackages = 90,
+): Promise<BuildResult> {
   await requireDebootstrap();
   const debCacheDir = join(ctx.cacheDir, 'debs');
   await mkdir(debCacheDir, { recursive: true });
-  const argv = debootstrapArgv({ suite: DEBIAN_SUITE, rootfs: ctx.rootfs, mirror: ctx.debianMirror, include, debCacheDir });
+  const argv = debootstrapArgv({
+    suite: DEBIAN_SUITE,
+    rootfs: ctx.rootfs,
+    mirror: ctx.debianMirror,
+    include,
+    debCacheDir,
+  });
   ctx.report('resolve', `debootstrap ${DEBIAN_SUITE} from ${ctx.debianMirror}`, 0);
   const progress = new DebootstrapProgress(expectedPackages);
   const lines = new LineSplitter();
@@ -77,7 +95,10 @@ export async function buildDebootstrap(ctx: BuildContext, include: string[], exp
   await writeSkeleton(ctx.rootfs);
   await addUsers(ctx.rootfs, '/bin/bash');
   await addShadowEntries(ctx.rootfs);
-  const digest = await debianDigest(ctx.rootfs, `debootstrap-builder-${DEBOOTSTRAP_BUILDER_VERSION} ${DEBIAN_SUITE}`);
+  const digest = await debianDigest(
+    ctx.rootfs,
+    `debootstrap-builder-${DEBOOTSTRAP_BUILDER_VERSION} ${DEBIAN_SUITE}`,
+  );
   return { digest };
 }
 
@@ -87,6 +108,8 @@ async function requireDebootstrap(): Promise<void> {
     () => false,
   );
   if (!found) {
-    throw new RuntimeUnavailableError('debootstrap is not installed: apt-get install debootstrap (needed for the debian and python templates)');
+    throw new RuntimeUnavailableError(
+      'debootstrap is not installed: apt-get install debootstrap (needed for the debian and python templates)',
+    );
   }
 }

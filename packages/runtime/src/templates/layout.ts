@@ -45,7 +45,11 @@ export function templatePaths(dir: string, name: string) {
  * Reads a built template, or undefined when it is absent, unreadable, or from another builder
  * version (then it is rebuilt). `rootfsPath` is recomputed so a moved cache stays valid.
  */
-export async function readTemplate(dir: string, name: string, builderVersion: number): Promise<StoredTemplate | undefined> {
+export async function readTemplate(
+  dir: string,
+  name: string,
+  builderVersion: number,
+): Promise<StoredTemplate | undefined> {
   const paths = templatePaths(dir, name);
   let stored: StoredTemplate;
   try {
@@ -59,7 +63,10 @@ export async function readTemplate(dir: string, name: string, builderVersion: nu
 
 /** Apparent size in bytes of the tree at `path`, hard links counted once. */
 export async function treeSizeBytes(path: string, signal?: AbortSignal): Promise<number> {
-  const { stdout } = await runCommand(['du', '-s', '--bytes', '--', path], { signal, timeoutMs: 120_000 });
+  const { stdout } = await runCommand(['du', '-s', '--bytes', '--', path], {
+    signal,
+    timeoutMs: 120_000,
+  });
   const bytes = Number.parseInt(stdout, 10);
   return Number.isFinite(bytes) ? bytes : 0;
 }

@@ -26,17 +26,24 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     options.signal?.throwIfAborted();
     if (await tryCreate(path)) return releaser(path);
     const owner = await readOwner(path);
-    if (owner === undefined ? await isOldEmptyLock(path) : owner !== process.pid && !isAlive(owner)) {
+    if (
+      owner === undefined ? await isOldEmptyLock(path) : owner !== process.pid && !isAlive(owner)
+    ) {
       // Rename first: of two waiters seeing the same dead owner only one wins the rename.
       const stale = `${path}.stale-${process.pid}`;
-      await rename(path, stale).then(() => unlink(stale), () => undefined);
+      await rename(path, stale).then(
+        () => unlink(stale),
+        () => undefined,
+      );
       continue;
     }
     if (!told && owner !== undefined) {
       told = true;
       options.onWait?.(owner);
     }
-    await sleep(options.pollMs ?? 200, undefined, { signal: options.signal }).catch(() => undefined);
+    await sleep(options.pollMs ?? 200, undefined, { signal: options.signal }).catch(
+      () => undefined,
+    );
   }
 }
 

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_DEBIAN_MIRROR, hostDebianMirror, parseDeb822, parseSourcesList, pickMirror } from './mirror.js';
+import {
+  DEFAULT_DEBIAN_MIRROR,
+  hostDebianMirror,
+  parseDeb822,
+  parseSourcesList,
+  pickMirror,
+} from './mirror.js';
 
 test('one-line sources.list entries, with options and comments', () => {
   const sources = parseSourcesList(
@@ -29,8 +35,14 @@ test('hostDebianMirror reads an apt config dir and falls back to deb.debian.org'
   try {
     assert.equal(await hostDebianMirror('bookworm', etc), DEFAULT_DEBIAN_MIRROR);
     await mkdir(join(etc, 'sources.list.d'));
-    await writeFile(join(etc, 'sources.list.d', 'debian.sources'), 'Types: deb\nURIs: http://near/debian\nSuites: bookworm\n');
-    await writeFile(join(etc, 'sources.list.d', 'other.list.disabled'), 'deb http://no/debian bookworm main\n');
+    await writeFile(
+      join(etc, 'sources.list.d', 'debian.sources'),
+      'Types: deb\nURIs: http://near/debian\nSuites: bookworm\n',
+    );
+    await writeFile(
+      join(etc, 'sources.list.d', 'other.list.disabled'),
+      'deb http://no/debian bookworm main\n',
+    );
     assert.equal(await hostDebianMirror('bookworm', etc), 'http://near/debian');
   } finally {
     await rm(etc, { recursive: true, force: true });

@@ -18,7 +18,10 @@ export interface AptSource {
 export function parseSourcesList(text: string): AptSource[] {
   const out: AptSource[] = [];
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').replace(/\[[^\]]*\]/, ' ').trim();
+    const line = raw
+      .replace(/#.*/, '')
+      .replace(/\[[^\]]*\]/, ' ')
+      .trim();
     const [type, uri, suite] = line.split(/\s+/);
     if (type === 'deb' && uri && suite) out.push({ uris: [uri], suites: [suite] });
   }

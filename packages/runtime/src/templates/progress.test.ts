@@ -43,7 +43,10 @@ test('debootstrap lines map to phases with a fraction that only grows, ending at
   assert.equal(phases[21], 'configure');
   assert.equal(phases.at(-1), 'finalize');
   const fractions = steps.map((s) => s?.fraction ?? -1);
-  assert.deepEqual(fractions, [...fractions].sort((a, b) => a - b));
+  assert.deepEqual(
+    fractions,
+    [...fractions].sort((a, b) => a - b),
+  );
   assert.equal(fractions.at(-1), 1);
   assert.equal(progress.next('W: some warning'), undefined);
 });
@@ -57,9 +60,36 @@ test('line splitter keeps partial lines until their end arrives', () => {
 
 test('debootstrap argv: private mount namespace, minbase, includes, package cache', () => {
   assert.deepEqual(
-    debootstrapArgv({ suite: 'bookworm', rootfs: '/c/.build-python-x/rootfs', mirror: 'http://m/debian', include: ['python3', 'python3-numpy'], debCacheDir: '/c/.cache/debs' }),
-    ['unshare', '--mount', '--propagation', 'private', '--', 'debootstrap', '--variant=minbase', '--components=main',
-      '--include=python3,python3-numpy', '--cache-dir=/c/.cache/debs', 'bookworm', '/c/.build-python-x/rootfs', 'http://m/debian'],
+    debootstrapArgv({
+      suite: 'bookworm',
+      rootfs: '/c/.build-python-x/rootfs',
+      mirror: 'http://m/debian',
+      include: ['python3', 'python3-numpy'],
+      debCacheDir: '/c/.cache/debs',
+    }),
+    [
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'debootstrap',
+      '--variant=minbase',
+      '--components=main',
+      '--include=python3,python3-numpy',
+      '--cache-dir=/c/.cache/debs',
+      'bookworm',
+      '/c/.build-python-x/rootfs',
+      'http://m/debian',
+    ],
   );
-  assert.ok(!debootstrapArgv({ suite: 'bookworm', rootfs: '/r', mirror: 'http://m', include: [], debCacheDir: '/d' }).some((a) => a.startsWith('--include')));
+  assert.ok(
+    !debootstrapArgv({
+      suite: 'bookworm',
+      rootfs: '/r',
+      mirror: 'http://m',
+      include: [],
+      debCacheDir: '/d',
+    }).some((a) => a.startsWith('--include')),
+  );
 });

@@ -39,7 +39,9 @@ export class DebootstrapProgress {
     // Index files (InRelease, Packages) come before any package; "Unpacking the base system..."
     // and the like head a phase without being a package.
     const isIndex = subject === 'InRelease' || subject === 'Packages' || subject === 'Release';
-    const isHeader = /(required packages|base packages|core packages|the base system)\.\.\.$/.test(line.trim());
+    const isHeader = /(required packages|base packages|core packages|the base system)\.\.\.$/.test(
+      line.trim(),
+    );
     const counts = !isIndex && !isHeader;
     if (verb === 'Retrieving' && counts) this.enter('download');
     else if (verb === 'Validating' && counts) {
@@ -66,7 +68,8 @@ export class DebootstrapProgress {
   private advance(): number {
     const [start, end] = RANGES[this.phase];
     const total = this.phase === 'download' ? this.expectedPackages : Math.max(this.downloaded, 1);
-    const within = this.phase === 'finalize' ? 1 : Math.min(this.countInPhase / Math.max(total, 1), 1);
+    const within =
+      this.phase === 'finalize' ? 1 : Math.min(this.countInPhase / Math.max(total, 1), 1);
     this.fraction = Math.max(this.fraction, start + (end - start) * within);
     return this.fraction;
   }

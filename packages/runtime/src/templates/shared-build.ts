@@ -6,7 +6,10 @@
 import type { TemplateProgress } from './types.js';
 
 /** Runs the build; `emit` fans progress out to every waiting caller. */
-export type BuildRunner<T> = (signal: AbortSignal, emit: (p: TemplateProgress) => void) => Promise<T>;
+export type BuildRunner<T> = (
+  signal: AbortSignal,
+  emit: (p: TemplateProgress) => void,
+) => Promise<T>;
 
 /** A build in progress with its waiters. */
 export class SharedBuild<T> {

@@ -50,9 +50,21 @@ export async function addUsers(rootfs: string, shell: string): Promise<void> {
   const id = SANDBOX_UID;
   await ensureLine(rootfs, 'etc/passwd', 'root', 'root:x:0:0:root:/root:/bin/sh', 0o644);
   await ensureLine(rootfs, 'etc/group', 'root', 'root:x:0:', 0o644);
-  await ensureLine(rootfs, 'etc/passwd', 'sandbox', `sandbox:x:${id}:${id}:sandbox:${SANDBOX_HOME}:${shell}`, 0o644);
+  await ensureLine(
+    rootfs,
+    'etc/passwd',
+    'sandbox',
+    `sandbox:x:${id}:${id}:sandbox:${SANDBOX_HOME}:${shell}`,
+    0o644,
+  );
   await ensureLine(rootfs, 'etc/group', 'sandbox', `sandbox:x:${id}:`, 0o644);
-  await ensureLine(rootfs, 'etc/passwd', 'nobody', 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false', 0o644);
+  await ensureLine(
+    rootfs,
+    'etc/passwd',
+    'nobody',
+    'nobody:x:65534:65534:nobody:/nonexistent:/bin/false',
+    0o644,
+  );
   await ensureLine(rootfs, 'etc/group', 'nogroup', 'nogroup:x:65534:', 0o644);
   const home = join(rootfs, SANDBOX_HOME);
   await mkdir(home, { recursive: true });
@@ -70,7 +82,13 @@ export async function addShadowEntries(rootfs: string): Promise<void> {
 }
 
 // Appends `line` to a colon-separated account file unless an entry named `name` exists.
-async function ensureLine(rootfs: string, file: string, name: string, line: string, mode: number): Promise<void> {
+async function ensureLine(
+  rootfs: string,
+  file: string,
+  name: string,
+  line: string,
+  mode: number,
+): Promise<void> {
   const path = join(rootfs, file);
   const text = await readFile(path, 'utf8').catch(() => '');
   if (text.split('\n').some((l) => l.startsWith(`${name}:`))) return;

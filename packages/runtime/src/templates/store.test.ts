@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@tartarus/core';
@@ -33,15 +43,25 @@ test('busybox builds with applets, users, mount points and template.json', async
     for (const dir777 of ['tmp', 'var/tmp', 'run/lock', 'dev/shm']) {
       assert.equal((await stat(join(root, dir777))).mode & 0o7777, 0o1777, dir777);
     }
-    for (const d of ['proc', 'sys', 'dev', 'home/sandbox']) assert.ok((await stat(join(root, d))).isDirectory(), d);
-    assert.match(await readFile(join(root, 'etc/passwd'), 'utf8'), /^sandbox:x:1000:1000:.*:\/home\/sandbox:/m);
+    for (const d of ['proc', 'sys', 'dev', 'home/sandbox'])
+      assert.ok((await stat(join(root, d))).isDirectory(), d);
+    assert.match(
+      await readFile(join(root, 'etc/passwd'), 'utf8'),
+      /^sandbox:x:1000:1000:.*:\/home\/sandbox:/m,
+    );
     assert.match(await readFile(join(root, 'etc/group'), 'utf8'), /^sandbox:x:1000:/m);
     assert.equal((await stat(join(root, 'home/sandbox'))).uid, 1000);
     assert.ok((await lstat(join(root, 'etc/resolv.conf'))).isFile());
     const stored = JSON.parse(await readFile(join(dir, 'busybox', 'template.json'), 'utf8'));
     assert.equal(stored.digest, info.digest);
     // The root really works: its shell and user database, run by the static busybox.
-    const id = await runCommand(['chroot', root, '/bin/sh', '-c', 'id sandbox; echo ok > /dev/null']);
+    const id = await runCommand([
+      'chroot',
+      root,
+      '/bin/sh',
+      '-c',
+      'id sandbox; echo ok > /dev/null',
+    ]);
     assert.match(id.stdout, /uid=1000\(sandbox\) gid=1000\(sandbox\)/);
   });
 });
@@ -62,13 +82,20 @@ test('concurrent ensure() calls share one build; a second store waits on the loc
     const events: TemplateProgress[] = [];
     const store = new TemplateStore({ dir, onProgress: (p) => events.push(p) });
     const other = new TemplateStore({ dir, onProgress: (p) => events.push(p) });
-    const [a, b, c] = await Promise.all([store.ensure('busybox'), store.ensure('busybox'), other.ensure('busybox')]);
+    const [a, b, c] = await Promise.all([
+      store.ensure('busybox'),
+      store.ensure('busybox'),
+      other.ensure('busybox'),
+    ]);
     // Whichever store took the lock first built it; the other found it built.
     assert.equal(events.filter((e) => e.phase === 'prepare').length, 1);
     assert.equal(a.builtAtMs, b.builtAtMs);
     assert.equal(a.digest, c.digest);
     const entries = await readdir(dir);
-    assert.deepEqual(entries.filter((e) => e.startsWith('.build-') || e.endsWith('.lock')), []);
+    assert.deepEqual(
+      entries.filter((e) => e.startsWith('.build-') || e.endsWith('.lock')),
+      [],
+    );
   });
 });
 
@@ -80,7 +107,10 @@ test('a cancelled build leaves nothing behind', async () => {
       store.ensure('busybox', { signal: controller.signal, onProgress: () => controller.abort() }),
       (err: Error) => err.name === 'AbortError',
     );
-    assert.deepEqual((await readdir(dir)).filter((e) => e !== '.cache'), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((e) => e !== '.cache'),
+      [],
+    );
     assert.equal(await store.get('busybox'), undefined);
   });
 });
@@ -94,7 +124,10 @@ test('a partial template dir and a crashed build dir are cleaned up by the next 
     assert.equal((await store.list()).find((t) => t.name === 'busybox')?.built, false);
     const info = await store.ensure('busybox');
     await assert.rejects(stat(join(info.rootfsPath, 'junk')), { code: 'ENOENT' });
-    assert.deepEqual((await readdir(dir)).filter((e) => e.startsWith('.build-')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((e) => e.startsWith('.build-')),
+      [],
+    );
     assert.equal((await store.list()).find((t) => t.name === 'busybox')?.built, true);
   });
 });
@@ -110,6 +143,9 @@ test('a lock left by a dead process is taken over; force rebuilds; remove delete
     assert.equal(again.digest, first.digest);
     await store.remove('busybox');
     assert.equal(await store.get('busybox'), undefined);
-    assert.deepEqual((await readdir(dir)).filter((e) => e !== '.cache'), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((e) => e !== '.cache'),
+      [],
+    );
   });
 });

@@ -9,12 +9,13 @@
  *   nothing that looks built, and its leftovers are removed by the next build.
  * - Rebuilding or removing a template while sandboxes run on it is the caller's concern.
  */
-import { chmod, mkdir, mkdtemp, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { buildTemplate, removeLeftovers } from './build-dir.js';
 import type { BuildContext, TemplateDefinition } from './builder.js';
 import { TEMPLATE_NAMES, templateDefinition } from './catalog.js';
 import { removeTree } from './fs-safe.js';
-import { readTemplate, templatePaths, treeSizeBytes, type StoredTemplate } from './layout.js';
+import { readTemplate, templatePaths } from './layout.js';
 import { acquireLock } from './lock.js';
 import { hostDebianMirror } from './mirror.js';
 import { SharedBuild } from './shared-build.js';
@@ -62,7 +63,12 @@ export class TemplateStore {
       TEMPLATE_NAMES.map(async (name) => {
         const def = templateDefinition(name);
         const info = await readTemplate(this.dir, name, def.builderVersion);
-        return { name, description: def.description, built: info !== undefined, ...(info ? { info } : {}) };
+        return {
+          name,
+          description: def.description,
+          built: info !== undefined,
+          ...(info ? { info } : {}),
+        };
       }),
     );
   }
@@ -85,7 +91,10 @@ export class TemplateStore {
   }
 
   /** (Re)builds a template; `force` rebuilds even if built. */
-  async build(name: string, options: EnsureOptions & { force?: boolean } = {}): Promise<TemplateInfo> {
+  async build(
+    name: string,
+    options: EnsureOptions & { force?: boolean } = {},
+  ): Promise<TemplateInfo> {
     const def = templateDefinition(name);
     if (options.force) {
       // Let a running build finish first: a forced rebuild must start after it, not join it.
@@ -101,7 +110,7 @@ export class TemplateStore {
     await mkdir(this.dir, { recursive: true });
     const release = await acquireLock(templatePaths(this.dir, def.name).lock);
     try {
-      await this.removeLeftovers(def.name);
+      await removeLeftovers(this.dir, def);
       await removeTree(templatePaths(this.dir, def.name).root);
     } finally {
       await release();
@@ -111,9 +120,14 @@ export class TemplateStore {
   private shared(def: TemplateDefinition, force: boolean): SharedBuild<TemplateInfo> {
     const running = this.inflight.get(def.name);
     if (running) return running;
-    const build = new SharedBuild<TemplateInfo>((signal, emit) => this.locked(def, force, signal, emit));
+    const build = new SharedBuild<TemplateInfo>((signal, emit) =>
+      this.locked(def, force, signal, emit),
+    );
     this.inflight.set(def.name, build);
-    void build.done.finally(() => this.inflight.delete(def.name)).catch(() => undefined);
+    const forget = (): void => {
+      if (this.inflight.get(def.name) === build) this.inflight.delete(def.name);
+    };
+    void build.done.then(forget, forget);
     return build;
   }
 
@@ -124,7 +138,12 @@ export class TemplateStore {
     emit: (p: TemplateProgress) => void,
   ): Promise<TemplateInfo> {
     const report = (phase: string, message: string, fraction?: number): void => {
-      const p: TemplateProgress = { template: def.name, phase, message, ...(fraction === undefined ? {} : { fraction }) };
+      const p: TemplateProgress = {
+        template: def.name,
+        phase,
+        message,
+        ...(fraction === undefined ? {} : { fraction }),
+      };
       this.options.onProgress?.(p);
       emit(p);
     };
@@ -137,87 +156,25 @@ export class TemplateStore {
       // Another process may have built it while we waited for the lock.
       const built = force ? undefined : await readTemplate(this.dir, def.name, def.builderVersion);
       if (built) return built;
-      await this.removeLeftovers(def.name);
-      return await this.buildInto(def, signal, report);
+      await removeLeftovers(this.dir, def);
+      return await buildTemplate(this.dir, def, await this.context(def, signal, report));
     } finally {
       await release();
     }
   }
 
-  private async buildInto(def: TemplateDefinition, signal: AbortSignal, report: BuildContext['report']): Promise<TemplateInfo> {
-    const paths = templatePaths(this.dir, def.name);
-    const work = await mkdtemp(join(this.dir, paths.buildPrefix));
-    try {
-      const rootfs = join(work, 'rootfs');
-      await mkdir(rootfs);
-      await chmod(rootfs, 0o755);
-      const ctx = await this.context(def, rootfs, signal, report);
-      const { digest } = await def.build(ctx);
-      signal.throwIfAborted();
-      report('finalize', 'measuring size', 0.98);
-      const info: StoredTemplate = {
-        name: def.name,
-        rootfsPath: paths.rootfs,
-        defaults: def.defaults,
-        digest,
-        sizeBytes: await treeSizeBytes(rootfs, signal),
-        builtAtMs: Date.now(),
-        builderVersion: def.builderVersion,
-      };
-      await writeFile(join(work, 'template.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o644 });
-      await chmod(work, 0o755);
-      signal.throwIfAborted();
-      await this.swapIntoPlace(work, def.name);
-      report('done', `built ${def.name} (${info.sizeBytes} bytes)`, 1);
-      return info;
-    } catch (err) {
-      await removeTree(work);
-      throw err;
-    }
-  }
-
   private async context(
     def: TemplateDefinition,
-    rootfs: string,
     signal: AbortSignal,
     report: BuildContext['report'],
-  ): Promise<BuildContext> {
+  ): Promise<Omit<BuildContext, 'rootfs'>> {
     return {
       name: def.name,
-      rootfs,
       cacheDir: join(this.dir, '.cache'),
       signal,
       busyboxPath: this.options.busyboxPath ?? '/bin/busybox',
       debianMirror: this.options.debianMirror ?? (await hostDebianMirror('bookworm')),
       report,
     };
-  }
-
-  // Moves an existing template aside, the new one in, then deletes the old one.
-  private async swapIntoPlace(work: string, name: string): Promise<void> {
-    const paths = templatePaths(this.dir, name);
-    const aside = join(this.dir, `${paths.oldPrefix}${process.pid}-${Date.now()}`);
-    const moved = await rename(paths.root, aside).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return false;
-        throw err;
-      },
-    );
-    await rename(work, paths.root);
-    if (moved) await removeTree(aside);
-  }
-
-  // Called under the lock: any temp dir of this name belongs to a dead or finished build.
-  private async removeLeftovers(name: string): Promise<void> {
-    const paths = templatePaths(this.dir, name);
-    for (const entry of await readdir(this.dir).catch(() => [] as string[])) {
-      if (entry.startsWith(paths.buildPrefix) || entry.startsWith(paths.oldPrefix)) {
-        await removeTree(join(this.dir, entry));
-      }
-    }
-    // A template dir without template.json (or from an older builder) is not a template.
-    const def = templateDefinition(name);
-    if (!(await readTemplate(this.dir, name, def.builderVersion))) await removeTree(paths.root);
   }
 }
