@@ -166,7 +166,7 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
  * Applies every pending migration. Safe to call from several server replicas at once: Kysely's
  * migrator takes a lock table first. Throws InternalError naming the migration that failed.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {

@@ -40,7 +40,7 @@ export function sandboxTransitions(from: SandboxState): readonly SandboxState[] 
     case 'paused':
       return ['running', 'exited', 'killed', 'lost', 'error'];
     case 'lost':
-      return ['running', 'exited', 'killed', 'error'];
+      return ['running', 'paused', 'exited', 'killed', 'error'];
     case 'exited':
     case 'killed':
     case 'error':

@@ -100,7 +100,7 @@ export interface Node {
 
 // ------------------------------------------------------------------------------------- sandboxes
 
-/** Sandbox states. Terminal: exited, killed, error; `lost` may be adopted back (→ running) or killed. */
+/** Sandbox states. Terminal: exited, killed, error; `lost` may be adopted back (→ running or paused) or killed. */
 export type SandboxState = 'requested' | 'running' | 'paused' | 'exited' | 'killed' | 'lost' | 'error';
 
 /** How a sandbox ended. */

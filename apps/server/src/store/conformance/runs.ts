@@ -44,6 +44,21 @@ export function runsSuite(fx: BackendFixture): void {
         { quotaRetryAfterMs: 1234 },
       ));
 
+    test('concurrent submissions from two replicas: one run per key, and the quota holds', () =>
+      withStore(fx, async ({ store, replica }) => {
+        const t = await store.tenants.create({ name: 't', maxQueuedRuns: 5 });
+        const other = await replica();
+        const same = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? store : other).runs.submit(t.id, SPEC, { idempotencyKey: 'dup' })),
+        );
+        assert.equal(new Set(same.map((s) => s.run.id)).size, 1);
+        assert.equal(same.filter((s) => s.created).length, 1);
+        const flood = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).runs.submit(t.id, SPEC)));
+        assert.equal(flood.filter((r) => r.status === 'fulfilled').length, 4);
+        assert.ok(flood.every((r) => r.status === 'fulfilled' || r.reason instanceof QuotaExceededError));
+        assert.equal((await store.runs.list(t.id, { state: 'queued' })).items.length, 5);
+      }));
+
     test("tenant isolation: another tenant's run is not found", () =>
       withStore(fx, async ({ store }) => {
         const t = await store.tenants.create({ name: 't' });
