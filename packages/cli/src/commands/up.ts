@@ -6,11 +6,6 @@ import { Command, Option } from 'commander';
 import { resolveDataDir } from '../connection.js';
 import { allOptions, positiveIntFlag } from '../options.js';
 
-/** The part of `@tartarus/server` this command uses. */
-interface EmbeddedModule {
-  startEmbedded(options: { dataDir: string; port: number; host?: string }): Promise<{ url: string; adminKey?: string; close(): Promise<void> }>;
-}
-
 interface UpOptions {
   port: number;
   host: string;
@@ -38,8 +33,9 @@ export function upCommand(): Command {
       const opts = allOptions<UpOptions>(cmd);
       const dataDir = resolveDataDir(opts.dataDir);
       // Loaded only here: every other command starts without the server's dependencies (fastify, SQLite).
-      const { startEmbedded } = (await import('@tartarus/server')) as unknown as EmbeddedModule;
-      const server = await startEmbedded({ dataDir, port: opts.port, host: opts.host });
+      const { startEmbedded } = await import('@tartarus/server');
+      const templateDir = process.env.TARTARUS_TEMPLATE_DIR || undefined;
+      const server = await startEmbedded({ dataDir, port: opts.port, host: opts.host, ...(templateDir ? { templateDir } : {}) });
       const out = process.stdout;
       out.write(`Tartarus is up at ${server.url} (data dir ${dataDir})\n`);
       if (server.adminKey) {
@@ -47,7 +43,7 @@ export function upCommand(): Command {
       }
       out.write('Try: npx tartarus run -- echo hello     (Ctrl-C stops the platform)\n');
       const sig = await untilSignal();
-      out.write(`\n${sig}: shutting down (sandboxes are stopped, state is kept in ${dataDir})...\n`);
+      out.write(`\n${sig}: shutting down (state is kept in ${dataDir}; live sandboxes are re-adopted by the next \`up\`)...\n`);
       await server.close();
       out.write('stopped\n');
     });
