@@ -17,7 +17,10 @@ export async function loadLeased(
   runId: string,
   epoch: number,
 ): Promise<Selectable<RunsTable> | undefined> {
-  const row = await lockRows(ctx, trx.selectFrom('runs').selectAll().where('id', '=', runId)).executeTakeFirst();
+  const row = await lockRows(
+    ctx,
+    trx.selectFrom('runs').selectAll().where('id', '=', runId),
+  ).executeTakeFirst();
   if (row === undefined || row.epoch !== epoch) return undefined;
   return (LEASED_STATES as readonly string[]).includes(row.state) ? row : undefined;
 }
@@ -55,7 +58,11 @@ export async function failLeased(
     .updateTable('runs')
     .set(
       retry
-        ? { ...common, state: 'queued', next_eligible_at: now + backoffDelayMs(run.attempts, backoff) }
+        ? {
+            ...common,
+            state: 'queued',
+            next_eligible_at: now + backoffDelayMs(run.attempts, backoff),
+          }
         : { ...common, state: 'dead', ended_at: now },
     )
     .where('id', '=', run.id)

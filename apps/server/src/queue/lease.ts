@@ -13,17 +13,29 @@ import type { Database } from '../store/schema.js';
 import type { LeaseRunsOptions, RunLease } from '../store/store.js';
 
 function checkLeaseMs(leaseMs: number): void {
-  if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new InvalidArgumentError(`leaseMs must be a positive integer, got ${leaseMs}`);
+  if (!Number.isInteger(leaseMs) || leaseMs < 1)
+    throw new InvalidArgumentError(`leaseMs must be a positive integer, got ${leaseMs}`);
 }
 
 /** The node may take work: it exists and is up. NotFoundError if unknown. */
 async function nodeIsUp(trx: Transaction<Database>, nodeId: string): Promise<boolean> {
-  const node = await trx.selectFrom('nodes').select('status').where('id', '=', nodeId).executeTakeFirst();
-  if (node === undefined) throw new NotFoundError(`node ${nodeId} not found`, { context: { nodeId } });
+  const node = await trx
+    .selectFrom('nodes')
+    .select('status')
+    .where('id', '=', nodeId)
+    .executeTakeFirst();
+  if (node === undefined)
+    throw new NotFoundError(`node ${nodeId} not found`, { context: { nodeId } });
   return node.status === 'up';
 }
 
-async function grant(ctx: StoreContext, trx: Transaction<Database>, runId: string, nodeId: string, leaseMs: number): Promise<RunLease | null> {
+async function grant(
+  ctx: StoreContext,
+  trx: Transaction<Database>,
+  runId: string,
+  nodeId: string,
+  leaseMs: number,
+): Promise<RunLease | null> {
   const now = ctx.now();
   const row = await trx
     .updateTable('runs')
@@ -42,15 +54,36 @@ async function grant(ctx: StoreContext, trx: Transaction<Database>, runId: strin
   if (row === undefined) return null;
   await trx
     .insertInto('run_attempts')
-    .values({ run_id: row.id, attempt: row.attempts, epoch: row.epoch, node_id: nodeId, leased_at: now, started_at: null, ended_at: null, exit_code: null, reason: null, message: null })
+    .values({
+      run_id: row.id,
+      attempt: row.attempts,
+      epoch: row.epoch,
+      node_id: nodeId,
+      leased_at: now,
+      started_at: null,
+      ended_at: null,
+      exit_code: null,
+      reason: null,
+      message: null,
+    })
     .execute();
-  return { run: toRun(row), epoch: row.epoch, attempt: row.attempts, leaseExpiresAt: now + leaseMs };
+  return {
+    run: toRun(row),
+    epoch: row.epoch,
+    attempt: row.attempts,
+    leaseExpiresAt: now + leaseMs,
+  };
 }
 
 /** Leases up to `max` eligible runs, oldest eligible first. */
-export function leaseRuns(ctx: StoreContext, nodeId: string, options: LeaseRunsOptions): Promise<RunLease[]> {
+export function leaseRuns(
+  ctx: StoreContext,
+  nodeId: string,
+  options: LeaseRunsOptions,
+): Promise<RunLease[]> {
   checkLeaseMs(options.leaseMs);
-  if (!Number.isInteger(options.max) || options.max < 0) throw new InvalidArgumentError(`max must be a non-negative integer, got ${options.max}`);
+  if (!Number.isInteger(options.max) || options.max < 0)
+    throw new InvalidArgumentError(`max must be a non-negative integer, got ${options.max}`);
   return inTransaction(ctx, async (trx) => {
     if (options.max === 0 || !(await nodeIsUp(trx, nodeId))) return [];
     const runtimes = options.runtimes;
@@ -62,7 +95,11 @@ export function leaseRuns(ctx: StoreContext, nodeId: string, options: LeaseRunsO
         .where('state', '=', 'queued')
         .where('next_eligible_at', '<=', ctx.now())
         .$if(runtimes !== undefined, (q) =>
-          q.where((eb) => (runtimes !== undefined && runtimes.length > 0 ? eb.or([eb('runtime', 'is', null), eb('runtime', 'in', runtimes)]) : eb('runtime', 'is', null))),
+          q.where((eb) =>
+            runtimes !== undefined && runtimes.length > 0
+              ? eb.or([eb('runtime', 'is', null), eb('runtime', 'in', runtimes)])
+              : eb('runtime', 'is', null),
+          ),
         )
         .orderBy('next_eligible_at')
         .orderBy('created_at')
@@ -80,13 +117,23 @@ export function leaseRuns(ctx: StoreContext, nodeId: string, options: LeaseRunsO
 }
 
 /** Leases one run chosen by the scheduler, if it is still queued and eligible. */
-export function leaseRun(ctx: StoreContext, runId: string, nodeId: string, leaseMs: number): Promise<RunLease | null> {
+export function leaseRun(
+  ctx: StoreContext,
+  runId: string,
+  nodeId: string,
+  leaseMs: number,
+): Promise<RunLease | null> {
   checkLeaseMs(leaseMs);
   return inTransaction(ctx, async (trx) => {
     if (!(await nodeIsUp(trx, nodeId))) return null;
     const row = await lockRows(
       ctx,
-      trx.selectFrom('runs').select('id').where('id', '=', runId).where('state', '=', 'queued').where('next_eligible_at', '<=', ctx.now()),
+      trx
+        .selectFrom('runs')
+        .select('id')
+        .where('id', '=', runId)
+        .where('state', '=', 'queued')
+        .where('next_eligible_at', '<=', ctx.now()),
       'skip',
     ).executeTakeFirst();
     return row === undefined ? null : grant(ctx, trx, runId, nodeId, leaseMs);

@@ -8,11 +8,17 @@ import type { AttemptResult, RequeueOutcome } from '../store/store.js';
 import { failLeased, loadLeased, type AttemptFailure } from './fencing.js';
 
 function checkLeaseMs(leaseMs: number): void {
-  if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new InvalidArgumentError(`leaseMs must be a positive integer, got ${leaseMs}`);
+  if (!Number.isInteger(leaseMs) || leaseMs < 1)
+    throw new InvalidArgumentError(`leaseMs must be a positive integer, got ${leaseMs}`);
 }
 
 /** leased → running (idempotent for running); the lease becomes the heartbeat deadline. */
-export function confirmStart(ctx: StoreContext, runId: string, epoch: number, leaseMs: number): Promise<boolean> {
+export function confirmStart(
+  ctx: StoreContext,
+  runId: string,
+  epoch: number,
+  leaseMs: number,
+): Promise<boolean> {
   checkLeaseMs(leaseMs);
   return inTransaction(ctx, async (trx) => {
     const run = await loadLeased(ctx, trx, runId, epoch);
@@ -20,10 +26,21 @@ export function confirmStart(ctx: StoreContext, runId: string, epoch: number, le
     const now = ctx.now();
     await trx
       .updateTable('runs')
-      .set({ state: 'running', lease_expires_at: now + leaseMs, started_at: run.started_at ?? now, updated_at: now })
+      .set({
+        state: 'running',
+        lease_expires_at: now + leaseMs,
+        started_at: run.started_at ?? now,
+        updated_at: now,
+      })
       .where('id', '=', runId)
       .execute();
-    await trx.updateTable('run_attempts').set({ started_at: now }).where('run_id', '=', runId).where('epoch', '=', epoch).where('started_at', 'is', null).execute();
+    await trx
+      .updateTable('run_attempts')
+      .set({ started_at: now })
+      .where('run_id', '=', runId)
+      .where('epoch', '=', epoch)
+      .where('started_at', 'is', null)
+      .execute();
     return true;
   });
 }
@@ -32,7 +49,12 @@ export function confirmStart(ctx: StoreContext, runId: string, epoch: number, le
  * Pushes the deadline of a leased or running attempt. Allowed before the start is confirmed too:
  * a live agent that is slow to create the sandbox (image pull) keeps its lease by heartbeating.
  */
-export async function extendLease(ctx: StoreContext, runId: string, epoch: number, leaseMs: number): Promise<boolean> {
+export async function extendLease(
+  ctx: StoreContext,
+  runId: string,
+  epoch: number,
+  leaseMs: number,
+): Promise<boolean> {
   checkLeaseMs(leaseMs);
   const now = ctx.now();
   const result = await ctx.db
@@ -46,7 +68,12 @@ export async function extendLease(ctx: StoreContext, runId: string, epoch: numbe
 }
 
 /** Commits the attempt's own ending: exit 0 with reason `exit` → succeeded, anything else → failed. */
-export function completeAttempt(ctx: StoreContext, runId: string, epoch: number, result: AttemptResult): Promise<boolean> {
+export function completeAttempt(
+  ctx: StoreContext,
+  runId: string,
+  epoch: number,
+  result: AttemptResult,
+): Promise<boolean> {
   const reason = result.reason ?? 'exit';
   return inTransaction(ctx, async (trx) => {
     const run = await loadLeased(ctx, trx, runId, epoch);

@@ -19,13 +19,22 @@ export async function requeueExpiredLeases(ctx: StoreContext): Promise<RequeuedR
     const batch = await inTransaction(ctx, async (trx) => {
       const rows = await lockRows(
         ctx,
-        trx.selectFrom('runs').selectAll().where('state', 'in', LEASED_STATES).where('lease_expires_at', '<', ctx.now()).orderBy('lease_expires_at').limit(SWEEP_BATCH),
+        trx
+          .selectFrom('runs')
+          .selectAll()
+          .where('state', 'in', LEASED_STATES)
+          .where('lease_expires_at', '<', ctx.now())
+          .orderBy('lease_expires_at')
+          .limit(SWEEP_BATCH),
         'skip',
       ).execute();
       const out: RequeuedRun[] = [];
       for (const row of rows) {
         const reason: RunEndReason = row.state === 'leased' ? 'lease_expired' : 'heartbeat_missed';
-        const message = row.state === 'leased' ? `node ${row.lease_node_id} did not confirm the start in time` : `node ${row.lease_node_id} stopped heartbeating the run`;
+        const message =
+          row.state === 'leased'
+            ? `node ${row.lease_node_id} did not confirm the start in time`
+            : `node ${row.lease_node_id} stopped heartbeating the run`;
         const outcome = await failLeased(ctx, trx, row, { reason, message, retryable: true });
         out.push({ runId: row.id, epoch: row.epoch, outcome, reason });
       }
@@ -37,14 +46,28 @@ export async function requeueExpiredLeases(ctx: StoreContext): Promise<RequeuedR
 }
 
 /** Marks the node down, fails its runs with `node_lost` and marks its live sandboxes lost. */
-export function handleNodeDown(ctx: StoreContext, nodeId: string): Promise<{ runs: RequeuedRun[]; lostSandboxes: string[] }> {
+export function handleNodeDown(
+  ctx: StoreContext,
+  nodeId: string,
+): Promise<{ runs: RequeuedRun[]; lostSandboxes: string[] }> {
   return inTransaction(ctx, async (trx) => {
     await trx.updateTable('nodes').set({ status: 'down' }).where('id', '=', nodeId).execute();
     // A down node gets no new leases (see lease.ts), so this set cannot grow behind our back.
-    const rows = await lockRows(ctx, trx.selectFrom('runs').selectAll().where('lease_node_id', '=', nodeId).where('state', 'in', LEASED_STATES)).execute();
+    const rows = await lockRows(
+      ctx,
+      trx
+        .selectFrom('runs')
+        .selectAll()
+        .where('lease_node_id', '=', nodeId)
+        .where('state', 'in', LEASED_STATES),
+    ).execute();
     const runs: RequeuedRun[] = [];
     for (const row of rows) {
-      const outcome = await failLeased(ctx, trx, row, { reason: 'node_lost', message: `node ${nodeId} was lost`, retryable: true });
+      const outcome = await failLeased(ctx, trx, row, {
+        reason: 'node_lost',
+        message: `node ${nodeId} was lost`,
+        retryable: true,
+      });
       runs.push({ runId: row.id, epoch: row.epoch, outcome, reason: 'node_lost' });
     }
     const lost = await trx

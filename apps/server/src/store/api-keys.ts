@@ -24,7 +24,8 @@ export function createApiKeyStore(ctx: StoreContext): ApiKeyStore {
   const { db } = ctx;
   return {
     async create(tenantId, options) {
-      if (!ROLES.includes(options.role)) throw new InvalidArgumentError(`role must be one of ${ROLES.join(', ')}`);
+      if (!ROLES.includes(options.role))
+        throw new InvalidArgumentError(`role must be one of ${ROLES.join(', ')}`);
       if (options.secret !== undefined && options.secret.length < 16) {
         throw new InvalidArgumentError('an API key secret must have at least 16 characters');
       }
@@ -55,7 +56,11 @@ export function createApiKeyStore(ctx: StoreContext): ApiKeyStore {
       if (row === undefined) return null;
       const now = ctx.now();
       if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
-        await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+        await db
+          .updateTable('api_keys')
+          .set({ last_used_at: now })
+          .where('id', '=', row.id)
+          .execute();
         row.last_used_at = now;
       }
       return toApiKey(row);
@@ -67,7 +72,9 @@ export function createApiKeyStore(ctx: StoreContext): ApiKeyStore {
         .selectFrom('api_keys')
         .selectAll()
         .where('tenant_id', '=', tenantId)
-        .$if(options?.cursor !== undefined, (q) => q.where(beforeCursor(options?.cursor ?? '', 'created_at')))
+        .$if(options?.cursor !== undefined, (q) =>
+          q.where(beforeCursor(options?.cursor ?? '', 'created_at')),
+        )
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit + 1)
@@ -83,8 +90,14 @@ export function createApiKeyStore(ctx: StoreContext): ApiKeyStore {
         .where('tenant_id', '=', tenantId)
         .where('revoked_at', 'is', null)
         .execute();
-      const row = await db.selectFrom('api_keys').selectAll().where('id', '=', keyId).where('tenant_id', '=', tenantId).executeTakeFirst();
-      if (row === undefined) throw new NotFoundError(`API key ${keyId} not found`, { context: { keyId } });
+      const row = await db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('id', '=', keyId)
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst();
+      if (row === undefined)
+        throw new NotFoundError(`API key ${keyId} not found`, { context: { keyId } });
       return toApiKey(row);
     },
   };

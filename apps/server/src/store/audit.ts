@@ -29,7 +29,9 @@ export function createAuditStore(ctx: StoreContext): AuditStore {
         .selectAll()
         .where('tenant_id', '=', tenantId)
         .$if(options?.action !== undefined, (q) => q.where('action', '=', options?.action ?? ''))
-        .$if(options?.cursor !== undefined, (q) => q.where(beforeCursor(options?.cursor ?? '', 'at')))
+        .$if(options?.cursor !== undefined, (q) =>
+          q.where(beforeCursor(options?.cursor ?? '', 'at')),
+        )
         .orderBy('at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit + 1)

@@ -89,7 +89,12 @@ export function openSqlite(path: string): Kysely<Database> {
   // WAL + NORMAL is durable against process crashes (the test kills the server), which is the
   // failure the control plane must survive; FULL only adds power-loss safety at a fsync per commit.
   database.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database, path === ':memory:' ? `:memory:${Math.random()}` : resolve(path)) });
+  return new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect(
+      database,
+      path === ':memory:' ? `:memory:${Math.random()}` : resolve(path),
+    ),
+  });
 }
 
 const INT8_OID = 20;
@@ -98,7 +103,9 @@ const INT8_OID = 20;
 export function openPostgres(connectionString: string, poolMax: number): Kysely<Database> {
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-      oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      oid === INT8_OID
+        ? (v: string) => Number(v)
+        : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   };
   const pool = new pg.Pool({ connectionString, max: poolMax, types });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.

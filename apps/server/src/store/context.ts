@@ -25,7 +25,10 @@ export interface StoreContext {
  * Runs `fn` in one write transaction. Inside, use only `trx`: on SQLite the store has one
  * connection, and a query on `ctx.db` would wait for the transaction that is waiting for it.
  */
-export function inTransaction<T>(ctx: StoreContext, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export function inTransaction<T>(
+  ctx: StoreContext,
+  fn: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
   return ctx.db.transaction().execute(fn);
 }
 

@@ -27,7 +27,11 @@ async function createIdentity(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_used_at', 'bigint')
     .addColumn('revoked_at', 'bigint')
     .execute();
-  await db.schema.createIndex('api_keys_tenant').on('api_keys').columns(['tenant_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('api_keys_tenant')
+    .on('api_keys')
+    .columns(['tenant_id', 'created_at'])
+    .execute();
   await db.schema
     .createTable('audit')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -38,7 +42,11 @@ async function createIdentity(db: Kysely<unknown>): Promise<void> {
     .addColumn('at', 'bigint', (c) => c.notNull())
     .addColumn('details_json', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('audit_tenant_at').on('audit').columns(['tenant_id', 'at', 'id']).execute();
+  await db.schema
+    .createIndex('audit_tenant_at')
+    .on('audit')
+    .columns(['tenant_id', 'at', 'id'])
+    .execute();
 }
 
 async function createNodesAndSandboxes(db: Kysely<unknown>): Promise<void> {
@@ -76,9 +84,21 @@ async function createNodesAndSandboxes(db: Kysely<unknown>): Promise<void> {
     .addColumn('exit_reason', 'text')
     .addColumn('exit_message', 'text')
     .execute();
-  await db.schema.createIndex('sandboxes_tenant').on('sandboxes').columns(['tenant_id', 'created_at', 'id']).execute();
-  await db.schema.createIndex('sandboxes_node').on('sandboxes').columns(['node_id', 'state']).execute();
-  await db.schema.createIndex('sandboxes_timeout').on('sandboxes').columns(['state', 'timeout_at']).execute();
+  await db.schema
+    .createIndex('sandboxes_tenant')
+    .on('sandboxes')
+    .columns(['tenant_id', 'created_at', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('sandboxes_node')
+    .on('sandboxes')
+    .columns(['node_id', 'state'])
+    .execute();
+  await db.schema
+    .createIndex('sandboxes_timeout')
+    .on('sandboxes')
+    .columns(['state', 'timeout_at'])
+    .execute();
 }
 
 async function createRuns(db: Kysely<unknown>): Promise<void> {
@@ -113,11 +133,28 @@ async function createRuns(db: Kysely<unknown>): Promise<void> {
     .addColumn('ended_at', 'bigint')
     .execute();
   // NULL keys are distinct on both backends, so runs without a key never collide.
-  await db.schema.createIndex('runs_idempotency').on('runs').columns(['tenant_id', 'idempotency_key']).unique().execute();
-  await db.schema.createIndex('runs_ready').on('runs').columns(['state', 'next_eligible_at', 'created_at']).execute();
-  await db.schema.createIndex('runs_lease').on('runs').columns(['state', 'lease_expires_at']).execute();
+  await db.schema
+    .createIndex('runs_idempotency')
+    .on('runs')
+    .columns(['tenant_id', 'idempotency_key'])
+    .unique()
+    .execute();
+  await db.schema
+    .createIndex('runs_ready')
+    .on('runs')
+    .columns(['state', 'next_eligible_at', 'created_at'])
+    .execute();
+  await db.schema
+    .createIndex('runs_lease')
+    .on('runs')
+    .columns(['state', 'lease_expires_at'])
+    .execute();
   await db.schema.createIndex('runs_node').on('runs').columns(['lease_node_id', 'state']).execute();
-  await db.schema.createIndex('runs_tenant').on('runs').columns(['tenant_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('runs_tenant')
+    .on('runs')
+    .columns(['tenant_id', 'created_at', 'id'])
+    .execute();
 }
 
 async function createRunChildren(db: Kysely<unknown>): Promise<void> {

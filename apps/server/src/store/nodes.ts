@@ -9,7 +9,8 @@ import { newId } from './util.js';
 
 function checkResources(what: string, r: NodeResources): void {
   for (const [k, v] of Object.entries(r)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError(`${what}.${k} must be a non-negative number`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new InvalidArgumentError(`${what}.${k} must be a non-negative number`);
   }
 }
 
@@ -31,8 +32,13 @@ function registrationColumns(options: RegisterNodeOptions, now: number) {
 export function createNodeStore(ctx: StoreContext): NodeStore {
   const { db } = ctx;
   const get = async (nodeId: string) => {
-    const row = await db.selectFrom('nodes').selectAll().where('id', '=', nodeId).executeTakeFirst();
-    if (row === undefined) throw new NotFoundError(`node ${nodeId} not found`, { context: { nodeId } });
+    const row = await db
+      .selectFrom('nodes')
+      .selectAll()
+      .where('id', '=', nodeId)
+      .executeTakeFirst();
+    if (row === undefined)
+      throw new NotFoundError(`node ${nodeId} not found`, { context: { nodeId } });
     return toNode(row);
   };
   return {
@@ -55,7 +61,14 @@ export function createNodeStore(ctx: StoreContext): NodeStore {
           const fresh = options.id ?? newId('node');
           await trx
             .insertInto('nodes')
-            .values({ id: fresh, ...cols, used_cpu: 0, used_memory_mib: 0, used_slots: 0, created_at: now })
+            .values({
+              id: fresh,
+              ...cols,
+              used_cpu: 0,
+              used_memory_mib: 0,
+              used_slots: 0,
+              created_at: now,
+            })
             .execute();
           return fresh;
         });
@@ -73,7 +86,11 @@ export function createNodeStore(ctx: StoreContext): NodeStore {
         .set({
           status: 'up',
           last_heartbeat_at: ctx.now(),
-          ...(used !== undefined && { used_cpu: used.cpu, used_memory_mib: used.memoryMiB, used_slots: used.slots }),
+          ...(used !== undefined && {
+            used_cpu: used.cpu,
+            used_memory_mib: used.memoryMiB,
+            used_slots: used.slots,
+          }),
         })
         .where('id', '=', nodeId)
         .executeTakeFirst();

@@ -36,7 +36,8 @@ function connect(options: StoreOptions): Kysely<Database> {
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const logCapBytes = options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES;
-  if (!Number.isInteger(logCapBytes) || logCapBytes < 0) throw new InvalidArgumentError('logCapBytes must be a non-negative integer');
+  if (!Number.isInteger(logCapBytes) || logCapBytes < 0)
+    throw new InvalidArgumentError('logCapBytes must be a non-negative integer');
   const db = connect(options);
   try {
     await migrateToLatest(db);

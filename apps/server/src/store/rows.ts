@@ -97,7 +97,10 @@ export function toSandbox(r: Selectable<SandboxesTable>): Sandbox {
     createdAt: r.created_at,
     startedAt: r.started_at,
     endedAt: r.ended_at,
-    exit: r.exit_reason === null ? null : { exitCode: r.exit_code, reason: r.exit_reason, message: r.exit_message },
+    exit:
+      r.exit_reason === null
+        ? null
+        : { exitCode: r.exit_code, reason: r.exit_reason, message: r.exit_message },
   };
 }
 
@@ -152,5 +155,12 @@ export function toRunAttempt(r: Selectable<RunAttemptsTable>): RunAttempt {
 
 /** `run_logs` row → RunLogChunk. */
 export function toRunLogChunk(r: Selectable<RunLogsTable>): RunLogChunk {
-  return { runId: r.run_id, attempt: r.attempt, seq: r.seq, stream: r.stream as LogStream, at: r.at, data: r.data };
+  return {
+    runId: r.run_id,
+    attempt: r.attempt,
+    seq: r.seq,
+    stream: r.stream as LogStream,
+    at: r.at,
+    data: r.data,
+  };
 }

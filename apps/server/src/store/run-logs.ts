@@ -13,13 +13,27 @@ const READ_DEFAULT = 500;
 const READ_MAX = 5000;
 
 /** Appends chunks of the attempt holding `epoch`. False if the epoch is stale. */
-export async function appendLogs(ctx: StoreContext, runId: string, epoch: number, chunks: LogChunkInput[]): Promise<boolean> {
+export async function appendLogs(
+  ctx: StoreContext,
+  runId: string,
+  epoch: number,
+  chunks: LogChunkInput[],
+): Promise<boolean> {
   for (const c of chunks) {
-    if (c.stream !== 'stdout' && c.stream !== 'stderr') throw new InvalidArgumentError(`log stream must be stdout or stderr, got ${String(c.stream)}`);
+    if (c.stream !== 'stdout' && c.stream !== 'stderr')
+      throw new InvalidArgumentError(
+        `log stream must be stdout or stderr, got ${String(c.stream)}`,
+      );
   }
   return inTransaction(ctx, async (trx) => {
     // The run row lock orders concurrent appends: seq numbers are unique and gap-free per run.
-    const run = await lockRows(ctx, trx.selectFrom('runs').select(['epoch', 'attempts', 'log_seq', 'log_bytes', 'logs_truncated']).where('id', '=', runId)).executeTakeFirst();
+    const run = await lockRows(
+      ctx,
+      trx
+        .selectFrom('runs')
+        .select(['epoch', 'attempts', 'log_seq', 'log_bytes', 'logs_truncated'])
+        .where('id', '=', runId),
+    ).executeTakeFirst();
     if (run === undefined || run.epoch !== epoch) return false;
     let { log_seq: seq, log_bytes: bytes } = run;
     let truncated = run.logs_truncated !== 0;
@@ -34,18 +48,35 @@ export async function appendLogs(ctx: StoreContext, runId: string, epoch: number
       }
       seq += 1;
       bytes += size;
-      rows.push({ run_id: runId, seq, attempt: run.attempts, stream: c.stream, at: c.at ?? now, data: c.data });
+      rows.push({
+        run_id: runId,
+        seq,
+        attempt: run.attempts,
+        stream: c.stream,
+        at: c.at ?? now,
+        data: c.data,
+      });
     }
     if (rows.length > 0) await trx.insertInto('run_logs').values(rows).execute();
-    await trx.updateTable('runs').set({ log_seq: seq, log_bytes: bytes, logs_truncated: truncated ? 1 : 0 }).where('id', '=', runId).execute();
+    await trx
+      .updateTable('runs')
+      .set({ log_seq: seq, log_bytes: bytes, logs_truncated: truncated ? 1 : 0 })
+      .where('id', '=', runId)
+      .execute();
     return true;
   });
 }
 
 /** Reads chunks of a run of the tenant in seq order. */
-export async function readLogs(ctx: StoreContext, tenantId: string, runId: string, options: ReadLogsOptions = {}): Promise<RunLogChunk[]> {
+export async function readLogs(
+  ctx: StoreContext,
+  tenantId: string,
+  runId: string,
+  options: ReadLogsOptions = {},
+): Promise<RunLogChunk[]> {
   const limit = Math.min(options.limit ?? READ_DEFAULT, READ_MAX);
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('limit must be a positive integer');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidArgumentError('limit must be a positive integer');
   await requireRun(ctx.db, tenantId, runId);
   const rows = await ctx.db
     .selectFrom('run_logs')

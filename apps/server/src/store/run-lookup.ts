@@ -6,7 +6,12 @@ import type { Run } from './types.js';
 
 /** A run of the tenant, or NotFoundError (also for another tenant's run). */
 export async function requireRun(db: Db, tenantId: string, runId: string): Promise<Run> {
-  const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).where('tenant_id', '=', tenantId).executeTakeFirst();
+  const row = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('id', '=', runId)
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
   if (row === undefined) throw new NotFoundError(`run ${runId} not found`, { context: { runId } });
   return toRun(row);
 }

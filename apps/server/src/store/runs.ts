@@ -1,5 +1,10 @@
 /** Runs as users see them: submit (idempotent, quota-checked), read, list, cancel. */
-import { ConflictError, InvalidArgumentError, NotFoundError, QuotaExceededError } from '@tartarus/core';
+import {
+  ConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  QuotaExceededError,
+} from '@tartarus/core';
 import type { Transaction } from 'kysely';
 import { inTransaction, lockRows, type StoreContext } from './context.js';
 import { toRun, toRunAttempt } from './rows.js';
@@ -24,12 +29,18 @@ interface ResolvedSubmit {
 }
 
 function resolveSubmit(spec: RunSpec, options: SubmitRunOptions): ResolvedSubmit {
-  if (!Array.isArray(spec.command) || spec.command.length === 0 || !spec.command.every((a) => typeof a === 'string')) {
+  if (
+    !Array.isArray(spec.command) ||
+    spec.command.length === 0 ||
+    !spec.command.every((a) => typeof a === 'string')
+  ) {
     throw new InvalidArgumentError('spec.command must be a non-empty array of strings');
   }
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {
-    throw new InvalidArgumentError(`maxAttempts must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}, got ${maxAttempts}`);
+    throw new InvalidArgumentError(
+      `maxAttempts must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}, got ${maxAttempts}`,
+    );
   }
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   if (!(backoff.initialMs >= 0 && backoff.maxMs >= backoff.initialMs)) {
@@ -40,7 +51,14 @@ function resolveSubmit(spec: RunSpec, options: SubmitRunOptions): ResolvedSubmit
   return { maxAttempts, backoff, requestHash };
 }
 
-async function insertRun(ctx: StoreContext, trx: Transaction<Database>, tenantId: string, spec: RunSpec, key: string | null, r: ResolvedSubmit): Promise<Run> {
+async function insertRun(
+  ctx: StoreContext,
+  trx: Transaction<Database>,
+  tenantId: string,
+  spec: RunSpec,
+  key: string | null,
+  r: ResolvedSubmit,
+): Promise<Run> {
   const now = ctx.now();
   const row = await trx
     .insertInto('runs')
@@ -78,21 +96,39 @@ async function insertRun(ctx: StoreContext, trx: Transaction<Database>, tenantId
   return toRun(row);
 }
 
-async function submit(ctx: StoreContext, tenantId: string, spec: RunSpec, options: SubmitRunOptions = {}) {
+async function submit(
+  ctx: StoreContext,
+  tenantId: string,
+  spec: RunSpec,
+  options: SubmitRunOptions = {},
+) {
   const resolved = resolveSubmit(spec, options);
   const key = options.idempotencyKey ?? null;
   return inTransaction(ctx, async (trx) => {
     // The tenant row lock serializes one tenant's submissions on PostgreSQL: the idempotency
     // lookup and the quota count below cannot race another replica's insert.
-    const tenant = await lockRows(ctx, trx.selectFrom('tenants').select('max_queued_runs').where('id', '=', tenantId)).executeTakeFirst();
-    if (tenant === undefined) throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+    const tenant = await lockRows(
+      ctx,
+      trx.selectFrom('tenants').select('max_queued_runs').where('id', '=', tenantId),
+    ).executeTakeFirst();
+    if (tenant === undefined)
+      throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
     if (key !== null) {
-      const prior = await trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('idempotency_key', '=', key).executeTakeFirst();
+      const prior = await trx
+        .selectFrom('runs')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('idempotency_key', '=', key)
+        .executeTakeFirst();
       if (prior !== undefined) {
-        if (prior.request_hash === resolved.requestHash) return { run: toRun(prior), created: false };
-        throw new ConflictError(`idempotency key ${key} was used for another request (run ${prior.id}): use a new key`, {
-          context: { idempotencyKey: key, runId: prior.id },
-        });
+        if (prior.request_hash === resolved.requestHash)
+          return { run: toRun(prior), created: false };
+        throw new ConflictError(
+          `idempotency key ${key} was used for another request (run ${prior.id}): use a new key`,
+          {
+            context: { idempotencyKey: key, runId: prior.id },
+          },
+        );
       }
     }
     const queued = await trx
@@ -102,9 +138,13 @@ async function submit(ctx: StoreContext, tenantId: string, spec: RunSpec, option
       .where('state', '=', 'queued')
       .executeTakeFirstOrThrow();
     if (Number(queued.n) >= tenant.max_queued_runs) {
-      throw new QuotaExceededError(`tenant ${tenantId} has ${queued.n} runs queued, its limit is ${tenant.max_queued_runs}`, ctx.quotaRetryAfterMs, {
-        context: { tenantId, limit: tenant.max_queued_runs },
-      });
+      throw new QuotaExceededError(
+        `tenant ${tenantId} has ${queued.n} runs queued, its limit is ${tenant.max_queued_runs}`,
+        ctx.quotaRetryAfterMs,
+        {
+          context: { tenantId, limit: tenant.max_queued_runs },
+        },
+      );
     }
     return { run: await insertRun(ctx, trx, tenantId, spec, key, resolved), created: true };
   });
@@ -112,14 +152,26 @@ async function submit(ctx: StoreContext, tenantId: string, spec: RunSpec, option
 
 async function cancel(ctx: StoreContext, tenantId: string, runId: string): Promise<Run> {
   return inTransaction(ctx, async (trx) => {
-    await lockRows(ctx, trx.selectFrom('runs').select('id').where('id', '=', runId).where('tenant_id', '=', tenantId)).execute();
+    await lockRows(
+      ctx,
+      trx.selectFrom('runs').select('id').where('id', '=', runId).where('tenant_id', '=', tenantId),
+    ).execute();
     const run = await requireRun(trx, tenantId, runId);
     if (isFinalRun(run.state)) return run;
     const now = ctx.now();
     // The epoch is kept: the agent's next report for it finds the run cancelled and gets `false`.
     await trx
       .updateTable('runs')
-      .set({ state: 'cancelled', reason: 'cancelled', exit_code: null, error_message: null, lease_node_id: null, lease_expires_at: null, ended_at: now, updated_at: now })
+      .set({
+        state: 'cancelled',
+        reason: 'cancelled',
+        exit_code: null,
+        error_message: null,
+        lease_node_id: null,
+        lease_expires_at: null,
+        ended_at: now,
+        updated_at: now,
+      })
       .where('id', '=', runId)
       .execute();
     await trx
@@ -146,7 +198,9 @@ export function createRunStore(ctx: StoreContext): RunStore {
         .selectAll()
         .where('tenant_id', '=', tenantId)
         .$if(options?.state !== undefined, (q) => q.where('state', '=', options?.state ?? ''))
-        .$if(options?.cursor !== undefined, (q) => q.where(beforeCursor(options?.cursor ?? '', 'created_at')))
+        .$if(options?.cursor !== undefined, (q) =>
+          q.where(beforeCursor(options?.cursor ?? '', 'created_at')),
+        )
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit + 1)
@@ -155,7 +209,12 @@ export function createRunStore(ctx: StoreContext): RunStore {
     },
     async attempts(tenantId, runId) {
       await requireRun(db, tenantId, runId);
-      const rows = await db.selectFrom('run_attempts').selectAll().where('run_id', '=', runId).orderBy('attempt').execute();
+      const rows = await db
+        .selectFrom('run_attempts')
+        .selectAll()
+        .where('run_id', '=', runId)
+        .orderBy('attempt')
+        .execute();
       return rows.map(toRunAttempt);
     },
     cancel: (tenantId, runId) => cancel(ctx, tenantId, runId),

@@ -1,5 +1,10 @@
 /** Sandboxes and their state machine (see `states.ts` for the allowed transitions). */
-import { ConflictError, InvalidArgumentError, NotFoundError, QuotaExceededError } from '@tartarus/core';
+import {
+  ConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  QuotaExceededError,
+} from '@tartarus/core';
 import { inTransaction, lockRows, type Db, type StoreContext } from './context.js';
 import { toSandbox } from './rows.js';
 import { isEndedSandbox, LIVE_SANDBOX_STATES, sandboxTransitions } from './states.js';
@@ -14,7 +19,8 @@ async function load(db: Db, sandboxId: string, tenantId?: string): Promise<Sandb
     .where('id', '=', sandboxId)
     .$if(tenantId !== undefined, (q) => q.where('tenant_id', '=', tenantId ?? ''))
     .executeTakeFirst();
-  if (row === undefined) throw new NotFoundError(`sandbox ${sandboxId} not found`, { context: { sandboxId } });
+  if (row === undefined)
+    throw new NotFoundError(`sandbox ${sandboxId} not found`, { context: { sandboxId } });
   return toSandbox(row);
 }
 
@@ -26,8 +32,12 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       inTransaction(ctx, async (trx) => {
         // Locking the tenant row serializes concurrent creates of one tenant on PostgreSQL, so
         // two replicas cannot both pass the quota check with the last free slot.
-        const tenant = await lockRows(ctx, trx.selectFrom('tenants').select('max_concurrent_sandboxes').where('id', '=', tenantId)).executeTakeFirst();
-        if (tenant === undefined) throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+        const tenant = await lockRows(
+          ctx,
+          trx.selectFrom('tenants').select('max_concurrent_sandboxes').where('id', '=', tenantId),
+        ).executeTakeFirst();
+        if (tenant === undefined)
+          throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
         const live = await trx
           .selectFrom('sandboxes')
           .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -70,7 +80,9 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
         .selectAll()
         .where('tenant_id', '=', tenantId)
         .$if(options?.state !== undefined, (q) => q.where('state', '=', options?.state ?? ''))
-        .$if(options?.cursor !== undefined, (q) => q.where(beforeCursor(options?.cursor ?? '', 'created_at')))
+        .$if(options?.cursor !== undefined, (q) =>
+          q.where(beforeCursor(options?.cursor ?? '', 'created_at')),
+        )
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit + 1)
@@ -108,13 +120,17 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
         .where('state', '=', 'requested')
         .executeTakeFirst();
       const sandbox = await load(db, sandboxId);
-      if (result.numUpdatedRows === 0n) throw new ConflictError(`sandbox ${sandboxId} is ${sandbox.state}, not requested`);
+      if (result.numUpdatedRows === 0n)
+        throw new ConflictError(`sandbox ${sandboxId} is ${sandbox.state}, not requested`);
       return sandbox;
     },
 
     transition: (sandboxId, to, exit) =>
       inTransaction(ctx, async (trx) => {
-        await lockRows(ctx, trx.selectFrom('sandboxes').select('id').where('id', '=', sandboxId)).execute();
+        await lockRows(
+          ctx,
+          trx.selectFrom('sandboxes').select('id').where('id', '=', sandboxId),
+        ).execute();
         const current = await load(trx, sandboxId);
         if (current.state === to) return current;
         if (!sandboxTransitions(current.state).includes(to)) {
@@ -129,7 +145,11 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
             state: to,
             ...(to === 'running' && current.startedAt === null && { started_at: now }),
             ...(isEndedSandbox(to) && { ended_at: now }),
-            ...(exit !== undefined && { exit_code: exit.exitCode, exit_reason: exit.reason, exit_message: exit.message }),
+            ...(exit !== undefined && {
+              exit_code: exit.exitCode,
+              exit_reason: exit.reason,
+              exit_message: exit.message,
+            }),
           })
           .where('id', '=', sandboxId)
           .execute();
@@ -137,10 +157,17 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       }),
 
     async setTimeout(tenantId, sandboxId, timeoutAt) {
-      if (timeoutAt !== null && !Number.isInteger(timeoutAt)) throw new InvalidArgumentError('timeoutAt must be epoch milliseconds');
+      if (timeoutAt !== null && !Number.isInteger(timeoutAt))
+        throw new InvalidArgumentError('timeoutAt must be epoch milliseconds');
       const current = await load(db, sandboxId, tenantId);
-      if (isEndedSandbox(current.state)) throw new ConflictError(`sandbox ${sandboxId} has ended (${current.state})`);
-      await db.updateTable('sandboxes').set({ timeout_at: timeoutAt }).where('id', '=', sandboxId).where('tenant_id', '=', tenantId).execute();
+      if (isEndedSandbox(current.state))
+        throw new ConflictError(`sandbox ${sandboxId} has ended (${current.state})`);
+      await db
+        .updateTable('sandboxes')
+        .set({ timeout_at: timeoutAt })
+        .where('id', '=', sandboxId)
+        .where('tenant_id', '=', tenantId)
+        .execute();
       return load(db, sandboxId, tenantId);
     },
   };

@@ -22,10 +22,18 @@ export function isFinalRun(state: RunState): boolean {
 /** Run states that are neither waiting nor final: an agent holds a lease. */
 export const LEASED_STATES = ['leased', 'running'] as const satisfies readonly RunState[];
 /** Run states that are not final. */
-export const ACTIVE_RUN_STATES = ['queued', 'leased', 'running'] as const satisfies readonly RunState[];
+export const ACTIVE_RUN_STATES = [
+  'queued',
+  'leased',
+  'running',
+] as const satisfies readonly RunState[];
 
 /** Sandbox states that count against a tenant's concurrency and live on a node. */
-export const LIVE_SANDBOX_STATES = ['requested', 'running', 'paused'] as const satisfies readonly SandboxState[];
+export const LIVE_SANDBOX_STATES = [
+  'requested',
+  'running',
+  'paused',
+] as const satisfies readonly SandboxState[];
 
 /**
  * Allowed sandbox transitions. `lost` is not final: when a node comes back and reports the

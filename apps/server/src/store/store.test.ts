@@ -23,7 +23,8 @@ function conformance(fx: BackendFixture): void {
 describe('store conformance: sqlite', () => conformance(sqliteFixture));
 
 const pgUnavailable = postgresUnavailable();
-if (pgUnavailable !== null) console.log(`# skipping store conformance on PostgreSQL: ${pgUnavailable}`);
+if (pgUnavailable !== null)
+  console.log(`# skipping store conformance on PostgreSQL: ${pgUnavailable}`);
 
 describe('store conformance: postgres', { skip: pgUnavailable ?? false }, () => {
   let server: PostgresServer | undefined;

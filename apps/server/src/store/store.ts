@@ -335,5 +335,9 @@ export type StoreOptions = {
   quotaRetryAfterMs?: number;
 } & (
   | { backend: 'sqlite'; /** File path, or ':memory:'. */ path: string }
-  | { backend: 'postgres'; /** postgres:// URL. */ connectionString: string; /** Pool size. Default 10. */ poolMax?: number }
+  | {
+      backend: 'postgres';
+      /** postgres:// URL. */ connectionString: string;
+      /** Pool size. Default 10. */ poolMax?: number;
+    }
 );

@@ -21,8 +21,13 @@ function checkQuota(name: string, value: number | undefined): void {
 
 /** The tenant row, or NotFoundError. */
 export async function requireTenant(db: Db, tenantId: string): Promise<Tenant> {
-  const row = await db.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();
-  if (row === undefined) throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+  const row = await db
+    .selectFrom('tenants')
+    .selectAll()
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+  if (row === undefined)
+    throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
   return toTenant(row);
 }
 
@@ -33,19 +38,23 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
     async create(options: CreateTenantOptions) {
       checkQuota('maxQueuedRuns', options.maxQueuedRuns);
       checkQuota('maxConcurrentSandboxes', options.maxConcurrentSandboxes);
-      if (options.name.trim() === '') throw new InvalidArgumentError('tenant name must not be empty');
+      if (options.name.trim() === '')
+        throw new InvalidArgumentError('tenant name must not be empty');
       const row = {
         id: options.id ?? newId('ten'),
         name: options.name,
         max_queued_runs: options.maxQueuedRuns ?? DEFAULT_MAX_QUEUED_RUNS,
-        max_concurrent_sandboxes: options.maxConcurrentSandboxes ?? DEFAULT_MAX_CONCURRENT_SANDBOXES,
+        max_concurrent_sandboxes:
+          options.maxConcurrentSandboxes ?? DEFAULT_MAX_CONCURRENT_SANDBOXES,
         created_at: ctx.now(),
       };
       try {
         await db.insertInto('tenants').values(row).execute();
       } catch (error) {
         if (!isUniqueViolation(error, ctx.backend)) throw error;
-        throw new ConflictError(`a tenant with id ${row.id} or name ${row.name} exists`, { cause: error });
+        throw new ConflictError(`a tenant with id ${row.id} or name ${row.name} exists`, {
+          cause: error,
+        });
       }
       return toTenant(row);
     },
@@ -57,7 +66,9 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
       const rows = await db
         .selectFrom('tenants')
         .selectAll()
-        .$if(options?.cursor !== undefined, (q) => q.where(beforeCursor(options?.cursor ?? '', 'created_at')))
+        .$if(options?.cursor !== undefined, (q) =>
+          q.where(beforeCursor(options?.cursor ?? '', 'created_at')),
+        )
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit + 1)
@@ -71,7 +82,9 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
       const set = {
         ...(patch.name !== undefined && { name: patch.name }),
         ...(patch.maxQueuedRuns !== undefined && { max_queued_runs: patch.maxQueuedRuns }),
-        ...(patch.maxConcurrentSandboxes !== undefined && { max_concurrent_sandboxes: patch.maxConcurrentSandboxes }),
+        ...(patch.maxConcurrentSandboxes !== undefined && {
+          max_concurrent_sandboxes: patch.maxConcurrentSandboxes,
+        }),
       };
       if (Object.keys(set).length > 0) {
         try {
@@ -93,12 +106,18 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
           .where('tenant_id', '=', tenantId)
           .where('state', 'in', ACTIVE_RUN_STATES)
           .union(
-            trx.selectFrom('sandboxes').select('id').where('tenant_id', '=', tenantId).where('state', 'in', LIVE_SANDBOX_STATES),
+            trx
+              .selectFrom('sandboxes')
+              .select('id')
+              .where('tenant_id', '=', tenantId)
+              .where('state', 'in', LIVE_SANDBOX_STATES),
           )
           .limit(1)
           .executeTakeFirst();
         if (busy !== undefined) {
-          throw new ConflictError(`tenant ${tenantId} still has ${busy.id} running or queued: cancel or kill it first`);
+          throw new ConflictError(
+            `tenant ${tenantId} still has ${busy.id} running or queued: cancel or kill it first`,
+          );
         }
         // Keys, audit, sandboxes, runs, attempts and logs go with it (ON DELETE CASCADE).
         await trx.deleteFrom('tenants').where('id', '=', tenantId).execute();

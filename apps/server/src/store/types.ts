@@ -5,7 +5,8 @@
  */
 
 /** A JSON value as stored in a `*_json` text column. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 /** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -101,7 +102,8 @@ export interface Node {
 // ------------------------------------------------------------------------------------- sandboxes
 
 /** Sandbox states. Terminal: exited, killed, error; `lost` may be adopted back (→ running or paused) or killed. */
-export type SandboxState = 'requested' | 'running' | 'paused' | 'exited' | 'killed' | 'lost' | 'error';
+export type SandboxState =
+  'requested' | 'running' | 'paused' | 'exited' | 'killed' | 'lost' | 'error';
 
 /** How a sandbox ended. */
 export interface SandboxExit {
@@ -132,7 +134,8 @@ export interface Sandbox {
 // ------------------------------------------------------------------------------------------ runs
 
 /** Run states. Terminal: succeeded, failed, cancelled, dead. */
-export type RunState = 'queued' | 'leased' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dead';
+export type RunState =
+  'queued' | 'leased' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dead';
 
 /** Why an attempt (and so maybe its run) ended. */
 export type RunEndReason =

@@ -24,7 +24,11 @@ export function sha256(text: string): string {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0,
+          ),
+        )
       : v,
   );
 }
@@ -46,7 +50,8 @@ const PAGE_MAX = 500;
 /** Resolved page size; InvalidArgumentError if not a positive integer. */
 export function pageLimit(options: PageOptions | undefined): number {
   const limit = options?.limit ?? PAGE_DEFAULT;
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}`);
   return Math.min(limit, PAGE_MAX);
 }
 
@@ -62,7 +67,9 @@ function decodeCursor(cursor: string): Cursor {
   } catch {
     // fall through to the error below
   }
-  throw new InvalidArgumentError('cursor is not valid: pass the nextCursor of the previous page unchanged');
+  throw new InvalidArgumentError(
+    'cursor is not valid: pass the nextCursor of the previous page unchanged',
+  );
 }
 
 /**
@@ -76,10 +83,18 @@ export function beforeCursor(cursor: string, timeColumn: string): Expression<Sql
 }
 
 /** Cuts a fetched `limit + 1` rows into a page with the cursor of its last item. */
-export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => Cursor): { items: T[]; nextCursor: string | null } {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  key: (row: R) => Cursor,
+): { items: T[]; nextCursor: string | null } {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   const last = kept[kept.length - 1];
-  const nextCursor = more && last !== undefined ? Buffer.from(JSON.stringify(key(last))).toString('base64url') : null;
+  const nextCursor =
+    more && last !== undefined
+      ? Buffer.from(JSON.stringify(key(last))).toString('base64url')
+      : null;
   return { items: kept.map(map), nextCursor };
 }

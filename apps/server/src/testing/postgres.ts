@@ -21,7 +21,9 @@ function findBinDir(): string | null {
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return null;
-  const versions = readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(base)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length > 0 ? join(base, versions[0] ?? '', 'bin') : null;
 }
 
@@ -36,9 +38,15 @@ function runAs(): RunAs | string {
   if (userInfo().uid !== 0) return { prefix: [], uid: -1, gid: -1 };
   const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (id.status !== 0 || gid.status !== 0) return 'running as root and there is no postgres user to run PostgreSQL as';
-  if (!existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) return 'running as root and runuser is missing';
-  return { prefix: ['runuser', '-u', 'postgres', '--'], uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  if (id.status !== 0 || gid.status !== 0)
+    return 'running as root and there is no postgres user to run PostgreSQL as';
+  if (!existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser'))
+    return 'running as root and runuser is missing';
+  return {
+    prefix: ['runuser', '-u', 'postgres', '--'],
+    uid: Number(id.stdout.trim()),
+    gid: Number(gid.stdout.trim()),
+  };
 }
 
 /**
@@ -47,7 +55,8 @@ function runAs(): RunAs | string {
  */
 export function postgresUnavailable(): string | null {
   const bin = findBinDir();
-  if (bin === null) return 'PostgreSQL server binaries not found (install postgresql, or set TARTARUS_PG_BIN)';
+  if (bin === null)
+    return 'PostgreSQL server binaries not found (install postgresql, or set TARTARUS_PG_BIN)';
   for (const tool of ['initdb', 'pg_ctl', 'postgres']) {
     if (!existsSync(join(bin, tool))) return `${join(bin, tool)} is missing`;
   }
@@ -91,12 +100,14 @@ export async function startPostgres(): Promise<PostgresServer> {
   const onExit = () => killNow(dir);
   process.on('exit', onExit);
   const data = join(dir, 'data');
-  const tool = (name: string, args: string[]) => runCommand([...who.prefix, join(bin, name), ...args], { timeoutMs: TOOL_TIMEOUT_MS });
+  const tool = (name: string, args: string[]) =>
+    runCommand([...who.prefix, join(bin, name), ...args], { timeoutMs: TOOL_TIMEOUT_MS });
   let counter = 0;
   let stopped: Promise<void> | undefined;
   const stop = async () => {
     try {
-      if (existsSync(join(data, 'postmaster.pid'))) await tool('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']);
+      if (existsSync(join(data, 'postmaster.pid')))
+        await tool('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']);
     } catch {
       killNow(dir);
     } finally {
@@ -106,10 +117,30 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
   try {
     if (who.uid >= 0) chownSync(dir, who.uid, who.gid);
-    await tool('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync']);
+    await tool('initdb', [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--no-locale',
+      '--no-sync',
+    ]);
     // fsync off: the data dir is thrown away; the store's crash tests kill clients, not this server.
     const serverOptions = `-k ${dir} -c listen_addresses= -p ${PORT} -F -c shared_buffers=16MB -c max_connections=100`;
-    await tool('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'server.log'), '-o', serverOptions]);
+    await tool('pg_ctl', [
+      'start',
+      '-D',
+      data,
+      '-w',
+      '-t',
+      '60',
+      '-l',
+      join(dir, 'server.log'),
+      '-o',
+      serverOptions,
+    ]);
   } catch (error) {
     await stop();
     throw error;

@@ -10,7 +10,9 @@ const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
 
 /** Starts the child, waits for `ready`, kills it with SIGKILL; returns the run ids it reported. */
 async function runAndKill(args: object): Promise<string[]> {
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     let out = '';
     let err = '';
@@ -39,7 +41,11 @@ export function crashSuite(fx: BackendFixture): void {
       withStore(fx, async ({ store, clock, target }) => {
         const tenant = await store.tenants.create({ name: 't' });
         const node = await store.nodes.register({ name: 'n', ...NODE });
-        const submitted = await runAndKill({ ...target.options, tenantId: tenant.id, nodeId: node.id });
+        const submitted = await runAndKill({
+          ...target.options,
+          tenantId: tenant.id,
+          nodeId: node.id,
+        });
         assert.equal(submitted.length, 10);
         // The restarted server: a fresh store on the same data, with time past every lease.
         clock.now = Date.now() + 3_600_000;
@@ -51,8 +57,12 @@ export function crashSuite(fx: BackendFixture): void {
         clock.advance(60_000); // past the retry backoff of the six interrupted attempts
         const leases = await store.queue.leaseRuns(node.id, { max: 100, leaseMs: 1000 });
         assert.equal(leases.length, 10);
-        for (const l of leases) assert.equal(await store.queue.completeAttempt(l.run.id, l.epoch, { exitCode: 0 }), true);
-        assert.equal((await store.runs.list(tenant.id, { state: 'succeeded', limit: 100 })).items.length, 10);
+        for (const l of leases)
+          assert.equal(await store.queue.completeAttempt(l.run.id, l.epoch, { exitCode: 0 }), true);
+        assert.equal(
+          (await store.runs.list(tenant.id, { state: 'succeeded', limit: 100 })).items.length,
+          10,
+        );
       }));
   });
 }

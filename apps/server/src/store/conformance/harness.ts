@@ -29,7 +29,9 @@ export interface StoreTarget {
 export interface BackendFixture {
   readonly name: 'sqlite' | 'postgres';
   /** Fresh empty database for one test. */
-  target(extra?: Partial<Pick<StoreOptions, 'logCapBytes' | 'quotaRetryAfterMs'>>): Promise<StoreTarget>;
+  target(
+    extra?: Partial<Pick<StoreOptions, 'logCapBytes' | 'quotaRetryAfterMs'>>,
+  ): Promise<StoreTarget>;
 }
 
 /** SQLite in a temp file (WAL needs a real file, not ':memory:'). */
@@ -51,7 +53,10 @@ export function postgresFixture(server: () => PostgresServer): BackendFixture {
     async target(extra) {
       const connectionString = await server().createDatabase();
       // The database goes with the server's directory when the suite stops it.
-      return { options: { backend: 'postgres', connectionString, poolMax: 8, ...extra }, cleanup: async () => {} };
+      return {
+        options: { backend: 'postgres', connectionString, poolMax: 8, ...extra },
+        cleanup: async () => {},
+      };
     },
   };
 }

@@ -20,7 +20,10 @@ export function identitySuite(fx: BackendFixture): void {
         const a = await store.tenants.create({ name: 'a', maxQueuedRuns: 5 });
         await store.tenants.create({ name: 'b' });
         await assert.rejects(store.tenants.create({ name: 'a' }), ConflictError);
-        assert.equal((await store.tenants.update(a.id, { maxConcurrentSandboxes: 3 })).maxConcurrentSandboxes, 3);
+        assert.equal(
+          (await store.tenants.update(a.id, { maxConcurrentSandboxes: 3 })).maxConcurrentSandboxes,
+          3,
+        );
         assert.equal((await store.tenants.get(a.id)).maxQueuedRuns, 5);
         const page = await store.tenants.list({ limit: 1 });
         assert.equal(page.items.length, 1);
@@ -59,7 +62,11 @@ export function identitySuite(fx: BackendFixture): void {
         const revoked = await store.apiKeys.revoke(t.id, key.id);
         assert.equal(revoked.revokedAt, clock.now);
         assert.equal(await store.apiKeys.verify(secret), null);
-        const boot = await store.apiKeys.create(t.id, { name: 'boot', role: 'viewer', secret: 'bootstrap-secret-0123456789' });
+        const boot = await store.apiKeys.create(t.id, {
+          name: 'boot',
+          role: 'viewer',
+          secret: 'bootstrap-secret-0123456789',
+        });
         assert.equal((await store.apiKeys.verify('bootstrap-secret-0123456789'))?.id, boot.key.id);
       }));
 
@@ -85,17 +92,31 @@ export function identitySuite(fx: BackendFixture): void {
     test('nodes: register upserts by name, heartbeats, goes stale', () =>
       withStore(fx, async ({ store, clock }) => {
         const n = await store.nodes.register({ name: 'n1', ...NODE, labels: { zone: 'a' } });
-        const again = await store.nodes.register({ name: 'n1', ...NODE, capacity: { cpu: 4, memoryMiB: 1, slots: 1 } });
+        const again = await store.nodes.register({
+          name: 'n1',
+          ...NODE,
+          capacity: { cpu: 4, memoryMiB: 1, slots: 1 },
+        });
         assert.equal(again.id, n.id);
         assert.equal(again.capacity.cpu, 4);
         assert.deepEqual(again.labels, {});
         assert.equal(await store.nodes.heartbeat('node_missing'), false);
         clock.advance(30_000);
-        assert.equal(await store.nodes.heartbeat(n.id, { cpu: 0.5, memoryMiB: 128, slots: 1 }), true);
-        assert.deepEqual((await store.nodes.get(n.id)).used, { cpu: 0.5, memoryMiB: 128, slots: 1 });
+        assert.equal(
+          await store.nodes.heartbeat(n.id, { cpu: 0.5, memoryMiB: 128, slots: 1 }),
+          true,
+        );
+        assert.deepEqual((await store.nodes.get(n.id)).used, {
+          cpu: 0.5,
+          memoryMiB: 128,
+          slots: 1,
+        });
         assert.equal((await store.nodes.listStale(10_000)).length, 0);
         clock.advance(11_000);
-        assert.deepEqual((await store.nodes.listStale(10_000)).map((x) => x.id), [n.id]);
+        assert.deepEqual(
+          (await store.nodes.listStale(10_000)).map((x) => x.id),
+          [n.id],
+        );
         assert.equal((await store.nodes.list({ status: 'up' })).length, 1);
       }));
   });

@@ -7,7 +7,8 @@ import type { Store } from '../store.js';
 async function setup(store: Store, nodes = 1) {
   const tenant = await store.tenants.create({ name: 't' });
   const nodeIds: string[] = [];
-  for (let i = 0; i < nodes; i++) nodeIds.push((await store.nodes.register({ name: `n${i}`, ...NODE })).id);
+  for (let i = 0; i < nodes; i++)
+    nodeIds.push((await store.nodes.register({ name: `n${i}`, ...NODE })).id);
   return { tenant, nodeIds, node: nodeIds[0] ?? '' };
 }
 
@@ -20,18 +21,34 @@ export function queueSuite(fx: BackendFixture): void {
         const ok = (await store.runs.submit(tenant.id, { command: ['true'] })).run;
         const bad = (await store.runs.submit(tenant.id, { command: ['false'] })).run;
         const leases = await store.queue.leaseRuns(node, { max: 5, leaseMs: 1000 });
-        assert.deepEqual(leases.map((l) => [l.run.id, l.epoch, l.attempt, l.run.state, l.leaseExpiresAt]), [
-          [ok.id, 1, 1, 'leased', clock.now + 1000],
-          [bad.id, 1, 1, 'leased', clock.now + 1000],
-        ]);
+        assert.deepEqual(
+          leases.map((l) => [l.run.id, l.epoch, l.attempt, l.run.state, l.leaseExpiresAt]),
+          [
+            [ok.id, 1, 1, 'leased', clock.now + 1000],
+            [bad.id, 1, 1, 'leased', clock.now + 1000],
+          ],
+        );
         assert.equal(await store.queue.countReady(), 0);
-        for (const l of leases) assert.equal(await store.queue.confirmStart(l.run.id, l.epoch, 5000), true);
+        for (const l of leases)
+          assert.equal(await store.queue.confirmStart(l.run.id, l.epoch, 5000), true);
         assert.equal(await store.queue.confirmStart(ok.id, 1, 5000), true, 'confirm is idempotent');
-        assert.equal(await store.queue.completeAttempt(ok.id, 1, { exitCode: 0, stdoutTruncated: true }), true);
-        assert.equal(await store.queue.completeAttempt(bad.id, 1, { exitCode: 3, message: 'boom' }), true);
+        assert.equal(
+          await store.queue.completeAttempt(ok.id, 1, { exitCode: 0, stdoutTruncated: true }),
+          true,
+        );
+        assert.equal(
+          await store.queue.completeAttempt(bad.id, 1, { exitCode: 3, message: 'boom' }),
+          true,
+        );
         const done = await store.runs.get(tenant.id, ok.id);
         assert.equal(done.state, 'succeeded');
-        assert.deepEqual(done.result, { exitCode: 0, reason: 'exit', stdoutTruncated: true, stderrTruncated: false, message: null });
+        assert.deepEqual(done.result, {
+          exitCode: 0,
+          reason: 'exit',
+          stdoutTruncated: true,
+          stderrTruncated: false,
+          message: null,
+        });
         const failed = await store.runs.get(tenant.id, bad.id);
         assert.equal(failed.state, 'failed');
         assert.equal(failed.result?.exitCode, 3);
@@ -39,32 +56,56 @@ export function queueSuite(fx: BackendFixture): void {
         assert.equal(attempt?.nodeId, node);
         assert.equal(attempt?.exitCode, 0);
         assert.ok(attempt?.endedAt !== null && attempt?.startedAt !== null);
-        assert.equal(await store.queue.completeAttempt(ok.id, 1, { exitCode: 1 }), false, 'a final run takes no second result');
+        assert.equal(
+          await store.queue.completeAttempt(ok.id, 1, { exitCode: 1 }),
+          false,
+          'a final run takes no second result',
+        );
       }));
 
     test('fencing: a late result from an expired attempt is not committed', () =>
       withStore(fx, async ({ store, clock }) => {
         const { tenant, nodeIds } = await setup(store, 2);
-        const { run } = await store.runs.submit(tenant.id, { command: ['work'] }, { backoff: { initialMs: 0, maxMs: 0 } });
+        const { run } = await store.runs.submit(
+          tenant.id,
+          { command: ['work'] },
+          { backoff: { initialMs: 0, maxMs: 0 } },
+        );
         const first = await store.queue.leaseRun(run.id, nodeIds[0] ?? '', 1000);
         assert.equal(first?.epoch, 1);
         assert.equal(await store.queue.confirmStart(run.id, 1, 1000), true);
         clock.advance(1001);
-        assert.deepEqual(await store.queue.requeueExpiredLeases(), [{ runId: run.id, epoch: 1, outcome: 'requeued', reason: 'heartbeat_missed' }]);
+        assert.deepEqual(await store.queue.requeueExpiredLeases(), [
+          { runId: run.id, epoch: 1, outcome: 'requeued', reason: 'heartbeat_missed' },
+        ]);
         const second = await store.queue.leaseRun(run.id, nodeIds[1] ?? '', 1000);
         assert.equal(second?.epoch, 2);
         assert.equal(await store.queue.completeAttempt(run.id, 1, { exitCode: 0 }), false);
-        assert.equal(await store.queue.failAttempt(run.id, 1, { reason: 'error', retryable: true }), null);
+        assert.equal(
+          await store.queue.failAttempt(run.id, 1, { reason: 'error', retryable: true }),
+          null,
+        );
         assert.equal(await store.queue.extendLease(run.id, 1, 1000), false);
         assert.equal(await store.queue.confirmStart(run.id, 1, 1000), false);
-        assert.equal(await store.runs.appendLogs(run.id, 1, [{ stream: 'stdout', data: 'ghost' }]), false);
+        assert.equal(
+          await store.runs.appendLogs(run.id, 1, [{ stream: 'stdout', data: 'ghost' }]),
+          false,
+        );
         assert.equal(await store.queue.completeAttempt(run.id, 2, { exitCode: 7 }), true);
         const final = await store.runs.get(tenant.id, run.id);
         assert.equal(final.result?.exitCode, 7);
-        assert.deepEqual((await store.runs.attempts(tenant.id, run.id)).map((a) => [a.attempt, a.epoch, a.nodeId, a.reason]), [
-          [1, 1, nodeIds[0], 'heartbeat_missed'],
-          [2, 2, nodeIds[1], 'exit'],
-        ]);
+        assert.deepEqual(
+          (await store.runs.attempts(tenant.id, run.id)).map((a) => [
+            a.attempt,
+            a.epoch,
+            a.nodeId,
+            a.reason,
+          ]),
+          [
+            [1, 1, nodeIds[0], 'heartbeat_missed'],
+            [2, 2, nodeIds[1], 'exit'],
+          ],
+        );
       }));
 
     test('visibility timeout: unconfirmed leases and missed heartbeats are requeued; extended leases are not', () =>
@@ -81,10 +122,13 @@ export function queueSuite(fx: BackendFixture): void {
         assert.deepEqual(await store.queue.requeueExpiredLeases(), []);
         clock.advance(200);
         const moved = await store.queue.requeueExpiredLeases();
-        assert.deepEqual(moved.map((m) => [m.runId, m.reason, m.outcome]).sort(), [
-          [a.id, 'lease_expired', 'requeued'],
-          [b.id, 'heartbeat_missed', 'requeued'],
-        ].sort());
+        assert.deepEqual(
+          moved.map((m) => [m.runId, m.reason, m.outcome]).sort(),
+          [
+            [a.id, 'lease_expired', 'requeued'],
+            [b.id, 'heartbeat_missed', 'requeued'],
+          ].sort(),
+        );
         assert.equal((await store.runs.get(tenant.id, a.id)).state, 'queued');
         assert.equal((await store.runs.get(tenant.id, c.id)).state, 'running');
         assert.deepEqual(await store.queue.requeueExpiredLeases(), [], 'the sweep is idempotent');
@@ -93,17 +137,29 @@ export function queueSuite(fx: BackendFixture): void {
     test('retries back off exponentially, then the run is dead-lettered with its reason', () =>
       withStore(fx, async ({ store, clock }) => {
         const { tenant, node } = await setup(store);
-        const { run } = await store.runs.submit(tenant.id, { command: ['flaky'] }, { maxAttempts: 3, backoff: { initialMs: 1000, maxMs: 1500 } });
+        const { run } = await store.runs.submit(
+          tenant.id,
+          { command: ['flaky'] },
+          { maxAttempts: 3, backoff: { initialMs: 1000, maxMs: 1500 } },
+        );
         const delays: number[] = [];
         for (let attempt = 1; attempt <= 3; attempt++) {
           const [lease] = await store.queue.leaseRuns(node, { max: 1, leaseMs: 1000 });
           assert.equal(lease?.attempt, attempt);
-          const outcome = await store.queue.failAttempt(run.id, lease?.epoch ?? 0, { reason: 'start_failed', message: `no sandbox #${attempt}`, retryable: true });
+          const outcome = await store.queue.failAttempt(run.id, lease?.epoch ?? 0, {
+            reason: 'start_failed',
+            message: `no sandbox #${attempt}`,
+            retryable: true,
+          });
           assert.equal(outcome, attempt < 3 ? 'requeued' : 'dead');
           const now = await store.runs.get(tenant.id, run.id);
           if (outcome === 'dead') break;
           delays.push(now.nextEligibleAt - clock.now);
-          assert.deepEqual(await store.queue.leaseRuns(node, { max: 1, leaseMs: 1000 }), [], 'not eligible during backoff');
+          assert.deepEqual(
+            await store.queue.leaseRuns(node, { max: 1, leaseMs: 1000 }),
+            [],
+            'not eligible during backoff',
+          );
           clock.advance(now.nextEligibleAt - clock.now);
         }
         assert.deepEqual(delays, [1000, 1500]);
@@ -120,7 +176,14 @@ export function queueSuite(fx: BackendFixture): void {
         const { tenant, node } = await setup(store);
         const { run } = await store.runs.submit(tenant.id, { command: ['x'] }, { maxAttempts: 5 });
         const [lease] = await store.queue.leaseRuns(node, { max: 1, leaseMs: 1000 });
-        assert.equal(await store.queue.failAttempt(run.id, lease?.epoch ?? 0, { reason: 'error', message: 'bad template', retryable: false }), 'dead');
+        assert.equal(
+          await store.queue.failAttempt(run.id, lease?.epoch ?? 0, {
+            reason: 'error',
+            message: 'bad template',
+            retryable: false,
+          }),
+          'dead',
+        );
         assert.equal((await store.runs.get(tenant.id, run.id)).state, 'dead');
       }));
 
@@ -133,10 +196,16 @@ export function queueSuite(fx: BackendFixture): void {
         await store.queue.leaseRun(r1.id, down, 1000);
         await store.queue.confirmStart(r1.id, 1, 1000);
         await store.queue.leaseRun(r2.id, up, 1000);
-        const sbx = await store.sandboxes.create(tenant.id, { runtime: 'container', template: 'busybox', nodeId: down });
+        const sbx = await store.sandboxes.create(tenant.id, {
+          runtime: 'container',
+          template: 'busybox',
+          nodeId: down,
+        });
         await store.sandboxes.transition(sbx.id, 'running');
         const result = await store.queue.handleNodeDown(down);
-        assert.deepEqual(result.runs, [{ runId: r1.id, epoch: 1, outcome: 'requeued', reason: 'node_lost' }]);
+        assert.deepEqual(result.runs, [
+          { runId: r1.id, epoch: 1, outcome: 'requeued', reason: 'node_lost' },
+        ]);
         assert.deepEqual(result.lostSandboxes, [sbx.id]);
         assert.equal((await store.nodes.get(down)).status, 'down');
         assert.equal((await store.runs.get(tenant.id, r2.id)).state, 'leased');
@@ -144,9 +213,16 @@ export function queueSuite(fx: BackendFixture): void {
         assert.equal(await store.queue.leaseRun(r1.id, down, 1000), null);
         assert.equal((await store.queue.handleNodeDown(down)).runs.length, 0, 'idempotent');
         clock.advance(1000); // the default backoff of the failed attempt
-        assert.equal((await store.queue.leaseRuns(up, { max: 5, leaseMs: 1000 }))[0]?.run.id, r1.id);
+        assert.equal(
+          (await store.queue.leaseRuns(up, { max: 5, leaseMs: 1000 }))[0]?.run.id,
+          r1.id,
+        );
         await store.nodes.register({ id: down, name: 'n0', ...NODE });
-        assert.equal((await store.sandboxes.transition(sbx.id, 'running')).state, 'running', 'a lost sandbox may be adopted');
+        assert.equal(
+          (await store.sandboxes.transition(sbx.id, 'running')).state,
+          'running',
+          'a lost sandbox may be adopted',
+        );
       }));
 
     test('leaseRuns filters by runtime; leaseRun takes only a queued, eligible run', () =>
@@ -154,8 +230,15 @@ export function queueSuite(fx: BackendFixture): void {
         const { tenant, node } = await setup(store);
         const vm = (await store.runs.submit(tenant.id, { command: ['x'], runtime: 'microvm' })).run;
         const any = (await store.runs.submit(tenant.id, { command: ['y'] })).run;
-        const leased = await store.queue.leaseRuns(node, { max: 5, leaseMs: 1000, runtimes: ['container'] });
-        assert.deepEqual(leased.map((l) => l.run.id), [any.id]);
+        const leased = await store.queue.leaseRuns(node, {
+          max: 5,
+          leaseMs: 1000,
+          runtimes: ['container'],
+        });
+        assert.deepEqual(
+          leased.map((l) => l.run.id),
+          [any.id],
+        );
         assert.equal(await store.queue.leaseRun(any.id, node, 1000), null);
         assert.equal((await store.queue.leaseRun(vm.id, node, 1000))?.run.id, vm.id);
       }));
@@ -165,7 +248,8 @@ export function queueSuite(fx: BackendFixture): void {
         const { tenant, nodeIds } = await setup(store, 4);
         await store.tenants.update(tenant.id, { maxQueuedRuns: 100 });
         const runIds = new Set<string>();
-        for (let i = 0; i < 40; i++) runIds.add((await store.runs.submit(tenant.id, { command: ['n', String(i)] })).run.id);
+        for (let i = 0; i < 40; i++)
+          runIds.add((await store.runs.submit(tenant.id, { command: ['n', String(i)] })).run.id);
         const other = await replica();
         const calls = [];
         for (let i = 0; i < 16; i++) {

@@ -16,11 +16,21 @@ export function runsSuite(fx: BackendFixture): void {
         const first = await store.runs.submit(t.id, SPEC, { idempotencyKey: 'k1' });
         assert.equal(first.created, true);
         // Same body with keys in another order and the default made explicit.
-        const replay = await store.runs.submit(t.id, { env: { B: '2', A: '1' }, command: ['echo', 'hi'] }, { idempotencyKey: 'k1', maxAttempts: 3 });
+        const replay = await store.runs.submit(
+          t.id,
+          { env: { B: '2', A: '1' }, command: ['echo', 'hi'] },
+          { idempotencyKey: 'k1', maxAttempts: 3 },
+        );
         assert.equal(replay.created, false);
         assert.equal(replay.run.id, first.run.id);
-        await assert.rejects(store.runs.submit(t.id, { command: ['echo', 'bye'] }, { idempotencyKey: 'k1' }), ConflictError);
-        await assert.rejects(store.runs.submit(t.id, SPEC, { idempotencyKey: 'k1', maxAttempts: 5 }), ConflictError);
+        await assert.rejects(
+          store.runs.submit(t.id, { command: ['echo', 'bye'] }, { idempotencyKey: 'k1' }),
+          ConflictError,
+        );
+        await assert.rejects(
+          store.runs.submit(t.id, SPEC, { idempotencyKey: 'k1', maxAttempts: 5 }),
+          ConflictError,
+        );
         const elsewhere = await store.runs.submit(other.id, SPEC, { idempotencyKey: 'k1' });
         assert.notEqual(elsewhere.run.id, first.run.id);
         const noKey = [await store.runs.submit(t.id, SPEC), await store.runs.submit(t.id, SPEC)];
@@ -34,8 +44,14 @@ export function runsSuite(fx: BackendFixture): void {
           const t = await store.tenants.create({ name: 't', maxQueuedRuns: 2 });
           await store.runs.submit(t.id, SPEC, { idempotencyKey: 'a' });
           await store.runs.submit(t.id, SPEC);
-          await assert.rejects(store.runs.submit(t.id, SPEC), (e: unknown) => e instanceof QuotaExceededError && e.retryAfterMs === 1234);
-          assert.equal((await store.runs.submit(t.id, SPEC, { idempotencyKey: 'a' })).created, false);
+          await assert.rejects(
+            store.runs.submit(t.id, SPEC),
+            (e: unknown) => e instanceof QuotaExceededError && e.retryAfterMs === 1234,
+          );
+          assert.equal(
+            (await store.runs.submit(t.id, SPEC, { idempotencyKey: 'a' })).created,
+            false,
+          );
           const n = await store.nodes.register({ name: 'n', ...NODE });
           assert.equal((await store.queue.leaseRuns(n.id, { max: 1, leaseMs: 1000 })).length, 1);
           assert.equal((await store.runs.submit(t.id, SPEC)).created, true);
@@ -49,13 +65,21 @@ export function runsSuite(fx: BackendFixture): void {
         const t = await store.tenants.create({ name: 't', maxQueuedRuns: 5 });
         const other = await replica();
         const same = await Promise.all(
-          Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? store : other).runs.submit(t.id, SPEC, { idempotencyKey: 'dup' })),
+          Array.from({ length: 8 }, (_, i) =>
+            (i % 2 === 0 ? store : other).runs.submit(t.id, SPEC, { idempotencyKey: 'dup' }),
+          ),
         );
         assert.equal(new Set(same.map((s) => s.run.id)).size, 1);
         assert.equal(same.filter((s) => s.created).length, 1);
-        const flood = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).runs.submit(t.id, SPEC)));
+        const flood = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) =>
+            (i % 2 === 0 ? store : other).runs.submit(t.id, SPEC),
+          ),
+        );
         assert.equal(flood.filter((r) => r.status === 'fulfilled').length, 4);
-        assert.ok(flood.every((r) => r.status === 'fulfilled' || r.reason instanceof QuotaExceededError));
+        assert.ok(
+          flood.every((r) => r.status === 'fulfilled' || r.reason instanceof QuotaExceededError),
+        );
         assert.equal((await store.runs.list(t.id, { state: 'queued' })).items.length, 5);
       }));
 
@@ -85,7 +109,10 @@ export function runsSuite(fx: BackendFixture): void {
         let cursor: string | undefined;
         let pages = 0;
         do {
-          const page = await store.runs.list(t.id, { limit: 3, ...(cursor !== undefined && { cursor }) });
+          const page = await store.runs.list(t.id, {
+            limit: 3,
+            ...(cursor !== undefined && { cursor }),
+          });
           seen.push(...page.items.map((r) => r.id));
           cursor = page.nextCursor ?? undefined;
           pages++;
@@ -94,7 +121,10 @@ export function runsSuite(fx: BackendFixture): void {
         assert.deepEqual([...seen].sort(), [...ids].sort());
         assert.equal(seen[0], (await store.runs.list(t.id, { limit: 1 })).items[0]?.id);
         await store.runs.cancel(t.id, ids[0] ?? '');
-        assert.deepEqual((await store.runs.list(t.id, { state: 'cancelled' })).items.map((r) => r.id), [ids[0]]);
+        assert.deepEqual(
+          (await store.runs.list(t.id, { state: 'cancelled' })).items.map((r) => r.id),
+          [ids[0]],
+        );
         assert.equal((await store.runs.list(t.id, { state: 'queued' })).items.length, 6);
       }));
 
@@ -110,7 +140,10 @@ export function runsSuite(fx: BackendFixture): void {
         assert.equal(cancelled.state, 'cancelled');
         assert.equal(cancelled.result?.reason, 'cancelled');
         assert.equal(await store.queue.extendLease(run.id, lease.epoch, 1000), false);
-        assert.equal(await store.queue.completeAttempt(run.id, lease.epoch, { exitCode: 0 }), false);
+        assert.equal(
+          await store.queue.completeAttempt(run.id, lease.epoch, { exitCode: 0 }),
+          false,
+        );
         assert.equal((await store.runs.get(t.id, run.id)).state, 'cancelled');
         assert.equal((await store.runs.cancel(t.id, run.id)).state, 'cancelled');
         assert.equal((await store.runs.attempts(t.id, run.id))[0]?.reason, 'cancelled');
@@ -125,18 +158,56 @@ export function runsSuite(fx: BackendFixture): void {
           const { run } = await store.runs.submit(t.id, SPEC);
           const [lease] = await store.queue.leaseRuns(n.id, { max: 1, leaseMs: 1000 });
           assert.ok(lease);
-          assert.equal(await store.runs.appendLogs(run.id, lease.epoch, [{ stream: 'stdout', data: 'one\n' }, { stream: 'stderr', data: 'two\n' }]), true);
+          assert.equal(
+            await store.runs.appendLogs(run.id, lease.epoch, [
+              { stream: 'stdout', data: 'one\n' },
+              { stream: 'stderr', data: 'two\n' },
+            ]),
+            true,
+          );
           clock.advance(100);
           const mark = clock.now;
-          assert.equal(await store.runs.appendLogs(run.id, lease.epoch, [{ stream: 'stdout', data: 'three\n' }]), true);
-          assert.equal(await store.runs.appendLogs(run.id, lease.epoch + 1, [{ stream: 'stdout', data: 'late\n' }]), false);
+          assert.equal(
+            await store.runs.appendLogs(run.id, lease.epoch, [
+              { stream: 'stdout', data: 'three\n' },
+            ]),
+            true,
+          );
+          assert.equal(
+            await store.runs.appendLogs(run.id, lease.epoch + 1, [
+              { stream: 'stdout', data: 'late\n' },
+            ]),
+            false,
+          );
           const all = await store.runs.readLogs(t.id, run.id);
-          assert.deepEqual(all.map((c) => [c.seq, c.stream, c.data, c.attempt]), [[1, 'stdout', 'one\n', 1], [2, 'stderr', 'two\n', 1], [3, 'stdout', 'three\n', 1]]);
-          assert.deepEqual((await store.runs.readLogs(t.id, run.id, { sinceSeq: 1 })).map((c) => c.seq), [2, 3]);
-          assert.deepEqual((await store.runs.readLogs(t.id, run.id, { sinceTime: mark })).map((c) => c.seq), [3]);
-          assert.deepEqual((await store.runs.readLogs(t.id, run.id, { limit: 1 })).map((c) => c.seq), [1]);
+          assert.deepEqual(
+            all.map((c) => [c.seq, c.stream, c.data, c.attempt]),
+            [
+              [1, 'stdout', 'one\n', 1],
+              [2, 'stderr', 'two\n', 1],
+              [3, 'stdout', 'three\n', 1],
+            ],
+          );
+          assert.deepEqual(
+            (await store.runs.readLogs(t.id, run.id, { sinceSeq: 1 })).map((c) => c.seq),
+            [2, 3],
+          );
+          assert.deepEqual(
+            (await store.runs.readLogs(t.id, run.id, { sinceTime: mark })).map((c) => c.seq),
+            [3],
+          );
+          assert.deepEqual(
+            (await store.runs.readLogs(t.id, run.id, { limit: 1 })).map((c) => c.seq),
+            [1],
+          );
           // Cap is 20 bytes: 14 used; 'xxxxxxx' (7) does not fit, nor anything after it.
-          assert.equal(await store.runs.appendLogs(run.id, lease.epoch, [{ stream: 'stdout', data: 'xxxxxxx' }, { stream: 'stdout', data: 'y' }]), true);
+          assert.equal(
+            await store.runs.appendLogs(run.id, lease.epoch, [
+              { stream: 'stdout', data: 'xxxxxxx' },
+              { stream: 'stdout', data: 'y' },
+            ]),
+            true,
+          );
           assert.equal((await store.runs.readLogs(t.id, run.id)).length, 3);
           assert.equal((await store.runs.get(t.id, run.id)).logsTruncated, true);
         },

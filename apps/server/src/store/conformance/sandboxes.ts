@@ -12,9 +12,17 @@ export function sandboxesSuite(fx: BackendFixture): void {
         const t = await store.tenants.create({ name: 't', maxConcurrentSandboxes: 2 });
         const other = await store.tenants.create({ name: 'o' });
         const n = await store.nodes.register({ name: 'n', ...NODE });
-        const a = await store.sandboxes.create(t.id, { runtime: 'container', template: 'busybox', spec: { cmd: ['sh'] }, timeoutAt: clock.now + 1000 });
+        const a = await store.sandboxes.create(t.id, {
+          runtime: 'container',
+          template: 'busybox',
+          spec: { cmd: ['sh'] },
+          timeoutAt: clock.now + 1000,
+        });
         const b = await store.sandboxes.create(t.id, { runtime: 'container', template: 'busybox' });
-        await assert.rejects(store.sandboxes.create(t.id, { runtime: 'container', template: 'busybox' }), QuotaExceededError);
+        await assert.rejects(
+          store.sandboxes.create(t.id, { runtime: 'container', template: 'busybox' }),
+          QuotaExceededError,
+        );
         await assert.rejects(store.sandboxes.get(other.id, a.id), NotFoundError);
         assert.equal((await store.sandboxes.assignNode(a.id, n.id)).nodeId, n.id);
         clock.advance(10);
@@ -22,25 +30,46 @@ export function sandboxesSuite(fx: BackendFixture): void {
         assert.equal(running.startedAt, clock.now);
         await assert.rejects(store.sandboxes.assignNode(a.id, n.id), ConflictError);
         assert.equal((await store.sandboxes.transition(a.id, 'paused')).state, 'paused');
-        assert.deepEqual((await store.sandboxes.listByNode(n.id)).map((s) => s.id), [a.id]);
-        const exited = await store.sandboxes.transition(a.id, 'exited', { exitCode: 0, reason: 'exit', message: null });
+        assert.deepEqual(
+          (await store.sandboxes.listByNode(n.id)).map((s) => s.id),
+          [a.id],
+        );
+        const exited = await store.sandboxes.transition(a.id, 'exited', {
+          exitCode: 0,
+          reason: 'exit',
+          message: null,
+        });
         assert.deepEqual(exited.exit, { exitCode: 0, reason: 'exit', message: null });
         assert.equal(exited.endedAt, clock.now);
         await assert.rejects(store.sandboxes.transition(a.id, 'running'), ConflictError);
-        assert.equal((await store.sandboxes.transition(a.id, 'exited')).state, 'exited', 'same state is a no-op');
+        assert.equal(
+          (await store.sandboxes.transition(a.id, 'exited')).state,
+          'exited',
+          'same state is a no-op',
+        );
         await store.sandboxes.create(t.id, { runtime: 'container', template: 'busybox' });
         assert.equal((await store.sandboxes.list(t.id)).items.length, 3);
-        assert.deepEqual((await store.sandboxes.list(t.id, { state: 'exited' })).items.map((s) => s.id), [a.id]);
+        assert.deepEqual(
+          (await store.sandboxes.list(t.id, { state: 'exited' })).items.map((s) => s.id),
+          [a.id],
+        );
         await store.sandboxes.transition(b.id, 'killed');
       }));
 
     test('timeouts: expired live sandboxes are listed; the timeout can be moved', () =>
       withStore(fx, async ({ store, clock }) => {
         const t = await store.tenants.create({ name: 't' });
-        const s = await store.sandboxes.create(t.id, { runtime: 'container', template: 'busybox', timeoutAt: clock.now + 1000 });
+        const s = await store.sandboxes.create(t.id, {
+          runtime: 'container',
+          template: 'busybox',
+          timeoutAt: clock.now + 1000,
+        });
         assert.equal((await store.sandboxes.listExpired()).length, 0);
         clock.advance(1000);
-        assert.deepEqual((await store.sandboxes.listExpired()).map((x) => x.id), [s.id]);
+        assert.deepEqual(
+          (await store.sandboxes.listExpired()).map((x) => x.id),
+          [s.id],
+        );
         await store.sandboxes.setTimeout(t.id, s.id, clock.now + 5000);
         assert.equal((await store.sandboxes.listExpired()).length, 0);
         await store.sandboxes.setTimeout(t.id, s.id, null);
