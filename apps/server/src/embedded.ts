@@ -44,8 +44,12 @@ export interface EmbeddedHandle {
   /** Set only on the first start of a data dir: the admin secret (also in `<dataDir>/admin-key`). */
   adminKey?: string;
   dataDir: string;
-  /** Stops agent, server and store. Sandboxes keep running and are re-adopted by the next start. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops agent, server and store. Sandboxes keep running and are re-adopted by the next start,
+   * unless `destroySandboxes` (tests, `tartarus down --purge`) removes every one of this data dir.
+   * Idempotent.
+   */
+  close(options?: { destroySandboxes?: boolean }): Promise<void>;
 }
 
 /** Default data directory: `~/.tartarus`. */
@@ -78,7 +82,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       config: { ...options.server, host: options.host ?? '127.0.0.1', port: options.port ?? 7070, agentTokens: [agentToken] },
       ...(options.log ? { log: options.log } : {}),
     });
-    const runtime =
+    const agentRuntime =
       options.runtime ??
       new RuntimeAdapter(new Runtime({ stateDir: join(dataDir, 'runtime'), templateDir: options.templateDir ?? join(dataDir, 'templates') }));
     agent = new Agent(
@@ -89,20 +93,24 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         name: 'local',
         ...(options.slots === undefined ? {} : { slots: options.slots }),
       },
-      runtime,
+      agentRuntime,
     );
     await agent.start();
     await writeFile(join(dataDir, 'url'), `${server.url}\n`);
     const s = server;
     const a = agent;
+    const runtime = agentRuntime;
     let closing: Promise<void> | undefined;
     return {
       url: s.url,
       dataDir,
       ...(boot.createdAdminKey === undefined ? {} : { adminKey: boot.createdAdminKey }),
-      close() {
+      close(closeOptions = {}) {
         closing ??= (async () => {
           a.close();
+          if (closeOptions.destroySandboxes === true) {
+            for (const info of await runtime.list().catch(() => [])) await runtime.destroy(info).catch(() => undefined);
+          }
           await s.close();
           await store.close();
           await rm(join(dataDir, 'url'), { force: true });

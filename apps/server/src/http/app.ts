@@ -47,7 +47,7 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   app.setSerializerCompiler(serializerCompiler);
 
   // Our own JSON parser: an empty body is "no body" (POST /pause needs none), and bad JSON gets a message that says so.
-  app.removeContentTypeParser('application/json');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
