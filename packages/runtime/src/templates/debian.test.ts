@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InternalError } from '@tartarus/core';
 import { runCommand } from '../process/run.js';
 import { mountsBelow } from './fs-safe.js';
 import { defaultTemplateDir } from './layout.js';
@@ -75,5 +76,29 @@ test(
     await assert.rejects(stat(join(root, 'usr/bin/python3')), { code: 'ENOENT' });
     assert.equal((await stat(join(root, 'tmp'))).mode & 0o7777, 0o1777);
     assert.equal(info.defaults.cwd, '/home/sandbox');
+  },
+);
+
+test(
+  'an unreachable mirror fails with a retryable error naming it, leaving nothing',
+  { skip, timeout: 5 * 60_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tartarus-templates-'));
+    try {
+      // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+      const store = new TemplateStore({ dir, debianMirror: 'http://127.0.0.1:9/debian' });
+      await assert.rejects(store.ensure('debian'), (err: unknown) => {
+        assert.ok(err instanceof InternalError);
+        assert.ok(err.retryable);
+        assert.match(err.message, /debootstrap from http:\/\/127\.0\.0\.1:9\/debian failed/);
+        return true;
+      });
+      assert.deepEqual(
+        (await readdir(dir)).filter((e) => e !== '.cache'),
+        [],
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   },
 );

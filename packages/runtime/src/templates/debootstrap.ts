@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RuntimeUnavailableError } from '@tartarus/core';
+import { InternalError, RuntimeUnavailableError } from '@tartarus/core';
 import { runCommand } from '../process/run.js';
 import type { BuildContext, BuildResult } from './builder.js';
 import { debianDigest, slimDebianRoot } from './debian-root.js';
@@ -87,7 +87,16 @@ export async function buildDebootstrap(
     });
   } catch (err) {
     ctx.signal.throwIfAborted(); // a cancel is reported as the caller's abort, not a tool failure
-    throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    // Most failures are the network or the mirror: worth retrying unchanged.
+    throw new InternalError(
+      `building the ${ctx.name} template: debootstrap from ${ctx.debianMirror} failed: ${why}`,
+      {
+        cause: err,
+        retryable: true,
+        context: { template: ctx.name, mirror: ctx.debianMirror },
+      },
+    );
   }
   lines.flush().forEach(onLine);
   ctx.report('finalize', 'removing docs and caches, adding the sandbox user', 0.96);
