@@ -12,6 +12,12 @@ import type { OciTool } from '../shared/tool.js';
 /** The runsc binary; found on PATH. */
 export const RUNSC = 'runsc';
 
+/**
+ * Host tasks runsc itself needs inside the sandbox's pids cgroup (the sentry's and gofer's
+ * threads); the workload's own limit comes on top. Measured: runsc does not start below ~30.
+ */
+export const GVISOR_PIDS_OVERHEAD = 64;
+
 function global(root: string): string[] {
   return [RUNSC, '--root', root, '--network=none', '--oci-seccomp'];
 }
@@ -32,6 +38,10 @@ export const runscTool: OciTool = {
   list: (root) => [...global(root), 'list', '--format=json'],
   adjustConfig: (config: OciConfig) => ({
     ...config,
+    linux: {
+      ...config.linux,
+      resources: { ...config.linux.resources, pids: { limit: config.linux.resources.pids.limit + GVISOR_PIDS_OVERHEAD } },
+    },
     // runsc would put an unbounded in-sandbox tmpfs on /tmp; binding the layer's own /tmp keeps
     // /tmp inside the size-capped writable layer, as under runc.
     mounts: [

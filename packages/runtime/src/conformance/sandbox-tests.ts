@@ -1,0 +1,134 @@
+/**
+ * Conformance: a long-lived sandbox. Exec (streamed stdio, exit code, overrides, kill), files
+ * (read, write, list, remove, confinement), pause/resume, stats and kill.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SandboxHandle } from '../driver.js';
+import type { SandboxOptions } from '../options.js';
+import { TEST_TMP_PREFIX } from '../testing/runtime.js';
+import type { SuiteContext } from './suite.js';
+import { CONFORMANCE_TEMPLATE } from './suite.js';
+
+/** Creates and starts a sandbox for `fn`, destroyed afterwards. */
+export async function withSandbox(
+  s: SuiteContext,
+  options: Omit<SandboxOptions, 'template' | 'runtime'>,
+  fn: (sb: SandboxHandle) => Promise<void>,
+): Promise<void> {
+  const sb = await s.rt().createSandbox({ id: s.newId(), template: CONFORMANCE_TEMPLATE, runtime: s.runtime, ...options });
+  try {
+    await sb.start();
+    await fn(sb);
+  } finally {
+    await sb.destroy();
+  }
+}
+
+/** Registers the sandbox tests. */
+export function sandboxTests(s: SuiteContext): void {
+  test('exec: streamed stdout/stderr, exit code, env/cwd/user overrides, stdin', async () => {
+    await withSandbox(s, {}, async (sb) => {
+      const seen: string[] = [];
+      const e = await sb.exec({ argv: ['sh', '-c', 'echo $A; pwd; id -u; echo oops >&2; exit 4'], env: { A: 'x' }, cwd: '/tmp', user: '0', onOutput: (c) => seen.push(c.stream) });
+      const r = await e.wait();
+      assert.equal(r.exitCode, 4);
+      assert.equal(r.reason, 'exited');
+      assert.equal(r.stdout.toString(), 'x\n/tmp\n0\n');
+      assert.equal(r.stderr.toString(), 'oops\n');
+      assert.ok(seen.includes('stdout') && seen.includes('stderr'));
+      const cat = await sb.exec({ argv: ['cat'], stdin: true });
+      await cat.writeStdin('hello ');
+      await cat.writeStdin(Buffer.from('world'));
+      await cat.closeStdin();
+      assert.equal((await cat.wait()).stdout.toString(), 'hello world');
+    });
+  });
+
+  test('exec: kill and timeout', async () => {
+    await withSandbox(s, { killGraceMs: 300 }, async (sb) => {
+      const e = await sb.exec({ argv: ['sleep', '60'] });
+      await new Promise((r) => setTimeout(r, 300));
+      await e.kill('SIGKILL');
+      const r = await e.wait();
+      assert.equal(r.reason, 'killed');
+      const t = await sb.exec({ argv: ['sleep', '60'], timeoutMs: 300 });
+      assert.equal((await t.wait()).reason, 'timeout');
+      assert.equal(sb.state(), 'running');
+    });
+  });
+
+  test('files: write, read, list, remove', async () => {
+    await withSandbox(s, {}, async (sb) => {
+      const bin = Buffer.from([0, 1, 2, 255, 10, 13]);
+      await sb.files.write('/tmp/a/b/data.bin', bin, { mode: 0o600 });
+      assert.deepEqual(await sb.files.read('/tmp/a/b/data.bin'), bin);
+      await sb.files.write('/tmp/a/hello.txt', 'hi');
+      const list = await sb.files.list('/tmp/a');
+      assert.deepEqual(list.map((e) => [e.name, e.type]), [['b', 'dir'], ['hello.txt', 'file']]);
+      assert.equal(list[1]?.sizeBytes, 2);
+      assert.equal((await sb.files.list('/tmp/a/b'))[0]?.mode, 0o600);
+      const seen = await (await sb.exec({ argv: ['cat', '/tmp/a/hello.txt'] })).wait();
+      assert.equal(seen.stdout.toString(), 'hi', 'the workload sees what files.write wrote');
+      await sb.files.remove('/tmp/a/hello.txt');
+      await assert.rejects(sb.files.read('/tmp/a/hello.txt'), { code: 'not_found' });
+      await assert.rejects(sb.files.remove('/tmp/a'), { code: 'invalid_argument' });
+      await sb.files.remove('/tmp/a', { recursive: true });
+      await assert.rejects(sb.files.list('/tmp/a'), { code: 'not_found' });
+    });
+  });
+
+  test('files: .., absolute symlinks and swapped symlinks cannot reach the host', async () => {
+    const hostDir = mkdtempSync(join(tmpdir(), `${TEST_TMP_PREFIX}host-`));
+    const secret = join(hostDir, 'secret');
+    writeFileSync(secret, 'host secret');
+    try {
+      await withSandbox(s, { user: 'root' }, async (sb) => {
+        await assert.rejects(sb.files.read(`/../../../../..${secret}`), { code: 'not_found' });
+        const ln = await sb.exec({ argv: ['sh', '-c', `mkdir -p /tmp/x && ln -s ${hostDir} /tmp/x/abs && ln -s ../../../../../../../.. /tmp/x/up`] });
+        assert.equal((await ln.wait()).exitCode, 0);
+        await assert.rejects(sb.files.read('/tmp/x/abs/secret'), { code: 'not_found' });
+        await assert.rejects(sb.files.read(`/tmp/x/up${secret}`), { code: 'not_found' });
+        // Writes through the links land inside the sandbox or fail there; the host is checked below.
+        await sb.files.write('/tmp/x/abs/planted', 'x').catch(() => undefined);
+        await sb.files.write(`/tmp/x/up${hostDir}/planted2`, 'x').catch(() => undefined);
+        // A symlink swapped in a loop while files are read: every read stays inside.
+        const swap = await sb.exec({ argv: ['sh', '-c', `while :; do ln -sfn / /tmp/x/sw; ln -sfn ${hostDir} /tmp/x/sw; done`] });
+        for (let i = 0; i < 5; i++) await sb.files.read('/tmp/x/sw/secret').catch(() => undefined);
+        await swap.kill('SIGKILL');
+        await swap.wait();
+      });
+      assert.ok(!existsSync(join(hostDir, 'planted')) && !existsSync(join(hostDir, 'planted2')), 'a write landed on the host');
+    } finally {
+      rmSync(hostDir, { recursive: true, force: true });
+    }
+  });
+
+  test('pause stops exec until resume; stats report use', async () => {
+    await withSandbox(s, {}, async (sb) => {
+      await sb.pause();
+      assert.equal(sb.state(), 'paused');
+      await assert.rejects(sb.exec({ argv: ['true'] }), { code: 'sandbox_not_running' });
+      await sb.resume();
+      assert.equal(sb.state(), 'running');
+      const r = await (await sb.exec({ argv: ['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo ok'] })).wait();
+      assert.equal(r.stdout.toString(), 'ok\n');
+      const st = await sb.stats();
+      assert.ok(st.cpuUsageNs > 0 && st.memoryBytes > 0 && st.pids >= 1, JSON.stringify(st));
+    });
+  });
+
+  test('kill: TERM, then KILL after the grace period; reason killed; idempotent', async () => {
+    await withSandbox(s, { killGraceMs: 300 }, async (sb) => {
+      await sb.kill();
+      const r = await sb.wait();
+      assert.equal(r.reason, 'killed');
+      assert.equal(sb.state(), 'exited');
+      await sb.kill();
+      await assert.rejects(sb.exec({ argv: ['true'] }), { code: 'sandbox_not_running' });
+    });
+  });
+}

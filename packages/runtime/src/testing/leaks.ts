@@ -1,0 +1,105 @@
+/**
+ * Leak checker: what a test run must leave behind is nothing. Take a `snapshotHost()` before,
+ * call `assertNoLeaks(before)` after; it reports every new sandbox process, `tartarus/*`
+ * cgroup, mount under a test dir, runc/runsc container and temp dir, with what it found.
+ * Leftovers can take a moment to go (a runtime's last process exiting), so it re-checks for a
+ * short while before failing.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AssertionError } from 'node:assert';
+import { listCgroupIds } from '../cgroups/v1.js';
+import { TEST_TMP_PREFIX } from './runtime.js';
+
+/** What exists on the host at one moment, as far as sandboxes go. */
+export interface HostSnapshot {
+  /** `pid cmdline` of runc, runsc and tt-layer processes. */
+  processes: Set<string>;
+  /** Sandbox ids with a `tartarus/<id>` cgroup. */
+  cgroups: Set<string>;
+  /** Mount points under the temp dir or holding a Tartarus path. */
+  mounts: Set<string>;
+  /** Test temp dirs (`tartarus-test-*`) in the temp dir. */
+  tempDirs: Set<string>;
+}
+
+const RUNTIME_PROCESS = /(^|\/)(runc|runsc|tt-layer)(\s|$)|runsc-(gofer|sandbox)/;
+
+async function runtimeProcesses(): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ').trim();
+    if (cmd && RUNTIME_PROCESS.test(cmd)) out.add(`${pid} ${cmd.slice(0, 200)}`);
+  }
+  return out;
+}
+
+async function mounts(): Promise<Set<string>> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const tmp = tmpdir();
+  return new Set(
+    text
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((p) => p.includes('tartarus') || p.startsWith(`${tmp}/`)),
+  );
+}
+
+/** Takes a snapshot of the host's sandbox-related objects. */
+export async function snapshotHost(): Promise<HostSnapshot> {
+  const [processes, cgroups, m, temps] = await Promise.all([
+    runtimeProcesses(),
+    listCgroupIds(),
+    mounts(),
+    readdir(tmpdir()).catch(() => [] as string[]),
+  ]);
+  return {
+    processes,
+    cgroups: new Set(cgroups),
+    mounts: m,
+    tempDirs: new Set(temps.filter((t) => t.startsWith(TEST_TMP_PREFIX)).map((t) => join(tmpdir(), t))),
+  };
+}
+
+function added(before: Set<string>, after: Set<string>): string[] {
+  return [...after].filter((x) => !before.has(x));
+}
+
+/**
+ * Narrows the check to one test's objects, so that tests of other packages running at the same
+ * time on the machine do not show up as this test's leaks.
+ */
+export interface LeakScope {
+  /** Only processes, mounts and temp dirs whose path or command line contains this. */
+  path?: string;
+  /** Only cgroups of sandbox ids starting with this. */
+  idPrefix?: string;
+}
+
+/** The objects present now that were not in `before`, by kind; empty when nothing leaked. */
+export async function findLeaks(before: HostSnapshot, scope: LeakScope = {}): Promise<Record<string, string[]>> {
+  const now = await snapshotHost();
+  const inPath = (x: string): boolean => scope.path === undefined || x.includes(scope.path);
+  const leaks: Record<string, string[]> = {
+    processes: added(before.processes, now.processes).filter(inPath),
+    cgroups: added(before.cgroups, now.cgroups).filter((id) => scope.idPrefix === undefined || id.startsWith(scope.idPrefix)),
+    mounts: added(before.mounts, now.mounts).filter(inPath),
+    tempDirs: added(before.tempDirs, now.tempDirs).filter(inPath),
+  };
+  return Object.fromEntries(Object.entries(leaks).filter(([, v]) => v.length > 0));
+}
+
+/** Throws an `AssertionError` listing leftovers unless nothing new remains within `settleMs` (default 3000). */
+export async function assertNoLeaks(before: HostSnapshot, scope: LeakScope = {}, settleMs = 3000): Promise<void> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const leaks = await findLeaks(before, scope);
+    if (Object.keys(leaks).length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new AssertionError({ message: `leaked host objects:\n${JSON.stringify(leaks, null, 2)}` });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
