@@ -1,0 +1,105 @@
+/**
+ * Crash and restart: the embedded platform runs as a child process, accepts runs (some long) and
+ * holds a sandbox, is killed with SIGKILL, and is started again on the same data dir. Every
+ * accepted run must reach a final state and the sandbox must be re-adopted (exec works).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Runtime } from '@tartarus/runtime';
+import { call, containerSkipReason, eventually } from './helpers.js';
+
+const CHILD = new URL('./fixtures/embedded-child.js', import.meta.url).pathname;
+
+async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string; adminKey: string | null }> {
+  const child = spawn(process.execPath, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`embedded child exited early with ${code}`)));
+  });
+  const { url, adminKey } = JSON.parse(line) as { url: string; adminKey: string | null };
+  return { child, url, adminKey };
+}
+
+function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+test('kill -9 while runs are in flight, restart: nothing accepted is lost, sandboxes are re-adopted', async (t) => {
+  const skip = await containerSkipReason();
+  if (skip) return t.skip(skip);
+  const dataDir = await mkdtemp(join(tmpdir(), 'tt-restart-'));
+  let first: ChildProcess | undefined;
+  let second: ChildProcess | undefined;
+  try {
+    const a = await startChild(dataDir);
+    first = a.child;
+    const key = a.adminKey;
+    assert.ok(key, 'first start prints the admin key');
+    const keyFile = await stat(join(dataDir, 'admin-key'));
+    assert.equal(keyFile.mode & 0o777, 0o600);
+    assert.equal((await readFile(join(dataDir, 'url'), 'utf8')).trim(), a.url);
+
+    const runIds: string[] = [];
+    for (let i = 0; i < 3; i++) runIds.push((await call(a.url, key, 'POST', '/v1/runs', { body: { command: `echo quick-${i}` } })).json.id);
+    const long: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await call(a.url, key, 'POST', '/v1/runs', { body: { command: `sleep 3; echo long-${i}` }, headers: { 'idempotency-key': `long-${i}` } });
+      assert.equal(r.status, 201);
+      long.push(r.json.id);
+    }
+    runIds.push(...long);
+    const sbx = await call(a.url, key, 'POST', '/v1/sandboxes', { body: { timeoutMs: 600_000 } });
+    assert.equal(sbx.status, 201, sbx.text);
+    const put = await call(a.url, key, 'PUT', `/v1/sandboxes/${sbx.json.id}/files?path=/tmp/keep.txt`, { raw: 'kept', headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(put.status, 204);
+    // At least one long run is running when the process dies.
+    await eventually(async () => ((await call(a.url, key, 'GET', `/v1/runs/${long[0]}`)).json.state === 'running' ? true : undefined), 60_000, 'a long run to start');
+
+    await stop(first, 'SIGKILL');
+    const b = await startChild(dataDir);
+    second = b.child;
+    assert.equal(b.adminKey, null, 'the admin key is printed only on the first start');
+    assert.equal((await readFile(join(dataDir, 'admin-key'), 'utf8')).trim(), key);
+
+    // An idempotent replay after the restart returns the same run.
+    const replay = await call(b.url, key, 'POST', '/v1/runs', { body: { command: 'sleep 3; echo long-0' }, headers: { 'idempotency-key': 'long-0' } });
+    assert.equal(replay.status, 200);
+    assert.equal(replay.json.id, long[0]);
+
+    for (const id of runIds) {
+      const run = await eventually(async () => {
+        const r = await call(b.url, key, 'GET', `/v1/runs/${id}?output=true`);
+        return ['succeeded', 'failed', 'cancelled', 'dead'].includes(r.json.state) ? r.json : undefined;
+      }, 120_000, `run ${id} to finish`);
+      assert.equal(run.state, 'succeeded', JSON.stringify(run));
+      assert.match(run.stdout, /(quick|long)-\d/);
+    }
+    const attempts = await call(b.url, key, 'GET', `/v1/runs/${long[0]}/attempts`);
+    assert.ok(attempts.json.items.length >= 2, 'the interrupted attempt was retried');
+
+    const s = await eventually(async () => {
+      const r = await call(b.url, key, 'GET', `/v1/sandboxes/${sbx.json.id}`);
+      return r.json.state === 'running' ? r.json : undefined;
+    }, 30_000, 'the sandbox to be re-adopted');
+    assert.equal(s.state, 'running');
+    const exec = await call(b.url, key, 'POST', `/v1/sandboxes/${sbx.json.id}/exec`, { body: { argv: ['cat', '/tmp/keep.txt'] } });
+    assert.equal(exec.status, 200, exec.text);
+    assert.equal(exec.json.stdout, 'kept');
+    assert.equal((await call(b.url, key, 'DELETE', `/v1/sandboxes/${sbx.json.id}`)).json.state, 'killed');
+  } finally {
+    await stop(first, 'SIGKILL');
+    await stop(second, 'SIGTERM');
+    await new Runtime({ stateDir: join(dataDir, 'runtime'), templateDir: join(dataDir, 'templates') }).cleanupOrphans().catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
