@@ -1,0 +1,100 @@
+// The `tartarus` binary against a real embedded server, found through its data dir.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cli, serverSkipReason, startCliServer, type CliServer } from './cli-test-helpers.js';
+
+describe('tartarus against an embedded server', { skip: serverSkipReason() }, () => {
+  let server: CliServer;
+  const t = (args: string[], stdin?: string) => cli(args, server.env, stdin);
+  before(async () => {
+    server = await startCliServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  test('run streams output and exits with the workload exit code', async () => {
+    const r = await t(['run', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.status, 3);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    const ok = await t(['run', '--timeout', '30s', '--memory', '64', '--env', 'X=y', '--', 'sh', '-c', 'echo $X']);
+    assert.equal(ok.status, 0);
+    assert.equal(ok.stdout, 'y\n');
+  });
+
+  test('run --json prints {id, exitCode, reason, stdout, stderr, durationMs}', async () => {
+    const r = await t(['run', '--json', '--', 'sh', '-c', 'echo hi; exit 2']);
+    assert.equal(r.status, 2);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(out).sort(), ['durationMs', 'exitCode', 'id', 'reason', 'stderr', 'stdout']);
+    assert.equal(out.exitCode, 2);
+    assert.equal(out.stdout, 'hi\n');
+    assert.match(String(out.id), /^run/);
+  });
+
+  test('run --detach, then runs ls / get / logs / cancel', async () => {
+    const d = await t(['run', '--detach', '--', 'sh', '-c', 'echo first; sleep 0.2; echo second']);
+    assert.equal(d.status, 0);
+    const id = d.stdout.trim();
+    const logs = await t(['runs', 'logs', id, '-f']);
+    assert.equal(logs.stdout, 'first\nsecond\n');
+    const get = JSON.parse((await t(['runs', 'get', id, '--json'])).stdout) as { state: string; exitCode: number };
+    assert.deepEqual([get.state, get.exitCode], ['succeeded', 0]);
+    const ls = await t(['runs', 'ls']);
+    assert.match(ls.stdout, /^ID\s+STATE/);
+    assert.ok(ls.stdout.includes(id));
+    const page = JSON.parse((await t(['runs', 'ls', '--json'])).stdout) as { items: { id: string }[] };
+    assert.ok(page.items.some((r) => r.id === id));
+    const cancelled = await t(['runs', 'cancel', id]);
+    assert.equal(cancelled.status, 0);
+  });
+
+  test('sandbox create / exec / files / pause / resume / kill', async () => {
+    const created = await t(['sandbox', 'create', '--timeout', '2m']);
+    assert.equal(created.status, 0, created.stderr);
+    const id = created.stdout.trim();
+    try {
+      const exec = await t(['sandbox', 'exec', id, '--', 'sh', '-c', 'echo in; exit 4']);
+      assert.deepEqual([exec.status, exec.stdout], [4, 'in\n']);
+      assert.equal((await t(['sandbox', 'files', 'write', id, '/tmp/f.txt'], 'payload')).status, 0);
+      assert.equal((await t(['sandbox', 'files', 'read', id, '/tmp/f.txt'])).stdout, 'payload');
+      assert.match((await t(['sandbox', 'files', 'ls', id, '/tmp'])).stdout, /f\.txt/);
+      assert.equal((await t(['sandbox', 'files', 'rm', id, '/tmp/f.txt'])).status, 0);
+      assert.equal((await t(['sandbox', 'pause', id])).stdout, `${id} paused\n`);
+      assert.equal((await t(['sandbox', 'resume', id])).stdout, `${id} running\n`);
+      const info = JSON.parse((await t(['sandbox', 'get', id, '--json'])).stdout) as { state: string };
+      assert.equal(info.state, 'running');
+      assert.match((await t(['sandbox', 'ls'])).stdout, new RegExp(id));
+    } finally {
+      await t(['sandbox', 'kill', id]);
+    }
+    const gone = await t(['sandbox', 'exec', id, '--', 'true']);
+    assert.equal(gone.status, 1);
+    assert.match(gone.stderr, /^error: .*not running/);
+  });
+
+  test('administration commands print tables and JSON', async () => {
+    assert.match((await t(['templates', 'ls'])).stdout, /busybox\s+yes/);
+    const nodes = JSON.parse((await t(['nodes', 'ls', '--json'])).stdout) as { status: string }[];
+    assert.ok(nodes.some((n) => n.status === 'up'));
+    const key = JSON.parse((await t(['keys', 'create', 'cli-test', '--role', 'viewer', '--json'])).stdout) as { id: string; secret: string };
+    assert.ok(key.secret);
+    assert.match((await t(['keys', 'ls'])).stdout, /cli-test\s+viewer/);
+    assert.equal((await t(['keys', 'revoke', key.id])).status, 0);
+    const tenant = JSON.parse((await t(['tenants', 'create', 'cli-tenant', '--max-sandboxes', '3', '--json'])).stdout) as { id: string };
+    const updated = JSON.parse((await t(['tenants', 'update', tenant.id, '--max-queued-runs', '7', '--json'])).stdout) as { maxQueuedRuns: number; maxConcurrentSandboxes: number };
+    assert.deepEqual([updated.maxQueuedRuns, updated.maxConcurrentSandboxes], [7, 3]);
+    assert.match((await t(['tenants', 'get', tenant.id])).stdout, /cli-tenant/);
+  });
+
+  test('server errors are one line with exit 1', async () => {
+    const r = await t(['runs', 'get', 'run_doesnotexist']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /^error: .*not found/);
+    const bad = await cli(['runs', 'ls'], { ...server.env, TARTARUS_API_KEY: 'tt_bad' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^error: .*TARTARUS_API_KEY/);
+  });
+});
