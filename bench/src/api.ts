@@ -12,17 +12,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TemplateStore, defaultTemplateDir } from '@tartarus/runtime';
 import { Tartarus } from '@tartarus/sdk';
+import { startEmbedded } from '@tartarus/server';
 import type { BenchArgs } from './main.js';
 import { makeBundle, runcRun } from './bare-runc.js';
 import { median, round, timeMs } from './stats.js';
 
 const ARGV = ['python3', '-c', 'print("hello")'];
 const CLI = fileURLToPath(new URL('../../packages/cli/bin/tartarus.js', import.meta.url));
-
-/** The part of `@tartarus/server` used here. */
-interface EmbeddedModule {
-  startEmbedded(o: { dataDir: string; port: number }): Promise<{ url: string; adminKey?: string; close(): Promise<void> }>;
-}
 
 function check(stdout: string | undefined, what: string): void {
   if (stdout?.trim() !== 'hello') throw new Error(`${what}: expected "hello", got ${JSON.stringify(stdout)}`);
@@ -54,24 +50,36 @@ function cliRun(dataDir: string): Promise<void> {
   });
 }
 
-/** Latency samples (ms) of `fn`, after `warmup` unmeasured calls. */
-async function samples(n: number, warmup: number, fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await timeMs(fn));
+/**
+ * Latency samples (ms) of each variant, interleaved round by round with the order rotated, so that
+ * machine noise hits every variant alike; `warmup` rounds are not measured. A variant with
+ * `every: k` is measured only every k-th round (the CLI is slow to start and adds little signal).
+ */
+async function interleaved(rounds: number, warmup: number, variants: Record<string, { fn: () => Promise<unknown>; every?: number }>): Promise<Record<string, number[]>> {
+  const names = Object.keys(variants);
+  const out: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+  for (let i = 0; i < warmup + rounds; i++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length] as string;
+      const v = variants[name] as { fn: () => Promise<unknown>; every?: number };
+      if (i % (v.every ?? 1) !== 0) continue;
+      const ms = await timeMs(v.fn);
+      if (i >= warmup) out[name]?.push(ms);
+    }
+  }
   return out;
 }
 
 /** Runs the benchmark; see the file header. */
 export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
-  const n = args.iterations ?? 20;
+  const n = args.iterations ?? 30;
   const template = await new TemplateStore({ dir: defaultTemplateDir() }).ensure('python', {
     onProgress: (p) => console.error(`python template: ${p.phase}: ${p.message}`),
   });
   const bundle = await makeBundle(template.rootfsPath, ARGV, template.defaults.env);
   const dataDir = await mkdtemp(join(tmpdir(), 'tartarus-bench-api-'));
-  const { startEmbedded } = (await import('@tartarus/server')) as unknown as EmbeddedModule;
-  const server = await startEmbedded({ dataDir, port: 0 });
+  // The shared template cache, so the python root built once serves both sides of the comparison.
+  const server = await startEmbedded({ dataDir, port: 0, templateDir: defaultTemplateDir() });
   try {
     const client = new Tartarus({ url: server.url, apiKey: server.adminKey });
     const submit = async () => {
@@ -79,19 +87,18 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       check(r.stdout, `run ${r.id} (${r.state}, ${r.reason ?? ''} ${r.message ?? ''})`);
     };
     const bare = async () => check(await runcRun(bundle), 'runc run');
-    console.error(`latency: ${n} sequential runs each of bare runc, runs.submit({wait}), tartarus run`);
-    const runcMs = await samples(n, 2, bare);
-    const apiMs = await samples(n, 2, submit);
-    const cliMs = await samples(Math.max(3, Math.ceil(n / 2)), 1, () => cliRun(dataDir));
+    console.error(`latency: ${n} interleaved rounds of bare runc, runs.submit({wait}), tartarus run (every 2nd round)`);
+    const lat = await interleaved(n, 2, { runc: { fn: bare }, api: { fn: submit }, cli: { fn: () => cliRun(dataDir), every: 2 } });
     const rates: Record<string, number> = {};
     for (const c of [4, 16]) {
       console.error(`throughput at concurrency ${c}`);
       rates[`runsPerSecC${c}`] = round(await throughput(4 * c, c, submit), 2);
       rates[`runcPerSecC${c}`] = round(await throughput(4 * c, c, bare), 2);
     }
-    const runcMedian = median(runcMs);
-    const apiMedian = median(apiMs);
-    const cliMedian = median(cliMs);
+    const runcMedian = median(lat.runc ?? []);
+    const apiMedian = median(lat.api ?? []);
+    const cliMedian = median(lat.cli ?? []);
+    console.error(`api/runc ${round(apiMedian / runcMedian, 3)} (target ≤ 1.3); tartarus run/runc ${round(cliMedian / runcMedian, 3)} (includes Node start-up)`);
     return {
       iterations: n,
       runcMedianMs: round(runcMedian, 1),
@@ -105,7 +112,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       ratioRunsPerSecC16: round((rates.runsPerSecC16 ?? 0) / (rates.runcPerSecC16 ?? 1), 3),
     };
   } finally {
-    await server.close();
+    await server.close({ destroySandboxes: true });
     await bundle.dispose();
     await rm(dataDir, { recursive: true, force: true });
   }

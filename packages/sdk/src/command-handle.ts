@@ -2,7 +2,7 @@
  * A command running in the background, over the exec WebSocket: output arrives in the callbacks,
  * stdin can be written, and the command can be killed. `wait()` resolves with its result.
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { Transport } from './http.js';
 import { CommandExitError, InternalError, UnavailableError, errorFromEvent, errorFromResponse } from './errors.js';
 import type { ExecRequest, ExecResult } from './types.js';
@@ -73,7 +73,9 @@ export class CommandHandle {
 /** Opens the exec WebSocket, sends the request, and returns the handle once the server accepted it. */
 export async function openExecSocket(transport: Transport, sandboxId: string, request: ExecRequest, options: HandleOptions): Promise<CommandHandle> {
   const url = `${transport.baseUrl.replace(/^http/, 'ws')}/v1/sandboxes/${encodeURIComponent(sandboxId)}/exec/ws`;
-  const socket = new WebSocket(url, { headers: transport.authHeaders() });
+  // Loaded on first use: most programs (and every CLI command but one) never open a WebSocket.
+  const { default: WebSocketClient } = await import('ws');
+  const socket = new WebSocketClient(url, { headers: transport.authHeaders() });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', (e) => reject(new UnavailableError(`exec: cannot connect to ${url} (${e.message})`, { cause: e, context: { url: transport.baseUrl } })));
