@@ -73,10 +73,12 @@ export async function buildDebootstrap(
   const progress = new DebootstrapProgress(expectedPackages);
   const lines = new LineSplitter();
   const onLine = (line: string): void => {
-    const step = progress.next(line);
+    // Warnings and other lines keep the phase reached so far; every line goes out as `message`.
+    const step = progress.next(line) ?? progress.current();
     // debootstrap is most of the build; the last 5 % is slimming and measuring.
-    ctx.report(step?.phase ?? 'debootstrap', line, step ? step.fraction * 0.95 : undefined);
+    ctx.report(step.phase, line, step.fraction * 0.95);
   };
+
   try {
     await runCommand(argv, {
       signal: ctx.signal,

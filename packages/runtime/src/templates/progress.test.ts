@@ -49,6 +49,7 @@ test('debootstrap lines map to phases with a fraction that only grows, ending at
   );
   assert.equal(fractions.at(-1), 1);
   assert.equal(progress.next('W: some warning'), undefined);
+  assert.deepEqual(progress.current(), { phase: 'finalize', fraction: 1 });
 });
 
 test('line splitter keeps partial lines until their end arrives', () => {

@@ -54,6 +54,11 @@ export class DebootstrapProgress {
     return { phase: this.phase, fraction: this.advance() };
   }
 
+  /** The phase and fraction reached so far (for lines that are not progress lines). */
+  current(): DebootstrapStep {
+    return { phase: this.phase, fraction: this.fraction };
+  }
+
   private enter(phase: DebootstrapStep['phase']): void {
     if (this.phase === phase) return;
     this.phase = phase;
