@@ -1,6 +1,6 @@
 /** Tenants and their quotas. */
 import { ConflictError, InvalidArgumentError, NotFoundError } from '@tartarus/core';
-import { inTransaction, type Db, type StoreContext } from './context.js';
+import { inTransaction, lockRows, type Db, type StoreContext } from './context.js';
 import { isUniqueViolation } from './connect.js';
 import { toTenant } from './rows.js';
 import { ACTIVE_RUN_STATES, LIVE_SANDBOX_STATES } from './states.js';
@@ -99,7 +99,14 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
 
     async delete(tenantId) {
       await inTransaction(ctx, async (trx) => {
-        await requireTenant(trx, tenantId);
+        // Same lock as a submission takes: a run accepted concurrently is seen below (and blocks
+        // the delete), or its submission waits and then finds no tenant. Never accepted, then lost.
+        const row = await lockRows(
+          ctx,
+          trx.selectFrom('tenants').select('id').where('id', '=', tenantId),
+        ).executeTakeFirst();
+        if (row === undefined)
+          throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
         const busy = await trx
           .selectFrom('runs')
           .select('id')

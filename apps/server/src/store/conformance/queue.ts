@@ -19,6 +19,7 @@ export function queueSuite(fx: BackendFixture): void {
       withStore(fx, async ({ store, clock }) => {
         const { tenant, node } = await setup(store);
         const ok = (await store.runs.submit(tenant.id, { command: ['true'] })).run;
+        clock.advance(1); // leases go oldest first; ids alone do not order runs of one millisecond
         const bad = (await store.runs.submit(tenant.id, { command: ['false'] })).run;
         const leases = await store.queue.leaseRuns(node, { max: 5, leaseMs: 1000 });
         assert.deepEqual(

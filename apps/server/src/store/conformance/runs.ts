@@ -1,7 +1,12 @@
 /** Conformance: submission (idempotency, quota), tenant isolation, listing, cancel, logs. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConflictError, NotFoundError, QuotaExceededError } from '@tartarus/core';
+import {
+  ConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  QuotaExceededError,
+} from '@tartarus/core';
 import { NODE, withStore, type BackendFixture } from './harness.js';
 
 const SPEC = { command: ['echo', 'hi'], env: { A: '1', B: '2' } };
@@ -118,6 +123,10 @@ export function runsSuite(fx: BackendFixture): void {
           pages++;
         } while (cursor !== undefined);
         assert.equal(pages, 3);
+        await assert.rejects(
+          store.runs.list(t.id, { cursor: 'not-a-cursor' }),
+          InvalidArgumentError,
+        );
         assert.deepEqual([...seen].sort(), [...ids].sort());
         assert.equal(seen[0], (await store.runs.list(t.id, { limit: 1 })).items[0]?.id);
         await store.runs.cancel(t.id, ids[0] ?? '');
