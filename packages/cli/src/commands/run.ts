@@ -21,15 +21,26 @@ interface RunOptions {
   json?: boolean;
 }
 
-/** The exit status for a final run: its exit code, else a conventional code for why it ended. */
+/**
+ * The exit status for a final run: its exit code when it exited on its own, else a conventional
+ * code for why it was stopped (124 timeout, 137 out of memory, 130 cancelled, 1 otherwise).
+ */
 export function exitStatusOf(run: Run): number {
-  if (run.exitCode !== null) return run.exitCode;
   switch (run.reason) {
+    case 'exit': return run.exitCode ?? 1;
     case 'timeout': return 124;
     case 'oom': return 137;
     case 'cancelled': return 130;
-    default: return 1;
+    default: return run.exitCode ?? 1;
   }
+}
+
+/** One line saying why a run did not exit on its own (nothing when it did). */
+export function stopLine(run: Run): string | undefined {
+  if (run.reason === 'exit') return undefined;
+  const why = run.reason === 'timeout' ? `timed out after ${run.timeoutMs} ms` : run.reason ?? 'unknown';
+  const head = why === run.state ? `run ${run.id} ${run.state}` : `run ${run.id} ${run.state}: ${why}`;
+  return `${head}${run.message ? ` (${run.message})` : ''}`;
 }
 
 function requestFrom(argv: string[], o: RunOptions): SubmitRunRequest {
@@ -77,7 +88,8 @@ export function runCommand(): Command {
       }
       const submitted = await client.runs.submit(request);
       const run = await followOutput(client, submitted.id);
-      if (run.exitCode === null) process.stderr.write(`error: run ${run.id} ${run.state}: ${run.reason ?? 'unknown'}${run.message ? ` (${run.message})` : ''}\n`);
+      const line = stopLine(run);
+      if (line) process.stderr.write(`error: ${line}\n`);
       throw new ExitStatus(exitStatusOf(run));
     });
 }

@@ -3,6 +3,7 @@
  * output, and exits with its exit code.
  */
 import { Command } from 'commander';
+import type { CommandResult } from '@tartarus/sdk';
 import { connect } from '../../connection.js';
 import { ExitStatus } from '../../errors.js';
 import { allOptions, durationFlag, envFlag } from '../../options.js';
@@ -21,6 +22,18 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The command's exit code when it exited, else 124 for a timeout, 137 for a kill or OOM, 1 for an error. */
+export function execExitStatus(r: CommandResult): number {
+  switch (r.reason) {
+    case 'exited': return r.exitCode ?? 1;
+    case 'timeout': return 124;
+    case 'killed':
+    case 'oom': return 137;
+    case 'error': return 1;
+    default: return r.exitCode ?? 1;
+  }
 }
 
 /** Builds `tartarus sandbox exec`. */
@@ -48,7 +61,7 @@ export function execCommand(): Command {
         onStderr: o.json ? undefined : (d) => process.stderr.write(d),
       });
       if (o.json) printJson(result);
-      else if (result.exitCode === null) process.stderr.write(`error: command ${result.reason}${result.message ? ` (${result.message})` : ''}\n`);
-      throw new ExitStatus(result.exitCode ?? (result.reason === 'timeout' ? 124 : 137));
+      else if (result.reason !== 'exited') process.stderr.write(`error: command ${result.reason}${result.message ? ` (${result.message})` : ''}\n`);
+      throw new ExitStatus(execExitStatus(result));
     });
 }
