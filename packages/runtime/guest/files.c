@@ -1,0 +1,128 @@
+/*
+ * File requests of the agent: read, write (chunked), list, remove. They run as root inside the
+ * guest, whose whole filesystem is the sandbox's: there is no host path to escape to, so paths
+ * are used as given (the host checks they are absolute).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "proto.h"
+
+#define MAX_WRITES 64
+static struct { uint32_t id; int fd; } writes[MAX_WRITES];
+static int nwrites;
+
+/* mkdir -p of the parent directories of `path`. */
+static void make_parents(char *path) {
+  for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+    *s = 0;
+    mkdir(path, 0755);
+    *s = '/';
+  }
+}
+
+static void file_read(uint32_t id, const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) { send_error(id, errno, path); if (fd >= 0) close(fd); return; }
+  if (S_ISDIR(st.st_mode)) { close(fd); send_error(id, EISDIR, path); return; }
+  static uint8_t buf[65536];
+  ssize_t got;
+  while ((got = read(fd, buf, sizeof buf)) > 0) send_frame(T_DATA, id, buf, (size_t)got);
+  int e = errno;
+  close(fd);
+  if (got < 0) send_error(id, e, path); else send_ok(id);
+}
+
+static int write_slot(uint32_t id) {
+  for (int i = 0; i < nwrites; i++) if (writes[i].id == id) return i;
+  return -1;
+}
+
+static void file_write(uint32_t id, struct rd *r) {
+  uint8_t flags = rd_u8(r);
+  uint32_t mode = rd_u32(r);
+  char *path = rd_str(r);
+  if (r->bad) { free(path); send_error(id, EINVAL, "write"); return; }
+  int slot = write_slot(id);
+  if (slot < 0 && (flags & 1)) {
+    if (nwrites == MAX_WRITES) { free(path); send_error(id, EBUSY, "write"); return; }
+    make_parents(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777);
+    if (fd < 0) { send_error(id, errno, path); free(path); return; }
+    fchmod(fd, mode & 07777); /* umask must not narrow what the caller asked for */
+    writes[nwrites].id = id;
+    writes[nwrites].fd = fd;
+    slot = nwrites++;
+  }
+  if (slot < 0) { free(path); return; } /* a chunk of a write that already failed */
+  int fd = writes[slot].fd, e = 0;
+  for (size_t off = 0; off < r->n;) {
+    ssize_t w = write(fd, r->p + off, r->n - off);
+    if (w < 0) { if (errno == EINTR) continue; e = errno; break; }
+    off += (size_t)w;
+  }
+  if (e || (flags & 2)) {
+    if (close(fd) != 0 && !e) e = errno;
+    writes[slot] = writes[--nwrites];
+    if (e) send_error(id, e, path); else send_ok(id);
+  }
+  free(path);
+}
+
+static void file_list(uint32_t id, const char *path) {
+  DIR *d = opendir(path);
+  if (!d) { send_error(id, errno, path); return; }
+  struct wr w = {.n = 0};
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    struct stat st;
+    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    size_t len = strlen(e->d_name);
+    if (w.n + 25 + len > sizeof w.buf) { send_frame(T_DATA, id, w.buf, w.n); w.n = 0; }
+    uint8_t type = S_ISREG(st.st_mode) ? 0 : S_ISDIR(st.st_mode) ? 1 : S_ISLNK(st.st_mode) ? 2 : 3;
+    wr_u8(&w, type);
+    wr_u32(&w, st.st_mode & 07777);
+    wr_u64(&w, (uint64_t)st.st_size);
+    wr_u64(&w, (uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000);
+    wr_u32(&w, (uint32_t)len);
+    wr_bytes(&w, e->d_name, len);
+  }
+  closedir(d);
+  if (w.n) send_frame(T_DATA, id, w.buf, w.n);
+  send_ok(id);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st; (void)ftw;
+  return (flag == FTW_DP ? rmdir(p) : unlink(p)) != 0 ? errno : 0;
+}
+
+static void file_remove(uint32_t id, int recursive, const char *path) {
+  struct stat st;
+  if (lstat(path, &st) != 0) { send_error(id, errno, path); return; }
+  int e = 0;
+  if (!S_ISDIR(st.st_mode)) e = unlink(path) ? errno : 0;
+  else if (recursive) e = nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS);
+  else e = rmdir(path) ? errno : 0;
+  if (e) send_error(id, e, path); else send_ok(id);
+}
+
+void file_request(uint8_t type, uint32_t id, struct rd *r) {
+  if (type == T_FWRITE) { file_write(id, r); return; }
+  uint8_t recursive = type == T_FREMOVE ? rd_u8(r) : 0;
+  char *path = rd_str(r);
+  if (r->bad || !path || path[0] != '/') { send_error(id, EINVAL, "path must be absolute"); free(path); return; }
+  if (type == T_FREAD) file_read(id, path);
+  else if (type == T_FLIST) file_list(id, path);
+  else file_remove(id, recursive, path);
+  free(path);
+}

@@ -1,0 +1,188 @@
+/*
+ * Boot of the guest, run once by the agent as PID 1: there is no udev, no shell and no other
+ * init, so that a VM is ready as soon as the kernel is. Steps: load the virtio modules listed in
+ * /lib/modules/order (the cloud kernel builds them as modules), find the two disks by their
+ * virtio serial (`root`: the template, read-only; `rw`: this sandbox's size-capped layer),
+ * mount an overlay of both, move it to / and chroot into it, then set up the cgroup that holds
+ * every workload (its memory and pids limits come from the kernel command line).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "proto.h"
+
+void load_modules(void) {
+  FILE *f = fopen("/lib/modules/order", "r");
+  if (!f) die("no /lib/modules/order");
+  char name[256], path[300];
+  while (fgets(name, sizeof name, f)) {
+    name[strcspn(name, "\n")] = 0;
+    if (!name[0]) continue;
+    snprintf(path, sizeof path, "/lib/modules/%s", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die(path);
+    if (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST) die(path);
+    close(fd);
+  }
+  fclose(f);
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Finds /dev/vdX whose virtio serial is `serial`, waiting for the device to appear (~5 s). */
+void find_disk(const char *serial, char *dev, size_t n) {
+  for (int tries = 0; tries < 2500; tries++) {
+    DIR *d = opendir("/sys/block");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      if (strncmp(e->d_name, "vd", 2) != 0) continue;
+      char p[300], buf[64] = {0};
+      snprintf(p, sizeof p, "/sys/block/%s/serial", e->d_name);
+      int fd = open(p, O_RDONLY);
+      if (fd < 0) continue;
+      ssize_t got = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      if (got > 0 && strncmp(buf, serial, strlen(serial)) == 0) {
+        snprintf(dev, n, "/dev/%.32s", e->d_name);
+        closedir(d);
+        if (access(dev, F_OK) == 0) return;
+        d = NULL;
+        break;
+      }
+    }
+    if (d) closedir(d);
+    sleep_ms(2);
+  }
+  die(serial);
+}
+
+/* Opens the virtio serial port named `agent` (its /dev/vportNpM node, found through sysfs). */
+static int open_port(void) {
+  for (int tries = 0; tries < 2500; tries++) {
+    DIR *d = opendir("/sys/class/virtio-ports");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      char p[300], buf[64] = {0};
+      snprintf(p, sizeof p, "/sys/class/virtio-ports/%s/name", e->d_name);
+      int fd = open(p, O_RDONLY);
+      if (fd < 0) continue;
+      ssize_t got = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      if (got > 0 && strncmp(buf, "agent", 5) == 0) {
+        snprintf(p, sizeof p, "/dev/%s", e->d_name);
+        int port = open(p, O_RDWR | O_CLOEXEC);
+        if (port >= 0) {
+          closedir(d);
+          return port;
+        }
+      }
+    }
+    if (d) closedir(d);
+    sleep_ms(2);
+  }
+  die("no agent port");
+  return -1;
+}
+
+void must_mount(const char *src, const char *dst, const char *type, unsigned long fl, const char *data) {
+  mkdir(dst, 0755);
+  if (mount(src, dst, type, fl, data) != 0) die(dst);
+}
+
+/* The value of `key=` on the kernel command line, or `def`. */
+static long cmdline_long(const char *key, long def) {
+  char buf[4096] = {0};
+  int fd = open("/proc/cmdline", O_RDONLY);
+  if (fd < 0) return def;
+  ssize_t got = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (got <= 0) return def;
+  for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n")) {
+    size_t k = strlen(key);
+    if (strncmp(t, key, k) == 0 && t[k] == '=') return atol(t + k + 1);
+  }
+  return def;
+}
+
+static void write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, text, strlen(text)) < 0) { /* a controller may be missing: limits then come from the VM size alone */ }
+  close(fd);
+}
+
+/* Workloads live in /sys/fs/cgroup/w (limits) and one child per exec (kill, OOM attribution). */
+static void setup_cgroups(void) {
+  long mem = cmdline_long("tt.mem", 0), pids = cmdline_long("tt.pids", 0);
+  must_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+  write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory +pids");
+  mkdir("/sys/fs/cgroup/w", 0755);
+  write_file("/sys/fs/cgroup/w/cgroup.subtree_control", "+memory +pids");
+  char v[32];
+  if (mem > 0) {
+    snprintf(v, sizeof v, "%ld", mem * 1024 * 1024);
+    write_file("/sys/fs/cgroup/w/memory.max", v);
+    write_file("/sys/fs/cgroup/w/memory.swap.max", "0");
+  }
+  if (pids > 0) {
+    snprintf(v, sizeof v, "%ld", pids);
+    write_file("/sys/fs/cgroup/w/pids.max", v);
+  }
+}
+
+/* Loopback up, so that workloads can talk to themselves over 127.0.0.1 (there is no other network). */
+static void loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return;
+  struct ifreq ifr = {0};
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+    ifr.ifr_flags |= IFF_UP;
+    ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  close(s);
+}
+
+int guest_boot(void) {
+  must_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  must_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+  must_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+  load_modules();
+  char lower[64], upper[64];
+  find_disk("root", lower, sizeof lower);
+  find_disk("rw", upper, sizeof upper);
+  must_mount(lower, "/lower", "ext4", MS_RDONLY, "");
+  must_mount(upper, "/rw", "ext4", MS_NOATIME, "");
+  mkdir("/rw/upper", 0755);
+  mkdir("/rw/work", 0755);
+  must_mount("overlay", "/root", "overlay", 0, "lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work");
+  /* The new root gets its own /proc, /sys, /dev; /tmp and the rest come from the template. */
+  must_mount("devtmpfs", "/root/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  must_mount("devpts", "/root/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666");
+  must_mount("shm", "/root/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  must_mount("proc", "/root/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+  must_mount("sysfs", "/root/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+  mkdir("/root/tmp", 01777);
+  if (chdir("/root") != 0 || mount(".", "/", NULL, MS_MOVE, NULL) != 0 || chroot(".") != 0 || chdir("/") != 0) {
+    die("switch root");
+  }
+  setup_cgroups();
+  loopback_up();
+  sethostname("sandbox", 7);
+  return open_port();
+}

@@ -1,0 +1,84 @@
+/*
+ * Tartarus guest agent: the framed protocol spoken with the host driver over a virtio serial
+ * port, and the pieces shared by the agent's files.
+ *
+ * Frame (both directions): u32 payload length (little endian), u8 type, u32 id, payload.
+ * The id names an exec or a request; replies carry the id of what they answer. Every field in
+ * a payload is fixed-size little endian or a length-prefixed byte string (u32 length + bytes).
+ * argv and env travel as arrays of strings and go to execve() as they are: nothing is ever
+ * parsed by a shell on either side. Keep in sync with src/drivers/microvm/protocol.ts.
+ */
+#ifndef TT_PROTO_H
+#define TT_PROTO_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define TT_MAX_PAYLOAD (1u << 20)
+#define TT_HEADER 9
+
+enum {
+  /* host -> guest */
+  T_EXEC = 1,     /* u32 uid, u32 gid, u32 flags, u64 outLimit, str cwd, u32 argc, str*, u32 envc, str* */
+  T_STDIN = 2,    /* raw bytes; an empty payload closes stdin */
+  T_SIGNAL = 3,   /* u32 signo, u8 wholeTree */
+  T_FREAD = 4,    /* str path -> DATA* then OK */
+  T_FWRITE = 5,   /* u8 flags (1 first, 2 last), u32 mode, str path, raw bytes -> OK after last */
+  T_FLIST = 6,    /* str path -> DATA* (entries) then OK */
+  T_FREMOVE = 7,  /* u8 recursive, str path -> OK */
+  T_STATS = 8,    /* -> OK(u64 cpuNs, u64 memBytes, u32 pids) */
+  T_KILLALL = 9,  /* SIGKILL to every workload process -> OK */
+  T_SHUTDOWN = 10,/* sync and power off */
+  T_PING = 11,    /* -> OK */
+  /* guest -> host */
+  T_READY = 64,   /* str version */
+  T_STARTED = 65, /* u32 pid */
+  T_STDOUT = 66,
+  T_STDERR = 67,
+  T_EXIT = 68,    /* i32 exitCode, u32 signal, u8 oom, u8 outTrunc, u8 errTrunc */
+  T_OK = 69,
+  T_ERROR = 70,   /* u32 errno, str message */
+  T_DATA = 71,
+};
+
+#define EXEC_STDIN 1u
+
+/* A cursor over a received payload; a read past the end sets bad. */
+struct rd {
+  const uint8_t *p;
+  size_t n;
+  int bad;
+};
+uint8_t rd_u8(struct rd *r);
+uint32_t rd_u32(struct rd *r);
+uint64_t rd_u64(struct rd *r);
+/* A NUL-terminated copy (malloc) of the next string; NULL when bad. */
+char *rd_str(struct rd *r);
+
+/* An outgoing payload under construction. */
+struct wr {
+  uint8_t buf[65536];
+  size_t n;
+};
+void wr_u8(struct wr *w, uint8_t v);
+void wr_u32(struct wr *w, uint32_t v);
+void wr_u64(struct wr *w, uint64_t v);
+void wr_bytes(struct wr *w, const void *p, size_t n);
+
+/* Sends one frame to the host (blocking). */
+void send_frame(uint8_t type, uint32_t id, const void *payload, size_t n);
+void send_error(uint32_t id, int err, const char *what);
+void send_ok(uint32_t id);
+
+/* Boot: modules, disks, overlay root, cgroups; returns the agent port fd. */
+int guest_boot(void);
+/* Boot pieces, shared with bare-init.c. */
+void load_modules(void);
+void find_disk(const char *serial, char *dev, size_t n);
+void must_mount(const char *src, const char *dst, const char *type, unsigned long fl, const char *data);
+/* File requests, answered in full before returning. */
+void file_request(uint8_t type, uint32_t id, struct rd *r);
+/* Panics the guest (the host sees QEMU exit) with a message on the console. */
+void die(const char *what);
+
+extern int g_port;
+#endif

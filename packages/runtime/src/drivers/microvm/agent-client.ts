@@ -1,0 +1,173 @@
+/**
+ * The host end of the guest agent's serial port: one unix-socket connection to QEMU's chardev,
+ * many requests and execs multiplexed over it by id. Everything the guest sends is untrusted:
+ * frames are size-capped by the decoder and a frame for an unknown id is dropped.
+ */
+import { connect, type Socket } from 'node:net';
+import { InternalError, InvalidArgumentError, NotFoundError, SandboxNotRunningError, type TartarusError } from '@tartarus/core';
+import { decodeError, encodeFrame, FrameDecoder, Msg, type Frame } from './protocol.js';
+
+/** Receives the frames of one exec (started, stdout, stderr, exit, error) and the connection's end. */
+export interface ExecListener {
+  frame(frame: Frame): void;
+  closed(): void;
+}
+
+interface Pending {
+  resolve(payload: Buffer): void;
+  reject(err: Error): void;
+  onData?: ((data: Buffer) => void) | undefined;
+}
+
+/** Maps a guest errno to the error the driver contract expects. */
+export function errnoError(errno: number, message: string): TartarusError {
+  switch (errno) {
+    case 2: // ENOENT
+      return new NotFoundError(message);
+    case 17: // EEXIST
+    case 20: // ENOTDIR
+    case 21: // EISDIR
+    case 22: // EINVAL
+    case 36: // ENAMETOOLONG
+    case 39: // ENOTEMPTY
+      return new InvalidArgumentError(message);
+    default:
+      return new InternalError(message, { context: { errno } });
+  }
+}
+
+/** A live connection to a guest agent. */
+export class AgentClient {
+  private readonly decoder = new FrameDecoder();
+  private readonly pending = new Map<number, Pending>();
+  private readonly execs = new Map<number, ExecListener>();
+  // Random start: after adopt() a new connection must not reuse ids of execs still running in the guest.
+  private nextId = 1 + Math.floor(Math.random() * 0x40000000);
+  private isClosed = false;
+  /** Resolves once the agent answered (its READY frame, or the ping sent on connect). */
+  readonly ready: Promise<void>;
+  /** Resolves when the connection ends (the VM stopped, or destroy()). */
+  readonly closed: Promise<void>;
+
+  private constructor(private readonly socket: Socket) {
+    let onReady!: () => void;
+    this.ready = new Promise((r) => (onReady = r));
+    this.closed = new Promise((resolve) => {
+      socket.on('close', () => {
+        this.isClosed = true;
+        const err = new SandboxNotRunningError('the microVM is not running (its agent connection closed)');
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        for (const l of this.execs.values()) l.closed();
+        this.execs.clear();
+        resolve();
+      });
+    });
+    socket.on('error', () => {
+      /* 'close' follows and settles everything */
+    });
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = this.decoder.push(chunk);
+      } catch {
+        socket.destroy(); // a broken agent: treat like a dead VM
+        return;
+      }
+      for (const f of frames) {
+        if (f.type === Msg.ready || (f.id === 0 && f.type === Msg.ok)) onReady();
+        else this.dispatch(f);
+      }
+    });
+    // The agent's READY may have been written before we connected (and lost): ask again.
+    socket.write(encodeFrame(Msg.ping, 0));
+  }
+
+  /** Connects to the agent socket at `path`, retrying while QEMU has not created it yet. */
+  static async connect(path: string, signal?: AbortSignal, timeoutMs = 10_000): Promise<AgentClient> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      signal?.throwIfAborted();
+      try {
+        const socket = await new Promise<Socket>((resolve, reject) => {
+          const s = connect(path);
+          s.once('connect', () => resolve(s));
+          s.once('error', reject);
+        });
+        return new AgentClient(socket);
+      } catch (err) {
+        if (Date.now() > deadline) throw new InternalError(`cannot connect to the guest agent socket ${path}`, { cause: err });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.isClosed;
+  }
+
+  private dispatch(f: Frame): void {
+    const exec = this.execs.get(f.id);
+    if (exec) {
+      if (f.type === Msg.exit || f.type === Msg.error) this.execs.delete(f.id);
+      exec.frame(f);
+      return;
+    }
+    const p = this.pending.get(f.id);
+    if (!p) return;
+    if (f.type === Msg.data) p.onData?.(f.payload);
+    else if (f.type === Msg.ok) {
+      this.pending.delete(f.id);
+      p.resolve(f.payload);
+    } else if (f.type === Msg.error) {
+      this.pending.delete(f.id);
+      const e = decodeError(f.payload);
+      p.reject(errnoError(e.errno, e.message));
+    }
+  }
+
+  /** Sends a raw frame (stdin, signals). No-op once closed. */
+  send(type: number, id: number, payload?: Buffer): void {
+    if (!this.isClosed) this.socket.write(encodeFrame(type, id, payload));
+  }
+
+  /** Sends a request and resolves with its OK payload; DATA frames go to `onData`. */
+  request(type: number, payload?: Buffer, onData?: (data: Buffer) => void): Promise<Buffer> {
+    if (this.isClosed) return Promise.reject(new SandboxNotRunningError('the microVM is not running'));
+    const id = this.allocId();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onData });
+      this.socket.write(encodeFrame(type, id, payload));
+    });
+  }
+
+  /** Sends several frames of one request (a chunked write) and resolves with its OK payload. */
+  requestChunks(type: number, chunks: Buffer[]): Promise<Buffer> {
+    if (this.isClosed) return Promise.reject(new SandboxNotRunningError('the microVM is not running'));
+    const id = this.allocId();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      for (const c of chunks) this.socket.write(encodeFrame(type, id, c));
+    });
+  }
+
+  /** Starts an exec: returns its id; `listener` gets its frames. */
+  exec(payload: Buffer, listener: ExecListener): number {
+    if (this.isClosed) throw new SandboxNotRunningError('the microVM is not running');
+    const id = this.allocId();
+    this.execs.set(id, listener);
+    this.socket.write(encodeFrame(Msg.exec, id, payload));
+    return id;
+  }
+
+  private allocId(): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
+    return id;
+  }
+
+  /** Closes the connection (the VM keeps running). */
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Pure builders of the QEMU command line and the guest kernel command line of one microVM.
+ * Golden-tested in argv.test.ts; nothing here touches the machine.
+ *
+ * Why these flags: `-M microvm` has no PCI and no firmware tables beyond a small ACPI DSDT
+ * that lists the virtio-mmio devices (the cloud kernel's virtio_mmio module finds them there);
+ * `-nodefaults -no-user-config` drops every device we did not ask for; `-no-reboot` plus the
+ * kernel's `panic=-1` turns any guest crash into a QEMU exit the driver sees. Under TCG the
+ * guest cannot calibrate its TSC against the PIT on a busy host and hangs at boot, so the host
+ * tells it the TSC rate (`tsc_early_khz`, the host's own: TCG's rdtsc reads the host TSC).
+ */
+
+/** How QEMU runs guest code. */
+export type Accel = 'kvm' | 'tcg';
+
+/** Everything one VM's command line depends on, resolved. */
+export interface QemuVmOptions {
+  /** Sandbox id, used as the VM's name. */
+  id: string;
+  accel: Accel;
+  /** vCPUs (whole, ≥ 1). */
+  cpus: number;
+  /** Guest RAM in MiB (the sandbox limit plus the guest kernel's own share). */
+  memoryMiB: number;
+  kernel: string;
+  initramfs: string;
+  /** The template's ext4 image, attached read-only and shared by every VM of that template. */
+  rootImage: string;
+  /** This sandbox's writable ext4 layer (size = its disk limit). */
+  writableImage: string;
+  agentSocket: string;
+  qmpSocket: string;
+  consoleLog: string;
+  pidFile: string;
+  /** Memory limit of the workloads inside the guest, MiB (guest cgroup). */
+  workloadMemoryMiB: number;
+  /** pids limit of the workloads inside the guest. */
+  workloadPids: number;
+  /** Host TSC rate for a TCG guest, kHz; ignored under KVM (kvmclock). */
+  tscKhz?: number | undefined;
+}
+
+/** Escapes a value inside a QEMU `-opt key=value,...` list (a comma is doubled). */
+export function qemuValue(v: string): string {
+  return v.replaceAll(',', ',,');
+}
+
+/** The guest kernel command line. */
+export function buildKernelCmdline(o: QemuVmOptions): string {
+  const args = ['console=ttyS0', 'quiet', 'panic=-1', 'reboot=t', 'random.trust_cpu=on', '8250.nr_uarts=1'];
+  if (o.accel === 'tcg' && o.tscKhz) args.push(`tsc_early_khz=${Math.round(o.tscKhz)}`, 'no_timer_check');
+  args.push(`tt.mem=${o.workloadMemoryMiB}`, `tt.pids=${o.workloadPids}`);
+  return args.join(' ');
+}
+
+/** The QEMU argv (argv[0] included). */
+export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64'): string[] {
+  const accel = o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi,tb-size=64', '-cpu', 'max'];
+  return [
+    qemuBinary,
+    '-name', `tt-${o.id}`,
+    '-M', 'microvm',
+    ...accel,
+    '-smp', String(o.cpus),
+    '-m', `${o.memoryMiB}M`,
+    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
+    '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
+    '-kernel', o.kernel,
+    '-initrd', o.initramfs,
+    '-append', buildKernelCmdline(o),
+    '-chardev', `file,id=console,path=${qemuValue(o.consoleLog)}`,
+    '-serial', 'chardev:console',
+    '-drive', `file=${qemuValue(o.rootImage)},format=raw,if=none,id=root,readonly=on`,
+    '-device', 'virtio-blk-device,drive=root,serial=root',
+    '-drive', `file=${qemuValue(o.writableImage)},format=raw,if=none,id=rw,cache=unsafe`,
+    '-device', 'virtio-blk-device,drive=rw,serial=rw',
+    '-device', 'virtio-serial-device,max_ports=2',
+    '-chardev', `socket,id=agent,path=${qemuValue(o.agentSocket)},server=on,wait=off`,
+    '-device', 'virtserialport,chardev=agent,name=agent',
+    '-qmp', `unix:${qemuValue(o.qmpSocket)},server=on,wait=off`,
+    '-pidfile', o.pidFile,
+  ];
+}
+
+/** QEMU argv of the benchmark's baseline: same kernel and modules, the bare init, output on stdio. */
+export function buildBareQemuArgv(
+  o: Pick<QemuVmOptions, 'accel' | 'cpus' | 'memoryMiB' | 'kernel' | 'initramfs' | 'rootImage' | 'tscKhz'>,
+  command: string,
+  qemuBinary = 'qemu-system-x86_64',
+): string[] {
+  const accel = o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi,tb-size=64', '-cpu', 'max'];
+  const tsc = o.accel === 'tcg' && o.tscKhz ? ` tsc_early_khz=${Math.round(o.tscKhz)} no_timer_check` : '';
+  return [
+    qemuBinary,
+    '-M', 'microvm',
+    ...accel,
+    '-smp', String(o.cpus),
+    '-m', `${o.memoryMiB}M`,
+    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
+    '-kernel', o.kernel,
+    '-initrd', o.initramfs,
+    '-append', `console=ttyS0 quiet panic=-1 reboot=t random.trust_cpu=on 8250.nr_uarts=1${tsc} tt.bare=${command}`,
+    '-serial', 'stdio',
+    '-drive', `file=${qemuValue(o.rootImage)},format=raw,if=none,id=root,readonly=on`,
+    '-device', 'virtio-blk-device,drive=root,serial=root',
+  ];
+}

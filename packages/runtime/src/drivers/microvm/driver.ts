@@ -1,0 +1,179 @@
+/**
+ * The `microvm` driver: one QEMU `-M microvm` VM per sandbox, hardware-virtualized with KVM
+ * where KVM really runs guests, QEMU's software emulation (TCG) otherwise. The guest boots the
+ * Debian cloud kernel with an initramfs whose init is the Tartarus guest agent; the template is
+ * a read-only ext4 image, the sandbox's writes go to its own size-capped ext4 layer.
+ *
+ * Host objects of sandbox `id` (all derivable from the id): `<stateDir>/microvm/<id>/`, the
+ * QEMU process named `tt-<id>` (pid in its pid file), cgroups `tartarus/<id>` in cpu, memory
+ * and pids. Template images are shared, cached in the asset dir, and outlive sandboxes.
+ */
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '@tartarus/core';
+import type { Availability, Driver, SandboxHandle, SandboxInfo, SandboxSpec } from '../../driver.js';
+import { removeCgroups } from '../../cgroups/v1.js';
+import { resolveUser } from '../../sandbox/user.js';
+import { hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
+import { AgentClient } from './agent-client.js';
+import { buildQemuArgv } from './argv.js';
+import { defaultAssetDir, loadAssets, which, type MicrovmAssets } from './assets.js';
+import { placeVmInCgroup } from './cgroup.js';
+import { createWritableLayer, ensureTemplateImage } from './image.js';
+import { vmPaths, type VmPaths } from './paths.js';
+import { qmpCommand } from './qmp.js';
+import { MicrovmSandbox, type StoredSpec } from './sandbox.js';
+import { vmPid, VmProcess } from './vm.js';
+import { guestMemoryMiB, qemuOverheadMiB } from './sizing.js';
+
+/** Options of the microvm driver. */
+export interface MicrovmDriverOptions {
+  /** The Runtime's state dir; VMs live under `<stateDir>/microvm/`. */
+  stateDir: string;
+  /**
+   * `kvm`, `tcg` (QEMU software emulation) or `auto`: KVM when a short test boot proves it runs
+   * guests, else TCG with a one-line notice. Default `$TARTARUS_MICROVM_ACCEL` or `auto`.
+   */
+  accel?: AccelOption | undefined;
+  /** Guest kernel, initramfs and template image cache. Default `$TARTARUS_MICROVM_DIR` or /var/cache/tartarus/microvm. */
+  assetDir?: string | undefined;
+  /** Longest a guest may take from QEMU's start to its agent's first answer, ms. Default 60 000 (TCG on a busy host). */
+  bootTimeoutMs?: number | undefined;
+}
+
+const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** See the file header. */
+export class MicrovmDriver implements Driver {
+  readonly name = 'microvm' as const;
+  private readonly dir: string;
+  private readonly accel: AccelOption;
+  private readonly assetDir: string;
+  private readonly bootTimeoutMs: number;
+
+  constructor(options: MicrovmDriverOptions) {
+    this.dir = join(options.stateDir, 'microvm');
+    const accel = options.accel ?? (process.env.TARTARUS_MICROVM_ACCEL as AccelOption | undefined) ?? 'auto';
+    if (!['kvm', 'tcg', 'auto'].includes(accel)) throw new InvalidArgumentError(`accel must be kvm, tcg or auto, got ${JSON.stringify(accel)}`);
+    this.accel = accel;
+    this.assetDir = options.assetDir ?? defaultAssetDir();
+    this.bootTimeoutMs = options.bootTimeoutMs ?? 60_000;
+  }
+
+  async available(): Promise<Availability> {
+    try {
+      for (const tool of ['qemu-system-x86_64', 'mkfs.ext4']) {
+        if (!(await which(tool))) return { ok: false, reason: `${tool} is not installed: run scripts/setup.sh` };
+      }
+      const assets = await loadAssets(this.assetDir);
+      const { detail } = await resolveAccel(this.accel, assets.kernel);
+      return { ok: true, detail: `kernel ${assets.kernelVersion}, accel ${detail}` };
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
+    }
+  }
+
+  async create(spec: SandboxSpec, signal?: AbortSignal): Promise<SandboxHandle> {
+    if (!ID_RE.test(spec.id)) throw new InvalidArgumentError(`sandbox id ${JSON.stringify(spec.id)} must match ${ID_RE.source}`);
+    const paths = vmPaths(this.dir, spec.id);
+    await mkdir(this.dir, { recursive: true });
+    await mkdir(paths.dir).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' ? new ConflictError(`sandbox ${spec.id} already exists`) : err;
+    });
+    try {
+      return await this.boot(spec, paths, signal);
+    } catch (err) {
+      await this.destroy(spec.id);
+      throw err;
+    }
+  }
+
+  private async boot(spec: SandboxSpec, paths: VmPaths, signal?: AbortSignal): Promise<MicrovmSandbox> {
+    const assets = await loadAssets(this.assetDir);
+    const { onOutput, stdin, ...stored } = spec;
+    const [rootImage, { accel }, tscKhz, user] = await Promise.all([
+      ensureTemplateImage(spec.template, assets.imageDir, signal),
+      resolveAccel(this.accel, assets.kernel),
+      hostTscKhz(),
+      resolveUser(spec.template.rootfsPath, spec.process.user),
+      createWritableLayer(paths.writableImage, spec.limits.diskMiB, signal),
+      writeFile(paths.spec, JSON.stringify(stored)),
+      mkdir(paths.socketDir, { recursive: true }),
+    ]);
+    const memoryMiB = guestMemoryMiB(spec.limits.memoryMiB);
+    const argv = buildQemuArgv({
+      id: spec.id, accel, cpus: Math.max(1, Math.ceil(spec.limits.cpu)), memoryMiB,
+      kernel: assets.kernel, initramfs: assets.initramfs, rootImage, writableImage: paths.writableImage,
+      agentSocket: paths.agentSocket, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile,
+      workloadMemoryMiB: spec.limits.memoryMiB, workloadPids: spec.limits.pids, tscKhz,
+    });
+    signal?.throwIfAborted();
+    const vm = VmProcess.spawn(argv);
+    await placeVmInCgroup(spec.id, vm.pid, { cpu: spec.limits.cpu, memoryMiB: memoryMiB + qemuOverheadMiB(accel), pids: 256 });
+    const agent = await this.connectAgent(paths, vm, signal);
+    return new MicrovmSandbox({ spec: stored, paths, vm, agent, user, onOutput, stdin, teardown: () => this.destroy(spec.id) });
+  }
+
+  /** Connects to the agent and waits for its first answer, failing fast if QEMU exits. */
+  private async connectAgent(paths: VmPaths, vm: VmProcess, signal?: AbortSignal): Promise<AgentClient> {
+    const died = vm.exited.then(async () => {
+      const console = await readFile(paths.consoleLog, 'utf8').catch(() => '');
+      const why = (await vm.stderr()) || console.trim().split('\n').slice(-5).join('\n') || 'no output';
+      throw new InternalError(`the microVM stopped while booting: ${why}`);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new InternalError(`the microVM did not boot within ${this.bootTimeoutMs} ms`)), this.bootTimeoutMs);
+    });
+    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    try {
+      const agent = await Promise.race([AgentClient.connect(paths.agentSocket, signal, this.bootTimeoutMs), died, timeout, aborted]);
+      await Promise.race([agent.ready, died, timeout, aborted]);
+      return agent;
+    } finally {
+      clearTimeout(timer);
+      died.catch(() => undefined);
+    }
+  }
+
+  async list(): Promise<SandboxInfo[]> {
+    const ids = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => ID_RE.test(n));
+    return Promise.all(
+      ids.map(async (id): Promise<SandboxInfo> => {
+        const paths = vmPaths(this.dir, id);
+        if ((await vmPid(paths.pidFile, id)) === undefined) return { id, runtime: 'microvm', state: 'exited' };
+        const status = (await qmpCommand(paths.qmpSocket, 'query-status', 2000).catch(() => undefined)) as { status?: string } | undefined;
+        return { id, runtime: 'microvm', state: status?.status === 'paused' ? 'paused' : 'running' };
+      }),
+    );
+  }
+
+  async adopt(id: string): Promise<SandboxHandle> {
+    if (!ID_RE.test(id)) throw new InvalidArgumentError(`sandbox id ${JSON.stringify(id)} must match ${ID_RE.source}`);
+    const paths = vmPaths(this.dir, id);
+    const vm = await VmProcess.adopt(paths.pidFile, id);
+    if (!vm) throw new NotFoundError(`no running microVM for sandbox ${id}`);
+    const spec = JSON.parse(await readFile(paths.spec, 'utf8')) as StoredSpec;
+    const status = (await qmpCommand(paths.qmpSocket, 'query-status')) as { status?: string };
+    const paused = status.status === 'paused';
+    const agent = await AgentClient.connect(paths.agentSocket);
+    if (!paused) await Promise.race([agent.ready, new Promise((_, rej) => setTimeout(() => rej(new InternalError(`the agent of ${id} does not answer`)), 10_000))]);
+    const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
+    return new MicrovmSandbox({ spec, paths, vm, agent, user, adopted: { paused }, teardown: () => this.destroy(id) });
+  }
+
+  async destroy(id: string): Promise<void> {
+    if (!ID_RE.test(id)) return;
+    const paths = vmPaths(this.dir, id);
+    const pid = await vmPid(paths.pidFile, id);
+    if (pid !== undefined) {
+      const vm = await VmProcess.adopt(paths.pidFile, id);
+      await vm?.kill();
+    }
+    await removeCgroups(id);
+    await rm(paths.dir, { recursive: true, force: true });
+    if (paths.socketDir !== paths.dir) await rm(paths.socketDir, { recursive: true, force: true });
+  }
+}
+
+export type { MicrovmAssets };

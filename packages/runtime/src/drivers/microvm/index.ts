@@ -1,0 +1,4 @@
+// The microvm driver's public surface.
+export { MicrovmDriver, type MicrovmDriverOptions } from './driver.js';
+export type { AccelOption } from './accel.js';
+export type { Accel } from './argv.js';

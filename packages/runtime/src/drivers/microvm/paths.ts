@@ -1,0 +1,42 @@
+/**
+ * Where one microVM's host objects live, derived from the state dir and the sandbox id alone
+ * (so that list() and adopt() find them after a crash): `<stateDir>/microvm/<id>/` holds the
+ * spec, the writable layer, the console log and QEMU's pid file. Unix socket paths are capped
+ * at 107 bytes; when the state dir is too deep for that, the sockets move to a directory under
+ * /run named by a hash of the sandbox dir (still derivable, never shared).
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+/** Host paths of one microVM. */
+export interface VmPaths {
+  dir: string;
+  socketDir: string;
+  spec: string;
+  writableImage: string;
+  consoleLog: string;
+  pidFile: string;
+  agentSocket: string;
+  qmpSocket: string;
+}
+
+const MAX_SOCKET_PATH = 100;
+
+/** Paths of sandbox `id` under `driverDir` (`<stateDir>/microvm`). */
+export function vmPaths(driverDir: string, id: string): VmPaths {
+  const dir = join(driverDir, id);
+  const socketDir =
+    join(dir, 'q.sock').length <= MAX_SOCKET_PATH
+      ? dir
+      : join('/run/tartarus-microvm', createHash('sha256').update(dir).digest('hex').slice(0, 24));
+  return {
+    dir,
+    socketDir,
+    spec: join(dir, 'spec.json'),
+    writableImage: join(dir, 'rw.ext4'),
+    consoleLog: join(dir, 'console.log'),
+    pidFile: join(dir, 'qemu.pid'),
+    agentSocket: join(socketDir, 'a.sock'),
+    qmpSocket: join(socketDir, 'q.sock'),
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * One microVM sandbox: a QEMU process, the agent connection to its guest, and the main process
+ * inside. When the main process ends the VM is powered off (the sandbox's life is the main
+ * process's); a timeout or kill that the guest does not honour within the grace period ends
+ * the VM from the host. Pause and resume stop and continue the whole VM through QMP.
+ */
+import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
+import type { ExecHandle, ExecOptions, ProcessResult, SandboxHandle, SandboxSpec, SandboxState, SandboxStats } from '../../driver.js';
+import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
+import type { AgentClient } from './agent-client.js';
+import { MicrovmFiles } from './files.js';
+import { GuestProcess } from './guest-process.js';
+import { Msg, PayloadReader } from './protocol.js';
+import { qmpCommand } from './qmp.js';
+import type { VmPaths } from './paths.js';
+import type { VmProcess } from './vm.js';
+
+/** What a sandbox keeps of its spec (spec.json): everything but the callbacks and stdin. */
+export type StoredSpec = Omit<SandboxSpec, 'onOutput' | 'stdin'>;
+
+/** How long the guest may take to power off before QEMU is killed, ms. */
+const SHUTDOWN_GRACE_MS = 2000;
+/** Extra time after a timeout's or kill's grace before the host gives up on the guest, ms. */
+const BACKSTOP_MS = 3000;
+
+/** Everything a sandbox is made of. */
+export interface MicrovmParts {
+  spec: StoredSpec;
+  paths: VmPaths;
+  vm: VmProcess;
+  agent: AgentClient;
+  user: ResolvedUser;
+  onOutput?: SandboxSpec['onOutput'];
+  stdin?: Buffer | undefined;
+  /** Adopted after a restart: the main process is running but not ours. */
+  adopted?: { paused: boolean };
+  /** Removes every host object (the driver's destroy(id)). */
+  teardown: () => Promise<void>;
+}
+
+/** See the file header. */
+export class MicrovmSandbox implements SandboxHandle {
+  readonly runtime = 'microvm' as const;
+  readonly files: MicrovmFiles;
+  private current: SandboxState;
+  private main: GuestProcess | undefined;
+  private readonly result: Promise<ProcessResult>;
+  private settle!: (r: ProcessResult) => void;
+  private lastStats: SandboxStats = { cpuUsageNs: 0, memoryBytes: 0, pids: 0 };
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly p: MicrovmParts) {
+    this.current = p.adopted ? (p.adopted.paused ? 'paused' : 'running') : 'created';
+    this.result = new Promise((r) => (this.settle = r));
+    this.files = new MicrovmFiles(() => this.liveAgent());
+    if (p.adopted) {
+      const message = 'the main process was started before a restart: its output and exit status are not recovered';
+      this.end({ ...emptyResult('error'), message }, false);
+    }
+    // A VM that dies on its own (guest panic, QEMU crash, OOM kill of QEMU) ends the sandbox.
+    void p.vm.exited.then(() => {
+      if (this.current !== 'destroyed') this.current = 'exited';
+    });
+  }
+
+  get id(): string {
+    return this.p.spec.id;
+  }
+
+  state(): SandboxState {
+    return this.current;
+  }
+
+  private liveAgent(): AgentClient {
+    if (this.current !== 'running' || !this.p.agent.isOpen) {
+      throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}, not running`);
+    }
+    return this.p.agent;
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.current !== 'created') throw new ConflictError(`sandbox ${this.id} was already started (it is ${this.current})`);
+    signal?.throwIfAborted();
+    const { spec, user } = this.p;
+    this.current = 'running';
+    const main = new GuestProcess(
+      this.p.agent,
+      { ...spec.process, uid: user.uid, gid: user.gid, stdin: true, outputLimitBytes: spec.outputLimitBytes },
+      { outputLimitBytes: spec.outputLimitBytes, onOutput: this.p.onOutput, timeoutMs: 0, killGraceMs: spec.killGraceMs },
+    );
+    this.main = main;
+    if (this.p.stdin?.length) await main.writeStdin(this.p.stdin);
+    await main.closeStdin();
+    if (spec.timeoutMs > 0) this.timers.push(setTimeout(() => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs), spec.timeoutMs));
+    void main.wait().then((r) => this.end(r, true));
+    await main.started;
+  }
+
+  /** Records the main process's end and powers the VM off. */
+  private end(r: ProcessResult, powerOff: boolean): void {
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    this.settle(r);
+    if (!powerOff || this.current === 'destroyed') return;
+    this.current = 'exited';
+    this.p.agent.send(Msg.shutdown, 0);
+    const t = setTimeout(() => void this.p.vm.kill(), SHUTDOWN_GRACE_MS);
+    void this.p.vm.exited.then(() => clearTimeout(t));
+  }
+
+  private async stopMain(reason: 'killed' | 'timeout', signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    const main = this.main;
+    if (!main || main.done) return;
+    if (this.current === 'paused') await this.resume().catch(() => undefined);
+    // If the guest does not end the process (hung, or tampered with), the host ends the VM.
+    const backstop = setTimeout(() => void this.p.vm.kill(), graceMs + BACKSTOP_MS);
+    await main.stop(reason, signal, graceMs);
+    clearTimeout(backstop);
+  }
+
+  wait(): Promise<ProcessResult> {
+    return this.result;
+  }
+
+  async kill(options: { signal?: NodeJS.Signals; graceMs?: number } = {}): Promise<void> {
+    if (this.current === 'created') {
+      this.end(emptyResult('killed'), true);
+      return;
+    }
+    if (this.p.adopted && !this.main && (this.current === 'running' || this.current === 'paused')) {
+      this.current = 'exited';
+      await this.p.vm.kill();
+      return;
+    }
+    await this.stopMain('killed', options.signal ?? 'SIGTERM', options.graceMs ?? this.p.spec.killGraceMs);
+  }
+
+  async exec(options: ExecOptions): Promise<ExecHandle> {
+    const agent = this.liveAgent();
+    const { spec } = this.p;
+    const user = options.user === undefined ? this.p.user : await resolveUser(spec.template.rootfsPath, options.user);
+    const proc = new GuestProcess(
+      agent,
+      {
+        argv: options.argv,
+        env: { ...spec.process.env, ...(options.env ?? {}) },
+        cwd: options.cwd ?? spec.process.cwd,
+        uid: user.uid,
+        gid: user.gid,
+        stdin: options.stdin === true,
+        outputLimitBytes: spec.outputLimitBytes,
+      },
+      { outputLimitBytes: spec.outputLimitBytes, onOutput: options.onOutput, timeoutMs: options.timeoutMs ?? 0, killGraceMs: spec.killGraceMs, signal: options.signal },
+    );
+    await proc.started;
+    return proc;
+  }
+
+  async pause(): Promise<void> {
+    if (this.current === 'paused') return;
+    if (this.current !== 'running') throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}, not running`);
+    await qmpCommand(this.p.paths.qmpSocket, 'stop');
+    this.current = 'paused';
+  }
+
+  async resume(): Promise<void> {
+    if (this.current !== 'paused') return;
+    await qmpCommand(this.p.paths.qmpSocket, 'cont');
+    this.current = 'running';
+  }
+
+  async stats(): Promise<SandboxStats> {
+    if (this.current !== 'running') return this.lastStats;
+    const r = new PayloadReader(await this.p.agent.request(Msg.stats));
+    this.lastStats = { cpuUsageNs: r.u64(), memoryBytes: r.u64(), pids: r.u32() };
+    return this.lastStats;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.current === 'destroyed') return;
+    const main = this.main;
+    if (main && !main.done) void main.stop('killed', 'SIGKILL', 0);
+    this.current = 'destroyed';
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    this.p.agent.close();
+    await this.p.vm.kill();
+    await this.p.teardown();
+    if (!main) this.end(emptyResult('killed'), false);
+  }
+}
+
+/** The result of a main process that never ran here. */
+function emptyResult(reason: 'killed' | 'error'): ProcessResult {
+  const now = Date.now();
+  const empty = Buffer.alloc(0);
+  return { exitCode: null, reason, stdout: empty, stderr: empty, stdoutTruncated: false, stderrTruncated: false, startedAtMs: now, finishedAtMs: now, durationMs: 0 };
+}
