@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConflictError, NotFoundError } from '@tartarus/core';
+import { openStore } from '../open.js';
+import type { Store } from '../store.js';
 import { NODE, withStore, type BackendFixture } from './harness.js';
 
 /** Defines the identity tests for a backend. */
@@ -14,6 +16,27 @@ export function identitySuite(fx: BackendFixture): void {
         assert.equal((await again.tenants.get(t.id)).name, 'acme');
         assert.equal(again.backend, fx.name);
       }));
+
+    test('two replicas migrating one fresh database at once both come up', async () => {
+      const target = await fx.target();
+      const stores: Store[] = [];
+      try {
+        const opened = await Promise.allSettled([
+          openStore(target.options),
+          openStore(target.options),
+        ]);
+        for (const o of opened) if (o.status === 'fulfilled') stores.push(o.value);
+        assert.deepEqual(
+          opened.map((o) => o.status),
+          ['fulfilled', 'fulfilled'],
+        );
+        const t = await stores[0]?.tenants.create({ name: 'x' });
+        assert.equal((await stores[1]?.tenants.get(t?.id ?? ''))?.name, 'x');
+      } finally {
+        for (const s of stores) await s.close();
+        await target.cleanup();
+      }
+    });
 
     test('tenants: create, get, update, list, duplicate name conflicts', () =>
       withStore(fx, async ({ store }) => {
