@@ -23,6 +23,12 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     assert.equal(ok.stdout, 'y\n');
   });
 
+  test('a run stopped by its timeout says so in one line and exits 124', async () => {
+    const r = await t(['run', '--timeout', '1s', '--', 'sleep', '30']);
+    assert.equal(r.status, 124);
+    assert.match(r.stderr, /^error: run \S+ failed: timed out after 1000 ms\n$/);
+  });
+
   test('run --json prints {id, exitCode, reason, stdout, stderr, durationMs}', async () => {
     const r = await t(['run', '--json', '--', 'sh', '-c', 'echo hi; exit 2']);
     assert.equal(r.status, 2);
