@@ -11,6 +11,7 @@ import { InvalidArgumentError, RuntimeUnavailableError } from '@tartarus/core';
 import type { Availability, Driver, ProcessResult, RuntimeName, SandboxHandle, SandboxInfo } from './driver.js';
 import { ContainerDriver } from './drivers/container/index.js';
 import { GvisorDriver } from './drivers/gvisor/index.js';
+import { MicrovmDriver } from './drivers/microvm/index.js';
 import { resolveSandboxOptions, type SandboxOptions } from './options.js';
 import { TemplateStore } from './templates/store.js';
 import { defaultTemplateDir } from './templates/layout.js';
@@ -31,6 +32,7 @@ export type DriverFactory = (ctx: DriverContext) => Driver;
 export const DRIVER_FACTORIES: Partial<Record<RuntimeName, DriverFactory>> = {
   container: (ctx) => new ContainerDriver(ctx),
   gvisor: (ctx) => new GvisorDriver(ctx),
+  microvm: (ctx) => new MicrovmDriver(ctx),
 };
 
 /** Options of a `Runtime`. */

@@ -24,7 +24,7 @@ export interface HostSnapshot {
   tempDirs: Set<string>;
 }
 
-const RUNTIME_PROCESS = /(^|\/)(runc|runsc|tt-layer)(\s|$)|runsc-(gofer|sandbox)/;
+const RUNTIME_PROCESS = /(^|\/)(runc|runsc|tt-layer)(\s|$)|runsc-(gofer|sandbox)|qemu-system-\S+ -name tt-/;
 
 async function runtimeProcesses(): Promise<Set<string>> {
   const out = new Set<string>();
