@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GVISOR_PIDS_OVERHEAD, runscTool } from './argv.js';
+import { buildOciConfig } from '../shared/oci-spec.js';
+import { goldenInput } from '../shared/oci-spec.fixture.js';
+
+const R = '/state/gvisor/.oci';
+const G = ['runsc', '--root', R, '--network=none', '--oci-seccomp'];
+
+test('runsc command lines (golden)', () => {
+  assert.deepEqual(runscTool.run(R, { bundle: '/b', pidFile: '/b/pid', containerId: 'tt-a' }), [...G, 'run', '--bundle', '/b', '--pid-file', '/b/pid', 'tt-a']);
+  assert.deepEqual(runscTool.exec(R, { processFile: '/p.json', pidFile: '/p.pid', containerId: 'tt-a' }), [
+    ...G, 'exec', '--process', '/p.json', '--internal-pid-file', '/p.pid', 'tt-a',
+  ]);
+  assert.deepEqual(runscTool.kill(R, 'tt-a', 'KILL', true), [...G, 'kill', '--all', 'tt-a', 'KILL']);
+  assert.deepEqual(runscTool.killProcess(R, 'tt-a', 7, 'TERM'), [...G, 'kill', '--pid', '7', 'tt-a', 'TERM']);
+  assert.deepEqual(runscTool.delete(R, 'tt-a'), [...G, 'delete', '--force', 'tt-a']);
+  assert.deepEqual(runscTool.list(R), [...G, 'list', '--format=json']);
+});
+
+test('runsc config: /tmp bound to the capped layer, pids limit plus runsc overhead', () => {
+  const base = buildOciConfig(goldenInput);
+  const c = runscTool.adjustConfig(base);
+  assert.deepEqual(c.mounts.at(-1), { destination: '/tmp', type: 'bind', source: '/state/gvisor/a/rootfs/tmp', options: ['rbind', 'rw', 'nosuid', 'nodev'] });
+  assert.equal(c.linux.resources.pids.limit, 256 + GVISOR_PIDS_OVERHEAD);
+  assert.equal(base.linux.resources.pids.limit, 256, 'the input config is not modified');
+});
