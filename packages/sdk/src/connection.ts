@@ -18,3 +18,20 @@ export function transportFor(options: ConnectionOptions = {}): Transport {
   const apiKey = options.apiKey ?? (process.env.TARTARUS_API_KEY || undefined);
   return createTransport(url, apiKey);
 }
+
+/**
+ * A transport that resolves the environment (`TARTARUS_URL`, `TARTARUS_API_KEY`) on its first
+ * call rather than at import, for the module-level `runs` helper.
+ */
+export function envTransport(): Transport {
+  let resolved: Transport | undefined;
+  const get = (): Transport => (resolved ??= transportFor());
+  return {
+    get baseUrl() {
+      return get().baseUrl;
+    },
+    send: (method, path, options) => get().send(method, path, options),
+    json: (method, path, options) => get().json(method, path, options),
+    authHeaders: () => get().authHeaders(),
+  };
+}

@@ -8,12 +8,21 @@
  * const run = await new Tartarus().runs.submit({ argv: ['echo', 'hi'] }, { wait: true });
  * ```
  */
+import { Runs } from './runs.js';
+import { envTransport } from './connection.js';
+
 export { Tartarus, Sandboxes } from './client.js';
 export { Sandbox, type SandboxCreateOptions } from './sandbox.js';
 export { Commands, type CommandOptions, type CommandResult } from './commands.js';
 export { CommandHandle } from './command-handle.js';
 export { Files, type WriteOptions } from './files.js';
 export { Runs, FINAL_RUN_STATES, type SubmitOptions } from './runs.js';
+/**
+ * Runs on the server named by `TARTARUS_URL` / `TARTARUS_API_KEY` (read at the first call):
+ * `await runs.submit({ argv: ['echo', 'hi'] }, { wait: true })`, `await runs.wait(id)`. For another
+ * server or key, use `new Tartarus({ url, apiKey }).runs`.
+ */
+export const runs: Runs = new Runs(envTransport());
 export { ApiKeys, Audit, Nodes, Templates, Tenants } from './admin.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';
 export type { Transport, RequestOptions } from './http.js';

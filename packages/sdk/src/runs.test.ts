@@ -72,3 +72,21 @@ describe('runs and administration against an embedded server', { skip }, () => {
     assert.equal(await client.healthy(), true);
   });
 });
+
+describe('the module-level runs helper', { skip }, () => {
+  test('reads TARTARUS_URL and TARTARUS_API_KEY at its first call', async () => {
+    const server = await startTestServer();
+    try {
+      process.env.TARTARUS_URL = server.url;
+      process.env.TARTARUS_API_KEY = server.adminKey;
+      const { runs } = await import('./index.js');
+      const run = await runs.submit({ argv: ['echo', 'env'] }, { wait: true });
+      assert.equal(run.stdout, 'env\n');
+      assert.equal((await runs.wait(run.id)).state, 'succeeded');
+    } finally {
+      delete process.env.TARTARUS_URL;
+      delete process.env.TARTARUS_API_KEY;
+      await server.close();
+    }
+  });
+});

@@ -40,6 +40,8 @@ export function upCommand(): Command {
       out.write(`Tartarus is up at ${server.url} (data dir ${dataDir})\n`);
       if (server.adminKey) {
         out.write(`\nAdmin API key (shown once; also saved in ${dataDir}/admin-key, mode 0600):\n  ${server.adminKey}\n\n`);
+      } else {
+        out.write(`The admin API key is in ${dataDir}/admin-key (the CLI reads it from there).\n`);
       }
       out.write('Try: npx tartarus run -- echo hello     (Ctrl-C stops the platform)\n');
       const sig = await untilSignal();
