@@ -5,6 +5,7 @@
  */
 import {
   ConflictError,
+  ErrorCodeSchema,
   InternalError,
   InvalidArgumentError,
   NotFoundError,
@@ -85,11 +86,8 @@ export class CommandExitError extends TartarusError {
   }
 }
 
-const ALL_CODES: readonly ErrorCode[] = [
-  'invalid_argument', 'unauthenticated', 'permission_denied', 'not_found', 'conflict',
-  'payload_too_large', 'rate_limited', 'quota_exceeded', 'runtime_unavailable',
-  'sandbox_not_running', 'timeout', 'unavailable', 'internal',
-];
+/** Every error code, from the API's schema (one list for server and SDK). */
+const ALL_CODES: readonly ErrorCode[] = ErrorCodeSchema.options;
 
 /** The error code for an HTTP status when the body names none: the inverse of `httpStatusFor`. */
 export function codeForStatus(status: number): ErrorCode {
