@@ -1,0 +1,109 @@
+/**
+ * The agent protocol end to end against a real server and real SQLite, with the test speaking
+ * the protocol itself over a WebSocket (as a remote agent would): handshake, lease → start →
+ * output → finish, fencing of a stale epoch, and a node that goes silent being marked down with
+ * its run requeued to the next node.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AGENT_PROTOCOL_VERSION, ServerMessageSchema, type AgentMessage, type ServerMessage } from '@tartarus/core';
+import WebSocket from 'ws';
+import { bootstrap } from '../bootstrap.js';
+import { startServer } from '../server.js';
+import { openStore } from '../store/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const TOKEN = 'agent-token-for-tests-0123456789';
+
+/** A protocol-speaking test agent. */
+async function connectAgent(url: string, nodeId: string) {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/agent/connect`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const inbox: ServerMessage[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on('message', (m: Buffer) => {
+    inbox.push(ServerMessageSchema.parse(JSON.parse(m.toString())));
+    waiters.splice(0).forEach((w) => w());
+  });
+  await new Promise((r, j) => ws.once('open', r).once('error', j));
+  const send = (m: AgentMessage) => ws.send(JSON.stringify(m));
+  const next = async <T extends ServerMessage['type']>(type: T): Promise<Extract<ServerMessage, { type: T }>> => {
+    for (;;) {
+      const i = inbox.findIndex((m) => m.type === type);
+      if (i >= 0) return inbox.splice(i, 1)[0] as Extract<ServerMessage, { type: T }>;
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  send({
+    type: 'hello',
+    protocolVersion: AGENT_PROTOCOL_VERSION,
+    nodeId,
+    name: nodeId,
+    runtimes: ['container'],
+    capacity: { cpu: 1, memoryMiB: 1024, slots: 2 },
+    labels: {},
+    inventory: [],
+  });
+  await next('reconcile');
+  // Heartbeats keep the node alive until the socket is gone.
+  const beat = setInterval(() => send({ type: 'heartbeat', runs: [] }), 50);
+  ws.on('close', () => clearInterval(beat));
+  return { ws, send, next };
+}
+
+async function until(fn: () => Promise<boolean>): Promise<void> {
+  while (!(await fn())) await new Promise((r) => setTimeout(r, 50));
+}
+
+test('lease, start, output, finish; stale epochs are fenced; a silent node loses its run', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tt-proto-'));
+  const store = await openStore({ backend: 'sqlite', path: join(dir, 'db.sqlite') });
+  const server = await startServer({
+    store,
+    config: { port: 0, agentTokens: [TOKEN], nodeDeadlineMs: 300, sweepIntervalMs: 100, leaseMs: 60_000 },
+  });
+  const sockets: WebSocket[] = [];
+  try {
+    const { adminKey } = await bootstrap(store, dir);
+    const H = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+    const submit = async () =>
+      (await (await fetch(`${server.url}/v1/runs`, { method: 'POST', headers: H, body: JSON.stringify({ argv: ['x'] }) })).json()) as { id: string };
+    const state = async (id: string) =>
+      ((await (await fetch(`${server.url}/v1/runs/${id}?output=true`, { headers: H })).json()) as { state: string; stdout?: string; attempts: number });
+
+    const a = await connectAgent(server.url, 'node-a');
+    sockets.push(a.ws);
+    const run = await submit();
+    const start = await a.next('startRun');
+    assert.equal(start.runId, run.id);
+    a.send({ type: 'runStarted', runId: run.id, epoch: start.epoch, sandboxId: start.spec.sandboxId });
+    a.send({ type: 'output', runId: run.id, epoch: start.epoch, stream: 'stdout', data: 'hi\n', timeMs: Date.now(), seq: 1 });
+    await until(async () => (await state(run.id)).state === 'running');
+
+    // node-a goes silent: past its deadline it is marked down and the run is requeued.
+    a.ws.terminate();
+    await new Promise((r) => a.ws.once('close', r));
+    const b = await connectAgent(server.url, 'node-b');
+    sockets.push(b.ws);
+    const again = await b.next('startRun');
+    assert.equal(again.runId, run.id);
+    assert.ok(again.epoch > start.epoch);
+
+    // A late result from the lost attempt is not committed.
+    const late = { exitCode: 1, reason: 'exited' as const, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, startedAtMs: 0, finishedAtMs: 0, durationMs: 0 };
+    b.send({ type: 'runFinished', runId: run.id, epoch: start.epoch, result: late });
+    b.send({ type: 'runStarted', runId: run.id, epoch: again.epoch, sandboxId: again.spec.sandboxId });
+    b.send({ type: 'output', runId: run.id, epoch: again.epoch, stream: 'stdout', data: 'second\n', timeMs: Date.now(), seq: 1 });
+    b.send({ type: 'runFinished', runId: run.id, epoch: again.epoch, result: { ...late, exitCode: 0 } });
+    await until(async () => (await state(run.id)).state === 'succeeded');
+    const final = await state(run.id);
+    assert.equal(final.stdout, 'second\n');
+    assert.equal(final.attempts, 2);
+  } finally {
+    for (const s of sockets) s.terminate();
+    await server.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
