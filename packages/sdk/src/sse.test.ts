@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readSse, type SseEvent } from './sse.js';
+import { UnavailableError } from './errors.js';
 
 function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
@@ -44,4 +45,23 @@ test('a multi-byte character split between chunks is decoded whole', async () =>
   const out: SseEvent[] = [];
   for await (const ev of readSse(stream)) out.push(ev);
   assert.deepEqual(out, [{ event: 'message', data: 'é' }]);
+});
+
+test('a connection lost mid-stream is an UnavailableError after the events already read', async () => {
+  const enc = new TextEncoder();
+  let pulls = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (pulls++ === 0) c.enqueue(enc.encode('event: log\ndata: 1\n\n'));
+      else c.error(new TypeError('terminated'));
+    },
+  });
+  const seen: unknown[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const ev of readSse(stream)) seen.push(ev.data);
+    })(),
+    (e: unknown) => e instanceof UnavailableError && /terminated/.test(e.message),
+  );
+  assert.deepEqual(seen, [1]);
 });

@@ -3,6 +3,7 @@
  * server is ours and sends only `event:` and `data:` fields, so the whole of the format we need is
  * "split on blank lines, join data lines" — less code to audit than a package's glue.
  */
+import { UnavailableError } from './errors.js';
 
 /** One event: its name (`message` when the server gives none) and its data, JSON-decoded. */
 export interface SseEvent {
@@ -32,11 +33,21 @@ function parseBlock(block: string): SseEvent | undefined {
   }
 }
 
+/** The body's chunks; a connection lost mid-stream becomes an `UnavailableError` (an abort stays an abort). */
+async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body as unknown as AsyncIterable<Uint8Array>;
+  } catch (e) {
+    if (e instanceof Error && e.name === 'AbortError') throw e;
+    throw new UnavailableError(`the server closed the stream (${(e as Error).message})`, { cause: e });
+  }
+}
+
 /** Yields the events of an SSE response body as they arrive; ends when the server closes it. */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of chunks(body)) {
     buffer += decoder.decode(chunk, { stream: true });
     let end = buffer.search(/\r?\n\r?\n/);
     while (end >= 0) {
