@@ -76,7 +76,11 @@ export class Agent {
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.config.serverUrl, { headers: { authorization: `Bearer ${this.config.token}` } });
+    const ws = new WebSocket(this.config.serverUrl, {
+      headers: { authorization: `Bearer ${this.config.token}` },
+      // File writes arrive whole, as base64.
+      maxPayload: 256 * 1024 * 1024,
+    });
     this.socket = ws;
     ws.on('open', () => void this.hello().catch((err: unknown) => this.log.warn({ err }, 'hello failed')));
     ws.on('message', (raw: Buffer) => this.receive(raw.toString('utf8')));

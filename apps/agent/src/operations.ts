@@ -3,7 +3,7 @@
  * operations): sandbox lifecycle, exec, files, templates.
  */
 import { randomUUID } from 'node:crypto';
-import { assertNever, NotFoundError, type AgentOperation, type AgentProcessResult } from '@tartarus/core';
+import { assertNever, MAX_FILE_BYTES, NotFoundError, TartarusError, type AgentOperation, type AgentProcessResult } from '@tartarus/core';
 import type { ExecHandle, ProcessResult, ResourceLimits } from '@tartarus/runtime';
 import type { Link } from './link.js';
 import { TextOutput } from './output.js';
@@ -63,8 +63,13 @@ export class Operations {
       case 'execKill':
         await this.execs.get(op.execId)?.kill(op.signal as NodeJS.Signals);
         return {};
-      case 'fileRead':
-        return { data: (await this.sandboxes.get(op.sandboxId).files.read(op.path)).toString('base64') };
+      case 'fileRead': {
+        const data = await this.sandboxes.get(op.sandboxId).files.read(op.path);
+        if (data.length > MAX_FILE_BYTES) {
+          throw new TartarusError('payload_too_large', `${op.path} is larger than ${MAX_FILE_BYTES} bytes; read it in parts with exec (e.g. split or tail -c)`);
+        }
+        return { data: data.toString('base64') };
+      }
       case 'fileWrite':
         await this.sandboxes.get(op.sandboxId).files.write(op.path, Buffer.from(op.data, 'base64'), op.mode === undefined ? {} : { mode: op.mode });
         return {};

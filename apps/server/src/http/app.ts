@@ -70,7 +70,8 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 * 1024 } });
+  // Agent replies carry whole files as base64 (4/3 of fileLimitBytes) plus framing.
+  await app.register(fastifyWebsocket, { options: { maxPayload: Math.ceil(config.fileLimitBytes * 1.4) + 1_048_576 } });
 
   const limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   app.addHook('onRequest', async (req) => {
@@ -85,6 +86,11 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
     req.principal = p;
     limiter.take(p.keyId);
     authorize(p, access);
+  });
+
+  // A POST without a body means "all defaults" (`curl -X POST /v1/sandboxes`): validate `{}` instead.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.routeOptions.schema?.body !== undefined) req.body = {};
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -106,8 +112,8 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
       .catch((err: unknown) => ctx.log.error({ err }, 'audit append failed'));
   });
 
-  app.setErrorHandler(async (err, _req, reply) => {
-    const r = toErrorReply(err, config.bodyLimitBytes);
+  app.setErrorHandler(async (err, req, reply) => {
+    const r = toErrorReply(err, req.routeOptions.bodyLimit ?? config.bodyLimitBytes);
     if (r.status >= 500) ctx.log.error({ err }, 'request failed');
     return reply.code(r.status).headers(r.headers).send(r.body);
   });
