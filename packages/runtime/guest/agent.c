@@ -39,17 +39,29 @@ struct proc {
   uint64_t limit, outn, errn;
   int exited, status;
   long exitms;
+  int owner;       /* index of the port that started (or last attached) it */
+  int reported;    /* EXIT built but its port was gone: kept for a later T_ATTACH */
+  struct wr *exitmsg;
 };
 
 static struct proc *procs[MAX_PROCS];
-static uint8_t rx[TT_HEADER + TT_MAX_PAYLOAD];
-static size_t rxn;
+static int ports[NPORTS];
+static int port_up[NPORTS];
+static uint8_t *rx[NPORTS];
+static size_t rxn[NPORTS];
+static int cur_port; /* index of the port whose frame is being handled */
 extern char **environ;
 
 static long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Points replies at port `i`. */
+static void use_port(int i) {
+  cur_port = i;
+  g_port = ports[i];
 }
 
 static struct proc *find_proc(uint32_t id) {
@@ -141,7 +153,7 @@ static void do_exec(uint32_t id, struct rd *r) {
   }
   struct proc *pr = calloc(1, sizeof *pr);
   if (!pr) die("out of memory");
-  *pr = (struct proc){.id = id, .pid = pid, .out = pout[0], .err = perr[0], .in = pin[1], .limit = limit};
+  *pr = (struct proc){.id = id, .pid = pid, .out = pout[0], .err = perr[0], .in = pin[1], .limit = limit, .owner = cur_port};
   set_nonblock(pr->out); set_nonblock(pr->err);
   if (pr->in >= 0) set_nonblock(pr->in);
   procs[slot] = pr;
@@ -200,6 +212,28 @@ static void do_stats(uint32_t id) {
   send_frame(T_OK, id, w.buf, w.n);
 }
 
+static void free_proc(int slot) {
+  free(procs[slot]->exitmsg);
+  free(procs[slot]);
+  procs[slot] = NULL;
+}
+
+/* A new host connection takes over a process: its later frames (or its stored EXIT) come here. */
+static void do_attach(uint32_t id) {
+  for (int i = 0; i < MAX_PROCS; i++) {
+    struct proc *pr = procs[i];
+    if (!pr || pr->id != id) continue;
+    pr->owner = cur_port;
+    send_ok(id);
+    if (pr->reported) {
+      send_frame(T_EXIT, id, pr->exitmsg->buf, pr->exitmsg->n);
+      free_proc(i);
+    }
+    return;
+  }
+  send_error(id, ENOENT, "attach");
+}
+
 static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
   struct proc *pr;
   switch (type) {
@@ -210,6 +244,7 @@ static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
     case T_STATS: do_stats(id); break;
     case T_KILLALL: write_text("/sys/fs/cgroup/w/cgroup.kill", "1"); send_ok(id); break;
     case T_PING: send_ok(id); break;
+    case T_ATTACH: do_attach(id); break;
     case T_SHUTDOWN:
       write_text("/sys/fs/cgroup/w/cgroup.kill", "1");
       sync();
@@ -220,23 +255,26 @@ static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
 }
 
 /* Reads what the port has and handles every complete frame. Returns 0 when the host is gone. */
-static int read_port(void) {
-  ssize_t got = read(g_port, rx + rxn, sizeof rx - rxn);
+static int read_port(int i) {
+  use_port(i);
+  size_t cap = TT_HEADER + TT_MAX_PAYLOAD;
+  if (!rx[i] && !(rx[i] = malloc(cap))) die("out of memory");
+  ssize_t got = read(ports[i], rx[i] + rxn[i], cap - rxn[i]);
   if (got <= 0) return got < 0 && (errno == EINTR || errno == EAGAIN);
-  rxn += (size_t)got;
+  rxn[i] += (size_t)got;
   size_t off = 0;
-  while (rxn - off >= TT_HEADER) {
-    const uint8_t *h = rx + off;
+  while (rxn[i] - off >= TT_HEADER) {
+    const uint8_t *h = rx[i] + off;
     uint32_t len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
-    if (len > TT_MAX_PAYLOAD) die("oversized frame from host");
-    if (rxn - off < TT_HEADER + len) break;
+    if (len > TT_MAX_PAYLOAD) { rxn[i] = 0; return 0; } /* a broken host: drop what it sent */
+    if (rxn[i] - off < TT_HEADER + len) break;
     uint32_t id = (uint32_t)h[5] | (uint32_t)h[6] << 8 | (uint32_t)h[7] << 16 | (uint32_t)h[8] << 24;
     struct rd r = {h + TT_HEADER, len, 0};
     handle_frame(h[4], id, &r);
     off += TT_HEADER + len;
   }
-  memmove(rx, rx + off, rxn - off);
-  rxn -= off;
+  memmove(rx[i], rx[i] + off, rxn[i] - off);
+  rxn[i] -= off;
   return 1;
 }
 
@@ -249,7 +287,7 @@ static void pump(struct proc *pr, int *fd, uint64_t *count, uint8_t type) {
   uint64_t room = pr->limit + 1 > *count ? pr->limit + 1 - *count : 0;
   size_t send = (uint64_t)got < room ? (size_t)got : (size_t)room;
   *count += (uint64_t)got;
-  if (send) send_frame(type, pr->id, buf, send);
+  if (send) { use_port(pr->owner); send_frame(type, pr->id, buf, send); }
 }
 
 static void feed_stdin(struct proc *pr) {
@@ -276,20 +314,27 @@ static void finish(int slot) {
   struct proc *pr = procs[slot];
   if (pr->out >= 0) close(pr->out);
   if (pr->err >= 0) close(pr->err);
+  pr->out = pr->err = -1;
   close_stdin(pr);
-  struct wr w = {.n = 0};
+  struct wr *w = calloc(1, sizeof *w);
+  if (!w) die("out of memory");
   int st = pr->status;
-  wr_u32(&w, WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) : 128u + (uint32_t)WTERMSIG(st));
-  wr_u32(&w, WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0);
-  wr_u8(&w, (uint8_t)(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && oom_killed(pr->id)));
-  wr_u8(&w, pr->outn > pr->limit);
-  wr_u8(&w, pr->errn > pr->limit);
-  send_frame(T_EXIT, pr->id, w.buf, w.n);
+  wr_u32(w, WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) : 128u + (uint32_t)WTERMSIG(st));
+  wr_u32(w, WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0);
+  wr_u8(w, (uint8_t)(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && oom_killed(pr->id)));
+  wr_u8(w, pr->outn > pr->limit);
+  wr_u8(w, pr->errn > pr->limit);
   char p[96];
   cg_path(p, sizeof p, pr->id, "");
   rmdir(p); /* busy while a background child lives on; it is then left to the VM's end */
-  free(pr);
-  procs[slot] = NULL;
+  pr->exitmsg = w;
+  pr->reported = 1;
+  use_port(pr->owner);
+  struct pollfd pfd = {g_port, POLLOUT, 0};
+  /* Nobody on its port (the host restarted): keep the EXIT for the adopter's T_ATTACH. */
+  if (poll(&pfd, 1, 0) >= 0 && (pfd.revents & POLLHUP)) return;
+  send_frame(T_EXIT, pr->id, w->buf, w->n);
+  free_proc(slot);
 }
 
 static void reap(void) {
@@ -302,18 +347,23 @@ static void reap(void) {
   }
 }
 
-/* One poll() round over the port, the signalfd and every process's pipes. */
-static void loop_once(int sfd, int *host_up) {
-  struct pollfd fds[2 + MAX_PROCS * 3];
-  struct { int slot; int which; } who[2 + MAX_PROCS * 3];
+/* One poll() round over the ports, the signalfd and every process's pipes. */
+static void loop_once(int sfd) {
+  struct pollfd fds[1 + NPORTS + MAX_PROCS * 3];
+  struct { int slot; int which; } who[1 + NPORTS + MAX_PROCS * 3];
   int n = 0, timeout = -1;
-  fds[n] = (struct pollfd){*host_up ? g_port : -1, POLLIN, 0}; who[n++].slot = -1;
   fds[n] = (struct pollfd){sfd, POLLIN, 0}; who[n++].slot = -1;
+  for (int i = 0; i < NPORTS; i++) {
+    /* A port without a host reports HUP at once: look at it again every 100 ms instead of spinning. */
+    fds[n] = (struct pollfd){port_up[i] ? ports[i] : -1, POLLIN, 0};
+    if (!port_up[i] && ports[i] >= 0) { timeout = 100; port_up[i] = 1; }
+    who[n++].slot = -1;
+  }
   for (int i = 0; i < MAX_PROCS; i++) {
     struct proc *pr = procs[i];
-    if (!pr) continue;
+    if (!pr || pr->reported) continue;
     if (pr->exited && ((pr->out < 0 && pr->err < 0) || now_ms() - pr->exitms >= PIPE_GRACE_MS)) { finish(i); continue; }
-    if (pr->exited) timeout = PIPE_GRACE_MS;
+    if (pr->exited && (timeout < 0 || timeout > PIPE_GRACE_MS)) timeout = PIPE_GRACE_MS;
     int fdv[3] = {pr->out, pr->err, pr->in};
     for (int k = 0; k < 3; k++) {
       if (fdv[k] < 0 || (k == 2 && pr->inoff == pr->inlen)) continue;
@@ -321,17 +371,18 @@ static void loop_once(int sfd, int *host_up) {
       who[n].slot = i; who[n++].which = k;
     }
   }
-  /* Without a host, the port reports HUP at once: look again every 100 ms instead of spinning. */
-  if (!*host_up) { timeout = 100; *host_up = 1; }
   if (poll(fds, (nfds_t)n, timeout) < 0) return;
-  if (fds[0].revents & POLLIN) { if (!read_port()) *host_up = 0; }
-  else if (fds[0].revents & (POLLHUP | POLLERR)) *host_up = 0;
-  if (fds[1].revents & POLLIN) {
+  if (fds[0].revents & POLLIN) {
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == sizeof si) {}
     reap();
   }
-  for (int j = 2; j < n; j++) {
+  for (int i = 0; i < NPORTS; i++) {
+    short ev = fds[1 + i].revents;
+    if (ev & POLLIN) { if (!read_port(i)) port_up[i] = 0; }
+    else if (ev & (POLLHUP | POLLERR)) { port_up[i] = 0; rxn[i] = 0; }
+  }
+  for (int j = 1 + NPORTS; j < n; j++) {
     struct proc *pr = procs[who[j].slot];
     if (!pr || !fds[j].revents) continue;
     if (who[j].which == 0 && pr->out == fds[j].fd) pump(pr, &pr->out, &pr->outn, T_STDOUT);
@@ -352,8 +403,10 @@ int main(void) {
   signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   if (sfd < 0) die("signalfd");
-  g_port = guest_boot();
+  guest_boot(ports);
+  for (int i = 0; i < NPORTS; i++) port_up[i] = ports[i] >= 0;
+  /* The host pings on connect; READY on port 0 only saves it a round trip at boot. */
+  use_port(0);
   send_frame(T_READY, 0, "1", 1);
-  int host_up = 1;
-  for (;;) loop_once(sfd, &host_up);
+  for (;;) loop_once(sfd);
 }

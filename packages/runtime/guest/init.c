@@ -71,32 +71,31 @@ void find_disk(const char *serial, char *dev, size_t n) {
   die(serial);
 }
 
-/* Opens the virtio serial port named `agent` (its /dev/vportNpM node, found through sysfs). */
-static int open_port(void) {
-  for (int tries = 0; tries < 2500; tries++) {
+/* Opens the virtio serial ports named agent0..N-1 (their /dev/vportNpM nodes, found through sysfs). */
+static void open_ports(int ports[NPORTS]) {
+  int found = 0;
+  for (int i = 0; i < NPORTS; i++) ports[i] = -1;
+  for (int tries = 0; tries < 2500 && found < NPORTS; tries++) {
     DIR *d = opendir("/sys/class/virtio-ports");
     struct dirent *e;
     while (d && (e = readdir(d))) {
       char p[300], buf[64] = {0};
-      snprintf(p, sizeof p, "/sys/class/virtio-ports/%s/name", e->d_name);
+      snprintf(p, sizeof p, "/sys/class/virtio-ports/%.32s/name", e->d_name);
       int fd = open(p, O_RDONLY);
       if (fd < 0) continue;
       ssize_t got = read(fd, buf, sizeof buf - 1);
       close(fd);
-      if (got > 0 && strncmp(buf, "agent", 5) == 0) {
-        snprintf(p, sizeof p, "/dev/%s", e->d_name);
-        int port = open(p, O_RDWR | O_CLOEXEC);
-        if (port >= 0) {
-          closedir(d);
-          return port;
-        }
-      }
+      int n = buf[5] - '0';
+      if (got < 6 || strncmp(buf, "agent", 5) != 0 || n < 0 || n >= NPORTS || ports[n] >= 0) continue;
+      snprintf(p, sizeof p, "/dev/%.32s", e->d_name);
+      /* Non-blocking: a write to a port whose host went away must not stall the others. */
+      ports[n] = open(p, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+      if (ports[n] >= 0) found++;
     }
     if (d) closedir(d);
-    sleep_ms(2);
+    if (found < NPORTS) sleep_ms(2);
   }
-  die("no agent port");
-  return -1;
+  if (ports[0] < 0) die("no agent port");
 }
 
 void must_mount(const char *src, const char *dst, const char *type, unsigned long fl, const char *data) {
@@ -158,7 +157,7 @@ static void loopback_up(void) {
   close(s);
 }
 
-int guest_boot(void) {
+void guest_boot(int ports[NPORTS]) {
   must_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   must_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
   must_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
@@ -175,7 +174,8 @@ int guest_boot(void) {
   must_mount("devtmpfs", "/root/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   must_mount("devpts", "/root/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666");
   must_mount("shm", "/root/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-  must_mount("proc", "/root/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+  /* hidepid: an unprivileged workload sees its own processes, not the agent or kernel threads. */
+  must_mount("proc", "/root/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible");
   must_mount("sysfs", "/root/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
   mkdir("/root/tmp", 01777);
   if (chdir("/root") != 0 || mount(".", "/", NULL, MS_MOVE, NULL) != 0 || chroot(".") != 0 || chdir("/") != 0) {
@@ -184,5 +184,5 @@ int guest_boot(void) {
   setup_cgroups();
   loopback_up();
   sethostname("sandbox", 7);
-  return open_port();
+  open_ports(ports);
 }

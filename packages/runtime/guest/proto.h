@@ -29,6 +29,7 @@ enum {
   T_KILLALL = 9,  /* SIGKILL to every workload process -> OK */
   T_SHUTDOWN = 10,/* sync and power off */
   T_PING = 11,    /* -> OK */
+  T_ATTACH = 12,  /* move exec `id` (and its later frames) to this port -> OK, or ERROR ENOENT */
   /* guest -> host */
   T_READY = 64,   /* str version */
   T_STARTED = 65, /* u32 pid */
@@ -69,8 +70,11 @@ void send_frame(uint8_t type, uint32_t id, const void *payload, size_t n);
 void send_error(uint32_t id, int err, const char *what);
 void send_ok(uint32_t id);
 
-/* Boot: modules, disks, overlay root, cgroups; returns the agent port fd. */
-int guest_boot(void);
+/* Host connections: virtio serial ports agent0..N-1. A restarted host takes a free one and
+ * re-attaches to its processes (T_ATTACH), while an old connection may still be open. */
+#define NPORTS 4
+/* Boot: modules, disks, overlay root, cgroups; fills ports[NPORTS] with the port fds. */
+void guest_boot(int ports[NPORTS]);
 /* Boot pieces, shared with bare-init.c. */
 void load_modules(void);
 void find_disk(const char *serial, char *dev, size_t n);
@@ -80,5 +84,6 @@ void file_request(uint8_t type, uint32_t id, struct rd *r);
 /* Panics the guest (the host sees QEMU exit) with a message on the console. */
 void die(const char *what);
 
+/* The port replies go to: the one whose request is being handled (or a process's owner). */
 extern int g_port;
 #endif

@@ -3,6 +3,7 @@
  * from the host marks the cursor bad instead of reading past the buffer.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +71,15 @@ void send_frame(uint8_t type, uint32_t id, const void *payload, size_t n) {
   int cnt = n ? 2 : 1;
   struct iovec *v = iov;
   while (cnt > 0) {
+    if (g_port < 0) return;
     ssize_t w = writev(g_port, v, cnt);
     if (w < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return; /* host gone: the frame is lost, as its reader is */
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return;
+      /* Full queue: wait for the host to read. No host on this port (HUP): the frame is lost, as its reader is. */
+      struct pollfd pfd = {g_port, POLLOUT, 0};
+      if (poll(&pfd, 1, 1000) < 0 || (pfd.revents & (POLLHUP | POLLERR))) return;
+      continue;
     }
     while (cnt > 0 && (size_t)w >= v->iov_len) { w -= (ssize_t)v->iov_len; v++; cnt--; }
     if (cnt > 0) { v->iov_base = (uint8_t *)v->iov_base + w; v->iov_len -= (size_t)w; }

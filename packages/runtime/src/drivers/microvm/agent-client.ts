@@ -83,6 +83,27 @@ export class AgentClient {
     socket.write(encodeFrame(Msg.ping, 0));
   }
 
+  /**
+   * Connects to the first agent port that answers within `answerMs`. A port in use by another
+   * host connection accepts the connection (kernel backlog) but never answers, so each is tried
+   * in turn.
+   */
+  static async connectFree(paths: string[], answerMs = 3000): Promise<AgentClient> {
+    for (const path of paths) {
+      const client = await AgentClient.connect(path, undefined, answerMs).catch(() => undefined);
+      if (!client) continue;
+      let timer: NodeJS.Timeout | undefined;
+      const answered = await Promise.race([
+        client.ready.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), answerMs))),
+      ]);
+      clearTimeout(timer);
+      if (answered) return client;
+      client.close();
+    }
+    throw new InternalError(`no guest agent port answered (tried ${paths.length})`);
+  }
+
   /** Connects to the agent socket at `path`, retrying while QEMU has not created it yet. */
   static async connect(path: string, signal?: AbortSignal, timeoutMs = 10_000): Promise<AgentClient> {
     const deadline = Date.now() + timeoutMs;
@@ -108,6 +129,7 @@ export class AgentClient {
 
   private dispatch(f: Frame): void {
     const exec = this.execs.get(f.id);
+    if (exec && f.type === Msg.ok) return; // the answer to an attach
     if (exec) {
       if (f.type === Msg.exit || f.type === Msg.error) this.execs.delete(f.id);
       exec.frame(f);
@@ -158,6 +180,11 @@ export class AgentClient {
     this.execs.set(id, listener);
     this.socket.write(encodeFrame(Msg.exec, id, payload));
     return id;
+  }
+
+  /** Re-attaches `listener` to exec `id` started by an earlier connection (after adopt()). */
+  attach(id: number, listener: ExecListener): void {
+    this.execs.set(id, listener);
   }
 
   private allocId(): number {

@@ -28,7 +28,8 @@ export interface QemuVmOptions {
   rootImage: string;
   /** This sandbox's writable ext4 layer (size = its disk limit). */
   writableImage: string;
-  agentSocket: string;
+  /** Sockets of the agent's serial ports `agent0`..`agentN-1`. */
+  agentSockets: string[];
   qmpSocket: string;
   consoleLog: string;
   pidFile: string;
@@ -74,9 +75,11 @@ export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64
     '-device', 'virtio-blk-device,drive=root,serial=root',
     '-drive', `file=${qemuValue(o.writableImage)},format=raw,if=none,id=rw,cache=unsafe`,
     '-device', 'virtio-blk-device,drive=rw,serial=rw',
-    '-device', 'virtio-serial-device,max_ports=2',
-    '-chardev', `socket,id=agent,path=${qemuValue(o.agentSocket)},server=on,wait=off`,
-    '-device', 'virtserialport,chardev=agent,name=agent',
+    '-device', `virtio-serial-device,max_ports=${o.agentSockets.length + 1}`,
+    ...o.agentSockets.flatMap((path, i) => [
+      '-chardev', `socket,id=agent${i},path=${qemuValue(path)},server=on,wait=off`,
+      '-device', `virtserialport,chardev=agent${i},name=agent${i},nr=${i + 1}`,
+    ]),
     '-qmp', `unix:${qemuValue(o.qmpSocket)},server=on,wait=off`,
     '-pidfile', o.pidFile,
   ];

@@ -8,9 +8,9 @@
  * QEMU process named `tt-<id>` (pid in its pid file), cgroups `tartarus/<id>` in cpu, memory
  * and pids. Template images are shared, cached in the asset dir, and outlive sandboxes.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '@tartarus/core';
+import { ConflictError, InternalError, InvalidArgumentError, NotFoundError, SandboxNotRunningError } from '@tartarus/core';
 import type { Availability, Driver, SandboxHandle, SandboxInfo, SandboxSpec } from '../../driver.js';
 import { removeCgroups } from '../../cgroups/v1.js';
 import { resolveUser } from '../../sandbox/user.js';
@@ -22,7 +22,7 @@ import { placeVmInCgroup } from './cgroup.js';
 import { createWritableLayer, ensureTemplateImage } from './image.js';
 import { vmPaths, type VmPaths } from './paths.js';
 import { qmpCommand } from './qmp.js';
-import { MicrovmSandbox, type StoredSpec } from './sandbox.js';
+import { EXITED_MARKER, MicrovmSandbox, type MainRecord, type StoredSpec } from './sandbox.js';
 import { vmPid, VmProcess } from './vm.js';
 import { guestMemoryMiB, qemuOverheadMiB } from './sizing.js';
 
@@ -104,7 +104,7 @@ export class MicrovmDriver implements Driver {
     const argv = buildQemuArgv({
       id: spec.id, accel, cpus: Math.max(1, Math.ceil(spec.limits.cpu)), memoryMiB,
       kernel: assets.kernel, initramfs: assets.initramfs, rootImage, writableImage: paths.writableImage,
-      agentSocket: paths.agentSocket, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile,
+      agentSockets: paths.agentSockets, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile,
       workloadMemoryMiB: spec.limits.memoryMiB, workloadPids: spec.limits.pids, tscKhz,
     });
     signal?.throwIfAborted();
@@ -127,7 +127,7 @@ export class MicrovmDriver implements Driver {
     });
     const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
     try {
-      const agent = await Promise.race([AgentClient.connect(paths.agentSocket, signal, this.bootTimeoutMs), died, timeout, aborted]);
+      const agent = await Promise.race([AgentClient.connect(paths.agentSockets[0] as string, signal, this.bootTimeoutMs), died, timeout, aborted]);
       await Promise.race([agent.ready, died, timeout, aborted]);
       return agent;
     } finally {
@@ -141,7 +141,11 @@ export class MicrovmDriver implements Driver {
     return Promise.all(
       ids.map(async (id): Promise<SandboxInfo> => {
         const paths = vmPaths(this.dir, id);
-        if ((await vmPid(paths.pidFile, id)) === undefined) return { id, runtime: 'microvm', state: 'exited' };
+        const ended = await stat(join(paths.dir, EXITED_MARKER)).then(() => true, () => false);
+        if (ended || (await vmPid(paths.pidFile, id)) === undefined) {
+          const started = await stat(join(paths.dir, 'main.json')).then(() => true, () => false);
+          return { id, runtime: 'microvm', state: ended || started ? 'exited' : 'created' };
+        }
         const status = (await qmpCommand(paths.qmpSocket, 'query-status', 2000).catch(() => undefined)) as { status?: string } | undefined;
         return { id, runtime: 'microvm', state: status?.status === 'paused' ? 'paused' : 'running' };
       }),
@@ -151,15 +155,19 @@ export class MicrovmDriver implements Driver {
   async adopt(id: string): Promise<SandboxHandle> {
     if (!ID_RE.test(id)) throw new InvalidArgumentError(`sandbox id ${JSON.stringify(id)} must match ${ID_RE.source}`);
     const paths = vmPaths(this.dir, id);
-    const vm = await VmProcess.adopt(paths.pidFile, id);
-    if (!vm) throw new NotFoundError(`no running microVM for sandbox ${id}`);
-    const spec = JSON.parse(await readFile(paths.spec, 'utf8')) as StoredSpec;
+    const spec = JSON.parse(await readFile(paths.spec, 'utf8').catch(() => '{}')) as StoredSpec;
+    if (!spec.id) throw new NotFoundError(`no microVM sandbox ${id} on this host`);
+    const ended = await stat(join(paths.dir, EXITED_MARKER)).then(() => true, () => false);
+    const vm = ended ? undefined : await VmProcess.adopt(paths.pidFile, id);
+    if (!vm) throw new SandboxNotRunningError(`sandbox ${id} is not running (its main process ended): destroy it`);
+    const main = JSON.parse(await readFile(join(paths.dir, 'main.json'), 'utf8').catch(() => 'null')) as MainRecord | null;
     const status = (await qmpCommand(paths.qmpSocket, 'query-status')) as { status?: string };
     const paused = status.status === 'paused';
-    const agent = await AgentClient.connect(paths.agentSocket);
-    if (!paused) await Promise.race([agent.ready, new Promise((_, rej) => setTimeout(() => rej(new InternalError(`the agent of ${id} does not answer`)), 10_000))]);
+    if (paused) await qmpCommand(paths.qmpSocket, 'cont'); // the agent must answer to be found; paused again below
+    const agent = await AgentClient.connectFree(paths.agentSockets);
+    if (paused) await qmpCommand(paths.qmpSocket, 'stop');
     const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
-    return new MicrovmSandbox({ spec, paths, vm, agent, user, adopted: { paused }, teardown: () => this.destroy(id) });
+    return new MicrovmSandbox({ spec, paths, vm, agent, user, adopted: { paused, main: main ?? undefined }, teardown: () => this.destroy(id) });
   }
 
   async destroy(id: string): Promise<void> {

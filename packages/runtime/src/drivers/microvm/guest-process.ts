@@ -29,7 +29,8 @@ export class GuestProcess implements ExecHandle {
   readonly started: Promise<void>;
   private readonly result: Promise<ProcessResult>;
   private readonly capture: OutputCapture;
-  private readonly id: number;
+  /** The agent's id of the process (stored so that an adopter can re-attach). */
+  readonly id: number;
   private endedBy: 'killed' | 'timeout' | undefined;
   private ended = false;
   private stdinClosed = false;
@@ -38,11 +39,21 @@ export class GuestProcess implements ExecHandle {
   private settleStarted!: () => void;
   private settle!: (r: ProcessResult) => void;
 
-  constructor(private readonly agent: AgentClient, req: ExecRequest, private readonly o: GuestProcessOptions) {
+  /** Starts `req`, or with a number re-attaches to the running process of that id (after adopt()). */
+  constructor(private readonly agent: AgentClient, req: ExecRequest | number, private readonly o: GuestProcessOptions) {
     this.capture = new OutputCapture(o.outputLimitBytes, o.onOutput);
     this.started = new Promise((r) => (this.settleStarted = r));
     this.result = new Promise((r) => (this.settle = r));
-    this.id = agent.exec(encodeExec(req), { frame: (f) => this.onFrame(f), closed: () => this.onClosed() });
+    const listener = { frame: (f: Frame) => this.onFrame(f), closed: () => this.onClosed() };
+    if (typeof req === 'number') {
+      this.id = req;
+      agent.attach(req, listener);
+      this.settleStarted();
+      // The process may have ended while no host was connected: the guest then sends its EXIT now, or ENOENT.
+      agent.send(Msg.attach, req);
+    } else {
+      this.id = agent.exec(encodeExec(req), listener);
+    }
     if (o.timeoutMs > 0) this.timers.push(setTimeout(() => void this.stop('timeout'), o.timeoutMs));
     const onAbort = (): void => void this.stop('killed');
     o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -112,6 +123,7 @@ export class GuestProcess implements ExecHandle {
   }
 
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (!this.ended) this.endedBy ??= 'killed';
     this.signal(signal, false);
   }
 

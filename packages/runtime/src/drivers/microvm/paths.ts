@@ -16,9 +16,13 @@ export interface VmPaths {
   writableImage: string;
   consoleLog: string;
   pidFile: string;
-  agentSocket: string;
+  /** One socket per agent port (`AGENT_PORTS` of them): a restarted host takes a free one. */
+  agentSockets: string[];
   qmpSocket: string;
 }
+
+/** Agent ports per VM: the owner's, plus room for adopters while an old connection lingers. Keep in sync with NPORTS in guest/proto.h. */
+export const AGENT_PORTS = 4;
 
 const MAX_SOCKET_PATH = 100;
 
@@ -36,7 +40,7 @@ export function vmPaths(driverDir: string, id: string): VmPaths {
     writableImage: join(dir, 'rw.ext4'),
     consoleLog: join(dir, 'console.log'),
     pidFile: join(dir, 'qemu.pid'),
-    agentSocket: join(socketDir, 'a.sock'),
+    agentSockets: Array.from({ length: AGENT_PORTS }, (_, i) => join(socketDir, `a${i}.sock`)),
     qmpSocket: join(socketDir, 'q.sock'),
   };
 }

@@ -25,6 +25,7 @@ export const Msg = {
   killAll: 9,
   shutdown: 10,
   ping: 11,
+  attach: 12,
   ready: 64,
   started: 65,
   stdout: 66,

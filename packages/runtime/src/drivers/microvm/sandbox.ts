@@ -4,6 +4,8 @@
  * process's); a timeout or kill that the guest does not honour within the grace period ends
  * the VM from the host. Pause and resume stop and continue the whole VM through QMP.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
 import type { ExecHandle, ExecOptions, ProcessResult, SandboxHandle, SandboxSpec, SandboxState, SandboxStats } from '../../driver.js';
 import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
@@ -32,11 +34,21 @@ export interface MicrovmParts {
   user: ResolvedUser;
   onOutput?: SandboxSpec['onOutput'];
   stdin?: Buffer | undefined;
-  /** Adopted after a restart: the main process is running but not ours. */
-  adopted?: { paused: boolean };
+  /** Adopted after a restart: the VM runs; `main` is what start() recorded in main.json, if it ran. */
+  adopted?: { paused: boolean; main?: MainRecord | undefined } | undefined;
   /** Removes every host object (the driver's destroy(id)). */
   teardown: () => Promise<void>;
 }
+
+/** What start() records in `main.json` so that an adopter can re-attach to the main process. */
+export interface MainRecord {
+  /** The agent's id of the main process. */
+  id: number;
+  startedAtMs: number;
+}
+
+/** Marker file of a sandbox whose main process ended (list() reports it exited even while its VM powers off). */
+export const EXITED_MARKER = 'exited';
 
 /** See the file header. */
 export class MicrovmSandbox implements SandboxHandle {
@@ -53,10 +65,7 @@ export class MicrovmSandbox implements SandboxHandle {
     this.current = p.adopted ? (p.adopted.paused ? 'paused' : 'running') : 'created';
     this.result = new Promise((r) => (this.settle = r));
     this.files = new MicrovmFiles(() => this.liveAgent());
-    if (p.adopted) {
-      const message = 'the main process was started before a restart: its output and exit status are not recovered';
-      this.end({ ...emptyResult('error'), message }, false);
-    }
+    if (p.adopted?.main) this.attachMain(p.adopted.main);
     // A VM that dies on its own (guest panic, QEMU crash, OOM kill of QEMU) ends the sandbox.
     void p.vm.exited.then(() => {
       if (this.current !== 'destroyed') this.current = 'exited';
@@ -89,6 +98,7 @@ export class MicrovmSandbox implements SandboxHandle {
       { outputLimitBytes: spec.outputLimitBytes, onOutput: this.p.onOutput, timeoutMs: 0, killGraceMs: spec.killGraceMs },
     );
     this.main = main;
+    writeFileSync(join(this.p.paths.dir, 'main.json'), JSON.stringify({ id: main.id, startedAtMs: Date.now() } satisfies MainRecord));
     if (this.p.stdin?.length) await main.writeStdin(this.p.stdin);
     await main.closeStdin();
     if (spec.timeoutMs > 0) this.timers.push(setTimeout(() => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs), spec.timeoutMs));
@@ -96,9 +106,28 @@ export class MicrovmSandbox implements SandboxHandle {
     await main.started;
   }
 
+  /** Re-attaches to the main process after a restart (output before it is lost); its timeout keeps counting. */
+  private attachMain(record: MainRecord): void {
+    const { spec } = this.p;
+    const main = new GuestProcess(this.p.agent, record.id, { outputLimitBytes: spec.outputLimitBytes, onOutput: undefined, timeoutMs: 0, killGraceMs: spec.killGraceMs });
+    this.main = main;
+    if (spec.timeoutMs > 0) {
+      const left = Math.max(0, record.startedAtMs + spec.timeoutMs - Date.now());
+      this.timers.push(setTimeout(() => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs), left));
+    }
+    void main.wait().then((r) => this.end(r, true));
+  }
+
   /** Records the main process's end and powers the VM off. */
   private end(r: ProcessResult, powerOff: boolean): void {
     for (const t of this.timers.splice(0)) clearTimeout(t);
+    if (this.current !== 'destroyed') {
+      try {
+        writeFileSync(join(this.p.paths.dir, EXITED_MARKER), r.reason);
+      } catch {
+        /* the state dir is already gone: nothing left to mark */
+      }
+    }
     this.settle(r);
     if (!powerOff || this.current === 'destroyed') return;
     this.current = 'exited';
@@ -126,7 +155,9 @@ export class MicrovmSandbox implements SandboxHandle {
       this.end(emptyResult('killed'), true);
       return;
     }
-    if (this.p.adopted && !this.main && (this.current === 'running' || this.current === 'paused')) {
+    if (!this.main && (this.current === 'running' || this.current === 'paused')) {
+      // Adopted, but its main process was never started: nothing to signal, end the VM.
+      this.end(emptyResult('killed'), false);
       this.current = 'exited';
       await this.p.vm.kill();
       return;
