@@ -21,11 +21,16 @@ const ARGV = ['python3', '-c', 'print("hello")'];
 const CLI = fileURLToPath(new URL('../../packages/cli/bin/tartarus.js', import.meta.url));
 
 function check(stdout: string | undefined, what: string): void {
-  if (stdout?.trim() !== 'hello') throw new Error(`${what}: expected "hello", got ${JSON.stringify(stdout)}`);
+  if (stdout?.trim() !== 'hello')
+    throw new Error(`${what}: expected "hello", got ${JSON.stringify(stdout)}`);
 }
 
 /** Runs `n` calls of `fn` with `concurrency` in flight; returns completed calls per second. */
-async function throughput(n: number, concurrency: number, fn: () => Promise<unknown>): Promise<number> {
+async function throughput(
+  n: number,
+  concurrency: number,
+  fn: () => Promise<unknown>,
+): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -46,7 +51,11 @@ function cliRun(dataDir: string): Promise<void> {
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 && out.trim() === 'hello' ? resolve() : reject(new Error(`tartarus run exited ${code}: ${out}`))));
+    child.on('close', (code) =>
+      code === 0 && out.trim() === 'hello'
+        ? resolve()
+        : reject(new Error(`tartarus run exited ${code}: ${out}`)),
+    );
   });
 }
 
@@ -55,7 +64,11 @@ function cliRun(dataDir: string): Promise<void> {
  * machine noise hits every variant alike; `warmup` rounds are not measured. A variant with
  * `every: k` is measured only every k-th round (the CLI is slow to start and adds little signal).
  */
-async function interleaved(rounds: number, warmup: number, variants: Record<string, { fn: () => Promise<unknown>; every?: number }>): Promise<Record<string, number[]>> {
+async function interleaved(
+  rounds: number,
+  warmup: number,
+  variants: Record<string, { fn: () => Promise<unknown>; every?: number }>,
+): Promise<Record<string, number[]>> {
   const names = Object.keys(variants);
   const out: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
   for (let i = 0; i < warmup + rounds; i++) {
@@ -87,8 +100,14 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       check(r.stdout, `run ${r.id} (${r.state}, ${r.reason ?? ''} ${r.message ?? ''})`);
     };
     const bare = async () => check(await runcRun(bundle), 'runc run');
-    console.error(`latency: ${n} interleaved rounds of bare runc, runs.submit({wait}), tartarus run (every 2nd round)`);
-    const lat = await interleaved(n, 2, { runc: { fn: bare }, api: { fn: submit }, cli: { fn: () => cliRun(dataDir), every: 2 } });
+    console.error(
+      `latency: ${n} interleaved rounds of bare runc, runs.submit({wait}), tartarus run (every 2nd round)`,
+    );
+    const lat = await interleaved(n, 2, {
+      runc: { fn: bare },
+      api: { fn: submit },
+      cli: { fn: () => cliRun(dataDir), every: 2 },
+    });
     const rates: Record<string, number> = {};
     for (const c of [4, 16]) {
       console.error(`throughput at concurrency ${c}`);
@@ -98,7 +117,9 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     const runcMedian = median(lat.runc ?? []);
     const apiMedian = median(lat.api ?? []);
     const cliMedian = median(lat.cli ?? []);
-    console.error(`api/runc ${round(apiMedian / runcMedian, 3)} (target ≤ 1.3); tartarus run/runc ${round(cliMedian / runcMedian, 3)} (includes Node start-up)`);
+    console.error(
+      `api/runc ${round(apiMedian / runcMedian, 3)} (target ≤ 1.3); tartarus run/runc ${round(cliMedian / runcMedian, 3)} (includes Node start-up)`,
+    );
     return {
       iterations: n,
       runcMedianMs: round(runcMedian, 1),

@@ -15,7 +15,11 @@ export interface BareBundle {
 }
 
 /** Writes a minimal bundle: runc's own default spec (`runc spec`) pointed at `rootfs`, read-only, no terminal. */
-export async function makeBundle(rootfs: string, argv: string[], env: Record<string, string>): Promise<BareBundle> {
+export async function makeBundle(
+  rootfs: string,
+  argv: string[],
+  env: Record<string, string>,
+): Promise<BareBundle> {
   const dir = await mkdtemp(join(tmpdir(), 'tartarus-bench-bundle-'));
   await runCommand(['runc', 'spec', '--bundle', dir], { timeoutMs: 10_000 });
   const spec = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as {
@@ -36,5 +40,6 @@ let counter = 0;
 /** `runc run` once in `bundle` (through the project's process runner); resolves with stdout, throws on a non-zero exit. */
 export async function runcRun(bundle: BareBundle): Promise<string> {
   const id = `tartarus-bench-${process.pid}-${++counter}`;
-  return (await runCommand(['runc', 'run', '--bundle', bundle.dir, id], { timeoutMs: 60_000 })).stdout;
+  return (await runCommand(['runc', 'run', '--bundle', bundle.dir, id], { timeoutMs: 60_000 }))
+    .stdout;
 }

@@ -18,7 +18,19 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     assert.equal(r.status, 3);
     assert.equal(r.stdout, 'out\n');
     assert.equal(r.stderr, 'err\n');
-    const ok = await t(['run', '--timeout', '30s', '--memory', '64', '--env', 'X=y', '--', 'sh', '-c', 'echo $X']);
+    const ok = await t([
+      'run',
+      '--timeout',
+      '30s',
+      '--memory',
+      '64',
+      '--env',
+      'X=y',
+      '--',
+      'sh',
+      '-c',
+      'echo $X',
+    ]);
     assert.equal(ok.status, 0);
     assert.equal(ok.stdout, 'y\n');
   });
@@ -33,7 +45,14 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     const r = await t(['run', '--json', '--', 'sh', '-c', 'echo hi; exit 2']);
     assert.equal(r.status, 2);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(out).sort(), ['durationMs', 'exitCode', 'id', 'reason', 'stderr', 'stdout']);
+    assert.deepEqual(Object.keys(out).sort(), [
+      'durationMs',
+      'exitCode',
+      'id',
+      'reason',
+      'stderr',
+      'stdout',
+    ]);
     assert.equal(out.exitCode, 2);
     assert.equal(out.stdout, 'hi\n');
     assert.match(String(out.id), /^run/);
@@ -45,12 +64,17 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     const id = d.stdout.trim();
     const logs = await t(['runs', 'logs', id, '-f']);
     assert.equal(logs.stdout, 'first\nsecond\n');
-    const get = JSON.parse((await t(['runs', 'get', id, '--json'])).stdout) as { state: string; exitCode: number };
+    const get = JSON.parse((await t(['runs', 'get', id, '--json'])).stdout) as {
+      state: string;
+      exitCode: number;
+    };
     assert.deepEqual([get.state, get.exitCode], ['succeeded', 0]);
     const ls = await t(['runs', 'ls']);
     assert.match(ls.stdout, /^ID\s+STATE/);
     assert.ok(ls.stdout.includes(id));
-    const page = JSON.parse((await t(['runs', 'ls', '--json'])).stdout) as { items: { id: string }[] };
+    const page = JSON.parse((await t(['runs', 'ls', '--json'])).stdout) as {
+      items: { id: string }[];
+    };
     assert.ok(page.items.some((r) => r.id === id));
     const cancelled = await t(['runs', 'cancel', id]);
     assert.equal(cancelled.status, 0);
@@ -69,7 +93,9 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
       assert.equal((await t(['sandbox', 'files', 'rm', id, '/tmp/f.txt'])).status, 0);
       assert.equal((await t(['sandbox', 'pause', id])).stdout, `${id} paused\n`);
       assert.equal((await t(['sandbox', 'resume', id])).stdout, `${id} running\n`);
-      const info = JSON.parse((await t(['sandbox', 'get', id, '--json'])).stdout) as { state: string };
+      const info = JSON.parse((await t(['sandbox', 'get', id, '--json'])).stdout) as {
+        state: string;
+      };
       assert.equal(info.state, 'running');
       assert.match((await t(['sandbox', 'ls'])).stdout, new RegExp(id));
     } finally {
@@ -84,12 +110,18 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     assert.match((await t(['templates', 'ls'])).stdout, /busybox\s+yes/);
     const nodes = JSON.parse((await t(['nodes', 'ls', '--json'])).stdout) as { status: string }[];
     assert.ok(nodes.some((n) => n.status === 'up'));
-    const key = JSON.parse((await t(['keys', 'create', 'cli-test', '--role', 'viewer', '--json'])).stdout) as { id: string; secret: string };
+    const key = JSON.parse(
+      (await t(['keys', 'create', 'cli-test', '--role', 'viewer', '--json'])).stdout,
+    ) as { id: string; secret: string };
     assert.ok(key.secret);
     assert.match((await t(['keys', 'ls'])).stdout, /cli-test\s+viewer/);
     assert.equal((await t(['keys', 'revoke', key.id])).status, 0);
-    const tenant = JSON.parse((await t(['tenants', 'create', 'cli-tenant', '--max-sandboxes', '3', '--json'])).stdout) as { id: string };
-    const updated = JSON.parse((await t(['tenants', 'update', tenant.id, '--max-queued-runs', '7', '--json'])).stdout) as { maxQueuedRuns: number; maxConcurrentSandboxes: number };
+    const tenant = JSON.parse(
+      (await t(['tenants', 'create', 'cli-tenant', '--max-sandboxes', '3', '--json'])).stdout,
+    ) as { id: string };
+    const updated = JSON.parse(
+      (await t(['tenants', 'update', tenant.id, '--max-queued-runs', '7', '--json'])).stdout,
+    ) as { maxQueuedRuns: number; maxConcurrentSandboxes: number };
     assert.deepEqual([updated.maxQueuedRuns, updated.maxConcurrentSandboxes], [7, 3]);
     assert.match((await t(['tenants', 'get', tenant.id])).stdout, /cli-tenant/);
   });

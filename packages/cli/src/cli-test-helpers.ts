@@ -17,10 +17,19 @@ export interface CliResult {
 }
 
 /** Runs `tartarus ...args` with `env` added to a clean environment (no TARTARUS_* inherited). */
-export function cli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TARTARUS_')));
+export function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  stdin?: string,
+): Promise<CliResult> {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('TARTARUS_')),
+  );
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...base, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -41,7 +50,8 @@ export interface CliServer {
 /** Why server-backed CLI tests cannot run here, or undefined. */
 export function serverSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'the embedded server runs runc containers, which needs root';
-  if (spawnSync('runc', ['--version'], { stdio: 'ignore' }).status !== 0) return 'runc is not installed (run scripts/setup.sh)';
+  if (spawnSync('runc', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return 'runc is not installed (run scripts/setup.sh)';
   return undefined;
 }
 

@@ -36,7 +36,12 @@ test('a bad flag value is one error line and exit 2', async () => {
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^error: .*--timeout.*invalid duration "abc"/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
-  for (const args of [['run', '--memory', 'lots', '--', 'x'], ['run', '--runtime', 'docker', '--', 'x'], ['nosuchcommand'], ['runs', 'ls', '--state', 'odd']]) {
+  for (const args of [
+    ['run', '--memory', 'lots', '--', 'x'],
+    ['run', '--runtime', 'docker', '--', 'x'],
+    ['nosuchcommand'],
+    ['runs', 'ls', '--state', 'odd'],
+  ]) {
     const bad = await cli(args);
     assert.equal(bad.status, 2, args.join(' '));
     assert.match(bad.stderr, /^error: /, args.join(' '));
@@ -51,7 +56,10 @@ test('with no server anywhere, the error says how to start one (exit 1, no stack
     assert.match(none.stderr, /^error: no Tartarus server found .*npx tartarus up/);
     const refused = await cli(['sandbox', 'ls', '--json'], { TARTARUS_URL: 'http://127.0.0.1:9' });
     assert.equal(refused.status, 1);
-    assert.equal(refused.stderr, 'error: no Tartarus server found at http://127.0.0.1:9: start one with `npx tartarus up`\n');
+    assert.equal(
+      refused.stderr,
+      'error: no Tartarus server found at http://127.0.0.1:9: start one with `npx tartarus up`\n',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -39,7 +39,10 @@ export async function resolveConnection(dataDirFlag: string | undefined): Promis
   if (envUrl) return { url: envUrl, apiKey: process.env.TARTARUS_API_KEY || undefined };
   const dataDir = resolveDataDir(dataDirFlag);
   const url = await readTrimmed(join(dataDir, 'url'));
-  if (!url) throw new Error(`no Tartarus server found in ${dataDir} (and TARTARUS_URL is not set): ${START_HINT}`);
+  if (!url)
+    throw new Error(
+      `no Tartarus server found in ${dataDir} (and TARTARUS_URL is not set): ${START_HINT}`,
+    );
   const apiKey = process.env.TARTARUS_API_KEY || (await readTrimmed(join(dataDir, 'admin-key')));
   return { url, apiKey };
 }

@@ -29,7 +29,8 @@ export function describeError(e: unknown): string {
     if (e.code === 'unavailable' && typeof e.context.url === 'string') {
       return `no Tartarus server found at ${e.context.url}: ${START_HINT}`;
     }
-    if (e.code === 'unauthenticated') return `${e.message} (set TARTARUS_API_KEY, or use the admin key of \`tartarus up\`)`;
+    if (e.code === 'unauthenticated')
+      return `${e.message} (set TARTARUS_API_KEY, or use the admin key of \`tartarus up\`)`;
     return oneLine(e.message);
   }
   if (e instanceof Error) return oneLine(e.message);
@@ -44,6 +45,7 @@ function oneLine(text: string): string {
 export function exitStatusFor(e: unknown): number {
   if (e instanceof ExitStatus) return e.status;
   if (e instanceof UsageError) return 2;
-  if (e instanceof TartarusError && e.code === 'invalid_argument' && e.context.source === 'cli') return 2;
+  if (e instanceof TartarusError && e.code === 'invalid_argument' && e.context.source === 'cli')
+    return 2;
   return 1;
 }

@@ -10,7 +10,9 @@ import { ExitStatus, describeError, exitStatusFor } from './errors.js';
 /** Applies the CLI's error handling to a command and all its subcommands. */
 function configure(cmd: Command): void {
   cmd.exitOverride();
-  cmd.configureOutput({ outputError: (text, write) => write(text.endsWith('\n') ? text : `${text}\n`) });
+  cmd.configureOutput({
+    outputError: (text, write) => write(text.endsWith('\n') ? text : `${text}\n`),
+  });
   cmd.showSuggestionAfterError(true);
   for (const sub of cmd.commands) configure(sub);
 }
@@ -29,7 +31,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof ExitStatus) return e.status;
     process.stderr.write(`error: ${describeError(e)}\n`);
-    if (process.env.TARTARUS_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
+    if (process.env.TARTARUS_DEBUG === '1' && e instanceof Error)
+      process.stderr.write(`${e.stack ?? ''}\n`);
     return exitStatusFor(e);
   }
 }

@@ -17,19 +17,24 @@ export function durationFlag(text: string): number {
 /** A positive number (fractions allowed), e.g. `--cpu 0.5`. */
 export function positiveNumberFlag(text: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || text.trim() === '') throw new FlagError(`"${text}" is not a positive number`);
+  if (!Number.isFinite(n) || n <= 0 || text.trim() === '')
+    throw new FlagError(`"${text}" is not a positive number`);
   return n;
 }
 
 /** A positive whole number, e.g. `--memory 512`, `--limit 20`. */
 export function positiveIntFlag(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new FlagError(`"${text}" is not a positive whole number`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new FlagError(`"${text}" is not a positive whole number`);
   return n;
 }
 
 /** Repeatable `K=V`: collects into a record. */
-export function envFlag(text: string, previous: Record<string, string> | undefined): Record<string, string> {
+export function envFlag(
+  text: string,
+  previous: Record<string, string> | undefined,
+): Record<string, string> {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new FlagError(`"${text}" is not of the form NAME=VALUE`);
   return { ...previous, [text.slice(0, eq)]: text.slice(eq + 1) };
@@ -38,7 +43,8 @@ export function envFlag(text: string, previous: Record<string, string> | undefin
 /** One of a fixed set of words. */
 export function choiceFlag<T extends string>(choices: readonly T[]): (text: string) => T {
   return (text) => {
-    if (!(choices as readonly string[]).includes(text)) throw new FlagError(`use one of ${choices.join(', ')}`);
+    if (!(choices as readonly string[]).includes(text))
+      throw new FlagError(`use one of ${choices.join(', ')}`);
     return text as T;
   };
 }

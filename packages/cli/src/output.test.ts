@@ -4,9 +4,15 @@ import { progressLine } from './progress.js';
 import { ago } from './output.js';
 
 test('progress lines show a bar when the fraction is known, text otherwise', () => {
-  assert.equal(progressLine({ phase: 'unpack', fraction: 0.5, message: 'rootfs' }), `[${'#'.repeat(12)}${'.'.repeat(12)}]  50% unpack: rootfs`);
+  assert.equal(
+    progressLine({ phase: 'unpack', fraction: 0.5, message: 'rootfs' }),
+    `[${'#'.repeat(12)}${'.'.repeat(12)}]  50% unpack: rootfs`,
+  );
   assert.equal(progressLine({ phase: 'fetch', message: 'busybox' }), 'fetch: busybox');
-  assert.equal(progressLine({ phase: 'x', fraction: 7, message: 'm' }).slice(0, 31), `[${'#'.repeat(24)}] 100%`);
+  assert.equal(
+    progressLine({ phase: 'x', fraction: 7, message: 'm' }).slice(0, 31),
+    `[${'#'.repeat(24)}] 100%`,
+  );
 });
 
 test('ago reads ISO times relative to now', () => {

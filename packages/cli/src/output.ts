@@ -21,8 +21,11 @@ export function printTable<T>(rows: readonly T[], columns: readonly Column<T>[])
     return;
   }
   const cells = rows.map((r) => columns.map((c) => cellText(c.get(r))));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => (row[i] ?? '').length)));
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ');
+  const widths = columns.map((c, i) =>
+    Math.max(c.header.length, ...cells.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (values: string[]) =>
+    values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ');
   process.stdout.write(`${line(columns.map((c) => c.header.toUpperCase()))}\n`);
   for (const row of cells) process.stdout.write(`${line(row)}\n`);
 }
@@ -32,7 +35,9 @@ export function printObject(obj: Record<string, unknown>): void {
   const width = Math.max(...Object.keys(obj).map((k) => k.length));
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined) continue;
-    process.stdout.write(`${`${k}:`.padEnd(width + 2)}${typeof v === 'object' && v !== null ? JSON.stringify(v) : cellText(v as string)}\n`);
+    process.stdout.write(
+      `${`${k}:`.padEnd(width + 2)}${typeof v === 'object' && v !== null ? JSON.stringify(v) : cellText(v as string)}\n`,
+    );
   }
 }
 

@@ -13,7 +13,10 @@ import { tenantsCommand } from './commands/tenants/index.js';
 export function buildProgram(): Command {
   return new Command('tartarus')
     .description('Run untrusted code in isolated sandboxes (containers, gVisor, microVMs).')
-    .option('--data-dir <dir>', 'data dir of a local `tartarus up` (default: $TARTARUS_DATA_DIR or ~/.tartarus)')
+    .option(
+      '--data-dir <dir>',
+      'data dir of a local `tartarus up` (default: $TARTARUS_DATA_DIR or ~/.tartarus)',
+    )
     .addHelpText(
       'after',
       '\nConnection: TARTARUS_URL and TARTARUS_API_KEY when set; otherwise the server that `tartarus up`\nrecorded in its data dir. Set TARTARUS_DEBUG=1 to see stack traces.',

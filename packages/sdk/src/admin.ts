@@ -3,8 +3,18 @@ import type { Transport } from './http.js';
 import { InternalError, errorFromEvent } from './errors.js';
 import { readSse } from './sse.js';
 import type {
-  ApiKey, AuditEntry, CreateApiKeyRequest, CreateTenantRequest, CreatedApiKey, ListOptions, Node, Page,
-  PatchTenantRequest, Template, TemplateProgress, Tenant,
+  ApiKey,
+  AuditEntry,
+  CreateApiKeyRequest,
+  CreateTenantRequest,
+  CreatedApiKey,
+  ListOptions,
+  Node,
+  Page,
+  PatchTenantRequest,
+  Template,
+  TemplateProgress,
+  Tenant,
 } from './types.js';
 
 /** Templates API. */
@@ -20,11 +30,18 @@ export class Templates {
    * Builds (or rebuilds) a template, reporting progress as it goes; resolves when the build is
    * done, with the server's final payload (the template, when the server sends it).
    */
-  async build(name: string, options: { onProgress?: (p: TemplateProgress) => void; signal?: AbortSignal } = {}): Promise<unknown> {
-    const res = await this.transport.send('POST', `/v1/templates/${encodeURIComponent(name)}/build`, {
-      headers: { accept: 'text/event-stream' },
-      signal: options.signal,
-    });
+  async build(
+    name: string,
+    options: { onProgress?: (p: TemplateProgress) => void; signal?: AbortSignal } = {},
+  ): Promise<unknown> {
+    const res = await this.transport.send(
+      'POST',
+      `/v1/templates/${encodeURIComponent(name)}/build`,
+      {
+        headers: { accept: 'text/event-stream' },
+        signal: options.signal,
+      },
+    );
     if (!res.body) throw new InternalError('template build: the server sent an empty stream');
     for await (const ev of readSse(res.body)) {
       if (ev.event === 'progress') options.onProgress?.(ev.data as TemplateProgress);

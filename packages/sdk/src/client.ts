@@ -7,7 +7,13 @@ import type { Transport } from './http.js';
 import { Sandbox } from './sandbox.js';
 import { Runs } from './runs.js';
 import { ApiKeys, Audit, Nodes, Templates, Tenants } from './admin.js';
-import type { CreateSandboxRequest, ListOptions, Page, SandboxInfo, SandboxStateName } from './types.js';
+import type {
+  CreateSandboxRequest,
+  ListOptions,
+  Page,
+  SandboxInfo,
+  SandboxStateName,
+} from './types.js';
 
 /** Sandboxes API of a client. */
 export class Sandboxes {

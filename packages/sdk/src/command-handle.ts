@@ -4,7 +4,13 @@
  */
 import type WebSocket from 'ws';
 import type { Transport } from './http.js';
-import { CommandExitError, InternalError, UnavailableError, errorFromEvent, errorFromResponse } from './errors.js';
+import {
+  CommandExitError,
+  InternalError,
+  UnavailableError,
+  errorFromEvent,
+  errorFromResponse,
+} from './errors.js';
 import type { ExecRequest, ExecResult } from './types.js';
 
 /** Callbacks and credentials a handle needs. */
@@ -23,17 +29,25 @@ export class CommandHandle {
   /** Resolves with the result when the command ends; rejects if the connection fails first. */
   private readonly done: Promise<ExecResult>;
 
-  constructor(private readonly socket: WebSocket, options: HandleOptions) {
+  constructor(
+    private readonly socket: WebSocket,
+    options: HandleOptions,
+  ) {
     this.done = new Promise<ExecResult>((resolve, reject) => {
       socket.on('message', (raw) => {
         const frame = JSON.parse(String(raw)) as ServerFrame;
         if (frame.type === 'output') {
-          const text = frame.encoding === 'base64' ? Buffer.from(frame.data, 'base64').toString('utf8') : frame.data;
+          const text =
+            frame.encoding === 'base64'
+              ? Buffer.from(frame.data, 'base64').toString('utf8')
+              : frame.data;
           (frame.stream === 'stdout' ? options.onStdout : options.onStderr)?.(text);
         } else if (frame.type === 'exit') resolve(frame.result);
         else reject(errorFromEvent(frame, 'exec'));
       });
-      socket.on('close', () => reject(new InternalError('exec: the connection closed before the command exited')));
+      socket.on('close', () =>
+        reject(new InternalError('exec: the connection closed before the command exited')),
+      );
       socket.on('error', (e) => reject(new UnavailableError(`exec: ${e.message}`, { cause: e })));
     });
     this.done.catch(() => undefined); // observed by wait(); never an unhandled rejection
@@ -62,7 +76,8 @@ export class CommandHandle {
   async wait(options: { check?: boolean } = {}): Promise<ExecResult> {
     try {
       const result = await this.done;
-      if (options.check && (result.exitCode !== 0 || result.reason !== 'exited')) throw new CommandExitError(result);
+      if (options.check && (result.exitCode !== 0 || result.reason !== 'exited'))
+        throw new CommandExitError(result);
       return result;
     } finally {
       this.socket.close();
@@ -71,20 +86,33 @@ export class CommandHandle {
 }
 
 /** Opens the exec WebSocket, sends the request, and returns the handle once the server accepted it. */
-export async function openExecSocket(transport: Transport, sandboxId: string, request: ExecRequest, options: HandleOptions): Promise<CommandHandle> {
+export async function openExecSocket(
+  transport: Transport,
+  sandboxId: string,
+  request: ExecRequest,
+  options: HandleOptions,
+): Promise<CommandHandle> {
   const url = `${transport.baseUrl.replace(/^http/, 'ws')}/v1/sandboxes/${encodeURIComponent(sandboxId)}/exec/ws`;
   // Loaded on first use: most programs (and every CLI command but one) never open a WebSocket.
   const { default: WebSocketClient } = await import('ws');
   const socket = new WebSocketClient(url, { headers: transport.authHeaders() });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
-    socket.once('error', (e) => reject(new UnavailableError(`exec: cannot connect to ${url} (${e.message})`, { cause: e, context: { url: transport.baseUrl } })));
+    socket.once('error', (e) =>
+      reject(
+        new UnavailableError(`exec: cannot connect to ${url} (${e.message})`, {
+          cause: e,
+          context: { url: transport.baseUrl },
+        }),
+      ),
+    );
     socket.once('unexpected-response', (_req, res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => {
         const headers = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+        for (const [k, v] of Object.entries(res.headers))
+          if (typeof v === 'string') headers.set(k, v);
         reject(errorFromResponse(res.statusCode ?? 500, headers, text, 'exec'));
       });
     });

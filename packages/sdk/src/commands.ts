@@ -40,7 +40,10 @@ export function chunkText(out: OutputData): string {
 }
 
 /** Builds the exec body: a string runs with the template's shell, an array is an argv. */
-export function execRequest(cmd: string | string[], options: Omit<CommandOptions, 'onStdout' | 'onStderr' | 'check' | 'signal'>): ExecRequest {
+export function execRequest(
+  cmd: string | string[],
+  options: Omit<CommandOptions, 'onStdout' | 'onStderr' | 'check' | 'signal'>,
+): ExecRequest {
   const body: ExecRequest = typeof cmd === 'string' ? { command: cmd } : { argv: cmd };
   if (options.env) body.env = options.env;
   if (options.cwd) body.cwd = options.cwd;
@@ -58,18 +61,33 @@ export class Commands {
   ) {}
 
   /** Starts the command in the background; the handle streams output, takes stdin, and can kill it. */
-  run(cmd: string | string[], options: CommandOptions & { background: true }): Promise<CommandHandle>;
+  run(
+    cmd: string | string[],
+    options: CommandOptions & { background: true },
+  ): Promise<CommandHandle>;
   /** Runs the command to completion, streaming its output to the callbacks. */
-  run(cmd: string | string[], options?: CommandOptions & { background?: false }): Promise<CommandResult>;
-  async run(cmd: string | string[], options: CommandOptions & { background?: boolean } = {}): Promise<CommandResult | CommandHandle> {
-    if (options.background) return openExecSocket(this.transport, this.sandboxId, execRequest(cmd, options), options);
-    const res = await this.transport.send('POST', `/v1/sandboxes/${encodeURIComponent(this.sandboxId)}/exec`, {
-      body: execRequest(cmd, options),
-      headers: { accept: 'text/event-stream' },
-      signal: options.signal,
-    });
+  run(
+    cmd: string | string[],
+    options?: CommandOptions & { background?: false },
+  ): Promise<CommandResult>;
+  async run(
+    cmd: string | string[],
+    options: CommandOptions & { background?: boolean } = {},
+  ): Promise<CommandResult | CommandHandle> {
+    if (options.background)
+      return openExecSocket(this.transport, this.sandboxId, execRequest(cmd, options), options);
+    const res = await this.transport.send(
+      'POST',
+      `/v1/sandboxes/${encodeURIComponent(this.sandboxId)}/exec`,
+      {
+        body: execRequest(cmd, options),
+        headers: { accept: 'text/event-stream' },
+        signal: options.signal,
+      },
+    );
     const result = await this.consume(res, options);
-    if (options.check && (result.exitCode !== 0 || result.reason !== 'exited')) throw new CommandExitError(result);
+    if (options.check && (result.exitCode !== 0 || result.reason !== 'exited'))
+      throw new CommandExitError(result);
     return result;
   }
 

@@ -11,8 +11,19 @@ import {
 } from './errors.js';
 
 const CODES: ErrorCode[] = [
-  'invalid_argument', 'unauthenticated', 'permission_denied', 'not_found', 'conflict', 'payload_too_large',
-  'rate_limited', 'quota_exceeded', 'runtime_unavailable', 'sandbox_not_running', 'timeout', 'unavailable', 'internal',
+  'invalid_argument',
+  'unauthenticated',
+  'permission_denied',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'rate_limited',
+  'quota_exceeded',
+  'runtime_unavailable',
+  'sandbox_not_running',
+  'timeout',
+  'unavailable',
+  'internal',
 ];
 
 test('every code in an error body comes back as its own typed error, rooted at TartarusError', () => {
@@ -27,7 +38,8 @@ test('every code in an error body comes back as its own typed error, rooted at T
 });
 
 test('a status without a body maps through the inverse of httpStatusFor', () => {
-  for (const code of CODES) assert.equal(httpStatusFor(codeForStatus(httpStatusFor(code))), httpStatusFor(code));
+  for (const code of CODES)
+    assert.equal(httpStatusFor(codeForStatus(httpStatusFor(code))), httpStatusFor(code));
   const e = errorFromResponse(404, new Headers(), '', 'GET /v1/runs/x');
   assert.ok(e instanceof NotFoundError);
   assert.match(e.message, /GET \/v1\/runs\/x: HTTP 404/);
@@ -35,11 +47,21 @@ test('a status without a body maps through the inverse of httpStatusFor', () => 
 });
 
 test('Retry-After becomes retryAfterMs on 429 errors', () => {
-  const quota = errorFromResponse(429, new Headers({ 'retry-after': '3' }), JSON.stringify({ error: { code: 'quota_exceeded', message: 'q' } }), 'x');
+  const quota = errorFromResponse(
+    429,
+    new Headers({ 'retry-after': '3' }),
+    JSON.stringify({ error: { code: 'quota_exceeded', message: 'q' } }),
+    'x',
+  );
   assert.ok(quota instanceof QuotaExceededError);
   assert.equal(quota.retryAfterMs, 3000);
   assert.equal(quota.retryable, true);
-  const rate = errorFromResponse(429, new Headers({ 'retry-after': '1' }), JSON.stringify({ error: { code: 'rate_limited', message: 'r' } }), 'x');
+  const rate = errorFromResponse(
+    429,
+    new Headers({ 'retry-after': '1' }),
+    JSON.stringify({ error: { code: 'rate_limited', message: 'r' } }),
+    'x',
+  );
   assert.ok(rate instanceof RateLimitedError);
   assert.equal(rate.retryAfterMs, 1000);
 });

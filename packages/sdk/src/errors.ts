@@ -78,7 +78,9 @@ export class CommandExitError extends TartarusError {
   readonly stderr: string;
   constructor(result: { exitCode: number | null; reason: string; stdout: string; stderr: string }) {
     const how = result.exitCode === null ? result.reason : `exit code ${result.exitCode}`;
-    super('internal', `command failed: ${how}`, { context: { exitCode: result.exitCode, reason: result.reason } });
+    super('internal', `command failed: ${how}`, {
+      context: { exitCode: result.exitCode, reason: result.reason },
+    });
     this.exitCode = result.exitCode;
     this.reason = result.reason;
     this.stdout = result.stdout;
@@ -102,22 +104,41 @@ function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /** Builds the typed error for one code. */
-export function errorForCode(code: ErrorCode, message: string, retryAfterMs: number, options: TartarusErrorOptions): TartarusError {
+export function errorForCode(
+  code: ErrorCode,
+  message: string,
+  retryAfterMs: number,
+  options: TartarusErrorOptions,
+): TartarusError {
   switch (code) {
-    case 'invalid_argument': return new InvalidArgumentError(message, options);
-    case 'unauthenticated': return new UnauthenticatedError(message, options);
-    case 'permission_denied': return new PermissionDeniedError(message, options);
-    case 'not_found': return new NotFoundError(message, options);
-    case 'conflict': return new ConflictError(message, options);
-    case 'payload_too_large': return new PayloadTooLargeError(message, options);
-    case 'rate_limited': return new RateLimitedError(message, retryAfterMs, options);
-    case 'quota_exceeded': return new QuotaExceededError(message, retryAfterMs, options);
-    case 'runtime_unavailable': return new RuntimeUnavailableError(message, options);
-    case 'sandbox_not_running': return new SandboxNotRunningError(message, options);
-    case 'timeout': return new TimeoutError(message, options);
-    case 'unavailable': return new UnavailableError(message, options);
-    case 'internal': return new InternalError(message, options);
-    default: return assertNever(code, 'error code');
+    case 'invalid_argument':
+      return new InvalidArgumentError(message, options);
+    case 'unauthenticated':
+      return new UnauthenticatedError(message, options);
+    case 'permission_denied':
+      return new PermissionDeniedError(message, options);
+    case 'not_found':
+      return new NotFoundError(message, options);
+    case 'conflict':
+      return new ConflictError(message, options);
+    case 'payload_too_large':
+      return new PayloadTooLargeError(message, options);
+    case 'rate_limited':
+      return new RateLimitedError(message, retryAfterMs, options);
+    case 'quota_exceeded':
+      return new QuotaExceededError(message, retryAfterMs, options);
+    case 'runtime_unavailable':
+      return new RuntimeUnavailableError(message, options);
+    case 'sandbox_not_running':
+      return new SandboxNotRunningError(message, options);
+    case 'timeout':
+      return new TimeoutError(message, options);
+    case 'unavailable':
+      return new UnavailableError(message, options);
+    case 'internal':
+      return new InternalError(message, options);
+    default:
+      return assertNever(code, 'error code');
   }
 }
 
@@ -134,17 +155,26 @@ function retryAfterMs(header: string | null): number {
  * The typed error for a non-2xx response. Reads the server's `{error: {code, message, details}}`
  * body when there is one; otherwise derives the code from the status.
  */
-export function errorFromResponse(status: number, headers: Headers, bodyText: string, what: string): TartarusError {
+export function errorFromResponse(
+  status: number,
+  headers: Headers,
+  bodyText: string,
+  what: string,
+): TartarusError {
   let parsed: unknown;
   try {
     parsed = JSON.parse(bodyText);
   } catch {
     parsed = undefined;
   }
-  const err = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  const err = (
+    parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined
+  )?.error;
   const code = isErrorCode(err?.code) ? err.code : codeForStatus(status);
   const message =
-    typeof err?.message === 'string' && err.message ? err.message : `${what}: HTTP ${status}${bodyText ? ` ${bodyText.slice(0, 200)}` : ''}`;
+    typeof err?.message === 'string' && err.message
+      ? err.message
+      : `${what}: HTTP ${status}${bodyText ? ` ${bodyText.slice(0, 200)}` : ''}`;
   const context: Record<string, unknown> = { status };
   if (err?.details !== undefined) context.details = err.details;
   return errorForCode(code, message, retryAfterMs(headers.get('retry-after')), { context });
@@ -152,7 +182,11 @@ export function errorFromResponse(status: number, headers: Headers, bodyText: st
 
 /** The typed error for an `error` event of a stream (`{error: {code, message}}` or `{code, message}`). */
 export function errorFromEvent(data: unknown, what: string): TartarusError {
-  const obj = (data ?? {}) as { error?: { code?: unknown; message?: unknown }; code?: unknown; message?: unknown };
+  const obj = (data ?? {}) as {
+    error?: { code?: unknown; message?: unknown };
+    code?: unknown;
+    message?: unknown;
+  };
   const err = obj.error ?? obj;
   const code = isErrorCode(err.code) ? err.code : 'internal';
   const message = typeof err.message === 'string' ? err.message : `${what} failed`;

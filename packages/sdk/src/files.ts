@@ -38,12 +38,16 @@ export class Files {
 
   /** Lists a directory. */
   async list(path: string): Promise<FileEntry[]> {
-    const res = await this.transport.json<{ items: FileEntry[] }>('GET', `${this.base}/list`, { query: { path } });
+    const res = await this.transport.json<{ items: FileEntry[] }>('GET', `${this.base}/list`, {
+      query: { path },
+    });
     return res.items;
   }
 
   /** Removes a file, or a directory with `recursive: true`. */
   async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    await this.transport.send('DELETE', this.base, { query: { path, recursive: options.recursive } });
+    await this.transport.send('DELETE', this.base, {
+      query: { path, recursive: options.recursive },
+    });
   }
 }

@@ -32,9 +32,14 @@ export interface Transport {
 /** Creates the transport for one server and key. */
 export function createTransport(baseUrl: string, apiKey: string | undefined): Transport {
   const base = baseUrl.replace(/\/+$/, '');
-  async function send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+  async function send(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<Response> {
     const url = new URL(base + path);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(options.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { ...options.headers };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
     let body: RequestInit['body'];
@@ -58,9 +63,13 @@ export function createTransport(baseUrl: string, apiKey: string | undefined): Tr
   return {
     baseUrl: base,
     send,
-    authHeaders: (): Record<string, string> => (apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+    authHeaders: (): Record<string, string> =>
+      apiKey ? { authorization: `Bearer ${apiKey}` } : {},
     async json<T>(method: string, path: string, options?: RequestOptions): Promise<T> {
-      const res = await send(method, path, { ...options, headers: { accept: 'application/json', ...options?.headers } });
+      const res = await send(method, path, {
+        ...options,
+        headers: { accept: 'application/json', ...options?.headers },
+      });
       if (res.status === 204) return undefined as T;
       const text = await res.text();
       return (text ? JSON.parse(text) : undefined) as T;
@@ -74,5 +83,8 @@ function connectionError(e: unknown, base: string): Error {
   if (e instanceof Error && e.name === 'AbortError') return e;
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ?? cause?.message ?? (e as Error).message;
-  return new UnavailableError(`no Tartarus server reachable at ${base} (${why})`, { cause: e, context: { url: base } });
+  return new UnavailableError(`no Tartarus server reachable at ${base} (${why})`, {
+    cause: e,
+    context: { url: base },
+  });
 }

@@ -1,7 +1,13 @@
 // Runs, admin resources and error mapping against a real embedded server.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidArgumentError, NotFoundError, Tartarus, UnauthenticatedError, UnavailableError } from './index.js';
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  Tartarus,
+  UnauthenticatedError,
+  UnavailableError,
+} from './index.js';
 import { serverSkipReason, startTestServer, type TestServer } from './test-server.js';
 
 const skip = serverSkipReason();
@@ -18,7 +24,10 @@ describe('runs and administration against an embedded server', { skip }, () => {
   });
 
   test('submit({wait}) returns the final run with its output', async () => {
-    const run = await client.runs.submit({ command: 'echo hello; echo oops >&2; exit 4' }, { wait: true });
+    const run = await client.runs.submit(
+      { command: 'echo hello; echo oops >&2; exit 4' },
+      { wait: true },
+    );
     assert.equal(run.state, 'failed');
     assert.equal(run.exitCode, 4);
     assert.equal(run.stdout, 'hello\n');
@@ -26,7 +35,9 @@ describe('runs and administration against an embedded server', { skip }, () => {
   });
 
   test('followLogs streams output and returns the final state; wait() gives the result', async () => {
-    const queued = await client.runs.submit({ argv: ['sh', '-c', 'for i in 1 2 3; do echo line$i; done'] });
+    const queued = await client.runs.submit({
+      argv: ['sh', '-c', 'for i in 1 2 3; do echo line$i; done'],
+    });
     let text = '';
     const logs = client.runs.followLogs(queued.id);
     let step = await logs.next();
@@ -49,9 +60,18 @@ describe('runs and administration against an embedded server', { skip }, () => {
 
   test('errors are typed: not found, bad argument (with a message), bad key, no server', async () => {
     await assert.rejects(client.runs.get('run_doesnotexist'), NotFoundError);
-    await assert.rejects(client.runs.submit({ argv: ['true'], timeoutMs: 5 }), (e: unknown) => e instanceof InvalidArgumentError && /timeoutMs/.test(e.message));
-    await assert.rejects(new Tartarus({ url: server.url, apiKey: 'tt_wrong' }).runs.list(), UnauthenticatedError);
-    await assert.rejects(new Tartarus({ url: 'http://127.0.0.1:9', apiKey: 'x' }).runs.list(), UnavailableError);
+    await assert.rejects(
+      client.runs.submit({ argv: ['true'], timeoutMs: 5 }),
+      (e: unknown) => e instanceof InvalidArgumentError && /timeoutMs/.test(e.message),
+    );
+    await assert.rejects(
+      new Tartarus({ url: server.url, apiKey: 'tt_wrong' }).runs.list(),
+      UnauthenticatedError,
+    );
+    await assert.rejects(
+      new Tartarus({ url: 'http://127.0.0.1:9', apiKey: 'x' }).runs.list(),
+      UnavailableError,
+    );
   });
 
   test('templates, nodes, keys and tenants', async () => {
@@ -67,7 +87,11 @@ describe('runs and administration against an embedded server', { skip }, () => {
     await assert.rejects(viewer.runs.list(), UnauthenticatedError);
     const tenant = await client.tenants.create({ name: 'sdk-test-tenant', maxQueuedRuns: 5 });
     assert.equal((await client.tenants.get(tenant.id)).maxQueuedRuns, 5);
-    assert.equal((await client.tenants.update(tenant.id, { maxConcurrentSandboxes: 2 })).maxConcurrentSandboxes, 2);
+    assert.equal(
+      (await client.tenants.update(tenant.id, { maxConcurrentSandboxes: 2 }))
+        .maxConcurrentSandboxes,
+      2,
+    );
     assert.ok((await client.tenants.list()).some((t) => t.id === tenant.id));
     assert.equal(await client.healthy(), true);
   });

@@ -5,7 +5,15 @@
 import type { Transport } from './http.js';
 import { InternalError, errorFromEvent } from './errors.js';
 import { readSse } from './sse.js';
-import type { ListOptions, Page, Run, RunAttempt, RunLogEntry, RunStateName, SubmitRunRequest } from './types.js';
+import type {
+  ListOptions,
+  Page,
+  Run,
+  RunAttempt,
+  RunLogEntry,
+  RunStateName,
+  SubmitRunRequest,
+} from './types.js';
 
 /** Options of `runs.submit`. */
 export interface SubmitOptions {
@@ -21,7 +29,12 @@ export interface SubmitOptions {
 }
 
 /** States after which a run never changes. */
-export const FINAL_RUN_STATES: ReadonlySet<RunStateName> = new Set(['succeeded', 'failed', 'cancelled', 'dead']);
+export const FINAL_RUN_STATES: ReadonlySet<RunStateName> = new Set([
+  'succeeded',
+  'failed',
+  'cancelled',
+  'dead',
+]);
 
 /** Runs API. */
 export class Runs {
@@ -29,10 +42,20 @@ export class Runs {
 
   /** Queues a run. `argv` or `command` (a shell string) is required. */
   async submit(request: SubmitRunRequest, options: SubmitOptions = {}): Promise<Run> {
-    const wait = options.wait === true ? 'true' : typeof options.wait === 'number' ? `${Math.round(options.wait)}ms` : undefined;
+    const wait =
+      options.wait === true
+        ? 'true'
+        : typeof options.wait === 'number'
+          ? `${Math.round(options.wait)}ms`
+          : undefined;
     const headers: Record<string, string> = {};
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-    return this.transport.json<Run>('POST', '/v1/runs', { body: request, query: { wait }, headers, signal: options.signal });
+    return this.transport.json<Run>('POST', '/v1/runs', {
+      body: request,
+      query: { wait },
+      headers,
+      signal: options.signal,
+    });
   }
 
   /** Gets a run; with `output: true` its stdout/stderr are included. */
@@ -52,11 +75,15 @@ export class Runs {
 
   /** The attempts of a run, oldest first. */
   async attempts(id: string): Promise<RunAttempt[]> {
-    return (await this.transport.json<{ items: RunAttempt[] }>('GET', `${this.path(id)}/attempts`)).items;
+    return (await this.transport.json<{ items: RunAttempt[] }>('GET', `${this.path(id)}/attempts`))
+      .items;
   }
 
   /** One page of a run's stored output: chunks with `seq > since`; pass `nextSince` back to go on. */
-  async logs(id: string, options: { since?: number; limit?: number } = {}): Promise<{ items: RunLogEntry[]; nextSince: number }> {
+  async logs(
+    id: string,
+    options: { since?: number; limit?: number } = {},
+  ): Promise<{ items: RunLogEntry[]; nextSince: number }> {
     return this.transport.json('GET', `${this.path(id)}/logs`, { query: { ...options } });
   }
 
@@ -64,7 +91,10 @@ export class Runs {
    * Streams a run's output (from `since`, default the start) until the run is final; the
    * generator's return value is the final state.
    */
-  async *followLogs(id: string, options: { since?: number; signal?: AbortSignal } = {}): AsyncGenerator<RunLogEntry, RunStateName> {
+  async *followLogs(
+    id: string,
+    options: { since?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<RunLogEntry, RunStateName> {
     const res = await this.transport.send('GET', `${this.path(id)}/logs`, {
       query: { follow: true, since: options.since },
       headers: { accept: 'text/event-stream' },

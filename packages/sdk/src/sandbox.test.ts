@@ -1,7 +1,13 @@
 // The SDK against a real embedded server and real runc sandboxes (busybox template).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandExitError, NotFoundError, Sandbox, SandboxNotRunningError, TartarusError } from './index.js';
+import {
+  CommandExitError,
+  NotFoundError,
+  Sandbox,
+  SandboxNotRunningError,
+  TartarusError,
+} from './index.js';
 import { serverSkipReason, startTestServer, type TestServer } from './test-server.js';
 
 const skip = serverSkipReason();
@@ -16,7 +22,12 @@ describe('Sandbox against an embedded server', { skip }, () => {
   });
 
   test('commands stream output and return a non-zero exit as data; check: true throws CommandExitError', async () => {
-    const sbx = await Sandbox.create({ url: server.url, apiKey: server.adminKey, template: 'busybox', timeoutMs: 60_000 });
+    const sbx = await Sandbox.create({
+      url: server.url,
+      apiKey: server.adminKey,
+      template: 'busybox',
+      timeoutMs: 60_000,
+    });
     try {
       assert.equal(sbx.info.state, 'running');
       let streamed = '';
@@ -32,12 +43,15 @@ describe('Sandbox against an embedded server', { skip }, () => {
       assert.equal(streamedErr, 'err\n');
       const argv = await sbx.commands.run(['sh', '-c', 'echo "$A-$0"', 'x'], { env: { A: 'b' } });
       assert.equal(argv.stdout, 'b-x\n');
-      await assert.rejects(sbx.commands.run(['sh', '-c', 'echo partial; exit 7'], { check: true }), (e: unknown) => {
-        assert.ok(e instanceof CommandExitError && e instanceof TartarusError);
-        assert.equal(e.exitCode, 7);
-        assert.equal(e.stdout, 'partial\n');
-        return true;
-      });
+      await assert.rejects(
+        sbx.commands.run(['sh', '-c', 'echo partial; exit 7'], { check: true }),
+        (e: unknown) => {
+          assert.ok(e instanceof CommandExitError && e instanceof TartarusError);
+          assert.equal(e.exitCode, 7);
+          assert.equal(e.stdout, 'partial\n');
+          return true;
+        },
+      );
     } finally {
       await sbx.kill();
     }
@@ -64,7 +78,10 @@ describe('Sandbox against an embedded server', { skip }, () => {
     const sbx = await Sandbox.create({ url: server.url, apiKey: server.adminKey });
     try {
       let seen = '';
-      const cat = await sbx.commands.run(['cat'], { background: true, onStdout: (d) => (seen += d) });
+      const cat = await sbx.commands.run(['cat'], {
+        background: true,
+        onStdout: (d) => (seen += d),
+      });
       cat.sendStdin('ping\n');
       cat.closeStdin();
       const r = await cat.wait();
@@ -91,6 +108,9 @@ describe('Sandbox against an embedded server', { skip }, () => {
     }
     await sbx.kill();
     assert.equal((await sbx.getInfo()).state, 'killed');
-    await assert.rejects(sbx.commands.run('true'), (e: unknown) => e instanceof SandboxNotRunningError || e instanceof NotFoundError);
+    await assert.rejects(
+      sbx.commands.run('true'),
+      (e: unknown) => e instanceof SandboxNotRunningError || e instanceof NotFoundError,
+    );
   });
 });

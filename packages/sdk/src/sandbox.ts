@@ -7,7 +7,13 @@ import type { Transport } from './http.js';
 import { Commands } from './commands.js';
 import { Files } from './files.js';
 import { SandboxNotRunningError } from './errors.js';
-import type { CreateSandboxRequest, ListOptions, Page, SandboxInfo, SandboxStateName } from './types.js';
+import type {
+  CreateSandboxRequest,
+  ListOptions,
+  Page,
+  SandboxInfo,
+  SandboxStateName,
+} from './types.js';
 
 /** Options of `Sandbox.create`: what to create (see `CreateSandboxRequest`) plus where. */
 export type SandboxCreateOptions = CreateSandboxRequest & ConnectionOptions;
@@ -46,21 +52,29 @@ export class Sandbox {
   }
 
   /** Lists sandboxes, newest first. */
-  static async list(options: ListOptions & { state?: SandboxStateName } & ConnectionOptions = {}): Promise<Page<SandboxInfo>> {
+  static async list(
+    options: ListOptions & { state?: SandboxStateName } & ConnectionOptions = {},
+  ): Promise<Page<SandboxInfo>> {
     const { url, apiKey, ...query } = options;
     return transportFor({ url, apiKey }).json('GET', '/v1/sandboxes', { query });
   }
 
   /** `create` over an existing transport (used by the client). */
   static async createWith(transport: Transport, request: CreateSandboxRequest): Promise<Sandbox> {
-    const sandbox = new Sandbox(transport, await transport.json<SandboxInfo>('POST', '/v1/sandboxes', { body: request }));
+    const sandbox = new Sandbox(
+      transport,
+      await transport.json<SandboxInfo>('POST', '/v1/sandboxes', { body: request }),
+    );
     await sandbox.untilStarted();
     return sandbox;
   }
 
   /** `connect` over an existing transport (used by the client). */
   static async connectWith(transport: Transport, id: string): Promise<Sandbox> {
-    return new Sandbox(transport, await transport.json<SandboxInfo>('GET', `/v1/sandboxes/${encodeURIComponent(id)}`));
+    return new Sandbox(
+      transport,
+      await transport.json<SandboxInfo>('GET', `/v1/sandboxes/${encodeURIComponent(id)}`),
+    );
   }
 
   /** Fetches the sandbox's current state. */
@@ -98,14 +112,22 @@ export class Sandbox {
       delayMs = Math.min(500, delayMs * 2);
       await this.getInfo();
     }
-    if (this.info.state === 'error' || this.info.state === 'exited' || this.info.state === 'killed') {
+    if (
+      this.info.state === 'error' ||
+      this.info.state === 'exited' ||
+      this.info.state === 'killed'
+    ) {
       const why = this.info.exit?.message ?? this.info.exit?.reason ?? this.info.state;
-      throw new SandboxNotRunningError(`sandbox ${this.id} did not start: ${why}`, { context: { id: this.id } });
+      throw new SandboxNotRunningError(`sandbox ${this.id} did not start: ${why}`, {
+        context: { id: this.id },
+      });
     }
   }
 
   private async update(method: string, suffix: string, body?: unknown): Promise<SandboxInfo> {
-    const info = await this.transport.json<SandboxInfo | undefined>(method, this.path() + suffix, { body });
+    const info = await this.transport.json<SandboxInfo | undefined>(method, this.path() + suffix, {
+      body,
+    });
     return info ? (this.info = info) : this.getInfo();
   }
 

@@ -39,7 +39,9 @@ async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Ar
     yield* body as unknown as AsyncIterable<Uint8Array>;
   } catch (e) {
     if (e instanceof Error && e.name === 'AbortError') throw e;
-    throw new UnavailableError(`the server closed the stream (${(e as Error).message})`, { cause: e });
+    throw new UnavailableError(`the server closed the stream (${(e as Error).message})`, {
+      cause: e,
+    });
   }
 }
 

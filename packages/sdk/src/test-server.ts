@@ -17,7 +17,15 @@ export interface TestServer {
 }
 
 interface EmbeddedModule {
-  startEmbedded(o: { dataDir: string; port: number; host?: string }): Promise<{ url: string; adminKey?: string; close(o?: { destroySandboxes?: boolean }): Promise<void> }>;
+  startEmbedded(o: {
+    dataDir: string;
+    port: number;
+    host?: string;
+  }): Promise<{
+    url: string;
+    adminKey?: string;
+    close(o?: { destroySandboxes?: boolean }): Promise<void>;
+  }>;
 }
 
 /** Why the server-backed tests cannot run here, or undefined when they can. */

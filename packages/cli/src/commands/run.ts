@@ -6,7 +6,14 @@ import { Command, Option } from 'commander';
 import { FINAL_RUN_STATES, type Run, type SubmitRunRequest, type Tartarus } from '@tartarus/sdk';
 import { connect } from '../connection.js';
 import { ExitStatus } from '../errors.js';
-import { allOptions, choiceFlag, durationFlag, envFlag, positiveIntFlag, positiveNumberFlag } from '../options.js';
+import {
+  allOptions,
+  choiceFlag,
+  durationFlag,
+  envFlag,
+  positiveIntFlag,
+  positiveNumberFlag,
+} from '../options.js';
 import { printJson } from '../output.js';
 
 interface RunOptions {
@@ -27,19 +34,26 @@ interface RunOptions {
  */
 export function exitStatusOf(run: Run): number {
   switch (run.reason) {
-    case 'exit': return run.exitCode ?? 1;
-    case 'timeout': return 124;
-    case 'oom': return 137;
-    case 'cancelled': return 130;
-    default: return run.exitCode ?? 1;
+    case 'exit':
+      return run.exitCode ?? 1;
+    case 'timeout':
+      return 124;
+    case 'oom':
+      return 137;
+    case 'cancelled':
+      return 130;
+    default:
+      return run.exitCode ?? 1;
   }
 }
 
 /** One line saying why a run did not exit on its own (nothing when it did). */
 export function stopLine(run: Run): string | undefined {
   if (run.reason === 'exit') return undefined;
-  const why = run.reason === 'timeout' ? `timed out after ${run.timeoutMs} ms` : run.reason ?? 'unknown';
-  const head = why === run.state ? `run ${run.id} ${run.state}` : `run ${run.id} ${run.state}: ${why}`;
+  const why =
+    run.reason === 'timeout' ? `timed out after ${run.timeoutMs} ms` : (run.reason ?? 'unknown');
+  const head =
+    why === run.state ? `run ${run.id} ${run.state}` : `run ${run.id} ${run.state}: ${why}`;
   return `${head}${run.message ? ` (${run.message})` : ''}`;
 }
 
@@ -50,7 +64,8 @@ function requestFrom(argv: string[], o: RunOptions): SubmitRunRequest {
   if (o.timeout !== undefined) req.timeoutMs = o.timeout;
   if (o.env) req.env = o.env;
   if (o.maxAttempts !== undefined) req.maxAttempts = o.maxAttempts;
-  if (o.memory !== undefined || o.cpu !== undefined) req.limits = { memoryMiB: o.memory, cpu: o.cpu };
+  if (o.memory !== undefined || o.cpu !== undefined)
+    req.limits = { memoryMiB: o.memory, cpu: o.cpu };
   return req;
 }
 
@@ -59,16 +74,32 @@ export function runCommand(): Command {
   return new Command('run')
     .description('run a command in a fresh sandbox, stream its output, exit with its exit code')
     .argument('<command...>', 'the program and its arguments (put them after --)')
-    .addOption(new Option('--runtime <runtime>', 'isolation: container, gvisor or microvm (default container)').argParser(choiceFlag(['container', 'gvisor', 'microvm'] as const)))
+    .addOption(
+      new Option(
+        '--runtime <runtime>',
+        'isolation: container, gvisor or microvm (default container)',
+      ).argParser(choiceFlag(['container', 'gvisor', 'microvm'] as const)),
+    )
     .option('--template <name>', 'root filesystem template (default busybox)')
     .option('--timeout <duration>', 'wall-clock limit, e.g. 30s, 5m (default 10m)', durationFlag)
     .option('--memory <MiB>', 'memory limit in MiB (default 512)', positiveIntFlag)
-    .option('--cpu <cores>', 'CPU limit in cores, fractions allowed (default 1)', positiveNumberFlag)
+    .option(
+      '--cpu <cores>',
+      'CPU limit in cores, fractions allowed (default 1)',
+      positiveNumberFlag,
+    )
     .option('--env <NAME=VALUE>', 'environment variable (repeatable)', envFlag)
-    .option('--max-attempts <n>', 'attempts before the run is dead-lettered (default 3)', positiveIntFlag)
+    .option(
+      '--max-attempts <n>',
+      'attempts before the run is dead-lettered (default 3)',
+      positiveIntFlag,
+    )
     .option('-d, --detach', 'print the run id and return without waiting')
     .option('--json', 'wait, then print {id, exitCode, reason, stdout, stderr, durationMs}')
-    .addHelpText('after', '\nExamples:\n  tartarus run -- echo hello\n  tartarus run --template python --timeout 30s -- python3 -c "print(1)"')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tartarus run -- echo hello\n  tartarus run --template python --timeout 30s -- python3 -c "print(1)"',
+    )
     .action(async (argv: string[], _o: RunOptions, cmd: Command) => {
       const o = allOptions<RunOptions>(cmd);
       const client = await connect(o.dataDir);

@@ -26,8 +26,14 @@ function untilSignal(): Promise<NodeJS.Signals> {
 /** Builds `tartarus up`. */
 export function upCommand(): Command {
   return new Command('up')
-    .description('start the embedded platform (server, scheduler, local agent) and run until Ctrl-C')
-    .addOption(new Option('--port <port>', 'TCP port to listen on (0: any free port)').default(7070).argParser((t) => (t === '0' ? 0 : positiveIntFlag(t))))
+    .description(
+      'start the embedded platform (server, scheduler, local agent) and run until Ctrl-C',
+    )
+    .addOption(
+      new Option('--port <port>', 'TCP port to listen on (0: any free port)')
+        .default(7070)
+        .argParser((t) => (t === '0' ? 0 : positiveIntFlag(t))),
+    )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (_opts: UpOptions, cmd: Command) => {
       const opts = allOptions<UpOptions>(cmd);
@@ -35,17 +41,26 @@ export function upCommand(): Command {
       // Loaded only here: every other command starts without the server's dependencies (fastify, SQLite).
       const { startEmbedded } = await import('@tartarus/server');
       const templateDir = process.env.TARTARUS_TEMPLATE_DIR || undefined;
-      const server = await startEmbedded({ dataDir, port: opts.port, host: opts.host, ...(templateDir ? { templateDir } : {}) });
+      const server = await startEmbedded({
+        dataDir,
+        port: opts.port,
+        host: opts.host,
+        ...(templateDir ? { templateDir } : {}),
+      });
       const out = process.stdout;
       out.write(`Tartarus is up at ${server.url} (data dir ${dataDir})\n`);
       if (server.adminKey) {
-        out.write(`\nAdmin API key (shown once; also saved in ${dataDir}/admin-key, mode 0600):\n  ${server.adminKey}\n\n`);
+        out.write(
+          `\nAdmin API key (shown once; also saved in ${dataDir}/admin-key, mode 0600):\n  ${server.adminKey}\n\n`,
+        );
       } else {
         out.write(`The admin API key is in ${dataDir}/admin-key (the CLI reads it from there).\n`);
       }
       out.write('Try: npx tartarus run -- echo hello     (Ctrl-C stops the platform)\n');
       const sig = await untilSignal();
-      out.write(`\n${sig}: shutting down (state is kept in ${dataDir}; live sandboxes are re-adopted by the next \`up\`)...\n`);
+      out.write(
+        `\n${sig}: shutting down (state is kept in ${dataDir}; live sandboxes are re-adopted by the next \`up\`)...\n`,
+      );
       await server.close();
       out.write('stopped\n');
     });

@@ -16,9 +16,13 @@ export function createCommand(): Command {
     .option('--tenant <id>', "tenant of the key (default the caller's)");
   return withJson(cmd).action(async (name: string, _o: unknown, self: Command) => {
     const o = allOptions<{ role?: Role; tenant?: string; json?: boolean }>(self);
-    const key = await (await connect(o.dataDir)).apiKeys.create({ name, role: o.role, tenantId: o.tenant });
+    const key = await (
+      await connect(o.dataDir)
+    ).apiKeys.create({ name, role: o.role, tenantId: o.tenant });
     if (o.json) return printJson(key);
-    process.stderr.write(`created ${key.id} (${key.role}, tenant ${key.tenantId}); the secret is shown only now:\n`);
+    process.stderr.write(
+      `created ${key.id} (${key.role}, tenant ${key.tenantId}); the secret is shown only now:\n`,
+    );
     process.stdout.write(`${key.secret}\n`);
   });
 }

@@ -6,7 +6,9 @@ import { printJson } from '../../output.js';
 
 /** Builds `tartarus keys revoke`. */
 export function revokeCommand(): Command {
-  const cmd = new Command('revoke').description('revoke an API key; calls with it fail from now on').argument('<id>', 'key id');
+  const cmd = new Command('revoke')
+    .description('revoke an API key; calls with it fail from now on')
+    .argument('<id>', 'key id');
   return withJson(cmd).action(async (id: string, _o: unknown, self: Command) => {
     const o = allOptions<{ json?: boolean }>(self);
     await (await connect(o.dataDir)).apiKeys.revoke(id);

@@ -7,7 +7,9 @@ import { ago, printJson, printTable } from '../../output.js';
 
 /** Builds `tartarus nodes ls`. */
 export function lsCommand(): Command {
-  const cmd = new Command('ls').alias('list').description('list nodes with their capacity and usage');
+  const cmd = new Command('ls')
+    .alias('list')
+    .description('list nodes with their capacity and usage');
   return withJson(cmd).action(async (_o: unknown, self: Command) => {
     const o = allOptions<{ json?: boolean }>(self);
     const items = await (await connect(o.dataDir)).nodes.list();

@@ -6,7 +6,9 @@ import { printJson } from '../../output.js';
 
 /** Builds `tartarus runs cancel`. */
 export function cancelCommand(): Command {
-  const cmd = new Command('cancel').description('cancel a queued or running run').argument('<id>', 'run id');
+  const cmd = new Command('cancel')
+    .description('cancel a queued or running run')
+    .argument('<id>', 'run id');
   return withJson(cmd).action(async (id: string, _o: unknown, self: Command) => {
     const o = allOptions<{ json?: boolean }>(self);
     const run = await (await connect(o.dataDir)).runs.cancel(id);

@@ -26,7 +26,8 @@ export function logsCommand(): Command {
       const client = await connect(o.dataDir);
       if (o.follow) {
         const logs = client.runs.followLogs(id);
-        for (let step = await logs.next(); !step.done; step = await logs.next()) print(step.value, o.json);
+        for (let step = await logs.next(); !step.done; step = await logs.next())
+          print(step.value, o.json);
         return;
       }
       let since = 0;

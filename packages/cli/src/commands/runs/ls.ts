@@ -27,10 +27,17 @@ export function lsCommand(): Command {
     printTable<Run>(page.items, [
       { header: 'id', get: (r) => r.id },
       { header: 'state', get: (r) => r.state },
-      { header: 'exit', get: (r) => (r.reason && r.reason !== 'exit' ? `${r.exitCode ?? '-'} (${r.reason})` : r.exitCode) },
+      {
+        header: 'exit',
+        get: (r) =>
+          r.reason && r.reason !== 'exit' ? `${r.exitCode ?? '-'} (${r.reason})` : r.exitCode,
+      },
       { header: 'attempts', get: (r) => `${r.attempts}/${r.maxAttempts}` },
       { header: 'created', get: (r) => ago(r.createdAt) },
-      { header: 'duration', get: (r) => (r.durationMs === null ? null : `${Math.round(r.durationMs)}ms`) },
+      {
+        header: 'duration',
+        get: (r) => (r.durationMs === null ? null : `${Math.round(r.durationMs)}ms`),
+      },
       { header: 'command', get: commandText },
     ]);
   });

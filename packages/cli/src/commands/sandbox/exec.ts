@@ -27,12 +27,17 @@ async function readStdin(): Promise<string> {
 /** The command's exit code when it exited, else 124 for a timeout, 137 for a kill or OOM, 1 for an error. */
 export function execExitStatus(r: CommandResult): number {
   switch (r.reason) {
-    case 'exited': return r.exitCode ?? 1;
-    case 'timeout': return 124;
+    case 'exited':
+      return r.exitCode ?? 1;
+    case 'timeout':
+      return 124;
     case 'killed':
-    case 'oom': return 137;
-    case 'error': return 1;
-    default: return r.exitCode ?? 1;
+    case 'oom':
+      return 137;
+    case 'error':
+      return 1;
+    default:
+      return r.exitCode ?? 1;
   }
 }
 
@@ -45,9 +50,16 @@ export function execCommand(): Command {
     .option('--env <NAME=VALUE>', 'environment variable (repeatable)', envFlag)
     .option('--cwd <dir>', 'absolute working directory')
     .option('--user <user>', 'name, uid or uid:gid')
-    .option('--timeout <duration>', 'kill the command after this long (default 60s; 0: none)', (t: string) => (t === '0' ? 0 : durationFlag(t)))
+    .option(
+      '--timeout <duration>',
+      'kill the command after this long (default 60s; 0: none)',
+      (t: string) => (t === '0' ? 0 : durationFlag(t)),
+    )
     .option('-i, --stdin', "send this process's stdin to the command (up to 1 MiB)")
-    .option('--json', 'print the result {exitCode, reason, stdout, stderr, durationMs, ...} instead of streaming')
+    .option(
+      '--json',
+      'print the result {exitCode, reason, stdout, stderr, durationMs, ...} instead of streaming',
+    )
     .action(async (id: string, argv: string[], _o: ExecOptions, self: Command) => {
       const o = allOptions<ExecOptions>(self);
       const sandbox = await (await connect(o.dataDir)).sandboxes.connect(id);
@@ -61,7 +73,10 @@ export function execCommand(): Command {
         onStderr: o.json ? undefined : (d) => process.stderr.write(d),
       });
       if (o.json) printJson(result);
-      else if (result.reason !== 'exited') process.stderr.write(`error: command ${result.reason}${result.message ? ` (${result.message})` : ''}\n`);
+      else if (result.reason !== 'exited')
+        process.stderr.write(
+          `error: command ${result.reason}${result.message ? ` (${result.message})` : ''}\n`,
+        );
       throw new ExitStatus(execExitStatus(result));
     });
 }

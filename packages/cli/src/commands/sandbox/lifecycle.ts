@@ -9,7 +9,11 @@ import { allOptions, withJson } from '../../options.js';
 import { printJson } from '../../output.js';
 
 /** Builds a command that applies `act` to the sandbox named by its argument and prints the new state. */
-export function lifecycleCommand(name: string, description: string, act: (s: Sandbox) => Promise<unknown>): Command {
+export function lifecycleCommand(
+  name: string,
+  description: string,
+  act: (s: Sandbox) => Promise<unknown>,
+): Command {
   const cmd = new Command(name).description(description).argument('<id>', 'sandbox id');
   return withJson(cmd).action(async (id: string, _o: unknown, self: Command) => {
     const o = allOptions<{ json?: boolean }>(self);

@@ -23,7 +23,9 @@ export function lsCommand(): Command {
     .option('--limit <n>', 'at most this many (default 50)', positiveIntFlag);
   return withJson(cmd).action(async (_o: LsOptions, self: Command) => {
     const o = allOptions<LsOptions>(self);
-    const page = await (await connect(o.dataDir)).sandboxes.list({ state: o.state, limit: o.limit });
+    const page = await (
+      await connect(o.dataDir)
+    ).sandboxes.list({ state: o.state, limit: o.limit });
     if (o.json) return printJson(page);
     printTable<SandboxInfo>(page.items, [
       { header: 'id', get: (s) => s.id },

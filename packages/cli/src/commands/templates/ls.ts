@@ -11,7 +11,9 @@ function size(bytes: number | null): string | null {
 
 /** Builds `tartarus templates ls`. */
 export function lsCommand(): Command {
-  const cmd = new Command('ls').alias('list').description('list templates and whether each is built');
+  const cmd = new Command('ls')
+    .alias('list')
+    .description('list templates and whether each is built');
   return withJson(cmd).action(async (_o: unknown, self: Command) => {
     const o = allOptions<{ json?: boolean }>(self);
     const items = await (await connect(o.dataDir)).templates.list();

@@ -8,10 +8,20 @@ import { withQuotaFlags, type QuotaOptions } from './quota-flags.js';
 
 /** Builds `tartarus tenants create`. */
 export function createCommand(): Command {
-  const cmd = withQuotaFlags(new Command('create').description('create a tenant (defaults: 1000 queued runs, 50 sandboxes)').argument('<name>', 'tenant name'));
+  const cmd = withQuotaFlags(
+    new Command('create')
+      .description('create a tenant (defaults: 1000 queued runs, 50 sandboxes)')
+      .argument('<name>', 'tenant name'),
+  );
   return withJson(cmd).action(async (name: string, _o: unknown, self: Command) => {
     const o = allOptions<QuotaOptions & { json?: boolean }>(self);
-    const tenant = await (await connect(o.dataDir)).tenants.create({ name, maxQueuedRuns: o.maxQueuedRuns, maxConcurrentSandboxes: o.maxSandboxes });
+    const tenant = await (
+      await connect(o.dataDir)
+    ).tenants.create({
+      name,
+      maxQueuedRuns: o.maxQueuedRuns,
+      maxConcurrentSandboxes: o.maxSandboxes,
+    });
     if (o.json) printJson(tenant);
     else printTable([tenant], TENANT_COLUMNS);
   });

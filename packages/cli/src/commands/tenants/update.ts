@@ -10,14 +10,20 @@ import { withQuotaFlags, type QuotaOptions } from './quota-flags.js';
 
 /** Builds `tartarus tenants update`. */
 export function updateCommand(): Command {
-  const cmd = withQuotaFlags(new Command('update').description("change a tenant's name or quotas").argument('<id>', 'tenant id').option('--name <name>', 'new name'));
+  const cmd = withQuotaFlags(
+    new Command('update')
+      .description("change a tenant's name or quotas")
+      .argument('<id>', 'tenant id')
+      .option('--name <name>', 'new name'),
+  );
   return withJson(cmd).action(async (id: string, _o: unknown, self: Command) => {
     const o = allOptions<QuotaOptions & { name?: string; json?: boolean }>(self);
     const patch: PatchTenantRequest = {};
     if (o.name !== undefined) patch.name = o.name;
     if (o.maxQueuedRuns !== undefined) patch.maxQueuedRuns = o.maxQueuedRuns;
     if (o.maxSandboxes !== undefined) patch.maxConcurrentSandboxes = o.maxSandboxes;
-    if (Object.keys(patch).length === 0) throw new UsageError('nothing to change: give --name, --max-queued-runs or --max-sandboxes');
+    if (Object.keys(patch).length === 0)
+      throw new UsageError('nothing to change: give --name, --max-queued-runs or --max-sandboxes');
     const tenant = await (await connect(o.dataDir)).tenants.update(id, patch);
     if (o.json) printJson(tenant);
     else printTable([tenant], TENANT_COLUMNS);

@@ -18,7 +18,11 @@ export function lsCommand(): Command {
     const items = await sandbox.files.list(path);
     if (o.json) return printJson(items);
     printTable<FileEntry>(items, [
-      { header: 'mode', get: (f) => `${f.type === 'dir' ? 'd' : f.type === 'symlink' ? 'l' : '-'}${f.mode.toString(8).padStart(4, '0')}` },
+      {
+        header: 'mode',
+        get: (f) =>
+          `${f.type === 'dir' ? 'd' : f.type === 'symlink' ? 'l' : '-'}${f.mode.toString(8).padStart(4, '0')}`,
+      },
       { header: 'size', get: (f) => f.sizeBytes },
       { header: 'modified', get: (f) => f.modifiedAt },
       { header: 'name', get: (f) => f.name },

@@ -20,12 +20,14 @@ export function writeCommand(): Command {
     .argument('<path>', 'absolute path inside the sandbox')
     .argument('[local]', 'local file to upload (default: stdin)')
     .option('--mode <octal>', 'permission bits, e.g. 755 (default 644)');
-  return withJson(cmd).action(async (id: string, path: string, local: string | undefined, _o: unknown, self: Command) => {
-    const o = allOptions<{ mode?: string; json?: boolean }>(self);
-    const sandbox = await (await connect(o.dataDir)).sandboxes.connect(id);
-    const data = await readAll(local);
-    await sandbox.files.write(path, data, o.mode ? { mode: o.mode } : {});
-    if (o.json) printJson({ path, sizeBytes: data.byteLength });
-    else process.stderr.write(`wrote ${data.byteLength} bytes to ${path}\n`);
-  });
+  return withJson(cmd).action(
+    async (id: string, path: string, local: string | undefined, _o: unknown, self: Command) => {
+      const o = allOptions<{ mode?: string; json?: boolean }>(self);
+      const sandbox = await (await connect(o.dataDir)).sandboxes.connect(id);
+      const data = await readAll(local);
+      await sandbox.files.write(path, data, o.mode ? { mode: o.mode } : {});
+      if (o.json) printJson({ path, sizeBytes: data.byteLength });
+      else process.stderr.write(`wrote ${data.byteLength} bytes to ${path}\n`);
+    },
+  );
 }
