@@ -3,7 +3,10 @@
  * through `runs.submit({wait})` (and through the `tartarus run` binary) against bare `runc run` of
  * the same root, then sustained runs per second at concurrency 4 and 16 — all in one process, on
  * an embedded server it starts in a temp data dir. `ratioVsRunc` = our median ÷ bare runc's
- * (target ≤ 1.3).
+ * (target ≤ 1.3). Throughput: 8 × concurrency runs per variant, `runsPerSecC4`/`C16` ours,
+ * `runcPerSecC4`/`C16` bare runc at the same concurrency.
+ *
+ *   npm run bench -- api [--iterations N]     (default 30 latency rounds, after 2 warm-up rounds)
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -111,8 +114,8 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     const rates: Record<string, number> = {};
     for (const c of [4, 16]) {
       console.error(`throughput at concurrency ${c}`);
-      rates[`runsPerSecC${c}`] = round(await throughput(4 * c, c, submit), 2);
-      rates[`runcPerSecC${c}`] = round(await throughput(4 * c, c, bare), 2);
+      rates[`runsPerSecC${c}`] = round(await throughput(8 * c, c, submit), 2);
+      rates[`runcPerSecC${c}`] = round(await throughput(8 * c, c, bare), 2);
     }
     const runcMedian = median(lat.runc ?? []);
     const apiMedian = median(lat.api ?? []);
