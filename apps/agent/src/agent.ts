@@ -82,7 +82,10 @@ export class Agent {
       maxPayload: 256 * 1024 * 1024,
     });
     this.socket = ws;
-    ws.on('open', () => void this.hello().catch((err: unknown) => this.log.warn({ err }, 'hello failed')));
+    ws.on(
+      'open',
+      () => void this.hello().catch((err: unknown) => this.log.warn({ err }, 'hello failed')),
+    );
     ws.on('message', (raw: Buffer) => this.receive(raw.toString('utf8')));
     ws.on('error', (err) => this.log.warn({ err: err.message }, 'agent socket error'));
     ws.on('close', () => {
@@ -98,7 +101,11 @@ export class Agent {
     const active = new Map(this.runs.active().map((r) => [r.sandboxId, r]));
     const inventory: InventoryItem[] = this.hostInventory.map((s) => {
       const run = active.get(s.id);
-      return { sandboxId: s.id, state: s.state, ...(run ? { runId: run.runId, epoch: run.epoch } : {}) };
+      return {
+        sandboxId: s.id,
+        state: s.state,
+        ...(run ? { runId: run.runId, epoch: run.epoch } : {}),
+      };
     });
     this.send({
       type: 'hello',
@@ -106,7 +113,11 @@ export class Agent {
       nodeId: this.config.nodeId,
       name: this.config.name,
       runtimes: await this.runtime.availableRuntimes(),
-      capacity: { cpu: this.config.cpu, memoryMiB: this.config.memoryMiB, slots: this.config.slots },
+      capacity: {
+        cpu: this.config.cpu,
+        memoryMiB: this.config.memoryMiB,
+        slots: this.config.slots,
+      },
       labels: this.config.labels,
       capabilities: {},
       inventory,
@@ -139,7 +150,10 @@ export class Agent {
               type: 'reply',
               requestId: msg.requestId,
               ok: false,
-              error: { code: err instanceof TartarusError ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) },
+              error: {
+                code: err instanceof TartarusError ? err.code : 'internal',
+                message: err instanceof Error ? err.message : String(err),
+              },
             }),
         );
         return;
@@ -157,9 +171,17 @@ export class Agent {
     for (const r of this.runs.active()) this.runs.cancel(r.runId, r.epoch);
     for (const info of this.hostInventory) {
       if (wanted.has(info.id) && (info.state === 'running' || info.state === 'paused')) {
-        await this.sandboxes.adopt(info).catch((err: unknown) => this.log.warn({ err: String(err), id: info.id }, 'adopt failed'));
+        await this.sandboxes
+          .adopt(info)
+          .catch((err: unknown) =>
+            this.log.warn({ err: String(err), id: info.id }, 'adopt failed'),
+          );
       } else if (!this.runs.owns(info.id) && !this.sandboxes.ids().includes(info.id)) {
-        await this.runtime.destroy(info).catch((err: unknown) => this.log.warn({ err: String(err), id: info.id }, 'destroy failed'));
+        await this.runtime
+          .destroy(info)
+          .catch((err: unknown) =>
+            this.log.warn({ err: String(err), id: info.id }, 'destroy failed'),
+          );
       }
     }
     this.attempt = 0;

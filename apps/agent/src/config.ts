@@ -14,11 +14,19 @@ export const AgentConfigSchema = z.strictObject({
   /** Display name. Default: the host name. */
   name: z.string().default(hostname()),
   /** Sandboxes at once (runs + interactive). Default: 4 per CPU. */
-  slots: z.number().int().positive().default(availableParallelism() * 4),
+  slots: z
+    .number()
+    .int()
+    .positive()
+    .default(availableParallelism() * 4),
   /** CPUs offered. Default: the host's. */
   cpu: z.number().positive().default(availableParallelism()),
   /** Memory offered, MiB. Default: the host's. */
-  memoryMiB: z.number().int().positive().default(Math.floor(totalmem() / 1048576)),
+  memoryMiB: z
+    .number()
+    .int()
+    .positive()
+    .default(Math.floor(totalmem() / 1048576)),
   /** Labels for placement filters. Default none. */
   labels: z.record(z.string(), z.string()).default({}),
   /** Longest wait between reconnect attempts, ms. Default 5 s. */
@@ -35,7 +43,9 @@ export function parseAgentConfig(input: AgentConfigInput): AgentConfig {
   const r = AgentConfigSchema.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new InvalidArgumentError(`agent config ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    throw new InvalidArgumentError(
+      `agent config ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return r.data;
 }

@@ -1,5 +1,10 @@
 // Public surface of @tartarus/agent.
 export { Agent, type AgentLogger } from './agent.js';
-export { AgentConfigSchema, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
+export {
+  AgentConfigSchema,
+  parseAgentConfig,
+  type AgentConfig,
+  type AgentConfigInput,
+} from './config.js';
 export type { AgentRuntime, CreateOptions, TemplateReport, BuildProgress } from './runtime-port.js';
 export { RuntimeAdapter } from './runtime-adapter.js';

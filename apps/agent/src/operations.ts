@@ -3,7 +3,14 @@
  * operations): sandbox lifecycle, exec, files, templates.
  */
 import { randomUUID } from 'node:crypto';
-import { assertNever, MAX_FILE_BYTES, NotFoundError, TartarusError, type AgentOperation, type AgentProcessResult } from '@tartarus/core';
+import {
+  assertNever,
+  MAX_FILE_BYTES,
+  NotFoundError,
+  TartarusError,
+  type AgentOperation,
+  type AgentProcessResult,
+} from '@tartarus/core';
 import type { ExecHandle, ProcessResult, ResourceLimits } from '@tartarus/runtime';
 import type { Link } from './link.js';
 import { TextOutput } from './output.js';
@@ -40,15 +47,28 @@ export class Operations {
   async handle(requestId: string, op: AgentOperation): Promise<unknown> {
     switch (op.op) {
       case 'createSandbox':
-        await this.sandboxes.create({ id: op.sandboxId, runtime: op.runtime, template: op.template, env: op.env, limits: op.limits as ResourceLimits, timeoutMs: op.timeoutMs });
+        await this.sandboxes.create({
+          id: op.sandboxId,
+          runtime: op.runtime,
+          template: op.template,
+          env: op.env,
+          limits: op.limits as ResourceLimits,
+          timeoutMs: op.timeoutMs,
+        });
         return {};
       case 'killSandbox':
         await this.sandboxes.kill(op.sandboxId);
         return {};
       case 'pauseSandbox':
-        return this.sandboxes.get(op.sandboxId).pause().then(() => ({}));
+        return this.sandboxes
+          .get(op.sandboxId)
+          .pause()
+          .then(() => ({}));
       case 'resumeSandbox':
-        return this.sandboxes.get(op.sandboxId).resume().then(() => ({}));
+        return this.sandboxes
+          .get(op.sandboxId)
+          .resume()
+          .then(() => ({}));
       case 'setTimeout':
         this.sandboxes.setTimeout(op.sandboxId, op.timeoutAtMs);
         return {};
@@ -66,12 +86,21 @@ export class Operations {
       case 'fileRead': {
         const data = await this.sandboxes.get(op.sandboxId).files.read(op.path);
         if (data.length > MAX_FILE_BYTES) {
-          throw new TartarusError('payload_too_large', `${op.path} is larger than ${MAX_FILE_BYTES} bytes; read it in parts with exec (e.g. split or tail -c)`);
+          throw new TartarusError(
+            'payload_too_large',
+            `${op.path} is larger than ${MAX_FILE_BYTES} bytes; read it in parts with exec (e.g. split or tail -c)`,
+          );
         }
         return { data: data.toString('base64') };
       }
       case 'fileWrite':
-        await this.sandboxes.get(op.sandboxId).files.write(op.path, Buffer.from(op.data, 'base64'), op.mode === undefined ? {} : { mode: op.mode });
+        await this.sandboxes
+          .get(op.sandboxId)
+          .files.write(
+            op.path,
+            Buffer.from(op.data, 'base64'),
+            op.mode === undefined ? {} : { mode: op.mode },
+          );
         return {};
       case 'fileList':
         return this.sandboxes.get(op.sandboxId).files.list(op.path);
@@ -81,7 +110,9 @@ export class Operations {
       case 'listTemplates':
         return this.runtime.listTemplates();
       case 'buildTemplate':
-        return this.runtime.buildTemplate(op.name, (p) => this.link().send({ type: 'event', requestId, event: 'progress', data: p }));
+        return this.runtime.buildTemplate(op.name, (p) =>
+          this.link().send({ type: 'event', requestId, event: 'progress', data: p }),
+        );
       default:
         return assertNever(op, 'operation');
     }
@@ -93,9 +124,19 @@ export class Operations {
     return h;
   }
 
-  private async exec(requestId: string, op: Extract<AgentOperation, { op: 'exec' }>): Promise<AgentProcessResult> {
+  private async exec(
+    requestId: string,
+    op: Extract<AgentOperation, { op: 'exec' }>,
+  ): Promise<AgentProcessResult> {
     const sandbox = this.sandboxes.get(op.sandboxId);
-    const out = new TextOutput((stream, data, timeMs) => this.link().send({ type: 'event', requestId, event: 'output', data: { stream, data, timeMs } }));
+    const out = new TextOutput((stream, data, timeMs) =>
+      this.link().send({
+        type: 'event',
+        requestId,
+        event: 'output',
+        data: { stream, data, timeMs },
+      }),
+    );
     const argv = op.process.argv ?? ['/bin/sh', '-c', op.process.command ?? ''];
     const stdin = op.stdin === undefined ? undefined : Buffer.from(op.stdin, 'base64');
     const handle = await sandbox.exec({

@@ -7,9 +7,14 @@ import type { OutputChunk } from '@tartarus/runtime';
 
 /** Text output of one process. */
 export class TextOutput {
-  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  private readonly decoders = {
+    stdout: new StringDecoder('utf8'),
+    stderr: new StringDecoder('utf8'),
+  };
 
-  constructor(private readonly emit: (stream: 'stdout' | 'stderr', text: string, timeMs: number) => void) {}
+  constructor(
+    private readonly emit: (stream: 'stdout' | 'stderr', text: string, timeMs: number) => void,
+  ) {}
 
   /** Feeds a chunk; emits the complete characters it holds. */
   push(chunk: OutputChunk): void {

@@ -32,7 +32,11 @@ export class RunSupervisor {
 
   /** `{runId, epoch}` of every attempt in progress (heartbeat). */
   active(): { runId: string; epoch: number; sandboxId: string }[] {
-    return [...this.attempts.values()].map(({ runId, epoch, sandboxId }) => ({ runId, epoch, sandboxId }));
+    return [...this.attempts.values()].map(({ runId, epoch, sandboxId }) => ({
+      runId,
+      epoch,
+      sandboxId,
+    }));
   }
 
   /** Whether `sandboxId` belongs to an attempt in progress. */
@@ -53,7 +57,14 @@ export class RunSupervisor {
   start(msg: StartRun): void {
     const prior = this.attempts.get(msg.runId);
     if (prior) this.cancel(prior.runId, prior.epoch);
-    const a: Attempt = { runId: msg.runId, epoch: msg.epoch, sandboxId: msg.spec.sandboxId, runtime: msg.spec.runtime, cancelled: false, abort: new AbortController() };
+    const a: Attempt = {
+      runId: msg.runId,
+      epoch: msg.epoch,
+      sandboxId: msg.spec.sandboxId,
+      runtime: msg.spec.runtime,
+      cancelled: false,
+      abort: new AbortController(),
+    };
     this.attempts.set(msg.runId, a);
     void this.execute(a, msg).finally(() => {
       if (this.attempts.get(msg.runId) === a) this.attempts.delete(msg.runId);
@@ -64,7 +75,15 @@ export class RunSupervisor {
     const { spec } = msg;
     let seq = 0;
     const out = new TextOutput((stream, data, timeMs) =>
-      this.link().send({ type: 'output', runId: a.runId, epoch: a.epoch, stream, data, timeMs, seq: ++seq }),
+      this.link().send({
+        type: 'output',
+        runId: a.runId,
+        epoch: a.epoch,
+        stream,
+        data,
+        timeMs,
+        seq: ++seq,
+      }),
     );
     try {
       a.handle = await this.runtime.createAndStart(
@@ -84,7 +103,9 @@ export class RunSupervisor {
         a.abort.signal,
       );
     } catch (err) {
-      const invalid = err instanceof TartarusError && (err.code === 'invalid_argument' || err.code === 'runtime_unavailable');
+      const invalid =
+        err instanceof TartarusError &&
+        (err.code === 'invalid_argument' || err.code === 'runtime_unavailable');
       this.link().send({
         type: 'runFailed',
         runId: a.runId,
@@ -94,10 +115,17 @@ export class RunSupervisor {
         // A bad template or missing runtime will not fix itself on retry.
         retryable: !invalid,
       });
-      await this.runtime.destroy({ id: spec.sandboxId, runtime: spec.runtime as never, state: 'destroyed' }).catch(() => undefined);
+      await this.runtime
+        .destroy({ id: spec.sandboxId, runtime: spec.runtime as never, state: 'destroyed' })
+        .catch(() => undefined);
       return;
     }
-    this.link().send({ type: 'runStarted', runId: a.runId, epoch: a.epoch, sandboxId: spec.sandboxId });
+    this.link().send({
+      type: 'runStarted',
+      runId: a.runId,
+      epoch: a.epoch,
+      sandboxId: spec.sandboxId,
+    });
     if (a.cancelled) await a.handle.kill({ graceMs: 1000 }).catch(() => undefined);
     const r = await a.handle.wait();
     out.flush();

@@ -1,5 +1,11 @@
 /** Adapts `@tartarus/runtime`'s `Runtime` facade to the agent's port. */
-import type { Runtime, RuntimeName, SandboxHandle, SandboxInfo, TemplateInfo } from '@tartarus/runtime';
+import type {
+  Runtime,
+  RuntimeName,
+  SandboxHandle,
+  SandboxInfo,
+  TemplateInfo,
+} from '@tartarus/runtime';
 import type { AgentRuntime, BuildProgress, CreateOptions, TemplateReport } from './runtime-port.js';
 
 type SandboxOptions = Parameters<Runtime['createSandbox']>[0];
@@ -64,7 +70,10 @@ export class RuntimeAdapter implements AgentRuntime {
     return (await this.runtime.templates.list()).map((t) => report(t.name, t.description, t.info));
   }
 
-  async buildTemplate(name: string, onProgress: (p: BuildProgress) => void): Promise<TemplateReport> {
+  async buildTemplate(
+    name: string,
+    onProgress: (p: BuildProgress) => void,
+  ): Promise<TemplateReport> {
     const info = await this.runtime.templates.ensure(name, { onProgress });
     const listed = (await this.runtime.templates.list()).find((t) => t.name === name);
     return report(name, listed?.description ?? '', info);

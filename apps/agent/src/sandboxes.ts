@@ -58,7 +58,12 @@ export class SandboxRegistry {
       clearTimeout(l.timer);
       const state = l.ending === undefined ? 'exited' : 'killed';
       const reason = l.ending ?? r.reason;
-      this.link().send({ type: 'sandboxState', sandboxId: id, state, exit: { exitCode: r.exitCode, reason, message: r.message ?? null } });
+      this.link().send({
+        type: 'sandboxState',
+        sandboxId: id,
+        state,
+        exit: { exitCode: r.exitCode, reason, message: r.message ?? null },
+      });
       await handle.destroy().catch(() => undefined);
     });
   }
@@ -68,10 +73,13 @@ export class SandboxRegistry {
     const l = this.live.get(id);
     if (!l) throw new NotFoundError(`sandbox ${id} is not on this node`);
     clearTimeout(l.timer);
-    l.timer = setTimeout(() => {
-      l.ending = 'timeout';
-      void this.kill(id).catch(() => undefined);
-    }, Math.max(0, timeoutAtMs - Date.now()));
+    l.timer = setTimeout(
+      () => {
+        l.ending = 'timeout';
+        void this.kill(id).catch(() => undefined);
+      },
+      Math.max(0, timeoutAtMs - Date.now()),
+    );
     l.timer.unref();
   }
 

@@ -25,9 +25,15 @@ export async function bootstrap(store: Store, dataDir: string): Promise<Bootstra
     await store.tenants.create({ id: BOOTSTRAP_TENANT_ID, name: 'default' });
   }
   const file = join(dataDir, 'admin-key');
-  const existing = await readFile(file, 'utf8').then((s) => s.trim(), () => undefined);
+  const existing = await readFile(file, 'utf8').then(
+    (s) => s.trim(),
+    () => undefined,
+  );
   if (existing !== undefined && existing !== '') return { adminKey: existing };
-  const { secret } = await store.apiKeys.create(BOOTSTRAP_TENANT_ID, { name: 'admin (bootstrap)', role: 'admin' });
+  const { secret } = await store.apiKeys.create(BOOTSTRAP_TENANT_ID, {
+    name: 'admin (bootstrap)',
+    role: 'admin',
+  });
   // `wx`: never overwrite a key another process wrote meanwhile.
   await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   return { createdAdminKey: secret, adminKey: secret };

@@ -12,9 +12,17 @@ export const ServerConfigSchema = z.strictObject({
   /** TCP port; 0 picks a free one. Default 7070. */
   port: z.number().int().min(0).max(65_535).default(7070),
   /** Largest JSON body, bytes. Default 2 MiB (1 MiB of inline stdin plus the rest of a request). */
-  bodyLimitBytes: z.number().int().positive().default(2 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 * 1024),
   /** Largest file upload, bytes. Default 100 MiB. */
-  fileLimitBytes: z.number().int().positive().default(100 * 1024 * 1024),
+  fileLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
   /** Per-key token bucket: sustained requests per second. Default 50. */
   rateLimitPerSec: z.number().positive().default(50),
   /** Per-key token bucket: burst size. Default 200. */
@@ -49,7 +57,9 @@ export function parseServerConfig(input: ServerConfigInput = {}): ServerConfig {
   const r = ServerConfigSchema.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new InvalidArgumentError(`server config ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    throw new InvalidArgumentError(
+      `server config ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return r.data;
 }

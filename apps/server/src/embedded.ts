@@ -59,7 +59,10 @@ export function defaultDataDir(): string {
 
 async function stableNodeId(dataDir: string): Promise<string> {
   const file = join(dataDir, 'node-id');
-  const existing = await readFile(file, 'utf8').then((s) => s.trim(), () => '');
+  const existing = await readFile(file, 'utf8').then(
+    (s) => s.trim(),
+    () => '',
+  );
   if (existing !== '') return existing;
   const id = `node-${randomUUID().slice(0, 8)}`;
   await writeFile(file, `${id}\n`, { mode: 0o600 });
@@ -79,12 +82,22 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const agentToken = randomBytes(32).toString('base64url');
     server = await startServer({
       store,
-      config: { ...options.server, host: options.host ?? '127.0.0.1', port: options.port ?? 7070, agentTokens: [agentToken] },
+      config: {
+        ...options.server,
+        host: options.host ?? '127.0.0.1',
+        port: options.port ?? 7070,
+        agentTokens: [agentToken],
+      },
       ...(options.log ? { log: options.log } : {}),
     });
     const agentRuntime =
       options.runtime ??
-      new RuntimeAdapter(new Runtime({ stateDir: join(dataDir, 'runtime'), templateDir: options.templateDir ?? join(dataDir, 'templates') }));
+      new RuntimeAdapter(
+        new Runtime({
+          stateDir: join(dataDir, 'runtime'),
+          templateDir: options.templateDir ?? join(dataDir, 'templates'),
+        }),
+      );
     agent = new Agent(
       {
         serverUrl: `${server.url.replace(/^http/, 'ws')}/v1/agent/connect`,
@@ -109,7 +122,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         closing ??= (async () => {
           a.close();
           if (closeOptions.destroySandboxes === true) {
-            for (const info of await runtime.list().catch(() => [])) await runtime.destroy(info).catch(() => undefined);
+            for (const info of await runtime.list().catch(() => []))
+              await runtime.destroy(info).catch(() => undefined);
           }
           await s.close();
           await store.close();

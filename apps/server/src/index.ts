@@ -1,5 +1,15 @@
 // Public surface of @tartarus/server.
-export { startEmbedded, defaultDataDir, type EmbeddedOptions, type EmbeddedHandle } from './embedded.js';
+export {
+  startEmbedded,
+  defaultDataDir,
+  type EmbeddedOptions,
+  type EmbeddedHandle,
+} from './embedded.js';
 export { startServer, type StartServerOptions, type ServerHandle } from './server.js';
-export { ServerConfigSchema, parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
+export {
+  ServerConfigSchema,
+  parseServerConfig,
+  type ServerConfig,
+  type ServerConfigInput,
+} from './config.js';
 export type { Logger } from './context.js';

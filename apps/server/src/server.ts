@@ -54,9 +54,24 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     log: options.log ?? silentLogger,
   };
   const hub = new AgentHub(ctx);
-  const deps: RouteDeps = { ctx, hub, sandboxes: new SandboxService(ctx, hub), runs: new RunService(ctx, hub) };
+  const deps: RouteDeps = {
+    ctx,
+    hub,
+    sandboxes: new SandboxService(ctx, hub),
+    runs: new RunService(ctx, hub),
+  };
   const app = await createApp(ctx);
-  for (const routes of [healthRoutes, agentRoutes, sandboxRoutes, execRoutes, fileRoutes, runRoutes, runLogRoutes, templateRoutes, adminRoutes]) {
+  for (const routes of [
+    healthRoutes,
+    agentRoutes,
+    sandboxRoutes,
+    execRoutes,
+    fileRoutes,
+    runRoutes,
+    runLogRoutes,
+    templateRoutes,
+    adminRoutes,
+  ]) {
     routes(app, deps);
   }
   await app.listen({ host: config.host, port: config.port });

@@ -28,15 +28,27 @@ export interface CallOptions {
 }
 
 /** Calls the API with a key (undefined: no Authorization header). */
-export async function call(base: string, key: string | undefined, method: string, path: string, o: CallOptions = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) };
+export async function call(
+  base: string,
+  key: string | undefined,
+  method: string,
+  path: string,
+  o: CallOptions = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = {
+    ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+  };
   let body: string | Buffer | undefined;
   if (o.raw !== undefined) body = o.raw;
   else if (o.body !== undefined) {
     body = JSON.stringify(o.body);
     headers['content-type'] = 'application/json';
   }
-  const res = await fetch(base + path, { method, headers: { ...headers, ...o.headers }, ...(body === undefined ? {} : { body }) });
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...headers, ...o.headers },
+    ...(body === undefined ? {} : { body }),
+  });
   const text = await res.text();
   let json: unknown;
   try {
@@ -51,8 +63,12 @@ export async function call(base: string, key: string | undefined, method: string
 export async function containerSkipReason(): Promise<string | undefined> {
   const dir = await mkdtemp(join(tmpdir(), 'tt-probe-'));
   try {
-    const a = (await new Runtime({ stateDir: dir, templateDir: join(dir, 't') }).available())['container'];
-    return a?.ok ? undefined : `container runtime unavailable: ${a && !a.ok ? a.reason : 'not registered'}`;
+    const a = (await new Runtime({ stateDir: dir, templateDir: join(dir, 't') }).available())[
+      'container'
+    ];
+    return a?.ok
+      ? undefined
+      : `container runtime unavailable: ${a && !a.ok ? a.reason : 'not registered'}`;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -76,7 +92,11 @@ export async function withEmbedded<T>(
 }
 
 /** Polls `fn` until it returns a value (not undefined), up to `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 60_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -15,7 +15,9 @@ import { call, containerSkipReason, eventually } from './helpers.js';
 
 const CHILD = new URL('./fixtures/embedded-child.js', import.meta.url).pathname;
 
-async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string; adminKey: string | null }> {
+async function startChild(
+  dataDir: string,
+): Promise<{ child: ChildProcess; url: string; adminKey: string | null }> {
   const child = spawn(process.execPath, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
@@ -50,20 +52,40 @@ test('kill -9 while runs are in flight, restart: nothing accepted is lost, sandb
     assert.equal((await readFile(join(dataDir, 'url'), 'utf8')).trim(), a.url);
 
     const runIds: string[] = [];
-    for (let i = 0; i < 3; i++) runIds.push((await call(a.url, key, 'POST', '/v1/runs', { body: { command: `echo quick-${i}` } })).json.id);
+    for (let i = 0; i < 3; i++)
+      runIds.push(
+        (await call(a.url, key, 'POST', '/v1/runs', { body: { command: `echo quick-${i}` } })).json
+          .id,
+      );
     const long: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await call(a.url, key, 'POST', '/v1/runs', { body: { command: `sleep 3; echo long-${i}` }, headers: { 'idempotency-key': `long-${i}` } });
+      const r = await call(a.url, key, 'POST', '/v1/runs', {
+        body: { command: `sleep 3; echo long-${i}` },
+        headers: { 'idempotency-key': `long-${i}` },
+      });
       assert.equal(r.status, 201);
       long.push(r.json.id);
     }
     runIds.push(...long);
     const sbx = await call(a.url, key, 'POST', '/v1/sandboxes', { body: { timeoutMs: 600_000 } });
     assert.equal(sbx.status, 201, sbx.text);
-    const put = await call(a.url, key, 'PUT', `/v1/sandboxes/${sbx.json.id}/files?path=/tmp/keep.txt`, { raw: 'kept', headers: { 'content-type': 'application/octet-stream' } });
+    const put = await call(
+      a.url,
+      key,
+      'PUT',
+      `/v1/sandboxes/${sbx.json.id}/files?path=/tmp/keep.txt`,
+      { raw: 'kept', headers: { 'content-type': 'application/octet-stream' } },
+    );
     assert.equal(put.status, 204);
     // At least one long run is running when the process dies.
-    await eventually(async () => ((await call(a.url, key, 'GET', `/v1/runs/${long[0]}`)).json.state === 'running' ? true : undefined), 60_000, 'a long run to start');
+    await eventually(
+      async () =>
+        (await call(a.url, key, 'GET', `/v1/runs/${long[0]}`)).json.state === 'running'
+          ? true
+          : undefined,
+      60_000,
+      'a long run to start',
+    );
 
     await stop(first, 'SIGKILL');
     const b = await startChild(dataDir);
@@ -72,34 +94,57 @@ test('kill -9 while runs are in flight, restart: nothing accepted is lost, sandb
     assert.equal((await readFile(join(dataDir, 'admin-key'), 'utf8')).trim(), key);
 
     // An idempotent replay after the restart returns the same run.
-    const replay = await call(b.url, key, 'POST', '/v1/runs', { body: { command: 'sleep 3; echo long-0' }, headers: { 'idempotency-key': 'long-0' } });
+    const replay = await call(b.url, key, 'POST', '/v1/runs', {
+      body: { command: 'sleep 3; echo long-0' },
+      headers: { 'idempotency-key': 'long-0' },
+    });
     assert.equal(replay.status, 200);
     assert.equal(replay.json.id, long[0]);
 
     for (const id of runIds) {
-      const run = await eventually(async () => {
-        const r = await call(b.url, key, 'GET', `/v1/runs/${id}?output=true`);
-        return ['succeeded', 'failed', 'cancelled', 'dead'].includes(r.json.state) ? r.json : undefined;
-      }, 120_000, `run ${id} to finish`);
+      const run = await eventually(
+        async () => {
+          const r = await call(b.url, key, 'GET', `/v1/runs/${id}?output=true`);
+          return ['succeeded', 'failed', 'cancelled', 'dead'].includes(r.json.state)
+            ? r.json
+            : undefined;
+        },
+        120_000,
+        `run ${id} to finish`,
+      );
       assert.equal(run.state, 'succeeded', JSON.stringify(run));
       assert.match(run.stdout, /(quick|long)-\d/);
     }
     const attempts = await call(b.url, key, 'GET', `/v1/runs/${long[0]}/attempts`);
     assert.ok(attempts.json.items.length >= 2, 'the interrupted attempt was retried');
 
-    const s = await eventually(async () => {
-      const r = await call(b.url, key, 'GET', `/v1/sandboxes/${sbx.json.id}`);
-      return r.json.state === 'running' ? r.json : undefined;
-    }, 30_000, 'the sandbox to be re-adopted');
+    const s = await eventually(
+      async () => {
+        const r = await call(b.url, key, 'GET', `/v1/sandboxes/${sbx.json.id}`);
+        return r.json.state === 'running' ? r.json : undefined;
+      },
+      30_000,
+      'the sandbox to be re-adopted',
+    );
     assert.equal(s.state, 'running');
-    const exec = await call(b.url, key, 'POST', `/v1/sandboxes/${sbx.json.id}/exec`, { body: { argv: ['cat', '/tmp/keep.txt'] } });
+    const exec = await call(b.url, key, 'POST', `/v1/sandboxes/${sbx.json.id}/exec`, {
+      body: { argv: ['cat', '/tmp/keep.txt'] },
+    });
     assert.equal(exec.status, 200, exec.text);
     assert.equal(exec.json.stdout, 'kept');
-    assert.equal((await call(b.url, key, 'DELETE', `/v1/sandboxes/${sbx.json.id}`)).json.state, 'killed');
+    assert.equal(
+      (await call(b.url, key, 'DELETE', `/v1/sandboxes/${sbx.json.id}`)).json.state,
+      'killed',
+    );
   } finally {
     await stop(first, 'SIGKILL');
     await stop(second, 'SIGTERM');
-    await new Runtime({ stateDir: join(dataDir, 'runtime'), templateDir: join(dataDir, 'templates') }).cleanupOrphans().catch(() => undefined);
+    await new Runtime({
+      stateDir: join(dataDir, 'runtime'),
+      templateDir: join(dataDir, 'templates'),
+    })
+      .cleanupOrphans()
+      .catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });
   }
 });

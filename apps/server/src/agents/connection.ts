@@ -38,9 +38,11 @@ export class AgentConnection {
     private readonly onClose: (c: AgentConnection) => void,
   ) {
     socket.on('message', (raw: Buffer) => {
-      this.queue = this.queue.then(() => this.receive(raw.toString('utf8'))).catch((err: unknown) => {
-        ctx.log.error({ err, nodeId: this.nodeId }, 'agent message failed');
-      });
+      this.queue = this.queue
+        .then(() => this.receive(raw.toString('utf8')))
+        .catch((err: unknown) => {
+          ctx.log.error({ err, nodeId: this.nodeId }, 'agent message failed');
+        });
     });
     socket.on('close', () => {
       this.pending.failAll(`node ${this.nodeId || '(unnamed)'} disconnected; retry`);
@@ -59,8 +61,14 @@ export class AgentConnection {
   }
 
   /** Asks the agent to do something; resolves with its reply's result. */
-  request(operation: AgentOperation, options: { timeoutMs?: number; onEvent?: EventHandler } = {}): Promise<unknown> {
-    const { requestId, reply } = this.pending.create(options.timeoutMs ?? this.ctx.config.agentRequestTimeoutMs, options.onEvent);
+  request(
+    operation: AgentOperation,
+    options: { timeoutMs?: number; onEvent?: EventHandler } = {},
+  ): Promise<unknown> {
+    const { requestId, reply } = this.pending.create(
+      options.timeoutMs ?? this.ctx.config.agentRequestTimeoutMs,
+      options.onEvent,
+    );
     this.send({ type: 'request', requestId, operation });
     return reply;
   }
@@ -78,9 +86,11 @@ export class AgentConnection {
       return this.protocolError('message is not JSON');
     }
     const parsed = AgentMessageSchema.safeParse(json);
-    if (!parsed.success) return this.protocolError(`invalid message: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success)
+      return this.protocolError(`invalid message: ${parsed.error.issues[0]?.message ?? ''}`);
     const msg = parsed.data;
-    if (!this.ready && msg.type !== 'hello') return this.protocolError('the first message must be hello');
+    if (!this.ready && msg.type !== 'hello')
+      return this.protocolError('the first message must be hello');
     switch (msg.type) {
       case 'hello':
         return this.hello(msg);
@@ -105,7 +115,9 @@ export class AgentConnection {
   private async hello(msg: Hello): Promise<void> {
     if (this.ready) return this.protocolError('hello sent twice');
     if (Math.trunc(msg.protocolVersion) !== AGENT_PROTOCOL_VERSION) {
-      return this.protocolError(`protocol version ${msg.protocolVersion} not supported; this server speaks ${AGENT_PROTOCOL_VERSION}`);
+      return this.protocolError(
+        `protocol version ${msg.protocolVersion} not supported; this server speaks ${AGENT_PROTOCOL_VERSION}`,
+      );
     }
     this.nodeId = msg.nodeId;
     this.runtimes = msg.runtimes;
@@ -113,7 +125,11 @@ export class AgentConnection {
     this.labels = msg.labels;
     const keep = await reconcileNode(this.ctx, msg);
     for (const id of keep) this.sandboxes.add(id);
-    this.send({ type: 'reconcile', heartbeatIntervalMs: this.ctx.config.heartbeatIntervalMs, keep });
+    this.send({
+      type: 'reconcile',
+      heartbeatIntervalMs: this.ctx.config.heartbeatIntervalMs,
+      keep,
+    });
     this.ready = true;
     this.onReady(this);
   }

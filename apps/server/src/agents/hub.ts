@@ -59,10 +59,13 @@ export class AgentHub {
     const conn = nodeId === null ? undefined : this.connections.get(nodeId);
     if (!conn) {
       return Promise.reject(
-        new SandboxNotRunningError('the node holding this sandbox is not connected; retry once it is back', {
-          retryable: true,
-          context: { nodeId },
-        }),
+        new SandboxNotRunningError(
+          'the node holding this sandbox is not connected; retry once it is back',
+          {
+            retryable: true,
+            context: { nodeId },
+          },
+        ),
       );
     }
     return conn.request(operation, options);
@@ -71,7 +74,10 @@ export class AgentHub {
   /** Any connected agent (templates are per node; embedded mode has one). */
   any(): AgentConnection {
     const first = this.connections.values().next();
-    if (first.done) throw new TartarusError('unavailable', 'no agent is connected; start one and retry', { retryable: true });
+    if (first.done)
+      throw new TartarusError('unavailable', 'no agent is connected; start one and retry', {
+        retryable: true,
+      });
     return first.value;
   }
 

@@ -16,8 +16,19 @@ interface Pending {
 }
 
 const KNOWN_CODES = new Set<ErrorCode>([
-  'invalid_argument', 'unauthenticated', 'permission_denied', 'not_found', 'conflict', 'payload_too_large',
-  'rate_limited', 'quota_exceeded', 'runtime_unavailable', 'sandbox_not_running', 'timeout', 'unavailable', 'internal',
+  'invalid_argument',
+  'unauthenticated',
+  'permission_denied',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'rate_limited',
+  'quota_exceeded',
+  'runtime_unavailable',
+  'sandbox_not_running',
+  'timeout',
+  'unavailable',
+  'internal',
 ]);
 
 /** Rebuilds the error an agent reported (its code is kept when it is one of ours). */
@@ -31,14 +42,23 @@ export class PendingRequests {
   private readonly open = new Map<string, Pending>();
 
   /** Registers a request; returns its id and the promise of its reply. `timeoutMs` 0: no limit. */
-  create(timeoutMs: number, onEvent?: EventHandler): { requestId: string; reply: Promise<unknown> } {
+  create(
+    timeoutMs: number,
+    onEvent?: EventHandler,
+  ): { requestId: string; reply: Promise<unknown> } {
     const requestId = randomUUID();
     const reply = new Promise<unknown>((resolve, reject) => {
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
               this.open.delete(requestId);
-              reject(new TartarusError('timeout', `the node did not answer within ${timeoutMs} ms; retry`, { retryable: true }));
+              reject(
+                new TartarusError(
+                  'timeout',
+                  `the node did not answer within ${timeoutMs} ms; retry`,
+                  { retryable: true },
+                ),
+              );
             }, timeoutMs)
           : undefined;
       this.open.set(requestId, { resolve, reject, ...(onEvent ? { onEvent } : {}), timer });
@@ -52,7 +72,12 @@ export class PendingRequests {
   }
 
   /** Settles a request with the agent's `reply`. */
-  reply(requestId: string, ok: boolean, result: unknown, error?: { code: string; message: string }): void {
+  reply(
+    requestId: string,
+    ok: boolean,
+    result: unknown,
+    error?: { code: string; message: string },
+  ): void {
     const p = this.open.get(requestId);
     if (!p) return;
     this.open.delete(requestId);

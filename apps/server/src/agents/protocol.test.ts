@@ -6,7 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AGENT_PROTOCOL_VERSION, ServerMessageSchema, type AgentMessage, type ServerMessage } from '@tartarus/core';
+import {
+  AGENT_PROTOCOL_VERSION,
+  ServerMessageSchema,
+  type AgentMessage,
+  type ServerMessage,
+} from '@tartarus/core';
 import WebSocket from 'ws';
 import { bootstrap } from '../bootstrap.js';
 import { startServer } from '../server.js';
@@ -19,7 +24,9 @@ const TOKEN = 'agent-token-for-tests-0123456789';
 
 /** A protocol-speaking test agent. */
 async function connectAgent(url: string, nodeId: string) {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/agent/connect`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/agent/connect`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   const inbox: ServerMessage[] = [];
   const waiters: (() => void)[] = [];
   ws.on('message', (m: Buffer) => {
@@ -28,7 +35,9 @@ async function connectAgent(url: string, nodeId: string) {
   });
   await new Promise((r, j) => ws.once('open', r).once('error', j));
   const send = (m: AgentMessage) => ws.send(JSON.stringify(m));
-  const next = async <T extends ServerMessage['type']>(type: T): Promise<Extract<ServerMessage, { type: T }>> => {
+  const next = async <T extends ServerMessage['type']>(
+    type: T,
+  ): Promise<Extract<ServerMessage, { type: T }>> => {
     for (;;) {
       const i = inbox.findIndex((m) => m.type === type);
       if (i >= 0) return inbox.splice(i, 1)[0] as Extract<ServerMessage, { type: T }>;
@@ -61,24 +70,53 @@ test('lease, start, output, finish; stale epochs are fenced; a silent node loses
   const store = await openStore({ backend: 'sqlite', path: join(dir, 'db.sqlite') });
   const server = await startServer({
     store,
-    config: { port: 0, agentTokens: [TOKEN], nodeDeadlineMs: 300, sweepIntervalMs: 100, leaseMs: 60_000 },
+    config: {
+      port: 0,
+      agentTokens: [TOKEN],
+      nodeDeadlineMs: 300,
+      sweepIntervalMs: 100,
+      leaseMs: 60_000,
+    },
   });
   const sockets: WebSocket[] = [];
   try {
     const { adminKey } = await bootstrap(store, dir);
     const H = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
     const submit = async () =>
-      (await (await fetch(`${server.url}/v1/runs`, { method: 'POST', headers: H, body: JSON.stringify({ argv: ['x'] }) })).json()) as { id: string };
+      (await (
+        await fetch(`${server.url}/v1/runs`, {
+          method: 'POST',
+          headers: H,
+          body: JSON.stringify({ argv: ['x'] }),
+        })
+      ).json()) as { id: string };
     const state = async (id: string) =>
-      ((await (await fetch(`${server.url}/v1/runs/${id}?output=true`, { headers: H })).json()) as { state: string; stdout?: string; attempts: number });
+      (await (await fetch(`${server.url}/v1/runs/${id}?output=true`, { headers: H })).json()) as {
+        state: string;
+        stdout?: string;
+        attempts: number;
+      };
 
     const a = await connectAgent(server.url, 'node-a');
     sockets.push(a.ws);
     const run = await submit();
     const start = await a.next('startRun');
     assert.equal(start.runId, run.id);
-    a.send({ type: 'runStarted', runId: run.id, epoch: start.epoch, sandboxId: start.spec.sandboxId });
-    a.send({ type: 'output', runId: run.id, epoch: start.epoch, stream: 'stdout', data: 'hi\n', timeMs: Date.now(), seq: 1 });
+    a.send({
+      type: 'runStarted',
+      runId: run.id,
+      epoch: start.epoch,
+      sandboxId: start.spec.sandboxId,
+    });
+    a.send({
+      type: 'output',
+      runId: run.id,
+      epoch: start.epoch,
+      stream: 'stdout',
+      data: 'hi\n',
+      timeMs: Date.now(),
+      seq: 1,
+    });
     await until(async () => (await state(run.id)).state === 'running');
 
     // node-a goes silent: past its deadline it is marked down and the run is requeued.
@@ -91,11 +129,39 @@ test('lease, start, output, finish; stale epochs are fenced; a silent node loses
     assert.ok(again.epoch > start.epoch);
 
     // A late result from the lost attempt is not committed.
-    const late = { exitCode: 1, reason: 'exited' as const, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, startedAtMs: 0, finishedAtMs: 0, durationMs: 0 };
+    const late = {
+      exitCode: 1,
+      reason: 'exited' as const,
+      stdout: '',
+      stderr: '',
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      startedAtMs: 0,
+      finishedAtMs: 0,
+      durationMs: 0,
+    };
     b.send({ type: 'runFinished', runId: run.id, epoch: start.epoch, result: late });
-    b.send({ type: 'runStarted', runId: run.id, epoch: again.epoch, sandboxId: again.spec.sandboxId });
-    b.send({ type: 'output', runId: run.id, epoch: again.epoch, stream: 'stdout', data: 'second\n', timeMs: Date.now(), seq: 1 });
-    b.send({ type: 'runFinished', runId: run.id, epoch: again.epoch, result: { ...late, exitCode: 0 } });
+    b.send({
+      type: 'runStarted',
+      runId: run.id,
+      epoch: again.epoch,
+      sandboxId: again.spec.sandboxId,
+    });
+    b.send({
+      type: 'output',
+      runId: run.id,
+      epoch: again.epoch,
+      stream: 'stdout',
+      data: 'second\n',
+      timeMs: Date.now(),
+      seq: 1,
+    });
+    b.send({
+      type: 'runFinished',
+      runId: run.id,
+      epoch: again.epoch,
+      result: { ...late, exitCode: 0 },
+    });
     await until(async () => (await state(run.id)).state === 'succeeded');
     const final = await state(run.id);
     assert.equal(final.stdout, 'second\n');

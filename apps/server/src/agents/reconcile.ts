@@ -9,7 +9,9 @@ import { NotFoundError } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
 
 /** The `hello` message. */
-export type Hello = Extract<AgentMessage, { type: 'hello' }> & { capabilities?: Record<string, unknown> };
+export type Hello = Extract<AgentMessage, { type: 'hello' }> & {
+  capabilities?: Record<string, unknown>;
+};
 
 /** Registers the node, settles its previous work, and returns the sandbox ids the agent keeps. */
 export async function reconcileNode(ctx: ServerContext, hello: Hello): Promise<string[]> {
@@ -33,7 +35,9 @@ export async function reconcileNode(ctx: ServerContext, hello: Hello): Promise<s
     capacity: hello.capacity,
   });
   const alive = new Map(
-    hello.inventory.filter((i) => i.runId === undefined && (i.state === 'running' || i.state === 'paused')).map((i) => [i.sandboxId, i.state]),
+    hello.inventory
+      .filter((i) => i.runId === undefined && (i.state === 'running' || i.state === 'paused'))
+      .map((i) => [i.sandboxId, i.state]),
   );
   const keep: string[] = [];
   for (const s of await store.sandboxes.listByNode(hello.nodeId)) {
@@ -50,7 +54,10 @@ export async function reconcileNode(ctx: ServerContext, hello: Hello): Promise<s
     }
     bus.sandbox(s.id);
   }
-  ctx.log.info({ nodeId: hello.nodeId, kept: keep.length, reported: hello.inventory.length }, 'agent reconciled');
+  ctx.log.info(
+    { nodeId: hello.nodeId, kept: keep.length, reported: hello.inventory.length },
+    'agent reconciled',
+  );
   bus.schedule();
   return keep;
 }

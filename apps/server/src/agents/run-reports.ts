@@ -39,7 +39,11 @@ async function finished(ctx: ServerContext, conn: AgentConnection, msg: Finished
   conn.activeRuns.delete(runId);
   if (result.reason === 'error') {
     // The driver failed, not the workload: retry by policy.
-    await ctx.store.queue.failAttempt(runId, epoch, { reason: 'error', message: result.message ?? null, retryable: true });
+    await ctx.store.queue.failAttempt(runId, epoch, {
+      reason: 'error',
+      message: result.message ?? null,
+      retryable: true,
+    });
   } else {
     const ok = await ctx.store.queue.completeAttempt(runId, epoch, {
       exitCode: result.exitCode,
@@ -57,7 +61,11 @@ async function finished(ctx: ServerContext, conn: AgentConnection, msg: Finished
 const ENDED: ReadonlySet<SandboxState> = new Set(['exited', 'killed', 'error']);
 
 /** Applies one report. */
-export async function handleRunReport(ctx: ServerContext, conn: AgentConnection, msg: RunReport): Promise<void> {
+export async function handleRunReport(
+  ctx: ServerContext,
+  conn: AgentConnection,
+  msg: RunReport,
+): Promise<void> {
   const { store, config, bus } = ctx;
   switch (msg.type) {
     case 'heartbeat': {
@@ -77,7 +85,9 @@ export async function handleRunReport(ctx: ServerContext, conn: AgentConnection,
       return;
     case 'output':
       if (msg.runId !== undefined && msg.epoch !== undefined) {
-        await store.runs.appendLogs(msg.runId, msg.epoch, [{ stream: msg.stream, data: msg.data, at: msg.timeMs }]);
+        await store.runs.appendLogs(msg.runId, msg.epoch, [
+          { stream: msg.stream, data: msg.data, at: msg.timeMs },
+        ]);
         bus.run(msg.runId);
       }
       return;
@@ -85,7 +95,11 @@ export async function handleRunReport(ctx: ServerContext, conn: AgentConnection,
       return finished(ctx, conn, msg);
     case 'runFailed':
       conn.activeRuns.delete(msg.runId);
-      await store.queue.failAttempt(msg.runId, msg.epoch, { reason: msg.reason, message: msg.message, retryable: msg.retryable });
+      await store.queue.failAttempt(msg.runId, msg.epoch, {
+        reason: msg.reason,
+        message: msg.message,
+        retryable: msg.retryable,
+      });
       bus.run(msg.runId);
       bus.schedule();
       return;

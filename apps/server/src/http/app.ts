@@ -42,7 +42,11 @@ function agentTokenOk(config: ServerConfig, header: string | undefined): boolean
 /** Creates the fastify app with every cross-cutting concern; the caller registers routes. */
 export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   const { config, store, metrics } = ctx;
-  const app = Fastify({ logger: config.logRequests, bodyLimit: config.bodyLimitBytes, return503OnClosing: true }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    logger: config.logRequests,
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -54,15 +58,28 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
     try {
       done(null, JSON.parse(text));
     } catch (err) {
-      done(new InvalidArgumentError(`the body is not valid JSON (${(err as Error).message}); send a JSON object`), undefined);
+      done(
+        new InvalidArgumentError(
+          `the body is not valid JSON (${(err as Error).message}); send a JSON object`,
+        ),
+        undefined,
+      );
     }
   });
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: config.fileLimitBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer', bodyLimit: config.fileLimitBytes },
+    (_req, body, done) => done(null, body),
+  );
 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Tartarus API', version: '1.0.0', description: 'Run untrusted code in isolated sandboxes. See docs/api.md.' },
+      info: {
+        title: 'Tartarus API',
+        version: '1.0.0',
+        description: 'Run untrusted code in isolated sandboxes. See docs/api.md.',
+      },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
@@ -71,7 +88,9 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   // Agent replies carry whole files as base64 (4/3 of fileLimitBytes) plus framing.
-  await app.register(fastifyWebsocket, { options: { maxPayload: Math.ceil(config.fileLimitBytes * 1.4) + 1_048_576 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: Math.ceil(config.fileLimitBytes * 1.4) + 1_048_576 },
+  });
 
   const limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   app.addHook('onRequest', async (req) => {
@@ -79,7 +98,8 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
     const access = accessOf(req);
     if (access === 'public') return;
     if (access === 'agent') {
-      if (!agentTokenOk(config, req.headers.authorization)) throw new UnauthenticatedError('agent token not valid');
+      if (!agentTokenOk(config, req.headers.authorization))
+        throw new UnauthenticatedError('agent token not valid');
       return;
     }
     const p = await authenticate(store, req.headers.authorization);
@@ -107,7 +127,11 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
         keyId: p.keyId,
         action,
         target: req.auditTarget ?? params['id'] ?? params['name'] ?? null,
-        details: { method: req.method, path: req.url.split('?')[0] ?? '', status: reply.statusCode },
+        details: {
+          method: req.method,
+          path: req.url.split('?')[0] ?? '',
+          status: reply.statusCode,
+        },
       })
       .catch((err: unknown) => ctx.log.error({ err }, 'audit append failed'));
   });
@@ -118,7 +142,14 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
     return reply.code(r.status).headers(r.headers).send(r.body);
   });
   app.setNotFoundHandler(async (req, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; see /openapi.json for the routes` } }),
+    reply
+      .code(404)
+      .send({
+        error: {
+          code: 'not_found',
+          message: `no route ${req.method} ${req.url.split('?')[0]}; see /openapi.json for the routes`,
+        },
+      }),
   );
   return app;
 }

@@ -39,12 +39,18 @@ declare module 'fastify' {
 /** Reads and verifies the bearer key. */
 export async function authenticate(store: Store, header: string | undefined): Promise<Principal> {
   if (header === undefined || header === '') {
-    throw new UnauthenticatedError('missing API key: send the header "Authorization: Bearer <key>"');
+    throw new UnauthenticatedError(
+      'missing API key: send the header "Authorization: Bearer <key>"',
+    );
   }
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!m?.[1]) throw new UnauthenticatedError('malformed Authorization header: use "Authorization: Bearer <key>"');
+  if (!m?.[1])
+    throw new UnauthenticatedError(
+      'malformed Authorization header: use "Authorization: Bearer <key>"',
+    );
   const key = await store.apiKeys.verify(m[1]);
-  if (!key) throw new UnauthenticatedError('API key not valid (unknown or revoked): use a current key');
+  if (!key)
+    throw new UnauthenticatedError('API key not valid (unknown or revoked): use a current key');
   return { tenantId: key.tenantId, keyId: key.id, role: key.role };
 }
 
@@ -52,15 +58,22 @@ export async function authenticate(store: Store, header: string | undefined): Pr
 export function authorize(p: Principal, access: Exclude<Access, 'public' | 'agent'>): void {
   if (access === 'system') {
     if (p.role === 'admin' && p.tenantId === BOOTSTRAP_TENANT_ID) return;
-    throw new PermissionDeniedError('this call needs an admin key of the bootstrap tenant "default"');
+    throw new PermissionDeniedError(
+      'this call needs an admin key of the bootstrap tenant "default"',
+    );
   }
   if (RANK[p.role] < RANK[access]) {
-    throw new PermissionDeniedError(`this call needs role ${access} or higher; the key has role ${p.role}`);
+    throw new PermissionDeniedError(
+      `this call needs role ${access} or higher; the key has role ${p.role}`,
+    );
   }
 }
 
 /** The caller, set by the auth hook; throws if the route ran without one (a wiring bug). */
 export function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal) throw new UnauthenticatedError('missing API key: send the header "Authorization: Bearer <key>"');
+  if (!req.principal)
+    throw new UnauthenticatedError(
+      'missing API key: send the header "Authorization: Bearer <key>"',
+    );
   return req.principal;
 }

@@ -38,7 +38,9 @@ export function isoOrNull(ms: number | null | undefined): string | null {
 
 function stringRecord(v: unknown): Record<string, string> {
   if (typeof v !== 'object' || v === null) return {};
-  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }
 
 function limitsOf(v: unknown): Limits {

@@ -18,16 +18,28 @@ test('unknown failures are a 500 without the original message', () => {
 });
 
 test('validation issues name where and what', () => {
-  const r = toErrorReply({ validation: [{ instancePath: '/limits/cpu', message: 'limits.cpu must be at most 64 cores' }], validationContext: 'body' }, 1);
+  const r = toErrorReply(
+    {
+      validation: [{ instancePath: '/limits/cpu', message: 'limits.cpu must be at most 64 cores' }],
+      validationContext: 'body',
+    },
+    1,
+  );
   assert.equal(r.body.error.message, 'body.limits.cpu: limits.cpu must be at most 64 cores');
-  assert.equal(toErrorReply({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }, 10).status, 413);
+  assert.equal(
+    toErrorReply({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }, 10).status,
+    413,
+  );
 });
 
 test('token bucket: burst, then refusal with a retry time, then refill', () => {
   const rl = new RateLimiter(1, 2);
   rl.take('k', 0);
   rl.take('k', 0);
-  assert.throws(() => rl.take('k', 0), (e: unknown) => e instanceof RateLimitedError && e.retryAfterMs === 1000);
+  assert.throws(
+    () => rl.take('k', 0),
+    (e: unknown) => e instanceof RateLimitedError && e.retryAfterMs === 1000,
+  );
   rl.take('k', 1000);
   rl.take('other', 0);
 });

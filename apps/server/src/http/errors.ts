@@ -3,7 +3,13 @@
  * `httpStatusFor`, fastify's own errors (bad JSON, body too large, schema validation) into 4xx
  * with a message that says what to change. Anything else is a 500 without a stack.
  */
-import { httpStatusFor, QuotaExceededError, TartarusError, type ErrorCode, type ErrorResponse } from '@tartarus/core';
+import {
+  httpStatusFor,
+  QuotaExceededError,
+  TartarusError,
+  type ErrorCode,
+  type ErrorResponse,
+} from '@tartarus/core';
 
 /** What the error handler sends. */
 export interface ErrorReply {
@@ -16,16 +22,33 @@ interface FastifyLikeError {
   code?: string;
   statusCode?: number;
   message?: string;
-  validation?: { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> }[];
+  validation?: {
+    instancePath?: string;
+    message?: string;
+    keyword?: string;
+    params?: Record<string, unknown>;
+  }[];
   validationContext?: string;
 }
 
-function reply(code: ErrorCode, message: string, details?: unknown, headers: Record<string, string> = {}): ErrorReply {
-  const body: ErrorResponse = { error: { code, message, ...(details === undefined ? {} : { details }) } };
+function reply(
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+  headers: Record<string, string> = {},
+): ErrorReply {
+  const body: ErrorResponse = {
+    error: { code, message, ...(details === undefined ? {} : { details }) },
+  };
   return { status: httpStatusFor(code), body, headers };
 }
 
-const CONTEXT_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+const CONTEXT_NAMES: Record<string, string> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'path',
+  headers: 'header',
+};
 
 /** One readable line per schema issue: `body.limits.cpu: limits.cpu must be at most 64 cores`. */
 function validationMessage(e: FastifyLikeError): { message: string; details: unknown } {
@@ -40,7 +63,10 @@ function validationMessage(e: FastifyLikeError): { message: string; details: unk
     }
     return { path: `${where}${path ? '.' + path : ''}`, message };
   });
-  const first = issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join('; ');
+  const first = issues
+    .slice(0, 3)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join('; ');
   return { message: first || `invalid ${where}`, details: { issues } };
 }
 
@@ -48,24 +74,40 @@ function validationMessage(e: FastifyLikeError): { message: string; details: unk
 function fastifyError(e: FastifyLikeError, bodyLimitBytes: number): ErrorReply | undefined {
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return reply('payload_too_large', `request body is larger than the limit of ${bodyLimitBytes} bytes; send less (write big inputs as files)`);
+      return reply(
+        'payload_too_large',
+        `request body is larger than the limit of ${bodyLimitBytes} bytes; send less (write big inputs as files)`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return reply('invalid_argument', 'unsupported Content-Type: send application/json (or application/octet-stream for file uploads)');
+      return reply(
+        'invalid_argument',
+        'unsupported Content-Type: send application/json (or application/octet-stream for file uploads)',
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return reply('invalid_argument', 'the body is empty but Content-Type is application/json: send a JSON object, e.g. {}');
+      return reply(
+        'invalid_argument',
+        'the body is empty but Content-Type is application/json: send a JSON object, e.g. {}',
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return reply('invalid_argument', 'Content-Length does not match the body sent');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return reply('invalid_argument', `the body is not valid JSON (${e.message ?? ''}); send a JSON object`);
+      return reply(
+        'invalid_argument',
+        `the body is not valid JSON (${e.message ?? ''}); send a JSON object`,
+      );
     default:
       break;
   }
   if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    return reply('invalid_argument', `the body is not valid JSON (${e.message ?? ''}); send a JSON object`);
+    return reply(
+      'invalid_argument',
+      `the body is not valid JSON (${e.message ?? ''}); send a JSON object`,
+    );
   }
   const s = e.statusCode;
   if (s !== undefined && s >= 400 && s < 500) {
-    const code: ErrorCode = s === 413 ? 'payload_too_large' : s === 404 ? 'not_found' : 'invalid_argument';
+    const code: ErrorCode =
+      s === 413 ? 'payload_too_large' : s === 404 ? 'not_found' : 'invalid_argument';
     return reply(code, e.message ?? 'bad request');
   }
   return undefined;
@@ -87,5 +129,8 @@ export function toErrorReply(err: unknown, bodyLimitBytes: number): ErrorReply {
     const { message, details } = validationMessage(e);
     return reply('invalid_argument', message, details);
   }
-  return fastifyError(e, bodyLimitBytes) ?? reply('internal', 'internal error; the server log has the details');
+  return (
+    fastifyError(e, bodyLimitBytes) ??
+    reply('internal', 'internal error; the server log has the details')
+  );
 }

@@ -8,9 +8,13 @@ import { TartarusError } from '@tartarus/core';
 export class RateLimitedError extends TartarusError {
   readonly retryAfterMs: number;
   constructor(retryAfterMs: number) {
-    super('rate_limited', `too many requests: slow down and retry after ${Math.ceil(retryAfterMs / 1000)} s`, {
-      retryable: true,
-    });
+    super(
+      'rate_limited',
+      `too many requests: slow down and retry after ${Math.ceil(retryAfterMs / 1000)} s`,
+      {
+        retryable: true,
+      },
+    );
     this.retryAfterMs = retryAfterMs;
   }
 }

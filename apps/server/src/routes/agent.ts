@@ -4,7 +4,9 @@ import type { RouteModule } from './types.js';
 
 /** Registers the agent endpoint. */
 export const agentRoutes: RouteModule = (app, { hub }) => {
-  app.get('/v1/agent/connect', { websocket: true, config: { access: 'agent' }, schema: { hide: true } }, (socket: WebSocket) =>
-    hub.accept(socket),
+  app.get(
+    '/v1/agent/connect',
+    { websocket: true, config: { access: 'agent' }, schema: { hide: true } },
+    (socket: WebSocket) => hub.accept(socket),
   );
 };

@@ -4,13 +4,23 @@
  * `exit` (or `error`), then closes.
  */
 import type { WebSocket } from '@fastify/websocket';
-import { ExecClientFrameSchema, ExecRequestSchema, InvalidArgumentError, type ExecServerFrame } from '@tartarus/core';
+import {
+  ExecClientFrameSchema,
+  ExecRequestSchema,
+  InvalidArgumentError,
+  type ExecServerFrame,
+} from '@tartarus/core';
 import { toErrorReply } from '../http/errors.js';
 import { runExec } from '../services/exec.js';
 import type { RouteDeps } from './types.js';
 
 /** Serves one exec socket. */
-export function execSocket(deps: RouteDeps, socket: WebSocket, tenantId: string, sandboxId: string): void {
+export function execSocket(
+  deps: RouteDeps,
+  socket: WebSocket,
+  tenantId: string,
+  sandboxId: string,
+): void {
   const { hub, sandboxes, ctx } = deps;
   const send = (f: ExecServerFrame) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(f));
@@ -26,11 +36,23 @@ export function execSocket(deps: RouteDeps, socket: WebSocket, tenantId: string,
 
   const forward = (frame: unknown) => {
     const f = ExecClientFrameSchema.safeParse(frame);
-    if (!f.success) return fail(new InvalidArgumentError(`bad frame: ${f.error.issues[0]?.message ?? ''}; send stdin, closeStdin or kill`));
+    if (!f.success)
+      return fail(
+        new InvalidArgumentError(
+          `bad frame: ${f.error.issues[0]?.message ?? ''}; send stdin, closeStdin or kill`,
+        ),
+      );
     if (execId === undefined) return void early.push(frame);
     const op =
       f.data.type === 'stdin'
-        ? { op: 'execStdin' as const, execId, data: f.data.encoding === 'base64' ? f.data.data : Buffer.from(f.data.data, 'utf8').toString('base64') }
+        ? {
+            op: 'execStdin' as const,
+            execId,
+            data:
+              f.data.encoding === 'base64'
+                ? f.data.data
+                : Buffer.from(f.data.data, 'utf8').toString('base64'),
+          }
         : f.data.type === 'closeStdin'
           ? { op: 'execCloseStdin' as const, execId }
           : { op: 'execKill' as const, execId, signal: f.data.signal };
@@ -47,13 +69,25 @@ export function execSocket(deps: RouteDeps, socket: WebSocket, tenantId: string,
     if (started) return forward(json);
     started = true;
     const req = ExecRequestSchema.safeParse(json);
-    if (!req.success) return fail(new InvalidArgumentError(`the first frame must be an ExecRequest: ${req.error.issues[0]?.message ?? ''}`));
+    if (!req.success)
+      return fail(
+        new InvalidArgumentError(
+          `the first frame must be an ExecRequest: ${req.error.issues[0]?.message ?? ''}`,
+        ),
+      );
     void (async () => {
       try {
         nodeId = (await sandboxes.requireRunning(tenantId, sandboxId)).nodeId;
         const result = await runExec(hub, sandboxes, tenantId, sandboxId, req.data, {
           interactive: true,
-          onOutput: (o) => send({ type: 'output', stream: o.stream, data: o.data, encoding: 'utf8', timeMs: o.timeMs }),
+          onOutput: (o) =>
+            send({
+              type: 'output',
+              stream: o.stream,
+              data: o.data,
+              encoding: 'utf8',
+              timeMs: o.timeMs,
+            }),
           onStarted: (id) => {
             execId = id;
             for (const f of early.splice(0)) forward(f);
@@ -67,6 +101,7 @@ export function execSocket(deps: RouteDeps, socket: WebSocket, tenantId: string,
     })();
   });
   socket.on('close', () => {
-    if (execId !== undefined) hub.request(nodeId, { op: 'execKill', execId, signal: 'SIGKILL' }).catch(() => undefined);
+    if (execId !== undefined)
+      hub.request(nodeId, { op: 'execKill', execId, signal: 'SIGKILL' }).catch(() => undefined);
   });
 }

@@ -52,8 +52,13 @@ export const execRoutes: RouteModule = (app, deps) => {
     {
       websocket: true,
       config: { access: 'member', audit: 'sandbox.exec' },
-      schema: { tags, summary: 'Interactive exec over WebSocket (first message: ExecRequest)', params: SandboxIdParamsSchema },
+      schema: {
+        tags,
+        summary: 'Interactive exec over WebSocket (first message: ExecRequest)',
+        params: SandboxIdParamsSchema,
+      },
     },
-    (socket: WebSocket, req: FastifyRequest) => execSocket(deps, socket, principalOf(req).tenantId, (req.params as { id: string }).id),
+    (socket: WebSocket, req: FastifyRequest) =>
+      execSocket(deps, socket, principalOf(req).tenantId, (req.params as { id: string }).id),
   );
 };

@@ -22,14 +22,25 @@ interface WireEntry extends Omit<FileEntry, 'modifiedAt'> {
 
 /** Registers the file routes. */
 export const fileRoutes: RouteModule = (app, { hub, sandboxes, ctx }) => {
-  const nodeOf = async (tenantId: string, id: string) => (await sandboxes.requireRunning(tenantId, id)).nodeId;
+  const nodeOf = async (tenantId: string, id: string) =>
+    (await sandboxes.requireRunning(tenantId, id)).nodeId;
 
   app.get('/v1/sandboxes/:id/files', {
     config: { access: 'viewer' },
-    schema: { tags, summary: 'Read a file (raw bytes)', params: SandboxIdParamsSchema, querystring: FilePathQuerySchema, response: { 200: z.any(), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Read a file (raw bytes)',
+      params: SandboxIdParamsSchema,
+      querystring: FilePathQuerySchema,
+      response: { 200: z.any(), ...errorResponses },
+    },
     handler: async (req, reply) => {
       const node = await nodeOf(principalOf(req).tenantId, req.params.id);
-      const out = (await hub.request(node, { op: 'fileRead', sandboxId: req.params.id, path: req.query.path })) as { data: string };
+      const out = (await hub.request(node, {
+        op: 'fileRead',
+        sandboxId: req.params.id,
+        path: req.query.path,
+      })) as { data: string };
       return reply.type('application/octet-stream').send(Buffer.from(out.data, 'base64'));
     },
   });
@@ -37,34 +48,76 @@ export const fileRoutes: RouteModule = (app, { hub, sandboxes, ctx }) => {
   app.put('/v1/sandboxes/:id/files', {
     bodyLimit: ctx.config.fileLimitBytes,
     config: { access: 'member', audit: 'sandbox.file.write' },
-    schema: { tags, summary: 'Write a file (raw body, Content-Type: application/octet-stream)', params: SandboxIdParamsSchema, querystring: FileWriteQuerySchema, response: { 204: z.null(), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Write a file (raw body, Content-Type: application/octet-stream)',
+      params: SandboxIdParamsSchema,
+      querystring: FileWriteQuerySchema,
+      response: { 204: z.null(), ...errorResponses },
+    },
     handler: async (req, reply) => {
       const body: unknown = req.body;
-      const data = Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body) : undefined;
-      if (data === undefined) throw new InvalidArgumentError('send the file as the raw body with Content-Type: application/octet-stream');
+      const data = Buffer.isBuffer(body)
+        ? body
+        : typeof body === 'string'
+          ? Buffer.from(body)
+          : undefined;
+      if (data === undefined)
+        throw new InvalidArgumentError(
+          'send the file as the raw body with Content-Type: application/octet-stream',
+        );
       const node = await nodeOf(principalOf(req).tenantId, req.params.id);
       const mode = req.query.mode === undefined ? undefined : parseInt(req.query.mode, 8);
-      await hub.request(node, { op: 'fileWrite', sandboxId: req.params.id, path: req.query.path, data: data.toString('base64'), ...(mode === undefined ? {} : { mode }) });
+      await hub.request(node, {
+        op: 'fileWrite',
+        sandboxId: req.params.id,
+        path: req.query.path,
+        data: data.toString('base64'),
+        ...(mode === undefined ? {} : { mode }),
+      });
       return reply.code(204).send(null);
     },
   });
 
   app.get('/v1/sandboxes/:id/files/list', {
     config: { access: 'viewer' },
-    schema: { tags, summary: 'List a directory', params: SandboxIdParamsSchema, querystring: FilePathQuerySchema, response: { 200: FileListResponseSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'List a directory',
+      params: SandboxIdParamsSchema,
+      querystring: FilePathQuerySchema,
+      response: { 200: FileListResponseSchema, ...errorResponses },
+    },
     handler: async (req) => {
       const node = await nodeOf(principalOf(req).tenantId, req.params.id);
-      const items = (await hub.request(node, { op: 'fileList', sandboxId: req.params.id, path: req.query.path })) as WireEntry[];
-      return { items: items.map(({ modifiedAtMs, ...e }) => ({ ...e, modifiedAt: iso(modifiedAtMs) })) };
+      const items = (await hub.request(node, {
+        op: 'fileList',
+        sandboxId: req.params.id,
+        path: req.query.path,
+      })) as WireEntry[];
+      return {
+        items: items.map(({ modifiedAtMs, ...e }) => ({ ...e, modifiedAt: iso(modifiedAtMs) })),
+      };
     },
   });
 
   app.delete('/v1/sandboxes/:id/files', {
     config: { access: 'member', audit: 'sandbox.file.remove' },
-    schema: { tags, summary: 'Remove a file, or a directory with recursive=true', params: SandboxIdParamsSchema, querystring: FileRemoveQuerySchema, response: { 204: z.null(), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Remove a file, or a directory with recursive=true',
+      params: SandboxIdParamsSchema,
+      querystring: FileRemoveQuerySchema,
+      response: { 204: z.null(), ...errorResponses },
+    },
     handler: async (req, reply) => {
       const node = await nodeOf(principalOf(req).tenantId, req.params.id);
-      await hub.request(node, { op: 'fileRemove', sandboxId: req.params.id, path: req.query.path, recursive: req.query.recursive ?? false });
+      await hub.request(node, {
+        op: 'fileRemove',
+        sandboxId: req.params.id,
+        path: req.query.path,
+        recursive: req.query.recursive ?? false,
+      });
       return reply.code(204).send(null);
     },
   });

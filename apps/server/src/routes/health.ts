@@ -6,11 +6,19 @@ import type { RouteModule } from './types.js';
 /** Registers the operational routes (no key needed). */
 export const healthRoutes: RouteModule = (app, { ctx, hub }) => {
   const hide = { hide: true } as const;
-  app.get('/healthz', { config: { access: 'public' }, schema: { ...hide, response: { 200: z.object({ ok: z.boolean() }) } } }, async () => ({ ok: true }));
+  app.get(
+    '/healthz',
+    {
+      config: { access: 'public' },
+      schema: { ...hide, response: { 200: z.object({ ok: z.boolean() }) } },
+    },
+    async () => ({ ok: true }),
+  );
 
   app.get('/readyz', { config: { access: 'public' }, schema: hide }, async () => {
     await ctx.store.nodes.list();
-    if (!hub.hasAgents()) throw new TartarusError('unavailable', 'no agent connected yet', { retryable: true });
+    if (!hub.hasAgents())
+      throw new TartarusError('unavailable', 'no agent connected yet', { retryable: true });
     return { ok: true };
   });
 
@@ -18,5 +26,7 @@ export const healthRoutes: RouteModule = (app, { ctx, hub }) => {
     reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
   );
 
-  app.get('/openapi.json', { config: { access: 'public' }, schema: hide }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: 'public' }, schema: hide }, async () =>
+    app.swagger(),
+  );
 };

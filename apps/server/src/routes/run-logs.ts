@@ -4,7 +4,12 @@
  * Followers re-read the store when the bus says the run changed (and every second regardless, for
  * changes made by another replica).
  */
-import { IdParamsSchema, RunLogsQuerySchema, RunLogsResponseSchema, type RunLogEntry } from '@tartarus/core';
+import {
+  IdParamsSchema,
+  RunLogsQuerySchema,
+  RunLogsResponseSchema,
+  type RunLogEntry,
+} from '@tartarus/core';
 import { principalOf } from '../http/auth.js';
 import { openSse, wantsEventStream } from '../http/sse.js';
 import { isFinal } from '../services/runs.js';
@@ -33,7 +38,9 @@ export const runLogRoutes: RouteModule = (app, { ctx }) => {
       const { since, limit, follow } = req.query;
       await ctx.store.runs.get(tenantId, runId); // 404 before anything else
       if (!(follow === true || wantsEventStream(req))) {
-        const items = (await ctx.store.runs.readLogs(tenantId, runId, { sinceSeq: since, limit })).map(entry);
+        const items = (
+          await ctx.store.runs.readLogs(tenantId, runId, { sinceSeq: since, limit })
+        ).map(entry);
         return { items, nextSince: items.at(-1)?.seq ?? since };
       }
       const sse = openSse(req, reply);
@@ -45,7 +52,10 @@ export const runLogRoutes: RouteModule = (app, { ctx }) => {
         while (!sse.signal.aborted) {
           const run = await ctx.store.runs.get(tenantId, runId);
           for (;;) {
-            const chunks = await ctx.store.runs.readLogs(tenantId, runId, { sinceSeq: seq, limit: 1000 });
+            const chunks = await ctx.store.runs.readLogs(tenantId, runId, {
+              sinceSeq: seq,
+              limit: 1000,
+            });
             for (const c of chunks) sse.send('log', entry(c));
             seq = chunks.at(-1)?.seq ?? seq;
             if (chunks.length < 1000) break;

@@ -57,7 +57,12 @@ export const runRoutes: RouteModule = (app, { ctx, runs }) => {
 
   app.get('/v1/runs', {
     config: { access: 'viewer' },
-    schema: { tags, summary: 'List runs, newest first', querystring: ListRunsQuerySchema, response: { 200: RunPageSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'List runs, newest first',
+      querystring: ListRunsQuerySchema,
+      response: { 200: RunPageSchema, ...errorResponses },
+    },
     handler: async (req) => {
       const { state, limit, cursor } = req.query;
       const page = await ctx.store.runs.list(principalOf(req).tenantId, {
@@ -71,7 +76,13 @@ export const runRoutes: RouteModule = (app, { ctx, runs }) => {
 
   app.get('/v1/runs/:id', {
     config: { access: 'viewer' },
-    schema: { tags, summary: 'Get a run (?output=true adds stdout/stderr)', params: IdParamsSchema, querystring: GetRunQuerySchema, response: { 200: RunSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Get a run (?output=true adds stdout/stderr)',
+      params: IdParamsSchema,
+      querystring: GetRunQuerySchema,
+      response: { 200: RunSchema, ...errorResponses },
+    },
     handler: async (req) => {
       const tenantId = principalOf(req).tenantId;
       const run = await ctx.store.runs.get(tenantId, req.params.id);
@@ -81,13 +92,27 @@ export const runRoutes: RouteModule = (app, { ctx, runs }) => {
 
   app.post('/v1/runs/:id/cancel', {
     config: { access: 'member', audit: 'run.cancel' },
-    schema: { tags, summary: 'Cancel a run (a final run is returned unchanged)', params: IdParamsSchema, response: { 200: RunSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Cancel a run (a final run is returned unchanged)',
+      params: IdParamsSchema,
+      response: { 200: RunSchema, ...errorResponses },
+    },
     handler: async (req) => runDto(await runs.cancel(principalOf(req).tenantId, req.params.id)),
   });
 
   app.get('/v1/runs/:id/attempts', {
     config: { access: 'viewer' },
-    schema: { tags, summary: 'Attempts of a run', params: IdParamsSchema, response: { 200: RunAttemptListSchema, ...errorResponses } },
-    handler: async (req) => ({ items: (await ctx.store.runs.attempts(principalOf(req).tenantId, req.params.id)).map(attemptDto) }),
+    schema: {
+      tags,
+      summary: 'Attempts of a run',
+      params: IdParamsSchema,
+      response: { 200: RunAttemptListSchema, ...errorResponses },
+    },
+    handler: async (req) => ({
+      items: (await ctx.store.runs.attempts(principalOf(req).tenantId, req.params.id)).map(
+        attemptDto,
+      ),
+    }),
   });
 };

@@ -33,7 +33,12 @@ export const sandboxRoutes: RouteModule = (app, { ctx, sandboxes }) => {
 
   app.get('/v1/sandboxes', {
     config: { access: 'viewer' },
-    schema: { tags, summary: 'List sandboxes, newest first', querystring: ListSandboxesQuerySchema, response: { 200: SandboxPageSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'List sandboxes, newest first',
+      querystring: ListSandboxesQuerySchema,
+      response: { 200: SandboxPageSchema, ...errorResponses },
+    },
     handler: async (req) => {
       const { state, limit, cursor } = req.query;
       const page = await ctx.store.sandboxes.list(principalOf(req).tenantId, {
@@ -47,13 +52,24 @@ export const sandboxRoutes: RouteModule = (app, { ctx, sandboxes }) => {
 
   app.get('/v1/sandboxes/:id', {
     config: { access: 'viewer' },
-    schema: { tags, summary: 'Get a sandbox', params: SandboxIdParamsSchema, response: { 200: SandboxSchema, ...errorResponses } },
-    handler: async (req) => sandboxDto(await ctx.store.sandboxes.get(principalOf(req).tenantId, req.params.id)),
+    schema: {
+      tags,
+      summary: 'Get a sandbox',
+      params: SandboxIdParamsSchema,
+      response: { 200: SandboxSchema, ...errorResponses },
+    },
+    handler: async (req) =>
+      sandboxDto(await ctx.store.sandboxes.get(principalOf(req).tenantId, req.params.id)),
   });
 
   app.delete('/v1/sandboxes/:id', {
     config: { access: 'member', audit: 'sandbox.kill' },
-    schema: { tags, summary: 'Kill a sandbox', params: SandboxIdParamsSchema, response: { 200: SandboxSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Kill a sandbox',
+      params: SandboxIdParamsSchema,
+      response: { 200: SandboxSchema, ...errorResponses },
+    },
     handler: async (req) => sandboxes.kill(principalOf(req).tenantId, req.params.id),
   });
 
@@ -66,13 +82,19 @@ export const sandboxRoutes: RouteModule = (app, { ctx, sandboxes }) => {
       body: SetSandboxTimeoutRequestSchema,
       response: { 200: SandboxSchema, ...errorResponses },
     },
-    handler: async (req) => sandboxes.extend(principalOf(req).tenantId, req.params.id, req.body.timeoutMs),
+    handler: async (req) =>
+      sandboxes.extend(principalOf(req).tenantId, req.params.id, req.body.timeoutMs),
   });
 
   for (const action of ['pause', 'resume'] as const) {
     app.post(`/v1/sandboxes/:id/${action}`, {
       config: { access: 'member', audit: `sandbox.${action}` },
-      schema: { tags, summary: `${action === 'pause' ? 'Freeze' : 'Thaw'} every process of the sandbox`, params: SandboxIdParamsSchema, response: { 200: SandboxSchema, ...errorResponses } },
+      schema: {
+        tags,
+        summary: `${action === 'pause' ? 'Freeze' : 'Thaw'} every process of the sandbox`,
+        params: SandboxIdParamsSchema,
+        response: { 200: SandboxSchema, ...errorResponses },
+      },
       handler: async (req) => sandboxes.suspend(principalOf(req).tenantId, req.params.id, action),
     });
   }

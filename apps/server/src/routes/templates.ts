@@ -1,5 +1,10 @@
 /** `/v1/templates`: list, build (SSE `progress` then `done`/`error`, or JSON when not streaming). */
-import { TemplateListSchema, TemplateNameParamsSchema, TemplateSchema, type Template } from '@tartarus/core';
+import {
+  TemplateListSchema,
+  TemplateNameParamsSchema,
+  TemplateSchema,
+  type Template,
+} from '@tartarus/core';
 import { principalOf } from '../http/auth.js';
 import { isoOrNull } from '../http/convert.js';
 import { toErrorReply } from '../http/errors.js';
@@ -34,7 +39,11 @@ function templateDto(t: WireTemplate): Template {
 export const templateRoutes: RouteModule = (app, { hub, ctx }) => {
   app.get('/v1/templates', {
     config: { access: 'viewer' },
-    schema: { tags, summary: 'List templates', response: { 200: TemplateListSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'List templates',
+      response: { 200: TemplateListSchema, ...errorResponses },
+    },
     handler: async () => {
       const items = (await hub.any().request({ op: 'listTemplates' })) as WireTemplate[];
       return { items: items.map(templateDto) };
@@ -53,7 +62,10 @@ export const templateRoutes: RouteModule = (app, { hub, ctx }) => {
       principalOf(req);
       const conn = hub.any();
       const build = (onEvent?: (e: string, d: unknown) => void) =>
-        conn.request({ op: 'buildTemplate', name: req.params.name }, { timeoutMs: 3_600_000, ...(onEvent ? { onEvent } : {}) });
+        conn.request(
+          { op: 'buildTemplate', name: req.params.name },
+          { timeoutMs: 3_600_000, ...(onEvent ? { onEvent } : {}) },
+        );
       if (!wantsEventStream(req)) return templateDto((await build()) as WireTemplate);
       const sse = openSse(req, reply);
       try {

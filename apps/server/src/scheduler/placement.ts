@@ -45,7 +45,11 @@ function score(n: NodeCandidate, strategy: PlacementStrategy): number {
 }
 
 /** Nodes that can take the work, best first (ties broken by node id for determinism). */
-export function rankNodes(nodes: NodeCandidate[], req: PlacementRequest, strategy: PlacementStrategy): NodeCandidate[] {
+export function rankNodes(
+  nodes: NodeCandidate[],
+  req: PlacementRequest,
+  strategy: PlacementStrategy,
+): NodeCandidate[] {
   return nodes
     .filter((n) => fits(n, req))
     .sort((a, b) => score(b, strategy) - score(a, strategy) || a.nodeId.localeCompare(b.nodeId));

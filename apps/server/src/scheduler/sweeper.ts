@@ -50,15 +50,24 @@ export class Sweeper {
     }
     for (const node of await store.nodes.listStale(config.nodeDeadlineMs)) {
       const { runs, lostSandboxes } = await store.queue.handleNodeDown(node.id);
-      this.ctx.log.warn({ nodeId: node.id, runs: runs.length, lost: lostSandboxes.length }, 'node marked down');
+      this.ctx.log.warn(
+        { nodeId: node.id, runs: runs.length, lost: lostSandboxes.length },
+        'node marked down',
+      );
       for (const r of runs) bus.run(r.runId);
       for (const s of lostSandboxes) bus.sandbox(s);
       bus.schedule();
     }
     for (const s of await store.sandboxes.listExpired()) {
-      await this.hub.request(s.nodeId, { op: 'killSandbox', sandboxId: s.id }).catch(() => undefined);
+      await this.hub
+        .request(s.nodeId, { op: 'killSandbox', sandboxId: s.id })
+        .catch(() => undefined);
       await store.sandboxes
-        .transition(s.id, 'killed', { exitCode: null, reason: 'timeout', message: 'the sandbox reached its timeout' })
+        .transition(s.id, 'killed', {
+          exitCode: null,
+          reason: 'timeout',
+          message: 'the sandbox reached its timeout',
+        })
         .catch(() => undefined);
       this.hub.get(s.nodeId ?? '')?.sandboxes.delete(s.id);
       bus.sandbox(s.id);

@@ -35,7 +35,11 @@ export async function runExec(
   tenantId: string,
   sandboxId: string,
   req: z.output<typeof ExecRequestSchema>,
-  options: { interactive?: boolean; onOutput?: (o: ExecOutput) => void; onStarted?: (execId: string) => void } = {},
+  options: {
+    interactive?: boolean;
+    onOutput?: (o: ExecOutput) => void;
+    onStarted?: (execId: string) => void;
+  } = {},
 ): Promise<ExecResult> {
   const s = await sandboxes.requireRunning(tenantId, sandboxId);
   const result = await hub.request(
@@ -51,7 +55,9 @@ export async function runExec(
         ...(req.user === undefined ? {} : { user: req.user }),
       },
       timeoutMs: req.timeoutMs,
-      ...(req.stdin === undefined ? {} : { stdin: Buffer.from(req.stdin, 'utf8').toString('base64') }),
+      ...(req.stdin === undefined
+        ? {}
+        : { stdin: Buffer.from(req.stdin, 'utf8').toString('base64') }),
       interactive: options.interactive ?? false,
     },
     {

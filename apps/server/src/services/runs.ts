@@ -53,7 +53,12 @@ export class RunService {
   }
 
   /** Resolves with the run once final, or its current state when `waitMs` elapses or `signal` aborts. */
-  async waitFinal(tenantId: string, runId: string, waitMs: number, signal?: AbortSignal): Promise<Run> {
+  async waitFinal(
+    tenantId: string,
+    runId: string,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<Run> {
     const { store, bus } = this.ctx;
     const deadline = Date.now() + waitMs;
     for (;;) {
@@ -81,7 +86,10 @@ export class RunService {
     let stderr = '';
     let since = 0;
     for (;;) {
-      const chunks = await this.ctx.store.runs.readLogs(tenantId, run.id, { sinceSeq: since, limit: 5000 });
+      const chunks = await this.ctx.store.runs.readLogs(tenantId, run.id, {
+        sinceSeq: since,
+        limit: 5000,
+      });
       for (const c of chunks) {
         since = c.seq;
         // Only the attempt that produced the result: an earlier, lost attempt's output is not it.

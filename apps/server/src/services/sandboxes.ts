@@ -29,23 +29,42 @@ export class SandboxService {
 
   private pickNode(runtime: string): string {
     const all = this.hub.list();
-    if (all.length === 0) throw new TartarusError('unavailable', 'no agent is connected; retry once a node is up', { retryable: true });
+    if (all.length === 0)
+      throw new TartarusError('unavailable', 'no agent is connected; retry once a node is up', {
+        retryable: true,
+      });
     if (!all.some((c) => c.runtimes.includes(runtime))) {
       const offered = [...new Set(all.flatMap((c) => c.runtimes))].join(', ') || 'none';
-      throw new RuntimeUnavailableError(`no node offers runtime "${runtime}"; available: ${offered}`);
+      throw new RuntimeUnavailableError(
+        `no node offers runtime "${runtime}"; available: ${offered}`,
+      );
     }
     const ranked = rankNodes(
-      all.map((c) => ({ nodeId: c.nodeId, runtimes: c.runtimes, labels: c.labels, slots: c.capacity.slots, free: c.freeSlots() })),
+      all.map((c) => ({
+        nodeId: c.nodeId,
+        runtimes: c.runtimes,
+        labels: c.labels,
+        slots: c.capacity.slots,
+        free: c.freeSlots(),
+      })),
       { runtime },
       this.ctx.config.placement,
     );
     const best = ranked[0];
-    if (!best) throw new TartarusError('unavailable', 'every node is at capacity; retry later or kill a sandbox', { retryable: true });
+    if (!best)
+      throw new TartarusError(
+        'unavailable',
+        'every node is at capacity; retry later or kill a sandbox',
+        { retryable: true },
+      );
     return best.nodeId;
   }
 
   /** Creates a sandbox and waits until it runs (or fails with the agent's error). */
-  async create(tenantId: string, req: z.output<typeof CreateSandboxRequestSchema>): Promise<SandboxDto> {
+  async create(
+    tenantId: string,
+    req: z.output<typeof CreateSandboxRequestSchema>,
+  ): Promise<SandboxDto> {
     const { store, bus } = this.ctx;
     const nodeId = this.pickNode(req.runtime);
     const limits = resolveLimits(req.limits);
@@ -72,7 +91,9 @@ export class SandboxService {
     } catch (err) {
       conn?.sandboxes.delete(created.id);
       const message = err instanceof Error ? err.message : String(err);
-      await store.sandboxes.transition(created.id, 'error', { exitCode: null, reason: 'start_failed', message }).catch(() => undefined);
+      await store.sandboxes
+        .transition(created.id, 'error', { exitCode: null, reason: 'start_failed', message })
+        .catch(() => undefined);
       throw err;
     }
     await store.sandboxes.transition(created.id, 'running');
@@ -85,7 +106,12 @@ export class SandboxService {
   async requireRunning(tenantId: string, id: string): Promise<Sandbox> {
     const s = await this.ctx.store.sandboxes.get(tenantId, id);
     if (s.state === 'running') return s;
-    const hint = s.state === 'paused' ? 'resume it first' : LIVE.has(s.state) ? 'wait until it runs' : 'create a new one';
+    const hint =
+      s.state === 'paused'
+        ? 'resume it first'
+        : LIVE.has(s.state)
+          ? 'wait until it runs'
+          : 'create a new one';
     throw new SandboxNotRunningError(`sandbox ${id} is ${s.state}, not running; ${hint}`);
   }
 
@@ -98,7 +124,11 @@ export class SandboxService {
       await this.hub.request(s.nodeId, { op: 'killSandbox', sandboxId: id });
     }
     this.hub.get(s.nodeId ?? '')?.sandboxes.delete(id);
-    const out = await store.sandboxes.transition(id, 'killed', { exitCode: null, reason: 'killed', message: 'killed by request' });
+    const out = await store.sandboxes.transition(id, 'killed', {
+      exitCode: null,
+      reason: 'killed',
+      message: 'killed by request',
+    });
     bus.sandbox(id);
     bus.schedule();
     return sandboxDto(out);
@@ -111,15 +141,24 @@ export class SandboxService {
     const from = action === 'pause' ? 'running' : 'paused';
     const to = action === 'pause' ? 'paused' : 'running';
     if (s.state === to) return sandboxDto(s);
-    if (s.state !== from) throw new SandboxNotRunningError(`sandbox ${id} is ${s.state}; only a ${from} sandbox can be ${action}d`);
-    await this.hub.request(s.nodeId, { op: action === 'pause' ? 'pauseSandbox' : 'resumeSandbox', sandboxId: id });
+    if (s.state !== from)
+      throw new SandboxNotRunningError(
+        `sandbox ${id} is ${s.state}; only a ${from} sandbox can be ${action}d`,
+      );
+    await this.hub.request(s.nodeId, {
+      op: action === 'pause' ? 'pauseSandbox' : 'resumeSandbox',
+      sandboxId: id,
+    });
     return sandboxDto(await store.sandboxes.transition(id, to));
   }
 
   /** Sets the timeout to `timeoutMs` from now. */
   async extend(tenantId: string, id: string, timeoutMs: number): Promise<SandboxDto> {
     const s = await this.ctx.store.sandboxes.get(tenantId, id);
-    if (!LIVE.has(s.state)) throw new SandboxNotRunningError(`sandbox ${id} is ${s.state}; its timeout can no longer change`);
+    if (!LIVE.has(s.state))
+      throw new SandboxNotRunningError(
+        `sandbox ${id} is ${s.state}; its timeout can no longer change`,
+      );
     const timeoutAtMs = Date.now() + timeoutMs;
     await this.hub.request(s.nodeId, { op: 'setTimeout', sandboxId: id, timeoutAtMs });
     return sandboxDto(await this.ctx.store.sandboxes.setTimeout(tenantId, id, timeoutAtMs));

@@ -21,7 +21,9 @@ export const TemplateSchema = z
 export type Template = z.infer<typeof TemplateSchema>;
 
 /** GET /v1/templates response. */
-export const TemplateListSchema = z.object({ items: z.array(TemplateSchema) }).meta({ id: 'TemplateList' });
+export const TemplateListSchema = z
+  .object({ items: z.array(TemplateSchema) })
+  .meta({ id: 'TemplateList' });
 
 /** `:name` of a template. */
 export const TemplateNameParamsSchema = z.strictObject({ name: TemplateNameSchema });
@@ -39,7 +41,11 @@ export type TemplateProgress = z.infer<typeof TemplateProgressSchema>;
 // ---------------------------------------------------------------------------------------- nodes
 
 /** CPU, memory and sandbox slots of a node. */
-export const NodeResourcesSchema = z.object({ cpu: z.number(), memoryMiB: z.number(), slots: z.number().int() });
+export const NodeResourcesSchema = z.object({
+  cpu: z.number(),
+  memoryMiB: z.number(),
+  slots: z.number().int(),
+});
 
 /** A node running an agent. */
 export const NodeSchema = z
@@ -64,7 +70,9 @@ export const NodeListSchema = z.object({ items: z.array(NodeSchema) }).meta({ id
 // ------------------------------------------------------------------------------------- api keys
 
 /** Roles: `admin` manages keys (and, in the bootstrap tenant, tenants), `member` runs work, `viewer` reads. */
-export const RoleSchema = z.enum(['admin', 'member', 'viewer'], { error: 'role must be admin, member or viewer' });
+export const RoleSchema = z.enum(['admin', 'member', 'viewer'], {
+  error: 'role must be admin, member or viewer',
+});
 /** A role. */
 export type Role = z.infer<typeof RoleSchema>;
 
@@ -88,7 +96,10 @@ export type ApiKey = z.infer<typeof ApiKeySchema>;
 /** POST /v1/api-keys body. `tenantId` other than the caller's own needs an admin of the bootstrap tenant. */
 export const CreateApiKeyRequestSchema = z
   .strictObject({
-    name: z.string().min(1, 'name must not be empty').max(128, 'name must be at most 128 characters'),
+    name: z
+      .string()
+      .min(1, 'name must not be empty')
+      .max(128, 'name must be at most 128 characters'),
     /** Default `member`. */
     role: RoleSchema.default('member'),
     tenantId: IdSchema.optional(),
@@ -98,12 +109,16 @@ export const CreateApiKeyRequestSchema = z
 export type CreateApiKeyRequest = z.input<typeof CreateApiKeyRequestSchema>;
 
 /** POST /v1/api-keys response: the key plus its secret, shown this once. */
-export const CreatedApiKeySchema = ApiKeySchema.extend({ secret: z.string() }).meta({ id: 'CreatedApiKey' });
+export const CreatedApiKeySchema = ApiKeySchema.extend({ secret: z.string() }).meta({
+  id: 'CreatedApiKey',
+});
 /** POST /v1/api-keys response. */
 export type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;
 
 /** GET /v1/api-keys response. */
-export const ApiKeyListSchema = z.object({ items: z.array(ApiKeySchema) }).meta({ id: 'ApiKeyList' });
+export const ApiKeyListSchema = z
+  .object({ items: z.array(ApiKeySchema) })
+  .meta({ id: 'ApiKeyList' });
 
 // -------------------------------------------------------------------------------------- tenants
 
@@ -125,7 +140,11 @@ export type Tenant = z.infer<typeof TenantSchema>;
 const TenantFields = {
   name: z.string().min(1, 'name must not be empty').max(128, 'name must be at most 128 characters'),
   maxQueuedRuns: z.number().int().min(0).max(1_000_000, 'maxQueuedRuns must be at most 1000000'),
-  maxConcurrentSandboxes: z.number().int().min(0).max(100_000, 'maxConcurrentSandboxes must be at most 100000'),
+  maxConcurrentSandboxes: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000, 'maxConcurrentSandboxes must be at most 100000'),
 };
 
 /** POST /v1/tenants body; quotas default to 1000 queued runs and 50 sandboxes. */
@@ -151,7 +170,9 @@ export const PatchTenantRequestSchema = z
 export type PatchTenantRequest = z.input<typeof PatchTenantRequestSchema>;
 
 /** GET /v1/tenants response. */
-export const TenantListSchema = z.object({ items: z.array(TenantSchema) }).meta({ id: 'TenantList' });
+export const TenantListSchema = z
+  .object({ items: z.array(TenantSchema) })
+  .meta({ id: 'TenantList' });
 
 // ---------------------------------------------------------------------------------------- audit
 

@@ -62,8 +62,17 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     capabilities: z.record(z.string(), z.unknown()).default({}),
     inventory: z.array(InventoryItemSchema),
   }),
-  z.object({ type: z.literal('heartbeat'), used: NodeResourcesSchema.optional(), runs: z.array(z.object({ runId: z.string(), epoch: z.number().int() })) }),
-  z.object({ type: z.literal('runStarted'), runId: z.string(), epoch: z.number().int(), sandboxId: z.string() }),
+  z.object({
+    type: z.literal('heartbeat'),
+    used: NodeResourcesSchema.optional(),
+    runs: z.array(z.object({ runId: z.string(), epoch: z.number().int() })),
+  }),
+  z.object({
+    type: z.literal('runStarted'),
+    runId: z.string(),
+    epoch: z.number().int(),
+    sandboxId: z.string(),
+  }),
   z.object({
     type: z.literal('output'),
     runId: z.string().optional(),
@@ -74,7 +83,12 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     timeMs: z.number(),
     seq: z.number().int(),
   }),
-  z.object({ type: z.literal('runFinished'), runId: z.string(), epoch: z.number().int(), result: AgentProcessResultSchema }),
+  z.object({
+    type: z.literal('runFinished'),
+    runId: z.string(),
+    epoch: z.number().int(),
+    result: AgentProcessResultSchema,
+  }),
   /** The attempt could not run (sandbox creation failed, driver error): the server retries it by policy. */
   z.object({
     type: z.literal('runFailed'),
@@ -88,9 +102,20 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('sandboxState'),
     sandboxId: z.string(),
     state: z.enum(['running', 'paused', 'exited', 'killed', 'error']),
-    exit: z.object({ exitCode: z.number().int().nullable(), reason: z.string(), message: z.string().nullable() }).optional(),
+    exit: z
+      .object({
+        exitCode: z.number().int().nullable(),
+        reason: z.string(),
+        message: z.string().nullable(),
+      })
+      .optional(),
   }),
-  z.object({ type: z.literal('event'), requestId: z.string(), event: z.string(), data: z.unknown() }),
+  z.object({
+    type: z.literal('event'),
+    requestId: z.string(),
+    event: z.string(),
+    data: z.unknown(),
+  }),
   z.object({
     type: z.literal('reply'),
     requestId: z.string(),
@@ -112,7 +137,12 @@ export const AgentProcessSpecSchema = z.object({
 });
 
 /** Limits on the wire. */
-const LimitsWire = z.object({ cpu: z.number(), memoryMiB: z.number(), pids: z.number(), diskMiB: z.number() });
+const LimitsWire = z.object({
+  cpu: z.number(),
+  memoryMiB: z.number(),
+  pids: z.number(),
+  diskMiB: z.number(),
+});
 
 /** What the agent needs to start a run attempt. */
 export const AgentRunSpecSchema = AgentProcessSpecSchema.extend({
@@ -129,19 +159,45 @@ export type AgentRunSpec = z.infer<typeof AgentRunSpecSchema>;
 
 /** Operations the server asks of the agent in a `request`. */
 export const AgentOperationSchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('createSandbox'), sandboxId: z.string(), template: z.string(), runtime: z.string(), limits: LimitsWire, env: z.record(z.string(), z.string()), timeoutMs: z.number() }),
+  z.object({
+    op: z.literal('createSandbox'),
+    sandboxId: z.string(),
+    template: z.string(),
+    runtime: z.string(),
+    limits: LimitsWire,
+    env: z.record(z.string(), z.string()),
+    timeoutMs: z.number(),
+  }),
   z.object({ op: z.literal('killSandbox'), sandboxId: z.string() }),
   z.object({ op: z.literal('pauseSandbox'), sandboxId: z.string() }),
   z.object({ op: z.literal('resumeSandbox'), sandboxId: z.string() }),
   z.object({ op: z.literal('setTimeout'), sandboxId: z.string(), timeoutAtMs: z.number() }),
-  z.object({ op: z.literal('exec'), sandboxId: z.string(), process: AgentProcessSpecSchema, timeoutMs: z.number(), stdin: z.string().optional(), interactive: z.boolean() }),
+  z.object({
+    op: z.literal('exec'),
+    sandboxId: z.string(),
+    process: AgentProcessSpecSchema,
+    timeoutMs: z.number(),
+    stdin: z.string().optional(),
+    interactive: z.boolean(),
+  }),
   z.object({ op: z.literal('execStdin'), execId: z.string(), data: z.string() }),
   z.object({ op: z.literal('execCloseStdin'), execId: z.string() }),
   z.object({ op: z.literal('execKill'), execId: z.string(), signal: z.string() }),
   z.object({ op: z.literal('fileRead'), sandboxId: z.string(), path: z.string() }),
-  z.object({ op: z.literal('fileWrite'), sandboxId: z.string(), path: z.string(), data: z.string(), mode: z.number().optional() }),
+  z.object({
+    op: z.literal('fileWrite'),
+    sandboxId: z.string(),
+    path: z.string(),
+    data: z.string(),
+    mode: z.number().optional(),
+  }),
   z.object({ op: z.literal('fileList'), sandboxId: z.string(), path: z.string() }),
-  z.object({ op: z.literal('fileRemove'), sandboxId: z.string(), path: z.string(), recursive: z.boolean() }),
+  z.object({
+    op: z.literal('fileRemove'),
+    sandboxId: z.string(),
+    path: z.string(),
+    recursive: z.boolean(),
+  }),
   z.object({ op: z.literal('listTemplates') }),
   z.object({ op: z.literal('buildTemplate'), name: z.string() }),
 ]);
@@ -156,7 +212,12 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
     /** Sandboxes to keep (adopt); every other inventory item is destroyed by the agent. */
     keep: z.array(z.string()),
   }),
-  z.object({ type: z.literal('startRun'), runId: z.string(), epoch: z.number().int(), spec: AgentRunSpecSchema }),
+  z.object({
+    type: z.literal('startRun'),
+    runId: z.string(),
+    epoch: z.number().int(),
+    spec: AgentRunSpecSchema,
+  }),
   z.object({ type: z.literal('cancelRun'), runId: z.string(), epoch: z.number().int() }),
   z.object({ type: z.literal('request'), requestId: z.string(), operation: AgentOperationSchema }),
 ]);

@@ -37,7 +37,11 @@ export const ErrorResponseSchema = z
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
 
 /** An object id as returned by the API (`sbx_…`, `run_…`, `key_…`, `ten_…`, `node_…`). */
-export const IdSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'ids contain only letters, digits, - and _');
+export const IdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/, 'ids contain only letters, digits, - and _');
 
 /** `:id` path parameter. */
 export const IdParamsSchema = z.strictObject({ id: IdSchema });
@@ -89,27 +93,55 @@ export type Limits = z.infer<typeof LimitsSchema>;
 
 /** Resource limits as requested; unset fields take the server defaults (1 cpu, 512 MiB, 256 pids, 1024 MiB disk). */
 export const LimitsInputSchema = z.strictObject({
-  cpu: z.number().min(0.05, 'limits.cpu must be at least 0.05 cores').max(64, 'limits.cpu must be at most 64 cores').optional(),
-  memoryMiB: z.number().int().min(16, 'limits.memoryMiB must be at least 16').max(262_144, 'limits.memoryMiB must be at most 262144').optional(),
-  pids: z.number().int().min(8, 'limits.pids must be at least 8').max(65_536, 'limits.pids must be at most 65536').optional(),
-  diskMiB: z.number().int().min(16, 'limits.diskMiB must be at least 16').max(1_048_576, 'limits.diskMiB must be at most 1048576').optional(),
+  cpu: z
+    .number()
+    .min(0.05, 'limits.cpu must be at least 0.05 cores')
+    .max(64, 'limits.cpu must be at most 64 cores')
+    .optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(16, 'limits.memoryMiB must be at least 16')
+    .max(262_144, 'limits.memoryMiB must be at most 262144')
+    .optional(),
+  pids: z
+    .number()
+    .int()
+    .min(8, 'limits.pids must be at least 8')
+    .max(65_536, 'limits.pids must be at most 65536')
+    .optional(),
+  diskMiB: z
+    .number()
+    .int()
+    .min(16, 'limits.diskMiB must be at least 16')
+    .max(1_048_576, 'limits.diskMiB must be at most 1048576')
+    .optional(),
 });
 
 /** Environment variables: at most 256, names `[A-Za-z_][A-Za-z0-9_]*` (≤256 chars), values ≤32 KiB. */
 export const EnvSchema = z
   .record(
-    z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names must match [A-Za-z_][A-Za-z0-9_]*'),
+    z
+      .string()
+      .max(256)
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names must match [A-Za-z_][A-Za-z0-9_]*'),
     z.string().max(32_768, 'env values must be at most 32768 characters'),
   )
   .refine((e) => Object.keys(e).length <= 256, 'env may hold at most 256 variables');
 
 /** Free-form string labels attached to an object: at most 64 keys (≤64 chars), values ≤1024 chars. */
 export const MetadataSchema = z
-  .record(z.string().min(1).max(64), z.string().max(1024, 'metadata values must be at most 1024 characters'))
+  .record(
+    z.string().min(1).max(64),
+    z.string().max(1024, 'metadata values must be at most 1024 characters'),
+  )
   .refine((m) => Object.keys(m).length <= 64, 'metadata may hold at most 64 keys');
 
 /** argv form of a command: 1..4096 arguments, each ≤ 128 KiB. */
-export const ArgvSchema = z.array(z.string().max(131_072)).min(1, 'argv must hold at least the program').max(4096);
+export const ArgvSchema = z
+  .array(z.string().max(131_072))
+  .min(1, 'argv must hold at least the program')
+  .max(4096);
 /** Shell-string form of a command (run with the template's shell), ≤ 128 KiB. */
 export const CommandStringSchema = z.string().min(1, 'command must not be empty').max(131_072);
 
@@ -117,7 +149,10 @@ export const CommandStringSchema = z.string().min(1, 'command must not be empty'
 export const MAX_INLINE_STDIN = 1_048_576;
 
 /** Rejects a body giving both or neither of `argv` and `command`. */
-export function exactlyOneCommand(v: { argv?: unknown; command?: unknown }, ctx: z.RefinementCtx): void {
+export function exactlyOneCommand(
+  v: { argv?: unknown; command?: unknown },
+  ctx: z.RefinementCtx,
+): void {
   if ((v.argv === undefined) === (v.command === undefined)) {
     ctx.addIssue({
       code: 'custom',

@@ -48,6 +48,8 @@ export const FileEntrySchema = z
 export type FileEntry = z.infer<typeof FileEntrySchema>;
 
 /** GET /v1/sandboxes/:id/files/list response. */
-export const FileListResponseSchema = z.object({ items: z.array(FileEntrySchema) }).meta({ id: 'FileList' });
+export const FileListResponseSchema = z
+  .object({ items: z.array(FileEntrySchema) })
+  .meta({ id: 'FileList' });
 /** GET /v1/sandboxes/:id/files/list response. */
 export type FileListResponse = z.infer<typeof FileListResponseSchema>;

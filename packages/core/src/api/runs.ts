@@ -22,9 +22,12 @@ import { TemplateNameSchema } from './sandboxes.js';
 export const MAX_RUN_TIMEOUT_MS = 86_400_000;
 
 /** Run states. Terminal: succeeded, failed, cancelled, dead (dead-lettered after maxAttempts). */
-export const RunStateSchema = z.enum(['queued', 'leased', 'running', 'succeeded', 'failed', 'cancelled', 'dead'], {
-  error: 'state must be one of queued, leased, running, succeeded, failed, cancelled, dead',
-});
+export const RunStateSchema = z.enum(
+  ['queued', 'leased', 'running', 'succeeded', 'failed', 'cancelled', 'dead'],
+  {
+    error: 'state must be one of queued, leased, running, succeeded, failed, cancelled, dead',
+  },
+);
 /** Run state. */
 export type RunStateName = z.infer<typeof RunStateSchema>;
 
@@ -57,7 +60,12 @@ export const SubmitRunRequestSchema = z
     /** Wall-clock limit of one attempt: 1 s..24 h, default 10 min. */
     timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_RUN_TIMEOUT_MS).default(600_000),
     /** Attempts before the run is dead-lettered: 1..20, default 3. */
-    maxAttempts: z.number().int('maxAttempts must be a whole number').min(1, 'maxAttempts must be at least 1').max(20, 'maxAttempts must be at most 20').default(3),
+    maxAttempts: z
+      .number()
+      .int('maxAttempts must be a whole number')
+      .min(1, 'maxAttempts must be at least 1')
+      .max(20, 'maxAttempts must be at most 20')
+      .default(3),
     /** UTF-8 text written to stdin, then closed (≤ 1 MiB). */
     stdin: z.string().max(MAX_INLINE_STDIN, 'stdin must be at most 1 MiB').optional(),
   })
@@ -71,7 +79,10 @@ export const SubmitRunQuerySchema = z.strictObject({
   wait: z
     .string()
     .max(32)
-    .regex(/^(true|false|\d+(\.\d+)?|(\d+(\.\d+)?(ms|s|m|h))+)$/, 'wait must be true, false or a duration like 30s or 5m')
+    .regex(
+      /^(true|false|\d+(\.\d+)?|(\d+(\.\d+)?(ms|s|m|h))+)$/,
+      'wait must be true, false or a duration like 30s or 5m',
+    )
     .optional(),
 });
 
@@ -141,7 +152,11 @@ export type RunLogEntry = z.infer<typeof RunLogEntrySchema>;
 
 /** GET /v1/runs/:id/logs query. `since`: return chunks with seq > since. `follow`: stream (SSE) until final. */
 export const RunLogsQuerySchema = z.strictObject({
-  since: z.coerce.number({ error: 'since must be a whole number (a seq)' }).int().min(0, 'since must be ≥ 0').default(0),
+  since: z.coerce
+    .number({ error: 'since must be a whole number (a seq)' })
+    .int()
+    .min(0, 'since must be ≥ 0')
+    .default(0),
   follow: BooleanQuerySchema.optional(),
   limit: z.coerce.number().int().min(1).max(5000, 'limit must be at most 5000').default(1000),
 });
@@ -174,4 +189,6 @@ export const RunAttemptSchema = z
 export type RunAttempt = z.infer<typeof RunAttemptSchema>;
 
 /** GET /v1/runs/:id/attempts response. */
-export const RunAttemptListSchema = z.object({ items: z.array(RunAttemptSchema) }).meta({ id: 'RunAttemptList' });
+export const RunAttemptListSchema = z
+  .object({ items: z.array(RunAttemptSchema) })
+  .meta({ id: 'RunAttemptList' });

@@ -19,9 +19,12 @@ export const MAX_SANDBOX_TIMEOUT_MS = 86_400_000;
 export const DEFAULT_SANDBOX_TIMEOUT_MS = 300_000;
 
 /** Sandbox states. Terminal: exited, killed, error. `lost`: its node vanished; it may come back. */
-export const SandboxStateSchema = z.enum(['requested', 'running', 'paused', 'exited', 'killed', 'lost', 'error'], {
-  error: 'state must be one of requested, running, paused, exited, killed, lost, error',
-});
+export const SandboxStateSchema = z.enum(
+  ['requested', 'running', 'paused', 'exited', 'killed', 'lost', 'error'],
+  {
+    error: 'state must be one of requested, running, paused, exited, killed, lost, error',
+  },
+);
 /** Sandbox state. */
 export type SandboxStateName = z.infer<typeof SandboxStateSchema>;
 
@@ -30,7 +33,10 @@ export const TemplateNameSchema = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'template names use lowercase letters, digits, ".", "_" and "-"');
+  .regex(
+    /^[a-z0-9][a-z0-9._-]*$/,
+    'template names use lowercase letters, digits, ".", "_" and "-"',
+  );
 
 /** POST /v1/sandboxes body. */
 export const CreateSandboxRequestSchema = z
@@ -40,7 +46,9 @@ export const CreateSandboxRequestSchema = z
     /** Default `container`. */
     runtime: RuntimeNameSchema.default('container'),
     /** Killed this long after start unless extended; 1 s..24 h, default 5 min. */
-    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_SANDBOX_TIMEOUT_MS).default(DEFAULT_SANDBOX_TIMEOUT_MS),
+    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_SANDBOX_TIMEOUT_MS).default(
+      DEFAULT_SANDBOX_TIMEOUT_MS,
+    ),
     limits: LimitsInputSchema.optional(),
     env: EnvSchema.optional(),
     metadata: MetadataSchema.optional(),

@@ -38,7 +38,12 @@ test('agent messages are discriminated by type', () => {
 });
 
 test('request schemas convert to JSON Schema for the OpenAPI document', () => {
-  for (const s of [CreateSandboxRequestSchema, ExecRequestSchema, SubmitRunRequestSchema, FileRemoveQuerySchema]) {
+  for (const s of [
+    CreateSandboxRequestSchema,
+    ExecRequestSchema,
+    SubmitRunRequestSchema,
+    FileRemoveQuerySchema,
+  ]) {
     assert.equal(typeof z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }), 'object');
   }
 });
