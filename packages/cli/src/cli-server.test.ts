@@ -124,6 +124,10 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     ) as { maxQueuedRuns: number; maxConcurrentSandboxes: number };
     assert.deepEqual([updated.maxQueuedRuns, updated.maxConcurrentSandboxes], [7, 3]);
     assert.match((await t(['tenants', 'get', tenant.id])).stdout, /cli-tenant/);
+    const audit = JSON.parse((await t(['audit', 'ls', '--json'])).stdout) as {
+      items: { action: string }[];
+    };
+    assert.ok(audit.items.length > 0);
   });
 
   test('server errors are one line with exit 1', async () => {

@@ -8,6 +8,7 @@ import { templatesCommand } from './commands/templates/index.js';
 import { nodesCommand } from './commands/nodes/index.js';
 import { keysCommand } from './commands/keys/index.js';
 import { tenantsCommand } from './commands/tenants/index.js';
+import { auditCommand } from './commands/audit/index.js';
 
 /** Builds the `tartarus` program. */
 export function buildProgram(): Command {
@@ -28,5 +29,6 @@ export function buildProgram(): Command {
     .addCommand(templatesCommand())
     .addCommand(nodesCommand())
     .addCommand(keysCommand())
-    .addCommand(tenantsCommand());
+    .addCommand(tenantsCommand())
+    .addCommand(auditCommand());
 }
