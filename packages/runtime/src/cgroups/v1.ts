@@ -1,13 +1,14 @@
 /**
  * cgroup v1 (this project's hosts run the hybrid layout) for one sandbox.
  *
- * Layout: the runtime (runc/runsc) creates and deletes the leaf `tartarus/<id>/c` in every
- * hierarchy from its config (cpu, pids). The memory limit is set here, one level up, on
- * `memory/tartarus/<id>`, which Tartarus owns: the leaf is gone as soon as the container exits,
- * but the parent still holds `max_usage_in_bytes`, which tells an OOM kill from any other
- * SIGKILL (v1 counts `oom_kill` only on the leaf, and `failcnt` stays 0 on the parent).
+ * Layout: the runtime (runc/runsc) creates the leaf `tartarus/<id>/c` in every hierarchy with
+ * the config's limits (memory, cpu, pids), and deletes the leaf as soon as the container exits.
+ * The parent `tartarus/<id>` (created by the runtime's mkdir -p, removed here at destroy)
+ * outlives it and still holds the hierarchical `memory.max_usage_in_bytes`: a SIGKILL with the
+ * high-water mark at the limit is an OOM kill. (v1 counts `oom_kill` only on the leaf, which
+ * is gone by then, and `failcnt` stays 0 on the parent.)
  */
-import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SandboxStats } from '../driver.js';
 
@@ -28,29 +29,26 @@ export async function cgroupV1Available(): Promise<boolean> {
   return found.every(Boolean);
 }
 
-/** Creates `memory/tartarus/<id>` with the sandbox's memory (and memory+swap) limit. */
-export async function prepareMemoryCgroup(id: string, memoryMiB: number): Promise<void> {
-  const dir = join(CGROUP_ROOT, 'memory', CGROUP_PARENT, id);
-  await mkdir(dir, { recursive: true });
-  const bytes = String(memoryMiB * 1024 * 1024);
-  await writeFile(join(dir, 'memory.limit_in_bytes'), bytes);
-  // No swap escape: memsw exists only with swap accounting; without it there is nothing to cap.
-  await writeFile(join(dir, 'memory.memsw.limit_in_bytes'), bytes).catch(ignoreCode('ENOENT'));
-}
-
 /** True when the sandbox's memory use reached its limit at some point (an OOM kill's mark). */
-export async function memoryLimitReached(id: string): Promise<boolean> {
-  const dir = join(CGROUP_ROOT, 'memory', CGROUP_PARENT, id);
+export async function memoryLimitReached(id: string, memoryMiB: number): Promise<boolean> {
+  const file = join(CGROUP_ROOT, 'memory', CGROUP_PARENT, id, 'memory.max_usage_in_bytes');
   try {
-    const [max, limit] = await Promise.all([
-      readFile(join(dir, 'memory.max_usage_in_bytes'), 'utf8'),
-      readFile(join(dir, 'memory.limit_in_bytes'), 'utf8'),
-    ]);
+    const max = Number(await readFile(file, 'utf8'));
     // Charges come in pages and batches: "reached" allows a little under the exact limit.
-    return Number(max) >= Number(limit) - 256 * 1024;
+    return max >= memoryMiB * 1024 * 1024 - 256 * 1024;
   } catch {
     return false;
   }
+}
+
+/**
+ * Sets the CPU limit of a running sandbox's leaf cgroup. gVisor gets its limit this way, once
+ * the workload runs: runsc's own boot (sentry, gofer) is then not throttled, the workload is.
+ */
+export async function applyCpuLimit(id: string, cpu: number, periodUs: number): Promise<void> {
+  const dir = join(CGROUP_ROOT, 'cpu', CGROUP_PARENT, id, 'c');
+  await writeFile(join(dir, 'cpu.cfs_period_us'), String(periodUs));
+  await writeFile(join(dir, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(cpu * periodUs))));
 }
 
 /** CPU, memory and pids of a sandbox now; zeros for what is already gone. */
@@ -113,10 +111,4 @@ async function rmdirRetry(dir: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
-}
-
-function ignoreCode(code: string): (err: NodeJS.ErrnoException) => void {
-  return (err) => {
-    if (err.code !== code) throw err;
-  };
 }

@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RuntimeName } from '../driver.js';
-import { Runtime } from '../runtime.js';
+import { DRIVER_FACTORIES, Runtime } from '../runtime.js';
 import { assertNoLeaks, snapshotHost, type HostSnapshot } from '../testing/leaks.js';
 import { testRuntime, testTemplateDir, type TestRuntime } from '../testing/runtime.js';
 import { processTests } from './process-tests.js';
@@ -32,6 +32,16 @@ export interface SuiteContext {
 
 /** The template every conformance test runs on (small, built in milliseconds). */
 export const CONFORMANCE_TEMPLATE = 'busybox';
+
+/**
+ * The drivers to run the suites against: every registered one, or the comma-separated list in
+ * `$TARTARUS_CONFORMANCE_DRIVERS` (e.g. `container,gvisor` while working on those).
+ */
+export function conformanceDrivers(): RuntimeName[] {
+  const all = Object.keys(DRIVER_FACTORIES) as RuntimeName[];
+  const only = process.env.TARTARUS_CONFORMANCE_DRIVERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  return only?.length ? all.filter((n) => only.includes(n)) : all;
+}
 
 /** Why `name` cannot run here, or false when it can. */
 export async function skipReason(name: RuntimeName): Promise<string | false> {

@@ -4,17 +4,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { RuntimeName } from '../driver.js';
-import { DRIVER_FACTORIES } from '../runtime.js';
 import { assertNoLeaks, snapshotHost } from '../testing/leaks.js';
 import { testRuntime, type TestRuntime } from '../testing/runtime.js';
-import { skipReason } from './suite.js';
+import { conformanceDrivers, skipReason } from './suite.js';
 import { checkRun, loadWorkloads } from './workloads.js';
 
 const canary = `canary${randomBytes(6).toString('hex')}`;
 const workloads = loadWorkloads(canary);
 
-for (const name of Object.keys(DRIVER_FACTORIES) as RuntimeName[]) {
+for (const name of conformanceDrivers()) {
   const skip = await skipReason(name);
   if (skip) console.log(`# workloads: ${name} skipped: ${skip}`);
   describe(`workloads: ${name}`, { skip }, () => {

@@ -23,5 +23,8 @@ test('runsc config: /tmp bound to the capped layer, pids limit plus runsc overhe
   const c = runscTool.adjustConfig(base);
   assert.deepEqual(c.mounts.at(-1), { destination: '/tmp', type: 'bind', source: '/state/gvisor/a/rootfs/tmp', options: ['rbind', 'rw', 'nosuid', 'nodev'] });
   assert.equal(c.linux.resources.pids.limit, 256 + GVISOR_PIDS_OVERHEAD);
+  assert.equal(c.linux.resources.cpu, undefined, 'the CPU limit is applied once the workload runs');
+  assert.equal(runscTool.cpuLimitAfterStart, true);
+  assert.deepEqual(c.linux.resources.memory, base.linux.resources.memory);
   assert.equal(base.linux.resources.pids.limit, 256, 'the input config is not modified');
 });

@@ -26,6 +26,9 @@ function global(root: string): string[] {
 export const runscTool: OciTool = {
   runtime: 'gvisor',
   binary: RUNSC,
+  // runsc boots a kernel (sentry, gofer) in the sandbox's cgroup, using more than a core for a
+  // moment: a quota from the start would throttle the boot, not the workload.
+  cpuLimitAfterStart: true,
   version: () => [RUNSC, '--version'],
   run: (root, o) => [...global(root), 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
   // The sandbox-internal pid: the process lives in gVisor's kernel, not the host's.
@@ -40,7 +43,11 @@ export const runscTool: OciTool = {
     ...config,
     linux: {
       ...config.linux,
-      resources: { ...config.linux.resources, pids: { limit: config.linux.resources.pids.limit + GVISOR_PIDS_OVERHEAD } },
+      resources: {
+        devices: config.linux.resources.devices,
+        memory: config.linux.resources.memory,
+        pids: { limit: config.linux.resources.pids.limit + GVISOR_PIDS_OVERHEAD },
+      },
     },
     // runsc would put an unbounded in-sandbox tmpfs on /tmp; binding the layer's own /tmp keeps
     // /tmp inside the size-capped writable layer, as under runc.

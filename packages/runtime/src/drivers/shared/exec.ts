@@ -76,7 +76,7 @@ class OciExec implements ExecHandle {
       options.signal?.removeEventListener('abort', onAbort);
       const ran = await exists(files.pidFile);
       await Promise.all([rm(files.processFile, { force: true }), rm(files.pidFile, { force: true })]);
-      return toResult(target.spec.id, res, capture, { endedBy: this.endedBy, ran, startedAtMs });
+      return toResult(target.spec, res, capture, { endedBy: this.endedBy, ran, startedAtMs });
     });
   }
 

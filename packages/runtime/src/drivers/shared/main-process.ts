@@ -59,7 +59,7 @@ export async function waitRunning(paths: SandboxPaths, proc: ProcessHandle): Pro
 
 /** Turns the end of a main process (or exec) into a `ProcessResult`. */
 export async function toResult(
-  id: string,
+  spec: Pick<SandboxSpec, 'id' | 'limits'>,
   res: ProcessExit,
   capture: OutputCapture,
   o: { endedBy: EndedBy; ran: boolean; startedAtMs: number },
@@ -78,7 +78,7 @@ export async function toResult(
   } else if (!o.ran && exitCode !== 0) {
     reason = 'error';
     message = lastLines(out.stderr) || `the runtime failed with exit code ${exitCode}`;
-  } else if (exitCode === 137 && (await memoryLimitReached(id))) {
+  } else if (exitCode === 137 && (await memoryLimitReached(spec.id, spec.limits.memoryMiB))) {
     reason = 'oom';
     message = 'killed by the out-of-memory killer: the sandbox reached its memory limit';
   }

@@ -1,14 +1,15 @@
 /**
  * The `Driver` over an OCI runtime; `container` (runc) and `gvisor` (runsc) are this class with
  * their own `OciTool`. What it writes per sandbox: `<stateDir>/<runtime>/<id>/` holding the
- * bundle's config.json and the resolved spec; the memory cgroup `tartarus/<id>`. The writable
- * layer is made when the sandbox starts (tt-layer, in the sandbox's own mount namespace).
+ * bundle's config.json and the resolved spec. The runtime makes the cgroup `tartarus/<id>/c`
+ * and the writable layer is made when the sandbox starts (tt-layer, in the sandbox's own mount
+ * namespace).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
 import type { Availability, Driver, RuntimeName, SandboxHandle, SandboxInfo, SandboxSpec, SandboxState } from '../../driver.js';
 import { checkSandboxId } from '../../options.js';
-import { cgroupV1Available, cgroupsPathFor, prepareMemoryCgroup } from '../../cgroups/v1.js';
+import { cgroupV1Available, cgroupsPathFor } from '../../cgroups/v1.js';
 import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT } from '../../sandbox/native.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { OciContext } from './context.js';
@@ -91,7 +92,6 @@ export class OciDriver implements Driver {
       await Promise.all([
         writeFile(paths.config, JSON.stringify(config)),
         writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user, createdAtMs: Date.now() }),
-        prepareMemoryCgroup(spec.id, spec.limits.memoryMiB),
       ]);
       signal?.throwIfAborted();
       return new OciSandbox(this.ctx, spec, user);

@@ -6,8 +6,7 @@
  * What it enforces: own PID, mount, IPC, UTS and network namespaces (the network namespace
  * holds only loopback), Docker's default capabilities minus NET_RAW (and none at all in the
  * effective set of a non-root user), no_new_privileges, the seccomp denylist, runc's masked and
- * read-only /proc paths, and cgroup limits for CPU (quota/period) and pids. Memory is capped one
- * cgroup level up (see cgroups/v1.ts).
+ * read-only /proc paths, and cgroup limits for memory (no swap), CPU (quota/period) and pids.
  */
 import type { ResourceLimits } from '../../driver.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
@@ -26,6 +25,8 @@ export const MASKED_PATHS: readonly string[] = [
 ];
 /** runc's default read-only paths. */
 export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+const MIB = 1024 * 1024;
 
 /** CFS period used for fractional CPU limits, µs. */
 export const CPU_PERIOD_US = 100_000;
@@ -63,7 +64,8 @@ export interface OciConfig {
     cgroupsPath: string;
     resources: {
       devices: { allow: boolean; access: string }[];
-      cpu: { quota: number; period: number };
+      memory: { limit: number; swap: number };
+      cpu?: { quota: number; period: number };
       pids: { limit: number };
     };
     seccomp?: SeccompProfile;
@@ -126,6 +128,8 @@ export function buildOciConfig(input: OciConfigInput): OciConfig {
       cgroupsPath: input.cgroupsPath,
       resources: {
         devices: [{ allow: false, access: 'rwm' }],
+        // swap is memory+swap in OCI: equal to the limit means no swap at all.
+        memory: { limit: input.limits.memoryMiB * MIB, swap: input.limits.memoryMiB * MIB },
         cpu: { quota: Math.max(1000, Math.round(input.limits.cpu * CPU_PERIOD_US)), period: CPU_PERIOD_US },
         pids: { limit: input.limits.pids },
       },

@@ -22,10 +22,11 @@ import type {
 import type { ProcessHandle } from '../../process/run.js';
 import { OutputCapture } from '../../sandbox/capture.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
-import { readStats } from '../../cgroups/v1.js';
+import { applyCpuLimit, readStats } from '../../cgroups/v1.js';
 import type { OciContext, SandboxPaths } from './context.js';
 import { startExec, type ExecTarget } from './exec.js';
 import { HelperFiles, helperExec } from './files.js';
+import { CPU_PERIOD_US } from './oci-spec.js';
 import { exists, spawnMain, toResult, waitRunning, type EndedBy } from './main-process.js';
 import { removeSandbox } from './teardown.js';
 import { signalArg } from './tool.js';
@@ -90,12 +91,16 @@ export class OciSandbox implements SandboxHandle {
       clearTimeout(this.timer);
       if (this.current !== 'destroyed') this.current = 'exited';
       const ran = await exists(this.paths.pidFile);
-      this.finish(await toResult(this.id, res, capture, { endedBy: this.endedBy, ran, startedAtMs }));
+      this.finish(await toResult(this.spec, res, capture, { endedBy: this.endedBy, ran, startedAtMs }));
     });
     const onAbort = (): void => void this.terminate('killed', 'SIGKILL', 0);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await waitRunning(this.paths, main);
+      const running = await waitRunning(this.paths, main);
+      if (running && this.ctx.tool.cpuLimitAfterStart) {
+        // The container may already be gone (a short command): then there is nothing to limit.
+        await applyCpuLimit(this.id, this.spec.limits.cpu, CPU_PERIOD_US).catch(() => undefined);
+      }
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

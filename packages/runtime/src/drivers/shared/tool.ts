@@ -11,6 +11,11 @@ export interface OciTool {
   readonly runtime: Extract<RuntimeName, 'container' | 'gvisor'>;
   /** The executable, e.g. `runc`. */
   readonly binary: string;
+  /**
+   * Whether the CPU limit is written to the cgroup once the workload runs instead of coming
+   * from config.json (then `adjustConfig` drops `linux.resources.cpu`).
+   */
+  readonly cpuLimitAfterStart: boolean;
   /** Prints the version (availability probe). */
   version(): string[];
   /** Runs the container in the foreground; its stdio is the container process's stdio. */
