@@ -168,7 +168,8 @@ export class Agent {
   private async reconcile(keep: string[], heartbeatIntervalMs: number): Promise<void> {
     const wanted = new Set(keep);
     // Attempts the server did not keep are fenced already: stop them.
-    for (const r of this.runs.active()) this.runs.cancel(r.runId, r.epoch);
+    for (const r of this.runs.active())
+      if (!wanted.has(r.sandboxId)) this.runs.cancel(r.runId, r.epoch);
     for (const info of this.hostInventory) {
       if (wanted.has(info.id) && (info.state === 'running' || info.state === 'paused')) {
         await this.sandboxes

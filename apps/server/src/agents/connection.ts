@@ -123,8 +123,12 @@ export class AgentConnection {
     this.runtimes = msg.runtimes;
     this.capacity = msg.capacity;
     this.labels = msg.labels;
-    const keep = await reconcileNode(this.ctx, msg);
-    for (const id of keep) this.sandboxes.add(id);
+    const { keep, runs } = await reconcileNode(this.ctx, msg);
+    for (const id of runs) this.activeRuns.add(id);
+    const runSandboxes = new Set(
+      msg.inventory.filter((i) => i.runId !== undefined).map((i) => i.sandboxId),
+    );
+    for (const id of keep) if (!runSandboxes.has(id)) this.sandboxes.add(id);
     this.send({
       type: 'reconcile',
       heartbeatIntervalMs: this.ctx.config.heartbeatIntervalMs,

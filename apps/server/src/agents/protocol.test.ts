@@ -10,6 +10,7 @@ import {
   AGENT_PROTOCOL_VERSION,
   ServerMessageSchema,
   type AgentMessage,
+  type InventoryItem,
   type ServerMessage,
 } from '@tartarus/core';
 import WebSocket from 'ws';
@@ -23,7 +24,7 @@ import { join } from 'node:path';
 const TOKEN = 'agent-token-for-tests-0123456789';
 
 /** A protocol-speaking test agent. */
-async function connectAgent(url: string, nodeId: string) {
+async function connectAgent(url: string, nodeId: string, inventory: InventoryItem[] = []) {
   const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/agent/connect`, {
     headers: { authorization: `Bearer ${TOKEN}` },
   });
@@ -52,7 +53,7 @@ async function connectAgent(url: string, nodeId: string) {
     runtimes: ['container'],
     capacity: { cpu: 1, memoryMiB: 1024, slots: 2 },
     labels: {},
-    inventory: [],
+    inventory,
   });
   await next('reconcile');
   // Heartbeats keep the node alive until the socket is gone.
@@ -166,6 +167,63 @@ test('lease, start, output, finish; stale epochs are fenced; a silent node loses
     const final = await state(run.id);
     assert.equal(final.stdout, 'second\n');
     assert.equal(final.attempts, 2);
+  } finally {
+    for (const s of sockets) s.terminate();
+    await server.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a live agent that reconnects keeps its in-flight attempt', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tt-proto-'));
+  const store = await openStore({ backend: 'sqlite', path: join(dir, 'db.sqlite') });
+  const server = await startServer({ store, config: { port: 0, agentTokens: [TOKEN] } });
+  const sockets: WebSocket[] = [];
+  try {
+    const { adminKey } = await bootstrap(store, dir);
+    const H = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+    const res = await fetch(`${server.url}/v1/runs`, {
+      method: 'POST',
+      headers: H,
+      body: JSON.stringify({ argv: ['x'] }),
+    });
+    const run = (await res.json()) as { id: string };
+    const a = await connectAgent(server.url, 'node-a');
+    sockets.push(a.ws);
+    const start = await a.next('startRun');
+    a.send({
+      type: 'runStarted',
+      runId: run.id,
+      epoch: start.epoch,
+      sandboxId: start.spec.sandboxId,
+    });
+    a.ws.terminate();
+    const again = await connectAgent(server.url, 'node-a', [
+      { sandboxId: start.spec.sandboxId, runId: run.id, epoch: start.epoch, state: 'running' },
+    ]);
+    sockets.push(again.ws);
+    const result = {
+      exitCode: 0,
+      reason: 'exited' as const,
+      stdout: '',
+      stderr: '',
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      startedAtMs: 0,
+      finishedAtMs: 0,
+      durationMs: 0,
+    };
+    again.send({ type: 'runFinished', runId: run.id, epoch: start.epoch, result });
+    let final: { state: string; attempts: number } | undefined;
+    await until(async () => {
+      final = (await (await fetch(`${server.url}/v1/runs/${run.id}`, { headers: H })).json()) as {
+        state: string;
+        attempts: number;
+      };
+      return final.state === 'succeeded';
+    });
+    assert.equal(final?.attempts, 1);
   } finally {
     for (const s of sockets) s.terminate();
     await server.close();
