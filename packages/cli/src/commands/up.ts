@@ -46,6 +46,11 @@ export function upCommand(): Command {
         port: opts.port,
         host: opts.host,
         ...(templateDir ? { templateDir } : {}),
+      }).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+        throw new Error(
+          `port ${opts.port} on ${opts.host} is in use (another \`tartarus up\`?): stop it or pick another with --port`,
+        );
       });
       const out = process.stdout;
       out.write(`Tartarus is up at ${server.url} (data dir ${dataDir})\n`);
