@@ -1,0 +1,61 @@
+// `tartarus up` as a user runs it: prints the admin key once, serves the CLI through its data
+// dir, and shuts down cleanly on SIGTERM.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, cli, serverSkipReason } from './cli-test-helpers.js';
+
+/** Starts `tartarus up` and resolves with its output once it says it is up. */
+function startUp(dataDir: string): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'up', '--data-dir', dataDir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', () => {
+      if (out.includes('Try: ')) resolve({ child, output: () => out });
+    });
+    child.on('exit', (code) => reject(new Error(`tartarus up exited ${code}: ${out}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('tartarus up', { skip: serverSkipReason() }, () => {
+  test('prints the admin key on first start only, serves the CLI, stops cleanly on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tartarus-up-test-'));
+    let child: ChildProcess | undefined;
+    try {
+      const first = await startUp(dataDir);
+      child = first.child;
+      const key = /Admin API key[^\n]*\n\s+(tt_\S+)/.exec(first.output())?.[1];
+      assert.ok(key, first.output());
+      const r = await cli(['run', '--', 'echo', 'via data dir'], { TARTARUS_DATA_DIR: dataDir });
+      assert.deepEqual([r.status, r.stdout], [0, 'via data dir\n']);
+      assert.equal(await stop(child), 0);
+      assert.match(first.output(), /SIGTERM: shutting down[\s\S]*stopped\n$/);
+
+      const second = await startUp(dataDir);
+      child = second.child;
+      assert.doesNotMatch(second.output(), /tt_/);
+      assert.match(second.output(), /admin API key is in/);
+      const again = await cli(['runs', 'ls', '--json'], { TARTARUS_DATA_DIR: dataDir });
+      assert.equal((JSON.parse(again.stdout) as { items: unknown[] }).items.length, 1);
+      assert.equal(await stop(child), 0);
+    } finally {
+      if (child) await stop(child);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
