@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { call, containerSkipReason, withEmbedded, type CallOptions } from './helpers.js';
 
 interface Row {
@@ -261,6 +262,38 @@ test('bad input on every route gets a 4xx that says what to change, never a 5xx'
         key: otherAdmin,
         expect: 403,
         options: { body: { name: 'x', tenantId: 'default' } },
+      },
+      {
+        name: 'exec socket without a key',
+        method: 'GET',
+        path: `/v1/sandboxes/${sandbox}/exec/ws`,
+        key: undefined,
+        expect: 401,
+        says: /Bearer/,
+      },
+      {
+        name: 'exec socket by a viewer',
+        method: 'GET',
+        path: `/v1/sandboxes/${sandbox}/exec/ws`,
+        key: viewer,
+        expect: 403,
+        says: /role/,
+      },
+      {
+        name: 'agent endpoint with a user key',
+        method: 'GET',
+        path: '/v1/agent/connect',
+        key: admin,
+        expect: 401,
+        says: /agent token/,
+      },
+      {
+        name: 'agent endpoint without a token',
+        method: 'GET',
+        path: '/v1/agent/connect',
+        key: undefined,
+        expect: 401,
+        says: /agent token/,
       },
       {
         name: 'unknown route',
@@ -617,4 +650,33 @@ test('a key sending faster than its bucket refills gets 429 with Retry-After', a
     },
     { server: { rateLimitBurst: 2, rateLimitPerSec: 0.01 } },
   );
+});
+
+test('the exec socket answers a bad first frame with an error frame that says what to send', async (t) => {
+  const skip = await containerSkipReason();
+  if (skip) return t.skip(skip);
+  await withEmbedded(async (h) => {
+    const s = await call(h.url, h.adminKey, 'POST', '/v1/sandboxes', { body: {} });
+    try {
+      const frames = await new Promise<string[]>((resolve, reject) => {
+        const got: string[] = [];
+        const ws = new WebSocket(
+          `${h.url.replace('http', 'ws')}/v1/sandboxes/${s.json.id}/exec/ws`,
+          {
+            headers: { authorization: `Bearer ${h.adminKey}` },
+          },
+        );
+        ws.on('open', () => ws.send(JSON.stringify({ argv: 'not-an-array' })));
+        ws.on('message', (m: Buffer) => got.push(m.toString()));
+        ws.on('close', () => resolve(got));
+        ws.on('error', reject);
+      });
+      const last = JSON.parse(frames.at(-1) ?? '{}');
+      assert.equal(last.type, 'error');
+      assert.equal(last.error.code, 'invalid_argument');
+      assert.match(last.error.message, /ExecRequest.*argv|argv/);
+    } finally {
+      await call(h.url, h.adminKey, 'DELETE', `/v1/sandboxes/${s.json.id}`);
+    }
+  });
 });

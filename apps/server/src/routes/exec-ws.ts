@@ -10,9 +10,17 @@ import {
   InvalidArgumentError,
   type ExecServerFrame,
 } from '@tartarus/core';
+import type { z } from 'zod';
 import { toErrorReply } from '../http/errors.js';
 import { runExec } from '../services/exec.js';
 import type { RouteDeps } from './types.js';
+
+/** The first issue of a failed parse, with the field it is about. */
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  return issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+}
 
 /** Serves one exec socket. */
 export function execSocket(
@@ -38,9 +46,7 @@ export function execSocket(
     const f = ExecClientFrameSchema.safeParse(frame);
     if (!f.success)
       return fail(
-        new InvalidArgumentError(
-          `bad frame: ${f.error.issues[0]?.message ?? ''}; send stdin, closeStdin or kill`,
-        ),
+        new InvalidArgumentError(`bad frame: ${describe(f.error)}; send stdin, closeStdin or kill`),
       );
     if (execId === undefined) return void early.push(frame);
     const op =
@@ -71,9 +77,7 @@ export function execSocket(
     const req = ExecRequestSchema.safeParse(json);
     if (!req.success)
       return fail(
-        new InvalidArgumentError(
-          `the first frame must be an ExecRequest: ${req.error.issues[0]?.message ?? ''}`,
-        ),
+        new InvalidArgumentError(`the first frame must be an ExecRequest: ${describe(req.error)}`),
       );
     void (async () => {
       try {
