@@ -27,13 +27,13 @@ export class Templates {
   }
 
   /**
-   * Builds (or rebuilds) a template, reporting progress as it goes; resolves when the build is
-   * done, with the server's final payload (the template, when the server sends it).
+   * Builds (or rebuilds) a template, reporting progress as it goes; resolves with the built
+   * template. A failed build rejects with the server's typed error.
    */
   async build(
     name: string,
     options: { onProgress?: (p: TemplateProgress) => void; signal?: AbortSignal } = {},
-  ): Promise<unknown> {
+  ): Promise<Template> {
     const res = await this.transport.send(
       'POST',
       `/v1/templates/${encodeURIComponent(name)}/build`,
@@ -45,7 +45,7 @@ export class Templates {
     if (!res.body) throw new InternalError('template build: the server sent an empty stream');
     for await (const ev of readSse(res.body)) {
       if (ev.event === 'progress') options.onProgress?.(ev.data as TemplateProgress);
-      else if (ev.event === 'done') return ev.data;
+      else if (ev.event === 'done') return ev.data as Template;
       else if (ev.event === 'error') throw errorFromEvent(ev.data, `template build of ${name}`);
     }
     throw new InternalError(`template build of ${name}: the stream ended without a result`);

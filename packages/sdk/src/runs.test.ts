@@ -76,6 +76,13 @@ describe('runs and administration against an embedded server', { skip }, () => {
 
   test('templates, nodes, keys and tenants', async () => {
     assert.ok((await client.templates.list()).some((t) => t.name === 'busybox'));
+    // busybox is already built here: the stream may hold only `done`, no progress.
+    const built = await client.templates.build('busybox', { onProgress: () => undefined });
+    assert.equal(built.built, true);
+    await assert.rejects(
+      client.templates.build('nope'),
+      (e: unknown) => e instanceof InvalidArgumentError && /nope/.test(e.message),
+    );
     const nodes = await client.nodes.list();
     assert.ok(nodes.length >= 1 && nodes.some((n) => n.status === 'up'));
     const key = await client.apiKeys.create({ name: 'sdk-test', role: 'viewer' });

@@ -17,8 +17,11 @@ export function buildCommand(): Command {
     try {
       const result = await client.templates.build(name, { onProgress: (p) => display.update(p) });
       display.finish();
-      if (o.json) printJson(result ?? { name });
-      else process.stdout.write(`built ${name}\n`);
+      if (o.json) printJson(result);
+      else
+        process.stdout.write(
+          `built ${result.name}${result.sizeBytes === null ? '' : ` (${(result.sizeBytes / 1_048_576).toFixed(1)} MiB)`}\n`,
+        );
     } catch (e) {
       display.finish();
       throw e;
