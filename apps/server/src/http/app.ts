@@ -27,6 +27,8 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
     logger: config.logRequests,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
+    // Log followers and waited submits hold connections open; shutting down must not wait on them.
+    forceCloseConnections: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
