@@ -87,6 +87,11 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     try {
       const exec = await t(['sandbox', 'exec', id, '--', 'sh', '-c', 'echo in; exit 4']);
       assert.deepEqual([exec.status, exec.stdout], [4, 'in\n']);
+      const piped = await t(
+        ['sandbox', 'exec', '-i', id, '--', 'sh', '-c', 'read x; echo got $x'],
+        'line\n',
+      );
+      assert.deepEqual([piped.status, piped.stdout], [0, 'got line\n']);
       assert.equal((await t(['sandbox', 'files', 'write', id, '/tmp/f.txt'], 'payload')).status, 0);
       assert.equal((await t(['sandbox', 'files', 'read', id, '/tmp/f.txt'])).stdout, 'payload');
       assert.match((await t(['sandbox', 'files', 'ls', id, '/tmp'])).stdout, /f\.txt/);

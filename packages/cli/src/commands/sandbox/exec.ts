@@ -3,7 +3,7 @@
  * output, and exits with its exit code.
  */
 import { Command } from 'commander';
-import type { CommandResult } from '@tartarus/sdk';
+import type { CommandOptions, CommandResult, Sandbox } from '@tartarus/sdk';
 import { connect } from '../../connection.js';
 import { ExitStatus } from '../../errors.js';
 import { allOptions, durationFlag, envFlag } from '../../options.js';
@@ -18,10 +18,25 @@ interface ExecOptions {
   json?: boolean;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * Runs with live stdin over the exec WebSocket: this process's stdin is forwarded as it arrives
+ * (so `-i` works with a pipe that stays open, or typed input), then closed at EOF.
+ */
+async function runInteractive(
+  sandbox: Sandbox,
+  argv: string[],
+  options: CommandOptions,
+): Promise<CommandResult> {
+  const handle = await sandbox.commands.run(argv, { ...options, background: true });
+  const forward = (chunk: Buffer) => handle.sendStdin(new Uint8Array(chunk));
+  const close = () => handle.closeStdin();
+  process.stdin.on('data', forward).once('end', close);
+  try {
+    return await handle.wait();
+  } finally {
+    process.stdin.off('data', forward).off('end', close);
+    process.stdin.destroy();
+  }
 }
 
 /** The command's exit code when it exited, else 124 for a timeout, 137 for a kill or OOM, 1 for an error. */
@@ -55,7 +70,7 @@ export function execCommand(): Command {
       'kill the command after this long (default 60s; 0: none)',
       (t: string) => (t === '0' ? 0 : durationFlag(t)),
     )
-    .option('-i, --stdin', "send this process's stdin to the command (up to 1 MiB)")
+    .option('-i, --stdin', "forward this process's stdin to the command as it arrives")
     .option(
       '--json',
       'print the result {exitCode, reason, stdout, stderr, durationMs, ...} instead of streaming',
@@ -63,15 +78,17 @@ export function execCommand(): Command {
     .action(async (id: string, argv: string[], _o: ExecOptions, self: Command) => {
       const o = allOptions<ExecOptions>(self);
       const sandbox = await (await connect(o.dataDir)).sandboxes.connect(id);
-      const result = await sandbox.commands.run(argv, {
+      const options: CommandOptions = {
         env: o.env,
         cwd: o.cwd,
         user: o.user,
         timeoutMs: o.timeout,
-        stdin: o.stdin ? await readStdin() : undefined,
         onStdout: o.json ? undefined : (d) => process.stdout.write(d),
         onStderr: o.json ? undefined : (d) => process.stderr.write(d),
-      });
+      };
+      const result = o.stdin
+        ? await runInteractive(sandbox, argv, options)
+        : await sandbox.commands.run(argv, options);
       if (o.json) printJson(result);
       else if (result.reason !== 'exited')
         process.stderr.write(
