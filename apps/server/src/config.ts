@@ -43,6 +43,8 @@ export const ServerConfigSchema = z.strictObject({
   placement: z.enum(['binpack', 'spread']).default('binpack'),
   /** Time to wait for an agent to answer a request (create sandbox, exec start, file op), ms. Default 120 s. */
   agentRequestTimeoutMs: z.number().int().positive().default(120_000),
+  /** Time to wait for a sandbox to be created, including a first build of its template, ms. Default 15 min. */
+  sandboxCreateTimeoutMs: z.number().int().positive().default(900_000),
   /** Log requests (pino, to stderr). Default false. */
   logRequests: z.boolean().default(false),
 });

@@ -79,15 +79,19 @@ export class SandboxService {
     const conn = this.hub.get(nodeId);
     conn?.sandboxes.add(created.id);
     try {
-      await this.hub.request(nodeId, {
-        op: 'createSandbox',
-        sandboxId: created.id,
-        template: req.template,
-        runtime: req.runtime,
-        limits,
-        env: req.env ?? {},
-        timeoutMs: req.timeoutMs,
-      });
+      await this.hub.request(
+        nodeId,
+        {
+          op: 'createSandbox',
+          sandboxId: created.id,
+          template: req.template,
+          runtime: req.runtime,
+          limits,
+          env: req.env ?? {},
+          timeoutMs: req.timeoutMs,
+        },
+        { timeoutMs: this.ctx.config.sandboxCreateTimeoutMs },
+      );
     } catch (err) {
       conn?.sandboxes.delete(created.id);
       const message = err instanceof Error ? err.message : String(err);
