@@ -19,6 +19,11 @@ function configure(cmd: Command): void {
 
 /** Runs the CLI with `argv` (as in `process.argv`); resolves with the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  // `tartarus runs logs ID | head`: a closed pipe ends the output, it is not an error to report.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   configure(program);
   try {
