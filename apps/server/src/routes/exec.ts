@@ -31,16 +31,25 @@ export const execRoutes: RouteModule = (app, deps) => {
       const tenantId = principalOf(req).tenantId;
       if (!wantsEventStream(req)) return runExec(hub, sandboxes, tenantId, req.params.id, req.body);
       // Fail before opening the stream when the sandbox is not running, so the status says so.
-      await sandboxes.requireRunning(tenantId, req.params.id);
+      const { nodeId } = await sandboxes.requireRunning(tenantId, req.params.id);
       const sse = openSse(req, reply);
+      // A client that leaves takes its process with it.
+      let finished = false;
+      const killOnLeave = (execId: string) =>
+        sse.signal.addEventListener('abort', () => {
+          if (finished) return;
+          hub.request(nodeId, { op: 'execKill', execId, signal: 'SIGKILL' }).catch(() => undefined);
+        });
       try {
         const result = await runExec(hub, sandboxes, tenantId, req.params.id, req.body, {
           onOutput: (o) => sse.send(o.stream, { data: o.data, encoding: 'utf8', timeMs: o.timeMs }),
+          onStarted: killOnLeave,
         });
         sse.send('exit', result);
       } catch (err) {
         sse.send('error', toErrorReply(err, ctx.config.bodyLimitBytes).body.error);
       } finally {
+        finished = true;
         sse.end();
       }
       return reply;
