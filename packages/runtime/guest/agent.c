@@ -353,6 +353,8 @@ static void loop_once(int sfd) {
   struct { int slot; int which; } who[1 + NPORTS + MAX_PROCS * 3];
   int n = 0, timeout = -1;
   fds[n] = (struct pollfd){sfd, POLLIN, 0}; who[n++].slot = -1;
+  static int all_open;
+  if (!all_open && !(all_open = open_ports(ports) == NPORTS)) timeout = 100; /* spare ports still appearing */
   for (int i = 0; i < NPORTS; i++) {
     /* A port without a host reports HUP at once: look at it again every 100 ms instead of spinning. */
     fds[n] = (struct pollfd){port_up[i] ? ports[i] : -1, POLLIN, 0};
@@ -407,6 +409,10 @@ int main(void) {
   for (int i = 0; i < NPORTS; i++) port_up[i] = ports[i] >= 0;
   /* The host pings on connect; READY on port 0 only saves it a round trip at boot. */
   use_port(0);
-  send_frame(T_READY, 0, "1", 1);
+  char ready[64] = "1 ", up[32] = {0};
+  int ufd = open("/proc/uptime", O_RDONLY | O_CLOEXEC);
+  if (ufd >= 0 && read(ufd, up, sizeof up - 1) > 0) strncat(ready, up, sizeof ready - 3);
+  if (ufd >= 0) close(ufd);
+  send_frame(T_READY, 0, ready, strlen(ready)); /* version, then the guest's uptime (boot diagnostics) */
   for (;;) loop_once(sfd);
 }

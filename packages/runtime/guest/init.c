@@ -71,31 +71,28 @@ void find_disk(const char *serial, char *dev, size_t n) {
   die(serial);
 }
 
-/* Opens the virtio serial ports named agent0..N-1 (their /dev/vportNpM nodes, found through sysfs). */
-static void open_ports(int ports[NPORTS]) {
-  int found = 0;
-  for (int i = 0; i < NPORTS; i++) ports[i] = -1;
-  for (int tries = 0; tries < 2500 && found < NPORTS; tries++) {
-    DIR *d = opendir("/sys/class/virtio-ports");
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-      char p[300], buf[64] = {0};
-      snprintf(p, sizeof p, "/sys/class/virtio-ports/%.32s/name", e->d_name);
-      int fd = open(p, O_RDONLY);
-      if (fd < 0) continue;
-      ssize_t got = read(fd, buf, sizeof buf - 1);
-      close(fd);
-      int n = buf[5] - '0';
-      if (got < 6 || strncmp(buf, "agent", 5) != 0 || n < 0 || n >= NPORTS || ports[n] >= 0) continue;
-      snprintf(p, sizeof p, "/dev/%.32s", e->d_name);
-      /* Non-blocking: a write to a port whose host went away must not stall the others. */
-      ports[n] = open(p, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-      if (ports[n] >= 0) found++;
-    }
-    if (d) closedir(d);
-    if (found < NPORTS) sleep_ms(2);
+/* Opens the agent ports (agent0..N-1, /dev/vportNpM found through sysfs) that exist and are not
+ * open yet; returns how many are open. */
+int open_ports(int ports[NPORTS]) {
+  int open_now = 0;
+  DIR *d = opendir("/sys/class/virtio-ports");
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    char p[300], buf[64] = {0};
+    snprintf(p, sizeof p, "/sys/class/virtio-ports/%.32s/name", e->d_name);
+    int fd = open(p, O_RDONLY);
+    if (fd < 0) continue;
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    int n = buf[5] - '0';
+    if (got < 6 || strncmp(buf, "agent", 5) != 0 || n < 0 || n >= NPORTS || ports[n] >= 0) continue;
+    snprintf(p, sizeof p, "/dev/%.32s", e->d_name);
+    /* Non-blocking: a write to a port whose host went away must not stall the others. */
+    ports[n] = open(p, O_RDWR | O_CLOEXEC | O_NONBLOCK);
   }
-  if (ports[0] < 0) die("no agent port");
+  if (d) closedir(d);
+  for (int i = 0; i < NPORTS; i++) open_now += ports[i] >= 0;
+  return open_now;
 }
 
 void must_mount(const char *src, const char *dst, const char *type, unsigned long fl, const char *data) {
@@ -184,5 +181,10 @@ void guest_boot(int ports[NPORTS]) {
   setup_cgroups();
   loopback_up();
   sethostname("sandbox", 7);
-  open_ports(ports);
+  /* Only port 0 is needed to start serving; the others are picked up by the agent's loop as they appear. */
+  for (int i = 0; i < NPORTS; i++) ports[i] = -1;
+  for (int tries = 0; ports[0] < 0 && tries < 5000; tries++) {
+    if (open_ports(ports) == 0 || ports[0] < 0) sleep_ms(1);
+  }
+  if (ports[0] < 0) die("no agent port");
 }

@@ -75,6 +75,7 @@ void send_ok(uint32_t id);
 #define NPORTS 4
 /* Boot: modules, disks, overlay root, cgroups; fills ports[NPORTS] with the port fds. */
 void guest_boot(int ports[NPORTS]);
+int open_ports(int ports[NPORTS]);
 /* Boot pieces, shared with bare-init.c. */
 void load_modules(void);
 void find_disk(const char *serial, char *dev, size_t n);
