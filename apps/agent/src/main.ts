@@ -1,0 +1,47 @@
+/**
+ * `node apps/agent/dist/main.js`: a remote agent configured from the environment (distributed
+ * mode; embedded mode starts its agent in-process instead).
+ *
+ *   TARTARUS_SERVER_URL   ws://server:7070/v1/agent/connect (required)
+ *   TARTARUS_AGENT_TOKEN  a token the server lists in `agentTokens` (required)
+ *   TARTARUS_NODE_ID      stable node id (required)
+ *   TARTARUS_STATE_DIR    sandbox state, must survive restarts. Default /var/lib/tartarus
+ *   TARTARUS_SLOTS        sandboxes at once. Default 4 per CPU
+ */
+import { Runtime } from '@tartarus/runtime';
+import { Agent } from './agent.js';
+import { RuntimeAdapter } from './runtime-adapter.js';
+
+const env = process.env;
+const slots = env['TARTARUS_SLOTS'] === undefined ? undefined : Number(env['TARTARUS_SLOTS']);
+function fail(err: unknown): never {
+  console.error(`tartarus-agent: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+}
+
+let agent: Agent;
+try {
+  agent = new Agent(
+    {
+      serverUrl: env['TARTARUS_SERVER_URL'] ?? '',
+      token: env['TARTARUS_AGENT_TOKEN'] ?? '',
+      nodeId: env['TARTARUS_NODE_ID'] ?? '',
+      ...(slots === undefined ? {} : { slots }),
+    },
+    new RuntimeAdapter(new Runtime({ stateDir: env['TARTARUS_STATE_DIR'] ?? '/var/lib/tartarus' })),
+    {
+      info: (o, m) => console.error(m ?? '', JSON.stringify(o)),
+      warn: (o, m) => console.error(m ?? '', JSON.stringify(o)),
+    },
+  );
+} catch (err) {
+  fail(err);
+}
+process.on('SIGTERM', () => {
+  agent.close();
+  process.exit(0);
+});
+await agent.start().catch(fail);
+console.error(
+  `agent ${env['TARTARUS_NODE_ID'] ?? ''} connected to ${env['TARTARUS_SERVER_URL'] ?? ''}`,
+);
