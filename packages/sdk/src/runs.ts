@@ -36,6 +36,9 @@ export const FINAL_RUN_STATES: ReadonlySet<RunStateName> = new Set([
   'dead',
 ]);
 
+/** Pause before following a run's logs again after the stream ended early, ms. */
+const RECONNECT_DELAY_MS = 250;
+
 /** Runs API. */
 export class Runs {
   constructor(private readonly transport: Transport) {}
@@ -88,17 +91,48 @@ export class Runs {
   }
 
   /**
-   * Streams a run's output (from `since`, default the start) until the run is final; the
-   * generator's return value is the final state.
+   * Streams a run's output (after `since`, default from the start) until the run is final; the
+   * generator's return value is the final state. A stream that ends early (server restart) is
+   * resumed after the last chunk seen, so nothing is lost or repeated.
    */
   async *followLogs(
     id: string,
     options: { since?: number; signal?: AbortSignal } = {},
   ): AsyncGenerator<RunLogEntry, RunStateName> {
+    let since = options.since ?? 0;
+    for (;;) {
+      const stream = this.followOnce(id, since, options.signal);
+      let step = await stream.next();
+      for (; !step.done; step = await stream.next()) {
+        since = step.value.seq;
+        yield step.value;
+      }
+      if (step.value !== undefined) return step.value;
+      const state = (await this.get(id)).state;
+      if (FINAL_RUN_STATES.has(state)) return state;
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS));
+    }
+  }
+
+  /** Resolves with the run (including its stdout/stderr) once it is final. */
+  async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<Run> {
+    const logs = this.followLogs(id, options);
+    while (!(await logs.next()).done) {
+      /* drain: only the end matters */
+    }
+    return this.get(id, { output: true });
+  }
+
+  /** One SSE connection: yields chunks; returns the final state, or undefined if it ended early. */
+  private async *followOnce(
+    id: string,
+    since: number,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<RunLogEntry, RunStateName | undefined> {
     const res = await this.transport.send('GET', `${this.path(id)}/logs`, {
-      query: { follow: true, since: options.since },
+      query: { follow: true, since },
       headers: { accept: 'text/event-stream' },
-      signal: options.signal,
+      signal,
     });
     if (!res.body) throw new InternalError('logs: the server sent an empty stream');
     for await (const ev of readSse(res.body)) {
@@ -106,22 +140,7 @@ export class Runs {
       else if (ev.event === 'end') return (ev.data as { state: RunStateName }).state;
       else if (ev.event === 'error') throw errorFromEvent(ev.data, 'logs');
     }
-    // The stream closed without an end event (server restart, proxy timeout): report the current state.
-    return (await this.get(id)).state;
-  }
-
-  /** Resolves with the run (including its stdout/stderr) once it is final. */
-  async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<Run> {
-    let since = 0;
-    for (;;) {
-      const logs = this.followLogs(id, { since, signal: options.signal });
-      let step = await logs.next();
-      while (!step.done) {
-        since = step.value.seq;
-        step = await logs.next();
-      }
-      if (FINAL_RUN_STATES.has(step.value)) return this.get(id, { output: true });
-    }
+    return undefined;
   }
 
   private path(id: string): string {

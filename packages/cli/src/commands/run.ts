@@ -3,7 +3,7 @@
  * workload's exit code (124 timeout, 137 out of memory, 130 cancelled, 1 for other failures).
  */
 import { Command, Option } from 'commander';
-import { FINAL_RUN_STATES, type Run, type SubmitRunRequest, type Tartarus } from '@tartarus/sdk';
+import type { Run, SubmitRunRequest, Tartarus } from '@tartarus/sdk';
 import { connect } from '../connection.js';
 import { ExitStatus } from '../errors.js';
 import {
@@ -130,18 +130,11 @@ async function followOutput(client: Tartarus, id: string): Promise<Run> {
   const onSigint = () => void client.runs.cancel(id).catch(() => undefined);
   process.on('SIGINT', onSigint);
   try {
-    let since = 0;
-    for (;;) {
-      const logs = client.runs.followLogs(id, { since });
-      let step = await logs.next();
-      while (!step.done) {
-        since = step.value.seq;
-        (step.value.stream === 'stdout' ? process.stdout : process.stderr).write(step.value.data);
-        step = await logs.next();
-      }
-      const run = await client.runs.get(id);
-      if (FINAL_RUN_STATES.has(run.state)) return run;
+    const logs = client.runs.followLogs(id);
+    for (let step = await logs.next(); !step.done; step = await logs.next()) {
+      (step.value.stream === 'stdout' ? process.stdout : process.stderr).write(step.value.data);
     }
+    return await client.runs.get(id);
   } finally {
     process.off('SIGINT', onSigint);
   }
