@@ -9,6 +9,7 @@ import {
   RunAttemptListSchema,
   RunPageSchema,
   RunSchema,
+  SubmitRunHeadersSchema,
   SubmitRunQuerySchema,
   SubmitRunRequestSchema,
 } from '@tartarus/core';
@@ -35,6 +36,7 @@ export const runRoutes: RouteModule = (app, { ctx, runs }) => {
       summary: 'Submit a run (Idempotency-Key header; ?wait=30s answers once final)',
       body: SubmitRunRequestSchema,
       querystring: SubmitRunQuerySchema,
+      headers: SubmitRunHeadersSchema,
       response: { 200: RunSchema, 201: RunSchema, ...errorResponses },
     },
     handler: async (req, reply) => {

@@ -86,6 +86,15 @@ export const SubmitRunQuerySchema = z.strictObject({
     .optional(),
 });
 
+/** POST /v1/runs headers: `Idempotency-Key` (1..256 chars) makes a retried submit return the same run. */
+export const SubmitRunHeadersSchema = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .min(1, 'Idempotency-Key must not be empty')
+    .max(256, 'Idempotency-Key must be at most 256 characters')
+    .optional(),
+});
+
 /** Longest `?wait=` honoured: 15 min (then the current Run is returned). */
 export const MAX_RUN_WAIT_MS = 900_000;
 
