@@ -132,6 +132,16 @@ test('kill -9 while runs are in flight, restart: nothing accepted is lost, sandb
     });
     assert.equal(exec.status, 200, exec.text);
     assert.equal(exec.json.stdout, 'kept');
+    // The attempts that died with the first process left their sandboxes behind; reconcile
+    // destroyed them: only the interactive sandbox remains on the host.
+    const onHost = await new Runtime({
+      stateDir: join(dataDir, 'runtime'),
+      templateDir: join(dataDir, 'templates'),
+    }).list();
+    assert.deepEqual(
+      onHost.map((i) => i.id),
+      [sbx.json.id],
+    );
     assert.equal(
       (await call(b.url, key, 'DELETE', `/v1/sandboxes/${sbx.json.id}`)).json.state,
       'killed',
