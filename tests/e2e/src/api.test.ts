@@ -197,6 +197,23 @@ test('API happy path through real runc', async (t) => {
       );
     });
 
+    await t.test('a run on every runtime the node offers', async (st) => {
+      const runtimes = (await A('GET', '/v1/nodes')).json.items[0].runtimes as string[];
+      for (const runtime of ['container', 'gvisor', 'microvm']) {
+        if (!runtimes.includes(runtime)) {
+          st.diagnostic(`skipped ${runtime}: the node does not offer it`);
+          continue;
+        }
+        const r = await A('POST', '/v1/runs?wait=120s', {
+          body: { command: 'echo via-$0', runtime },
+        });
+        assert.deepEqual(
+          [runtime, r.json.state, r.json.stdout],
+          [runtime, 'succeeded', 'via-/bin/sh\n'],
+        );
+      }
+    });
+
     await t.test('every mutating call is in the audit log', async () => {
       const actions = (await A('GET', '/v1/audit?limit=500')).json.items.map(
         (e: { action: string }) => e.action,
