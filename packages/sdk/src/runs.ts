@@ -3,7 +3,7 @@
  * resolves when it is final, `followLogs` streams its output as it is produced.
  */
 import type { Transport } from './http.js';
-import { InternalError, errorFromEvent } from './errors.js';
+import { InternalError, UnavailableError, errorFromEvent } from './errors.js';
 import { readSse } from './sse.js';
 import type {
   ListOptions,
@@ -38,6 +38,8 @@ export const FINAL_RUN_STATES: ReadonlySet<RunStateName> = new Set([
 
 /** Pause before following a run's logs again after the stream ended early, ms. */
 const RECONNECT_DELAY_MS = 250;
+/** How long `followLogs` keeps trying to reach a server that went away, ms. */
+const DEFAULT_RECONNECT_MS = 30_000;
 
 /** Runs API. */
 export class Runs {
@@ -92,24 +94,33 @@ export class Runs {
 
   /**
    * Streams a run's output (after `since`, default from the start) until the run is final; the
-   * generator's return value is the final state. A stream that ends early (server restart) is
-   * resumed after the last chunk seen, so nothing is lost or repeated.
+   * generator's return value is the final state. A stream cut short (server restart, network) is
+   * resumed after the last chunk seen, so nothing is lost or repeated; the server may stay
+   * unreachable for up to `reconnectMs` (default 30 s) before the `UnavailableError` is thrown.
    */
   async *followLogs(
     id: string,
-    options: { since?: number; signal?: AbortSignal } = {},
+    options: { since?: number; signal?: AbortSignal; reconnectMs?: number } = {},
   ): AsyncGenerator<RunLogEntry, RunStateName> {
     let since = options.since ?? 0;
+    let lastContact = Date.now();
     for (;;) {
-      const stream = this.followOnce(id, since, options.signal);
-      let step = await stream.next();
-      for (; !step.done; step = await stream.next()) {
-        since = step.value.seq;
-        yield step.value;
+      try {
+        const stream = this.followOnce(id, since, options.signal);
+        let step = await stream.next();
+        for (; !step.done; step = await stream.next()) {
+          since = step.value.seq;
+          lastContact = Date.now();
+          yield step.value;
+        }
+        if (step.value !== undefined) return step.value;
+        const state = (await this.get(id)).state;
+        if (FINAL_RUN_STATES.has(state)) return state;
+        lastContact = Date.now();
+      } catch (e) {
+        const patience = options.reconnectMs ?? DEFAULT_RECONNECT_MS;
+        if (!(e instanceof UnavailableError) || Date.now() - lastContact > patience) throw e;
       }
-      if (step.value !== undefined) return step.value;
-      const state = (await this.get(id)).state;
-      if (FINAL_RUN_STATES.has(state)) return state;
       await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS));
     }
   }
