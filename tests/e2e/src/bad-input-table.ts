@@ -1,0 +1,232 @@
+/**
+ * The rows of the bad-input test: for every route, the ways a request can be wrong (no key, bad
+ * key, revoked key, wrong role, malformed JSON, unknown field, wrong Content-Type, oversized
+ * body, another tenant's ids), plus route-specific wrong types and out-of-range values.
+ */
+import { specificRows } from './bad-input-cases.js';
+import type { CallOptions } from './helpers.js';
+
+/** One bad request and what it must get. */
+export interface Row {
+  name: string;
+  method: string;
+  path: string;
+  key: string | undefined;
+  expect: number;
+  options?: CallOptions;
+  /** The message must match (it names what to change). */
+  says?: RegExp;
+}
+
+/** Keys and objects the rows refer to. */
+export interface Fixture {
+  admin: string;
+  member: string;
+  viewer: string;
+  otherAdmin: string;
+  tinyMember: string;
+  revoked: string;
+  sandbox: string;
+  /** False when no runtime could create a real sandbox (the id is a placeholder). */
+  sandboxIsReal: boolean;
+  run: string;
+  keyId: string;
+  tenant: string;
+}
+
+/** Every route with a valid request, ids filled in; `mutating` routes need member or higher. */
+function routes(ids: { sandbox: string; run: string; key: string; tenant: string }) {
+  const s = ids.sandbox;
+  return [
+    { method: 'POST', path: '/v1/sandboxes', body: {}, mutating: true },
+    { method: 'GET', path: '/v1/sandboxes' },
+    { method: 'GET', path: `/v1/sandboxes/${s}` },
+    { method: 'DELETE', path: `/v1/sandboxes/${s}`, mutating: true },
+    {
+      method: 'POST',
+      path: `/v1/sandboxes/${s}/timeout`,
+      body: { timeoutMs: 60_000 },
+      mutating: true,
+    },
+    { method: 'POST', path: `/v1/sandboxes/${s}/pause`, mutating: true },
+    { method: 'POST', path: `/v1/sandboxes/${s}/resume`, mutating: true },
+    { method: 'POST', path: `/v1/sandboxes/${s}/exec`, body: { argv: ['true'] }, mutating: true },
+    { method: 'GET', path: `/v1/sandboxes/${s}/files?path=/tmp` },
+    { method: 'PUT', path: `/v1/sandboxes/${s}/files?path=/tmp/x`, raw: 'x', mutating: true },
+    { method: 'GET', path: `/v1/sandboxes/${s}/files/list?path=/` },
+    { method: 'DELETE', path: `/v1/sandboxes/${s}/files?path=/tmp/x`, mutating: true },
+    { method: 'POST', path: '/v1/runs', body: { argv: ['true'] }, mutating: true },
+    { method: 'GET', path: '/v1/runs' },
+    { method: 'GET', path: `/v1/runs/${ids.run}` },
+    { method: 'POST', path: `/v1/runs/${ids.run}/cancel`, mutating: true },
+    { method: 'GET', path: `/v1/runs/${ids.run}/logs` },
+    { method: 'GET', path: `/v1/runs/${ids.run}/attempts` },
+    { method: 'GET', path: '/v1/templates' },
+    { method: 'POST', path: '/v1/templates/busybox/build', mutating: true },
+    { method: 'GET', path: '/v1/nodes' },
+    { method: 'GET', path: '/v1/api-keys', admin: true },
+    { method: 'POST', path: '/v1/api-keys', body: { name: 'x' }, mutating: true, admin: true },
+    { method: 'DELETE', path: `/v1/api-keys/${ids.key}`, mutating: true, admin: true },
+    { method: 'GET', path: '/v1/tenants', admin: true },
+    { method: 'POST', path: '/v1/tenants', body: { name: 'x' }, mutating: true, admin: true },
+    { method: 'GET', path: `/v1/tenants/${ids.tenant}`, admin: true },
+    {
+      method: 'PATCH',
+      path: `/v1/tenants/${ids.tenant}`,
+      body: { name: 'y' },
+      mutating: true,
+      admin: true,
+    },
+    { method: 'GET', path: '/v1/audit', admin: true },
+  ] as {
+    method: string;
+    path: string;
+    body?: unknown;
+    raw?: string;
+    mutating?: boolean;
+    admin?: boolean;
+  }[];
+}
+
+function opts(r: { body?: unknown; raw?: string }): CallOptions {
+  if (r.raw !== undefined)
+    return { raw: r.raw, headers: { 'content-type': 'application/octet-stream' } };
+  return r.body === undefined ? {} : { body: r.body };
+}
+
+/** Every row. */
+export function badInputRows(f: Fixture): Row[] {
+  const { admin, member, viewer, otherAdmin, revoked, sandbox, run, keyId } = f;
+  const all = routes({ sandbox, run, key: keyId, tenant: f.tenant });
+  const rows: Row[] = [];
+  for (const r of all) {
+    const o = opts(r);
+    const id = `${r.method} ${r.path}`;
+    rows.push({
+      name: `${id} without a key`,
+      method: r.method,
+      path: r.path,
+      key: undefined,
+      expect: 401,
+      options: o,
+      says: /Authorization: Bearer/,
+    });
+    rows.push({
+      name: `${id} with an unknown key`,
+      method: r.method,
+      path: r.path,
+      key: 'tt_not-a-real-key',
+      expect: 401,
+      options: o,
+      says: /not valid/,
+    });
+    rows.push({
+      name: `${id} with a revoked key`,
+      method: r.method,
+      path: r.path,
+      key: revoked,
+      expect: 401,
+      options: o,
+      says: /revoked/,
+    });
+    rows.push({
+      name: `${id} with a Basic header`,
+      method: r.method,
+      path: r.path,
+      key: undefined,
+      expect: 401,
+      options: { ...o, headers: { ...o.headers, authorization: 'Basic abc' } },
+      says: /Bearer/,
+    });
+    if (r.mutating)
+      rows.push({
+        name: `${id} by a viewer`,
+        method: r.method,
+        path: r.path,
+        key: viewer,
+        expect: 403,
+        options: o,
+        says: /role|admin/,
+      });
+    if (r.admin)
+      rows.push({
+        name: `${id} by a member`,
+        method: r.method,
+        path: r.path,
+        key: member,
+        expect: 403,
+        options: o,
+        says: /admin/,
+      });
+    if (r.body !== undefined) {
+      rows.push({
+        name: `${id} with malformed JSON`,
+        method: r.method,
+        path: r.path,
+        key: admin,
+        expect: 400,
+        options: { raw: '{"a":', headers: { 'content-type': 'application/json' } },
+        says: /JSON/,
+      });
+      rows.push({
+        name: `${id} with an unknown field`,
+        method: r.method,
+        path: r.path,
+        key: admin,
+        expect: 400,
+        options: { body: { ...(r.body as object), bogus: 1 } },
+        says: /remove unknown field\(s\) bogus/,
+      });
+      rows.push({
+        name: `${id} with a text/plain body`,
+        method: r.method,
+        path: r.path,
+        key: admin,
+        expect: 400,
+        options: { raw: 'hi', headers: { 'content-type': 'text/plain' } },
+        says: /Content-Type/,
+      });
+      rows.push({
+        name: `${id} with an array body`,
+        method: r.method,
+        path: r.path,
+        key: admin,
+        expect: 400,
+        options: { body: [] },
+        says: /body/,
+      });
+      rows.push({
+        name: `${id} with a 3 MiB body`,
+        method: r.method,
+        path: r.path,
+        key: admin,
+        expect: 413,
+        options: {
+          raw: JSON.stringify({ x: 'a'.repeat(3 << 20) }),
+          headers: { 'content-type': 'application/json' },
+        },
+        says: /limit/,
+      });
+    }
+    if (!r.admin && r.path.includes(sandbox) && f.sandboxIsReal)
+      rows.push({
+        name: `${id} on another tenant's sandbox`,
+        method: r.method,
+        path: r.path,
+        key: otherAdmin,
+        expect: 404,
+        options: o,
+      });
+    if (r.path.includes(run))
+      rows.push({
+        name: `${id} on another tenant's run`,
+        method: r.method,
+        path: r.path,
+        key: otherAdmin,
+        expect: 404,
+        options: o,
+      });
+  }
+  rows.push(...specificRows(f));
+  return rows;
+}
