@@ -33,6 +33,8 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     ]);
     assert.equal(ok.status, 0);
     assert.equal(ok.stdout, 'y\n');
+    const piped = await t(['run', '-i', '--', 'tr', 'a-z', 'A-Z'], 'shout\n');
+    assert.deepEqual([piped.status, piped.stdout], [0, 'SHOUT\n']);
   });
 
   test('a run stopped by its timeout says so in one line and exits 124', async () => {

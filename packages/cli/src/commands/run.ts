@@ -17,6 +17,7 @@ import {
 import { printJson } from '../output.js';
 
 interface RunOptions {
+  stdin?: boolean;
   runtime?: 'container' | 'gvisor' | 'microvm';
   template?: string;
   timeout?: number;
@@ -69,6 +70,13 @@ function requestFrom(argv: string[], o: RunOptions): SubmitRunRequest {
   return req;
 }
 
+/** All of this process's stdin as text (the API takes up to 1 MiB inline). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Builds `tartarus run`. */
 export function runCommand(): Command {
   return new Command('run')
@@ -89,6 +97,7 @@ export function runCommand(): Command {
       positiveNumberFlag,
     )
     .option('--env <NAME=VALUE>', 'environment variable (repeatable)', envFlag)
+    .option('-i, --stdin', "send this process's stdin to the command (up to 1 MiB)")
     .option(
       '--max-attempts <n>',
       'attempts before the run is dead-lettered (default 3)',
@@ -104,6 +113,7 @@ export function runCommand(): Command {
       const o = allOptions<RunOptions>(cmd);
       const client = await connect(o.dataDir);
       const request = requestFrom(argv, o);
+      if (o.stdin) request.stdin = await readStdin();
       if (o.detach) {
         const run = await client.runs.submit(request);
         if (o.json) printJson(run);
