@@ -18,8 +18,8 @@ import { apiKeyDto, auditDto, nodeDto, tenantDto } from '../http/convert.js';
 import { errorResponses } from './common.js';
 import type { RouteModule } from './types.js';
 
-/** Registers the admin routes. */
-export const adminRoutes: RouteModule = (app, { ctx }) => {
+/** Nodes and the audit log. */
+const nodeAndAuditRoutes: RouteModule = (app, { ctx }) => {
   const { store } = ctx;
   app.get('/v1/nodes', {
     config: { access: 'viewer' },
@@ -31,6 +31,28 @@ export const adminRoutes: RouteModule = (app, { ctx }) => {
     handler: async () => ({ items: (await store.nodes.list()).map(nodeDto) }),
   });
 
+  app.get('/v1/audit', {
+    config: { access: 'admin' },
+    schema: {
+      tags: ['audit'],
+      summary: "The tenant's audit log, newest first",
+      querystring: PageQuerySchema,
+      response: { 200: AuditPageSchema, ...errorResponses },
+    },
+    handler: async (req) => {
+      const { limit, cursor } = req.query;
+      const page = await store.audit.list(principalOf(req).tenantId, {
+        limit,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      return { items: page.items.map(auditDto), nextCursor: page.nextCursor };
+    },
+  });
+};
+
+/** API keys of the caller's tenant (admins of the bootstrap tenant: of any tenant). */
+const apiKeyRoutes: RouteModule = (app, { ctx }) => {
+  const { store } = ctx;
   app.get('/v1/api-keys', {
     config: { access: 'admin' },
     schema: {
@@ -77,7 +99,11 @@ export const adminRoutes: RouteModule = (app, { ctx }) => {
     handler: async (req) =>
       apiKeyDto(await store.apiKeys.revoke(principalOf(req).tenantId, req.params.id)),
   });
+};
 
+/** Tenants (admins of the bootstrap tenant only). */
+const tenantRoutes: RouteModule = (app, { ctx }) => {
+  const { store } = ctx;
   app.get('/v1/tenants', {
     config: { access: 'system' },
     schema: {
@@ -127,22 +153,11 @@ export const adminRoutes: RouteModule = (app, { ctx }) => {
     },
     handler: async (req) => tenantDto(await store.tenants.update(req.params.id, req.body)),
   });
+};
 
-  app.get('/v1/audit', {
-    config: { access: 'admin' },
-    schema: {
-      tags: ['audit'],
-      summary: "The tenant's audit log, newest first",
-      querystring: PageQuerySchema,
-      response: { 200: AuditPageSchema, ...errorResponses },
-    },
-    handler: async (req) => {
-      const { limit, cursor } = req.query;
-      const page = await store.audit.list(principalOf(req).tenantId, {
-        limit,
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      return { items: page.items.map(auditDto), nextCursor: page.nextCursor };
-    },
-  });
+/** Registers nodes, API keys, tenants and the audit log. */
+export const adminRoutes: RouteModule = (app, deps) => {
+  nodeAndAuditRoutes(app, deps);
+  apiKeyRoutes(app, deps);
+  tenantRoutes(app, deps);
 };
