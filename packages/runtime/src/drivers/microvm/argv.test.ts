@@ -49,6 +49,12 @@ test('TCG: software emulation flags, host TSC rate on the kernel command line', 
   ]);
 });
 
+test('QEMU drops to an unprivileged host user when one is given', () => {
+  const argv = buildQemuArgv({ ...base, runAs: 'nobody' });
+  assert.deepEqual(argv.slice(-2), ['-runas', 'nobody']);
+  assert.ok(argv.includes('on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny'));
+});
+
 test('KVM: host CPU, no TSC hint (kvmclock)', () => {
   const argv = buildQemuArgv({ ...base, accel: 'kvm' });
   assert.deepEqual(argv.slice(5, 9), ['-accel', 'kvm', '-cpu', 'host']);

@@ -8,6 +8,7 @@
  * kernel's `panic=-1` turns any guest crash into a QEMU exit the driver sees. Under TCG the
  * guest cannot calibrate its TSC against the PIT on a busy host and hangs at boot, so the host
  * tells it the TSC rate (`tsc_early_khz`, the host's own: TCG's rdtsc reads the host TSC).
+ * QEMU runs under seccomp (`-sandbox`) and, when the host has the user, as `nobody` after start-up.
  */
 
 /** How QEMU runs guest code. */
@@ -39,6 +40,8 @@ export interface QemuVmOptions {
   workloadPids: number;
   /** Host TSC rate for a TCG guest, kHz; ignored under KVM (kvmclock). */
   tscKhz?: number | undefined;
+  /** Host user QEMU drops to once its files and sockets are open (`-runas`); undefined keeps root. */
+  runAs?: string | undefined;
 }
 
 /** Escapes a value inside a QEMU `-opt key=value,...` list (a comma is doubled). */
@@ -65,7 +68,8 @@ export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64
     '-smp', String(o.cpus),
     '-m', `${o.memoryMiB}M`,
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
-    '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
+    // seccomp; set*id stays allowed because -runas needs it, and after it QEMU has no privilege to regain.
+    '-sandbox', `on,obsolete=deny,elevateprivileges=${o.runAs ? 'allow' : 'deny'},spawn=deny,resourcecontrol=deny`,
     '-kernel', o.kernel,
     '-initrd', o.initramfs,
     '-append', buildKernelCmdline(o),
@@ -82,6 +86,7 @@ export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64
     ]),
     '-qmp', `unix:${qemuValue(o.qmpSocket)},server=on,wait=off`,
     '-pidfile', o.pidFile,
+    ...(o.runAs ? ['-runas', o.runAs] : []),
   ];
 }
 

@@ -105,7 +105,7 @@ export class MicrovmDriver implements Driver {
       id: spec.id, accel, cpus: Math.max(1, Math.ceil(spec.limits.cpu)), memoryMiB,
       kernel: assets.kernel, initramfs: assets.initramfs, rootImage, writableImage: paths.writableImage,
       agentSockets: paths.agentSockets, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile,
-      workloadMemoryMiB: spec.limits.memoryMiB, workloadPids: spec.limits.pids, tscKhz,
+      workloadMemoryMiB: spec.limits.memoryMiB, workloadPids: spec.limits.pids, tscKhz, runAs: await unprivilegedUser(),
     });
     signal?.throwIfAborted();
     const vm = VmProcess.spawn(argv);
@@ -185,3 +185,13 @@ export class MicrovmDriver implements Driver {
 }
 
 export type { MicrovmAssets };
+
+let nobody: Promise<string | undefined> | undefined;
+/** `nobody` if the host has that user (QEMU then runs as it once started), else undefined. */
+function unprivilegedUser(): Promise<string | undefined> {
+  nobody ??= readFile('/etc/passwd', 'utf8').then(
+    (t) => (/^nobody:/m.test(t) ? 'nobody' : undefined),
+    () => undefined,
+  );
+  return nobody;
+}
