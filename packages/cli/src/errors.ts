@@ -45,7 +45,5 @@ function oneLine(text: string): string {
 export function exitStatusFor(e: unknown): number {
   if (e instanceof ExitStatus) return e.status;
   if (e instanceof UsageError) return 2;
-  if (e instanceof TartarusError && e.code === 'invalid_argument' && e.context.source === 'cli')
-    return 2;
   return 1;
 }
