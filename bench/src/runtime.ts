@@ -10,7 +10,7 @@
  * ≤ 1.10).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, Runtime, type RuntimeName } from '@tartarus/runtime';
 import type { BenchArgs } from './main.js';
@@ -36,7 +36,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     const b = bundle;
     let n = 0;
     const ours = (name: RuntimeName) => async () => {
-      const r = await runtime.run({ runtime: name, template: 'python', command: ARGV, user: 'root', cwd: '/' });
+      const r = await runtime.run({ runtime: name, template: 'python', command: ARGV, user: 'root', cwd: '/', limits: { cpu: availableParallelism() } });
       check(name, r.stdout.toString(), r.exitCode);
     };
     const bare = (binary: 'runc' | 'runsc') => async () => {
@@ -52,10 +52,11 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       ['bareRunsc', bare('runsc')],
     ];
     const times: Record<Variant, number[]> = { oursRunc: [], bareRunc: [], oursRunsc: [], bareRunsc: [] };
+    const random = seededRandom(42);
     for (let i = 0; i < WARMUP + iterations; i++) {
-      // Rotate the order every round: no variant always runs right after another.
-      for (let k = 0; k < variants.length; k++) {
-        const [name, fn] = variants[(i + k) % variants.length] as [Variant, () => Promise<void>];
+      // A fresh random order every round: a run can slow the next one (the kernel tears the
+      // previous container down in the background), so no variant may always follow the same one.
+      for (const [name, fn] of shuffle(variants, random)) {
         const ms = await timeMs(fn);
         if (i >= WARMUP) times[name].push(ms);
       }
@@ -76,6 +77,26 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     await runtime.cleanupOrphans().catch(() => undefined);
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+/** A small deterministic PRNG (mulberry32), so that two runs use the same orders. */
+function seededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }
 
 function check(variant: string, stdout: string, exitCode: number | null): void {

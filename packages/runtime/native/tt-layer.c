@@ -2,7 +2,11 @@
  * tt-layer: gives one sandbox its writable layer in a private mount namespace, then execs the
  * OCI runtime in it.
  *
- *   tt-layer run DIR LOWER SIZE_MIB -- RUNTIME ARGS...
+ *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... -- RUNTIME ARGS...
+ *
+ * With --cgroup, it first moves itself into each cgroup directory CGDIR (cgroup v1: one per
+ * hierarchy), so that the runtime and everything it starts are accounted and limited there
+ * (used for runsc, which runs with --ignore-cgroups: see drivers/gvisor/argv.ts).
  *
  * It unshares a mount namespace (private, so nothing propagates back to the host), mounts a
  * tmpfs of SIZE_MIB at DIR/layer holding upper/ and work/, mounts overlayfs of LOWER (read-only)
@@ -17,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,13 +62,33 @@ static int setup(const char *dir, const char *lower, const char *size_mib) {
   return 0;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 7 || strcmp(argv[1], "run") || strcmp(argv[5], "--")) {
-    fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB -- RUNTIME ARGS...\n");
-    return 64;
+static int join_cgroup(const char *dir) {
+  char path[4096];
+  if (join(path, sizeof path, dir, "cgroup.procs")) return errno = ENAMETOOLONG, die("path", dir);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return die("open", path);
+  /* "0" moves the writing process itself */
+  if (write(fd, "0", 1) != 1) {
+    int e = errno;
+    close(fd);
+    return errno = e, die("join", path);
   }
+  close(fd);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 7 || strcmp(argv[1], "run")) goto usage;
+  int i = 5;
+  for (; i + 1 < argc && !strcmp(argv[i], "--cgroup"); i += 2) {
+    if (join_cgroup(argv[i + 1])) return 125;
+  }
+  if (i + 1 >= argc || strcmp(argv[i], "--")) goto usage;
   int rc = setup(argv[2], argv[3], argv[4]);
   if (rc) return rc;
-  execvp(argv[6], argv + 6);
-  return die("exec", argv[6]);
+  execvp(argv[i + 1], argv + i + 1);
+  return die("exec", argv[i + 1]);
+usage:
+  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... -- RUNTIME ARGS...\n");
+  return 64;
 }

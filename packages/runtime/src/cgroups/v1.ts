@@ -8,7 +8,7 @@
  * high-water mark at the limit is an OOM kill. (v1 counts `oom_kill` only on the leaf, which
  * is gone by then, and `failcnt` stays 0 on the parent.)
  */
-import { readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SandboxStats } from '../driver.js';
 
@@ -27,6 +27,31 @@ export async function cgroupV1Available(): Promise<boolean> {
   const files = ['memory/memory.limit_in_bytes', 'cpu/cpu.cfs_quota_us', 'pids/cgroup.procs'];
   const found = await Promise.all(files.map((f) => readFile(join(CGROUP_ROOT, f)).then(() => true, () => false)));
   return found.every(Boolean);
+}
+
+/** Hierarchies Tartarus fills itself when the runtime ignores cgroups (runsc): limits and stats. */
+export const OWN_CONTROLLERS: readonly string[] = ['memory', 'pids', 'cpu', 'cpuacct'];
+
+/** The leaf dirs `<controller>/tartarus/<id>/c` of `OWN_CONTROLLERS`. */
+export function ownCgroupDirs(id: string): string[] {
+  return OWN_CONTROLLERS.map((c) => join(CGROUP_ROOT, c, CGROUP_PARENT, id, 'c'));
+}
+
+/**
+ * Creates the sandbox's leaf cgroups with its memory (no swap) and pids limits, for a runtime
+ * that is then started inside them (tt-layer --cgroup). The CPU limit comes later
+ * (`applyCpuLimit`). Removed by `removeCgroups`.
+ */
+export async function createOwnCgroups(id: string, limits: { memoryMiB: number; pids: number }): Promise<void> {
+  const [memory, pids] = ownCgroupDirs(id) as [string, string, string, string];
+  await Promise.all(ownCgroupDirs(id).map((d) => mkdir(d, { recursive: true })));
+  const bytes = String(limits.memoryMiB * 1024 * 1024);
+  await writeFile(join(memory, 'memory.limit_in_bytes'), bytes);
+  // memsw exists only with swap accounting; without it there is no swap to escape to.
+  await writeFile(join(memory, 'memory.memsw.limit_in_bytes'), bytes).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await writeFile(join(pids, 'pids.max'), String(limits.pids));
 }
 
 /** True when the sandbox's memory use reached its limit at some point (an OOM kill's mark). */

@@ -13,7 +13,8 @@ export const RUNC = 'runc';
 export const runcTool: OciTool = {
   runtime: 'container',
   binary: RUNC,
-  cpuLimitAfterStart: false,
+  ownCgroups: false,
+  pidsOverhead: 0,
   version: () => [RUNC, '--version'],
   run: (root, o) => [RUNC, '--root', root, 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
   exec: (root, o) => [RUNC, '--root', root, 'exec', '--process', o.processFile, '--pid-file', o.pidFile, o.containerId],

@@ -5,7 +5,7 @@ import { buildOciConfig } from '../shared/oci-spec.js';
 import { goldenInput } from '../shared/oci-spec.fixture.js';
 
 const R = '/state/gvisor/.oci';
-const G = ['runsc', '--root', R, '--network=none', '--oci-seccomp'];
+const G = ['runsc', '--root', R, '--network=none', '--oci-seccomp', '--ignore-cgroups'];
 
 test('runsc command lines (golden)', () => {
   assert.deepEqual(runscTool.run(R, { bundle: '/b', pidFile: '/b/pid', containerId: 'tt-a' }), [...G, 'run', '--bundle', '/b', '--pid-file', '/b/pid', 'tt-a']);
@@ -18,13 +18,13 @@ test('runsc command lines (golden)', () => {
   assert.deepEqual(runscTool.list(R), [...G, 'list', '--format=json']);
 });
 
-test('runsc config: /tmp bound to the capped layer, pids limit plus runsc overhead', () => {
+test('runsc config: /tmp bound to the capped layer; cgroups left to Tartarus', () => {
   const base = buildOciConfig(goldenInput);
   const c = runscTool.adjustConfig(base);
   assert.deepEqual(c.mounts.at(-1), { destination: '/tmp', type: 'bind', source: '/state/gvisor/a/rootfs/tmp', options: ['rbind', 'rw', 'nosuid', 'nodev'] });
-  assert.equal(c.linux.resources.pids.limit, 256 + GVISOR_PIDS_OVERHEAD);
-  assert.equal(c.linux.resources.cpu, undefined, 'the CPU limit is applied once the workload runs');
-  assert.equal(runscTool.cpuLimitAfterStart, true);
-  assert.deepEqual(c.linux.resources.memory, base.linux.resources.memory);
-  assert.equal(base.linux.resources.pids.limit, 256, 'the input config is not modified');
+  assert.equal(c.linux.cgroupsPath, undefined);
+  assert.equal(c.linux.resources, undefined);
+  assert.equal(runscTool.ownCgroups, true);
+  assert.equal(runscTool.pidsOverhead, GVISOR_PIDS_OVERHEAD);
+  assert.equal(base.linux.cgroupsPath, '/tartarus/a/c', 'the input config is not modified');
 });

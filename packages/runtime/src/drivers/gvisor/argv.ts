@@ -4,7 +4,11 @@
  * Global flags, on every call (runsc keeps them per container, but `--root` must match):
  * - `--root`: the Runtime's own runsc state directory (only Tartarus's containers are seen);
  * - `--network=none`: a network stack with loopback only;
- * - `--oci-seccomp`: also applies the config's seccomp profile inside the sandbox.
+ * - `--oci-seccomp`: also applies the config's seccomp profile inside the sandbox;
+ * - `--ignore-cgroups`: Tartarus makes the cgroups and starts runsc inside them (`ownCgroups`).
+ *   runsc's own cgroup teardown retries a busy cgroup every 100 ms, which cost most runs a
+ *   100 ms sleep; its boot (sentry, gofer) is also not throttled by the workload's CPU limit,
+ *   which is written once the workload runs.
  */
 import type { OciConfig } from '../shared/oci-spec.js';
 import type { OciTool } from '../shared/tool.js';
@@ -19,16 +23,20 @@ export const RUNSC = 'runsc';
 export const GVISOR_PIDS_OVERHEAD = 64;
 
 function global(root: string): string[] {
-  return [RUNSC, '--root', root, '--network=none', '--oci-seccomp'];
+  return [RUNSC, '--root', root, '--network=none', '--oci-seccomp', '--ignore-cgroups'];
+}
+
+function withoutCgroups(linux: OciConfig['linux']): OciConfig['linux'] {
+  const { cgroupsPath: _path, resources: _resources, ...rest } = linux;
+  return rest;
 }
 
 /** runsc as an `OciTool`. */
 export const runscTool: OciTool = {
   runtime: 'gvisor',
   binary: RUNSC,
-  // runsc boots a kernel (sentry, gofer) in the sandbox's cgroup, using more than a core for a
-  // moment: a quota from the start would throttle the boot, not the workload.
-  cpuLimitAfterStart: true,
+  ownCgroups: true,
+  pidsOverhead: GVISOR_PIDS_OVERHEAD,
   version: () => [RUNSC, '--version'],
   run: (root, o) => [...global(root), 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
   // The sandbox-internal pid: the process lives in gVisor's kernel, not the host's.
@@ -41,14 +49,8 @@ export const runscTool: OciTool = {
   list: (root) => [...global(root), 'list', '--format=json'],
   adjustConfig: (config: OciConfig) => ({
     ...config,
-    linux: {
-      ...config.linux,
-      resources: {
-        devices: config.linux.resources.devices,
-        memory: config.linux.resources.memory,
-        pids: { limit: config.linux.resources.pids.limit + GVISOR_PIDS_OVERHEAD },
-      },
-    },
+    // Cgroups are Tartarus's (ownCgroups): no cgroupsPath, no resources for runsc to apply.
+    linux: { ...withoutCgroups(config.linux) },
     // runsc would put an unbounded in-sandbox tmpfs on /tmp; binding the layer's own /tmp keeps
     // /tmp inside the size-capped writable layer, as under runc.
     mounts: [

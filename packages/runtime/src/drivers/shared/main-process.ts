@@ -12,7 +12,7 @@ import type { ExitReason, ProcessResult, SandboxSpec } from '../../driver.js';
 import { startProcess, type ProcessExit, type ProcessHandle } from '../../process/run.js';
 import { OutputCapture } from '../../sandbox/capture.js';
 import { LAYER_HELPER } from '../../sandbox/native.js';
-import { memoryLimitReached } from '../../cgroups/v1.js';
+import { memoryLimitReached, ownCgroupDirs } from '../../cgroups/v1.js';
 import type { OciContext, SandboxPaths } from './context.js';
 
 /** Who ended the process, when Tartarus did. */
@@ -20,8 +20,9 @@ export type EndedBy = 'killed' | 'timeout' | undefined;
 
 /** Starts the main process; `capture` receives its output. */
 export function spawnMain(ctx: OciContext, spec: SandboxSpec, paths: SandboxPaths, capture: OutputCapture): ProcessHandle {
+  const cgroups = ctx.tool.ownCgroups ? ownCgroupDirs(spec.id).flatMap((d) => ['--cgroup', d]) : [];
   const argv = [
-    LAYER_HELPER, 'run', paths.dir, spec.template.rootfsPath, String(spec.limits.diskMiB), '--',
+    LAYER_HELPER, 'run', paths.dir, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, '--',
     ...ctx.tool.run(ctx.runtimeRoot, { bundle: paths.dir, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id) }),
   ];
   const proc = startProcess(argv, {

@@ -9,7 +9,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
 import type { Availability, Driver, RuntimeName, SandboxHandle, SandboxInfo, SandboxSpec, SandboxState } from '../../driver.js';
 import { checkSandboxId } from '../../options.js';
-import { cgroupV1Available, cgroupsPathFor } from '../../cgroups/v1.js';
+import { cgroupV1Available, cgroupsPathFor, createOwnCgroups } from '../../cgroups/v1.js';
 import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT } from '../../sandbox/native.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { OciContext } from './context.js';
@@ -92,6 +92,9 @@ export class OciDriver implements Driver {
       await Promise.all([
         writeFile(paths.config, JSON.stringify(config)),
         writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user, createdAtMs: Date.now() }),
+        this.ctx.tool.ownCgroups
+          ? createOwnCgroups(spec.id, { memoryMiB: spec.limits.memoryMiB, pids: spec.limits.pids + this.ctx.tool.pidsOverhead })
+          : undefined,
       ]);
       signal?.throwIfAborted();
       return new OciSandbox(this.ctx, spec, user);

@@ -27,9 +27,9 @@ test('config: namespaces, limits, seccomp, masked paths, helper mount (golden)',
   const c = buildOciConfig(goldenInput);
   assert.deepEqual(c.root, { path: '/state/gvisor/a/rootfs', readonly: false });
   assert.deepEqual(c.linux.namespaces.map((n) => n.type), ['pid', 'network', 'ipc', 'uts', 'mount']);
-  assert.deepEqual(c.linux.resources.cpu, { quota: 50_000, period: 100_000 });
-  assert.deepEqual(c.linux.resources.memory, { limit: 512 * 1024 * 1024, swap: 512 * 1024 * 1024 });
-  assert.deepEqual(c.linux.resources.pids, { limit: 256 });
+  assert.deepEqual(c.linux.resources?.cpu, { quota: 50_000, period: 100_000 });
+  assert.deepEqual(c.linux.resources?.memory, { limit: 512 * 1024 * 1024, swap: 512 * 1024 * 1024 });
+  assert.deepEqual(c.linux.resources?.pids, { limit: 256 });
   assert.equal(c.linux.cgroupsPath, '/tartarus/a/c');
   assert.deepEqual(c.mounts.map((m) => m.destination), ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/dev/.tartarus']);
   assert.deepEqual(c.mounts.at(-1), { destination: '/dev/.tartarus', type: 'bind', source: '/native/build/sandbox', options: ['rbind', 'ro', 'nosuid', 'nodev'] });
@@ -44,6 +44,6 @@ test('config: namespaces, limits, seccomp, masked paths, helper mount (golden)',
 });
 
 test('a tiny CPU share still gets a valid quota (≥ 1 ms per period)', () => {
-  assert.equal(buildOciConfig({ ...goldenInput, limits: { ...goldenInput.limits, cpu: 0.001 } }).linux.resources.cpu?.quota, 1000);
-  assert.equal(buildOciConfig({ ...goldenInput, limits: { ...goldenInput.limits, cpu: 2 } }).linux.resources.cpu?.quota, 200_000);
+  assert.equal(buildOciConfig({ ...goldenInput, limits: { ...goldenInput.limits, cpu: 0.001 } }).linux.resources?.cpu?.quota, 1000);
+  assert.equal(buildOciConfig({ ...goldenInput, limits: { ...goldenInput.limits, cpu: 2 } }).linux.resources?.cpu?.quota, 200_000);
 });

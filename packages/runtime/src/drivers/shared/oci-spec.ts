@@ -61,8 +61,8 @@ export interface OciConfig {
   annotations: Record<string, string>;
   linux: {
     namespaces: { type: string }[];
-    cgroupsPath: string;
-    resources: {
+    cgroupsPath?: string;
+    resources?: {
       devices: { allow: boolean; access: string }[];
       memory: { limit: number; swap: number };
       cpu?: { quota: number; period: number };

@@ -97,7 +97,7 @@ export class OciSandbox implements SandboxHandle {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const running = await waitRunning(this.paths, main);
-      if (running && this.ctx.tool.cpuLimitAfterStart) {
+      if (running && this.ctx.tool.ownCgroups) {
         // The container may already be gone (a short command): then there is nothing to limit.
         await applyCpuLimit(this.id, this.spec.limits.cpu, CPU_PERIOD_US).catch(() => undefined);
       }

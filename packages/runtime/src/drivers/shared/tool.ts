@@ -12,10 +12,13 @@ export interface OciTool {
   /** The executable, e.g. `runc`. */
   readonly binary: string;
   /**
-   * Whether the CPU limit is written to the cgroup once the workload runs instead of coming
-   * from config.json (then `adjustConfig` drops `linux.resources.cpu`).
+   * Whether Tartarus makes the sandbox's cgroups itself (`createOwnCgroups`), starts the
+   * runtime inside them and writes the CPU limit once the workload runs; then the runtime
+   * ignores cgroups and `adjustConfig` drops `cgroupsPath` and `resources`.
    */
-  readonly cpuLimitAfterStart: boolean;
+  readonly ownCgroups: boolean;
+  /** Host tasks the runtime itself needs in the sandbox's pids cgroup, added to the workload's limit (with `ownCgroups`). */
+  readonly pidsOverhead: number;
   /** Prints the version (availability probe). */
   version(): string[];
   /** Runs the container in the foreground; its stdio is the container process's stdio. */
