@@ -10,8 +10,6 @@ import type { AgentRuntime, CreateOptions } from './runtime-port.js';
 interface Live {
   handle: SandboxHandle;
   timer?: NodeJS.Timeout;
-  /** Set when we end it, so the watcher does not report it as exited on its own. */
-  ending?: 'killed' | 'timeout';
 }
 
 /** The interactive sandboxes this agent holds. */
@@ -52,17 +50,17 @@ export class SandboxRegistry {
     const l: Live = { handle };
     this.live.set(id, l);
     if (timeoutAtMs !== undefined) this.setTimeout(id, timeoutAtMs);
+    // Reports only an end on its own: `kill()` removes the sandbox from `live` first, and the
+    // server records the kills it asks for (the timeout reports itself below).
     void handle.wait().then(async (r) => {
       if (this.live.get(id) !== l) return;
       this.live.delete(id);
       clearTimeout(l.timer);
-      const state = l.ending === undefined ? 'exited' : 'killed';
-      const reason = l.ending ?? r.reason;
       this.link().send({
         type: 'sandboxState',
         sandboxId: id,
-        state,
-        exit: { exitCode: r.exitCode, reason, message: r.message ?? null },
+        state: 'exited',
+        exit: { exitCode: r.exitCode, reason: r.reason, message: r.message ?? null },
       });
       await handle.destroy().catch(() => undefined);
     });
@@ -75,8 +73,20 @@ export class SandboxRegistry {
     clearTimeout(l.timer);
     l.timer = setTimeout(
       () => {
-        l.ending = 'timeout';
-        void this.kill(id).catch(() => undefined);
+        void this.kill(id)
+          .catch(() => undefined)
+          .then(() =>
+            this.link().send({
+              type: 'sandboxState',
+              sandboxId: id,
+              state: 'killed',
+              exit: {
+                exitCode: null,
+                reason: 'timeout',
+                message: 'the sandbox reached its timeout',
+              },
+            }),
+          );
       },
       Math.max(0, timeoutAtMs - Date.now()),
     );
@@ -87,7 +97,6 @@ export class SandboxRegistry {
   async kill(id: string): Promise<void> {
     const l = this.live.get(id);
     if (!l) return;
-    l.ending ??= 'killed';
     clearTimeout(l.timer);
     this.live.delete(id);
     await l.handle.kill({ graceMs: 1000 }).catch(() => undefined);
