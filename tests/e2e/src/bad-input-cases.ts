@@ -270,6 +270,20 @@ export function specificRows(f: Fixture): Row[] {
       options: { body: { template: 'Bad Name' } },
       says: /template names/,
     },
+    // Known only to the agent (which holds the templates), so only with a working runtime.
+    ...(f.sandboxIsReal
+      ? [
+          {
+            name: 'sandbox from an unknown template',
+            method: 'POST',
+            path: '/v1/sandboxes',
+            key: admin,
+            expect: 400,
+            options: { body: { template: 'nosuch' } },
+            says: /busybox/,
+          },
+        ]
+      : []),
     {
       name: 'sandbox with 100 metadata keys',
       method: 'POST',
