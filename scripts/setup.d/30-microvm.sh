@@ -15,7 +15,14 @@ MODULES=(
 )
 mkdir -p "$DIR"
 
-kver=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {sub("linux-image-", "", $2); print $2; exit}')
+cloud_kernel() {
+  apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {sub("linux-image-", "", $2); print $2; exit}'
+}
+kver=$(cloud_kernel)
+if [ -z "$kver" ] && [ ! -d "$DIR/kernel" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && kver=$(cloud_kernel)
+fi
 if [ -z "$kver" ]; then
   kver=$(find "$DIR/kernel" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -V | tail -1)
 fi
