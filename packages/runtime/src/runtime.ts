@@ -7,6 +7,8 @@
  * `--root` directories). `list()`, `adopt()` and `cleanupOrphans()` never see sandboxes of
  * another Runtime with another stateDir (a test run never touches `tartarus up`'s sandboxes).
  */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { InvalidArgumentError, RuntimeUnavailableError } from '@tartarus/core';
 import type { Availability, Driver, ProcessResult, RuntimeName, SandboxHandle, SandboxInfo } from './driver.js';
 import { ContainerDriver } from './drivers/container/index.js';
@@ -122,7 +124,7 @@ export class Runtime {
     }
   }
 
-  /** Every sandbox of this Runtime found on the host, across available drivers. */
+  /** Every sandbox of this Runtime found on the host, across the available drivers it used. */
   async list(): Promise<SandboxInfo[]> {
     const names = await this.availableNames();
     return (await Promise.all(names.map((n) => this.driver(n).list()))).flat();
@@ -140,8 +142,14 @@ export class Runtime {
     return orphans.map((s) => s.id);
   }
 
+  // Drivers that ever made something here (a `<stateDir>/<name>` dir) and work on this host: a
+  // driver never used by this Runtime is not probed (the microvm probe boots a VM).
   private async availableNames(): Promise<RuntimeName[]> {
-    const avail = await this.available();
-    return this.driverNames().filter((n) => avail[n]?.ok);
+    const used = await Promise.all(
+      this.driverNames().map((n) => access(join(this.stateDir, n)).then(() => n, () => undefined)),
+    );
+    const names = used.filter((n): n is RuntimeName => n !== undefined);
+    const avail = await Promise.all(names.map((n) => this.driver(n).available()));
+    return names.filter((_, i) => avail[i]?.ok);
   }
 }
