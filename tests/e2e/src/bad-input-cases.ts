@@ -282,6 +282,15 @@ export function specificRows(f: Fixture): Row[] {
             options: { body: { template: 'nosuch' } },
             says: /busybox/,
           },
+          {
+            name: 'run from an unknown template',
+            method: 'POST',
+            path: '/v1/runs',
+            key: admin,
+            expect: 400,
+            options: { body: { argv: ['true'], template: 'nosuch' } },
+            says: /unknown template "nosuch": use one of busybox/,
+          },
         ]
       : []),
     {

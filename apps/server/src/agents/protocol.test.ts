@@ -31,7 +31,14 @@ async function connectAgent(url: string, nodeId: string, inventory: InventoryIte
   const inbox: ServerMessage[] = [];
   const waiters: (() => void)[] = [];
   ws.on('message', (m: Buffer) => {
-    inbox.push(ServerMessageSchema.parse(JSON.parse(m.toString())));
+    const msg = ServerMessageSchema.parse(JSON.parse(m.toString()));
+    // The server checks template names on submit; this agent knows busybox.
+    if (msg.type === 'request' && msg.operation.op === 'listTemplates') {
+      const result = [{ name: 'busybox', description: '', built: true }];
+      ws.send(JSON.stringify({ type: 'reply', requestId: msg.requestId, ok: true, result }));
+      return;
+    }
+    inbox.push(msg);
     waiters.splice(0).forEach((w) => w());
   });
   await new Promise((r, j) => ws.once('open', r).once('error', j));

@@ -2,7 +2,11 @@
  * Runs as the API sees them: submit (idempotent, quota-checked by the store), wait until final,
  * cancel (telling the agent holding the lease), and the output of a finished run.
  */
-import type { Run as RunDto, SubmitRunRequestSchema } from '@tartarus/core';
+import {
+  InvalidArgumentError,
+  type Run as RunDto,
+  type SubmitRunRequestSchema,
+} from '@tartarus/core';
 import type { z } from 'zod';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
@@ -33,6 +37,8 @@ export function runSpecOf(req: z.output<typeof SubmitRunRequestSchema>): RunSpec
 
 /** Run operations. */
 export class RunService {
+  private known: { names: Set<string>; atMs: number } | undefined;
+
   constructor(
     private readonly ctx: ServerContext,
     private readonly hub: AgentHub,
@@ -44,12 +50,34 @@ export class RunService {
     req: z.output<typeof SubmitRunRequestSchema>,
     idempotencyKey: string | undefined,
   ): Promise<{ run: Run; created: boolean }> {
+    await this.checkTemplate(req.template);
     const out = await this.ctx.store.runs.submit(tenantId, runSpecOf(req), {
       maxAttempts: req.maxAttempts,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
     this.ctx.bus.schedule();
     return out;
+  }
+
+  /**
+   * Rejects a template no node knows, so a typo is a 400 now rather than a dead run later. With no
+   * agent connected the run is accepted as is (it waits queued; the agent reports a bad name).
+   */
+  private async checkTemplate(name: string): Promise<void> {
+    if (!this.hub.hasAgents()) return;
+    if (this.known === undefined || Date.now() - this.known.atMs > 30_000) {
+      const items = (await this.hub
+        .any()
+        .request({ op: 'listTemplates' }, { timeoutMs: 5000 })
+        .catch(() => undefined)) as { name: string }[] | undefined;
+      if (items === undefined) return;
+      this.known = { names: new Set(items.map((t) => t.name)), atMs: Date.now() };
+    }
+    if (!this.known.names.has(name)) {
+      throw new InvalidArgumentError(
+        `unknown template "${name}": use one of ${[...this.known.names].join(', ')}`,
+      );
+    }
   }
 
   /** Resolves with the run once final, or its current state when `waitMs` elapses or `signal` aborts. */
