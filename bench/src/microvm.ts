@@ -40,10 +40,17 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       const t0 = performance.now();
       let first = 0;
       const r = await runtime.run({
-        runtime: 'microvm', template: 'busybox', command: ['echo', 'hi'], user: 'root', cwd: '/',
+        runtime: 'microvm',
+        template: 'busybox',
+        command: ['echo', 'hi'],
+        user: 'root',
+        cwd: '/',
         onOutput: () => (first ||= performance.now() - t0),
       });
-      if (r.exitCode !== 0 || r.stdout.toString() !== 'hi\n') throw new Error(`ours: exit ${r.exitCode}, ${JSON.stringify(r.stdout.toString())} ${r.message ?? ''}`);
+      if (r.exitCode !== 0 || r.stdout.toString() !== 'hi\n')
+        throw new Error(
+          `ours: exit ${r.exitCode}, ${JSON.stringify(r.stdout.toString())} ${r.message ?? ''}`,
+        );
       return { firstOutputMs: first, totalMs: performance.now() - t0 };
     };
     const qemu = async (): Promise<Sample> => {
@@ -58,7 +65,10 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
         },
       });
       const res = await p.wait();
-      if (res.exitCode !== 0 || !first) throw new Error(`bare QEMU: exit ${res.exitCode}, output ${JSON.stringify(seen.slice(-300))}`);
+      if (res.exitCode !== 0 || !first)
+        throw new Error(
+          `bare QEMU: exit ${res.exitCode}, output ${JSON.stringify(seen.slice(-300))}`,
+        );
       return { firstOutputMs: first, totalMs: performance.now() - t0 };
     };
     const samples: Record<'ours' | 'qemu', Sample[]> = { ours: [], qemu: [] };
@@ -68,7 +78,10 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
         const s = await (v === 'ours' ? ours() : qemu());
         if (i >= WARMUP) samples[v].push(s);
       }
-      if (i >= WARMUP) console.error(`round ${i - WARMUP + 1}/${iterations}: ours ${round(samples.ours.at(-1)?.totalMs ?? 0, 0)} ms, bare ${round(samples.qemu.at(-1)?.totalMs ?? 0, 0)} ms`);
+      if (i >= WARMUP)
+        console.error(
+          `round ${i - WARMUP + 1}/${iterations}: ours ${round(samples.ours.at(-1)?.totalMs ?? 0, 0)} ms, bare ${round(samples.qemu.at(-1)?.totalMs ?? 0, 0)} ms`,
+        );
     }
     const execRoundTripMs = await execRoundTrip(runtime);
     const med = (v: 'ours' | 'qemu', k: keyof Sample) => median(samples[v].map((s) => s[k]));
@@ -76,15 +89,23 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       accel: bare.accel,
       iterations,
       medianMs: {
-        ours: { firstOutput: round(med('ours', 'firstOutputMs'), 1), total: round(med('ours', 'totalMs'), 1) },
-        qemu: { firstOutput: round(med('qemu', 'firstOutputMs'), 1), total: round(med('qemu', 'totalMs'), 1) },
+        ours: {
+          firstOutput: round(med('ours', 'firstOutputMs'), 1),
+          total: round(med('ours', 'totalMs'), 1),
+        },
+        qemu: {
+          firstOutput: round(med('qemu', 'firstOutputMs'), 1),
+          total: round(med('qemu', 'totalMs'), 1),
+        },
       },
       ratioVsQemu: round(med('ours', 'totalMs') / med('qemu', 'totalMs')),
       ratioFirstOutputVsQemu: round(med('ours', 'firstOutputMs') / med('qemu', 'firstOutputMs')),
       execRoundTripMs: round(execRoundTripMs, 2),
       targets: { ratioVsQemu: 1.15 },
     };
-    console.error(`ours/bare QEMU ${figures.ratioVsQemu} (target ≤ 1.15), exec round trip ${figures.execRoundTripMs} ms, accel ${bare.accel}`);
+    console.error(
+      `ours/bare QEMU ${figures.ratioVsQemu} (target ≤ 1.15), exec round trip ${figures.execRoundTripMs} ms, accel ${bare.accel}`,
+    );
     return figures;
   } finally {
     await runtime.cleanupOrphans().catch(() => undefined);

@@ -29,10 +29,16 @@ interface ProbeRecord {
 let probed: Promise<ProbeRecord> | undefined;
 
 /** Resolves `option` to the accelerator to use, probing KVM at most once per host boot. */
-export async function resolveAccel(option: AccelOption, kernel: string): Promise<{ accel: Accel; detail: string }> {
+export async function resolveAccel(
+  option: AccelOption,
+  kernel: string,
+): Promise<{ accel: Accel; detail: string }> {
   if (option !== 'auto') return { accel: option, detail: `${option} (forced)` };
   probed ??= probeKvm(kernel).then((r) => {
-    if (!r.kvm) console.warn(`microvm: KVM cannot run guests here (${r.detail}); using QEMU software emulation (TCG), which is much slower`);
+    if (!r.kvm)
+      console.warn(
+        `microvm: KVM cannot run guests here (${r.detail}); using QEMU software emulation (TCG), which is much slower`,
+      );
     return r;
   });
   const r = await probed;
@@ -41,7 +47,10 @@ export async function resolveAccel(option: AccelOption, kernel: string): Promise
 
 async function probeKvm(kernel: string): Promise<ProbeRecord> {
   const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
-  const cached = await readFile(PROBE_CACHE, 'utf8').then((s) => JSON.parse(s) as ProbeRecord, () => undefined);
+  const cached = await readFile(PROBE_CACHE, 'utf8').then(
+    (s) => JSON.parse(s) as ProbeRecord,
+    () => undefined,
+  );
   if (cached && cached.bootId === bootId) return cached;
   const record = { bootId, ...(await testBoot(kernel)) };
   await mkdir(dirname(PROBE_CACHE), { recursive: true }).catch(() => undefined);
@@ -51,6 +60,7 @@ async function probeKvm(kernel: string): Promise<ProbeRecord> {
 
 async function testBoot(kernel: string): Promise<{ kvm: boolean; detail: string }> {
   if (!(await readable('/dev/kvm'))) return { kvm: false, detail: '/dev/kvm is missing' };
+  // prettier-ignore
   const argv = [
     'qemu-system-x86_64', '-M', 'microvm', '-accel', 'kvm', '-cpu', 'host', '-m', '128M', '-smp', '1',
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-kernel', kernel,
@@ -59,7 +69,10 @@ async function testBoot(kernel: string): Promise<{ kvm: boolean; detail: string 
   try {
     const res = await runCommand(argv, { timeoutMs: PROBE_TIMEOUT_MS, allowNonZero: true });
     if (res.exitCode === 0) return { kvm: true, detail: 'test boot finished' };
-    return { kvm: false, detail: `test boot failed: ${res.stderr.trim().split('\n')[0] ?? res.exitCode}` };
+    return {
+      kvm: false,
+      detail: `test boot failed: ${res.stderr.trim().split('\n')[0] ?? res.exitCode}`,
+    };
   } catch {
     return { kvm: false, detail: `test boot did not finish within ${PROBE_TIMEOUT_MS} ms` };
   }

@@ -4,7 +4,13 @@
  * frames are size-capped by the decoder and a frame for an unknown id is dropped.
  */
 import { connect, type Socket } from 'node:net';
-import { InternalError, InvalidArgumentError, NotFoundError, SandboxNotRunningError, type TartarusError } from '@tartarus/core';
+import {
+  InternalError,
+  InvalidArgumentError,
+  NotFoundError,
+  SandboxNotRunningError,
+  type TartarusError,
+} from '@tartarus/core';
 import { decodeError, encodeFrame, FrameDecoder, Msg, type Frame } from './protocol.js';
 
 /** Receives the frames of one exec (started, stdout, stderr, exit, error) and the connection's end. */
@@ -55,7 +61,9 @@ export class AgentClient {
     this.closed = new Promise((resolve) => {
       socket.on('close', () => {
         this.isClosed = true;
-        const err = new SandboxNotRunningError('the microVM is not running (its agent connection closed)');
+        const err = new SandboxNotRunningError(
+          'the microVM is not running (its agent connection closed)',
+        );
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
         for (const l of this.execs.values()) l.closed();
@@ -105,7 +113,11 @@ export class AgentClient {
   }
 
   /** Connects to the agent socket at `path`, retrying while QEMU has not created it yet. */
-  static async connect(path: string, signal?: AbortSignal, timeoutMs = 10_000): Promise<AgentClient> {
+  static async connect(
+    path: string,
+    signal?: AbortSignal,
+    timeoutMs = 10_000,
+  ): Promise<AgentClient> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       signal?.throwIfAborted();
@@ -117,7 +129,10 @@ export class AgentClient {
         });
         return new AgentClient(socket);
       } catch (err) {
-        if (Date.now() > deadline) throw new InternalError(`cannot connect to the guest agent socket ${path}`, { cause: err });
+        if (Date.now() > deadline)
+          throw new InternalError(`cannot connect to the guest agent socket ${path}`, {
+            cause: err,
+          });
         await new Promise((r) => setTimeout(r, 5));
       }
     }
@@ -155,7 +170,8 @@ export class AgentClient {
 
   /** Sends a request and resolves with its OK payload; DATA frames go to `onData`. */
   request(type: number, payload?: Buffer, onData?: (data: Buffer) => void): Promise<Buffer> {
-    if (this.isClosed) return Promise.reject(new SandboxNotRunningError('the microVM is not running'));
+    if (this.isClosed)
+      return Promise.reject(new SandboxNotRunningError('the microVM is not running'));
     const id = this.allocId();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onData });
@@ -165,7 +181,8 @@ export class AgentClient {
 
   /** Sends several frames of one request (a chunked write) and resolves with its OK payload. */
   requestChunks(type: number, chunks: Buffer[]): Promise<Buffer> {
-    if (this.isClosed) return Promise.reject(new SandboxNotRunningError('the microVM is not running'));
+    if (this.isClosed)
+      return Promise.reject(new SandboxNotRunningError('the microVM is not running'));
     const id = this.allocId();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildBareQemuArgv, buildKernelCmdline, buildQemuArgv, qemuValue, type QemuVmOptions } from './argv.js';
+import {
+  buildBareQemuArgv,
+  buildKernelCmdline,
+  buildQemuArgv,
+  qemuValue,
+  type QemuVmOptions,
+} from './argv.js';
 
 const base: QemuVmOptions = {
   id: 'sb-1',
@@ -21,6 +27,7 @@ const base: QemuVmOptions = {
 };
 
 test('TCG: software emulation flags, host TSC rate on the kernel command line', () => {
+  // prettier-ignore
   assert.deepEqual(buildQemuArgv(base), [
     'qemu-system-x86_64',
     '-name', 'tt-sb-1',
@@ -52,13 +59,18 @@ test('TCG: software emulation flags, host TSC rate on the kernel command line', 
 test('QEMU drops to an unprivileged host user when one is given', () => {
   const argv = buildQemuArgv({ ...base, runAs: 'nobody' });
   assert.deepEqual(argv.slice(-2), ['-runas', 'nobody']);
-  assert.ok(argv.includes('on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny'));
+  assert.ok(
+    argv.includes('on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny'),
+  );
 });
 
 test('KVM: host CPU, no TSC hint (kvmclock)', () => {
   const argv = buildQemuArgv({ ...base, accel: 'kvm' });
   assert.deepEqual(argv.slice(5, 9), ['-accel', 'kvm', '-cpu', 'host']);
-  assert.equal(buildKernelCmdline({ ...base, accel: 'kvm' }), 'console=ttyS0 quiet panic=-1 reboot=t random.trust_cpu=on 8250.nr_uarts=1 tt.mem=512 tt.pids=256');
+  assert.equal(
+    buildKernelCmdline({ ...base, accel: 'kvm' }),
+    'console=ttyS0 quiet panic=-1 reboot=t random.trust_cpu=on 8250.nr_uarts=1 tt.mem=512 tt.pids=256',
+  );
 });
 
 test('a comma in a path is escaped inside QEMU option lists', () => {
@@ -68,6 +80,7 @@ test('a comma in a path is escaped inside QEMU option lists', () => {
 });
 
 test('bare baseline: same kernel, initramfs and template disk; output on stdio; the command on the command line', () => {
+  // prettier-ignore
   assert.deepEqual(buildBareQemuArgv({ ...base, initramfs: '/k/bare.cpio' }, '/bin/echo'), [
     'qemu-system-x86_64',
     '-M', 'microvm',

@@ -51,15 +51,27 @@ export function qemuValue(v: string): string {
 
 /** The guest kernel command line. */
 export function buildKernelCmdline(o: QemuVmOptions): string {
-  const args = ['console=ttyS0', 'quiet', 'panic=-1', 'reboot=t', 'random.trust_cpu=on', '8250.nr_uarts=1'];
-  if (o.accel === 'tcg' && o.tscKhz) args.push(`tsc_early_khz=${Math.round(o.tscKhz)}`, 'no_timer_check');
+  const args = [
+    'console=ttyS0',
+    'quiet',
+    'panic=-1',
+    'reboot=t',
+    'random.trust_cpu=on',
+    '8250.nr_uarts=1',
+  ];
+  if (o.accel === 'tcg' && o.tscKhz)
+    args.push(`tsc_early_khz=${Math.round(o.tscKhz)}`, 'no_timer_check');
   args.push(`tt.mem=${o.workloadMemoryMiB}`, `tt.pids=${o.workloadPids}`);
   return args.join(' ');
 }
 
 /** The QEMU argv (argv[0] included). */
 export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64'): string[] {
-  const accel = o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi,tb-size=64', '-cpu', 'max'];
+  const accel =
+    o.accel === 'kvm'
+      ? ['-accel', 'kvm', '-cpu', 'host']
+      : ['-accel', 'tcg,thread=multi,tb-size=64', '-cpu', 'max'];
+  // prettier-ignore
   return [
     qemuBinary,
     '-name', `tt-${o.id}`,
@@ -92,12 +104,20 @@ export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64
 
 /** QEMU argv of the benchmark's baseline: same kernel and modules, the bare init, output on stdio. */
 export function buildBareQemuArgv(
-  o: Pick<QemuVmOptions, 'accel' | 'cpus' | 'memoryMiB' | 'kernel' | 'initramfs' | 'rootImage' | 'tscKhz'>,
+  o: Pick<
+    QemuVmOptions,
+    'accel' | 'cpus' | 'memoryMiB' | 'kernel' | 'initramfs' | 'rootImage' | 'tscKhz'
+  >,
   command: string,
   qemuBinary = 'qemu-system-x86_64',
 ): string[] {
-  const accel = o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi,tb-size=64', '-cpu', 'max'];
-  const tsc = o.accel === 'tcg' && o.tscKhz ? ` tsc_early_khz=${Math.round(o.tscKhz)} no_timer_check` : '';
+  const accel =
+    o.accel === 'kvm'
+      ? ['-accel', 'kvm', '-cpu', 'host']
+      : ['-accel', 'tcg,thread=multi,tb-size=64', '-cpu', 'max'];
+  const tsc =
+    o.accel === 'tcg' && o.tscKhz ? ` tsc_early_khz=${Math.round(o.tscKhz)} no_timer_check` : '';
+  // prettier-ignore
   return [
     qemuBinary,
     '-M', 'microvm',

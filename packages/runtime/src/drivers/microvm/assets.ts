@@ -27,14 +27,18 @@ export async function loadAssets(assetDir: string): Promise<MicrovmAssets> {
   const hint = 'run scripts/setup.sh (step scripts/setup.d/30-microvm.sh)';
   let m: Partial<MicrovmAssets>;
   try {
-    m = JSON.parse(await readFile(join(assetDir, 'manifest.json'), 'utf8')) as Partial<MicrovmAssets>;
+    m = JSON.parse(
+      await readFile(join(assetDir, 'manifest.json'), 'utf8'),
+    ) as Partial<MicrovmAssets>;
   } catch {
     throw new RuntimeUnavailableError(`microVM guest assets are missing in ${assetDir}: ${hint}`);
   }
   for (const key of ['kernel', 'initramfs', 'bareInitramfs'] as const) {
     const file = m[key];
     if (typeof file !== 'string' || !(await readable(file))) {
-      throw new RuntimeUnavailableError(`microVM asset ${key} (${String(file)}) is missing: ${hint}`);
+      throw new RuntimeUnavailableError(
+        `microVM asset ${key} (${String(file)}) is missing: ${hint}`,
+      );
     }
   }
   return {

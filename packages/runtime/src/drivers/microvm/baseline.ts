@@ -27,14 +27,23 @@ export async function bareBaseline(
   o: { accel?: AccelOption; assetDir?: string; memoryMiB?: number; cpus?: number } = {},
 ): Promise<BareBaseline> {
   const assets = await loadAssets(o.assetDir ?? defaultAssetDir());
-  const option = o.accel ?? (process.env.TARTARUS_MICROVM_ACCEL as AccelOption | undefined) ?? 'auto';
+  const option =
+    o.accel ?? (process.env.TARTARUS_MICROVM_ACCEL as AccelOption | undefined) ?? 'auto';
   const [{ accel }, tscKhz, rootImage] = await Promise.all([
     resolveAccel(option, assets.kernel),
     hostTscKhz(),
     ensureTemplateImage(template, assets.imageDir),
   ]);
   const argv = buildBareQemuArgv(
-    { accel, cpus: o.cpus ?? 1, memoryMiB: guestMemoryMiB(o.memoryMiB ?? 512), kernel: assets.kernel, initramfs: assets.bareInitramfs, rootImage, tscKhz },
+    {
+      accel,
+      cpus: o.cpus ?? 1,
+      memoryMiB: guestMemoryMiB(o.memoryMiB ?? 512),
+      kernel: assets.kernel,
+      initramfs: assets.bareInitramfs,
+      rootImage,
+      tscKhz,
+    },
     command,
   );
   return { argv, accel };

@@ -22,12 +22,23 @@ export interface VmCgroupLimits {
 const PERIOD_US = 100_000;
 
 /** Creates the VM's cgroups with `limits` and moves `pid` (QEMU) into them. */
-export async function placeVmInCgroup(id: string, pid: number, limits: VmCgroupLimits): Promise<void> {
+export async function placeVmInCgroup(
+  id: string,
+  pid: number,
+  limits: VmCgroupLimits,
+): Promise<void> {
   const dir = (h: string): string => join(CGROUP_ROOT, h, CGROUP_PARENT, id);
   await Promise.all(['cpu', 'memory', 'pids'].map((h) => mkdir(dir(h), { recursive: true })));
   await writeFile(join(dir('cpu'), 'cpu.cfs_period_us'), String(PERIOD_US));
-  await writeFile(join(dir('cpu'), 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpu * PERIOD_US))));
-  await writeFile(join(dir('memory'), 'memory.limit_in_bytes'), String(limits.memoryMiB * 1024 * 1024));
+  await writeFile(
+    join(dir('cpu'), 'cpu.cfs_quota_us'),
+    String(Math.max(1000, Math.round(limits.cpu * PERIOD_US))),
+  );
+  await writeFile(
+    join(dir('memory'), 'memory.limit_in_bytes'),
+    String(limits.memoryMiB * 1024 * 1024),
+  );
   await writeFile(join(dir('pids'), 'pids.max'), String(limits.pids));
-  for (const h of ['cpu', 'memory', 'pids']) await writeFile(join(dir(h), 'cgroup.procs'), String(pid));
+  for (const h of ['cpu', 'memory', 'pids'])
+    await writeFile(join(dir(h), 'cgroup.procs'), String(pid));
 }

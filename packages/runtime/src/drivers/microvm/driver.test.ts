@@ -25,7 +25,9 @@ test('without guest assets, available() says what to run', async () => {
     const a = await new MicrovmDriver({ stateDir: dir, assetDir: join(dir, 'none') }).available();
     assert.equal(a.ok, false);
     assert.match(a.ok ? '' : a.reason, /scripts\/setup\.sh/);
-    assert.throws(() => new MicrovmDriver({ stateDir: dir, accel: 'fast' as 'kvm' }), { code: 'invalid_argument' });
+    assert.throws(() => new MicrovmDriver({ stateDir: dir, accel: 'fast' as 'kvm' }), {
+      code: 'invalid_argument',
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -40,7 +42,12 @@ describe('microvm driver', { skip }, () => {
   before(async () => {
     snapshot = await snapshotHost();
     t = await testRuntime();
-    sb = await t.runtime.createSandbox({ id, template: 'busybox', runtime: 'microvm', limits: { cpu: 0.5, memoryMiB: 256, diskMiB: 64 } });
+    sb = await t.runtime.createSandbox({
+      id,
+      template: 'busybox',
+      runtime: 'microvm',
+      limits: { cpu: 0.5, memoryMiB: 256, diskMiB: 64 },
+    });
     await sb.start();
   });
   after(async () => {
@@ -53,14 +60,19 @@ describe('microvm driver', { skip }, () => {
 
   test('QEMU runs in its own host cgroup sized from the limits', async () => {
     const pid = (await readFile(vmPaths(join(t.stateDir, 'microvm'), id).pidFile, 'utf8')).trim();
-    const cg = (h: string, f: string) => readFile(join('/sys/fs/cgroup', h, 'tartarus', id, f), 'utf8').then((s) => s.trim());
+    const cg = (h: string, f: string) =>
+      readFile(join('/sys/fs/cgroup', h, 'tartarus', id, f), 'utf8').then((s) => s.trim());
     assert.equal(await cg('cpu', 'cpu.cfs_quota_us'), '50000');
     assert.ok((await cg('pids', 'cgroup.procs')).split('\n').includes(pid));
     assert.ok(Number(await cg('memory', 'memory.limit_in_bytes')) > 256 * 1024 * 1024);
   });
 
   test('the guest gets whole vCPUs and RAM for the limit; the writable layer is the disk cap', async () => {
-    const r = await run(['sh', '-c', 'nproc; grep MemTotal /proc/meminfo; df -m / | tail -1; cat /sys/fs/cgroup/w/memory.max']);
+    const r = await run([
+      'sh',
+      '-c',
+      'nproc; grep MemTotal /proc/meminfo; df -m / | tail -1; cat /sys/fs/cgroup/w/memory.max',
+    ]);
     const [nproc, mem, df, max] = r.stdout.toString().trim().split('\n');
     assert.equal(nproc, '1');
     assert.ok(Number(/(\d+)/.exec(mem ?? '')?.[1]) < 400 * 1024, mem);
@@ -69,7 +81,11 @@ describe('microvm driver', { skip }, () => {
   });
 
   test('many execs at once are multiplexed over one agent connection', async () => {
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => run(['sh', '-c', `echo ${i}; echo e${i} >&2`], 'sandbox')));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        run(['sh', '-c', `echo ${i}; echo e${i} >&2`], 'sandbox'),
+      ),
+    );
     results.forEach((r, i) => {
       assert.equal(r.stdout.toString(), `${i}\n`);
       assert.equal(r.stderr.toString(), `e${i}\n`);
@@ -81,7 +97,10 @@ describe('microvm driver', { skip }, () => {
     await sb.files.write('/tmp/big.bin', data);
     assert.deepEqual(await sb.files.read('/tmp/big.bin'), data);
     const sum = await run(['sha256sum', '/tmp/big.bin']);
-    assert.equal(sum.stdout.toString().split(' ')[0], createHash('sha256').update(data).digest('hex'));
+    assert.equal(
+      sum.stdout.toString().split(' ')[0],
+      createHash('sha256').update(data).digest('hex'),
+    );
     const wc = await sb.exec({ argv: ['wc', '-c'], stdin: true });
     await wc.writeStdin(data);
     await wc.closeStdin();
@@ -91,20 +110,34 @@ describe('microvm driver', { skip }, () => {
   test('pause stops the whole VM (QMP status) and resume continues it', async () => {
     const qmp = vmPaths(join(t.stateDir, 'microvm'), id).qmpSocket;
     await sb.pause();
-    assert.deepEqual(await qmpCommand(qmp, 'query-status').then((s) => (s as { status: string }).status), 'paused');
+    assert.deepEqual(
+      await qmpCommand(qmp, 'query-status').then((s) => (s as { status: string }).status),
+      'paused',
+    );
     await sb.resume();
     assert.equal((await run(['echo', 'back'])).stdout.toString(), 'back\n');
   });
 
-  test('a guest that does not boot is reported with QEMU\'s reason and leaves nothing', async () => {
+  test("a guest that does not boot is reported with QEMU's reason and leaves nothing", async () => {
     const assetDir = await mkdtemp(join(tmpdir(), TEST_TMP_PREFIX));
     try {
-      const real = JSON.parse(await readFile(join(process.env.TARTARUS_MICROVM_DIR ?? '/var/cache/tartarus/microvm', 'manifest.json'), 'utf8')) as Record<string, string>;
+      const real = JSON.parse(
+        await readFile(
+          join(process.env.TARTARUS_MICROVM_DIR ?? '/var/cache/tartarus/microvm', 'manifest.json'),
+          'utf8',
+        ),
+      ) as Record<string, string>;
       await writeFile(join(assetDir, 'not-a-kernel'), 'nope');
-      await writeFile(join(assetDir, 'manifest.json'), JSON.stringify({ ...real, kernel: join(assetDir, 'not-a-kernel') }));
+      await writeFile(
+        join(assetDir, 'manifest.json'),
+        JSON.stringify({ ...real, kernel: join(assetDir, 'not-a-kernel') }),
+      );
       const driver = new MicrovmDriver({ stateDir: t.stateDir, assetDir, accel: 'tcg' });
       const template = await t.runtime.templates.ensure('busybox');
-      await assert.rejects(driver.create(resolveSandboxOptions({ id: 'mv-broken', template: 'busybox' }, template)), /stopped while booting/);
+      await assert.rejects(
+        driver.create(resolveSandboxOptions({ id: 'mv-broken', template: 'busybox' }, template)),
+        /stopped while booting/,
+      );
       assert.deepEqual(await driver.list(), [{ id, runtime: 'microvm', state: 'running' }]);
     } finally {
       await rm(assetDir, { recursive: true, force: true });

@@ -10,8 +10,20 @@
  */
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, InternalError, InvalidArgumentError, NotFoundError, SandboxNotRunningError } from '@tartarus/core';
-import type { Availability, Driver, SandboxHandle, SandboxInfo, SandboxSpec } from '../../driver.js';
+import {
+  ConflictError,
+  InternalError,
+  InvalidArgumentError,
+  NotFoundError,
+  SandboxNotRunningError,
+} from '@tartarus/core';
+import type {
+  Availability,
+  Driver,
+  SandboxHandle,
+  SandboxInfo,
+  SandboxSpec,
+} from '../../driver.js';
 import { removeCgroups } from '../../cgroups/v1.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
@@ -53,8 +65,12 @@ export class MicrovmDriver implements Driver {
 
   constructor(options: MicrovmDriverOptions) {
     this.dir = join(options.stateDir, 'microvm');
-    const accel = options.accel ?? (process.env.TARTARUS_MICROVM_ACCEL as AccelOption | undefined) ?? 'auto';
-    if (!['kvm', 'tcg', 'auto'].includes(accel)) throw new InvalidArgumentError(`accel must be kvm, tcg or auto, got ${JSON.stringify(accel)}`);
+    const accel =
+      options.accel ?? (process.env.TARTARUS_MICROVM_ACCEL as AccelOption | undefined) ?? 'auto';
+    if (!['kvm', 'tcg', 'auto'].includes(accel))
+      throw new InvalidArgumentError(
+        `accel must be kvm, tcg or auto, got ${JSON.stringify(accel)}`,
+      );
     this.accel = accel;
     this.assetDir = options.assetDir ?? defaultAssetDir();
     this.bootTimeoutMs = options.bootTimeoutMs ?? 60_000;
@@ -63,7 +79,8 @@ export class MicrovmDriver implements Driver {
   async available(): Promise<Availability> {
     try {
       for (const tool of ['qemu-system-x86_64', 'mkfs.ext4']) {
-        if (!(await which(tool))) return { ok: false, reason: `${tool} is not installed: run scripts/setup.sh` };
+        if (!(await which(tool)))
+          return { ok: false, reason: `${tool} is not installed: run scripts/setup.sh` };
       }
       const assets = await loadAssets(this.assetDir);
       const { detail } = await resolveAccel(this.accel, assets.kernel);
@@ -74,7 +91,10 @@ export class MicrovmDriver implements Driver {
   }
 
   async create(spec: SandboxSpec, signal?: AbortSignal): Promise<SandboxHandle> {
-    if (!ID_RE.test(spec.id)) throw new InvalidArgumentError(`sandbox id ${JSON.stringify(spec.id)} must match ${ID_RE.source}`);
+    if (!ID_RE.test(spec.id))
+      throw new InvalidArgumentError(
+        `sandbox id ${JSON.stringify(spec.id)} must match ${ID_RE.source}`,
+      );
     const paths = vmPaths(this.dir, spec.id);
     await mkdir(this.dir, { recursive: true });
     await mkdir(paths.dir).catch((err: NodeJS.ErrnoException) => {
@@ -88,7 +108,11 @@ export class MicrovmDriver implements Driver {
     }
   }
 
-  private async boot(spec: SandboxSpec, paths: VmPaths, signal?: AbortSignal): Promise<MicrovmSandbox> {
+  private async boot(
+    spec: SandboxSpec,
+    paths: VmPaths,
+    signal?: AbortSignal,
+  ): Promise<MicrovmSandbox> {
     const assets = await loadAssets(this.assetDir);
     const { onOutput, stdin, ...stored } = spec;
     const [rootImage, { accel }, tscKhz, user] = await Promise.all([
@@ -102,32 +126,72 @@ export class MicrovmDriver implements Driver {
     ]);
     const memoryMiB = guestMemoryMiB(spec.limits.memoryMiB);
     const argv = buildQemuArgv({
-      id: spec.id, accel, cpus: Math.max(1, Math.ceil(spec.limits.cpu)), memoryMiB,
-      kernel: assets.kernel, initramfs: assets.initramfs, rootImage, writableImage: paths.writableImage,
-      agentSockets: paths.agentSockets, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile,
-      workloadMemoryMiB: spec.limits.memoryMiB, workloadPids: spec.limits.pids, tscKhz, runAs: await unprivilegedUser(),
+      id: spec.id,
+      accel,
+      cpus: Math.max(1, Math.ceil(spec.limits.cpu)),
+      memoryMiB,
+      kernel: assets.kernel,
+      initramfs: assets.initramfs,
+      rootImage,
+      writableImage: paths.writableImage,
+      agentSockets: paths.agentSockets,
+      qmpSocket: paths.qmpSocket,
+      consoleLog: paths.consoleLog,
+      pidFile: paths.pidFile,
+      workloadMemoryMiB: spec.limits.memoryMiB,
+      workloadPids: spec.limits.pids,
+      tscKhz,
+      runAs: await unprivilegedUser(),
     });
     signal?.throwIfAborted();
     const vm = VmProcess.spawn(argv);
-    await placeVmInCgroup(spec.id, vm.pid, { cpu: spec.limits.cpu, memoryMiB: memoryMiB + qemuOverheadMiB(accel), pids: 256 });
+    await placeVmInCgroup(spec.id, vm.pid, {
+      cpu: spec.limits.cpu,
+      memoryMiB: memoryMiB + qemuOverheadMiB(accel),
+      pids: 256,
+    });
     const agent = await this.connectAgent(paths, vm, signal);
-    return new MicrovmSandbox({ spec: stored, paths, vm, agent, user, onOutput, stdin, teardown: () => this.destroy(spec.id) });
+    return new MicrovmSandbox({
+      spec: stored,
+      paths,
+      vm,
+      agent,
+      user,
+      onOutput,
+      stdin,
+      teardown: () => this.destroy(spec.id),
+    });
   }
 
   /** Connects to the agent and waits for its first answer, failing fast if QEMU exits. */
-  private async connectAgent(paths: VmPaths, vm: VmProcess, signal?: AbortSignal): Promise<AgentClient> {
+  private async connectAgent(
+    paths: VmPaths,
+    vm: VmProcess,
+    signal?: AbortSignal,
+  ): Promise<AgentClient> {
     const died = vm.exited.then(async () => {
       const console = await readFile(paths.consoleLog, 'utf8').catch(() => '');
-      const why = (await vm.stderr()) || console.trim().split('\n').slice(-5).join('\n') || 'no output';
+      const why =
+        (await vm.stderr()) || console.trim().split('\n').slice(-5).join('\n') || 'no output';
       throw new InternalError(`the microVM stopped while booting: ${why}`);
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new InternalError(`the microVM did not boot within ${this.bootTimeoutMs} ms`)), this.bootTimeoutMs);
+      timer = setTimeout(
+        () => reject(new InternalError(`the microVM did not boot within ${this.bootTimeoutMs} ms`)),
+        this.bootTimeoutMs,
+      );
     });
-    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    const aborted = new Promise<never>((_, reject) =>
+      signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+    );
     try {
-      const agent = await Promise.race([AgentClient.connect(paths.agentSockets[0] as string, signal, this.bootTimeoutMs), died, timeout, aborted]);
+      const agent = await Promise.race([
+        AgentClient.connect(paths.agentSockets[0] as string, signal, this.bootTimeoutMs),
+        died,
+        timeout,
+        aborted,
+      ]);
       await Promise.race([agent.ready, died, timeout, aborted]);
       return agent;
     } finally {
@@ -141,33 +205,62 @@ export class MicrovmDriver implements Driver {
     return Promise.all(
       ids.map(async (id): Promise<SandboxInfo> => {
         const paths = vmPaths(this.dir, id);
-        const ended = await stat(join(paths.dir, EXITED_MARKER)).then(() => true, () => false);
+        const ended = await stat(join(paths.dir, EXITED_MARKER)).then(
+          () => true,
+          () => false,
+        );
         if (ended || (await vmPid(paths.pidFile, id)) === undefined) {
-          const started = await stat(join(paths.dir, 'main.json')).then(() => true, () => false);
+          const started = await stat(join(paths.dir, 'main.json')).then(
+            () => true,
+            () => false,
+          );
           return { id, runtime: 'microvm', state: ended || started ? 'exited' : 'created' };
         }
-        const status = (await qmpCommand(paths.qmpSocket, 'query-status', 2000).catch(() => undefined)) as { status?: string } | undefined;
-        return { id, runtime: 'microvm', state: status?.status === 'paused' ? 'paused' : 'running' };
+        const status = (await qmpCommand(paths.qmpSocket, 'query-status', 2000).catch(
+          () => undefined,
+        )) as { status?: string } | undefined;
+        return {
+          id,
+          runtime: 'microvm',
+          state: status?.status === 'paused' ? 'paused' : 'running',
+        };
       }),
     );
   }
 
   async adopt(id: string): Promise<SandboxHandle> {
-    if (!ID_RE.test(id)) throw new InvalidArgumentError(`sandbox id ${JSON.stringify(id)} must match ${ID_RE.source}`);
+    if (!ID_RE.test(id))
+      throw new InvalidArgumentError(`sandbox id ${JSON.stringify(id)} must match ${ID_RE.source}`);
     const paths = vmPaths(this.dir, id);
     const spec = JSON.parse(await readFile(paths.spec, 'utf8').catch(() => '{}')) as StoredSpec;
     if (!spec.id) throw new NotFoundError(`no microVM sandbox ${id} on this host`);
-    const ended = await stat(join(paths.dir, EXITED_MARKER)).then(() => true, () => false);
+    const ended = await stat(join(paths.dir, EXITED_MARKER)).then(
+      () => true,
+      () => false,
+    );
     const vm = ended ? undefined : await VmProcess.adopt(paths.pidFile, id);
-    if (!vm) throw new SandboxNotRunningError(`sandbox ${id} is not running (its main process ended): destroy it`);
-    const main = JSON.parse(await readFile(join(paths.dir, 'main.json'), 'utf8').catch(() => 'null')) as MainRecord | null;
+    if (!vm)
+      throw new SandboxNotRunningError(
+        `sandbox ${id} is not running (its main process ended): destroy it`,
+      );
+    const main = JSON.parse(
+      await readFile(join(paths.dir, 'main.json'), 'utf8').catch(() => 'null'),
+    ) as MainRecord | null;
     const status = (await qmpCommand(paths.qmpSocket, 'query-status')) as { status?: string };
     const paused = status.status === 'paused';
     if (paused) await qmpCommand(paths.qmpSocket, 'cont'); // the agent must answer to be found; paused again below
     const agent = await AgentClient.connectFree(paths.agentSockets);
     if (paused) await qmpCommand(paths.qmpSocket, 'stop');
     const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
-    return new MicrovmSandbox({ spec, paths, vm, agent, user, adopted: { paused, main: main ?? undefined }, teardown: () => this.destroy(id) });
+    return new MicrovmSandbox({
+      spec,
+      paths,
+      vm,
+      agent,
+      user,
+      adopted: { paused, main: main ?? undefined },
+      teardown: () => this.destroy(id),
+    });
   }
 
   async destroy(id: string): Promise<void> {

@@ -26,18 +26,33 @@ export class MicrovmFiles implements SandboxFiles {
   async read(path: string, signal?: AbortSignal): Promise<Buffer> {
     signal?.throwIfAborted();
     const parts: Buffer[] = [];
-    await this.agent().request(Msg.fileRead, new PayloadWriter().str(checkPath(path)).build(), (d) => parts.push(d));
+    await this.agent().request(
+      Msg.fileRead,
+      new PayloadWriter().str(checkPath(path)).build(),
+      (d) => parts.push(d),
+    );
     return Buffer.concat(parts);
   }
 
-  async write(path: string, data: Buffer | string, options: { mode?: number; signal?: AbortSignal } = {}): Promise<void> {
+  async write(
+    path: string,
+    data: Buffer | string,
+    options: { mode?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
     options.signal?.throwIfAborted();
     const p = checkPath(path);
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     const chunks: Buffer[] = [];
     for (let off = 0; off === 0 || off < buf.length; off += CHUNK) {
       const flags = (off === 0 ? 1 : 0) | (off + CHUNK >= buf.length ? 2 : 0);
-      chunks.push(new PayloadWriter().u8(flags).u32(options.mode ?? 0o644).str(p).raw(buf.subarray(off, off + CHUNK)).build());
+      chunks.push(
+        new PayloadWriter()
+          .u8(flags)
+          .u32(options.mode ?? 0o644)
+          .str(p)
+          .raw(buf.subarray(off, off + CHUNK))
+          .build(),
+      );
     }
     await this.agent().requestChunks(Msg.fileWrite, chunks);
   }
@@ -60,8 +75,17 @@ export class MicrovmFiles implements SandboxFiles {
     return entries.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async remove(path: string, options: { recursive?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  async remove(
+    path: string,
+    options: { recursive?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
     options.signal?.throwIfAborted();
-    await this.agent().request(Msg.fileRemove, new PayloadWriter().u8(options.recursive ? 1 : 0).str(checkPath(path)).build());
+    await this.agent().request(
+      Msg.fileRemove,
+      new PayloadWriter()
+        .u8(options.recursive ? 1 : 0)
+        .str(checkPath(path))
+        .build(),
+    );
   }
 }

@@ -8,7 +8,15 @@ import { constants } from 'node:os';
 import type { ExecHandle, ExitReason, OutputChunk, ProcessResult } from '../../driver.js';
 import { OutputCapture } from '../../sandbox/capture.js';
 import type { AgentClient } from './agent-client.js';
-import { decodeError, decodeExit, encodeExec, Msg, PayloadWriter, type ExecRequest, type Frame } from './protocol.js';
+import {
+  decodeError,
+  decodeExit,
+  encodeExec,
+  Msg,
+  PayloadWriter,
+  type ExecRequest,
+  type Frame,
+} from './protocol.js';
 
 /** Host-side settings of one guest process. */
 export interface GuestProcessOptions {
@@ -40,7 +48,11 @@ export class GuestProcess implements ExecHandle {
   private settle!: (r: ProcessResult) => void;
 
   /** Starts `req`, or with a number re-attaches to the running process of that id (after adopt()). */
-  constructor(private readonly agent: AgentClient, req: ExecRequest | number, private readonly o: GuestProcessOptions) {
+  constructor(
+    private readonly agent: AgentClient,
+    req: ExecRequest | number,
+    private readonly o: GuestProcessOptions,
+  ) {
     this.capture = new OutputCapture(o.outputLimitBytes, o.onOutput);
     this.started = new Promise((r) => (this.settleStarted = r));
     this.result = new Promise((r) => (this.settle = r));
@@ -73,7 +85,10 @@ export class GuestProcess implements ExecHandle {
         const e = decodeExit(f.payload);
         let reason: ExitReason = this.endedBy ?? 'exited';
         if (!this.endedBy && e.oom) reason = 'oom';
-        const message = reason === 'oom' ? 'killed by the out-of-memory killer: the sandbox reached its memory limit' : undefined;
+        const message =
+          reason === 'oom'
+            ? 'killed by the out-of-memory killer: the sandbox reached its memory limit'
+            : undefined;
         this.finish(reason, e.exitCode, message);
         break;
       }
@@ -113,7 +128,8 @@ export class GuestProcess implements ExecHandle {
   async writeStdin(data: Buffer | string): Promise<void> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     if (this.stdinClosed || this.ended) return;
-    for (let off = 0; off < buf.length; off += STDIN_CHUNK) this.agent.send(Msg.stdin, this.id, buf.subarray(off, off + STDIN_CHUNK));
+    for (let off = 0; off < buf.length; off += STDIN_CHUNK)
+      this.agent.send(Msg.stdin, this.id, buf.subarray(off, off + STDIN_CHUNK));
   }
 
   async closeStdin(): Promise<void> {
@@ -130,11 +146,22 @@ export class GuestProcess implements ExecHandle {
   /** Sends `signal` to the process's group; `tree` with SIGKILL also kills everything it started. */
   signal(signal: NodeJS.Signals, tree: boolean): void {
     if (this.ended) return;
-    this.agent.send(Msg.signal, this.id, new PayloadWriter().u32(constants.signals[signal] ?? 15).u8(tree ? 1 : 0).build());
+    this.agent.send(
+      Msg.signal,
+      this.id,
+      new PayloadWriter()
+        .u32(constants.signals[signal] ?? 15)
+        .u8(tree ? 1 : 0)
+        .build(),
+    );
   }
 
   /** Ends the process for `reason`: `signal` now, SIGKILL to its whole tree after `graceMs`. */
-  stop(reason: 'killed' | 'timeout', signal: NodeJS.Signals = 'SIGTERM', graceMs = this.o.killGraceMs): Promise<ProcessResult> {
+  stop(
+    reason: 'killed' | 'timeout',
+    signal: NodeJS.Signals = 'SIGTERM',
+    graceMs = this.o.killGraceMs,
+  ): Promise<ProcessResult> {
     if (!this.ended && !this.endedBy) {
       this.endedBy = reason;
       if (signal === 'SIGKILL' || graceMs <= 0) this.signal('SIGKILL', true);

@@ -20,8 +20,15 @@ export function templateImageMiB(sizeBytes: number): number {
 }
 
 /** Path of the cached image of `template` under `imageDir`; builds it first if missing. */
-export function ensureTemplateImage(template: TemplateInfo, imageDir: string, signal?: AbortSignal): Promise<string> {
-  const path = join(imageDir, `${template.name.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${template.digest.slice(0, 24)}.ext4`);
+export function ensureTemplateImage(
+  template: TemplateInfo,
+  imageDir: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const path = join(
+    imageDir,
+    `${template.name.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${template.digest.slice(0, 24)}.ext4`,
+  );
   let p = building.get(path);
   if (!p) {
     p = buildIfMissing(template, path, signal).finally(() => building.delete(path));
@@ -30,14 +37,38 @@ export function ensureTemplateImage(template: TemplateInfo, imageDir: string, si
   return p;
 }
 
-async function buildIfMissing(template: TemplateInfo, path: string, signal?: AbortSignal): Promise<string> {
-  if (await stat(path).then(() => true, () => false)) return path;
+async function buildIfMissing(
+  template: TemplateInfo,
+  path: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  if (
+    await stat(path).then(
+      () => true,
+      () => false,
+    )
+  )
+    return path;
   await mkdir(join(path, '..'), { recursive: true });
   // Built under a unique name and renamed: a concurrent builder or a crash never leaves a half image in place.
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await runCommand(
-      ['mkfs.ext4', '-q', '-F', '-O', '^has_journal', '-i', '8192', '-L', 'tt-root', '-d', template.rootfsPath, tmp, `${templateImageMiB(template.sizeBytes)}M`],
+      [
+        'mkfs.ext4',
+        '-q',
+        '-F',
+        '-O',
+        '^has_journal',
+        '-i',
+        '8192',
+        '-L',
+        'tt-root',
+        '-d',
+        template.rootfsPath,
+        tmp,
+        `${templateImageMiB(template.sizeBytes)}M`,
+      ],
       { timeoutMs: 600_000, signal },
     );
     await rename(tmp, path);
@@ -48,15 +79,33 @@ async function buildIfMissing(template: TemplateInfo, path: string, signal?: Abo
 }
 
 /** Creates the sparse writable layer of one sandbox: an empty ext4 of `diskMiB`. */
-export async function createWritableLayer(path: string, diskMiB: number, signal?: AbortSignal): Promise<void> {
+export async function createWritableLayer(
+  path: string,
+  diskMiB: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const fh = await open(path, 'w');
   try {
     await fh.truncate(Math.max(8, diskMiB) * MiB);
   } finally {
     await fh.close();
   }
-  await runCommand(['mkfs.ext4', '-q', '-F', '-O', '^has_journal', '-E', 'lazy_itable_init=1,nodiscard', '-m', '0', path], {
-    timeoutMs: 60_000,
-    signal,
-  });
+  await runCommand(
+    [
+      'mkfs.ext4',
+      '-q',
+      '-F',
+      '-O',
+      '^has_journal',
+      '-E',
+      'lazy_itable_init=1,nodiscard',
+      '-m',
+      '0',
+      path,
+    ],
+    {
+      timeoutMs: 60_000,
+      signal,
+    },
+  );
 }

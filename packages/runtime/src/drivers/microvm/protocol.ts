@@ -89,7 +89,8 @@ export class PayloadReader {
   private off = 0;
   constructor(private readonly buf: Buffer) {}
   private need(n: number): void {
-    if (this.off + n > this.buf.length) throw new InternalError('malformed frame from the guest agent');
+    if (this.off + n > this.buf.length)
+      throw new InternalError('malformed frame from the guest agent');
   }
   u8(): number {
     this.need(1);
@@ -127,7 +128,8 @@ export class FrameDecoder {
     const frames: Frame[] = [];
     while (this.buf.length >= HEADER) {
       const len = this.buf.readUInt32LE(0);
-      if (len > MAX_PAYLOAD_BYTES + 64) throw new InternalError(`guest agent sent an oversized frame (${len} bytes)`);
+      if (len > MAX_PAYLOAD_BYTES + 64)
+        throw new InternalError(`guest agent sent an oversized frame (${len} bytes)`);
       if (this.buf.length < HEADER + len) break;
       frames.push({
         type: this.buf.readUInt8(4),
@@ -154,7 +156,12 @@ export interface ExecRequest {
 
 /** Encodes the payload of an `exec` frame. */
 export function encodeExec(req: ExecRequest): Buffer {
-  const w = new PayloadWriter().u32(req.uid).u32(req.gid).u32(req.stdin ? 1 : 0).u64(req.outputLimitBytes).str(req.cwd);
+  const w = new PayloadWriter()
+    .u32(req.uid)
+    .u32(req.gid)
+    .u32(req.stdin ? 1 : 0)
+    .u64(req.outputLimitBytes)
+    .str(req.cwd);
   w.u32(req.argv.length);
   for (const a of req.argv) w.str(a);
   const env = Object.entries(req.env);

@@ -7,19 +7,28 @@ import { connect } from 'node:net';
 import { InternalError } from '@tartarus/core';
 
 /** Runs `command` (e.g. `stop`, `cont`, `query-status`) on the QMP socket at `path`; resolves with its `return`. */
-export async function qmpCommand(path: string, command: string, timeoutMs = 5000): Promise<unknown> {
+export async function qmpCommand(
+  path: string,
+  command: string,
+  timeoutMs = 5000,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     let buf = '';
     let stage: 'greeting' | 'caps' | 'command' = 'greeting';
-    const timer = setTimeout(() => finish(new InternalError(`QMP ${command} timed out on ${path}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new InternalError(`QMP ${command} timed out on ${path}`)),
+      timeoutMs,
+    );
     const finish = (err: Error | null, value?: unknown): void => {
       clearTimeout(timer);
       socket.destroy();
       if (err) reject(err);
       else resolve(value);
     };
-    socket.on('error', (err) => finish(new InternalError(`QMP ${command} failed on ${path}: ${err.message}`, { cause: err })));
+    socket.on('error', (err) =>
+      finish(new InternalError(`QMP ${command} failed on ${path}: ${err.message}`, { cause: err })),
+    );
     socket.on('data', (chunk: Buffer) => {
       buf += chunk.toString('utf8');
       let nl: number;
@@ -27,9 +36,15 @@ export async function qmpCommand(path: string, command: string, timeoutMs = 5000
         const line = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);
         if (!line) continue;
-        const msg = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: { desc?: string }; event?: string };
+        const msg = JSON.parse(line) as {
+          QMP?: unknown;
+          return?: unknown;
+          error?: { desc?: string };
+          event?: string;
+        };
         if (msg.event) continue;
-        if (msg.error) return finish(new InternalError(`QMP ${command}: ${msg.error.desc ?? 'error'}`));
+        if (msg.error)
+          return finish(new InternalError(`QMP ${command}: ${msg.error.desc ?? 'error'}`));
         if (stage === 'greeting' && msg.QMP) {
           stage = 'caps';
           socket.write(JSON.stringify({ execute: 'qmp_capabilities' }) + '\n');

@@ -7,7 +7,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
-import type { ExecHandle, ExecOptions, ProcessResult, SandboxHandle, SandboxSpec, SandboxState, SandboxStats } from '../../driver.js';
+import type {
+  ExecHandle,
+  ExecOptions,
+  ProcessResult,
+  SandboxHandle,
+  SandboxSpec,
+  SandboxState,
+  SandboxStats,
+} from '../../driver.js';
 import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
 import type { AgentClient } from './agent-client.js';
 import { MicrovmFiles } from './files.js';
@@ -88,20 +96,41 @@ export class MicrovmSandbox implements SandboxHandle {
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    if (this.current !== 'created') throw new ConflictError(`sandbox ${this.id} was already started (it is ${this.current})`);
+    if (this.current !== 'created')
+      throw new ConflictError(`sandbox ${this.id} was already started (it is ${this.current})`);
     signal?.throwIfAborted();
     const { spec, user } = this.p;
     this.current = 'running';
     const main = new GuestProcess(
       this.p.agent,
-      { ...spec.process, uid: user.uid, gid: user.gid, stdin: true, outputLimitBytes: spec.outputLimitBytes },
-      { outputLimitBytes: spec.outputLimitBytes, onOutput: this.p.onOutput, timeoutMs: 0, killGraceMs: spec.killGraceMs },
+      {
+        ...spec.process,
+        uid: user.uid,
+        gid: user.gid,
+        stdin: true,
+        outputLimitBytes: spec.outputLimitBytes,
+      },
+      {
+        outputLimitBytes: spec.outputLimitBytes,
+        onOutput: this.p.onOutput,
+        timeoutMs: 0,
+        killGraceMs: spec.killGraceMs,
+      },
     );
     this.main = main;
-    writeFileSync(join(this.p.paths.dir, 'main.json'), JSON.stringify({ id: main.id, startedAtMs: Date.now() } satisfies MainRecord));
+    writeFileSync(
+      join(this.p.paths.dir, 'main.json'),
+      JSON.stringify({ id: main.id, startedAtMs: Date.now() } satisfies MainRecord),
+    );
     if (this.p.stdin?.length) await main.writeStdin(this.p.stdin);
     await main.closeStdin();
-    if (spec.timeoutMs > 0) this.timers.push(setTimeout(() => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs), spec.timeoutMs));
+    if (spec.timeoutMs > 0)
+      this.timers.push(
+        setTimeout(
+          () => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs),
+          spec.timeoutMs,
+        ),
+      );
     void main.wait().then((r) => this.end(r, true));
     await main.started;
   }
@@ -109,11 +138,18 @@ export class MicrovmSandbox implements SandboxHandle {
   /** Re-attaches to the main process after a restart (output before it is lost); its timeout keeps counting. */
   private attachMain(record: MainRecord): void {
     const { spec } = this.p;
-    const main = new GuestProcess(this.p.agent, record.id, { outputLimitBytes: spec.outputLimitBytes, onOutput: undefined, timeoutMs: 0, killGraceMs: spec.killGraceMs });
+    const main = new GuestProcess(this.p.agent, record.id, {
+      outputLimitBytes: spec.outputLimitBytes,
+      onOutput: undefined,
+      timeoutMs: 0,
+      killGraceMs: spec.killGraceMs,
+    });
     this.main = main;
     if (spec.timeoutMs > 0) {
       const left = Math.max(0, record.startedAtMs + spec.timeoutMs - Date.now());
-      this.timers.push(setTimeout(() => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs), left));
+      this.timers.push(
+        setTimeout(() => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs), left),
+      );
     }
     void main.wait().then((r) => this.end(r, true));
   }
@@ -136,7 +172,11 @@ export class MicrovmSandbox implements SandboxHandle {
     void this.p.vm.exited.then(() => clearTimeout(t));
   }
 
-  private async stopMain(reason: 'killed' | 'timeout', signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  private async stopMain(
+    reason: 'killed' | 'timeout',
+    signal: NodeJS.Signals,
+    graceMs: number,
+  ): Promise<void> {
     const main = this.main;
     if (!main || main.done) return;
     if (this.current === 'paused') await this.resume().catch(() => undefined);
@@ -162,13 +202,20 @@ export class MicrovmSandbox implements SandboxHandle {
       await this.p.vm.kill();
       return;
     }
-    await this.stopMain('killed', options.signal ?? 'SIGTERM', options.graceMs ?? this.p.spec.killGraceMs);
+    await this.stopMain(
+      'killed',
+      options.signal ?? 'SIGTERM',
+      options.graceMs ?? this.p.spec.killGraceMs,
+    );
   }
 
   async exec(options: ExecOptions): Promise<ExecHandle> {
     const agent = this.liveAgent();
     const { spec } = this.p;
-    const user = options.user === undefined ? this.p.user : await resolveUser(spec.template.rootfsPath, options.user);
+    const user =
+      options.user === undefined
+        ? this.p.user
+        : await resolveUser(spec.template.rootfsPath, options.user);
     const proc = new GuestProcess(
       agent,
       {
@@ -180,7 +227,13 @@ export class MicrovmSandbox implements SandboxHandle {
         stdin: options.stdin === true,
         outputLimitBytes: spec.outputLimitBytes,
       },
-      { outputLimitBytes: spec.outputLimitBytes, onOutput: options.onOutput, timeoutMs: options.timeoutMs ?? 0, killGraceMs: spec.killGraceMs, signal: options.signal },
+      {
+        outputLimitBytes: spec.outputLimitBytes,
+        onOutput: options.onOutput,
+        timeoutMs: options.timeoutMs ?? 0,
+        killGraceMs: spec.killGraceMs,
+        signal: options.signal,
+      },
     );
     await proc.started;
     return proc;
@@ -188,7 +241,8 @@ export class MicrovmSandbox implements SandboxHandle {
 
   async pause(): Promise<void> {
     if (this.current === 'paused') return;
-    if (this.current !== 'running') throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}, not running`);
+    if (this.current !== 'running')
+      throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}, not running`);
     await qmpCommand(this.p.paths.qmpSocket, 'stop');
     this.current = 'paused';
   }
@@ -223,5 +277,15 @@ export class MicrovmSandbox implements SandboxHandle {
 function emptyResult(reason: 'killed' | 'error'): ProcessResult {
   const now = Date.now();
   const empty = Buffer.alloc(0);
-  return { exitCode: null, reason, stdout: empty, stderr: empty, stdoutTruncated: false, stderrTruncated: false, startedAtMs: now, finishedAtMs: now, durationMs: 0 };
+  return {
+    exitCode: null,
+    reason,
+    stdout: empty,
+    stderr: empty,
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    startedAtMs: now,
+    finishedAtMs: now,
+    durationMs: 0,
+  };
 }

@@ -41,7 +41,10 @@ export class VmProcess {
   /** QEMU's own error output (started VMs only), for error messages. */
   async stderr(): Promise<string> {
     if (!this.handle) return '';
-    const res = await Promise.race([this.handle.wait(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+    const res = await Promise.race([
+      this.handle.wait(),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 200)),
+    ]);
     return res ? res.stderr.toString('utf8').trim() : '';
   }
 
