@@ -3,6 +3,7 @@
  * mode (`embedded.ts`) adds an in-process agent; distributed mode runs several of these against
  * PostgreSQL.
  */
+import { InvalidArgumentError } from '@tartarus/core';
 import { AgentHub } from './agents/hub.js';
 import { parseServerConfig, type ServerConfigInput } from './config.js';
 import { EventBus, silentLogger, type Logger, type ServerContext } from './context.js';
@@ -74,7 +75,19 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   ]) {
     routes(app, deps);
   }
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new InvalidArgumentError(
+        `cannot listen on ${config.host}:${config.port} (${code}): choose another port or host`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
   const scheduler = new Scheduler(ctx, hub);
   const sweeper = new Sweeper(ctx, hub);
   scheduler.start();
