@@ -94,6 +94,24 @@ export function processTests(s: SuiteContext): void {
     assert.deepEqual(ifaces, ['lo']);
   });
 
+  test('loopback is up; privileged operations fail even for root', async () => {
+    const r = await run({
+      user: 'root',
+      command: [
+        'ip link show lo',
+        'mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED',
+        'unshare -n true 2>/dev/null && echo UNSHARED',
+        'ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1 && echo RAW',
+        'mknod /tmp/mem c 1 1 2>/dev/null; cat /tmp/mem >/dev/null 2>&1 && echo DEVMEM',
+        'echo end',
+      ].join('; '),
+    });
+    const out = r.stdout.toString();
+    assert.match(out, /lo: <[^>]*\bUP\b/, out);
+    for (const bad of ['MOUNTED', 'UNSHARED', 'RAW', 'DEVMEM']) assert.ok(!out.includes(bad), `${bad} succeeded:\n${out}`);
+    assert.match(out, /end\n$/);
+  });
+
   test('the root is the template plus a private writable layer', async () => {
     const a = await run({ command: 'echo mine > /tmp/left; echo x > /etc/left; cat /tmp/left', user: 'root' });
     assert.equal(a.stdout.toString(), 'mine\n');
