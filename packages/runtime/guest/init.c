@@ -89,6 +89,8 @@ int open_ports(int ports[NPORTS]) {
     snprintf(p, sizeof p, "/dev/%.32s", e->d_name);
     /* Non-blocking: a write to a port whose host went away must not stall the others. */
     ports[n] = open(p, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    /* The node goes once open: a workload (even root, without mknod) cannot speak for the agent. */
+    if (ports[n] >= 0) unlink(p);
   }
   if (d) closedir(d);
   for (int i = 0; i < NPORTS; i++) open_now += ports[i] >= 0;

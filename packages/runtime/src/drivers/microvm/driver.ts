@@ -8,11 +8,10 @@
  * QEMU process named `tt-<id>` (pid in its pid file), cgroups `tartarus/<id>` in cpu, memory
  * and pids. Template images are shared, cached in the asset dir, and outlive sandboxes.
  */
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ConflictError,
-  InternalError,
   InvalidArgumentError,
   NotFoundError,
   SandboxNotRunningError,
@@ -26,17 +25,14 @@ import type {
 } from '../../driver.js';
 import { removeCgroups } from '../../cgroups/v1.js';
 import { resolveUser } from '../../sandbox/user.js';
-import { hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
+import { resolveAccel, type AccelOption } from './accel.js';
 import { AgentClient } from './agent-client.js';
-import { buildQemuArgv } from './argv.js';
 import { defaultAssetDir, loadAssets, which, type MicrovmAssets } from './assets.js';
-import { placeVmInCgroup } from './cgroup.js';
-import { createWritableLayer, ensureTemplateImage } from './image.js';
-import { vmPaths, type VmPaths } from './paths.js';
+import { bootSandbox } from './boot.js';
+import { vmPaths } from './paths.js';
 import { qmpCommand } from './qmp.js';
 import { EXITED_MARKER, MicrovmSandbox, type MainRecord, type StoredSpec } from './sandbox.js';
 import { vmPid, VmProcess } from './vm.js';
-import { guestMemoryMiB, qemuOverheadMiB } from './sizing.js';
 
 /** Options of the microvm driver. */
 export interface MicrovmDriverOptions {
@@ -101,102 +97,16 @@ export class MicrovmDriver implements Driver {
       throw err.code === 'EEXIST' ? new ConflictError(`sandbox ${spec.id} already exists`) : err;
     });
     try {
-      return await this.boot(spec, paths, signal);
+      return await bootSandbox(spec, paths, {
+        accel: this.accel,
+        assetDir: this.assetDir,
+        bootTimeoutMs: this.bootTimeoutMs,
+        teardown: () => this.destroy(spec.id),
+        signal,
+      });
     } catch (err) {
       await this.destroy(spec.id);
       throw err;
-    }
-  }
-
-  private async boot(
-    spec: SandboxSpec,
-    paths: VmPaths,
-    signal?: AbortSignal,
-  ): Promise<MicrovmSandbox> {
-    const assets = await loadAssets(this.assetDir);
-    const { onOutput, stdin, ...stored } = spec;
-    const [rootImage, { accel }, tscKhz, user] = await Promise.all([
-      ensureTemplateImage(spec.template, assets.imageDir, signal),
-      resolveAccel(this.accel, assets.kernel),
-      hostTscKhz(),
-      resolveUser(spec.template.rootfsPath, spec.process.user),
-      createWritableLayer(paths.writableImage, spec.limits.diskMiB, signal),
-      writeFile(paths.spec, JSON.stringify(stored)),
-      mkdir(paths.socketDir, { recursive: true }),
-    ]);
-    const memoryMiB = guestMemoryMiB(spec.limits.memoryMiB);
-    const argv = buildQemuArgv({
-      id: spec.id,
-      accel,
-      cpus: Math.max(1, Math.ceil(spec.limits.cpu)),
-      memoryMiB,
-      kernel: assets.kernel,
-      initramfs: assets.initramfs,
-      rootImage,
-      writableImage: paths.writableImage,
-      agentSockets: paths.agentSockets,
-      qmpSocket: paths.qmpSocket,
-      consoleLog: paths.consoleLog,
-      pidFile: paths.pidFile,
-      workloadMemoryMiB: spec.limits.memoryMiB,
-      workloadPids: spec.limits.pids,
-      tscKhz,
-      runAs: await unprivilegedUser(),
-    });
-    signal?.throwIfAborted();
-    const vm = VmProcess.spawn(argv);
-    await placeVmInCgroup(spec.id, vm.pid, {
-      cpu: spec.limits.cpu,
-      memoryMiB: memoryMiB + qemuOverheadMiB(accel),
-      pids: 256,
-    });
-    const agent = await this.connectAgent(paths, vm, signal);
-    return new MicrovmSandbox({
-      spec: stored,
-      paths,
-      vm,
-      agent,
-      user,
-      onOutput,
-      stdin,
-      teardown: () => this.destroy(spec.id),
-    });
-  }
-
-  /** Connects to the agent and waits for its first answer, failing fast if QEMU exits. */
-  private async connectAgent(
-    paths: VmPaths,
-    vm: VmProcess,
-    signal?: AbortSignal,
-  ): Promise<AgentClient> {
-    const died = vm.exited.then(async () => {
-      const console = await readFile(paths.consoleLog, 'utf8').catch(() => '');
-      const why =
-        (await vm.stderr()) || console.trim().split('\n').slice(-5).join('\n') || 'no output';
-      throw new InternalError(`the microVM stopped while booting: ${why}`);
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new InternalError(`the microVM did not boot within ${this.bootTimeoutMs} ms`)),
-        this.bootTimeoutMs,
-      );
-    });
-    const aborted = new Promise<never>((_, reject) =>
-      signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
-    );
-    try {
-      const agent = await Promise.race([
-        AgentClient.connect(paths.agentSockets[0] as string, signal, this.bootTimeoutMs),
-        died,
-        timeout,
-        aborted,
-      ]);
-      await Promise.race([agent.ready, died, timeout, aborted]);
-      return agent;
-    } finally {
-      clearTimeout(timer);
-      died.catch(() => undefined);
     }
   }
 
@@ -278,13 +188,3 @@ export class MicrovmDriver implements Driver {
 }
 
 export type { MicrovmAssets };
-
-let nobody: Promise<string | undefined> | undefined;
-/** `nobody` if the host has that user (QEMU then runs as it once started), else undefined. */
-function unprivilegedUser(): Promise<string | undefined> {
-  nobody ??= readFile('/etc/passwd', 'utf8').then(
-    (t) => (/^nobody:/m.test(t) ? 'nobody' : undefined),
-    () => undefined,
-  );
-  return nobody;
-}

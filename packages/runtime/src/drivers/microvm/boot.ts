@@ -1,0 +1,129 @@
+/**
+ * Booting one microVM for `MicrovmDriver.create()`: the template image (cached) and the
+ * sandbox's writable layer, the QEMU command line, QEMU in its host cgroup, then the agent's
+ * first answer. Fails fast with QEMU's own reason (or the console's last lines) when the VM
+ * stops while booting; the caller removes whatever was made.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { InternalError } from '@tartarus/core';
+import type { SandboxSpec } from '../../driver.js';
+import { resolveUser } from '../../sandbox/user.js';
+import { hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
+import { AgentClient } from './agent-client.js';
+import { buildQemuArgv } from './argv.js';
+import { loadAssets } from './assets.js';
+import { placeVmInCgroup } from './cgroup.js';
+import { createWritableLayer, ensureTemplateImage } from './image.js';
+import type { VmPaths } from './paths.js';
+import { MicrovmSandbox } from './sandbox.js';
+import { guestMemoryMiB, qemuOverheadMiB } from './sizing.js';
+import { VmProcess } from './vm.js';
+
+/** What a boot needs from the driver. */
+export interface BootOptions {
+  accel: AccelOption;
+  assetDir: string;
+  bootTimeoutMs: number;
+  /** Removes every host object of the sandbox (the driver's destroy(id)). */
+  teardown: () => Promise<void>;
+  signal?: AbortSignal | undefined;
+}
+
+/** Boots the VM of `spec` (state dir `paths.dir` already made) and returns its sandbox. */
+export async function bootSandbox(
+  spec: SandboxSpec,
+  paths: VmPaths,
+  o: BootOptions,
+): Promise<MicrovmSandbox> {
+  const assets = await loadAssets(o.assetDir);
+  const { onOutput, stdin, ...stored } = spec;
+  const [rootImage, { accel }, tscKhz, user, runAs] = await Promise.all([
+    ensureTemplateImage(spec.template, assets.imageDir, o.signal),
+    resolveAccel(o.accel, assets.kernel),
+    hostTscKhz(),
+    resolveUser(spec.template.rootfsPath, spec.process.user),
+    unprivilegedUser(),
+    createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal),
+    writeFile(paths.spec, JSON.stringify(stored)),
+    mkdir(paths.socketDir, { recursive: true }),
+  ]);
+  const memoryMiB = guestMemoryMiB(spec.limits.memoryMiB);
+  const argv = buildQemuArgv({
+    id: spec.id,
+    accel,
+    cpus: Math.max(1, Math.ceil(spec.limits.cpu)),
+    memoryMiB,
+    kernel: assets.kernel,
+    initramfs: assets.initramfs,
+    rootImage,
+    writableImage: paths.writableImage,
+    agentSockets: paths.agentSockets,
+    qmpSocket: paths.qmpSocket,
+    consoleLog: paths.consoleLog,
+    pidFile: paths.pidFile,
+    workloadMemoryMiB: spec.limits.memoryMiB,
+    workloadPids: spec.limits.pids,
+    tscKhz,
+    runAs,
+  });
+  o.signal?.throwIfAborted();
+  const vm = VmProcess.spawn(argv);
+  await placeVmInCgroup(spec.id, vm.pid, {
+    cpu: spec.limits.cpu,
+    memoryMiB: memoryMiB + qemuOverheadMiB(accel),
+    pids: 256,
+  });
+  const agent = await connectAgent(paths, vm, o);
+  return new MicrovmSandbox({
+    spec: stored,
+    paths,
+    vm,
+    agent,
+    user,
+    onOutput,
+    stdin,
+    teardown: o.teardown,
+  });
+}
+
+/** Connects to the agent's first port and waits for its first answer, failing fast if QEMU exits. */
+async function connectAgent(paths: VmPaths, vm: VmProcess, o: BootOptions): Promise<AgentClient> {
+  const died = vm.exited.then(async () => {
+    const console = await readFile(paths.consoleLog, 'utf8').catch(() => '');
+    const why =
+      (await vm.stderr()) || console.trim().split('\n').slice(-5).join('\n') || 'no output';
+    throw new InternalError(`the microVM stopped while booting: ${why}`);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    const message = `the microVM did not boot within ${o.bootTimeoutMs} ms`;
+    timer = setTimeout(() => reject(new InternalError(message)), o.bootTimeoutMs);
+  });
+  const { signal } = o;
+  const aborted = new Promise<never>((_, reject) =>
+    signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+  );
+  try {
+    const agent = await Promise.race([
+      AgentClient.connect(paths.agentSockets[0] as string, signal, o.bootTimeoutMs),
+      died,
+      timeout,
+      aborted,
+    ]);
+    await Promise.race([agent.ready, died, timeout, aborted]);
+    return agent;
+  } finally {
+    clearTimeout(timer);
+    died.catch(() => undefined);
+  }
+}
+
+let nobody: Promise<string | undefined> | undefined;
+/** `nobody` if the host has that user (QEMU then runs as it once started), else undefined. */
+function unprivilegedUser(): Promise<string | undefined> {
+  nobody ??= readFile('/etc/passwd', 'utf8').then(
+    (t) => (/^nobody:/m.test(t) ? 'nobody' : undefined),
+    () => undefined,
+  );
+  return nobody;
+}
