@@ -92,7 +92,10 @@ export interface ProcessResult {
   reason: ExitReason;
   /** Set when reason is `error` (and may be for others): what went wrong. */
   message?: string;
-  /** Captured output, each capped at the spec's `outputLimitBytes`. */
+  /**
+   * Captured output: at most the spec's `outputLimitBytes` of each stream, followed, when the
+   * stream went past it (`*Truncated`), by one marker line saying where it was cut.
+   */
   stdout: Buffer;
   stderr: Buffer;
   stdoutTruncated: boolean;
@@ -105,6 +108,7 @@ export interface ProcessResult {
 /** A process to start in a running sandbox. Unset fields take the sandbox's main process values. */
 export interface ExecOptions {
   argv: string[];
+  /** Merged over the main process's environment. */
   env?: Record<string, string>;
   cwd?: string;
   user?: string;

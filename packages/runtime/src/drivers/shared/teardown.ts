@@ -21,6 +21,5 @@ export async function removeSandbox(ctx: OciContext, id: string): Promise<void> 
   if (await runtimeHasState(ctx, cid)) {
     await ctx.call(ctx.tool.delete(ctx.runtimeRoot, cid), { allowNonZero: true });
   }
-  await removeCgroups(id);
-  await rm(ctx.paths(id).dir, { recursive: true, force: true, maxRetries: 3 });
+  await Promise.all([removeCgroups(id), rm(ctx.paths(id).dir, { recursive: true, force: true, maxRetries: 3 })]);
 }
