@@ -29,6 +29,17 @@ export interface AgentLogger {
 
 const quiet: AgentLogger = { info() {}, warn() {} };
 
+/** Messages kept while disconnected: run and sandbox reports. */
+const REPORTS = new Set<AgentMessage['type']>([
+  'runStarted',
+  'output',
+  'runFinished',
+  'runFailed',
+  'sandboxState',
+]);
+/** Most reports kept while disconnected (output beyond it is lost; results are retried by lease). */
+const MAX_PENDING_REPORTS = 10_000;
+
 /** A running agent. */
 export class Agent {
   private readonly config: AgentConfig;
@@ -41,6 +52,9 @@ export class Agent {
   private readonly sandboxes: SandboxRegistry;
   private readonly ops: Operations;
   private readonly link: Link = { send: (m) => this.send(m) };
+  /** True between the server's `reconcile` and the socket closing. */
+  private reconciled = false;
+  private readonly pending: AgentMessage[] = [];
   private connectedOnce: Promise<void>;
   private markConnected: () => void = () => undefined;
 
@@ -71,7 +85,19 @@ export class Agent {
   }
 
   private send(m: AgentMessage): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(m));
+    const report = REPORTS.has(m.type);
+    if (this.socket?.readyState === WebSocket.OPEN && (this.reconciled || !report)) {
+      this.socket.send(JSON.stringify(m));
+      return;
+    }
+    // Reports made while disconnected (or before the reconcile) wait for it, bounded: the server
+    // commits those of attempts it kept and ignores the rest by epoch. Other messages (hello,
+    // replies, heartbeats) go out when they can and are worthless later.
+    if (report && this.pending.length < MAX_PENDING_REPORTS) this.pending.push(m);
+  }
+
+  private flushPending(): void {
+    for (const m of this.pending.splice(0)) this.send(m);
   }
 
   private connect(): void {
@@ -89,6 +115,7 @@ export class Agent {
     ws.on('message', (raw: Buffer) => this.receive(raw.toString('utf8')));
     ws.on('error', (err) => this.log.warn({ err: err.message }, 'agent socket error'));
     ws.on('close', () => {
+      this.reconciled = false;
       clearInterval(this.heartbeat);
       if (this.stopped) return;
       const delay = Math.min(this.config.maxReconnectDelayMs, 200 * 2 ** this.attempt++);
@@ -107,7 +134,7 @@ export class Agent {
         ...(run ? { runId: run.runId, epoch: run.epoch } : {}),
       };
     });
-    this.send({
+    const hello: AgentMessage = {
       type: 'hello',
       protocolVersion: AGENT_PROTOCOL_VERSION,
       nodeId: this.config.nodeId,
@@ -121,7 +148,8 @@ export class Agent {
       labels: this.config.labels,
       capabilities: {},
       inventory,
-    });
+    };
+    this.send(hello);
   }
 
   private receive(text: string): void {
@@ -186,6 +214,8 @@ export class Agent {
       }
     }
     this.attempt = 0;
+    this.reconciled = true;
+    this.flushPending();
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => this.beat(), heartbeatIntervalMs);
     this.heartbeat.unref();
