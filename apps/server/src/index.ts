@@ -13,3 +13,6 @@ export {
   type ServerConfigInput,
 } from './config.js';
 export type { Logger } from './context.js';
+export { bootstrap, type BootstrapResult } from './bootstrap.js';
+export { openStore } from './store/index.js';
+export type { Store, StoreOptions } from './store/index.js';
