@@ -29,3 +29,11 @@ test('a zero cap keeps nothing but the marker', () => {
   c.push('stdout', Buffer.from('x'));
   assert.equal(c.result().stdout.toString(), truncationMarker(0).toString());
 });
+
+test('a throwing listener does not break the capture', () => {
+  const c = new OutputCapture(10, () => {
+    throw new Error('listener bug');
+  });
+  c.push('stdout', Buffer.from('ok'));
+  assert.equal(c.result().stdout.toString(), 'ok');
+});

@@ -56,7 +56,13 @@ export class OutputCapture {
     const parts = (stream === 'stdout' ? this.out : this.err).push(data);
     if (!this.onOutput) return;
     const timeMs = Date.now();
-    for (const part of parts) this.onOutput({ stream, data: part, timeMs });
+    for (const part of parts) {
+      try {
+        this.onOutput({ stream, data: part, timeMs });
+      } catch {
+        // A throwing listener must not take the process (or the capture) down with it.
+      }
+    }
   }
 
   /** The captured streams so far, with their truncation flags. */
