@@ -29,6 +29,13 @@ export async function cgroupV1Available(): Promise<boolean> {
   return found.every(Boolean);
 }
 
+let swap: Promise<boolean> | undefined;
+/** Whether the host accounts memory+swap (`memory.memsw.limit_in_bytes` exists), read once. */
+export function swapAccounting(): Promise<boolean> {
+  swap ??= readFile(join(CGROUP_ROOT, 'memory', 'memory.memsw.limit_in_bytes')).then(() => true, () => false);
+  return swap;
+}
+
 /** Hierarchies Tartarus fills itself when the runtime ignores cgroups (runsc): limits and stats. */
 export const OWN_CONTROLLERS: readonly string[] = ['memory', 'pids', 'cpu', 'cpuacct'];
 

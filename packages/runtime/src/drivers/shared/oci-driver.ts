@@ -9,7 +9,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
 import type { Availability, Driver, RuntimeName, SandboxHandle, SandboxInfo, SandboxSpec, SandboxState } from '../../driver.js';
 import { checkSandboxId } from '../../options.js';
-import { cgroupV1Available, cgroupsPathFor, createOwnCgroups } from '../../cgroups/v1.js';
+import { cgroupV1Available, cgroupsPathFor, createOwnCgroups, swapAccounting } from '../../cgroups/v1.js';
 import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT } from '../../sandbox/native.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { OciContext } from './context.js';
@@ -87,6 +87,7 @@ export class OciDriver implements Driver {
           helperDir: SANDBOX_HELPER_DIR,
           helperMount: SANDBOX_HELPER_MOUNT,
           annotations: { 'dev.tartarus.sandbox': spec.id, 'dev.tartarus.template': spec.template.name },
+          swapAccounting: await swapAccounting(),
         }),
       );
       await Promise.all([

@@ -43,6 +43,10 @@ test('config: namespaces, limits, seccomp, masked paths, helper mount (golden)',
   assert.equal(seccomp?.syscalls.filter((r) => r.names[0] === 'clone').length, 8);
 });
 
+test('no memsw on a host without swap accounting', () => {
+  assert.deepEqual(buildOciConfig({ ...goldenInput, swapAccounting: false }).linux.resources?.memory, { limit: 512 * 1024 * 1024 });
+});
+
 test('a tiny CPU share still gets a valid quota (≥ 1 ms per period)', () => {
   assert.equal(buildOciConfig({ ...goldenInput, limits: { ...goldenInput.limits, cpu: 0.001 } }).linux.resources?.cpu?.quota, 1000);
   assert.equal(buildOciConfig({ ...goldenInput, limits: { ...goldenInput.limits, cpu: 2 } }).linux.resources?.cpu?.quota, 200_000);

@@ -64,7 +64,7 @@ export interface OciConfig {
     cgroupsPath?: string;
     resources?: {
       devices: { allow: boolean; access: string }[];
-      memory: { limit: number; swap: number };
+      memory: { limit: number; swap?: number };
       cpu?: { quota: number; period: number };
       pids: { limit: number };
     };
@@ -86,6 +86,8 @@ export interface OciConfigInput {
   helperDir: string;
   helperMount: string;
   annotations: Record<string, string>;
+  /** Whether the host has memory+swap accounting (`memory.memsw.*`). Default true. */
+  swapAccounting?: boolean;
 }
 
 /** The process object for a main process or an exec. */
@@ -128,8 +130,12 @@ export function buildOciConfig(input: OciConfigInput): OciConfig {
       cgroupsPath: input.cgroupsPath,
       resources: {
         devices: [{ allow: false, access: 'rwm' }],
-        // swap is memory+swap in OCI: equal to the limit means no swap at all.
-        memory: { limit: input.limits.memoryMiB * MIB, swap: input.limits.memoryMiB * MIB },
+        // swap is memory+swap in OCI: equal to the limit means no swap at all. Without swap
+        // accounting on the host there is no memsw to set (and runc would refuse it).
+        memory: {
+          limit: input.limits.memoryMiB * MIB,
+          ...(input.swapAccounting === false ? {} : { swap: input.limits.memoryMiB * MIB }),
+        },
         cpu: { quota: Math.max(1000, Math.round(input.limits.cpu * CPU_PERIOD_US)), period: CPU_PERIOD_US },
         pids: { limit: input.limits.pids },
       },
