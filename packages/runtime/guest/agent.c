@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -80,6 +81,26 @@ static void write_text(const char *path, const char *text) {
   close(fd);
 }
 
+/*
+ * Capabilities a workload keeps, even as root (Docker's default set minus NET_RAW and MKNOD):
+ * the VM is the isolation boundary, but a sandbox behaves the same under every driver, so
+ * mount, namespaces, raw sockets, devices, modules and the like fail here too.
+ */
+static const int KEEP_CAPS[] = {0 /* CHOWN */, 1 /* DAC_OVERRIDE */, 3 /* FOWNER */, 4 /* FSETID */,
+                                5 /* KILL */, 6 /* SETGID */, 7 /* SETUID */, 8 /* SETPCAP */,
+                                10 /* NET_BIND_SERVICE */, 18 /* SYS_CHROOT */, 29 /* AUDIT_WRITE */,
+                                31 /* SETFCAP */};
+
+/* Drops every other capability from the bounding set (exec then cannot regain it) and sets no_new_privs. */
+static int drop_privileges(void) {
+  for (int cap = 0; cap < 64; cap++) {
+    int keep = 0;
+    for (size_t k = 0; k < sizeof KEEP_CAPS / sizeof KEEP_CAPS[0]; k++) keep |= KEEP_CAPS[k] == cap;
+    if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+  }
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
 /* The child side of exec: never returns. Reports a failure's errno through `errfd`. */
 static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32_t id) {
   uint32_t uid = rd_u32(r), gid = rd_u32(r);
@@ -104,6 +125,7 @@ static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32
   write_text(p, "0");
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) { e = errno; goto fail; }
   gid_t g = gid;
+  if (drop_privileges() != 0) { e = errno; goto fail; }
   if (setgroups(1, &g) != 0 || setgid(gid) != 0 || setuid(uid) != 0) { e = errno; goto fail; }
   if (chdir(cwd) != 0) { e = errno; goto fail; }
   environ = envp;
