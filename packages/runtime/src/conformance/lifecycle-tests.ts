@@ -52,6 +52,7 @@ export function lifecycleTests(s: SuiteContext): void {
   test('after a restart: list, adopt a running sandbox, remove orphans', async () => {
     const running = await create();
     const exited = await s.rt().createSandbox({ id: s.newId(), template: CONFORMANCE_TEMPLATE, runtime: s.runtime, command: 'true' });
+    const unstarted = await create();
     try {
       await running.start();
       await running.files.write('/tmp/before', 'kept');
@@ -63,19 +64,21 @@ export function lifecycleTests(s: SuiteContext): void {
       const byId = new Map(listed.map((i) => [i.id, i.state]));
       assert.equal(byId.get(running.id), 'running');
       assert.equal(byId.get(exited.id), 'exited');
+      assert.equal(byId.get(unstarted.id), 'created');
       const adopted = await again.adopt(s.runtime, running.id);
       assert.equal(adopted.state(), 'running');
       assert.equal((await adopted.files.read('/tmp/before')).toString(), 'kept');
       assert.equal((await (await adopted.exec({ argv: ['echo', 'hi'] })).wait()).stdout.toString(), 'hi\n');
       await assert.rejects(again.adopt(s.runtime, exited.id), { code: 'sandbox_not_running' });
       const removed = await again.cleanupOrphans(new Set([running.id]));
-      assert.deepEqual(removed, [exited.id]);
+      assert.deepEqual(removed.sort(), [exited.id, unstarted.id].sort());
       await adopted.kill({ graceMs: 0 });
       assert.equal((await adopted.wait()).reason, 'killed');
       await adopted.destroy();
     } finally {
       await running.destroy();
       await exited.destroy();
+      await unstarted.destroy();
     }
   });
 }

@@ -13,6 +13,7 @@ import { cgroupV1Available, cgroupsPathFor, createOwnCgroups, swapAccounting } f
 import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT } from '../../sandbox/native.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { OciContext } from './context.js';
+import { exists } from './main-process.js';
 import { buildOciConfig } from './oci-spec.js';
 import { OciSandbox } from './sandbox.js';
 import { readStored, storable, writeStored } from './stored.js';
@@ -109,7 +110,14 @@ export class OciDriver implements Driver {
     const [dirs, containers] = await Promise.all([this.stateDirIds(), this.listContainers()]);
     const byId = new Map(containers.map((c) => [c.id, c]));
     const ids = new Set([...dirs, ...containers.map((c) => c.id.replace(/^tt-/, ''))]);
-    return [...ids].sort().map((id) => ({ id, runtime: this.name, state: toState(byId.get(this.ctx.containerId(id))?.status) }));
+    return Promise.all(
+      [...ids].sort().map(async (id) => {
+        const status = byId.get(this.ctx.containerId(id))?.status;
+        // No container: never started (no pid file yet) or its main process ended.
+        const state = status ? toState(status) : (await exists(this.ctx.paths(id).pidFile)) ? 'exited' : 'created';
+        return { id, runtime: this.name, state };
+      }),
+    );
   }
 
   async adopt(id: string): Promise<SandboxHandle> {
