@@ -43,6 +43,17 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// The lint (typescript-eslint with no-floating-promises) is part of the whole suite, counted as one test.
+let lintPassed = 0;
+let lintFailed = 0;
+if (filters.length === 0) {
+  console.log('lint: eslint .');
+  const lint = spawnSync(join(root, 'node_modules/.bin/eslint'), ['.'], { stdio: 'inherit', cwd: root });
+  if (lint.status === 0) lintPassed = 1;
+  else lintFailed = 1;
+  console.log(lint.status === 0 ? 'lint: ok' : 'lint: FAILED (see above)');
+}
+
 const tapDir = mkdtempSync(join(tmpdir(), 'tartarus-test-report-'));
 const tap = join(tapDir, 'report.tap');
 const res = spawnSync(
@@ -67,8 +78,8 @@ try {
 }
 rmSync(tapDir, { recursive: true, force: true });
 const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, "m").exec(report)?.[1] ?? 0);
-const passed = count('pass');
-let failed = count('fail') + count('cancelled');
+const passed = count('pass') + lintPassed;
+let failed = count('fail') + count('cancelled') + lintFailed;
 const skipped = count('skipped');
 if (res.status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
