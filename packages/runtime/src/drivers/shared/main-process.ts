@@ -5,7 +5,7 @@
  * (the runtime writes its pid file, seen through inotify, no polling), and turns its end into
  * a `ProcessResult`.
  */
-import { watch } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { ExitReason, ProcessResult, SandboxSpec } from '../../driver.js';
@@ -43,18 +43,33 @@ export function spawnMain(ctx: OciContext, spec: SandboxSpec, paths: SandboxPath
 
 /** Resolves true once the runtime wrote the pid file, false if the process ended first. */
 export async function waitRunning(paths: SandboxPaths, proc: ProcessHandle): Promise<boolean> {
-  const watcher = watch(paths.dir);
+  let watcher: FSWatcher;
+  try {
+    watcher = watch(paths.dir);
+  } catch {
+    return pollRunning(paths, proc); // out of inotify instances: fall back to polling
+  }
   try {
     const written = new Promise<boolean>((resolve) => {
       watcher.on('change', (_event, name) => {
         if (name === 'pid') resolve(true);
       });
-      watcher.on('error', () => resolve(false));
+      watcher.on('error', () => resolve(pollRunning(paths, proc)));
     });
     if (await exists(paths.pidFile)) return true;
     return await Promise.race([written, proc.wait().then(() => exists(paths.pidFile))]);
   } finally {
     watcher.close();
+  }
+}
+
+async function pollRunning(paths: SandboxPaths, proc: ProcessHandle): Promise<boolean> {
+  let ended = false;
+  void proc.wait().then(() => (ended = true));
+  for (;;) {
+    if (await exists(paths.pidFile)) return true;
+    if (ended) return false;
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
