@@ -9,7 +9,7 @@
  * (used for runsc, which runs with --ignore-cgroups: see drivers/gvisor/argv.ts).
  *
  * It unshares a mount namespace (private, so nothing propagates back to the host), mounts a
- * tmpfs of SIZE_MIB at DIR/layer holding upper/ and work/, mounts overlayfs of LOWER (read-only)
+ * tmpfs of SIZE_MIB at DIR/layer holding upper/, work/ and tmp/, mounts overlayfs of LOWER (read-only)
  * + upper at DIR/rootfs, and execs RUNTIME (runc/runsc run ...), which keeps its pid and stdio.
  *
  * Why a namespace instead of host mounts: the mounts live exactly as long as the sandbox's
@@ -40,14 +40,15 @@ static int join(char *out, size_t n, const char *dir, const char *leaf) {
 }
 
 static int setup(const char *dir, const char *lower, const char *size_mib) {
-  char layer[4096], root[4096], up[4096], work[4096], data[12800];
+  char layer[4096], root[4096], up[4096], work[4096], tmp[4096], data[12800];
   char *end = NULL;
   long size = strtol(size_mib, &end, 10);
   if (size <= 0 || *end) return errno = EINVAL, die("bad size", size_mib);
   /* overlay options are comma separated: a path holding one would be misparsed */
   if (strpbrk(lower, ",:") || strpbrk(dir, ",:")) return errno = EINVAL, die("path has , or :", dir);
   if (join(layer, sizeof layer, dir, "layer") || join(root, sizeof root, dir, "rootfs") ||
-      join(up, sizeof up, dir, "layer/upper") || join(work, sizeof work, dir, "layer/work"))
+      join(up, sizeof up, dir, "layer/upper") || join(work, sizeof work, dir, "layer/work") ||
+      join(tmp, sizeof tmp, dir, "layer/tmp"))
     return errno = ENAMETOOLONG, die("path", dir);
   if (unshare(CLONE_NEWNS) < 0) return die("unshare", "mount namespace");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return die("make private", "/");
@@ -57,6 +58,10 @@ static int setup(const char *dir, const char *lower, const char *size_mib) {
   if (mount("tmpfs", layer, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0) return die("mount tmpfs", layer);
   if (mkdir(up, 0755) < 0) return die("mkdir", up);
   if (mkdir(work, 0700) < 0) return die("mkdir", work);
+  /* A /tmp on the same capped tmpfs, for runtimes that mount /tmp separately (runsc). It is
+   * made here, never taken from the template, so a template's /tmp symlink cannot point a
+   * bind mount at a host path. */
+  if (mkdir(tmp, 0700) < 0 || chmod(tmp, 01777) < 0) return die("mkdir", tmp);
   snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower, up, work);
   if (mount("overlay", root, "overlay", MS_NODEV, data) < 0) return die("mount overlay", root);
   return 0;

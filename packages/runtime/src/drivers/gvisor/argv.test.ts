@@ -21,7 +21,7 @@ test('runsc command lines (golden)', () => {
 test('runsc config: /tmp bound to the capped layer; cgroups left to Tartarus', () => {
   const base = buildOciConfig(goldenInput);
   const c = runscTool.adjustConfig(base);
-  assert.deepEqual(c.mounts.at(-1), { destination: '/tmp', type: 'bind', source: '/state/gvisor/a/rootfs/tmp', options: ['rbind', 'rw', 'nosuid', 'nodev'] });
+  assert.deepEqual(c.mounts.at(-1), { destination: '/tmp', type: 'bind', source: '/state/gvisor/a/layer/tmp', options: ['rbind', 'rw', 'nosuid', 'nodev'] });
   assert.equal(c.linux.cgroupsPath, undefined);
   assert.equal(c.linux.resources, undefined);
   assert.equal(runscTool.ownCgroups, true);

@@ -10,6 +10,7 @@
  *   100 ms sleep; its boot (sentry, gofer) is also not throttled by the workload's CPU limit,
  *   which is written once the workload runs.
  */
+import { dirname } from 'node:path';
 import type { OciConfig } from '../shared/oci-spec.js';
 import type { OciTool } from '../shared/tool.js';
 
@@ -51,11 +52,12 @@ export const runscTool: OciTool = {
     ...config,
     // Cgroups are Tartarus's (ownCgroups): no cgroupsPath, no resources for runsc to apply.
     linux: { ...withoutCgroups(config.linux) },
-    // runsc would put an unbounded in-sandbox tmpfs on /tmp; binding the layer's own /tmp keeps
-    // /tmp inside the size-capped writable layer, as under runc.
+    // runsc would put an unbounded in-sandbox tmpfs on /tmp; binding the layer's tmp/ (made by
+    // tt-layer on the same size-capped tmpfs, never a template path that could be a symlink)
+    // keeps /tmp inside the sandbox's disk limit, as under runc.
     mounts: [
       ...config.mounts,
-      { destination: '/tmp', type: 'bind', source: `${config.root.path}/tmp`, options: ['rbind', 'rw', 'nosuid', 'nodev'] },
+      { destination: '/tmp', type: 'bind', source: `${dirname(config.root.path)}/layer/tmp`, options: ['rbind', 'rw', 'nosuid', 'nodev'] },
     ],
   }),
 };
