@@ -19,10 +19,10 @@ export interface ResolvedUser {
 const cache = new Map<string, Promise<{ passwd: string; group: string }>>();
 
 async function readTemplateFile(rootfs: string, rel: string): Promise<string> {
-  const path = join(rootfs, rel);
-  const st = await lstat(path).catch(() => undefined);
-  if (!st?.isFile()) return '';
-  return readFile(path, 'utf8');
+  // Neither `etc` nor the file may be a symlink: it would be resolved on the host.
+  const [dir, file] = await Promise.all([lstat(join(rootfs, 'etc')).catch(() => undefined), lstat(join(rootfs, rel)).catch(() => undefined)]);
+  if (!dir?.isDirectory() || !file?.isFile()) return '';
+  return readFile(join(rootfs, rel), 'utf8');
 }
 
 function databases(rootfs: string): Promise<{ passwd: string; group: string }> {
