@@ -75,6 +75,17 @@ export function processTests(s: SuiteContext): void {
     assert.ok(r.exitCode !== 0);
   });
 
+  test('aborting a run kills the workload (reason killed)', async () => {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 500);
+    try {
+      const r = await s.rt().run({ id: s.newId(), template: CONFORMANCE_TEMPLATE, runtime: s.runtime, command: ['sleep', '60'] }, ac.signal);
+      assert.equal(r.reason, 'killed');
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
   test('exceeding the memory limit is reported as oom', async () => {
     const r = await run({ command: 'a=xxxxxxxxxxxxxxxx; while :; do a=$a$a; done', limits: { memoryMiB: 64 }, timeoutMs: 60_000 });
     assert.equal(r.reason, 'oom', `${r.reason} ${r.exitCode} ${r.message ?? ''} ${r.stderr.toString()}`);
