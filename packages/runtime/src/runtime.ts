@@ -8,7 +8,7 @@
  * another Runtime with another stateDir (a test run never touches `tartarus up`'s sandboxes).
  */
 import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidArgumentError, RuntimeUnavailableError } from '@tartarus/core';
 import type { Availability, Driver, ProcessResult, RuntimeName, SandboxHandle, SandboxInfo } from './driver.js';
 import { ContainerDriver } from './drivers/container/index.js';
@@ -67,7 +67,8 @@ export class Runtime {
 
   constructor(options: RuntimeOptions) {
     if (!options.stateDir) throw new InvalidArgumentError('Runtime needs a stateDir');
-    this.stateDir = options.stateDir;
+    // Absolute: it ends up in runc/runsc command lines and overlay options run from other cwds.
+    this.stateDir = resolve(options.stateDir);
     this.templates = options.templates ?? new TemplateStore({ dir: options.templateDir ?? defaultTemplateDir() });
     this.factories = options.drivers ?? DRIVER_FACTORIES;
   }
