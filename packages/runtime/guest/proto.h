@@ -72,7 +72,7 @@ void send_ok(uint32_t id);
 
 /* Host connections: virtio serial ports agent0..N-1. A restarted host takes a free one and
  * re-attaches to its processes (T_ATTACH), while an old connection may still be open. */
-#define NPORTS 4
+#define NPORTS 2
 /* Boot: modules, disks, overlay root, cgroups; fills ports[NPORTS] with the port fds. */
 void guest_boot(int ports[NPORTS]);
 int open_ports(int ports[NPORTS]);

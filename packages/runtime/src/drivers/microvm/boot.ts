@@ -12,7 +12,8 @@ import { hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
 import { AgentClient } from './agent-client.js';
 import { buildQemuArgv } from './argv.js';
 import { loadAssets } from './assets.js';
-import { placeVmInCgroup } from './cgroup.js';
+import { confineVcpus, placeVmInCgroup } from './cgroup.js';
+import { qmpCommand } from './qmp.js';
 import { createWritableLayer, ensureTemplateImage } from './image.js';
 import type { VmPaths } from './paths.js';
 import { MicrovmSandbox } from './sandbox.js';
@@ -74,6 +75,13 @@ export async function bootSandbox(
     pids: 256,
   });
   const agent = await connectAgent(paths, vm, o);
+  // Booting ran with QEMU's whole allowance; from here on the vCPUs get exactly the sandbox's cores.
+  const cpus = (await qmpCommand(paths.qmpSocket, 'query-cpus-fast')) as { 'thread-id': number }[];
+  await confineVcpus(
+    spec.id,
+    cpus.map((c) => c['thread-id']),
+    spec.limits.cpu,
+  );
   return new MicrovmSandbox({
     spec: stored,
     paths,

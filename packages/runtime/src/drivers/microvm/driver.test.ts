@@ -62,7 +62,9 @@ describe('microvm driver', { skip }, () => {
     const pid = (await readFile(vmPaths(join(t.stateDir, 'microvm'), id).pidFile, 'utf8')).trim();
     const cg = (h: string, f: string) =>
       readFile(join('/sys/fs/cgroup', h, 'tartarus', id, f), 'utf8').then((s) => s.trim());
-    assert.equal(await cg('cpu', 'cpu.cfs_quota_us'), '50000');
+    assert.equal(await cg('cpu', 'cpu.cfs_quota_us'), '100000', 'the vCPUs plus QEMU_CPU_OVERHEAD');
+    assert.equal(await cg('cpu', 'c/cpu.cfs_quota_us'), '50000', 'the vCPUs: the sandbox limit');
+    assert.ok((await cg('cpu', 'c/tasks')).split('\n').length >= 1);
     assert.ok((await cg('pids', 'cgroup.procs')).split('\n').includes(pid));
     assert.ok(Number(await cg('memory', 'memory.limit_in_bytes')) > 256 * 1024 * 1024);
   });

@@ -22,7 +22,7 @@ export interface VmPaths {
 }
 
 /** Agent ports per VM: the owner's, plus room for adopters while an old connection lingers. Keep in sync with NPORTS in guest/proto.h. */
-export const AGENT_PORTS = 4;
+export const AGENT_PORTS = 2;
 
 const MAX_SOCKET_PATH = 100;
 
