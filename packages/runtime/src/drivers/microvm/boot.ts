@@ -30,7 +30,10 @@ export interface BootOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Boots the VM of `spec` (state dir `paths.dir` already made) and returns its sandbox. */
+/**
+ * Starts the VM of `spec` (state dir `paths.dir` already made) and returns its sandbox at once;
+ * the sandbox's `ready` settles when the agent answers (or the boot fails).
+ */
 export async function bootSandbox(
   spec: SandboxSpec,
   paths: VmPaths,
@@ -74,19 +77,23 @@ export async function bootSandbox(
     memoryMiB: memoryMiB + qemuOverheadMiB(accel),
     pids: 256,
   });
-  const agent = await connectAgent(paths, vm, o);
-  // Booting ran with QEMU's whole allowance; from here on the vCPUs get exactly the sandbox's cores.
-  const cpus = (await qmpCommand(paths.qmpSocket, 'query-cpus-fast')) as { 'thread-id': number }[];
-  await confineVcpus(
-    spec.id,
-    cpus.map((c) => c['thread-id']),
-    spec.limits.cpu,
-  );
+  const ready = connectAgent(paths, vm, o).then(async (agent) => {
+    // Booting ran with QEMU's whole allowance; from here on the vCPUs get exactly the sandbox's cores.
+    const cpus = (await qmpCommand(paths.qmpSocket, 'query-cpus-fast')) as {
+      'thread-id': number;
+    }[];
+    await confineVcpus(
+      spec.id,
+      cpus.map((c) => c['thread-id']),
+      spec.limits.cpu,
+    );
+    return agent;
+  });
   return new MicrovmSandbox({
     spec: stored,
     paths,
     vm,
-    agent,
+    ready,
     user,
     onOutput,
     stdin,

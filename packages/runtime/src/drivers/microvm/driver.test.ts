@@ -136,10 +136,15 @@ describe('microvm driver', { skip }, () => {
       );
       const driver = new MicrovmDriver({ stateDir: t.stateDir, assetDir, accel: 'tcg' });
       const template = await t.runtime.templates.ensure('busybox');
-      await assert.rejects(
-        driver.create(resolveSandboxOptions({ id: 'mv-broken', template: 'busybox' }, template)),
-        /stopped while booting/,
+      const broken = await driver.create(
+        resolveSandboxOptions({ id: 'mv-broken', template: 'busybox' }, template),
       );
+      try {
+        await assert.rejects(broken.start(), /stopped while booting/);
+        assert.equal((await broken.wait()).reason, 'error');
+      } finally {
+        await broken.destroy();
+      }
       assert.deepEqual(await driver.list(), [{ id, runtime: 'microvm', state: 'running' }]);
     } finally {
       await rm(assetDir, { recursive: true, force: true });

@@ -126,6 +126,14 @@ export class MicrovmDriver implements Driver {
           );
           return { id, runtime: 'microvm', state: ended || started ? 'exited' : 'created' };
         }
+        if (
+          !(await stat(join(paths.dir, 'main.json')).then(
+            () => true,
+            () => false,
+          ))
+        ) {
+          return { id, runtime: 'microvm', state: 'created' }; // booted, main process never started
+        }
         const status = (await qmpCommand(paths.qmpSocket, 'query-status', 2000).catch(
           () => undefined,
         )) as { status?: string } | undefined;
@@ -166,9 +174,9 @@ export class MicrovmDriver implements Driver {
       spec,
       paths,
       vm,
-      agent,
+      ready: Promise.resolve(agent),
       user,
-      adopted: { paused, main: main ?? undefined },
+      adopted: { paused, agent, main: main ?? undefined },
       teardown: () => this.destroy(id),
     });
   }

@@ -1,6 +1,8 @@
 /**
  * One microVM sandbox: a QEMU process, the agent connection to its guest, and the main process
- * inside. When the main process ends the VM is powered off (the sandbox's life is the main
+ * inside. The VM boots from create() on; start() waits for its agent, so that an abort or kill
+ * during the boot ends the sandbox with reason `killed` like any other. When the main process
+ * ends the VM is powered off (the sandbox's life is the main
  * process's); a timeout or kill that the guest does not honour within the grace period ends
  * the VM from the host. Pause and resume stop and continue the whole VM through QMP.
  */
@@ -38,12 +40,13 @@ export interface MicrovmParts {
   spec: StoredSpec;
   paths: VmPaths;
   vm: VmProcess;
-  agent: AgentClient;
+  /** The agent once the guest answered; rejects when the VM does not boot. */
+  ready: Promise<AgentClient>;
   user: ResolvedUser;
   onOutput?: SandboxSpec['onOutput'];
   stdin?: Buffer | undefined;
   /** Adopted after a restart: the VM runs; `main` is what start() recorded in main.json, if it ran. */
-  adopted?: { paused: boolean; main?: MainRecord | undefined } | undefined;
+  adopted?: { paused: boolean; agent: AgentClient; main?: MainRecord | undefined } | undefined;
   /** Removes every host object (the driver's destroy(id)). */
   teardown: () => Promise<void>;
 }
@@ -68,15 +71,20 @@ export class MicrovmSandbox implements SandboxHandle {
   private settle!: (r: ProcessResult) => void;
   private lastStats: SandboxStats = { cpuUsageNs: 0, memoryBytes: 0, pids: 0 };
   private readonly timers: NodeJS.Timeout[] = [];
+  private agent: AgentClient | undefined;
+  private starting = false;
 
   constructor(private readonly p: MicrovmParts) {
+    p.ready.catch(() => undefined); // a failed boot is reported by start()
     this.current = p.adopted ? (p.adopted.paused ? 'paused' : 'running') : 'created';
     this.result = new Promise((r) => (this.settle = r));
     this.files = new MicrovmFiles(() => this.liveAgent());
-    if (p.adopted?.main) this.attachMain(p.adopted.main);
+    if (p.adopted) this.agent = p.adopted.agent;
+    if (p.adopted?.main) this.attachMain(p.adopted.agent, p.adopted.main);
     // A VM that dies on its own (guest panic, QEMU crash, OOM kill of QEMU) ends the sandbox.
     void p.vm.exited.then(() => {
-      if (this.current !== 'destroyed') this.current = 'exited';
+      // (A VM that dies before start() is reported by start(), with its reason.)
+      if (this.current === 'running' || this.current === 'paused') this.current = 'exited';
     });
   }
 
@@ -89,20 +97,40 @@ export class MicrovmSandbox implements SandboxHandle {
   }
 
   private liveAgent(): AgentClient {
-    if (this.current !== 'running' || !this.p.agent.isOpen) {
+    if (this.current !== 'running' || !this.agent?.isOpen) {
       throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}, not running`);
     }
-    return this.p.agent;
+    return this.agent;
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    if (this.current !== 'created')
+    if (this.current !== 'created' || this.starting)
       throw new ConflictError(`sandbox ${this.id} was already started (it is ${this.current})`);
-    signal?.throwIfAborted();
+    this.starting = true;
+    const onAbort = (): void => void this.kill({ graceMs: 0 });
+    if (signal?.aborted) return this.kill({ graceMs: 0 });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const agent = await Promise.race([this.p.ready, this.result.then(() => undefined)]).catch(
+        (err: Error) => {
+          this.end({ ...emptyResult('error'), message: err.message }, false);
+          throw err;
+        },
+      );
+      // Killed or destroyed while booting: the result (killed) is already there.
+      if (!agent || this.current !== 'created') return;
+      this.agent = agent;
+      await this.startMain(agent);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async startMain(agent: AgentClient): Promise<void> {
     const { spec, user } = this.p;
     this.current = 'running';
     const main = new GuestProcess(
-      this.p.agent,
+      agent,
       {
         ...spec.process,
         uid: user.uid,
@@ -136,9 +164,9 @@ export class MicrovmSandbox implements SandboxHandle {
   }
 
   /** Re-attaches to the main process after a restart (output before it is lost); its timeout keeps counting. */
-  private attachMain(record: MainRecord): void {
+  private attachMain(agent: AgentClient, record: MainRecord): void {
     const { spec } = this.p;
-    const main = new GuestProcess(this.p.agent, record.id, {
+    const main = new GuestProcess(agent, record.id, {
       outputLimitBytes: spec.outputLimitBytes,
       onOutput: undefined,
       timeoutMs: 0,
@@ -167,7 +195,8 @@ export class MicrovmSandbox implements SandboxHandle {
     this.settle(r);
     if (!powerOff || this.current === 'destroyed') return;
     this.current = 'exited';
-    this.p.agent.send(Msg.shutdown, 0);
+    if (!this.agent) return void this.p.vm.kill(); // still booting: nothing to shut down cleanly
+    this.agent.send(Msg.shutdown, 0);
     const t = setTimeout(() => void this.p.vm.kill(), SHUTDOWN_GRACE_MS);
     void this.p.vm.exited.then(() => clearTimeout(t));
   }
@@ -255,7 +284,7 @@ export class MicrovmSandbox implements SandboxHandle {
 
   async stats(): Promise<SandboxStats> {
     if (this.current !== 'running') return this.lastStats;
-    const r = new PayloadReader(await this.p.agent.request(Msg.stats));
+    const r = new PayloadReader(await this.liveAgent().request(Msg.stats));
     this.lastStats = { cpuUsageNs: r.u64(), memoryBytes: r.u64(), pids: r.u32() };
     return this.lastStats;
   }
@@ -266,7 +295,11 @@ export class MicrovmSandbox implements SandboxHandle {
     if (main && !main.done) void main.stop('killed', 'SIGKILL', 0);
     this.current = 'destroyed';
     for (const t of this.timers.splice(0)) clearTimeout(t);
-    this.p.agent.close();
+    this.agent?.close();
+    void this.p.ready.then(
+      (a) => a.close(),
+      () => undefined,
+    );
     await this.p.vm.kill();
     await this.p.teardown();
     if (!main) this.end(emptyResult('killed'), false);
