@@ -103,6 +103,11 @@ export class MicrovmSandbox implements SandboxHandle {
     return this.agent;
   }
 
+  /**
+   * Waits for the guest's agent (the VM has been booting since create()), then starts the main
+   * process. The wall-clock timeout counts from the main process's start: the boot has its own
+   * limit (`bootTimeoutMs`) and is not charged to the workload.
+   */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.current !== 'created' || this.starting)
       throw new ConflictError(`sandbox ${this.id} was already started (it is ${this.current})`);
@@ -114,6 +119,7 @@ export class MicrovmSandbox implements SandboxHandle {
       const agent = await Promise.race([this.p.ready, this.result.then(() => undefined)]).catch(
         (err: Error) => {
           this.end({ ...emptyResult('error'), message: err.message }, false);
+          this.current = 'exited';
           throw err;
         },
       );
