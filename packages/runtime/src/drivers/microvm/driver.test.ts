@@ -120,6 +120,27 @@ describe('microvm driver', { skip }, () => {
     assert.equal((await run(['echo', 'back'])).stdout.toString(), 'back\n');
   });
 
+  test('the timeout is enforced from the host even when the guest stops answering', async () => {
+    const frozen = await t.runtime.createSandbox({
+      id: 'mv-frozen',
+      template: 'busybox',
+      runtime: 'microvm',
+      command: ['sleep', '60'],
+      timeoutMs: 1500,
+      killGraceMs: 200,
+    });
+    try {
+      await frozen.start();
+      // Freeze the VM behind the sandbox's back: the agent cannot deliver the signals.
+      await qmpCommand(vmPaths(join(t.stateDir, 'microvm'), 'mv-frozen').qmpSocket, 'stop');
+      const r = await frozen.wait();
+      assert.equal(r.reason, 'timeout');
+      assert.equal(frozen.state(), 'exited');
+    } finally {
+      await frozen.destroy();
+    }
+  });
+
   test("a guest that does not boot is reported with QEMU's reason and leaves nothing", async () => {
     const assetDir = await mkdtemp(join(tmpdir(), TEST_TMP_PREFIX));
     try {
