@@ -2,8 +2,8 @@
  * Tartarus guest agent, PID 1 of every microVM. It boots the guest (init.c), then serves the
  * host over one virtio serial port: starts processes with execve() from an argv array (never a
  * shell), streams their stdin/stdout/stderr, reports exit codes and OOM kills, signals them,
- * and answers file requests (files.c). Single-threaded: one poll() loop over the port, every
- * process's pipes and a signalfd for SIGCHLD.
+ * and answers file requests (files.c); processes live in exec.c. Single-threaded: one poll()
+ * loop over the ports, every process's pipes and a signalfd for SIGCHLD.
  *
  * The workload shares this kernel, so it may tamper with the agent; the host treats every
  * frame from here as untrusted (size-capped, ids checked) and enforces time and memory itself.
@@ -26,193 +26,17 @@
 #include <unistd.h>
 #include "proto.h"
 
-#define MAX_PROCS 256
-/* After a process exits, how long its pipes may stay open (held by a background child) before EXIT is sent anyway. */
-#define PIPE_GRACE_MS 200
-
-struct proc {
-  uint32_t id;
-  pid_t pid;
-  int out, err, in;
-  uint8_t *inbuf;
-  size_t inlen, inoff;
-  int inclose;
-  uint64_t limit, outn, errn;
-  int exited, status;
-  long exitms;
-  int owner;       /* index of the port that started (or last attached) it */
-  int reported;    /* EXIT built but its port was gone: kept for a later T_ATTACH */
-  struct wr *exitmsg;
-};
-
-static struct proc *procs[MAX_PROCS];
-static int ports[NPORTS];
+int ports[NPORTS];
 static int port_up[NPORTS];
 static uint8_t *rx[NPORTS];
 static size_t rxn[NPORTS];
-static int cur_port; /* index of the port whose frame is being handled */
-extern char **environ;
+int cur_port; /* index of the port whose frame is being handled */
 
-static long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Points replies at port `i`. */
-static void use_port(int i) {
+void use_port(int i) {
   cur_port = i;
   g_port = ports[i];
-}
-
-static struct proc *find_proc(uint32_t id) {
-  for (int i = 0; i < MAX_PROCS; i++) if (procs[i] && procs[i]->id == id) return procs[i];
-  return NULL;
-}
-
-static void cg_path(char *buf, size_t n, uint32_t id, const char *file) {
-  snprintf(buf, n, "/sys/fs/cgroup/w/p%u%s%s", id, file[0] ? "/" : "", file);
-}
-
-static void write_text(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  if (write(fd, text, strlen(text)) < 0) { /* best effort: the cgroup may be gone */ }
-  close(fd);
-}
-
-/*
- * Capabilities a workload keeps, even as root (Docker's default set minus NET_RAW and MKNOD):
- * the VM is the isolation boundary, but a sandbox behaves the same under every driver, so
- * mount, namespaces, raw sockets, devices, modules and the like fail here too.
- */
-static const int KEEP_CAPS[] = {0 /* CHOWN */, 1 /* DAC_OVERRIDE */, 3 /* FOWNER */, 4 /* FSETID */,
-                                5 /* KILL */, 6 /* SETGID */, 7 /* SETUID */, 8 /* SETPCAP */,
-                                10 /* NET_BIND_SERVICE */, 18 /* SYS_CHROOT */, 29 /* AUDIT_WRITE */,
-                                31 /* SETFCAP */};
-
-/* Drops every other capability from the bounding set (exec then cannot regain it) and sets no_new_privs. */
-static int drop_privileges(void) {
-  for (int cap = 0; cap < 64; cap++) {
-    int keep = 0;
-    for (size_t k = 0; k < sizeof KEEP_CAPS / sizeof KEEP_CAPS[0]; k++) keep |= KEEP_CAPS[k] == cap;
-    if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
-  }
-  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
-/* The child side of exec: never returns. Reports a failure's errno through `errfd`. */
-static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32_t id) {
-  uint32_t uid = rd_u32(r), gid = rd_u32(r);
-  rd_u32(r);
-  rd_u64(r);
-  char *cwd = rd_str(r);
-  uint32_t argc = rd_u32(r);
-  char **argv = calloc((size_t)argc + 1, sizeof *argv);
-  for (uint32_t i = 0; argv && i < argc && !r->bad; i++) argv[i] = rd_str(r);
-  uint32_t envc = rd_u32(r);
-  char **envp = calloc((size_t)envc + 1, sizeof *envp);
-  for (uint32_t i = 0; envp && i < envc && !r->bad; i++) envp[i] = rd_str(r);
-  int e = EINVAL;
-  if (r->bad || !argv || !envp || argc == 0) goto fail;
-  sigset_t all;
-  sigemptyset(&all);
-  sigprocmask(SIG_SETMASK, &all, NULL);
-  signal(SIGPIPE, SIG_DFL);
-  setsid();
-  char p[96];
-  cg_path(p, sizeof p, id, "cgroup.procs");
-  write_text(p, "0");
-  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) { e = errno; goto fail; }
-  gid_t g = gid;
-  if (drop_privileges() != 0) { e = errno; goto fail; }
-  if (setgroups(1, &g) != 0 || setgid(gid) != 0 || setuid(uid) != 0) { e = errno; goto fail; }
-  if (chdir(cwd) != 0) { e = errno; goto fail; }
-  environ = envp;
-  execvp(argv[0], argv);
-  e = errno;
-fail:
-  if (write(errfd, &e, sizeof e) < 0) { /* the parent then sees a plain exit 127 */ }
-  _exit(127);
-}
-
-static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
-static int slot_free(void) {
-  for (int i = 0; i < MAX_PROCS; i++) if (!procs[i]) return i;
-  return -1;
-}
-
-static void do_exec(uint32_t id, struct rd *r) {
-  struct rd peek = *r;
-  rd_u32(&peek); rd_u32(&peek);
-  uint32_t flags = rd_u32(&peek);
-  uint64_t limit = rd_u64(&peek);
-  int slot = slot_free();
-  if (find_proc(id) || slot < 0) { send_error(id, EBUSY, "exec"); return; }
-  int pin[2], pout[2], perr[2], pfail[2];
-  if (((flags & EXEC_STDIN) ? pipe2(pin, O_CLOEXEC) : ((pin[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)), (pin[1] = -1), pin[0] < 0 ? -1 : 0)) != 0 ||
-      pipe2(pout, O_CLOEXEC) || pipe2(perr, O_CLOEXEC) || pipe2(pfail, O_CLOEXEC)) {
-    send_error(id, errno, "exec pipes");
-    return;
-  }
-  char p[96];
-  cg_path(p, sizeof p, id, "");
-  mkdir(p, 0755);
-  pid_t pid = fork();
-  if (pid == 0) child_exec(r, pin[0], pout[1], perr[1], pfail[1], id);
-  int e = pid < 0 ? errno : 0;
-  close(pin[0]); close(pout[1]); close(perr[1]); close(pfail[1]);
-  if (pid > 0 && read(pfail[0], &e, sizeof e) == sizeof e) waitpid(pid, NULL, 0);
-  else if (pid > 0) e = 0;
-  close(pfail[0]);
-  if (e != 0) {
-    close(pout[0]); close(perr[0]);
-    if (pin[1] >= 0) close(pin[1]);
-    rmdir(p);
-    send_error(id, e, "exec");
-    return;
-  }
-  struct proc *pr = calloc(1, sizeof *pr);
-  if (!pr) die("out of memory");
-  *pr = (struct proc){.id = id, .pid = pid, .out = pout[0], .err = perr[0], .in = pin[1], .limit = limit, .owner = cur_port};
-  set_nonblock(pr->out); set_nonblock(pr->err);
-  if (pr->in >= 0) set_nonblock(pr->in);
-  procs[slot] = pr;
-  struct wr w = {.n = 0};
-  wr_u32(&w, (uint32_t)pid);
-  send_frame(T_STARTED, id, w.buf, w.n);
-}
-
-static void close_stdin(struct proc *pr) {
-  if (pr->in >= 0) close(pr->in);
-  pr->in = -1;
-  free(pr->inbuf);
-  pr->inbuf = NULL;
-  pr->inlen = pr->inoff = 0;
-}
-
-static void do_stdin(struct proc *pr, struct rd *r) {
-  if (pr->in < 0) return;
-  if (r->n == 0) { pr->inclose = 1; if (pr->inoff == pr->inlen) close_stdin(pr); return; }
-  uint8_t *nb = realloc(pr->inbuf, pr->inlen + r->n);
-  if (!nb) die("out of memory");
-  memcpy(nb + pr->inlen, r->p, r->n);
-  pr->inbuf = nb;
-  pr->inlen += r->n;
-}
-
-static void do_signal(uint32_t id, struct rd *r) {
-  struct proc *pr = find_proc(id);
-  int sig = (int)rd_u32(r);
-  int tree = rd_u8(r);
-  if (!pr || pr->exited) return;
-  if (tree && sig == SIGKILL) {
-    char p[96];
-    cg_path(p, sizeof p, id, "cgroup.kill");
-    write_text(p, "1");
-  }
-  if (kill(-pr->pid, sig) != 0) kill(pr->pid, sig);
 }
 
 static void do_stats(uint32_t id) {
@@ -232,28 +56,6 @@ static void do_stats(uint32_t id) {
   wr_u64(&w, mem);
   wr_u32(&w, (uint32_t)pids);
   send_frame(T_OK, id, w.buf, w.n);
-}
-
-static void free_proc(int slot) {
-  free(procs[slot]->exitmsg);
-  free(procs[slot]);
-  procs[slot] = NULL;
-}
-
-/* A new host connection takes over a process: its later frames (or its stored EXIT) come here. */
-static void do_attach(uint32_t id) {
-  for (int i = 0; i < MAX_PROCS; i++) {
-    struct proc *pr = procs[i];
-    if (!pr || pr->id != id) continue;
-    pr->owner = cur_port;
-    send_ok(id);
-    if (pr->reported) {
-      send_frame(T_EXIT, id, pr->exitmsg->buf, pr->exitmsg->n);
-      free_proc(i);
-    }
-    return;
-  }
-  send_error(id, ENOENT, "attach");
 }
 
 static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
@@ -298,75 +100,6 @@ static int read_port(int i) {
   memmove(rx[i], rx[i] + off, rxn[i] - off);
   rxn[i] -= off;
   return 1;
-}
-
-/* Forwards what a pipe has, up to the exec's limit plus one byte (so the host sees the overflow). */
-static void pump(struct proc *pr, int *fd, uint64_t *count, uint8_t type) {
-  static uint8_t buf[65536];
-  ssize_t got = read(*fd, buf, sizeof buf);
-  if (got < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  if (got <= 0) { close(*fd); *fd = -1; return; }
-  uint64_t room = pr->limit + 1 > *count ? pr->limit + 1 - *count : 0;
-  size_t send = (uint64_t)got < room ? (size_t)got : (size_t)room;
-  *count += (uint64_t)got;
-  if (send) { use_port(pr->owner); send_frame(type, pr->id, buf, send); }
-}
-
-static void feed_stdin(struct proc *pr) {
-  ssize_t w = write(pr->in, pr->inbuf + pr->inoff, pr->inlen - pr->inoff);
-  if (w < 0 && errno != EAGAIN && errno != EINTR) { close_stdin(pr); return; }
-  if (w > 0) pr->inoff += (size_t)w;
-  if (pr->inoff == pr->inlen) {
-    pr->inoff = pr->inlen = 0;
-    if (pr->inclose) close_stdin(pr);
-  }
-}
-
-static int oom_killed(uint32_t id) {
-  char p[96], line[128];
-  long n = 0;
-  cg_path(p, sizeof p, id, "memory.events");
-  FILE *f = fopen(p, "r");
-  while (f && fgets(line, sizeof line, f)) if (sscanf(line, "oom_kill %ld", &n) == 1) break;
-  if (f) fclose(f);
-  return n > 0;
-}
-
-static void finish(int slot) {
-  struct proc *pr = procs[slot];
-  if (pr->out >= 0) close(pr->out);
-  if (pr->err >= 0) close(pr->err);
-  pr->out = pr->err = -1;
-  close_stdin(pr);
-  struct wr *w = calloc(1, sizeof *w);
-  if (!w) die("out of memory");
-  int st = pr->status;
-  wr_u32(w, WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) : 128u + (uint32_t)WTERMSIG(st));
-  wr_u32(w, WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0);
-  wr_u8(w, (uint8_t)(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && oom_killed(pr->id)));
-  wr_u8(w, pr->outn > pr->limit);
-  wr_u8(w, pr->errn > pr->limit);
-  char p[96];
-  cg_path(p, sizeof p, pr->id, "");
-  rmdir(p); /* busy while a background child lives on; it is then left to the VM's end */
-  pr->exitmsg = w;
-  pr->reported = 1;
-  use_port(pr->owner);
-  struct pollfd pfd = {g_port, POLLOUT, 0};
-  /* Nobody on its port (the host restarted): keep the EXIT for the adopter's T_ATTACH. */
-  if (poll(&pfd, 1, 0) >= 0 && (pfd.revents & POLLHUP)) return;
-  send_frame(T_EXIT, pr->id, w->buf, w->n);
-  free_proc(slot);
-}
-
-static void reap(void) {
-  int st;
-  pid_t pid;
-  while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-    for (int i = 0; i < MAX_PROCS; i++) {
-      if (procs[i] && procs[i]->pid == pid) { procs[i]->exited = 1; procs[i]->status = st; procs[i]->exitms = now_ms(); }
-    }
-  }
 }
 
 /* One poll() round over the ports, the signalfd and every process's pipes. */

@@ -117,29 +117,22 @@ static long cmdline_long(const char *key, long def) {
   return def;
 }
 
-static void write_file(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  if (write(fd, text, strlen(text)) < 0) { /* a controller may be missing: limits then come from the VM size alone */ }
-  close(fd);
-}
-
 /* Workloads live in /sys/fs/cgroup/w (limits) and one child per exec (kill, OOM attribution). */
 static void setup_cgroups(void) {
   long mem = cmdline_long("tt.mem", 0), pids = cmdline_long("tt.pids", 0);
   must_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
-  write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory +pids");
+  write_text("/sys/fs/cgroup/cgroup.subtree_control", "+memory +pids");
   mkdir("/sys/fs/cgroup/w", 0755);
-  write_file("/sys/fs/cgroup/w/cgroup.subtree_control", "+memory +pids");
+  write_text("/sys/fs/cgroup/w/cgroup.subtree_control", "+memory +pids");
   char v[32];
   if (mem > 0) {
     snprintf(v, sizeof v, "%ld", mem * 1024 * 1024);
-    write_file("/sys/fs/cgroup/w/memory.max", v);
-    write_file("/sys/fs/cgroup/w/memory.swap.max", "0");
+    write_text("/sys/fs/cgroup/w/memory.max", v);
+    write_text("/sys/fs/cgroup/w/memory.swap.max", "0");
   }
   if (pids > 0) {
     snprintf(v, sizeof v, "%ld", pids);
-    write_file("/sys/fs/cgroup/w/pids.max", v);
+    write_text("/sys/fs/cgroup/w/pids.max", v);
   }
 }
 

@@ -69,6 +69,7 @@ void wr_bytes(struct wr *w, const void *p, size_t n);
 void send_frame(uint8_t type, uint32_t id, const void *payload, size_t n);
 void send_error(uint32_t id, int err, const char *what);
 void send_ok(uint32_t id);
+void write_text(const char *path, const char *text);
 
 /* Host connections: virtio serial ports agent0..N-1. A restarted host takes a free one and
  * re-attaches to its processes (T_ATTACH), while an old connection may still be open. */
@@ -87,4 +88,38 @@ void die(const char *what);
 
 /* The port replies go to: the one whose request is being handled (or a process's owner). */
 extern int g_port;
+/* Processes (exec.c). */
+#define MAX_PROCS 256
+/* After a process exits, how long its pipes may stay open (held by a background child) before EXIT is sent anyway. */
+#define PIPE_GRACE_MS 200
+struct proc {
+  uint32_t id;
+  int pid;
+  int out, err, in;
+  uint8_t *inbuf;
+  size_t inlen, inoff;
+  int inclose;
+  uint64_t limit, outn, errn;
+  int exited, status;
+  long exitms;
+  int owner;    /* index of the port that started (or last attached) it */
+  int reported; /* EXIT built but its port was gone: kept for a later T_ATTACH */
+  struct wr *exitmsg;
+};
+extern struct proc *procs[MAX_PROCS];
+long now_ms(void);
+struct proc *find_proc(uint32_t id);
+void do_exec(uint32_t id, struct rd *r);
+void do_stdin(struct proc *pr, struct rd *r);
+void do_signal(uint32_t id, struct rd *r);
+void do_attach(uint32_t id);
+void pump(struct proc *pr, int *fd, uint64_t *count, uint8_t type);
+void feed_stdin(struct proc *pr);
+void finish(int slot);
+void reap(void);
+
+/* Ports (agent.c). */
+extern int ports[NPORTS];
+extern int cur_port;
+void use_port(int i);
 #endif

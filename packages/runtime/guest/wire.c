@@ -3,6 +3,7 @@
  * from the host marks the cursor bad instead of reading past the buffer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,14 @@ void send_error(uint32_t id, int err, const char *what) {
   wr_u32(&w, (uint32_t)strlen(msg));
   wr_bytes(&w, msg, strlen(msg));
   send_frame(T_ERROR, id, w.buf, w.n);
+}
+
+/* Writes `text` to a control file (cgroup, proc); best effort: a missing controller only loses that limit. */
+void write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, text, strlen(text)) < 0) { /* best effort: the cgroup may be gone */ }
+  close(fd);
 }
 
 void send_ok(uint32_t id) { send_frame(T_OK, id, NULL, 0); }
