@@ -27,7 +27,7 @@ import { removeCgroups } from '../../cgroups/v1.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { resolveAccel, type AccelOption } from './accel.js';
 import { AgentClient } from './agent-client.js';
-import { defaultAssetDir, loadAssets, which, type MicrovmAssets } from './assets.js';
+import { defaultAssetDir, loadAssets, readable, which, type MicrovmAssets } from './assets.js';
 import { bootSandbox } from './boot.js';
 import { vmPaths } from './paths.js';
 import { qmpCommand } from './qmp.js';
@@ -78,6 +78,11 @@ export class MicrovmDriver implements Driver {
         if (!(await which(tool)))
           return { ok: false, reason: `${tool} is not installed: run scripts/setup.sh` };
       }
+      if (this.accel === 'kvm' && !(await readable('/dev/kvm')))
+        return {
+          ok: false,
+          reason: 'accel kvm is forced but /dev/kvm is missing: use accel tcg or auto',
+        };
       const assets = await loadAssets(this.assetDir);
       const { detail } = await resolveAccel(this.accel, assets.kernel);
       return { ok: true, detail: `kernel ${assets.kernelVersion}, accel ${detail}` };
