@@ -5,7 +5,7 @@
  * the same command (see packages/runtime/src/drivers/microvm/baseline.ts), interleaved so that
  * machine noise hits both alike; then the agent's exec round trip (`true`) in a running VM.
  *
- *   npm run bench -- microvm [--iterations N]     (default 5 rounds, after 1 warm-up round)
+ *   npm run bench -- microvm [--iterations N]     (default 10 rounds, after 1 warm-up round)
  *   TARTARUS_MICROVM_ACCEL=kvm|tcg|auto           (default auto: KVM if a test boot works)
  *
  * Figures: medians in ms of boot-to-first-output and total; `ratioVsQemu` = ours ÷ bare, total
@@ -28,7 +28,7 @@ interface Sample {
 
 /** Runs the benchmark; see the file header. */
 export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
-  const iterations = args.iterations ?? 5;
+  const iterations = args.iterations ?? 10;
   const stateDir = await mkdtemp(join(tmpdir(), 'tartarus-bench-state-'));
   const runtime = new Runtime({ stateDir });
   try {

@@ -77,18 +77,10 @@ export async function bootSandbox(
     memoryMiB: memoryMiB + qemuOverheadMiB(accel),
     pids: 256,
   });
-  const ready = connectAgent(paths, vm, o).then(async (agent) => {
-    // Booting ran with QEMU's whole allowance; from here on the vCPUs get exactly the sandbox's cores.
-    const cpus = (await qmpCommand(paths.qmpSocket, 'query-cpus-fast')) as {
-      'thread-id': number;
-    }[];
-    await confineVcpus(
-      spec.id,
-      cpus.map((c) => c['thread-id']),
-      spec.limits.cpu,
-    );
-    return agent;
-  });
+  // The vCPU threads exist from QEMU's start: they get exactly the sandbox's cores while the guest
+  // boots, and QEMU's own threads the allowance on top (QMP answers before the guest runs).
+  const confined = confineVcpuThreads(spec.id, paths.qmpSocket, spec.limits.cpu);
+  const ready = Promise.all([connectAgent(paths, vm, o), confined]).then(([agent]) => agent);
   return new MicrovmSandbox({
     spec: stored,
     paths,
@@ -130,6 +122,23 @@ async function connectAgent(paths: VmPaths, vm: VmProcess, o: BootOptions): Prom
   } finally {
     clearTimeout(timer);
     died.catch(() => undefined);
+  }
+}
+
+/** Moves the VM's vCPU threads (from QMP, retried until QEMU listens) into their cgroup leaf. */
+async function confineVcpuThreads(id: string, qmpSocket: string, cpu: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const cpus = (await qmpCommand(qmpSocket, 'query-cpus-fast')) as { 'thread-id': number }[];
+      return await confineVcpus(
+        id,
+        cpus.map((c) => c['thread-id']),
+        cpu,
+      );
+    } catch (err) {
+      if (attempt >= 200) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 }
 
