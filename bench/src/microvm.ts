@@ -8,7 +8,9 @@
  *   npm run bench -- microvm [--iterations N]     (default 10 rounds, after 1 warm-up round)
  *   TARTARUS_MICROVM_ACCEL=kvm|tcg|auto           (default auto: KVM if a test boot works)
  *
- * Figures: medians in ms of boot-to-first-output and total; `ratioVsQemu` = ours ÷ bare, total
+ * Figures: medians in ms of boot-to-first-output and total; `ratioVsQemu` = ours ÷ bare, total,
+ * the median of the per-round ratios (each round runs both back to back, so a burst of load on
+ * this shared machine hits the pair, not one side; `ratioOfMedians` is the plain quotient)
  * (target ≤ 1.15); `execRoundTripMs`; `accel`, the acceleration both variants used.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -98,8 +100,9 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
           total: round(med('qemu', 'totalMs'), 1),
         },
       },
-      ratioVsQemu: round(med('ours', 'totalMs') / med('qemu', 'totalMs')),
-      ratioFirstOutputVsQemu: round(med('ours', 'firstOutputMs') / med('qemu', 'firstOutputMs')),
+      ratioVsQemu: round(pairedRatio(samples, 'totalMs')),
+      ratioFirstOutputVsQemu: round(pairedRatio(samples, 'firstOutputMs')),
+      ratioOfMedians: round(med('ours', 'totalMs') / med('qemu', 'totalMs')),
       execRoundTripMs: round(execRoundTripMs, 2),
       targets: { ratioVsQemu: 1.15 },
     };
@@ -111,6 +114,11 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     await runtime.cleanupOrphans().catch(() => undefined);
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+/** Median over rounds of ours ÷ bare for figure `k`. */
+function pairedRatio(samples: Record<'ours' | 'qemu', Sample[]>, k: keyof Sample): number {
+  return median(samples.ours.map((s, i) => s[k] / (samples.qemu[i]?.[k] ?? Number.NaN)));
 }
 
 /** Median time of `true` through exec() in one running VM. */
