@@ -4,21 +4,30 @@
  * exactly one place on the server and one in the SDK.
  */
 
+/** Every stable error code, in one list: `ErrorCode` and the API's `ErrorCodeSchema` derive from it. */
+export const ERROR_CODES = [
+  'invalid_argument',
+  'unauthenticated',
+  'permission_denied',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'rate_limited',
+  'quota_exceeded',
+  'runtime_unavailable',
+  'sandbox_not_running',
+  'timeout',
+  'unavailable',
+  'internal',
+] as const;
+
 /** Stable error codes. Switch over them with an exhaustiveness check. */
-export type ErrorCode =
-  | 'invalid_argument'
-  | 'unauthenticated'
-  | 'permission_denied'
-  | 'not_found'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'rate_limited'
-  | 'quota_exceeded'
-  | 'runtime_unavailable'
-  | 'sandbox_not_running'
-  | 'timeout'
-  | 'unavailable'
-  | 'internal';
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Whether `value` is one of the `ErrorCode`s (e.g. a code read from the wire). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
 
 /** Options shared by every Tartarus error. */
 export interface TartarusErrorOptions {

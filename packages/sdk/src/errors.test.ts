@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpStatusFor, type ErrorCode } from '@tartarus/core';
+import { ERROR_CODES as CODES, httpStatusFor } from '@tartarus/core';
 import {
   NotFoundError,
   QuotaExceededError,
@@ -9,22 +9,6 @@ import {
   codeForStatus,
   errorFromResponse,
 } from './errors.js';
-
-const CODES: ErrorCode[] = [
-  'invalid_argument',
-  'unauthenticated',
-  'permission_denied',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  'rate_limited',
-  'quota_exceeded',
-  'runtime_unavailable',
-  'sandbox_not_running',
-  'timeout',
-  'unavailable',
-  'internal',
-];
 
 test('every code in an error body comes back as its own typed error, rooted at TartarusError', () => {
   for (const code of CODES) {

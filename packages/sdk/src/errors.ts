@@ -5,7 +5,7 @@
  */
 import {
   ConflictError,
-  ErrorCodeSchema,
+  ERROR_CODES,
   InternalError,
   InvalidArgumentError,
   NotFoundError,
@@ -18,6 +18,7 @@ import {
   UnauthenticatedError,
   assertNever,
   httpStatusFor,
+  isErrorCode,
   type ErrorCode,
   type TartarusErrorOptions,
 } from '@tartarus/core';
@@ -88,19 +89,12 @@ export class CommandExitError extends TartarusError {
   }
 }
 
-/** Every error code, from the API's schema (one list for server and SDK). */
-const ALL_CODES: readonly ErrorCode[] = ErrorCodeSchema.options;
-
 /** The error code for an HTTP status when the body names none: the inverse of `httpStatusFor`. */
 export function codeForStatus(status: number): ErrorCode {
-  const code = ALL_CODES.find((c) => httpStatusFor(c) === status);
+  const code = ERROR_CODES.find((c) => httpStatusFor(c) === status);
   if (code) return code;
   if (status >= 500) return 'internal';
   return 'invalid_argument';
-}
-
-function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && (ALL_CODES as readonly string[]).includes(value);
 }
 
 /** Builds the typed error for one code. */

@@ -3,7 +3,7 @@
  * number of `event`s before it, and fails if the agent disconnects or does not answer in time.
  */
 import { randomUUID } from 'node:crypto';
-import { TartarusError, type ErrorCode } from '@tartarus/core';
+import { TartarusError, isErrorCode } from '@tartarus/core';
 
 /** Called for each `event` message of a streaming request (exec output, build progress). */
 export type EventHandler = (event: string, data: unknown) => void;
@@ -15,25 +15,9 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
 }
 
-const KNOWN_CODES = new Set<ErrorCode>([
-  'invalid_argument',
-  'unauthenticated',
-  'permission_denied',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  'rate_limited',
-  'quota_exceeded',
-  'runtime_unavailable',
-  'sandbox_not_running',
-  'timeout',
-  'unavailable',
-  'internal',
-]);
-
 /** Rebuilds the error an agent reported (its code is kept when it is one of ours). */
 export function agentError(error: { code: string; message: string } | undefined): TartarusError {
-  const code = (KNOWN_CODES.has(error?.code as ErrorCode) ? error?.code : 'internal') as ErrorCode;
+  const code = error !== undefined && isErrorCode(error.code) ? error.code : 'internal';
   return new TartarusError(code, error?.message ?? 'the agent failed without a message');
 }
 

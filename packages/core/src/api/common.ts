@@ -4,23 +4,10 @@
  * OpenAPI document from them; the SDK types its calls with them — one definition for both.
  */
 import { z } from 'zod';
+import { ERROR_CODES } from '../errors.js';
 
-/** Every `ErrorCode` of `errors.ts`, as a schema (kept in the same order). */
-export const ErrorCodeSchema = z.enum([
-  'invalid_argument',
-  'unauthenticated',
-  'permission_denied',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  'rate_limited',
-  'quota_exceeded',
-  'runtime_unavailable',
-  'sandbox_not_running',
-  'timeout',
-  'unavailable',
-  'internal',
-]);
+/** Every `ErrorCode` of `errors.ts`, as a schema. */
+export const ErrorCodeSchema = z.enum(ERROR_CODES);
 
 /** Body of every error response; the HTTP status comes from `httpStatusFor(code)`. */
 export const ErrorResponseSchema = z
