@@ -10,7 +10,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, RuntimeAdapter, type AgentRuntime } from '@tartarus/agent';
-import { Runtime } from '@tartarus/runtime';
+import { DRIVER_FACTORIES, MicrovmDriver, Runtime, type AccelOption } from '@tartarus/runtime';
 import { bootstrap } from './bootstrap.js';
 import type { ServerConfigInput } from './config.js';
 import type { Logger } from './context.js';
@@ -27,6 +27,11 @@ export interface EmbeddedOptions {
   host?: string;
   /** Template cache. Default `<dataDir>/templates`. */
   templateDir?: string;
+  /**
+   * Acceleration of the microvm driver: `kvm`, `tcg` (QEMU software emulation) or `auto` (KVM
+   * when a short test boot proves it runs guests, else TCG). Default `$TARTARUS_MICROVM_ACCEL` or `auto`.
+   */
+  microvmAccel?: AccelOption;
   /** Further server options (rate limits, lease times…). */
   server?: Omit<ServerConfigInput, 'port' | 'host' | 'agentTokens'>;
   /** Sandbox slots of the local agent. Default: 4 per CPU. */
@@ -96,6 +101,14 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         new Runtime({
           stateDir: join(dataDir, 'runtime'),
           templateDir: options.templateDir ?? join(dataDir, 'templates'),
+          ...(options.microvmAccel === undefined
+            ? {}
+            : {
+                drivers: {
+                  ...DRIVER_FACTORIES,
+                  microvm: (ctx) => new MicrovmDriver({ ...ctx, accel: options.microvmAccel }),
+                },
+              }),
         }),
       );
     agent = new Agent(

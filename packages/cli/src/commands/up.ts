@@ -9,6 +9,7 @@ import { allOptions, positiveIntFlag } from '../options.js';
 interface UpOptions {
   port: number;
   host: string;
+  accel?: 'kvm' | 'tcg' | 'auto';
 }
 
 /** Waits for SIGINT or SIGTERM; a second signal during shutdown exits at once. */
@@ -35,6 +36,12 @@ export function upCommand(): Command {
         .argParser((t) => (t === '0' ? 0 : positiveIntFlag(t))),
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .addOption(
+      new Option(
+        '--accel <mode>',
+        'microvm acceleration: kvm, tcg (software emulation) or auto (KVM if a test boot works)',
+      ).choices(['kvm', 'tcg', 'auto']),
+    )
     .action(async (_opts: UpOptions, cmd: Command) => {
       const opts = allOptions<UpOptions>(cmd);
       const dataDir = resolveDataDir(opts.dataDir);
@@ -46,6 +53,7 @@ export function upCommand(): Command {
         port: opts.port,
         host: opts.host,
         ...(templateDir ? { templateDir } : {}),
+        ...(opts.accel ? { microvmAccel: opts.accel } : {}),
       }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
         throw new Error(
