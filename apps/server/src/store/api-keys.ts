@@ -6,7 +6,7 @@ import { toApiKey } from './rows.js';
 import { requireTenant } from './tenants.js';
 import type { ApiKeyStore } from './store.js';
 import type { Role } from './types.js';
-import { beforeCursor, newId, pageLimit, sha256, toPage } from './util.js';
+import { newestFirstPage, newId, sha256 } from './util.js';
 
 /** `lastUsedAt` is rewritten at most this often, so verifying a key is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -66,21 +66,13 @@ export function createApiKeyStore(ctx: StoreContext): ApiKeyStore {
       return toApiKey(row);
     },
 
-    async list(tenantId, options) {
-      const limit = pageLimit(options);
-      const rows = await db
-        .selectFrom('api_keys')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .$if(options?.cursor !== undefined, (q) =>
-          q.where(beforeCursor(options?.cursor ?? '', 'created_at')),
-        )
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
-      return toPage(rows, limit, toApiKey, (r) => ({ t: r.created_at, id: r.id }));
-    },
+    list: (tenantId, options) =>
+      newestFirstPage(
+        db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId),
+        'created_at',
+        options,
+        toApiKey,
+      ),
 
     async revoke(tenantId, keyId) {
       await db

@@ -2,7 +2,7 @@
 import type { StoreContext } from './context.js';
 import { toAuditEntry } from './rows.js';
 import type { AuditStore } from './store.js';
-import { beforeCursor, newId, pageLimit, toPage } from './util.js';
+import { newestFirstPage, newId } from './util.js';
 
 /** Builds the audit part of the store. */
 export function createAuditStore(ctx: StoreContext): AuditStore {
@@ -22,21 +22,16 @@ export function createAuditStore(ctx: StoreContext): AuditStore {
       return toAuditEntry(row);
     },
 
-    async list(tenantId, options) {
-      const limit = pageLimit(options);
-      const rows = await db
-        .selectFrom('audit')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .$if(options?.action !== undefined, (q) => q.where('action', '=', options?.action ?? ''))
-        .$if(options?.cursor !== undefined, (q) =>
-          q.where(beforeCursor(options?.cursor ?? '', 'at')),
-        )
-        .orderBy('at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
-      return toPage(rows, limit, toAuditEntry, (r) => ({ t: r.at, id: r.id }));
-    },
+    list: (tenantId, options) =>
+      newestFirstPage(
+        db
+          .selectFrom('audit')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .$if(options?.action !== undefined, (q) => q.where('action', '=', options?.action ?? '')),
+        'at',
+        options,
+        toAuditEntry,
+      ),
   };
 }

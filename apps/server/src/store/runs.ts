@@ -12,7 +12,7 @@ import type { Database } from './schema.js';
 import { isFinalRun } from './states.js';
 import type { RunStore, SubmitRunOptions } from './store.js';
 import type { BackoffPolicy, Run, RunSpec } from './types.js';
-import { beforeCursor, canonicalJson, newId, pageLimit, sha256, toPage } from './util.js';
+import { canonicalJson, newestFirstPage, newId, sha256 } from './util.js';
 import { appendLogs, readLogs } from './run-logs.js';
 import { requireRun } from './run-lookup.js';
 
@@ -191,22 +191,17 @@ export function createRunStore(ctx: StoreContext): RunStore {
   return {
     submit: (tenantId, spec, options) => submit(ctx, tenantId, spec, options),
     get: (tenantId, runId) => requireRun(db, tenantId, runId),
-    async list(tenantId, options) {
-      const limit = pageLimit(options);
-      const rows = await db
-        .selectFrom('runs')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .$if(options?.state !== undefined, (q) => q.where('state', '=', options?.state ?? ''))
-        .$if(options?.cursor !== undefined, (q) =>
-          q.where(beforeCursor(options?.cursor ?? '', 'created_at')),
-        )
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
-      return toPage(rows, limit, toRun, (r) => ({ t: r.created_at, id: r.id }));
-    },
+    list: (tenantId, options) =>
+      newestFirstPage(
+        db
+          .selectFrom('runs')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .$if(options?.state !== undefined, (q) => q.where('state', '=', options?.state ?? '')),
+        'created_at',
+        options,
+        toRun,
+      ),
     async attempts(tenantId, runId) {
       await requireRun(db, tenantId, runId);
       const rows = await db

@@ -10,7 +10,7 @@ import { toSandbox } from './rows.js';
 import { isEndedSandbox, LIVE_SANDBOX_STATES, sandboxTransitions } from './states.js';
 import type { SandboxStore } from './store.js';
 import type { Sandbox } from './types.js';
-import { beforeCursor, newId, pageLimit, toPage } from './util.js';
+import { newestFirstPage, newId } from './util.js';
 
 async function load(db: Db, sandboxId: string, tenantId?: string): Promise<Sandbox> {
   const row = await db
@@ -73,22 +73,17 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
 
     get: (tenantId, sandboxId) => load(db, sandboxId, tenantId),
 
-    async list(tenantId, options) {
-      const limit = pageLimit(options);
-      const rows = await db
-        .selectFrom('sandboxes')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .$if(options?.state !== undefined, (q) => q.where('state', '=', options?.state ?? ''))
-        .$if(options?.cursor !== undefined, (q) =>
-          q.where(beforeCursor(options?.cursor ?? '', 'created_at')),
-        )
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
-      return toPage(rows, limit, toSandbox, (r) => ({ t: r.created_at, id: r.id }));
-    },
+    list: (tenantId, options) =>
+      newestFirstPage(
+        db
+          .selectFrom('sandboxes')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .$if(options?.state !== undefined, (q) => q.where('state', '=', options?.state ?? '')),
+        'created_at',
+        options,
+        toSandbox,
+      ),
 
     async listByNode(nodeId) {
       const rows = await db

@@ -6,7 +6,7 @@ import { toTenant } from './rows.js';
 import { ACTIVE_RUN_STATES, LIVE_SANDBOX_STATES } from './states.js';
 import type { CreateTenantOptions, TenantStore } from './store.js';
 import type { Tenant } from './types.js';
-import { beforeCursor, newId, pageLimit, toPage } from './util.js';
+import { newestFirstPage, newId } from './util.js';
 
 /** Default of `Tenant.maxQueuedRuns`. */
 export const DEFAULT_MAX_QUEUED_RUNS = 1000;
@@ -61,20 +61,8 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
 
     get: (tenantId) => requireTenant(db, tenantId),
 
-    async list(options) {
-      const limit = pageLimit(options);
-      const rows = await db
-        .selectFrom('tenants')
-        .selectAll()
-        .$if(options?.cursor !== undefined, (q) =>
-          q.where(beforeCursor(options?.cursor ?? '', 'created_at')),
-        )
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
-      return toPage(rows, limit, toTenant, (r) => ({ t: r.created_at, id: r.id }));
-    },
+    list: (options) =>
+      newestFirstPage(db.selectFrom('tenants').selectAll(), 'created_at', options, toTenant),
 
     async update(tenantId, patch) {
       checkQuota('maxQueuedRuns', patch.maxQueuedRuns);

@@ -1,8 +1,8 @@
 /** Small helpers shared by the store's parts: ids, hashes, JSON columns, flags and cursors. */
 import { createHash, randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '@tartarus/core';
-import { sql, type Expression, type SqlBool } from 'kysely';
-import type { JsonObject, PageOptions } from './types.js';
+import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type { JsonObject, Page, PageOptions } from './types.js';
 
 /**
  * A new id: `prefix_` + 9 base-36 characters of wall-clock time (so ids sort roughly by creation)
@@ -44,7 +44,7 @@ export function flag(value: number): boolean {
 }
 
 /** Default and largest page size. */
-export const PAGE_DEFAULT = 50;
+const PAGE_DEFAULT = 50;
 const PAGE_MAX = 500;
 
 /** Resolved page size; InvalidArgumentError if not a positive integer. */
@@ -88,7 +88,7 @@ export function toPage<R, T>(
   limit: number,
   map: (row: R) => T,
   key: (row: R) => Cursor,
-): { items: T[]; nextCursor: string | null } {
+): Page<T> {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   const last = kept[kept.length - 1];
@@ -97,4 +97,26 @@ export function toPage<R, T>(
       ? Buffer.from(JSON.stringify(key(last))).toString('base64url')
       : null;
   return { items: kept.map(map), nextCursor };
+}
+
+/**
+ * One page of a newest-first listing, the way every `list` of the store pages: `query` (already
+ * filtered) from after `options.cursor`, ordered by (`timeColumn` desc, id desc), at most
+ * `pageLimit(options)` rows, each mapped by `map`.
+ */
+export async function newestFirstPage<DB, TB extends keyof DB, R extends { id: string }, T>(
+  query: SelectQueryBuilder<DB, TB, R>,
+  timeColumn: { [K in keyof R]: R[K] extends number ? K : never }[keyof R] & string,
+  options: PageOptions | undefined,
+  map: (row: R) => T,
+): Promise<Page<T>> {
+  const limit = pageLimit(options);
+  const cursor = options?.cursor;
+  const rows = await query
+    .$if(cursor !== undefined, (q) => q.where(beforeCursor(cursor ?? '', timeColumn)))
+    .orderBy(sql.ref(timeColumn), 'desc')
+    .orderBy(sql.ref('id'), 'desc')
+    .limit(limit + 1)
+    .execute();
+  return toPage(rows, limit, map, (r) => ({ t: r[timeColumn] as number, id: r.id }));
 }
