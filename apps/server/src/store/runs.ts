@@ -1,10 +1,5 @@
 /** Runs as users see them: submit (idempotent, quota-checked), read, list, cancel. */
-import {
-  ConflictError,
-  InvalidArgumentError,
-  NotFoundError,
-  QuotaExceededError,
-} from '@tartarus/core';
+import { ConflictError, InvalidArgumentError, QuotaExceededError } from '@tartarus/core';
 import type { Transaction } from 'kysely';
 import { inTransaction, lockRows, type StoreContext } from './context.js';
 import { toRun, toRunAttempt } from './rows.js';
@@ -15,6 +10,7 @@ import type { BackoffPolicy, Run, RunSpec } from './types.js';
 import { canonicalJson, newestFirstPage, newId, sha256 } from './util.js';
 import { appendLogs, readLogs } from './run-logs.js';
 import { requireRun } from './run-lookup.js';
+import { lockTenant } from './tenants.js';
 
 /** Default of `SubmitRunOptions.maxAttempts`. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -107,12 +103,7 @@ async function submit(
   return inTransaction(ctx, async (trx) => {
     // The tenant row lock serializes one tenant's submissions on PostgreSQL: the idempotency
     // lookup and the quota count below cannot race another replica's insert.
-    const tenant = await lockRows(
-      ctx,
-      trx.selectFrom('tenants').select('max_queued_runs').where('id', '=', tenantId),
-    ).executeTakeFirst();
-    if (tenant === undefined)
-      throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+    const tenant = await lockTenant(ctx, trx, tenantId);
     if (key !== null) {
       const prior = await trx
         .selectFrom('runs')

@@ -9,6 +9,7 @@ import { inTransaction, lockRows, type Db, type StoreContext } from './context.j
 import { toSandbox } from './rows.js';
 import { isEndedSandbox, LIVE_SANDBOX_STATES, sandboxTransitions } from './states.js';
 import type { SandboxStore } from './store.js';
+import { lockTenant } from './tenants.js';
 import type { Sandbox } from './types.js';
 import { newestFirstPage, newId } from './util.js';
 
@@ -32,12 +33,7 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       inTransaction(ctx, async (trx) => {
         // Locking the tenant row serializes concurrent creates of one tenant on PostgreSQL, so
         // two replicas cannot both pass the quota check with the last free slot.
-        const tenant = await lockRows(
-          ctx,
-          trx.selectFrom('tenants').select('max_concurrent_sandboxes').where('id', '=', tenantId),
-        ).executeTakeFirst();
-        if (tenant === undefined)
-          throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+        const tenant = await lockTenant(ctx, trx, tenantId);
         const live = await trx
           .selectFrom('sandboxes')
           .select((eb) => eb.fn.countAll<number>().as('n'))

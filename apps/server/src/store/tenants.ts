@@ -1,8 +1,10 @@
 /** Tenants and their quotas. */
 import { ConflictError, InvalidArgumentError, NotFoundError } from '@tartarus/core';
+import type { Selectable, Transaction } from 'kysely';
 import { inTransaction, lockRows, type Db, type StoreContext } from './context.js';
 import { isUniqueViolation } from './connect.js';
 import { toTenant } from './rows.js';
+import type { Database, TenantsTable } from './schema.js';
 import { ACTIVE_RUN_STATES, LIVE_SANDBOX_STATES } from './states.js';
 import type { CreateTenantOptions, TenantStore } from './store.js';
 import type { Tenant } from './types.js';
@@ -19,16 +21,36 @@ function checkQuota(name: string, value: number | undefined): void {
   }
 }
 
-/** The tenant row, or NotFoundError. */
+function tenantNotFound(tenantId: string): NotFoundError {
+  return new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+}
+
+/** The tenant, or NotFoundError. */
 export async function requireTenant(db: Db, tenantId: string): Promise<Tenant> {
   const row = await db
     .selectFrom('tenants')
     .selectAll()
     .where('id', '=', tenantId)
     .executeTakeFirst();
-  if (row === undefined)
-    throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+  if (row === undefined) throw tenantNotFound(tenantId);
   return toTenant(row);
+}
+
+/**
+ * The tenant row, locked until `trx` ends (see `lockRows`), or NotFoundError. Taken first by
+ * whatever checks a tenant's quota or deletes it, so that these serialize per tenant on PostgreSQL.
+ */
+export async function lockTenant(
+  ctx: StoreContext,
+  trx: Transaction<Database>,
+  tenantId: string,
+): Promise<Selectable<TenantsTable>> {
+  const row = await lockRows(
+    ctx,
+    trx.selectFrom('tenants').selectAll().where('id', '=', tenantId),
+  ).executeTakeFirst();
+  if (row === undefined) throw tenantNotFound(tenantId);
+  return row;
 }
 
 /** Builds the tenant part of the store. */
@@ -89,12 +111,7 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
       await inTransaction(ctx, async (trx) => {
         // Same lock as a submission takes: a run accepted concurrently is seen below (and blocks
         // the delete), or its submission waits and then finds no tenant. Never accepted, then lost.
-        const row = await lockRows(
-          ctx,
-          trx.selectFrom('tenants').select('id').where('id', '=', tenantId),
-        ).executeTakeFirst();
-        if (row === undefined)
-          throw new NotFoundError(`tenant ${tenantId} not found`, { context: { tenantId } });
+        await lockTenant(ctx, trx, tenantId);
         const busy = await trx
           .selectFrom('runs')
           .select('id')
