@@ -1,10 +1,10 @@
 /** Test helpers: spawn the real `tartarus` binary and capture what it prints. */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startEmbedded } from '@tartarus/server';
+import { startTestServer } from '@tartarus/sdk/testing';
+
+/** Why server-backed CLI tests cannot run here (not root, no runc), or undefined. */
+export { serverSkipReason } from '@tartarus/sdk/testing';
 
 /** Path of the `tartarus` bin script. */
 export const BIN = fileURLToPath(new URL('../bin/tartarus.js', import.meta.url));
@@ -47,32 +47,12 @@ export interface CliServer {
   close(): Promise<void>;
 }
 
-/** Why server-backed CLI tests cannot run here, or undefined. */
-export function serverSkipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'the embedded server runs runc containers, which needs root';
-  if (spawnSync('runc', ['--version'], { stdio: 'ignore' }).status !== 0)
-    return 'runc is not installed (run scripts/setup.sh)';
-  return undefined;
-}
-
-/** Starts `startEmbedded` in a temp data dir on a free port; `close()` stops it and removes the dir. */
+/** Starts the SDK's test server (temp data dir, free port); `close()` stops it and removes the dir. */
 export async function startCliServer(): Promise<CliServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'tartarus-cli-test-'));
-  try {
-    const server = await startEmbedded({ dataDir, port: 0 });
-    return {
-      dataDir,
-      env: { TARTARUS_DATA_DIR: dataDir },
-      close: async () => {
-        try {
-          await server.close({ destroySandboxes: true });
-        } finally {
-          await rm(dataDir, { recursive: true, force: true });
-        }
-      },
-    };
-  } catch (e) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw e;
-  }
+  const server = await startTestServer();
+  return {
+    dataDir: server.dataDir,
+    env: { TARTARUS_DATA_DIR: server.dataDir },
+    close: () => server.close(),
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Test fixture: a real embedded server (SQLite, scheduler, in-process agent, real runc) in a temp
  * data dir on a free loopback port. Tests that need it skip, with the reason printed, when this
- * machine cannot run containers.
+ * machine cannot run containers. The CLI's tests use it too, as `@tartarus/sdk/testing`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
