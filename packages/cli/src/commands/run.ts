@@ -2,28 +2,16 @@
  * `tartarus run -- CMD ARGS...`: submits a run, streams its output live, and exits with the
  * workload's exit code (124 timeout, 137 out of memory, 130 cancelled, 1 for other failures).
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { Run, SubmitRunRequest, Tartarus } from '@tartarus/sdk';
 import { connect } from '../connection.js';
 import { ExitStatus } from '../errors.js';
-import {
-  allOptions,
-  choiceFlag,
-  durationFlag,
-  envFlag,
-  positiveIntFlag,
-  positiveNumberFlag,
-} from '../options.js';
+import { allOptions, positiveIntFlag } from '../options.js';
 import { printJson } from '../output.js';
+import { sandboxFields, withSandboxFlags, type SandboxFlagOptions } from './sandbox/spec-flags.js';
 
-interface RunOptions {
+interface RunOptions extends SandboxFlagOptions {
   stdin?: boolean;
-  runtime?: 'container' | 'gvisor' | 'microvm';
-  template?: string;
-  timeout?: number;
-  memory?: number;
-  cpu?: number;
-  env?: Record<string, string>;
   maxAttempts?: number;
   detach?: boolean;
   json?: boolean;
@@ -59,14 +47,8 @@ export function stopLine(run: Run): string | undefined {
 }
 
 function requestFrom(argv: string[], o: RunOptions): SubmitRunRequest {
-  const req: SubmitRunRequest = { argv };
-  if (o.runtime) req.runtime = o.runtime;
-  if (o.template) req.template = o.template;
-  if (o.timeout !== undefined) req.timeoutMs = o.timeout;
-  if (o.env) req.env = o.env;
+  const req: SubmitRunRequest = { argv, ...sandboxFields(o) };
   if (o.maxAttempts !== undefined) req.maxAttempts = o.maxAttempts;
-  if (o.memory !== undefined || o.cpu !== undefined)
-    req.limits = { memoryMiB: o.memory, cpu: o.cpu };
   return req;
 }
 
@@ -79,24 +61,15 @@ async function readStdin(): Promise<string> {
 
 /** Builds `tartarus run`. */
 export function runCommand(): Command {
-  return new Command('run')
-    .description('run a command in a fresh sandbox, stream its output, exit with its exit code')
-    .argument('<command...>', 'the program and its arguments (put them after --)')
-    .addOption(
-      new Option(
-        '--runtime <runtime>',
-        'isolation: container, gvisor or microvm (default container)',
-      ).argParser(choiceFlag(['container', 'gvisor', 'microvm'] as const)),
-    )
-    .option('--template <name>', 'root filesystem template (default busybox)')
-    .option('--timeout <duration>', 'wall-clock limit, e.g. 30s, 5m (default 10m)', durationFlag)
-    .option('--memory <MiB>', 'memory limit in MiB (default 512)', positiveIntFlag)
-    .option(
-      '--cpu <cores>',
-      'CPU limit in cores, fractions allowed (default 1)',
-      positiveNumberFlag,
-    )
-    .option('--env <NAME=VALUE>', 'environment variable (repeatable)', envFlag)
+  return withSandboxFlags(
+    new Command('run')
+      .description('run a command in a fresh sandbox, stream its output, exit with its exit code')
+      .argument('<command...>', 'the program and its arguments (put them after --)'),
+    {
+      timeout: 'wall-clock limit, e.g. 30s, 5m (default 10m)',
+      env: 'environment variable (repeatable)',
+    },
+  )
     .option('-i, --stdin', "send this process's stdin to the command (up to 1 MiB)")
     .option(
       '--max-attempts <n>',

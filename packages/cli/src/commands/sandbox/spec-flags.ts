@@ -1,0 +1,64 @@
+/**
+ * The flags shared by `tartarus run` and `tartarus sandbox create`: what a workload runs in
+ * (template, runtime, timeout, limits, environment) and the request fields they become.
+ */
+import { Option, type Command } from 'commander';
+import { RuntimeNameSchema } from '@tartarus/core';
+import type { CreateSandboxRequest } from '@tartarus/sdk';
+import {
+  choiceFlag,
+  durationFlag,
+  envFlag,
+  positiveIntFlag,
+  positiveNumberFlag,
+} from '../../options.js';
+
+/** Values of the sandbox flags. */
+export interface SandboxFlagOptions {
+  template?: string;
+  runtime?: (typeof RuntimeNameSchema.options)[number];
+  timeout?: number;
+  memory?: number;
+  cpu?: number;
+  env?: Record<string, string>;
+}
+
+/**
+ * Adds `--template`, `--runtime`, `--timeout`, `--memory`, `--cpu` and `--env`. `help` words the
+ * two whose meaning differs by command (the default timeout; whom the environment is for).
+ */
+export function withSandboxFlags(cmd: Command, help: { timeout: string; env: string }): Command {
+  return cmd
+    .option('--template <name>', 'root filesystem template (default busybox)')
+    .addOption(
+      new Option(
+        '--runtime <runtime>',
+        'isolation: container, gvisor or microvm (default container)',
+      ).argParser(choiceFlag(RuntimeNameSchema.options)),
+    )
+    .option('--timeout <duration>', help.timeout, durationFlag)
+    .option('--memory <MiB>', 'memory limit in MiB (default 512)', positiveIntFlag)
+    .option(
+      '--cpu <cores>',
+      'CPU limit in cores, fractions allowed (default 1)',
+      positiveNumberFlag,
+    )
+    .option('--env <NAME=VALUE>', help.env, envFlag);
+}
+
+/** The request fields of the flags given (the server's defaults stand for the others). */
+export function sandboxFields(
+  o: SandboxFlagOptions,
+): Pick<CreateSandboxRequest, 'template' | 'runtime' | 'timeoutMs' | 'env' | 'limits'> {
+  const fields: Pick<
+    CreateSandboxRequest,
+    'template' | 'runtime' | 'timeoutMs' | 'env' | 'limits'
+  > = {};
+  if (o.template) fields.template = o.template;
+  if (o.runtime) fields.runtime = o.runtime;
+  if (o.timeout !== undefined) fields.timeoutMs = o.timeout;
+  if (o.env) fields.env = o.env;
+  if (o.memory !== undefined || o.cpu !== undefined)
+    fields.limits = { memoryMiB: o.memory, cpu: o.cpu };
+  return fields;
+}
