@@ -10,7 +10,7 @@ import { Tartarus } from '@tartarus/sdk';
 import { START_HINT } from './errors.js';
 
 /** Where the server is and how to authenticate. */
-export interface Connection {
+interface Connection {
   /** Base URL, e.g. `http://127.0.0.1:7070`. */
   url: string;
   /** Bearer key; undefined when none was found (calls then fail with `unauthenticated`). */
@@ -34,7 +34,7 @@ async function readTrimmed(path: string): Promise<string | undefined> {
 }
 
 /** Resolves the connection; throws a one-line error saying how to start a server when none is known. */
-export async function resolveConnection(dataDirFlag: string | undefined): Promise<Connection> {
+async function resolveConnection(dataDirFlag: string | undefined): Promise<Connection> {
   const envUrl = process.env.TARTARUS_URL;
   if (envUrl) return { url: envUrl, apiKey: process.env.TARTARUS_API_KEY || undefined };
   const dataDir = resolveDataDir(dataDirFlag);

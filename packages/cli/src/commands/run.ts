@@ -21,7 +21,7 @@ interface RunOptions extends SandboxFlagOptions {
  * The exit status for a final run: its exit code when it exited on its own, else a conventional
  * code for why it was stopped (124 timeout, 137 out of memory, 130 cancelled, 1 otherwise).
  */
-export function exitStatusOf(run: Run): number {
+function exitStatusOf(run: Run): number {
   switch (run.reason) {
     case 'exit':
       return run.exitCode ?? 1;
@@ -37,7 +37,7 @@ export function exitStatusOf(run: Run): number {
 }
 
 /** One line saying why a run did not exit on its own (nothing when it did). */
-export function stopLine(run: Run): string | undefined {
+function stopLine(run: Run): string | undefined {
   if (run.reason === 'exit') return undefined;
   const why =
     run.reason === 'timeout' ? `timed out after ${run.timeoutMs} ms` : (run.reason ?? 'unknown');

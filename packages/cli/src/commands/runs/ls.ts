@@ -8,7 +8,7 @@ import { ago, printJson, printTable } from '../../output.js';
 const STATES = ['queued', 'leased', 'running', 'succeeded', 'failed', 'cancelled', 'dead'] as const;
 
 /** The command line of a run, for a table cell. */
-export function commandText(run: Run): string {
+function commandText(run: Run): string {
   const text = run.command ?? (run.argv ?? []).join(' ');
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
