@@ -35,12 +35,12 @@ export interface CommandOptions {
 }
 
 /** Decodes one streamed chunk to text. */
-export function chunkText(out: OutputData): string {
+function chunkText(out: OutputData): string {
   return out.encoding === 'base64' ? Buffer.from(out.data, 'base64').toString('utf8') : out.data;
 }
 
 /** Builds the exec body: a string runs with the template's shell, an array is an argv. */
-export function execRequest(
+function execRequest(
   cmd: string | string[],
   options: Omit<CommandOptions, 'onStdout' | 'onStderr' | 'check' | 'signal'>,
 ): ExecRequest {

@@ -98,7 +98,7 @@ export function codeForStatus(status: number): ErrorCode {
 }
 
 /** Builds the typed error for one code. */
-export function errorForCode(
+function errorForCode(
   code: ErrorCode,
   message: string,
   retryAfterMs: number,
