@@ -14,7 +14,7 @@
  *   across chunks survives); file contents and stdin are base64.
  */
 import { z } from 'zod';
-import { ExitReasonSchema } from './exec.js';
+import { ExecResultSchema } from './exec.js';
 import { NodeResourcesSchema } from './admin.js';
 
 /** Protocol version; a server refuses a `hello` with another major. */
@@ -22,18 +22,10 @@ export const AGENT_PROTOCOL_VERSION = 1;
 
 const Stream = z.enum(['stdout', 'stderr']);
 
-/** A process result as the agent reports it (output UTF-8 text, times in ms since the epoch). */
-export const AgentProcessResultSchema = z.object({
-  exitCode: z.number().int().nullable(),
-  reason: ExitReasonSchema,
-  message: z.string().optional(),
-  stdout: z.string(),
-  stderr: z.string(),
-  stdoutTruncated: z.boolean(),
-  stderrTruncated: z.boolean(),
+/** A process result as the agent reports it: an `ExecResult` plus when it started and finished (ms since the epoch). */
+export const AgentProcessResultSchema = ExecResultSchema.extend({
   startedAtMs: z.number(),
   finishedAtMs: z.number(),
-  durationMs: z.number(),
 });
 /** A process result on the wire. */
 export type AgentProcessResult = z.infer<typeof AgentProcessResultSchema>;
