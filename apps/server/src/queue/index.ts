@@ -8,8 +8,6 @@ import { leaseRun, leaseRuns } from './lease.js';
 import { completeAttempt, confirmStart, extendLease, failAttempt } from './report.js';
 import { countReady, handleNodeDown, requeueExpiredLeases } from './sweep.js';
 
-export { backoffDelayMs } from './backoff.js';
-
 /** Builds the queue part of the store. */
 export function createRunQueue(ctx: StoreContext): RunQueue {
   return {

@@ -15,7 +15,7 @@ const PREFIX_LENGTH = 11;
 const ROLES: readonly Role[] = ['admin', 'member', 'viewer'];
 
 /** Hash of a secret as stored in `api_keys.secret_hash`. */
-export function hashSecret(secret: string): string {
+function hashSecret(secret: string): string {
   return sha256(secret);
 }
 

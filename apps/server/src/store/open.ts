@@ -15,11 +15,11 @@ import type { Store, StoreOptions } from './store.js';
 import { createTenantStore } from './tenants.js';
 
 /** Default of `StoreOptions.logCapBytes`: 8 MiB. */
-export const DEFAULT_LOG_CAP_BYTES = 8 * 1024 * 1024;
+const DEFAULT_LOG_CAP_BYTES = 8 * 1024 * 1024;
 /** Default of `StoreOptions.quotaRetryAfterMs`. */
-export const DEFAULT_QUOTA_RETRY_AFTER_MS = 5000;
+const DEFAULT_QUOTA_RETRY_AFTER_MS = 5000;
 /** Default of the PostgreSQL pool size. */
-export const DEFAULT_POOL_MAX = 10;
+const DEFAULT_POOL_MAX = 10;
 
 function connect(options: StoreOptions): Kysely<Database> {
   switch (options.backend) {

@@ -13,9 +13,9 @@ import { requireRun } from './run-lookup.js';
 import { lockTenant } from './tenants.js';
 
 /** Default of `SubmitRunOptions.maxAttempts`. */
-export const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_MAX_ATTEMPTS = 3;
 /** Default of `SubmitRunOptions.backoff`. */
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 };
+const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 };
 const MAX_ATTEMPTS_LIMIT = 100;
 
 interface ResolvedSubmit {

@@ -11,9 +11,9 @@ import type { Tenant } from './types.js';
 import { newestFirstPage, newId } from './util.js';
 
 /** Default of `Tenant.maxQueuedRuns`. */
-export const DEFAULT_MAX_QUEUED_RUNS = 1000;
+const DEFAULT_MAX_QUEUED_RUNS = 1000;
 /** Default of `Tenant.maxConcurrentSandboxes`. */
-export const DEFAULT_MAX_CONCURRENT_SANDBOXES = 10;
+const DEFAULT_MAX_CONCURRENT_SANDBOXES = 10;
 
 function checkQuota(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
