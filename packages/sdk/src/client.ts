@@ -36,7 +36,7 @@ export class Sandboxes {
 
   /** Lists sandboxes, newest first. */
   async list(options: ListOptions & { state?: SandboxStateName } = {}): Promise<Page<SandboxInfo>> {
-    return Sandbox.listWith(this.transport, options);
+    return this.transport.json('GET', '/v1/sandboxes', { query: { ...options } });
   }
 }
 

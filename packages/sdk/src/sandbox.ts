@@ -56,15 +56,7 @@ export class Sandbox {
     options: ListOptions & { state?: SandboxStateName } & ConnectionOptions = {},
   ): Promise<Page<SandboxInfo>> {
     const { url, apiKey, ...query } = options;
-    return Sandbox.listWith(transportFor({ url, apiKey }), query);
-  }
-
-  /** `list` over an existing transport (used by the client). */
-  static async listWith(
-    transport: Transport,
-    options: ListOptions & { state?: SandboxStateName },
-  ): Promise<Page<SandboxInfo>> {
-    return transport.json('GET', '/v1/sandboxes', { query: { ...options } });
+    return transportFor({ url, apiKey }).json('GET', '/v1/sandboxes', { query });
   }
 
   /** `create` over an existing transport (used by the client). */
