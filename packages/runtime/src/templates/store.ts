@@ -52,6 +52,15 @@ export interface TemplateListing {
 export class TemplateStore {
   private readonly dir: string;
   private readonly inflight = new Map<string, SharedBuild<TemplateInfo>>();
+  /**
+   * `ensure()` answers already given, by name: every sandbox creation asks, and re-reading
+   * `info.json` each time costs a few thread-pool round trips per run. Forgotten when this store
+   * builds or removes the template (`generation` keeps an answer read before that from being
+   * remembered after it). A rebuild by another process renames the new root into the same path,
+   * so a remembered answer still points at the current root.
+   */
+  private readonly ensured = new Map<string, TemplateInfo>();
+  private generation = 0;
 
   constructor(private readonly options: TemplateStoreOptions) {
     this.dir = resolve(options.dir);
@@ -84,10 +93,20 @@ export class TemplateStore {
    * build; a lock file guards against two processes building the same template at once.
    */
   async ensure(name: string, options: EnsureOptions = {}): Promise<TemplateInfo> {
+    const known = this.ensured.get(name);
+    if (known) return known;
+    const generation = this.generation;
     const def = templateDefinition(name);
-    const built = await readTemplate(this.dir, name, def.builderVersion);
-    if (built) return built;
-    return this.shared(def, false).join(options.signal, options.onProgress);
+    const info =
+      (await readTemplate(this.dir, name, def.builderVersion)) ??
+      (await this.shared(def, false).join(options.signal, options.onProgress));
+    if (generation === this.generation) this.ensured.set(name, info);
+    return info;
+  }
+
+  private forgetEnsured(name: string): void {
+    this.ensured.delete(name);
+    this.generation += 1;
   }
 
   /** (Re)builds a template; `force` rebuilds even if built. */
@@ -96,16 +115,23 @@ export class TemplateStore {
     options: EnsureOptions & { force?: boolean } = {},
   ): Promise<TemplateInfo> {
     const def = templateDefinition(name);
+    this.forgetEnsured(name);
     if (options.force) {
       // Let a running build finish first: a forced rebuild must start after it, not join it.
       await this.inflight.get(name)?.done.catch(() => undefined);
     }
-    return this.shared(def, options.force ?? false).join(options.signal, options.onProgress);
+    try {
+      return await this.shared(def, options.force ?? false).join(options.signal, options.onProgress);
+    } finally {
+      // Again at the end: an `ensure()` that read the old info during the build must not keep it.
+      this.forgetEnsured(name);
+    }
   }
 
   /** Deletes a built template (and any leftovers of its builds). Missing is fine. */
   async remove(name: string): Promise<void> {
     const def = templateDefinition(name);
+    this.forgetEnsured(name);
     await this.inflight.get(name)?.done.catch(() => undefined);
     await mkdir(this.dir, { recursive: true });
     const release = await acquireLock(templatePaths(this.dir, def.name).lock);
@@ -114,6 +140,7 @@ export class TemplateStore {
       await removeTree(templatePaths(this.dir, def.name).root);
     } finally {
       await release();
+      this.forgetEnsured(name);
     }
   }
 

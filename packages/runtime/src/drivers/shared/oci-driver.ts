@@ -71,18 +71,18 @@ export class OciDriver implements Driver {
     checkSandboxId(spec.id);
     await ensureNativeHelpers();
     const paths = this.ctx.paths(spec.id);
-    await mkdir(this.ctx.driverDir, { recursive: true, mode: 0o700 });
-    await mkdir(paths.dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST') throw new ConflictError(`sandbox ${spec.id} already exists: choose another id`);
-      throw err;
-    });
+    // The user is looked up while the state dir is made; a bad one fails below, after it, as before
+    // (the catch only keeps a lookup whose result is never awaited from being an unhandled rejection).
+    const user = resolveUser(spec.template.rootfsPath, spec.process.user);
+    user.catch(() => undefined);
+    await this.makeStateDir(spec.id, paths.dir);
     try {
-      const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
+      const resolved = await user;
       const config = this.ctx.tool.adjustConfig(
         buildOciConfig({
           rootfsPath: paths.rootfs,
           hostname: spec.id,
-          process: { args: spec.process.argv, env: spec.process.env, cwd: spec.process.cwd, user },
+          process: { args: spec.process.argv, env: spec.process.env, cwd: spec.process.cwd, user: resolved },
           limits: spec.limits,
           cgroupsPath: cgroupsPathFor(spec.id),
           helperDir: SANDBOX_HELPER_DIR,
@@ -93,13 +93,13 @@ export class OciDriver implements Driver {
       );
       await Promise.all([
         writeFile(paths.config, JSON.stringify(config)),
-        writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user, createdAtMs: Date.now() }),
+        writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now() }),
         this.ctx.tool.ownCgroups
           ? createOwnCgroups(spec.id, { memoryMiB: spec.limits.memoryMiB, pids: spec.limits.pids + this.ctx.tool.pidsOverhead })
           : undefined,
       ]);
       signal?.throwIfAborted();
-      return new OciSandbox(this.ctx, spec, user);
+      return new OciSandbox(this.ctx, spec, resolved);
     } catch (err) {
       await removeSandbox(this.ctx, spec.id);
       throw err;
@@ -134,6 +134,21 @@ export class OciDriver implements Driver {
   async destroy(id: string): Promise<void> {
     checkSandboxId(id);
     await removeSandbox(this.ctx, id);
+  }
+
+  // One mkdir on the hot path: the driver's dir is made only when it is missing.
+  private async makeStateDir(id: string, dir: string): Promise<void> {
+    const make = (): Promise<unknown> => mkdir(dir, { mode: 0o700 });
+    await make()
+      .catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        await mkdir(this.ctx.driverDir, { recursive: true, mode: 0o700 });
+        await make();
+      })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST') throw new ConflictError(`sandbox ${id} already exists: choose another id`);
+        throw err;
+      });
   }
 
   private async stateDirIds(): Promise<string[]> {

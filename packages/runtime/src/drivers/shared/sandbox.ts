@@ -87,16 +87,19 @@ export class OciSandbox implements SandboxHandle {
     if (this.spec.timeoutMs > 0) {
       this.timer = setTimeout(() => void this.terminate('timeout', 'SIGTERM', this.spec.killGraceMs), this.spec.timeoutMs);
     }
+    // Whether the container ever ran: waitRunning already answers it (checking the pid file after
+    // the process ended when it had not seen it before), so the end needs no second look.
+    const runs = waitRunning(this.paths, main).catch(() => exists(this.paths.pidFile));
     void main.wait().then(async (res) => {
       clearTimeout(this.timer);
       if (this.current !== 'destroyed') this.current = 'exited';
-      const ran = await exists(this.paths.pidFile);
+      const ran = await runs;
       this.finish(await toResult(this.spec, res, capture, { endedBy: this.endedBy, ran, startedAtMs }));
     });
     const onAbort = (): void => void this.terminate('killed', 'SIGKILL', 0);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const running = await waitRunning(this.paths, main);
+      const running = await runs;
       if (running && this.ctx.tool.ownCgroups) {
         // The container may already be gone (a short command): then there is nothing to limit.
         await applyCpuLimit(this.id, this.spec.limits.cpu, CPU_PERIOD_US).catch(() => undefined);
