@@ -8,14 +8,32 @@ import type { WebSocket } from '@fastify/websocket';
 import {
   AGENT_PROTOCOL_VERSION,
   AgentMessageSchema,
+  type AgentMessage,
   type AgentOperation,
   type ServerMessage,
 } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
 import type { NodeResources } from '../store/index.js';
-import { handleRunReport, type RunReport } from './run-reports.js';
+import { appendOutput, handleRunReport, type OutputMessage, type RunReport } from './run-reports.js';
 import { reconcileNode, type Hello } from './reconcile.js';
 import { PendingRequests, type EventHandler } from './pending.js';
+
+/** A message as received: validated, or why it is not valid. */
+type Parsed = { ok: true; msg: AgentMessage } | { ok: false; error: string };
+
+/** Validates one message as it arrives (so that messages waiting in the inbox can be batched). */
+function parse(text: string): Parsed {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'message is not JSON' };
+  }
+  const parsed = AgentMessageSchema.safeParse(json);
+  return parsed.success
+    ? { ok: true, msg: parsed.data }
+    : { ok: false, error: `invalid message: ${parsed.error.issues[0]?.message ?? ''}` };
+}
 
 /** One connected agent. */
 export class AgentConnection {
@@ -28,7 +46,9 @@ export class AgentConnection {
   /** Interactive sandboxes live on this node. */
   readonly sandboxes = new Set<string>();
   private readonly pending = new PendingRequests();
-  private queue: Promise<void> = Promise.resolve();
+  /** Messages received, validated, and not yet handled (handled one at a time, in order). */
+  private readonly inbox: Parsed[] = [];
+  private draining = false;
   private ready = false;
 
   constructor(
@@ -38,11 +58,10 @@ export class AgentConnection {
     private readonly onClose: (c: AgentConnection) => void,
   ) {
     socket.on('message', (raw: Buffer) => {
-      this.queue = this.queue
-        .then(() => this.receive(raw.toString('utf8')))
-        .catch((err: unknown) => {
-          ctx.log.error({ err, nodeId: this.nodeId }, 'agent message failed');
-        });
+      this.inbox.push(parse(raw.toString('utf8')));
+      // After the messages of the same socket read are in too (ws emits them synchronously), so
+      // output chunks that came together are appended together.
+      queueMicrotask(() => void this.drain());
     });
     socket.on('close', () => {
       this.pending.failAll(`node ${this.nodeId || '(unnamed)'} disconnected; retry`);
@@ -78,25 +97,49 @@ export class AgentConnection {
     this.socket.close(1001, 'server shutting down');
   }
 
-  private async receive(text: string): Promise<void> {
-    let json: unknown;
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
     try {
-      json = JSON.parse(text);
-    } catch {
-      return this.protocolError('message is not JSON');
+      for (let next = this.inbox.shift(); next !== undefined; next = this.inbox.shift()) {
+        await this.receive(next).catch((err: unknown) => {
+          this.ctx.log.error({ err, nodeId: this.nodeId }, 'agent message failed');
+        });
+      }
+    } finally {
+      this.draining = false;
     }
-    const parsed = AgentMessageSchema.safeParse(json);
-    if (!parsed.success)
-      return this.protocolError(`invalid message: ${parsed.error.issues[0]?.message ?? ''}`);
-    const msg = parsed.data;
+  }
+
+  /**
+   * The `output` messages of the same attempt waiting right behind `first`, taken off the inbox:
+   * chunks that arrived together are appended in one store transaction, not one each.
+   */
+  private takeOutputBatch(first: OutputMessage): OutputMessage[] {
+    const batch = [first];
+    for (let head = this.inbox[0]; head?.ok === true; head = this.inbox[0]) {
+      const m = head.msg;
+      if (m.type !== 'output' || m.runId !== first.runId || m.epoch !== first.epoch) break;
+      batch.push(m);
+      this.inbox.shift();
+    }
+    return batch;
+  }
+
+  private async receive(parsed: Parsed): Promise<void> {
+    if (!parsed.ok) return this.protocolError(parsed.error);
+    const msg = parsed.msg;
     if (!this.ready && msg.type !== 'hello')
       return this.protocolError('the first message must be hello');
     switch (msg.type) {
       case 'hello':
         return this.hello(msg);
+      case 'output':
+        return msg.runId === undefined || msg.epoch === undefined
+          ? undefined
+          : appendOutput(this.ctx, msg.runId, msg.epoch, this.takeOutputBatch(msg));
       case 'heartbeat':
       case 'runStarted':
-      case 'output':
       case 'runFinished':
       case 'runFailed':
       case 'sandboxState':

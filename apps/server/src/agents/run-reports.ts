@@ -14,6 +14,9 @@ export type RunReport = Extract<
   { type: 'heartbeat' | 'runStarted' | 'output' | 'runFinished' | 'runFailed' | 'sandboxState' }
 >;
 
+/** An output chunk an agent reports. */
+export type OutputMessage = Extract<AgentMessage, { type: 'output' }>;
+
 type Finished = Extract<AgentMessage, { type: 'runFinished' }>;
 
 /** Maps the runtime's exit reason to the queue's end reason. */
@@ -58,6 +61,21 @@ async function finished(ctx: ServerContext, conn: AgentConnection, msg: Finished
   ctx.bus.schedule();
 }
 
+/** Appends output chunks of one attempt to its run's logs, in order, in one store call. */
+export async function appendOutput(
+  ctx: ServerContext,
+  runId: string,
+  epoch: number,
+  chunks: readonly OutputMessage[],
+): Promise<void> {
+  await ctx.store.runs.appendLogs(
+    runId,
+    epoch,
+    chunks.map((c) => ({ stream: c.stream, data: c.data, at: c.timeMs })),
+  );
+  ctx.bus.run(runId);
+}
+
 const ENDED: ReadonlySet<SandboxState> = new Set(['exited', 'killed', 'error']);
 
 /** Applies one report. */
@@ -84,12 +102,8 @@ export async function handleRunReport(
       bus.run(msg.runId);
       return;
     case 'output':
-      if (msg.runId !== undefined && msg.epoch !== undefined) {
-        await store.runs.appendLogs(msg.runId, msg.epoch, [
-          { stream: msg.stream, data: msg.data, at: msg.timeMs },
-        ]);
-        bus.run(msg.runId);
-      }
+      if (msg.runId !== undefined && msg.epoch !== undefined)
+        await appendOutput(ctx, msg.runId, msg.epoch, [msg]);
       return;
     case 'runFinished':
       return finished(ctx, conn, msg);

@@ -52,7 +52,7 @@ export const runRoutes: RouteModule = (app, { ctx, runs }) => {
       if (waitMs === 0) return runDto(run);
       const ac = new AbortController();
       req.raw.on('close', () => ac.abort());
-      const final = await runs.waitFinal(tenantId, run.id, waitMs, ac.signal);
+      const final = await runs.waitFinal(tenantId, run.id, waitMs, ac.signal, run);
       return runs.withOutput(tenantId, final);
     },
   });

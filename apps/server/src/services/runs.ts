@@ -80,17 +80,23 @@ export class RunService {
     }
   }
 
-  /** Resolves with the run once final, or its current state when `waitMs` elapses or `signal` aborts. */
+  /**
+   * Resolves with the run once final, or its current state when `waitMs` elapses or `signal`
+   * aborts. `known`: the run as its caller just read or wrote it, which spares the first read.
+   */
   async waitFinal(
     tenantId: string,
     runId: string,
     waitMs: number,
     signal?: AbortSignal,
+    known?: Run,
   ): Promise<Run> {
     const { store, bus } = this.ctx;
     const deadline = Date.now() + waitMs;
+    let first = known;
     for (;;) {
-      const run = await store.runs.get(tenantId, runId);
+      const run = first ?? (await store.runs.get(tenantId, runId));
+      first = undefined;
       const left = deadline - Date.now();
       if (isFinal(run.state) || left <= 0 || signal?.aborted) return run;
       // Woken by the bus; the 1 s cap also covers changes made by another replica.
