@@ -58,7 +58,15 @@ async function finished(ctx: ServerContext, conn: AgentConnection, msg: Finished
     if (ok) ctx.metrics.runsFinished.inc({ state: result.exitCode === 0 ? 'succeeded' : 'failed' });
   }
   ctx.bus.run(runId);
-  ctx.bus.schedule();
+  scheduleAfterWaiters(ctx);
+}
+
+/**
+ * Offers the freed slot on the next turn of the event loop: a request waiting for the run reads
+ * its result first instead of queueing behind a placement pass on the store's one connection.
+ */
+function scheduleAfterWaiters(ctx: ServerContext): void {
+  setImmediate(() => ctx.bus.schedule());
 }
 
 /** Appends output chunks of one attempt to its run's logs, in order, in one store call. */
@@ -115,7 +123,7 @@ export async function handleRunReport(
         retryable: msg.retryable,
       });
       bus.run(msg.runId);
-      bus.schedule();
+      scheduleAfterWaiters(ctx);
       return;
     case 'sandboxState':
       if (ENDED.has(msg.state)) conn.sandboxes.delete(msg.sandboxId);
