@@ -7,9 +7,8 @@
 //   node scripts/test.mjs conformance     only files whose path contains "conformance"
 //   node scripts/test.mjs --only X        same as above
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { tmpdir } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2).filter((a) => a !== '--only');
@@ -54,8 +53,11 @@ if (filters.length === 0) {
   console.log(lint.status === 0 ? 'lint: ok' : 'lint: FAILED (see above)');
 }
 
-const tapDir = mkdtempSync(join(tmpdir(), 'tartarus-test-report-'));
-const tap = join(tapDir, 'report.tap');
+// The machine-readable report goes to one fixed, git-ignored place (not a temp dir that a killed
+// run would leave behind); each run overwrites it.
+const tapDir = join(root, 'node_modules', '.cache', 'tartarus-test');
+mkdirSync(tapDir, { recursive: true });
+const tap = join(tapDir, `report-${process.pid}.tap`);
 const res = spawnSync(
   process.execPath,
   [
@@ -76,7 +78,7 @@ try {
 } catch {
   /* the runner died before writing: counted below as a failure */
 }
-rmSync(tapDir, { recursive: true, force: true });
+rmSync(tap, { force: true });
 const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, "m").exec(report)?.[1] ?? 0);
 const passed = count('pass') + lintPassed;
 let failed = count('fail') + count('cancelled') + lintFailed;

@@ -18,7 +18,7 @@ import { Tartarus } from '@tartarus/sdk';
 import { startEmbedded } from '@tartarus/server';
 import type { BenchArgs } from './main.js';
 import { makeBundle, runcRun } from './bare-runc.js';
-import { median, round, timeMs } from './stats.js';
+import { checkStop, median, round, timeMs } from './stats.js';
 
 const ARGV = ['python3', '-c', 'print("hello")'];
 const CLI = fileURLToPath(new URL('../../packages/cli/bin/tartarus.js', import.meta.url));
@@ -38,7 +38,10 @@ async function throughput(
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next++ < n) await fn();
+      while (next++ < n) {
+        checkStop();
+        await fn();
+      }
     }),
   );
   return n / ((performance.now() - t0) / 1000);

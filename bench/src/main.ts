@@ -4,6 +4,7 @@
  * returns its figures, which are printed last as one JSON line (medians, ratios).
  */
 import { parseArgs } from 'node:util';
+import { BenchInterrupted, requestStop } from './stats.js';
 
 /** What every benchmark module exports. */
 export interface Benchmark {
@@ -38,5 +39,20 @@ try {
   console.error(`no benchmark named "${name}" (${(e as Error).message.split('\n')[0]})`);
   process.exit(2);
 }
-const figures = await mod.run({ iterations });
-console.log(JSON.stringify({ bench: name, ...figures }));
+// A signal stops the benchmark after its current iteration, through its own `finally` blocks, so
+// that its sandboxes, bundles and temp dirs are removed; a second signal exits at once.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (process.exitCode !== undefined) process.exit(130);
+    process.exitCode = 130;
+    console.error(`${sig}: stopping after the current iteration and cleaning up (again to exit at once)`);
+    requestStop(sig);
+  });
+}
+try {
+  const figures = await mod.run({ iterations });
+  console.log(JSON.stringify({ bench: name, ...figures }));
+} catch (e) {
+  if (!(e instanceof BenchInterrupted)) throw e;
+  console.error('benchmark interrupted; cleaned up');
+}

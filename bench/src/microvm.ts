@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bareBaseline, Runtime, startProcess } from '@tartarus/runtime';
 import type { BenchArgs } from './main.js';
-import { median, round, timeMs } from './stats.js';
+import { checkStop, median, round, timeMs } from './stats.js';
 
 const WARMUP = 1;
 const EXEC_ROUNDS = 30;
@@ -77,6 +77,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     for (let i = 0; i < WARMUP + iterations; i++) {
       const order: ('ours' | 'qemu')[] = i % 2 ? ['qemu', 'ours'] : ['ours', 'qemu'];
       for (const v of order) {
+        checkStop();
         const s = await (v === 'ours' ? ours() : qemu());
         if (i >= WARMUP) samples[v].push(s);
       }

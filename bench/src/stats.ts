@@ -12,8 +12,27 @@ export function round(value: number, digits = 3): number {
   return Math.round(value * f) / f;
 }
 
-/** Times `fn` once, in milliseconds. */
+/** Thrown by `timeMs` once a stop was requested, so each benchmark's `finally` cleans up. */
+export class BenchInterrupted extends Error {}
+
+let stopRequested: string | undefined;
+
+/** Asks every benchmark to stop before its next timed call (on SIGINT/SIGTERM). */
+export function requestStop(reason: string): void {
+  stopRequested = reason;
+}
+
+/** Throws `BenchInterrupted` once a stop was requested; loops that do not go through `timeMs` call it. */
+export function checkStop(): void {
+  if (stopRequested) throw new BenchInterrupted(stopRequested);
+}
+
+/**
+ * Times `fn` once, in milliseconds. Every timed call of every benchmark goes through here, so it
+ * is where an interrupted benchmark stops: it throws `BenchInterrupted` instead of starting `fn`.
+ */
 export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
+  checkStop();
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
