@@ -55,6 +55,52 @@ if (filters.length === 0) {
 
 // The machine-readable report goes to one fixed, git-ignored place (not a temp dir that a killed
 // run would leave behind); each run overwrites it.
+// After the whole suite nothing may be left on the host: this is checked here, for every test file
+// at once, on top of the per-test checks of the runtime's suites (counted as one test).
+const TMP = '/tmp';
+const LEFTOVER_PROCESS = /(^|\/)(runc|runsc|tt-layer|postgres|redis-server)(\s|$)|runsc-(gofer|sandbox)|qemu-system-/;
+function hostSnapshot() {
+  const processes = new Set();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      continue;
+    }
+    if (LEFTOVER_PROCESS.test(cmd)) processes.add(`${pid} ${cmd.slice(0, 160)}`);
+  }
+  const cgroups = new Set();
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    try {
+      for (const id of readdirSync(`/sys/fs/cgroup/${h}/tartarus`)) {
+        if (statSync(`/sys/fs/cgroup/${h}/tartarus/${id}`).isDirectory()) cgroups.add(`${h}/tartarus/${id}`);
+      }
+    } catch {
+      /* no tartarus cgroup in this hierarchy */
+    }
+  }
+  const mounts = new Set(
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m.includes('tartarus') || m.startsWith(`${TMP}/`)),
+  );
+  const tempDirs = new Set(readdirSync(TMP).filter((n) => /^(tartarus|tt-)/.test(n)));
+  return { processes, cgroups, mounts, tempDirs };
+}
+function leftovers(before) {
+  const now = hostSnapshot();
+  const out = {};
+  for (const k of Object.keys(now)) {
+    const added = [...now[k]].filter((x) => !before[k].has(x));
+    if (added.length) out[k] = added;
+  }
+  return out;
+}
+const hostBefore = hostSnapshot();
+
 const tapDir = join(root, 'node_modules', '.cache', 'tartarus-test');
 mkdirSync(tapDir, { recursive: true });
 const tap = join(tapDir, `report-${process.pid}.tap`);
@@ -80,8 +126,21 @@ try {
 }
 rmSync(tap, { force: true });
 const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, "m").exec(report)?.[1] ?? 0);
-const passed = count('pass') + lintPassed;
-let failed = count('fail') + count('cancelled') + lintFailed;
+// Some leftovers take a moment to go (a runtime's last process exiting): re-check for a while.
+let leaks = leftovers(hostBefore);
+for (let i = 0; i < 50 && Object.keys(leaks).length > 0; i++) {
+  await new Promise((r) => setTimeout(r, 200));
+  leaks = leftovers(hostBefore);
+}
+const leakFailed = Object.keys(leaks).length > 0 ? 1 : 0;
+console.log(
+  leakFailed
+    ? `leak check: FAILED, the suite left on the host:\n${JSON.stringify(leaks, null, 2)}`
+    : 'leak check: ok (no process, cgroup, mount or temp dir left by the suite)',
+);
+
+const passed = count('pass') + lintPassed + (1 - leakFailed);
+let failed = count('fail') + count('cancelled') + lintFailed + leakFailed;
 const skipped = count('skipped');
 if (res.status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
