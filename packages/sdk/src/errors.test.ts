@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERROR_CODES as CODES, httpStatusFor } from '@tartarus/core';
+import { Tartarus } from './client.js';
 import {
+  InvalidArgumentError,
   NotFoundError,
   QuotaExceededError,
   RateLimitedError,
@@ -48,4 +50,14 @@ test('Retry-After becomes retryAfterMs on 429 errors', () => {
   );
   assert.ok(rate instanceof RateLimitedError);
   assert.equal(rate.retryAfterMs, 1000);
+});
+
+test('a server URL that is not http(s) is refused when the client is made, in one line', () => {
+  for (const url of ['127.0.0.1:7070', 'localhost:7070', 'ftp://h/']) {
+    assert.throws(
+      () => new Tartarus({ url }),
+      (e: unknown) => e instanceof InvalidArgumentError && e.message.includes(`"${url}"`),
+    );
+  }
+  assert.doesNotThrow(() => new Tartarus({ url: 'http://127.0.0.1:7070/' }));
 });

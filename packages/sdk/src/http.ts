@@ -3,7 +3,7 @@
  * failure turned into a typed error (see `errors.ts`). The resource classes never call `fetch`.
  */
 import { TartarusError } from '@tartarus/core';
-import { UnavailableError, errorFromResponse } from './errors.js';
+import { InvalidArgumentError, UnavailableError, errorFromResponse } from './errors.js';
 
 /** Options for one request. */
 export interface RequestOptions {
@@ -29,8 +29,12 @@ export interface Transport {
   json<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
 }
 
-/** Creates the transport for one server and key. */
+/** Creates the transport for one server and key; throws `InvalidArgumentError` for a URL that is not http(s). */
 export function createTransport(baseUrl: string, apiKey: string | undefined): Transport {
+  if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol))
+    throw new InvalidArgumentError(
+      `server URL "${baseUrl}" is not an http:// or https:// URL (e.g. http://127.0.0.1:7070)`,
+    );
   const base = baseUrl.replace(/\/+$/, '');
   async function send(
     method: string,
