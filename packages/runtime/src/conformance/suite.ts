@@ -35,12 +35,19 @@ export const CONFORMANCE_TEMPLATE = 'busybox';
 
 /**
  * The drivers to run the suites against: every registered one, or the comma-separated list in
- * `$TARTARUS_CONFORMANCE_DRIVERS` (e.g. `container,gvisor` while working on those).
+ * `$TARTARUS_CONFORMANCE_DRIVERS` (e.g. `container,gvisor` while working on those); an unknown
+ * name there throws.
  */
 export function conformanceDrivers(): RuntimeName[] {
   const all = Object.keys(DRIVER_FACTORIES) as RuntimeName[];
   const only = process.env.TARTARUS_CONFORMANCE_DRIVERS?.split(',').map((s) => s.trim()).filter(Boolean);
-  return only?.length ? all.filter((n) => only.includes(n)) : all;
+  if (!only?.length) return all;
+  // A misspelt name would otherwise select no driver, and a suite with no tests cannot fail.
+  const unknown = only.filter((n) => !(all as string[]).includes(n));
+  if (unknown.length) {
+    throw new Error(`TARTARUS_CONFORMANCE_DRIVERS: unknown driver ${unknown.join(', ')}; known: ${all.join(', ')}`);
+  }
+  return only as RuntimeName[];
 }
 
 /** Why `name` cannot run here, or false when it can. */
