@@ -18,6 +18,7 @@ import type {
   SandboxState,
   SandboxStats,
 } from '../../driver.js';
+import { emptyResult } from '../../sandbox/result.js';
 import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
 import type { AgentClient } from './agent-client.js';
 import { MicrovmFiles } from './files.js';
@@ -118,7 +119,7 @@ export class MicrovmSandbox implements SandboxHandle {
     try {
       const agent = await Promise.race([this.p.ready, this.result.then(() => undefined)]).catch(
         (err: Error) => {
-          this.end({ ...emptyResult('error'), message: err.message }, false);
+          this.end(emptyResult('error', err.message), false);
           this.current = 'exited';
           throw err;
         },
@@ -310,21 +311,4 @@ export class MicrovmSandbox implements SandboxHandle {
     await this.p.teardown();
     if (!main) this.end(emptyResult('killed'), false);
   }
-}
-
-/** The result of a main process that never ran here. */
-function emptyResult(reason: 'killed' | 'error'): ProcessResult {
-  const now = Date.now();
-  const empty = Buffer.alloc(0);
-  return {
-    exitCode: null,
-    reason,
-    stdout: empty,
-    stderr: empty,
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    startedAtMs: now,
-    finishedAtMs: now,
-    durationMs: 0,
-  };
 }

@@ -21,6 +21,7 @@ import type {
 } from '../../driver.js';
 import type { ProcessHandle } from '../../process/run.js';
 import { OutputCapture } from '../../sandbox/capture.js';
+import { emptyResult } from '../../sandbox/result.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
 import { applyCpuLimit, readStats } from '../../cgroups/v1.js';
 import type { OciContext, SandboxPaths } from './context.js';
@@ -145,7 +146,7 @@ export class OciSandbox implements SandboxHandle {
       clearTimeout(this.timer);
       await this.main?.wait();
       await removeSandbox(this.ctx, this.id);
-      if (this.current === 'created') this.finishUnstarted();
+      if (this.current === 'created') this.finish(emptyResult('killed', 'destroyed before it was started'));
       this.current = 'destroyed';
     })();
     return this.destroying;
@@ -207,36 +208,9 @@ export class OciSandbox implements SandboxHandle {
         clearInterval(tick);
       }
       if (this.current !== 'destroyed') this.current = 'exited';
-      const now = Date.now();
-      this.finish({
-        exitCode: null,
-        reason: this.endedBy ?? 'error',
-        message: 'adopted after a restart: the main process output and exit status were lost',
-        stdout: Buffer.alloc(0),
-        stderr: Buffer.alloc(0),
-        stdoutTruncated: false,
-        stderrTruncated: false,
-        startedAtMs,
-        finishedAtMs: now,
-        durationMs: now - startedAtMs,
-      });
+      const lost = 'adopted after a restart: the main process output and exit status were lost';
+      this.finish(emptyResult(this.endedBy ?? 'error', lost, startedAtMs));
     }, 250);
     tick.unref();
-  }
-
-  private finishUnstarted(): void {
-    const now = Date.now();
-    this.finish({
-      exitCode: null,
-      reason: 'killed',
-      message: 'destroyed before it was started',
-      stdout: Buffer.alloc(0),
-      stderr: Buffer.alloc(0),
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      startedAtMs: now,
-      finishedAtMs: now,
-      durationMs: 0,
-    });
   }
 }
