@@ -8,6 +8,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { TimeoutError } from '@tartarus/core';
 import { runCommand } from '../../process/run.js';
 import type { Accel } from './argv.js';
 import { readable } from './assets.js';
@@ -71,9 +72,12 @@ async function testBoot(kernel: string): Promise<{ kvm: boolean; detail: string 
     if (res.exitCode === 0) return { kvm: true, detail: 'test boot finished' };
     return {
       kvm: false,
-      detail: `test boot failed: ${res.stderr.trim().split('\n')[0] ?? res.exitCode}`,
+      // split() always yields a first line, so an empty stderr needs `||` to show the exit status.
+      detail: `test boot failed: ${res.stderr.trim().split('\n')[0] || `exit ${res.exitCode ?? res.signal}`}`,
     };
-  } catch {
+  } catch (e) {
+    // A timeout means a hanging KVM; anything else (e.g. no qemu binary) is reported as it is.
+    if (!(e instanceof TimeoutError)) return { kvm: false, detail: `test boot failed: ${(e as Error).message}` };
     return { kvm: false, detail: `test boot did not finish within ${PROBE_TIMEOUT_MS} ms` };
   }
 }
