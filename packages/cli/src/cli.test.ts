@@ -41,6 +41,7 @@ test('a bad flag value is one error line and exit 2', async () => {
     ['run', '--runtime', 'docker', '--', 'x'],
     ['nosuchcommand'],
     ['runs', 'ls', '--state', 'odd'],
+    ['up', '--port', '70000'],
   ]) {
     const bad = await cli(args);
     assert.equal(bad.status, 2, args.join(' '));

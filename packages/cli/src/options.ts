@@ -30,6 +30,14 @@ export function positiveIntFlag(text: string): number {
   return n;
 }
 
+/** A TCP port, 0..65535 (`0`: any free port). */
+export function portFlag(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535 || text.trim() === '')
+    throw new FlagError(`"${text}" is not a port (0..65535)`);
+  return n;
+}
+
 /** Repeatable `K=V`: collects into a record. */
 export function envFlag(
   text: string,

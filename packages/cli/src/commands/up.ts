@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { resolveDataDir } from '../connection.js';
-import { allOptions, positiveIntFlag } from '../options.js';
+import { allOptions, portFlag } from '../options.js';
 
 interface UpOptions {
   port: number;
@@ -33,7 +33,7 @@ export function upCommand(): Command {
     .addOption(
       new Option('--port <port>', 'TCP port to listen on (0: any free port)')
         .default(7070)
-        .argParser((t) => (t === '0' ? 0 : positiveIntFlag(t))),
+        .argParser(portFlag),
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(
