@@ -68,7 +68,7 @@ export function execCommand(): Command {
     .option(
       '--timeout <duration>',
       'kill the command after this long (default 60s; 0: none)',
-      (t: string) => (t === '0' ? 0 : durationFlag(t)),
+      durationFlag,
     )
     .option('-i, --stdin', "forward this process's stdin to the command as it arrives")
     .option(
