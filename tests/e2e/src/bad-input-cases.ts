@@ -251,6 +251,22 @@ export function specificRows(f: Fixture): Row[] {
       expect: 400,
       says: /ids contain/,
     },
+    {
+      name: 'run id too long for the router',
+      method: 'GET',
+      path: `/v1/runs/${'a'.repeat(200)}`,
+      key: admin,
+      expect: 400,
+      says: /too long/,
+    },
+    {
+      name: 'run id with a malformed %-escape',
+      method: 'GET',
+      path: '/v1/runs/%E0%A4%A',
+      key: admin,
+      expect: 400,
+      says: /%-escape/,
+    },
     { name: 'missing run', method: 'GET', path: '/v1/runs/run_missing', key: admin, expect: 404 },
     {
       name: 'sandbox with timeoutMs 10',

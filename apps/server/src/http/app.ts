@@ -6,7 +6,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -23,12 +23,19 @@ import { toErrorReply } from './errors.js';
 /** Creates the fastify app with every cross-cutting concern; the caller registers routes. */
 export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   const { config } = ctx;
+  const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const r = toErrorReply(err, req.routeOptions.bodyLimit ?? config.bodyLimitBytes);
+    if (r.status >= 500) ctx.log.error({ err }, 'request failed');
+    return reply.code(r.status).headers(r.headers).send(r.body);
+  };
   const app = Fastify({
     logger: config.logRequests,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     // Log followers and waited submits hold connections open; shutting down must not wait on them.
     forceCloseConnections: true,
+    // A URL the router rejects (bad %-escape, over-long path segment) gets our error body too.
+    frameworkErrors: sendError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -58,11 +65,7 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   installAuthHook(app, ctx);
   installAuditHook(app, ctx);
 
-  app.setErrorHandler(async (err, req, reply) => {
-    const r = toErrorReply(err, req.routeOptions.bodyLimit ?? config.bodyLimitBytes);
-    if (r.status >= 500) ctx.log.error({ err }, 'request failed');
-    return reply.code(r.status).headers(r.headers).send(r.body);
-  });
+  app.setErrorHandler(async (err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler(async (req, reply) =>
     reply.code(404).send({
       error: {
