@@ -49,8 +49,8 @@ const DEFINITIONS: Record<TemplateName, TemplateDefinition> = {
   },
 };
 
-/** Names of every built-in template, in listing order. */
-export const TEMPLATE_NAMES: readonly TemplateName[] = ['busybox', 'debian', 'python'];
+/** Names of every built-in template, in listing order (the order of `DEFINITIONS`). */
+export const TEMPLATE_NAMES: readonly TemplateName[] = Object.keys(DEFINITIONS) as TemplateName[];
 
 /** True when `name` is a built-in template name. */
 export function isTemplateName(name: string): name is TemplateName {
