@@ -5,6 +5,7 @@
  *   <dir>/<name>/template.json    TemplateInfo; its presence means "built"
  *   <dir>/.<name>.lock            held while a process builds or removes <name>
  *   <dir>/.build-<name>-XXXXXX/   a build in progress (or a crashed one, removed on next build)
+ *   <dir>/.old-<name>-<pid>-<ms>/ the previous template while a rebuild replaces it
  *   <dir>/.cache/                 downloads shared by builds (debootstrap's .deb files)
  *
  * A build fills a temp dir and renames it into place, template.json included, so a crash at any
