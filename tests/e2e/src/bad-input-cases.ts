@@ -180,6 +180,15 @@ export function specificRows(f: Fixture): Row[] {
       says: /Idempotency-Key/,
     },
     {
+      name: 'run with an empty Idempotency-Key',
+      method: 'POST',
+      path: '/v1/runs',
+      key: admin,
+      expect: 400,
+      options: { body: { argv: ['a'] }, headers: { 'idempotency-key': '' } },
+      says: /Idempotency-Key/,
+    },
+    {
       name: 'idempotency key reused with another body',
       method: 'POST',
       path: '/v1/runs',
