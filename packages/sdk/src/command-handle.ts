@@ -24,6 +24,18 @@ type ServerFrame =
   | { type: 'exit'; result: ExecResult }
   | { type: 'error'; error: { code: string; message: string } };
 
+/** An output chunk's text (a base64 chunk decoded as UTF-8). */
+export function chunkText(out: { data: string; encoding: 'utf8' | 'base64' }): string {
+  return out.encoding === 'base64' ? Buffer.from(out.data, 'base64').toString('utf8') : out.data;
+}
+
+/** The result, or `CommandExitError` when `check` is set and the command did not exit 0 by itself. */
+export function checked(result: ExecResult, check: boolean | undefined): ExecResult {
+  if (check && (result.exitCode !== 0 || result.reason !== 'exited'))
+    throw new CommandExitError(result);
+  return result;
+}
+
 /** A live background command. */
 export class CommandHandle {
   /** Resolves with the result when the command ends; rejects if the connection fails first. */
@@ -37,11 +49,7 @@ export class CommandHandle {
       socket.on('message', (raw) => {
         const frame = JSON.parse(String(raw)) as ServerFrame;
         if (frame.type === 'output') {
-          const text =
-            frame.encoding === 'base64'
-              ? Buffer.from(frame.data, 'base64').toString('utf8')
-              : frame.data;
-          (frame.stream === 'stdout' ? options.onStdout : options.onStderr)?.(text);
+          (frame.stream === 'stdout' ? options.onStdout : options.onStderr)?.(chunkText(frame));
         } else if (frame.type === 'exit') resolve(frame.result);
         else reject(errorFromEvent(frame, 'exec'));
       });
@@ -75,10 +83,7 @@ export class CommandHandle {
   /** Waits for the command to end. With `check`, a non-zero exit throws `CommandExitError`. */
   async wait(options: { check?: boolean } = {}): Promise<ExecResult> {
     try {
-      const result = await this.done;
-      if (options.check && (result.exitCode !== 0 || result.reason !== 'exited'))
-        throw new CommandExitError(result);
-      return result;
+      return checked(await this.done, options.check);
     } finally {
       this.socket.close();
     }

@@ -4,9 +4,9 @@
  * returns a `CommandHandle` (a WebSocket) that can take stdin and be killed.
  */
 import type { Transport } from './http.js';
-import { CommandExitError, InternalError, errorFromEvent } from './errors.js';
+import { InternalError, errorFromEvent } from './errors.js';
 import { readSse } from './sse.js';
-import { CommandHandle, openExecSocket } from './command-handle.js';
+import { CommandHandle, checked, chunkText, openExecSocket } from './command-handle.js';
 import type { ExecRequest, ExecResult, OutputData } from './types.js';
 
 /** The outcome of a command: exit code (null when killed), reason, output, duration. */
@@ -32,11 +32,6 @@ export interface CommandOptions {
   check?: boolean;
   /** Aborts the call (the stream is closed). */
   signal?: AbortSignal;
-}
-
-/** Decodes one streamed chunk to text. */
-function chunkText(out: OutputData): string {
-  return out.encoding === 'base64' ? Buffer.from(out.data, 'base64').toString('utf8') : out.data;
 }
 
 /** Builds the exec body: a string runs with the template's shell, an array is an argv. */
@@ -85,10 +80,7 @@ export class Commands {
         signal: options.signal,
       },
     );
-    const result = await this.consume(res, options);
-    if (options.check && (result.exitCode !== 0 || result.reason !== 'exited'))
-      throw new CommandExitError(result);
-    return result;
+    return checked(await this.consume(res, options), options.check);
   }
 
   private async consume(res: Response, options: CommandOptions): Promise<CommandResult> {
