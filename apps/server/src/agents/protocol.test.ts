@@ -23,6 +23,21 @@ import { join } from 'node:path';
 
 const TOKEN = 'agent-token-for-tests-0123456789';
 
+/** What an agent reports when an attempt's process exits with `exitCode`. */
+function attemptResult(exitCode: number) {
+  return {
+    exitCode,
+    reason: 'exited' as const,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    durationMs: 0,
+  };
+}
+
 /** A protocol-speaking test agent. */
 async function connectAgent(url: string, nodeId: string, inventory: InventoryItem[] = []) {
   const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/agent/connect`, {
@@ -137,17 +152,7 @@ test('lease, start, output, finish; stale epochs are fenced; a silent node loses
     assert.ok(again.epoch > start.epoch);
 
     // A late result from the lost attempt is not committed.
-    const late = {
-      exitCode: 1,
-      reason: 'exited' as const,
-      stdout: '',
-      stderr: '',
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      startedAtMs: 0,
-      finishedAtMs: 0,
-      durationMs: 0,
-    };
+    const late = attemptResult(1);
     b.send({ type: 'runFinished', runId: run.id, epoch: start.epoch, result: late });
     b.send({
       type: 'runStarted',
@@ -168,7 +173,7 @@ test('lease, start, output, finish; stale epochs are fenced; a silent node loses
       type: 'runFinished',
       runId: run.id,
       epoch: again.epoch,
-      result: { ...late, exitCode: 0 },
+      result: attemptResult(0),
     });
     await until(async () => (await state(run.id)).state === 'succeeded');
     const final = await state(run.id);
@@ -210,17 +215,7 @@ test('a live agent that reconnects keeps its in-flight attempt', async () => {
       { sandboxId: start.spec.sandboxId, runId: run.id, epoch: start.epoch, state: 'running' },
     ]);
     sockets.push(again.ws);
-    const result = {
-      exitCode: 0,
-      reason: 'exited' as const,
-      stdout: '',
-      stderr: '',
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      startedAtMs: 0,
-      finishedAtMs: 0,
-      durationMs: 0,
-    };
+    const result = attemptResult(0);
     again.send({ type: 'runFinished', runId: run.id, epoch: start.epoch, result });
     let final: { state: string; attempts: number } | undefined;
     await until(async () => {
