@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file of the repository with node's test runner, one file at a time
 // (tests share the machine's runtimes, and the leak checks after each file must only see that
-// file's leftovers). Prints the spec report, then one closing line `N passed, N failed`.
+// file's leftovers). Prints the spec report, then one closing line `N passed, N failed, N skipped`.
 //
 //   node scripts/test.mjs                 all tests
 //   node scripts/test.mjs conformance     only files whose path contains "conformance"
@@ -38,7 +38,7 @@ const files = workspaces
 
 if (files.length === 0) {
   console.error(`no test files matched ${filters.join(' ') || '(all)'}; did the build run?`);
-  console.log('0 passed, 1 failed');
+  console.log('0 passed, 1 failed, 0 skipped');
   process.exit(1);
 }
 
