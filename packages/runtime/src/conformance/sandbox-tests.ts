@@ -78,6 +78,8 @@ export function sandboxTests(s: SuiteContext): void {
       await assert.rejects(sb.files.remove('/tmp/a'), { code: 'invalid_argument' });
       await sb.files.remove('/tmp/a', { recursive: true });
       await assert.rejects(sb.files.list('/tmp/a'), { code: 'not_found' });
+      await assert.rejects(sb.files.write('/tmp/m', 'x', { mode: -1 }), { code: 'invalid_argument' });
+      await assert.rejects(sb.files.remove('/', { recursive: true }), { code: 'invalid_argument' });
     });
   });
 

@@ -6,6 +6,7 @@
 import { posix } from 'node:path';
 import { InvalidArgumentError } from '@tartarus/core';
 import type { FileEntry, SandboxFiles } from '../../driver.js';
+import { checkRemovable, fileMode } from '../../sandbox/file-args.js';
 import type { AgentClient } from './agent-client.js';
 import { Msg, PayloadReader, PayloadWriter } from './protocol.js';
 
@@ -41,6 +42,7 @@ export class MicrovmFiles implements SandboxFiles {
   ): Promise<void> {
     options.signal?.throwIfAborted();
     const p = checkPath(path);
+    const mode = fileMode(options.mode);
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     const chunks: Buffer[] = [];
     for (let off = 0; off === 0 || off < buf.length; off += CHUNK) {
@@ -48,7 +50,7 @@ export class MicrovmFiles implements SandboxFiles {
       chunks.push(
         new PayloadWriter()
           .u8(flags)
-          .u32(options.mode ?? 0o644)
+          .u32(mode)
           .str(p)
           .raw(buf.subarray(off, off + CHUNK))
           .build(),
@@ -80,11 +82,13 @@ export class MicrovmFiles implements SandboxFiles {
     options: { recursive?: boolean; signal?: AbortSignal } = {},
   ): Promise<void> {
     options.signal?.throwIfAborted();
+    const p = checkPath(path);
+    checkRemovable(p);
     await this.agent().request(
       Msg.fileRemove,
       new PayloadWriter()
         .u8(options.recursive ? 1 : 0)
-        .str(checkPath(path))
+        .str(p)
         .build(),
     );
   }

@@ -13,6 +13,7 @@ import {
   PermissionDeniedError,
 } from '@tartarus/core';
 import type { ExecOptions, FileEntry, ProcessResult, SandboxFiles } from '../../driver.js';
+import { checkRemovable, fileMode } from '../../sandbox/file-args.js';
 import { SANDBOX_FILES_HELPER } from '../../sandbox/native.js';
 
 /** Largest file `read()` returns, bytes (64 MiB). */
@@ -33,8 +34,7 @@ export class HelperFiles implements SandboxFiles {
   }
 
   async write(path: string, data: Buffer | string, options: { mode?: number; signal?: AbortSignal } = {}): Promise<void> {
-    const mode = options.mode ?? 0o644;
-    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new InvalidArgumentError(`mode ${mode} is invalid: give permission bits such as 0o644`);
+    const mode = fileMode(options.mode);
     await this.call(['write', this.resolve(path), mode.toString(8)], Buffer.from(data), 4096, options.signal);
   }
 
@@ -60,7 +60,7 @@ export class HelperFiles implements SandboxFiles {
 
   async remove(path: string, options: { recursive?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     const p = this.resolve(path);
-    if (p === '/') throw new InvalidArgumentError('refusing to remove the sandbox root: give a path below /');
+    checkRemovable(p);
     await this.call(['rm', p, ...(options.recursive ? ['-r'] : [])], undefined, 4096, options.signal);
   }
 
