@@ -81,8 +81,9 @@ export function execSocket(
       );
     void (async () => {
       try {
-        nodeId = (await sandboxes.requireRunning(tenantId, sandboxId)).nodeId;
-        const result = await runExec(hub, sandboxes, tenantId, sandboxId, req.data, {
+        const sandbox = await sandboxes.requireRunning(tenantId, sandboxId);
+        nodeId = sandbox.nodeId;
+        const result = await runExec(hub, sandbox, req.data, {
           interactive: true,
           onOutput: (o) =>
             send({

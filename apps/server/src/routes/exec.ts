@@ -29,19 +29,19 @@ export const execRoutes: RouteModule = (app, deps) => {
     },
     handler: async (req, reply) => {
       const tenantId = principalOf(req).tenantId;
-      if (!wantsEventStream(req)) return runExec(hub, sandboxes, tenantId, req.params.id, req.body);
-      // Fail before opening the stream when the sandbox is not running, so the status says so.
-      const { nodeId } = await sandboxes.requireRunning(tenantId, req.params.id);
+      // Fails before a stream is opened when the sandbox is not running, so the status says so.
+      const sandbox = await sandboxes.requireRunning(tenantId, req.params.id);
+      if (!wantsEventStream(req)) return runExec(hub, sandbox, req.body);
       const sse = openSse(req, reply);
       // A client that leaves takes its process with it.
       let finished = false;
       const killOnLeave = (execId: string) =>
         sse.signal.addEventListener('abort', () => {
           if (finished) return;
-          hub.request(nodeId, { op: 'execKill', execId, signal: 'SIGKILL' }).catch(() => undefined);
+          hub.request(sandbox.nodeId, { op: 'execKill', execId, signal: 'SIGKILL' }).catch(() => undefined);
         });
       try {
-        const result = await runExec(hub, sandboxes, tenantId, req.params.id, req.body, {
+        const result = await runExec(hub, sandbox, req.body, {
           onOutput: (o) => sse.send(o.stream, { data: o.data, encoding: 'utf8', timeMs: o.timeMs }),
           onStarted: killOnLeave,
         });

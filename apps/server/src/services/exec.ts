@@ -5,7 +5,7 @@
 import type { AgentProcessResult, ExecRequestSchema, ExecResult } from '@tartarus/core';
 import type { z } from 'zod';
 import type { AgentHub } from '../agents/hub.js';
-import type { SandboxService } from './sandboxes.js';
+import type { Sandbox } from '../store/index.js';
 
 /** A chunk of exec output. */
 export interface ExecOutput {
@@ -28,12 +28,13 @@ export function execResultOf(r: AgentProcessResult): ExecResult {
   };
 }
 
-/** Starts an exec and resolves with its result; `onOutput` sees every chunk as produced. */
+/**
+ * Starts an exec in `sandbox` (as `SandboxService.requireRunning` returned it) and resolves with
+ * its result; `onOutput` sees every chunk as produced.
+ */
 export async function runExec(
   hub: AgentHub,
-  sandboxes: SandboxService,
-  tenantId: string,
-  sandboxId: string,
+  sandbox: Pick<Sandbox, 'id' | 'nodeId'>,
   req: z.output<typeof ExecRequestSchema>,
   options: {
     interactive?: boolean;
@@ -41,12 +42,11 @@ export async function runExec(
     onStarted?: (execId: string) => void;
   } = {},
 ): Promise<ExecResult> {
-  const s = await sandboxes.requireRunning(tenantId, sandboxId);
   const result = await hub.request(
-    s.nodeId,
+    sandbox.nodeId,
     {
       op: 'exec',
-      sandboxId,
+      sandboxId: sandbox.id,
       process: {
         ...(req.argv === undefined ? {} : { argv: req.argv }),
         ...(req.command === undefined ? {} : { command: req.command }),
