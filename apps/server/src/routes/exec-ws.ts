@@ -41,6 +41,7 @@ export function execSocket(
   let execId: string | undefined;
   const early: unknown[] = [];
   let started = false;
+  let finished = false;
 
   const forward = (frame: unknown) => {
     const f = ExecClientFrameSchema.safeParse(frame);
@@ -98,6 +99,7 @@ export function execSocket(
             for (const f of early.splice(0)) forward(f);
           },
         });
+        finished = true;
         send({ type: 'exit', result });
         socket.close(1000);
       } catch (err) {
@@ -105,8 +107,9 @@ export function execSocket(
       }
     })();
   });
+  // A client that leaves takes its process with it; one that saw `exit` has nothing to kill.
   socket.on('close', () => {
-    if (execId !== undefined)
+    if (execId !== undefined && !finished)
       hub.request(nodeId, { op: 'execKill', execId, signal: 'SIGKILL' }).catch(() => undefined);
   });
 }
