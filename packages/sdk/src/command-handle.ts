@@ -11,6 +11,7 @@ import {
   errorFromEvent,
   errorFromResponse,
 } from './errors.js';
+import type { ExecClientFrame, ExecServerFrame } from '@tartarus/core';
 import type { ExecRequest, ExecResult } from './types.js';
 
 /** Callbacks and credentials a handle needs. */
@@ -18,11 +19,6 @@ export interface HandleOptions {
   onStdout?: ((data: string) => void) | undefined;
   onStderr?: ((data: string) => void) | undefined;
 }
-
-type ServerFrame =
-  | { type: 'output'; stream: 'stdout' | 'stderr'; data: string; encoding: 'utf8' | 'base64' }
-  | { type: 'exit'; result: ExecResult }
-  | { type: 'error'; error: { code: string; message: string } };
 
 /** An output chunk's text (a base64 chunk decoded as UTF-8). */
 export function chunkText(out: { data: string; encoding: 'utf8' | 'base64' }): string {
@@ -47,7 +43,7 @@ export class CommandHandle {
   ) {
     this.done = new Promise<ExecResult>((resolve, reject) => {
       socket.on('message', (raw) => {
-        const frame = JSON.parse(String(raw)) as ServerFrame;
+        const frame = JSON.parse(String(raw)) as ExecServerFrame;
         if (frame.type === 'output') {
           (frame.stream === 'stdout' ? options.onStdout : options.onStderr)?.(chunkText(frame));
         } else if (frame.type === 'exit') resolve(frame.result);
@@ -63,21 +59,25 @@ export class CommandHandle {
 
   /** Writes to the command's stdin. */
   sendStdin(data: string | Uint8Array): void {
-    const frame =
+    this.send(
       typeof data === 'string'
         ? { type: 'stdin', data, encoding: 'utf8' }
-        : { type: 'stdin', data: Buffer.from(data).toString('base64'), encoding: 'base64' };
-    this.socket.send(JSON.stringify(frame));
+        : { type: 'stdin', data: Buffer.from(data).toString('base64'), encoding: 'base64' },
+    );
   }
 
   /** Closes the command's stdin (EOF). */
   closeStdin(): void {
-    this.socket.send(JSON.stringify({ type: 'closeStdin' }));
+    this.send({ type: 'closeStdin' });
   }
 
   /** Sends a signal to the command (default SIGTERM); `wait()` then resolves with reason `killed`. */
   kill(signal: 'SIGTERM' | 'SIGKILL' | 'SIGINT' | 'SIGHUP' = 'SIGTERM'): void {
-    this.socket.send(JSON.stringify({ type: 'kill', signal }));
+    this.send({ type: 'kill', signal });
+  }
+
+  private send(frame: ExecClientFrame): void {
+    this.socket.send(JSON.stringify(frame));
   }
 
   /** Waits for the command to end. With `check`, a non-zero exit throws `CommandExitError`. */
