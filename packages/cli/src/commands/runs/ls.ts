@@ -1,11 +1,12 @@
 /** `tartarus runs ls`: lists runs, newest first. */
 import { Command } from 'commander';
+import { RunStateSchema } from '@tartarus/core';
 import type { Run, RunStateName } from '@tartarus/sdk';
 import { connect } from '../../connection.js';
 import { allOptions, choiceFlag, positiveIntFlag, withJson } from '../../options.js';
 import { ago, printJson, printTable } from '../../output.js';
 
-const STATES = ['queued', 'leased', 'running', 'succeeded', 'failed', 'cancelled', 'dead'] as const;
+const STATES = RunStateSchema.options;
 
 /** The command line of a run, for a table cell. */
 function commandText(run: Run): string {

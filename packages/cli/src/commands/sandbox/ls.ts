@@ -1,5 +1,6 @@
 /** `tartarus sandbox ls`: lists sandboxes, newest first. */
 import { Command } from 'commander';
+import { SandboxStateSchema } from '@tartarus/core';
 import type { SandboxInfo, SandboxStateName } from '@tartarus/sdk';
 import { connect } from '../../connection.js';
 import { allOptions, choiceFlag, positiveIntFlag, withJson } from '../../options.js';
@@ -8,11 +9,10 @@ import { ago, printJson, printTable } from '../../output.js';
 interface LsOptions {
   state?: SandboxStateName;
   limit?: number;
-  all?: boolean;
   json?: boolean;
 }
 
-const STATES = ['requested', 'running', 'paused', 'exited', 'killed', 'lost', 'error'] as const;
+const STATES = SandboxStateSchema.options;
 
 /** Builds `tartarus sandbox ls`. */
 export function lsCommand(): Command {
