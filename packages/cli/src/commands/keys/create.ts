@@ -1,18 +1,21 @@
 /** `tartarus keys create NAME`: creates an API key and prints its secret (shown this once). */
 import { Command } from 'commander';
+import { RoleSchema } from '@tartarus/core';
 import type { Role } from '@tartarus/sdk';
 import { connect } from '../../connection.js';
 import { allOptions, choiceFlag, withJson } from '../../options.js';
 import { printJson } from '../../output.js';
-
-const ROLES = ['admin', 'member', 'viewer'] as const;
 
 /** Builds `tartarus keys create`. */
 export function createCommand(): Command {
   const cmd = new Command('create')
     .description('create an API key; its secret is printed once')
     .argument('<name>', 'a name to recognise the key by')
-    .option('--role <role>', 'admin, member or viewer (default member)', choiceFlag(ROLES))
+    .option(
+      '--role <role>',
+      'admin, member or viewer (default member)',
+      choiceFlag(RoleSchema.options),
+    )
     .option('--tenant <id>', "tenant of the key (default the caller's)");
   return withJson(cmd).action(async (name: string, _o: unknown, self: Command) => {
     const o = allOptions<{ role?: Role; tenant?: string; json?: boolean }>(self);
