@@ -229,6 +229,14 @@ export function specificRows(f: Fixture): Row[] {
       says: /state must be one of/,
     },
     {
+      name: 'limit on a listing that takes no query',
+      method: 'GET',
+      path: '/v1/api-keys?limit=5',
+      key: admin,
+      expect: 400,
+      says: /remove unknown field\(s\) limit/,
+    },
+    {
       name: 'list with an unknown query parameter',
       method: 'GET',
       path: '/v1/runs?colour=red',

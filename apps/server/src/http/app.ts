@@ -14,11 +14,14 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { ServerContext } from '../context.js';
 import type { ZodApp } from '../routes/types.js';
 import { installAuditHook, installAuthHook } from './hooks.js';
 import { installBodyParsers } from './parsers.js';
 import { toErrorReply } from './errors.js';
+
+const NO_QUERY = z.strictObject({});
 
 /** Creates the fastify app with every cross-cutting concern; the caller registers routes. */
 export async function createApp(ctx: ServerContext): Promise<ZodApp> {
@@ -41,6 +44,13 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   app.setSerializerCompiler(serializerCompiler);
 
   installBodyParsers(app, config);
+  // Unknown query parameters are rejected on every /v1 route, also on those that take none:
+  // `GET /v1/api-keys?limit=5` must not answer every key as if the limit applied.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/') || route.websocket === true) return;
+    if (route.schema?.querystring === undefined)
+      route.schema = { ...route.schema, querystring: NO_QUERY };
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
