@@ -91,7 +91,10 @@ function fastifyError(e: FastifyLikeError, bodyLimitBytes: number): ErrorReply |
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return reply('invalid_argument', 'Content-Length does not match the body sent');
     case 'FST_ERR_BAD_URL':
-      return reply('invalid_argument', 'the URL has a malformed %-escape; percent-encode it as UTF-8');
+      return reply(
+        'invalid_argument',
+        'the URL has a malformed %-escape; percent-encode it as UTF-8',
+      );
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return reply('invalid_argument', 'a path parameter is too long (at most 100 characters)');
     default:

@@ -38,7 +38,9 @@ export const execRoutes: RouteModule = (app, deps) => {
       const killOnLeave = (execId: string) =>
         sse.signal.addEventListener('abort', () => {
           if (finished) return;
-          hub.request(sandbox.nodeId, { op: 'execKill', execId, signal: 'SIGKILL' }).catch(() => undefined);
+          hub
+            .request(sandbox.nodeId, { op: 'execKill', execId, signal: 'SIGKILL' })
+            .catch(() => undefined);
         });
       try {
         const result = await runExec(hub, sandbox, req.body, {
