@@ -42,6 +42,7 @@ test('a bad flag value is one error line and exit 2', async () => {
     ['nosuchcommand'],
     ['runs', 'ls', '--state', 'odd'],
     ['up', '--port', '70000'],
+    ['tenants', 'create', 'x', '--max-queued-runs', ''],
   ]) {
     const bad = await cli(args);
     assert.equal(bad.status, 2, args.join(' '));

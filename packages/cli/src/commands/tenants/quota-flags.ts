@@ -4,7 +4,8 @@ import { InvalidArgumentError as FlagError } from 'commander';
 
 function wholeNumber(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new FlagError(`"${text}" is not a whole number ≥ 0`);
+  if (!Number.isInteger(n) || n < 0 || text.trim() === '')
+    throw new FlagError(`"${text}" is not a whole number ≥ 0`);
   return n;
 }
 
