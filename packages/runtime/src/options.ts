@@ -57,9 +57,14 @@ export function newSandboxId(): string {
   return `sb-${randomBytes(8).toString('hex')}`;
 }
 
+/** True when `id` is a valid sandbox id (`[a-z0-9][a-z0-9-]{0,62}`). */
+export function isSandboxId(id: string): boolean {
+  return ID_RE.test(id);
+}
+
 /** Throws `InvalidArgumentError` unless `id` is a valid sandbox id. */
 export function checkSandboxId(id: string): void {
-  if (!ID_RE.test(id)) {
+  if (!isSandboxId(id)) {
     throw new InvalidArgumentError(
       `sandbox id ${JSON.stringify(id)} is invalid: use 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit`,
     );

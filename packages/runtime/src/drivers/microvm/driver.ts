@@ -24,6 +24,7 @@ import type {
   SandboxSpec,
 } from '../../driver.js';
 import { removeCgroups } from '../../cgroups/v1.js';
+import { checkSandboxId, isSandboxId } from '../../options.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { resolveAccel, type AccelOption } from './accel.js';
 import { AgentClient } from './agent-client.js';
@@ -48,8 +49,6 @@ export interface MicrovmDriverOptions {
   /** Longest a guest may take from QEMU's start to its agent's first answer, ms. Default 60 000 (TCG on a busy host). */
   bootTimeoutMs?: number | undefined;
 }
-
-const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** See the file header. */
 export class MicrovmDriver implements Driver {
@@ -92,10 +91,7 @@ export class MicrovmDriver implements Driver {
   }
 
   async create(spec: SandboxSpec, signal?: AbortSignal): Promise<SandboxHandle> {
-    if (!ID_RE.test(spec.id))
-      throw new InvalidArgumentError(
-        `sandbox id ${JSON.stringify(spec.id)} must match ${ID_RE.source}`,
-      );
+    checkSandboxId(spec.id);
     const paths = vmPaths(this.dir, spec.id);
     await mkdir(this.dir, { recursive: true });
     await mkdir(paths.dir).catch((err: NodeJS.ErrnoException) => {
@@ -116,7 +112,7 @@ export class MicrovmDriver implements Driver {
   }
 
   async list(): Promise<SandboxInfo[]> {
-    const ids = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => ID_RE.test(n));
+    const ids = (await readdir(this.dir).catch(() => [] as string[])).filter(isSandboxId);
     return Promise.all(
       ids.map(async (id): Promise<SandboxInfo> => {
         const paths = vmPaths(this.dir, id);
@@ -152,8 +148,7 @@ export class MicrovmDriver implements Driver {
   }
 
   async adopt(id: string): Promise<SandboxHandle> {
-    if (!ID_RE.test(id))
-      throw new InvalidArgumentError(`sandbox id ${JSON.stringify(id)} must match ${ID_RE.source}`);
+    checkSandboxId(id);
     const paths = vmPaths(this.dir, id);
     const spec = JSON.parse(await readFile(paths.spec, 'utf8').catch(() => '{}')) as StoredSpec;
     if (!spec.id) throw new NotFoundError(`no microVM sandbox ${id} on this host`);
@@ -187,7 +182,7 @@ export class MicrovmDriver implements Driver {
   }
 
   async destroy(id: string): Promise<void> {
-    if (!ID_RE.test(id)) return;
+    checkSandboxId(id);
     const paths = vmPaths(this.dir, id);
     const pid = await vmPid(paths.pidFile, id);
     if (pid !== undefined) {
