@@ -28,6 +28,10 @@ test('pages: limit defaults and bounds; a cursor round-trips and garbage is a 40
   assert.ok(page.nextCursor !== null);
   assert.doesNotThrow(() => beforeCursor(page.nextCursor ?? '', 'created_at'));
   assert.throws(() => beforeCursor('bm90IGpzb24', 'created_at'), InvalidArgumentError);
+  for (const t of ['1e400', '1.5', '"1"']) {
+    const forged = Buffer.from(`{"t":${t},"id":"x"}`).toString('base64url');
+    assert.throws(() => beforeCursor(forged, 'created_at'), InvalidArgumentError);
+  }
   assert.equal(
     toPage(
       rows,

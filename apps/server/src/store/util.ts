@@ -63,7 +63,9 @@ interface Cursor {
 function decodeCursor(cursor: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof c.t === 'number' && typeof c.id === 'string') return { t: c.t, id: c.id };
+    // `t` is compared with an integer ms column: 1e400 (Infinity) or 1.5 must not reach the SQL.
+    if (Number.isSafeInteger(c.t) && typeof c.id === 'string')
+      return { t: c.t as number, id: c.id };
   } catch {
     // fall through to the error below
   }
