@@ -49,8 +49,8 @@ export function qemuValue(v: string): string {
   return v.replaceAll(',', ',,');
 }
 
-/** The guest kernel command line. */
-export function buildKernelCmdline(o: QemuVmOptions): string {
+// Shared by the driver's VM and the benchmark's bare VM, so the baseline stays the same machine.
+function kernelBaseArgs(o: Pick<QemuVmOptions, 'accel' | 'tscKhz'>): string[] {
   const args = [
     'console=ttyS0',
     'quiet',
@@ -61,16 +61,23 @@ export function buildKernelCmdline(o: QemuVmOptions): string {
   ];
   if (o.accel === 'tcg' && o.tscKhz)
     args.push(`tsc_early_khz=${Math.round(o.tscKhz)}`, 'no_timer_check');
-  args.push(`tt.mem=${o.workloadMemoryMiB}`, `tt.pids=${o.workloadPids}`);
-  return args.join(' ');
+  return args;
+}
+
+function accelArgs(accel: Accel): string[] {
+  return accel === 'kvm'
+    ? ['-accel', 'kvm', '-cpu', 'host']
+    : ['-accel', 'tcg,thread=multi,tb-size=64', '-cpu', 'max'];
+}
+
+/** The guest kernel command line. */
+export function buildKernelCmdline(o: QemuVmOptions): string {
+  return [...kernelBaseArgs(o), `tt.mem=${o.workloadMemoryMiB}`, `tt.pids=${o.workloadPids}`].join(' ');
 }
 
 /** The QEMU argv (argv[0] included). */
 export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64'): string[] {
-  const accel =
-    o.accel === 'kvm'
-      ? ['-accel', 'kvm', '-cpu', 'host']
-      : ['-accel', 'tcg,thread=multi,tb-size=64', '-cpu', 'max'];
+  const accel = accelArgs(o.accel);
   // prettier-ignore
   return [
     qemuBinary,
@@ -111,12 +118,7 @@ export function buildBareQemuArgv(
   command: string,
   qemuBinary = 'qemu-system-x86_64',
 ): string[] {
-  const accel =
-    o.accel === 'kvm'
-      ? ['-accel', 'kvm', '-cpu', 'host']
-      : ['-accel', 'tcg,thread=multi,tb-size=64', '-cpu', 'max'];
-  const tsc =
-    o.accel === 'tcg' && o.tscKhz ? ` tsc_early_khz=${Math.round(o.tscKhz)} no_timer_check` : '';
+  const accel = accelArgs(o.accel);
   // prettier-ignore
   return [
     qemuBinary,
@@ -127,7 +129,7 @@ export function buildBareQemuArgv(
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
     '-kernel', o.kernel,
     '-initrd', o.initramfs,
-    '-append', `console=ttyS0 quiet panic=-1 reboot=t random.trust_cpu=on 8250.nr_uarts=1${tsc} tt.bare=${command}`,
+    '-append', [...kernelBaseArgs(o), `tt.bare=${command}`].join(' '),
     '-serial', 'stdio',
     '-drive', `file=${qemuValue(o.rootImage)},format=raw,if=none,id=root,readonly=on`,
     '-device', 'virtio-blk-device,drive=root,serial=root',
