@@ -8,7 +8,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { TimeoutError } from '@tartarus/core';
+import { InvalidArgumentError, TimeoutError } from '@tartarus/core';
 import { runCommand } from '../../process/run.js';
 import type { Accel } from './argv.js';
 import { readable } from './assets.js';
@@ -28,6 +28,15 @@ interface ProbeRecord {
 }
 
 let probed: Promise<ProbeRecord> | undefined;
+
+/** `given`, else `$TARTARUS_MICROVM_ACCEL`, else `auto`; `InvalidArgumentError` for any other value. */
+export function accelOption(given?: string): AccelOption {
+  const accel = given ?? process.env.TARTARUS_MICROVM_ACCEL ?? 'auto';
+  if (accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto') {
+    throw new InvalidArgumentError(`accel must be kvm, tcg or auto, got ${JSON.stringify(accel)}`);
+  }
+  return accel;
+}
 
 /** Resolves `option` to the accelerator to use, probing KVM at most once per host boot. */
 export async function resolveAccel(

@@ -5,7 +5,7 @@
  * bench/src/microvm.ts times it against the driver; nothing else uses it.
  */
 import type { TemplateInfo } from '../../templates/types.js';
-import { hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
+import { accelOption, hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
 import { buildBareQemuArgv, type Accel } from './argv.js';
 import { defaultAssetDir, loadAssets } from './assets.js';
 import { ensureTemplateImage } from './image.js';
@@ -27,8 +27,7 @@ export async function bareBaseline(
   o: { accel?: AccelOption; assetDir?: string; memoryMiB?: number; cpus?: number } = {},
 ): Promise<BareBaseline> {
   const assets = await loadAssets(o.assetDir ?? defaultAssetDir());
-  const option =
-    o.accel ?? (process.env.TARTARUS_MICROVM_ACCEL as AccelOption | undefined) ?? 'auto';
+  const option = accelOption(o.accel);
   const [{ accel }, tscKhz, rootImage] = await Promise.all([
     resolveAccel(option, assets.kernel),
     hostTscKhz(),

@@ -12,7 +12,6 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ConflictError,
-  InvalidArgumentError,
   NotFoundError,
   SandboxNotRunningError,
 } from '@tartarus/core';
@@ -26,7 +25,7 @@ import type {
 import { removeCgroups } from '../../cgroups/v1.js';
 import { checkSandboxId, isSandboxId } from '../../options.js';
 import { resolveUser } from '../../sandbox/user.js';
-import { resolveAccel, type AccelOption } from './accel.js';
+import { accelOption, resolveAccel, type AccelOption } from './accel.js';
 import { AgentClient } from './agent-client.js';
 import { defaultAssetDir, loadAssets, readable, which, type MicrovmAssets } from './assets.js';
 import { bootSandbox } from './boot.js';
@@ -60,13 +59,7 @@ export class MicrovmDriver implements Driver {
 
   constructor(options: MicrovmDriverOptions) {
     this.dir = join(options.stateDir, 'microvm');
-    const accel =
-      options.accel ?? (process.env.TARTARUS_MICROVM_ACCEL as AccelOption | undefined) ?? 'auto';
-    if (!['kvm', 'tcg', 'auto'].includes(accel))
-      throw new InvalidArgumentError(
-        `accel must be kvm, tcg or auto, got ${JSON.stringify(accel)}`,
-      );
-    this.accel = accel;
+    this.accel = accelOption(options.accel);
     this.assetDir = options.assetDir ?? defaultAssetDir();
     this.bootTimeoutMs = options.bootTimeoutMs ?? 60_000;
   }
