@@ -18,7 +18,7 @@ import type { AgentRuntime } from './runtime-port.js';
 import type { SandboxRegistry } from './sandboxes.js';
 
 /** A process result with its output as text, for the wire. */
-export function wireResult(r: ProcessResult): AgentProcessResult {
+function wireResult(r: ProcessResult): AgentProcessResult {
   return {
     exitCode: r.exitCode,
     reason: r.reason,

@@ -16,7 +16,7 @@ interface Pending {
 }
 
 /** Rebuilds the error an agent reported (its code is kept when it is one of ours). */
-export function agentError(error: { code: string; message: string } | undefined): TartarusError {
+function agentError(error: { code: string; message: string } | undefined): TartarusError {
   const code = error !== undefined && isErrorCode(error.code) ? error.code : 'internal';
   return new TartarusError(code, error?.message ?? 'the agent failed without a message');
 }

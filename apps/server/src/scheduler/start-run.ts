@@ -4,7 +4,7 @@ import { resolveLimits } from '../http/convert.js';
 import type { RunSpec } from '../store/index.js';
 
 /** The agent's sandbox id for an attempt: derivable from run and epoch, valid as a runtime id. */
-export function attemptSandboxId(runId: string, epoch: number): string {
+function attemptSandboxId(runId: string, epoch: number): string {
   return `r${runId.toLowerCase().replace(/[^a-z0-9]/g, '')}-${epoch}`.slice(0, 63);
 }
 

@@ -15,7 +15,7 @@ export interface ExecOutput {
 }
 
 /** An agent's process result as the API's ExecResult. */
-export function execResultOf(r: AgentProcessResult): ExecResult {
+function execResultOf(r: AgentProcessResult): ExecResult {
   return {
     exitCode: r.exitCode,
     reason: r.reason,

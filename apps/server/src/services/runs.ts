@@ -21,7 +21,7 @@ export function isFinal(state: string): boolean {
 }
 
 /** Resolves the spec stored with a run from the request (the shell form runs under `/bin/sh -c`). */
-export function runSpecOf(req: z.output<typeof SubmitRunRequestSchema>): RunSpec {
+function runSpecOf(req: z.output<typeof SubmitRunRequestSchema>): RunSpec {
   return {
     command: req.argv ?? ['/bin/sh', '-c', req.command ?? ''],
     ...(req.command === undefined ? {} : { shell: req.command }),
