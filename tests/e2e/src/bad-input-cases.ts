@@ -381,6 +381,15 @@ export function specificRows(f: Fixture): Row[] {
       says: /octal/,
     },
     {
+      name: 'file write with a JSON string body',
+      method: 'PUT',
+      path: `/v1/sandboxes/${sandbox}/files?path=/tmp/x`,
+      key: admin,
+      expect: 400,
+      options: { body: 'hello' },
+      says: /octet-stream/,
+    },
+    {
       name: 'file remove with recursive=yes',
       method: 'DELETE',
       path: `/v1/sandboxes/${sandbox}/files?path=/tmp&recursive=yes`,

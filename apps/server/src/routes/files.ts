@@ -56,13 +56,9 @@ export const fileRoutes: RouteModule = (app, { hub, sandboxes, ctx }) => {
       response: { 204: z.null(), ...errorResponses },
     },
     handler: async (req, reply) => {
-      const body: unknown = req.body;
-      const data = Buffer.isBuffer(body)
-        ? body
-        : typeof body === 'string'
-          ? Buffer.from(body)
-          : undefined;
-      if (data === undefined)
+      // Only the octet-stream parser yields a Buffer; a JSON body (even a JSON string) is refused.
+      const data: unknown = req.body;
+      if (!Buffer.isBuffer(data))
         throw new InvalidArgumentError(
           'send the file as the raw body with Content-Type: application/octet-stream',
         );
