@@ -1,18 +1,32 @@
 /**
- * Placement: filters (runtime, labels, free slots) then scores (bin-pack or spread). Pure, so the
- * rules are tested without nodes.
+ * Placement: filters (runtime, labels, a free slot, resources) then scores (bin-pack or spread,
+ * with a bonus for a node that already holds the work's template). Pure, so the rules are tested
+ * without nodes.
+ *
+ * Two entry points share one `fits` and one `score`, so they cannot drift apart:
+ * - `rankNodes` orders every node for one piece of work (the API's sandbox creation);
+ * - `NodeIndex` answers "which node would `rankNodes` put first" many times in a row while
+ *   placements fill the nodes (the fair-share planner), without re-sorting and without
+ *   re-filtering by runtime and labels each time.
  */
 import { assertNever } from '@tartarus/core';
+import { ZERO_RESOURCES, addResources, dominantShare, fitsBeside, type Resources } from './resources.js';
 
 /** What placement knows about a node. */
 export interface NodeCandidate {
   nodeId: string;
   runtimes: string[];
   labels: Record<string, string>;
-  /** Total sandbox slots. */
+  /** What may be reserved on the node in total: its capacity times the overcommit factors. */
+  allocatable: Resources;
+  /** Sum of the requests of the work placed on it. */
+  reserved: Resources;
+  /** Most sandboxes at once. */
   slots: number;
-  /** Slots free now. */
-  free: number;
+  /** Sandboxes on it now. */
+  used: number;
+  /** Templates already built on the node (scoring prefers them); undefined: unknown. */
+  templates?: ReadonlySet<string>;
 }
 
 /** What the work needs. */
@@ -21,30 +35,67 @@ export interface PlacementRequest {
   runtime?: string;
   /** Labels every chosen node must carry. */
   labels?: Record<string, string>;
+  /** Resources reserved for the work (its request, not its limit). Default: nothing. */
+  request?: Resources;
+  /** Template the work starts from: a node that holds it scores higher. */
+  template?: string;
 }
 
 /** `binpack` fills the busiest node first (keeps others idle/drainable); `spread` the idlest. */
 export type PlacementStrategy = 'binpack' | 'spread';
 
-function fits(n: NodeCandidate, req: PlacementRequest): boolean {
-  if (n.free < 1) return false;
-  if (req.runtime !== undefined && !n.runtimes.includes(req.runtime)) return false;
-  return Object.entries(req.labels ?? {}).every(([k, v]) => n.labels[k] === v);
+/**
+ * Score added for a node that holds the work's template. Loads are fractions in [0, 1], so 0.1
+ * decides between nodes of about the same load but never sends work to a node 10 points busier
+ * (spread) or idler (binpack) just to skip a template build.
+ */
+export const TEMPLATE_BONUS = 0.1;
+
+/**
+ * How full a node is, in [0, 1]: the larger of its slot use and the dominant share of its
+ * reservations over its allocatable. A node with no slots counts as full.
+ */
+export function nodeLoad(n: NodeCandidate): number {
+  if (n.slots <= 0) return 1;
+  return Math.max(n.used / n.slots, dominantShare(n.reserved, n.allocatable));
 }
 
-function score(n: NodeCandidate, strategy: PlacementStrategy): number {
-  const load = n.slots > 0 ? (n.slots - n.free) / n.slots : 1;
+function labelsMatch(n: NodeCandidate, labels: Record<string, string> | undefined): boolean {
+  if (labels === undefined) return true;
+  for (const k in labels) if (n.labels[k] !== labels[k]) return false;
+  return true;
+}
+
+/** Whether the node can take the work now (runtime, labels, a free slot, request within allocatable - reserved). */
+export function fits(n: NodeCandidate, req: PlacementRequest): boolean {
+  if (n.used >= n.slots) return false;
+  if (req.runtime !== undefined && !n.runtimes.includes(req.runtime)) return false;
+  if (!labelsMatch(n, req.labels)) return false;
+  return fitsBeside(req.request ?? ZERO_RESOURCES, n.allocatable, n.reserved);
+}
+
+function score(load: number, holdsTemplate: boolean, strategy: PlacementStrategy): number {
+  const bonus = holdsTemplate ? TEMPLATE_BONUS : 0;
   switch (strategy) {
     case 'binpack':
-      return load;
+      return load + bonus;
     case 'spread':
-      return -load;
+      return -load + bonus;
     default:
       return assertNever(strategy, 'placement strategy');
   }
 }
 
-/** Nodes that can take the work, best first (ties broken by node id for determinism). */
+function holds(n: NodeCandidate, template: string | undefined): boolean {
+  return template !== undefined && n.templates !== undefined && n.templates.has(template);
+}
+
+/** Code-unit order: deterministic whatever the process locale (unlike `localeCompare`). */
+function byNodeId(a: NodeCandidate, b: NodeCandidate): number {
+  return a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0;
+}
+
+/** Nodes that can take the work, best first (ties broken by node id). */
 export function rankNodes(
   nodes: NodeCandidate[],
   req: PlacementRequest,
@@ -52,5 +103,121 @@ export function rankNodes(
 ): NodeCandidate[] {
   return nodes
     .filter((n) => fits(n, req))
-    .sort((a, b) => score(b, strategy) - score(a, strategy) || a.nodeId.localeCompare(b.nodeId));
+    .map((n) => ({ n, s: score(nodeLoad(n), holds(n, req.template), strategy) }))
+    .sort((a, b) => b.s - a.s || byNodeId(a.n, b.n))
+    .map((x) => x.n);
+}
+
+/** Requests remembered per node class as "fits nowhere", so a backlog of alike work is refused at once. */
+const MAX_REMEMBERED_MISSES = 8;
+
+/** The nodes that carry a runtime and a set of labels, and what was already found not to fit them. */
+interface NodeClass {
+  /** Indexes into the id-sorted nodes, ascending (so the first of equal scores has the least id). */
+  members: Int32Array;
+  /** Requests that fit no member: any request at least as large fits none either. */
+  misses: Resources[];
+}
+
+function coversAll(request: Resources, miss: Resources): boolean {
+  return (
+    request.cpu >= miss.cpu && request.memoryMiB >= miss.memoryMiB && request.diskMiB >= miss.diskMiB
+  );
+}
+
+function classKey(req: PlacementRequest): string {
+  let key = req.runtime === undefined ? '*' : `=${req.runtime}`;
+  if (req.labels !== undefined) {
+    for (const k of Object.keys(req.labels).sort()) key += `\0${k}\0${req.labels[k]}`;
+  }
+  return key;
+}
+
+/**
+ * The best node for each of many pieces of work in a row, as `rankNodes(nodes, req, strategy)[0]`
+ * would choose it (same filters, same score, same tie-break), while `place` records each
+ * placement on the nodes. Nodes are bucketed once per runtime and label set; each query scans
+ * that bucket's members with cached loads. Valid only while nodes change through `place`: a
+ * request found to fit nowhere is remembered, which is sound because placements only fill nodes.
+ */
+export class NodeIndex {
+  readonly #nodes: NodeCandidate[];
+  readonly #strategy: PlacementStrategy;
+  readonly #load: Float64Array;
+  readonly #classes = new Map<string, NodeClass>();
+  readonly #templates = new Map<string, Uint8Array>();
+
+  /** Indexes `nodes` (the objects themselves: `place` updates them). */
+  constructor(nodes: readonly NodeCandidate[], strategy: PlacementStrategy) {
+    this.#nodes = [...nodes].sort(byNodeId);
+    this.#strategy = strategy;
+    this.#load = Float64Array.from(this.#nodes, nodeLoad);
+  }
+
+  /** The node `rankNodes` would rank first for `req`; undefined when none fits. */
+  best(req: PlacementRequest): NodeCandidate | undefined {
+    const i = this.#bestIndex(req);
+    return i < 0 ? undefined : this.#nodes[i];
+  }
+
+  /**
+   * Finds the best node for `req` and places the work there (its request reserved, one slot
+   * used); undefined, and nothing changed, when no node fits.
+   */
+  place(req: PlacementRequest): NodeCandidate | undefined {
+    const i = this.#bestIndex(req);
+    const n = this.#nodes[i];
+    if (n === undefined) return undefined;
+    n.reserved = addResources(n.reserved, req.request ?? ZERO_RESOURCES);
+    n.used += 1;
+    this.#load[i] = nodeLoad(n);
+    return n;
+  }
+
+  #bestIndex(req: PlacementRequest): number {
+    const cls = this.#class(req);
+    const request = req.request ?? ZERO_RESOURCES;
+    for (const miss of cls.misses) if (coversAll(request, miss)) return -1;
+    const mask = req.template === undefined ? undefined : this.#templateMask(req.template);
+    const nodes = this.#nodes;
+    const load = this.#load;
+    const strategy = this.#strategy;
+    let best = -1;
+    let bestScore = -Infinity;
+    for (const i of cls.members) {
+      const n = nodes[i] as NodeCandidate;
+      if (n.used >= n.slots || !fitsBeside(request, n.allocatable, n.reserved)) continue;
+      const s = score(load[i] as number, mask !== undefined && mask[i] === 1, strategy);
+      if (s > bestScore) {
+        best = i;
+        bestScore = s;
+      }
+    }
+    if (best < 0 && cls.misses.length < MAX_REMEMBERED_MISSES) cls.misses.push({ ...request });
+    return best;
+  }
+
+  #class(req: PlacementRequest): NodeClass {
+    const key = classKey(req);
+    let cls = this.#classes.get(key);
+    if (cls === undefined) {
+      const members: number[] = [];
+      this.#nodes.forEach((n, i) => {
+        if (req.runtime !== undefined && !n.runtimes.includes(req.runtime)) return;
+        if (labelsMatch(n, req.labels)) members.push(i);
+      });
+      cls = { members: Int32Array.from(members), misses: [] };
+      this.#classes.set(key, cls);
+    }
+    return cls;
+  }
+
+  #templateMask(template: string): Uint8Array {
+    let mask = this.#templates.get(template);
+    if (mask === undefined) {
+      mask = Uint8Array.from(this.#nodes, (n) => (holds(n, template) ? 1 : 0));
+      this.#templates.set(template, mask);
+    }
+    return mask;
+  }
 }

@@ -23,6 +23,7 @@ function registrationColumns(options: RegisterNodeOptions, now: number) {
     capacity_cpu: options.capacity.cpu,
     capacity_memory_mib: options.capacity.memoryMiB,
     capacity_slots: options.capacity.slots,
+    capacity_disk_mib: options.capacity.diskMiB ?? 0,
     status: 'up',
     last_heartbeat_at: now,
   };
@@ -67,6 +68,7 @@ export function createNodeStore(ctx: StoreContext): NodeStore {
               used_cpu: 0,
               used_memory_mib: 0,
               used_slots: 0,
+              used_disk_mib: 0,
               created_at: now,
             })
             .execute();
@@ -90,6 +92,7 @@ export function createNodeStore(ctx: StoreContext): NodeStore {
             used_cpu: used.cpu,
             used_memory_mib: used.memoryMiB,
             used_slots: used.slots,
+            used_disk_mib: used.diskMiB ?? 0,
           }),
         })
         .where('id', '=', nodeId)

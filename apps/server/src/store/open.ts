@@ -1,12 +1,12 @@
 /** Opens a store: connects, applies pending migrations, and assembles the parts. */
 import { InvalidArgumentError } from '@tartarus/core';
 import type { Kysely } from 'kysely';
-import { createRunQueue } from '../queue/index.js';
+import { createRunQueue } from './queue/index.js';
 import { createApiKeyStore } from './api-keys.js';
 import { createAuditStore } from './audit.js';
 import { openPostgres, openSqlite } from './connect.js';
 import type { StoreContext } from './context.js';
-import { migrateToLatest } from './migrations.js';
+import { migrateToLatest } from './migrations/index.js';
 import { createNodeStore } from './nodes.js';
 import { createRunStore } from './runs.js';
 import { createSandboxStore } from './sandboxes.js';

@@ -21,13 +21,34 @@ import type {
   RunAttempt,
   RunEndReason,
   RunLogChunk,
-  RunSpec,
   RunState,
   Sandbox,
   SandboxState,
   Tenant,
 } from './types.js';
+import {
+  PRIORITIES,
+  WorkloadSpecSchema,
+  type Priority,
+  type TenantLimitsPolicy,
+  type WorkloadSpec,
+} from '@tartarus/core';
 import { flag, parseJson } from './util.js';
+
+/** A stored spec, validated: every row holds a compiled `WorkloadSpec` (0002 rewrote older ones). */
+export function parseSpec(json: string): WorkloadSpec {
+  return WorkloadSpecSchema.parse(JSON.parse(json));
+}
+
+/** A priority as its column value (0 critical … 3 low). */
+export function priorityRank(p: Priority): number {
+  return PRIORITIES.indexOf(p);
+}
+
+/** Resources with the disk dimension only when reported. */
+function resources(cpu: number, memoryMiB: number, diskMiB: number, slots: number) {
+  return { cpu, memoryMiB, ...(diskMiB > 0 ? { diskMiB } : {}), slots };
+}
 
 /** `tenants` row → Tenant. */
 export function toTenant(r: Selectable<TenantsTable>): Tenant {
@@ -36,6 +57,9 @@ export function toTenant(r: Selectable<TenantsTable>): Tenant {
     name: r.name,
     maxQueuedRuns: r.max_queued_runs,
     maxConcurrentSandboxes: r.max_concurrent_sandboxes,
+    weight: r.weight,
+    maxRunning: r.max_running,
+    maxLimits: r.max_limits_json === null ? null : parseJson<TenantLimitsPolicy>(r.max_limits_json),
     createdAt: r.created_at,
   };
 }
@@ -75,8 +99,8 @@ export function toNode(r: Selectable<NodesTable>): Node {
     runtimes: parseJson<string[]>(r.runtimes_json),
     capabilities: parseJson(r.capabilities_json),
     labels: parseJson<Record<string, string>>(r.labels_json),
-    capacity: { cpu: r.capacity_cpu, memoryMiB: r.capacity_memory_mib, slots: r.capacity_slots },
-    used: { cpu: r.used_cpu, memoryMiB: r.used_memory_mib, slots: r.used_slots },
+    capacity: resources(r.capacity_cpu, r.capacity_memory_mib, r.capacity_disk_mib, r.capacity_slots),
+    used: resources(r.used_cpu, r.used_memory_mib, r.used_disk_mib, r.used_slots),
     status: r.status as NodeStatus,
     lastHeartbeatAt: r.last_heartbeat_at,
     createdAt: r.created_at,
@@ -92,7 +116,7 @@ export function toSandbox(r: Selectable<SandboxesTable>): Sandbox {
     runtime: r.runtime,
     template: r.template,
     state: r.state as SandboxState,
-    spec: parseJson(r.spec_json),
+    spec: parseSpec(r.spec_json),
     timeoutAt: r.timeout_at,
     createdAt: r.created_at,
     startedAt: r.started_at,
@@ -110,7 +134,7 @@ export function toRun(r: Selectable<RunsTable>): Run {
     id: r.id,
     tenantId: r.tenant_id,
     idempotencyKey: r.idempotency_key,
-    spec: parseJson<RunSpec>(r.spec_json),
+    spec: parseSpec(r.spec_json),
     state: r.state as RunState,
     attempts: r.attempts,
     maxAttempts: r.max_attempts,

@@ -1,19 +1,22 @@
 /** Runs as users see them: submit (idempotent, quota-checked), read, list, cancel. */
-import { ConflictError, InvalidArgumentError, QuotaExceededError } from '@tartarus/core';
+import {
+  ConflictError,
+  InvalidArgumentError,
+  isFinalRun,
+  newId,
+  QuotaExceededError,
+} from '@tartarus/core';
 import type { Transaction } from 'kysely';
 import { inTransaction, lockRows, type StoreContext } from './context.js';
-import { toRun, toRunAttempt } from './rows.js';
+import { priorityRank, toRun, toRunAttempt } from './rows.js';
 import type { Database } from './schema.js';
-import { isFinalRun } from './states.js';
 import type { RunStore, SubmitRunOptions } from './store.js';
-import type { BackoffPolicy, Run, RunSpec } from './types.js';
-import { canonicalJson, newestFirstPage, newId, sha256 } from './util.js';
+import type { BackoffPolicy, Run, WorkloadSpec } from './types.js';
+import { canonicalJson, newestFirstPage, sha256 } from './util.js';
 import { appendLogs, readLogs } from './run-logs.js';
 import { requireRun } from './run-lookup.js';
 import { lockTenant } from './tenants.js';
 
-/** Default of `SubmitRunOptions.maxAttempts`. */
-const DEFAULT_MAX_ATTEMPTS = 3;
 /** Default of `SubmitRunOptions.backoff`. */
 const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 };
 const MAX_ATTEMPTS_LIMIT = 100;
@@ -24,15 +27,11 @@ interface ResolvedSubmit {
   requestHash: string;
 }
 
-function resolveSubmit(spec: RunSpec, options: SubmitRunOptions): ResolvedSubmit {
-  if (
-    !Array.isArray(spec.command) ||
-    spec.command.length === 0 ||
-    !spec.command.every((a) => typeof a === 'string')
-  ) {
-    throw new InvalidArgumentError('spec.command must be a non-empty array of strings');
+function resolveSubmit(spec: WorkloadSpec, options: SubmitRunOptions): ResolvedSubmit {
+  if (spec.lifecycle !== 'once' || spec.command === null) {
+    throw new InvalidArgumentError('a run needs a compiled spec with lifecycle once and a command');
   }
-  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const maxAttempts = options.maxAttempts ?? spec.maxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {
     throw new InvalidArgumentError(
       `maxAttempts must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}, got ${maxAttempts}`,
@@ -51,7 +50,7 @@ async function insertRun(
   ctx: StoreContext,
   trx: Transaction<Database>,
   tenantId: string,
-  spec: RunSpec,
+  spec: WorkloadSpec,
   key: string | null,
   r: ResolvedSubmit,
 ): Promise<Run> {
@@ -63,8 +62,9 @@ async function insertRun(
       tenant_id: tenantId,
       idempotency_key: key,
       request_hash: r.requestHash,
-      spec_json: JSON.stringify(spec),
-      runtime: typeof spec.runtime === 'string' ? spec.runtime : null,
+      spec_json: JSON.stringify({ ...spec, maxAttempts: r.maxAttempts }),
+      runtime: spec.runtime,
+      priority: priorityRank(spec.priority),
       state: 'queued',
       attempts: 0,
       max_attempts: r.maxAttempts,
@@ -95,7 +95,7 @@ async function insertRun(
 async function submit(
   ctx: StoreContext,
   tenantId: string,
-  spec: RunSpec,
+  spec: WorkloadSpec,
   options: SubmitRunOptions = {},
 ) {
   const resolved = resolveSubmit(spec, options);

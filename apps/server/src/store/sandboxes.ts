@@ -1,17 +1,22 @@
 /** Sandboxes and their state machine (see `states.ts` for the allowed transitions). */
 import {
+  compileSandbox,
   ConflictError,
   InvalidArgumentError,
+  isEndedSandbox,
+  LIVE_SANDBOX_STATES,
+  newId,
   NotFoundError,
   QuotaExceededError,
+  sandboxTransitions,
+  type RuntimeName,
 } from '@tartarus/core';
 import { inTransaction, lockRows, type Db, type StoreContext } from './context.js';
-import { toSandbox } from './rows.js';
-import { isEndedSandbox, LIVE_SANDBOX_STATES, sandboxTransitions } from './states.js';
+import { priorityRank, toSandbox } from './rows.js';
 import type { SandboxStore } from './store.js';
 import { lockTenant } from './tenants.js';
 import type { Sandbox } from './types.js';
-import { newestFirstPage, newId } from './util.js';
+import { newestFirstPage } from './util.js';
 
 async function load(db: Db, sandboxId: string, tenantId?: string): Promise<Sandbox> {
   const row = await db
@@ -47,6 +52,12 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
             { context: { tenantId, limit: tenant.max_concurrent_sandboxes } },
           );
         }
+        const spec =
+          options.spec ??
+          compileSandbox(
+            { runtime: options.runtime as RuntimeName, template: options.template },
+            null,
+          );
         const row = {
           id: options.id ?? newId('sbx'),
           tenant_id: tenantId,
@@ -54,7 +65,8 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
           runtime: options.runtime,
           template: options.template,
           state: 'requested',
-          spec_json: JSON.stringify(options.spec ?? {}),
+          spec_json: JSON.stringify(spec),
+          priority: priorityRank(spec.priority),
           timeout_at: options.timeoutAt ?? null,
           created_at: ctx.now(),
           started_at: null,
@@ -109,11 +121,29 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
         .set({ node_id: nodeId })
         .where('id', '=', sandboxId)
         .where('state', '=', 'requested')
+        .where('node_id', 'is', null)
         .executeTakeFirst();
       const sandbox = await load(db, sandboxId);
       if (result.numUpdatedRows === 0n)
         throw new ConflictError(`sandbox ${sandboxId} is ${sandbox.state}, not requested`);
       return sandbox;
+    },
+
+    async withdraw(sandboxId, exit) {
+      const result = await db
+        .updateTable('sandboxes')
+        .set({
+          state: 'error',
+          ended_at: ctx.now(),
+          exit_code: exit.exitCode,
+          exit_reason: exit.reason,
+          exit_message: exit.message,
+        })
+        .where('id', '=', sandboxId)
+        .where('state', '=', 'requested')
+        .where('node_id', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     transition: (sandboxId, to, exit) =>

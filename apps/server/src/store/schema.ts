@@ -12,6 +12,12 @@ export interface TenantsTable {
   name: string;
   max_queued_runs: number;
   max_concurrent_sandboxes: number;
+  /** Fair-share weight. */
+  weight: number;
+  /** Most work placed at once; null: no cap. */
+  max_running: number | null;
+  /** `TenantMaxLimits` as JSON; null: none. */
+  max_limits_json: string | null;
   created_at: number;
 }
 
@@ -50,9 +56,11 @@ export interface NodesTable {
   capacity_cpu: number;
   capacity_memory_mib: number;
   capacity_slots: number;
+  capacity_disk_mib: number;
   used_cpu: number;
   used_memory_mib: number;
   used_slots: number;
+  used_disk_mib: number;
   status: string;
   last_heartbeat_at: number;
   created_at: number;
@@ -66,7 +74,10 @@ export interface SandboxesTable {
   runtime: string;
   template: string;
   state: string;
+  /** The compiled `WorkloadSpec`. */
   spec_json: string;
+  /** 0 critical … 3 low (`PRIORITIES` index). */
+  priority: number;
   timeout_at: number | null;
   created_at: number;
   started_at: number | null;
@@ -83,9 +94,12 @@ export interface RunsTable {
   idempotency_key: string | null;
   /** SHA-256 of the canonical request, to tell a replay from a conflicting reuse of the key. */
   request_hash: string;
+  /** The compiled `WorkloadSpec`. */
   spec_json: string;
   /** spec.runtime, denormalized so leasing can filter without JSON functions. */
   runtime: string | null;
+  /** 0 critical … 3 low (`PRIORITIES` index), denormalized for the queue's order. */
+  priority: number;
   state: string;
   attempts: number;
   max_attempts: number;

@@ -38,13 +38,14 @@ import type {
   RunAttempt,
   RunEndReason,
   RunLogChunk,
-  RunSpec,
   RunState,
   Sandbox,
   SandboxExit,
   SandboxState,
   Tenant,
+  WorkloadSpec,
 } from './types.js';
+import type { TenantLimitsPolicy } from '@tartarus/core';
 
 /** Which database a store runs on. */
 export type StoreBackend = 'sqlite' | 'postgres';
@@ -74,8 +75,14 @@ export interface CreateTenantOptions {
   name: string;
   /** Default 1000. */
   maxQueuedRuns?: number;
-  /** Default 10. */
+  /** Default 50. */
   maxConcurrentSandboxes?: number;
+  /** Fair-share weight, > 0. Default 1. */
+  weight?: number;
+  /** Most work placed at once; null (default): no cap. */
+  maxRunning?: number | null;
+  /** The most one run or sandbox may ask for; null (default): none. */
+  maxLimits?: TenantLimitsPolicy | null;
 }
 
 /** Tenants and their quotas. */
@@ -171,7 +178,8 @@ export interface CreateSandboxOptions {
   nodeId?: string | null;
   runtime: string;
   template: string;
-  spec?: JsonObject;
+  /** The compiled spec. Default: `compileSandbox({ runtime, template })`. */
+  spec?: WorkloadSpec;
   /** Absolute deadline, epoch ms; null: none. */
   timeoutAt?: number | null;
 }
@@ -186,8 +194,13 @@ export interface SandboxStore {
   listByNode(nodeId: string): Promise<Sandbox[]>;
   /** Live sandboxes whose `timeoutAt` has passed. */
   listExpired(): Promise<Sandbox[]>;
-  /** Places a `requested` sandbox on a node. ConflictError if no longer `requested`. */
+  /** Places a `requested`, unplaced sandbox on a node. ConflictError if no longer so. */
   assignNode(sandboxId: string, nodeId: string): Promise<Sandbox>;
+  /**
+   * Ends a sandbox that is still waiting for a node (`requested`, unplaced) in `error` with
+   * `exit`. False when it was placed (or ended) meanwhile: the caller then has a sandbox after all.
+   */
+  withdraw(sandboxId: string, exit: SandboxExit): Promise<boolean>;
   /**
    * Moves a sandbox to `to`. Same state: no-op. ConflictError if the transition is not allowed
    * (e.g. out of a terminal state). Sets startedAt/endedAt and `exit` as they apply.
@@ -203,7 +216,7 @@ export interface SandboxStore {
 export interface SubmitRunOptions {
   /** Same key + same body → the existing run; same key + other body → ConflictError. */
   idempotencyKey?: string;
-  /** Default 3. */
+  /** Default: the spec's. */
   maxAttempts?: number;
   /** Default { initialMs: 1000, maxMs: 60000 }. */
   backoff?: Partial<BackoffPolicy>;
@@ -237,7 +250,7 @@ export interface LogChunkInput {
 /** The user-facing side of runs. */
 export interface RunStore {
   /** Queues a run. NotFoundError (tenant), ConflictError (key reuse), QuotaExceededError (queue full). */
-  submit(tenantId: string, spec: RunSpec, options?: SubmitRunOptions): Promise<SubmittedRun>;
+  submit(tenantId: string, spec: WorkloadSpec, options?: SubmitRunOptions): Promise<SubmittedRun>;
   get(tenantId: string, runId: string): Promise<Run>;
   /** Newest first. */
   list(tenantId: string, options?: PageOptions & { state?: RunState }): Promise<Page<Run>>;
@@ -321,8 +334,22 @@ export interface RunQueue {
   requeueExpiredLeases(): Promise<RequeuedRun[]>;
   /** Marks the node down, fails its runs (`node_lost`, retryable) and marks its live sandboxes lost. */
   handleNodeDown(nodeId: string): Promise<{ runs: RequeuedRun[]; lostSandboxes: string[] }>;
-  /** Count of queued runs eligible now (for /metrics and the scheduler's wake-up). */
+  /** Count of queued runs eligible now (for /metrics). */
   countReady(): Promise<number>;
+  /**
+   * Work waiting for a node: queued runs eligible now and unplaced `requested` sandboxes, at most
+   * `perTenant` of each kind per tenant, each tenant's first in queue order (priority, then age).
+   */
+  listPending(perTenant: number): Promise<PendingItem[]>;
+}
+
+/** One item of pending work. */
+export interface PendingItem {
+  kind: 'run' | 'sandbox';
+  id: string;
+  tenantId: string;
+  createdAt: number;
+  spec: WorkloadSpec;
 }
 
 /** How to open a store. */

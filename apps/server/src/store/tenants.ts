@@ -1,24 +1,51 @@
 /** Tenants and their quotas. */
-import { ConflictError, InvalidArgumentError, NotFoundError } from '@tartarus/core';
+import {
+  ACTIVE_RUN_STATES,
+  ConflictError,
+  InvalidArgumentError,
+  LIVE_SANDBOX_STATES,
+  NotFoundError,
+  TENANT_DEFAULTS,
+} from '@tartarus/core';
 import type { Selectable, Transaction } from 'kysely';
 import { inTransaction, lockRows, type Db, type StoreContext } from './context.js';
 import { isUniqueViolation } from './connect.js';
 import { toTenant } from './rows.js';
 import type { Database, TenantsTable } from './schema.js';
-import { ACTIVE_RUN_STATES, LIVE_SANDBOX_STATES } from './states.js';
 import type { CreateTenantOptions, TenantStore } from './store.js';
 import type { Tenant } from './types.js';
 import { newestFirstPage, newId } from './util.js';
-
-/** Default of `Tenant.maxQueuedRuns`. */
-const DEFAULT_MAX_QUEUED_RUNS = 1000;
-/** Default of `Tenant.maxConcurrentSandboxes`. */
-const DEFAULT_MAX_CONCURRENT_SANDBOXES = 10;
 
 function checkQuota(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
     throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${value}`);
   }
+}
+
+function checkShare(options: Partial<CreateTenantOptions>): void {
+  checkQuota('maxQueuedRuns', options.maxQueuedRuns);
+  checkQuota('maxConcurrentSandboxes', options.maxConcurrentSandboxes);
+  if (options.maxRunning !== undefined && options.maxRunning !== null)
+    checkQuota('maxRunning', options.maxRunning);
+  const w = options.weight;
+  if (w !== undefined && !(Number.isFinite(w) && w > 0))
+    throw new InvalidArgumentError(`weight must be a positive number, got ${w}`);
+}
+
+/** The columns of the fields `patch` sets. */
+function tenantColumns(patch: Partial<Omit<CreateTenantOptions, 'id'>>) {
+  return {
+    ...(patch.name !== undefined && { name: patch.name }),
+    ...(patch.maxQueuedRuns !== undefined && { max_queued_runs: patch.maxQueuedRuns }),
+    ...(patch.maxConcurrentSandboxes !== undefined && {
+      max_concurrent_sandboxes: patch.maxConcurrentSandboxes,
+    }),
+    ...(patch.weight !== undefined && { weight: patch.weight }),
+    ...(patch.maxRunning !== undefined && { max_running: patch.maxRunning }),
+    ...(patch.maxLimits !== undefined && {
+      max_limits_json: patch.maxLimits === null ? null : JSON.stringify(patch.maxLimits),
+    }),
+  };
 }
 
 function tenantNotFound(tenantId: string): NotFoundError {
@@ -58,16 +85,18 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
   const { db } = ctx;
   return {
     async create(options: CreateTenantOptions) {
-      checkQuota('maxQueuedRuns', options.maxQueuedRuns);
-      checkQuota('maxConcurrentSandboxes', options.maxConcurrentSandboxes);
+      checkShare(options);
       if (options.name.trim() === '')
         throw new InvalidArgumentError('tenant name must not be empty');
       const row = {
         id: options.id ?? newId('ten'),
         name: options.name,
-        max_queued_runs: options.maxQueuedRuns ?? DEFAULT_MAX_QUEUED_RUNS,
-        max_concurrent_sandboxes:
-          options.maxConcurrentSandboxes ?? DEFAULT_MAX_CONCURRENT_SANDBOXES,
+        max_queued_runs: TENANT_DEFAULTS.maxQueuedRuns,
+        max_concurrent_sandboxes: TENANT_DEFAULTS.maxConcurrentSandboxes,
+        weight: TENANT_DEFAULTS.weight,
+        max_running: TENANT_DEFAULTS.maxRunning,
+        max_limits_json: null,
+        ...tenantColumns(options),
         created_at: ctx.now(),
       };
       try {
@@ -87,15 +116,8 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
       newestFirstPage(db.selectFrom('tenants').selectAll(), 'created_at', options, toTenant),
 
     async update(tenantId, patch) {
-      checkQuota('maxQueuedRuns', patch.maxQueuedRuns);
-      checkQuota('maxConcurrentSandboxes', patch.maxConcurrentSandboxes);
-      const set = {
-        ...(patch.name !== undefined && { name: patch.name }),
-        ...(patch.maxQueuedRuns !== undefined && { max_queued_runs: patch.maxQueuedRuns }),
-        ...(patch.maxConcurrentSandboxes !== undefined && {
-          max_concurrent_sandboxes: patch.maxConcurrentSandboxes,
-        }),
-      };
+      checkShare(patch);
+      const set = tenantColumns(patch);
       if (Object.keys(set).length > 0) {
         try {
           await db.updateTable('tenants').set(set).where('id', '=', tenantId).execute();

@@ -1,3 +1,15 @@
+import type {
+  NodeStatus,
+  Role,
+  RunEndReason,
+  RunState,
+  SandboxState,
+  TenantLimitsPolicy,
+  WorkloadSpec,
+} from '@tartarus/core';
+
+export type { NodeStatus, Role, RunEndReason, RunState, SandboxState, WorkloadSpec };
+
 /**
  * Records the store hands out. Every time is an integer of epoch milliseconds (portable across
  * SQLite and PostgreSQL); every JSON value is a plain object already parsed. Ids are opaque strings
@@ -34,11 +46,15 @@ export interface Tenant {
   maxQueuedRuns: number;
   /** Most sandboxes not yet ended (requested, running, paused) at once. */
   maxConcurrentSandboxes: number;
+  /** Fair-share weight relative to other tenants (default 1). */
+  weight: number;
+  /** Most work (runs and sandboxes) placed at once; null: no cap. */
+  maxRunning: number | null;
+  /** The most one run or sandbox may ask for; null: only the API's bounds. */
+  maxLimits: TenantLimitsPolicy | null;
   createdAt: number;
 }
 
-/** Role of an API key. `admin` manages keys and tenants, `member` runs work, `viewer` reads. */
-export type Role = 'admin' | 'member' | 'viewer';
 
 /** An API key as stored: the secret itself is never stored, only its SHA-256. */
 export interface ApiKey {
@@ -71,14 +87,14 @@ export interface AuditEntry {
 
 // ------------------------------------------------------------------------------------------ nodes
 
-/** Liveness of a node, from its heartbeats. */
-export type NodeStatus = 'up' | 'down';
 
 /** Resources of a node; `used` has the same shape. */
 export interface NodeResources {
   /** CPUs (fractions allowed). */
   cpu: number;
   memoryMiB: number;
+  /** Disk for writable layers, MiB; absent when the node does not report it. */
+  diskMiB?: number;
   /** Sandboxes at once. */
   slots: number;
 }
@@ -101,9 +117,6 @@ export interface Node {
 
 // ------------------------------------------------------------------------------------- sandboxes
 
-/** Sandbox states. Terminal: exited, killed, error; `lost` may be adopted back (→ running or paused) or killed. */
-export type SandboxState =
-  'requested' | 'running' | 'paused' | 'exited' | 'killed' | 'lost' | 'error';
 
 /** How a sandbox ended. */
 export interface SandboxExit {
@@ -122,7 +135,7 @@ export interface Sandbox {
   runtime: string;
   template: string;
   state: SandboxState;
-  spec: JsonObject;
+  spec: WorkloadSpec;
   /** When it is killed if still alive; null: no timeout. */
   timeoutAt: number | null;
   createdAt: number;
@@ -132,35 +145,6 @@ export interface Sandbox {
 }
 
 // ------------------------------------------------------------------------------------------ runs
-
-/** Run states. Terminal: succeeded, failed, cancelled, dead. */
-export type RunState =
-  'queued' | 'leased' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dead';
-
-/** Why an attempt (and so maybe its run) ended. */
-export type RunEndReason =
-  | 'exit' // the command exited on its own; see exitCode
-  | 'timeout' // the run's wall-clock timeout killed it
-  | 'oom' // killed by the memory limit
-  | 'cancelled' // a user cancelled the run
-  | 'lease_expired' // the agent did not confirm the start in time (visibility timeout)
-  | 'heartbeat_missed' // the agent stopped extending the lease of a running attempt
-  | 'node_lost' // the node was marked down
-  | 'start_failed' // the agent could not create the sandbox
-  | 'error'; // any other failure; see message
-
-/** What the workload asked for. The store keeps it as opaque JSON; these fields are the known ones. */
-export interface RunSpec {
-  command: string[];
-  template?: string;
-  runtime?: string;
-  env?: Record<string, string>;
-  cwd?: string;
-  limits?: { cpu?: number; memoryMiB?: number; pids?: number };
-  /** Wall-clock limit of one attempt, milliseconds. */
-  timeoutMs?: number;
-  [extra: string]: unknown;
-}
 
 /** Retry delay policy: attempt n (1-based) that failed waits min(maxMs, initialMs · 2^(n-1)). */
 export interface BackoffPolicy {
@@ -184,7 +168,7 @@ export interface Run {
   id: string;
   tenantId: string;
   idempotencyKey: string | null;
-  spec: RunSpec;
+  spec: WorkloadSpec;
   state: RunState;
   /** Attempts started so far (leases granted). */
   attempts: number;

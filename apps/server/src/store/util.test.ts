@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '@tartarus/core';
-import { backoffDelayMs } from '../queue/backoff.js';
+import { backoffDelayMs } from './queue/backoff.js';
 import { beforeCursor, canonicalJson, newId, pageLimit, toPage } from './util.js';
 
 test('canonicalJson: key order does not matter, array order does', () => {

@@ -1,19 +1,11 @@
 /** Small helpers shared by the store's parts: ids, hashes, JSON columns, flags and cursors. */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '@tartarus/core';
 import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { JsonObject, Page, PageOptions } from './types.js';
 
-/**
- * A new id: `prefix_` + 9 base-36 characters of wall-clock time (so ids sort roughly by creation)
- * + 12 random base-32 characters (60 bits: collisions are not a practical concern).
- */
-export function newId(prefix: string): string {
-  const time = Date.now().toString(36).padStart(9, '0');
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  const random = [...randomBytes(12)].map((b) => alphabet[b & 31]).join('');
-  return `${prefix}_${time}${random}`;
-}
+/** The one id generator lives in core; re-exported for the store's parts. */
+export { newId } from '@tartarus/core';
 
 /** SHA-256 hex. */
 export function sha256(text: string): string {

@@ -1,6 +1,7 @@
 /** Schemas of templates, nodes, API keys, tenants and the audit log. */
 import { z } from 'zod';
 import { IdSchema, pageOf, TimestampSchema } from './common.js';
+import { ROLES } from '../states.js';
 import { TemplateNameSchema } from './sandboxes.js';
 
 // ------------------------------------------------------------------------------------ templates
@@ -40,12 +41,16 @@ export type TemplateProgress = z.infer<typeof TemplateProgressSchema>;
 
 // ---------------------------------------------------------------------------------------- nodes
 
-/** CPU, memory and sandbox slots of a node. */
+/** CPU, memory, disk and sandbox slots of a node (capacity, or what its work reserves). */
 export const NodeResourcesSchema = z.object({
   cpu: z.number(),
   memoryMiB: z.number(),
+  /** Disk for writable layers, MiB; 0 when the node did not report it. */
+  diskMiB: z.number().default(0),
   slots: z.number().int(),
 });
+/** Resources of a node. */
+export type NodeResources = z.output<typeof NodeResourcesSchema>;
 
 /** A node running an agent. */
 export const NodeSchema = z
@@ -70,11 +75,9 @@ export const NodeListSchema = z.object({ items: z.array(NodeSchema) }).meta({ id
 // ------------------------------------------------------------------------------------- api keys
 
 /** Roles: `admin` manages keys (and, in the bootstrap tenant, tenants), `member` runs work, `viewer` reads. */
-export const RoleSchema = z.enum(['admin', 'member', 'viewer'], {
+export const RoleSchema = z.enum(ROLES, {
   error: 'role must be admin, member or viewer',
 });
-/** A role. */
-export type Role = z.infer<typeof RoleSchema>;
 
 /** An API key (never its secret, which is shown once at creation). */
 export const ApiKeySchema = z
@@ -131,13 +134,58 @@ export const TenantSchema = z
     maxQueuedRuns: z.number().int(),
     /** Most live sandboxes at once. */
     maxConcurrentSandboxes: z.number().int(),
+    /** Share of the cluster relative to other tenants when work waits (fair share). */
+    weight: z.number(),
+    /** Most work (runs and sandboxes) placed at once; null: no cap beyond capacity. */
+    maxRunning: z.number().int().nullable(),
+    /** The most one run or sandbox may ask for; null: only the API's bounds. */
+    maxLimits: TenantMaxLimitsSchemaOut().nullable(),
     createdAt: TimestampSchema,
   })
   .meta({ id: 'Tenant' });
 /** A tenant. */
 export type Tenant = z.infer<typeof TenantSchema>;
 
+function TenantMaxLimitsSchemaOut() {
+  return z.object({
+    cpu: z.number().optional(),
+    memoryMiB: z.number().optional(),
+    pids: z.number().optional(),
+    diskMiB: z.number().optional(),
+    timeoutMs: z.number().optional(),
+  });
+}
+
+/** Defaults of a new tenant, in one place (the store and the API both apply these). */
+export const TENANT_DEFAULTS = {
+  maxQueuedRuns: 1000,
+  maxConcurrentSandboxes: 50,
+  weight: 1,
+  maxRunning: null,
+  maxLimits: null,
+} as const;
+
+/** `maxLimits` as given: each field optional, within the API's own bounds. */
+export const TenantMaxLimitsSchema = z.strictObject({
+  cpu: z.number().min(0.05).max(64, 'maxLimits.cpu must be at most 64 cores').optional(),
+  memoryMiB: z.number().int().min(16).max(262_144).optional(),
+  pids: z.number().int().min(8).max(65_536).optional(),
+  diskMiB: z.number().int().min(16).max(1_048_576).optional(),
+  timeoutMs: z.number().int().min(1000).max(86_400_000).optional(),
+});
+
 const TenantFields = {
+  weight: z
+    .number()
+    .min(0.01, 'weight must be at least 0.01')
+    .max(1000, 'weight must be at most 1000'),
+  maxRunning: z
+    .number()
+    .int('maxRunning must be a whole number')
+    .min(1, 'maxRunning must be at least 1')
+    .max(1_000_000)
+    .nullable(),
+  maxLimits: TenantMaxLimitsSchema.nullable(),
   name: z.string().min(1, 'name must not be empty').max(128, 'name must be at most 128 characters'),
   maxQueuedRuns: z.number().int().min(0).max(1_000_000, 'maxQueuedRuns must be at most 1000000'),
   maxConcurrentSandboxes: z
@@ -147,12 +195,15 @@ const TenantFields = {
     .max(100_000, 'maxConcurrentSandboxes must be at most 100000'),
 };
 
-/** POST /v1/tenants body; quotas default to 1000 queued runs and 50 sandboxes. */
+/** POST /v1/tenants body; unset fields take `TENANT_DEFAULTS` (1000 queued runs, 50 sandboxes, weight 1). */
 export const CreateTenantRequestSchema = z
   .strictObject({
     name: TenantFields.name,
-    maxQueuedRuns: TenantFields.maxQueuedRuns.default(1000),
-    maxConcurrentSandboxes: TenantFields.maxConcurrentSandboxes.default(50),
+    maxQueuedRuns: TenantFields.maxQueuedRuns.optional(),
+    maxConcurrentSandboxes: TenantFields.maxConcurrentSandboxes.optional(),
+    weight: TenantFields.weight.optional(),
+    maxRunning: TenantFields.maxRunning.optional(),
+    maxLimits: TenantFields.maxLimits.optional(),
   })
   .meta({ id: 'CreateTenantRequest' });
 /** POST /v1/tenants body. */
@@ -164,6 +215,9 @@ export const PatchTenantRequestSchema = z
     name: TenantFields.name.optional(),
     maxQueuedRuns: TenantFields.maxQueuedRuns.optional(),
     maxConcurrentSandboxes: TenantFields.maxConcurrentSandboxes.optional(),
+    weight: TenantFields.weight.optional(),
+    maxRunning: TenantFields.maxRunning.optional(),
+    maxLimits: TenantFields.maxLimits.optional(),
   })
   .meta({ id: 'PatchTenantRequest' });
 /** PATCH /v1/tenants/:id body. */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors.js';
+import { PRIORITIES } from '../workload/defaults.js';
 
 /** Every `ErrorCode` of `errors.ts`, as a schema. */
 export const ErrorCodeSchema = z.enum(ERROR_CODES);
@@ -64,6 +65,8 @@ export const BooleanQuerySchema = z
 export const RuntimeNameSchema = z.enum(['container', 'gvisor', 'microvm'], {
   error: 'runtime must be one of container, gvisor, microvm',
 });
+/** An isolation backend. */
+export type RuntimeName = z.infer<typeof RuntimeNameSchema>;
 
 /** Resource limits as reported (every field set). */
 export const LimitsSchema = z
@@ -78,7 +81,7 @@ export const LimitsSchema = z
 /** Resource limits, every field set. */
 export type Limits = z.infer<typeof LimitsSchema>;
 
-/** Resource limits as requested; unset fields take the server defaults (1 cpu, 512 MiB, 256 pids, 1024 MiB disk). */
+/** Resource limits as requested; unset fields take `WORKLOAD_DEFAULTS.limits` (1 cpu, 512 MiB, 256 pids, 1024 MiB disk). */
 export const LimitsInputSchema = z.strictObject({
   cpu: z
     .number()
@@ -157,3 +160,37 @@ export function durationMsSchema(name: string, minMs: number, maxMs: number) {
     .min(minMs, `${name} must be at least ${minMs} ms`)
     .max(maxMs, `${name} must be at most ${maxMs} ms`);
 }
+
+/** Priority within a tenant: `critical`, `high`, `default` (the default) or `low`. */
+export const PrioritySchema = z.enum(PRIORITIES, {
+  error: `priority must be one of ${PRIORITIES.join(', ')}`,
+});
+
+/**
+ * What placement reserves on a node (a limit is a cap, not a reservation). Unset fields take
+ * `WORKLOAD_DEFAULTS.requests` (0.125 cpu, 128 MiB, 0 MiB disk), capped by the limits.
+ */
+export const ResourceRequestsInputSchema = z.strictObject({
+  cpu: z
+    .number()
+    .min(0.01, 'requests.cpu must be at least 0.01 cores')
+    .max(64, 'requests.cpu must be at most 64 cores')
+    .optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(0, 'requests.memoryMiB must be at least 0')
+    .max(262_144, 'requests.memoryMiB must be at most 262144')
+    .optional(),
+  diskMiB: z
+    .number()
+    .int()
+    .min(0, 'requests.diskMiB must be at least 0')
+    .max(1_048_576, 'requests.diskMiB must be at most 1048576')
+    .optional(),
+});
+
+/** Labels a node must carry to take the work: at most 16, keys ≤ 64 chars, values ≤ 256. */
+export const NodeSelectorSchema = z
+  .record(z.string().min(1).max(64), z.string().max(256))
+  .refine((m) => Object.keys(m).length <= 16, 'nodeSelector may hold at most 16 labels');

@@ -5,4 +5,5 @@ export * from './exec.js';
 export * from './files.js';
 export * from './runs.js';
 export * from './admin.js';
+export * from './agent-calls.js';
 export * from './agent.js';

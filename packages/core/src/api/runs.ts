@@ -12,37 +12,29 @@ import {
   LimitsInputSchema,
   LimitsSchema,
   MAX_INLINE_STDIN,
+  NodeSelectorSchema,
   pageOf,
+  PrioritySchema,
+  ResourceRequestsInputSchema,
   RuntimeNameSchema,
   TimestampSchema,
 } from './common.js';
 import { TemplateNameSchema } from './sandboxes.js';
+import { RUN_END_REASONS, RUN_STATES } from '../states.js';
+import { ResourceRequestsSchema } from '../workload/spec.js';
 
 /** Longest run timeout: 24 h. Default 10 min. */
 export const MAX_RUN_TIMEOUT_MS = 86_400_000;
 
 /** Run states. Terminal: succeeded, failed, cancelled, dead (dead-lettered after maxAttempts). */
-export const RunStateSchema = z.enum(
-  ['queued', 'leased', 'running', 'succeeded', 'failed', 'cancelled', 'dead'],
-  {
-    error: 'state must be one of queued, leased, running, succeeded, failed, cancelled, dead',
-  },
-);
+export const RunStateSchema = z.enum(RUN_STATES, {
+  error: `state must be one of ${RUN_STATES.join(', ')}`,
+});
 /** Run state. */
 export type RunStateName = z.infer<typeof RunStateSchema>;
 
 /** Why an attempt (and so maybe its run) ended. */
-export const RunEndReasonSchema = z.enum([
-  'exit',
-  'timeout',
-  'oom',
-  'cancelled',
-  'lease_expired',
-  'heartbeat_missed',
-  'node_lost',
-  'start_failed',
-  'error',
-]);
+export const RunEndReasonSchema = z.enum(RUN_END_REASONS);
 
 /** POST /v1/runs body. */
 export const SubmitRunRequestSchema = z
@@ -51,21 +43,27 @@ export const SubmitRunRequestSchema = z
     /** Run with the template's shell (`sh -c`). */
     command: CommandStringSchema.optional(),
     /** Default `busybox`. */
-    template: TemplateNameSchema.default('busybox'),
+    template: TemplateNameSchema.optional(),
     /** Default `container`. */
-    runtime: RuntimeNameSchema.default('container'),
+    runtime: RuntimeNameSchema.optional(),
     env: EnvSchema.optional(),
     cwd: z.string().max(4096).regex(/^\//, 'cwd must be an absolute path').optional(),
     limits: LimitsInputSchema.optional(),
+    /** Reserved on the node for placement; default 0.125 cpu, 128 MiB. */
+    requests: ResourceRequestsInputSchema.optional(),
+    /** Within the tenant: critical, high, default (default), low. */
+    priority: PrioritySchema.optional(),
+    /** Labels the node must carry. */
+    nodeSelector: NodeSelectorSchema.optional(),
     /** Wall-clock limit of one attempt: 1 s..24 h, default 10 min. */
-    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_RUN_TIMEOUT_MS).default(600_000),
+    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_RUN_TIMEOUT_MS).optional(),
     /** Attempts before the run is dead-lettered: 1..20, default 3. */
     maxAttempts: z
       .number()
       .int('maxAttempts must be a whole number')
       .min(1, 'maxAttempts must be at least 1')
       .max(20, 'maxAttempts must be at most 20')
-      .default(3),
+      .optional(),
     /** UTF-8 text written to stdin, then closed (≤ 1 MiB). */
     stdin: z.string().max(MAX_INLINE_STDIN, 'stdin must be at most 1 MiB').optional(),
   })
@@ -122,6 +120,8 @@ export const RunSchema = z
     cwd: z.string().optional(),
     env: z.record(z.string(), z.string()),
     limits: LimitsSchema,
+    requests: ResourceRequestsSchema,
+    priority: PrioritySchema,
     timeoutMs: z.number(),
     stdout: z.string().optional(),
     stderr: z.string().optional(),

@@ -8,23 +8,28 @@ import {
   LimitsInputSchema,
   LimitsSchema,
   MetadataSchema,
+  NodeSelectorSchema,
   pageOf,
+  PrioritySchema,
+  ResourceRequestsInputSchema,
   RuntimeNameSchema,
   TimestampSchema,
 } from './common.js';
+import { SANDBOX_STATES } from '../states.js';
+import { WORKLOAD_DEFAULTS } from '../workload/defaults.js';
+import { ResourceRequestsSchema } from '../workload/spec.js';
 
 /** Longest sandbox timeout accepted: 24 h. */
 export const MAX_SANDBOX_TIMEOUT_MS = 86_400_000;
-/** Sandbox timeout when none is given: 5 minutes. */
-export const DEFAULT_SANDBOX_TIMEOUT_MS = 300_000;
+/** Sandbox timeout when none is given: 5 minutes (`WORKLOAD_DEFAULTS.sandboxTimeoutMs`). */
+export const DEFAULT_SANDBOX_TIMEOUT_MS = WORKLOAD_DEFAULTS.sandboxTimeoutMs;
+/** Longest a create waits for capacity: 5 min. */
+export const MAX_SANDBOX_WAIT_MS = 300_000;
 
 /** Sandbox states. Terminal: exited, killed, error. `lost`: its node vanished; it may come back. */
-export const SandboxStateSchema = z.enum(
-  ['requested', 'running', 'paused', 'exited', 'killed', 'lost', 'error'],
-  {
-    error: 'state must be one of requested, running, paused, exited, killed, lost, error',
-  },
-);
+export const SandboxStateSchema = z.enum(SANDBOX_STATES, {
+  error: `state must be one of ${SANDBOX_STATES.join(', ')}`,
+});
 /** Sandbox state. */
 export type SandboxStateName = z.infer<typeof SandboxStateSchema>;
 
@@ -42,14 +47,20 @@ export const TemplateNameSchema = z
 export const CreateSandboxRequestSchema = z
   .strictObject({
     /** Default `busybox`. */
-    template: TemplateNameSchema.default('busybox'),
+    template: TemplateNameSchema.optional(),
     /** Default `container`. */
-    runtime: RuntimeNameSchema.default('container'),
+    runtime: RuntimeNameSchema.optional(),
     /** Killed this long after start unless extended; 1 s..24 h, default 5 min. */
-    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_SANDBOX_TIMEOUT_MS).default(
-      DEFAULT_SANDBOX_TIMEOUT_MS,
-    ),
+    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_SANDBOX_TIMEOUT_MS).optional(),
     limits: LimitsInputSchema.optional(),
+    /** Reserved on the node for placement; default 0.125 cpu, 128 MiB. */
+    requests: ResourceRequestsInputSchema.optional(),
+    /** Within the tenant: critical, high, default (default), low. */
+    priority: PrioritySchema.optional(),
+    /** Labels the node must carry. */
+    nodeSelector: NodeSelectorSchema.optional(),
+    /** How long to wait for capacity when every node is full, then 503 with Retry-After; 0..5 min, default 30 s. */
+    waitMs: durationMsSchema('waitMs', 0, MAX_SANDBOX_WAIT_MS).optional(),
     env: EnvSchema.optional(),
     metadata: MetadataSchema.optional(),
   })
@@ -77,7 +88,12 @@ export const SandboxSchema = z
     /** When it will be killed if still alive; null: no timeout. */
     timeoutAt: TimestampSchema.nullable(),
     endedAt: TimestampSchema.nullable(),
+    /** Effective: the timeout it was created with (extensions move `timeoutAt`). */
+    timeoutMs: z.number().int(),
     limits: LimitsSchema,
+    requests: ResourceRequestsSchema,
+    priority: PrioritySchema,
+    env: z.record(z.string(), z.string()),
     metadata: z.record(z.string(), z.string()),
     /** Set once ended. */
     exit: SandboxExitSchema.nullable(),

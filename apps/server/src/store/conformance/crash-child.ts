@@ -2,6 +2,7 @@
  * Child process of the crash test: opens the store given as JSON in argv[2], submits runs, leases
  * and confirms some, prints `ready <json>` and then waits to be killed with SIGKILL mid-flight.
  */
+import { runSpec } from './harness.js';
 import { openStore } from '../open.js';
 import type { StoreOptions } from '../store.js';
 
@@ -13,7 +14,7 @@ const store = await openStore(options);
 const submitted: string[] = [];
 for (let i = 0; i < 10; i++)
   submitted.push(
-    (await store.runs.submit(options.tenantId, { command: ['job', String(i)] })).run.id,
+    (await store.runs.submit(options.tenantId, runSpec({ command: ['job', String(i)] }))).run.id,
   );
 const leases = await store.queue.leaseRuns(options.nodeId, { max: 6, leaseMs: 60_000 });
 for (const l of leases.slice(0, 3)) await store.queue.confirmStart(l.run.id, l.epoch, 60_000);

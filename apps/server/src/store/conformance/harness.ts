@@ -3,6 +3,7 @@
  * test (and a second store on the same database, as another server replica would), plus a clock
  * the tests move by hand so leases expire and backoffs pass without sleeping.
  */
+import { compileRun, type WorkloadSpec } from '@tartarus/core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,4 +95,20 @@ export async function withStore(
 }
 
 /** A node with room for work. */
-export const NODE = { runtimes: ['container'], capacity: { cpu: 2, memoryMiB: 2048, slots: 8 } };
+export const NODE = { runtimes: ['container'], capacity: { cpu: 2, memoryMiB: 2048, diskMiB: 0, slots: 8 } };
+
+/** A compiled run spec from the fields these tests vary (argv, runtime, env). */
+export function runSpec(fields: {
+  command: string[];
+  runtime?: 'container' | 'gvisor' | 'microvm';
+  env?: Record<string, string>;
+}): WorkloadSpec {
+  return compileRun(
+    {
+      argv: fields.command,
+      ...(fields.runtime === undefined ? {} : { runtime: fields.runtime }),
+      ...(fields.env === undefined ? {} : { env: fields.env }),
+    },
+    null,
+  );
+}

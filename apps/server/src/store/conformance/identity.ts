@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { ConflictError, NotFoundError } from '@tartarus/core';
 import { openStore } from '../open.js';
 import type { Store } from '../store.js';
-import { NODE, withStore, type BackendFixture } from './harness.js';
+import { NODE, withStore, type BackendFixture, runSpec } from './harness.js';
 
 /** Defines the identity tests for a backend. */
 export function identitySuite(fx: BackendFixture): void {
@@ -58,7 +58,7 @@ export function identitySuite(fx: BackendFixture): void {
     test('tenants: delete refuses while work is active, then cascades', () =>
       withStore(fx, async ({ store }) => {
         const t = await store.tenants.create({ name: 'gone' });
-        const { run } = await store.runs.submit(t.id, { command: ['true'] });
+        const { run } = await store.runs.submit(t.id, runSpec({ command: ['true'] }));
         await store.apiKeys.create(t.id, { name: 'k', role: 'member' });
         await assert.rejects(store.tenants.delete(t.id), ConflictError);
         await store.runs.cancel(t.id, run.id);

@@ -1,7 +1,7 @@
 /** Conformance: leases, fencing, visibility timeout, retry with backoff, dead letter, node loss, races. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { NODE, withStore, type BackendFixture } from './harness.js';
+import { NODE, withStore, type BackendFixture, runSpec } from './harness.js';
 import type { Store } from '../store.js';
 
 async function setup(store: Store, nodes = 1) {
@@ -18,9 +18,9 @@ export function queueSuite(fx: BackendFixture): void {
     test('lease → confirm → complete; a non-zero exit is a final failure, not a retry', () =>
       withStore(fx, async ({ store, clock }) => {
         const { tenant, node } = await setup(store);
-        const ok = (await store.runs.submit(tenant.id, { command: ['true'] })).run;
+        const ok = (await store.runs.submit(tenant.id, runSpec({ command: ['true'] }))).run;
         clock.advance(1); // leases go oldest first; ids alone do not order runs of one millisecond
-        const bad = (await store.runs.submit(tenant.id, { command: ['false'] })).run;
+        const bad = (await store.runs.submit(tenant.id, runSpec({ command: ['false'] }))).run;
         const leases = await store.queue.leaseRuns(node, { max: 5, leaseMs: 1000 });
         assert.deepEqual(
           leases.map((l) => [l.run.id, l.epoch, l.attempt, l.run.state, l.leaseExpiresAt]),
@@ -69,7 +69,7 @@ export function queueSuite(fx: BackendFixture): void {
         const { tenant, nodeIds } = await setup(store, 2);
         const { run } = await store.runs.submit(
           tenant.id,
-          { command: ['work'] },
+          runSpec({ command: ['work'] }),
           { backoff: { initialMs: 0, maxMs: 0 } },
         );
         const first = await store.queue.leaseRun(run.id, nodeIds[0] ?? '', 1000);
@@ -112,9 +112,9 @@ export function queueSuite(fx: BackendFixture): void {
     test('visibility timeout: unconfirmed leases and missed heartbeats are requeued; extended leases are not', () =>
       withStore(fx, async ({ store, clock }) => {
         const { tenant, node } = await setup(store);
-        const a = (await store.runs.submit(tenant.id, { command: ['a'] })).run;
-        const b = (await store.runs.submit(tenant.id, { command: ['b'] })).run;
-        const c = (await store.runs.submit(tenant.id, { command: ['c'] })).run;
+        const a = (await store.runs.submit(tenant.id, runSpec({ command: ['a'] }))).run;
+        const b = (await store.runs.submit(tenant.id, runSpec({ command: ['b'] }))).run;
+        const c = (await store.runs.submit(tenant.id, runSpec({ command: ['c'] }))).run;
         await store.queue.leaseRuns(node, { max: 3, leaseMs: 1000 });
         await store.queue.confirmStart(b.id, 1, 1000);
         await store.queue.confirmStart(c.id, 1, 1000);
@@ -140,7 +140,7 @@ export function queueSuite(fx: BackendFixture): void {
         const { tenant, node } = await setup(store);
         const { run } = await store.runs.submit(
           tenant.id,
-          { command: ['flaky'] },
+          runSpec({ command: ['flaky'] }),
           { maxAttempts: 3, backoff: { initialMs: 1000, maxMs: 1500 } },
         );
         const delays: number[] = [];
@@ -175,7 +175,7 @@ export function queueSuite(fx: BackendFixture): void {
     test('a non-retryable failure dead-letters at once', () =>
       withStore(fx, async ({ store }) => {
         const { tenant, node } = await setup(store);
-        const { run } = await store.runs.submit(tenant.id, { command: ['x'] }, { maxAttempts: 5 });
+        const { run } = await store.runs.submit(tenant.id, runSpec({ command: ['x'] }), { maxAttempts: 5 });
         const [lease] = await store.queue.leaseRuns(node, { max: 1, leaseMs: 1000 });
         assert.equal(
           await store.queue.failAttempt(run.id, lease?.epoch ?? 0, {
@@ -192,8 +192,8 @@ export function queueSuite(fx: BackendFixture): void {
       withStore(fx, async ({ store, clock }) => {
         const { tenant, nodeIds } = await setup(store, 2);
         const [down, up] = [nodeIds[0] ?? '', nodeIds[1] ?? ''];
-        const r1 = (await store.runs.submit(tenant.id, { command: ['1'] })).run;
-        const r2 = (await store.runs.submit(tenant.id, { command: ['2'] })).run;
+        const r1 = (await store.runs.submit(tenant.id, runSpec({ command: ['1'] }))).run;
+        const r2 = (await store.runs.submit(tenant.id, runSpec({ command: ['2'] }))).run;
         await store.queue.leaseRun(r1.id, down, 1000);
         await store.queue.confirmStart(r1.id, 1, 1000);
         await store.queue.leaseRun(r2.id, up, 1000);
@@ -229,8 +229,8 @@ export function queueSuite(fx: BackendFixture): void {
     test('leaseRuns filters by runtime; leaseRun takes only a queued, eligible run', () =>
       withStore(fx, async ({ store }) => {
         const { tenant, node } = await setup(store);
-        const vm = (await store.runs.submit(tenant.id, { command: ['x'], runtime: 'microvm' })).run;
-        const any = (await store.runs.submit(tenant.id, { command: ['y'] })).run;
+        const vm = (await store.runs.submit(tenant.id, runSpec({ command: ['x'], runtime: 'microvm' }))).run;
+        const any = (await store.runs.submit(tenant.id, runSpec({ command: ['y'] }))).run;
         const leased = await store.queue.leaseRuns(node, {
           max: 5,
           leaseMs: 1000,
@@ -250,7 +250,7 @@ export function queueSuite(fx: BackendFixture): void {
         await store.tenants.update(tenant.id, { maxQueuedRuns: 100 });
         const runIds = new Set<string>();
         for (let i = 0; i < 40; i++)
-          runIds.add((await store.runs.submit(tenant.id, { command: ['n', String(i)] })).run.id);
+          runIds.add((await store.runs.submit(tenant.id, runSpec({ command: ['n', String(i)] }))).run.id);
         const other = await replica();
         const calls = [];
         for (let i = 0; i < 16; i++) {

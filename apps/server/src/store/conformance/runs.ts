@@ -7,9 +7,9 @@ import {
   NotFoundError,
   QuotaExceededError,
 } from '@tartarus/core';
-import { NODE, withStore, type BackendFixture } from './harness.js';
+import { NODE, withStore, type BackendFixture, runSpec } from './harness.js';
 
-const SPEC = { command: ['echo', 'hi'], env: { A: '1', B: '2' } };
+const SPEC = runSpec({ command: ['echo', 'hi'], env: { A: '1', B: '2' } });
 
 /** Defines the run tests for a backend. */
 export function runsSuite(fx: BackendFixture): void {
@@ -23,13 +23,13 @@ export function runsSuite(fx: BackendFixture): void {
         // Same body with keys in another order and the default made explicit.
         const replay = await store.runs.submit(
           t.id,
-          { env: { B: '2', A: '1' }, command: ['echo', 'hi'] },
+          runSpec({ env: { B: '2', A: '1' }, command: ['echo', 'hi'] }),
           { idempotencyKey: 'k1', maxAttempts: 3 },
         );
         assert.equal(replay.created, false);
         assert.equal(replay.run.id, first.run.id);
         await assert.rejects(
-          store.runs.submit(t.id, { command: ['echo', 'bye'] }, { idempotencyKey: 'k1' }),
+          store.runs.submit(t.id, runSpec({ command: ['echo', 'bye'] }), { idempotencyKey: 'k1' }),
           ConflictError,
         );
         await assert.rejects(
@@ -108,7 +108,7 @@ export function runsSuite(fx: BackendFixture): void {
         for (let i = 0; i < 7; i++) {
           // Pairs share a timestamp, so the id tie-break of the cursor is exercised too.
           if (i % 2 === 0) clock.advance(5);
-          ids.push((await store.runs.submit(t.id, { command: ['n', String(i)] })).run.id);
+          ids.push((await store.runs.submit(t.id, runSpec({ command: ['n', String(i)] }))).run.id);
         }
         const seen: string[] = [];
         let cursor: string | undefined;

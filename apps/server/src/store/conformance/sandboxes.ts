@@ -1,7 +1,12 @@
 /** Conformance: sandbox records, quota and state machine. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConflictError, NotFoundError, QuotaExceededError } from '@tartarus/core';
+import {
+  compileSandbox,
+  ConflictError,
+  NotFoundError,
+  QuotaExceededError,
+} from '@tartarus/core';
 import { NODE, withStore, type BackendFixture } from './harness.js';
 
 /** Defines the sandbox tests for a backend. */
@@ -15,7 +20,7 @@ export function sandboxesSuite(fx: BackendFixture): void {
         const a = await store.sandboxes.create(t.id, {
           runtime: 'container',
           template: 'busybox',
-          spec: { cmd: ['sh'] },
+          spec: compileSandbox({}, null),
           timeoutAt: clock.now + 1000,
         });
         const b = await store.sandboxes.create(t.id, { runtime: 'container', template: 'busybox' });

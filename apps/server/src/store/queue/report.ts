@@ -3,8 +3,8 @@
  * changes nothing and returns false (or null), which also tells the agent to stop the attempt.
  */
 import { InvalidArgumentError } from '@tartarus/core';
-import { inTransaction, type StoreContext } from '../store/context.js';
-import type { AttemptResult, RequeueOutcome } from '../store/store.js';
+import { inTransaction, type StoreContext } from '../context.js';
+import type { AttemptResult, RequeueOutcome } from '../store.js';
 import { failLeased, loadLeased, type AttemptFailure } from './fencing.js';
 
 function checkLeaseMs(leaseMs: number): void {

@@ -1,5 +1,5 @@
 /** Retry delay after a failed attempt. */
-import type { BackoffPolicy } from '../store/types.js';
+import type { BackoffPolicy } from '../types.js';
 
 /**
  * Delay before attempt `failedAttempt + 1`, ms: min(maxMs, initialMs · 2^(failedAttempt-1)).

@@ -3,10 +3,13 @@
  * idempotent and safe to run on every server replica at once; on PostgreSQL the runs are taken
  * with `SKIP LOCKED`, so two sweepers split the work instead of failing one attempt twice.
  */
-import { inTransaction, lockRows, type StoreContext } from '../store/context.js';
-import { LEASED_STATES, LIVE_SANDBOX_STATES } from '../store/states.js';
-import type { RequeuedRun } from '../store/store.js';
-import type { RunEndReason } from '../store/types.js';
+import { inTransaction, lockRows, type StoreContext } from '../context.js';
+import {
+  LEASED_RUN_STATES as LEASED_STATES,
+  LIVE_SANDBOX_STATES,
+} from '@tartarus/core';
+import type { RequeuedRun } from '../store.js';
+import type { RunEndReason } from '../types.js';
 import { failLeased } from './fencing.js';
 
 /** Runs handled per sweep transaction, so one sweep never holds locks for long. */

@@ -2,11 +2,12 @@
  * The run queue (ack, visibility timeout, dead letter) on top of the store's tables. Every
  * operation is one transaction; see `store/store.ts` for the contract.
  */
-import type { StoreContext } from '../store/context.js';
-import type { RunQueue } from '../store/store.js';
+import type { StoreContext } from '../context.js';
+import type { RunQueue } from '../store.js';
 import { leaseRun, leaseRuns } from './lease.js';
 import { completeAttempt, confirmStart, extendLease, failAttempt } from './report.js';
 import { countReady, handleNodeDown, requeueExpiredLeases } from './sweep.js';
+import { listPending } from './pending.js';
 
 /** Builds the queue part of the store. */
 export function createRunQueue(ctx: StoreContext): RunQueue {
@@ -20,5 +21,6 @@ export function createRunQueue(ctx: StoreContext): RunQueue {
     requeueExpiredLeases: () => requeueExpiredLeases(ctx),
     handleNodeDown: (nodeId) => handleNodeDown(ctx, nodeId),
     countReady: () => countReady(ctx),
+    listPending: (perTenant) => listPending(ctx, perTenant),
   };
 }

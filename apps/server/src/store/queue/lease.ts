@@ -7,10 +7,10 @@
  */
 import { InvalidArgumentError, NotFoundError } from '@tartarus/core';
 import type { Transaction } from 'kysely';
-import { inTransaction, lockRows, type StoreContext } from '../store/context.js';
-import { toRun } from '../store/rows.js';
-import type { Database } from '../store/schema.js';
-import type { LeaseRunsOptions, RunLease } from '../store/store.js';
+import { inTransaction, lockRows, type StoreContext } from '../context.js';
+import { toRun } from '../rows.js';
+import type { Database } from '../schema.js';
+import type { LeaseRunsOptions, RunLease } from '../store.js';
 
 function checkLeaseMs(leaseMs: number): void {
   if (!Number.isInteger(leaseMs) || leaseMs < 1)

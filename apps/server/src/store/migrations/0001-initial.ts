@@ -1,10 +1,5 @@
-/**
- * One set of migrations for both backends, provided in code (no files to ship next to the build).
- * Only portable types: `text`, `integer`, `bigint` (epoch ms; SQLite gives it INTEGER affinity),
- * `double precision`. Never edit a released migration: add the next one.
- */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { InternalError } from '@tartarus/core';
+/** Migration 0001: tenants, keys, audit, nodes, sandboxes, runs, attempts and logs. */
+import type { Kysely, Migration } from 'kysely';
 
 async function createIdentity(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -185,30 +180,12 @@ async function createRunChildren(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('run_logs_at').on('run_logs').columns(['run_id', 'at']).execute();
 }
 
-/** Every migration, in order. Names sort in application order. */
-export const migrations: Record<string, Migration> = {
-  '0001_initial': {
-    async up(db) {
-      await createIdentity(db);
-      await createNodesAndSandboxes(db);
-      await createRuns(db);
-      await createRunChildren(db);
-    },
+/** The first schema. */
+export const initial: Migration = {
+  async up(db) {
+    await createIdentity(db);
+    await createNodesAndSandboxes(db);
+    await createRuns(db);
+    await createRunChildren(db);
   },
 };
-
-const provider: MigrationProvider = { getMigrations: async () => migrations };
-
-/**
- * Applies every pending migration. Safe to call from several server replicas at once: Kysely's
- * migrator takes a lock table first. Throws InternalError naming the migration that failed.
- */
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new InternalError(`store migration ${failed} failed`, { cause: error });
-  }
-  return (results ?? []).map((r) => r.migrationName);
-}

@@ -3,11 +3,11 @@
  * epoch (the fence), and ending a failed attempt with a requeue or a dead letter.
  */
 import type { Selectable, Transaction } from 'kysely';
-import { lockRows, type StoreContext } from '../store/context.js';
-import type { Database, RunsTable } from '../store/schema.js';
-import { LEASED_STATES } from '../store/states.js';
-import type { RequeueOutcome } from '../store/store.js';
-import type { RunEndReason } from '../store/types.js';
+import { lockRows, type StoreContext } from '../context.js';
+import type { Database, RunsTable } from '../schema.js';
+import { LEASED_RUN_STATES as LEASED_STATES } from '@tartarus/core';
+import type { RequeueOutcome } from '../store.js';
+import type { RunEndReason } from '../types.js';
 import { backoffDelayMs } from './backoff.js';
 
 /** The run if `epoch` holds its current lease (state leased or running), else undefined: the report is stale. */

@@ -1,0 +1,31 @@
+/**
+ * One set of migrations for both backends, one numbered file each, provided in code (no files to
+ * ship next to the build). Only portable types: `text`, `integer`, `bigint` (epoch ms; SQLite
+ * gives it INTEGER affinity), `double precision`. Never edit a released migration: add the next.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { InternalError } from '@tartarus/core';
+import { initial } from './0001-initial.js';
+import { engine } from './0002-engine.js';
+
+/** Every migration, in order. Names sort in application order. */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+  '0002_engine': engine,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/**
+ * Applies every pending migration. Safe to call from several server replicas at once: Kysely's
+ * migrator takes a lock table first. Throws InternalError naming the migration that failed.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new InternalError(`store migration ${failed} failed`, { cause: error });
+  }
+  return (results ?? []).map((r) => r.migrationName);
+}

@@ -1,0 +1,152 @@
+/**
+ * The typed map of calls the server makes into an agent: name → input schema → output schema
+ * (→ event schemas, for streaming calls). The server's `hub.call(node, name, input)` is typed from
+ * it and validates the reply with the output schema; the agent validates the input and serves
+ * each call with a handler typed from the same entry. Nothing casts an agent's reply.
+ */
+import { z } from 'zod';
+import { ExecResultSchema } from './exec.js';
+import { TemplateProgressSchema } from './admin.js';
+
+const SandboxRef = z.object({ sandboxId: z.string() });
+const Empty = z.object({});
+const Stream = z.enum(['stdout', 'stderr']);
+
+/** A process result as the agent reports it: an `ExecResult` plus when it started and finished (ms since the epoch). */
+export const AgentProcessResultSchema = ExecResultSchema.extend({
+  startedAtMs: z.number(),
+  finishedAtMs: z.number(),
+});
+/** A process result on the wire. */
+export type AgentProcessResult = z.infer<typeof AgentProcessResultSchema>;
+
+/** A process to exec in a running sandbox; unset fields take the template's. */
+export const AgentExecProcessSchema = z.object({
+  argv: z.array(z.string()).optional(),
+  /** Run with the template's shell. */
+  command: z.string().optional(),
+  env: z.record(z.string(), z.string()),
+  cwd: z.string().optional(),
+  user: z.string().optional(),
+});
+
+/** A file entry on the wire (the API shows `modifiedAt` as ISO). */
+export const AgentFileEntrySchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  type: z.enum(['file', 'dir', 'symlink', 'other']),
+  sizeBytes: z.number(),
+  mode: z.number(),
+  modifiedAtMs: z.number(),
+});
+
+/** A template as an agent reports it. */
+export const TemplateReportSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  built: z.boolean(),
+  sizeBytes: z.number().optional(),
+  digest: z.string().optional(),
+  builtAtMs: z.number().optional(),
+});
+/** A template as an agent reports it. */
+export type TemplateReport = z.infer<typeof TemplateReportSchema>;
+
+/** One output chunk of a streaming exec. */
+export const AgentOutputEventSchema = z.object({
+  stream: Stream,
+  data: z.string(),
+  timeMs: z.number(),
+});
+
+/** Every call: its input, its output and (for streaming calls) its events. */
+export const AGENT_CALLS = {
+  killSandbox: { input: SandboxRef, output: Empty, events: {} },
+  pauseSandbox: { input: SandboxRef, output: Empty, events: {} },
+  resumeSandbox: { input: SandboxRef, output: Empty, events: {} },
+  /** Moves the sandbox's local kill timer to `timeoutAtMs` (epoch ms). */
+  setTimeout: {
+    input: SandboxRef.extend({ timeoutAtMs: z.number() }),
+    output: Empty,
+    events: {},
+  },
+  exec: {
+    input: SandboxRef.extend({
+      process: AgentExecProcessSchema,
+      /** 0: none. */
+      timeoutMs: z.number(),
+      /** base64, written then closed (unless interactive). */
+      stdin: z.string().optional(),
+      interactive: z.boolean(),
+    }),
+    output: AgentProcessResultSchema,
+    events: {
+      started: z.object({ execId: z.string() }),
+      output: AgentOutputEventSchema,
+    },
+  },
+  execStdin: { input: z.object({ execId: z.string(), data: z.string() }), output: Empty, events: {} },
+  execCloseStdin: { input: z.object({ execId: z.string() }), output: Empty, events: {} },
+  execKill: {
+    input: z.object({ execId: z.string(), signal: z.string() }),
+    output: Empty,
+    events: {},
+  },
+  fileRead: {
+    input: SandboxRef.extend({ path: z.string() }),
+    /** base64. */
+    output: z.object({ data: z.string() }),
+    events: {},
+  },
+  fileWrite: {
+    input: SandboxRef.extend({ path: z.string(), data: z.string(), mode: z.number().optional() }),
+    output: Empty,
+    events: {},
+  },
+  fileList: {
+    input: SandboxRef.extend({ path: z.string() }),
+    output: z.array(AgentFileEntrySchema),
+    events: {},
+  },
+  fileRemove: {
+    input: SandboxRef.extend({ path: z.string(), recursive: z.boolean() }),
+    output: Empty,
+    events: {},
+  },
+  listTemplates: { input: Empty, output: z.array(TemplateReportSchema), events: {} },
+  buildTemplate: {
+    input: z.object({ name: z.string() }),
+    output: TemplateReportSchema,
+    events: { progress: TemplateProgressSchema },
+  },
+} as const satisfies Record<
+  string,
+  { input: z.ZodType; output: z.ZodType; events: Record<string, z.ZodType> }
+>;
+
+/** The name of a call. */
+export type AgentCallName = keyof typeof AGENT_CALLS;
+/** What a caller passes to call `N`. */
+export type AgentCallInput<N extends AgentCallName> = z.input<(typeof AGENT_CALLS)[N]['input']>;
+/** What call `N` returns. */
+export type AgentCallOutput<N extends AgentCallName> = z.output<(typeof AGENT_CALLS)[N]['output']>;
+/** The events call `N` streams, as a union of `{ event, data }`. */
+export type AgentCallEvent<N extends AgentCallName> = {
+  [E in keyof (typeof AGENT_CALLS)[N]['events']]: {
+    event: E;
+    data: (typeof AGENT_CALLS)[N]['events'][E] extends z.ZodType
+      ? z.output<(typeof AGENT_CALLS)[N]['events'][E]>
+      : never;
+  };
+}[keyof (typeof AGENT_CALLS)[N]['events']];
+
+/** Every call name, for the wire schema. */
+export const AGENT_CALL_NAMES = Object.keys(AGENT_CALLS) as [AgentCallName, ...AgentCallName[]];
+
+/** A call on the wire: its name and its input (validated against the call's own schema by the agent). */
+export const AgentCallRequestSchema = z.object({
+  name: z.enum(AGENT_CALL_NAMES),
+  input: z.unknown(),
+});
+/** A call on the wire. */
+export type AgentCallRequest = z.infer<typeof AgentCallRequestSchema>;

@@ -1,0 +1,124 @@
+/**
+ * Request in, compiled spec out, once (as Temporal's `compileWorkerOptions`): every default is
+ * applied here from `WORKLOAD_DEFAULTS`, and the result is checked against the tenant's policy.
+ * A value past the policy is an `InvalidArgumentError` (HTTP 400) that names the maximum.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { CreateSandboxRequestSchema } from '../api/sandboxes.js';
+import type { SubmitRunRequestSchema } from '../api/runs.js';
+import type { Limits } from '../api/common.js';
+import type { z } from 'zod';
+import { WORKLOAD_DEFAULTS } from './defaults.js';
+import type { ResourceRequests, WorkloadSpec } from './spec.js';
+
+/** The most one tenant's work may ask for; an unset field has no maximum beyond the API's. */
+export interface TenantLimitsPolicy {
+  cpu?: number;
+  memoryMiB?: number;
+  pids?: number;
+  diskMiB?: number;
+  timeoutMs?: number;
+}
+
+/** A run request as the API parsed it. */
+export type RunRequest = z.output<typeof SubmitRunRequestSchema>;
+/** A sandbox request as the API parsed it. */
+export type SandboxRequest = z.output<typeof CreateSandboxRequestSchema>;
+
+type LimitsInput = Partial<Limits> | undefined;
+type RequestsInput = Partial<ResourceRequests> | undefined;
+
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function compileLimits(input: LimitsInput): Limits {
+  return { ...WORKLOAD_DEFAULTS.limits, ...defined(input) };
+}
+
+/** A request is a reservation inside the cap: at least the default, never above the limit. */
+function compileRequests(input: RequestsInput, limits: Limits): ResourceRequests {
+  const given = defined(input);
+  const r: ResourceRequests = {
+    cpu: given.cpu ?? Math.min(WORKLOAD_DEFAULTS.requests.cpu, limits.cpu),
+    memoryMiB: given.memoryMiB ?? Math.min(WORKLOAD_DEFAULTS.requests.memoryMiB, limits.memoryMiB),
+    diskMiB: given.diskMiB ?? Math.min(WORKLOAD_DEFAULTS.requests.diskMiB, limits.diskMiB),
+  };
+  for (const k of ['cpu', 'memoryMiB', 'diskMiB'] as const) {
+    if (r[k] > limits[k])
+      throw new InvalidArgumentError(
+        `requests.${k} ${r[k]} is above limits.${k} ${limits[k]}: a request is reserved within the limit, so ask for at most ${limits[k]} or raise the limit`,
+      );
+  }
+  return r;
+}
+
+/** Checks limits and timeout against the tenant's maximums. */
+export function checkPolicy(spec: WorkloadSpec, policy: TenantLimitsPolicy | null): void {
+  if (policy === null) return;
+  const checks: [string, number, number | undefined][] = [
+    ['limits.cpu', spec.limits.cpu, policy.cpu],
+    ['limits.memoryMiB', spec.limits.memoryMiB, policy.memoryMiB],
+    ['limits.pids', spec.limits.pids, policy.pids],
+    ['limits.diskMiB', spec.limits.diskMiB, policy.diskMiB],
+    ['timeoutMs', spec.timeoutMs, policy.timeoutMs],
+  ];
+  for (const [name, value, max] of checks) {
+    if (max !== undefined && value > max)
+      throw new InvalidArgumentError(
+        `${name} ${value} is above this tenant's maximum of ${max}: ask for at most ${max}`,
+        { context: { field: name, max } },
+      );
+  }
+}
+
+/** Compiles a run request (lifecycle `once`). */
+export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null): WorkloadSpec {
+  const limits = compileLimits(req.limits);
+  const spec: WorkloadSpec = {
+    lifecycle: 'once',
+    template: req.template ?? WORKLOAD_DEFAULTS.template,
+    runtime: req.runtime ?? WORKLOAD_DEFAULTS.runtime,
+    command: req.argv ?? req.command ?? null,
+    env: req.env ?? {},
+    cwd: req.cwd ?? null,
+    user: null,
+    stdin: req.stdin ?? null,
+    limits,
+    requests: compileRequests(req.requests, limits),
+    timeoutMs: req.timeoutMs ?? WORKLOAD_DEFAULTS.runTimeoutMs,
+    priority: req.priority ?? WORKLOAD_DEFAULTS.priority,
+    maxAttempts: req.maxAttempts ?? WORKLOAD_DEFAULTS.maxAttempts,
+    nodeSelector: req.nodeSelector ?? {},
+    metadata: {},
+  };
+  checkPolicy(spec, policy);
+  return spec;
+}
+
+/** Compiles a sandbox request (lifecycle `until-timeout`, the template's idle process). */
+export function compileSandbox(
+  req: SandboxRequest,
+  policy: TenantLimitsPolicy | null,
+): WorkloadSpec {
+  const limits = compileLimits(req.limits);
+  const spec: WorkloadSpec = {
+    lifecycle: 'until-timeout',
+    template: req.template ?? WORKLOAD_DEFAULTS.template,
+    runtime: req.runtime ?? WORKLOAD_DEFAULTS.runtime,
+    command: null,
+    env: req.env ?? {},
+    cwd: null,
+    user: null,
+    stdin: null,
+    limits,
+    requests: compileRequests(req.requests, limits),
+    timeoutMs: req.timeoutMs ?? WORKLOAD_DEFAULTS.sandboxTimeoutMs,
+    priority: req.priority ?? WORKLOAD_DEFAULTS.priority,
+    maxAttempts: 1,
+    nodeSelector: req.nodeSelector ?? {},
+    metadata: req.metadata ?? {},
+  };
+  checkPolicy(spec, policy);
+  return spec;
+}
