@@ -41,6 +41,14 @@ export const ServerConfigSchema = z.strictObject({
   schedulePollMs: z.number().int().positive().default(500),
   /** Placement score: `binpack` fills the busiest node first, `spread` the idlest. Default binpack. */
   placement: z.enum(['binpack', 'spread']).default('binpack'),
+  /**
+   * CPU requests placed per core of a node. A limit is a cap, not a reservation, and idle
+   * sandboxes use almost no CPU: at the default 16, a 2-core node takes 256 sandboxes of the
+   * default 0.125-core request (as E2B packs idle sandboxes). 1: no overcommit.
+   */
+  cpuOvercommit: z.number().min(1).max(1000).default(16),
+  /** Memory requests placed per MiB of a node. Default 1: requests never exceed memory. */
+  memoryOvercommit: z.number().min(1).max(100).default(1),
   /** Time to wait for an agent to answer a request (create sandbox, exec start, file op), ms. Default 120 s. */
   agentRequestTimeoutMs: z.number().int().positive().default(120_000),
   /** Time to wait for a sandbox to be created, including a first build of its template, ms. Default 15 min. */

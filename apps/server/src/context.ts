@@ -40,6 +40,20 @@ export class EventBus extends EventEmitter {
   schedule(): void {
     this.emit('schedule');
   }
+  /** Resolves when `event` is emitted, after `timeoutMs`, or when `signal` aborts, whichever is first. */
+  waitFor(event: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.off(event, done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, timeoutMs);
+      this.on(event, done);
+      signal?.addEventListener('abort', done);
+    });
+  }
 }
 
 /** Shared parts of one server instance. */

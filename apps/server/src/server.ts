@@ -19,6 +19,7 @@ import { runRoutes } from './routes/runs.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { templateRoutes } from './routes/templates.js';
 import type { RouteDeps } from './routes/types.js';
+import { Admission } from './scheduler/admission.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { Sweeper } from './scheduler/sweeper.js';
 import { RunService } from './services/runs.js';
@@ -55,11 +56,12 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     log: options.log ?? silentLogger,
   };
   const hub = new AgentHub(ctx);
+  const admission = new Admission(ctx, hub);
   const deps: RouteDeps = {
     ctx,
     hub,
-    sandboxes: new SandboxService(ctx, hub),
-    runs: new RunService(ctx, hub),
+    sandboxes: new SandboxService(ctx, hub, admission),
+    runs: new RunService(ctx, hub, admission),
   };
   const app = await createApp(ctx);
   for (const routes of [

@@ -119,6 +119,15 @@ export class QuotaExceededError extends TartarusError {
   }
 }
 
+/** Thrown when no node had room for the work within the caller's wait (HTTP 503 with Retry-After). */
+export class CapacityUnavailableError extends TartarusError {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, options?: TartarusErrorOptions) {
+    super('unavailable', message, { retryable: true, ...options });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 /** Thrown for a bug or an unexpected failure of a tool Tartarus runs (runc, qemu...). */
 export class InternalError extends TartarusError {
   constructor(message: string, options?: TartarusErrorOptions) {

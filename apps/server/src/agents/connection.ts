@@ -8,15 +8,26 @@ import type { WebSocket } from '@fastify/websocket';
 import {
   AGENT_PROTOCOL_VERSION,
   AgentMessageSchema,
+  type AgentCallEvent,
+  type AgentCallInput,
+  type AgentCallName,
+  type AgentCallOutput,
   type AgentMessage,
-  type AgentOperation,
+  type ResourceRequests,
   type ServerMessage,
 } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
 import type { NodeResources } from '../store/index.js';
-import { appendOutput, handleRunReport, type OutputMessage, type RunReport } from './run-reports.js';
+import { appendOutput, handleWorkReport, type OutputMessage } from './work-reports.js';
 import { reconcileNode, type Hello } from './reconcile.js';
-import { PendingRequests, type EventHandler } from './pending.js';
+import { PendingCalls } from './pending.js';
+
+/** Work placed on a node: what it reserves and whose it is (fair share counts it). */
+export interface PlacedWork {
+  workId: string;
+  tenantId: string;
+  requests: ResourceRequests;
+}
 
 /** A message as received: validated, or why it is not valid. */
 type Parsed = { ok: true; msg: AgentMessage } | { ok: false; error: string };
@@ -41,11 +52,9 @@ export class AgentConnection {
   runtimes: string[] = [];
   capacity: NodeResources = { cpu: 0, memoryMiB: 0, slots: 0 };
   labels: Record<string, string> = {};
-  /** Runs leased to this node and not yet reported finished. */
-  readonly activeRuns = new Set<string>();
-  /** Interactive sandboxes live on this node. */
-  readonly sandboxes = new Set<string>();
-  private readonly pending = new PendingRequests();
+  /** Work (runs and sandboxes) placed on this node and not yet ended, by work id. */
+  readonly work = new Map<string, PlacedWork>();
+  private readonly pending = new PendingCalls();
   /** Messages received, validated, and not yet handled (handled one at a time, in order). */
   private readonly inbox: Parsed[] = [];
   private draining = false;
@@ -71,7 +80,28 @@ export class AgentConnection {
 
   /** Slots not taken by runs or sandboxes. */
   freeSlots(): number {
-    return this.capacity.slots - this.activeRuns.size - this.sandboxes.size;
+    return this.capacity.slots - this.work.size;
+  }
+
+  /** Records work placed here. */
+  hold(w: PlacedWork): void {
+    this.work.set(w.workId, w);
+  }
+
+  /** Forgets work that ended or moved (idempotent). */
+  release(workId: string): void {
+    this.work.delete(workId);
+  }
+
+  /** What the work placed here reserves. */
+  reserved(): ResourceRequests {
+    const r = { cpu: 0, memoryMiB: 0, diskMiB: 0 };
+    for (const w of this.work.values()) {
+      r.cpu += w.requests.cpu;
+      r.memoryMiB += w.requests.memoryMiB;
+      r.diskMiB += w.requests.diskMiB;
+    }
+    return r;
   }
 
   /** Sends a message (dropped if the socket is closed: the lease/heartbeat machinery recovers). */
@@ -79,16 +109,18 @@ export class AgentConnection {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
-  /** Asks the agent to do something; resolves with its reply's result. */
-  request(
-    operation: AgentOperation,
-    options: { timeoutMs?: number; onEvent?: EventHandler } = {},
-  ): Promise<unknown> {
+  /** Calls `name` on the agent; resolves with its validated reply. */
+  call<N extends AgentCallName>(
+    name: N,
+    input: AgentCallInput<N>,
+    options: { timeoutMs?: number; onEvent?: (e: AgentCallEvent<N>) => void } = {},
+  ): Promise<AgentCallOutput<N>> {
     const { requestId, reply } = this.pending.create(
+      name,
       options.timeoutMs ?? this.ctx.config.agentRequestTimeoutMs,
       options.onEvent,
     );
-    this.send({ type: 'request', requestId, operation });
+    this.send({ type: 'request', requestId, call: { name, input } });
     return reply;
   }
 
@@ -119,7 +151,7 @@ export class AgentConnection {
     const batch = [first];
     for (let head = this.inbox[0]; head?.ok === true; head = this.inbox[0]) {
       const m = head.msg;
-      if (m.type !== 'output' || m.runId !== first.runId || m.epoch !== first.epoch) break;
+      if (m.type !== 'output' || m.workId !== first.workId || m.epoch !== first.epoch) break;
       batch.push(m);
       this.inbox.shift();
     }
@@ -135,15 +167,12 @@ export class AgentConnection {
       case 'hello':
         return this.hello(msg);
       case 'output':
-        return msg.runId === undefined || msg.epoch === undefined
-          ? undefined
-          : appendOutput(this.ctx, msg.runId, msg.epoch, this.takeOutputBatch(msg));
+        return appendOutput(this.ctx, msg.workId, msg.epoch, this.takeOutputBatch(msg));
       case 'heartbeat':
-      case 'runStarted':
-      case 'runFinished':
-      case 'runFailed':
-      case 'sandboxState':
-        return handleRunReport(this.ctx, this, msg as RunReport);
+      case 'started':
+      case 'finished':
+      case 'failed':
+        return handleWorkReport(this.ctx, this, msg);
       case 'event':
         return this.pending.event(msg.requestId, msg.event, msg.data);
       case 'reply':
@@ -166,12 +195,8 @@ export class AgentConnection {
     this.runtimes = msg.runtimes;
     this.capacity = msg.capacity;
     this.labels = msg.labels;
-    const { keep, runs } = await reconcileNode(this.ctx, msg);
-    for (const id of runs) this.activeRuns.add(id);
-    const runSandboxes = new Set(
-      msg.inventory.filter((i) => i.runId !== undefined).map((i) => i.sandboxId),
-    );
-    for (const id of keep) if (!runSandboxes.has(id)) this.sandboxes.add(id);
+    const { keep, work } = await reconcileNode(this.ctx, msg);
+    for (const w of work) this.hold(w);
     this.send({
       type: 'reconcile',
       heartbeatIntervalMs: this.ctx.config.heartbeatIntervalMs,

@@ -4,10 +4,16 @@
  * between replicas; embedded mode has one agent on loopback.
  */
 import type { WebSocket } from '@fastify/websocket';
-import { SandboxNotRunningError, TartarusError, type AgentOperation } from '@tartarus/core';
+import {
+  SandboxNotRunningError,
+  TartarusError,
+  type AgentCallEvent,
+  type AgentCallInput,
+  type AgentCallName,
+  type AgentCallOutput,
+} from '@tartarus/core';
 import type { ServerContext } from '../context.js';
 import { AgentConnection } from './connection.js';
-import type { EventHandler } from './pending.js';
 
 /** Connected agents. */
 export class AgentHub {
@@ -50,12 +56,13 @@ export class AgentHub {
     return this.connections.get(nodeId);
   }
 
-  /** Sends a request to the node holding a sandbox; a 409 when the node is not connected. */
-  request(
+  /** Calls `name` on the node holding a sandbox; a 409 when the node is not connected. */
+  call<N extends AgentCallName>(
     nodeId: string | null,
-    operation: AgentOperation,
-    options: { timeoutMs?: number; onEvent?: EventHandler } = {},
-  ): Promise<unknown> {
+    name: N,
+    input: AgentCallInput<N>,
+    options: { timeoutMs?: number; onEvent?: (e: AgentCallEvent<N>) => void } = {},
+  ): Promise<AgentCallOutput<N>> {
     const conn = nodeId === null ? undefined : this.connections.get(nodeId);
     if (!conn) {
       return Promise.reject(
@@ -68,7 +75,7 @@ export class AgentHub {
         ),
       );
     }
-    return conn.request(operation, options);
+    return conn.call(name, input, options);
   }
 
   /** Any connected agent (templates are per node; embedded mode has one). */

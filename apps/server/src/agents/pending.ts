@@ -1,17 +1,25 @@
 /**
- * Requests the server sent to one agent and is waiting on: each gets exactly one `reply`, any
- * number of `event`s before it, and fails if the agent disconnects or does not answer in time.
+ * Calls the server made to one agent and is waiting on: each gets exactly one `reply`, any number
+ * of `event`s before it, and fails if the agent disconnects or does not answer in time. Replies
+ * and events are validated against the call's schemas in `AGENT_CALLS`: a malformed one fails the
+ * call with `internal` instead of reaching a caller as an unchecked value.
  */
 import { randomUUID } from 'node:crypto';
-import { TartarusError, isErrorCode } from '@tartarus/core';
-
-/** Called for each `event` message of a streaming request (exec output, build progress). */
-export type EventHandler = (event: string, data: unknown) => void;
+import {
+  AGENT_CALLS,
+  isErrorCode,
+  TartarusError,
+  type AgentCallEvent,
+  type AgentCallName,
+  type AgentCallOutput,
+} from '@tartarus/core';
+import type { z } from 'zod';
 
 interface Pending {
+  name: AgentCallName;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  onEvent?: EventHandler;
+  onEvent?: (e: { event: string; data: unknown }) => void;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -21,17 +29,25 @@ function agentError(error: { code: string; message: string } | undefined): Tarta
   return new TartarusError(code, error?.message ?? 'the agent failed without a message');
 }
 
-/** The open requests of one connection. */
-export class PendingRequests {
+function malformed(name: string, what: string, err: z.ZodError): TartarusError {
+  return new TartarusError(
+    'internal',
+    `the agent's ${what} to ${name} is malformed: ${err.issues[0]?.message ?? ''}`,
+  );
+}
+
+/** The open calls of one connection. */
+export class PendingCalls {
   private readonly open = new Map<string, Pending>();
 
-  /** Registers a request; returns its id and the promise of its reply. `timeoutMs` 0: no limit. */
-  create(
+  /** Registers a call; returns its id and the promise of its reply. `timeoutMs` 0: no limit. */
+  create<N extends AgentCallName>(
+    name: N,
     timeoutMs: number,
-    onEvent?: EventHandler,
-  ): { requestId: string; reply: Promise<unknown> } {
+    onEvent?: (e: AgentCallEvent<N>) => void,
+  ): { requestId: string; reply: Promise<AgentCallOutput<N>> } {
     const requestId = randomUUID();
-    const reply = new Promise<unknown>((resolve, reject) => {
+    const reply = new Promise<AgentCallOutput<N>>((resolve, reject) => {
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
@@ -45,17 +61,29 @@ export class PendingRequests {
               );
             }, timeoutMs)
           : undefined;
-      this.open.set(requestId, { resolve, reject, ...(onEvent ? { onEvent } : {}), timer });
+      this.open.set(requestId, {
+        name,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        ...(onEvent ? { onEvent: onEvent as Pending['onEvent'] } : {}),
+        timer,
+      });
     });
     return { requestId, reply };
   }
 
-  /** Delivers an `event` to its request (ignored if the request is gone). */
+  /** Delivers a valid `event` to its call (ignored if the call is gone or the event unknown). */
   event(requestId: string, event: string, data: unknown): void {
-    this.open.get(requestId)?.onEvent?.(event, data);
+    const p = this.open.get(requestId);
+    if (!p?.onEvent) return;
+    const schemas: Record<string, z.ZodType> = AGENT_CALLS[p.name].events;
+    const schema = schemas[event];
+    if (schema === undefined) return;
+    const parsed = schema.safeParse(data);
+    if (parsed.success) p.onEvent({ event, data: parsed.data });
   }
 
-  /** Settles a request with the agent's `reply`. */
+  /** Settles a call with the agent's `reply`, validated against the call's output schema. */
   reply(
     requestId: string,
     ok: boolean,
@@ -66,18 +94,13 @@ export class PendingRequests {
     if (!p) return;
     this.open.delete(requestId);
     clearTimeout(p.timer);
-    if (ok) p.resolve(result);
-    else p.reject(agentError(error));
+    if (!ok) return p.reject(agentError(error));
+    const parsed = AGENT_CALLS[p.name].output.safeParse(result);
+    if (parsed.success) p.resolve(parsed.data);
+    else p.reject(malformed(p.name, 'reply', parsed.error));
   }
 
-  /** Forgets a request without settling it (the caller gave up). */
-  drop(requestId: string): void {
-    const p = this.open.get(requestId);
-    if (p) clearTimeout(p.timer);
-    this.open.delete(requestId);
-  }
-
-  /** Fails every open request (the connection closed). */
+  /** Fails every open call (the connection closed). */
   failAll(message: string): void {
     for (const [id, p] of this.open) {
       clearTimeout(p.timer);

@@ -48,7 +48,7 @@ async function connectAgent(url: string, nodeId: string, inventory: InventoryIte
   ws.on('message', (m: Buffer) => {
     const msg = ServerMessageSchema.parse(JSON.parse(m.toString()));
     // The server checks template names on submit; this agent knows busybox.
-    if (msg.type === 'request' && msg.operation.op === 'listTemplates') {
+    if (msg.type === 'request' && msg.call.name === 'listTemplates') {
       const result = [{ name: 'busybox', description: '', built: true }];
       ws.send(JSON.stringify({ type: 'reply', requestId: msg.requestId, ok: true, result }));
       return;
@@ -79,7 +79,7 @@ async function connectAgent(url: string, nodeId: string, inventory: InventoryIte
   });
   await next('reconcile');
   // Heartbeats keep the node alive until the socket is gone.
-  const beat = setInterval(() => send({ type: 'heartbeat', runs: [] }), 50);
+  const beat = setInterval(() => send({ type: 'heartbeat', work: [] }), 50);
   ws.on('close', () => clearInterval(beat));
   return { ws, send, next };
 }
@@ -123,17 +123,17 @@ test('lease, start, output, finish; stale epochs are fenced; a silent node loses
     const a = await connectAgent(server.url, 'node-a');
     sockets.push(a.ws);
     const run = await submit();
-    const start = await a.next('startRun');
-    assert.equal(start.runId, run.id);
+    const start = await a.next('start');
+    assert.equal(start.workId, run.id);
     a.send({
-      type: 'runStarted',
-      runId: run.id,
+      type: 'started',
+      workId: run.id,
       epoch: start.epoch,
-      sandboxId: start.spec.sandboxId,
+      sandboxId: start.sandboxId,
     });
     a.send({
       type: 'output',
-      runId: run.id,
+      workId: run.id,
       epoch: start.epoch,
       stream: 'stdout',
       data: 'hi\n',
@@ -147,22 +147,22 @@ test('lease, start, output, finish; stale epochs are fenced; a silent node loses
     await new Promise((r) => a.ws.once('close', r));
     const b = await connectAgent(server.url, 'node-b');
     sockets.push(b.ws);
-    const again = await b.next('startRun');
-    assert.equal(again.runId, run.id);
+    const again = await b.next('start');
+    assert.equal(again.workId, run.id);
     assert.ok(again.epoch > start.epoch);
 
     // A late result from the lost attempt is not committed.
     const late = attemptResult(1);
-    b.send({ type: 'runFinished', runId: run.id, epoch: start.epoch, result: late });
+    b.send({ type: 'finished', workId: run.id, epoch: start.epoch, result: late });
     b.send({
-      type: 'runStarted',
-      runId: run.id,
+      type: 'started',
+      workId: run.id,
       epoch: again.epoch,
-      sandboxId: again.spec.sandboxId,
+      sandboxId: again.sandboxId,
     });
     b.send({
       type: 'output',
-      runId: run.id,
+      workId: run.id,
       epoch: again.epoch,
       stream: 'stdout',
       data: 'second\n',
@@ -170,8 +170,8 @@ test('lease, start, output, finish; stale epochs are fenced; a silent node loses
       seq: 1,
     });
     b.send({
-      type: 'runFinished',
-      runId: run.id,
+      type: 'finished',
+      workId: run.id,
       epoch: again.epoch,
       result: attemptResult(0),
     });
@@ -203,20 +203,20 @@ test('a live agent that reconnects keeps its in-flight attempt', async () => {
     const run = (await res.json()) as { id: string };
     const a = await connectAgent(server.url, 'node-a');
     sockets.push(a.ws);
-    const start = await a.next('startRun');
+    const start = await a.next('start');
     a.send({
-      type: 'runStarted',
-      runId: run.id,
+      type: 'started',
+      workId: run.id,
       epoch: start.epoch,
-      sandboxId: start.spec.sandboxId,
+      sandboxId: start.sandboxId,
     });
     a.ws.terminate();
     const again = await connectAgent(server.url, 'node-a', [
-      { sandboxId: start.spec.sandboxId, runId: run.id, epoch: start.epoch, state: 'running' },
+      { sandboxId: start.sandboxId, workId: run.id, epoch: start.epoch, state: 'running' },
     ]);
     sockets.push(again.ws);
     const result = attemptResult(0);
-    again.send({ type: 'runFinished', runId: run.id, epoch: start.epoch, result });
+    again.send({ type: 'finished', workId: run.id, epoch: start.epoch, result });
     let final: { state: string; attempts: number } | undefined;
     await until(async () => {
       final = (await (await fetch(`${server.url}/v1/runs/${run.id}`, { headers: H })).json()) as {

@@ -1,13 +1,14 @@
 /**
  * Level-triggered reconciliation when an agent (re)connects: its reported inventory against the
- * store. Sandboxes the store still wants are adopted back (lost → running/paused); attempts the
- * agent still supervises keep running if their lease is still theirs; everything else on the
+ * store. Sandboxes the store still wants are adopted back (lost → running/paused); run attempts
+ * the agent still supervises keep running if their lease is still theirs; everything else on the
  * host is destroyed by the agent; sandboxes the store expects but the node no longer has end in
  * `error`.
  */
 import type { AgentMessage } from '@tartarus/core';
 import { NotFoundError } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
+import type { PlacedWork } from './connection.js';
 
 /** The `hello` message. */
 export type Hello = Extract<AgentMessage, { type: 'hello' }> & {
@@ -25,10 +26,20 @@ async function settleOldWork(ctx: ServerContext, nodeId: string): Promise<void> 
   for (const r of runs) ctx.bus.run(r.runId);
 }
 
-/** What the agent keeps: sandbox ids (interactive and of live attempts), and the live run ids. */
+/** What the agent keeps: sandbox ids (interactive and of live attempts), and the work they hold. */
 export interface Reconciled {
   keep: string[];
-  runs: string[];
+  work: PlacedWork[];
+}
+
+async function keepRuns(ctx: ServerContext, hello: Hello, out: Reconciled): Promise<void> {
+  for (const i of hello.inventory) {
+    if (i.workId === undefined || i.epoch === undefined || !i.workId.startsWith('run_')) continue;
+    if (!(await ctx.store.queue.extendLease(i.workId, i.epoch, ctx.config.leaseMs))) continue;
+    const run = await ctx.store.queue.get(i.workId);
+    out.keep.push(i.sandboxId);
+    out.work.push({ workId: run.id, tenantId: run.tenantId, requests: run.spec.requests });
+  }
 }
 
 /** Registers the node, settles its previous work, and says what the agent keeps. */
@@ -37,8 +48,8 @@ export async function reconcileNode(ctx: ServerContext, hello: Hello): Promise<R
   // Attempts the agent still supervises keep their lease (a reconnect of a live agent); when it
   // supervises none (a fresh process), whatever the node held before is settled at once: its
   // attempts fail (retryable — at-least-once) instead of waiting for their leases to expire.
-  const live = hello.inventory.filter((i) => i.runId !== undefined && i.epoch !== undefined);
-  if (live.length === 0) await settleOldWork(ctx, hello.nodeId);
+  const supervised = hello.inventory.some((i) => i.workId?.startsWith('run_') === true);
+  if (!supervised) await settleOldWork(ctx, hello.nodeId);
   await store.nodes.register({
     id: hello.nodeId,
     name: hello.name,
@@ -49,22 +60,18 @@ export async function reconcileNode(ctx: ServerContext, hello: Hello): Promise<R
   });
   const alive = new Map(
     hello.inventory
-      .filter((i) => i.runId === undefined && (i.state === 'running' || i.state === 'paused'))
+      .filter((i) => !(i.workId?.startsWith('run_') ?? false))
+      .filter((i) => i.state === 'running' || i.state === 'paused')
       .map((i) => [i.sandboxId, i.state]),
   );
-  const keep: string[] = [];
-  const runs: string[] = [];
-  for (const i of live) {
-    if (await store.queue.extendLease(i.runId ?? '', i.epoch ?? 0, ctx.config.leaseMs)) {
-      keep.push(i.sandboxId);
-      runs.push(i.runId ?? '');
-    }
-  }
+  const out: Reconciled = { keep: [], work: [] };
+  await keepRuns(ctx, hello, out);
   for (const s of await store.sandboxes.listByNode(hello.nodeId)) {
     const state = alive.get(s.id);
     if (state === 'running' || state === 'paused') {
       await store.sandboxes.transition(s.id, state);
-      keep.push(s.id);
+      out.keep.push(s.id);
+      out.work.push({ workId: s.id, tenantId: s.tenantId, requests: s.spec.requests });
     } else {
       await store.sandboxes.transition(s.id, 'error', {
         exitCode: null,
@@ -75,9 +82,9 @@ export async function reconcileNode(ctx: ServerContext, hello: Hello): Promise<R
     bus.sandbox(s.id);
   }
   ctx.log.info(
-    { nodeId: hello.nodeId, kept: keep.length, reported: hello.inventory.length },
+    { nodeId: hello.nodeId, kept: out.keep.length, reported: hello.inventory.length },
     'agent reconciled',
   );
   bus.schedule();
-  return { keep, runs };
+  return out;
 }

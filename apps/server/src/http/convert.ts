@@ -1,11 +1,11 @@
 /**
  * Store records → API shapes (`@tartarus/core` schemas). The store speaks epoch milliseconds and
- * opaque JSON specs; the API speaks ISO timestamps and typed fields.
+ * compiled specs; the API speaks ISO timestamps and shows the spec's effective values (no
+ * default is applied here: `compile` applied every one).
  */
 import type {
   ApiKey as ApiKeyDto,
   AuditEntry as AuditDto,
-  Limits,
   Node as NodeDto,
   Run as RunDto,
   RunAttempt as RunAttemptDto,
@@ -13,18 +13,6 @@ import type {
   Tenant as TenantDto,
 } from '@tartarus/core';
 import type { ApiKey, AuditEntry, Node, Run, RunAttempt, Sandbox, Tenant } from '../store/index.js';
-
-/** Limits used when a request leaves some unset. */
-export const DEFAULT_LIMITS: Limits = { cpu: 1, memoryMiB: 512, pids: 256, diskMiB: 1024 };
-
-/** Request limits merged over the defaults. */
-export function resolveLimits(input?: Partial<Limits>): Limits {
-  return { ...DEFAULT_LIMITS, ...stripUndefined(input ?? {}) };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** Epoch ms → ISO 8601. */
 export function iso(ms: number): string {
@@ -34,17 +22,6 @@ export function iso(ms: number): string {
 /** Nullable epoch ms → nullable ISO 8601. */
 export function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : iso(ms);
-}
-
-function stringRecord(v: unknown): Record<string, string> {
-  if (typeof v !== 'object' || v === null) return {};
-  return Object.fromEntries(
-    Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
-}
-
-function limitsOf(v: unknown): Limits {
-  return resolveLimits(typeof v === 'object' && v !== null ? (v as Partial<Limits>) : {});
 }
 
 /** A sandbox record as the API shows it. */
@@ -59,8 +36,12 @@ export function sandboxDto(s: Sandbox): SandboxDto {
     startedAt: isoOrNull(s.startedAt),
     timeoutAt: isoOrNull(s.timeoutAt),
     endedAt: isoOrNull(s.endedAt),
-    limits: limitsOf(s.spec['limits']),
-    metadata: stringRecord(s.spec['metadata']),
+    timeoutMs: s.spec.timeoutMs,
+    limits: s.spec.limits,
+    requests: s.spec.requests,
+    priority: s.spec.priority,
+    env: s.spec.env,
+    metadata: s.spec.metadata,
     exit: s.exit,
   };
 }
@@ -68,7 +49,6 @@ export function sandboxDto(s: Sandbox): SandboxDto {
 /** A run record as the API shows it (without output; the caller adds stdout/stderr when waited). */
 export function runDto(r: Run): RunDto {
   const spec = r.spec;
-  const shell = typeof spec['shell'] === 'string' ? spec['shell'] : undefined;
   return {
     id: r.id,
     state: r.state,
@@ -83,13 +63,16 @@ export function runDto(r: Run): RunDto {
     startedAt: isoOrNull(r.startedAt),
     finishedAt: isoOrNull(r.endedAt),
     durationMs: r.startedAt !== null && r.endedAt !== null ? r.endedAt - r.startedAt : null,
-    ...(shell === undefined ? { argv: spec.command } : { command: shell }),
-    template: spec.template ?? 'busybox',
-    runtime: spec.runtime ?? 'container',
-    ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
-    env: stringRecord(spec.env),
-    limits: limitsOf(spec.limits),
-    timeoutMs: spec.timeoutMs ?? 0,
+    ...(typeof spec.command === 'string' ? { command: spec.command } : {}),
+    ...(Array.isArray(spec.command) ? { argv: spec.command } : {}),
+    template: spec.template,
+    runtime: spec.runtime,
+    ...(spec.cwd === null ? {} : { cwd: spec.cwd }),
+    env: spec.env,
+    limits: spec.limits,
+    requests: spec.requests,
+    priority: spec.priority,
+    timeoutMs: spec.timeoutMs,
   };
 }
 
@@ -115,8 +98,8 @@ export function nodeDto(n: Node): NodeDto {
     name: n.name,
     runtimes: n.runtimes,
     labels: n.labels,
-    capacity: n.capacity,
-    used: n.used,
+    capacity: { ...n.capacity, diskMiB: n.capacity.diskMiB ?? 0 },
+    used: { ...n.used, diskMiB: n.used.diskMiB ?? 0 },
     status: n.status,
     lastHeartbeatAt: iso(n.lastHeartbeatAt),
     createdAt: iso(n.createdAt),

@@ -50,20 +50,17 @@ export function execSocket(
         new InvalidArgumentError(`bad frame: ${describe(f.error)}; send stdin, closeStdin or kill`),
       );
     if (execId === undefined) return void early.push(frame);
-    const op =
-      f.data.type === 'stdin'
-        ? {
-            op: 'execStdin' as const,
+    const d = f.data;
+    const sent =
+      d.type === 'stdin'
+        ? hub.call(nodeId, 'execStdin', {
             execId,
-            data:
-              f.data.encoding === 'base64'
-                ? f.data.data
-                : Buffer.from(f.data.data, 'utf8').toString('base64'),
-          }
-        : f.data.type === 'closeStdin'
-          ? { op: 'execCloseStdin' as const, execId }
-          : { op: 'execKill' as const, execId, signal: f.data.signal };
-    hub.request(nodeId, op).catch(() => undefined);
+            data: d.encoding === 'base64' ? d.data : Buffer.from(d.data, 'utf8').toString('base64'),
+          })
+        : d.type === 'closeStdin'
+          ? hub.call(nodeId, 'execCloseStdin', { execId })
+          : hub.call(nodeId, 'execKill', { execId, signal: d.signal });
+    sent.catch(() => undefined);
   };
 
   socket.on('message', (raw: Buffer) => {
@@ -110,6 +107,6 @@ export function execSocket(
   // A client that leaves takes its process with it; one that saw `exit` has nothing to kill.
   socket.on('close', () => {
     if (execId !== undefined && !finished)
-      hub.request(nodeId, { op: 'execKill', execId, signal: 'SIGKILL' }).catch(() => undefined);
+      hub.call(nodeId, 'execKill', { execId, signal: 'SIGKILL' }).catch(() => undefined);
   });
 }

@@ -39,7 +39,7 @@ export const execRoutes: RouteModule = (app, deps) => {
         sse.signal.addEventListener('abort', () => {
           if (finished) return;
           hub
-            .request(sandbox.nodeId, { op: 'execKill', execId, signal: 'SIGKILL' })
+            .call(sandbox.nodeId, 'execKill', { execId, signal: 'SIGKILL' })
             .catch(() => undefined);
         });
       try {

@@ -6,7 +6,6 @@ import {
   FileWriteQuerySchema,
   InvalidArgumentError,
   SandboxIdParamsSchema,
-  type FileEntry,
 } from '@tartarus/core';
 import { z } from 'zod';
 import { principalOf } from '../http/auth.js';
@@ -15,10 +14,6 @@ import { errorResponses } from './common.js';
 import type { RouteModule } from './types.js';
 
 const tags = ['files'];
-
-interface WireEntry extends Omit<FileEntry, 'modifiedAt'> {
-  modifiedAtMs: number;
-}
 
 /** Registers the file routes. */
 export const fileRoutes: RouteModule = (app, { hub, sandboxes, ctx }) => {
@@ -36,11 +31,10 @@ export const fileRoutes: RouteModule = (app, { hub, sandboxes, ctx }) => {
     },
     handler: async (req, reply) => {
       const node = await nodeOf(principalOf(req).tenantId, req.params.id);
-      const out = (await hub.request(node, {
-        op: 'fileRead',
+      const out = await hub.call(node, 'fileRead', {
         sandboxId: req.params.id,
         path: req.query.path,
-      })) as { data: string };
+      });
       return reply.type('application/octet-stream').send(Buffer.from(out.data, 'base64'));
     },
   });
@@ -64,8 +58,7 @@ export const fileRoutes: RouteModule = (app, { hub, sandboxes, ctx }) => {
         );
       const node = await nodeOf(principalOf(req).tenantId, req.params.id);
       const mode = req.query.mode === undefined ? undefined : parseInt(req.query.mode, 8);
-      await hub.request(node, {
-        op: 'fileWrite',
+      await hub.call(node, 'fileWrite', {
         sandboxId: req.params.id,
         path: req.query.path,
         data: data.toString('base64'),
@@ -86,11 +79,10 @@ export const fileRoutes: RouteModule = (app, { hub, sandboxes, ctx }) => {
     },
     handler: async (req) => {
       const node = await nodeOf(principalOf(req).tenantId, req.params.id);
-      const items = (await hub.request(node, {
-        op: 'fileList',
+      const items = await hub.call(node, 'fileList', {
         sandboxId: req.params.id,
         path: req.query.path,
-      })) as WireEntry[];
+      });
       return {
         items: items.map(({ modifiedAtMs, ...e }) => ({ ...e, modifiedAt: iso(modifiedAtMs) })),
       };
@@ -108,8 +100,7 @@ export const fileRoutes: RouteModule = (app, { hub, sandboxes, ctx }) => {
     },
     handler: async (req, reply) => {
       const node = await nodeOf(principalOf(req).tenantId, req.params.id);
-      await hub.request(node, {
-        op: 'fileRemove',
+      await hub.call(node, 'fileRemove', {
         sandboxId: req.params.id,
         path: req.query.path,
         recursive: req.query.recursive ?? false,

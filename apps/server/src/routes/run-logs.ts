@@ -12,7 +12,7 @@ import {
 } from '@tartarus/core';
 import { principalOf } from '../http/auth.js';
 import { openSse, wantsEventStream } from '../http/sse.js';
-import { isFinal } from '../services/runs.js';
+import { isFinalRun as isFinal } from '@tartarus/core';
 import type { RunLogChunk } from '../store/index.js';
 import { errorResponses } from './common.js';
 import type { RouteModule } from './types.js';

@@ -4,6 +4,8 @@ import {
   TemplateNameParamsSchema,
   TemplateSchema,
   type Template,
+  type TemplateProgress,
+  type TemplateReport,
 } from '@tartarus/core';
 import { principalOf } from '../http/auth.js';
 import { isoOrNull } from '../http/convert.js';
@@ -14,17 +16,7 @@ import type { RouteModule } from './types.js';
 
 const tags = ['templates'];
 
-/** A template as the agent reports it. */
-interface WireTemplate {
-  name: string;
-  description: string;
-  built: boolean;
-  sizeBytes?: number;
-  digest?: string;
-  builtAtMs?: number;
-}
-
-function templateDto(t: WireTemplate): Template {
+function templateDto(t: TemplateReport): Template {
   return {
     name: t.name,
     description: t.description,
@@ -45,7 +37,7 @@ export const templateRoutes: RouteModule = (app, { hub, ctx }) => {
       response: { 200: TemplateListSchema, ...errorResponses },
     },
     handler: async () => {
-      const items = (await hub.any().request({ op: 'listTemplates' })) as WireTemplate[];
+      const items = await hub.any().call('listTemplates', {});
       return { items: items.map(templateDto) };
     },
   });
@@ -61,16 +53,17 @@ export const templateRoutes: RouteModule = (app, { hub, ctx }) => {
     handler: async (req, reply) => {
       principalOf(req);
       const conn = hub.any();
-      const build = (onEvent?: (e: string, d: unknown) => void) =>
-        conn.request(
-          { op: 'buildTemplate', name: req.params.name },
-          { timeoutMs: 3_600_000, ...(onEvent ? { onEvent } : {}) },
+      const build = (onProgress?: (p: TemplateProgress) => void) =>
+        conn.call(
+          'buildTemplate',
+          { name: req.params.name },
+          { timeoutMs: 3_600_000, ...(onProgress ? { onEvent: (e) => onProgress(e.data) } : {}) },
         );
-      if (!wantsEventStream(req)) return templateDto((await build()) as WireTemplate);
+      if (!wantsEventStream(req)) return templateDto(await build());
       const sse = openSse(req, reply);
       try {
-        const t = await build((event, data) => event === 'progress' && sse.send('progress', data));
-        sse.send('done', templateDto(t as WireTemplate));
+        const t = await build((p) => sse.send('progress', p));
+        sse.send('done', templateDto(t));
       } catch (err) {
         sse.send('error', toErrorReply(err, ctx.config.bodyLimitBytes).body.error);
       } finally {

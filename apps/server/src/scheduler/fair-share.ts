@@ -8,7 +8,7 @@
  * others wait, and a tenant with one item and nothing running goes first. Within a tenant, work
  * goes by priority, then by `order`.
  */
-import { InvalidArgumentError } from '@tartarus/core';
+import { InvalidArgumentError, assertNever } from '@tartarus/core';
 import { BinaryHeap } from './heap.js';
 import { NodeIndex, type NodeCandidate, type PlacementStrategy } from './placement.js';
 import { ZERO_RESOURCES, addResources, dominantShare, type Resources } from './resources.js';
@@ -19,8 +19,21 @@ export const PRIORITIES = ['critical', 'high', 'default', 'low'] as const;
 /** How urgent work is within its tenant (not across tenants: fairness decides that). */
 export type Priority = (typeof PRIORITIES)[number];
 
-/** Position of each priority in `PRIORITIES`; a `Record` so a new priority fails the type check here. */
-const PRIORITY_RANK: Record<Priority, number> = { critical: 0, high: 1, default: 2, low: 3 };
+/** Position of `p` in `PRIORITIES`. */
+function rankOf(p: Priority): number {
+  switch (p) {
+    case 'critical':
+      return 0;
+    case 'high':
+      return 1;
+    case 'default':
+      return 2;
+    case 'low':
+      return 3;
+    default:
+      return assertNever(p, 'priority');
+  }
+}
 
 /** One item of pending work. */
 export interface PendingWork {
@@ -112,6 +125,30 @@ function byOrder(a: PendingWork, b: PendingWork): number {
   return a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+function isSorted(queue: readonly PendingWork[]): boolean {
+  for (let i = 1; i < queue.length; i++) {
+    if (byOrder(queue[i - 1] as PendingWork, queue[i] as PendingWork) > 0) return false;
+  }
+  return true;
+}
+
+function newTurn(tenantId: string, tenants: ReadonlyMap<string, TenantShare>): TenantTurn {
+  const share = tenants.get(tenantId) ?? {
+    tenantId,
+    weight: 1,
+    reserved: ZERO_RESOURCES,
+    running: 0,
+    maxRunning: null,
+  };
+  if (!(share.weight > 0 && Number.isFinite(share.weight))) {
+    throw new InvalidArgumentError(
+      `tenant "${tenantId}" has weight ${share.weight}; a weight must be a finite number > 0`,
+    );
+  }
+  return { share, queues: PRIORITIES.map(() => []), cursors: PRIORITIES.map(() => 0), key: 0, tie: 0 };
+}
+
+/** Groups the pending work by tenant and priority: O(n) per round, the planner's largest fixed cost. */
 function turnsOf(
   pending: readonly PendingWork[],
   tenants: ReadonlyMap<string, TenantShare>,
@@ -120,25 +157,13 @@ function turnsOf(
   for (const work of pending) {
     let t = turns.get(work.tenantId);
     if (t === undefined) {
-      const share = tenants.get(work.tenantId) ?? {
-        tenantId: work.tenantId,
-        weight: 1,
-        reserved: ZERO_RESOURCES,
-        running: 0,
-        maxRunning: null,
-      };
-      if (!(share.weight > 0 && Number.isFinite(share.weight))) {
-        throw new InvalidArgumentError(
-          `tenant "${work.tenantId}" has weight ${share.weight}; a weight must be a finite number > 0`,
-        );
-      }
-      t = { share, queues: PRIORITIES.map(() => []), cursors: PRIORITIES.map(() => 0), key: 0, tie: 0 };
+      t = newTurn(work.tenantId, tenants);
       turns.set(work.tenantId, t);
     }
-    (t.queues[PRIORITY_RANK[work.priority]] as PendingWork[]).push(work);
+    (t.queues[rankOf(work.priority)] as PendingWork[]).push(work);
   }
-  // Timsort is linear on the already-ordered queues a store returns; sorting costs only otherwise.
-  for (const t of turns.values()) for (const q of t.queues) q.sort(byOrder);
+  // A store returns work in order: checking is cheaper than even Timsort's pass over sorted input.
+  for (const t of turns.values()) for (const q of t.queues) if (!isSorted(q)) q.sort(byOrder);
   return [...turns.values()];
 }
 

@@ -10,7 +10,14 @@
  *   re-filtering by runtime and labels each time.
  */
 import { assertNever } from '@tartarus/core';
-import { ZERO_RESOURCES, addResources, dominantShare, fitsBeside, type Resources } from './resources.js';
+import {
+  RESOURCE_EPSILON,
+  ZERO_RESOURCES,
+  addResources,
+  dominantShare,
+  fitsBeside,
+  type Resources,
+} from './resources.js';
 
 /** What placement knows about a node. */
 export interface NodeCandidate {
@@ -113,8 +120,12 @@ const MAX_REMEMBERED_MISSES = 8;
 
 /** The nodes that carry a runtime and a set of labels, and what was already found not to fit them. */
 interface NodeClass {
-  /** Indexes into the id-sorted nodes, ascending (so the first of equal scores has the least id). */
+  /**
+   * Indexes into the id-sorted nodes, ascending (so the first of equal scores has the least id);
+   * only the first `count` are live: a node with no free slot left is dropped, for good.
+   */
   members: Int32Array;
+  count: number;
   /** Requests that fit no member: any request at least as large fits none either. */
   misses: Resources[];
 }
@@ -137,21 +148,32 @@ function classKey(req: PlacementRequest): string {
  * The best node for each of many pieces of work in a row, as `rankNodes(nodes, req, strategy)[0]`
  * would choose it (same filters, same score, same tie-break), while `place` records each
  * placement on the nodes. Nodes are bucketed once per runtime and label set; each query scans
- * that bucket's members with cached loads. Valid only while nodes change through `place`: a
- * request found to fit nowhere is remembered, which is sound because placements only fill nodes.
+ * that bucket's members with cached loads, dropping the nodes whose slots are all used. Valid
+ * only while nodes change through `place`: nodes that filled up are forgotten and requests found
+ * to fit nowhere are remembered, both sound only because placements never free anything.
  */
 export class NodeIndex {
   readonly #nodes: NodeCandidate[];
   readonly #strategy: PlacementStrategy;
   readonly #load: Float64Array;
+  /**
+   * Per node, four numbers: allocatable - reserved for cpu, memory and disk, then slots - used.
+   * Flat and typed so the scan reads one cache line per node instead of chasing three objects;
+   * the same subtractions as `fits`, so the same answers.
+   */
+  readonly #free: Float64Array;
   readonly #classes = new Map<string, NodeClass>();
   readonly #templates = new Map<string, Uint8Array>();
+  /** Nodes holding each template, built on the first query that names one. */
+  #holders: Map<string, number[]> | undefined;
 
   /** Indexes `nodes` (the objects themselves: `place` updates them). */
   constructor(nodes: readonly NodeCandidate[], strategy: PlacementStrategy) {
     this.#nodes = [...nodes].sort(byNodeId);
     this.#strategy = strategy;
-    this.#load = Float64Array.from(this.#nodes, nodeLoad);
+    this.#load = new Float64Array(this.#nodes.length);
+    this.#free = new Float64Array(4 * this.#nodes.length);
+    for (let i = 0; i < this.#nodes.length; i++) this.#refresh(i);
   }
 
   /** The node `rankNodes` would rank first for `req`; undefined when none fits. */
@@ -170,8 +192,19 @@ export class NodeIndex {
     if (n === undefined) return undefined;
     n.reserved = addResources(n.reserved, req.request ?? ZERO_RESOURCES);
     n.used += 1;
-    this.#load[i] = nodeLoad(n);
+    this.#refresh(i);
     return n;
+  }
+
+  #refresh(i: number): void {
+    const n = this.#nodes[i] as NodeCandidate;
+    const { allocatable: a, reserved: r } = n;
+    const f = this.#free;
+    f[4 * i] = a.cpu - r.cpu;
+    f[4 * i + 1] = a.memoryMiB - r.memoryMiB;
+    f[4 * i + 2] = a.diskMiB - r.diskMiB;
+    f[4 * i + 3] = n.slots - n.used;
+    this.#load[i] = nodeLoad(n);
   }
 
   #bestIndex(req: PlacementRequest): number {
@@ -179,20 +212,32 @@ export class NodeIndex {
     const request = req.request ?? ZERO_RESOURCES;
     for (const miss of cls.misses) if (coversAll(request, miss)) return -1;
     const mask = req.template === undefined ? undefined : this.#templateMask(req.template);
-    const nodes = this.#nodes;
+    const { cpu, memoryMiB, diskMiB } = request;
+    const free = this.#free;
     const load = this.#load;
     const strategy = this.#strategy;
+    const members = cls.members;
     let best = -1;
     let bestScore = -Infinity;
-    for (const i of cls.members) {
-      const n = nodes[i] as NodeCandidate;
-      if (n.used >= n.slots || !fitsBeside(request, n.allocatable, n.reserved)) continue;
+    let live = 0;
+    for (let m = 0; m < cls.count; m++) {
+      const i = members[m] as number;
+      const f = 4 * i;
+      if ((free[f + 3] as number) <= 0) continue; // no slot left: used >= slots
+      members[live++] = i; // compacts in place, keeping the id order
+      if (
+        cpu > (free[f] as number) + RESOURCE_EPSILON ||
+        memoryMiB > (free[f + 1] as number) + RESOURCE_EPSILON ||
+        diskMiB > (free[f + 2] as number) + RESOURCE_EPSILON
+      )
+        continue; // as !fitsBeside(request, allocatable, reserved)
       const s = score(load[i] as number, mask !== undefined && mask[i] === 1, strategy);
       if (s > bestScore) {
         best = i;
         bestScore = s;
       }
     }
+    cls.count = live;
     if (best < 0 && cls.misses.length < MAX_REMEMBERED_MISSES) cls.misses.push({ ...request });
     return best;
   }
@@ -206,18 +251,35 @@ export class NodeIndex {
         if (req.runtime !== undefined && !n.runtimes.includes(req.runtime)) return;
         if (labelsMatch(n, req.labels)) members.push(i);
       });
-      cls = { members: Int32Array.from(members), misses: [] };
+      cls = { members: Int32Array.from(members), count: members.length, misses: [] };
       this.#classes.set(key, cls);
     }
     return cls;
   }
 
+  /** One byte per node, 1 where the node holds `template`. */
   #templateMask(template: string): Uint8Array {
     let mask = this.#templates.get(template);
     if (mask === undefined) {
-      mask = Uint8Array.from(this.#nodes, (n) => (holds(n, template) ? 1 : 0));
+      // Asking every node's set about every template would cost nodes × templates per round;
+      // one pass over what the nodes hold costs only that.
+      this.#holders ??= this.#indexTemplates();
+      mask = new Uint8Array(this.#nodes.length);
+      for (const i of this.#holders.get(template) ?? []) mask[i] = 1;
       this.#templates.set(template, mask);
     }
     return mask;
+  }
+
+  #indexTemplates(): Map<string, number[]> {
+    const holders = new Map<string, number[]>();
+    this.#nodes.forEach((n, i) => {
+      for (const t of n.templates ?? []) {
+        const list = holders.get(t);
+        if (list === undefined) holders.set(t, [i]);
+        else list.push(i);
+      }
+    });
+    return holders;
   }
 }

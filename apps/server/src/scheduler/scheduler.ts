@@ -1,13 +1,29 @@
 /**
- * The scheduler: turns queued runs into leases on connected nodes. Woken on every submit, finish,
- * connect and by a poll; one pass at a time. Work that fits nowhere stays queued in the store —
- * nothing is dropped, it is leased when capacity frees up.
+ * The scheduler: one placement loop for every kind of work. Each pass reads the pending work from
+ * the store (eligible queued runs and unplaced sandboxes, the head of each tenant's backlog),
+ * plans it with weighted dominant-resource fairness across tenants and priorities within one
+ * (`fair-share.ts`) onto the connected nodes' free resources (`placement.ts`), then commits each
+ * placement in the store (a run's lease, a sandbox's node) and sends the agent one `start` with
+ * the compiled spec. Woken on every submit, finish and connect, and by a poll. Work that fits
+ * nowhere stays pending in the store — nothing is dropped.
  */
-import type { RunSpec } from '../store/index.js';
+import { ConflictError, type ServerMessage } from '@tartarus/core';
+import type { AgentConnection } from '../agents/connection.js';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
-import { rankNodes } from './placement.js';
-import { runStartMessage } from './start-run.js';
+import type { PendingItem } from '../store/index.js';
+import { planPlacements, type PendingWork, type TenantShare } from './fair-share.js';
+import type { NodeCandidate } from './placement.js';
+
+/** Most pending items read per tenant and kind in one pass. */
+const MAX_PER_TENANT = 256;
+/** How long a tenant's weight and cap are reused before being read again, ms. */
+const TENANT_TTL_MS = 5000;
+
+/** The runtime sandbox of a run's attempt: derivable from run and epoch, so reconcile can match it. */
+export function attemptSandboxId(runId: string, epoch: number): string {
+  return `${runId}-${epoch}`;
+}
 
 /** The placement loop of one server. */
 export class Scheduler {
@@ -15,6 +31,7 @@ export class Scheduler {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly tenants = new Map<string, { weight: number; maxRunning: number | null; atMs: number }>();
   private readonly wake = () => void this.pass();
 
   constructor(
@@ -54,29 +71,115 @@ export class Scheduler {
     }
   }
 
-  private async placeAll(): Promise<void> {
-    const { store, config } = this.ctx;
-    if (this.stopped || (await store.queue.countReady()) === 0) return;
-    const candidates = this.hub.list().map((c) => ({
+  private candidate(c: AgentConnection): NodeCandidate {
+    const { cpuOvercommit, memoryOvercommit } = this.ctx.config;
+    const disk = c.capacity.diskMiB ?? 0;
+    return {
       nodeId: c.nodeId,
       runtimes: c.runtimes,
       labels: c.labels,
+      allocatable: {
+        cpu: c.capacity.cpu * cpuOvercommit,
+        memoryMiB: c.capacity.memoryMiB * memoryOvercommit,
+        // A node that does not report disk is not limited by it.
+        diskMiB: disk > 0 ? disk : Number.POSITIVE_INFINITY,
+      },
+      reserved: c.reserved(),
       slots: c.capacity.slots,
-      free: c.freeSlots(),
-    }));
-    for (const cand of rankNodes(candidates, {}, config.placement)) {
-      const conn = this.hub.get(cand.nodeId);
-      if (!conn || conn.freeSlots() < 1) continue;
-      const leases = await store.queue.leaseRuns(cand.nodeId, {
-        max: conn.freeSlots(),
-        leaseMs: config.leaseMs,
-        runtimes: conn.runtimes,
-      });
-      for (const lease of leases) {
-        conn.activeRuns.add(lease.run.id);
-        conn.send(runStartMessage(lease.run.id, lease.epoch, lease.run.spec as RunSpec));
-      }
-      if (leases.length > 0) this.again = true;
+      used: c.work.size,
+    };
+  }
+
+  private async placeAll(): Promise<void> {
+    if (this.stopped) return;
+    const conns = this.hub.list();
+    const free = conns.reduce((n, c) => n + Math.max(0, c.freeSlots()), 0);
+    if (free === 0) return;
+    const items = await this.ctx.store.queue.listPending(Math.min(free, MAX_PER_TENANT));
+    if (items.length === 0) return;
+    const byId = new Map(items.map((i) => [i.id, i]));
+    const plan = planPlacements(
+      items.map(pendingWork),
+      await this.shares(items, conns),
+      conns.map((c) => this.candidate(c)),
+      { strategy: this.ctx.config.placement, max: free },
+    );
+    for (const p of plan) {
+      const item = byId.get(p.work.id);
+      const conn = this.hub.get(p.nodeId);
+      if (item !== undefined && conn !== undefined && (await this.commit(item, conn)))
+        this.again = true;
     }
   }
+
+  /** Each tenant's weight and cap (cached briefly) and what its placed work holds now. */
+  private async shares(
+    items: PendingItem[],
+    conns: AgentConnection[],
+  ): Promise<Map<string, TenantShare>> {
+    const out = new Map<string, TenantShare>();
+    const now = Date.now();
+    for (const tenantId of new Set(items.map((i) => i.tenantId))) {
+      let t = this.tenants.get(tenantId);
+      if (t === undefined || now - t.atMs > TENANT_TTL_MS) {
+        const row = await this.ctx.store.tenants.get(tenantId).catch(() => undefined);
+        t = { weight: row?.weight ?? 1, maxRunning: row?.maxRunning ?? null, atMs: now };
+        this.tenants.set(tenantId, t);
+      }
+      out.set(tenantId, {
+        tenantId,
+        weight: t.weight,
+        maxRunning: t.maxRunning,
+        reserved: { cpu: 0, memoryMiB: 0, diskMiB: 0 },
+        running: 0,
+      });
+    }
+    for (const c of conns) {
+      for (const w of c.work.values()) {
+        const s = out.get(w.tenantId);
+        if (s === undefined) continue;
+        s.running += 1;
+        s.reserved.cpu += w.requests.cpu;
+        s.reserved.memoryMiB += w.requests.memoryMiB;
+        s.reserved.diskMiB += w.requests.diskMiB;
+      }
+    }
+    return out;
+  }
+
+  /** Records one placement in the store and starts it on the node; false if it was taken meanwhile. */
+  private async commit(item: PendingItem, conn: AgentConnection): Promise<boolean> {
+    const { store, config } = this.ctx;
+    let start: ServerMessage;
+    if (item.kind === 'run') {
+      const lease = await store.queue.leaseRun(item.id, conn.nodeId, config.leaseMs);
+      if (lease === null) return false;
+      const sandboxId = attemptSandboxId(item.id, lease.epoch);
+      start = { type: 'start', workId: item.id, epoch: lease.epoch, sandboxId, spec: lease.run.spec };
+    } else {
+      try {
+        await store.sandboxes.assignNode(item.id, conn.nodeId);
+      } catch (err) {
+        if (err instanceof ConflictError) return false;
+        throw err;
+      }
+      start = { type: 'start', workId: item.id, epoch: 0, sandboxId: item.id, spec: item.spec };
+    }
+    conn.hold({ workId: item.id, tenantId: item.tenantId, requests: item.spec.requests });
+    conn.send(start);
+    return true;
+  }
+}
+
+function pendingWork(i: PendingItem): PendingWork {
+  return {
+    id: i.id,
+    tenantId: i.tenantId,
+    priority: i.spec.priority,
+    order: i.createdAt,
+    runtime: i.spec.runtime,
+    labels: i.spec.nodeSelector,
+    template: i.spec.template,
+    request: i.spec.requests,
+  };
 }

@@ -44,7 +44,7 @@ export class Sweeper {
   async sweepOnce(): Promise<void> {
     const { store, bus, config } = this.ctx;
     for (const r of await store.queue.requeueExpiredLeases()) {
-      for (const c of this.hub.list()) c.activeRuns.delete(r.runId);
+      for (const c of this.hub.list()) c.release(r.runId);
       bus.run(r.runId);
       bus.schedule();
     }
@@ -54,13 +54,19 @@ export class Sweeper {
         { nodeId: node.id, runs: runs.length, lost: lostSandboxes.length },
         'node marked down',
       );
-      for (const r of runs) bus.run(r.runId);
-      for (const s of lostSandboxes) bus.sandbox(s);
+      for (const r of runs) {
+        for (const c of this.hub.list()) c.release(r.runId);
+        bus.run(r.runId);
+      }
+      for (const s of lostSandboxes) {
+        for (const c of this.hub.list()) c.release(s);
+        bus.sandbox(s);
+      }
       bus.schedule();
     }
     for (const s of await store.sandboxes.listExpired()) {
       await this.hub
-        .request(s.nodeId, { op: 'killSandbox', sandboxId: s.id })
+        .call(s.nodeId, 'killSandbox', { sandboxId: s.id })
         .catch(() => undefined);
       await store.sandboxes
         .transition(s.id, 'killed', {
@@ -69,7 +75,7 @@ export class Sweeper {
           message: 'the sandbox reached its timeout',
         })
         .catch(() => undefined);
-      this.hub.get(s.nodeId ?? '')?.sandboxes.delete(s.id);
+      this.hub.get(s.nodeId ?? '')?.release(s.id);
       bus.sandbox(s.id);
       bus.schedule();
     }

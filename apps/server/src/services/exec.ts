@@ -42,10 +42,10 @@ export async function runExec(
     onStarted?: (execId: string) => void;
   } = {},
 ): Promise<ExecResult> {
-  const result = await hub.request(
+  const result = await hub.call(
     sandbox.nodeId,
+    'exec',
     {
-      op: 'exec',
       sandboxId: sandbox.id,
       process: {
         ...(req.argv === undefined ? {} : { argv: req.argv }),
@@ -63,11 +63,11 @@ export async function runExec(
     {
       // The exec's own timeout bounds it; 0 (none) waits as long as it runs.
       timeoutMs: req.timeoutMs === 0 ? 0 : req.timeoutMs + 30_000,
-      onEvent: (event, data) => {
-        if (event === 'output') options.onOutput?.(data as ExecOutput);
-        else if (event === 'started') options.onStarted?.((data as { execId: string }).execId);
+      onEvent: (e) => {
+        if (e.event === 'output') options.onOutput?.(e.data);
+        else options.onStarted?.(e.data.execId);
       },
     },
   );
-  return execResultOf(result as AgentProcessResult);
+  return execResultOf(result);
 }

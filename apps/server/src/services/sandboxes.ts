@@ -1,109 +1,105 @@
 /**
- * Sandbox lifecycle as the API sees it: place on a node, record, ask the agent, record the
- * outcome. The store is written before the agent is asked, so a crash in between leaves a record
- * the reconcile on the agent's next hello settles.
+ * Sandbox lifecycle as the API sees it. A create is compiled once, admitted, stored as pending
+ * work and placed by the scheduler like any run; the call waits until the sandbox runs — up to
+ * `waitMs` for capacity (then it is withdrawn and the caller gets 503 with Retry-After), and up to
+ * `sandboxCreateTimeoutMs` for the node to start it (a first template build can take minutes).
  */
 import {
-  RuntimeUnavailableError,
+  CapacityUnavailableError,
+  compileSandbox,
+  isErrorCode,
+  isLiveSandbox,
   SandboxNotRunningError,
   TartarusError,
-  type CreateSandboxRequestSchema,
+  WORKLOAD_DEFAULTS,
   type Sandbox as SandboxDto,
+  type SandboxRequest,
 } from '@tartarus/core';
-import type { z } from 'zod';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
-import { resolveLimits, sandboxDto } from '../http/convert.js';
-import { rankNodes } from '../scheduler/placement.js';
+import { sandboxDto } from '../http/convert.js';
+import type { Admission } from '../scheduler/admission.js';
 import type { Sandbox } from '../store/index.js';
-import { newSandboxId } from './ids.js';
 
-const LIVE = new Set(['requested', 'running', 'paused', 'lost']);
+/** Retry-After of a create that found no capacity in its wait, ms. */
+const FULL_RETRY_AFTER_MS = 5000;
 
 /** Sandbox operations. */
 export class SandboxService {
   constructor(
     private readonly ctx: ServerContext,
     private readonly hub: AgentHub,
+    private readonly admission: Admission,
   ) {}
 
-  private pickNode(runtime: string): string {
-    const all = this.hub.list();
-    if (all.length === 0)
-      throw new TartarusError('unavailable', 'no agent is connected; retry once a node is up', {
-        retryable: true,
-      });
-    if (!all.some((c) => c.runtimes.includes(runtime))) {
-      const offered = [...new Set(all.flatMap((c) => c.runtimes))].join(', ') || 'none';
-      throw new RuntimeUnavailableError(
-        `no node offers runtime "${runtime}"; available: ${offered}`,
+  /** Creates a sandbox and waits until it runs (or fails with the agent's error). */
+  async create(tenantId: string, req: SandboxRequest): Promise<SandboxDto> {
+    const { store, bus } = this.ctx;
+    const tenant = await store.tenants.get(tenantId);
+    const spec = compileSandbox(req, tenant.maxLimits);
+    await this.admission.check(spec);
+    const created = await store.sandboxes.create(tenantId, {
+      runtime: spec.runtime,
+      template: spec.template,
+      spec,
+    });
+    let failure: TartarusError | undefined;
+    const onFail = (code: string, message: string) => {
+      failure = new TartarusError(isErrorCode(code) ? code : 'unavailable', message);
+    };
+    bus.once(`sandboxFailed:${created.id}`, onFail);
+    try {
+      bus.schedule();
+      const s = await this.awaitStart(created, req.waitMs ?? WORKLOAD_DEFAULTS.sandboxWaitMs);
+      if (s.state === 'running' || s.state === 'paused') return sandboxDto(s);
+      throw (
+        failure ??
+        new TartarusError(
+          'unavailable',
+          `sandbox ${s.id} did not start: ${s.exit?.message ?? s.state}`,
+          { retryable: true },
+        )
       );
+    } finally {
+      bus.off(`sandboxFailed:${created.id}`, onFail);
     }
-    const ranked = rankNodes(
-      all.map((c) => ({
-        nodeId: c.nodeId,
-        runtimes: c.runtimes,
-        labels: c.labels,
-        slots: c.capacity.slots,
-        free: c.freeSlots(),
-      })),
-      { runtime },
-      this.ctx.config.placement,
-    );
-    const best = ranked[0];
-    if (!best)
-      throw new TartarusError(
-        'unavailable',
-        'every node is at capacity; retry later or kill a sandbox',
-        { retryable: true },
-      );
-    return best.nodeId;
   }
 
-  /** Creates a sandbox and waits until it runs (or fails with the agent's error). */
-  async create(
-    tenantId: string,
-    req: z.output<typeof CreateSandboxRequestSchema>,
-  ): Promise<SandboxDto> {
-    const { store, bus } = this.ctx;
-    const nodeId = this.pickNode(req.runtime);
-    const limits = resolveLimits(req.limits);
-    const created = await store.sandboxes.create(tenantId, {
-      id: newSandboxId(),
-      nodeId,
-      runtime: req.runtime,
-      template: req.template,
-      spec: { limits, metadata: req.metadata ?? {}, env: req.env ?? {}, timeoutMs: req.timeoutMs },
-      timeoutAt: null,
-    });
-    const conn = this.hub.get(nodeId);
-    conn?.sandboxes.add(created.id);
-    try {
-      await this.hub.request(
-        nodeId,
-        {
-          op: 'createSandbox',
-          sandboxId: created.id,
-          template: req.template,
-          runtime: req.runtime,
-          limits,
-          env: req.env ?? {},
-          timeoutMs: req.timeoutMs,
-        },
-        { timeoutMs: this.ctx.config.sandboxCreateTimeoutMs },
-      );
-    } catch (err) {
-      conn?.sandboxes.delete(created.id);
-      const message = err instanceof Error ? err.message : String(err);
-      await store.sandboxes
-        .transition(created.id, 'error', { exitCode: null, reason: 'start_failed', message })
-        .catch(() => undefined);
-      throw err;
+  /** Waits for a placed sandbox to leave `requested`; withdraws it if it found no node in `waitMs`. */
+  private async awaitStart(created: Sandbox, waitMs: number): Promise<Sandbox> {
+    const { store, bus, config } = this.ctx;
+    const placeBy = Date.now() + waitMs;
+    const startBy = Date.now() + config.sandboxCreateTimeoutMs;
+    for (;;) {
+      const s = await store.sandboxes.get(created.tenantId, created.id);
+      if (s.state !== 'requested') return s;
+      const now = Date.now();
+      if (s.nodeId === null && now >= placeBy) {
+        if (await store.sandboxes.withdraw(s.id, this.unplaced(waitMs))) throw this.full(waitMs);
+        continue;
+      }
+      if (now >= startBy) {
+        await this.kill(created.tenantId, s.id).catch(() => undefined);
+        throw new TartarusError('timeout', `sandbox ${s.id} did not start within ${config.sandboxCreateTimeoutMs} ms`, { retryable: true });
+      }
+      const until = s.nodeId === null ? placeBy : startBy;
+      await bus.waitFor(`sandbox:${s.id}`, Math.min(until - now, 1000));
     }
-    await store.sandboxes.transition(created.id, 'running');
-    const s = await store.sandboxes.setTimeout(tenantId, created.id, Date.now() + req.timeoutMs);
-    bus.sandbox(s.id);
-    return sandboxDto(s);
+  }
+
+  private unplaced(waitMs: number) {
+    return {
+      exitCode: null,
+      reason: 'unplaced',
+      message: `no node had room for it within ${waitMs} ms`,
+    };
+  }
+
+  private full(waitMs: number): TartarusError {
+    return new CapacityUnavailableError(
+      `every node is at capacity and none freed up within ${waitMs} ms: retry later, kill a sandbox, or wait longer with waitMs`,
+      FULL_RETRY_AFTER_MS,
+    );
   }
 
   /** The sandbox if it is running; SandboxNotRunningError (409) saying what to do otherwise. */
@@ -113,7 +109,7 @@ export class SandboxService {
     const hint =
       s.state === 'paused'
         ? 'resume it first'
-        : LIVE.has(s.state)
+        : isLiveSandbox(s.state) || s.state === 'lost'
           ? 'wait until it runs'
           : 'create a new one';
     throw new SandboxNotRunningError(`sandbox ${id} is ${s.state}, not running; ${hint}`);
@@ -123,11 +119,12 @@ export class SandboxService {
   async kill(tenantId: string, id: string): Promise<SandboxDto> {
     const { store, bus } = this.ctx;
     const s = await store.sandboxes.get(tenantId, id);
-    if (!LIVE.has(s.state)) return sandboxDto(s);
-    if (s.nodeId !== null && this.hub.get(s.nodeId)) {
-      await this.hub.request(s.nodeId, { op: 'killSandbox', sandboxId: id });
+    if (!isLiveSandbox(s.state) && s.state !== 'lost') return sandboxDto(s);
+    const conn = s.nodeId === null ? undefined : this.hub.get(s.nodeId);
+    if (conn !== undefined) {
+      await conn.call('killSandbox', { sandboxId: id });
+      conn.release(id);
     }
-    this.hub.get(s.nodeId ?? '')?.sandboxes.delete(id);
     const out = await store.sandboxes.transition(id, 'killed', {
       exitCode: null,
       reason: 'killed',
@@ -149,8 +146,7 @@ export class SandboxService {
       throw new SandboxNotRunningError(
         `sandbox ${id} is ${s.state}; only a ${from} sandbox can be ${action}d`,
       );
-    await this.hub.request(s.nodeId, {
-      op: action === 'pause' ? 'pauseSandbox' : 'resumeSandbox',
+    await this.hub.call(s.nodeId, action === 'pause' ? 'pauseSandbox' : 'resumeSandbox', {
       sandboxId: id,
     });
     return sandboxDto(await store.sandboxes.transition(id, to));
@@ -159,12 +155,12 @@ export class SandboxService {
   /** Sets the timeout to `timeoutMs` from now. */
   async extend(tenantId: string, id: string, timeoutMs: number): Promise<SandboxDto> {
     const s = await this.ctx.store.sandboxes.get(tenantId, id);
-    if (!LIVE.has(s.state))
+    if (!isLiveSandbox(s.state) && s.state !== 'lost')
       throw new SandboxNotRunningError(
         `sandbox ${id} is ${s.state}; its timeout can no longer change`,
       );
     const timeoutAtMs = Date.now() + timeoutMs;
-    await this.hub.request(s.nodeId, { op: 'setTimeout', sandboxId: id, timeoutAtMs });
+    await this.hub.call(s.nodeId, 'setTimeout', { sandboxId: id, timeoutAtMs });
     return sandboxDto(await this.ctx.store.sandboxes.setTimeout(tenantId, id, timeoutAtMs));
   }
 }

@@ -4,13 +4,16 @@ import type { Db } from './context.js';
 import { toRun } from './rows.js';
 import type { Run } from './types.js';
 
-/** A run of the tenant, or NotFoundError (also for another tenant's run). */
-export async function requireRun(db: Db, tenantId: string, runId: string): Promise<Run> {
+/**
+ * A run of the tenant, or NotFoundError (also for another tenant's run). Without a tenant (the
+ * scheduler and agents' reports, which act for the platform): any run.
+ */
+export async function requireRun(db: Db, tenantId: string | null, runId: string): Promise<Run> {
   const row = await db
     .selectFrom('runs')
     .selectAll()
     .where('id', '=', runId)
-    .where('tenant_id', '=', tenantId)
+    .$if(tenantId !== null, (q) => q.where('tenant_id', '=', tenantId ?? ''))
     .executeTakeFirst();
   if (row === undefined) throw new NotFoundError(`run ${runId} not found`, { context: { runId } });
   return toRun(row);

@@ -341,6 +341,8 @@ export interface RunQueue {
    * `perTenant` of each kind per tenant, each tenant's first in queue order (priority, then age).
    */
   listPending(perTenant: number): Promise<PendingItem[]>;
+  /** Any tenant's run (for the scheduler and agent reports). NotFoundError if missing. */
+  get(runId: string): Promise<Run>;
 }
 
 /** One item of pending work. */

@@ -8,6 +8,7 @@ import { leaseRun, leaseRuns } from './lease.js';
 import { completeAttempt, confirmStart, extendLease, failAttempt } from './report.js';
 import { countReady, handleNodeDown, requeueExpiredLeases } from './sweep.js';
 import { listPending } from './pending.js';
+import { requireRun } from '../run-lookup.js';
 
 /** Builds the queue part of the store. */
 export function createRunQueue(ctx: StoreContext): RunQueue {
@@ -22,5 +23,6 @@ export function createRunQueue(ctx: StoreContext): RunQueue {
     handleNodeDown: (nodeId) => handleNodeDown(ctx, nodeId),
     countReady: () => countReady(ctx),
     listPending: (perTenant) => listPending(ctx, perTenant),
+    get: (runId) => requireRun(ctx.db, null, runId),
   };
 }
