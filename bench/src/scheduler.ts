@@ -68,20 +68,34 @@ function weighted<T>(random: () => number, table: readonly (readonly [number, T]
 
 function makeNodes(random: () => number): NodeCandidate[] {
   return Array.from({ length: NODES }, (_, i) => {
-    const cores = weighted(random, [[3, 16], [3, 32], [2, 48], [2, 64]] as const);
+    const cores = weighted(random, [
+      [3, 16],
+      [3, 32],
+      [2, 48],
+      [2, 64],
+    ] as const);
     const runtimes = ['container'];
     if (random() < 0.5) runtimes.push('gvisor');
     if (random() < 0.2) runtimes.push('microvm');
     const labels: Record<string, string> = { zone: `z${i % 3}` };
     if (random() < 0.05) labels.gpu = 'true';
     const templates = new Set<string>();
-    for (let k = Math.floor(random() * 6); k > 0; k--) templates.add(`t${Math.floor(random() * TEMPLATES)}`);
+    for (let k = Math.floor(random() * 6); k > 0; k--)
+      templates.add(`t${Math.floor(random() * TEMPLATES)}`);
     return {
       nodeId: `node-${String(i).padStart(4, '0')}`,
       runtimes,
       labels,
       // cpu overcommitted twice, memory not: the usual sandbox host.
-      allocatable: { cpu: cores * 2, memoryMiB: cores * 4 * GIB, diskMiB: weighted(random, [[1, 500], [1, 1000]] as const) * GIB },
+      allocatable: {
+        cpu: cores * 2,
+        memoryMiB: cores * 4 * GIB,
+        diskMiB:
+          weighted(random, [
+            [1, 500],
+            [1, 1000],
+          ] as const) * GIB,
+      },
       reserved: ZERO_RESOURCES,
       slots: cores,
       used: 0,
@@ -95,7 +109,13 @@ function makeTenants(): Map<string, TenantShare> {
     Array.from({ length: TENANTS }, (_, i) => {
       const tenantId = `tenant-${String(i).padStart(3, '0')}`;
       const weight = i % 25 === 0 ? 4 : i % 10 === 0 ? 2 : 1;
-      const share: TenantShare = { tenantId, weight, reserved: ZERO_RESOURCES, running: 0, maxRunning: i % 7 === 3 ? 2_000 : null };
+      const share: TenantShare = {
+        tenantId,
+        weight,
+        reserved: ZERO_RESOURCES,
+        running: 0,
+        maxRunning: i % 7 === 3 ? 2_000 : null,
+      };
       return [tenantId, share] as const;
     }),
   );
@@ -107,8 +127,17 @@ const REQUESTS: readonly (readonly [number, Resources])[] = [
   [8, { cpu: 2, memoryMiB: 4 * GIB, diskMiB: 4 * GIB }],
   [2, { cpu: 8, memoryMiB: 16 * GIB, diskMiB: 10 * GIB }],
 ];
-const PRIORITY_MIX: readonly (readonly [number, Priority])[] = [[5, 'critical'], [15, 'high'], [60, 'default'], [20, 'low']];
-const RUNTIME_MIX = [[60, 'container'], [30, 'gvisor'], [10, 'microvm']] as const;
+const PRIORITY_MIX: readonly (readonly [number, Priority])[] = [
+  [5, 'critical'],
+  [15, 'high'],
+  [60, 'default'],
+  [20, 'low'],
+];
+const RUNTIME_MIX = [
+  [60, 'container'],
+  [30, 'gvisor'],
+  [10, 'microvm'],
+] as const;
 
 /** `runtime` plus sorted labels: the node classes that exist, so that all generated work can run somewhere. */
 function classKeys(nodes: readonly NodeCandidate[]): Set<string> {
@@ -127,7 +156,11 @@ function classKeys(nodes: readonly NodeCandidate[]): Set<string> {
  * fits some node of an empty cluster (labels no node of its runtime carries are dropped), so the
  * simulation ends with nothing pending.
  */
-function makePending(random: () => number, tenantIds: readonly string[], nodes: readonly NodeCandidate[]): PendingWork[] {
+function makePending(
+  random: () => number,
+  tenantIds: readonly string[],
+  nodes: readonly NodeCandidate[],
+): PendingWork[] {
   const zipf = tenantIds.map((id, k) => [1 / (k + 1) ** 1.1, id] as const);
   const classes = classKeys(nodes);
   return Array.from({ length: PENDING }, (_, order) => {
@@ -161,7 +194,11 @@ interface Outcome {
 }
 
 /** Frees what finished: the node capacity and the tenant standing of work placed long enough ago. */
-function finish(done: readonly Placement[], nodes: Map<string, NodeCandidate>, tenants: Map<string, TenantShare>): void {
+function finish(
+  done: readonly Placement[],
+  nodes: Map<string, NodeCandidate>,
+  tenants: Map<string, TenantShare>,
+): void {
   for (const { work, nodeId } of done) {
     const n = nodes.get(nodeId) as NodeCandidate;
     n.reserved = subtractResources(n.reserved, work.request);
@@ -194,7 +231,9 @@ function firstRoundFairness(
     (t) => (left.get(t.tenantId) ?? 0) > 0 && (t.maxRunning === null || t.running < t.maxRunning),
   );
   // After the first round a tenant's standing is exactly what that round gave it.
-  const shares = backlogged.map((t) => Math.max(dominantShare(t.reserved, total), t.running / slots) / t.weight);
+  const shares = backlogged.map(
+    (t) => Math.max(dominantShare(t.reserved, total), t.running / slots) / t.weight,
+  );
   const counts = backlogged.map((t) => t.running / t.weight);
   return { jain: jain(shares), jainCount: jain(counts), backlogged: backlogged.length };
 }
@@ -247,7 +286,14 @@ function simulate(strategy: PlacementStrategy): Outcome {
     pending = pending.filter((w) => !gone.has(w));
   }
   const planningMs = roundMs.reduce((s, x) => s + x, 0);
-  return { placements, rounds: history.length, planningMs, latenciesMs: latenciesMs.subarray(0, placements), roundMs, fairness: fairness ?? { jain: 1, jainCount: 1, backlogged: 0 } };
+  return {
+    placements,
+    rounds: history.length,
+    planningMs,
+    latenciesMs: latenciesMs.subarray(0, placements),
+    roundMs,
+    fairness: fairness ?? { jain: 1, jainCount: 1, backlogged: 0 },
+  };
 }
 
 function percentile(sorted: Float64Array, p: number): number {

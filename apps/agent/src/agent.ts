@@ -13,13 +13,13 @@ import {
   type ServerMessage,
 } from '@tartarus/core';
 import type { SandboxInfo } from '@tartarus/runtime';
+import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
 import type { Link } from './link.js';
-import { Operations } from './operations.js';
-import { RunSupervisor } from './run-supervisor.js';
+import { Calls } from './calls.js';
 import type { AgentRuntime } from './runtime-port.js';
-import { SandboxRegistry } from './sandboxes.js';
+import { Supervisor } from './supervisor.js';
 
 /** Minimal logger. */
 export interface AgentLogger {
@@ -29,14 +29,8 @@ export interface AgentLogger {
 
 const quiet: AgentLogger = { info() {}, warn() {} };
 
-/** Messages kept while disconnected: run and sandbox reports. */
-const REPORTS = new Set<AgentMessage['type']>([
-  'runStarted',
-  'output',
-  'runFinished',
-  'runFailed',
-  'sandboxState',
-]);
+/** Messages kept while disconnected: reports about work. */
+const REPORTS = new Set<AgentMessage['type']>(['started', 'output', 'finished', 'failed']);
 /** Most reports kept while disconnected (output beyond it is lost; results are retried by lease). */
 const MAX_PENDING_REPORTS = 10_000;
 
@@ -48,9 +42,8 @@ export class Agent {
   private stopped = false;
   private attempt = 0;
   private hostInventory: SandboxInfo[] = [];
-  private readonly runs: RunSupervisor;
-  private readonly sandboxes: SandboxRegistry;
-  private readonly ops: Operations;
+  private readonly work: Supervisor;
+  private readonly calls: Calls;
   private readonly link: Link = { send: (m) => this.send(m) };
   /** True between the server's `reconcile` and the socket closing. */
   private reconciled = false;
@@ -64,9 +57,8 @@ export class Agent {
     private readonly log: AgentLogger = quiet,
   ) {
     this.config = parseAgentConfig(config);
-    this.runs = new RunSupervisor(runtime, () => this.link);
-    this.sandboxes = new SandboxRegistry(runtime, () => this.link);
-    this.ops = new Operations(runtime, this.sandboxes, () => this.link);
+    this.work = new Supervisor(runtime, () => this.link);
+    this.calls = new Calls(runtime, this.work);
     this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));
   }
 
@@ -80,7 +72,7 @@ export class Agent {
   close(): void {
     this.stopped = true;
     clearInterval(this.heartbeat);
-    this.sandboxes.detach();
+    this.work.detach();
     this.socket?.close(1000, 'agent stopping');
   }
 
@@ -125,13 +117,13 @@ export class Agent {
 
   private async hello(): Promise<void> {
     this.hostInventory = await this.runtime.list();
-    const active = new Map(this.runs.active().map((r) => [r.sandboxId, r]));
+    const active = new Map(this.work.active().map((w) => [w.sandboxId, w]));
     const inventory: InventoryItem[] = this.hostInventory.map((s) => {
-      const run = active.get(s.id);
+      const w = active.get(s.id);
       return {
         sandboxId: s.id,
         state: s.state,
-        ...(run ? { runId: run.runId, epoch: run.epoch } : {}),
+        ...(w ? { workId: w.workId, epoch: w.epoch } : {}),
       };
     });
     const hello: AgentMessage = {
@@ -143,10 +135,11 @@ export class Agent {
       capacity: {
         cpu: this.config.cpu,
         memoryMiB: this.config.memoryMiB,
+        diskMiB: this.config.diskMiB,
         slots: this.config.slots,
       },
       labels: this.config.labels,
-      capabilities: {},
+      capabilities: { kvm: existsSync('/dev/kvm') },
       inventory,
     };
     this.send(hello);
@@ -164,14 +157,18 @@ export class Agent {
       case 'reconcile':
         void this.reconcile(msg.keep, msg.heartbeatIntervalMs);
         return;
-      case 'startRun':
-        this.runs.start(msg);
+      case 'start':
+        this.work.start(msg);
         return;
-      case 'cancelRun':
-        this.runs.cancel(msg.runId, msg.epoch);
+      case 'stop':
+        this.work.stop(msg.workId, msg.epoch);
         return;
       case 'request':
-        this.ops.handle(msg.requestId, msg.operation).then(
+        this.calls
+          .handle(msg.call, (event, data) =>
+            this.send({ type: 'event', requestId: msg.requestId, event, data }),
+          )
+          .then(
           (result) => this.send({ type: 'reply', requestId: msg.requestId, ok: true, result }),
           (err: unknown) =>
             this.send({
@@ -195,17 +192,18 @@ export class Agent {
   /** Keeps what the server wants, destroys the rest, then heartbeats. */
   private async reconcile(keep: string[], heartbeatIntervalMs: number): Promise<void> {
     const wanted = new Set(keep);
-    // Attempts the server did not keep are fenced already: stop them.
-    for (const r of this.runs.active())
-      if (!wanted.has(r.sandboxId)) this.runs.cancel(r.runId, r.epoch);
+    // Work the server did not keep is fenced already: stop it.
+    for (const w of this.work.active())
+      if (!wanted.has(w.sandboxId)) this.work.stop(w.workId, w.epoch);
     for (const info of this.hostInventory) {
+      if (this.work.owns(info.id)) continue;
       if (wanted.has(info.id) && (info.state === 'running' || info.state === 'paused')) {
-        await this.sandboxes
+        await this.work
           .adopt(info)
           .catch((err: unknown) =>
             this.log.warn({ err: String(err), id: info.id }, 'adopt failed'),
           );
-      } else if (!this.runs.owns(info.id) && !this.sandboxes.ids().includes(info.id)) {
+      } else {
         await this.runtime
           .destroy(info)
           .catch((err: unknown) =>
@@ -224,11 +222,10 @@ export class Agent {
   }
 
   private beat(): void {
-    const used = this.runs.active().length + this.sandboxes.ids().length;
     this.send({
       type: 'heartbeat',
-      used: { cpu: 0, memoryMiB: 0, slots: used },
-      runs: this.runs.active().map(({ runId, epoch }) => ({ runId, epoch })),
+      used: this.work.used(),
+      work: this.work.active().map(({ workId, epoch }) => ({ workId, epoch })),
     });
   }
 }

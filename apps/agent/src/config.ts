@@ -1,4 +1,5 @@
 /** The agent's configuration: one zod schema, parsed once at start-up. */
+import { statfsSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { z } from 'zod';
 import { InvalidArgumentError } from '@tartarus/core';
@@ -13,12 +14,15 @@ export const AgentConfigSchema = z.strictObject({
   nodeId: z.string().min(1).max(128),
   /** Display name. Default: the host name. */
   name: z.string().default(hostname()),
-  /** Sandboxes at once (runs + interactive). Default: 4 per CPU. */
+  /**
+   * Sandboxes at once (runs + interactive). Default: 128 per CPU — placement reserves each
+   * sandbox's CPU/memory request, which is what really bounds a node; this only caps the count.
+   */
   slots: z
     .number()
     .int()
     .positive()
-    .default(availableParallelism() * 4),
+    .default(availableParallelism() * 128),
   /** CPUs offered. Default: the host's. */
   cpu: z.number().positive().default(availableParallelism()),
   /** Memory offered, MiB. Default: the host's. */
@@ -27,11 +31,22 @@ export const AgentConfigSchema = z.strictObject({
     .int()
     .positive()
     .default(Math.floor(totalmem() / 1048576)),
+  /** Disk offered for writable layers, MiB. Default: the free space of the root filesystem. */
+  diskMiB: z.number().int().nonnegative().default(freeDiskMiB()),
   /** Labels for placement filters. Default none. */
   labels: z.record(z.string(), z.string()).default({}),
   /** Longest wait between reconnect attempts, ms. Default 5 s. */
   maxReconnectDelayMs: z.number().int().positive().default(5000),
 });
+
+function freeDiskMiB(): number {
+  try {
+    const s = statfsSync('/');
+    return Math.floor((s.bavail * s.bsize) / 1048576);
+  } catch {
+    return 0;
+  }
+}
 
 /** The resolved configuration. */
 export type AgentConfig = z.output<typeof AgentConfigSchema>;

@@ -6,5 +6,5 @@ export {
   type AgentConfig,
   type AgentConfigInput,
 } from './config.js';
-export type { AgentRuntime, CreateOptions, TemplateReport, BuildProgress } from './runtime-port.js';
+export type { AgentRuntime, StartOptions, TemplateReport, BuildProgress } from './runtime-port.js';
 export { RuntimeAdapter } from './runtime-adapter.js';

@@ -6,11 +6,15 @@ import type {
   SandboxInfo,
   TemplateInfo,
 } from '@tartarus/runtime';
-import type { AgentRuntime, BuildProgress, CreateOptions, TemplateReport } from './runtime-port.js';
+import type { AgentRuntime, BuildProgress, StartOptions, TemplateReport } from './runtime-port.js';
 
 type SandboxOptions = Parameters<Runtime['createSandbox']>[0];
 
-function report(name: string, description: string, info: TemplateInfo | undefined): TemplateReport {
+function report(
+  name: string,
+  description: string,
+  info: TemplateInfo | undefined,
+): TemplateReport {
   return {
     name,
     description,
@@ -30,18 +34,21 @@ export class RuntimeAdapter implements AgentRuntime {
       .map(([n]) => n);
   }
 
-  async createAndStart(o: CreateOptions, signal?: AbortSignal): Promise<SandboxHandle> {
+  async createAndStart(o: StartOptions, signal?: AbortSignal): Promise<SandboxHandle> {
+    // The compiled spec, field by field: null means "the template's", which is what the
+    // runtime does for an option left out. No default is chosen here.
+    const { spec } = o;
     const options: SandboxOptions = {
-      id: o.id,
-      runtime: o.runtime as RuntimeName,
-      template: o.template,
-      ...(o.command === undefined ? {} : { command: o.command }),
-      ...(o.env === undefined ? {} : { env: o.env }),
-      ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
-      ...(o.user === undefined ? {} : { user: o.user }),
-      ...(o.stdin === undefined ? {} : { stdin: o.stdin }),
-      limits: o.limits,
-      timeoutMs: o.timeoutMs,
+      id: o.sandboxId,
+      runtime: spec.runtime satisfies RuntimeName,
+      template: spec.template,
+      ...(spec.command === null ? {} : { command: spec.command }),
+      env: spec.env,
+      ...(spec.cwd === null ? {} : { cwd: spec.cwd }),
+      ...(spec.user === null ? {} : { user: spec.user }),
+      ...(spec.stdin === null ? {} : { stdin: Buffer.from(spec.stdin, 'utf8') }),
+      limits: spec.limits,
+      timeoutMs: spec.lifecycle === 'once' ? spec.timeoutMs : 0,
       ...(o.onOutput === undefined ? {} : { onOutput: o.onOutput }),
     };
     const handle = await this.runtime.createSandbox(options, signal);

@@ -86,6 +86,8 @@ async function failed(ctx: ServerContext, msg: Failed): Promise<void> {
     await ctx.store.sandboxes
       .transition(msg.workId, 'error', { exitCode: null, reason: msg.reason, message: msg.message })
       .catch(() => undefined);
+    // The create waiting for this sandbox answers with the agent's own error code.
+    ctx.bus.emit(`sandboxFailed:${msg.workId}`, msg.code, msg.message);
     ctx.bus.sandbox(msg.workId);
     return;
   }

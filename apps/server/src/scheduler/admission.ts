@@ -5,11 +5,7 @@
  * and its requests. With no node known at all the work is accepted and waits queued: nodes may
  * join later. Unknown templates are refused too, so a typo is a 400 now, not a dead run later.
  */
-import {
-  InvalidArgumentError,
-  RuntimeUnavailableError,
-  type WorkloadSpec,
-} from '@tartarus/core';
+import { InvalidArgumentError, RuntimeUnavailableError, type WorkloadSpec } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import type { NodeResources } from '../store/index.js';

@@ -50,10 +50,14 @@ const tenantsOf = (...ts: TenantShare[]): Map<string, TenantShare> =>
 const count = (placements: { work: PendingWork }[], tenantId: string): number =>
   placements.filter((p) => p.work.tenantId === tenantId).length;
 
-test('a flooding tenant cannot delay another tenant\'s single item once a slot frees', () => {
+test("a flooding tenant cannot delay another tenant's single item once a slot frees", () => {
   for (const request of [ZERO_RESOURCES, res(0.125, 128)]) {
     // One node of 4 slots; B runs 3 (one just finished) and has 100 more queued, queued first.
-    const n = node('n1', { slots: 4, used: 3, reserved: res(3 * request.cpu, 3 * request.memoryMiB) });
+    const n = node('n1', {
+      slots: 4,
+      used: 3,
+      reserved: res(3 * request.cpu, 3 * request.memoryMiB),
+    });
     const b = tenant('b', { running: 3, reserved: n.reserved });
     const pending = [
       ...Array.from({ length: 100 }, () => work('b', { request })),
@@ -69,7 +73,7 @@ test('a flooding tenant cannot delay another tenant\'s single item once a slot f
   }
 });
 
-test('dominant-resource fairness across cpu-heavy and memory-heavy tenants (the DRF paper\'s example)', () => {
+test("dominant-resource fairness across cpu-heavy and memory-heavy tenants (the DRF paper's example)", () => {
   // 9 cpu, 18 GiB; A asks <1 cpu, 4 GiB>, B <3 cpu, 1 GiB>: DRF gives A 3 tasks, B 2.
   const n = node('n1', { allocatable: res(9, 18 * 1024, 0) });
   const pending = [
@@ -131,7 +135,7 @@ test('maxRunning caps a tenant for the round; a tenant already at its cap gets n
   assert.equal(tenants.get('capped')?.running, 3);
 });
 
-test('work that fits nowhere blocks neither its tenant\'s other work nor other tenants', () => {
+test("work that fits nowhere blocks neither its tenant's other work nor other tenants", () => {
   const nodes = [node('n1', { allocatable: res(4, 8192, 0) })];
   const pending = [
     work('a', { id: 'a-gvisor', priority: 'critical', runtime: 'gvisor' }),
@@ -188,17 +192,21 @@ test('runtime and label filters send work to the nodes that match', () => {
     work('t', { id: 'zone-y-container', runtime: 'container', labels: { zone: 'y' } }),
   ];
   const plan = planPlacements(pending, new Map(), nodes, { strategy: 'spread' });
-  assert.deepEqual(
-    Object.fromEntries(plan.map((p) => [p.work.id, p.nodeId])),
-    { gvisor: 'g', microvm: 'm', 'zone-x': 'g' },
-  );
+  assert.deepEqual(Object.fromEntries(plan.map((p) => [p.work.id, p.nodeId])), {
+    gvisor: 'g',
+    microvm: 'm',
+    'zone-x': 'g',
+  });
 });
 
 test('empty inputs and max: 0 plan nothing; max stops the round', () => {
   const pending = Array.from({ length: 5 }, () => work('t'));
   assert.deepEqual(planPlacements([], new Map(), [node('n1')], { strategy: 'binpack' }), []);
   assert.deepEqual(planPlacements(pending, new Map(), [], { strategy: 'binpack' }), []);
-  assert.deepEqual(planPlacements(pending, new Map(), [node('n1')], { strategy: 'binpack', max: 0 }), []);
+  assert.deepEqual(
+    planPlacements(pending, new Map(), [node('n1')], { strategy: 'binpack', max: 0 }),
+    [],
+  );
   const n = node('n1');
   assert.equal(planPlacements(pending, new Map(), [n], { strategy: 'binpack', max: 3 }).length, 3);
   assert.equal(n.used, 3);
@@ -207,7 +215,10 @@ test('empty inputs and max: 0 plan nothing; max stops the round', () => {
 test('a weight that is not > 0 is refused', () => {
   for (const weight of [0, -1, Number.NaN, Infinity]) {
     assert.throws(
-      () => planPlacements([work('t')], tenantsOf(tenant('t', { weight })), [node('n1')], { strategy: 'binpack' }),
+      () =>
+        planPlacements([work('t')], tenantsOf(tenant('t', { weight })), [node('n1')], {
+          strategy: 'binpack',
+        }),
       InvalidArgumentError,
     );
   }

@@ -37,19 +37,27 @@ function rankOf(p: Priority): number {
 
 /** One item of pending work. */
 export interface PendingWork {
+  /** The queued run's or sandbox's id. */
   id: string;
+  /** Whose work it is: fairness is between tenants. */
   tenantId: string;
+  /** Urgency within the tenant. */
   priority: Priority;
   /** Order within a priority: lower first (creation time, ms). */
   order: number;
+  /** Runtime the node must offer. */
   runtime: string;
+  /** Labels the node must carry; undefined: any node. */
   labels?: Record<string, string>;
+  /** Template the work starts from; undefined: none (no node is preferred for it). */
   template?: string;
+  /** Resources reserved while it runs (its request, not its limit). */
   request: Resources;
 }
 
 /** A tenant's standing. */
 export interface TenantShare {
+  /** The tenant; the key of the map passed to the planner. */
   tenantId: string;
   /** Relative weight, > 0. Default 1. */
   weight: number;
@@ -63,7 +71,9 @@ export interface TenantShare {
 
 /** One decision of a round: put `work` on the node `nodeId`. */
 export interface Placement {
+  /** The item placed (the object passed in). */
   work: PendingWork;
+  /** The node it goes to. */
   nodeId: string;
 }
 
@@ -145,7 +155,13 @@ function newTurn(tenantId: string, tenants: ReadonlyMap<string, TenantShare>): T
       `tenant "${tenantId}" has weight ${share.weight}; a weight must be a finite number > 0`,
     );
   }
-  return { share, queues: PRIORITIES.map(() => []), cursors: PRIORITIES.map(() => 0), key: 0, tie: 0 };
+  return {
+    share,
+    queues: PRIORITIES.map(() => []),
+    cursors: PRIORITIES.map(() => 0),
+    key: 0,
+    tie: 0,
+  };
 }
 
 /** Groups the pending work by tenant and priority: O(n) per round, the planner's largest fixed cost. */
@@ -210,7 +226,7 @@ export function* iteratePlacements(
   const turns = turnsOf(pending, tenants).filter((t) => !atCap(t.share));
   for (const t of turns) rekey(t, cluster);
   const heap = new BinaryHeap(before, turns);
-  for (let placed = 0; placed < max; ) {
+  for (let placed = 0; placed < max;) {
     const t = heap.peek();
     if (t === undefined) return;
     const placement = placeNext(t, index);

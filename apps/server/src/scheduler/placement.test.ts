@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeIndex, fits, rankNodes, type NodeCandidate, type PlacementRequest } from './placement.js';
+import {
+  NodeIndex,
+  fits,
+  rankNodes,
+  type NodeCandidate,
+  type PlacementRequest,
+} from './placement.js';
 import { ZERO_RESOURCES, type Resources } from './resources.js';
 
 const BIG: Resources = { cpu: 1_000, memoryMiB: 1_000_000, diskMiB: 1_000_000 };
@@ -21,7 +27,11 @@ const node = (
 });
 
 /** A node with plenty of slots, so only resources decide. */
-const sized = (nodeId: string, allocatable: Resources, reserved: Resources = ZERO_RESOURCES): NodeCandidate => ({
+const sized = (
+  nodeId: string,
+  allocatable: Resources,
+  reserved: Resources = ZERO_RESOURCES,
+): NodeCandidate => ({
   nodeId,
   runtimes: ['container'],
   labels: {},
@@ -78,15 +88,24 @@ test('filters by cpu, memory and disk left (allocatable - reserved)', () => {
   ];
   const request = { cpu: 1, memoryMiB: 512, diskMiB: 1024 };
   assert.deepEqual(ids(rankNodes(nodes, { request }, 'binpack')), ['roomy']);
-  assert.deepEqual(ids(rankNodes(nodes, { request: { cpu: 0.5, memoryMiB: 0, diskMiB: 0 } }, 'spread')), [
-    'roomy', // load 0
-    'cpu-short', // 7.5 / 8
-    'disk-short', // 10,000 / 10,240 = 8,000 / 8,192: a tie, broken by id
-    'mem-short',
-  ]);
+  assert.deepEqual(
+    ids(rankNodes(nodes, { request: { cpu: 0.5, memoryMiB: 0, diskMiB: 0 } }, 'spread')),
+    [
+      'roomy', // load 0
+      'cpu-short', // 7.5 / 8
+      'disk-short', // 10,000 / 10,240 = 8,000 / 8,192: a tie, broken by id
+      'mem-short',
+    ],
+  );
   // Exactly what is left fits.
-  assert.equal(fits(nodes[0] as NodeCandidate, { request: { cpu: 0.5, memoryMiB: 8192, diskMiB: 10_240 } }), true);
-  assert.equal(fits(nodes[0] as NodeCandidate, { request: { cpu: 0.5001, memoryMiB: 0, diskMiB: 0 } }), false);
+  assert.equal(
+    fits(nodes[0] as NodeCandidate, { request: { cpu: 0.5, memoryMiB: 8192, diskMiB: 10_240 } }),
+    true,
+  );
+  assert.equal(
+    fits(nodes[0] as NodeCandidate, { request: { cpu: 0.5001, memoryMiB: 0, diskMiB: 0 } }),
+    false,
+  );
 });
 
 test('load is the larger of slot use and the dominant share of reservations', () => {
@@ -94,8 +113,16 @@ test('load is the larger of slot use and the dominant share of reservations', ()
   const slotsBusy = { ...sized('slots', alloc), slots: 10, used: 5 }; // load 0.5
   const memBusy = sized('mem', alloc, { cpu: 1, memoryMiB: 700, diskMiB: 0 }); // load 0.7
   const idle = sized('idle', alloc); // load 0
-  assert.deepEqual(ids(rankNodes([idle, slotsBusy, memBusy], {}, 'binpack')), ['mem', 'slots', 'idle']);
-  assert.deepEqual(ids(rankNodes([idle, slotsBusy, memBusy], {}, 'spread')), ['idle', 'slots', 'mem']);
+  assert.deepEqual(ids(rankNodes([idle, slotsBusy, memBusy], {}, 'binpack')), [
+    'mem',
+    'slots',
+    'idle',
+  ]);
+  assert.deepEqual(ids(rankNodes([idle, slotsBusy, memBusy], {}, 'spread')), [
+    'idle',
+    'slots',
+    'mem',
+  ]);
 });
 
 test('a node holding the template wins ties and near-ties, not gross load differences', () => {
@@ -113,7 +140,10 @@ test('a node holding the template wins ties and near-ties, not gross load differ
   assert.deepEqual(ids(rankNodes([x, y], { template: 'py' }, 'spread')), ['y', 'x']);
   assert.deepEqual(ids(rankNodes([x, y], { template: 'go' }, 'spread')), ['x', 'y']);
   // Unknown templates (undefined) are no bonus.
-  assert.deepEqual(ids(rankNodes([x, { ...y, templates: undefined }], { template: 'py' }, 'spread')), ['x', 'y']);
+  assert.deepEqual(
+    ids(rankNodes([x, { ...y, templates: undefined }], { template: 'py' }, 'spread')),
+    ['x', 'y'],
+  );
 });
 
 test('fractional requests add up without refusing the last one', () => {
@@ -129,8 +159,15 @@ test('fractional requests add up without refusing the last one', () => {
   const m = sized('m', { cpu: 1, memoryMiB: 1000, diskMiB: 0 });
   const eighth = { request: { cpu: 0.125, memoryMiB: 0, diskMiB: 0 } };
   assert.equal(rankNodes([m], eighth, 'spread').length, 1);
-  assert.equal(rankNodes([{ ...m, reserved: { cpu: 0.875, memoryMiB: 0, diskMiB: 0 } }], eighth, 'spread').length, 1);
-  assert.equal(rankNodes([{ ...m, reserved: { cpu: 1, memoryMiB: 0, diskMiB: 0 } }], eighth, 'spread').length, 0);
+  assert.equal(
+    rankNodes([{ ...m, reserved: { cpu: 0.875, memoryMiB: 0, diskMiB: 0 } }], eighth, 'spread')
+      .length,
+    1,
+  );
+  assert.equal(
+    rankNodes([{ ...m, reserved: { cpu: 1, memoryMiB: 0, diskMiB: 0 } }], eighth, 'spread').length,
+    0,
+  );
 });
 
 /** Seeded PRNG (mulberry32) so a failing case can be replayed. */
@@ -153,7 +190,11 @@ test('NodeIndex picks what rankNodes ranks first, placement after placement', ()
       nodeId: `n${String(i).padStart(2, '0')}`,
       runtimes: rnd() < 0.5 ? ['container'] : ['container', 'gvisor'],
       labels: rnd() < 0.3 ? { zone: pick(['a', 'b']) } : ({} as Record<string, string>),
-      allocatable: { cpu: pick([2, 4, 8]), memoryMiB: pick([2048, 4096]), diskMiB: pick([0, 4096]) },
+      allocatable: {
+        cpu: pick([2, 4, 8]),
+        memoryMiB: pick([2048, 4096]),
+        diskMiB: pick([0, 4096]),
+      },
       reserved: ZERO_RESOURCES,
       slots: pick([2, 4, 8, 16]),
       used: 0,
@@ -165,7 +206,11 @@ test('NodeIndex picks what rankNodes ranks first, placement after placement', ()
       const req: PlacementRequest = {
         runtime: rnd() < 0.2 ? undefined : pick(['container', 'gvisor', 'microvm']),
         labels: rnd() < 0.2 ? { zone: pick(['a', 'b']) } : undefined,
-        request: { cpu: pick([0, 0.125, 0.1, 0.5, 1, 3]), memoryMiB: pick([0, 128, 1000]), diskMiB: pick([0, 512]) },
+        request: {
+          cpu: pick([0, 0.125, 0.1, 0.5, 1, 3]),
+          memoryMiB: pick([0, 128, 1000]),
+          diskMiB: pick([0, 512]),
+        },
         template: rnd() < 0.5 ? pick(['py', 'node']) : undefined,
       };
       const expected = rankNodes(nodes, req, strategy)[0];

@@ -21,8 +21,11 @@ import {
 
 /** What placement knows about a node. */
 export interface NodeCandidate {
+  /** The node's id; ties between equal scores go to the least (code-unit order). */
   nodeId: string;
+  /** Runtimes the node offers (`container`, `gvisor`, `microvm`). */
   runtimes: string[];
+  /** The node's labels, matched by `PlacementRequest.labels`. */
   labels: Record<string, string>;
   /** What may be reserved on the node in total: its capacity times the overcommit factors. */
   allocatable: Resources;
@@ -132,7 +135,9 @@ interface NodeClass {
 
 function coversAll(request: Resources, miss: Resources): boolean {
   return (
-    request.cpu >= miss.cpu && request.memoryMiB >= miss.memoryMiB && request.diskMiB >= miss.diskMiB
+    request.cpu >= miss.cpu &&
+    request.memoryMiB >= miss.memoryMiB &&
+    request.diskMiB >= miss.diskMiB
   );
 }
 

@@ -14,7 +14,11 @@ export interface Resources {
 }
 
 /** Nothing: the request of work that asks for no reservation, and the start of every sum. */
-export const ZERO_RESOURCES: Readonly<Resources> = Object.freeze({ cpu: 0, memoryMiB: 0, diskMiB: 0 });
+export const ZERO_RESOURCES: Readonly<Resources> = Object.freeze({
+  cpu: 0,
+  memoryMiB: 0,
+  diskMiB: 0,
+});
 
 /**
  * Slack allowed when comparing sums of fractional requests: eight requests of 0.1 cpu add up to
@@ -24,12 +28,20 @@ export const RESOURCE_EPSILON = 1e-9;
 
 /** `a + b`, dimension by dimension (a new object). */
 export function addResources(a: Readonly<Resources>, b: Readonly<Resources>): Resources {
-  return { cpu: a.cpu + b.cpu, memoryMiB: a.memoryMiB + b.memoryMiB, diskMiB: a.diskMiB + b.diskMiB };
+  return {
+    cpu: a.cpu + b.cpu,
+    memoryMiB: a.memoryMiB + b.memoryMiB,
+    diskMiB: a.diskMiB + b.diskMiB,
+  };
 }
 
 /** `a - b`, dimension by dimension (a new object; may be negative when `b` exceeds `a`). */
 export function subtractResources(a: Readonly<Resources>, b: Readonly<Resources>): Resources {
-  return { cpu: a.cpu - b.cpu, memoryMiB: a.memoryMiB - b.memoryMiB, diskMiB: a.diskMiB - b.diskMiB };
+  return {
+    cpu: a.cpu - b.cpu,
+    memoryMiB: a.memoryMiB - b.memoryMiB,
+    diskMiB: a.diskMiB - b.diskMiB,
+  };
 }
 
 /** Whether `request` fits in `free` in every dimension (within `RESOURCE_EPSILON`). */

@@ -31,7 +31,10 @@ export class Scheduler {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private readonly tenants = new Map<string, { weight: number; maxRunning: number | null; atMs: number }>();
+  private readonly tenants = new Map<
+    string,
+    { weight: number; maxRunning: number | null; atMs: number }
+  >();
   private readonly wake = () => void this.pass();
 
   constructor(
@@ -155,7 +158,13 @@ export class Scheduler {
       const lease = await store.queue.leaseRun(item.id, conn.nodeId, config.leaseMs);
       if (lease === null) return false;
       const sandboxId = attemptSandboxId(item.id, lease.epoch);
-      start = { type: 'start', workId: item.id, epoch: lease.epoch, sandboxId, spec: lease.run.spec };
+      start = {
+        type: 'start',
+        workId: item.id,
+        epoch: lease.epoch,
+        sandboxId,
+        spec: lease.run.spec,
+      };
     } else {
       try {
         await store.sandboxes.assignNode(item.id, conn.nodeId);

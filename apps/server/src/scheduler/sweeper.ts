@@ -65,9 +65,7 @@ export class Sweeper {
       bus.schedule();
     }
     for (const s of await store.sandboxes.listExpired()) {
-      await this.hub
-        .call(s.nodeId, 'killSandbox', { sandboxId: s.id })
-        .catch(() => undefined);
+      await this.hub.call(s.nodeId, 'killSandbox', { sandboxId: s.id }).catch(() => undefined);
       await store.sandboxes
         .transition(s.id, 'killed', {
           exitCode: null,

@@ -91,6 +91,8 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     workId: z.string(),
     epoch: z.number().int(),
     reason: z.enum(['start_failed', 'error']),
+    /** The `ErrorCode` of the failure, so the caller waiting for the work gets the same error. */
+    code: z.string().default('internal'),
     message: z.string(),
     retryable: z.boolean(),
   }),

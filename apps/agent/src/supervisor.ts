@@ -1,0 +1,216 @@
+/**
+ * The one supervisor of every piece of work on this node, whatever its kind: it creates the
+ * sandbox from the compiled spec, reports `started`, streams a run's output, enforces a sandbox's
+ * timeout locally (even while the server is away), reports `finished` when the main process ends
+ * and destroys the sandbox. The spec's lifecycle is the only difference: `once` ends with its main
+ * process; `until-timeout` lives until killed or timed out. The server fences reports by epoch;
+ * `stop` (or a stale report answered with it) stops the work.
+ */
+import { SandboxNotRunningError, TartarusError, type ServerMessage } from '@tartarus/core';
+import type { SandboxHandle, SandboxInfo } from '@tartarus/runtime';
+import type { Link } from './link.js';
+import { TextOutput } from './output.js';
+import type { AgentRuntime } from './runtime-port.js';
+
+type StartMessage = Extract<ServerMessage, { type: 'start' }>;
+
+interface Work {
+  workId: string;
+  epoch: number;
+  sandboxId: string;
+  /** Absent for a sandbox adopted after a restart (its spec stayed with the server). */
+  start?: StartMessage;
+  handle?: SandboxHandle;
+  abort: AbortController;
+  /** Why the agent ended it, when it did: the report says so instead of the raw `killed`. */
+  endedBy?: 'timeout' | 'stop';
+  timer?: NodeJS.Timeout;
+  /** Settles once the sandbox is destroyed. */
+  done?: Promise<void>;
+}
+
+/** What the server must not confuse with a transient failure: it will not fix itself on retry. */
+function permanent(err: unknown): boolean {
+  return (
+    err instanceof TartarusError &&
+    (err.code === 'invalid_argument' || err.code === 'runtime_unavailable')
+  );
+}
+
+/** The work running on this node. */
+export class Supervisor {
+  private readonly work = new Map<string, Work>();
+  private detached = false;
+
+  constructor(
+    private readonly runtime: AgentRuntime,
+    private readonly link: () => Link,
+  ) {}
+
+  /** Work in progress: `{workId, epoch, sandboxId}` (hello inventory, heartbeats). */
+  active(): { workId: string; epoch: number; sandboxId: string }[] {
+    return [...this.work.values()].map(({ workId, epoch, sandboxId }) => ({
+      workId,
+      epoch,
+      sandboxId,
+    }));
+  }
+
+  /** What the work here reserves and how many sandboxes it holds (heartbeat `used`). */
+  used(): { cpu: number; memoryMiB: number; diskMiB: number; slots: number } {
+    const u = { cpu: 0, memoryMiB: 0, diskMiB: 0, slots: this.work.size };
+    for (const w of this.work.values()) {
+      const r = w.start?.spec.requests;
+      if (r === undefined) continue;
+      u.cpu += r.cpu;
+      u.memoryMiB += r.memoryMiB;
+      u.diskMiB += r.diskMiB;
+    }
+    return u;
+  }
+
+  /** Whether `sandboxId` belongs to work in progress. */
+  owns(sandboxId: string): boolean {
+    return this.bySandbox(sandboxId) !== undefined;
+  }
+
+  private bySandbox(sandboxId: string): Work | undefined {
+    for (const w of this.work.values()) if (w.sandboxId === sandboxId) return w;
+    return undefined;
+  }
+
+  /** The handle of a running sandbox held here; 409 when this node does not hold it. */
+  sandbox(sandboxId: string): SandboxHandle {
+    const h = this.bySandbox(sandboxId)?.handle;
+    if (h === undefined)
+      throw new SandboxNotRunningError(`sandbox ${sandboxId} is not running on this node`);
+    return h;
+  }
+
+  /** Starts work; reports its progress over the link. A restart of the same work replaces it. */
+  start(msg: StartMessage): void {
+    const prior = this.work.get(msg.workId);
+    if (prior) this.stop(prior.workId, prior.epoch);
+    const w: Work = {
+      workId: msg.workId,
+      epoch: msg.epoch,
+      sandboxId: msg.sandboxId,
+      start: msg,
+      abort: new AbortController(),
+    };
+    this.work.set(msg.workId, w);
+    w.done = this.execute(w, msg).finally(() => this.forget(w));
+  }
+
+  /** Re-attaches to a sandbox found after a restart that the server wants kept. */
+  async adopt(info: SandboxInfo): Promise<void> {
+    if (this.work.has(info.id)) return;
+    const w: Work = { workId: info.id, epoch: 0, sandboxId: info.id, abort: new AbortController() };
+    w.handle = await this.runtime.adopt(info);
+    this.work.set(info.id, w);
+    w.done = this.finish(w, w.handle).finally(() => this.forget(w));
+  }
+
+  /** Stops work (cancelled, killed, or no longer ours). No-op for another epoch. */
+  stop(workId: string, epoch: number): void {
+    const w = this.work.get(workId);
+    if (!w || w.epoch !== epoch) return;
+    w.endedBy ??= 'stop';
+    w.abort.abort();
+    void w.handle?.kill({ graceMs: 1000 }).catch(() => undefined);
+  }
+
+  /** Kills a sandbox and waits until it is destroyed. Idempotent. */
+  async kill(sandboxId: string): Promise<void> {
+    const w = this.bySandbox(sandboxId);
+    if (!w) return;
+    this.stop(w.workId, w.epoch);
+    await w.done;
+  }
+
+  /** Kills the sandbox at `timeoutAtMs` (local enforcement of a sandbox's timeout). */
+  setTimeout(sandboxId: string, timeoutAtMs: number): void {
+    const w = this.bySandbox(sandboxId);
+    if (!w) throw new SandboxNotRunningError(`sandbox ${sandboxId} is not on this node`);
+    clearTimeout(w.timer);
+    w.timer = setTimeout(
+      () => {
+        w.endedBy = 'timeout';
+        void w.handle?.kill({ graceMs: 1000 }).catch(() => undefined);
+      },
+      Math.max(0, timeoutAtMs - Date.now()),
+    );
+    w.timer.unref();
+  }
+
+  /** Stops timers (agent shutting down; the sandboxes keep running for re-adoption). */
+  detach(): void {
+    this.detached = true;
+    for (const w of this.work.values()) clearTimeout(w.timer);
+    this.work.clear();
+  }
+
+  private forget(w: Work): void {
+    clearTimeout(w.timer);
+    if (this.work.get(w.workId) === w) this.work.delete(w.workId);
+  }
+
+  private async execute(w: Work, msg: StartMessage): Promise<void> {
+    const once = msg.spec.lifecycle === 'once';
+    let seq = 0;
+    const out = new TextOutput((stream, data, timeMs) =>
+      this.link().send({ type: 'output', workId: w.workId, epoch: w.epoch, stream, data, timeMs, seq: ++seq }),
+    );
+    try {
+      w.handle = await this.runtime.createAndStart(
+        { sandboxId: w.sandboxId, spec: msg.spec, ...(once ? { onOutput: (c) => out.push(c) } : {}) },
+        w.abort.signal,
+      );
+    } catch (err) {
+      this.link().send({
+        type: 'failed',
+        workId: w.workId,
+        epoch: w.epoch,
+        reason: 'start_failed',
+        code: err instanceof TartarusError ? err.code : 'internal',
+        message: err instanceof Error ? err.message : String(err),
+        retryable: !permanent(err),
+      });
+      await this.runtime
+        .destroy({ id: w.sandboxId, runtime: msg.spec.runtime, state: 'destroyed' })
+        .catch(() => undefined);
+      return;
+    }
+    this.link().send({ type: 'started', workId: w.workId, epoch: w.epoch, sandboxId: w.sandboxId });
+    if (!once) this.setTimeout(w.sandboxId, Date.now() + msg.spec.timeoutMs);
+    if (w.endedBy !== undefined) await w.handle.kill({ graceMs: 1000 }).catch(() => undefined);
+    await this.finish(w, w.handle, () => out.flush());
+  }
+
+  /** Waits for the main process, reports how it ended, destroys the sandbox. */
+  private async finish(w: Work, handle: SandboxHandle, flush?: () => void): Promise<void> {
+    const r = await handle.wait();
+    // Shutting down: the sandbox stays for the next start to re-adopt; nobody reports here.
+    if (this.detached) return;
+    flush?.();
+    this.link().send({
+      type: 'finished',
+      workId: w.workId,
+      epoch: w.epoch,
+      result: {
+        exitCode: r.exitCode,
+        reason: w.endedBy === 'timeout' ? 'timeout' : r.reason,
+        ...(r.message === undefined ? {} : { message: r.message }),
+        // Output already went out as `output` messages; the result carries only the flags.
+        stdout: '',
+        stderr: '',
+        stdoutTruncated: r.stdoutTruncated,
+        stderrTruncated: r.stderrTruncated,
+        startedAtMs: r.startedAtMs,
+        finishedAtMs: r.finishedAtMs,
+        durationMs: r.durationMs,
+      },
+    });
+    await handle.destroy().catch(() => undefined);
+  }
+}
