@@ -64,7 +64,7 @@ export interface OutputChunk {
 
 /** A sandbox to create, fully resolved by `resolveSandboxOptions()`. */
 export interface SandboxSpec {
-  /** Caller-chosen id, `[a-z0-9][a-z0-9-]{0,62}`, unique on the host. */
+  /** Caller-chosen id, `[a-z0-9][a-z0-9_-]{0,62}`, unique on the host. */
   id: string;
   template: TemplateInfo;
   /** The main process. The sandbox lives as long as it does. */

@@ -14,7 +14,7 @@ const template: TemplateInfo = {
 
 test('defaults come from the template and DEFAULT_LIMITS', () => {
   const s = resolveSandboxOptions({ template: 'busybox' }, template);
-  assert.match(s.id, /^sb-[0-9a-f]{16}$/);
+  assert.match(s.id, /^sbx_[0-9a-z]{21}$/);
   assert.deepEqual(s.process, { argv: ['sleep', 'infinity'], env: { PATH: '/bin', HOME: '/home/sandbox' }, cwd: '/home/sandbox', user: 'sandbox' });
   assert.deepEqual(s.limits, DEFAULT_LIMITS);
   assert.equal(s.timeoutMs, 0);

@@ -3,14 +3,13 @@
  * template's defaults and the limit defaults and checks every value, so that drivers never
  * re-check an optional. A bad value throws `InvalidArgumentError` saying what to change.
  */
-import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError } from '@tartarus/core';
+import { InvalidArgumentError, newId } from '@tartarus/core';
 import type { OutputChunk, ResourceLimits, RuntimeName, SandboxSpec } from './driver.js';
 import type { TemplateInfo } from './templates/types.js';
 
 /** What a caller asks for; everything but `template` has a default. */
 export interface SandboxOptions {
-  /** Sandbox id, `[a-z0-9][a-z0-9-]{0,62}`. Default: `sb-` + 16 random hex digits. */
+  /** Sandbox id, `[a-z0-9][a-z0-9_-]{0,62}`. Default: a new `sbx_…` id (core's `newId`). */
   id?: string;
   /** Isolation backend. Default `container`. */
   runtime?: RuntimeName;
@@ -48,16 +47,16 @@ export const DEFAULT_OUTPUT_LIMIT_BYTES = 1 << 20;
 /** Default grace between SIGTERM and SIGKILL, ms. */
 export const DEFAULT_KILL_GRACE_MS = 2000;
 
-const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const USER_RE = /^([a-z_][a-z0-9_.-]{0,31}|\d{1,10}(:\d{1,10})?)$/i;
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-/** A new random sandbox id (`sb-` + 16 hex digits). */
+/** A new sandbox id: the platform's one id format (`sbx_…`, core's `newId`). */
 export function newSandboxId(): string {
-  return `sb-${randomBytes(8).toString('hex')}`;
+  return newId('sbx');
 }
 
-/** True when `id` is a valid sandbox id (`[a-z0-9][a-z0-9-]{0,62}`). */
+/** True when `id` is a valid sandbox id (`[a-z0-9][a-z0-9_-]{0,62}`: the platform's `sbx_…` ids fit). */
 export function isSandboxId(id: string): boolean {
   return ID_RE.test(id);
 }
@@ -66,7 +65,7 @@ export function isSandboxId(id: string): boolean {
 export function checkSandboxId(id: string): void {
   if (!isSandboxId(id)) {
     throw new InvalidArgumentError(
-      `sandbox id ${JSON.stringify(id)} is invalid: use 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit`,
+      `sandbox id ${JSON.stringify(id)} is invalid: use 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit`,
     );
   }
 }

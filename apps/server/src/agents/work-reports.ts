@@ -148,7 +148,7 @@ export async function handleWorkReport(
   switch (msg.type) {
     case 'heartbeat': {
       await store.nodes.heartbeat(conn.nodeId, msg.used);
-      for (const w of msg.work) {
+      for (const w of msg.work ?? []) {
         if (idKind(w.workId) === 'sbx') continue;
         if (!(await store.queue.extendLease(w.workId, w.epoch, config.leaseMs)))
           conn.send({ type: 'stop', workId: w.workId, epoch: w.epoch });

@@ -8,16 +8,13 @@
  * others wait, and a tenant with one item and nothing running goes first. Within a tenant, work
  * goes by priority, then by `order`.
  */
-import { InvalidArgumentError, assertNever } from '@tartarus/core';
+import { InvalidArgumentError, PRIORITIES, assertNever, type Priority } from '@tartarus/core';
 import { BinaryHeap } from './heap.js';
 import { NodeIndex, type NodeCandidate, type PlacementStrategy } from './placement.js';
 import { ZERO_RESOURCES, addResources, dominantShare, type Resources } from './resources.js';
 
-/** Priorities within a tenant, highest first (as Asynq's queues critical/high/default/low). */
-export const PRIORITIES = ['critical', 'high', 'default', 'low'] as const;
-
-/** How urgent work is within its tenant (not across tenants: fairness decides that). */
-export type Priority = (typeof PRIORITIES)[number];
+// The priorities are core's vocabulary (critical/high/default/low, as Asynq's queues).
+export { PRIORITIES, type Priority };
 
 /** Position of `p` in `PRIORITIES`. */
 function rankOf(p: Priority): number {
@@ -67,6 +64,12 @@ export interface TenantShare {
   running: number;
   /** Most work running at once; null: no cap. */
   maxRunning: number | null;
+  /**
+   * When the tenant last got a placement (any increasing number; undefined: never). Breaks the
+   * last tie in favour of the tenant served least recently, so that when one slot frees and both
+   * tenants run nothing, the one that waited goes first — round-robin among equals.
+   */
+  lastServedAt?: number;
 }
 
 /** One decision of a round: put `work` on the node `nodeId`. */
@@ -107,6 +110,9 @@ interface Cluster {
 function before(a: TenantTurn, b: TenantTurn): boolean {
   if (a.key !== b.key) return a.key < b.key;
   if (a.tie !== b.tie) return a.tie < b.tie;
+  const la = a.share.lastServedAt ?? 0;
+  const lb = b.share.lastServedAt ?? 0;
+  if (la !== lb) return la < lb;
   return a.share.tenantId < b.share.tenantId;
 }
 

@@ -35,6 +35,9 @@ export class Scheduler {
     string,
     { weight: number; maxRunning: number | null; atMs: number }
   >();
+  /** Tenant → sequence number of its latest placement (fair-share's last tie-break). */
+  private readonly served = new Map<string, number>();
+  private serveSeq = 0;
   private readonly wake = () => void this.pass();
 
   constructor(
@@ -133,6 +136,7 @@ export class Scheduler {
         tenantId,
         weight: t.weight,
         maxRunning: t.maxRunning,
+        ...(this.served.has(tenantId) ? { lastServedAt: this.served.get(tenantId) } : {}),
         reserved: { cpu: 0, memoryMiB: 0, diskMiB: 0 },
         running: 0,
       });
@@ -175,6 +179,7 @@ export class Scheduler {
       start = { type: 'start', workId: item.id, epoch: 0, sandboxId: item.id, spec: item.spec };
     }
     conn.hold({ workId: item.id, tenantId: item.tenantId, requests: item.spec.requests });
+    this.served.set(item.tenantId, ++this.serveSeq);
     conn.send(start);
     return true;
   }

@@ -61,7 +61,7 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('heartbeat'),
     used: NodeResourcesSchema.optional(),
     /** Work in progress whose lease the heartbeat extends. */
-    work: z.array(WorkRefSchema),
+    work: z.array(WorkRefSchema).default([]),
   }),
   z.object({
     type: z.literal('started'),

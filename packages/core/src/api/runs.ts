@@ -22,6 +22,7 @@ import {
 import { TemplateNameSchema } from './sandboxes.js';
 import { RUN_END_REASONS, RUN_STATES } from '../states.js';
 import { ResourceRequestsSchema } from '../workload/spec.js';
+import { WORKLOAD_DEFAULTS } from '../workload/defaults.js';
 
 /** Longest run timeout: 24 h. Default 10 min. */
 export const MAX_RUN_TIMEOUT_MS = 86_400_000;
@@ -42,10 +43,11 @@ export const SubmitRunRequestSchema = z
     argv: ArgvSchema.optional(),
     /** Run with the template's shell (`sh -c`). */
     command: CommandStringSchema.optional(),
+    // Defaults from WORKLOAD_DEFAULTS, the one place they live (compile applies the same ones).
     /** Default `busybox`. */
-    template: TemplateNameSchema.optional(),
+    template: TemplateNameSchema.default(WORKLOAD_DEFAULTS.template),
     /** Default `container`. */
-    runtime: RuntimeNameSchema.optional(),
+    runtime: RuntimeNameSchema.default(WORKLOAD_DEFAULTS.runtime),
     env: EnvSchema.optional(),
     cwd: z.string().max(4096).regex(/^\//, 'cwd must be an absolute path').optional(),
     limits: LimitsInputSchema.optional(),
@@ -56,14 +58,16 @@ export const SubmitRunRequestSchema = z
     /** Labels the node must carry. */
     nodeSelector: NodeSelectorSchema.optional(),
     /** Wall-clock limit of one attempt: 1 s..24 h, default 10 min. */
-    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_RUN_TIMEOUT_MS).optional(),
+    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_RUN_TIMEOUT_MS).default(
+      WORKLOAD_DEFAULTS.runTimeoutMs,
+    ),
     /** Attempts before the run is dead-lettered: 1..20, default 3. */
     maxAttempts: z
       .number()
       .int('maxAttempts must be a whole number')
       .min(1, 'maxAttempts must be at least 1')
       .max(20, 'maxAttempts must be at most 20')
-      .optional(),
+      .default(WORKLOAD_DEFAULTS.maxAttempts),
     /** UTF-8 text written to stdin, then closed (≤ 1 MiB). */
     stdin: z.string().max(MAX_INLINE_STDIN, 'stdin must be at most 1 MiB').optional(),
   })

@@ -46,12 +46,15 @@ export const TemplateNameSchema = z
 /** POST /v1/sandboxes body. */
 export const CreateSandboxRequestSchema = z
   .strictObject({
+    // Defaults from WORKLOAD_DEFAULTS, the one place they live (compile applies the same ones).
     /** Default `busybox`. */
-    template: TemplateNameSchema.optional(),
+    template: TemplateNameSchema.default(WORKLOAD_DEFAULTS.template),
     /** Default `container`. */
-    runtime: RuntimeNameSchema.optional(),
+    runtime: RuntimeNameSchema.default(WORKLOAD_DEFAULTS.runtime),
     /** Killed this long after start unless extended; 1 s..24 h, default 5 min. */
-    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_SANDBOX_TIMEOUT_MS).optional(),
+    timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_SANDBOX_TIMEOUT_MS).default(
+      WORKLOAD_DEFAULTS.sandboxTimeoutMs,
+    ),
     limits: LimitsInputSchema.optional(),
     /** Reserved on the node for placement; default 0.125 cpu, 128 MiB. */
     requests: ResourceRequestsInputSchema.optional(),

@@ -20,10 +20,10 @@ export interface TenantLimitsPolicy {
   timeoutMs?: number;
 }
 
-/** A run request as the API parsed it. */
-export type RunRequest = z.output<typeof SubmitRunRequestSchema>;
-/** A sandbox request as the API parsed it. */
-export type SandboxRequest = z.output<typeof CreateSandboxRequestSchema>;
+/** A run request as sent (defaults not yet applied; compile applies them). */
+export type RunRequest = z.input<typeof SubmitRunRequestSchema>;
+/** A sandbox request as sent (defaults not yet applied; compile applies them). */
+export type SandboxRequest = z.input<typeof CreateSandboxRequestSchema>;
 
 type LimitsInput = Partial<Limits> | undefined;
 type RequestsInput = Partial<ResourceRequests> | undefined;
