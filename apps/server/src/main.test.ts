@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { configFrom } from './main.js';
+
+test('server config: flags over environment, parsed once through the config schema', () => {
+  const { config, store } = configFrom(['--port', '8080', '--placement', 'spread'], {
+    TARTARUS_PORT: '9090',
+    TARTARUS_STORE: 'postgres://db/tartarus',
+    TARTARUS_AGENT_TOKENS: 'aaaaaaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbbbbbb',
+    TARTARUS_CPU_OVERCOMMIT: '4',
+  });
+  assert.equal(config.port, 8080);
+  assert.equal(config.placement, 'spread');
+  assert.equal(config.cpuOvercommit, 4);
+  assert.equal(config.memoryOvercommit, 1);
+  assert.deepEqual(config.agentTokens, ['aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb']);
+  assert.deepEqual(store, { backend: 'postgres', connectionString: 'postgres://db/tartarus' });
+  assert.throws(
+    () => configFrom(['--placement', 'random'], { TARTARUS_STORE: '/tmp/x.db' }),
+    /server config placement/,
+  );
+});

@@ -1,0 +1,83 @@
+/**
+ * `node apps/server/dist/main.js`: one control-plane server (no in-process agent), as a replica of
+ * distributed mode runs it. Its configuration is the server's one schema (`config.ts`) plus the
+ * store's location, read once at start-up from flags, else `TARTARUS_*` environment variables:
+ *
+ *   --port / TARTARUS_PORT              default 7070
+ *   --host / TARTARUS_HOST              default 127.0.0.1
+ *   --store / TARTARUS_STORE            a SQLite file path or a postgres:// URL (required)
+ *   --agent-token / TARTARUS_AGENT_TOKENS   agent secret(s), comma-separated (required)
+ *   --placement / TARTARUS_PLACEMENT    binpack | spread
+ *   --cpu-overcommit / TARTARUS_CPU_OVERCOMMIT
+ *
+ * A bad value is one line naming the option, exit 2.
+ */
+import { parseArgs } from 'node:util';
+import { parseServerConfig, type ServerConfigInput } from './config.js';
+import { startServer } from './server.js';
+import { openStore, type StoreOptions } from './store/index.js';
+
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  store: { type: 'string' },
+  'agent-token': { type: 'string' },
+  placement: { type: 'string' },
+  'cpu-overcommit': { type: 'string' },
+} as const;
+
+function fail(message: string): never {
+  console.error(`tartarus-server: ${message}`);
+  process.exit(2);
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) fail(`${name} must be a number, got "${v}"`);
+  return n;
+}
+
+/** Flags over environment, as the config schema's input. */
+export function configFrom(argv: string[], env: NodeJS.ProcessEnv) {
+  const { values } = parseArgs({ args: argv, options: FLAGS, strict: true });
+  const pick = (flag: keyof typeof FLAGS, name: string) => values[flag] ?? env[name];
+  const port = num('--port', pick('port', 'TARTARUS_PORT'));
+  const host = pick('host', 'TARTARUS_HOST');
+  const tokens = pick('agent-token', 'TARTARUS_AGENT_TOKENS');
+  const placement = pick('placement', 'TARTARUS_PLACEMENT');
+  const over = num('--cpu-overcommit', pick('cpu-overcommit', 'TARTARUS_CPU_OVERCOMMIT'));
+  const config: ServerConfigInput = {
+    ...(port === undefined ? {} : { port }),
+    ...(host === undefined ? {} : { host }),
+    ...(tokens === undefined ? {} : { agentTokens: tokens.split(',').filter((t) => t !== '') }),
+    ...(placement === undefined ? {} : { placement: placement as 'binpack' }),
+    ...(over === undefined ? {} : { cpuOvercommit: over }),
+  };
+  const where = pick('store', 'TARTARUS_STORE');
+  if (where === undefined || where === '') fail('--store (or TARTARUS_STORE) is required');
+  const store: StoreOptions = /^postgres(ql)?:\/\//.test(where)
+    ? { backend: 'postgres', connectionString: where }
+    : { backend: 'sqlite', path: where };
+  return { config: parseServerConfig(config), store };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  let parsed: ReturnType<typeof configFrom>;
+  try {
+    parsed = configFrom(process.argv.slice(2), process.env);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  if (parsed.config.agentTokens.length === 0)
+    fail('--agent-token (or TARTARUS_AGENT_TOKENS) is required');
+  const store = await openStore(parsed.store);
+  const server = await startServer({ store, config: parsed.config });
+  console.error(`tartarus-server listening on ${server.url}`);
+  process.on('SIGTERM', () => {
+    void server
+      .close()
+      .then(() => store.close())
+      .then(() => process.exit(0));
+  });
+}
