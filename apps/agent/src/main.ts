@@ -6,7 +6,7 @@
  *   TARTARUS_AGENT_TOKEN  a token the server lists in `agentTokens` (required)
  *   TARTARUS_NODE_ID      stable node id (required)
  *   TARTARUS_STATE_DIR    sandbox state, must survive restarts. Default /var/lib/tartarus
- *   TARTARUS_SLOTS        sandboxes at once. Default 4 per CPU
+ *   TARTARUS_SLOTS        sandboxes at once. Default 128 per CPU (requests bound a node, not slots)
  */
 import { Runtime } from '@tartarus/runtime';
 import { Agent } from './agent.js';

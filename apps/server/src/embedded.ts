@@ -34,7 +34,7 @@ export interface EmbeddedOptions {
   microvmAccel?: AccelOption;
   /** Further server options (rate limits, lease times…). */
   server?: Omit<ServerConfigInput, 'port' | 'host' | 'agentTokens'>;
-  /** Sandbox slots of the local agent. Default: 4 per CPU. */
+  /** Sandbox slots of the local agent. Default: 128 per CPU (placement reserves requests; slots only cap the count). */
   slots?: number;
   /** The runtime the local agent uses. Default: a `Runtime` over `<dataDir>/runtime`. */
   runtime?: AgentRuntime;
