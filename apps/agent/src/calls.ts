@@ -56,14 +56,19 @@ export class Calls {
       killSandbox: async ({ sandboxId }) => (await work.kill(sandboxId), none),
       pauseSandbox: async ({ sandboxId }) => (await work.sandbox(sandboxId).pause(), none),
       resumeSandbox: async ({ sandboxId }) => (await work.sandbox(sandboxId).resume(), none),
-      setTimeout: async ({ sandboxId, timeoutAtMs }) => (work.setTimeout(sandboxId, timeoutAtMs), none),
+      setTimeout: async ({ sandboxId, timeoutAtMs }) => (
+        work.setTimeout(sandboxId, timeoutAtMs),
+        none
+      ),
       exec: (input, emit) => this.exec(work, input, emit),
       execStdin: async ({ execId, data }) => (
-        await this.exec_(execId).writeStdin(Buffer.from(data, 'base64')), none
+        await this.execHandle(execId).writeStdin(Buffer.from(data, 'base64')),
+        none
       ),
-      execCloseStdin: async ({ execId }) => (await this.exec_(execId).closeStdin(), none),
+      execCloseStdin: async ({ execId }) => (await this.execHandle(execId).closeStdin(), none),
       execKill: async ({ execId, signal }) => (
-        await this.execs.get(execId)?.kill(signal as NodeJS.Signals), none
+        await this.execs.get(execId)?.kill(signal as NodeJS.Signals),
+        none
       ),
       fileRead: async ({ sandboxId, path }) => {
         const data = await work.sandbox(sandboxId).files.read(path);
@@ -81,7 +86,8 @@ export class Calls {
       },
       fileList: ({ sandboxId, path }) => work.sandbox(sandboxId).files.list(path),
       fileRemove: async ({ sandboxId, path, recursive }) => (
-        await work.sandbox(sandboxId).files.remove(path, { recursive }), none
+        await work.sandbox(sandboxId).files.remove(path, { recursive }),
+        none
       ),
       listTemplates: () => runtime.listTemplates(),
       buildTemplate: ({ name }, emit) =>
@@ -106,7 +112,7 @@ export class Calls {
     return handler(parsed.data, (e) => emit(e.event, e.data));
   }
 
-  private exec_(execId: string): ExecHandle {
+  private execHandle(execId: string): ExecHandle {
     const h = this.execs.get(execId);
     if (!h) throw new NotFoundError(`exec ${execId} is not running`);
     return h;

@@ -1,9 +1,10 @@
 /**
  * Admission: refuses at once what no node could ever hold, before anything is stored. A spec
  * passes when some node (connected, else registered and up) offers its runtime, carries its node
- * selector, and is large enough for its limits (a limit past a whole node can never be honoured)
- * and its requests. With no node known at all the work is accepted and waits queued: nodes may
- * join later. Unknown templates are refused too, so a typo is a 400 now, not a dead run later.
+ * selector, and is large enough for its limits (a limit past a whole node can never be honoured;
+ * requests never exceed the limits, `compile` sees to that). With no node known at all the work
+ * is accepted and waits queued: nodes may join later. Unknown templates are refused too, so a
+ * typo is a 400 now, not a dead run later.
  */
 import { InvalidArgumentError, RuntimeUnavailableError, type WorkloadSpec } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
@@ -24,8 +25,6 @@ function misfit(node: KnownNode, spec: WorkloadSpec): string | undefined {
   if (spec.limits.memoryMiB > c.memoryMiB) return `limits.memoryMiB ${spec.limits.memoryMiB}`;
   if (c.diskMiB !== undefined && c.diskMiB > 0 && spec.limits.diskMiB > c.diskMiB)
     return `limits.diskMiB ${spec.limits.diskMiB}`;
-  if (spec.requests.cpu > c.cpu) return `requests.cpu ${spec.requests.cpu}`;
-  if (spec.requests.memoryMiB > c.memoryMiB) return `requests.memoryMiB ${spec.requests.memoryMiB}`;
   return undefined;
 }
 

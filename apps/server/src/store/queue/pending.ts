@@ -8,29 +8,26 @@ import type { StoreContext } from '../context.js';
 import { parseSpec } from '../rows.js';
 import type { PendingItem } from '../store.js';
 
+/** A table's rows with each tenant's rank in queue order (priority, then age) as `rn`. */
+function ranked(ctx: StoreContext, table: 'runs' | 'sandboxes') {
+  return ctx.db
+    .selectFrom(table)
+    .select(['id', 'tenant_id', 'created_at', 'spec_json'])
+    .select((eb) =>
+      eb.fn
+        .agg<number>('row_number')
+        .over((ob) => ob.partitionBy('tenant_id').orderBy('priority').orderBy('created_at'))
+        .as('rn'),
+    );
+}
+
 /** Pending work, at most `perTenant` items per tenant and kind. */
 export async function listPending(ctx: StoreContext, perTenant: number): Promise<PendingItem[]> {
   const { db } = ctx;
-  const runs = db
-    .selectFrom('runs')
-    .select(['id', 'tenant_id', 'created_at', 'spec_json'])
-    .select((eb) =>
-      eb.fn
-        .agg<number>('row_number')
-        .over((ob) => ob.partitionBy('tenant_id').orderBy('priority').orderBy('created_at'))
-        .as('rn'),
-    )
+  const runs = ranked(ctx, 'runs')
     .where('state', '=', 'queued')
     .where('next_eligible_at', '<=', ctx.now());
-  const sandboxes = db
-    .selectFrom('sandboxes')
-    .select(['id', 'tenant_id', 'created_at', 'spec_json'])
-    .select((eb) =>
-      eb.fn
-        .agg<number>('row_number')
-        .over((ob) => ob.partitionBy('tenant_id').orderBy('priority').orderBy('created_at'))
-        .as('rn'),
-    )
+  const sandboxes = ranked(ctx, 'sandboxes')
     .where('state', '=', 'requested')
     .where('node_id', 'is', null);
   const [r, s] = await Promise.all([
