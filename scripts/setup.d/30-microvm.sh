@@ -55,7 +55,7 @@ build() { # out, sources...
   fi
 }
 mkdir -p "$DIR/guest"
-build "$DIR/guest/tartarus-guest" "$SRC/agent.c" "$SRC/exec.c" "$SRC/init.c" "$SRC/wire.c" "$SRC/files.c"
+build "$DIR/guest/tartarus-guest" "$SRC/agent.c" "$SRC/exec.c" "$SRC/init.c" "$SRC/platform.c" "$SRC/wire.c" "$SRC/files.c"
 build "$DIR/guest/bare-init" "$SRC/bare-init.c" "$SRC/init.c" "$SRC/wire.c"
 
 initramfs() { # init binary, output

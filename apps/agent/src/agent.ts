@@ -62,10 +62,17 @@ export class Agent {
     this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));
   }
 
-  /** Starts connecting; resolves once the first reconcile is applied. */
-  start(): Promise<void> {
+  /** Starts connecting; resolves once the first reconcile is applied (then the warm pools start filling). */
+  async start(): Promise<void> {
     this.connect();
-    return this.connectedOnce;
+    await this.connectedOnce;
+    if (this.config.pools.length === 0) return;
+    this.runtime.startPools(this.config.pools).catch((err: Error) => this.log.warn({ err: err.message }, 'warm pools did not start'));
+  }
+
+  /** Destroys the warm pools' idle sandboxes (they hold nothing of anyone's). */
+  stopPools(): Promise<void> {
+    return this.runtime.stopPools();
   }
 
   /** Stops: closes the socket and timers. Sandboxes keep running (the next start re-adopts them). */

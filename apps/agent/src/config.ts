@@ -35,6 +35,23 @@ export const AgentConfigSchema = z.strictObject({
   diskMiB: z.number().int().nonnegative().default(freeDiskMiB()),
   /** Labels for placement filters. Default none. */
   labels: z.record(z.string(), z.string()).default({}),
+  /**
+   * Warm pools: per template and runtime, `size` sandboxes booted ahead and handed out on create
+   * when the sandbox's limits match (`limits` unset: the default limits). Default none.
+   */
+  pools: z
+    .array(
+      z.strictObject({
+        template: z.string().min(1),
+        runtime: z.enum(['container', 'gvisor', 'microvm']),
+        size: z.number().int().min(0).max(256),
+        limits: z
+          .strictObject({ cpu: z.number().positive(), memoryMiB: z.number().int().positive(), pids: z.number().int().positive(), diskMiB: z.number().int().positive() })
+          .partial()
+          .optional(),
+      }),
+    )
+    .default([]),
   /** Longest wait between reconnect attempts, ms. Default 5 s. */
   maxReconnectDelayMs: z.number().int().positive().default(5000),
 });
@@ -63,4 +80,23 @@ export function parseAgentConfig(input: AgentConfigInput): AgentConfig {
     );
   }
   return r.data;
+}
+
+/** Parses `TEMPLATE:RUNTIME:SIZE[,…]` (e.g. `python:container:4`), as the CLI and environment give pools. */
+export function parsePoolList(text: string): AgentConfig['pools'] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const [template, runtime, size, ...rest] = item.split(':');
+      const n = Number(size);
+      if (!template || !runtime || rest.length || !Number.isInteger(n) || n < 0) {
+        throw new InvalidArgumentError(`pool "${item}": write TEMPLATE:RUNTIME:SIZE, e.g. python:container:4`);
+      }
+      if (runtime !== 'container' && runtime !== 'gvisor' && runtime !== 'microvm') {
+        throw new InvalidArgumentError(`pool "${item}": runtime must be container, gvisor or microvm`);
+      }
+      return { template, runtime, size: n };
+    });
 }

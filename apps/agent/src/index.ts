@@ -3,6 +3,7 @@ export { Agent, type AgentLogger } from './agent.js';
 export {
   AgentConfigSchema,
   parseAgentConfig,
+  parsePoolList,
   type AgentConfig,
   type AgentConfigInput,
 } from './config.js';

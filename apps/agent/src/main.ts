@@ -7,9 +7,11 @@
  *   TARTARUS_NODE_ID      stable node id (required)
  *   TARTARUS_STATE_DIR    sandbox state, must survive restarts. Default /var/lib/tartarus
  *   TARTARUS_SLOTS        sandboxes at once. Default 128 per CPU (requests bound a node, not slots)
+ *   TARTARUS_POOLS        warm pools, TEMPLATE:RUNTIME:SIZE[,…] (e.g. python:container:4). Default none
  */
 import { Runtime } from '@tartarus/runtime';
 import { Agent } from './agent.js';
+import { parsePoolList } from './config.js';
 import { RuntimeAdapter } from './runtime-adapter.js';
 
 const env = process.env;
@@ -27,6 +29,7 @@ try {
       token: env['TARTARUS_AGENT_TOKEN'] ?? '',
       nodeId: env['TARTARUS_NODE_ID'] ?? '',
       ...(slots === undefined ? {} : { slots }),
+      pools: parsePoolList(env['TARTARUS_POOLS'] ?? ''),
     },
     new RuntimeAdapter(new Runtime({ stateDir: env['TARTARUS_STATE_DIR'] ?? '/var/lib/tartarus' })),
     {
@@ -39,7 +42,7 @@ try {
 }
 process.on('SIGTERM', () => {
   agent.close();
-  process.exit(0);
+  void agent.stopPools().finally(() => process.exit(0));
 });
 await agent.start().catch(fail);
 console.error(

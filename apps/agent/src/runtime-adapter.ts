@@ -1,5 +1,6 @@
 /** Adapts `@tartarus/runtime`'s `Runtime` facade to the agent's port. */
 import type {
+  PoolConfig,
   Runtime,
   RuntimeName,
   SandboxHandle,
@@ -70,7 +71,15 @@ export class RuntimeAdapter implements AgentRuntime {
   }
 
   async destroy(info: SandboxInfo): Promise<void> {
-    await this.runtime.driver(info.runtime).destroy(info.id);
+    await this.runtime.destroy(info.runtime, info.id);
+  }
+
+  startPools(pools: PoolConfig[]): Promise<void> {
+    return this.runtime.startPools(pools);
+  }
+
+  stopPools(): Promise<void> {
+    return this.runtime.stopPools();
   }
 
   async listTemplates(): Promise<TemplateReport[]> {

@@ -4,7 +4,7 @@
  * agent's protocol logic stay independent of how drivers and templates are wired.
  */
 import type { TemplateProgress, TemplateReport, WorkloadSpec } from '@tartarus/core';
-import type { OutputChunk, SandboxHandle, SandboxInfo } from '@tartarus/runtime';
+import type { OutputChunk, PoolConfig, SandboxHandle, SandboxInfo } from '@tartarus/runtime';
 
 /** Progress of a template build. */
 export type BuildProgress = TemplateProgress;
@@ -37,5 +37,9 @@ export interface AgentRuntime {
   /** Removes every host object of a sandbox. Idempotent. */
   destroy(info: SandboxInfo): Promise<void>;
   listTemplates(): Promise<TemplateReport[]>;
+  /** Starts keeping the warm pools topped up (see @tartarus/runtime `WarmPools`). */
+  startPools(pools: PoolConfig[]): Promise<void>;
+  /** Stops the pools and destroys their idle sandboxes. */
+  stopPools(): Promise<void>;
   buildTemplate(name: string, onProgress: (p: BuildProgress) => void): Promise<TemplateReport>;
 }

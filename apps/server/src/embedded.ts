@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Agent, RuntimeAdapter, type AgentRuntime } from '@tartarus/agent';
+import { Agent, RuntimeAdapter, type AgentConfigInput, type AgentRuntime } from '@tartarus/agent';
 import { DRIVER_FACTORIES, MicrovmDriver, Runtime, type AccelOption } from '@tartarus/runtime';
 import { bootstrap } from './bootstrap.js';
 import type { ServerConfigInput } from './config.js';
@@ -36,6 +36,8 @@ export interface EmbeddedOptions {
   server?: Omit<ServerConfigInput, 'port' | 'host' | 'agentTokens'>;
   /** Sandbox slots of the local agent. Default: 128 per CPU (placement reserves requests; slots only cap the count). */
   slots?: number;
+  /** Warm pools of the local agent (see the agent's `pools` option). Default none. */
+  pools?: AgentConfigInput['pools'];
   /** The runtime the local agent uses. Default: a `Runtime` over `<dataDir>/runtime`. */
   runtime?: AgentRuntime;
   /** Default: silent. */
@@ -118,6 +120,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         nodeId: await stableNodeId(dataDir),
         name: 'local',
         ...(options.slots === undefined ? {} : { slots: options.slots }),
+        ...(options.pools === undefined ? {} : { pools: options.pools }),
       },
       agentRuntime,
     );
@@ -134,6 +137,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       close(closeOptions = {}) {
         closing ??= (async () => {
           a.close();
+          await a.stopPools().catch(() => undefined);
           if (closeOptions.destroySandboxes === true) {
             for (const info of await runtime.list().catch(() => []))
               await runtime.destroy(info).catch(() => undefined);

@@ -1,6 +1,6 @@
 /*
- * Tartarus guest agent, PID 1 of every microVM. It boots the guest (init.c), then serves the
- * host over one virtio serial port: starts processes with execve() from an argv array (never a
+ * Tartarus in-sandbox agent, PID 1 of every sandbox (microVM: boots the guest, platform.c and
+ * init.c; container and gVisor: container.c). It serves the host over its ports: starts processes with execve() from an argv array (never a
  * shell), streams their stdin/stdout/stderr, reports exit codes and OOM kills, signals them,
  * and answers file requests (files.c); processes live in exec.c. Single-threaded: one poll()
  * loop over the ports, every process's pipes and a signalfd for SIGCHLD.
@@ -27,6 +27,7 @@
 #include "proto.h"
 
 int ports[NPORTS];
+int ports_w[NPORTS];
 static int port_up[NPORTS];
 static uint8_t *rx[NPORTS];
 static size_t rxn[NPORTS];
@@ -36,26 +37,39 @@ int cur_port; /* index of the port whose frame is being handled */
 /* Points replies at port `i`. */
 void use_port(int i) {
   cur_port = i;
-  g_port = ports[i];
+  g_port = ports_w[i];
 }
 
-static void do_stats(uint32_t id) {
-  char buf[4096] = {0};
-  uint64_t cpu = 0, mem = 0, pids = 0;
-  FILE *f = fopen("/sys/fs/cgroup/w/cpu.stat", "r");
-  while (f && fgets(buf, sizeof buf, f)) if (sscanf(buf, "usage_usec %llu", (unsigned long long *)&cpu) == 1) break;
-  if (f) fclose(f);
-  f = fopen("/sys/fs/cgroup/w/memory.current", "r");
-  if (f && fscanf(f, "%llu", (unsigned long long *)&mem) != 1) mem = 0;
-  if (f) fclose(f);
-  f = fopen("/sys/fs/cgroup/w/pids.current", "r");
-  if (f && fscanf(f, "%llu", (unsigned long long *)&pids) != 1) pids = 0;
-  if (f) fclose(f);
-  struct wr w = {.n = 0};
-  wr_u64(&w, cpu * 1000);
-  wr_u64(&w, mem);
-  wr_u32(&w, (uint32_t)pids);
-  send_frame(T_OK, id, w.buf, w.n);
+/* The deadline of the main process: SIGTERM at `term_at`, SIGKILL to the sandbox at `kill_at`. */
+static long term_at, kill_at, grace_ms;
+
+void do_deadline(uint32_t id, struct rd *r) {
+  uint64_t in = rd_u64(r), grace = rd_u64(r);
+  if (r->bad) { send_error(id, EINVAL, "deadline"); return; }
+  term_at = in ? now_ms() + (long)in : 0;
+  kill_at = 0;
+  grace_ms = (long)grace;
+  send_ok(id);
+}
+
+/* ms until the next deadline step (-1: none). */
+long deadline_timeout(void) {
+  long next = kill_at ? kill_at : term_at;
+  if (!next) return -1;
+  long left = next - now_ms();
+  return left < 0 ? 0 : left;
+}
+
+void deadline_check(void) {
+  long now = now_ms();
+  if (term_at && now >= term_at) {
+    term_at = 0;
+    kill_at = now + grace_ms;
+    signal_main(SIGTERM);
+  } else if (kill_at && now >= kill_at) {
+    kill_at = 0;
+    for (int i = 0; i < MAX_PROCS; i++) if (procs[i] && procs[i]->main && !procs[i]->exited) platform_kill_tree(procs[i]);
+  }
 }
 
 static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
@@ -65,15 +79,19 @@ static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
     case T_STDIN: if ((pr = find_proc(id))) do_stdin(pr, r); break;
     case T_SIGNAL: do_signal(id, r); break;
     case T_FREAD: case T_FWRITE: case T_FLIST: case T_FREMOVE: file_request(type, id, r); break;
-    case T_STATS: do_stats(id); break;
-    case T_KILLALL: write_text("/sys/fs/cgroup/w/cgroup.kill", "1"); send_ok(id); break;
+    case T_STATS: platform_stats(id); break;
+    case T_KILLALL: platform_killall(); send_ok(id); break;
     case T_PING: send_ok(id); break;
     case T_ATTACH: do_attach(id); break;
-    case T_SHUTDOWN:
-      write_text("/sys/fs/cgroup/w/cgroup.kill", "1");
-      sync();
-      reboot(RB_POWER_OFF);
+    case T_DEADLINE: do_deadline(id, r); break;
+    case T_USER: {
+      uint32_t uid = rd_u32(r), gid = rd_u32(r);
+      if (r->bad) { send_error(id, EINVAL, "user"); break; }
+      platform_files_user(uid, gid);
+      send_ok(id);
       break;
+    }
+    case T_SHUTDOWN: platform_shutdown(); break;
     default: send_error(id, ENOSYS, "unknown request");
   }
 }
@@ -102,25 +120,31 @@ static int read_port(int i) {
   return 1;
 }
 
-/* One poll() round over the ports, the signalfd and every process's pipes. */
+/* The smaller of two poll() timeouts, where -1 is "none". */
+static int sooner(int a, int b) { return a < 0 || b < a ? b : a; }
+
+/* One poll() round over the signalfd, the listener, the ports and every process's pipes. */
 static void loop_once(int sfd) {
-  struct pollfd fds[1 + NPORTS + MAX_PROCS * 3];
-  struct { int slot; int which; } who[1 + NPORTS + MAX_PROCS * 3];
-  int n = 0, timeout = -1;
+  struct pollfd fds[2 + NPORTS + MAX_PROCS * 3];
+  struct { int slot; int which; } who[2 + NPORTS + MAX_PROCS * 3];
+  int n = 0;
+  int timeout = (int)deadline_timeout();
   fds[n] = (struct pollfd){sfd, POLLIN, 0}; who[n++].slot = -1;
+  fds[n] = (struct pollfd){g_listen_fd, POLLIN, 0}; who[n++].slot = -1;
   static int all_open;
-  if (!all_open && !(all_open = open_ports(ports) == NPORTS)) timeout = 100; /* spare ports still appearing */
+  /* spare ports still appearing (microVM), polled every 100 ms */
+  if (!all_open && !(all_open = platform_open_ports() == NPORTS) && g_listen_fd < 0) timeout = sooner(timeout, 100);
   for (int i = 0; i < NPORTS; i++) {
     /* A port without a host reports HUP at once: look at it again every 100 ms instead of spinning. */
     fds[n] = (struct pollfd){port_up[i] ? ports[i] : -1, POLLIN, 0};
-    if (!port_up[i] && ports[i] >= 0) { timeout = 100; port_up[i] = 1; }
+    if (!port_up[i] && ports[i] >= 0) { timeout = sooner(timeout, 100); port_up[i] = 1; }
     who[n++].slot = -1;
   }
   for (int i = 0; i < MAX_PROCS; i++) {
     struct proc *pr = procs[i];
     if (!pr || pr->reported) continue;
     if (pr->exited && ((pr->out < 0 && pr->err < 0) || now_ms() - pr->exitms >= PIPE_GRACE_MS)) { finish(i); continue; }
-    if (pr->exited && (timeout < 0 || timeout > PIPE_GRACE_MS)) timeout = PIPE_GRACE_MS;
+    if (pr->exited) timeout = sooner(timeout, PIPE_GRACE_MS);
     int fdv[3] = {pr->out, pr->err, pr->in};
     for (int k = 0; k < 3; k++) {
       if (fdv[k] < 0 || (k == 2 && pr->inoff == pr->inlen)) continue;
@@ -129,17 +153,21 @@ static void loop_once(int sfd) {
     }
   }
   if (poll(fds, (nfds_t)n, timeout) < 0) return;
+  deadline_check();
   if (fds[0].revents & POLLIN) {
     struct signalfd_siginfo si;
-    while (read(sfd, &si, sizeof si) == sizeof si) {}
+    while (read(sfd, &si, sizeof si) == sizeof si) if (si.ssi_signo != SIGCHLD) platform_signal((int)si.ssi_signo);
     reap();
   }
+  if (fds[1].revents & POLLIN) { platform_accept(); all_open = 0; }
   for (int i = 0; i < NPORTS; i++) {
-    short ev = fds[1 + i].revents;
-    if (ev & POLLIN) { if (!read_port(i)) port_up[i] = 0; }
-    else if (ev & (POLLHUP | POLLERR)) { port_up[i] = 0; rxn[i] = 0; }
+    short ev = fds[2 + i].revents;
+    int gone = 0;
+    if (ev & POLLIN) gone = !read_port(i);
+    else if (ev & (POLLHUP | POLLERR)) gone = 1;
+    if (gone) { port_up[i] = 0; rxn[i] = 0; platform_port_closed(i); all_open = 0; }
   }
-  for (int j = 1 + NPORTS; j < n; j++) {
+  for (int j = 2 + NPORTS; j < n; j++) {
     struct proc *pr = procs[who[j].slot];
     if (!pr || !fds[j].revents) continue;
     if (who[j].which == 0 && pr->out == fds[j].fd) pump(pr, &pr->out, &pr->outn, T_STDOUT);
@@ -148,19 +176,21 @@ static void loop_once(int sfd) {
   }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "attach") == 0) return platform_attach();
   if (getpid() != 1) {
-    fprintf(stderr, "tartarus-guest runs as PID 1 of a Tartarus microVM\n");
+    fprintf(stderr, "the Tartarus agent runs as PID 1 of a sandbox (or as `attach` inside one)\n");
     return 2;
   }
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
+  for (const int *s = PLATFORM_SIGNALS; *s; s++) sigaddset(&mask, *s);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   if (sfd < 0) die("signalfd");
-  guest_boot(ports);
+  platform_boot(argc, argv);
   for (int i = 0; i < NPORTS; i++) port_up[i] = ports[i] >= 0;
   /* The host pings on connect; READY on port 0 only saves it a round trip at boot. */
   use_port(0);

@@ -1,5 +1,5 @@
 /*
- * Processes of the guest agent: exec (fork, per-exec cgroup, dropped capabilities, execve of an
+ * Processes of the agent: exec (fork, per-exec cgroup on microVMs, dropped capabilities, execve of an
  * argv array — never a shell), stdin/stdout/stderr relaying capped per stream, signals, and the
  * EXIT report (exit code, signal, OOM kill from the exec's cgroup). An EXIT whose port lost its
  * host is kept until a new connection attaches (T_ATTACH).
@@ -34,7 +34,7 @@ struct proc *find_proc(uint32_t id) {
   return NULL;
 }
 
-static void cg_path(char *buf, size_t n, uint32_t id, const char *file) {
+void cg_path(char *buf, size_t n, uint32_t id, const char *file) {
   snprintf(buf, n, "/sys/fs/cgroup/w/p%u%s%s", id, file[0] ? "/" : "", file);
 }
 
@@ -62,7 +62,7 @@ static int drop_privileges(void) {
 /* The child side of exec: never returns. Reports a failure's errno through `errfd`. */
 static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32_t id) {
   uint32_t uid = rd_u32(r), gid = rd_u32(r);
-  rd_u32(r);
+  uint32_t flags = rd_u32(r);
   rd_u64(r);
   char *cwd = rd_str(r);
   uint32_t argc = rd_u32(r);
@@ -71,6 +71,15 @@ static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32
   uint32_t envc = rd_u32(r);
   char **envp = calloc((size_t)envc + 1, sizeof *envp);
   for (uint32_t i = 0; envp && i < envc && !r->bad; i++) envp[i] = rd_str(r);
+  gid_t groups[64] = {gid};
+  size_t ngroups = 1;
+  if (flags & EXEC_GROUPS) {
+    uint32_t k = rd_u32(r);
+    for (uint32_t i = 0; i < k && !r->bad; i++) {
+      uint32_t g = rd_u32(r);
+      if (ngroups < sizeof groups / sizeof groups[0]) groups[ngroups++] = g;
+    }
+  }
   int e = EINVAL;
   if (r->bad || !argv || !envp || argc == 0) goto fail;
   sigset_t all;
@@ -78,13 +87,14 @@ static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32
   sigprocmask(SIG_SETMASK, &all, NULL);
   signal(SIGPIPE, SIG_DFL);
   setsid();
-  char p[96];
-  cg_path(p, sizeof p, id, "cgroup.procs");
-  write_text(p, "0");
+  if (PLATFORM_EXEC_CGROUPS) {
+    char p[96];
+    cg_path(p, sizeof p, id, "cgroup.procs");
+    write_text(p, "0");
+  }
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) { e = errno; goto fail; }
-  gid_t g = gid;
   if (drop_privileges() != 0) { e = errno; goto fail; }
-  if (setgroups(1, &g) != 0 || setgid(gid) != 0 || setuid(uid) != 0) { e = errno; goto fail; }
+  if (setgroups(ngroups, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0) { e = errno; goto fail; }
   if (chdir(cwd) != 0) { e = errno; goto fail; }
   environ = envp;
   execvp(argv[0], argv);
@@ -116,7 +126,7 @@ void do_exec(uint32_t id, struct rd *r) {
   }
   char p[96];
   cg_path(p, sizeof p, id, "");
-  mkdir(p, 0755);
+  if (PLATFORM_EXEC_CGROUPS) mkdir(p, 0755);
   pid_t pid = fork();
   if (pid == 0) child_exec(r, pin[0], pout[1], perr[1], pfail[1], id);
   int e = pid < 0 ? errno : 0;
@@ -127,13 +137,15 @@ void do_exec(uint32_t id, struct rd *r) {
   if (e != 0) {
     close(pout[0]); close(perr[0]);
     if (pin[1] >= 0) close(pin[1]);
-    rmdir(p);
+    if (PLATFORM_EXEC_CGROUPS) rmdir(p);
     send_error(id, e, "exec");
+    if (flags & EXEC_MAIN) platform_main_exited(127 << 8); /* no workload: the sandbox ends */
     return;
   }
   struct proc *pr = calloc(1, sizeof *pr);
   if (!pr) die("out of memory");
-  *pr = (struct proc){.id = id, .pid = pid, .out = pout[0], .err = perr[0], .in = pin[1], .limit = limit, .owner = cur_port};
+  *pr = (struct proc){.id = id, .pid = pid, .out = pout[0], .err = perr[0], .in = pin[1], .limit = limit, .owner = cur_port,
+                      .main = (flags & EXEC_MAIN) != 0};
   set_nonblock(pr->out); set_nonblock(pr->err);
   if (pr->in >= 0) set_nonblock(pr->in);
   procs[slot] = pr;
@@ -165,12 +177,15 @@ void do_signal(uint32_t id, struct rd *r) {
   int sig = (int)rd_u32(r);
   int tree = rd_u8(r);
   if (!pr || pr->exited) return;
-  if (tree && sig == SIGKILL) {
-    char p[96];
-    cg_path(p, sizeof p, id, "cgroup.kill");
-    write_text(p, "1");
-  }
+  if (tree && sig == SIGKILL) platform_kill_tree(pr);
   if (kill(-pr->pid, sig) != 0) kill(pr->pid, sig);
+}
+
+void signal_main(int signo) {
+  for (int i = 0; i < MAX_PROCS; i++) {
+    struct proc *pr = procs[i];
+    if (pr && pr->main && !pr->exited && kill(-pr->pid, signo) != 0) kill(pr->pid, signo);
+  }
 }
 
 static void free_proc(int slot) {
@@ -218,6 +233,7 @@ void feed_stdin(struct proc *pr) {
 }
 
 static int oom_killed(uint32_t id) {
+  if (!PLATFORM_EXEC_CGROUPS) return 0; /* containers: the host reads the sandbox's cgroup */
   char p[96], line[128];
   long n = 0;
   cg_path(p, sizeof p, id, "memory.events");
@@ -243,15 +259,20 @@ void finish(int slot) {
   wr_u8(w, pr->errn > pr->limit);
   char p[96];
   cg_path(p, sizeof p, pr->id, "");
-  rmdir(p); /* busy while a background child lives on; it is then left to the VM's end */
+  if (PLATFORM_EXEC_CGROUPS) rmdir(p); /* busy while a background child lives on; it is then left to the VM's end */
   pr->exitmsg = w;
   pr->reported = 1;
+  int main_proc = pr->main;
   use_port(pr->owner);
   struct pollfd pfd = {g_port, POLLOUT, 0};
   /* Nobody on its port (the host restarted): keep the EXIT for the adopter's T_ATTACH. */
-  if (poll(&pfd, 1, 0) >= 0 && (pfd.revents & POLLHUP)) return;
+  if (g_port < 0 || (poll(&pfd, 1, 0) >= 0 && (pfd.revents & (POLLHUP | POLLERR)))) {
+    if (main_proc) platform_main_exited(st);
+    return;
+  }
   send_frame(T_EXIT, pr->id, w->buf, w->n);
   free_proc(slot);
+  if (main_proc) platform_main_exited(st);
 }
 
 void reap(void) {

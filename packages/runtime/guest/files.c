@@ -1,7 +1,8 @@
 /*
- * File requests of the agent: read, write (chunked), list, remove. They run as root inside the
- * guest, whose whole filesystem is the sandbox's: there is no host path to escape to, so paths
- * are used as given (the host checks they are absolute).
+ * File requests of the agent: read, write (chunked), list, remove. They run inside the sandbox,
+ * whose whole filesystem is the sandbox's: there is no host path to escape to, so paths are used
+ * as given (the host checks they are absolute). On microVMs they run as root; in containers as
+ * the sandbox's user (platform_files_begin), so what the workload may not touch, the API may not.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -116,7 +117,7 @@ static void file_remove(uint32_t id, int recursive, const char *path) {
   if (e) send_error(id, e, path); else send_ok(id);
 }
 
-void file_request(uint8_t type, uint32_t id, struct rd *r) {
+static void file_request_as_user(uint8_t type, uint32_t id, struct rd *r) {
   if (type == T_FWRITE) { file_write(id, r); return; }
   uint8_t recursive = type == T_FREMOVE ? rd_u8(r) : 0;
   char *path = rd_str(r);
@@ -125,4 +126,10 @@ void file_request(uint8_t type, uint32_t id, struct rd *r) {
   else if (type == T_FLIST) file_list(id, path);
   else file_remove(id, recursive, path);
   free(path);
+}
+
+void file_request(uint8_t type, uint32_t id, struct rd *r) {
+  platform_files_begin();
+  file_request_as_user(type, id, r);
+  platform_files_end();
 }

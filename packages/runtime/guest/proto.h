@@ -1,6 +1,8 @@
 /*
- * Tartarus guest agent: the framed protocol spoken with the host driver over a virtio serial
- * port, and the pieces shared by the agent's files.
+ * Tartarus in-sandbox agent: the framed protocol spoken with the host driver, and the pieces
+ * shared by the agent's files. One agent serves every driver; what differs is the platform
+ * (platform.c for microVMs: virtio serial ports, a cgroup per exec; container.c for runc and
+ * runsc: the init's inherited stdin/stdout, then a root-only unix socket for a re-attaching host).
  *
  * Frame (both directions): u32 payload length (little endian), u8 type, u32 id, payload.
  * The id names an exec or a request; replies carry the id of what they answer. Every field in
@@ -30,6 +32,8 @@ enum {
   T_SHUTDOWN = 10,/* sync and power off */
   T_PING = 11,    /* -> OK */
   T_ATTACH = 12,  /* move exec `id` (and its later frames) to this port -> OK, or ERROR ENOENT */
+  T_USER = 14,    /* u32 uid, u32 gid: file requests run as this user from now on (a warm sandbox handed out) -> OK */
+  T_DEADLINE = 13,/* u64 ms from now (0: none), u64 grace ms: SIGTERM to the main process at it, SIGKILL to all after the grace, host or not -> OK */
   /* guest -> host */
   T_READY = 64,   /* str version */
   T_STARTED = 65, /* u32 pid */
@@ -42,6 +46,8 @@ enum {
 };
 
 #define EXEC_STDIN 1u
+#define EXEC_GROUPS 2u /* u32 n, u32 gid* follow the env: supplementary groups */
+#define EXEC_MAIN 4u   /* the sandbox's main process: the sandbox ends with it (containers) */
 
 /* A cursor over a received payload; a read past the end sets bad. */
 struct rd {
@@ -71,10 +77,47 @@ void send_error(uint32_t id, int err, const char *what);
 void send_ok(uint32_t id);
 void write_text(const char *path, const char *text);
 
-/* Host connections: virtio serial ports agent0..N-1. A restarted host takes a free one and
- * re-attaches to its processes (T_ATTACH), while an old connection may still be open. */
+/* Host connections ("ports"): a restarted host takes a free one and re-attaches to its
+ * processes (T_ATTACH), while an old connection may still be open. */
 #define NPORTS 2
-/* Boot: modules, disks, overlay root, cgroups; fills ports[NPORTS] with the port fds. */
+
+/* The platform (platform.c: microVM; container.c: runc/runsc). */
+/* Boots, then fills ports[] (read fds) and ports_w[] (write fds; the same fd where one does both). */
+void platform_boot(int argc, char **argv);
+/* Opens the ports that can be opened now; returns how many are open. */
+int platform_open_ports(void);
+/* A port's host went away. */
+void platform_port_closed(int i);
+/* An fd to poll for new ports (-1: none) and what to do when it is readable. */
+extern int g_listen_fd;
+void platform_accept(void);
+/* Signals other than SIGCHLD the platform wants (0-terminated) and what to do on each. */
+extern const int PLATFORM_SIGNALS[];
+void platform_signal(int signo);
+/* SIGKILL to every process of exec `pr`'s tree (the whole sandbox for the main process). */
+struct proc;
+void platform_kill_tree(struct proc *pr);
+void platform_killall(void);
+void platform_shutdown(void);
+void platform_stats(uint32_t id);
+/* The main process ended with wait status `status` and its EXIT was sent. */
+void platform_main_exited(int status);
+/* File requests run as the sandbox's user: between begin and end. */
+void platform_files_begin(void);
+void platform_files_end(void);
+void platform_files_user(uint32_t uid, uint32_t gid);
+/* Whether each exec gets its own cgroup (memory/pids accounting, OOM attribution, cgroup.kill). */
+extern const int PLATFORM_EXEC_CGROUPS;
+/* `tt-init attach`: relays stdin/stdout to a running init; returns the exit code. */
+int platform_attach(void);
+/* Forwards a signal to the main process's group, if there is one. */
+void signal_main(int signo);
+/* The deadline (agent.c): ms on the monotonic clock, 0 for none. */
+void do_deadline(uint32_t id, struct rd *r);
+long deadline_timeout(void);
+void deadline_check(void);
+
+/* Boot pieces of the microVM (init.c), shared with bare-init.c. */
 void guest_boot(int ports[NPORTS]);
 int open_ports(int ports[NPORTS]);
 /* Boot pieces, shared with bare-init.c. */
@@ -103,6 +146,7 @@ struct proc {
   int exited, status;
   long exitms;
   int owner;    /* index of the port that started (or last attached) it */
+  int main;     /* the sandbox's main process (EXEC_MAIN) */
   int reported; /* EXIT built but its port was gone: kept for a later T_ATTACH */
   struct wr *exitmsg;
 };
@@ -117,9 +161,12 @@ void pump(struct proc *pr, int *fd, uint64_t *count, uint8_t type);
 void feed_stdin(struct proc *pr);
 void finish(int slot);
 void reap(void);
+/* Path of exec `id`'s cgroup (microVM), or of a file in it. */
+void cg_path(char *buf, size_t n, uint32_t id, const char *file);
 
 /* Ports (agent.c). */
 extern int ports[NPORTS];
+extern int ports_w[NPORTS];
 extern int cur_port;
 void use_port(int i);
 #endif

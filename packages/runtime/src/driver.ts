@@ -189,6 +189,18 @@ export interface SandboxHandle {
    */
   kill(options?: { signal?: NodeJS.Signals; graceMs?: number }): Promise<void>;
 
+  // -- warm pools (optional: a driver without them is never pooled) --
+  /**
+   * Boots the sandbox without its main process (its init and agent run, the state stays
+   * `created`), so that a later `start()` only starts the process. Throws when it does not boot.
+   */
+  boot?(signal?: AbortSignal): Promise<void>;
+  /**
+   * Gives a booted, unstarted sandbox a caller's spec before `start()`: process, timeout, output
+   * handling, stdin. The template and limits must be the ones it was created with.
+   */
+  assign?(spec: SandboxSpec): Promise<void>;
+
   // -- working inside --
   /** Starts another process inside the running sandbox. */
   exec(options: ExecOptions): Promise<ExecHandle>;

@@ -9,3 +9,4 @@ export { ContainerDriver } from './drivers/container/index.js';
 export { GvisorDriver } from './drivers/gvisor/index.js';
 export { OciDriver, type OciDriverOptions } from './drivers/shared/oci-driver.js';
 export { MicrovmDriver, bareBaseline, type MicrovmDriverOptions, type AccelOption, type Accel, type BareBaseline } from './drivers/microvm/index.js';
+export * from './pool/index.js';

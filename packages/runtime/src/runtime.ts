@@ -9,12 +9,14 @@
  */
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError, RuntimeUnavailableError } from '@tartarus/core';
+import { ConflictError, InvalidArgumentError, RuntimeUnavailableError } from '@tartarus/core';
 import type { Availability, Driver, ProcessResult, RuntimeName, SandboxHandle, SandboxInfo } from './driver.js';
 import { ContainerDriver } from './drivers/container/index.js';
 import { GvisorDriver } from './drivers/gvisor/index.js';
 import { MicrovmDriver } from './drivers/microvm/index.js';
 import { resolveSandboxOptions, type SandboxOptions } from './options.js';
+import { ClaimedSandbox, readClaims, removeClaim, writeClaim } from './pool/claimed.js';
+import { poolKey, WarmPools, type PoolConfig } from './pool/pool.js';
 import { TemplateStore } from './templates/store.js';
 import { defaultTemplateDir } from './templates/layout.js';
 
@@ -47,6 +49,8 @@ export interface RuntimeOptions {
   templates?: TemplateStore;
   /** Driver registry. Default `DRIVER_FACTORIES`. */
   drivers?: Partial<Record<RuntimeName, DriverFactory>>;
+  /** Warm pools (pool/pool.ts), booted once `startPools()` is called. Default none. */
+  pools?: PoolConfig[];
 }
 
 /** Default wall-clock limit of `Runtime.run()` when the caller gives none (10 minutes). */
@@ -64,6 +68,9 @@ export class Runtime {
   readonly templates: TemplateStore;
   private readonly factories: Partial<Record<RuntimeName, DriverFactory>>;
   private readonly drivers = new Map<RuntimeName, Driver>();
+  /** The warm pools; `createSandbox` takes from them when the caller's template, runtime and limits match one. */
+  readonly pools: WarmPools;
+  private readonly poolConfigs: PoolConfig[];
 
   constructor(options: RuntimeOptions) {
     if (!options.stateDir) throw new InvalidArgumentError('Runtime needs a stateDir');
@@ -71,6 +78,43 @@ export class Runtime {
     this.stateDir = resolve(options.stateDir);
     this.templates = options.templates ?? new TemplateStore({ dir: options.templateDir ?? defaultTemplateDir() });
     this.factories = options.drivers ?? DRIVER_FACTORIES;
+    this.pools = new WarmPools((config) => this.bootPooled(config));
+    this.poolConfigs = options.pools ?? [];
+  }
+
+  /** Starts keeping the warm pools (`configs`, default the options') topped up; builds their templates first. */
+  async startPools(configs: PoolConfig[] = this.poolConfigs): Promise<void> {
+    const keyed = await Promise.all(
+      configs.map(async (config) => {
+        if (!Number.isInteger(config.size) || config.size < 0) {
+          throw new InvalidArgumentError(`pool ${config.template}/${config.runtime}: size must be a whole number ≥ 0, got ${config.size}`);
+        }
+        this.driver(config.runtime);
+        const template = await this.templates.ensure(config.template);
+        const spec = resolveSandboxOptions({ template: config.template, runtime: config.runtime, limits: config.limits ?? {} }, template);
+        return { key: poolKey(config.runtime, template.name, spec.limits), config };
+      }),
+    );
+    await this.pools.configure(keyed);
+  }
+
+  /** Stops the pools and destroys their idle sandboxes. */
+  stopPools(): Promise<void> {
+    return this.pools.stop();
+  }
+
+  private async bootPooled(config: PoolConfig): Promise<SandboxHandle> {
+    const driver = this.driver(config.runtime);
+    const template = await this.templates.ensure(config.template);
+    const h = await driver.create(resolveSandboxOptions({ template: config.template, runtime: config.runtime, limits: config.limits ?? {} }, template));
+    try {
+      if (!h.boot) throw new InvalidArgumentError(`runtime ${config.runtime} has no warm pools`);
+      await h.boot();
+      return h;
+    } catch (err) {
+      await h.destroy();
+      throw err;
+    }
   }
 
   /** Names of the registered drivers, available or not. */
@@ -104,7 +148,24 @@ export class Runtime {
     const availability = await driver.available();
     if (!availability.ok) throw new RuntimeUnavailableError(`runtime ${driver.name} is unavailable: ${availability.reason}`);
     const template = await this.templates.ensure(options.template, signal ? { signal } : {});
-    return driver.create(resolveSandboxOptions(options, template), signal);
+    const spec = resolveSandboxOptions(options, template);
+    const pooled = await this.pools.take(poolKey(driver.name, template.name, spec.limits), spec);
+    if (!pooled) return driver.create(spec, signal);
+    if (options.id === undefined) return pooled;
+    // The caller named it: the pooled sandbox (whose host objects carry its own id) is claimed under that name.
+    try {
+      await this.checkFree(driver.name, spec.id);
+      await writeClaim(this.stateDir, spec.id, { runtime: driver.name, hostId: pooled.id });
+      return new ClaimedSandbox(pooled, spec.id, this.stateDir);
+    } catch (err) {
+      await pooled.destroy();
+      throw err;
+    }
+  }
+
+  private async checkFree(runtime: RuntimeName, id: string): Promise<void> {
+    const taken = await access(join(this.stateDir, runtime, id)).then(() => true, () => false);
+    if (taken || (await readClaims(this.stateDir)).has(id)) throw new ConflictError(`sandbox ${id} already exists: choose another id`);
   }
 
   /**
@@ -125,21 +186,42 @@ export class Runtime {
     }
   }
 
-  /** Every sandbox of this Runtime found on the host, across the available drivers it used. */
+  /**
+   * Every sandbox of this Runtime found on the host, across the available drivers it used, under
+   * the id its creator gave (a claimed pool sandbox's); idle pool sandboxes are not listed.
+   */
   async list(): Promise<SandboxInfo[]> {
     const names = await this.availableNames();
-    return (await Promise.all(names.map((n) => this.driver(n).list()))).flat();
+    const [found, claims] = await Promise.all([Promise.all(names.map((n) => this.driver(n).list())), readClaims(this.stateDir)]);
+    const idle = this.pools.idleIds();
+    const byHost = new Map([...claims].map(([id, c]) => [`${c.runtime}/${c.hostId}`, id]));
+    return found
+      .flat()
+      .filter((s) => !idle.has(s.id))
+      .map((s) => ({ ...s, id: byHost.get(`${s.runtime}/${s.id}`) ?? s.id }));
   }
 
   /** Re-attaches to a running or paused sandbox after a restart. */
-  adopt(runtime: RuntimeName, id: string): Promise<SandboxHandle> {
-    return this.driver(runtime).adopt(id);
+  async adopt(runtime: RuntimeName, id: string): Promise<SandboxHandle> {
+    const claim = (await readClaims(this.stateDir)).get(id);
+    if (!claim) return this.driver(runtime).adopt(id);
+    return new ClaimedSandbox(await this.driver(claim.runtime).adopt(claim.hostId), id, this.stateDir);
   }
 
-  /** Destroys every sandbox found on the host whose id is not in `keep`; returns their ids. */
+  /** Removes every host object of sandbox `id` (as `list()` names it). Idempotent. */
+  async destroy(runtime: RuntimeName, id: string): Promise<void> {
+    const claim = (await readClaims(this.stateDir)).get(id);
+    await this.driver(claim?.runtime ?? runtime).destroy(claim?.hostId ?? id);
+    if (claim) await removeClaim(this.stateDir, id);
+  }
+
+  /** Destroys every sandbox found on the host whose id is not in `keep` (and claims whose sandbox is gone); returns their ids. */
   async cleanupOrphans(keep: ReadonlySet<string> = new Set()): Promise<string[]> {
-    const orphans = (await this.list()).filter((s) => !keep.has(s.id));
-    for (const s of orphans) await this.driver(s.runtime).destroy(s.id);
+    const listed = await this.list();
+    const orphans = listed.filter((s) => !keep.has(s.id));
+    for (const s of orphans) await this.destroy(s.runtime, s.id);
+    const present = new Set(listed.map((s) => s.id));
+    for (const id of (await readClaims(this.stateDir)).keys()) if (!present.has(id)) await removeClaim(this.stateDir, id);
     return orphans.map((s) => s.id);
   }
 

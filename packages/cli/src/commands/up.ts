@@ -10,6 +10,11 @@ interface UpOptions {
   port: number;
   host: string;
   accel?: 'kvm' | 'tcg' | 'auto';
+  pool?: string[];
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 /** Waits for SIGINT or SIGTERM; a second signal during shutdown exits at once. */
@@ -42,11 +47,17 @@ export function upCommand(): Command {
         'microvm acceleration: kvm, tcg (software emulation) or auto (KVM if a test boot works)',
       ).choices(['kvm', 'tcg', 'auto']),
     )
+    .option(
+      '--pool <template:runtime:size>',
+      'keep SIZE sandboxes of TEMPLATE on RUNTIME booted ahead, e.g. python:container:4 (repeatable; also $TARTARUS_POOLS)',
+      collect,
+    )
     .action(async (_opts: UpOptions, cmd: Command) => {
       const opts = allOptions<UpOptions>(cmd);
       const dataDir = resolveDataDir(opts.dataDir);
       // Loaded only here: every other command starts without the server's dependencies (fastify, SQLite).
-      const { startEmbedded } = await import('@tartarus/server');
+      const [{ startEmbedded }, { parsePoolList }] = await Promise.all([import('@tartarus/server'), import('@tartarus/agent')]);
+      const pools = parsePoolList([...(opts.pool ?? []), process.env.TARTARUS_POOLS ?? ''].join(','));
       const templateDir = process.env.TARTARUS_TEMPLATE_DIR || undefined;
       const server = await startEmbedded({
         dataDir,
@@ -54,6 +65,7 @@ export function upCommand(): Command {
         host: opts.host,
         ...(templateDir ? { templateDir } : {}),
         ...(opts.accel ? { microvmAccel: opts.accel } : {}),
+        ...(pools.length ? { pools } : {}),
       }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
         throw new Error(

@@ -120,6 +120,8 @@ export interface StartOptions {
   stdin?: 'pipe' | 'ignore';
   /** Called with each kept chunk as it arrives. */
   onOutput?: ((stream: 'stdout' | 'stderr', data: Buffer) => void) | undefined;
+  /** stdout is the caller's to read from `child.stdout` (a framed channel): nothing is captured from it. */
+  rawStdout?: boolean | undefined;
   /** Signal sent on timeout/abort; the group gets SIGKILL `killGraceMs` later. Default SIGKILL at once. */
   killSignal?: NodeJS.Signals;
   killGraceMs?: number;
@@ -191,7 +193,7 @@ export function startProcess(argv: string[], options: StartOptions = {}): Proces
     }
   };
 
-  child.stdout?.on('data', (d: Buffer) => {
+  if (!options.rawStdout) child.stdout?.on('data', (d: Buffer) => {
     const kept = out.push(d);
     if (kept.length) options.onOutput?.('stdout', kept);
   });

@@ -1,8 +1,9 @@
 /**
- * The native helpers (C, in `packages/runtime/native/`): `tt-layer` gives a sandbox its
- * writable layer in a private mount namespace, `tt-files` does file operations inside a
- * sandbox. `scripts/setup.d/10-runtime-native.sh` compiles them; if that did not run, the first
- * Runtime on a machine compiles them the same way (static, musl-gcc or gcc).
+ * The native helpers: `tt-layer` (`packages/runtime/native/`) gives a sandbox its writable layer
+ * in a private mount namespace; `tt-init` (`packages/runtime/guest/`, the same agent as the
+ * microVM guest's) is PID 1 of every container and gVisor sandbox. `scripts/setup.d/
+ * 10-runtime-native.sh` compiles them; if that did not run, the first Runtime on a machine
+ * compiles them the same way (static, musl-gcc or gcc).
  */
 import { access, constants } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +13,12 @@ import { runCommand } from '../process/run.js';
 
 /** `packages/runtime/native` (sources and the setup script's `build/`). */
 export const NATIVE_DIR = fileURLToPath(new URL('../../native/', import.meta.url));
-/** Directory bind-mounted read-only into every sandbox; holds `tt-files`. */
+/** Directory bind-mounted read-only into every sandbox; holds `tt-init`. */
 export const SANDBOX_HELPER_DIR = join(NATIVE_DIR, 'build', 'sandbox');
 /** Where the helper directory appears inside a sandbox (on the sandbox's own /dev tmpfs, so it never touches the writable layer). */
 export const SANDBOX_HELPER_MOUNT = '/dev/.tartarus';
-/** The file helper's path inside a sandbox. */
-export const SANDBOX_FILES_HELPER = `${SANDBOX_HELPER_MOUNT}/tt-files`;
+/** The in-sandbox init and agent's path inside a sandbox. */
+export const SANDBOX_INIT = `${SANDBOX_HELPER_MOUNT}/tt-init`;
 /** Host path of `tt-layer`. */
 export const LAYER_HELPER = join(NATIVE_DIR, 'build', 'tt-layer');
 
@@ -34,7 +35,7 @@ export function ensureNativeHelpers(): Promise<void> {
 
 async function build(): Promise<void> {
   const present = await Promise.all(
-    [LAYER_HELPER, join(SANDBOX_HELPER_DIR, 'tt-files')].map((p) => access(p, constants.X_OK).then(() => true, () => false)),
+    [LAYER_HELPER, join(SANDBOX_HELPER_DIR, 'tt-init')].map((p) => access(p, constants.X_OK).then(() => true, () => false)),
   );
   if (present.every(Boolean)) return;
   const script = fileURLToPath(new URL('../../../../scripts/setup.d/10-runtime-native.sh', import.meta.url));

@@ -19,8 +19,6 @@ export const runcTool: OciTool = {
   run: (root, o) => [RUNC, '--root', root, 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
   exec: (root, o) => [RUNC, '--root', root, 'exec', '--process', o.processFile, '--pid-file', o.pidFile, o.containerId],
   kill: (root, id, signal, all) => [RUNC, '--root', root, 'kill', ...(all ? ['--all'] : []), id, signal],
-  // runc's pid file holds the host pid: the host signals it directly, without a runc process.
-  killProcess: () => undefined,
   delete: (root, id) => [RUNC, '--root', root, 'delete', '--force', id],
   pause: (root, id) => [RUNC, '--root', root, 'pause', id],
   resume: (root, id) => [RUNC, '--root', root, 'resume', id],

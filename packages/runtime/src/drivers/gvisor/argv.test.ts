@@ -13,7 +13,6 @@ test('runsc command lines (golden)', () => {
     ...G, 'exec', '--process', '/p.json', '--internal-pid-file', '/p.pid', 'tt-a',
   ]);
   assert.deepEqual(runscTool.kill(R, 'tt-a', 'KILL', true), [...G, 'kill', '--all', 'tt-a', 'KILL']);
-  assert.deepEqual(runscTool.killProcess(R, 'tt-a', 7, 'TERM'), [...G, 'kill', '--pid', '7', 'tt-a', 'TERM']);
   assert.deepEqual(runscTool.delete(R, 'tt-a'), [...G, 'delete', '--force', 'tt-a']);
   assert.deepEqual(runscTool.list(R), [...G, 'list', '--format=json']);
 });

@@ -40,10 +40,9 @@ export const runscTool: OciTool = {
   pidsOverhead: GVISOR_PIDS_OVERHEAD,
   version: () => [RUNSC, '--version'],
   run: (root, o) => [...global(root), 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
-  // The sandbox-internal pid: the process lives in gVisor's kernel, not the host's.
+  // The sandbox-internal pid: the process lives in gVisor's kernel, not the host's (exec runs `tt-init attach` after a restart).
   exec: (root, o) => [...global(root), 'exec', '--process', o.processFile, '--internal-pid-file', o.pidFile, o.containerId],
   kill: (root, id, signal, all) => [...global(root), 'kill', ...(all ? ['--all'] : []), id, signal],
-  killProcess: (root, id, pid, signal) => [...global(root), 'kill', '--pid', String(pid), id, signal],
   delete: (root, id) => [...global(root), 'delete', '--force', id],
   pause: (root, id) => [...global(root), 'pause', id],
   resume: (root, id) => [...global(root), 'resume', id],

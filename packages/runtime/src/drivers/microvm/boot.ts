@@ -9,7 +9,7 @@ import { InternalError } from '@tartarus/core';
 import type { SandboxSpec } from '../../driver.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
-import { AgentClient } from './agent-client.js';
+import { AgentClient } from '../../sandbox/agent/client.js';
 import { buildQemuArgv } from './argv.js';
 import { loadAssets } from './assets.js';
 import { confineVcpus, placeVmInCgroup } from './cgroup.js';

@@ -26,7 +26,7 @@ import { removeCgroups } from '../../cgroups/v1.js';
 import { checkSandboxId, isSandboxId } from '../../options.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { accelOption, resolveAccel, type AccelOption } from './accel.js';
-import { AgentClient } from './agent-client.js';
+import { AgentClient } from '../../sandbox/agent/client.js';
 import { defaultAssetDir, loadAssets, readable, which, type MicrovmAssets } from './assets.js';
 import { bootSandbox } from './boot.js';
 import { vmPaths } from './paths.js';

@@ -20,10 +20,10 @@ import type {
 } from '../../driver.js';
 import { emptyResult } from '../../sandbox/result.js';
 import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
-import type { AgentClient } from './agent-client.js';
-import { MicrovmFiles } from './files.js';
-import { GuestProcess } from './guest-process.js';
-import { Msg, PayloadReader } from './protocol.js';
+import type { AgentClient } from '../../sandbox/agent/client.js';
+import { AgentFiles } from '../../sandbox/agent/files.js';
+import { AgentProcess } from '../../sandbox/agent/process.js';
+import { Msg, PayloadReader } from '../../sandbox/agent/protocol.js';
 import { qmpCommand } from './qmp.js';
 import type { VmPaths } from './paths.js';
 import type { VmProcess } from './vm.js';
@@ -65,9 +65,9 @@ export const EXITED_MARKER = 'exited';
 /** See the file header. */
 export class MicrovmSandbox implements SandboxHandle {
   readonly runtime = 'microvm' as const;
-  readonly files: MicrovmFiles;
+  readonly files: AgentFiles;
   private current: SandboxState;
-  private main: GuestProcess | undefined;
+  private main: AgentProcess | undefined;
   private readonly result: Promise<ProcessResult>;
   private settle!: (r: ProcessResult) => void;
   private lastStats: SandboxStats = { cpuUsageNs: 0, memoryBytes: 0, pids: 0 };
@@ -79,7 +79,7 @@ export class MicrovmSandbox implements SandboxHandle {
     p.ready.catch(() => undefined); // a failed boot is reported by start()
     this.current = p.adopted ? (p.adopted.paused ? 'paused' : 'running') : 'created';
     this.result = new Promise((r) => (this.settle = r));
-    this.files = new MicrovmFiles(() => this.liveAgent());
+    this.files = new AgentFiles(() => this.liveAgent());
     if (p.adopted) this.agent = p.adopted.agent;
     if (p.adopted?.main) this.attachMain(p.adopted.agent, p.adopted.main);
     // A VM that dies on its own (guest panic, QEMU crash, OOM kill of QEMU) ends the sandbox.
@@ -133,10 +133,31 @@ export class MicrovmSandbox implements SandboxHandle {
     }
   }
 
+  /** Waits until the guest's agent answers (the VM boots from create() on): a warm pool's sandbox. */
+  async boot(signal?: AbortSignal): Promise<void> {
+    if (this.current !== 'created' || this.starting)
+      throw new ConflictError(`sandbox ${this.id} was already started (it is ${this.current})`);
+    signal?.throwIfAborted();
+    await this.p.ready;
+  }
+
+  /** Gives the booted VM a caller's spec before start() (the template and limits are the VM's). */
+  async assign(spec: SandboxSpec): Promise<void> {
+    if (this.current !== 'created' || this.starting)
+      throw new ConflictError(`sandbox ${this.id} was already started (it is ${this.current})`);
+    const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
+    const { onOutput, stdin, ...stored } = spec;
+    this.p.spec = { ...stored, id: this.p.spec.id };
+    this.p.user = user;
+    this.p.onOutput = onOutput;
+    this.p.stdin = stdin;
+    writeFileSync(this.p.paths.spec, JSON.stringify(this.p.spec));
+  }
+
   private async startMain(agent: AgentClient): Promise<void> {
     const { spec, user } = this.p;
     this.current = 'running';
-    const main = new GuestProcess(
+    const main = new AgentProcess(
       agent,
       {
         ...spec.process,
@@ -173,7 +194,7 @@ export class MicrovmSandbox implements SandboxHandle {
   /** Re-attaches to the main process after a restart (output before it is lost); its timeout keeps counting. */
   private attachMain(agent: AgentClient, record: MainRecord): void {
     const { spec } = this.p;
-    const main = new GuestProcess(agent, record.id, {
+    const main = new AgentProcess(agent, record.id, {
       outputLimitBytes: spec.outputLimitBytes,
       onOutput: undefined,
       timeoutMs: 0,
@@ -252,7 +273,7 @@ export class MicrovmSandbox implements SandboxHandle {
       options.user === undefined
         ? this.p.user
         : await resolveUser(spec.template.rootfsPath, options.user);
-    const proc = new GuestProcess(
+    const proc = new AgentProcess(
       agent,
       {
         argv: options.argv,

@@ -1,44 +1,74 @@
 /**
- * The main process of a sandbox: `tt-layer run … -- runc run …` in the foreground. runc (and
- * runsc) hand their stdio pipes straight to the container process, so Node reads the
- * workload's output without any relay. This file starts it, waits until the container runs
- * (the runtime writes its pid file, seen through inotify, no polling), and turns its end into
- * a `ProcessResult`.
+ * The runtime process of a sandbox: `tt-layer run … -- runc run …` in the foreground, whose
+ * container process (PID 1) is `tt-init`, the in-sandbox agent. Its stdin and stdout are the
+ * agent channel (frames both ways; runc and runsc hand the pipes straight to the container);
+ * its stderr carries the runtime's and the init's diagnostics. After a restart of the host
+ * process the channel is gone, and `attachChannel` reaches the init again through
+ * `tt-init attach` run with `runc exec`. This file also waits until the container runs (the
+ * runtime writes its pid file, seen through inotify, no polling).
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { constants } from 'node:os';
-import type { ExitReason, ProcessResult, SandboxSpec } from '../../driver.js';
-import { startProcess, type ProcessExit, type ProcessHandle } from '../../process/run.js';
-import { OutputCapture } from '../../sandbox/capture.js';
-import { LAYER_HELPER } from '../../sandbox/native.js';
-import { memoryLimitReached, ownCgroupDirs } from '../../cgroups/v1.js';
+import { access, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SandboxSpec } from '../../driver.js';
+import { startProcess, type ProcessHandle } from '../../process/run.js';
+import { AgentClient } from '../../sandbox/agent/client.js';
+import { LAYER_HELPER, SANDBOX_INIT } from '../../sandbox/native.js';
+import { ownCgroupDirs } from '../../cgroups/v1.js';
+import type { ResolvedUser } from '../../sandbox/user.js';
 import type { OciContext, SandboxPaths } from './context.js';
+import { buildOciProcess } from './oci-spec.js';
 
-/** Who ended the process, when Tartarus did. */
-export type EndedBy = 'killed' | 'timeout' | undefined;
+/** Diagnostics kept from the runtime's stderr, bytes. */
+const STDERR_CAP = 64 * 1024;
+const HOST_PATH = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
 
-/** Starts the main process; `capture` receives its output. */
-export function spawnMain(ctx: OciContext, spec: SandboxSpec, paths: SandboxPaths, capture: OutputCapture): ProcessHandle {
+/** The init's command line: it runs file requests as the sandbox's user. */
+export function initArgs(user: ResolvedUser): string[] {
+  return [SANDBOX_INIT, '--files-user', `${user.uid}:${user.gid}`];
+}
+
+/** A runtime process and the agent connection over its stdio. */
+export interface Channel {
+  proc: ProcessHandle;
+  agent: AgentClient;
+}
+
+function channelOver(proc: ProcessHandle): Channel {
+  const { stdin, stdout } = proc.child;
+  if (!stdin || !stdout) throw new Error('the runtime process has no stdio pipes');
+  const agent = AgentClient.over(
+    {
+      readable: stdout,
+      writable: stdin,
+      destroy: () => {
+        stdin.destroy();
+        stdout.destroy();
+      },
+    },
+    'the sandbox',
+  );
+  return { proc, agent };
+}
+
+/** Starts the sandbox's runtime process (tt-init as PID 1) and opens the agent channel. */
+export function spawnMain(ctx: OciContext, spec: Pick<SandboxSpec, 'id' | 'template' | 'limits'>, paths: SandboxPaths): Channel {
   const cgroups = ctx.tool.ownCgroups ? ownCgroupDirs(spec.id).flatMap((d) => ['--cgroup', d]) : [];
   const argv = [
     LAYER_HELPER, 'run', paths.dir, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, '--',
     ...ctx.tool.run(ctx.runtimeRoot, { bundle: paths.dir, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id) }),
   ];
-  const proc = startProcess(argv, {
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    stdin: spec.stdin ? 'pipe' : 'ignore',
-    // One byte past the cap lets the capture see the overflow (and mark it) as it happens.
-    maxOutputBytes: spec.outputLimitBytes + 1,
-    onOutput: (stream, data) => capture.push(stream, data),
-  });
-  if (spec.stdin && proc.child.stdin) {
-    proc.child.stdin.on('error', () => {
-      /* the workload may exit without reading its stdin */
-    });
-    proc.child.stdin.end(spec.stdin);
-  }
-  return proc;
+  return channelOver(startProcess(argv, { env: HOST_PATH, stdin: 'pipe', rawStdout: true, maxOutputBytes: STDERR_CAP }));
+}
+
+/** Reaches the init of a running container again (after a restart) through `tt-init attach`. */
+export async function attachChannel(ctx: OciContext, id: string): Promise<Channel> {
+  const paths = ctx.paths(id);
+  const processFile = join(paths.dir, 'attach.json');
+  const root: ResolvedUser = { uid: 0, gid: 0, additionalGids: [] };
+  await writeFile(processFile, JSON.stringify(buildOciProcess({ args: [SANDBOX_INIT, 'attach'], env: HOST_PATH, cwd: '/', user: root })));
+  const argv = ctx.tool.exec(ctx.runtimeRoot, { processFile, pidFile: join(paths.dir, 'attach.pid'), containerId: ctx.containerId(id) });
+  return channelOver(startProcess(argv, { env: HOST_PATH, stdin: 'pipe', rawStdout: true, maxOutputBytes: STDERR_CAP }));
 }
 
 /** Resolves true once the runtime wrote the pid file, false if the process ended first. */
@@ -73,48 +103,9 @@ async function pollRunning(paths: SandboxPaths, proc: ProcessHandle): Promise<bo
   }
 }
 
-/** Turns the end of a main process (or exec) into a `ProcessResult`. */
-export async function toResult(
-  spec: Pick<SandboxSpec, 'id' | 'limits'>,
-  res: ProcessExit,
-  capture: OutputCapture,
-  o: { endedBy: EndedBy; ran: boolean; startedAtMs: number },
-): Promise<ProcessResult> {
-  const finishedAtMs = Date.now();
-  const signalled = res.signal ? 128 + signalNumber(res.signal) : null;
-  const exitCode = res.spawnError ? null : (res.exitCode ?? signalled);
-  let reason: ExitReason = 'exited';
-  let message: string | undefined;
-  const out = capture.result();
-  if (res.spawnError) {
-    reason = 'error';
-    message = `could not start the runtime: ${res.spawnError.message}`;
-  } else if (o.endedBy) {
-    reason = o.endedBy;
-  } else if (!o.ran && exitCode !== 0) {
-    reason = 'error';
-    message = lastLines(out.stderr) || `the runtime failed with exit code ${exitCode}`;
-  } else if (exitCode === 137 && (await memoryLimitReached(spec.id, spec.limits.memoryMiB))) {
-    reason = 'oom';
-    message = 'killed by the out-of-memory killer: the sandbox reached its memory limit';
-  }
-  return {
-    exitCode: reason === 'error' && !o.ran ? null : exitCode,
-    reason,
-    ...(message ? { message } : {}),
-    ...out,
-    startedAtMs: o.startedAtMs,
-    finishedAtMs,
-    durationMs: finishedAtMs - o.startedAtMs,
-  };
-}
-
-function lastLines(buf: Buffer): string {
+/** The last lines of the runtime's stderr: what to say when it failed. */
+export function lastLines(buf: Buffer): string {
   return buf.toString('utf8').trim().split('\n').slice(-3).join('\n');
-}
-
-function signalNumber(sig: NodeJS.Signals): number {
-  return constants.signals[sig] ?? 0;
 }
 
 /** True when `path` exists. */

@@ -13,7 +13,7 @@ import { cgroupV1Available, cgroupsPathFor, createOwnCgroups, swapAccounting } f
 import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT } from '../../sandbox/native.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { OciContext } from './context.js';
-import { exists } from './main-process.js';
+import { exists, initArgs } from './main-process.js';
 import { buildOciConfig } from './oci-spec.js';
 import { OciSandbox } from './sandbox.js';
 import { readStored, storable, writeStored } from './stored.js';
@@ -25,6 +25,8 @@ export interface OciDriverOptions {
   /** The Runtime's state directory; this driver uses `<stateDir>/<runtime>/`. */
   stateDir: string;
 }
+
+const ROOT = { uid: 0, gid: 0, additionalGids: [] };
 
 interface ListedContainer {
   id: string;
@@ -78,12 +80,15 @@ export class OciDriver implements Driver {
     await this.makeStateDir(spec.id, paths.dir);
     try {
       const resolved = await user;
+      // PID 1 is tt-init, as root with the sandbox's capabilities: it starts the workload (and
+      // every exec) as the sandbox's user. It counts as one more process against the pids limit.
+      const limits = { ...spec.limits, pids: spec.limits.pids + 1 };
       const config = this.ctx.tool.adjustConfig(
         buildOciConfig({
           rootfsPath: paths.rootfs,
           hostname: spec.id,
-          process: { args: spec.process.argv, env: spec.process.env, cwd: spec.process.cwd, user: resolved },
-          limits: spec.limits,
+          process: { args: initArgs(resolved), env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, cwd: '/', user: ROOT },
+          limits,
           cgroupsPath: cgroupsPathFor(spec.id),
           helperDir: SANDBOX_HELPER_DIR,
           helperMount: SANDBOX_HELPER_MOUNT,
@@ -95,7 +100,7 @@ export class OciDriver implements Driver {
         writeFile(paths.config, JSON.stringify(config)),
         writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now() }),
         this.ctx.tool.ownCgroups
-          ? createOwnCgroups(spec.id, { memoryMiB: spec.limits.memoryMiB, pids: spec.limits.pids + this.ctx.tool.pidsOverhead })
+          ? createOwnCgroups(spec.id, { memoryMiB: limits.memoryMiB, pids: limits.pids + this.ctx.tool.pidsOverhead })
           : undefined,
       ]);
       signal?.throwIfAborted();

@@ -1,13 +1,19 @@
 /**
  * A sandbox of an OCI runtime (runc or runsc): the `SandboxHandle` both drivers hand out.
  *
- * The main process runs in the foreground of a `tt-layer … runc run` child (main-process.ts).
- * Kill and timeout are enforced from the host: the signal, then `kill --all KILL` after the
- * grace period, then the runtime client's process group as a last resort. An adopted sandbox
- * (after a restart) has no main process child: its end is noticed by watching the container's
- * host pid, and its result says that output and exit status were lost.
+ * PID 1 of the container is `tt-init`, the in-sandbox agent (main-process.ts); the workload, its
+ * execs and file requests are frames over the runtime process's stdio, so an exec costs a fork
+ * in the sandbox, not a `runc exec`. The sandbox ends as soon as the workload has gone: the init
+ * exits with it. Kill and timeout: SIGTERM to the workload, SIGKILL to everything after the
+ * grace; should the agent not answer, `kill --all KILL` and then the runtime process itself.
+ * The init also holds the deadline (timeout plus a margin), so a sandbox ends on time even when
+ * no host process watches it. After a restart the sandbox is reached again through
+ * `tt-init attach` and the main process's later exit is still reported.
  */
-import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { ConflictError, InternalError, InvalidArgumentError, SandboxNotRunningError } from '@tartarus/core';
 import type {
   ExecHandle,
   ExecOptions,
@@ -19,21 +25,26 @@ import type {
   SandboxState,
   SandboxStats,
 } from '../../driver.js';
-import type { ProcessHandle } from '../../process/run.js';
-import { OutputCapture } from '../../sandbox/capture.js';
+import type { ProcessExit, ProcessHandle } from '../../process/run.js';
+import type { AgentClient } from '../../sandbox/agent/client.js';
+import { AgentFiles } from '../../sandbox/agent/files.js';
+import { AgentProcess } from '../../sandbox/agent/process.js';
+import { Msg, PayloadWriter } from '../../sandbox/agent/protocol.js';
 import { emptyResult } from '../../sandbox/result.js';
-import type { ResolvedUser } from '../../sandbox/user.js';
-import { applyCpuLimit, readStats } from '../../cgroups/v1.js';
+import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
+import { applyCpuLimit, memoryLimitReached, readStats } from '../../cgroups/v1.js';
 import type { OciContext, SandboxPaths } from './context.js';
-import { startExec, type ExecTarget } from './exec.js';
-import { HelperFiles, helperExec } from './files.js';
 import { CPU_PERIOD_US } from './oci-spec.js';
-import { exists, spawnMain, toResult, waitRunning, type EndedBy } from './main-process.js';
+import { attachChannel, exists, lastLines, spawnMain, waitRunning, type Channel } from './main-process.js';
+import { storable, writeStored } from './stored.js';
 import { removeSandbox } from './teardown.js';
-import { signalArg } from './tool.js';
 
 /** How long to wait for a container to die after `kill --all KILL`, ms. */
 const KILL_WAIT_MS = 10_000;
+/** Time the agent gets past a kill's grace before the host ends the container itself, ms. */
+const BACKSTOP_MS = 3000;
+/** The init's own deadline comes this long after the host's timeout: the host normally acts first. */
+const DEADLINE_MARGIN_MS = 2000;
 
 /** A sandbox found on the host after a restart. */
 export interface Adopted {
@@ -42,31 +53,44 @@ export interface Adopted {
   pid: number;
 }
 
+/** What start() records in `main.json`, so that an adopter re-attaches to the main process. */
+interface MainRecord {
+  id: number;
+  startedAtMs: number;
+}
+
 /** `SandboxHandle` over runc/runsc. */
 export class OciSandbox implements SandboxHandle {
   readonly runtime: RuntimeName;
   readonly files: SandboxFiles;
   private current: SandboxState;
-  private main: ProcessHandle | undefined;
-  private endedBy: EndedBy;
+  private channel: Channel | undefined;
+  private attaching: Promise<AgentClient> | undefined;
+  private main: AgentProcess | undefined;
+  private endedBy: 'killed' | 'timeout' | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly paths: SandboxPaths;
   private readonly ended: Promise<ProcessResult>;
   private finish!: (r: ProcessResult) => void;
   private destroying: Promise<void> | undefined;
 
+  private runs: Promise<boolean> | undefined;
+
   constructor(
     private readonly ctx: OciContext,
-    private readonly spec: SandboxSpec,
-    private readonly user: ResolvedUser,
-    adopted?: Adopted,
+    private spec: SandboxSpec,
+    private user: ResolvedUser,
+    private readonly adopted?: Adopted,
   ) {
     this.runtime = ctx.tool.runtime;
     this.paths = ctx.paths(spec.id);
     this.current = adopted ? adopted.state : 'created';
     this.ended = new Promise((resolve) => (this.finish = resolve));
-    this.files = new HelperFiles((argv, stdin, limit, signal) => this.runHelper(argv, stdin, limit, signal), spec.process.cwd);
-    if (adopted) this.watchAdopted(adopted.pid);
+    this.files = new AgentFiles(() => {
+      this.requireState('running', 'access files of');
+      return this.agent();
+    }, () => this.spec.process.cwd);
+    if (adopted) this.adopt(adopted);
   }
 
   get id(): string {
@@ -78,36 +102,109 @@ export class OciSandbox implements SandboxHandle {
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    if (this.current !== 'created') throw new ConflictError(`sandbox ${this.id} is ${this.current}: it can be started only once`);
+    if (this.current !== 'created' || this.main) throw new ConflictError(`sandbox ${this.id} is ${this.current}: it can be started only once`);
     signal?.throwIfAborted();
-    const startedAtMs = Date.now();
-    const capture = new OutputCapture(this.spec.outputLimitBytes, this.spec.onOutput);
-    const main = spawnMain(this.ctx, this.spec, this.paths, capture);
-    this.main = main;
+    const booted = this.channel !== undefined;
+    const channel = this.channel ?? this.spawn();
     this.current = 'running';
-    if (this.spec.timeoutMs > 0) {
-      this.timer = setTimeout(() => void this.terminate('timeout', 'SIGTERM', this.spec.killGraceMs), this.spec.timeoutMs);
-    }
-    // Whether the container ever ran: waitRunning already answers it (checking the pid file after
-    // the process ended when it had not seen it before), so the end needs no second look.
-    const runs = waitRunning(this.paths, main).catch(() => exists(this.paths.pidFile));
-    void main.wait().then(async (res) => {
-      clearTimeout(this.timer);
-      if (this.current !== 'destroyed') this.current = 'exited';
-      const ran = await runs;
-      this.finish(await toResult(this.spec, res, capture, { endedBy: this.endedBy, ran, startedAtMs }));
-    });
+    this.startMain(channel.agent);
+    if (booted) return;
     const onAbort = (): void => void this.terminate('killed', 'SIGKILL', 0);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const running = await runs;
-      if (running && this.ctx.tool.ownCgroups) {
-        // The container may already be gone (a short command): then there is nothing to limit.
-        await applyCpuLimit(this.id, this.spec.limits.cpu, CPU_PERIOD_US).catch(() => undefined);
-      }
+      await this.limitCpu();
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  async boot(signal?: AbortSignal): Promise<void> {
+    if (this.current !== 'created' || this.channel) throw new ConflictError(`sandbox ${this.id} is ${this.current}: it can be booted only once`);
+    signal?.throwIfAborted();
+    const channel = this.spawn();
+    await this.limitCpu();
+    await Promise.race([channel.agent.ready, channel.agent.closed]);
+    if (!channel.agent.isOpen) throw new InternalError(`sandbox ${this.id} did not boot: ${(await this.ended).message ?? 'its runtime exited'}`);
+  }
+
+  async assign(spec: SandboxSpec): Promise<void> {
+    if (this.current !== 'created' || this.main || !this.channel?.agent.isOpen) {
+      throw new ConflictError(`sandbox ${this.id} is ${this.current}: only a booted, unstarted sandbox takes a spec`);
+    }
+    const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
+    await this.channel.agent.request(Msg.user, new PayloadWriter().u32(user.uid).u32(user.gid).build());
+    this.spec = { ...spec, id: this.spec.id };
+    this.user = user;
+    await writeStored(this.paths.spec, { runtime: this.runtime, spec: storable(this.spec), user, createdAtMs: Date.now() });
+  }
+
+  /** Starts the runtime process (tt-init as PID 1) and watches for its end. */
+  private spawn(): Channel {
+    const channel = spawnMain(this.ctx, this.spec, this.paths);
+    this.channel = channel;
+    const runs = waitRunning(this.paths, channel.proc).catch(() => exists(this.paths.pidFile));
+    this.runs = runs;
+    void channel.proc.wait().then(async (res) => this.onRuntimeExit(res, await runs));
+    return channel;
+  }
+
+  // runsc (ownCgroups): the CPU limit is written once the container runs, so its boot is not throttled.
+  private async limitCpu(): Promise<void> {
+    const running = await this.runs;
+    if (running && this.ctx.tool.ownCgroups) {
+      // The container may already be gone (a short command): then there is nothing to limit.
+      await applyCpuLimit(this.id, this.spec.limits.cpu, CPU_PERIOD_US).catch(() => undefined);
+    }
+  }
+
+  private startMain(agent: AgentClient): AgentProcess {
+    const { spec, user } = this;
+    const main = new AgentProcess(
+      agent,
+      { ...spec.process, ...ids(user), stdin: true, main: true, outputLimitBytes: spec.outputLimitBytes },
+      { outputLimitBytes: spec.outputLimitBytes, onOutput: spec.onOutput, timeoutMs: 0, killGraceMs: spec.killGraceMs },
+    );
+    this.main = main;
+    writeFileSync(join(this.paths.dir, 'main.json'), JSON.stringify({ id: main.id, startedAtMs: Date.now() } satisfies MainRecord));
+    if (spec.stdin?.length) void main.writeStdin(spec.stdin);
+    void main.closeStdin();
+    if (spec.timeoutMs > 0) {
+      this.timer = setTimeout(() => void this.terminate('timeout', 'SIGTERM', spec.killGraceMs), spec.timeoutMs);
+      this.sendDeadline(agent, spec.timeoutMs);
+    }
+    return main;
+  }
+
+  /** Tells the init to end the main process at `inMs` (plus a margin) even if no host is there then. */
+  private sendDeadline(agent: AgentClient, inMs: number): void {
+    const payload = new PayloadWriter().u64(inMs + DEADLINE_MARGIN_MS).u64(this.spec.killGraceMs).build();
+    agent.request(Msg.deadline, payload).catch(() => undefined);
+  }
+
+  /** The runtime process ended: the sandbox's result is the main process's, or why it never ran. */
+  private async onRuntimeExit(res: ProcessExit, ran: boolean): Promise<void> {
+    clearTimeout(this.timer);
+    if (this.current !== 'destroyed') this.current = 'exited';
+    const main = this.main;
+    if (!main) {
+      const why = lastLines(res.stderr) || `its runtime exited with ${res.exitCode ?? res.signal}`;
+      return this.finish(emptyResult(this.endedBy ?? 'killed', `the sandbox ended before its process started: ${why}`));
+    }
+    let r = await main.wait();
+    if (!ran || res.spawnError) {
+      const message = res.spawnError ? `could not start the runtime: ${res.spawnError.message}` : lastLines(res.stderr);
+      r = { ...r, reason: this.endedBy ?? 'error', exitCode: null, message: message || `the runtime failed with exit code ${res.exitCode}` };
+    } else if (main.lostConnection && !this.endedBy) {
+      // The sandbox ended under the workload (gVisor's sentry stopped at a limit, a runtime
+      // failure): the runtime's exit is all there is to say.
+      const exitCode = res.exitCode ?? (res.signal ? 128 + (constants.signals[res.signal] ?? 0) : null);
+      const message = lastLines(res.stderr);
+      r = { ...r, reason: 'exited', exitCode, ...(message ? { message } : {}) };
+    }
+    if (r.reason === 'exited' && r.exitCode === 137 && (await memoryLimitReached(this.id, this.spec.limits.memoryMiB))) {
+      r = { ...r, reason: 'oom', message: 'killed by the out-of-memory killer: the sandbox reached its memory limit' };
+    }
+    this.finish(r);
   }
 
   wait(): Promise<ProcessResult> {
@@ -120,7 +217,30 @@ export class OciSandbox implements SandboxHandle {
 
   async exec(options: ExecOptions): Promise<ExecHandle> {
     this.requireState('running', 'exec');
-    return startExec(this.target(), options, this.spec.outputLimitBytes);
+    if (!Array.isArray(options.argv) || options.argv.length === 0) {
+      throw new InvalidArgumentError('exec argv is empty: give at least the program to run');
+    }
+    const user = options.user === undefined ? this.user : await resolveUser(this.spec.template.rootfsPath, options.user);
+    const proc = new AgentProcess(
+      await this.agent(),
+      {
+        argv: options.argv,
+        env: { ...this.spec.process.env, ...(options.env ?? {}) },
+        cwd: options.cwd ?? this.spec.process.cwd,
+        ...ids(user),
+        stdin: options.stdin === true,
+        outputLimitBytes: this.spec.outputLimitBytes,
+      },
+      {
+        outputLimitBytes: this.spec.outputLimitBytes,
+        onOutput: options.onOutput,
+        timeoutMs: options.timeoutMs ?? 0,
+        killGraceMs: this.spec.killGraceMs,
+        signal: options.signal,
+      },
+    );
+    await proc.started;
+    return proc;
   }
 
   async pause(): Promise<void> {
@@ -143,8 +263,10 @@ export class OciSandbox implements SandboxHandle {
   destroy(): Promise<void> {
     this.destroying ??= (async () => {
       if (this.current === 'running' || this.current === 'paused') await this.terminate('killed', 'SIGKILL', 0);
+      else if (this.current === 'created' && this.channel) await this.shutdownBooted();
       clearTimeout(this.timer);
-      await this.main?.wait();
+      this.channel?.agent.close();
+      await this.channel?.proc.wait();
       await removeSandbox(this.ctx, this.id);
       if (this.current === 'created') this.finish(emptyResult('killed', 'destroyed before it was started'));
       this.current = 'destroyed';
@@ -152,21 +274,35 @@ export class OciSandbox implements SandboxHandle {
     return this.destroying;
   }
 
-  /** Signal, grace, `kill --all KILL`, then the runtime client itself. No-op once ended. */
+  /** Signal, grace, SIGKILL to all (by the agent); then `kill --all KILL`, then the runtime process. */
   private async terminate(by: 'killed' | 'timeout', signal: NodeJS.Signals, graceMs: number): Promise<void> {
     if (this.current !== 'running' && this.current !== 'paused') return;
     this.endedBy ??= by;
     const { tool, runtimeRoot } = this.ctx;
     const cid = this.ctx.containerId(this.id);
     // A frozen task does not die until thawed (cgroup v1 freezer).
-    if (this.current === 'paused') await this.ctx.call(tool.resume(runtimeRoot, cid), { allowNonZero: true });
-    if (signal !== 'SIGKILL') {
-      await this.ctx.call(tool.kill(runtimeRoot, cid, signalArg(signal), false), { allowNonZero: true });
-      if (await this.endsWithin(graceMs)) return;
+    if (this.current === 'paused') {
+      await this.ctx.call(tool.resume(runtimeRoot, cid), { allowNonZero: true });
+      this.current = 'running';
+    }
+    const main = this.main;
+    if (main && !main.done) {
+      void main.stop(by, signal, graceMs);
+      if (await this.endsWithin(graceMs + BACKSTOP_MS)) return;
     }
     await this.ctx.call(tool.kill(runtimeRoot, cid, 'KILL', true), { allowNonZero: true });
     if (await this.endsWithin(KILL_WAIT_MS)) return;
-    this.main?.kill('SIGKILL');
+    this.channel?.proc.kill('SIGKILL');
+  }
+
+  // A booted sandbox that never ran a process (a warm pool's): the init kills all and exits.
+  private async shutdownBooted(): Promise<void> {
+    this.endedBy ??= 'killed';
+    this.channel?.agent.send(Msg.shutdown, 0);
+    if (await this.endsWithin(BACKSTOP_MS)) return;
+    const { tool, runtimeRoot } = this.ctx;
+    await this.ctx.call(tool.kill(runtimeRoot, this.ctx.containerId(this.id), 'KILL', true), { allowNonZero: true });
+    if (!(await this.endsWithin(KILL_WAIT_MS))) this.channel?.proc.kill('SIGKILL');
   }
 
   private async endsWithin(ms: number): Promise<boolean> {
@@ -185,32 +321,73 @@ export class OciSandbox implements SandboxHandle {
     }
   }
 
-  private target(): ExecTarget {
-    return { ctx: this.ctx, spec: this.spec, user: this.user, paths: this.paths };
+  /** The agent connection: the runtime's stdio, or after a restart a `tt-init attach` relay. */
+  private agent(): Promise<AgentClient> {
+    if (this.channel?.agent.isOpen) return Promise.resolve(this.channel.agent);
+    if (!this.adopted) return Promise.reject(new SandboxNotRunningError(`sandbox ${this.id} is not running`));
+    this.attaching ??= attachChannel(this.ctx, this.id).then(async (channel) => {
+      this.channel = channel;
+      void channel.agent.closed.then(() => (this.attaching = undefined));
+      await channel.agent.ready;
+      return channel.agent;
+    });
+    return this.attaching;
   }
 
-  private async runHelper(argv: string[], stdin: Buffer | undefined, limit: number, signal?: AbortSignal): Promise<ProcessResult> {
-    this.requireState('running', 'access files of');
-    const exec = await startExec(this.target(), helperExec(argv, signal), limit);
-    if (stdin) await exec.writeStdin(stdin);
-    await exec.closeStdin();
-    return exec.wait();
-  }
-
-  // After a restart there is no child to wait on: watch the container's host pid instead.
-  private watchAdopted(pid: number): void {
+  // After a restart: re-attach to the main process (its later exit is reported), and watch the
+  // container's host pid for the end.
+  private adopt(adopted: Adopted): void {
     const startedAtMs = Date.now();
+    const record = readMainRecord(this.paths.dir);
+    if (record && adopted.state === 'running') {
+      void this.agent().then(
+        (agent) => {
+          this.main = new AgentProcess(agent, record.id, {
+            outputLimitBytes: this.spec.outputLimitBytes,
+            timeoutMs: 0,
+            killGraceMs: this.spec.killGraceMs,
+          });
+          if (this.spec.timeoutMs > 0) {
+            const left = Math.max(0, record.startedAtMs + this.spec.timeoutMs - Date.now());
+            this.timer = setTimeout(() => void this.terminate('timeout', 'SIGTERM', this.spec.killGraceMs), left);
+          }
+        },
+        () => undefined,
+      );
+    }
     const tick = setInterval(() => {
       try {
-        process.kill(pid, 0);
+        process.kill(adopted.pid, 0);
         return;
       } catch {
         clearInterval(tick);
       }
-      if (this.current !== 'destroyed') this.current = 'exited';
-      const lost = 'adopted after a restart: the main process output and exit status were lost';
-      this.finish(emptyResult(this.endedBy ?? 'error', lost, startedAtMs));
+      void this.onAdoptedEnd(startedAtMs);
     }, 250);
     tick.unref();
+  }
+
+  private async onAdoptedEnd(startedAtMs: number): Promise<void> {
+    clearTimeout(this.timer);
+    if (this.current !== 'destroyed') this.current = 'exited';
+    const main = this.main;
+    if (main) {
+      const r = await main.wait();
+      if (r.reason !== 'error' || this.endedBy) return this.finish(r);
+    }
+    const lost = 'adopted after a restart: the main process output and exit status were lost';
+    this.finish(emptyResult(this.endedBy ?? 'error', lost, startedAtMs));
+  }
+}
+
+function ids(user: ResolvedUser): { uid: number; gid: number; groups: number[] } {
+  return { uid: user.uid, gid: user.gid, groups: user.additionalGids };
+}
+
+function readMainRecord(dir: string): MainRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'main.json'), 'utf8')) as MainRecord;
+  } catch {
+    return undefined;
   }
 }

@@ -23,12 +23,10 @@ export interface OciTool {
   version(): string[];
   /** Runs the container in the foreground; its stdio is the container process's stdio. */
   run(root: string, o: { bundle: string; pidFile: string; containerId: string }): string[];
-  /** Starts a process from a process.json in a running container, in the foreground. */
+  /** Starts a process from a process.json in a running container, in the foreground (`tt-init attach` after a restart). */
   exec(root: string, o: { processFile: string; pidFile: string; containerId: string }): string[];
   /** Signals the container's init, or every process with `all`. */
   kill(root: string, containerId: string, signal: string, all: boolean): string[];
-  /** Signals one exec'd process by the pid its pid file gave; undefined when the host pid can be signalled directly. */
-  killProcess(root: string, containerId: string, pid: number, signal: string): string[] | undefined;
   delete(root: string, containerId: string): string[];
   pause(root: string, containerId: string): string[];
   resume(root: string, containerId: string): string[];

@@ -1,13 +1,13 @@
 /**
- * A process inside the guest (the main process or an exec), seen from the host: its frames from
+ * A process inside a sandbox (the main process or an exec), seen from the host: its frames from
  * the agent become output chunks and a `ProcessResult`; stdin, signals, the wall-clock timeout
- * and kill-with-grace go back as frames. The timeout runs on the host: a guest that stops
- * answering is still ended, by the sandbox killing its VM.
+ * and kill-with-grace go back as frames. The timeout runs on the host: an agent that stops
+ * answering is still ended, by the sandbox ending its VM or container.
  */
 import { constants } from 'node:os';
 import type { ExecHandle, ExitReason, OutputChunk, ProcessResult } from '../../driver.js';
-import { OutputCapture } from '../../sandbox/capture.js';
-import type { AgentClient } from './agent-client.js';
+import { OutputCapture } from '../capture.js';
+import type { AgentClient } from './client.js';
 import {
   decodeError,
   decodeExit,
@@ -19,7 +19,7 @@ import {
 } from './protocol.js';
 
 /** Host-side settings of one guest process. */
-export interface GuestProcessOptions {
+export interface AgentProcessOptions {
   outputLimitBytes: number;
   onOutput?: ((chunk: OutputChunk) => void) | undefined;
   /** Wall-clock limit, ms; 0 for none. */
@@ -27,12 +27,14 @@ export interface GuestProcessOptions {
   /** SIGTERM → SIGKILL delay on timeout or abort, ms. */
   killGraceMs: number;
   signal?: AbortSignal | undefined;
+  /** The message of a process whose connection closed under it (default: the sandbox stopped). */
+  closedMessage?: string | undefined;
 }
 
 const STDIN_CHUNK = 256 * 1024;
 
 /** See the file header. */
-export class GuestProcess implements ExecHandle {
+export class AgentProcess implements ExecHandle {
   /** Resolves once the agent started the process (or failed to). */
   readonly started: Promise<void>;
   private readonly result: Promise<ProcessResult>;
@@ -44,6 +46,8 @@ export class GuestProcess implements ExecHandle {
   private stdinClosed = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAtMs = Date.now();
+  private program: string | undefined;
+  private closedFirst = false;
   private settleStarted!: () => void;
   private settle!: (r: ProcessResult) => void;
 
@@ -51,7 +55,7 @@ export class GuestProcess implements ExecHandle {
   constructor(
     private readonly agent: AgentClient,
     req: ExecRequest | number,
-    private readonly o: GuestProcessOptions,
+    private readonly o: AgentProcessOptions,
   ) {
     this.capture = new OutputCapture(o.outputLimitBytes, o.onOutput);
     this.started = new Promise((r) => (this.settleStarted = r));
@@ -64,6 +68,7 @@ export class GuestProcess implements ExecHandle {
       // The process may have ended while no host was connected: the guest then sends its EXIT now, or ENOENT.
       agent.send(Msg.attach, req);
     } else {
+      this.program = req.argv[0];
       this.id = agent.exec(encodeExec(req), listener);
     }
     if (o.timeoutMs > 0) this.timers.push(setTimeout(() => void this.stop('timeout'), o.timeoutMs));
@@ -92,16 +97,24 @@ export class GuestProcess implements ExecHandle {
         this.finish(reason, e.exitCode, message);
         break;
       }
-      case Msg.error:
-        this.finish('error', null, decodeError(f.payload).message);
+      case Msg.error: {
+        const message = decodeError(f.payload).message;
+        this.finish('error', null, this.program ? `cannot start ${this.program}: ${message}` : message);
         break;
+      }
     }
   }
 
+  /** True when the connection closed before the agent reported the process's end. */
+  get lostConnection(): boolean {
+    return this.closedFirst;
+  }
+
   private onClosed(): void {
-    // The VM went away under the process: expected after a kill/timeout (the sandbox stops the VM), a failure otherwise.
+    if (!this.ended) this.closedFirst = true;
+    // The sandbox went away under the process: expected after a kill/timeout, a failure otherwise.
     if (this.endedBy) this.finish(this.endedBy, 137);
-    else this.finish('error', null, 'the microVM stopped while the process ran');
+    else this.finish('error', null, this.o.closedMessage ?? 'the sandbox stopped while the process ran');
   }
 
   private finish(reason: ExitReason, exitCode: number | null, message?: string): void {

@@ -1,13 +1,17 @@
 /**
- * The host end of the guest agent's serial port: one unix-socket connection to QEMU's chardev,
- * many requests and execs multiplexed over it by id. Everything the guest sends is untrusted:
- * frames are size-capped by the decoder and a frame for an unknown id is dropped.
+ * The host end of a connection to the in-sandbox agent (packages/runtime/guest): for a microVM a
+ * unix-socket connection to QEMU's chardev of a serial port; for a container or gVisor sandbox
+ * the pipes of the runtime process whose PID 1 is the agent (or of a `tt-init attach` relay).
+ * Many requests and execs are multiplexed over it by id. Everything the agent sends is
+ * untrusted: frames are size-capped by the decoder and a frame for an unknown id is dropped.
  */
 import { connect, type Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import {
   InternalError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
   SandboxNotRunningError,
   type TartarusError,
 } from '@tartarus/core';
@@ -30,6 +34,9 @@ export function errnoError(errno: number, message: string): TartarusError {
   switch (errno) {
     case 2: // ENOENT
       return new NotFoundError(message);
+    case 1: // EPERM
+    case 13: // EACCES
+      return new PermissionDeniedError(`permission denied in the sandbox: ${message}`);
     case 17: // EEXIST
     case 20: // ENOTDIR
     case 21: // EISDIR
@@ -42,7 +49,14 @@ export function errnoError(errno: number, message: string): TartarusError {
   }
 }
 
-/** A live connection to a guest agent. */
+/** The two directions of a connection; `destroy()` ends both. */
+export interface AgentChannel {
+  readable: Readable;
+  writable: Writable;
+  destroy(): void;
+}
+
+/** A live connection to an in-sandbox agent. */
 export class AgentClient {
   private readonly decoder = new FrameDecoder();
   private readonly pending = new Map<number, Pending>();
@@ -55,31 +69,43 @@ export class AgentClient {
   /** Resolves when the connection ends (the VM stopped, or destroy()). */
   readonly closed: Promise<void>;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly channel: AgentChannel,
+    /** What the agent runs in, for messages: "the microVM", "the sandbox". */
+    private readonly what: string,
+  ) {
     let onReady!: () => void;
     this.ready = new Promise((r) => (onReady = r));
+    const { readable, writable } = channel;
     this.closed = new Promise((resolve) => {
-      socket.on('close', () => {
+      let done = false;
+      const onClose = (): void => {
+        if (done) return;
+        done = true;
         this.isClosed = true;
         const err = new SandboxNotRunningError(
-          'the microVM is not running (its agent connection closed)',
+          `${what} is not running (its agent connection closed)`,
         );
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
         for (const l of this.execs.values()) l.closed();
         this.execs.clear();
         resolve();
+      };
+      readable.on('close', onClose);
+      readable.on('end', onClose);
+    });
+    for (const s of new Set([readable, writable])) {
+      s.on('error', () => {
+        /* 'close' follows and settles everything */
       });
-    });
-    socket.on('error', () => {
-      /* 'close' follows and settles everything */
-    });
-    socket.on('data', (chunk: Buffer) => {
+    }
+    readable.on('data', (chunk: Buffer) => {
       let frames: Frame[];
       try {
         frames = this.decoder.push(chunk);
       } catch {
-        socket.destroy(); // a broken agent: treat like a dead VM
+        channel.destroy(); // a broken agent: treat like a dead sandbox
         return;
       }
       for (const f of frames) {
@@ -88,7 +114,16 @@ export class AgentClient {
       }
     });
     // The agent's READY may have been written before we connected (and lost): ask again.
-    socket.write(encodeFrame(Msg.ping, 0));
+    this.write(encodeFrame(Msg.ping, 0));
+  }
+
+  /** A client over an open channel (the pipes of a container's runtime process, or a relay). */
+  static over(channel: AgentChannel, what: string): AgentClient {
+    return new AgentClient(channel, what);
+  }
+
+  private write(frame: Buffer): void {
+    if (!this.isClosed && this.channel.writable.writable) this.channel.writable.write(frame);
   }
 
   /**
@@ -127,7 +162,7 @@ export class AgentClient {
           s.once('connect', () => resolve(s));
           s.once('error', reject);
         });
-        return new AgentClient(socket);
+        return new AgentClient({ readable: socket, writable: socket, destroy: () => socket.destroy() }, 'the microVM');
       } catch (err) {
         if (Date.now() > deadline)
           throw new InternalError(`cannot connect to the guest agent socket ${path}`, {
@@ -165,37 +200,37 @@ export class AgentClient {
 
   /** Sends a raw frame (stdin, signals). No-op once closed. */
   send(type: number, id: number, payload?: Buffer): void {
-    if (!this.isClosed) this.socket.write(encodeFrame(type, id, payload));
+    this.write(encodeFrame(type, id, payload));
   }
 
   /** Sends a request and resolves with its OK payload; DATA frames go to `onData`. */
   request(type: number, payload?: Buffer, onData?: (data: Buffer) => void): Promise<Buffer> {
     if (this.isClosed)
-      return Promise.reject(new SandboxNotRunningError('the microVM is not running'));
+      return Promise.reject(new SandboxNotRunningError(`${this.what} is not running`));
     const id = this.allocId();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onData });
-      this.socket.write(encodeFrame(type, id, payload));
+      this.write(encodeFrame(type, id, payload));
     });
   }
 
   /** Sends several frames of one request (a chunked write) and resolves with its OK payload. */
   requestChunks(type: number, chunks: Buffer[]): Promise<Buffer> {
     if (this.isClosed)
-      return Promise.reject(new SandboxNotRunningError('the microVM is not running'));
+      return Promise.reject(new SandboxNotRunningError(`${this.what} is not running`));
     const id = this.allocId();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      for (const c of chunks) this.socket.write(encodeFrame(type, id, c));
+      for (const c of chunks) this.write(encodeFrame(type, id, c));
     });
   }
 
   /** Starts an exec: returns its id; `listener` gets its frames. */
   exec(payload: Buffer, listener: ExecListener): number {
-    if (this.isClosed) throw new SandboxNotRunningError('the microVM is not running');
+    if (this.isClosed) throw new SandboxNotRunningError(`${this.what} is not running`);
     const id = this.allocId();
     this.execs.set(id, listener);
-    this.socket.write(encodeFrame(Msg.exec, id, payload));
+    this.write(encodeFrame(Msg.exec, id, payload));
     return id;
   }
 
@@ -210,8 +245,8 @@ export class AgentClient {
     return id;
   }
 
-  /** Closes the connection (the VM keeps running). */
+  /** Closes the connection (the sandbox keeps running). */
   close(): void {
-    this.socket.destroy();
+    this.channel.destroy();
   }
 }

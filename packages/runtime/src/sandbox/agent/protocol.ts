@@ -1,6 +1,7 @@
 /**
- * The framed protocol between the microvm driver and the guest agent (packages/runtime/guest),
- * over a virtio serial port. Pure encoding and decoding, no I/O.
+ * The framed protocol between every driver and the in-sandbox agent (packages/runtime/guest),
+ * over a virtio serial port (microVM) or the init's pipes (container, gVisor). Pure encoding and
+ * decoding, no I/O.
  *
  * Frame: u32 payload length (little endian), u8 type, u32 id, payload. Payload fields are fixed
  * size little endian or byte strings (u32 length + bytes). argv and env go as string arrays
@@ -26,6 +27,8 @@ export const Msg = {
   shutdown: 10,
   ping: 11,
   attach: 12,
+  deadline: 13,
+  user: 14,
   ready: 64,
   started: 65,
   stdout: 66,
@@ -149,17 +152,25 @@ export interface ExecRequest {
   cwd: string;
   uid: number;
   gid: number;
+  /** Supplementary groups (besides `gid`). */
+  groups?: number[] | undefined;
   stdin: boolean;
+  /** The sandbox's main process: in a container the sandbox ends with it. */
+  main?: boolean | undefined;
   /** Bytes per stream the guest forwards (it sends one more to show the overflow). */
   outputLimitBytes: number;
 }
+
+const EXEC_STDIN = 1;
+const EXEC_GROUPS = 2;
+const EXEC_MAIN = 4;
 
 /** Encodes the payload of an `exec` frame. */
 export function encodeExec(req: ExecRequest): Buffer {
   const w = new PayloadWriter()
     .u32(req.uid)
     .u32(req.gid)
-    .u32(req.stdin ? 1 : 0)
+    .u32((req.stdin ? EXEC_STDIN : 0) | (req.groups?.length ? EXEC_GROUPS : 0) | (req.main ? EXEC_MAIN : 0))
     .u64(req.outputLimitBytes)
     .str(req.cwd);
   w.u32(req.argv.length);
@@ -167,6 +178,10 @@ export function encodeExec(req: ExecRequest): Buffer {
   const env = Object.entries(req.env);
   w.u32(env.length);
   for (const [k, v] of env) w.str(`${k}=${v}`);
+  if (req.groups?.length) {
+    w.u32(req.groups.length);
+    for (const g of req.groups) w.u32(g);
+  }
   return w.build();
 }
 

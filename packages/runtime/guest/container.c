@@ -1,0 +1,170 @@
+/*
+ * The container platform of the agent (runc and runsc alike). tt-init is the container's PID 1:
+ * the runtime starts it with the host's pipes as stdin (frames in) and stdout (frames out);
+ * stderr carries its own diagnostics. The host starts the workload with an EXEC flagged
+ * EXEC_MAIN; when it ends, tt-init kills what is left and exits with its status, so the sandbox
+ * ends as soon as the workload has gone. Signals the runtime sends to PID 1 go to the workload.
+ *
+ * A host that restarts reaches a running init again with `tt-init attach` (run by `runc exec` /
+ * `runsc exec`): it relays its stdio to a unix socket in the abstract namespace, which the init
+ * accepts only from root in the sandbox (SO_PEERCRED): an unprivileged workload cannot speak for
+ * the host, and root in the sandbox could already do all the agent does.
+ *
+ * Options: `--files-user UID:GID`: file requests run with that fsuid/fsgid (the sandbox's user).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "proto.h"
+
+#define LISTEN_NAME "tartarus-init"
+
+int g_listen_fd = -1;
+const int PLATFORM_SIGNALS[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, 0};
+const int PLATFORM_EXEC_CGROUPS = 0;
+static unsigned files_uid, files_gid;
+
+static socklen_t listen_addr(struct sockaddr_un *a) {
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  memcpy(a->sun_path + 1, LISTEN_NAME, strlen(LISTEN_NAME)); /* abstract: sun_path[0] is NUL */
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(LISTEN_NAME));
+}
+
+/* Moves `fd` above the standard descriptors (close-on-exec) and puts /dev/null in its place. */
+static int move_high(int fd, int null) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  if (high < 0 || dup2(null, fd) < 0) die("moving the host channel");
+  fcntl(high, F_SETFL, fcntl(high, F_GETFL) | O_NONBLOCK);
+  return high;
+}
+
+void platform_boot(int argc, char **argv) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--files-user") == 0 && sscanf(argv[i + 1], "%u:%u", &files_uid, &files_gid) == 2) continue;
+    fprintf(stderr, "tt-init: unknown option %s\n", argv[i]);
+    _exit(2);
+  }
+  for (int i = 0; i < NPORTS; i++) ports[i] = ports_w[i] = -1;
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) die("/dev/null");
+  ports[0] = move_high(0, null);
+  ports_w[0] = move_high(1, null);
+  close(null);
+  struct sockaddr_un a;
+  socklen_t len = listen_addr(&a);
+  g_listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (g_listen_fd < 0 || bind(g_listen_fd, (struct sockaddr *)&a, len) != 0 || listen(g_listen_fd, 4) != 0) {
+    /* Without it only re-attaching after a host restart is lost: say so and serve on. */
+    fprintf(stderr, "tt-init: no attach socket: %s\n", strerror(errno));
+    if (g_listen_fd >= 0) close(g_listen_fd);
+    g_listen_fd = -1;
+  }
+}
+
+int platform_open_ports(void) {
+  int n = 0;
+  for (int i = 0; i < NPORTS; i++) n += ports[i] >= 0;
+  return n;
+}
+
+/* A closed connection frees its slot for the next attach; the inherited pipes never come back. */
+void platform_port_closed(int i) {
+  if (ports[i] >= 0) close(ports[i]);
+  if (ports_w[i] >= 0 && ports_w[i] != ports[i]) close(ports_w[i]);
+  ports[i] = ports_w[i] = -1;
+}
+
+void platform_accept(void) {
+  int fd = accept4(g_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) return;
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  int slot = -1;
+  for (int i = 1; i < NPORTS && slot < 0; i++) if (ports[i] < 0) slot = i;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != 0 || slot < 0) {
+    close(fd);
+    return;
+  }
+  ports[slot] = ports_w[slot] = fd;
+}
+
+void platform_signal(int signo) { signal_main(signo); }
+
+/* The main process's tree is the sandbox: everything but this init goes. */
+void platform_kill_tree(struct proc *pr) {
+  if (pr->main) kill(-1, SIGKILL);
+  else kill(-pr->pid, SIGKILL);
+}
+
+void platform_killall(void) { kill(-1, SIGKILL); }
+
+void platform_shutdown(void) {
+  kill(-1, SIGKILL);
+  _exit(137);
+}
+
+void platform_stats(uint32_t id) { send_error(id, ENOSYS, "stats: the host reads the sandbox's cgroup"); }
+
+void platform_main_exited(int status) {
+  kill(-1, SIGKILL);
+  while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+void platform_files_begin(void) {
+  setfsgid(files_gid);
+  setfsuid(files_uid);
+}
+
+void platform_files_user(uint32_t uid, uint32_t gid) {
+  files_uid = uid;
+  files_gid = gid;
+}
+
+void platform_files_end(void) {
+  setfsuid(0);
+  setfsgid(0);
+}
+
+/* Copies what `from` has to `to`; returns 0 at the end of `from` or on an error. */
+static int relay(int from, int to) {
+  char buf[65536];
+  ssize_t got = read(from, buf, sizeof buf);
+  if (got < 0) return errno == EINTR || errno == EAGAIN;
+  if (got == 0) return 0;
+  for (ssize_t off = 0; off < got;) {
+    ssize_t w = write(to, buf + off, (size_t)(got - off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return 0;
+    off += w;
+  }
+  return 1;
+}
+
+int platform_attach(void) {
+  struct sockaddr_un a;
+  socklen_t len = listen_addr(&a);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0 || connect(s, (struct sockaddr *)&a, len) != 0) {
+    fprintf(stderr, "tt-init attach: cannot reach the sandbox's init: %s\n", strerror(errno));
+    return 1;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  struct pollfd fds[2] = {{0, POLLIN, 0}, {s, POLLIN, 0}};
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; return 1; }
+    if (fds[0].revents && !relay(0, s)) return 0;
+    if (fds[1].revents && !relay(s, 1)) return 0;
+  }
+}

@@ -1,0 +1,2 @@
+export { WarmPools, poolKey, type PoolConfig, type PoolStats } from './pool.js';
+export { ClaimedSandbox } from './claimed.js';

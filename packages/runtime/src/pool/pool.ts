@@ -1,0 +1,157 @@
+/**
+ * Warm pools: per template, runtime and limits, a configured number of sandboxes created and
+ * booted ahead of need (their init and agent run; no process yet), kept topped up in the
+ * background, and handed out by `Runtime.createSandbox` when a caller's template, runtime and
+ * limits match a pool. The caller's spec (process, env, user, cwd, timeout, output handling) is
+ * given to the sandbox then (`SandboxHandle.assign`). Limits are part of the key because the
+ * writable layer's size is fixed at boot; a caller whose limits match no pool gets a cold start.
+ *
+ * A pooled sandbox is used once: handed out, it leaves the pool, which boots a replacement;
+ * nothing is ever returned to it. Idle pool sandboxes are the pool's alone: `Runtime.list()`
+ * does not report them (an agent never offers them to its server), and after a crash of the
+ * process they are ordinary orphans, removed by the next `cleanupOrphans`.
+ */
+import type { ResourceLimits, RuntimeName, SandboxHandle, SandboxSpec } from '../driver.js';
+
+/** One pool: `size` booted sandboxes of `template` on `runtime` with `limits` (default limits when unset). */
+export interface PoolConfig {
+  template: string;
+  runtime: RuntimeName;
+  /** Sandboxes kept booted. */
+  size: number;
+  limits?: Partial<ResourceLimits> | undefined;
+}
+
+/** Makes and boots one sandbox of a pool (the Runtime's cold path plus `boot()`). */
+export type PoolFactory = (config: PoolConfig) => Promise<SandboxHandle>;
+
+/** Delay before a failed top-up is tried again, ms. */
+const RETRY_MS = 5000;
+
+/** The pool key of a resolved spec: what cannot change after boot. */
+export function poolKey(runtime: RuntimeName, template: string, limits: ResourceLimits): string {
+  return [runtime, template, limits.cpu, limits.memoryMiB, limits.pids, limits.diskMiB].join('/');
+}
+
+interface Pool {
+  config: PoolConfig;
+  idle: SandboxHandle[];
+  booting: number;
+  retry?: NodeJS.Timeout | undefined;
+  lastError?: string | undefined;
+}
+
+/** What `stats()` reports per pool. */
+export interface PoolStats {
+  key: string;
+  template: string;
+  runtime: RuntimeName;
+  size: number;
+  idle: number;
+  booting: number;
+  lastError?: string | undefined;
+}
+
+/** See the file header. */
+export class WarmPools {
+  private readonly pools = new Map<string, Pool>();
+  private running = false;
+
+  /** `make` creates and boots one sandbox of a pool. */
+  constructor(private readonly make: PoolFactory) {}
+
+  /** Replaces the pools (each with its `poolKey`; one no longer configured is drained) and starts topping them up. */
+  async configure(configs: { key: string; config: PoolConfig }[]): Promise<void> {
+    const wanted = new Map(configs.map((c) => [c.key, c.config]));
+    for (const [key, pool] of this.pools) {
+      if (wanted.has(key)) continue;
+      this.pools.delete(key);
+      clearTimeout(pool.retry);
+      await Promise.all(pool.idle.splice(0).map((h) => h.destroy().catch(() => undefined)));
+    }
+    for (const [key, config] of wanted) {
+      const pool = this.pools.get(key);
+      if (pool) pool.config = config;
+      else this.pools.set(key, { config, idle: [], booting: 0 });
+    }
+    this.running = true;
+    for (const pool of this.pools.values()) this.topUp(pool);
+  }
+
+  /** Takes a booted sandbox of pool `key` for `spec` (given to it), or undefined when none is ready. */
+  async take(key: string, spec: SandboxSpec): Promise<SandboxHandle | undefined> {
+    const pool = this.pools.get(key);
+    for (let h = pool?.idle.shift(); pool && h; h = pool.idle.shift()) {
+      this.topUp(pool);
+      if (!h.assign || h.state() !== 'created') {
+        void h.destroy().catch(() => undefined);
+        continue;
+      }
+      try {
+        await h.assign(spec);
+        return h;
+      } catch {
+        // It died while idle: try the next one.
+        void h.destroy().catch(() => undefined);
+      }
+    }
+    return undefined;
+  }
+
+  /** Host ids of the idle sandboxes (not reported by `Runtime.list()`). */
+  idleIds(): Set<string> {
+    return new Set([...this.pools.values()].flatMap((p) => p.idle.map((h) => h.id)));
+  }
+
+  stats(): PoolStats[] {
+    return [...this.pools].map(([key, p]) => ({
+      key,
+      template: p.config.template,
+      runtime: p.config.runtime,
+      size: p.config.size,
+      idle: p.idle.length,
+      booting: p.booting,
+      ...(p.lastError ? { lastError: p.lastError } : {}),
+    }));
+  }
+
+  /** Stops topping up and destroys every idle sandbox. */
+  async stop(): Promise<void> {
+    this.running = false;
+    const all = [...this.pools.values()].flatMap((p) => {
+      clearTimeout(p.retry);
+      return p.idle.splice(0);
+    });
+    this.pools.clear();
+    await Promise.all(all.map((h) => h.destroy().catch(() => undefined)));
+  }
+
+  // Boots what the pool lacks, one at a time per pool (a boot competes with real work for CPU).
+  private topUp(pool: Pool): void {
+    if (!this.running || pool.booting > 0 || pool.retry || pool.idle.length >= pool.config.size) return;
+    pool.booting++;
+    this.make(pool.config).then(
+      (h) => {
+        pool.booting--;
+        pool.lastError = undefined;
+        if (!this.running || this.pools.get(keyOfPool(this.pools, pool)) !== pool) return void h.destroy().catch(() => undefined);
+        pool.idle.push(h);
+        this.topUp(pool);
+      },
+      (err: Error) => {
+        pool.booting--;
+        pool.lastError = err.message;
+        pool.retry = setTimeout(() => {
+          pool.retry = undefined;
+          this.topUp(pool);
+        }, RETRY_MS);
+        pool.retry.unref();
+      },
+    );
+  }
+}
+
+function keyOfPool(pools: Map<string, Pool>, pool: Pool): string {
+  for (const [k, p] of pools) if (p === pool) return k;
+  return '';
+}
