@@ -10,7 +10,7 @@
  * accepts only from root in the sandbox (SO_PEERCRED): an unprivileged workload cannot speak for
  * the host, and root in the sandbox could already do all the agent does.
  *
- * Options: `--files-user UID:GID`: file requests run with that fsuid/fsgid (the sandbox's user).
+ * Options: `--files-user UID:GID`: file requests run as that user (the sandbox's).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -122,9 +121,12 @@ void platform_main_exited(int status) {
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
+/* The effective ids, not setfsuid (which gVisor does not honour): the real and saved uid stay 0,
+ * so the init goes back to root after the request, and a workload can never signal it. */
 void platform_files_begin(void) {
-  setfsgid(files_gid);
-  setfsuid(files_uid);
+  if (setresgid((gid_t)-1, files_gid, (gid_t)-1) != 0 || setresuid((uid_t)-1, files_uid, (uid_t)-1) != 0) {
+    fprintf(stderr, "tt-init: cannot act as %u:%u: %s\n", files_uid, files_gid, strerror(errno));
+  }
 }
 
 void platform_files_user(uint32_t uid, uint32_t gid) {
@@ -133,8 +135,7 @@ void platform_files_user(uint32_t uid, uint32_t gid) {
 }
 
 void platform_files_end(void) {
-  setfsuid(0);
-  setfsgid(0);
+  if (setresuid((uid_t)-1, 0, (uid_t)-1) != 0 || setresgid((gid_t)-1, 0, (gid_t)-1) != 0) die("back to root");
 }
 
 /* Copies what `from` has to `to`; returns 0 at the end of `from` or on an error. */

@@ -78,7 +78,7 @@ export class Runtime {
     this.stateDir = resolve(options.stateDir);
     this.templates = options.templates ?? new TemplateStore({ dir: options.templateDir ?? defaultTemplateDir() });
     this.factories = options.drivers ?? DRIVER_FACTORIES;
-    this.pools = new WarmPools((config) => this.bootPooled(config));
+    this.pools = new WarmPools((config, own) => this.bootPooled(config, own));
     this.poolConfigs = options.pools ?? [];
   }
 
@@ -103,10 +103,12 @@ export class Runtime {
     return this.pools.stop();
   }
 
-  private async bootPooled(config: PoolConfig): Promise<SandboxHandle> {
+  private async bootPooled(config: PoolConfig, own: (id: string) => void): Promise<SandboxHandle> {
     const driver = this.driver(config.runtime);
     const template = await this.templates.ensure(config.template);
-    const h = await driver.create(resolveSandboxOptions({ template: config.template, runtime: config.runtime, limits: config.limits ?? {} }, template));
+    const spec = resolveSandboxOptions({ template: config.template, runtime: config.runtime, limits: config.limits ?? {} }, template);
+    own(spec.id); // before create: list() must never report it, even half made
+    const h = await driver.create(spec);
     try {
       if (!h.boot) throw new InvalidArgumentError(`runtime ${config.runtime} has no warm pools`);
       await h.boot();
@@ -193,7 +195,7 @@ export class Runtime {
   async list(): Promise<SandboxInfo[]> {
     const names = await this.availableNames();
     const [found, claims] = await Promise.all([Promise.all(names.map((n) => this.driver(n).list())), readClaims(this.stateDir)]);
-    const idle = this.pools.idleIds();
+    const idle = this.pools.ownedIds();
     const byHost = new Map([...claims].map(([id, c]) => [`${c.runtime}/${c.hostId}`, id]));
     return found
       .flat()

@@ -25,9 +25,9 @@ for (const runtime of ['container', 'gvisor'] as RuntimeName[]) {
     before(async () => {
       snapshot = await snapshotHost();
       t = await testRuntime({ pools: [{ template: 'busybox', runtime, size: 2 }] });
-      const a = (await t.runtime.available())[runtime];
-      if (!a?.ok) {
-        skip = `${runtime} is unavailable here: ${a && !a.ok ? a.reason : 'not registered'}`;
+      const a = await t.runtime.driver(runtime).available();
+      if (!a.ok) {
+        skip = `${runtime} is unavailable here: ${a.reason}`;
         console.log(`# skipped warm pools on ${runtime}: ${skip}`);
         return;
       }

@@ -22,8 +22,8 @@ export interface PoolConfig {
   limits?: Partial<ResourceLimits> | undefined;
 }
 
-/** Makes and boots one sandbox of a pool (the Runtime's cold path plus `boot()`). */
-export type PoolFactory = (config: PoolConfig) => Promise<SandboxHandle>;
+/** Makes and boots one sandbox of a pool (the Runtime's cold path plus `boot()`); `own` gets its id once created. */
+export type PoolFactory = (config: PoolConfig, own: (id: string) => void) => Promise<SandboxHandle>;
 
 /** Delay before a failed top-up is tried again, ms. */
 const RETRY_MS = 5000;
@@ -55,6 +55,8 @@ export interface PoolStats {
 /** See the file header. */
 export class WarmPools {
   private readonly pools = new Map<string, Pool>();
+  /** Ids of sandboxes still booting for a pool. */
+  private readonly booting = new Set<string>();
   private running = false;
 
   /** `make` creates and boots one sandbox of a pool. */
@@ -98,9 +100,14 @@ export class WarmPools {
     return undefined;
   }
 
-  /** Host ids of the idle sandboxes (not reported by `Runtime.list()`). */
+  /** Host ids of the idle sandboxes. */
   idleIds(): Set<string> {
     return new Set([...this.pools.values()].flatMap((p) => p.idle.map((h) => h.id)));
+  }
+
+  /** Host ids of every sandbox the pools hold, booting or idle (not reported by `Runtime.list()`). */
+  ownedIds(): Set<string> {
+    return new Set([...this.idleIds(), ...this.booting]);
   }
 
   stats(): PoolStats[] {
@@ -130,9 +137,14 @@ export class WarmPools {
   private topUp(pool: Pool): void {
     if (!this.running || pool.booting > 0 || pool.retry || pool.idle.length >= pool.config.size) return;
     pool.booting++;
-    this.make(pool.config).then(
+    let id: string | undefined;
+    this.make(pool.config, (created) => {
+      id = created;
+      this.booting.add(created);
+    }).then(
       (h) => {
         pool.booting--;
+        if (id) this.booting.delete(id);
         pool.lastError = undefined;
         if (!this.running || this.pools.get(keyOfPool(this.pools, pool)) !== pool) return void h.destroy().catch(() => undefined);
         pool.idle.push(h);
@@ -140,6 +152,7 @@ export class WarmPools {
       },
       (err: Error) => {
         pool.booting--;
+        if (id) this.booting.delete(id);
         pool.lastError = err.message;
         pool.retry = setTimeout(() => {
           pool.retry = undefined;
