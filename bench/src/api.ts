@@ -4,7 +4,9 @@
  * the same root, then sustained runs per second at concurrency 4 and 16 — all in one process, on
  * an embedded server it starts in a temp data dir. `ratioVsRunc` = our median ÷ bare runc's
  * (target ≤ 1.3). Throughput: 8 × concurrency runs per variant, `runsPerSecC4`/`C16` ours,
- * `runcPerSecC4`/`C16` bare runc at the same concurrency.
+ * `runcPerSecC4`/`C16` bare runc at the same concurrency. The whole `tartarus run` process is
+ * also compared, interleaved, with `podman run --rm` of the same root imported as an image
+ * (podman from Debian's package, installed here if missing): `cliRatioVsPodman` (target ≤ 1.0).
  *
  *   npm run bench -- api [--iterations N]     (default 30 latency rounds, after 2 warm-up rounds)
  */
@@ -13,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TemplateStore, defaultTemplateDir } from '@tartarus/runtime';
+import { TemplateStore, defaultTemplateDir, runCommand } from '@tartarus/runtime';
 import { Tartarus } from '@tartarus/sdk';
 import { startEmbedded } from '@tartarus/server';
 import type { BenchArgs } from './main.js';
@@ -65,6 +67,32 @@ function cliRun(dataDir: string): Promise<void> {
   });
 }
 
+const PODMAN_FLAGS = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+
+/** Imports `rootfs` into podman as an image (installing podman if missing); undefined when podman cannot be had. */
+async function podmanImport(rootfs: string): Promise<string | undefined> {
+  const has = await runCommand(['podman', '--version'], { allowNonZero: true }).then((r) => r.exitCode === 0, () => false);
+  if (!has) {
+    console.error('podman is missing: apt-get install -y podman (Debian package)');
+    const ok = await runCommand(['apt-get', 'install', '-y', '--no-install-recommends', 'podman'], { timeoutMs: 600_000, allowNonZero: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+      .then((r) => r.exitCode === 0, () => false);
+    if (!ok) return undefined;
+  }
+  const image = 'localhost/tartarus-bench-python:latest';
+  const tar = await runCommand(['sh', '-c', `tar -C "$0" -c . | podman import - ${image}`, rootfs], { timeoutMs: 600_000, allowNonZero: true });
+  if (tar.exitCode !== 0) {
+    console.error(`podman import failed: ${tar.stderr.trim().split('\n').pop() ?? ''}`);
+    return undefined;
+  }
+  await podmanRun(image); // the first run sets up podman's storage
+  return image;
+}
+
+async function podmanRun(image: string): Promise<void> {
+  const r = await runCommand(['podman', 'run', '--rm', ...PODMAN_FLAGS, image, ...ARGV], { timeoutMs: 60_000 });
+  check(r.stdout, 'podman run');
+}
+
 /**
  * Latency samples (ms) of each variant, interleaved round by round with the order rotated, so that
  * machine noise hits every variant alike; `warmup` rounds are not measured.
@@ -96,6 +124,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tartarus-bench-api-'));
   // The shared template cache, so the python root built once serves both sides of the comparison.
   const server = await startEmbedded({ dataDir, port: 0, templateDir: defaultTemplateDir() });
+  let podmanImage: string | undefined;
   try {
     const client = new Tartarus({ url: server.url, apiKey: server.adminKey });
     const submit = async () => {
@@ -108,8 +137,10 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     );
     const lat = await interleaved(n, 2, { runc: bare, api: submit });
     // The CLI separately: a Node start-up takes both cores for a while and would slow the others.
-    const cliLat = await interleaved(Math.max(3, Math.ceil(n / 3)), 1, {
+    podmanImage = await podmanImport(template.rootfsPath);
+    const cliLat = await interleaved(Math.max(10, Math.ceil(n / 2)), 1, {
       cli: () => cliRun(dataDir),
+      ...(podmanImage ? { podman: () => podmanRun(podmanImage as string) } : {}),
     });
     const rates: Record<string, number> = {};
     for (const c of [4, 16]) {
@@ -120,6 +151,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     const runcMedian = median(lat.runc ?? []);
     const apiMedian = median(lat.api ?? []);
     const cliMedian = median(cliLat.cli ?? []);
+    const podmanMedian = cliLat.podman?.length ? median(cliLat.podman) : undefined;
     console.error(
       `api/runc ${round(apiMedian / runcMedian, 3)} (target ≤ 1.3); tartarus run/runc ${round(cliMedian / runcMedian, 3)} (includes Node start-up)`,
     );
@@ -130,6 +162,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       cliMedianMs: round(cliMedian, 1),
       ratioVsRunc: round(apiMedian / runcMedian, 3),
       cliRatioVsRunc: round(cliMedian / runcMedian, 3),
+      ...(podmanMedian === undefined ? { podman: 'unavailable (apt-get install podman failed)' } : { podmanMedianMs: round(podmanMedian, 1), cliRatioVsPodman: round(cliMedian / podmanMedian, 3), cliTarget: 1.0 }),
       targetRatio: 1.3,
       ...rates,
       ratioRunsPerSecC4: round((rates.runsPerSecC4 ?? 0) / (rates.runcPerSecC4 ?? 1), 3),
@@ -137,6 +170,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     };
   } finally {
     await server.close({ destroySandboxes: true });
+    if (podmanImage) await runCommand(['podman', 'rmi', '-f', podmanImage], { allowNonZero: true }).catch(() => undefined);
     await bundle.dispose();
     await rm(dataDir, { recursive: true, force: true });
   }

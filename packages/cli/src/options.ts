@@ -3,7 +3,7 @@
  * `InvalidArgumentError`, so a bad value is reported as one usage line (exit 2) naming the flag.
  */
 import { InvalidArgumentError as FlagError, type Command } from 'commander';
-import { parseDurationMs } from '@tartarus/core';
+import { parseDurationMs } from '@tartarus/core/base';
 
 /** `30s`, `500ms`, `5m`, or seconds → milliseconds. */
 export function durationFlag(text: string): number {

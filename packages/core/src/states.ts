@@ -113,6 +113,9 @@ export function isLiveSandbox(state: SandboxState): boolean {
 
 /** Roles of an API key: `admin` manages keys and tenants, `member` runs work, `viewer` reads. */
 export const ROLES = ['admin', 'member', 'viewer'] as const;
+
+/** The isolation backends, by their API names. */
+export const RUNTIME_NAMES = ['container', 'gvisor', 'microvm'] as const;
 /** A role. */
 export type Role = (typeof ROLES)[number];
 

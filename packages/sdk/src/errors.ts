@@ -21,7 +21,7 @@ import {
   isErrorCode,
   type ErrorCode,
   type TartarusErrorOptions,
-} from '@tartarus/core';
+} from '@tartarus/core/base';
 
 export {
   ConflictError,

@@ -2,7 +2,7 @@
  * The SDK's one HTTP transport: global `fetch` (Node 20), bearer auth, JSON in and out, and every
  * failure turned into a typed error (see `errors.ts`). The resource classes never call `fetch`.
  */
-import { TartarusError } from '@tartarus/core';
+import { TartarusError } from '@tartarus/core/base';
 import { InvalidArgumentError, UnavailableError, errorFromResponse } from './errors.js';
 
 /** Options for one request. */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors.js';
+import { RUNTIME_NAMES } from '../states.js';
 import { PRIORITIES } from '../workload/defaults.js';
 
 /** Every `ErrorCode` of `errors.ts`, as a schema. */
@@ -62,7 +63,7 @@ export const BooleanQuerySchema = z
   .transform((v) => v === 'true' || v === '1');
 
 /** Isolation backends (see DESIGN "Isolation"). */
-export const RuntimeNameSchema = z.enum(['container', 'gvisor', 'microvm'], {
+export const RuntimeNameSchema = z.enum(RUNTIME_NAMES, {
   error: 'runtime must be one of container, gvisor, microvm',
 });
 /** An isolation backend. */

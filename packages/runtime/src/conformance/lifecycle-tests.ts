@@ -82,4 +82,27 @@ export function lifecycleTests(s: SuiteContext): void {
       await unstarted.destroy();
     }
   });
+
+  test('after a restart the adopted main process still reports its own exit', async () => {
+    const sb = await s.rt().createSandbox({
+      id: s.newId(),
+      template: CONFORMANCE_TEMPLATE,
+      runtime: s.runtime,
+      command: ['sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 1; done; echo bye; exit 7'],
+    });
+    try {
+      await sb.start();
+      // A second Runtime over the same state dir stands for the restarted process.
+      const again = new Runtime({ stateDir: s.fixture().stateDir, templateDir: testTemplateDir() });
+      const adopted = await again.adopt(s.runtime, sb.id);
+      await adopted.files.write('/tmp/go', '');
+      const r = await adopted.wait();
+      assert.equal(r.reason, 'exited');
+      assert.equal(r.exitCode, 7);
+      assert.equal(r.stdout.toString(), 'bye\n');
+      await adopted.destroy();
+    } finally {
+      await sb.destroy();
+    }
+  });
 }

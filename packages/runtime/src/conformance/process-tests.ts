@@ -75,6 +75,21 @@ export function processTests(s: SuiteContext): void {
     assert.ok(r.exitCode !== 0);
   });
 
+  test('a kill ends the sandbox as soon as the workload has gone: SIGTERM, no wait for the grace', async () => {
+    // The workload is a child of the sandbox's init, never PID 1, so SIGTERM ends `sleep`:
+    // exit 143 (SIGTERM), not 137 (the SIGKILL after the grace period).
+    const sb = await s.rt().createSandbox({ id: s.newId(), template: CONFORMANCE_TEMPLATE, runtime: s.runtime, command: ['sleep', '600'], killGraceMs: 60_000 });
+    try {
+      await sb.start();
+      await sb.kill();
+      const r = await sb.wait();
+      assert.equal(r.reason, 'killed');
+      assert.equal(r.exitCode, 143);
+    } finally {
+      await sb.destroy();
+    }
+  });
+
   test('aborting a run kills the workload (reason killed)', async () => {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), 500);

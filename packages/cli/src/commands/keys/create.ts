@@ -1,6 +1,6 @@
 /** `tartarus keys create NAME`: creates an API key and prints its secret (shown this once). */
 import { Command } from 'commander';
-import { RoleSchema } from '@tartarus/core';
+import { ROLES } from '@tartarus/core/base';
 import type { Role } from '@tartarus/sdk';
 import { connect } from '../../connection.js';
 import { allOptions, choiceFlag, withJson } from '../../options.js';
@@ -14,7 +14,7 @@ export function createCommand(): Command {
     .option(
       '--role <role>',
       'admin, member or viewer (default member)',
-      choiceFlag(RoleSchema.options),
+      choiceFlag(ROLES),
     )
     .option('--tenant <id>', "tenant of the key (default the caller's)");
   return withJson(cmd).action(async (name: string, _o: unknown, self: Command) => {

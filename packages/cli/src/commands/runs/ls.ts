@@ -1,12 +1,12 @@
 /** `tartarus runs ls`: lists runs, newest first. */
 import { Command } from 'commander';
-import { RunStateSchema } from '@tartarus/core';
+import { RUN_STATES } from '@tartarus/core/base';
 import type { Run, RunStateName } from '@tartarus/sdk';
 import { connect } from '../../connection.js';
 import { allOptions, choiceFlag, positiveIntFlag, withJson } from '../../options.js';
 import { ago, printJson, printTable } from '../../output.js';
 
-const STATES = RunStateSchema.options;
+const STATES = RUN_STATES;
 
 /** The command line of a run, for a table cell. */
 function commandText(run: Run): string {

@@ -1,6 +1,6 @@
 /** `tartarus sandbox ls`: lists sandboxes, newest first. */
 import { Command } from 'commander';
-import { SandboxStateSchema } from '@tartarus/core';
+import { SANDBOX_STATES } from '@tartarus/core/base';
 import type { SandboxInfo, SandboxStateName } from '@tartarus/sdk';
 import { connect } from '../../connection.js';
 import { allOptions, choiceFlag, positiveIntFlag, withJson } from '../../options.js';
@@ -12,7 +12,7 @@ interface LsOptions {
   json?: boolean;
 }
 
-const STATES = SandboxStateSchema.options;
+const STATES = SANDBOX_STATES;
 
 /** Builds `tartarus sandbox ls`. */
 export function lsCommand(): Command {

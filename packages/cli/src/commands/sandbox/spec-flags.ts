@@ -3,7 +3,7 @@
  * (template, runtime, timeout, limits, environment) and the request fields they become.
  */
 import { Option, type Command } from 'commander';
-import { RuntimeNameSchema } from '@tartarus/core';
+import { RUNTIME_NAMES } from '@tartarus/core/base';
 import type { CreateSandboxRequest } from '@tartarus/sdk';
 import {
   choiceFlag,
@@ -16,7 +16,7 @@ import {
 /** Values of the sandbox flags. */
 export interface SandboxFlagOptions {
   template?: string;
-  runtime?: (typeof RuntimeNameSchema.options)[number];
+  runtime?: (typeof RUNTIME_NAMES)[number];
   timeout?: number;
   memory?: number;
   cpu?: number;
@@ -34,7 +34,7 @@ export function withSandboxFlags(cmd: Command, help: { timeout: string; env: str
       new Option(
         '--runtime <runtime>',
         'isolation: container, gvisor or microvm (default container)',
-      ).argParser(choiceFlag(RuntimeNameSchema.options)),
+      ).argParser(choiceFlag(RUNTIME_NAMES)),
     )
     .option('--timeout <duration>', help.timeout, durationFlag)
     .option('--memory <MiB>', 'memory limit in MiB (default 512)', positiveIntFlag)

@@ -25,7 +25,7 @@ import type {
   SandboxState,
   SandboxStats,
 } from '../../driver.js';
-import type { ProcessExit, ProcessHandle } from '../../process/run.js';
+import type { ProcessExit } from '../../process/run.js';
 import type { AgentClient } from '../../sandbox/agent/client.js';
 import { AgentFiles } from '../../sandbox/agent/files.js';
 import { AgentProcess } from '../../sandbox/agent/process.js';
