@@ -115,7 +115,25 @@ void platform_shutdown(void) {
 
 void platform_stats(uint32_t id) { send_error(id, ENOSYS, "stats: the host reads the sandbox's cgroup"); }
 
+/* Lets an attached host's relay (`tt-init attach`, a process in this sandbox) forward what was
+ * sent to it before everything is killed: it exits at the end of its socket, or we go on after 1 s. */
+static void drain_attached(void) {
+  for (int i = 1; i < NPORTS; i++) {
+    if (ports[i] < 0) continue;
+    shutdown(ports[i], SHUT_WR);
+    long until = now_ms() + 1000;
+    char buf[4096];
+    for (;;) {
+      long left = until - now_ms();
+      struct pollfd p = {ports[i], POLLIN, 0};
+      if (left <= 0 || poll(&p, 1, (int)left) <= 0) break;
+      if (read(ports[i], buf, sizeof buf) <= 0) break; /* the relay closed: all was forwarded */
+    }
+  }
+}
+
 void platform_main_exited(int status) {
+  drain_attached();
   kill(-1, SIGKILL);
   while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

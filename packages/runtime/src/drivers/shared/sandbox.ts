@@ -342,10 +342,15 @@ export class OciSandbox implements SandboxHandle {
     if (record && adopted.state === 'running') {
       void this.agent().then(
         (agent) => {
-          this.main = new AgentProcess(agent, record.id, {
+          const main = new AgentProcess(agent, record.id, {
             outputLimitBytes: this.spec.outputLimitBytes,
             timeoutMs: 0,
             killGraceMs: this.spec.killGraceMs,
+          });
+          this.main = main;
+          // Its exit, when the init reports it, is the sandbox's end (the container follows at once).
+          void main.wait().then(() => {
+            if (!main.lostConnection) void this.onAdoptedEnd(startedAtMs);
           });
           if (this.spec.timeoutMs > 0) {
             const left = Math.max(0, record.startedAtMs + this.spec.timeoutMs - Date.now());
