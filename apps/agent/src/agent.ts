@@ -70,9 +70,9 @@ export class Agent {
     this.runtime.startPools(this.config.pools).catch((err: Error) => this.log.warn({ err: err.message }, 'warm pools did not start'));
   }
 
-  /** Destroys the warm pools' idle sandboxes (they hold nothing of anyone's). */
-  stopPools(): Promise<void> {
-    return this.runtime.stopPools();
+  /** Releases what the runtime keeps ahead of need: the warm pools' idle sandboxes (they hold nothing of anyone's) and waiting runtime processes. */
+  release(): Promise<void> {
+    return this.runtime.release();
   }
 
   /** Stops: closes the socket and timers. Sandboxes keep running (the next start re-adopts them). */

@@ -42,7 +42,7 @@ try {
 }
 process.on('SIGTERM', () => {
   agent.close();
-  void agent.stopPools().finally(() => process.exit(0));
+  void agent.release().finally(() => process.exit(0));
 });
 await agent.start().catch(fail);
 console.error(

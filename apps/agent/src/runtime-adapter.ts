@@ -78,8 +78,8 @@ export class RuntimeAdapter implements AgentRuntime {
     return this.runtime.startPools(pools);
   }
 
-  stopPools(): Promise<void> {
-    return this.runtime.stopPools();
+  release(): Promise<void> {
+    return this.runtime.close();
   }
 
   async listTemplates(): Promise<TemplateReport[]> {

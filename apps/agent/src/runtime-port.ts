@@ -39,7 +39,7 @@ export interface AgentRuntime {
   listTemplates(): Promise<TemplateReport[]>;
   /** Starts keeping the warm pools topped up (see @tartarus/runtime `WarmPools`). */
   startPools(pools: PoolConfig[]): Promise<void>;
-  /** Stops the pools and destroys their idle sandboxes. */
-  stopPools(): Promise<void>;
+  /** Releases what the runtime keeps ahead of need (warm pools' idle sandboxes, waiting runtime processes); live sandboxes stay. */
+  release(): Promise<void>;
   buildTemplate(name: string, onProgress: (p: BuildProgress) => void): Promise<TemplateReport>;
 }

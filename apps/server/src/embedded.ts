@@ -137,7 +137,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       close(closeOptions = {}) {
         closing ??= (async () => {
           a.close();
-          await a.stopPools().catch(() => undefined);
+          await a.release().catch(() => undefined);
           if (closeOptions.destroySandboxes === true) {
             for (const info of await runtime.list().catch(() => []))
               await runtime.destroy(info).catch(() => undefined);

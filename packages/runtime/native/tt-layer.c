@@ -3,6 +3,11 @@
  * OCI runtime in it.
  *
  *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... -- RUNTIME ARGS...
+ *   tt-layer stdin
+ *
+ * `stdin` reads those arguments from stdin first (u32 little-endian length, then the arguments,
+ * each NUL-terminated; nothing past them is read, so the rest of stdin is the runtime's): the
+ * host starts it ahead of need, so that spawning from its large process is off the hot path.
  *
  * With --cgroup, it first moves itself into each cgroup directory CGDIR (cgroup v1: one per
  * hierarchy), so that the runtime and everything it starts are accounted and limited there
@@ -82,7 +87,39 @@ static int join_cgroup(const char *dir) {
   return 0;
 }
 
+/* Reads exactly n bytes; 0 on success. */
+static int read_exact(int fd, char *buf, size_t n) {
+  for (size_t off = 0; off < n;) {
+    ssize_t got = read(fd, buf + off, n - off);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return -1;
+    off += (size_t)got;
+  }
+  return 0;
+}
+
+/* `tt-layer stdin`: the arguments from stdin, as argv (argv[0] kept). Exits quietly at EOF: the host went away. */
+static char **args_from_stdin(const char *argv0, int *argc) {
+  unsigned char h[4];
+  if (read_exact(0, (char *)h, 4)) exit(0);
+  size_t len = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 | (size_t)h[3] << 24;
+  if (len == 0 || len > (1u << 20)) exit(64);
+  char *buf = malloc(len + 1);
+  if (!buf || read_exact(0, buf, len)) exit(64);
+  buf[len] = 0;
+  size_t n = 1;
+  for (size_t i = 0; i < len; i++) n += buf[i] == 0;
+  char **out = calloc(n + 2, sizeof *out);
+  if (!out) exit(64);
+  out[0] = (char *)argv0;
+  int k = 1;
+  for (size_t i = 0; i < len; i += strlen(buf + i) + 1) out[k++] = buf + i;
+  *argc = k;
+  return out;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
   if (argc < 7 || strcmp(argv[1], "run")) goto usage;
   int i = 5;
   for (; i + 1 < argc && !strcmp(argv[i], "--cgroup"); i += 2) {

@@ -235,4 +235,6 @@ export interface Driver {
   adopt(id: string): Promise<SandboxHandle>;
   /** Removes every host object of a sandbox by id (for orphans never adopted). Idempotent. */
   destroy(id: string): Promise<void>;
+  /** Ends what the driver keeps ahead of need (a waiting runtime process); sandboxes are untouched. Optional. */
+  close?(): void;
 }

@@ -103,6 +103,12 @@ export class Runtime {
     return this.pools.stop();
   }
 
+  /** Releases what the Runtime keeps ahead of need (warm pools, waiting runtime processes); live sandboxes stay. */
+  async close(): Promise<void> {
+    await this.stopPools();
+    for (const d of this.drivers.values()) d.close?.();
+  }
+
   private async bootPooled(config: PoolConfig, own: (id: string) => void): Promise<SandboxHandle> {
     const driver = this.driver(config.runtime);
     const template = await this.templates.ensure(config.template);

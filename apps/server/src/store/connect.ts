@@ -67,6 +67,39 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/** Prepared statements kept per connection (by SQL text), least recently used dropped past this. */
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * The connection as Kysely sees it, with prepared statements kept by SQL text: Kysely prepares
+ * every query anew, which cost ≈ 3 ms of CPU per run (about twenty statements). A statement still
+ * busy (an unfinished iterate) is never handed out twice: a fresh one is prepared instead.
+ */
+function withStatementCache(db: SqliteDatabase.Database): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const prepare = (sql: string): SqliteDatabase.Statement => {
+    const kept = cache.get(sql);
+    if (kept && !kept.busy) {
+      cache.delete(sql);
+      cache.set(sql, kept);
+      return kept;
+    }
+    const stmt = db.prepare(sql);
+    if (!kept) {
+      cache.set(sql, stmt);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    }
+    return stmt;
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'prepare') return prepare;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #database: SqliteDatabase.Database;
   readonly #path: string;
@@ -91,7 +124,7 @@ export function openSqlite(path: string): Kysely<Database> {
   database.pragma('synchronous = NORMAL');
   return new Kysely<Database>({
     dialect: new ImmediateSqliteDialect(
-      database,
+      withStatementCache(database),
       path === ':memory:' ? `:memory:${Math.random()}` : resolve(path),
     ),
   });

@@ -37,6 +37,7 @@ export async function testRuntime(options: Omit<RuntimeOptions, 'stateDir'> = {}
     dispose: () => {
       disposed ??= (async () => {
         try {
+          await runtime.close();
           await runtime.cleanupOrphans();
         } finally {
           await rm(stateDir, { recursive: true, force: true });

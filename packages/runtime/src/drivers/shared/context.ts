@@ -6,6 +6,8 @@
  */
 import { join } from 'node:path';
 import { runCommand, type RunResult } from '../../process/run.js';
+import { RUNTIME_PROCESS_OPTIONS } from './main-process.js';
+import { Prespawner } from './prespawn.js';
 import type { OciTool } from './tool.js';
 
 /** Timeout of a one-shot runc/runsc call (kill, delete, pause...), ms. */
@@ -30,10 +32,13 @@ export class OciContext {
   readonly driverDir: string;
   /** The runtime's `--root`: only this Runtime's containers live there. */
   readonly runtimeRoot: string;
+  /** Starts sandboxes' runtime processes (`tt-layer`), one kept waiting. */
+  readonly prespawner: Prespawner;
 
   constructor(readonly tool: OciTool, stateDir: string) {
     this.driverDir = join(stateDir, tool.runtime);
     this.runtimeRoot = join(this.driverDir, '.oci');
+    this.prespawner = new Prespawner(RUNTIME_PROCESS_OPTIONS);
   }
 
   containerId(id: string): string {

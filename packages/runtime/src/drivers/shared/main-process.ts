@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { SandboxSpec } from '../../driver.js';
 import { startProcess, type ProcessHandle } from '../../process/run.js';
 import { AgentClient } from '../../sandbox/agent/client.js';
-import { LAYER_HELPER, SANDBOX_INIT } from '../../sandbox/native.js';
+import { SANDBOX_INIT } from '../../sandbox/native.js';
 import { ownCgroupDirs } from '../../cgroups/v1.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
 import type { OciContext, SandboxPaths } from './context.js';
@@ -54,12 +54,15 @@ function channelOver(proc: ProcessHandle): Channel {
 /** Starts the sandbox's runtime process (tt-init as PID 1) and opens the agent channel. */
 export function spawnMain(ctx: OciContext, spec: Pick<SandboxSpec, 'id' | 'template' | 'limits'>, paths: SandboxPaths): Channel {
   const cgroups = ctx.tool.ownCgroups ? ownCgroupDirs(spec.id).flatMap((d) => ['--cgroup', d]) : [];
-  const argv = [
-    LAYER_HELPER, 'run', paths.dir, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, '--',
+  const args = [
+    'run', paths.dir, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, '--',
     ...ctx.tool.run(ctx.runtimeRoot, { bundle: paths.dir, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id) }),
   ];
-  return channelOver(startProcess(argv, { env: HOST_PATH, stdin: 'pipe', rawStdout: true, maxOutputBytes: STDERR_CAP }));
+  return channelOver(ctx.prespawner.start(args));
 }
+
+/** How runtime processes are started: stdin and stdout are the agent channel, stderr is kept. */
+export const RUNTIME_PROCESS_OPTIONS = { env: HOST_PATH, stdin: 'pipe', rawStdout: true, maxOutputBytes: STDERR_CAP } as const;
 
 /** Reaches the init of a running container again (after a restart) through `tt-init attach`. */
 export async function attachChannel(ctx: OciContext, id: string): Promise<Channel> {
@@ -68,7 +71,7 @@ export async function attachChannel(ctx: OciContext, id: string): Promise<Channe
   const root: ResolvedUser = { uid: 0, gid: 0, additionalGids: [] };
   await writeFile(processFile, JSON.stringify(buildOciProcess({ args: [SANDBOX_INIT, 'attach'], env: HOST_PATH, cwd: '/', user: root })));
   const argv = ctx.tool.exec(ctx.runtimeRoot, { processFile, pidFile: join(paths.dir, 'attach.pid'), containerId: ctx.containerId(id) });
-  return channelOver(startProcess(argv, { env: HOST_PATH, stdin: 'pipe', rawStdout: true, maxOutputBytes: STDERR_CAP }));
+  return channelOver(startProcess(argv, RUNTIME_PROCESS_OPTIONS));
 }
 
 /** Resolves true once the runtime wrote the pid file, false if the process ended first. */

@@ -141,6 +141,10 @@ export class OciDriver implements Driver {
     await removeSandbox(this.ctx, id);
   }
 
+  close(): void {
+    this.ctx.prespawner.close();
+  }
+
   // One mkdir on the hot path: the driver's dir is made only when it is missing.
   private async makeStateDir(id: string, dir: string): Promise<void> {
     const make = (): Promise<unknown> => mkdir(dir, { mode: 0o700 });

@@ -1,0 +1,64 @@
+/**
+ * Runtime processes started ahead of need. Spawning from a large process (the server and agent
+ * in one, embedded) costs milliseconds of the parent's own time (fork copies its page tables);
+ * on the hot path that is most of what Tartarus adds to a run. So one `tt-layer stdin` is kept
+ * waiting: a sandbox's start hands it its arguments on stdin (tt-layer then execs the runtime,
+ * which keeps the same pipes) and a replacement is spawned after, off the hot path. A waiting
+ * process exits by itself when its stdin closes (the host went away), so none is ever left.
+ */
+import type { ProcessHandle, StartOptions } from '../../process/run.js';
+import { startProcess } from '../../process/run.js';
+import { LAYER_HELPER } from '../../sandbox/native.js';
+
+/** Starts `tt-layer run …` processes, through a waiting `tt-layer stdin` when there is one. */
+export class Prespawner {
+  private waiting: ProcessHandle | undefined;
+
+  constructor(private readonly options: StartOptions) {}
+
+  /** A running `tt-layer` with `args` (everything after `tt-layer`), its stdio as `options` set. */
+  start(args: string[]): ProcessHandle {
+    const proc = this.waiting ?? this.spawn();
+    if (this.waiting) {
+      // From now on it is a sandbox's: it keeps Node alive like any other.
+      proc.child.ref();
+      for (const s of streams(proc)) s?.ref?.();
+    }
+    this.waiting = undefined;
+    const blob = Buffer.from(args.map((a) => `${a}\0`).join(''));
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(blob.length);
+    proc.child.stdin?.write(Buffer.concat([head, blob]));
+    setImmediate(() => this.refill());
+    return proc;
+  }
+
+  /** Ends the waiting process (tests, shutdown); a later start spawns again. */
+  close(): void {
+    this.waiting?.child.stdin?.end();
+    this.waiting = undefined;
+  }
+
+  private refill(): void {
+    if (this.waiting) return;
+    const proc = this.spawn();
+    this.waiting = proc;
+    // Died while waiting (killed from outside): forget it.
+    void proc.wait().then(() => {
+      if (this.waiting === proc) this.waiting = undefined;
+    });
+    // A waiting process must not keep Node alive.
+    proc.child.unref();
+    for (const s of streams(proc)) s?.unref?.();
+  }
+
+  private spawn(): ProcessHandle {
+    return startProcess([LAYER_HELPER, 'stdin'], this.options);
+  }
+}
+
+type Refable = { ref?: () => void; unref?: () => void } | null;
+
+function streams(proc: ProcessHandle): Refable[] {
+  return [proc.child.stdin, proc.child.stdout, proc.child.stderr] as unknown as Refable[];
+}
