@@ -42,17 +42,28 @@ export class EventBus extends EventEmitter {
   }
   /** Resolves when `event` is emitted, after `timeoutMs`, or when `signal` aborts, whichever is first. */
   waitFor(event: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
+    return this.watch(event, timeoutMs, signal).changed;
+  }
+
+  /**
+   * Starts listening for `event` now: `changed` resolves as `waitFor` does, `cancel()` stops
+   * early. Listen before reading the store, then wait: an event emitted while the read was in
+   * flight is not missed (which would cost the full timeout).
+   */
+  watch(event: string, timeoutMs: number, signal?: AbortSignal): { changed: Promise<void>; cancel(): void } {
+    let done!: () => void;
+    const changed = new Promise<void>((resolve) => {
+      done = () => {
         clearTimeout(t);
         this.off(event, done);
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const t = setTimeout(done, timeoutMs);
-      this.on(event, done);
-      signal?.addEventListener('abort', done);
     });
+    const t = setTimeout(done, timeoutMs);
+    this.on(event, done);
+    signal?.addEventListener('abort', done);
+    return { changed, cancel: done };
   }
 }
 

@@ -15,7 +15,7 @@ import { ContainerDriver } from './drivers/container/index.js';
 import { GvisorDriver } from './drivers/gvisor/index.js';
 import { MicrovmDriver } from './drivers/microvm/index.js';
 import { resolveSandboxOptions, type SandboxOptions } from './options.js';
-import { ClaimedSandbox, readClaims, removeClaim, writeClaim } from './pool/claimed.js';
+import { ClaimedSandbox, readClaim, readClaims, removeClaim, writeClaim } from './pool/claimed.js';
 import { poolKey, WarmPools, type PoolConfig } from './pool/pool.js';
 import { TemplateStore } from './templates/store.js';
 import { defaultTemplateDir } from './templates/layout.js';
@@ -173,7 +173,7 @@ export class Runtime {
 
   private async checkFree(runtime: RuntimeName, id: string): Promise<void> {
     const taken = await access(join(this.stateDir, runtime, id)).then(() => true, () => false);
-    if (taken || (await readClaims(this.stateDir)).has(id)) throw new ConflictError(`sandbox ${id} already exists: choose another id`);
+    if (taken || (await readClaim(this.stateDir, id))) throw new ConflictError(`sandbox ${id} already exists: choose another id`);
   }
 
   /**
@@ -211,14 +211,14 @@ export class Runtime {
 
   /** Re-attaches to a running or paused sandbox after a restart. */
   async adopt(runtime: RuntimeName, id: string): Promise<SandboxHandle> {
-    const claim = (await readClaims(this.stateDir)).get(id);
+    const claim = await readClaim(this.stateDir, id);
     if (!claim) return this.driver(runtime).adopt(id);
     return new ClaimedSandbox(await this.driver(claim.runtime).adopt(claim.hostId), id, this.stateDir);
   }
 
   /** Removes every host object of sandbox `id` (as `list()` names it). Idempotent. */
   async destroy(runtime: RuntimeName, id: string): Promise<void> {
-    const claim = (await readClaims(this.stateDir)).get(id);
+    const claim = await readClaim(this.stateDir, id);
     await this.driver(claim?.runtime ?? runtime).destroy(claim?.hostId ?? id);
     if (claim) await removeClaim(this.stateDir, id);
   }

@@ -49,12 +49,16 @@ export class RunService {
     const deadline = Date.now() + waitMs;
     let first = known;
     for (;;) {
+      // Woken by the bus; the 1 s cap also covers changes made by another replica.
+      const next = bus.watch(`run:${runId}`, Math.max(0, Math.min(deadline - Date.now(), 1000)), signal);
       const run = first ?? (await store.runs.get(tenantId, runId));
       first = undefined;
       const left = deadline - Date.now();
-      if (isFinalRun(run.state) || left <= 0 || signal?.aborted) return run;
-      // Woken by the bus; the 1 s cap also covers changes made by another replica.
-      await bus.waitFor(`run:${runId}`, Math.min(left, 1000), signal);
+      if (isFinalRun(run.state) || left <= 0 || signal?.aborted) {
+        next.cancel();
+        return run;
+      }
+      await next.changed;
     }
   }
 

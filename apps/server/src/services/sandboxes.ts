@@ -71,19 +71,29 @@ export class SandboxService {
     const placeBy = Date.now() + waitMs;
     const startBy = Date.now() + config.sandboxCreateTimeoutMs;
     for (;;) {
+      // Listening before the read: a change reported while it is in flight is not missed.
+      const next = bus.watch(`sandbox:${created.id}`, 1000);
       const s = await store.sandboxes.get(created.tenantId, created.id);
-      if (s.state !== 'requested') return s;
+      if (s.state !== 'requested') {
+        next.cancel();
+        return s;
+      }
       const now = Date.now();
       if (s.nodeId === null && now >= placeBy) {
+        next.cancel();
         if (await store.sandboxes.withdraw(s.id, this.unplaced(waitMs))) throw this.full(waitMs);
         continue;
       }
       if (now >= startBy) {
+        next.cancel();
         await this.kill(created.tenantId, s.id).catch(() => undefined);
         throw new TartarusError('timeout', `sandbox ${s.id} did not start within ${config.sandboxCreateTimeoutMs} ms`, { retryable: true });
       }
       const until = s.nodeId === null ? placeBy : startBy;
-      await bus.waitFor(`sandbox:${s.id}`, Math.min(until - now, 1000));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([next.changed, new Promise((r) => (timer = setTimeout(r, Math.min(until - now, 1000))))]);
+      clearTimeout(timer);
+      next.cancel();
     }
   }
 

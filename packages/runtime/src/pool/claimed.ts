@@ -30,6 +30,14 @@ export async function removeClaim(stateDir: string, id: string): Promise<void> {
   await rm(join(claimsDir(stateDir), `${id}.json`), { force: true });
 }
 
+/** The claim of `id`, or undefined. */
+export async function readClaim(stateDir: string, id: string): Promise<Claim | undefined> {
+  return readFile(join(claimsDir(stateDir), `${id}.json`), 'utf8').then(
+    (t) => JSON.parse(t) as Claim,
+    () => undefined,
+  );
+}
+
 /** Every claim: caller's id → claim. */
 export async function readClaims(stateDir: string): Promise<Map<string, Claim>> {
   const dir = claimsDir(stateDir);

@@ -51,8 +51,12 @@ export async function placeVmInCgroup(
     String(limits.memoryMiB * 1024 * 1024),
   );
   await writeFile(join(dir('pids', id), 'pids.max'), String(limits.pids));
-  for (const h of ['cpu', 'memory', 'pids'])
-    await writeFile(join(dir(h, id), 'cgroup.procs'), String(pid));
+  for (const h of ['cpu', 'memory', 'pids']) {
+    // ESRCH: QEMU already exited (a guest that cannot boot fails fast); its own error says why.
+    await writeFile(join(dir(h, id), 'cgroup.procs'), String(pid)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ESRCH') throw err;
+    });
+  }
 }
 
 /** Moves the vCPU threads `threadIds` into the leaf whose quota is the workload's `cpu` cores. */

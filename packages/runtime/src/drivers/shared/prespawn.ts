@@ -18,6 +18,8 @@ export class Prespawner {
 
   /** A running `tt-layer` with `args` (everything after `tt-layer`), its stdio as `options` set. */
   start(args: string[]): ProcessHandle {
+    // One that died while waiting (killed from outside) is not used.
+    if (this.waiting && (this.waiting.child.exitCode !== null || this.waiting.child.signalCode !== null)) this.waiting = undefined;
     const proc = this.waiting ?? this.spawn();
     if (this.waiting) {
       // From now on it is a sandbox's: it keeps Node alive like any other.
