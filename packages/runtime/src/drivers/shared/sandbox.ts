@@ -165,6 +165,11 @@ export class OciSandbox implements SandboxHandle {
       { outputLimitBytes: spec.outputLimitBytes, onOutput: spec.onOutput, timeoutMs: 0, killGraceMs: spec.killGraceMs },
     );
     this.main = main;
+    // The sandbox's result is known when the init reports the workload's exit: the runtime's own
+    // teardown of the container (which follows at once) is not waited for.
+    void main.wait().then((r) => {
+      if (!main.lostConnection) void this.onMainExit(r);
+    });
     writeFileSync(join(this.paths.dir, 'main.json'), JSON.stringify({ id: main.id, startedAtMs: Date.now() } satisfies MainRecord));
     if (spec.stdin?.length) void main.writeStdin(spec.stdin);
     void main.closeStdin();
@@ -179,6 +184,20 @@ export class OciSandbox implements SandboxHandle {
   private sendDeadline(agent: AgentClient, inMs: number): void {
     const payload = new PayloadWriter().u64(inMs + DEADLINE_MARGIN_MS).u64(this.spec.killGraceMs).build();
     agent.request(Msg.deadline, payload).catch(() => undefined);
+  }
+
+  private async onMainExit(r: ProcessResult): Promise<void> {
+    clearTimeout(this.timer);
+    if (this.current === 'running' || this.current === 'paused') this.current = 'exited';
+    this.finish(await this.withOom(r));
+  }
+
+  /** A SIGKILL Tartarus did not send, with the memory cgroup at its limit, is an OOM kill. */
+  private async withOom(r: ProcessResult): Promise<ProcessResult> {
+    if (r.reason === 'exited' && r.exitCode === 137 && (await memoryLimitReached(this.id, this.spec.limits.memoryMiB))) {
+      return { ...r, reason: 'oom', message: 'killed by the out-of-memory killer: the sandbox reached its memory limit' };
+    }
+    return r;
   }
 
   /** The runtime process ended: the sandbox's result is the main process's, or why it never ran. */
@@ -201,10 +220,7 @@ export class OciSandbox implements SandboxHandle {
       const message = lastLines(res.stderr);
       r = { ...r, reason: 'exited', exitCode, ...(message ? { message } : {}) };
     }
-    if (r.reason === 'exited' && r.exitCode === 137 && (await memoryLimitReached(this.id, this.spec.limits.memoryMiB))) {
-      r = { ...r, reason: 'oom', message: 'killed by the out-of-memory killer: the sandbox reached its memory limit' };
-    }
-    this.finish(r);
+    this.finish(await this.withOom(r));
   }
 
   wait(): Promise<ProcessResult> {
