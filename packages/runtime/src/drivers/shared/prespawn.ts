@@ -3,16 +3,20 @@
  * in one, embedded) costs milliseconds of the parent's own time (fork copies its page tables);
  * on the hot path that is most of what Tartarus adds to a run. So one `tt-layer stdin` is kept
  * waiting: a sandbox's start hands it its arguments on stdin (tt-layer then execs the runtime,
- * which keeps the same pipes) and a replacement is spawned after, off the hot path. A waiting
+ * which keeps the same pipes) and a replacement is spawned a little later, off the hot path. A waiting
  * process exits by itself when its stdin closes (the host went away), so none is ever left.
  */
 import type { ProcessHandle, StartOptions } from '../../process/run.js';
 import { startProcess } from '../../process/run.js';
 import { LAYER_HELPER } from '../../sandbox/native.js';
 
+/** Delay between handing out the waiting process and spawning its replacement, ms. */
+const REFILL_DELAY_MS = 50;
+
 /** Starts `tt-layer run …` processes, through a waiting `tt-layer stdin` when there is one. */
 export class Prespawner {
   private waiting: ProcessHandle | undefined;
+  private refilling: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StartOptions) {}
 
@@ -31,12 +35,23 @@ export class Prespawner {
     const head = Buffer.alloc(4);
     head.writeUInt32LE(blob.length);
     proc.child.stdin?.write(Buffer.concat([head, blob]));
-    setImmediate(() => this.refill());
+    // Not at once: a spawn blocks this process for milliseconds, which the sandbox just started
+    // would pay (its start and first frames are handled right now). A start that finds none
+    // waiting spawns directly.
+    if (!this.refilling) {
+      this.refilling = setTimeout(() => {
+        this.refilling = undefined;
+        this.refill();
+      }, REFILL_DELAY_MS);
+      this.refilling.unref();
+    }
     return proc;
   }
 
   /** Ends the waiting process (tests, shutdown); a later start spawns again. */
   close(): void {
+    clearTimeout(this.refilling);
+    this.refilling = undefined;
     this.waiting?.child.stdin?.end();
     this.waiting = undefined;
   }
