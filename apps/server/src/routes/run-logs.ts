@@ -45,11 +45,18 @@ export const runLogRoutes: RouteModule = (app, { ctx }) => {
       }
       const sse = openSse(req, reply);
       let seq = since;
+      // A change announced while the reads below are in flight must not be missed (it would cost
+      // the full 1 s wait): `changed` remembers it until the next round reads again.
+      let changed = false;
       let wake: () => void = () => undefined;
-      const onChange = () => wake();
+      const onChange = () => {
+        changed = true;
+        wake();
+      };
       ctx.bus.on(`run:${runId}`, onChange);
       try {
         while (!sse.signal.aborted) {
+          changed = false;
           const run = await ctx.store.runs.get(tenantId, runId);
           for (;;) {
             const chunks = await ctx.store.runs.readLogs(tenantId, runId, {
@@ -65,6 +72,7 @@ export const runLogRoutes: RouteModule = (app, { ctx }) => {
             sse.send('end', { state: run.state });
             break;
           }
+          if (changed) continue;
           await new Promise<void>((resolve) => {
             const t = setTimeout(resolve, 1000);
             wake = () => {
