@@ -128,10 +128,14 @@ export class Supervisor {
     await w.done;
   }
 
-  /** Kills the sandbox at `timeoutAtMs` (local enforcement of a sandbox's timeout). */
+  /**
+   * Kills the sandbox at `timeoutAtMs` (local enforcement of a sandbox's timeout); the sandbox
+   * itself holds the same deadline (plus a margin), so it ends on time even with no agent.
+   */
   setTimeout(sandboxId: string, timeoutAtMs: number): void {
     const w = this.bySandbox(sandboxId);
     if (!w) throw new SandboxNotRunningError(`sandbox ${sandboxId} is not on this node`);
+    w.handle?.setDeadline?.(timeoutAtMs).catch(() => undefined);
     clearTimeout(w.timer);
     w.timer = setTimeout(
       () => {

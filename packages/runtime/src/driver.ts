@@ -201,6 +201,14 @@ export interface SandboxHandle {
    */
   assign?(spec: SandboxSpec): Promise<void>;
 
+  // -- deadline --
+  /**
+   * The sandbox ends itself at `atMs` (ms since the epoch) even if no host process is there
+   * then: SIGTERM to the workload, SIGKILL to all after the grace. It moves with each call; the
+   * caller's own timer should act first (the sandbox's comes a margin later). Optional.
+   */
+  setDeadline?(atMs: number): Promise<void>;
+
   // -- working inside --
   /** Starts another process inside the running sandbox. */
   exec(options: ExecOptions): Promise<ExecHandle>;

@@ -158,3 +158,44 @@ test('kill -9 while runs are in flight, restart: nothing accepted is lost, sandb
     await rm(dataDir, { recursive: true, force: true });
   }
 });
+
+test('a sandbox ends at its timeout while the platform is down; the next start reports the timeout', async (t) => {
+  const skip = await containerSkipReason();
+  if (skip) return t.skip(skip);
+  const dataDir = await mkdtemp(join(tmpdir(), 'tt-restart-'));
+  let first: ChildProcess | undefined;
+  let second: ChildProcess | undefined;
+  const onHost = (): Promise<string[]> =>
+    new Runtime({ stateDir: join(dataDir, 'runtime'), templateDir: join(dataDir, 'templates') })
+      .list()
+      .then((l) => l.filter((i) => i.state === 'running').map((i) => i.id));
+  try {
+    const a = await startChild(dataDir);
+    first = a.child;
+    const key = a.adminKey ?? '';
+    const sbx = await call(a.url, key, 'POST', '/v1/sandboxes', { body: { timeoutMs: 1000 } });
+    assert.equal(sbx.status, 201, sbx.text);
+    await stop(first, 'SIGKILL');
+    // Nothing of Tartarus runs now but the sandbox itself: it ends at its deadline (+ margin).
+    await eventually(async () => ((await onHost()).includes(sbx.json.id) ? undefined : true), 30_000, 'the sandbox to end by itself');
+    const b = await startChild(dataDir);
+    second = b.child;
+    const s = await eventually(
+      async () => {
+        const r = await call(b.url, key, 'GET', `/v1/sandboxes/${sbx.json.id}`);
+        return r.json.state === 'running' || r.json.state === 'lost' ? undefined : r.json;
+      },
+      30_000,
+      'the restarted platform to settle the sandbox',
+    );
+    assert.equal(s.state, 'killed', JSON.stringify(s));
+    assert.equal(s.exit.reason, 'timeout', JSON.stringify(s));
+  } finally {
+    await stop(first, 'SIGKILL');
+    await stop(second, 'SIGTERM');
+    await new Runtime({ stateDir: join(dataDir, 'runtime'), templateDir: join(dataDir, 'templates') })
+      .cleanupOrphans()
+      .catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

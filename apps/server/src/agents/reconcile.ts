@@ -72,6 +72,13 @@ export async function reconcileNode(ctx: ServerContext, hello: Hello): Promise<R
       await store.sandboxes.transition(s.id, state);
       out.keep.push(s.id);
       out.work.push({ workId: s.id, tenantId: s.tenantId, requests: s.spec.requests });
+    } else if (s.timeoutAt !== null && s.timeoutAt <= Date.now()) {
+      // Gone past its timeout: the sandbox ended itself at its deadline while no agent watched.
+      await store.sandboxes.transition(s.id, 'killed', {
+        exitCode: null,
+        reason: 'timeout',
+        message: 'the sandbox reached its timeout while its agent was away',
+      });
     } else {
       await store.sandboxes.transition(s.id, 'error', {
         exitCode: null,

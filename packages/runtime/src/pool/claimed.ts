@@ -98,6 +98,10 @@ export class ClaimedSandbox implements SandboxHandle {
     return this.inner.stats();
   }
 
+  async setDeadline(atMs: number): Promise<void> {
+    await this.inner.setDeadline?.(atMs);
+  }
+
   async destroy(): Promise<void> {
     await this.inner.destroy();
     await removeClaim(this.stateDir, this.id);

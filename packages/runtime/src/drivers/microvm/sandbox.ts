@@ -23,7 +23,7 @@ import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
 import type { AgentClient } from '../../sandbox/agent/client.js';
 import { AgentFiles } from '../../sandbox/agent/files.js';
 import { AgentProcess } from '../../sandbox/agent/process.js';
-import { Msg, PayloadReader } from '../../sandbox/agent/protocol.js';
+import { Msg, PayloadReader, PayloadWriter } from '../../sandbox/agent/protocol.js';
 import { qmpCommand } from './qmp.js';
 import type { VmPaths } from './paths.js';
 import type { VmProcess } from './vm.js';
@@ -31,6 +31,8 @@ import type { VmProcess } from './vm.js';
 /** What a sandbox keeps of its spec (spec.json): everything but the callbacks and stdin. */
 export type StoredSpec = Omit<SandboxSpec, 'onOutput' | 'stdin'>;
 
+/** The guest's own deadline comes this long after the host's timeout: the host normally acts first. */
+const DEADLINE_MARGIN_MS = 2000;
 /** How long the guest may take to power off before QEMU is killed, ms. */
 const SHUTDOWN_GRACE_MS = 2000;
 /** Extra time after a timeout's or kill's grace before the host gives up on the guest, ms. */
@@ -164,6 +166,7 @@ export class MicrovmSandbox implements SandboxHandle {
         uid: user.uid,
         gid: user.gid,
         stdin: true,
+        main: true,
         outputLimitBytes: spec.outputLimitBytes,
       },
       {
@@ -180,13 +183,15 @@ export class MicrovmSandbox implements SandboxHandle {
     );
     if (this.p.stdin?.length) await main.writeStdin(this.p.stdin);
     await main.closeStdin();
-    if (spec.timeoutMs > 0)
+    if (spec.timeoutMs > 0) {
       this.timers.push(
         setTimeout(
           () => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs),
           spec.timeoutMs,
         ),
       );
+      this.setDeadline(Date.now() + spec.timeoutMs).catch(() => undefined);
+    }
     void main.wait().then((r) => this.end(r, true));
     await main.started;
   }
@@ -294,6 +299,15 @@ export class MicrovmSandbox implements SandboxHandle {
     );
     await proc.started;
     return proc;
+  }
+
+  /** The guest ends the main process at `atMs` plus a margin even with no host (and then powers off). */
+  async setDeadline(atMs: number): Promise<void> {
+    const payload = new PayloadWriter()
+      .u64(Math.max(1, atMs - Date.now() + DEADLINE_MARGIN_MS))
+      .u64(this.p.spec.killGraceMs)
+      .build();
+    await this.liveAgent().request(Msg.deadline, payload);
   }
 
   async pause(): Promise<void> {

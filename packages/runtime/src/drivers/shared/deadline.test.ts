@@ -1,5 +1,6 @@
-// A container or gVisor sandbox ends at its deadline even when the process that started it is
-// gone (killed with SIGKILL, no timer left anywhere on the host): the sandbox's init holds it.
+// A sandbox ends at its deadline even when the process that started it is gone (killed with
+// SIGKILL, no timer left anywhere on the host): the sandbox's init (a microVM's guest agent)
+// holds it — a run's timeout given at start, and a long-lived sandbox's deadline set later.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,31 +10,42 @@ import { testRuntime, testTemplateDir } from '../../testing/runtime.js';
 
 const RUNTIME_JS = new URL('../../runtime.js', import.meta.url).href;
 
-// The "host process": starts the sandbox with a 300 ms timeout, then dies without cleaning up.
+// The "host process": starts the sandbox with a 300 ms timeout (mode `timeout`), or with none
+// and then a deadline 300 ms ahead (mode `deadline`), then dies without cleaning up.
 const CHILD = `
 import { Runtime } from ${JSON.stringify(RUNTIME_JS)};
-const [stateDir, templateDir, runtime, id] = process.argv.slice(1);
+const [stateDir, templateDir, runtime, id, mode] = process.argv.slice(1);
 const rt = new Runtime({ stateDir, templateDir });
-const sb = await rt.createSandbox({ id, template: 'busybox', runtime, command: ['sleep', '600'], timeoutMs: 300, killGraceMs: 100 });
+const timeoutMs = mode === 'timeout' ? 300 : 0;
+const sb = await rt.createSandbox({ id, template: 'busybox', runtime, command: ['sleep', '600'], timeoutMs, killGraceMs: 100 });
 await sb.start();
+if (mode === 'deadline') await sb.setDeadline(Date.now() + 300);
 process.stdout.write('started\\n');
 process.kill(process.pid, 'SIGKILL');
 `;
 
-for (const runtime of ['container', 'gvisor'] as RuntimeName[]) {
-  test(`${runtime}: the deadline holds after the starting process died`, async (t) => {
+const CASES: [RuntimeName, 'timeout' | 'deadline'][] = [
+  ['container', 'timeout'],
+  ['container', 'deadline'],
+  ['gvisor', 'timeout'],
+  ['gvisor', 'deadline'],
+  ['microvm', 'deadline'],
+];
+
+for (const [runtime, mode] of CASES) {
+  test(`${runtime}: the ${mode === 'timeout' ? 'timeout given at start' : 'deadline set later'} holds after the starting process died`, async (t) => {
     const before = await snapshotHost();
     const tr = await testRuntime();
     try {
       const a = await tr.runtime.driver(runtime).available();
       if (!a.ok) return t.skip(`${runtime} is unavailable here: ${a.reason}`);
-      const id = `deadline-${runtime}`;
-      const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, tr.stateDir, testTemplateDir(), runtime, id], { encoding: 'utf8', timeout: 60_000 });
+      const id = `deadline-${runtime}-${mode}`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, tr.stateDir, testTemplateDir(), runtime, id, mode], { encoding: 'utf8', timeout: 120_000 });
       assert.equal(child.stdout, 'started\n', child.stderr);
       assert.equal(child.signal, 'SIGKILL');
       let state = '';
       // The init's deadline is the timeout plus a 2 s margin; give it ample time on a loaded machine.
-      for (let i = 0; i < 300 && state !== 'exited'; i++) {
+      for (let i = 0; i < 600 && state !== 'exited'; i++) {
         state = (await tr.runtime.driver(runtime).list()).find((s) => s.id === id)?.state ?? 'gone';
         if (state !== 'exited') await new Promise((r) => setTimeout(r, 100));
       }

@@ -182,8 +182,14 @@ export class OciSandbox implements SandboxHandle {
 
   /** Tells the init to end the main process at `inMs` (plus a margin) even if no host is there then. */
   private sendDeadline(agent: AgentClient, inMs: number): void {
-    const payload = new PayloadWriter().u64(inMs + DEADLINE_MARGIN_MS).u64(this.spec.killGraceMs).build();
+    const payload = new PayloadWriter().u64(Math.max(1, inMs + DEADLINE_MARGIN_MS)).u64(this.spec.killGraceMs).build();
     agent.request(Msg.deadline, payload).catch(() => undefined);
+  }
+
+  async setDeadline(atMs: number): Promise<void> {
+    this.requireState('running', 'set the deadline of');
+    const payload = new PayloadWriter().u64(Math.max(1, atMs - Date.now() + DEADLINE_MARGIN_MS)).u64(this.spec.killGraceMs).build();
+    await (await this.agent()).request(Msg.deadline, payload);
   }
 
   private async onMainExit(r: ProcessResult): Promise<void> {
