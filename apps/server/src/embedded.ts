@@ -10,7 +10,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, RuntimeAdapter, type AgentConfigInput, type AgentRuntime } from '@tartarus/agent';
-import { DRIVER_FACTORIES, MicrovmDriver, Runtime, type AccelOption } from '@tartarus/runtime';
+import { DRIVER_FACTORIES, MicrovmDriver, Runtime, collectOrphans, type AccelOption } from '@tartarus/runtime';
 import { bootstrap } from './bootstrap.js';
 import type { ServerConfigInput } from './config.js';
 import type { Logger } from './context.js';
@@ -52,11 +52,19 @@ export interface EmbeddedHandle {
   adminKey?: string;
   dataDir: string;
   /**
-   * Stops agent, server and store. Sandboxes keep running and are re-adopted by the next start,
-   * unless `destroySandboxes` (tests, `tartarus down --purge`) removes every one of this data dir.
-   * Idempotent.
+   * Stops agent, server and store. Sandboxes keep running and are re-adopted by the next start
+   * (the result lists them, with when each will end), unless `destroySandboxes` (tests,
+   * `tartarus up --stop-sandboxes`) removes every one of this data dir. Idempotent.
    */
-  close(options?: { destroySandboxes?: boolean }): Promise<void>;
+  close(options?: { destroySandboxes?: boolean }): Promise<ClosedEmbedded>;
+}
+
+/** What `close()` left running for the next start. */
+export interface ClosedEmbedded {
+  /** Live sandboxes left for re-adoption; `timeoutAt` (ms since the epoch) is when each ends by itself, null for never. */
+  left: { id: string; timeoutAt: number | null }[];
+  /** Sandboxes destroyed (with `destroySandboxes`). */
+  destroyed: number;
 }
 
 /** Default data directory: `~/.tartarus`. */
@@ -80,6 +88,9 @@ async function stableNodeId(dataDir: string): Promise<string> {
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedHandle> {
   const dataDir = resolve(options.dataDir ?? defaultDataDir());
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Sandboxes no data dir owns any more (one deleted while its `up` was stopped) go first.
+  const collected = await collectOrphans().catch(() => undefined);
+  if (collected?.sandboxes.length) options.log?.info({ sandboxes: collected.sandboxes }, 'removed orphaned sandboxes');
   const store = await openStore({ backend: 'sqlite', path: join(dataDir, 'tartarus.db') });
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let agent: Agent | undefined;
@@ -113,11 +124,12 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
               }),
         }),
       );
+    const nodeId = await stableNodeId(dataDir);
     agent = new Agent(
       {
         serverUrl: `${server.url.replace(/^http/, 'ws')}/v1/agent/connect`,
         token: agentToken,
-        nodeId: await stableNodeId(dataDir),
+        nodeId,
         name: 'local',
         ...(options.slots === undefined ? {} : { slots: options.slots }),
         ...(options.pools === undefined ? {} : { pools: options.pools }),
@@ -129,7 +141,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const s = server;
     const a = agent;
     const runtime = agentRuntime;
-    let closing: Promise<void> | undefined;
+    let closing: Promise<ClosedEmbedded> | undefined;
     return {
       url: s.url,
       dataDir,
@@ -138,13 +150,23 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         closing ??= (async () => {
           a.close();
           await a.release().catch(() => undefined);
+          let destroyed = 0;
+          let left: ClosedEmbedded['left'] = [];
           if (closeOptions.destroySandboxes === true) {
-            for (const info of await runtime.list().catch(() => []))
+            for (const info of await runtime.list().catch(() => [])) {
               await runtime.destroy(info).catch(() => undefined);
+              destroyed++;
+            }
+          } else {
+            const onHost = new Set((await runtime.list().catch(() => [])).map((i) => i.id));
+            left = (await store.sandboxes.listByNode(nodeId).catch(() => []))
+              .filter((sb) => onHost.has(sb.id) && (sb.state === 'running' || sb.state === 'paused'))
+              .map((sb) => ({ id: sb.id, timeoutAt: sb.timeoutAt }));
           }
           await s.close();
           await store.close();
           await rm(join(dataDir, 'url'), { force: true });
+          return { left, destroyed };
         })();
         return closing;
       },

@@ -3,6 +3,7 @@ export {
   startEmbedded,
   defaultDataDir,
   type EmbeddedOptions,
+  type ClosedEmbedded,
   type EmbeddedHandle,
 } from './embedded.js';
 export { startServer, type StartServerOptions, type ServerHandle } from './server.js';

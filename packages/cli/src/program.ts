@@ -1,6 +1,7 @@
 /** The command tree: one file per command under `commands/<noun>/<verb>.ts`, assembled here. */
 import { Command } from 'commander';
 import { upCommand } from './commands/up.js';
+import { gcCommand } from './commands/gc.js';
 import { runCommand } from './commands/run.js';
 import { sandboxCommand } from './commands/sandbox/index.js';
 import { runsCommand } from './commands/runs/index.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
       '\nConnection: TARTARUS_URL and TARTARUS_API_KEY when set; otherwise the server that `tartarus up`\nrecorded in its data dir. Set TARTARUS_DEBUG=1 to see stack traces.',
     )
     .addCommand(upCommand())
+    .addCommand(gcCommand())
     .addCommand(runCommand())
     .addCommand(sandboxCommand())
     .addCommand(runsCommand())

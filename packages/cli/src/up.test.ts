@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { BIN, cli, serverSkipReason } from './cli-test-helpers.js';
 
 /** Starts `tartarus up` and resolves with its output once it says it is up. */
-function startUp(dataDir: string): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'up', '--data-dir', dataDir, '--port', '0'], {
+function startUp(dataDir: string, flags: string[] = []): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'up', '--data-dir', dataDir, '--port', '0', ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -53,6 +53,40 @@ describe('tartarus up', { skip: serverSkipReason() }, () => {
       const again = await cli(['runs', 'ls', '--json'], { TARTARUS_DATA_DIR: dataDir });
       assert.equal((JSON.parse(again.stdout) as { items: unknown[] }).items.length, 1);
       assert.equal(await stop(child), 0);
+    } finally {
+      if (child) await stop(child);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('SIGTERM with a live sandbox, a follower and a run in flight: exits at once and says what it left', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tartarus-up-test-'));
+    let child: ChildProcess | undefined;
+    try {
+      const up = await startUp(dataDir);
+      child = up.child;
+      const env = { TARTARUS_DATA_DIR: dataDir };
+      const sbx = await cli(['sandbox', 'create', '--timeout', '10m', '--json'], env);
+      assert.equal(sbx.status, 0, sbx.stderr);
+      const id = (JSON.parse(sbx.stdout) as { id: string }).id;
+      const run = await cli(['run', '--detach', '--', 'sleep', '30'], env);
+      const follower = spawn(process.execPath, [BIN, 'runs', 'logs', '--follow', run.stdout.trim()], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      const exited = new Promise((r) => follower.once('exit', r));
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = Date.now();
+      assert.equal(await stop(child), 0);
+      // Bounded generously for a loaded machine: before, it did not exit at all with a live sandbox.
+      assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
+      assert.match(up.output(), new RegExp(`left \\d+ sandbox\\(es\\) running[\\s\\S]*${id}  ends by itself at `));
+      await exited;
+
+      // The next start re-adopts the sandbox; --stop-sandboxes ends it on the way out.
+      const again = await startUp(dataDir, ['--stop-sandboxes']);
+      child = again.child;
+      const exec = await cli(['sandbox', 'exec', id, '--', 'echo', 'still here'], env);
+      assert.deepEqual([exec.status, exec.stdout], [0, 'still here\n'], exec.stderr);
+      assert.equal(await stop(child), 0);
+      assert.match(again.output(), /ended \d+ sandbox\(es\)\nstopped\n$/);
     } finally {
       if (child) await stop(child);
       await rm(dataDir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ interface UpOptions {
   host: string;
   accel?: 'kvm' | 'tcg' | 'auto';
   pool?: string[];
+  stopSandboxes?: boolean;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -52,6 +53,10 @@ export function upCommand(): Command {
       'keep SIZE sandboxes of TEMPLATE on RUNTIME booted ahead, e.g. python:container:4 (repeatable; also $TARTARUS_POOLS)',
       collect,
     )
+    .option(
+      '--stop-sandboxes',
+      'on Ctrl-C/SIGTERM end every sandbox first (default: leave them running for the next `up`; also $TARTARUS_STOP_SANDBOXES=1)',
+    )
     .action(async (_opts: UpOptions, cmd: Command) => {
       const opts = allOptions<UpOptions>(cmd);
       const dataDir = resolveDataDir(opts.dataDir);
@@ -83,10 +88,20 @@ export function upCommand(): Command {
       }
       out.write('Try: npx tartarus run -- echo hello     (Ctrl-C stops the platform)\n');
       const sig = await untilSignal();
-      out.write(
-        `\n${sig}: shutting down (state is kept in ${dataDir}; live sandboxes are re-adopted by the next \`up\`)...\n`,
-      );
-      await server.close();
+      const stopSandboxes = opts.stopSandboxes === true || process.env.TARTARUS_STOP_SANDBOXES === '1';
+      out.write(`\n${sig}: shutting down${stopSandboxes ? ', ending every sandbox' : ''} (state is kept in ${dataDir})...\n`);
+      const closed = await server.close({ destroySandboxes: stopSandboxes });
+      if (stopSandboxes) out.write(`ended ${closed.destroyed} sandbox(es)\n`);
+      else if (closed.left.length > 0) {
+        out.write(`left ${closed.left.length} sandbox(es) running for the next \`up\` to re-adopt:\n`);
+        for (const l of closed.left) {
+          out.write(`  ${l.id}  ${l.timeoutAt === null ? 'no timeout' : `ends by itself at ${new Date(l.timeoutAt).toISOString()}`}\n`);
+        }
+      }
       out.write('stopped\n');
+      // Sandboxes left running are children of this process (their stdio pipes would keep it
+      // alive); they outlive it by design and are reached again by the next \`up\`.
+      await new Promise<void>((resolve) => out.write('', () => resolve()));
+      process.exit(0);
     });
 }

@@ -23,6 +23,7 @@ import type {
   SandboxSpec,
 } from '../../driver.js';
 import { removeCgroups } from '../../cgroups/v1.js';
+import { forgetOwner, recordOwner } from '../../gc/owners.js';
 import { checkSandboxId, isSandboxId } from '../../options.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { accelOption, resolveAccel, type AccelOption } from './accel.js';
@@ -91,6 +92,7 @@ export class MicrovmDriver implements Driver {
       throw err.code === 'EEXIST' ? new ConflictError(`sandbox ${spec.id} already exists`) : err;
     });
     try {
+      await recordOwner(spec.id, { dir: paths.dir, runtime: 'microvm' });
       return await bootSandbox(spec, paths, {
         accel: this.accel,
         assetDir: this.assetDir,
@@ -185,6 +187,7 @@ export class MicrovmDriver implements Driver {
     await removeCgroups(id);
     await rm(paths.dir, { recursive: true, force: true });
     if (paths.socketDir !== paths.dir) await rm(paths.socketDir, { recursive: true, force: true });
+    await forgetOwner(id);
   }
 }
 

@@ -12,6 +12,7 @@ import { checkSandboxId } from '../../options.js';
 import { cgroupV1Available, cgroupsPathFor, createOwnCgroups, swapAccounting } from '../../cgroups/v1.js';
 import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT } from '../../sandbox/native.js';
 import { resolveUser } from '../../sandbox/user.js';
+import { recordOwner } from '../../gc/owners.js';
 import { OciContext } from './context.js';
 import { exists, initArgs } from './main-process.js';
 import { buildOciConfig } from './oci-spec.js';
@@ -79,6 +80,7 @@ export class OciDriver implements Driver {
     user.catch(() => undefined);
     await this.makeStateDir(spec.id, paths.dir);
     try {
+      await recordOwner(spec.id, { dir: paths.dir, runtime: this.name });
       const resolved = await user;
       // PID 1 is tt-init, as root with the sandbox's capabilities: it starts the workload (and
       // every exec) as the sandbox's user. It counts as one more process against the pids limit.

@@ -5,6 +5,7 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { removeCgroups } from '../../cgroups/v1.js';
+import { forgetOwner } from '../../gc/owners.js';
 import type { OciContext } from './context.js';
 
 /** True when the runtime still keeps state for `containerId` under its root. */
@@ -22,4 +23,5 @@ export async function removeSandbox(ctx: OciContext, id: string): Promise<void> 
     await ctx.call(ctx.tool.delete(ctx.runtimeRoot, cid), { allowNonZero: true });
   }
   await Promise.all([removeCgroups(id), rm(ctx.paths(id).dir, { recursive: true, force: true, maxRetries: 3 })]);
+  await forgetOwner(id);
 }

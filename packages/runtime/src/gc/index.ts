@@ -1,0 +1,1 @@
+export { collectOrphans, ownersDir, type Collected, type Owner } from './owners.js';

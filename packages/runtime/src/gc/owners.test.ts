@@ -1,0 +1,57 @@
+// Orphan collection on the real runtimes: a sandbox whose data dir was deleted after its host
+// process died is found from the host alone and removed (processes, VM, cgroups); one whose
+// data dir exists — a live Runtime's, or a stopped one's — is never touched.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import type { RuntimeName } from '../driver.js';
+import { assertNoLeaks, snapshotHost } from '../testing/leaks.js';
+import { testRuntime, testTemplateDir } from '../testing/runtime.js';
+import { collectOrphans } from './owners.js';
+
+const RUNTIME_JS = new URL('../runtime.js', import.meta.url).href;
+
+// A host process that starts a long-lived sandbox and dies (SIGKILL) without cleaning up.
+const CHILD = `
+import { Runtime } from ${JSON.stringify(RUNTIME_JS)};
+const [stateDir, templateDir, runtime, id] = process.argv.slice(1);
+const sb = await new Runtime({ stateDir, templateDir }).createSandbox({ id, template: 'busybox', runtime, command: ['sleep', '600'] });
+await sb.start();
+process.stdout.write('started\\n');
+process.kill(process.pid, 'SIGKILL');
+`;
+
+function startAndDie(stateDir: string, runtime: RuntimeName, id: string): void {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, stateDir, testTemplateDir(), runtime, id], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(child.stdout, 'started\n', child.stderr);
+}
+
+for (const runtime of ['container', 'gvisor', 'microvm'] as RuntimeName[]) {
+  test(`${runtime}: a sandbox whose data dir is gone is removed; an owned one is kept`, async (t) => {
+    const before = await snapshotHost();
+    const gone = await testRuntime();
+    const kept = await testRuntime();
+    try {
+      const a = await gone.runtime.driver(runtime).available();
+      if (!a.ok) return t.skip(`${runtime} is unavailable here: ${a.reason}`);
+      startAndDie(gone.stateDir, runtime, `orphan-${runtime}`);
+      startAndDie(kept.stateDir, runtime, `owned-${runtime}`);
+      await rm(gone.stateDir, { recursive: true, force: true });
+
+      const collected = await collectOrphans();
+      assert.ok(collected.sandboxes.includes(`orphan-${runtime}`), JSON.stringify(collected));
+      assert.ok(collected.processes > 0);
+      assert.ok(!collected.sandboxes.includes(`owned-${runtime}`));
+      // The kept one (its `up` is stopped, its data dir remains) is still there to re-adopt.
+      const adopted = await kept.runtime.adopt(runtime, `owned-${runtime}`);
+      assert.equal((await (await adopted.exec({ argv: ['echo', 'kept'] })).wait()).stdout.toString(), 'kept\n');
+      await adopted.destroy();
+    } finally {
+      await gone.dispose();
+      await kept.dispose();
+    }
+    await assertNoLeaks(before, { path: gone.stateDir });
+    await assertNoLeaks(before, { path: kept.stateDir });
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * Finding a sandbox from the host alone. Every sandbox's host objects carry the platform marker
+ * `tartarus` (cgroups `tartarus/<id>`, runc/runsc ids `tt-<id>`, QEMU `-name tt-<id>`), and its
+ * owner is recorded outside any data directory: `/run/tartarus/owners/<id>.json` holds the state
+ * dir and driver. /run is a tmpfs, so the record lives exactly as long as the host's processes
+ * can. `collectOrphans()` (run by `tartarus up` at start and by `tartarus gc`) removes what no
+ * state dir owns any more — a data dir deleted after its `up` stopped — and never touches a
+ * sandbox whose state dir exists (another `up`'s, running or stopped, re-adopts it).
+ */
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RuntimeName } from '../driver.js';
+import { CGROUP_PARENT, CGROUP_ROOT } from '../cgroups/v1.js';
+
+/** Where owner records live: `$TARTARUS_OWNERS_DIR` or /run/tartarus/owners. */
+export function ownersDir(): string {
+  return process.env.TARTARUS_OWNERS_DIR ?? '/run/tartarus/owners';
+}
+
+/** What an owner record says. */
+export interface Owner {
+  /** The sandbox's state dir (`<stateDir>/<driver>/<id>`): while it exists, the sandbox is owned. */
+  dir: string;
+  runtime: RuntimeName;
+}
+
+/** Records the owner of sandbox `id` (before any of its processes start). */
+export async function recordOwner(id: string, owner: Owner): Promise<void> {
+  await mkdir(ownersDir(), { recursive: true, mode: 0o700 });
+  await writeFile(join(ownersDir(), `${id}.json`), JSON.stringify(owner), { mode: 0o600 });
+}
+
+/** Forgets sandbox `id` (its host objects are gone). Idempotent. */
+export async function forgetOwner(id: string): Promise<void> {
+  await rm(join(ownersDir(), `${id}.json`), { force: true });
+}
+
+/** What `collectOrphans` removed. */
+export interface Collected {
+  /** Sandbox ids whose processes and cgroups were removed. */
+  sandboxes: string[];
+  /** Processes killed. */
+  processes: number;
+}
+
+/** Removes every sandbox whose recorded state dir is gone: its processes, cgroups and record. */
+export async function collectOrphans(): Promise<Collected> {
+  const out: Collected = { sandboxes: [], processes: 0 };
+  for (const name of await readdir(ownersDir()).catch(() => [] as string[])) {
+    if (!name.endsWith('.json')) continue;
+    const id = name.slice(0, -'.json'.length);
+    const owner = await readFile(join(ownersDir(), name), 'utf8').then((t) => JSON.parse(t) as Owner, () => undefined);
+    if (owner && (await exists(owner.dir))) continue;
+    out.processes += await killCgroup(id);
+    await removeCgroupTree(id);
+    await forgetOwner(id);
+    out.sandboxes.push(id);
+  }
+  return out;
+}
+
+/** SIGKILL to every process in the sandbox's cgroups (all hierarchies), until none is left. */
+async function killCgroup(id: string): Promise<number> {
+  let killed = 0;
+  for (let round = 0; round < 50; round++) {
+    const pids = await cgroupPids(id);
+    if (pids.size === 0) return killed;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed++;
+      } catch {
+        /* already gone */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return killed;
+}
+
+async function cgroupPids(id: string): Promise<Set<number>> {
+  const pids = new Set<number>();
+  for (const h of await hierarchies()) {
+    for (const dir of await subtree(join(CGROUP_ROOT, h, CGROUP_PARENT, id))) {
+      const text = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
+      for (const p of text.split('\n')) if (p.trim()) pids.add(Number(p));
+    }
+  }
+  return pids;
+}
+
+/** Removes the sandbox's cgroup directories, deepest first. */
+async function removeCgroupTree(id: string): Promise<void> {
+  for (const h of await hierarchies()) {
+    const dirs = await subtree(join(CGROUP_ROOT, h, CGROUP_PARENT, id));
+    for (const dir of dirs.reverse()) await rmdir(dir).catch(() => undefined);
+  }
+}
+
+/** `dir` and every cgroup below it, parents first; empty when it does not exist. */
+async function subtree(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return [];
+  const below = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => subtree(join(dir, e.name))));
+  return [dir, ...below.flat()];
+}
+
+async function hierarchies(): Promise<string[]> {
+  const entries = await readdir(CGROUP_ROOT, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() || e.isSymbolicLink()).map((e) => e.name);
+}
+
+function exists(path: string): Promise<boolean> {
+  return readdir(path).then(
+    () => true,
+    () => false,
+  );
+}
