@@ -92,4 +92,14 @@ describe('tartarus up', { skip: serverSkipReason() }, () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  test('tartarus gc reports what it removed, as text and JSON', async () => {
+    const json = await cli(['gc', '--json'], {});
+    assert.equal(json.status, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout) as { sandboxes: string[]; processes: number };
+    assert.ok(Array.isArray(parsed.sandboxes) && typeof parsed.processes === 'number');
+    const text = await cli(['gc'], {});
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^(nothing to remove|removed \d+ orphaned sandbox)/);
+  });
 });

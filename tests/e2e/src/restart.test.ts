@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Runtime } from '@tartarus/runtime';
+import { assertNoLeaks, snapshotHost } from '@tartarus/runtime/testing';
 import { call, containerSkipReason, eventually } from './helpers.js';
 
 const CHILD = new URL('./fixtures/embedded-child.js', import.meta.url).pathname;
@@ -197,5 +198,34 @@ test('a sandbox ends at its timeout while the platform is down; the next start r
       .cleanupOrphans()
       .catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a stopped platform whose data dir is removed leaves nothing once another starts', async (t) => {
+  const skip = await containerSkipReason();
+  if (skip) return t.skip(skip);
+  const before = await snapshotHost();
+  const removed = await mkdtemp(join(tmpdir(), 'tt-restart-'));
+  const other = await mkdtemp(join(tmpdir(), 'tt-restart-'));
+  let first: ChildProcess | undefined;
+  let second: ChildProcess | undefined;
+  try {
+    const a = await startChild(removed);
+    first = a.child;
+    const sbx = await call(a.url, a.adminKey ?? '', 'POST', '/v1/sandboxes', { body: {} });
+    assert.equal(sbx.status, 201, sbx.text);
+    await stop(first, 'SIGKILL');
+    await rm(removed, { recursive: true, force: true });
+    // Another platform on this host, on another data dir: its start removes the orphan.
+    const b = await startChild(other);
+    second = b.child;
+    await stop(second, 'SIGTERM');
+    await assertNoLeaks(before, { path: removed });
+    await assertNoLeaks(before, { path: other });
+  } finally {
+    await stop(first, 'SIGKILL');
+    await stop(second, 'SIGTERM');
+    await rm(removed, { recursive: true, force: true });
+    await rm(other, { recursive: true, force: true });
   }
 });

@@ -20,6 +20,10 @@ const timeoutMs = mode === 'timeout' ? 300 : 0;
 const sb = await rt.createSandbox({ id, template: 'busybox', runtime, command: ['sleep', '600'], timeoutMs, killGraceMs: 100 });
 await sb.start();
 if (mode === 'deadline') await sb.setDeadline(Date.now() + 300);
+if (mode === 'moved') {
+  await sb.setDeadline(Date.now() + 300);
+  await sb.setDeadline(Date.now() + 600000);
+}
 process.stdout.write('started\\n');
 process.kill(process.pid, 'SIGKILL');
 `;
@@ -31,6 +35,23 @@ const CASES: [RuntimeName, 'timeout' | 'deadline'][] = [
   ['gvisor', 'deadline'],
   ['microvm', 'deadline'],
 ];
+
+test('container: a deadline moved later is the one that holds', async (t) => {
+  const tr = await testRuntime();
+  try {
+    const a = await tr.runtime.driver('container').available();
+    if (!a.ok) return t.skip(`container is unavailable here: ${a.reason}`);
+    const id = 'deadline-container-moved';
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, tr.stateDir, testTemplateDir(), 'container', id, 'moved'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(child.stdout, 'started\n', child.stderr);
+    // The first deadline (300 ms + the 2 s margin) has long passed: the sandbox still runs.
+    await new Promise((r) => setTimeout(r, 5000));
+    const state = (await tr.runtime.driver('container').list()).find((s) => s.id === id)?.state;
+    assert.equal(state, 'running');
+  } finally {
+    await tr.dispose();
+  }
+});
 
 for (const [runtime, mode] of CASES) {
   test(`${runtime}: the ${mode === 'timeout' ? 'timeout given at start' : 'deadline set later'} holds after the starting process died`, async (t) => {
