@@ -201,15 +201,22 @@ test('a sandbox ends at its timeout while the platform is down; the next start r
   }
 });
 
-test('a stopped platform whose data dir is removed leaves nothing once another starts', async (t) => {
+test('a stopped platform whose data dir is removed leaves nothing once another starts; a live one keeps its sandboxes', async (t) => {
   const skip = await containerSkipReason();
   if (skip) return t.skip(skip);
   const before = await snapshotHost();
   const removed = await mkdtemp(join(tmpdir(), 'tt-restart-'));
   const other = await mkdtemp(join(tmpdir(), 'tt-restart-'));
+  const live = await mkdtemp(join(tmpdir(), 'tt-restart-'));
   let first: ChildProcess | undefined;
   let second: ChildProcess | undefined;
+  let third: ChildProcess | undefined;
   try {
+    const c = await startChild(live);
+    third = c.child;
+    const liveKey = c.adminKey ?? '';
+    const kept = await call(c.url, liveKey, 'POST', '/v1/sandboxes', { body: {} });
+    assert.equal(kept.status, 201, kept.text);
     const a = await startChild(removed);
     first = a.child;
     const sbx = await call(a.url, a.adminKey ?? '', 'POST', '/v1/sandboxes', { body: {} });
@@ -220,12 +227,22 @@ test('a stopped platform whose data dir is removed leaves nothing once another s
     const b = await startChild(other);
     second = b.child;
     await stop(second, 'SIGTERM');
+    // The live platform's sandbox was not touched by the other's start.
+    const exec = await call(c.url, liveKey, 'POST', `/v1/sandboxes/${kept.json.id}/exec`, { body: { argv: ['echo', 'untouched'] } });
+    assert.equal(exec.json.stdout, 'untouched\n', exec.text);
+    assert.equal((await call(c.url, liveKey, 'DELETE', `/v1/sandboxes/${kept.json.id}`)).status, 200);
+    // The orphan is gone: no process, cgroup, mount or temp dir of it is left.
     await assertNoLeaks(before, { path: removed });
     await assertNoLeaks(before, { path: other });
   } finally {
     await stop(first, 'SIGKILL');
     await stop(second, 'SIGTERM');
+    await stop(third, 'SIGTERM');
+    await new Runtime({ stateDir: join(live, 'runtime'), templateDir: join(live, 'templates') })
+      .cleanupOrphans()
+      .catch(() => undefined);
     await rm(removed, { recursive: true, force: true });
     await rm(other, { recursive: true, force: true });
+    await rm(live, { recursive: true, force: true });
   }
 });
