@@ -28,9 +28,7 @@
 
 int ports[NPORTS];
 int ports_w[NPORTS];
-static int port_up[NPORTS];
 static uint8_t *rx[NPORTS];
-static size_t rxn[NPORTS];
 int cur_port; /* index of the port whose frame is being handled */
 
 
@@ -39,6 +37,8 @@ void use_port(int i) {
   cur_port = i;
   g_port = ports_w[i];
 }
+
+int g_deadline_fired;
 
 /* The deadline of the main process: SIGTERM at `term_at`, SIGKILL to the sandbox at `kill_at`. */
 static long term_at, kill_at, grace_ms;
@@ -64,12 +64,48 @@ void deadline_check(void) {
   long now = now_ms();
   if (term_at && now >= term_at) {
     term_at = 0;
+    g_deadline_fired = 1;
     kill_at = now + grace_ms;
     signal_main(SIGTERM);
   } else if (kill_at && now >= kill_at) {
     kill_at = 0;
     for (int i = 0; i < MAX_PROCS; i++) if (procs[i] && procs[i]->main && !procs[i]->exited) platform_kill_tree(procs[i]);
   }
+}
+
+/* The secret an attaching host must present (set by the host on a trusted port), and which
+ * ports have presented it. */
+static uint8_t secret[64];
+static size_t secret_len;
+static int port_auth[NPORTS];
+
+int port_is_authenticated(int i) { return port_auth[i]; }
+
+/* Forward declarations of the port state below. */
+static int port_up[NPORTS];
+static size_t rxn[NPORTS];
+
+void drop_port(int i) {
+  port_up[i] = 0;
+  rxn[i] = 0;
+  port_auth[i] = 0;
+  platform_port_closed(i);
+}
+
+/* T_AUTH; returns 0 when the port must be dropped (a wrong secret). */
+static int do_auth(uint32_t id, struct rd *r) {
+  if (platform_port_trusted(cur_port)) {
+    if (secret_len == 0 && r->n > 0 && r->n <= sizeof secret) { memcpy(secret, r->p, r->n); secret_len = r->n; }
+    send_ok(id);
+    return 1;
+  }
+  int ok = secret_len > 0 && r->n == secret_len;
+  uint8_t diff = 0;
+  for (size_t i = 0; ok && i < secret_len; i++) diff |= (uint8_t)(secret[i] ^ r->p[i]);
+  if (!ok || diff) return 0;
+  port_auth[cur_port] = 1;
+  send_ok(id);
+  return 1;
 }
 
 static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
@@ -112,7 +148,13 @@ static int read_port(int i) {
     if (rxn[i] - off < TT_HEADER + len) break;
     uint32_t id = (uint32_t)h[5] | (uint32_t)h[6] << 8 | (uint32_t)h[7] << 16 | (uint32_t)h[8] << 24;
     struct rd r = {h + TT_HEADER, len, 0};
-    handle_frame(h[4], id, &r);
+    if (h[4] == T_AUTH) {
+      if (!do_auth(id, &r)) { rxn[i] = 0; return 0; } /* a wrong secret: drop the connection */
+    } else if (platform_port_trusted(i) || port_auth[i]) {
+      handle_frame(h[4], id, &r);
+    } else {
+      send_error(id, EACCES, "present the secret first (T_AUTH)");
+    }
     off += TT_HEADER + len;
   }
   memmove(rx[i], rx[i] + off, rxn[i] - off);
@@ -165,7 +207,7 @@ static void loop_once(int sfd) {
     int gone = 0;
     if (ev & POLLIN) gone = !read_port(i);
     else if (ev & (POLLHUP | POLLERR)) gone = 1;
-    if (gone) { port_up[i] = 0; rxn[i] = 0; platform_port_closed(i); all_open = 0; }
+    if (gone) { drop_port(i); all_open = 0; }
   }
   for (int j = 2 + NPORTS; j < n; j++) {
     struct proc *pr = procs[who[j].slot];

@@ -7,8 +7,9 @@
  *
  * A host that restarts reaches a running init again with `tt-init attach` (run by `runc exec` /
  * `runsc exec`): it relays its stdio to a unix socket in the abstract namespace, which the init
- * accepts only from root in the sandbox (SO_PEERCRED): an unprivileged workload cannot speak for
- * the host, and root in the sandbox could already do all the agent does.
+ * accepts only from root in the sandbox (SO_PEERCRED), and on which it serves nothing until the
+ * secret the host gave over the inherited pipes is presented (T_AUTH): a workload, even root,
+ * cannot speak for the host (e.g. cancel the deadline).
  *
  * Options: `--files-user UID:GID`: file requests run as that user (the sandbox's).
  */
@@ -84,14 +85,23 @@ void platform_port_closed(int i) {
   ports[i] = ports_w[i] = -1;
 }
 
+/* Port 0 is the inherited pipes; an accepted connection must present the secret first. */
+int platform_port_trusted(int i) { return i == 0; }
+
 void platform_accept(void) {
   int fd = accept4(g_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) return;
   struct ucred cred;
   socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != 0) {
+    close(fd);
+    return;
+  }
   int slot = -1;
   for (int i = 1; i < NPORTS && slot < 0; i++) if (ports[i] < 0) slot = i;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != 0 || slot < 0) {
+  /* All taken: one that never presented the secret (a squatter) makes way for the newcomer. */
+  for (int i = 1; i < NPORTS && slot < 0; i++) if (!port_is_authenticated(i)) { drop_port(i); slot = i; }
+  if (slot < 0) {
     close(fd);
     return;
   }
@@ -141,10 +151,13 @@ void platform_main_exited(int status) {
 
 /* The effective ids, not setfsuid (which gVisor does not honour): the real and saved uid stay 0,
  * so the init goes back to root after the request, and a workload can never signal it. */
-void platform_files_begin(void) {
+int platform_files_begin(void) {
   if (setresgid((gid_t)-1, files_gid, (gid_t)-1) != 0 || setresuid((uid_t)-1, files_uid, (uid_t)-1) != 0) {
-    fprintf(stderr, "tt-init: cannot act as %u:%u: %s\n", files_uid, files_gid, strerror(errno));
+    int e = errno;
+    platform_files_end();
+    return e ? e : EPERM;
   }
+  return 0;
 }
 
 void platform_files_user(uint32_t uid, uint32_t gid) {
@@ -156,21 +169,24 @@ void platform_files_end(void) {
   if (setresuid((uid_t)-1, 0, (uid_t)-1) != 0 || setresgid((gid_t)-1, 0, (gid_t)-1) != 0) die("back to root");
 }
 
-/* Copies what `from` has to `to`; returns 0 at the end of `from` or on an error. */
-static int relay(int from, int to) {
+/* Copies `from` to `to` until the end of `from` or an error (blocking, one direction). */
+static void relay(int from, int to) {
   char buf[65536];
-  ssize_t got = read(from, buf, sizeof buf);
-  if (got < 0) return errno == EINTR || errno == EAGAIN;
-  if (got == 0) return 0;
-  for (ssize_t off = 0; off < got;) {
-    ssize_t w = write(to, buf + off, (size_t)(got - off));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return 0;
-    off += w;
+  for (;;) {
+    ssize_t got = read(from, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return;
+    for (ssize_t off = 0; off < got;) {
+      ssize_t w = write(to, buf + off, (size_t)(got - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return;
+      off += w;
+    }
   }
-  return 1;
 }
 
+/* Each direction in its own process: a blocked write one way (the init sending output while the
+ * host sends a large file) never stops the other way from draining, so neither end can deadlock. */
 int platform_attach(void) {
   struct sockaddr_un a;
   socklen_t len = listen_addr(&a);
@@ -180,10 +196,18 @@ int platform_attach(void) {
     return 1;
   }
   signal(SIGPIPE, SIG_IGN);
-  struct pollfd fds[2] = {{0, POLLIN, 0}, {s, POLLIN, 0}};
-  for (;;) {
-    if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; return 1; }
-    if (fds[0].revents && !relay(0, s)) return 0;
-    if (fds[1].revents && !relay(s, 1)) return 0;
+  pid_t out = fork();
+  if (out < 0) return 1;
+  if (out == 0) {
+    relay(s, 1); /* init -> host */
+    /* The init closed (its sandbox ends): the other direction goes too, so the init sees this
+     * connection closed at once and the host sees the end of its stdout. */
+    kill(getppid(), SIGKILL);
+    _exit(0);
   }
+  relay(0, s); /* host -> init; at its end the init sees the end of the connection */
+  shutdown(s, SHUT_WR);
+  int st;
+  while (waitpid(out, &st, 0) < 0 && errno == EINTR) {}
+  return 0;
 }

@@ -29,15 +29,34 @@ static void make_parents(char *path) {
   }
 }
 
-static void file_read(uint32_t id, const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+/* Regular files only: a FIFO, device or socket (planted by the workload, or a /proc/self/fd link
+ * to this agent's own channel) could block the agent or reach the host's channel. Opened
+ * non-blocking so that not even the open of a FIFO can wait. */
+static int open_regular(const char *path, int flags, mode_t mode, int *err) {
+  int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) { send_error(id, errno, path); if (fd >= 0) close(fd); return; }
-  if (S_ISDIR(st.st_mode)) { close(fd); send_error(id, EISDIR, path); return; }
+  if (fd < 0 || fstat(fd, &st) != 0) { *err = errno; if (fd >= 0) close(fd); return -1; }
+  if (!S_ISREG(st.st_mode)) { *err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL; close(fd); return -1; }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+/* Bytes a read sends at most: the host's cap (64 MiB) and one more, so it sees the overflow. */
+#define READ_CAP ((uint64_t)64 << 20)
+
+static void file_read(uint32_t id, const char *path) {
+  int e = 0;
+  int fd = open_regular(path, O_RDONLY, 0, &e);
+  if (fd < 0) { send_error(id, e, path); return; }
   static uint8_t buf[65536];
-  ssize_t got;
-  while ((got = read(fd, buf, sizeof buf)) > 0) send_frame(T_DATA, id, buf, (size_t)got);
-  int e = errno;
+  ssize_t got = 0;
+  uint64_t sent = 0;
+  while (sent <= READ_CAP && (got = read(fd, buf, sizeof buf)) > 0) {
+    send_frame(T_DATA, id, buf, (size_t)got);
+    sent += (uint64_t)got;
+  }
+  if (sent > READ_CAP) { close(fd); send_ok(id); return; }
+  e = errno;
   close(fd);
   if (got < 0) send_error(id, e, path); else send_ok(id);
 }
@@ -56,8 +75,9 @@ static void file_write(uint32_t id, struct rd *r) {
   if (slot < 0 && (flags & 1)) {
     if (nwrites == MAX_WRITES) { free(path); send_error(id, EBUSY, "write"); return; }
     make_parents(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777);
-    if (fd < 0) { send_error(id, errno, path); free(path); return; }
+    int e0 = 0;
+    int fd = open_regular(path, O_WRONLY | O_CREAT | O_TRUNC, mode & 07777, &e0);
+    if (fd < 0) { send_error(id, e0, path); free(path); return; }
     fchmod(fd, mode & 07777); /* umask must not narrow what the caller asked for */
     writes[nwrites].id = id;
     writes[nwrites].fd = fd;
@@ -129,7 +149,8 @@ static void file_request_as_user(uint8_t type, uint32_t id, struct rd *r) {
 }
 
 void file_request(uint8_t type, uint32_t id, struct rd *r) {
-  platform_files_begin();
+  int e = platform_files_begin();
+  if (e) { send_error(id, e, "cannot act as the sandbox's user"); return; } /* never as root */
   file_request_as_user(type, id, r);
   platform_files_end();
 }

@@ -31,6 +31,8 @@ int platform_open_ports(void) {
 /* A virtio port stays: a host that reconnects to it is served again. */
 void platform_port_closed(int i) { (void)i; }
 void platform_accept(void) {}
+/* Only the host can open a virtio port (the nodes are unlinked once open). */
+int platform_port_trusted(int i) { (void)i; return 1; }
 void platform_signal(int signo) { (void)signo; }
 
 void platform_kill_tree(struct proc *pr) {
@@ -66,17 +68,19 @@ void platform_stats(uint32_t id) {
   send_frame(T_OK, id, w.buf, w.n);
 }
 
-/* With a host connected, it sees the EXIT and shuts the VM down (T_SHUTDOWN). With none (its
- * deadline ended the workload while no host watched), the VM powers itself off. */
+/* With a host connected, it sees the EXIT and shuts the VM down (T_SHUTDOWN). With none, the VM
+ * powers itself off only when its deadline ended the workload; otherwise it waits, keeping the
+ * EXIT for a host that re-attaches (T_ATTACH). */
 void platform_main_exited(int status) {
   (void)status;
+  if (!g_deadline_fired) return;
   for (int i = 0; i < NPORTS; i++) {
     struct pollfd p = {ports[i], POLLOUT, 0};
     if (ports[i] >= 0 && poll(&p, 1, 0) >= 0 && !(p.revents & POLLHUP)) return;
   }
   platform_shutdown();
 }
-void platform_files_begin(void) {}
+int platform_files_begin(void) { return 0; }
 void platform_files_end(void) {}
 /* File requests run as root in a microVM: the VM is the boundary. */
 void platform_files_user(uint32_t uid, uint32_t gid) { (void)uid; (void)gid; }

@@ -32,6 +32,7 @@ enum {
   T_SHUTDOWN = 10,/* sync and power off */
   T_PING = 11,    /* -> OK */
   T_ATTACH = 12,  /* move exec `id` (and its later frames) to this port -> OK, or ERROR ENOENT */
+  T_AUTH = 15,    /* raw secret: on a trusted port sets it (once); on another port proves it knows it -> OK */
   T_USER = 14,    /* u32 uid, u32 gid: file requests run as this user from now on (a warm sandbox handed out) -> OK */
   T_DEADLINE = 13,/* u64 ms from now (0: none), u64 grace ms: SIGTERM to the main process at it, SIGKILL to all after the grace, host or not -> OK */
   /* guest -> host */
@@ -88,6 +89,12 @@ void platform_boot(int argc, char **argv);
 int platform_open_ports(void);
 /* A port's host went away. */
 void platform_port_closed(int i);
+/* Whether port `i` is the host's by construction (an inherited pipe, a virtio port); frames on
+ * any other port are refused until it proves the secret (T_AUTH). */
+int platform_port_trusted(int i);
+/* Whether port `i` presented the secret; dropping one that did not frees it for the next host. */
+int port_is_authenticated(int i);
+void drop_port(int i);
 /* An fd to poll for new ports (-1: none) and what to do when it is readable. */
 extern int g_listen_fd;
 void platform_accept(void);
@@ -102,8 +109,9 @@ void platform_shutdown(void);
 void platform_stats(uint32_t id);
 /* The main process ended with wait status `status` and its EXIT was sent. */
 void platform_main_exited(int status);
-/* File requests run as the sandbox's user: between begin and end. */
-void platform_files_begin(void);
+/* File requests run as the sandbox's user: between begin and end; begin returns 0, or an errno
+ * (the request is then refused). */
+int platform_files_begin(void);
 void platform_files_end(void);
 void platform_files_user(uint32_t uid, uint32_t gid);
 /* Whether each exec gets its own cgroup (memory/pids accounting, OOM attribution, cgroup.kill). */
@@ -114,6 +122,8 @@ int platform_attach(void);
 void signal_main(int signo);
 /* The deadline (agent.c): ms on the monotonic clock, 0 for none. */
 void do_deadline(uint32_t id, struct rd *r);
+/* Set once the deadline ended (or began ending) the main process. */
+extern int g_deadline_fired;
 long deadline_timeout(void);
 void deadline_check(void);
 

@@ -15,6 +15,7 @@ import { ContainerDriver } from './drivers/container/index.js';
 import { GvisorDriver } from './drivers/gvisor/index.js';
 import { MicrovmDriver } from './drivers/microvm/index.js';
 import { resolveSandboxOptions, type SandboxOptions } from './options.js';
+import { resolveUser } from './sandbox/user.js';
 import { ClaimedSandbox, readClaim, readClaims, removeClaim, writeClaim } from './pool/claimed.js';
 import { poolKey, WarmPools, type PoolConfig } from './pool/pool.js';
 import { TemplateStore } from './templates/store.js';
@@ -157,17 +158,22 @@ export class Runtime {
     if (!availability.ok) throw new RuntimeUnavailableError(`runtime ${driver.name} is unavailable: ${availability.reason}`);
     const template = await this.templates.ensure(options.template, signal ? { signal } : {});
     const spec = resolveSandboxOptions(options, template);
-    const pooled = await this.pools.take(poolKey(driver.name, template.name, spec.limits), spec);
+    const key = poolKey(driver.name, template.name, spec.limits);
+    // A bad user is the caller's error: found before a pooled sandbox is spent on it.
+    if (this.pools.has(key)) await resolveUser(template.rootfsPath, spec.process.user);
+    const pooled = await this.pools.take(key, spec);
     if (!pooled) return driver.create(spec, signal);
-    if (options.id === undefined) return pooled;
-    // The caller named it: the pooled sandbox (whose host objects carry its own id) is claimed under that name.
     try {
+      if (options.id === undefined) return pooled;
+      // The caller named it: the pooled sandbox (whose host objects carry its own id) is claimed under that name.
       await this.checkFree(driver.name, spec.id);
       await writeClaim(this.stateDir, spec.id, { runtime: driver.name, hostId: pooled.id });
       return new ClaimedSandbox(pooled, spec.id, this.stateDir);
     } catch (err) {
       await pooled.destroy();
       throw err;
+    } finally {
+      this.pools.handedOver(pooled.id);
     }
   }
 

@@ -7,7 +7,7 @@
  * state dir owns any more — a data dir deleted after its `up` stopped — and never touches a
  * sandbox whose state dir exists (another `up`'s, running or stopped, re-adopts it).
  */
-import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RuntimeName } from '../driver.js';
 import { CGROUP_PARENT, CGROUP_ROOT } from '../cgroups/v1.js';
@@ -27,7 +27,10 @@ export interface Owner {
 /** Records the owner of sandbox `id` (before any of its processes start). */
 export async function recordOwner(id: string, owner: Owner): Promise<void> {
   await mkdir(ownersDir(), { recursive: true, mode: 0o700 });
-  await writeFile(join(ownersDir(), `${id}.json`), JSON.stringify(owner), { mode: 0o600 });
+  // Written aside and renamed: a concurrent collector never reads half a record.
+  const tmp = join(ownersDir(), `.${id}.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify(owner), { mode: 0o600 });
+  await rename(tmp, join(ownersDir(), `${id}.json`));
 }
 
 /** Forgets sandbox `id` (its host objects are gone). Idempotent. */
@@ -47,10 +50,11 @@ export interface Collected {
 export async function collectOrphans(): Promise<Collected> {
   const out: Collected = { sandboxes: [], processes: 0 };
   for (const name of await readdir(ownersDir()).catch(() => [] as string[])) {
-    if (!name.endsWith('.json')) continue;
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
     const id = name.slice(0, -'.json'.length);
     const owner = await readFile(join(ownersDir(), name), 'utf8').then((t) => JSON.parse(t) as Owner, () => undefined);
-    if (owner && (await exists(owner.dir))) continue;
+    // Unreadable (being replaced, damaged): never a reason to kill anything.
+    if (!owner || typeof owner.dir !== 'string' || (await exists(owner.dir))) continue;
     out.processes += await killCgroup(id);
     await removeCgroupTree(id);
     await forgetOwner(id);

@@ -6,6 +6,7 @@
  * after a restart. The claim goes with the sandbox.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { ConflictError } from '@tartarus/core';
 import { join } from 'node:path';
 import type { ExecHandle, ExecOptions, ProcessResult, RuntimeName, SandboxFiles, SandboxHandle, SandboxState, SandboxStats } from '../driver.js';
 
@@ -23,7 +24,10 @@ export function claimsDir(stateDir: string): string {
 /** Records that `id` names the sandbox `claim.hostId`. */
 export async function writeClaim(stateDir: string, id: string, claim: Claim): Promise<void> {
   await mkdir(claimsDir(stateDir), { recursive: true, mode: 0o700 });
-  await writeFile(join(claimsDir(stateDir), `${id}.json`), JSON.stringify(claim));
+  // 'wx': two creates racing for one id cannot both claim it.
+  await writeFile(join(claimsDir(stateDir), `${id}.json`), JSON.stringify(claim), { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EEXIST' ? new ConflictError(`sandbox ${id} already exists: choose another id`) : err;
+  });
 }
 
 export async function removeClaim(stateDir: string, id: string): Promise<void> {

@@ -57,6 +57,8 @@ export class WarmPools {
   private readonly pools = new Map<string, Pool>();
   /** Ids of sandboxes still booting for a pool. */
   private readonly booting = new Set<string>();
+  /** Ids of sandboxes taken but not yet claimed by their caller (see `handedOver`). */
+  private readonly handing = new Set<string>();
   private running = false;
 
   /** `make` creates and boots one sandbox of a pool. */
@@ -80,6 +82,11 @@ export class WarmPools {
     for (const pool of this.pools.values()) this.topUp(pool);
   }
 
+  /** Whether a pool with `key` is configured. */
+  has(key: string): boolean {
+    return this.pools.has(key);
+  }
+
   /** Takes a booted sandbox of pool `key` for `spec` (given to it), or undefined when none is ready. */
   async take(key: string, spec: SandboxSpec): Promise<SandboxHandle | undefined> {
     const pool = this.pools.get(key);
@@ -91,6 +98,8 @@ export class WarmPools {
       }
       try {
         await h.assign(spec);
+        // Still the pool's (unlisted) until the Runtime has recorded whose it is.
+        this.handing.add(h.id);
         return h;
       } catch {
         // It died while idle: try the next one.
@@ -105,9 +114,14 @@ export class WarmPools {
     return new Set([...this.pools.values()].flatMap((p) => p.idle.map((h) => h.id)));
   }
 
-  /** Host ids of every sandbox the pools hold, booting or idle (not reported by `Runtime.list()`). */
+  /** Host ids of every sandbox the pools hold, booting, idle or being handed out (not reported by `Runtime.list()`). */
   ownedIds(): Set<string> {
-    return new Set([...this.idleIds(), ...this.booting]);
+    return new Set([...this.idleIds(), ...this.booting, ...this.handing]);
+  }
+
+  /** A taken sandbox is its caller's now (its claim is written, or it needs none). */
+  handedOver(id: string): void {
+    this.handing.delete(id);
   }
 
   stats(): PoolStats[] {

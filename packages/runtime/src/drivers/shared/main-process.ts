@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { SandboxSpec } from '../../driver.js';
 import { startProcess, type ProcessHandle } from '../../process/run.js';
 import { AgentClient } from '../../sandbox/agent/client.js';
+import { encodeFrame, Msg } from '../../sandbox/agent/protocol.js';
 import { SANDBOX_INIT } from '../../sandbox/native.js';
 import { ownCgroupDirs } from '../../cgroups/v1.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
@@ -34,7 +35,7 @@ export interface Channel {
   agent: AgentClient;
 }
 
-function channelOver(proc: ProcessHandle): Channel {
+function channelOver(proc: ProcessHandle, agentSecret: string): Channel {
   const { stdin, stdout } = proc.child;
   if (!stdin || !stdout) throw new Error('the runtime process has no stdio pipes');
   const agent = AgentClient.over(
@@ -47,31 +48,33 @@ function channelOver(proc: ProcessHandle): Channel {
       },
     },
     'the sandbox',
+    // First frame: on the inherited pipes it gives the init the secret, on an attach it proves it.
+    encodeFrame(Msg.auth, 0, Buffer.from(agentSecret, 'base64')),
   );
   return { proc, agent };
 }
 
 /** Starts the sandbox's runtime process (tt-init as PID 1) and opens the agent channel. */
-export function spawnMain(ctx: OciContext, spec: Pick<SandboxSpec, 'id' | 'template' | 'limits'>, paths: SandboxPaths): Channel {
+export function spawnMain(ctx: OciContext, spec: Pick<SandboxSpec, 'id' | 'template' | 'limits'>, paths: SandboxPaths, agentSecret: string): Channel {
   const cgroups = ctx.tool.ownCgroups ? ownCgroupDirs(spec.id).flatMap((d) => ['--cgroup', d]) : [];
   const args = [
     'run', paths.dir, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, '--',
     ...ctx.tool.run(ctx.runtimeRoot, { bundle: paths.dir, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id) }),
   ];
-  return channelOver(ctx.prespawner.start(args));
+  return channelOver(ctx.prespawner.start(args), agentSecret);
 }
 
 /** How runtime processes are started: stdin and stdout are the agent channel, stderr is kept. */
 export const RUNTIME_PROCESS_OPTIONS = { env: HOST_PATH, stdin: 'pipe', rawStdout: true, maxOutputBytes: STDERR_CAP } as const;
 
 /** Reaches the init of a running container again (after a restart) through `tt-init attach`. */
-export async function attachChannel(ctx: OciContext, id: string): Promise<Channel> {
+export async function attachChannel(ctx: OciContext, id: string, agentSecret: string): Promise<Channel> {
   const paths = ctx.paths(id);
   const processFile = join(paths.dir, 'attach.json');
   const root: ResolvedUser = { uid: 0, gid: 0, additionalGids: [] };
   await writeFile(processFile, JSON.stringify(buildOciProcess({ args: [SANDBOX_INIT, 'attach'], env: HOST_PATH, cwd: '/', user: root })));
   const argv = ctx.tool.exec(ctx.runtimeRoot, { processFile, pidFile: join(paths.dir, 'attach.pid'), containerId: ctx.containerId(id) });
-  return channelOver(startProcess(argv, RUNTIME_PROCESS_OPTIONS));
+  return channelOver(startProcess(argv, RUNTIME_PROCESS_OPTIONS), agentSecret);
 }
 
 /** Resolves true once the runtime wrote the pid file, false if the process ended first. */

@@ -5,6 +5,7 @@
  * and the writable layer is made when the sandbox starts (tt-layer, in the sandbox's own mount
  * namespace).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
 import type { Availability, Driver, RuntimeName, SandboxHandle, SandboxInfo, SandboxSpec, SandboxState } from '../../driver.js';
@@ -85,6 +86,7 @@ export class OciDriver implements Driver {
       // PID 1 is tt-init, as root with the sandbox's capabilities: it starts the workload (and
       // every exec) as the sandbox's user. It counts as one more process against the pids limit.
       const limits = { ...spec.limits, pids: spec.limits.pids + 1 };
+      const agentSecret = randomBytes(32).toString('base64');
       const config = this.ctx.tool.adjustConfig(
         buildOciConfig({
           rootfsPath: paths.rootfs,
@@ -100,13 +102,13 @@ export class OciDriver implements Driver {
       );
       await Promise.all([
         writeFile(paths.config, JSON.stringify(config)),
-        writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now() }),
+        writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now(), agentSecret }),
         this.ctx.tool.ownCgroups
           ? createOwnCgroups(spec.id, { memoryMiB: limits.memoryMiB, pids: limits.pids + this.ctx.tool.pidsOverhead })
           : undefined,
       ]);
       signal?.throwIfAborted();
-      return new OciSandbox(this.ctx, spec, resolved);
+      return new OciSandbox(this.ctx, spec, resolved, agentSecret);
     } catch (err) {
       await removeSandbox(this.ctx, spec.id);
       throw err;
@@ -135,7 +137,7 @@ export class OciDriver implements Driver {
     if (!found?.pid || (state !== 'running' && state !== 'paused')) {
       throw new SandboxNotRunningError(`sandbox ${id} is ${state}: only a running or paused sandbox can be adopted; destroy it`);
     }
-    return new OciSandbox(this.ctx, stored.spec, stored.user, { state, pid: found.pid });
+    return new OciSandbox(this.ctx, stored.spec, stored.user, stored.agentSecret, { state, pid: found.pid });
   }
 
   async destroy(id: string): Promise<void> {

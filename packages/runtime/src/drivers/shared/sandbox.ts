@@ -80,6 +80,8 @@ export class OciSandbox implements SandboxHandle {
     private readonly ctx: OciContext,
     private spec: SandboxSpec,
     private user: ResolvedUser,
+    /** What an attaching host presents to the init (given to it first over the inherited pipes). */
+    private readonly agentSecret: string,
     private readonly adopted?: Adopted,
   ) {
     this.runtime = ctx.tool.runtime;
@@ -135,12 +137,12 @@ export class OciSandbox implements SandboxHandle {
     await this.channel.agent.request(Msg.user, new PayloadWriter().u32(user.uid).u32(user.gid).build());
     this.spec = { ...spec, id: this.spec.id };
     this.user = user;
-    await writeStored(this.paths.spec, { runtime: this.runtime, spec: storable(this.spec), user, createdAtMs: Date.now() });
+    await writeStored(this.paths.spec, { runtime: this.runtime, spec: storable(this.spec), user, createdAtMs: Date.now(), agentSecret: this.agentSecret });
   }
 
   /** Starts the runtime process (tt-init as PID 1) and watches for its end. */
   private spawn(): Channel {
-    const channel = spawnMain(this.ctx, this.spec, this.paths);
+    const channel = spawnMain(this.ctx, this.spec, this.paths, this.agentSecret);
     this.channel = channel;
     const runs = waitRunning(this.paths, channel.proc).catch(() => exists(this.paths.pidFile));
     this.runs = runs;
@@ -347,12 +349,16 @@ export class OciSandbox implements SandboxHandle {
   private agent(): Promise<AgentClient> {
     if (this.channel?.agent.isOpen) return Promise.resolve(this.channel.agent);
     if (!this.adopted) return Promise.reject(new SandboxNotRunningError(`sandbox ${this.id} is not running`));
-    this.attaching ??= attachChannel(this.ctx, this.id).then(async (channel) => {
+    this.attaching ??= attachChannel(this.ctx, this.id, this.agentSecret).then(async (channel) => {
       this.channel = channel;
       void channel.agent.closed.then(() => (this.attaching = undefined));
-      await channel.agent.ready;
+      // A relay that cannot reach the init (the sandbox is ending, paused, or at its pids
+      // limit) closes without answering: fail instead of waiting for an answer forever.
+      await Promise.race([channel.agent.ready, channel.agent.closed]);
+      if (!channel.agent.isOpen) throw new SandboxNotRunningError(`sandbox ${this.id} cannot be reached: its init did not answer`);
       return channel.agent;
     });
+    this.attaching.catch(() => (this.attaching = undefined));
     return this.attaching;
   }
 

@@ -14,6 +14,8 @@ export interface StoredSandbox {
   spec: Omit<SandboxSpec, 'onOutput' | 'stdin'>;
   user: ResolvedUser;
   createdAtMs: number;
+  /** The secret an attaching host presents to the sandbox's init (base64; the state dir is 0700). */
+  agentSecret: string;
 }
 
 /** The storable part of a spec. */

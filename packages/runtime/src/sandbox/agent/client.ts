@@ -73,6 +73,8 @@ export class AgentClient {
     private readonly channel: AgentChannel,
     /** What the agent runs in, for messages: "the microVM", "the sandbox". */
     private readonly what: string,
+    /** A frame written before anything else (the secret, for container sandboxes). */
+    first?: Buffer,
   ) {
     let onReady!: () => void;
     this.ready = new Promise((r) => (onReady = r));
@@ -113,13 +115,14 @@ export class AgentClient {
         else this.dispatch(f);
       }
     });
+    if (first) this.write(first);
     // The agent's READY may have been written before we connected (and lost): ask again.
     this.write(encodeFrame(Msg.ping, 0));
   }
 
-  /** A client over an open channel (the pipes of a container's runtime process, or a relay). */
-  static over(channel: AgentChannel, what: string): AgentClient {
-    return new AgentClient(channel, what);
+  /** A client over an open channel (the pipes of a container's runtime process, or a relay); `first` goes out before anything else. */
+  static over(channel: AgentChannel, what: string, first?: Buffer): AgentClient {
+    return new AgentClient(channel, what, first);
   }
 
   private write(frame: Buffer): void {

@@ -29,6 +29,7 @@ export const Msg = {
   attach: 12,
   deadline: 13,
   user: 14,
+  auth: 15,
   ready: 64,
   started: 65,
   stdout: 66,
