@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -93,6 +94,9 @@ static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32
     write_text(p, "0");
   }
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) { e = errno; goto fail; }
+  /* No core dumps: a crashing workload must not write its memory out (nor fill the layer). */
+  struct rlimit nocore = {0, 0};
+  if (setrlimit(RLIMIT_CORE, &nocore) != 0) { e = errno; goto fail; }
   if (drop_privileges() != 0) { e = errno; goto fail; }
   if (setgroups(ngroups, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0) { e = errno; goto fail; }
   if (chdir(cwd) != 0) { e = errno; goto fail; }

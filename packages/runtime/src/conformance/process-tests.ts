@@ -75,6 +75,11 @@ export function processTests(s: SuiteContext): void {
     assert.ok(r.exitCode !== 0);
   });
 
+  test('core dumps are off for the workload and its execs (RLIMIT_CORE 0)', async () => {
+    const r = await run({ command: 'ulimit -c' });
+    assert.equal(r.stdout.toString(), '0\n');
+  });
+
   test('a kill ends the sandbox as soon as the workload has gone: SIGTERM, no wait for the grace', async () => {
     // The workload is a child of the sandbox's init, never PID 1, so SIGTERM ends `sleep`:
     // exit 143 (SIGTERM), not 137 (the SIGKILL after the grace period).
