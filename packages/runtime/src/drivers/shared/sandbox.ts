@@ -43,6 +43,8 @@ import { removeSandbox } from './teardown.js';
 const KILL_WAIT_MS = 10_000;
 /** Time the agent gets past a kill's grace before the host ends the container itself, ms. */
 const BACKSTOP_MS = 3000;
+/** How long a warm pool's sandbox may take to boot (its init to answer), ms. */
+const BOOT_TIMEOUT_MS = 30_000;
 /** The init's own deadline comes this long after the host's timeout: the host normally acts first. */
 const DEADLINE_MARGIN_MS = 2000;
 
@@ -125,7 +127,11 @@ export class OciSandbox implements SandboxHandle {
     signal?.throwIfAborted();
     const channel = this.spawn();
     await this.limitCpu();
-    await Promise.race([channel.agent.ready, channel.agent.closed]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), BOOT_TIMEOUT_MS)));
+    const outcome = await Promise.race([channel.agent.ready, channel.agent.closed, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') throw new InternalError(`sandbox ${this.id} did not boot within ${BOOT_TIMEOUT_MS} ms: its init did not answer`);
     if (!channel.agent.isOpen) throw new InternalError(`sandbox ${this.id} did not boot: ${(await this.ended).message ?? 'its runtime exited'}`);
   }
 
