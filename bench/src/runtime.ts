@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { runCommand, Runtime, type RuntimeName } from '@tartarus/runtime';
 import type { BenchArgs } from './main.js';
 import { makeBundle, type BareBundle } from './bare-runc.js';
-import { median, round, timeMs } from './stats.js';
+import { median, round, seededRandom, timeMs } from './stats.js';
 
 const ARGV = ['python3', '-c', 'print("hello")'];
 const WARMUP = 3;
@@ -79,16 +79,6 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so that two runs use the same orders. */
-function seededRandom(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];

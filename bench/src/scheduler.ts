@@ -32,7 +32,7 @@ import {
   type TenantShare,
 } from '@tartarus/server/scheduler';
 import type { BenchArgs } from './main.js';
-import { checkStop, median, round } from './stats.js';
+import { checkStop, median, round, seededRandom } from './stats.js';
 
 const NODES = 1_000;
 const PENDING = 100_000;
@@ -47,16 +47,6 @@ const TEMPLATES = 30;
 const GIB = 1024;
 const SEED = 20_261_122;
 
-/** mulberry32: small, fast and seeded, so the cluster and the backlog are the same every run. */
-function seededRandom(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Picks from `[weight, value]` pairs in proportion to the weights. */
 function weighted<T>(random: () => number, table: readonly (readonly [number, T])[]): T {

@@ -57,6 +57,8 @@ export class Agent {
     private readonly log: AgentLogger = quiet,
   ) {
     this.config = parseAgentConfig(config);
+    // A pool naming an unknown template or runtime is refused now, not logged later.
+    runtime.checkPools(this.config.pools);
     this.work = new Supervisor(runtime, () => this.link);
     this.calls = new Calls(runtime, this.work);
     this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));

@@ -74,6 +74,10 @@ export class RuntimeAdapter implements AgentRuntime {
     await this.runtime.destroy(info.runtime, info.id);
   }
 
+  checkPools(pools: PoolConfig[]): void {
+    this.runtime.checkPools(pools);
+  }
+
   startPools(pools: PoolConfig[]): Promise<void> {
     return this.runtime.startPools(pools);
   }

@@ -37,6 +37,8 @@ export interface AgentRuntime {
   /** Removes every host object of a sandbox. Idempotent. */
   destroy(info: SandboxInfo): Promise<void>;
   listTemplates(): Promise<TemplateReport[]>;
+  /** Throws an `InvalidArgumentError` naming what to change in a pool config. */
+  checkPools(pools: PoolConfig[]): void;
   /** Starts keeping the warm pools topped up (see @tartarus/runtime `WarmPools`). */
   startPools(pools: PoolConfig[]): Promise<void>;
   /** Releases what the runtime keeps ahead of need (warm pools' idle sandboxes, waiting runtime processes); live sandboxes stay. */

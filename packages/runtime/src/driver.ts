@@ -15,9 +15,10 @@
  *   half-created one, and both after a crash of the owning process are no-ops that succeed.
  * - **Crash and restart.** A sandbox outlives the process that created it. After a restart,
  *   `list()` reports every sandbox found on the host; `adopt(id)` re-attaches to a running one
- *   (exec, files, pause, kill, destroy work again; the main process's output and exit status
- *   before the restart are not recovered, `wait()` then reports reason `error` with a message
- *   saying so). Whatever the caller does not adopt, it destroys.
+ *   (exec, files, pause, kill, destroy work again; the main process's later exit and output
+ *   are reported, what it wrote while no host was attached is not; a main process that ended
+ *   meanwhile makes `wait()` report reason `error` with a message saying its exit was lost).
+ *   Whatever the caller does not adopt, it destroys.
  * - **A workload's failure is data.** A non-zero exit, an OOM kill or a timeout resolves
  *   `wait()` with a `ProcessResult`; only a failure of the driver itself rejects.
  * - **Cancellation.** Every long operation takes an optional `AbortSignal`; aborting `create`

@@ -20,6 +20,7 @@ import { ClaimedSandbox, readClaim, readClaims, removeClaim, writeClaim } from '
 import { poolKey, WarmPools, type PoolConfig } from './pool/pool.js';
 import { TemplateStore } from './templates/store.js';
 import { defaultTemplateDir } from './templates/layout.js';
+import { templateDefinition } from './templates/catalog.js';
 
 /** What a driver factory gets. */
 export interface DriverContext {
@@ -83,14 +84,22 @@ export class Runtime {
     this.poolConfigs = options.pools ?? [];
   }
 
+  /** Throws `InvalidArgumentError` naming what to change in a pool config (size, runtime, template); builds nothing. */
+  checkPools(configs: PoolConfig[]): void {
+    for (const config of configs) {
+      if (!Number.isInteger(config.size) || config.size < 0) {
+        throw new InvalidArgumentError(`pool ${config.template}/${config.runtime}: size must be a whole number ≥ 0, got ${config.size}`);
+      }
+      this.driver(config.runtime);
+      templateDefinition(config.template);
+    }
+  }
+
   /** Starts keeping the warm pools (`configs`, default the options') topped up; builds their templates first. */
   async startPools(configs: PoolConfig[] = this.poolConfigs): Promise<void> {
+    this.checkPools(configs);
     const keyed = await Promise.all(
       configs.map(async (config) => {
-        if (!Number.isInteger(config.size) || config.size < 0) {
-          throw new InvalidArgumentError(`pool ${config.template}/${config.runtime}: size must be a whole number ≥ 0, got ${config.size}`);
-        }
-        this.driver(config.runtime);
         const template = await this.templates.ensure(config.template);
         const spec = resolveSandboxOptions({ template: config.template, runtime: config.runtime, limits: config.limits ?? {} }, template);
         return { key: poolKey(config.runtime, template.name, spec.limits), config };

@@ -25,11 +25,21 @@ export interface Owner {
 }
 
 /** Records the owner of sandbox `id` (before any of its processes start). */
+let madeDir: string | undefined;
+
 export async function recordOwner(id: string, owner: Owner): Promise<void> {
-  await mkdir(ownersDir(), { recursive: true, mode: 0o700 });
+  // Once per process (and again if someone removed it): this is on every create's path.
+  if (madeDir !== ownersDir()) {
+    await mkdir(ownersDir(), { recursive: true, mode: 0o700 });
+    madeDir = ownersDir();
+  }
   // Written aside and renamed: a concurrent collector never reads half a record.
   const tmp = join(ownersDir(), `.${id}.${process.pid}.tmp`);
-  await writeFile(tmp, JSON.stringify(owner), { mode: 0o600 });
+  await writeFile(tmp, JSON.stringify(owner), { mode: 0o600 }).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await mkdir(ownersDir(), { recursive: true, mode: 0o700 });
+    await writeFile(tmp, JSON.stringify(owner), { mode: 0o600 });
+  });
   await rename(tmp, join(ownersDir(), `${id}.json`));
 }
 
