@@ -3,8 +3,15 @@ export type TemplateName = 'busybox' | 'debian' | 'python';
 
 /** Defaults a template gives every process started in it, unless the caller overrides them. */
 export interface TemplateDefaults {
-  /** Main process when the caller gives none (a long-lived idle init for sandboxes). */
+  /**
+   * Main process when the caller gives none (a long-lived idle process for sandboxes); `[]` means
+   * the in-sandbox agent's own idle process (image templates: no binary of the image is needed).
+   */
   argv: string[];
+  /** An image's ENTRYPOINT (Docker's rules: prepended to any command); built-in templates have none. */
+  entrypoint?: string[];
+  /** An image's CMD: what a run without a command executes (after the ENTRYPOINT). */
+  cmd?: string[];
   env: Record<string, string>;
   cwd: string;
   user: string;
@@ -33,4 +40,9 @@ export interface TemplateProgress {
   fraction?: number;
   /** The latest line of the build tool's output. */
   message: string;
+  /** An image pull: layers and bytes fetched so far of the total. */
+  layersDone?: number;
+  layersTotal?: number;
+  bytesDone?: number;
+  bytesTotal?: number;
 }

@@ -1,0 +1,101 @@
+/**
+ * How registries are reached: mirrors (as Docker's `registry-mirrors`, for any registry, not only
+ * Docker Hub), registries reached without TLS (`insecure-registries`; loopback always is, as in
+ * Docker) and credentials. skopeo and buildah both read one generated `registries.conf`
+ * (containers-registries.conf(5), through `CONTAINERS_REGISTRIES_CONF`), so a pull and a
+ * Dockerfile build's base image take the same path. Credentials go to a private auth file made
+ * for one call and removed after it: never on a command line, never in a log.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '@tartarus/core';
+import { isLoopbackRegistry } from './reference.js';
+
+/** Registry settings of an `ImageStore`. */
+export interface RegistryOptions {
+  /** Registry host → mirror hosts tried first, in order (e.g. `{ "docker.io": ["10.0.0.5:5000"] }`). */
+  mirrors?: Record<string, string[]>;
+  /** Registries reached over plain HTTP (besides loopback ones, which always are). */
+  insecure?: string[];
+}
+
+/** Credentials for one registry. */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+}
+
+const HOST_RE = /^[a-zA-Z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/;
+
+/** Throws `InvalidArgumentError` naming a mirror or insecure entry that is not a host[:port]. */
+export function checkRegistryOptions(o: RegistryOptions): void {
+  for (const [registry, mirrors] of Object.entries(o.mirrors ?? {})) {
+    for (const h of [registry, ...mirrors]) {
+      if (!HOST_RE.test(h)) throw new InvalidArgumentError(`registry mirror setting ${JSON.stringify(h)} is not a host[:port] (e.g. 10.0.0.5:5000)`);
+    }
+  }
+  for (const h of o.insecure ?? []) {
+    if (!HOST_RE.test(h)) throw new InvalidArgumentError(`insecure registry ${JSON.stringify(h)} is not a host[:port]`);
+  }
+}
+
+function insecure(host: string, o: RegistryOptions): boolean {
+  return isLoopbackRegistry(host) || (o.insecure ?? []).includes(host);
+}
+
+/** The text of registries.conf for `o` (TOML; strings are quoted as JSON, which TOML accepts for these). */
+export function registriesConf(o: RegistryOptions): string {
+  const lines = ['# Written by Tartarus from its registry settings; do not edit.', 'unqualified-search-registries = ["docker.io"]', ''];
+  const hosts = new Set([...Object.keys(o.mirrors ?? {}), ...(o.insecure ?? [])]);
+  for (const host of [...hosts].sort()) {
+    lines.push('[[registry]]', `prefix = ${JSON.stringify(host)}`, `location = ${JSON.stringify(host === 'docker.io' ? 'registry-1.docker.io' : host)}`);
+    lines.push(`insecure = ${insecure(host, o)}`);
+    for (const m of o.mirrors?.[host] ?? []) {
+      lines.push('[[registry.mirror]]', `location = ${JSON.stringify(m)}`, `insecure = ${insecure(m, o)}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** Writes registries.conf for `o` under `dir` (named by its content, so concurrent writers agree) and returns its path. */
+export async function writeRegistriesConf(dir: string, o: RegistryOptions): Promise<string> {
+  const text = registriesConf(o);
+  const path = join(dir, `registries-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.conf`);
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o644 });
+  await rename(tmp, path);
+  return path;
+}
+
+/** Whether skopeo should verify TLS for `registry`. */
+export function tlsVerify(registry: string, o: RegistryOptions): boolean {
+  return !insecure(registry, o);
+}
+
+/**
+ * Runs `fn` with the path of a private auth file holding `auth` for `registry` only (a mirror
+ * never sees the registry's credentials), removed afterwards whatever happens; without
+ * credentials `fn` gets undefined.
+ */
+export async function withAuthFile<T>(
+  tmpRoot: string,
+  registry: string,
+  auth: RegistryAuth | undefined,
+  fn: (path: string | undefined) => Promise<T>,
+): Promise<T> {
+  if (!auth) return fn(undefined);
+  await mkdir(tmpRoot, { recursive: true, mode: 0o700 });
+  const dir = await mkdtemp(join(tmpRoot, 'auth-'));
+  try {
+    const token = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+    const auths = { [registry]: { auth: token } };
+    const path = join(dir, 'auth.json');
+    await writeFile(path, JSON.stringify({ auths }), { mode: 0o600 });
+    return await fn(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * The image store: pulls OCI and Docker images by reference with skopeo, unpacks them with umoci
+ * into read-only roots cached by manifest digest, and hands them out as templates. Rules:
+ * - A reference is resolved to a manifest digest first (a multi-arch index picks linux/amd64);
+ *   everything after is keyed by that digest, so two tags of one image share one root.
+ * - Concurrent pulls of one digest fetch once: in one process they share the fetch, across
+ *   processes a lock file serialises them and the second finds the root ready.
+ * - Blobs live in one shared directory: a layer is fetched once whatever image it belongs to.
+ * - `ensure()` is Docker's `if-not-present`: a reference seen before is not resolved again.
+ */
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { SharedBuild } from '../templates/shared-build.js';
+import { acquireLock } from '../templates/lock.js';
+import { treeSizeBytes } from '../templates/layout.js';
+import type { TemplateInfo, TemplateProgress } from '../templates/types.js';
+import { imageDefaults } from './config.js';
+import { imagePaths, readRecord, readRecords, readRef, removeStaleTmp, touchUsed, writeRef, type ImageRecord } from './layout.js';
+import { isIndex, parseManifest, pickPlatform, sha256Digest, type Manifest } from './manifest.js';
+import { fetchAndUnpack, type PullProgress } from './pull.js';
+import { parseImageRef, pinned, type ImageRef } from './reference.js';
+import { checkRegistryOptions, tlsVerify, withAuthFile, writeRegistriesConf, type RegistryAuth, type RegistryOptions } from './registries.js';
+import { inspectRaw, type SkopeoAccess } from './skopeo.js';
+
+/** Options of an `ImageStore`. */
+export interface ImageStoreOptions {
+  /** Store directory, usually `<templateDir>/images`. */
+  dir: string;
+  registries?: RegistryOptions;
+}
+
+/** Options of one pull. */
+export interface PullOptions {
+  auth?: RegistryAuth | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((p: TemplateProgress) => void) | undefined;
+}
+
+/** An image ready to start sandboxes from. */
+export interface ImageInfo {
+  /** The reference as normalised (`docker.io/library/nginx:latest`). */
+  ref: string;
+  record: ImageRecord;
+  template: TemplateInfo;
+}
+
+/** Pulls, caches and serves images; see the file header for the rules. */
+export class ImageStore {
+  readonly dir: string;
+  private readonly registries: RegistryOptions;
+  private readonly inflight = new Map<string, SharedBuild<ImageRecord>>();
+  private conf: Promise<string> | undefined;
+  /** Fetches this store actually performed (a cached or shared pull does not count). */
+  fetches = 0;
+
+  constructor(options: ImageStoreOptions) {
+    this.dir = resolve(options.dir);
+    this.registries = options.registries ?? {};
+    checkRegistryOptions(this.registries);
+  }
+
+  /** The image behind `ref`, pulled unless already here (a tag seen before is not resolved again). */
+  async ensure(ref: string, options: PullOptions = {}): Promise<ImageInfo> {
+    const parsed = parseImageRef(ref);
+    const known = parsed.digest && (await readRecord(this.dir, parsed.digest)) ? parsed.digest : await readRef(this.dir, parsed.canonical);
+    const record = known === undefined ? undefined : await readRecord(this.dir, known);
+    if (record) return this.use(parsed, record);
+    return this.pull(ref, options);
+  }
+
+  /** Resolves `ref` at its registry and pulls what it names now, unless that digest is already here. */
+  async pull(ref: string, options: PullOptions = {}): Promise<ImageInfo> {
+    const parsed = parseImageRef(ref);
+    const resolved = await this.withAccess(parsed, options, async (access) => this.resolve(parsed, access));
+    await writeRef(this.dir, parsed.canonical, resolved.digest);
+    const ready = await readRecord(this.dir, resolved.digest);
+    if (ready) return this.use(parsed, ready);
+    const record = await this.shared(parsed, resolved, options).join(options.signal, options.onProgress);
+    return this.use(parsed, record);
+  }
+
+  /** Every image here. */
+  list(): Promise<ImageRecord[]> {
+    return readRecords(this.dir);
+  }
+
+  /** The image with manifest `digest`, if here. */
+  get(digest: string): Promise<ImageRecord | undefined> {
+    return readRecord(this.dir, digest);
+  }
+
+  /** The template an image record makes. */
+  templateOf(ref: string, record: ImageRecord): TemplateInfo {
+    return {
+      name: ref,
+      rootfsPath: imagePaths(this.dir).rootfs(record.digest),
+      defaults: imageDefaults(record.config),
+      digest: record.digest.slice(7),
+      sizeBytes: record.sizeBytes,
+      builtAtMs: record.pulledAtMs,
+    };
+  }
+
+  private async use(parsed: ImageRef, record: ImageRecord): Promise<ImageInfo> {
+    await touchUsed(this.dir, record.digest);
+    return { ref: parsed.canonical, record, template: this.templateOf(parsed.canonical, record) };
+  }
+
+  private async withAccess<T>(parsed: ImageRef, options: PullOptions, fn: (a: SkopeoAccess) => Promise<T>): Promise<T> {
+    this.conf ??= writeRegistriesConf(join(this.dir, 'conf'), this.registries);
+    const registriesConf = await this.conf;
+    return withAuthFile(imagePaths(this.dir).tmp, parsed.registry, options.auth, (authFile) =>
+      fn({ tlsVerify: tlsVerify(parsed.registry, this.registries), authFile, registriesConf, signal: options.signal }),
+    );
+  }
+
+  /** The manifest digest `parsed` names now, for this machine's platform, and that manifest. */
+  private async resolve(parsed: ImageRef, access: SkopeoAccess): Promise<{ digest: string; manifest: Manifest }> {
+    const name = parsed.canonical;
+    let raw = await inspectRaw(`docker://${name}`, name, access);
+    let digest = parsed.digest ?? sha256Digest(raw);
+    if (isIndex(raw, name)) {
+      digest = pickPlatform(raw, name);
+      raw = await inspectRaw(`docker://${pinned(parsed, digest)}`, name, access);
+    }
+    return { digest, manifest: parseManifest(raw, name) };
+  }
+
+  private shared(parsed: ImageRef, resolved: { digest: string; manifest: Manifest }, options: PullOptions): SharedBuild<ImageRecord> {
+    let build = this.inflight.get(resolved.digest);
+    if (build) return build;
+    build = new SharedBuild<ImageRecord>((signal, emit) => this.fetchLocked(parsed, resolved, { ...options, signal }, emit));
+    this.inflight.set(resolved.digest, build);
+    const forget = (): void => void this.inflight.delete(resolved.digest);
+    void build.done.then(forget, forget);
+    return build;
+  }
+
+  private async fetchLocked(
+    parsed: ImageRef,
+    resolved: { digest: string; manifest: Manifest },
+    options: PullOptions,
+    emit: (p: TemplateProgress) => void,
+  ): Promise<ImageRecord> {
+    const paths = imagePaths(this.dir);
+    await Promise.all([paths.locks, paths.roots, paths.tmp].map((d) => mkdir(d, { recursive: true })));
+    const release = await acquireLock(paths.lock(resolved.digest), { signal: options.signal });
+    try {
+      const ready = await readRecord(this.dir, resolved.digest);
+      if (ready) return ready;
+      await removeStaleTmp(this.dir);
+      const work = await mkdtemp(join(paths.tmp, `${process.pid}-`));
+      try {
+        return await this.fetch(parsed, resolved, options, emit, work);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    } finally {
+      await release();
+    }
+  }
+
+  private async fetch(
+    parsed: ImageRef,
+    resolved: { digest: string; manifest: Manifest },
+    options: PullOptions,
+    emit: (p: TemplateProgress) => void,
+    work: string,
+  ): Promise<ImageRecord> {
+    const paths = imagePaths(this.dir);
+    const rootDir = join(work, 'root');
+    await mkdir(rootDir);
+    this.fetches++;
+    const config = await this.withAccess(parsed, options, (access) =>
+      fetchAndUnpack({
+        source: `docker://${pinned(parsed, resolved.digest)}`,
+        ref: parsed.canonical,
+        manifest: resolved.manifest,
+        layoutDir: join(work, 'layout'),
+        blobsDir: paths.blobs,
+        rootfs: join(rootDir, 'rootfs'),
+        access,
+        onProgress: (p) => emit(progressOf(parsed.canonical, p)),
+      }),
+    );
+    const record: ImageRecord = {
+      ref: parsed.canonical,
+      digest: resolved.digest,
+      config,
+      blobs: [resolved.manifest.config.digest, ...resolved.manifest.layers.map((l) => l.digest)],
+      sizeBytes: await treeSizeBytes(join(rootDir, 'rootfs'), options.signal),
+      pulledAtMs: Date.now(),
+    };
+    await writeFile(join(rootDir, 'image.json'), JSON.stringify(record, null, 2));
+    await writeFile(join(rootDir, 'used'), '');
+    await rename(rootDir, paths.root(resolved.digest));
+    return record;
+  }
+}
+
+const MiB = 1024 * 1024;
+
+/** A pull's progress as a template build's (the shape the API streams). */
+export function progressOf(ref: string, p: PullProgress): TemplateProgress {
+  const mib = (n: number): string => (n / MiB).toFixed(1);
+  const message =
+    p.phase === 'unpack' ? 'unpacking layers' : p.phase === 'done' ? 'ready' : `layers ${p.layersDone}/${p.layersTotal}, ${mib(p.bytesDone)}/${mib(p.bytesTotal)} MiB`;
+  return {
+    template: ref,
+    phase: p.phase,
+    message,
+    fraction: p.bytesTotal > 0 ? Math.min(1, p.bytesDone / p.bytesTotal) : 1,
+    layersDone: p.layersDone,
+    layersTotal: p.layersTotal,
+    bytesDone: p.bytesDone,
+    bytesTotal: p.bytesTotal,
+  };
+}
