@@ -43,6 +43,11 @@ export class RuntimeAdapter implements AgentRuntime {
       id: o.sandboxId,
       runtime: spec.runtime satisfies RuntimeName,
       template: spec.template,
+      ...(spec.image ? { image: spec.image } : {}),
+      ...(o.registryAuth ? { registryAuth: o.registryAuth } : {}),
+      ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
+      // A run without a command runs its image's ENTRYPOINT + CMD; a sandbox idles.
+      whenNoCommand: spec.lifecycle === 'once' ? 'image' : 'idle',
       ...(spec.command === null ? {} : { command: spec.command }),
       env: spec.env,
       ...(spec.cwd === null ? {} : { cwd: spec.cwd }),

@@ -16,6 +16,8 @@ export interface StartOptions {
   sandboxId: string;
   /** The compiled spec, as the server sent it. */
   spec: WorkloadSpec;
+  /** Credentials for the registry of `spec.image`, for this pull only. */
+  registryAuth?: { username: string; password: string } | undefined;
   /** Receives every output chunk of the main process. */
   onOutput?: (chunk: OutputChunk) => void;
 }

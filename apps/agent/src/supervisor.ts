@@ -167,7 +167,12 @@ export class Supervisor {
     );
     try {
       w.handle = await this.runtime.createAndStart(
-        { sandboxId: w.sandboxId, spec: msg.spec, ...(once ? { onOutput: (c) => out.push(c) } : {}) },
+        {
+          sandboxId: w.sandboxId,
+          spec: msg.spec,
+          ...(msg.registryAuth ? { registryAuth: msg.registryAuth } : {}),
+          ...(once ? { onOutput: (c) => out.push(c) } : {}),
+        },
         w.abort.signal,
       );
     } catch (err) {

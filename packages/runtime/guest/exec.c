@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,20 @@ static int drop_privileges(void) {
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* x86_64 */
+#endif
+
+/* The idle main process of a sandbox whose template has none of its own (an image without `sleep`):
+ * a copy of the agent that drops everything the agent holds and waits to be signalled. */
+static void idle_forever(int errfd) {
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  close(errfd); /* closing the pipe without a word is the parent's "started" */
+  if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) /* an older kernel or gVisor */
+    for (int fd = 3; fd < 4096; fd++) close(fd);
+  for (;;) pause();
+}
+
 /* The child side of exec: never returns. Reports a failure's errno through `errfd`. */
 static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32_t id) {
   uint32_t uid = rd_u32(r), gid = rd_u32(r);
@@ -82,7 +97,8 @@ static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32
     }
   }
   int e = EINVAL;
-  if (r->bad || !argv || !envp || argc == 0) goto fail;
+  int idle = argc == 0 && (flags & EXEC_IDLE) && (flags & EXEC_MAIN);
+  if (r->bad || !argv || !envp || (argc == 0 && !idle)) goto fail;
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
@@ -99,6 +115,7 @@ static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32
   if (setrlimit(RLIMIT_CORE, &nocore) != 0) { e = errno; goto fail; }
   if (drop_privileges() != 0) { e = errno; goto fail; }
   if (setgroups(ngroups, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0) { e = errno; goto fail; }
+  if (idle) idle_forever(errfd);
   if (chdir(cwd) != 0) { e = errno; goto fail; }
   environ = envp;
   execvp(argv[0], argv);

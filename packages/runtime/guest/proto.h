@@ -49,6 +49,7 @@ enum {
 #define EXEC_STDIN 1u
 #define EXEC_GROUPS 2u /* u32 n, u32 gid* follow the env: supplementary groups */
 #define EXEC_MAIN 4u   /* the sandbox's main process: the sandbox ends with it (containers) */
+#define EXEC_IDLE 8u   /* with EXEC_MAIN and no argv: the agent's own idle process (no binary of the sandbox needed) */
 
 /* A cursor over a received payload; a read past the end sets bad. */
 struct rd {

@@ -6,6 +6,8 @@
 import { InvalidArgumentError, newId } from '@tartarus/core';
 import type { OutputChunk, ResourceLimits, RuntimeName, SandboxSpec } from './driver.js';
 import type { TemplateInfo } from './templates/types.js';
+import { resolveArgv } from './images/config.js';
+import type { RegistryAuth } from './images/registries.js';
 
 /** What a caller asks for; everything but `template` has a default. */
 export interface SandboxOptions {
@@ -13,18 +15,30 @@ export interface SandboxOptions {
   id?: string;
   /** Isolation backend. Default `container`. */
   runtime?: RuntimeName;
-  /** Template name (`busybox`, `debian`, `python`). */
+  /** Template name (`busybox`, `debian`, `python`); ignored when `image` is given. */
   template: string;
   /**
-   * The main process: an argv array (run as is) or a string (run with the template's shell,
-   * `sh -c <string>`). Default: the template's idle process (a long-lived sandbox).
+   * An OCI or Docker image reference (`nginx:1.25`, `127.0.0.1:5000/app@sha256:…`): the sandbox
+   * starts from it, pulled on first use (images/), with its ENTRYPOINT, CMD, ENV, WORKDIR, USER.
+   */
+  image?: string;
+  /** Credentials for `image`'s registry, for this pull only. */
+  registryAuth?: RegistryAuth;
+  /**
+   * The main process: an argv array or a string (run with the template's shell, `sh -c
+   * <string>`); as Docker's command it replaces the image's CMD and follows its ENTRYPOINT.
+   * Default: see `whenNoCommand`.
    */
   command?: string[] | string;
+  /** Replaces the image's ENTRYPOINT and, as in Docker, clears its CMD; `[]` clears it. */
+  entrypoint?: string[];
+  /** With no command: `idle` (default) the template's idle process (a sandbox), `image` the image's ENTRYPOINT + CMD (a run). */
+  whenNoCommand?: 'idle' | 'image';
   /** Merged over the template's environment. */
   env?: Record<string, string>;
   /** Absolute working directory. Default: the template's (the sandbox user's home). */
   cwd?: string;
-  /** `name`, `uid` or `uid:gid`. Default: the template's user (`sandbox`). */
+  /** `name`, `uid`, `uid:gid`, `name:group`... (Docker's forms). Default: the template's user (`sandbox`; an image's USER, else root). */
   user?: string;
   /** Written to the main process's stdin, then closed. Default: empty stdin. */
   stdin?: Buffer | string;
@@ -48,7 +62,7 @@ export const DEFAULT_OUTPUT_LIMIT_BYTES = 1 << 20;
 export const DEFAULT_KILL_GRACE_MS = 2000;
 
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const USER_RE = /^([a-z_][a-z0-9_.-]{0,31}|\d{1,10}(:\d{1,10})?)$/i;
+const USER_RE = /^([a-z_][a-z0-9_.-]{0,31}|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}|\d{1,10}))?$/i;
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** A new sandbox id: the platform's one id format (`sbx_…`, core's `newId`). */
@@ -74,7 +88,9 @@ export function checkSandboxId(id: string): void {
 export function resolveSandboxOptions(options: SandboxOptions, template: TemplateInfo): SandboxSpec {
   const id = options.id ?? newSandboxId();
   checkSandboxId(id);
-  const argv = resolveCommand(options.command, template);
+  checkCommand(options.command);
+  if (options.entrypoint !== undefined) checkArgv('entrypoint', options.entrypoint, true);
+  const argv = resolveArgv(template.defaults, options, template.name);
   const env = { ...template.defaults.env, ...(options.env ?? {}) };
   for (const [k, v] of Object.entries(env)) {
     if (!ENV_KEY_RE.test(k)) throw new InvalidArgumentError(`env name ${JSON.stringify(k)} is invalid: use letters, digits and _`);
@@ -100,19 +116,23 @@ export function resolveSandboxOptions(options: SandboxOptions, template: Templat
   return spec;
 }
 
-function resolveCommand(command: string[] | string | undefined, template: TemplateInfo): string[] {
-  if (command === undefined) return [...template.defaults.argv];
+function checkCommand(command: string[] | string | undefined): void {
+  if (command === undefined) return;
   if (typeof command === 'string') {
     if (command.trim() === '') throw new InvalidArgumentError('command is an empty string: give a shell command or an argv array');
-    return [...template.defaults.shell, command];
+    if (command.includes('\0')) throw new InvalidArgumentError('command must not contain NUL bytes');
+    return;
   }
-  if (!Array.isArray(command) || command.length === 0 || command[0] === '') {
-    throw new InvalidArgumentError('command argv is empty: give at least the program to run');
+  checkArgv('command', command, false);
+}
+
+function checkArgv(what: string, argv: unknown, mayBeEmpty: boolean): void {
+  if (!Array.isArray(argv) || (!mayBeEmpty && (argv.length === 0 || argv[0] === ''))) {
+    throw new InvalidArgumentError(`${what} argv is empty: give at least the program to run`);
   }
-  if (command.some((a) => typeof a !== 'string' || a.includes('\0'))) {
-    throw new InvalidArgumentError('command argv must be strings without NUL bytes');
+  if (argv.some((a) => typeof a !== 'string' || a.includes('\0'))) {
+    throw new InvalidArgumentError(`${what} argv must be strings without NUL bytes`);
   }
-  return [...command];
 }
 
 function resolveLimits(partial: Partial<ResourceLimits> | undefined): ResourceLimits {

@@ -21,6 +21,9 @@ import { poolKey, WarmPools, type PoolConfig } from './pool/pool.js';
 import { TemplateStore } from './templates/store.js';
 import { defaultTemplateDir } from './templates/layout.js';
 import { templateDefinition } from './templates/catalog.js';
+import type { TemplateInfo } from './templates/types.js';
+import { ImageStore } from './images/store.js';
+import type { RegistryOptions } from './images/registries.js';
 
 /** What a driver factory gets. */
 export interface DriverContext {
@@ -53,6 +56,10 @@ export interface RuntimeOptions {
   drivers?: Partial<Record<RuntimeName, DriverFactory>>;
   /** Warm pools (pool/pool.ts), booted once `startPools()` is called. Default none. */
   pools?: PoolConfig[];
+  /** Image store to share; default one under `<templateDir>/images` with `registries`. */
+  images?: ImageStore;
+  /** Mirrors and insecure registries for image pulls. */
+  registries?: RegistryOptions;
 }
 
 /** Default wall-clock limit of `Runtime.run()` when the caller gives none (10 minutes). */
@@ -68,6 +75,8 @@ export interface SandboxRunResult extends ProcessResult {
 export class Runtime {
   readonly stateDir: string;
   readonly templates: TemplateStore;
+  /** OCI images as templates (images/). */
+  readonly images: ImageStore;
   private readonly factories: Partial<Record<RuntimeName, DriverFactory>>;
   private readonly drivers = new Map<RuntimeName, Driver>();
   /** The warm pools; `createSandbox` takes from them when the caller's template, runtime and limits match one. */
@@ -79,6 +88,9 @@ export class Runtime {
     // Absolute: it ends up in runc/runsc command lines and overlay options run from other cwds.
     this.stateDir = resolve(options.stateDir);
     this.templates = options.templates ?? new TemplateStore({ dir: options.templateDir ?? defaultTemplateDir() });
+    this.images =
+      options.images ??
+      new ImageStore({ dir: join(options.templateDir ?? defaultTemplateDir(), 'images'), ...(options.registries ? { registries: options.registries } : {}) });
     this.factories = options.drivers ?? DRIVER_FACTORIES;
     this.pools = new WarmPools((config, own) => this.bootPooled(config, own));
     this.poolConfigs = options.pools ?? [];
@@ -165,7 +177,7 @@ export class Runtime {
     const driver = this.driver(options.runtime ?? 'container');
     const availability = await driver.available();
     if (!availability.ok) throw new RuntimeUnavailableError(`runtime ${driver.name} is unavailable: ${availability.reason}`);
-    const template = await this.templates.ensure(options.template, signal ? { signal } : {});
+    const template = await this.templateFor(options, signal);
     const spec = resolveSandboxOptions(options, template);
     const key = poolKey(driver.name, template.name, spec.limits);
     // A bad user is the caller's error: found before a pooled sandbox is spent on it.
@@ -184,6 +196,14 @@ export class Runtime {
     } finally {
       this.pools.handedOver(pooled.id);
     }
+  }
+
+  /** The template `options` start from: its image (pulled if not here yet) or a built-in template (built if needed). */
+  async templateFor(options: Pick<SandboxOptions, 'template' | 'image' | 'registryAuth'>, signal?: AbortSignal): Promise<TemplateInfo> {
+    if (options.image !== undefined) {
+      return (await this.images.ensure(options.image, { auth: options.registryAuth, signal })).template;
+    }
+    return this.templates.ensure(options.template, signal ? { signal } : {});
   }
 
   private async checkFree(runtime: RuntimeName, id: string): Promise<void> {

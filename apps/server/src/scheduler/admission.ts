@@ -44,7 +44,8 @@ export class Admission {
 
   /** Throws a 4xx saying what to change when no node could ever run `spec`. */
   async check(spec: WorkloadSpec): Promise<void> {
-    await this.checkTemplate(spec.template);
+    // An image is pulled by the node that runs the work; a bad reference fails that attempt with a message naming it.
+    if (spec.image === null) await this.checkTemplate(spec.template);
     const nodes = await this.knownNodes();
     if (nodes.length === 0) return;
     const offering = nodes.filter((n) => n.runtimes.includes(spec.runtime));

@@ -12,6 +12,7 @@ import { sandboxFields, withSandboxFlags, type SandboxFlagOptions } from './sand
 
 interface RunOptions extends SandboxFlagOptions {
   stdin?: boolean;
+  entrypoint?: string;
   maxAttempts?: number;
   detach?: boolean;
   json?: boolean;
@@ -47,7 +48,9 @@ function stopLine(run: Run): string | undefined {
 }
 
 function requestFrom(argv: string[], o: RunOptions): SubmitRunRequest {
-  const req: SubmitRunRequest = { argv, ...sandboxFields(o) };
+  const req: SubmitRunRequest = { ...(argv.length > 0 ? { argv } : {}), ...sandboxFields(o) };
+  // As Docker's --entrypoint: one program (an empty string clears the image's ENTRYPOINT).
+  if (o.entrypoint !== undefined) req.entrypoint = o.entrypoint === '' ? [] : [o.entrypoint];
   if (o.maxAttempts !== undefined) req.maxAttempts = o.maxAttempts;
   return req;
 }
@@ -64,12 +67,13 @@ export function runCommand(): Command {
   return withSandboxFlags(
     new Command('run')
       .description('run a command in a fresh sandbox, stream its output, exit with its exit code')
-      .argument('<command...>', 'the program and its arguments (put them after --)'),
+      .argument('[command...]', "the program and its arguments (put them after --); with --image, default the image's CMD"),
     {
       timeout: 'wall-clock limit, e.g. 30s, 5m (default 10m)',
       env: 'environment variable (repeatable)',
     },
   )
+    .option('--entrypoint <program>', "replace the image's ENTRYPOINT (and its CMD); '' clears it")
     .option('-i, --stdin', "send this process's stdin to the command (up to 1 MiB)")
     .option(
       '--max-attempts <n>',
@@ -80,7 +84,7 @@ export function runCommand(): Command {
     .option('--json', 'wait, then print {id, exitCode, reason, stdout, stderr, durationMs}')
     .addHelpText(
       'after',
-      '\nExamples:\n  tartarus run -- echo hello\n  tartarus run --template python --timeout 30s -- python3 -c "print(1)"',
+      '\nExamples:\n  tartarus run -- echo hello\n  tartarus run --template python --timeout 30s -- python3 -c "print(1)"\n  tartarus run --image 127.0.0.1:5000/app:1 -- --port 8080',
     )
     .action(async (argv: string[], _o: RunOptions, cmd: Command) => {
       const o = allOptions<RunOptions>(cmd);

@@ -128,6 +128,8 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
     epoch: z.number().int(),
     sandboxId: z.string(),
     spec: WorkloadSpecSchema,
+    /** The tenant's credentials for the registry of `spec.image`, when it stored some (never kept by the agent). */
+    registryAuth: z.object({ username: z.string(), password: z.string() }).optional(),
   }),
   /** Stop work (cancelled, killed, or its epoch is no longer current). */
   z.object({ type: z.literal('stop'), workId: z.string(), epoch: z.number().int() }),

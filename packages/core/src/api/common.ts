@@ -136,6 +136,49 @@ export const ArgvSchema = z
 /** Shell-string form of a command (run with the template's shell), ≤ 128 KiB. */
 export const CommandStringSchema = z.string().min(1, 'command must not be empty').max(131_072);
 
+/** An entrypoint override: replaces the image's ENTRYPOINT (and clears its CMD); `[]` clears it. */
+export const EntrypointSchema = z.array(z.string().max(131_072)).max(4096);
+
+/** An OCI or Docker image reference: `[registry/]name[:tag][@sha256:digest]` (checked in full where it is pulled). */
+export const ImageRefSchema = z
+  .string()
+  .min(1, 'image must not be empty')
+  .max(512, 'image must be at most 512 characters')
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._:/@\[\]-]*$/, 'image must be a reference such as nginx:1.25 or registry.example.com/team/app@sha256:…');
+
+/** A process user as Docker takes it: `name`, `uid`, `name:group`, `uid:gid`. */
+export const UserSchema = z
+  .string()
+  .regex(
+    /^([a-z_][a-z0-9_.-]{0,31}|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}|\d{1,10}))?$/i,
+    'user must be a name or uid, optionally with :group or :gid (e.g. app, 1000:1000)',
+  );
+
+/** Templates every node has; they have no command of their own (a run on one must give one). */
+export const BUILTIN_TEMPLATES = ['busybox', 'debian', 'python'] as const;
+
+/**
+ * Rejects a run giving both `argv` and `command`, or neither when nothing else supplies one:
+ * an image (its ENTRYPOINT/CMD), a tenant's template, or an entrypoint does; a built-in template does not.
+ */
+export function runCommandRule(
+  v: { argv?: unknown; command?: unknown; image?: unknown; entrypoint?: unknown; template?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  if (v.argv !== undefined && v.command !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['argv'], message: 'give exactly one of argv (an array of strings) or command (a shell string)' });
+    return;
+  }
+  const own = v.image !== undefined || v.entrypoint !== undefined || (typeof v.template === 'string' && !(BUILTIN_TEMPLATES as readonly string[]).includes(v.template));
+  if (v.argv === undefined && v.command === undefined && !own) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['argv'],
+      message: `give exactly one of argv (an array of strings) or command (a shell string): template ${String(v.template ?? 'busybox')} has no command of its own`,
+    });
+  }
+}
+
 /** Most stdin accepted inline in a JSON body (1 MiB of UTF-8). */
 export const MAX_INLINE_STDIN = 1_048_576;
 

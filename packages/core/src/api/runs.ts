@@ -6,7 +6,10 @@ import {
   CommandStringSchema,
   durationMsSchema,
   EnvSchema,
-  exactlyOneCommand,
+  EntrypointSchema,
+  ImageRefSchema,
+  runCommandRule,
+  UserSchema,
   IdSchema,
   LimitQuerySchema,
   LimitsInputSchema,
@@ -44,8 +47,14 @@ export const SubmitRunRequestSchema = z
     /** Run with the template's shell (`sh -c`). */
     command: CommandStringSchema.optional(),
     // Defaults from WORKLOAD_DEFAULTS, the one place they live (compile applies the same ones).
-    /** Default `busybox`. */
+    /** Default `busybox`; a tenant's own template (from an image or a Dockerfile) by its name. */
     template: TemplateNameSchema.default(WORKLOAD_DEFAULTS.template),
+    /** Run from this image (pulled on first use) instead of a template; its ENTRYPOINT, CMD, ENV, WORKDIR and USER apply. */
+    image: ImageRefSchema.optional(),
+    /** Replaces the image's ENTRYPOINT and clears its CMD (Docker's --entrypoint); `[]` clears it. */
+    entrypoint: EntrypointSchema.optional(),
+    /** `name`, `uid`, `name:group` or `uid:gid`; default the template's user (an image's USER). */
+    user: UserSchema.optional(),
     /** Default `container`. */
     runtime: RuntimeNameSchema.default(WORKLOAD_DEFAULTS.runtime),
     env: EnvSchema.optional(),
@@ -71,7 +80,7 @@ export const SubmitRunRequestSchema = z
     /** UTF-8 text written to stdin, then closed (≤ 1 MiB). */
     stdin: z.string().max(MAX_INLINE_STDIN, 'stdin must be at most 1 MiB').optional(),
   })
-  .superRefine(exactlyOneCommand)
+  .superRefine(runCommandRule)
   .meta({ id: 'SubmitRunRequest' });
 /** POST /v1/runs body as sent. */
 export type SubmitRunRequest = z.input<typeof SubmitRunRequestSchema>;
@@ -120,6 +129,10 @@ export const RunSchema = z
     argv: z.array(z.string()).optional(),
     command: z.string().optional(),
     template: z.string(),
+    /** The image the run starts from (pinned by digest for a tenant's template), when not a built-in template. */
+    image: z.string().optional(),
+    entrypoint: z.array(z.string()).optional(),
+    user: z.string().optional(),
     runtime: z.string(),
     cwd: z.string().optional(),
     env: z.record(z.string(), z.string()),

@@ -4,6 +4,8 @@ import {
   durationMsSchema,
   EnvSchema,
   IdSchema,
+  ImageRefSchema,
+  UserSchema,
   LimitQuerySchema,
   LimitsInputSchema,
   LimitsSchema,
@@ -49,6 +51,10 @@ export const CreateSandboxRequestSchema = z
     // Defaults from WORKLOAD_DEFAULTS, the one place they live (compile applies the same ones).
     /** Default `busybox`. */
     template: TemplateNameSchema.default(WORKLOAD_DEFAULTS.template),
+    /** Start from this image (pulled on first use) instead of a template: its ENV, WORKDIR and USER apply. */
+    image: ImageRefSchema.optional(),
+    /** The user commands run as unless an exec says otherwise; default the template's (an image's USER). */
+    user: UserSchema.optional(),
     /** Default `container`. */
     runtime: RuntimeNameSchema.default(WORKLOAD_DEFAULTS.runtime),
     /** Killed this long after start unless extended; 1 s..24 h, default 5 min. */

@@ -77,12 +77,14 @@ export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null): 
   const limits = compileLimits(req.limits);
   const spec: WorkloadSpec = {
     lifecycle: 'once',
-    template: req.template ?? WORKLOAD_DEFAULTS.template,
+    template: req.image ?? req.template ?? WORKLOAD_DEFAULTS.template,
+    image: req.image ?? null,
+    entrypoint: req.entrypoint ?? null,
     runtime: req.runtime ?? WORKLOAD_DEFAULTS.runtime,
     command: req.argv ?? req.command ?? null,
     env: req.env ?? {},
     cwd: req.cwd ?? null,
-    user: null,
+    user: req.user ?? null,
     stdin: req.stdin ?? null,
     limits,
     requests: compileRequests(req.requests, limits),
@@ -104,12 +106,14 @@ export function compileSandbox(
   const limits = compileLimits(req.limits);
   const spec: WorkloadSpec = {
     lifecycle: 'until-timeout',
-    template: req.template ?? WORKLOAD_DEFAULTS.template,
+    template: req.image ?? req.template ?? WORKLOAD_DEFAULTS.template,
+    image: req.image ?? null,
+    entrypoint: null,
     runtime: req.runtime ?? WORKLOAD_DEFAULTS.runtime,
     command: null,
     env: req.env ?? {},
     cwd: null,
-    user: null,
+    user: req.user ?? null,
     stdin: null,
     limits,
     requests: compileRequests(req.requests, limits),

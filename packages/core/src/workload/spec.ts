@@ -24,6 +24,13 @@ export type ResourceRequests = z.infer<typeof ResourceRequestsSchema>;
 export const WorkloadSpecSchema = z.object({
   lifecycle: z.enum(LIFECYCLES),
   template: z.string(),
+  /**
+   * The image the work starts from, or null for a built-in template: a reference as the caller
+   * gave it (`--image`), or pinned by digest for a tenant's template. Pulled by the node on first use.
+   */
+  image: z.string().nullable().default(null),
+  /** Replaces the image's ENTRYPOINT (and clears its CMD); null: the image's. */
+  entrypoint: z.array(z.string()).nullable().default(null),
   runtime: RuntimeNameSchema,
   /**
    * The main process: an argv array (run as is), a string (run with the template's shell), or

@@ -36,28 +36,30 @@ function databases(rootfs: string): Promise<{ passwd: string; group: string }> {
   return p;
 }
 
-/** Resolves `user` against the template at `rootfs`; throws `InvalidArgumentError` for an unknown name. */
+/**
+ * Resolves `user` — Docker's forms `name`, `uid`, `name:group`, `uid:gid`, `name:gid`, `uid:group`
+ * — against the template at `rootfs`; throws `InvalidArgumentError` for a name it does not have.
+ */
 export async function resolveUser(rootfs: string, user: string): Promise<ResolvedUser> {
-  const numeric = /^(\d+)(?::(\d+))?$/.exec(user);
   const { passwd, group } = await databases(rootfs);
-  let uid: number;
-  let gid: number;
-  let name: string | undefined;
-  if (numeric) {
-    uid = Number(numeric[1]);
-    const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[2] === String(uid));
-    gid = numeric[2] !== undefined ? Number(numeric[2]) : Number(entry?.[3] ?? uid);
-    name = entry?.[0];
-  } else {
-    const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
-    if (!entry || entry.length < 4) {
-      throw new InvalidArgumentError(`user ${JSON.stringify(user)} does not exist in the template: give a uid[:gid] or a user from its /etc/passwd`);
-    }
-    uid = Number(entry[2]);
-    gid = Number(entry[3]);
-    name = user;
+  const [who = '', grp] = user.split(':');
+  const users = passwd.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
+  const entry = /^\d+$/.test(who) ? users.find((f) => f[2] === who) : users.find((f) => f[0] === who);
+  if (!/^\d+$/.test(who) && !entry) {
+    throw new InvalidArgumentError(`user ${JSON.stringify(who)} does not exist in the template: give a uid[:gid] or a user from its /etc/passwd`);
   }
-  const additionalGids = name === undefined ? [] : supplementaryGroups(group, name, gid);
+  const uid = /^\d+$/.test(who) ? Number(who) : Number(entry?.[2]);
+  let gid: number;
+  if (grp === undefined) gid = Number(entry?.[3] ?? uid);
+  else if (/^\d+$/.test(grp)) gid = Number(grp);
+  else {
+    const g = group.split('\n').map((l) => l.split(':')).find((f) => f.length >= 3 && f[0] === grp);
+    if (!g) throw new InvalidArgumentError(`group ${JSON.stringify(grp)} does not exist in the template: give a gid or a group from its /etc/group`);
+    gid = Number(g[2]);
+  }
+  const name = entry?.[0];
+  // As Docker: an explicit group replaces the user's groups; without one, /etc/group membership adds them.
+  const additionalGids = name === undefined || grp !== undefined ? [] : supplementaryGroups(group, name, gid);
   return { uid, gid, additionalGids };
 }
 

@@ -29,6 +29,8 @@ export function upgradeSpec(old: Legacy, kind: 'run' | 'sandbox', row: Legacy): 
   return {
     lifecycle: kind === 'run' ? 'once' : 'until-timeout',
     template: String(old['template'] ?? row['template'] ?? WORKLOAD_DEFAULTS.template),
+    image: null,
+    entrypoint: null,
     runtime: String(old['runtime'] ?? row['runtime'] ?? WORKLOAD_DEFAULTS.runtime) as WorkloadSpec['runtime'],
     command: kind === 'run' ? (shell ?? argv) : null,
     env: record(old['env']),

@@ -16,6 +16,8 @@ import {
 /** Values of the sandbox flags. */
 export interface SandboxFlagOptions {
   template?: string;
+  image?: string;
+  user?: string;
   runtime?: (typeof RUNTIME_NAMES)[number];
   timeout?: number;
   memory?: number;
@@ -30,6 +32,8 @@ export interface SandboxFlagOptions {
 export function withSandboxFlags(cmd: Command, help: { timeout: string; env: string }): Command {
   return cmd
     .option('--template <name>', 'root filesystem template (default busybox)')
+    .option('--image <ref>', 'start from an OCI image instead, e.g. nginx:1.25 (pulled on first use)')
+    .option('--user <user>', "run as this user: name, uid, name:group or uid:gid (default the template's)")
     .addOption(
       new Option(
         '--runtime <runtime>',
@@ -49,12 +53,14 @@ export function withSandboxFlags(cmd: Command, help: { timeout: string; env: str
 /** The request fields of the flags given (the server's defaults stand for the others). */
 export function sandboxFields(
   o: SandboxFlagOptions,
-): Pick<CreateSandboxRequest, 'template' | 'runtime' | 'timeoutMs' | 'env' | 'limits'> {
+): Pick<CreateSandboxRequest, 'template' | 'image' | 'user' | 'runtime' | 'timeoutMs' | 'env' | 'limits'> {
   const fields: Pick<
     CreateSandboxRequest,
-    'template' | 'runtime' | 'timeoutMs' | 'env' | 'limits'
+    'template' | 'image' | 'user' | 'runtime' | 'timeoutMs' | 'env' | 'limits'
   > = {};
   if (o.template) fields.template = o.template;
+  if (o.image) fields.image = o.image;
+  if (o.user) fields.user = o.user;
   if (o.runtime) fields.runtime = o.runtime;
   if (o.timeout !== undefined) fields.timeoutMs = o.timeout;
   if (o.env) fields.env = o.env;

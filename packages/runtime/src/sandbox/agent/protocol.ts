@@ -165,13 +165,15 @@ export interface ExecRequest {
 const EXEC_STDIN = 1;
 const EXEC_GROUPS = 2;
 const EXEC_MAIN = 4;
+/** With EXEC_MAIN and an empty argv: the agent forks its own idle process (an image without `sleep`). */
+const EXEC_IDLE = 8;
 
 /** Encodes the payload of an `exec` frame. */
 export function encodeExec(req: ExecRequest): Buffer {
   const w = new PayloadWriter()
     .u32(req.uid)
     .u32(req.gid)
-    .u32((req.stdin ? EXEC_STDIN : 0) | (req.groups?.length ? EXEC_GROUPS : 0) | (req.main ? EXEC_MAIN : 0))
+    .u32((req.stdin ? EXEC_STDIN : 0) | (req.groups?.length ? EXEC_GROUPS : 0) | (req.main ? EXEC_MAIN : 0) | (req.main && req.argv.length === 0 ? EXEC_IDLE : 0))
     .u64(req.outputLimitBytes)
     .str(req.cwd);
   w.u32(req.argv.length);
