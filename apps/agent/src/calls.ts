@@ -92,6 +92,10 @@ export class Calls {
       listTemplates: () => runtime.listTemplates(),
       buildTemplate: ({ name }, emit) =>
         runtime.buildTemplate(name, (p) => emit({ event: 'progress', data: p })),
+      pullImage: ({ ref, auth }, emit) => runtime.pullImage(ref, auth, (p) => emit({ event: 'progress', data: p })),
+      buildImage: ({ tag, dockerfile, context, auth }, emit) =>
+        runtime.buildImage({ tag, dockerfile, context: Buffer.from(context, 'base64'), auth }, (p) => emit({ event: 'progress', data: p })),
+      collectImages: ({ budgetBytes }) => runtime.collectImages(budgetBytes),
     };
   }
 

@@ -6,8 +6,10 @@ import type {
   SandboxHandle,
   SandboxInfo,
   TemplateInfo,
+  ImageInfo,
 } from '@tartarus/runtime';
-import type { AgentRuntime, BuildProgress, StartOptions, TemplateReport } from './runtime-port.js';
+import type { ImageReport } from '@tartarus/core';
+import type { AgentRuntime, BuildProgress, RegistryAuth, StartOptions, TemplateReport } from './runtime-port.js';
 
 type SandboxOptions = Parameters<Runtime['createSandbox']>[0];
 
@@ -103,4 +105,30 @@ export class RuntimeAdapter implements AgentRuntime {
     const listed = (await this.runtime.templates.list()).find((t) => t.name === name);
     return report(name, listed?.description ?? '', info);
   }
+
+  async pullImage(ref: string, auth: RegistryAuth | undefined, onProgress: (p: BuildProgress) => void): Promise<ImageReport> {
+    return imageReport(await this.runtime.images.pull(ref, { auth, onProgress }));
+  }
+
+  async buildImage(
+    o: { tag: string; dockerfile: string; context: Buffer; auth?: Record<string, RegistryAuth> | undefined },
+    onProgress: (p: BuildProgress) => void,
+  ): Promise<ImageReport> {
+    return imageReport(await this.runtime.images.build({ ...o, onProgress }));
+  }
+
+  collectImages(budgetBytes: number): Promise<{ removed: string[]; freedBytes: number; keptBytes: number }> {
+    return this.runtime.collectImages(budgetBytes);
+  }
+}
+
+function imageReport(i: ImageInfo): ImageReport {
+  const { entrypoint, cmd, env, workdir, user, exposedPorts } = i.record.config;
+  return {
+    ref: i.ref,
+    digest: i.record.digest,
+    sizeBytes: i.record.sizeBytes,
+    config: { entrypoint, cmd, env, workdir, user, exposedPorts },
+    pulledAtMs: i.record.pulledAtMs,
+  };
 }

@@ -3,7 +3,7 @@
  * `@tartarus/runtime` is adapted to it in `runtime-adapter.ts`. Keeping the port small lets the
  * agent's protocol logic stay independent of how drivers and templates are wired.
  */
-import type { TemplateProgress, TemplateReport, WorkloadSpec } from '@tartarus/core';
+import type { ImageReport, TemplateProgress, TemplateReport, WorkloadSpec } from '@tartarus/core';
 import type { OutputChunk, PoolConfig, SandboxHandle, SandboxInfo } from '@tartarus/runtime';
 
 /** Progress of a template build. */
@@ -46,4 +46,16 @@ export interface AgentRuntime {
   /** Releases what the runtime keeps ahead of need (warm pools' idle sandboxes, waiting runtime processes); live sandboxes stay. */
   release(): Promise<void>;
   buildTemplate(name: string, onProgress: (p: BuildProgress) => void): Promise<TemplateReport>;
+  /** Pulls an image (resolving its reference at the registry now). */
+  pullImage(ref: string, auth: RegistryAuth | undefined, onProgress: (p: BuildProgress) => void): Promise<ImageReport>;
+  /** Builds an image from a Dockerfile in a tar archive of its context. */
+  buildImage(o: { tag: string; dockerfile: string; context: Buffer; auth?: Record<string, RegistryAuth> | undefined }, onProgress: (p: BuildProgress) => void): Promise<ImageReport>;
+  /** Removes unused images until the store fits `budgetBytes`. */
+  collectImages(budgetBytes: number): Promise<{ removed: string[]; freedBytes: number; keptBytes: number }>;
+}
+
+/** Registry credentials for one call. */
+export interface RegistryAuth {
+  username: string;
+  password: string;
 }

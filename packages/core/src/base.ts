@@ -9,3 +9,4 @@ export * from './http-status.js';
 export * from './duration.js';
 export * from './states.js';
 export * from './ids.js';
+export * from './image-ref.js';

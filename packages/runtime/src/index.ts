@@ -11,3 +11,4 @@ export { OciDriver, type OciDriverOptions } from './drivers/shared/oci-driver.js
 export { MicrovmDriver, bareBaseline, type MicrovmDriverOptions, type AccelOption, type Accel, type BareBaseline } from './drivers/microvm/index.js';
 export * from './pool/index.js';
 export * from './gc/index.js';
+export * from './images/index.js';

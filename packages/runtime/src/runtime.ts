@@ -24,6 +24,8 @@ import { templateDefinition } from './templates/catalog.js';
 import type { TemplateInfo } from './templates/types.js';
 import { ImageStore } from './images/store.js';
 import type { RegistryOptions } from './images/registries.js';
+import type { Collection } from './images/gc.js';
+import { defaultAssetDir } from './drivers/microvm/assets.js';
 
 /** What a driver factory gets. */
 export interface DriverContext {
@@ -196,6 +198,14 @@ export class Runtime {
     } finally {
       this.pools.handedOver(pooled.id);
     }
+  }
+
+  /**
+   * Removes unused images (least recently used first, never one a sandbox on this machine runs
+   * on) until the image store fits `budgetBytes`; their microVM disk images go with them.
+   */
+  collectImages(budgetBytes: number, minIdleMs?: number): Promise<Collection> {
+    return this.images.collect({ budgetBytes, ...(minIdleMs === undefined ? {} : { minIdleMs }), vmImageDir: join(defaultAssetDir(), 'images') });
   }
 
   /** The template `options` start from: its image (pulled if not here yet) or a built-in template (built if needed). */

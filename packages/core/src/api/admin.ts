@@ -35,6 +35,11 @@ export const TemplateProgressSchema = z.object({
   phase: z.string(),
   fraction: z.number().optional(),
   message: z.string(),
+  /** An image pull: layers and bytes fetched so far of the total. */
+  layersDone: z.number().optional(),
+  layersTotal: z.number().optional(),
+  bytesDone: z.number().optional(),
+  bytesTotal: z.number().optional(),
 });
 /** Progress of a template build. */
 export type TemplateProgress = z.infer<typeof TemplateProgressSchema>;

@@ -52,6 +52,36 @@ export const TemplateReportSchema = z.object({
 /** A template as an agent reports it. */
 export type TemplateReport = z.infer<typeof TemplateReportSchema>;
 
+/** An image's own settings as an agent reports them. */
+export const ImageConfigSchema = z
+  .object({
+    entrypoint: z.array(z.string()),
+    cmd: z.array(z.string()),
+    env: z.record(z.string(), z.string()),
+    workdir: z.string(),
+    user: z.string(),
+    exposedPorts: z.array(z.string()),
+  })
+  .meta({ id: 'ImageConfig' });
+/** An image's own settings. */
+export type ImageConfig = z.infer<typeof ImageConfigSchema>;
+
+/** An image a node holds, as its agent reports it. */
+export const ImageReportSchema = z.object({
+  /** The reference as normalised (`docker.io/library/nginx:latest`). */
+  ref: z.string(),
+  /** Manifest digest, `sha256:…`. */
+  digest: z.string(),
+  sizeBytes: z.number(),
+  config: ImageConfigSchema,
+  pulledAtMs: z.number(),
+});
+/** An image a node holds. */
+export type ImageReport = z.infer<typeof ImageReportSchema>;
+
+/** Registry credentials sent with one call (never stored by the agent). */
+export const RegistryAuthSchema = z.object({ username: z.string(), password: z.string() });
+
 /** One output chunk of a streaming exec. */
 export const AgentOutputEventSchema = z.object({
   stream: Stream,
@@ -118,6 +148,32 @@ export const AGENT_CALLS = {
     input: z.object({ name: z.string() }),
     output: TemplateReportSchema,
     events: { progress: TemplateProgressSchema },
+  },
+  /** Pulls an image (always resolving the reference at its registry); progress in layers and bytes. */
+  pullImage: {
+    input: z.object({ ref: z.string(), auth: RegistryAuthSchema.optional() }),
+    output: ImageReportSchema,
+    events: { progress: TemplateProgressSchema },
+  },
+  /**
+   * Builds an image from a Dockerfile with buildah: `context` is a tar archive (base64) of the
+   * build context holding the Dockerfile at `dockerfile`; the result is stored under `tag`.
+   */
+  buildImage: {
+    input: z.object({
+      tag: z.string(),
+      dockerfile: z.string(),
+      context: z.string(),
+      auth: z.record(z.string(), RegistryAuthSchema).optional(),
+    }),
+    output: ImageReportSchema,
+    events: { progress: TemplateProgressSchema },
+  },
+  /** Removes unused images until the store is under `budgetBytes` (least recently used first; never one in use). */
+  collectImages: {
+    input: z.object({ budgetBytes: z.number().int().min(0) }),
+    output: z.object({ removed: z.array(z.string()), freedBytes: z.number(), keptBytes: z.number() }),
+    events: {},
   },
 } as const satisfies Record<
   string,

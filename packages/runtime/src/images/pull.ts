@@ -87,19 +87,29 @@ export async function fetchAndUnpack(job: FetchJob): Promise<ImageConfig> {
   } finally {
     clearInterval(timer);
   }
-  const config = parseImageConfig(JSON.parse(await readFile(join(job.blobsDir, 'sha256', hexOf(job.manifest.config.digest)), 'utf8')));
+  await report('unpack');
+  const config = await unpackLayout(job.layoutDir, job.blobsDir, job.manifest, job.rootfs, job.ref, job.access.signal);
+  await report('done');
+  return config;
+}
+
+/** Unpacks the image tagged `image` in `layoutDir` into `rootfs` (whiteouts applied); returns its config. */
+export async function unpackLayout(
+  layoutDir: string,
+  blobsDir: string,
+  manifest: Manifest,
+  rootfs: string,
+  ref: string,
+  signal?: AbortSignal,
+): Promise<ImageConfig> {
+  const config = parseImageConfig(JSON.parse(await readFile(join(blobsDir, 'sha256', hexOf(manifest.config.digest)), 'utf8')));
   if (config.os !== HOST_PLATFORM.os || config.architecture !== HOST_PLATFORM.architecture) {
     throw new InvalidArgumentError(
-      `image ${job.ref} is built for ${config.os}/${config.architecture}, not ${HOST_PLATFORM.os}/${HOST_PLATFORM.architecture}: use an image (or an index entry) for ${HOST_PLATFORM.architecture}`,
+      `image ${ref} is built for ${config.os}/${config.architecture}, not ${HOST_PLATFORM.os}/${HOST_PLATFORM.architecture}: use an image (or an index entry) for ${HOST_PLATFORM.architecture}`,
     );
   }
-  await report('unpack');
-  await runCommand(['umoci', 'raw', 'unpack', '--image', `${job.layoutDir}:${TAG}`, job.rootfs], {
-    signal: job.access.signal,
-    timeoutMs: 3_600_000,
-  });
+  await runCommand(['umoci', 'raw', 'unpack', '--image', `${layoutDir}:${TAG}`, rootfs], { signal, timeoutMs: 3_600_000 });
   // The root is shared read-only by every sandbox: traversable by all, whatever the image said.
-  await chmod(job.rootfs, 0o755);
-  await report('done');
+  await chmod(rootfs, 0o755);
   return config;
 }

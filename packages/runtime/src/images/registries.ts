@@ -76,24 +76,23 @@ export function tlsVerify(registry: string, o: RegistryOptions): boolean {
 }
 
 /**
- * Runs `fn` with the path of a private auth file holding `auth` for `registry` only (a mirror
- * never sees the registry's credentials), removed afterwards whatever happens; without
+ * Runs `fn` with the path of a private auth file holding `auths` (registry → credentials; a
+ * mirror never gets a registry's credentials), removed afterwards whatever happens; without
  * credentials `fn` gets undefined.
  */
 export async function withAuthFile<T>(
   tmpRoot: string,
-  registry: string,
-  auth: RegistryAuth | undefined,
+  auths: Record<string, RegistryAuth> | undefined,
   fn: (path: string | undefined) => Promise<T>,
 ): Promise<T> {
-  if (!auth) return fn(undefined);
+  if (!auths || Object.keys(auths).length === 0) return fn(undefined);
   await mkdir(tmpRoot, { recursive: true, mode: 0o700 });
-  const dir = await mkdtemp(join(tmpRoot, 'auth-'));
+  // Named `<pid>-…` like every working dir there: only a dead process's are cleaned up.
+  const dir = await mkdtemp(join(tmpRoot, `${process.pid}-auth-`));
   try {
-    const token = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
-    const auths = { [registry]: { auth: token } };
+    const entries = Object.entries(auths).map(([host, a]) => [host, { auth: Buffer.from(`${a.username}:${a.password}`).toString('base64') }]);
     const path = join(dir, 'auth.json');
-    await writeFile(path, JSON.stringify({ auths }), { mode: 0o600 });
+    await writeFile(path, JSON.stringify({ auths: Object.fromEntries(entries) }), { mode: 0o600 });
     return await fn(path);
   } finally {
     await rm(dir, { recursive: true, force: true });

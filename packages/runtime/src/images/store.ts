@@ -14,10 +14,12 @@ import { SharedBuild } from '../templates/shared-build.js';
 import { acquireLock } from '../templates/lock.js';
 import { treeSizeBytes } from '../templates/layout.js';
 import type { TemplateInfo, TemplateProgress } from '../templates/types.js';
-import { imageDefaults } from './config.js';
+import { imageDefaults, type ImageConfig } from './config.js';
+import { buildWithBuildah, checkDockerfilePath, unpackContext } from './build.js';
+import { collectImages, type CollectOptions, type Collection } from './gc.js';
 import { imagePaths, readRecord, readRecords, readRef, removeStaleTmp, touchUsed, writeRef, type ImageRecord } from './layout.js';
 import { isIndex, parseManifest, pickPlatform, sha256Digest, type Manifest } from './manifest.js';
-import { fetchAndUnpack, type PullProgress } from './pull.js';
+import { fetchAndUnpack, unpackLayout, type PullProgress } from './pull.js';
 import { parseImageRef, pinned, type ImageRef } from './reference.js';
 import { checkRegistryOptions, tlsVerify, withAuthFile, writeRegistriesConf, type RegistryAuth, type RegistryOptions } from './registries.js';
 import { inspectRaw, type SkopeoAccess } from './skopeo.js';
@@ -79,6 +81,11 @@ export class ImageStore {
     return this.use(parsed, record);
   }
 
+  /** Removes unused images, least recently used first, until the store fits the budget (gc.ts). */
+  collect(options: CollectOptions): Promise<Collection> {
+    return collectImages(this.dir, options);
+  }
+
   /** Every image here. */
   list(): Promise<ImageRecord[]> {
     return readRecords(this.dir);
@@ -107,9 +114,9 @@ export class ImageStore {
   }
 
   private async withAccess<T>(parsed: ImageRef, options: PullOptions, fn: (a: SkopeoAccess) => Promise<T>): Promise<T> {
-    this.conf ??= writeRegistriesConf(join(this.dir, 'conf'), this.registries);
-    const registriesConf = await this.conf;
-    return withAuthFile(imagePaths(this.dir).tmp, parsed.registry, options.auth, (authFile) =>
+    const registriesConf = await this.registriesConf();
+    const auths = options.auth ? { [parsed.registry]: options.auth } : undefined;
+    return withAuthFile(imagePaths(this.dir).tmp, auths, (authFile) =>
       fn({ tlsVerify: tlsVerify(parsed.registry, this.registries), authFile, registriesConf, signal: options.signal }),
     );
   }
@@ -136,66 +143,134 @@ export class ImageStore {
     return build;
   }
 
-  private async fetchLocked(
-    parsed: ImageRef,
-    resolved: { digest: string; manifest: Manifest },
-    options: PullOptions,
-    emit: (p: TemplateProgress) => void,
-  ): Promise<ImageRecord> {
+  private registriesConf(): Promise<string> {
+    this.conf ??= writeRegistriesConf(join(this.dir, 'conf'), this.registries);
+    return this.conf;
+  }
+
+  /** Runs `fn` in a fresh working dir under tmp/ (made under the collector's lock, removed after). */
+  private async withWorkDir<T>(signal: AbortSignal | undefined, fn: (work: string) => Promise<T>): Promise<T> {
     const paths = imagePaths(this.dir);
     await Promise.all([paths.locks, paths.roots, paths.tmp].map((d) => mkdir(d, { recursive: true })));
-    const release = await acquireLock(paths.lock(resolved.digest), { signal: options.signal });
+    // A collection that sees no working dir may remove blobs: so a working dir is made under its lock.
+    const gcLock = await acquireLock(join(paths.locks, 'gc.lock'), { signal });
+    let work: string;
     try {
-      const ready = await readRecord(this.dir, resolved.digest);
-      if (ready) return ready;
       await removeStaleTmp(this.dir);
-      const work = await mkdtemp(join(paths.tmp, `${process.pid}-`));
-      try {
-        return await this.fetch(parsed, resolved, options, emit, work);
-      } finally {
-        await rm(work, { recursive: true, force: true });
-      }
+      work = await mkdtemp(join(paths.tmp, `${process.pid}-`));
+    } finally {
+      await gcLock();
+    }
+    try {
+      return await fn(work);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Makes the root of manifest `digest` unless a process already did: under the digest's lock,
+   * `unpack` fills `<work>/root/rootfs` and returns the config; the root is renamed into place
+   * with its record.
+   */
+  private async materialize(
+    ref: string,
+    digest: string,
+    manifest: Manifest,
+    work: string,
+    signal: AbortSignal | undefined,
+    unpack: (rootfs: string) => Promise<ImageConfig>,
+  ): Promise<ImageRecord> {
+    const paths = imagePaths(this.dir);
+    const release = await acquireLock(paths.lock(digest), { signal });
+    try {
+      const ready = await readRecord(this.dir, digest);
+      if (ready) return ready;
+      const rootDir = join(work, 'root');
+      await mkdir(rootDir);
+      const config = await unpack(join(rootDir, 'rootfs'));
+      const record: ImageRecord = {
+        ref,
+        digest,
+        config,
+        blobs: [manifest.config.digest, ...manifest.layers.map((l) => l.digest)],
+        sizeBytes: await treeSizeBytes(join(rootDir, 'rootfs'), signal),
+        pulledAtMs: Date.now(),
+      };
+      await writeFile(join(rootDir, 'image.json'), JSON.stringify(record, null, 2));
+      await writeFile(join(rootDir, 'used'), '');
+      await rename(rootDir, paths.root(digest));
+      return record;
     } finally {
       await release();
     }
   }
 
-  private async fetch(
+  private fetchLocked(
     parsed: ImageRef,
     resolved: { digest: string; manifest: Manifest },
     options: PullOptions,
     emit: (p: TemplateProgress) => void,
-    work: string,
   ): Promise<ImageRecord> {
-    const paths = imagePaths(this.dir);
-    const rootDir = join(work, 'root');
-    await mkdir(rootDir);
-    this.fetches++;
-    const config = await this.withAccess(parsed, options, (access) =>
-      fetchAndUnpack({
-        source: `docker://${pinned(parsed, resolved.digest)}`,
-        ref: parsed.canonical,
-        manifest: resolved.manifest,
-        layoutDir: join(work, 'layout'),
-        blobsDir: paths.blobs,
-        rootfs: join(rootDir, 'rootfs'),
-        access,
-        onProgress: (p) => emit(progressOf(parsed.canonical, p)),
+    return this.withWorkDir(options.signal, (work) =>
+      this.materialize(parsed.canonical, resolved.digest, resolved.manifest, work, options.signal, (rootfs) => {
+        this.fetches++;
+        return this.withAccess(parsed, options, (access) =>
+          fetchAndUnpack({
+            source: `docker://${pinned(parsed, resolved.digest)}`,
+            ref: parsed.canonical,
+            manifest: resolved.manifest,
+            layoutDir: join(work, 'layout'),
+            blobsDir: imagePaths(this.dir).blobs,
+            rootfs,
+            access,
+            onProgress: (p) => emit(progressOf(parsed.canonical, p)),
+          }),
+        );
       }),
     );
-    const record: ImageRecord = {
-      ref: parsed.canonical,
-      digest: resolved.digest,
-      config,
-      blobs: [resolved.manifest.config.digest, ...resolved.manifest.layers.map((l) => l.digest)],
-      sizeBytes: await treeSizeBytes(join(rootDir, 'rootfs'), options.signal),
-      pulledAtMs: Date.now(),
-    };
-    await writeFile(join(rootDir, 'image.json'), JSON.stringify(record, null, 2));
-    await writeFile(join(rootDir, 'used'), '');
-    await rename(rootDir, paths.root(resolved.digest));
-    return record;
   }
+
+  /**
+   * Builds an image from a Dockerfile (build.ts) and keeps it under `tag`: `context` is a tar
+   * archive of the build context; `auth` gives credentials per registry for the base images.
+   */
+  async build(o: BuildOptions): Promise<ImageInfo> {
+    const parsed = parseImageRef(o.tag);
+    checkDockerfilePath(o.dockerfile);
+    const paths = imagePaths(this.dir);
+    const record = await this.withWorkDir(o.signal, async (work) => {
+      const contextDir = join(work, 'context');
+      await unpackContext(o.context, contextDir, o.signal);
+      const registriesConf = await this.registriesConf();
+      const layoutDir = join(work, 'layout');
+      const built = await withAuthFile(paths.tmp, o.auth, (authFile) =>
+        buildWithBuildah(
+          { tag: parsed.canonical, contextDir, dockerfile: o.dockerfile, buildahDir: join(this.dir, 'buildah'), registriesConf, authFile, layoutDir, signal: o.signal, report: (p) => o.onProgress?.(p) },
+          paths.blobs,
+        ),
+      );
+      o.onProgress?.({ template: parsed.canonical, phase: 'unpack', message: 'unpacking layers', fraction: 1 });
+      return this.materialize(parsed.canonical, built.digest, built.manifest, work, o.signal, (rootfs) =>
+        unpackLayout(layoutDir, paths.blobs, built.manifest, rootfs, parsed.canonical, o.signal),
+      );
+    });
+    await writeRef(this.dir, parsed.canonical, record.digest);
+    return this.use(parsed, record);
+  }
+}
+
+/** Options of `ImageStore.build`. */
+export interface BuildOptions {
+  /** The reference the result is kept under, e.g. `tartarus.local/ten_1/app:latest`. */
+  tag: string;
+  /** A tar archive of the build context. */
+  context: Buffer;
+  /** The Dockerfile's path inside the context. */
+  dockerfile: string;
+  auth?: Record<string, RegistryAuth> | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((p: TemplateProgress) => void) | undefined;
 }
 
 const MiB = 1024 * 1024;

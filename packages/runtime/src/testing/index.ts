@@ -1,3 +1,15 @@
 // Test fixtures of @tartarus/runtime, exported as `@tartarus/runtime/testing`.
 export { testRuntime, withTestRuntime, testTemplateDir, TEST_TMP_PREFIX, type TestRuntime } from './runtime.js';
 export { snapshotHost, findLeaks, assertNoLeaks, type HostSnapshot, type LeakScope } from './leaks.js';
+export { startRegistry, runTool, type TestRegistry, type StartRegistryOptions } from './registry.js';
+export {
+  buildTestImage,
+  pushTestImage,
+  buildTestIndex,
+  pushTestIndex,
+  ociManifestDigest,
+  type TestImageSpec,
+  type TestImageConfig,
+  type TestLayer,
+  type PushedImage,
+} from './images.js';

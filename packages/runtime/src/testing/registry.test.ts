@@ -13,6 +13,7 @@ import {
   ociManifestDigest,
   pushTestImage,
   pushTestIndex,
+  type TestImageConfig,
   type TestImageSpec,
 } from './images.js';
 
@@ -20,7 +21,7 @@ import {
 const skip = process.getuid?.() === 0 ? false : 'needs root (umoci unpack, chroot)';
 if (skip) console.log(`# registry fixture tests skipped: ${skip}`);
 
-const CONFIG: TestImageSpec['config'] = {
+const CONFIG: TestImageConfig = {
   entrypoint: ['/bin/sh', '-c'],
   cmd: ['echo hello from $GREETING'],
   env: { PATH: '/bin', GREETING: 'tartarus test' },

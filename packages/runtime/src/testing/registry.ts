@@ -63,6 +63,7 @@ const REGISTRY_BIN = '/usr/bin/docker-registry';
 const LOG_CAP_BYTES = 64 * 1024;
 const STOP_GRACE_MS = 2000;
 const BIND_ATTEMPTS = 5;
+const START_TIMEOUT_MS = 15_000;
 
 const execFileAsync = promisify(execFile);
 
@@ -170,7 +171,8 @@ async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
 }
 
 type Attempt =
-  { ok: true; registry: TestRegistry } | { ok: false; portTaken: boolean; log: string };
+  | { ok: true; registry: TestRegistry }
+  | { ok: false; portTaken: boolean; why: string; log: string };
 
 /** One start on one port: spawn, then wait for `GET /v2/` or the child's end. */
 async function attempt(dir: string, port: number, options: StartRegistryOptions): Promise<Attempt> {
@@ -204,10 +206,13 @@ async function attempt(dir: string, port: number, options: StartRegistryOptions)
   const host = `127.0.0.1:${port}`;
   const ready = await waitReady(host, options, () => exited);
   if (!ready) {
+    const why = exited
+      ? `exited (${child.exitCode ?? child.signalCode})`
+      : `did not answer GET /v2/ in ${options.startTimeoutMs ?? START_TIMEOUT_MS} ms`;
     live.delete(l);
     l.watchdog.kill('SIGKILL');
     if (child.pid !== undefined) await terminate(child, STOP_GRACE_MS);
-    return { ok: false, portTaken: /address already in use/.test(log), log };
+    return { ok: false, portTaken: /address already in use/.test(log), why, log };
   }
   let stopped: Promise<void> | undefined;
   const registry: TestRegistry = {
@@ -234,7 +239,7 @@ async function waitReady(
   options: StartRegistryOptions,
   exited: () => boolean,
 ): Promise<boolean> {
-  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? START_TIMEOUT_MS);
   const expected = options.auth ? 401 : 200;
   while (Date.now() < deadline && !exited()) {
     try {
@@ -271,8 +276,8 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       if (last.ok) return last.registry;
       if (!last.portTaken) break;
     }
-    const log = last && !last.ok ? last.log : '';
-    throw new Error(`docker-registry did not start; its log:\n${log.trim() || '(empty)'}`);
+    const { why, log } = last && !last.ok ? last : { why: 'not started', log: '' };
+    throw new Error(`docker-registry ${why}; its log:\n${log.trim() || '(empty)'}`);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

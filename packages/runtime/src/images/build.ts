@@ -1,0 +1,112 @@
+/**
+ * Images from a Dockerfile, built with buildah (Debian's package) in its own isolation: every RUN
+ * step runs in a runc container (`--isolation oci`) with no network and no capabilities, and
+ * buildah keeps its own storage under the image store (`buildah/`), never the host's. The base
+ * image comes through the same registries.conf as a pull (mirrors, insecure registries) and the
+ * same per-call auth file. The result is pushed into the shared blob directory as an OCI layout
+ * and unpacked like a pulled image, keyed by its manifest digest.
+ */
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '@tartarus/core';
+import { runCommand, type RunResult } from '../process/run.js';
+import type { TemplateProgress } from '../templates/types.js';
+import { parseManifest, type Manifest } from './manifest.js';
+import { hex } from './layout.js';
+
+/** What one build needs. */
+export interface BuildJob {
+  /** The reference the result is known by, e.g. `tartarus.local/ten_1/app:latest`. */
+  tag: string;
+  /** Directory holding the build context. */
+  contextDir: string;
+  /** The Dockerfile's path inside the context. */
+  dockerfile: string;
+  /** The store's directory for buildah's storage. */
+  buildahDir: string;
+  registriesConf: string;
+  authFile: string | undefined;
+  /** Empty directory for the OCI layout of the result; its `blobs` links to the shared blobs. */
+  layoutDir: string;
+  signal?: AbortSignal | undefined;
+  report(p: TemplateProgress): void;
+}
+
+function buildah(job: BuildJob, args: string[], extra: { onOutput?: (s: 'stdout' | 'stderr', d: Buffer) => void } = {}): Promise<RunResult> {
+  return runCommand(
+    ['buildah', '--root', join(job.buildahDir, 'storage'), '--runroot', join(job.buildahDir, 'run'), '--storage-driver', 'vfs', ...args],
+    {
+      env: { ...process.env, CONTAINERS_REGISTRIES_CONF: job.registriesConf },
+      signal: job.signal,
+      timeoutMs: 3_600_000,
+      allowNonZero: true,
+      ...extra,
+    },
+  );
+}
+
+/** The last lines of a failed buildah call: what the user needs to fix their Dockerfile. */
+function failure(what: string, r: RunResult): InvalidArgumentError {
+  const tail = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-8).join('\n');
+  return new InvalidArgumentError(`${what} failed: ${tail}`);
+}
+
+/** Checks that `dockerfile` stays inside the context (no absolute path, no `..`). */
+export function checkDockerfilePath(dockerfile: string): void {
+  if (dockerfile === '' || dockerfile.startsWith('/') || dockerfile.split('/').includes('..') || dockerfile.includes('\0')) {
+    throw new InvalidArgumentError(`dockerfile ${JSON.stringify(dockerfile)} must be a relative path inside the build context (e.g. Dockerfile)`);
+  }
+}
+
+/** Builds `job` and leaves the result in `job.layoutDir` as tag `image`; returns its manifest digest and manifest. */
+export async function buildWithBuildah(job: BuildJob, blobsDir: string): Promise<{ digest: string; manifest: Manifest }> {
+  checkDockerfilePath(job.dockerfile);
+  await mkdir(join(job.buildahDir, 'storage'), { recursive: true });
+  const local = `localhost/tartarus-build-${process.pid}-${Date.now().toString(36)}`;
+  const policy = '/etc/containers/policy.json';
+  let line = '';
+  const bud = await buildah(
+    job,
+    ['bud', '--signature-policy', policy, '--isolation', 'oci', '--network', 'none', '--cap-drop', 'all', '--layers=false',
+      ...(job.authFile ? ['--authfile', job.authFile] : []), '-t', local, '-f', join(job.contextDir, job.dockerfile), job.contextDir],
+    {
+      onOutput: (_s, d) => {
+        line += d.toString('utf8');
+        const lines = line.split('\n');
+        line = lines.pop() ?? '';
+        for (const l of lines) {
+          const step = /^STEP (\d+)\/(\d+): (.*)$/.exec(l);
+          if (step) job.report({ template: job.tag, phase: 'build', message: l.slice(0, 200), fraction: (Number(step[1]) - 1) / Number(step[2]) });
+        }
+      },
+    },
+  );
+  try {
+    if (bud.exitCode !== 0) throw failure(`building ${job.tag} from ${job.dockerfile}`, bud);
+    await mkdir(job.layoutDir, { recursive: true });
+    await symlink(blobsDir, join(job.layoutDir, 'blobs'));
+    const push = await buildah(job, ['push', '--signature-policy', policy, '--format', 'oci', '--quiet', local, `oci:${job.layoutDir}:image`]);
+    if (push.exitCode !== 0) throw failure(`storing the build of ${job.tag}`, push);
+  } finally {
+    await buildah(job, ['rmi', '-f', local]).catch(() => undefined);
+  }
+  const index = JSON.parse(await readFile(join(job.layoutDir, 'index.json'), 'utf8')) as { manifests?: { digest: string }[] };
+  const digest = index.manifests?.[0]?.digest;
+  if (!digest) throw new InvalidArgumentError(`the build of ${job.tag} produced no image`);
+  const raw = await readFile(join(blobsDir, 'sha256', hex(digest)));
+  return { digest, manifest: parseManifest(raw, job.tag) };
+}
+
+/** Writes a build context from a tar archive into `dir` (members outside it are refused by tar). */
+export async function unpackContext(tar: Buffer, dir: string, signal?: AbortSignal): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const archive = join(dir, '..', 'context.tar');
+  await writeFile(archive, tar);
+  // GNU tar drops leading '/' and refuses members with '..'; ownership and modes are not kept.
+  const r = await runCommand(['tar', '-x', '--no-same-owner', '--no-same-permissions', '-f', archive, '-C', dir], {
+    signal,
+    timeoutMs: 300_000,
+    allowNonZero: true,
+  });
+  if (r.exitCode !== 0) throw new InvalidArgumentError(`the build context is not a valid tar archive: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+}
