@@ -5,3 +5,4 @@
 export type * from './types.js';
 export type * from './store.js';
 export { openStore } from './open.js';
+export { registryKey } from './registry-credentials.js';

@@ -9,9 +9,11 @@ import type { StoreContext } from './context.js';
 import { migrateToLatest } from './migrations/index.js';
 import { createNodeStore } from './nodes.js';
 import { createRunStore } from './runs.js';
+import { createRegistryCredentialStore } from './registry-credentials.js';
 import { createSandboxStore } from './sandboxes.js';
 import type { Database } from './schema.js';
 import type { Store, StoreOptions } from './store.js';
+import { createTemplateObjectStore } from './templates.js';
 import { createTenantStore } from './tenants.js';
 
 /** Default of `StoreOptions.logCapBytes`: 8 MiB. */
@@ -62,6 +64,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     sandboxes: createSandboxStore(ctx),
     runs: createRunStore(ctx),
     queue: createRunQueue(ctx),
+    templates: createTemplateObjectStore(ctx),
+    registryCredentials: createRegistryCredentialStore(ctx),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -147,6 +147,41 @@ export interface RunLogsTable {
   data: string;
 }
 
+/** Row of `templates`: a tenant's own template, from an image or a Dockerfile. */
+export interface TemplatesTable {
+  tenant_id: string;
+  name: string;
+  /** `image` | `dockerfile`. */
+  source: string;
+  /** The reference given, or the tag a Dockerfile build is stored under. */
+  image: string;
+  /** Manifest digest (`sha256:…`); null until first ready. */
+  digest: string | null;
+  size_bytes: number | null;
+  /** The image's `TemplateConfig`; null until first ready. */
+  config_json: string | null;
+  /** Dockerfile path inside the context (`dockerfile` only). */
+  dockerfile: string | null;
+  /** The build context, a tar archive (`dockerfile` only), kept for rebuilds. */
+  context: Buffer | null;
+  /** `pending` | `ready` | `failed`. */
+  status: string;
+  error: string | null;
+  created_at: number;
+  built_at: number | null;
+}
+
+/** Row of `registry_credentials`: one tenant's login to one registry. */
+export interface RegistryCredentialsTable {
+  tenant_id: string;
+  /** `host[:port]`, normalised (`registryKey`). */
+  registry: string;
+  username: string;
+  password: string;
+  created_at: number;
+  updated_at: number;
+}
+
 /** The database. */
 export interface Database {
   tenants: TenantsTable;
@@ -157,4 +192,6 @@ export interface Database {
   runs: RunsTable;
   run_attempts: RunAttemptsTable;
   run_logs: RunLogsTable;
+  templates: TemplatesTable;
+  registry_credentials: RegistryCredentialsTable;
 }

@@ -11,12 +11,14 @@ import { identitySuite } from './conformance/identity.js';
 import { queueSuite } from './conformance/queue.js';
 import { runsSuite } from './conformance/runs.js';
 import { sandboxesSuite } from './conformance/sandboxes.js';
+import { templatesSuite } from './conformance/templates.js';
 
 function conformance(fx: BackendFixture): void {
   identitySuite(fx);
   runsSuite(fx);
   queueSuite(fx);
   sandboxesSuite(fx);
+  templatesSuite(fx);
   crashSuite(fx);
 }
 

@@ -39,10 +39,15 @@ import type {
   RunEndReason,
   RunLogChunk,
   RunState,
+  RegistryCredential,
+  RegistryLogin,
   Sandbox,
   SandboxExit,
   SandboxState,
+  TemplateImageConfig,
   Tenant,
+  TenantTemplate,
+  TenantTemplateSource,
   WorkloadSpec,
 } from './types.js';
 import type { TenantLimitsPolicy } from '@tartarus/core';
@@ -62,6 +67,10 @@ export interface Store {
   readonly runs: RunStore;
   /** Runs as the scheduler and agents see them: lease, confirm, heartbeat, complete, fail. */
   readonly queue: RunQueue;
+  /** Tenants' own templates (from images and Dockerfiles). */
+  readonly templates: TemplateObjectStore;
+  /** Tenants' registry credentials. */
+  readonly registryCredentials: RegistryCredentialStore;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
 }
@@ -352,6 +361,71 @@ export interface PendingItem {
   tenantId: string;
   createdAt: number;
   spec: WorkloadSpec;
+}
+
+// --------------------------------------------------------------------------------------- templates
+
+/** Input of `templates.create`. */
+export interface CreateTemplateOptions {
+  name: string;
+  source: TenantTemplateSource;
+  /** The reference to pull, or the tag to build under. */
+  image: string;
+  /** Dockerfile path inside `context` (`dockerfile` only). */
+  dockerfile?: string | null;
+  /** The build context, a tar archive (`dockerfile` only); at most `MAX_TEMPLATE_CONTEXT_BYTES`. */
+  context?: Buffer | null;
+}
+
+/** What a finished pull or build recorded. */
+export interface TemplateBuildResult {
+  digest: string;
+  sizeBytes: number;
+  config: TemplateImageConfig;
+}
+
+/**
+ * A tenant's own templates, by (tenant, name). A create claims the name in state `pending`; the
+ * caller then records the pull or build with `markReady` or `markFailed`, or removes the claim.
+ */
+export interface TemplateObjectStore {
+  /** A `pending` template. ConflictError if the tenant has one by that name (whatever its state). */
+  create(tenantId: string, options: CreateTemplateOptions): Promise<TenantTemplate>;
+  /** NotFoundError if the tenant has none by that name. */
+  get(tenantId: string, name: string): Promise<TenantTemplate>;
+  /** The template, or null (for lookups where absence is not an error). */
+  find(tenantId: string, name: string): Promise<TenantTemplate | null>;
+  /** Every template of the tenant, by name. */
+  list(tenantId: string): Promise<TenantTemplate[]>;
+  /** The stored build context (null for an image template). NotFoundError if missing. */
+  context(tenantId: string, name: string): Promise<Buffer | null>;
+  /** Records a good pull or build: `ready`, with its digest, size and config. NotFoundError if deleted meanwhile. */
+  markReady(tenantId: string, name: string, result: TemplateBuildResult): Promise<TenantTemplate>;
+  /** A `failed` template back to `pending` for a new attempt; any other is returned unchanged (a ready one stays usable meanwhile). */
+  markPending(tenantId: string, name: string): Promise<TenantTemplate>;
+  /** Records a failed attempt: `failed` with `error`. NotFoundError if deleted meanwhile. */
+  markFailed(tenantId: string, name: string, error: string): Promise<TenantTemplate>;
+  /** Removes it. NotFoundError if missing. */
+  delete(tenantId: string, name: string): Promise<TenantTemplate>;
+}
+
+// ----------------------------------------------------------------------------- registry credentials
+
+/**
+ * Tenants' registry credentials, by (tenant, registry). The password only leaves the store
+ * through `login`/`logins`, for a pull; listings never carry it.
+ */
+export interface RegistryCredentialStore {
+  /** Creates or replaces the tenant's login for `registry` (normalised with `registryKey`). */
+  put(tenantId: string, registry: string, login: RegistryLogin): Promise<RegistryCredential>;
+  /** The tenant's registries, by name, without passwords. */
+  list(tenantId: string): Promise<RegistryCredential[]>;
+  /** The login for `registry`, or null when the tenant stored none. */
+  login(tenantId: string, registry: string): Promise<RegistryLogin | null>;
+  /** Every login of the tenant, by registry (for a Dockerfile build, whose FROM lines may name any). */
+  logins(tenantId: string): Promise<Record<string, RegistryLogin>>;
+  /** Removes the login. NotFoundError if missing. */
+  delete(tenantId: string, registry: string): Promise<void>;
 }
 
 /** How to open a store. */

@@ -220,3 +220,57 @@ export interface RunLogChunk {
   at: number;
   data: string;
 }
+
+// ------------------------------------------------------------------------------------ templates
+
+/** Where a tenant's template comes from. */
+export type TenantTemplateSource = 'image' | 'dockerfile';
+/** `pending` while pulled or built; `ready` to use; `failed` when no build is there to use. */
+export type TenantTemplateStatus = 'pending' | 'ready' | 'failed';
+
+/** An image's own settings, as recorded when it became ready. */
+export interface TemplateImageConfig {
+  entrypoint: string[];
+  cmd: string[];
+  env: Record<string, string>;
+  workdir: string;
+  user: string;
+  exposedPorts: string[];
+}
+
+/** A tenant's own template (without its build context, which `templates.context` reads). */
+export interface TenantTemplate {
+  tenantId: string;
+  name: string;
+  source: TenantTemplateSource;
+  /** The reference given, or the tag a Dockerfile build is stored under. */
+  image: string;
+  /** Manifest digest (`sha256:…`) of the last good pull or build; null before the first. */
+  digest: string | null;
+  sizeBytes: number | null;
+  config: TemplateImageConfig | null;
+  /** Dockerfile path inside the build context (`dockerfile` only). */
+  dockerfile: string | null;
+  status: TenantTemplateStatus;
+  /** Why the last attempt failed (`failed` only). */
+  error: string | null;
+  createdAt: number;
+  /** When the last good pull or build finished. */
+  builtAt: number | null;
+}
+
+/** A tenant's login to one registry, as listed: never the password. */
+export interface RegistryCredential {
+  tenantId: string;
+  /** `host[:port]`, normalised (`docker.io` for Docker Hub). */
+  registry: string;
+  username: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a pull needs to log in. */
+export interface RegistryLogin {
+  username: string;
+  password: string;
+}

@@ -1,12 +1,40 @@
 /** Schemas of templates, nodes, API keys, tenants and the audit log. */
 import { z } from 'zod';
-import { IdSchema, pageOf, TimestampSchema } from './common.js';
+import { IdSchema, ImageRefSchema, pageOf, TimestampSchema } from './common.js';
 import { ROLES } from '../states.js';
 import { TemplateNameSchema } from './sandboxes.js';
 
 // ------------------------------------------------------------------------------------ templates
 
-/** A template known to the platform. */
+/** Where a template comes from: a built-in of every node, a tenant's image, or a tenant's Dockerfile build. */
+export const TemplateSourceSchema = z.enum(['builtin', 'image', 'dockerfile']);
+/** Where a template comes from. */
+export type TemplateSource = z.infer<typeof TemplateSourceSchema>;
+
+/**
+ * Whether a template can be used now. Built-ins are always `ready` (built on first use, see
+ * `built`); a tenant's template is `pending` while it is pulled or built, `failed` when its last
+ * attempt failed and no earlier build is there to use (`error` says why).
+ */
+export const TemplateStatusSchema = z.enum(['pending', 'ready', 'failed']);
+/** Whether a template can be used now. */
+export type TemplateStatus = z.infer<typeof TemplateStatusSchema>;
+
+/** An image's own settings (its OCI config) as a template of it shows them. */
+export const TemplateConfigSchema = z
+  .object({
+    entrypoint: z.array(z.string()),
+    cmd: z.array(z.string()),
+    env: z.record(z.string(), z.string()),
+    workdir: z.string(),
+    user: z.string(),
+    exposedPorts: z.array(z.string()),
+  })
+  .meta({ id: 'TemplateConfig' });
+/** An image's own settings. */
+export type TemplateConfig = z.infer<typeof TemplateConfigSchema>;
+
+/** A template known to the platform: a built-in, or one of the caller's tenant. */
 export const TemplateSchema = z
   .object({
     name: z.string(),
@@ -16,6 +44,14 @@ export const TemplateSchema = z
     sizeBytes: z.number().nullable(),
     digest: z.string().nullable(),
     builtAt: TimestampSchema.nullable(),
+    source: TemplateSourceSchema,
+    /** The image reference it was created from, or the tag a Dockerfile build is stored under; null for built-ins. */
+    image: z.string().nullable(),
+    /** The image's ENTRYPOINT, CMD, ENV, WORKDIR, USER and exposed ports; null for built-ins and until ready. */
+    config: TemplateConfigSchema.nullable(),
+    status: TemplateStatusSchema,
+    /** Why the last pull or build failed (`failed` only). */
+    error: z.string().nullable(),
   })
   .meta({ id: 'Template' });
 /** A template. */
@@ -25,6 +61,55 @@ export type Template = z.infer<typeof TemplateSchema>;
 export const TemplateListSchema = z
   .object({ items: z.array(TemplateSchema) })
   .meta({ id: 'TemplateList' });
+
+/** Largest build context a Dockerfile template may send (and the store keeps for rebuilds): 32 MiB of tar. */
+export const MAX_TEMPLATE_CONTEXT_BYTES = 32 * 1024 * 1024;
+
+/** Path of the Dockerfile inside the build context: relative, no `..`. */
+export const DockerfilePathSchema = z
+  .string()
+  .min(1, 'dockerfile must not be empty')
+  .max(1024, 'dockerfile must be at most 1024 characters')
+  .refine(
+    (p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\0'),
+    'dockerfile must be a path inside the build context, relative to it (e.g. Dockerfile or docker/app.Dockerfile)',
+  );
+
+/**
+ * POST /v1/templates body: `{name, image}` pulls an image; `{name, dockerfile, context}` builds
+ * one, `context` being a tar archive of the build context, base64 (at most 32 MiB of tar).
+ */
+export const CreateTemplateRequestSchema = z
+  .strictObject({
+    name: TemplateNameSchema,
+    image: ImageRefSchema.optional(),
+    dockerfile: DockerfilePathSchema.optional(),
+    context: z.string().min(1, 'context must not be empty: send a tar archive, base64').optional(),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.image === undefined) === (v.dockerfile === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['image'],
+        message: 'give exactly one of image (a reference to pull) or dockerfile (with its build context)',
+      });
+    } else if (v.dockerfile !== undefined && v.context === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['context'],
+        message: 'context is required with dockerfile: a tar archive of the build context, base64',
+      });
+    } else if (v.image !== undefined && v.context !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['context'],
+        message: 'context goes only with dockerfile: remove it, or build from a Dockerfile instead of image',
+      });
+    }
+  })
+  .meta({ id: 'CreateTemplateRequest' });
+/** POST /v1/templates body. */
+export type CreateTemplateRequest = z.input<typeof CreateTemplateRequestSchema>;
 
 /** `:name` of a template. */
 export const TemplateNameParamsSchema = z.strictObject({ name: TemplateNameSchema });

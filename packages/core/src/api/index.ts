@@ -5,5 +5,6 @@ export * from './exec.js';
 export * from './files.js';
 export * from './runs.js';
 export * from './admin.js';
+export * from './registries.js';
 export * from './agent-calls.js';
 export * from './agent.js';

@@ -36,7 +36,6 @@ function buildah(job: BuildJob, args: string[], extra: { onOutput?: (s: 'stdout'
   return runCommand(
     ['buildah', '--root', join(job.buildahDir, 'storage'), '--runroot', join(job.buildahDir, 'run'), '--storage-driver', 'vfs', ...args],
     {
-      env: { ...process.env, CONTAINERS_REGISTRIES_CONF: job.registriesConf },
       signal: job.signal,
       timeoutMs: 3_600_000,
       allowNonZero: true,
@@ -67,7 +66,7 @@ export async function buildWithBuildah(job: BuildJob, blobsDir: string): Promise
   let line = '';
   const bud = await buildah(
     job,
-    ['bud', '--signature-policy', policy, '--isolation', 'oci', '--network', 'none', '--cap-drop', 'all', '--layers=false',
+    ['bud', '--registries-conf', job.registriesConf, '--signature-policy', policy, '--isolation', 'oci', '--network', 'none', '--cap-drop', 'all', '--layers=false',
       ...(job.authFile ? ['--authfile', job.authFile] : []), '-t', local, '-f', join(job.contextDir, job.dockerfile), job.contextDir],
     {
       onOutput: (_s, d) => {

@@ -66,8 +66,12 @@ export async function collectImages(dir: string, o: CollectOptions): Promise<Col
   try {
     await removeStaleTmp(dir);
     const [records, inUse, blobs] = await Promise.all([readRecords(dir), rootsInUse(dir), blobBytes(join(paths.blobs, 'sha256'))]);
-    const rootBytes = records.reduce((s, r) => s + r.sizeBytes, 0);
-    let total = rootBytes + [...blobs.values()].reduce((s, n) => s + n, 0);
+    const before = records.reduce((s, r) => s + r.sizeBytes, 0) + [...blobs.values()].reduce((s, n) => s + n, 0);
+    // How many kept images need each blob: an image's removal frees the blobs only it needed.
+    const users = new Map<string, number>();
+    for (const r of records) for (const b of r.blobs) users.set(hex(b), (users.get(hex(b)) ?? 0) + 1);
+    const orphanBytes = [...blobs].filter(([b]) => !users.has(b)).reduce((s, [, n]) => s + n, 0);
+    let total = before - orphanBytes;
     const used = await Promise.all(records.map(async (r) => ({ r, at: await lastUsedMs(dir, r) })));
     used.sort((a, b) => a.at - b.at);
     const minIdle = o.minIdleMs ?? 600_000;
@@ -78,11 +82,15 @@ export async function collectImages(dir: string, o: CollectOptions): Promise<Col
       await removeRoot(dir, r, o.vmImageDir);
       removed.push(r);
       total -= r.sizeBytes;
+      for (const b of r.blobs) {
+        const left = (users.get(hex(b)) ?? 1) - 1;
+        users.set(hex(b), left);
+        if (left === 0) total -= blobs.get(hex(b)) ?? 0;
+      }
     }
-    const kept = records.filter((r) => !removed.includes(r));
-    total -= await removeUnneededBlobs(dir, kept, blobs);
-    const before = rootBytes + [...blobs.values()].reduce((s, n) => s + n, 0);
-    return { removed: removed.map((r) => r.digest), freedBytes: before - total, keptBytes: total };
+    const freedBlobs = await removeUnneededBlobs(dir, new Set([...users].filter(([, n]) => n > 0).map(([b]) => b)), blobs);
+    const after = before - removed.reduce((s, r) => s + r.sizeBytes, 0) - freedBlobs;
+    return { removed: removed.map((r) => r.digest), freedBytes: before - after, keptBytes: after };
   } finally {
     await release();
   }
@@ -101,11 +109,10 @@ async function removeRoot(dir: string, r: ImageRecord, vmImageDir: string | unde
   }
 }
 
-/** Removes blobs no kept image lists; skipped while a pull works (it may be reusing them). Returns bytes freed. */
-async function removeUnneededBlobs(dir: string, kept: ImageRecord[], blobs: Map<string, number>): Promise<number> {
+/** Removes blobs not in `needed`; skipped while a pull works (it may be reusing them). Returns bytes freed. */
+async function removeUnneededBlobs(dir: string, needed: Set<string>, blobs: Map<string, number>): Promise<number> {
   const live = await readdir(imagePaths(dir).tmp).catch(() => [] as string[]);
   if (live.some((n) => /^\d+-/.test(n))) return 0;
-  const needed = new Set(kept.flatMap((r) => r.blobs.map(hex)));
   let freed = 0;
   for (const [name, size] of blobs) {
     if (needed.has(name)) continue;

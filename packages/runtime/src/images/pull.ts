@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, stat, symlink, chmod } from 'node:fs/promises
 import { join } from 'node:path';
 import { runCommand } from '../process/run.js';
 import { parseImageConfig, type ImageConfig } from './config.js';
-import type { Manifest } from './manifest.js';
+import { parseManifest, type Manifest } from './manifest.js';
 import { copyToLayout, type SkopeoAccess } from './skopeo.js';
 import { InvalidArgumentError } from '@tartarus/core';
 import { HOST_PLATFORM } from './manifest.js';
@@ -68,8 +68,14 @@ async function measure(job: FetchJob): Promise<{ layersDone: number; bytesDone: 
   return { layersDone, bytesDone };
 }
 
-/** Copies and unpacks `job`'s image; returns its config. Leaves `layoutDir` for the caller to remove. */
-export async function fetchAndUnpack(job: FetchJob): Promise<ImageConfig> {
+/** What an unpacked image is: its config and the blobs (config, layers) it is made of, as stored. */
+export interface Unpacked {
+  config: ImageConfig;
+  blobs: string[];
+}
+
+/** Copies and unpacks `job`'s image. Leaves `layoutDir` for the caller to remove. */
+export async function fetchAndUnpack(job: FetchJob): Promise<Unpacked> {
   const layersTotal = job.manifest.layers.length;
   const bytesTotal = job.manifest.layers.reduce((s, l) => s + l.size, 0);
   const report = async (phase: PullProgress['phase']): Promise<void> => {
@@ -88,9 +94,20 @@ export async function fetchAndUnpack(job: FetchJob): Promise<ImageConfig> {
     clearInterval(timer);
   }
   await report('unpack');
-  const config = await unpackLayout(job.layoutDir, job.blobsDir, job.manifest, job.rootfs, job.ref, job.access.signal);
+  // The layout's manifest, not the registry's: a Docker schema 2 image is converted on the way
+  // (its config gets a new digest), and the store keeps what it holds.
+  const local = await layoutManifest(job.layoutDir, job.blobsDir, job.ref);
+  const config = await unpackLayout(job.layoutDir, job.blobsDir, local, job.rootfs, job.ref, job.access.signal);
   await report('done');
-  return config;
+  return { config, blobs: [local.config.digest, ...local.layers.map((l) => l.digest)] };
+}
+
+/** The manifest of the image tagged `image` in the OCI layout at `layoutDir`. */
+export async function layoutManifest(layoutDir: string, blobsDir: string, ref: string): Promise<Manifest> {
+  const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as { manifests?: { digest?: string }[] };
+  const digest = index.manifests?.[0]?.digest;
+  if (typeof digest !== 'string') throw new InvalidArgumentError(`image ${ref}: the copy holds no manifest`);
+  return parseManifest(await readFile(join(blobsDir, 'sha256', hexOf(digest))), ref);
 }
 
 /** Unpacks the image tagged `image` in `layoutDir` into `rootfs` (whiteouts applied); returns its config. */

@@ -1,9 +1,9 @@
 /**
  * How registries are reached: mirrors (as Docker's `registry-mirrors`, for any registry, not only
  * Docker Hub), registries reached without TLS (`insecure-registries`; loopback always is, as in
- * Docker) and credentials. skopeo and buildah both read one generated `registries.conf`
- * (containers-registries.conf(5), through `CONTAINERS_REGISTRIES_CONF`), so a pull and a
- * Dockerfile build's base image take the same path. Credentials go to a private auth file made
+ * Docker) and credentials. A pull tries a registry's mirrors itself (store.ts); buildah reads the
+ * same settings from a generated `registries.conf` (containers-registries.conf(5), `--registries-conf`),
+ * so a Dockerfile build's base image takes the same path. Credentials go to a private auth file made
  * for one call and removed after it: never on a command line, never in a log.
  */
 import { createHash } from 'node:crypto';

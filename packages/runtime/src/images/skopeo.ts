@@ -2,7 +2,8 @@
  * The two skopeo calls a pull makes — read a manifest (`inspect --raw`) and copy an image into an
  * OCI layout — and the translation of skopeo's failures into errors that say what to change.
  * skopeo runs without its signature policy (`--insecure-policy`): Tartarus pins images by digest
- * instead and does not verify signatures.
+ * instead and does not verify signatures. (Debian's skopeo 1.9 reads neither a registries.conf
+ * path nor `CONTAINERS_REGISTRIES_CONF`, so mirrors are tried by the store itself.)
  */
 import { InvalidArgumentError, TartarusError } from '@tartarus/core';
 import { runCommand } from '../process/run.js';
@@ -11,8 +12,6 @@ import { runCommand } from '../process/run.js';
 export interface SkopeoAccess {
   tlsVerify: boolean;
   authFile: string | undefined;
-  /** `CONTAINERS_REGISTRIES_CONF` (mirrors, insecure registries). */
-  registriesConf: string;
   signal?: AbortSignal | undefined;
 }
 
@@ -23,12 +22,11 @@ export class RegistryUnavailableError extends TartarusError {
   }
 }
 
-function env(a: SkopeoAccess): NodeJS.ProcessEnv {
-  return { ...process.env, CONTAINERS_REGISTRIES_CONF: a.registriesConf };
-}
-
 function sourceFlags(a: SkopeoAccess, prefix: '' | 'src-'): string[] {
-  return [`--${prefix}tls-verify=${a.tlsVerify}`, ...(a.authFile ? [`--${prefix}authfile`, a.authFile] : [`--${prefix}no-creds`])];
+  // Only ever `false`: an explicit `true` would also force TLS on the registry's mirrors, which
+  // registries.conf marks insecure when they are (a loopback or listed mirror).
+  const tls = a.tlsVerify ? [] : [`--${prefix}tls-verify=false`];
+  return [...tls, ...(a.authFile ? [`--${prefix}authfile`, a.authFile] : [`--${prefix}no-creds`])];
 }
 
 /** The last meaningful line of skopeo's stderr (its `level=fatal msg="..."`), unquoted. */
@@ -56,7 +54,6 @@ export function registryError(ref: string, stderr: string): TartarusError {
 /** The manifest (or index) of `transportRef` (`docker://...`) exactly as the registry serves it. */
 export async function inspectRaw(transportRef: string, ref: string, a: SkopeoAccess): Promise<Buffer> {
   const r = await runCommand(['skopeo', 'inspect', '--raw', ...sourceFlags(a, ''), '--', transportRef], {
-    env: env(a),
     signal: a.signal,
     timeoutMs: 120_000,
     maxOutputBytes: 4 << 20,
@@ -70,7 +67,7 @@ export async function inspectRaw(transportRef: string, ref: string, a: SkopeoAcc
 export async function copyToLayout(transportRef: string, ref: string, layoutDir: string, tag: string, a: SkopeoAccess): Promise<void> {
   const r = await runCommand(
     ['skopeo', '--insecure-policy', 'copy', '--quiet', ...sourceFlags(a, 'src-'), '--', transportRef, `oci:${layoutDir}:${tag}`],
-    { env: env(a), signal: a.signal, timeoutMs: 3_600_000, allowNonZero: true },
+    { signal: a.signal, timeoutMs: 3_600_000, allowNonZero: true },
   );
   if (r.exitCode !== 0) throw registryError(ref, r.stderr);
 }

@@ -14,12 +14,12 @@ import { SharedBuild } from '../templates/shared-build.js';
 import { acquireLock } from '../templates/lock.js';
 import { treeSizeBytes } from '../templates/layout.js';
 import type { TemplateInfo, TemplateProgress } from '../templates/types.js';
-import { imageDefaults, type ImageConfig } from './config.js';
+import { imageDefaults } from './config.js';
 import { buildWithBuildah, checkDockerfilePath, unpackContext } from './build.js';
 import { collectImages, type CollectOptions, type Collection } from './gc.js';
 import { imagePaths, readRecord, readRecords, readRef, removeStaleTmp, touchUsed, writeRef, type ImageRecord } from './layout.js';
 import { isIndex, parseManifest, pickPlatform, sha256Digest, type Manifest } from './manifest.js';
-import { fetchAndUnpack, unpackLayout, type PullProgress } from './pull.js';
+import { fetchAndUnpack, unpackLayout, type PullProgress, type Unpacked } from './pull.js';
 import { parseImageRef, pinned, type ImageRef } from './reference.js';
 import { checkRegistryOptions, tlsVerify, withAuthFile, writeRegistriesConf, type RegistryAuth, type RegistryOptions } from './registries.js';
 import { inspectRaw, type SkopeoAccess } from './skopeo.js';
@@ -29,6 +29,14 @@ export interface ImageStoreOptions {
   /** Store directory, usually `<templateDir>/images`. */
   dir: string;
   registries?: RegistryOptions;
+}
+
+/** What a reference resolved to, and where. */
+interface Resolved {
+  digest: string;
+  manifest: Manifest;
+  /** The registry or mirror that answered (the fetch goes there too). */
+  host: string;
 }
 
 /** Options of one pull. */
@@ -73,7 +81,7 @@ export class ImageStore {
   /** Resolves `ref` at its registry and pulls what it names now, unless that digest is already here. */
   async pull(ref: string, options: PullOptions = {}): Promise<ImageInfo> {
     const parsed = parseImageRef(ref);
-    const resolved = await this.withAccess(parsed, options, async (access) => this.resolve(parsed, access));
+    const resolved = await this.resolve(parsed, options);
     await writeRef(this.dir, parsed.canonical, resolved.digest);
     const ready = await readRecord(this.dir, resolved.digest);
     if (ready) return this.use(parsed, ready);
@@ -113,27 +121,44 @@ export class ImageStore {
     return { ref: parsed.canonical, record, template: this.templateOf(parsed.canonical, record) };
   }
 
-  private async withAccess<T>(parsed: ImageRef, options: PullOptions, fn: (a: SkopeoAccess) => Promise<T>): Promise<T> {
-    const registriesConf = await this.registriesConf();
+  private async withAccess<T>(parsed: ImageRef, options: PullOptions, host: string, fn: (a: SkopeoAccess) => Promise<T>): Promise<T> {
+    // Credentials are the registry's: a mirror is asked anonymously (the auth file has no entry for it).
     const auths = options.auth ? { [parsed.registry]: options.auth } : undefined;
     return withAuthFile(imagePaths(this.dir).tmp, auths, (authFile) =>
-      fn({ tlsVerify: tlsVerify(parsed.registry, this.registries), authFile, registriesConf, signal: options.signal }),
+      fn({ tlsVerify: tlsVerify(host, this.registries), authFile, signal: options.signal }),
     );
   }
 
-  /** The manifest digest `parsed` names now, for this machine's platform, and that manifest. */
-  private async resolve(parsed: ImageRef, access: SkopeoAccess): Promise<{ digest: string; manifest: Manifest }> {
+  /**
+   * The manifest digest `parsed` names now, for this machine's platform, that manifest, and the
+   * host that answered: its mirrors first, in order (as Docker's registry-mirrors), then the
+   * registry itself, whose error is the one reported when none answers.
+   */
+  private async resolve(parsed: ImageRef, options: PullOptions): Promise<Resolved> {
+    const hosts = [...(this.registries.mirrors?.[parsed.registry] ?? []), parsed.registry];
+    for (const [i, host] of hosts.entries()) {
+      try {
+        return await this.withAccess(parsed, options, host, (access) => this.resolveAt(parsed, host, access));
+      } catch (err) {
+        if (i === hosts.length - 1 || options.signal?.aborted) throw err;
+      }
+    }
+    throw new Error('unreachable');
+  }
+
+  private async resolveAt(parsed: ImageRef, host: string, access: SkopeoAccess): Promise<Resolved> {
     const name = parsed.canonical;
-    let raw = await inspectRaw(`docker://${name}`, name, access);
+    const at = { ...parsed, registry: host };
+    let raw = await inspectRaw(`docker://${host}/${parsed.repository}${parsed.tag && !parsed.digest ? `:${parsed.tag}` : ''}${parsed.digest ? `@${parsed.digest}` : ''}`, name, access);
     let digest = parsed.digest ?? sha256Digest(raw);
     if (isIndex(raw, name)) {
       digest = pickPlatform(raw, name);
-      raw = await inspectRaw(`docker://${pinned(parsed, digest)}`, name, access);
+      raw = await inspectRaw(`docker://${pinned(at, digest)}`, name, access);
     }
-    return { digest, manifest: parseManifest(raw, name) };
+    return { digest, manifest: parseManifest(raw, name), host };
   }
 
-  private shared(parsed: ImageRef, resolved: { digest: string; manifest: Manifest }, options: PullOptions): SharedBuild<ImageRecord> {
+  private shared(parsed: ImageRef, resolved: Resolved, options: PullOptions): SharedBuild<ImageRecord> {
     let build = this.inflight.get(resolved.digest);
     if (build) return build;
     build = new SharedBuild<ImageRecord>((signal, emit) => this.fetchLocked(parsed, resolved, { ...options, signal }, emit));
@@ -176,10 +201,9 @@ export class ImageStore {
   private async materialize(
     ref: string,
     digest: string,
-    manifest: Manifest,
     work: string,
     signal: AbortSignal | undefined,
-    unpack: (rootfs: string) => Promise<ImageConfig>,
+    unpack: (rootfs: string) => Promise<Unpacked>,
   ): Promise<ImageRecord> {
     const paths = imagePaths(this.dir);
     const release = await acquireLock(paths.lock(digest), { signal });
@@ -188,12 +212,12 @@ export class ImageStore {
       if (ready) return ready;
       const rootDir = join(work, 'root');
       await mkdir(rootDir);
-      const config = await unpack(join(rootDir, 'rootfs'));
+      const { config, blobs } = await unpack(join(rootDir, 'rootfs'));
       const record: ImageRecord = {
         ref,
         digest,
         config,
-        blobs: [manifest.config.digest, ...manifest.layers.map((l) => l.digest)],
+        blobs,
         sizeBytes: await treeSizeBytes(join(rootDir, 'rootfs'), signal),
         pulledAtMs: Date.now(),
       };
@@ -208,16 +232,16 @@ export class ImageStore {
 
   private fetchLocked(
     parsed: ImageRef,
-    resolved: { digest: string; manifest: Manifest },
+    resolved: Resolved,
     options: PullOptions,
     emit: (p: TemplateProgress) => void,
   ): Promise<ImageRecord> {
     return this.withWorkDir(options.signal, (work) =>
-      this.materialize(parsed.canonical, resolved.digest, resolved.manifest, work, options.signal, (rootfs) => {
+      this.materialize(parsed.canonical, resolved.digest, work, options.signal, (rootfs) => {
         this.fetches++;
-        return this.withAccess(parsed, options, (access) =>
+        return this.withAccess(parsed, options, resolved.host, (access) =>
           fetchAndUnpack({
-            source: `docker://${pinned(parsed, resolved.digest)}`,
+            source: `docker://${pinned({ ...parsed, registry: resolved.host }, resolved.digest)}`,
             ref: parsed.canonical,
             manifest: resolved.manifest,
             layoutDir: join(work, 'layout'),
@@ -251,9 +275,10 @@ export class ImageStore {
         ),
       );
       o.onProgress?.({ template: parsed.canonical, phase: 'unpack', message: 'unpacking layers', fraction: 1 });
-      return this.materialize(parsed.canonical, built.digest, built.manifest, work, o.signal, (rootfs) =>
-        unpackLayout(layoutDir, paths.blobs, built.manifest, rootfs, parsed.canonical, o.signal),
-      );
+      return this.materialize(parsed.canonical, built.digest, work, o.signal, async (rootfs) => ({
+        config: await unpackLayout(layoutDir, paths.blobs, built.manifest, rootfs, parsed.canonical, o.signal),
+        blobs: [built.manifest.config.digest, ...built.manifest.layers.map((l) => l.digest)],
+      }));
     });
     await writeRef(this.dir, parsed.canonical, record.digest);
     return this.use(parsed, record);
