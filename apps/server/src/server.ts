@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.js';
 import { runLogRoutes } from './routes/run-logs.js';
 import { runRoutes } from './routes/runs.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
+import { registryRoutes } from './routes/registries.js';
 import { templateRoutes } from './routes/templates.js';
 import type { RouteDeps } from './routes/types.js';
 import { Admission } from './scheduler/admission.js';
@@ -24,6 +25,7 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { Sweeper } from './scheduler/sweeper.js';
 import { RunService } from './services/runs.js';
 import { SandboxService } from './services/sandboxes.js';
+import { TemplateService } from './services/templates.js';
 import type { Store } from './store/index.js';
 
 /** Options of `startServer`. */
@@ -57,11 +59,13 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   };
   const hub = new AgentHub(ctx);
   const admission = new Admission(ctx, hub);
+  const templates = new TemplateService(ctx, hub);
   const deps: RouteDeps = {
     ctx,
     hub,
-    sandboxes: new SandboxService(ctx, hub, admission),
-    runs: new RunService(ctx, hub, admission),
+    sandboxes: new SandboxService(ctx, hub, admission, templates),
+    runs: new RunService(ctx, hub, admission, templates),
+    templates,
   };
   const app = await createApp(ctx);
   for (const routes of [
@@ -73,6 +77,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     runRoutes,
     runLogRoutes,
     templateRoutes,
+    registryRoutes,
     adminRoutes,
   ]) {
     routes(app, deps);

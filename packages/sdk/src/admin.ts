@@ -1,7 +1,5 @@
-/** Templates, nodes, API keys, tenants and the audit log. */
+/** Nodes, API keys, tenants and the audit log. */
 import type { Transport } from './http.js';
-import { InternalError, errorFromEvent } from './errors.js';
-import { readSse } from './sse.js';
 import type {
   ApiKey,
   AuditEntry,
@@ -12,45 +10,8 @@ import type {
   Node,
   Page,
   PatchTenantRequest,
-  Template,
-  TemplateProgress,
   Tenant,
 } from './types.js';
-
-/** Templates API. */
-export class Templates {
-  constructor(private readonly transport: Transport) {}
-
-  /** Every template and whether it is built. */
-  async list(): Promise<Template[]> {
-    return (await this.transport.json<{ items: Template[] }>('GET', '/v1/templates')).items;
-  }
-
-  /**
-   * Builds (or rebuilds) a template, reporting progress as it goes; resolves with the built
-   * template. A failed build rejects with the server's typed error.
-   */
-  async build(
-    name: string,
-    options: { onProgress?: (p: TemplateProgress) => void; signal?: AbortSignal } = {},
-  ): Promise<Template> {
-    const res = await this.transport.send(
-      'POST',
-      `/v1/templates/${encodeURIComponent(name)}/build`,
-      {
-        headers: { accept: 'text/event-stream' },
-        signal: options.signal,
-      },
-    );
-    if (!res.body) throw new InternalError('template build: the server sent an empty stream');
-    for await (const ev of readSse(res.body)) {
-      if (ev.event === 'progress') options.onProgress?.(ev.data as TemplateProgress);
-      else if (ev.event === 'done') return ev.data as Template;
-      else if (ev.event === 'error') throw errorFromEvent(ev.data, `template build of ${name}`);
-    }
-    throw new InternalError(`template build of ${name}: the stream ended without a result`);
-  }
-}
 
 /** Nodes API. */
 export class Nodes {

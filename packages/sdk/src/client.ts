@@ -6,7 +6,9 @@ import { transportFor, type ConnectionOptions } from './connection.js';
 import type { Transport } from './http.js';
 import { Sandbox } from './sandbox.js';
 import { Runs } from './runs.js';
-import { ApiKeys, Audit, Nodes, Templates, Tenants } from './admin.js';
+import { ApiKeys, Audit, Nodes, Tenants } from './admin.js';
+import { Registries } from './registries.js';
+import { Templates } from './templates.js';
 import type {
   CreateSandboxRequest,
   ListOptions,
@@ -48,8 +50,10 @@ export class Tartarus {
   readonly sandboxes: Sandboxes;
   /** Queued runs. */
   readonly runs: Runs;
-  /** Templates. */
+  /** Templates: built-ins and the tenant's own, from images and Dockerfiles. */
   readonly templates: Templates;
+  /** Credentials for private image registries. */
+  readonly registries: Registries;
   /** Nodes. */
   readonly nodes: Nodes;
   /** API keys. */
@@ -65,6 +69,7 @@ export class Tartarus {
     this.sandboxes = new Sandboxes(this.transport);
     this.runs = new Runs(this.transport);
     this.templates = new Templates(this.transport);
+    this.registries = new Registries(this.transport);
     this.nodes = new Nodes(this.transport);
     this.apiKeys = new ApiKeys(this.transport);
     this.tenants = new Tenants(this.transport);

@@ -23,7 +23,9 @@ export { Runs, FINAL_RUN_STATES, type SubmitOptions } from './runs.js';
  * server or key, use `new Tartarus({ url, apiKey }).runs`.
  */
 export const runs: Runs = new Runs(envTransport());
-export { ApiKeys, Audit, Nodes, Templates, Tenants } from './admin.js';
+export { ApiKeys, Audit, Nodes, Tenants } from './admin.js';
+export { Templates, type TemplateProgressOptions } from './templates.js';
+export { Registries } from './registries.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';
 export type { Transport, RequestOptions } from './http.js';
 export * from './errors.js';

@@ -7,6 +7,7 @@ export type {
   AuditEntry,
   CreateApiKeyRequest,
   CreateSandboxRequest,
+  CreateTemplateRequest,
   CreateTenantRequest,
   CreatedApiKey,
   ExecRequest,
@@ -17,6 +18,8 @@ export type {
   Node,
   OutputData,
   PatchTenantRequest,
+  PutRegistryCredentialsRequest,
+  RegistryCredential,
   Role,
   Run,
   RunAttempt,
@@ -26,7 +29,10 @@ export type {
   SandboxStateName,
   SubmitRunRequest,
   Template,
+  TemplateConfig,
   TemplateProgress,
+  TemplateSource,
+  TemplateStatus,
   Tenant,
 } from '@tartarus/core';
 

@@ -11,6 +11,7 @@ import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import type { RunService } from '../services/runs.js';
 import type { SandboxService } from '../services/sandboxes.js';
+import type { TemplateService } from '../services/templates.js';
 
 /** The fastify instance, typed by the zod schemas of each route. */
 export type ZodApp = FastifyInstance<
@@ -27,6 +28,7 @@ export interface RouteDeps {
   hub: AgentHub;
   sandboxes: SandboxService;
   runs: RunService;
+  templates: TemplateService;
 }
 
 /** A route module: registers its routes on the app. */

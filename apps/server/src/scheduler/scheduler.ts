@@ -7,11 +7,11 @@
  * the compiled spec. Woken on every submit, finish and connect, and by a poll. Work that fits
  * nowhere stays pending in the store — nothing is dropped.
  */
-import { ConflictError, type ServerMessage } from '@tartarus/core';
+import { ConflictError, parseImageRef, type ServerMessage } from '@tartarus/core';
 import type { AgentConnection } from '../agents/connection.js';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
-import type { PendingItem } from '../store/index.js';
+import type { PendingItem, RegistryLogin } from '../store/index.js';
 import { planPlacements, type PendingWork, type TenantShare } from './fair-share.js';
 import type { NodeCandidate } from './placement.js';
 
@@ -157,6 +157,7 @@ export class Scheduler {
   /** Records one placement in the store and starts it on the node; false if it was taken meanwhile. */
   private async commit(item: PendingItem, conn: AgentConnection): Promise<boolean> {
     const { store, config } = this.ctx;
+    const registryAuth = await this.registryAuth(item);
     let start: ServerMessage;
     if (item.kind === 'run') {
       const lease = await store.queue.leaseRun(item.id, conn.nodeId, config.leaseMs);
@@ -168,6 +169,7 @@ export class Scheduler {
         epoch: lease.epoch,
         sandboxId,
         spec: lease.run.spec,
+        ...registryAuth,
       };
     } else {
       try {
@@ -176,12 +178,28 @@ export class Scheduler {
         if (err instanceof ConflictError) return false;
         throw err;
       }
-      start = { type: 'start', workId: item.id, epoch: 0, sandboxId: item.id, spec: item.spec };
+      start = { type: 'start', workId: item.id, epoch: 0, sandboxId: item.id, spec: item.spec, ...registryAuth };
     }
     conn.hold({ workId: item.id, tenantId: item.tenantId, requests: item.spec.requests });
     this.served.set(item.tenantId, ++this.serveSeq);
     conn.send(start);
     return true;
+  }
+
+  /**
+   * The tenant's login for the registry of the work's image, if it stored one: the node pulls
+   * an image it does not hold yet with it (and keeps it no longer than that pull).
+   */
+  private async registryAuth(item: PendingItem): Promise<{ registryAuth?: RegistryLogin }> {
+    if (item.spec.image === null) return {};
+    let registry: string;
+    try {
+      registry = parseImageRef(item.spec.image).registry;
+    } catch {
+      return {}; // the node's pull names the bad reference in the attempt's failure
+    }
+    const login = await this.ctx.store.registryCredentials.login(item.tenantId, registry);
+    return login === null ? {} : { registryAuth: login };
   }
 }
 

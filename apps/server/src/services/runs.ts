@@ -8,6 +8,7 @@ import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { runDto } from '../http/convert.js';
 import type { Admission } from '../scheduler/admission.js';
+import type { TemplateService } from './templates.js';
 import type { Run } from '../store/index.js';
 
 /** Run operations. */
@@ -16,6 +17,7 @@ export class RunService {
     private readonly ctx: ServerContext,
     private readonly hub: AgentHub,
     private readonly admission: Admission,
+    private readonly templates: TemplateService,
   ) {}
 
   /** Queues a run; `created` false on an idempotent replay. */
@@ -25,7 +27,7 @@ export class RunService {
     idempotencyKey: string | undefined,
   ): Promise<{ run: Run; created: boolean }> {
     const tenant = await this.ctx.store.tenants.get(tenantId);
-    const spec = compileRun(req, tenant.maxLimits);
+    const spec = await this.templates.pin(tenantId, compileRun(req, tenant.maxLimits));
     await this.admission.check(spec);
     const out = await this.ctx.store.runs.submit(tenantId, spec, {
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),

@@ -19,6 +19,7 @@ import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { sandboxDto } from '../http/convert.js';
 import type { Admission } from '../scheduler/admission.js';
+import type { TemplateService } from './templates.js';
 import type { Sandbox } from '../store/index.js';
 
 /** Retry-After of a create that found no capacity in its wait, ms. */
@@ -30,13 +31,14 @@ export class SandboxService {
     private readonly ctx: ServerContext,
     private readonly hub: AgentHub,
     private readonly admission: Admission,
+    private readonly templates: TemplateService,
   ) {}
 
   /** Creates a sandbox and waits until it runs (or fails with the agent's error). */
   async create(tenantId: string, req: SandboxRequest): Promise<SandboxDto> {
     const { store, bus } = this.ctx;
     const tenant = await store.tenants.get(tenantId);
-    const spec = compileSandbox(req, tenant.maxLimits);
+    const spec = await this.templates.pin(tenantId, compileSandbox(req, tenant.maxLimits));
     await this.admission.check(spec);
     const created = await store.sandboxes.create(tenantId, {
       runtime: spec.runtime,

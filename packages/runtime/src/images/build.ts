@@ -13,6 +13,7 @@ import { runCommand, type RunResult } from '../process/run.js';
 import type { TemplateProgress } from '../templates/types.js';
 import { parseManifest, type Manifest } from './manifest.js';
 import { hex } from './layout.js';
+import { parseImageRef } from './reference.js';
 
 /** What one build needs. */
 export interface BuildJob {
@@ -55,6 +56,25 @@ export function checkDockerfilePath(dockerfile: string): void {
   if (dockerfile === '' || dockerfile.startsWith('/') || dockerfile.split('/').includes('..') || dockerfile.includes('\0')) {
     throw new InvalidArgumentError(`dockerfile ${JSON.stringify(dockerfile)} must be a relative path inside the build context (e.g. Dockerfile)`);
   }
+}
+
+/**
+ * The registries a Dockerfile's FROM lines name (stage names, `scratch` and references built from
+ * ARGs aside): a loopback one among them is reached without TLS, as a pull does.
+ */
+export function fromRegistries(dockerfile: string): string[] {
+  const hosts = new Set<string>();
+  for (const line of dockerfile.split('\n')) {
+    const m = /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/i.exec(line);
+    const ref = m?.[1];
+    if (!ref || ref.includes('$') || ref === 'scratch') continue;
+    try {
+      hosts.add(parseImageRef(ref).registry);
+    } catch {
+      // A stage name or something buildah will explain better.
+    }
+  }
+  return [...hosts];
 }
 
 /** Builds `job` and leaves the result in `job.layoutDir` as tag `image`; returns its manifest digest and manifest. */

@@ -8,19 +8,19 @@
  * - Blobs live in one shared directory: a layer is fetched once whatever image it belongs to.
  * - `ensure()` is Docker's `if-not-present`: a reference seen before is not resolved again.
  */
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SharedBuild } from '../templates/shared-build.js';
 import { acquireLock } from '../templates/lock.js';
 import { treeSizeBytes } from '../templates/layout.js';
 import type { TemplateInfo, TemplateProgress } from '../templates/types.js';
 import { imageDefaults } from './config.js';
-import { buildWithBuildah, checkDockerfilePath, unpackContext } from './build.js';
+import { buildWithBuildah, checkDockerfilePath, fromRegistries, unpackContext } from './build.js';
 import { collectImages, type CollectOptions, type Collection } from './gc.js';
 import { imagePaths, readRecord, readRecords, readRef, removeStaleTmp, touchUsed, writeRef, type ImageRecord } from './layout.js';
 import { isIndex, parseManifest, pickPlatform, sha256Digest, type Manifest } from './manifest.js';
 import { fetchAndUnpack, unpackLayout, type PullProgress, type Unpacked } from './pull.js';
-import { parseImageRef, pinned, type ImageRef } from './reference.js';
+import { isLoopbackRegistry, parseImageRef, pinned, type ImageRef } from './reference.js';
 import { checkRegistryOptions, tlsVerify, withAuthFile, writeRegistriesConf, type RegistryAuth, type RegistryOptions } from './registries.js';
 import { inspectRaw, type SkopeoAccess } from './skopeo.js';
 
@@ -59,7 +59,6 @@ export class ImageStore {
   readonly dir: string;
   private readonly registries: RegistryOptions;
   private readonly inflight = new Map<string, SharedBuild<ImageRecord>>();
-  private conf: Promise<string> | undefined;
   /** Fetches this store actually performed (a cached or shared pull does not count). */
   fetches = 0;
 
@@ -168,11 +167,6 @@ export class ImageStore {
     return build;
   }
 
-  private registriesConf(): Promise<string> {
-    this.conf ??= writeRegistriesConf(join(this.dir, 'conf'), this.registries);
-    return this.conf;
-  }
-
   /** Runs `fn` in a fresh working dir under tmp/ (made under the collector's lock, removed after). */
   private async withWorkDir<T>(signal: AbortSignal | undefined, fn: (work: string) => Promise<T>): Promise<T> {
     const paths = imagePaths(this.dir);
@@ -266,7 +260,13 @@ export class ImageStore {
     const record = await this.withWorkDir(o.signal, async (work) => {
       const contextDir = join(work, 'context');
       await unpackContext(o.context, contextDir, o.signal);
-      const registriesConf = await this.registriesConf();
+      // The build's own registries.conf: the store's settings plus the loopback registries its FROM lines name.
+      const dockerfileText = await readFile(join(contextDir, o.dockerfile), 'utf8').catch(() => '');
+      const loopback = fromRegistries(dockerfileText).filter(isLoopbackRegistry);
+      const registriesConf = await writeRegistriesConf(join(this.dir, 'conf'), {
+        ...this.registries,
+        insecure: [...(this.registries.insecure ?? []), ...loopback],
+      });
       const layoutDir = join(work, 'layout');
       const built = await withAuthFile(paths.tmp, o.auth, (authFile) =>
         buildWithBuildah(
