@@ -15,6 +15,20 @@ test('progress lines show a bar when the fraction is known, text otherwise', () 
   );
 });
 
+test('progress lines show an image pull\'s layers and bytes', () => {
+  const counts = { layersDone: 1, layersTotal: 3, bytesDone: 1_572_864, bytesTotal: 4_194_304 };
+  assert.equal(
+    progressLine({ phase: 'fetch', message: 'pulling', ...counts }),
+    'fetch: pulling: layers 1/3, 1.5/4.0 MiB',
+  );
+  // A message that already says it is not repeated.
+  assert.equal(
+    progressLine({ phase: 'fetch', fraction: 0.375, message: 'layers 1/3, 1.5/4.0 MiB', ...counts }),
+    `[${'#'.repeat(9)}${'.'.repeat(15)}]  38% fetch: layers 1/3, 1.5/4.0 MiB`,
+  );
+  assert.equal(progressLine({ phase: 'unpack', message: 'unpacking', layersTotal: 2 }), 'unpack: unpacking: layers 0/2');
+});
+
 test('ago reads ISO times relative to now', () => {
   const now = Date.parse('2026-01-01T00:10:00Z');
   assert.equal(ago('2026-01-01T00:09:55Z', now), '5s ago');

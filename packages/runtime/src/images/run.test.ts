@@ -44,7 +44,7 @@ function skipUnless(runtime: RuntimeName): string | false {
 type RunOptions = SandboxOptions;
 
 async function run(options: Omit<RunOptions, 'template'>) {
-  const r = await t.runtime.run({ timeoutMs: 120_000, ...options });
+  const r = await t.runtime.run({ timeoutMs: 120_000, ...options, template: 'unused' });
   return { ...r, out: r.stdout.toString('utf8') };
 }
 
