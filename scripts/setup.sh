@@ -13,7 +13,9 @@ DEBIAN_PACKAGES=(
   gcc libc6-dev                  # in-sandbox helper and guest agent, built from source here
   iproute2                       # network namespaces
   postgresql redis-server        # store tests against PostgreSQL; distributed mode
-  skopeo umoci                   # OCI images
+  skopeo umoci                   # OCI images: pull and unpack
+  buildah                        # templates from a Dockerfile
+  docker-registry apache2-utils  # tests: a registry on loopback, htpasswd for its basic auth
 )
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
@@ -25,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts these services on install; Tartarus starts its own instances when it needs them.
-  for s in postgresql redis-server; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+  for s in postgresql redis-server docker-registry; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

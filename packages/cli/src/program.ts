@@ -6,6 +6,7 @@ import { runCommand } from './commands/run.js';
 import { sandboxCommand } from './commands/sandbox/index.js';
 import { runsCommand } from './commands/runs/index.js';
 import { templatesCommand } from './commands/templates/index.js';
+import { registriesCommand } from './commands/registries/index.js';
 import { nodesCommand } from './commands/nodes/index.js';
 import { keysCommand } from './commands/keys/index.js';
 import { tenantsCommand } from './commands/tenants/index.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .addCommand(sandboxCommand())
     .addCommand(runsCommand())
     .addCommand(templatesCommand())
+    .addCommand(registriesCommand())
     .addCommand(nodesCommand())
     .addCommand(keysCommand())
     .addCommand(tenantsCommand())

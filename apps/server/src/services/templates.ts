@@ -30,7 +30,7 @@ import type { AgentConnection } from '../agents/connection.js';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { isoOrNull } from '../http/convert.js';
-import type { TenantTemplate } from '../store/index.js';
+import type { CreateTemplateOptions, TenantTemplate } from '../store/index.js';
 import { normalizeTarPath, tarPaths } from './tar-paths.js';
 
 /** Longest a pull or build may take, ms (an agent call's deadline). */
@@ -136,16 +136,9 @@ export class TemplateService {
     const { store } = this.ctx;
     if (isBuiltin(req.name))
       throw new ConflictError(`"${req.name}" is a built-in template: choose another name`, { context: { template: req.name } });
+    const claim = this.claimOf(tenantId, req);
     const conn = this.hub.any();
-    if (req.image !== undefined) {
-      parseImageRef(req.image);
-      await store.templates.create(tenantId, { name: req.name, source: 'image', image: req.image });
-    } else {
-      const dockerfile = req.dockerfile ?? '';
-      const context = decodeContext(req.context ?? '', dockerfile);
-      const tag = this.buildTag(tenantId, req.name);
-      await store.templates.create(tenantId, { name: req.name, source: 'dockerfile', image: tag, dockerfile, context });
-    }
+    await store.templates.create(tenantId, claim);
     return async (onProgress) => {
       try {
         return await this.produce(tenantId, req.name, conn, req.context, onProgress);
@@ -236,6 +229,22 @@ export class TemplateService {
       config: report.config,
     });
     return templateDto(ready);
+  }
+
+  /** What a create stores, its reference or build context checked. */
+  private claimOf(tenantId: string, req: CreateTemplateRequest): CreateTemplateOptions {
+    if (req.image !== undefined) {
+      parseImageRef(req.image);
+      return { name: req.name, source: 'image', image: req.image };
+    }
+    const dockerfile = req.dockerfile ?? '';
+    return {
+      name: req.name,
+      source: 'dockerfile',
+      image: this.buildTag(tenantId, req.name),
+      dockerfile,
+      context: decodeContext(req.context ?? '', dockerfile),
+    };
   }
 
   /** The tag a Dockerfile template of `tenantId` is built under; 400 when the name cannot be one. */
