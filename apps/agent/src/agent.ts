@@ -32,6 +32,8 @@ const quiet: AgentLogger = { info() {}, warn() {} };
 /** Messages kept while disconnected: reports about work. */
 const REPORTS = new Set<AgentMessage['type']>(['started', 'output', 'finished', 'failed']);
 /** Most reports kept while disconnected (output beyond it is lost; results are retried by lease). */
+/** How often the image cache is brought under its budget. */
+const IMAGE_GC_INTERVAL_MS = 600_000;
 const MAX_PENDING_REPORTS = 10_000;
 
 /** A running agent. */
@@ -48,6 +50,7 @@ export class Agent {
   /** True between the server's `reconcile` and the socket closing. */
   private reconciled = false;
   private readonly pending: AgentMessage[] = [];
+  private imageTimer: NodeJS.Timeout | undefined;
   private connectedOnce: Promise<void>;
   private markConnected: () => void = () => undefined;
 
@@ -68,6 +71,7 @@ export class Agent {
   async start(): Promise<void> {
     this.connect();
     await this.connectedOnce;
+    this.collectImagesEvery(IMAGE_GC_INTERVAL_MS);
     if (this.config.pools.length === 0) return;
     this.runtime.startPools(this.config.pools).catch((err: Error) => this.log.warn({ err: err.message }, 'warm pools did not start'));
   }
@@ -77,10 +81,30 @@ export class Agent {
     return this.runtime.release();
   }
 
+  /** Keeps the image cache under its budget: a collection now and every `everyMs` (never two at once). */
+  private collectImagesEvery(everyMs: number): void {
+    const budgetBytes = this.config.imageBudgetMiB * 1_048_576;
+    if (budgetBytes === 0) return;
+    let running = false;
+    const collect = (): void => {
+      if (running || this.stopped) return;
+      running = true;
+      this.runtime
+        .collectImages(budgetBytes)
+        .then((c) => c.removed.length > 0 && this.log.info({ removed: c.removed, freedBytes: c.freedBytes }, 'images collected'))
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'image collection failed'))
+        .finally(() => (running = false));
+    };
+    collect();
+    this.imageTimer = setInterval(collect, everyMs);
+    this.imageTimer.unref();
+  }
+
   /** Stops: closes the socket and timers. Sandboxes keep running (the next start re-adopts them). */
   close(): void {
     this.stopped = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.imageTimer);
     this.work.detach();
     this.socket?.close(1000, 'agent stopping');
   }

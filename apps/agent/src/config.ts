@@ -52,6 +52,12 @@ export const AgentConfigSchema = z.strictObject({
       }),
     )
     .default([]),
+  /**
+   * The image cache (pulled and built images, their blobs and microVM disks) is kept under this
+   * many MiB: every 10 minutes the least recently used images no sandbox runs on are removed
+   * until it fits. Default 20 GiB; 0 disables collection.
+   */
+  imageBudgetMiB: z.number().int().min(0).default(20_480),
   /** Longest wait between reconnect attempts, ms. Default 5 s. */
   maxReconnectDelayMs: z.number().int().positive().default(5000),
 });

@@ -8,8 +8,11 @@
  *   TARTARUS_STATE_DIR    sandbox state, must survive restarts. Default /var/lib/tartarus
  *   TARTARUS_SLOTS        sandboxes at once. Default 128 per CPU (requests bound a node, not slots)
  *   TARTARUS_POOLS        warm pools, TEMPLATE:RUNTIME:SIZE[,…] (e.g. python:container:4). Default none
+ *   TARTARUS_REGISTRY_MIRRORS    REGISTRY=MIRROR[,…] (e.g. docker.io=10.0.0.5:5000), tried before the registry
+ *   TARTARUS_INSECURE_REGISTRIES HOST[,…] reached over plain HTTP (loopback ones always are)
+ *   TARTARUS_IMAGE_BUDGET_MIB    the image cache is kept under this size. Default 20480
  */
-import { Runtime } from '@tartarus/runtime';
+import { parseRegistrySettings, Runtime } from '@tartarus/runtime';
 import { Agent } from './agent.js';
 import { parsePoolList } from './config.js';
 import { RuntimeAdapter } from './runtime-adapter.js';
@@ -23,6 +26,8 @@ function fail(err: unknown): never {
 
 let agent: Agent;
 try {
+  const registries = parseRegistrySettings(env['TARTARUS_REGISTRY_MIRRORS'] ?? '', env['TARTARUS_INSECURE_REGISTRIES'] ?? '');
+  const budget = env['TARTARUS_IMAGE_BUDGET_MIB'];
   agent = new Agent(
     {
       serverUrl: env['TARTARUS_SERVER_URL'] ?? '',
@@ -30,8 +35,9 @@ try {
       nodeId: env['TARTARUS_NODE_ID'] ?? '',
       ...(slots === undefined ? {} : { slots }),
       pools: parsePoolList(env['TARTARUS_POOLS'] ?? ''),
+      ...(budget === undefined ? {} : { imageBudgetMiB: Number(budget) }),
     },
-    new RuntimeAdapter(new Runtime({ stateDir: env['TARTARUS_STATE_DIR'] ?? '/var/lib/tartarus' })),
+    new RuntimeAdapter(new Runtime({ stateDir: env['TARTARUS_STATE_DIR'] ?? '/var/lib/tartarus', registries })),
     {
       info: (o, m) => console.error(m ?? '', JSON.stringify(o)),
       warn: (o, m) => console.error(m ?? '', JSON.stringify(o)),

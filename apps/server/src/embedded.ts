@@ -10,7 +10,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, RuntimeAdapter, type AgentConfigInput, type AgentRuntime } from '@tartarus/agent';
-import { DRIVER_FACTORIES, MicrovmDriver, Runtime, collectOrphans, type AccelOption } from '@tartarus/runtime';
+import { DRIVER_FACTORIES, MicrovmDriver, Runtime, collectOrphans, type AccelOption, type RegistryOptions } from '@tartarus/runtime';
 import { bootstrap } from './bootstrap.js';
 import type { ServerConfigInput } from './config.js';
 import type { Logger } from './context.js';
@@ -38,6 +38,8 @@ export interface EmbeddedOptions {
   slots?: number;
   /** Warm pools of the local agent (see the agent's `pools` option). Default none. */
   pools?: AgentConfigInput['pools'];
+  /** Registry mirrors and insecure registries for image pulls and builds. Default none. */
+  registries?: RegistryOptions;
   /** The runtime the local agent uses. Default: a `Runtime` over `<dataDir>/runtime`. */
   runtime?: AgentRuntime;
   /** Default: silent. */
@@ -114,6 +116,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         new Runtime({
           stateDir: join(dataDir, 'runtime'),
           templateDir: options.templateDir ?? join(dataDir, 'templates'),
+          ...(options.registries ? { registries: options.registries } : {}),
           ...(options.microvmAccel === undefined
             ? {}
             : {

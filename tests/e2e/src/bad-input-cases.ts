@@ -405,6 +405,7 @@ export function specificRows(f: Fixture): Row[] {
       expect: 400,
       says: /template names/,
     },
+    ...templateRows(f),
     {
       name: 'api key with an unknown role',
       method: 'POST',
@@ -438,6 +439,95 @@ export function specificRows(f: Fixture): Row[] {
       key: admin,
       expect: 404,
       options: { body: { name: 'z' } },
+    },
+  ];
+}
+
+/** A base64 tar holding only `name` (content `FROM scratch`), built by hand: a minimal ustar. */
+function tarOf(name: string): string {
+  const content = Buffer.from('FROM scratch\n');
+  const header = Buffer.alloc(512);
+  header.write(name, 0);
+  header.write('0000644\0', 100);
+  header.write('0000000\0', 108);
+  header.write('0000000\0', 116);
+  header.write(`${content.length.toString(8).padStart(11, '0')}\0`, 124);
+  header.write('00000000000\0', 136);
+  header.write('0', 156);
+  header.write('ustar\x0000', 257, 'latin1');
+  header.write('        ', 148);
+  const sum = header.reduce((n, b) => n + b, 0);
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const body = Buffer.concat([content, Buffer.alloc(512 - content.length)]);
+  return Buffer.concat([header, body, Buffer.alloc(1024)]).toString('base64');
+}
+
+/** Rows of `/v1/templates` and `/v1/registries`. */
+function templateRows(f: Fixture): Row[] {
+  const { admin, otherAdmin } = f;
+  const create = (name: string, body: unknown, expect: number, says: RegExp): Row => ({
+    name: `template create ${name}`,
+    method: 'POST',
+    path: '/v1/templates',
+    key: admin,
+    expect,
+    options: { body },
+    says,
+  });
+  const context = tarOf('Dockerfile');
+  return [
+    create('with image and dockerfile', { name: 'x', image: 'a:1', dockerfile: 'Dockerfile', context }, 400, /exactly one of image/),
+    create('with neither image nor dockerfile', { name: 'x' }, 400, /exactly one of image/),
+    create('with a dockerfile but no context', { name: 'x', dockerfile: 'Dockerfile' }, 400, /context is required/),
+    create('with an image and a context', { name: 'x', image: 'a:1', context }, 400, /context goes only with dockerfile/),
+    create('with a dockerfile outside the context', { name: 'x', dockerfile: '../Dockerfile', context }, 400, /inside the build context/),
+    create('with a bad name', { name: 'Bad Name', image: 'a:1' }, 400, /template names/),
+    create('with a bad image reference', { name: 'x', image: 'Team/App:1' }, 400, /"Team\/App:1" is invalid/),
+    create('with a built-in name', { name: 'python', image: 'a:1' }, 409, /built-in/),
+    create('with a context that is not base64', { name: 'x', dockerfile: 'Dockerfile', context: '%%%' }, 400, /not base64/),
+    create('with a context that is not a tar', { name: 'x', dockerfile: 'Dockerfile', context: 'aGVsbG8=' }, 400, /not a tar archive/),
+    create('with a context missing its Dockerfile', { name: 'x', dockerfile: 'sub/Dockerfile', context }, 400, /no file sub\/Dockerfile/),
+    create(
+      'with a name that cannot name an image',
+      { name: 'a..b', dockerfile: 'Dockerfile', context },
+      400,
+      /cannot name an image/,
+    ),
+    create(
+      'with a context over 32 MiB',
+      { name: 'x', dockerfile: 'Dockerfile', context: Buffer.alloc((32 << 20) + 3).toString('base64') },
+      413,
+      /limit of 33554432/,
+    ),
+    { name: 'template get of a missing one', method: 'GET', path: '/v1/templates/nosuch', key: admin, expect: 404, says: /"nosuch" not found/ },
+    { name: 'rebuild of a built-in', method: 'POST', path: '/v1/templates/busybox/rebuild', key: admin, expect: 400, says: /built-in/ },
+    { name: 'delete of a built-in', method: 'DELETE', path: '/v1/templates/busybox', key: admin, expect: 400, says: /cannot be deleted/ },
+    { name: 'delete of a missing template', method: 'DELETE', path: '/v1/templates/nosuch', key: otherAdmin, expect: 404, says: /not found/ },
+    {
+      name: 'registry credentials for a bad host',
+      method: 'PUT',
+      path: '/v1/registries/bad_host!/credentials',
+      key: admin,
+      expect: 400,
+      options: { body: { username: 'u', password: 'p' } },
+      says: /host\[:port\]/,
+    },
+    {
+      name: 'registry credentials with an empty password',
+      method: 'PUT',
+      path: '/v1/registries/r.example/credentials',
+      key: admin,
+      expect: 400,
+      options: { body: { username: 'u', password: '' } },
+      says: /password must not be empty/,
+    },
+    {
+      name: 'registry logout without credentials',
+      method: 'DELETE',
+      path: '/v1/registries/r.example/credentials',
+      key: otherAdmin,
+      expect: 404,
+      says: /no credentials stored for registry r\.example/,
     },
   ];
 }

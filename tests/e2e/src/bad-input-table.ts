@@ -6,6 +6,9 @@
 import { specificRows } from './bad-input-cases.js';
 import type { CallOptions } from './helpers.js';
 
+/** The template create's body limit: a 32 MiB build context as base64, plus 1 MiB. */
+export const CREATE_TEMPLATE_BODY_LIMIT = Math.ceil((32 << 20) / 3) * 4 + (1 << 20);
+
 /** One bad request and what it must get. */
 export interface Row {
   name: string;
@@ -63,6 +66,25 @@ function routes(ids: { sandbox: string; run: string; key: string; tenant: string
     { method: 'GET', path: `/v1/runs/${ids.run}/attempts` },
     { method: 'GET', path: '/v1/templates' },
     { method: 'POST', path: '/v1/templates/busybox/build', mutating: true },
+    { method: 'GET', path: '/v1/templates/busybox' },
+    {
+      method: 'POST',
+      path: '/v1/templates',
+      body: { name: 'x', image: '127.0.0.1:1/x:1' },
+      mutating: true,
+      bodyLimitBytes: CREATE_TEMPLATE_BODY_LIMIT,
+    },
+    { method: 'POST', path: '/v1/templates/nosuch/rebuild', mutating: true },
+    { method: 'DELETE', path: '/v1/templates/nosuch', mutating: true },
+    { method: 'GET', path: '/v1/registries' },
+    {
+      method: 'PUT',
+      path: '/v1/registries/r.example/credentials',
+      body: { username: 'u', password: 'p' },
+      mutating: true,
+      admin: true,
+    },
+    { method: 'DELETE', path: '/v1/registries/r.example/credentials', mutating: true, admin: true },
     { method: 'GET', path: '/v1/nodes' },
     { method: 'GET', path: '/v1/api-keys', admin: true },
     { method: 'POST', path: '/v1/api-keys', body: { name: 'x' }, mutating: true, admin: true },
@@ -85,6 +107,8 @@ function routes(ids: { sandbox: string; run: string; key: string; tenant: string
     raw?: string;
     mutating?: boolean;
     admin?: boolean;
+    /** A route's own body limit, when above the server's 2 MiB. */
+    bodyLimitBytes?: number;
   }[];
 }
 
@@ -195,14 +219,15 @@ export function badInputRows(f: Fixture): Row[] {
         options: { body: [] },
         says: /body/,
       });
+      const over = Math.max(3 << 20, (r.bodyLimitBytes ?? 0) + 1);
       rows.push({
-        name: `${id} with a 3 MiB body`,
+        name: `${id} with a ${(over / 1048576).toFixed(0)} MiB body`,
         method: r.method,
         path: r.path,
         key: admin,
         expect: 413,
         options: {
-          raw: JSON.stringify({ x: 'a'.repeat(3 << 20) }),
+          raw: JSON.stringify({ x: 'a'.repeat(over) }),
           headers: { 'content-type': 'application/json' },
         },
         says: /limit/,

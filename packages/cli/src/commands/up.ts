@@ -11,6 +11,8 @@ interface UpOptions {
   host: string;
   accel?: 'kvm' | 'tcg' | 'auto';
   pool?: string[];
+  registryMirror?: string[];
+  insecureRegistry?: string[];
   stopSandboxes?: boolean;
 }
 
@@ -54,6 +56,16 @@ export function upCommand(): Command {
       collect,
     )
     .option(
+      '--registry-mirror <registry=mirror>',
+      'pull REGISTRY\'s images from MIRROR first, e.g. docker.io=10.0.0.5:5000 (repeatable; also $TARTARUS_REGISTRY_MIRRORS)',
+      collect,
+    )
+    .option(
+      '--insecure-registry <host>',
+      'reach this registry over plain HTTP (loopback ones always are; repeatable; also $TARTARUS_INSECURE_REGISTRIES)',
+      collect,
+    )
+    .option(
       '--stop-sandboxes',
       'on Ctrl-C/SIGTERM end every sandbox first (default: leave them running for the next `up`; also $TARTARUS_STOP_SANDBOXES=1)',
     )
@@ -61,8 +73,16 @@ export function upCommand(): Command {
       const opts = allOptions<UpOptions>(cmd);
       const dataDir = resolveDataDir(opts.dataDir);
       // Loaded only here: every other command starts without the server's dependencies (fastify, SQLite).
-      const [{ startEmbedded }, { parsePoolList }] = await Promise.all([import('@tartarus/server'), import('@tartarus/agent')]);
+      const [{ startEmbedded }, { parsePoolList }, { parseRegistrySettings }] = await Promise.all([
+        import('@tartarus/server'),
+        import('@tartarus/agent'),
+        import('@tartarus/runtime'),
+      ]);
       const pools = parsePoolList([...(opts.pool ?? []), process.env.TARTARUS_POOLS ?? ''].join(','));
+      const registries = parseRegistrySettings(
+        [...(opts.registryMirror ?? []), process.env.TARTARUS_REGISTRY_MIRRORS ?? ''].join(','),
+        [...(opts.insecureRegistry ?? []), process.env.TARTARUS_INSECURE_REGISTRIES ?? ''].join(','),
+      );
       const templateDir = process.env.TARTARUS_TEMPLATE_DIR || undefined;
       const server = await startEmbedded({
         dataDir,
@@ -71,6 +91,7 @@ export function upCommand(): Command {
         ...(templateDir ? { templateDir } : {}),
         ...(opts.accel ? { microvmAccel: opts.accel } : {}),
         ...(pools.length ? { pools } : {}),
+        registries,
       }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
         throw new Error(

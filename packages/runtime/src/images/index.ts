@@ -6,7 +6,7 @@ export { parseImageRef, isLoopbackRegistry } from './reference.js';
 export type { ImageRef } from './reference.js';
 export { parseImageConfig, imageDefaults, resolveArgv, DOCKER_DEFAULT_PATH } from './config.js';
 export type { ImageConfig, CommandOverrides } from './config.js';
-export { registriesConf, checkRegistryOptions } from './registries.js';
+export { registriesConf, checkRegistryOptions, parseRegistrySettings } from './registries.js';
 export type { RegistryOptions, RegistryAuth } from './registries.js';
 export { RegistryUnavailableError } from './skopeo.js';
 export { collectImages, rootsInUse } from './gc.js';

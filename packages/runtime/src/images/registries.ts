@@ -40,6 +40,26 @@ export function checkRegistryOptions(o: RegistryOptions): void {
   }
 }
 
+/**
+ * Registry settings from the forms a command line or the environment gives: mirrors as
+ * `REGISTRY=MIRROR[,REGISTRY=MIRROR…]` (a registry may be named more than once: its mirrors are
+ * tried in that order), insecure registries as `HOST[,HOST…]`. Throws `InvalidArgumentError` naming
+ * a bad entry.
+ */
+export function parseRegistrySettings(mirrors: string, insecure: string): RegistryOptions {
+  const o: RegistryOptions = { mirrors: {}, insecure: [] };
+  for (const entry of mirrors.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [registry, mirror, extra] = entry.split('=');
+    if (!registry || !mirror || extra !== undefined) {
+      throw new InvalidArgumentError(`registry mirror ${JSON.stringify(entry)} must be REGISTRY=MIRROR, e.g. docker.io=10.0.0.5:5000`);
+    }
+    (o.mirrors![registry] ??= []).push(mirror);
+  }
+  o.insecure = insecure.split(',').map((e) => e.trim()).filter(Boolean);
+  checkRegistryOptions(o);
+  return o;
+}
+
 function insecure(host: string, o: RegistryOptions): boolean {
   return isLoopbackRegistry(host) || (o.insecure ?? []).includes(host);
 }
