@@ -9,6 +9,7 @@ import type { SubmitRunRequestSchema } from '../api/runs.js';
 import type { Limits } from '../api/common.js';
 import type { z } from 'zod';
 import { WORKLOAD_DEFAULTS } from './defaults.js';
+import { parseImageRef } from '../image-ref.js';
 import type { ResourceRequests, WorkloadSpec } from './spec.js';
 
 /** The most one tenant's work may ask for; an unset field has no maximum beyond the API's. */
@@ -74,6 +75,8 @@ export function checkPolicy(spec: WorkloadSpec, policy: TenantLimitsPolicy | nul
 
 /** Compiles a run request (lifecycle `once`). */
 export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null): WorkloadSpec {
+  // A reference that can never be pulled is refused now (400 naming it), not by the node later.
+  if (req.image !== undefined) parseImageRef(req.image);
   const limits = compileLimits(req.limits);
   const spec: WorkloadSpec = {
     lifecycle: 'once',
@@ -103,6 +106,7 @@ export function compileSandbox(
   req: SandboxRequest,
   policy: TenantLimitsPolicy | null,
 ): WorkloadSpec {
+  if (req.image !== undefined) parseImageRef(req.image);
   const limits = compileLimits(req.limits);
   const spec: WorkloadSpec = {
     lifecycle: 'until-timeout',

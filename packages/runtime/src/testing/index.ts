@@ -13,3 +13,4 @@ export {
   type TestLayer,
   type PushedImage,
 } from './images.js';
+export { startImageFixtures, type ImageFixtures } from './image-fixtures.js';
