@@ -142,6 +142,11 @@ test('tenant templates from registries, end to end', async (t) => {
         assert.equal(ok.json.digest, secret.digest);
         const run = await A('POST', '/v1/runs?wait=120s', { body: { template: 'priv', argv: ['echo private-ran'] } });
         assert.equal(run.json.stdout, 'private-ran\n', run.text);
+        // An image this node never pulled: the start carries the tenant's login (the scheduler's registryAuth).
+        await buildApp(layout, 'other', 'echo other-ran');
+        const other = await pushTestImage(layout, 'other', priv, 'secret/other:1');
+        const direct = await A('POST', '/v1/runs?wait=120s', { body: { image: other.ref } });
+        assert.deepEqual([direct.json.state, direct.json.stdout], ['succeeded', 'other-ran\n'], direct.text);
         const audit = await A('GET', '/v1/audit?limit=100');
         assert.ok(!audit.text.includes(AUTH.password), 'nor in the audit log');
         assert.equal((await A('DELETE', path)).status, 204);

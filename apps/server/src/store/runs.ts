@@ -28,8 +28,9 @@ interface ResolvedSubmit {
 }
 
 function resolveSubmit(spec: WorkloadSpec, options: SubmitRunOptions): ResolvedSubmit {
-  if (spec.lifecycle !== 'once' || spec.command === null) {
-    throw new InvalidArgumentError('a run needs a compiled spec with lifecycle once and a command');
+  // Without a command a run executes its image's ENTRYPOINT + CMD; a built-in template has none.
+  if (spec.lifecycle !== 'once' || (spec.command === null && spec.image === null && spec.entrypoint === null)) {
+    throw new InvalidArgumentError('a run needs a compiled spec with lifecycle once and a command (or an image)');
   }
   const maxAttempts = options.maxAttempts ?? spec.maxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {

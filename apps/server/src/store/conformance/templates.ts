@@ -1,7 +1,7 @@
 /** Conformance: tenants' templates and registry credentials. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConflictError, NotFoundError } from '@tartarus/core';
+import { compileRun, ConflictError, InvalidArgumentError, NotFoundError } from '@tartarus/core';
 import { withStore, type BackendFixture } from './harness.js';
 
 const CONFIG = {
@@ -69,6 +69,17 @@ export function templatesSuite(fx: BackendFixture): void {
         await assert.rejects(store.templates.get(a.id, 'built'), NotFoundError);
         await assert.rejects(store.templates.markFailed(a.id, 'built', 'x'), NotFoundError);
         await assert.rejects(store.templates.create('ten_missing', { name: 'x', source: 'image', image: 'x' }), NotFoundError);
+      }));
+
+    test("a run without a command is accepted only with an image (its ENTRYPOINT + CMD run)", () =>
+      withStore(fx, async ({ store }) => {
+        const a = await store.tenants.create({ name: 'a' });
+        const onImage = { ...compileRun({ argv: ['x'] }, null), command: null, image: `r.example/app@${DIGEST}` };
+        assert.equal((await store.runs.submit(a.id, onImage)).run.spec.image, onImage.image);
+        await assert.rejects(
+          store.runs.submit(a.id, { ...onImage, image: null }),
+          (e: unknown) => e instanceof InvalidArgumentError && /a command/.test(e.message),
+        );
       }));
 
     test('registry credentials: put replaces, listing has no password, per tenant, delete', () =>

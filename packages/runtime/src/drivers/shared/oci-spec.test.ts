@@ -35,12 +35,13 @@ test('config: namespaces, limits, seccomp, masked paths, helper mount (golden)',
   assert.deepEqual(c.mounts.at(-1), { destination: '/dev/.tartarus', type: 'bind', source: '/native/build/sandbox', options: ['rbind', 'ro', 'nosuid', 'nodev'] });
   assert.ok(c.linux.maskedPaths.includes('/proc/kcore') && c.linux.readonlyPaths.includes('/proc/sys'));
   const seccomp = c.linux.seccomp;
-  assert.equal(seccomp?.defaultAction, 'SCMP_ACT_ALLOW');
+  // Issue 16 turned the denylist into a default-deny allowlist (seccomp.test.ts has its golden).
+  assert.equal(seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
   for (const s of ['mount', 'unshare', 'setns', 'bpf', 'kexec_load', 'init_module', 'ptrace', 'keyctl', 'perf_event_open', 'reboot', 'swapon']) {
     assert.ok(DENIED_SYSCALLS.includes(s), s);
   }
   assert.deepEqual(seccomp?.syscalls.find((r) => r.names.includes('clone3')), { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
-  assert.equal(seccomp?.syscalls.filter((r) => r.names[0] === 'clone').length, 8);
+  assert.equal(seccomp?.syscalls.filter((r) => r.names[0] === 'clone').length, 1);
 });
 
 test('no memsw on a host without swap accounting', () => {
