@@ -40,12 +40,18 @@ describe('tartarus templates and registries', { skip: serverSkipReason() }, () =
     const created = await t(['templates', 'create', 'web', '--image', image.ref]);
     assert.equal(created.status, 0, created.stderr);
     const ref = image.ref.replace(/[.]/g, '\\.');
-    assert.match(created.stdout, new RegExp(`^created web \\(image ${ref}, ${image.digest.slice(0, 19)}, [\\d.]+ MiB\\)\\n$`));
+    assert.match(
+      created.stdout,
+      new RegExp(`^created web \\(image ${ref}, ${image.digest.slice(0, 19)}, [\\d.]+ MiB\\)\\n$`),
+    );
     const ls = await t(['templates', 'ls']);
     assert.match(ls.stdout, /^NAME\s+BUILT\s+SOURCE\s+STATUS/);
     assert.match(ls.stdout, /busybox\s+(yes|no)\s+builtin\s+ready/);
     assert.match(ls.stdout, /web\s+yes\s+image\s+ready/);
-    const got = JSON.parse((await t(['templates', 'get', 'web', '--json'])).stdout) as { digest: string; config: { cmd: string[] } };
+    const got = JSON.parse((await t(['templates', 'get', 'web', '--json'])).stdout) as {
+      digest: string;
+      config: { cmd: string[] };
+    };
     assert.deepEqual([got.digest, got.config.cmd], [image.digest, ['echo', 'from-image']]);
     assert.match((await t(['templates', 'get', 'web'])).stdout, /source:\s+image\n/);
     const run = await t(['run', '--template', 'web']);
@@ -63,28 +69,57 @@ describe('tartarus templates and registries', { skip: serverSkipReason() }, () =
     const ctx = join(dir, 'ctx');
     await mkdir(ctx, { recursive: true });
     await writeFile(join(ctx, 'Dockerfile'), `FROM ${image.ref}\n`);
-    const outside = await t(['templates', 'build', 'df', '--dockerfile', join(ctx, 'Dockerfile'), '--context', join(dir, 'layout')]);
+    const outside = await t([
+      'templates',
+      'build',
+      'df',
+      '--dockerfile',
+      join(ctx, 'Dockerfile'),
+      '--context',
+      join(dir, 'layout'),
+    ]);
     assert.equal(outside.status, 2);
     assert.match(outside.stderr, /^error: --dockerfile .* is not inside the build context/);
     const missing = await t(['templates', 'build', 'df', '--dockerfile', join(ctx, 'nope')]);
-    assert.deepEqual([missing.status, missing.stderr.trim()], [2, `error: --dockerfile ${join(ctx, 'nope')}: no such file`]);
+    assert.deepEqual(
+      [missing.status, missing.stderr.trim()],
+      [2, `error: --dockerfile ${join(ctx, 'nope')}: no such file`],
+    );
     const stray = await t(['templates', 'build', 'busybox', '--context', ctx]);
     assert.equal(stray.status, 2);
     assert.match(stray.stderr, /--context goes with --dockerfile/);
     // The context defaults to the Dockerfile's dir; the Dockerfile may sit deeper in --context.
     await mkdir(join(ctx, 'files'), { recursive: true });
     await writeFile(join(ctx, 'files', 'msg'), 'from-context\n');
-    await writeFile(join(ctx, 'Dockerfile'), `FROM ${image.ref}\nCOPY files/msg /msg\nCMD ["cat", "/msg"]\n`);
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      `FROM ${image.ref}\nCOPY files/msg /msg\nCMD ["cat", "/msg"]\n`,
+    );
     const built = await t(['templates', 'build', 'df', '--dockerfile', join(ctx, 'Dockerfile')]);
     assert.equal(built.status, 0, built.stderr);
-    assert.match(built.stdout, /^built df \(Dockerfile Dockerfile, sha256:[0-9a-f]{12}, [\d.]+ MiB\)\n$/);
+    assert.match(
+      built.stdout,
+      /^built df \(Dockerfile Dockerfile, sha256:[0-9a-f]{12}, [\d.]+ MiB\)\n$/,
+    );
     const run = await t(['run', '--template', 'df']);
     assert.deepEqual([run.status, run.stdout], [0, 'from-context\n'], run.stderr);
     await mkdir(join(dir, 'outer', 'docker'), { recursive: true });
     await writeFile(join(dir, 'outer', 'docker', 'app.Dockerfile'), `FROM ${image.ref}\n`);
-    const nested = await t(['templates', 'build', 'df2', '--dockerfile', join(dir, 'outer', 'docker', 'app.Dockerfile'), '--context', join(dir, 'outer'), '--json']);
+    const nested = await t([
+      'templates',
+      'build',
+      'df2',
+      '--dockerfile',
+      join(dir, 'outer', 'docker', 'app.Dockerfile'),
+      '--context',
+      join(dir, 'outer'),
+      '--json',
+    ]);
     assert.equal(nested.status, 0, nested.stderr);
-    assert.equal((JSON.parse(nested.stdout) as { description: string }).description, 'Dockerfile docker/app.Dockerfile');
+    assert.equal(
+      (JSON.parse(nested.stdout) as { description: string }).description,
+      'Dockerfile docker/app.Dockerfile',
+    );
     const rebuilt = await t(['templates', 'rebuild', 'df']);
     assert.equal(rebuilt.status, 0, rebuilt.stderr);
     assert.match(rebuilt.stdout, /^rebuilt df /);
@@ -95,14 +130,20 @@ describe('tartarus templates and registries', { skip: serverSkipReason() }, () =
     const noStdin = await t(['registries', 'login', host, '--username', 'me']);
     assert.equal(noStdin.status, 2);
     assert.match(noStdin.stderr, /--password-stdin/);
-    const login = await t(['registries', 'login', host, '-u', 'me', '--password-stdin'], 's3cret-token\n');
+    const login = await t(
+      ['registries', 'login', host, '-u', 'me', '--password-stdin'],
+      's3cret-token\n',
+    );
     assert.equal(login.status, 0, login.stderr);
     assert.equal(login.stdout, `logged in to ${host} as me\n`);
     const ls = await t(['registries', 'ls']);
     assert.match(ls.stdout, new RegExp(`${host}\\s+me\\s+`));
     const json = await t(['registries', 'ls', '--json']);
     assert.ok(!json.stdout.includes('s3cret'), 'the password is never shown');
-    assert.deepEqual((JSON.parse(json.stdout) as { registry: string }[]).map((c) => c.registry), [host]);
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as { registry: string }[]).map((c) => c.registry),
+      [host],
+    );
     assert.equal((await t(['registries', 'logout', host])).stdout, `logged out of ${host}\n`);
     const again = await t(['registries', 'logout', host]);
     assert.equal(again.status, 1);

@@ -15,7 +15,7 @@ test('progress lines show a bar when the fraction is known, text otherwise', () 
   );
 });
 
-test('progress lines show an image pull\'s layers and bytes', () => {
+test("progress lines show an image pull's layers and bytes", () => {
   const counts = { layersDone: 1, layersTotal: 3, bytesDone: 1_572_864, bytesTotal: 4_194_304 };
   assert.equal(
     progressLine({ phase: 'fetch', message: 'pulling', ...counts }),
@@ -23,10 +23,18 @@ test('progress lines show an image pull\'s layers and bytes', () => {
   );
   // A message that already says it is not repeated.
   assert.equal(
-    progressLine({ phase: 'fetch', fraction: 0.375, message: 'layers 1/3, 1.5/4.0 MiB', ...counts }),
+    progressLine({
+      phase: 'fetch',
+      fraction: 0.375,
+      message: 'layers 1/3, 1.5/4.0 MiB',
+      ...counts,
+    }),
     `[${'#'.repeat(9)}${'.'.repeat(15)}]  38% fetch: layers 1/3, 1.5/4.0 MiB`,
   );
-  assert.equal(progressLine({ phase: 'unpack', message: 'unpacking', layersTotal: 2 }), 'unpack: unpacking: layers 0/2');
+  assert.equal(
+    progressLine({ phase: 'unpack', message: 'unpacking', layersTotal: 2 }),
+    'unpack: unpacking: layers 0/2',
+  );
 });
 
 test('ago reads ISO times relative to now', () => {

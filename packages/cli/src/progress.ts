@@ -32,7 +32,8 @@ export function countsText(p: ProgressUpdate): string | undefined {
 /** Renders one progress line (without newline). */
 export function progressLine(p: ProgressUpdate): string {
   const counts = countsText(p);
-  const detail = counts === undefined || p.message.includes(counts) ? p.message : `${p.message}: ${counts}`;
+  const detail =
+    counts === undefined || p.message.includes(counts) ? p.message : `${p.message}: ${counts}`;
   if (p.fraction === undefined) return `${p.phase}: ${detail}`;
   const f = Math.min(1, Math.max(0, p.fraction));
   const filled = Math.round(f * WIDTH);

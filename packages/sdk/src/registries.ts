@@ -15,18 +15,26 @@ export class Registries {
     registry: string,
     login: { username: string; password: string },
   ): Promise<RegistryCredential> {
-    return this.transport.json('PUT', `/v1/registries/${encodeURIComponent(registry)}/credentials`, {
-      body: login,
-    });
+    return this.transport.json(
+      'PUT',
+      `/v1/registries/${encodeURIComponent(registry)}/credentials`,
+      {
+        body: login,
+      },
+    );
   }
 
   /** The registries the tenant stored credentials for, with usernames (never passwords). */
   async list(): Promise<RegistryCredential[]> {
-    return (await this.transport.json<{ items: RegistryCredential[] }>('GET', '/v1/registries')).items;
+    return (await this.transport.json<{ items: RegistryCredential[] }>('GET', '/v1/registries'))
+      .items;
   }
 
   /** Removes the tenant's login for `registry`; `NotFoundError` if it stored none. */
   async deleteCredentials(registry: string): Promise<void> {
-    await this.transport.send('DELETE', `/v1/registries/${encodeURIComponent(registry)}/credentials`);
+    await this.transport.send(
+      'DELETE',
+      `/v1/registries/${encodeURIComponent(registry)}/credentials`,
+    );
   }
 }

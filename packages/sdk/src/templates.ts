@@ -33,8 +33,17 @@ export class Templates {
    * Resolves once it is ready; a failed pull or build rejects with the server's typed error and
    * leaves no template behind.
    */
-  async create(request: CreateTemplateRequest, options: TemplateProgressOptions = {}): Promise<Template> {
-    return this.stream('POST', '/v1/templates', request, `template create of ${request.name}`, options);
+  async create(
+    request: CreateTemplateRequest,
+    options: TemplateProgressOptions = {},
+  ): Promise<Template> {
+    return this.stream(
+      'POST',
+      '/v1/templates',
+      request,
+      `template create of ${request.name}`,
+      options,
+    );
   }
 
   /**
@@ -42,7 +51,13 @@ export class Templates {
    * context. Work started meanwhile uses the previous build; a failed rebuild keeps it.
    */
   async rebuild(name: string, options: TemplateProgressOptions = {}): Promise<Template> {
-    return this.stream('POST', `/v1/templates/${encodeURIComponent(name)}/rebuild`, undefined, `template rebuild of ${name}`, options);
+    return this.stream(
+      'POST',
+      `/v1/templates/${encodeURIComponent(name)}/rebuild`,
+      undefined,
+      `template rebuild of ${name}`,
+      options,
+    );
   }
 
   /** Deletes one of the tenant's templates (built-ins cannot be deleted). */
@@ -55,7 +70,13 @@ export class Templates {
    * template. A failed build rejects with the server's typed error.
    */
   async build(name: string, options: TemplateProgressOptions = {}): Promise<Template> {
-    return this.stream('POST', `/v1/templates/${encodeURIComponent(name)}/build`, undefined, `template build of ${name}`, options);
+    return this.stream(
+      'POST',
+      `/v1/templates/${encodeURIComponent(name)}/build`,
+      undefined,
+      `template build of ${name}`,
+      options,
+    );
   }
 
   /** Sends a request answered as SSE: `progress` events, then `done` (the Template) or `error`. */

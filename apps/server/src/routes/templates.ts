@@ -78,7 +78,8 @@ export const templateRoutes: RouteModule = (app, { hub, ctx, templates }) => {
     bodyLimit: Math.max(ctx.config.bodyLimitBytes, CREATE_BODY_LIMIT_BYTES),
     schema: {
       tags,
-      summary: 'Create a template from an image or a Dockerfile (SSE progress with Accept: text/event-stream)',
+      summary:
+        'Create a template from an image or a Dockerfile (SSE progress with Accept: text/event-stream)',
       body: CreateTemplateRequestSchema,
       response: { 201: TemplateSchema, ...errorResponses },
     },
@@ -93,7 +94,8 @@ export const templateRoutes: RouteModule = (app, { hub, ctx, templates }) => {
     config: { access: 'member', audit: 'template.rebuild' },
     schema: {
       tags,
-      summary: 'Pull a template’s image again, or build it again from its stored context (SSE progress)',
+      summary:
+        'Pull a template’s image again, or build it again from its stored context (SSE progress)',
       params: TemplateNameParamsSchema,
       response: { 200: TemplateSchema, ...errorResponses },
     },
@@ -107,7 +109,8 @@ export const templateRoutes: RouteModule = (app, { hub, ctx, templates }) => {
     config: { access: 'member', audit: 'template.delete' },
     schema: {
       tags,
-      summary: "Delete one of the tenant's templates (work already accepted keeps its pinned image)",
+      summary:
+        "Delete one of the tenant's templates (work already accepted keeps its pinned image)",
       params: TemplateNameParamsSchema,
       response: { 200: TemplateSchema, ...errorResponses },
     },
@@ -129,7 +132,9 @@ export const templateRoutes: RouteModule = (app, { hub, ctx, templates }) => {
       if (await templates.owns(tenantId, name))
         return respond(ctx, req, reply, await templates.beginRebuild(tenantId, name), 200);
       const conn = hub.any();
-      const job: TemplateJob = async (onProgress?: (p: TemplateProgress) => void): Promise<Template> =>
+      const job: TemplateJob = async (
+        onProgress?: (p: TemplateProgress) => void,
+      ): Promise<Template> =>
         builtinDto(
           await conn.call(
             'buildTemplate',

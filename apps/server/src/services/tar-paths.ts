@@ -35,16 +35,21 @@ function notTar(why: string): InvalidArgumentError {
 
 /** `./a/b/` → `a/b`: the form paths are compared in. */
 export function normalizeTarPath(path: string): string {
-  return path.replace(/^(\.\/)+/, '').replace(/\/+$/, '').replace(/^\/+/, '');
+  return path
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '')
+    .replace(/^\/+/, '');
 }
 
 /** Every member path of `archive`, normalised; InvalidArgumentError when it is not a tar. */
 export function tarPaths(archive: Buffer): string[] {
   if (archive.length < BLOCK || archive.subarray(257, 262).toString('latin1') !== 'ustar')
-    throw notTar(archive[0] === 0x1f && archive[1] === 0x8b ? 'it is gzip-compressed' : 'no ustar header');
+    throw notTar(
+      archive[0] === 0x1f && archive[1] === 0x8b ? 'it is gzip-compressed' : 'no ustar header',
+    );
   const paths: string[] = [];
   let longName: string | undefined;
-  for (let at = 0; at + BLOCK <= archive.length; ) {
+  for (let at = 0; at + BLOCK <= archive.length;) {
     const block = archive.subarray(at, at + BLOCK);
     if (block.every((b) => b === 0)) break;
     const size = sizeOf(block);
@@ -59,7 +64,8 @@ export function tarPaths(archive: Buffer): string[] {
       // Only POSIX ustar (`ustar\0`) has a prefix field; GNU (`ustar  `) keeps times there.
       const posix = block.subarray(257, 263).toString('latin1') === 'ustar\0';
       const prefix = posix ? field(block, 345, 155) : '';
-      const name = longName ?? (prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100));
+      const name =
+        longName ?? (prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100));
       paths.push(normalizeTarPath(name));
       longName = undefined;
     }

@@ -85,7 +85,9 @@ export function templateDto(t: TenantTemplate): Template {
 /** The build context of a create: base64 decoded, size-checked, its Dockerfile present. */
 function decodeContext(base64: string, dockerfile: string): Buffer {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0)
-    throw new InvalidArgumentError('context is not base64: send the tar archive of the build context, base64-encoded (standard alphabet, padded)');
+    throw new InvalidArgumentError(
+      'context is not base64: send the tar archive of the build context, base64-encoded (standard alphabet, padded)',
+    );
   const context = Buffer.from(base64, 'base64');
   if (context.length > MAX_TEMPLATE_CONTEXT_BYTES)
     throw new TartarusError(
@@ -135,7 +137,9 @@ export class TemplateService {
   async beginCreate(tenantId: string, req: CreateTemplateRequest): Promise<TemplateJob> {
     const { store } = this.ctx;
     if (isBuiltin(req.name))
-      throw new ConflictError(`"${req.name}" is a built-in template: choose another name`, { context: { template: req.name } });
+      throw new ConflictError(`"${req.name}" is a built-in template: choose another name`, {
+        context: { template: req.name },
+      });
     const claim = this.claimOf(tenantId, req);
     const conn = this.hub.any();
     await store.templates.create(tenantId, claim);
@@ -153,7 +157,9 @@ export class TemplateService {
   async beginRebuild(tenantId: string, name: string): Promise<TemplateJob> {
     const { store } = this.ctx;
     if (isBuiltin(name))
-      throw new InvalidArgumentError(`"${name}" is a built-in template: build it with POST /v1/templates/${name}/build`);
+      throw new InvalidArgumentError(
+        `"${name}" is a built-in template: build it with POST /v1/templates/${name}/build`,
+      );
     const before = await store.templates.get(tenantId, name);
     const conn = this.hub.any();
     await store.templates.markPending(tenantId, name);
@@ -163,7 +169,9 @@ export class TemplateService {
       } catch (err) {
         // The last good build stays in use; a template that never had one shows why it failed.
         if (before.digest === null)
-          await store.templates.markFailed(tenantId, name, (err as Error).message).catch(() => undefined);
+          await store.templates
+            .markFailed(tenantId, name, (err as Error).message)
+            .catch(() => undefined);
         throw err;
       }
     };
@@ -172,7 +180,9 @@ export class TemplateService {
   /** Deletes one of the tenant's templates. A built-in: 400; another tenant's or none: 404. */
   async delete(tenantId: string, name: string): Promise<Template> {
     if (isBuiltin(name))
-      throw new InvalidArgumentError(`"${name}" is a built-in template; built-in templates cannot be deleted`);
+      throw new InvalidArgumentError(
+        `"${name}" is a built-in template; built-in templates cannot be deleted`,
+      );
     return templateDto(await this.ctx.store.templates.delete(tenantId, name));
   }
 
@@ -186,14 +196,25 @@ export class TemplateService {
     const { store } = this.ctx;
     const t = await store.templates.find(tenantId, spec.template);
     if (t === null) {
-      const names = [...BUILTIN_TEMPLATES, ...(await store.templates.list(tenantId)).map((x) => x.name)];
-      throw new InvalidArgumentError(`unknown template "${spec.template}": use one of ${names.join(', ')}`, {
-        context: { template: spec.template },
-      });
+      const names = [
+        ...BUILTIN_TEMPLATES,
+        ...(await store.templates.list(tenantId)).map((x) => x.name),
+      ];
+      throw new InvalidArgumentError(
+        `unknown template "${spec.template}": use one of ${names.join(', ')}`,
+        {
+          context: { template: spec.template },
+        },
+      );
     }
     if (t.status !== 'ready' || t.digest === null) {
-      const why = t.status === 'failed' ? `failed (${t.error ?? 'no reason recorded'}): rebuild or delete it` : 'still being pulled or built: wait until it is ready';
-      throw new ConflictError(`template "${t.name}" is ${why}`, { context: { template: t.name, status: t.status } });
+      const why =
+        t.status === 'failed'
+          ? `failed (${t.error ?? 'no reason recorded'}): rebuild or delete it`
+          : 'still being pulled or built: wait until it is ready';
+      throw new ConflictError(`template "${t.name}" is ${why}`, {
+        context: { template: t.name, status: t.status },
+      });
     }
     return { ...spec, image: pinned(parseImageRef(t.image), t.digest) };
   }
@@ -210,18 +231,27 @@ export class TemplateService {
     const t = await store.templates.get(tenantId, name);
     const options = {
       timeoutMs: IMAGE_TIMEOUT_MS,
-      ...(onProgress ? { onEvent: (e: { data: TemplateProgress }) => onProgress({ ...e.data, template: name }) } : {}),
+      ...(onProgress
+        ? { onEvent: (e: { data: TemplateProgress }) => onProgress({ ...e.data, template: name }) }
+        : {}),
     };
     let report: ImageReport;
     if (t.source === 'image') {
       const auth = await store.registryCredentials.login(tenantId, parseImageRef(t.image).registry);
       report = await conn.call('pullImage', { ref: t.image, ...(auth ? { auth } : {}) }, options);
     } else {
-      const context = contextBase64 ?? (await store.templates.context(tenantId, name))?.toString('base64');
+      const context =
+        contextBase64 ?? (await store.templates.context(tenantId, name))?.toString('base64');
       if (context === undefined || t.dockerfile === null)
-        throw new NotFoundError(`template "${name}" has no build context to rebuild from: delete and create it again`);
+        throw new NotFoundError(
+          `template "${name}" has no build context to rebuild from: delete and create it again`,
+        );
       const auth = await store.registryCredentials.logins(tenantId);
-      report = await conn.call('buildImage', { tag: t.image, dockerfile: t.dockerfile, context, auth }, options);
+      report = await conn.call(
+        'buildImage',
+        { tag: t.image, dockerfile: t.dockerfile, context, auth },
+        options,
+      );
     }
     const ready = await store.templates.markReady(tenantId, name, {
       digest: report.digest,

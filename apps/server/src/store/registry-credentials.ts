@@ -12,7 +12,11 @@ import { requireTenant } from './tenants.js';
 import type { RegistryCredential, RegistryLogin } from './types.js';
 
 /** Docker Hub's other names, all stored as `docker.io` (the registry `parseImageRef` gives its images). */
-const DOCKER_HUB_ALIASES = new Set(['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+const DOCKER_HUB_ALIASES = new Set([
+  'index.docker.io',
+  'registry-1.docker.io',
+  'registry.hub.docker.com',
+]);
 
 /** The key credentials are stored under: the host lowercased (hosts are case-insensitive), Docker Hub as `docker.io`. */
 export function registryKey(registry: string): string {
@@ -20,7 +24,9 @@ export function registryKey(registry: string): string {
   return DOCKER_HUB_ALIASES.has(r) ? 'docker.io' : r;
 }
 
-function toCredential(r: Omit<Selectable<RegistryCredentialsTable>, 'password'>): RegistryCredential {
+function toCredential(
+  r: Omit<Selectable<RegistryCredentialsTable>, 'password'>,
+): RegistryCredential {
   return {
     tenantId: r.tenant_id,
     registry: r.registry,

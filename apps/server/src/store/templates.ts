@@ -1,12 +1,22 @@
 /** Tenants' own templates: a name claimed `pending`, then recorded `ready` or `failed`. */
-import { ConflictError, InvalidArgumentError, MAX_TEMPLATE_CONTEXT_BYTES, NotFoundError } from '@tartarus/core';
+import {
+  ConflictError,
+  InvalidArgumentError,
+  MAX_TEMPLATE_CONTEXT_BYTES,
+  NotFoundError,
+} from '@tartarus/core';
 import type { Selectable } from 'kysely';
 import { isUniqueViolation } from './connect.js';
 import type { Db, StoreContext } from './context.js';
 import type { TemplatesTable } from './schema.js';
 import type { TemplateObjectStore } from './store.js';
 import { requireTenant } from './tenants.js';
-import type { TemplateImageConfig, TenantTemplate, TenantTemplateSource, TenantTemplateStatus } from './types.js';
+import type {
+  TemplateImageConfig,
+  TenantTemplate,
+  TenantTemplateSource,
+  TenantTemplateStatus,
+} from './types.js';
 import { parseJson } from './util.js';
 
 /** Every column but the build context, which only a rebuild reads. */
@@ -82,7 +92,9 @@ export function createTemplateObjectStore(ctx: StoreContext): TemplateObjectStor
     async create(tenantId, o) {
       const context = o.context ?? null;
       if (context !== null && context.length > MAX_TEMPLATE_CONTEXT_BYTES)
-        throw new InvalidArgumentError(`the build context is larger than ${MAX_TEMPLATE_CONTEXT_BYTES} bytes`);
+        throw new InvalidArgumentError(
+          `the build context is larger than ${MAX_TEMPLATE_CONTEXT_BYTES} bytes`,
+        );
       await requireTenant(db, tenantId);
       const row = {
         tenant_id: tenantId,

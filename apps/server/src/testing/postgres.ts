@@ -79,14 +79,28 @@ function urlFor(socketDir: string, database: string): string {
   return `postgresql://postgres@localhost/${database}?host=${encodeURIComponent(socketDir)}&port=${PORT}`;
 }
 
+/** The postmaster's pid from its pid file, or 0. */
+function postmasterPid(dir: string): number {
+  try {
+    return Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]) || 0;
+  } catch {
+    return 0; // not started or already gone
+  }
+}
+
+/** SIGKILLs `pid` if it is still this server's postmaster (its command line names `dir`). */
+function killPostmaster(pid: number, dir: string): void {
+  if (pid <= 0) return;
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /** Last resort at process exit: kill the postmaster by its pid file and remove the directory. */
 function killNow(dir: string): void {
-  try {
-    const pid = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    if (pid > 0) process.kill(pid, 'SIGKILL');
-  } catch {
-    // not started or already gone
-  }
+  killPostmaster(postmasterPid(dir), dir);
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -104,6 +118,8 @@ export async function startPostgres(): Promise<PostgresServer> {
     runCommand([...who.prefix, join(bin, name), ...args], { timeoutMs: TOOL_TIMEOUT_MS });
   let counter = 0;
   let stopped: Promise<void> | undefined;
+  // Kept from the start: if the pid file cannot be read at stop, the server is still ended.
+  let pid = 0;
   const stop = async () => {
     try {
       if (existsSync(join(data, 'postmaster.pid')))
@@ -111,6 +127,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     } catch {
       killNow(dir);
     } finally {
+      killPostmaster(pid, dir);
       rmSync(dir, { recursive: true, force: true });
       process.off('exit', onExit);
     }
@@ -141,6 +158,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       '-o',
       serverOptions,
     ]);
+    pid = postmasterPid(dir);
   } catch (error) {
     await stop();
     throw error;

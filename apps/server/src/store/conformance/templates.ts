@@ -21,7 +21,11 @@ export function templatesSuite(fx: BackendFixture): void {
       withStore(fx, async ({ store, clock }) => {
         const a = await store.tenants.create({ name: 'a' });
         const b = await store.tenants.create({ name: 'b' });
-        const t = await store.templates.create(a.id, { name: 'web', source: 'image', image: 'nginx:1' });
+        const t = await store.templates.create(a.id, {
+          name: 'web',
+          source: 'image',
+          image: 'nginx:1',
+        });
         assert.deepEqual([t.status, t.digest, t.config, t.builtAt], ['pending', null, null, null]);
         await assert.rejects(
           store.templates.create(a.id, { name: 'web', source: 'image', image: 'other' }),
@@ -32,14 +36,21 @@ export function templatesSuite(fx: BackendFixture): void {
         assert.equal(await store.templates.find(b.id, 'nope'), null);
         await assert.rejects(store.templates.get(b.id, 'nope'), NotFoundError);
         clock.advance(5);
-        const ready = await store.templates.markReady(a.id, 'web', { digest: DIGEST, sizeBytes: 42, config: CONFIG });
+        const ready = await store.templates.markReady(a.id, 'web', {
+          digest: DIGEST,
+          sizeBytes: 42,
+          config: CONFIG,
+        });
         assert.deepEqual(
           [ready.status, ready.digest, ready.sizeBytes, ready.config, ready.builtAt, ready.error],
           ['ready', DIGEST, 42, CONFIG, clock.now, null],
         );
         assert.equal((await store.templates.get(b.id, 'web')).image, 'nginx:2');
         await store.templates.create(a.id, { name: 'api', source: 'image', image: 'x' });
-        assert.deepEqual((await store.templates.list(a.id)).map((x) => x.name), ['api', 'web']);
+        assert.deepEqual(
+          (await store.templates.list(a.id)).map((x) => x.name),
+          ['api', 'web'],
+        );
         assert.equal(await store.templates.context(a.id, 'web'), null);
       }));
 
@@ -61,20 +72,42 @@ export function templatesSuite(fx: BackendFixture): void {
         const failed = await store.templates.markFailed(a.id, 'built', 'no FROM line');
         assert.deepEqual([failed.status, failed.error], ['failed', 'no FROM line']);
         assert.equal((await store.templates.markPending(a.id, 'built')).status, 'pending');
-        await store.templates.markReady(a.id, 'built', { digest: DIGEST, sizeBytes: 1, config: CONFIG });
-        assert.equal((await store.templates.markPending(a.id, 'built')).status, 'ready', 'a ready one stays ready');
+        await store.templates.markReady(a.id, 'built', {
+          digest: DIGEST,
+          sizeBytes: 1,
+          config: CONFIG,
+        });
+        assert.equal(
+          (await store.templates.markPending(a.id, 'built')).status,
+          'ready',
+          'a ready one stays ready',
+        );
         await assert.rejects(store.templates.delete(other.id, 'built'), NotFoundError);
-        await assert.rejects(store.templates.markReady(other.id, 'built', { digest: DIGEST, sizeBytes: 1, config: CONFIG }), NotFoundError);
+        await assert.rejects(
+          store.templates.markReady(other.id, 'built', {
+            digest: DIGEST,
+            sizeBytes: 1,
+            config: CONFIG,
+          }),
+          NotFoundError,
+        );
         assert.equal((await store.templates.delete(a.id, 'built')).name, 'built');
         await assert.rejects(store.templates.get(a.id, 'built'), NotFoundError);
         await assert.rejects(store.templates.markFailed(a.id, 'built', 'x'), NotFoundError);
-        await assert.rejects(store.templates.create('ten_missing', { name: 'x', source: 'image', image: 'x' }), NotFoundError);
+        await assert.rejects(
+          store.templates.create('ten_missing', { name: 'x', source: 'image', image: 'x' }),
+          NotFoundError,
+        );
       }));
 
-    test("a run without a command is accepted only with an image (its ENTRYPOINT + CMD run)", () =>
+    test('a run without a command is accepted only with an image (its ENTRYPOINT + CMD run)', () =>
       withStore(fx, async ({ store }) => {
         const a = await store.tenants.create({ name: 'a' });
-        const onImage = { ...compileRun({ argv: ['x'] }, null), command: null, image: `r.example/app@${DIGEST}` };
+        const onImage = {
+          ...compileRun({ argv: ['x'] }, null),
+          command: null,
+          image: `r.example/app@${DIGEST}`,
+        };
         assert.equal((await store.runs.submit(a.id, onImage)).run.spec.image, onImage.image);
         await assert.rejects(
           store.runs.submit(a.id, { ...onImage, image: null }),
@@ -86,19 +119,46 @@ export function templatesSuite(fx: BackendFixture): void {
       withStore(fx, async ({ store, clock }) => {
         const a = await store.tenants.create({ name: 'a' });
         const b = await store.tenants.create({ name: 'b' });
-        const first = await store.registryCredentials.put(a.id, 'Registry.Example.com:5000', { username: 'u', password: 'p1' });
+        const first = await store.registryCredentials.put(a.id, 'Registry.Example.com:5000', {
+          username: 'u',
+          password: 'p1',
+        });
         assert.equal(first.registry, 'registry.example.com:5000');
         clock.advance(10);
-        const again = await store.registryCredentials.put(a.id, 'registry.example.com:5000', { username: 'u2', password: 'p2' });
-        assert.deepEqual([again.username, again.createdAt, again.updatedAt], ['u2', first.createdAt, clock.now]);
-        await store.registryCredentials.put(a.id, 'index.docker.io', { username: 'hub', password: 'h' });
+        const again = await store.registryCredentials.put(a.id, 'registry.example.com:5000', {
+          username: 'u2',
+          password: 'p2',
+        });
+        assert.deepEqual(
+          [again.username, again.createdAt, again.updatedAt],
+          ['u2', first.createdAt, clock.now],
+        );
+        await store.registryCredentials.put(a.id, 'index.docker.io', {
+          username: 'hub',
+          password: 'h',
+        });
         const listed = await store.registryCredentials.list(a.id);
-        assert.deepEqual(listed.map((c) => c.registry), ['docker.io', 'registry.example.com:5000']);
+        assert.deepEqual(
+          listed.map((c) => c.registry),
+          ['docker.io', 'registry.example.com:5000'],
+        );
         assert.ok(!JSON.stringify(listed).includes('p2'), 'a listing never carries a password');
-        assert.deepEqual(await store.registryCredentials.login(a.id, 'registry.example.com:5000'), { username: 'u2', password: 'p2' });
-        assert.deepEqual(await store.registryCredentials.login(a.id, 'docker.io'), { username: 'hub', password: 'h' });
-        assert.equal(await store.registryCredentials.login(b.id, 'registry.example.com:5000'), null);
-        assert.deepEqual(Object.keys(await store.registryCredentials.logins(a.id)).sort(), ['docker.io', 'registry.example.com:5000']);
+        assert.deepEqual(await store.registryCredentials.login(a.id, 'registry.example.com:5000'), {
+          username: 'u2',
+          password: 'p2',
+        });
+        assert.deepEqual(await store.registryCredentials.login(a.id, 'docker.io'), {
+          username: 'hub',
+          password: 'h',
+        });
+        assert.equal(
+          await store.registryCredentials.login(b.id, 'registry.example.com:5000'),
+          null,
+        );
+        assert.deepEqual(Object.keys(await store.registryCredentials.logins(a.id)).sort(), [
+          'docker.io',
+          'registry.example.com:5000',
+        ]);
         assert.deepEqual(await store.registryCredentials.list(b.id), []);
         await assert.rejects(store.registryCredentials.delete(b.id, 'docker.io'), NotFoundError);
         await store.registryCredentials.delete(a.id, 'docker.io');
@@ -111,7 +171,13 @@ export function templatesSuite(fx: BackendFixture): void {
         const a = await store.tenants.create({ name: 'a' });
         const context = Buffer.alloc(4 << 20);
         for (let i = 0; i < context.length; i += 4096) context[i] = i % 251;
-        await store.templates.create(a.id, { name: 'big', source: 'dockerfile', image: 't', dockerfile: 'Dockerfile', context });
+        await store.templates.create(a.id, {
+          name: 'big',
+          source: 'dockerfile',
+          image: 't',
+          dockerfile: 'Dockerfile',
+          context,
+        });
         assert.ok((await store.templates.context(a.id, 'big'))?.equals(context));
         await store.registryCredentials.put(a.id, 'r.example', { username: 'u', password: 'p' });
         await store.tenants.delete(a.id);

@@ -11,7 +11,9 @@ export const templates: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema
       .createTable('templates')
-      .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+      .addColumn('tenant_id', 'text', (c) =>
+        c.notNull().references('tenants.id').onDelete('cascade'),
+      )
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('source', 'text', (c) => c.notNull())
       .addColumn('image', 'text', (c) => c.notNull())
@@ -28,7 +30,9 @@ export const templates: Migration = {
       .execute();
     await db.schema
       .createTable('registry_credentials')
-      .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+      .addColumn('tenant_id', 'text', (c) =>
+        c.notNull().references('tenants.id').onDelete('cascade'),
+      )
       .addColumn('registry', 'text', (c) => c.notNull())
       .addColumn('username', 'text', (c) => c.notNull())
       .addColumn('password', 'text', (c) => c.notNull())

@@ -7,7 +7,9 @@ import { ago, printJson, printTable } from '../../output.js';
 
 /** Builds `tartarus registries ls`. */
 export function lsCommand(): Command {
-  const cmd = new Command('ls').alias('list').description('list registries with stored credentials');
+  const cmd = new Command('ls')
+    .alias('list')
+    .description('list registries with stored credentials');
   return withJson(cmd).action(async (_o: unknown, self: Command) => {
     const o = allOptions<{ json?: boolean }>(self);
     const items = await (await connect(o.dataDir)).registries.list();

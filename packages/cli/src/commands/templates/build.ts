@@ -19,10 +19,18 @@ interface BuildOptions {
 /** Builds `tartarus templates build`. */
 export function buildCommand(): Command {
   const cmd = new Command('build')
-    .description('build (or rebuild) a template, with a progress display; with --dockerfile, create one from a Dockerfile')
-    .argument('<name>', 'template name, e.g. busybox, debian, python, or a new one with --dockerfile')
+    .description(
+      'build (or rebuild) a template, with a progress display; with --dockerfile, create one from a Dockerfile',
+    )
+    .argument(
+      '<name>',
+      'template name, e.g. busybox, debian, python, or a new one with --dockerfile',
+    )
     .option('--dockerfile <path>', 'build a new template of the tenant from this Dockerfile')
-    .option('--context <dir>', "build context sent with --dockerfile (default: the Dockerfile's directory; at most 32 MiB as tar)");
+    .option(
+      '--context <dir>',
+      "build context sent with --dockerfile (default: the Dockerfile's directory; at most 32 MiB as tar)",
+    );
   return withJson(cmd).action(async (name: string, _o: unknown, self: Command) => {
     const o = allOptions<BuildOptions>(self);
     if (o.context !== undefined && o.dockerfile === undefined)

@@ -34,12 +34,22 @@ function tarDir(dir: string): Promise<Buffer> {
       } else chunks.push(c);
     });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', (e) => reject(new Error(`cannot run tar to archive the build context: ${e.message}`)));
+    child.on('error', (e) =>
+      reject(new Error(`cannot run tar to archive the build context: ${e.message}`)),
+    );
     child.on('close', (code) => {
       if (tooBig)
-        reject(new Error(`the build context ${dir} is larger than 32 MiB: build from a smaller directory (--context)`));
+        reject(
+          new Error(
+            `the build context ${dir} is larger than 32 MiB: build from a smaller directory (--context)`,
+          ),
+        );
       else if (code !== 0)
-        reject(new Error(`tar could not archive the build context ${dir}: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`));
+        reject(
+          new Error(
+            `tar could not archive the build context ${dir}: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`,
+          ),
+        );
       else resolveTar(Buffer.concat(chunks));
     });
   });
@@ -55,7 +65,9 @@ export async function packContext(dockerfile: string, contextDir?: string): Prom
     throw new UsageError(`--context ${contextDir ?? dir}: no such directory`);
   const inside = relative(dir, file);
   if (inside.startsWith('..') || isAbsolute(inside))
-    throw new UsageError(`--dockerfile ${dockerfile} is not inside the build context ${dir}: move it there or choose another --context`);
+    throw new UsageError(
+      `--dockerfile ${dockerfile} is not inside the build context ${dir}: move it there or choose another --context`,
+    );
   const archive = await tarDir(dir);
   return { dockerfile: inside.split(sep).join('/'), context: archive.toString('base64') };
 }

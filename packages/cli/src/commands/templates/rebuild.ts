@@ -8,7 +8,9 @@ import { summary, withProgress } from './show.js';
 /** Builds `tartarus templates rebuild`. */
 export function rebuildCommand(): Command {
   const cmd = new Command('rebuild')
-    .description("pull a template's image again, or build it again from its stored Dockerfile context")
+    .description(
+      "pull a template's image again, or build it again from its stored Dockerfile context",
+    )
     .argument('<name>', "one of the tenant's templates");
   return withJson(cmd).action(async (name: string, _o: unknown, self: Command) => {
     const o = allOptions<{ json?: boolean }>(self);

@@ -21,6 +21,10 @@ export function sizeText(bytes: number | null): string | null {
 
 /** `web (image 127.0.0.1:5000/app:1, sha256:0123456789ab, 1.2 MiB)`. */
 export function summary(t: Template): string {
-  const parts = [t.description, t.digest?.replace(/^(sha256:)?(.{12}).*$/, '$1$2'), sizeText(t.sizeBytes)];
+  const parts = [
+    t.description,
+    t.digest?.replace(/^(sha256:)?(.{12}).*$/, '$1$2'),
+    sizeText(t.sizeBytes),
+  ];
   return `${t.name} (${parts.filter((p) => p).join(', ')})`;
 }

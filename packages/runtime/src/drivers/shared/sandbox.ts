@@ -228,11 +228,14 @@ export class OciSandbox implements SandboxHandle {
       const message = res.spawnError ? `could not start the runtime: ${res.spawnError.message}` : lastLines(res.stderr);
       r = { ...r, reason: this.endedBy ?? 'error', exitCode: null, message: message || `the runtime failed with exit code ${res.exitCode}` };
     } else if (main.lostConnection && !this.endedBy) {
-      // The sandbox ended under the workload (gVisor's sentry stopped at a limit, a runtime
-      // failure): the runtime's exit is all there is to say.
+      // The sandbox ended under the workload (the runtime failed, or was killed): an error with
+      // the runtime's own words, never a bare exit code — unless it was the memory limit.
       const exitCode = res.exitCode ?? (res.signal ? 128 + (constants.signals[res.signal] ?? 0) : null);
-      const message = lastLines(res.stderr);
-      r = { ...r, reason: 'exited', exitCode, ...(message ? { message } : {}) };
+      const oom = await this.withOom({ ...r, reason: 'exited', exitCode });
+      if (oom.reason === 'oom') return this.finish(oom);
+      const said = lastLines(res.stderr);
+      const how = res.signal ? `was killed by ${res.signal}` : `exited with code ${res.exitCode}`;
+      r = { ...r, reason: 'error', exitCode: null, message: `the sandbox's runtime (${this.runtime}) ${how} while the process ran${said ? `: ${said}` : ' without a message'}` };
     }
     this.finish(await this.withOom(r));
   }
