@@ -15,7 +15,7 @@ export const runcTool: OciTool = {
   binary: RUNC,
   ownCgroups: false,
   pidsOverhead: 0,
-  hostPidsPerTask: 1,
+  hostPids: (limit) => limit,
   version: () => [RUNC, '--version'],
   run: (root, o) => [RUNC, '--root', root, 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
   exec: (root, o) => [RUNC, '--root', root, 'exec', '--process', o.processFile, '--pid-file', o.pidFile, o.containerId],

@@ -104,7 +104,7 @@ export class OciDriver implements Driver {
         writeFile(paths.config, JSON.stringify(config)),
         writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now(), agentSecret }),
         this.ctx.tool.ownCgroups
-          ? createOwnCgroups(spec.id, { memoryMiB: limits.memoryMiB, pids: limits.pids * this.ctx.tool.hostPidsPerTask + this.ctx.tool.pidsOverhead })
+          ? createOwnCgroups(spec.id, { memoryMiB: limits.memoryMiB, pids: this.ctx.tool.hostPids(limits.pids) })
           : undefined,
       ]);
       signal?.throwIfAborted();

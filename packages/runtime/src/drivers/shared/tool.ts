@@ -20,11 +20,11 @@ export interface OciTool {
   /** Host tasks the runtime itself needs in the sandbox's pids cgroup, added to the workload's limit (with `ownCgroups`). */
   readonly pidsOverhead: number;
   /**
-   * Host tasks per sandbox process, for the host pids cgroup (ownCgroups): 1 under runc; gVisor's
-   * sentry backs each sandbox process with several host threads, so its host bound is a multiple
-   * of the limit and the exact limit is enforced inside the sandbox instead (RLIMIT_NPROC).
+   * The host pids cgroup's bound for a sandbox whose limit is `limit` (with ownCgroups): the
+   * limit plus `pidsOverhead` under runc; gVisor's sentry backs each sandbox process with many host
+   * tasks, so its host bound is generous and the exact limit is enforced inside (RLIMIT_NPROC).
    */
-  readonly hostPidsPerTask: number;
+  hostPids(limit: number): number;
   /** Prints the version (availability probe). */
   version(): string[];
   /** Runs the container in the foreground; its stdio is the container process's stdio. */
