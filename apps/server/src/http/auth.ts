@@ -33,6 +33,8 @@ declare module 'fastify' {
     access?: Access;
     /** Audit action written for mutating calls, e.g. `run.submit`. */
     audit?: string;
+    /** The call takes a raw `application/octet-stream` body (file uploads); others refuse one unread. */
+    bytes?: boolean;
   }
 }
 

@@ -41,7 +41,7 @@ export const fileRoutes: RouteModule = (app, { hub, sandboxes, ctx }) => {
 
   app.put('/v1/sandboxes/:id/files', {
     bodyLimit: ctx.config.fileLimitBytes,
-    config: { access: 'member', audit: 'sandbox.file.write' },
+    config: { access: 'member', audit: 'sandbox.file.write', bytes: true },
     schema: {
       tags,
       summary: 'Write a file (raw body, Content-Type: application/octet-stream)',
