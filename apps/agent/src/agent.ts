@@ -34,6 +34,8 @@ const REPORTS = new Set<AgentMessage['type']>(['started', 'output', 'finished', 
 /** Most reports kept while disconnected (output beyond it is lost; results are retried by lease). */
 /** How often the image cache is brought under its budget. */
 const IMAGE_GC_INTERVAL_MS = 600_000;
+/** What a server that does not say takes: its default (100 MiB files as base64, plus framing). */
+const DEFAULT_MAX_MESSAGE_BYTES = 140 * 1024 * 1024;
 const MAX_PENDING_REPORTS = 10_000;
 
 /** A running agent. */
@@ -51,6 +53,8 @@ export class Agent {
   private reconciled = false;
   private readonly pending: AgentMessage[] = [];
   private imageTimer: NodeJS.Timeout | undefined;
+  /** Largest message the server accepts (its reconcile says; this default until then). */
+  private maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
   private connectedOnce: Promise<void>;
   private markConnected: () => void = () => undefined;
 
@@ -112,7 +116,18 @@ export class Agent {
   private send(m: AgentMessage): void {
     const report = REPORTS.has(m.type);
     if (this.socket?.readyState === WebSocket.OPEN && (this.reconciled || !report)) {
-      this.socket.send(JSON.stringify(m));
+      let text = JSON.stringify(m);
+      // An answer larger than the server takes would close the link, and with it every other
+      // request on this node: it is replaced by an error that says so.
+      if (m.type === 'reply' && text.length > this.maxMessageBytes) {
+        text = JSON.stringify({
+          type: 'reply',
+          requestId: m.requestId,
+          ok: false,
+          error: { code: 'payload_too_large', message: `the answer is ${text.length} bytes, more than the ${this.maxMessageBytes} the link to the server carries: ask for less (read big files in parts with exec)` },
+        } satisfies AgentMessage);
+      }
+      this.socket.send(text);
       return;
     }
     // Reports made while disconnected (or before the reconcile) wait for it, bounded: the server
@@ -188,6 +203,7 @@ export class Agent {
     }
     switch (msg.type) {
       case 'reconcile':
+        if (msg.maxMessageBytes !== undefined) this.maxMessageBytes = msg.maxMessageBytes;
         void this.reconcile(msg.keep, msg.heartbeatIntervalMs);
         return;
       case 'start':

@@ -103,8 +103,10 @@ static void file_list(uint32_t id, const char *path) {
   if (!d) { send_error(id, errno, path); return; }
   struct wr w = {.n = 0};
   struct dirent *e;
+  uint32_t count = 0;
   while ((e = readdir(d))) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (++count > TT_MAX_LIST_ENTRIES) { closedir(d); send_error(id, E2BIG, path); return; }
     struct stat st;
     if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     size_t len = strlen(e->d_name);

@@ -16,6 +16,9 @@
 #include <stdint.h>
 
 #define TT_MAX_PAYLOAD (1u << 20)
+/* Most entries a directory listing returns: past it the listing fails with E2BIG (the host says
+ * to list it in parts with exec), so one listing never holds a node's memory or its link. */
+#define TT_MAX_LIST_ENTRIES 10000u
 #define TT_HEADER 9
 
 enum {

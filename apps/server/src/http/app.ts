@@ -15,6 +15,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { ServerConfig } from '../config.js';
 import type { ServerContext } from '../context.js';
 import type { ZodApp } from '../routes/types.js';
 import { installAuditHook, installAuthHook } from './hooks.js';
@@ -69,7 +70,7 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   // Agent replies carry whole files as base64 (4/3 of fileLimitBytes) plus framing.
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: Math.ceil(config.fileLimitBytes * 1.4) + 1_048_576 },
+    options: { maxPayload: agentMaxMessageBytes(config) },
   });
 
   installAuthHook(app, ctx);
@@ -85,4 +86,9 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
     }),
   );
   return app;
+}
+
+/** The largest message an agent may send (told to it at reconcile): whole files as base64 (4/3 of fileLimitBytes) plus framing. */
+export function agentMaxMessageBytes(config: ServerConfig): number {
+  return Math.ceil(config.fileLimitBytes * 1.4) + 1_048_576;
 }

@@ -118,6 +118,8 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('reconcile'),
     heartbeatIntervalMs: z.number(),
+    /** Largest message the server accepts from the agent: a larger reply is sent as an error instead. */
+    maxMessageBytes: z.number().int().positive().optional(),
     /** Sandboxes to keep (adopt); every other inventory item is destroyed by the agent. */
     keep: z.array(z.string()),
   }),

@@ -83,6 +83,23 @@ export function sandboxTests(s: SuiteContext): void {
     });
   });
 
+  test('files: a huge directory listing is refused with what to do, and the sandbox keeps serving', async () => {
+    await withSandbox(s, {}, async (sb) => {
+      // 10,000 entries (the cap) list; one more is refused by the in-sandbox agent before it is sent.
+      const mk = await (await sb.exec({ argv: ['sh', '-c', 'mkdir -p /tmp/big && cd /tmp/big && seq 1 10000 | xargs touch && ls | wc -l'] })).wait();
+      assert.equal(mk.stdout.toString().trim(), '10000', mk.stderr.toString());
+      assert.equal((await sb.files.list('/tmp/big')).length, 10_000);
+      await (await sb.exec({ argv: ['touch', '/tmp/big/one-more'] })).wait();
+      await assert.rejects(sb.files.list('/tmp/big'), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'invalid_argument');
+        assert.match(e.message, /directory \/tmp\/big has more than 10000 entries: list it in parts with exec/);
+        return true;
+      });
+      const after = await (await sb.exec({ argv: ['echo', 'still serving'] })).wait();
+      assert.equal(after.stdout.toString(), 'still serving\n');
+    });
+  });
+
   test('files: .., absolute symlinks and swapped symlinks cannot reach the host', async () => {
     const hostDir = mkdtempSync(join(tmpdir(), `${TEST_TMP_PREFIX}host-`));
     const secret = join(hostDir, 'secret');

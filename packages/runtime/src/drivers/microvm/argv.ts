@@ -32,7 +32,8 @@ export interface QemuVmOptions {
   /** Sockets of the agent's serial ports `agent0`..`agentN-1`. */
   agentSockets: string[];
   qmpSocket: string;
-  consoleLog: string;
+  /** Unix socket QEMU listens on for the serial console; output is dropped while nobody reads it. */
+  consoleSocket: string;
   pidFile: string;
   /** Memory limit of the workloads inside the guest, MiB (guest cgroup). */
   workloadMemoryMiB: number;
@@ -92,7 +93,9 @@ export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64
     '-kernel', o.kernel,
     '-initrd', o.initramfs,
     '-append', buildKernelCmdline(o),
-    '-chardev', `file,id=console,path=${qemuValue(o.consoleLog)}`,
+    // A socket, not a file: what the guest writes to its console is dropped unless the host is
+    // reading (during boot), so a workload cannot fill a host disk through it.
+    '-chardev', `socket,id=console,path=${qemuValue(o.consoleSocket)},server=on,wait=off`,
     '-serial', 'chardev:console',
     '-drive', `file=${qemuValue(o.rootImage)},format=raw,if=none,id=root,readonly=on`,
     '-device', 'virtio-blk-device,drive=root,serial=root',

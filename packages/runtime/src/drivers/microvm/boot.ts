@@ -5,6 +5,7 @@
  * stops while booting; the caller removes whatever was made.
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { createConnection, type Socket } from 'node:net';
 import { InternalError } from '@tartarus/core';
 import type { SandboxSpec } from '../../driver.js';
 import { resolveUser } from '../../sandbox/user.js';
@@ -48,7 +49,7 @@ export async function bootSandbox(
     resolveUser(spec.template.rootfsPath, spec.process.user),
     unprivilegedUser(),
     createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal),
-    writeFile(paths.spec, JSON.stringify(stored)),
+    writeFile(paths.spec, JSON.stringify(stored), { mode: 0o600 }),
     mkdir(paths.socketDir, { recursive: true }),
   ]);
   const memoryMiB = guestMemoryMiB(spec.limits.memoryMiB);
@@ -63,7 +64,7 @@ export async function bootSandbox(
     writableImage: paths.writableImage,
     agentSockets: paths.agentSockets,
     qmpSocket: paths.qmpSocket,
-    consoleLog: paths.consoleLog,
+    consoleSocket: paths.consoleSocket,
     pidFile: paths.pidFile,
     workloadMemoryMiB: spec.limits.memoryMiB,
     workloadPids: spec.limits.pids,
@@ -95,10 +96,9 @@ export async function bootSandbox(
 
 /** Connects to the agent's first port and waits for its first answer, failing fast if QEMU exits. */
 async function connectAgent(paths: VmPaths, vm: VmProcess, o: BootOptions): Promise<AgentClient> {
+  const console = new ConsoleTail(paths.consoleSocket);
   const died = vm.exited.then(async () => {
-    const console = await readFile(paths.consoleLog, 'utf8').catch(() => '');
-    const why =
-      (await vm.stderr()) || console.trim().split('\n').slice(-5).join('\n') || 'no output';
+    const why = (await vm.stderr()) || console.text().trim().split('\n').slice(-5).join('\n') || 'no output';
     throw new InternalError(`the microVM stopped while booting: ${why}`);
   });
   let timer: NodeJS.Timeout | undefined;
@@ -122,6 +122,48 @@ async function connectAgent(paths: VmPaths, vm: VmProcess, o: BootOptions): Prom
   } finally {
     clearTimeout(timer);
     died.catch(() => undefined);
+    // Booted (or not): from now on the console's output is dropped by QEMU, unread.
+    console.close();
+  }
+}
+
+/** The last 16 KiB of the serial console, read while the VM boots (QEMU's socket appears shortly after it starts). */
+class ConsoleTail {
+  private tail = Buffer.alloc(0);
+  private socket: Socket | undefined;
+  private closed = false;
+
+  constructor(path: string) {
+    void this.connect(path);
+  }
+
+  private async connect(path: string): Promise<void> {
+    for (let attempt = 0; attempt < 200 && !this.closed; attempt++) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = createConnection(path);
+        s.once('connect', () => {
+          this.socket = s;
+          s.on('data', (d: Buffer) => (this.tail = Buffer.concat([this.tail, d]).subarray(-16 * 1024)));
+          s.on('error', () => undefined);
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      });
+      if (ok) {
+        if (this.closed) this.socket?.destroy();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  text(): string {
+    return this.tail.toString('utf8');
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
   }
 }
 

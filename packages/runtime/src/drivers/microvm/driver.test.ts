@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxHandle } from '../../driver.js';
@@ -57,6 +57,19 @@ describe('microvm driver', { skip }, () => {
   });
 
   const run = async (argv: string[], user = 'root') => (await sb.exec({ argv, user })).wait();
+
+  test('what the guest writes to its console reaches no host file; the state dir is owner-only', async () => {
+    const dir = vmPaths(join(t.stateDir, 'microvm'), id).dir;
+    const r = await run(['sh', '-c', 'head -c 300000 /dev/zero | tr "\\0" x > /dev/console; echo written']);
+    assert.equal(r.stdout.toString(), 'written\n', r.stderr.toString());
+    for (const name of await readdir(dir)) {
+      if (name === 'rw.ext4') continue;
+      const st = await stat(join(dir, name));
+      assert.ok(!st.isFile() || st.size < 64 * 1024, `${name} is ${st.size} bytes`);
+    }
+    assert.equal((await stat(dir)).mode & 0o777, 0o700);
+    assert.equal((await stat(join(dir, 'spec.json'))).mode & 0o077, 0, 'spec.json (the tenant env) is owner-only');
+  });
 
   test('QEMU runs in its own host cgroup sized from the limits', async () => {
     const pid = (await readFile(vmPaths(join(t.stateDir, 'microvm'), id).pidFile, 'utf8')).trim();

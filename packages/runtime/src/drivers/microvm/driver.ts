@@ -87,8 +87,9 @@ export class MicrovmDriver implements Driver {
   async create(spec: SandboxSpec, signal?: AbortSignal): Promise<SandboxHandle> {
     checkSandboxId(spec.id);
     const paths = vmPaths(this.dir, spec.id);
-    await mkdir(this.dir, { recursive: true });
-    await mkdir(paths.dir).catch((err: NodeJS.ErrnoException) => {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // Owner only: spec.json holds the tenant's environment (QEMU opens what it needs as root, before -runas).
+    await mkdir(paths.dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EEXIST' ? new ConflictError(`sandbox ${spec.id} already exists`) : err;
     });
     try {

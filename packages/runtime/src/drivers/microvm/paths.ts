@@ -14,7 +14,8 @@ export interface VmPaths {
   socketDir: string;
   spec: string;
   writableImage: string;
-  consoleLog: string;
+  /** The serial console (QEMU listens): read during boot only, so a guest cannot fill a host file. */
+  consoleSocket: string;
   pidFile: string;
   /** One socket per agent port (`AGENT_PORTS` of them): a restarted host takes a free one. */
   agentSockets: string[];
@@ -38,7 +39,7 @@ export function vmPaths(driverDir: string, id: string): VmPaths {
     socketDir,
     spec: join(dir, 'spec.json'),
     writableImage: join(dir, 'rw.ext4'),
-    consoleLog: join(dir, 'console.log'),
+    consoleSocket: join(socketDir, 'c.sock'),
     pidFile: join(dir, 'qemu.pid'),
     agentSockets: Array.from({ length: AGENT_PORTS }, (_, i) => join(socketDir, `a${i}.sock`)),
     qmpSocket: join(socketDir, 'q.sock'),

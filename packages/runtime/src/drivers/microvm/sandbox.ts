@@ -153,7 +153,7 @@ export class MicrovmSandbox implements SandboxHandle {
     this.p.user = user;
     this.p.onOutput = onOutput;
     this.p.stdin = stdin;
-    writeFileSync(this.p.paths.spec, JSON.stringify(this.p.spec));
+    writeFileSync(this.p.paths.spec, JSON.stringify(this.p.spec), { mode: 0o600 });
   }
 
   private async startMain(agent: AgentClient): Promise<void> {

@@ -24,9 +24,12 @@ export function storable(spec: SandboxSpec): StoredSandbox['spec'] {
   return rest;
 }
 
-/** Writes the record (no fsync: after a host crash there is nothing left to adopt anyway). */
+/**
+ * Writes the record (no fsync: after a host crash there is nothing left to adopt anyway). Owner
+ * only: it holds the tenant's environment and the attach secret.
+ */
 export async function writeStored(path: string, record: StoredSandbox): Promise<void> {
-  await writeFile(path, JSON.stringify(record));
+  await writeFile(path, JSON.stringify(record), { mode: 0o600 });
 }
 
 /** Reads the record; `NotFoundError` when missing or unreadable. */

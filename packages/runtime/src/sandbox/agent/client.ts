@@ -29,6 +29,9 @@ interface Pending {
   onData?: ((data: Buffer) => void) | undefined;
 }
 
+/** Most entries one directory listing returns (the guest's TT_MAX_LIST_ENTRIES). */
+export const MAX_LIST_ENTRIES = 10_000;
+
 /** Maps a guest errno to the error the driver contract expects. */
 export function errnoError(errno: number, message: string): TartarusError {
   switch (errno) {
@@ -44,6 +47,14 @@ export function errnoError(errno: number, message: string): TartarusError {
     case 36: // ENAMETOOLONG
     case 39: // ENOTEMPTY
       return new InvalidArgumentError(message);
+    case 7: {
+      // E2BIG: a listing past MAX_LIST_ENTRIES (the guest says "<dir>: Argument list too long").
+      const dir = message.replace(/: [^:/]*$/, '');
+      return new InvalidArgumentError(
+        `directory ${dir} has more than ${MAX_LIST_ENTRIES} entries: list it in parts with exec (e.g. ls ${dir} | head -n 1000)`,
+        { context: { maxEntries: MAX_LIST_ENTRIES } },
+      );
+    }
     default:
       return new InternalError(message, { context: { errno } });
   }
