@@ -52,6 +52,11 @@ static int move_high(int fd, int null) {
 void platform_boot(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--files-user") == 0 && sscanf(argv[i + 1], "%u:%u", &files_uid, &files_gid) == 2) continue;
+    if (strcmp(argv[i], "--seccomp") == 0) {
+      /* Fail closed: a sandbox whose filter cannot be read never starts a workload. */
+      if (exec_load_filter(argv[i + 1]) != 0) { fprintf(stderr, "tt-init: seccomp program %s: %s\n", argv[i + 1], strerror(errno)); _exit(2); }
+      continue;
+    }
     fprintf(stderr, "tt-init: unknown option %s\n", argv[i]);
     _exit(2);
   }

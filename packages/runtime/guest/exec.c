@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -59,6 +61,21 @@ static int drop_privileges(void) {
     if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
   }
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* The workload's seccomp program (tt-init --seccomp FILE), or none (the microVM: its own kernel). */
+static struct sock_fprog g_filter;
+
+int exec_load_filter(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  static struct sock_filter prog[4096];
+  ssize_t n = read(fd, prog, sizeof prog);
+  close(fd);
+  if (n <= 0 || n % (ssize_t)sizeof prog[0] != 0) { errno = EINVAL; return -1; }
+  g_filter.len = (unsigned short)(n / (ssize_t)sizeof prog[0]);
+  g_filter.filter = prog;
+  return 0;
 }
 
 #ifndef SYS_close_range
@@ -115,6 +132,8 @@ static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32
   if (setrlimit(RLIMIT_CORE, &nocore) != 0) { e = errno; goto fail; }
   if (drop_privileges() != 0) { e = errno; goto fail; }
   if (setgroups(ngroups, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0) { e = errno; goto fail; }
+  /* Last, as the workload's own user, with no_new_privs set: the filter holds from its first instruction. */
+  if (g_filter.len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &g_filter, 0, 0) != 0) { e = errno; goto fail; }
   if (idle) idle_forever(errfd);
   if (chdir(cwd) != 0) { e = errno; goto fail; }
   environ = envp;

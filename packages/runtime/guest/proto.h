@@ -89,6 +89,8 @@ void write_text(const char *path, const char *text);
 /* The platform (platform.c: microVM; container.c: runc/runsc). */
 /* Boots, then fills ports[] (read fds) and ports_w[] (write fds; the same fd where one does both). */
 void platform_boot(int argc, char **argv);
+/* Loads the workload seccomp program from `path` (struct sock_filter[]); -1 with errno on failure. */
+int exec_load_filter(const char *path);
 /* Opens the ports that can be opened now; returns how many are open. */
 int platform_open_ports(void);
 /* A port's host went away. */

@@ -5,7 +5,8 @@
  * 10-runtime-native.sh` compiles them; if that did not run, the first Runtime on a machine
  * compiles them the same way (static, musl-gcc or gcc).
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile, rename, writeFile } from 'node:fs/promises';
+import { seccompBpf } from '../drivers/shared/seccomp-bpf.js';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { RuntimeUnavailableError } from '@tartarus/core';
@@ -19,6 +20,8 @@ export const SANDBOX_HELPER_DIR = join(NATIVE_DIR, 'build', 'sandbox');
 export const SANDBOX_HELPER_MOUNT = '/dev/.tartarus';
 /** The in-sandbox init and agent's path inside a sandbox. */
 export const SANDBOX_INIT = `${SANDBOX_HELPER_MOUNT}/tt-init`;
+/** The workload seccomp program tt-init loads (`--seccomp`), beside it in the helper dir. */
+export const SANDBOX_SECCOMP = `${SANDBOX_HELPER_MOUNT}/seccomp.bpf`;
 /** Host path of `tt-layer`. */
 export const LAYER_HELPER = join(NATIVE_DIR, 'build', 'tt-layer');
 
@@ -26,7 +29,7 @@ let built: Promise<void> | undefined;
 
 /** Makes sure both helpers exist, compiling them once if needed. Throws `RuntimeUnavailableError` with what to install. */
 export function ensureNativeHelpers(): Promise<void> {
-  built ??= build().catch((err: unknown) => {
+  built ??= build().then(writeSeccompProgram).catch((err: unknown) => {
     built = undefined;
     throw err;
   });
@@ -47,4 +50,15 @@ async function build(): Promise<void> {
       { cause },
     );
   }
+}
+
+/** Writes the compiled seccomp program beside tt-init when it is not there already (atomically: sandboxes may be starting). */
+async function writeSeccompProgram(): Promise<void> {
+  const path = join(SANDBOX_HELPER_DIR, 'seccomp.bpf');
+  const want = seccompBpf();
+  const have = await readFile(path).catch(() => undefined);
+  if (have?.equals(want)) return;
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, want, { mode: 0o644 });
+  await rename(tmp, path);
 }

@@ -14,7 +14,7 @@ import type { SandboxSpec } from '../../driver.js';
 import { startProcess, type ProcessHandle } from '../../process/run.js';
 import { AgentClient } from '../../sandbox/agent/client.js';
 import { encodeFrame, Msg } from '../../sandbox/agent/protocol.js';
-import { SANDBOX_INIT } from '../../sandbox/native.js';
+import { SANDBOX_INIT, SANDBOX_SECCOMP } from '../../sandbox/native.js';
 import { ownCgroupDirs } from '../../cgroups/v1.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
 import type { OciContext, SandboxPaths } from './context.js';
@@ -26,7 +26,7 @@ const HOST_PATH = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
 
 /** The init's command line: it runs file requests as the sandbox's user. */
 export function initArgs(user: ResolvedUser): string[] {
-  return [SANDBOX_INIT, '--files-user', `${user.uid}:${user.gid}`];
+  return [SANDBOX_INIT, '--files-user', `${user.uid}:${user.gid}`, '--seccomp', SANDBOX_SECCOMP];
 }
 
 /** A runtime process and the agent connection over its stdio. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildOciConfig, buildOciProcess, DEFAULT_CAPABILITIES } from './oci-spec.js';
 import { goldenInput } from './oci-spec.fixture.js';
-import { DENIED_SYSCALLS } from './seccomp.js';
+import { DENIED_SYSCALLS, seccompProfile } from './seccomp.js';
 
 
 test('process: a non-root user holds no capability; env is exactly the given one', () => {
@@ -34,7 +34,9 @@ test('config: namespaces, limits, seccomp, masked paths, helper mount (golden)',
   assert.deepEqual(c.mounts.map((m) => m.destination), ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/dev/.tartarus']);
   assert.deepEqual(c.mounts.at(-1), { destination: '/dev/.tartarus', type: 'bind', source: '/native/build/sandbox', options: ['rbind', 'ro', 'nosuid', 'nodev'] });
   assert.ok(c.linux.maskedPaths.includes('/proc/kcore') && c.linux.readonlyPaths.includes('/proc/sys'));
-  const seccomp = c.linux.seccomp;
+  // The profile is applied by tt-init to each workload (compiled once, seccomp-bpf.ts), not by runc.
+  assert.equal(c.linux.seccomp, undefined);
+  const seccomp = seccompProfile();
   // Issue 16 turned the denylist into a default-deny allowlist (seccomp.test.ts has its golden).
   assert.equal(seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
   for (const s of ['mount', 'unshare', 'setns', 'bpf', 'kexec_load', 'init_module', 'ptrace', 'keyctl', 'perf_event_open', 'reboot', 'swapon']) {

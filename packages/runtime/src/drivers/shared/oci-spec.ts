@@ -5,12 +5,12 @@
  *
  * What it enforces: own PID, mount, IPC, UTS and network namespaces (the network namespace
  * holds only loopback), Docker's default capabilities minus NET_RAW (and none at all in the
- * effective set of a non-root user), no_new_privileges, the seccomp denylist, runc's masked and
+ * effective set of a non-root user), no_new_privileges, (seccomp: applied by tt-init, see seccomp-bpf.ts), runc's masked and
  * read-only /proc paths, and cgroup limits for memory (no swap), CPU (quota/period) and pids.
  */
 import type { ResourceLimits } from '../../driver.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
-import { seccompProfile, type SeccompProfile } from './seccomp.js';
+import type { SeccompProfile } from './seccomp.js';
 
 /** Docker's default capability set minus CAP_NET_RAW (no raw sockets, no spoofed packets). */
 export const DEFAULT_CAPABILITIES: readonly string[] = [
@@ -139,7 +139,8 @@ export function buildOciConfig(input: OciConfigInput): OciConfig {
         cpu: { quota: Math.max(1000, Math.round(input.limits.cpu * CPU_PERIOD_US)), period: CPU_PERIOD_US },
         pids: { limit: input.limits.pids },
       },
-      seccomp: seccompProfile(),
+      // No `seccomp` here: tt-init loads the compiled program (seccomp-bpf.ts) into each workload
+      // process itself, instead of runc compiling the profile on every start.
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },
