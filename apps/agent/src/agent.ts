@@ -154,7 +154,10 @@ export class Agent {
     );
     ws.on('message', (raw: Buffer) => this.receive(raw.toString('utf8')));
     ws.on('error', (err) => this.log.warn({ err: err.message }, 'agent socket error'));
-    ws.on('close', () => {
+    ws.on('close', (code: number, reason: Buffer) => {
+      // 1008: the server refused this token for this node id (or revoked it): say why.
+      if (code === 1008)
+        this.log.warn({ code, reason: reason.toString() }, 'server refused the agent');
       this.reconciled = false;
       clearInterval(this.heartbeat);
       if (this.stopped) return;

@@ -3,7 +3,8 @@
  * mode; embedded mode starts its agent in-process instead).
  *
  *   TARTARUS_SERVER_URL   ws://server:7070/v1/agent/connect (required)
- *   TARTARUS_AGENT_TOKEN  a token the server lists in `agentTokens` (required)
+ *   TARTARUS_AGENT_TOKEN  this node's token (`tartarus nodes token create NODE_ID`), or one the
+ *                         server lists in `agentTokens` (required)
  *   TARTARUS_NODE_ID      stable node id (required)
  *   TARTARUS_STATE_DIR    sandbox state, must survive restarts. Default /var/lib/tartarus
  *   TARTARUS_SLOTS        sandboxes at once. Default 128 per CPU (requests bound a node, not slots)

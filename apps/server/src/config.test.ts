@@ -17,3 +17,19 @@ test('a bad option is named in the message', () => {
   );
   assert.throws(() => parseServerConfig({ bogus: 1 } as never), /bogus/);
 });
+
+test('agent tokens: NODE_ID=TOKEN binds a token to a node, TOKEN is shared', () => {
+  const c = parseServerConfig({
+    agentTokens: ['node-a=0123456789abcdef', 'shared-0123456789', 'cGFkZGVkLXRva2VuLTEyMw=='],
+  });
+  assert.deepEqual(c.agentTokens, [
+    { nodeId: 'node-a', secret: '0123456789abcdef' },
+    { nodeId: null, secret: 'shared-0123456789' },
+    // Base64 padding is part of a shared token, not a binding.
+    { nodeId: null, secret: 'cGFkZGVkLXRva2VuLTEyMw==' },
+  ]);
+  assert.throws(
+    () => parseServerConfig({ agentTokens: ['node-a=short'] }),
+    /agentTokens\.0: an agent token must have at least 16 characters \(as TOKEN or NODE_ID=TOKEN\)/,
+  );
+});

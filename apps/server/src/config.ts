@@ -5,6 +5,45 @@
 import { z } from 'zod';
 import { InvalidArgumentError } from '@tartarus/core';
 
+/** An agent token of the configuration, resolved: bound to one node, or shared (`nodeId` null). */
+export interface ConfigAgentToken {
+  /** The only node an agent presenting it may connect as; null: any node without its own token. */
+  nodeId: string | null;
+  secret: string;
+}
+
+/** `NODE_ID=TOKEN` (bound) or `TOKEN` (shared); a trailing `=` (base64 padding) is the token's. */
+const BOUND_TOKEN = /^([^=]+)=([^=][\s\S]*)$/;
+
+/**
+ * One entry of `agentTokens`, resolved once here: a string (`NODE_ID=TOKEN` or `TOKEN`), or
+ * already resolved (embedded mode binds its own token to its node id this way).
+ */
+const AgentTokenSchema = z
+  .union([
+    z.string(),
+    z.strictObject({
+      nodeId: z.string().min(1).max(128).nullable(),
+      secret: z.string().min(16),
+    }),
+  ])
+  .transform((entry, ctx): ConfigAgentToken => {
+    if (typeof entry !== 'string') return entry;
+    const m = BOUND_TOKEN.exec(entry);
+    const token = m ? { nodeId: m[1] ?? '', secret: m[2] ?? '' } : { nodeId: null, secret: entry };
+    if (token.secret.length < 16)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'an agent token must have at least 16 characters (as TOKEN or NODE_ID=TOKEN)',
+      });
+    if (token.nodeId !== null && token.nodeId.length > 128)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'the NODE_ID of NODE_ID=TOKEN must have at most 128 characters',
+      });
+    return token;
+  });
+
 /** The configuration schema; each option's default is documented next to it. */
 export const ServerConfigSchema = z.strictObject({
   /** Interface to listen on. Default loopback: embedded mode is a single-user machine service. */
@@ -27,8 +66,13 @@ export const ServerConfigSchema = z.strictObject({
   rateLimitPerSec: z.number().positive().default(50),
   /** Per-key token bucket: burst size. Default 200. */
   rateLimitBurst: z.number().int().positive().default(200),
-  /** Secrets agents present on `/v1/agent/connect`. Default none (embedded mode adds one per start). */
-  agentTokens: z.array(z.string().min(16)).default([]),
+  /**
+   * Secrets agents present on `/v1/agent/connect`, each `NODE_ID=TOKEN` (bound: the agent may
+   * only say `hello` as that node) or `TOKEN` (shared: any node that has no token of its own — for
+   * bootstrapping a trusted fleet; the server warns at start). Admins also issue per-node tokens
+   * through `/v1/nodes/tokens`. Default none (embedded mode binds one to its node per start).
+   */
+  agentTokens: z.array(AgentTokenSchema).default([]),
   /** Agent heartbeat period, ms. Default 2 s. */
   heartbeatIntervalMs: z.number().int().positive().default(2000),
   /** A node silent this long is marked down and its runs requeued, ms. Default 15 s. */

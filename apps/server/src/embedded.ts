@@ -98,7 +98,9 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   let agent: Agent | undefined;
   try {
     const boot = await bootstrap(store, dataDir);
-    // A fresh agent token per start: only this process's agent may connect.
+    const nodeId = await stableNodeId(dataDir);
+    // A fresh agent token per start, bound to the local node: only this process's agent may
+    // connect, and only as this node.
     const agentToken = randomBytes(32).toString('base64url');
     server = await startServer({
       store,
@@ -106,7 +108,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         ...options.server,
         host: options.host ?? '127.0.0.1',
         port: options.port ?? 7070,
-        agentTokens: [agentToken],
+        agentTokens: [{ nodeId, secret: agentToken }],
       },
       ...(options.log ? { log: options.log } : {}),
     });
@@ -127,7 +129,6 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
               }),
         }),
       );
-    const nodeId = await stableNodeId(dataDir);
     agent = new Agent(
       {
         serverUrl: `${server.url.replace(/^http/, 'ws')}/v1/agent/connect`,

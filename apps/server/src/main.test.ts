@@ -6,14 +6,17 @@ test('server config: flags over environment, parsed once through the config sche
   const { config, store } = configFrom(['--port', '8080', '--placement', 'spread'], {
     TARTARUS_PORT: '9090',
     TARTARUS_STORE: 'postgres://db/tartarus',
-    TARTARUS_AGENT_TOKENS: 'aaaaaaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbbbbbb',
+    TARTARUS_AGENT_TOKENS: 'aaaaaaaaaaaaaaaaaaaa,node-b=bbbbbbbbbbbbbbbbbbbb',
     TARTARUS_CPU_OVERCOMMIT: '4',
   });
   assert.equal(config.port, 8080);
   assert.equal(config.placement, 'spread');
   assert.equal(config.cpuOvercommit, 4);
   assert.equal(config.memoryOvercommit, 1);
-  assert.deepEqual(config.agentTokens, ['aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb']);
+  assert.deepEqual(config.agentTokens, [
+    { nodeId: null, secret: 'aaaaaaaaaaaaaaaaaaaa' },
+    { nodeId: 'node-b', secret: 'bbbbbbbbbbbbbbbbbbbb' },
+  ]);
   assert.deepEqual(store, { backend: 'postgres', connectionString: 'postgres://db/tartarus' });
   assert.throws(
     () => configFrom(['--placement', 'random'], { TARTARUS_STORE: '/tmp/x.db' }),

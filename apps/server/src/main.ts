@@ -6,7 +6,10 @@
  *   --port / TARTARUS_PORT              default 7070
  *   --host / TARTARUS_HOST              default 127.0.0.1
  *   --store / TARTARUS_STORE            a SQLite file path or a postgres:// URL (required)
- *   --agent-token / TARTARUS_AGENT_TOKENS   agent secret(s), comma-separated (required)
+ *   --agent-token / TARTARUS_AGENT_TOKENS   agent secrets, comma-separated, each NODE_ID=TOKEN
+ *                                       (bound to that node) or TOKEN (shared, for bootstrapping
+ *                                       a trusted fleet); optional when every agent uses a node
+ *                                       token issued with `tartarus nodes token create`
  *   --placement / TARTARUS_PLACEMENT    binpack | spread
  *   --cpu-overcommit / TARTARUS_CPU_OVERCOMMIT
  *
@@ -14,7 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseServerConfig, type ServerConfigInput } from './config.js';
-import { startServer } from './server.js';
+import { sharedTokenWarning, startServer } from './server.js';
 import { openStore, type StoreOptions } from './store/index.js';
 
 const FLAGS = {
@@ -69,8 +72,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }
-  if (parsed.config.agentTokens.length === 0)
-    fail('--agent-token (or TARTARUS_AGENT_TOKENS) is required');
+  const warning = sharedTokenWarning(parsed.config);
+  if (warning !== null) console.error(`tartarus-server: warning: ${warning}`);
   const store = await openStore(parsed.store);
   const server = await startServer({ store, config: parsed.config });
   console.error(`tartarus-server listening on ${server.url}`);

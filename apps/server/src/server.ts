@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from '@tartarus/core';
 import { AgentHub } from './agents/hub.js';
-import { parseServerConfig, type ServerConfigInput } from './config.js';
+import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
 import { EventBus, silentLogger, type Logger, type ServerContext } from './context.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
@@ -46,6 +46,20 @@ export interface ServerHandle {
   close(): Promise<void>;
 }
 
+/**
+ * The start-up warning when shared agent tokens are configured (they speak for any node without a
+ * token of its own), or null when every configured token is bound to a node.
+ */
+export function sharedTokenWarning(config: ServerConfig): string | null {
+  const shared = config.agentTokens.filter((t) => t.nodeId === null).length;
+  if (shared === 0) return null;
+  return (
+    `${shared} shared agent token(s) configured: an agent holding one may connect as any node ` +
+    'that has no token of its own. Use them only to bootstrap a trusted fleet; give each node ' +
+    'its own token (tartarus nodes token create NODE_ID, or NODE_ID=TOKEN in the configuration)'
+  );
+}
+
 /** Starts a server and listens. */
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
   const config = parseServerConfig(options.config);
@@ -57,6 +71,8 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     metrics: createMetrics(() => store.queue.countReady()),
     log: options.log ?? silentLogger,
   };
+  const warning = sharedTokenWarning(config);
+  if (warning !== null) ctx.log.warn({}, warning);
   const hub = new AgentHub(ctx);
   const admission = new Admission(ctx, hub);
   const templates = new TemplateService(ctx, hub);

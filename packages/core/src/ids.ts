@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** Kind prefixes of the ids the platform hands out. */
-export const ID_KINDS = ['sbx', 'run', 'key', 'ten', 'node', 'aud'] as const;
+export const ID_KINDS = ['sbx', 'run', 'key', 'ten', 'node', 'aud', 'ntk'] as const;
 /** An id kind. */
 export type IdKind = (typeof ID_KINDS)[number];
 

@@ -1,4 +1,4 @@
-/** Nodes, API keys, tenants and the audit log. */
+/** Nodes (and their agent tokens), API keys, tenants and the audit log. */
 import type { Transport } from './http.js';
 import type {
   ApiKey,
@@ -6,16 +6,46 @@ import type {
   CreateApiKeyRequest,
   CreateTenantRequest,
   CreatedApiKey,
+  CreatedNodeToken,
   ListOptions,
   Node,
+  NodeToken,
   Page,
   PatchTenantRequest,
   Tenant,
 } from './types.js';
 
+/** Agent tokens bound to one node (admins of the bootstrap tenant). */
+export class NodeTokens {
+  constructor(private readonly transport: Transport) {}
+
+  /**
+   * Creates a token for `nodeId`; the returned `secret` (`tt_node_…`) is shown this once. An agent
+   * presenting it may only connect as that node.
+   */
+  async create(nodeId: string): Promise<CreatedNodeToken> {
+    return this.transport.json('POST', '/v1/nodes/tokens', { body: { nodeId } });
+  }
+
+  /** Every node token (never a secret), newest first, revoked ones too. */
+  async list(): Promise<NodeToken[]> {
+    return (await this.transport.json<{ items: NodeToken[] }>('GET', '/v1/nodes/tokens')).items;
+  }
+
+  /** Revokes a token: the agent using it is disconnected and cannot connect with it again. */
+  async revoke(id: string): Promise<void> {
+    await this.transport.send('DELETE', `/v1/nodes/tokens/${encodeURIComponent(id)}`);
+  }
+}
+
 /** Nodes API. */
 export class Nodes {
-  constructor(private readonly transport: Transport) {}
+  /** The nodes' agent tokens. */
+  readonly tokens: NodeTokens;
+
+  constructor(private readonly transport: Transport) {
+    this.tokens = new NodeTokens(transport);
+  }
 
   /** Every node with its capacity, usage and liveness. */
   async list(): Promise<Node[]> {

@@ -23,7 +23,7 @@ export { Runs, FINAL_RUN_STATES, type SubmitOptions } from './runs.js';
  * server or key, use `new Tartarus({ url, apiKey }).runs`.
  */
 export const runs: Runs = new Runs(envTransport());
-export { ApiKeys, Audit, Nodes, Tenants } from './admin.js';
+export { ApiKeys, Audit, Nodes, NodeTokens, Tenants } from './admin.js';
 export { Templates, type TemplateProgressOptions } from './templates.js';
 export { Registries } from './registries.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';

@@ -2,6 +2,7 @@
  * Route-specific rows of the bad-input test: wrong types, out-of-range and oversized values,
  * conflicting fields, quota and idempotency conflicts, bad query and path values.
  */
+import { nodeTokenRows } from './bad-input-nodes.js';
 import type { Fixture, Row } from './bad-input-table.js';
 
 /** The route-specific rows. */
@@ -424,6 +425,7 @@ export function specificRows(f: Fixture): Row[] {
       options: { body: { name: '' } },
       says: /name/,
     },
+    ...nodeTokenRows(f),
     {
       name: 'tenant with a negative quota',
       method: 'POST',

@@ -1,8 +1,9 @@
 /**
- * The server's side of one agent's WebSocket: handshake (`hello` → reconcile), then the agent's
- * reports in arrival order (one at a time, so log chunks keep their order), and the server's
- * requests with their replies. Run reports are fenced by epoch in the store; a stale one is
- * answered with `cancelRun` so the agent stops work nobody will commit.
+ * The server's side of one agent's WebSocket: handshake (`hello`, checked against the node its
+ * token is bound to, → reconcile), then the agent's reports in arrival order (one at a time, so
+ * log chunks keep their order), and the server's requests with their replies. Reports are fenced
+ * in the store by epoch and node; a stale one is answered with `stop` so the agent stops work
+ * nobody will commit.
  */
 import type { WebSocket } from '@fastify/websocket';
 import {
@@ -17,7 +18,9 @@ import {
   type ServerMessage,
 } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
+import { agentMaxMessageBytes } from '../http/app.js';
 import type { NodeResources } from '../store/index.js';
+import { helloRefusal, type AgentAuth } from './agent-auth.js';
 import { appendOutput, handleWorkReport, type OutputMessage } from './work-reports.js';
 import { reconcileNode, type Hello } from './reconcile.js';
 import { PendingCalls } from './pending.js';
@@ -46,6 +49,17 @@ function parse(text: string): Parsed {
     : { ok: false, error: `invalid message: ${parsed.error.issues[0]?.message ?? ''}` };
 }
 
+/** WebSocket close code of a refused `hello` or a revoked token (RFC 6455: policy violation). */
+export const CLOSE_POLICY = 1008;
+
+/** What the hub learns about a connection. */
+export interface ConnectionEvents {
+  /** The agent's `hello` was accepted and reconciled. */
+  ready(c: AgentConnection): void;
+  /** The socket closed (whether or not it got ready). */
+  closed(c: AgentConnection): void;
+}
+
 /** One connected agent. */
 export class AgentConnection {
   nodeId = '';
@@ -63,8 +77,9 @@ export class AgentConnection {
   constructor(
     private readonly ctx: ServerContext,
     private readonly socket: WebSocket,
-    private readonly onReady: (c: AgentConnection) => void,
-    private readonly onClose: (c: AgentConnection) => void,
+    /** What the agent's token proves (bound node, store token id). */
+    readonly auth: AgentAuth,
+    private readonly events: ConnectionEvents,
   ) {
     socket.on('message', (raw: Buffer) => {
       this.inbox.push(parse(raw.toString('utf8')));
@@ -74,7 +89,7 @@ export class AgentConnection {
     });
     socket.on('close', () => {
       this.pending.failAll(`node ${this.nodeId || '(unnamed)'} disconnected; retry`);
-      if (this.ready) onClose(this);
+      events.closed(this);
     });
   }
 
@@ -129,6 +144,16 @@ export class AgentConnection {
     this.socket.close(1001, 'server shutting down');
   }
 
+  /** Closes the socket because its token was revoked (idempotent). */
+  revoked(): void {
+    if (this.socket.readyState >= this.socket.CLOSING) return;
+    this.ctx.log.warn(
+      { nodeId: this.nodeId, tokenId: this.auth.tokenId },
+      'agent token revoked: connection closed',
+    );
+    this.socket.close(CLOSE_POLICY, 'agent token revoked');
+  }
+
   private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
@@ -167,7 +192,7 @@ export class AgentConnection {
       case 'hello':
         return this.hello(msg);
       case 'output':
-        return appendOutput(this.ctx, msg.workId, msg.epoch, this.takeOutputBatch(msg));
+        return appendOutput(this.ctx, this, msg.workId, msg.epoch, this.takeOutputBatch(msg));
       case 'heartbeat':
       case 'started':
       case 'finished':
@@ -191,23 +216,45 @@ export class AgentConnection {
         `protocol version ${msg.protocolVersion} not supported; this server speaks ${AGENT_PROTOCOL_VERSION}`,
       );
     }
+    const refusal = await helloRefusal(this.ctx, this.auth, msg.nodeId);
+    if (refusal !== null) return this.refuse(msg.nodeId, refusal);
     this.nodeId = msg.nodeId;
     this.runtimes = msg.runtimes;
     this.capacity = msg.capacity;
     this.labels = msg.labels;
     const { keep, work } = await reconcileNode(this.ctx, msg);
+    // Closed meanwhile (token revoked, agent gone): nothing to register.
+    if (this.socket.readyState !== this.socket.OPEN) return;
     for (const w of work) this.hold(w);
     this.send({
       type: 'reconcile',
       heartbeatIntervalMs: this.ctx.config.heartbeatIntervalMs,
+      maxMessageBytes: agentMaxMessageBytes(this.ctx.config),
       keep,
     });
     this.ready = true;
-    this.onReady(this);
+    this.events.ready(this);
+  }
+
+  /** Closes a socket whose `hello` its token does not allow. */
+  private refuse(claimed: string, message: string): void {
+    const { nodeId, tokenId } = this.auth;
+    this.ctx.log.warn(
+      { claimedNodeId: claimed, boundNodeId: nodeId, tokenId, message },
+      'agent hello refused',
+    );
+    this.socket.close(CLOSE_POLICY, closeReason(message));
   }
 
   private protocolError(message: string): void {
     this.ctx.log.warn({ nodeId: this.nodeId, message }, 'agent protocol error');
-    this.socket.close(4400, message.slice(0, 120));
+    this.socket.close(4400, closeReason(message));
   }
+}
+
+/** A close reason fits in 123 bytes of UTF-8 (RFC 6455). */
+function closeReason(message: string): string {
+  let r = message.slice(0, 123);
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
 }

@@ -13,32 +13,55 @@ import {
   type AgentCallOutput,
 } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
+import type { AgentAuth } from './agent-auth.js';
 import { AgentConnection } from './connection.js';
 
 /** Connected agents. */
 export class AgentHub {
+  /** Agents past `hello`, by node id. */
   private readonly connections = new Map<string, AgentConnection>();
+  /** Every open agent socket, also those still in `hello` (a revoked token closes them too). */
+  private readonly sockets = new Set<AgentConnection>();
 
   constructor(private readonly ctx: ServerContext) {}
 
-  /** Takes over an authenticated agent socket. */
-  accept(socket: WebSocket): void {
-    new AgentConnection(
-      this.ctx,
-      socket,
-      (c) => {
-        // A reconnect replaces the older socket of the same node.
+  /** Takes over an agent socket authenticated as `auth` (its `hello` is checked against it). */
+  accept(socket: WebSocket, auth: AgentAuth): void {
+    const conn = new AgentConnection(this.ctx, socket, auth, {
+      ready: (c) => {
+        // A reconnect replaces the older socket of the same node (its token allowed this node).
         const old = this.connections.get(c.nodeId);
         this.connections.set(c.nodeId, c);
         if (old && old !== c) old.close();
         this.ctx.metrics.agentsConnected.set(this.connections.size);
         this.ctx.bus.schedule();
       },
-      (c) => {
+      closed: (c) => {
+        this.sockets.delete(c);
         if (this.connections.get(c.nodeId) === c) this.connections.delete(c.nodeId);
         this.ctx.metrics.agentsConnected.set(this.connections.size);
       },
+    });
+    this.sockets.add(conn);
+  }
+
+  /** Closes every connection that authenticated with node token `tokenId` (just revoked). */
+  dropToken(tokenId: string): void {
+    for (const c of this.sockets) if (c.auth.tokenId === tokenId) c.revoked();
+  }
+
+  /**
+   * Closes the connections whose node token was revoked elsewhere (through another server
+   * replica): one store read, only when some connection holds a node token.
+   */
+  async dropRevoked(): Promise<void> {
+    const held = new Set<string>();
+    for (const c of this.sockets) if (c.auth.tokenId !== undefined) held.add(c.auth.tokenId);
+    if (held.size === 0) return;
+    const live = new Set(
+      (await this.ctx.store.nodeTokens.list()).filter((t) => t.revokedAt === null).map((t) => t.id),
     );
+    for (const id of held) if (!live.has(id)) this.dropToken(id);
   }
 
   /** Every connected agent. */
@@ -90,7 +113,7 @@ export class AgentHub {
 
   /** Closes every connection. */
   closeAll(): void {
-    for (const c of this.connections.values()) c.close();
+    for (const c of this.sockets) c.close();
     this.connections.clear();
   }
 }

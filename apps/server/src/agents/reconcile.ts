@@ -35,7 +35,9 @@ export interface Reconciled {
 async function keepRuns(ctx: ServerContext, hello: Hello, out: Reconciled): Promise<void> {
   for (const i of hello.inventory) {
     if (i.workId === undefined || i.epoch === undefined || !i.workId.startsWith('run_')) continue;
-    if (!(await ctx.store.queue.extendLease(i.workId, i.epoch, ctx.config.leaseMs))) continue;
+    // Only an attempt leased to this very node is kept (the store checks epoch and node).
+    const { leaseMs } = ctx.config;
+    if (!(await ctx.store.queue.extendLease(i.workId, i.epoch, hello.nodeId, leaseMs))) continue;
     const run = await ctx.store.queue.get(i.workId);
     out.keep.push(i.sandboxId);
     out.work.push({ workId: run.id, tenantId: run.tenantId, requests: run.spec.requests });

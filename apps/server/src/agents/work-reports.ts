@@ -1,8 +1,10 @@
 /**
  * What the server does with an agent's reports about its work: heartbeats extend node liveness
- * and run leases; `started`, `output`, `finished` and `failed` go to the run queue (fenced by
- * epoch) or to the sandbox's state machine, by the kind of the work's id. A report the store
- * refuses as stale makes the agent stop that work.
+ * and run leases; `started`, `output`, `finished` and `failed` go to the run queue or to the
+ * sandbox's state machine, by the kind of the work's id. Every report is fenced in the store by
+ * the reporting node (and, for runs, the epoch): a report about work placed on another node
+ * changes nothing, exactly like a stale one, and is logged. A refused `started` or heartbeat
+ * makes the agent stop that work.
  */
 import { assertNever, idKind, type AgentMessage, type ExitReason } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
@@ -45,17 +47,57 @@ function scheduleAfterWaiters(ctx: ServerContext): void {
   setImmediate(() => ctx.bus.schedule());
 }
 
-async function runFinished(ctx: ServerContext, msg: Finished): Promise<void> {
+/**
+ * After the store refused a run report: logs it when it names the run's current epoch from a
+ * node that does not hold the lease (a stale report from a lost attempt stays silent, as before).
+ */
+async function noteRefused(
+  ctx: ServerContext,
+  conn: AgentConnection,
+  report: WorkReport['type'],
+  runId: string,
+  epoch: number,
+): Promise<void> {
+  const run = await ctx.store.queue.get(runId).catch(() => undefined);
+  if (run === undefined || run.epoch !== epoch) return;
+  if (run.leaseNodeId === null || run.leaseNodeId === conn.nodeId) return;
+  ctx.log.warn(
+    { nodeId: conn.nodeId, leaseNodeId: run.leaseNodeId, workId: runId, epoch, report },
+    'agent report refused: the run is leased to another node',
+  );
+}
+
+/** Logs a sandbox report the store refused because the sandbox is not placed on the reporting node. */
+function noteForeignSandbox(
+  ctx: ServerContext,
+  conn: AgentConnection,
+  report: WorkReport['type'],
+  sandboxId: string,
+): void {
+  ctx.log.warn(
+    { nodeId: conn.nodeId, workId: sandboxId, report },
+    'agent report refused: the sandbox is not placed on this node',
+  );
+}
+
+async function runFinished(
+  ctx: ServerContext,
+  conn: AgentConnection,
+  msg: Finished,
+): Promise<void> {
   const { workId: runId, epoch, result } = msg;
+  const { queue } = ctx.store;
+  let ok: boolean;
   if (result.reason === 'error') {
     // The driver failed, not the workload: retry by policy.
-    await ctx.store.queue.failAttempt(runId, epoch, {
+    const outcome = await queue.failAttempt(runId, epoch, conn.nodeId, {
       reason: 'error',
       message: result.message ?? null,
       retryable: true,
     });
+    ok = outcome !== null;
   } else {
-    const ok = await ctx.store.queue.completeAttempt(runId, epoch, {
+    ok = await queue.completeAttempt(runId, epoch, conn.nodeId, {
       exitCode: result.exitCode,
       reason: endReason(result.reason),
       stdoutTruncated: result.stdoutTruncated,
@@ -64,38 +106,48 @@ async function runFinished(ctx: ServerContext, msg: Finished): Promise<void> {
     });
     if (ok) ctx.metrics.runsFinished.inc({ state: result.exitCode === 0 ? 'succeeded' : 'failed' });
   }
+  if (!ok) await noteRefused(ctx, conn, 'finished', runId, epoch);
   ctx.bus.run(runId);
 }
 
 /** A sandbox's main process ended: by its timeout (killed), a kill the server asked for, or itself. */
-async function sandboxFinished(ctx: ServerContext, msg: Finished): Promise<void> {
+async function sandboxFinished(
+  ctx: ServerContext,
+  conn: AgentConnection,
+  msg: Finished,
+): Promise<void> {
   const r = msg.result;
   const exit: SandboxExit = {
     exitCode: r.exitCode,
     reason: r.reason === 'timeout' ? 'timeout' : r.reason === 'exited' ? 'exit' : r.reason,
-    message:
-      r.reason === 'timeout' ? 'the sandbox reached its timeout' : (r.message ?? null),
+    message: r.reason === 'timeout' ? 'the sandbox reached its timeout' : (r.message ?? null),
   };
   const to = r.reason === 'timeout' || r.reason === 'killed' ? 'killed' : 'exited';
-  await ctx.store.sandboxes.transition(msg.workId, to, exit).catch(() => undefined);
+  const moved = await ctx.store.sandboxes
+    .transitionOnNode(conn.nodeId, msg.workId, to, exit)
+    .catch(() => undefined);
+  if (moved === null) return noteForeignSandbox(ctx, conn, 'finished', msg.workId);
   ctx.bus.sandbox(msg.workId);
 }
 
-async function failed(ctx: ServerContext, msg: Failed): Promise<void> {
+async function failed(ctx: ServerContext, conn: AgentConnection, msg: Failed): Promise<void> {
   if (idKind(msg.workId) === 'sbx') {
-    await ctx.store.sandboxes
-      .transition(msg.workId, 'error', { exitCode: null, reason: msg.reason, message: msg.message })
+    const exit = { exitCode: null, reason: msg.reason, message: msg.message };
+    const moved = await ctx.store.sandboxes
+      .transitionOnNode(conn.nodeId, msg.workId, 'error', exit)
       .catch(() => undefined);
+    if (moved === null) return noteForeignSandbox(ctx, conn, 'failed', msg.workId);
     // The create waiting for this sandbox answers with the agent's own error code.
     ctx.bus.emit(`sandboxFailed:${msg.workId}`, msg.code, msg.message);
     ctx.bus.sandbox(msg.workId);
     return;
   }
-  await ctx.store.queue.failAttempt(msg.workId, msg.epoch, {
+  const outcome = await ctx.store.queue.failAttempt(msg.workId, msg.epoch, conn.nodeId, {
     reason: msg.reason,
     message: msg.message,
     retryable: msg.retryable,
   });
+  if (outcome === null) await noteRefused(ctx, conn, 'failed', msg.workId, msg.epoch);
   ctx.bus.run(msg.workId);
 }
 
@@ -106,14 +158,19 @@ async function started(
 ): Promise<void> {
   const { store, config, bus } = ctx;
   if (idKind(msg.workId) !== 'sbx') {
-    if (!(await store.queue.confirmStart(msg.workId, msg.epoch, config.leaseMs)))
+    if (!(await store.queue.confirmStart(msg.workId, msg.epoch, conn.nodeId, config.leaseMs))) {
       conn.send({ type: 'stop', workId: msg.workId, epoch: msg.epoch });
+      await noteRefused(ctx, conn, 'started', msg.workId, msg.epoch);
+    }
     bus.run(msg.workId);
     return;
   }
   // A sandbox killed while it was starting is stopped instead of resurrected.
-  const s = await store.sandboxes.transition(msg.workId, 'running').catch(() => undefined);
-  if (s === undefined || s.state !== 'running') {
+  const s = await store.sandboxes
+    .transitionOnNode(conn.nodeId, msg.workId, 'running')
+    .catch(() => undefined);
+  if (s === null) noteForeignSandbox(ctx, conn, 'started', msg.workId);
+  if (s === undefined || s === null || s.state !== 'running') {
     conn.send({ type: 'stop', workId: msg.workId, epoch: msg.epoch });
   } else if (s.timeoutAt === null) {
     await store.sandboxes.setTimeout(s.tenantId, s.id, Date.now() + s.spec.timeoutMs);
@@ -121,20 +178,23 @@ async function started(
   bus.sandbox(msg.workId);
 }
 
-/** Appends output chunks of one attempt to its run's logs, in order, in one store call. */
+/** Appends output chunks of one attempt of `conn`'s node to its run's logs, in order, in one store call. */
 export async function appendOutput(
   ctx: ServerContext,
+  conn: AgentConnection,
   workId: string,
   epoch: number,
   chunks: readonly OutputMessage[],
 ): Promise<void> {
   // A sandbox's main process is its template's idle process: nobody reads its output.
   if (idKind(workId) === 'sbx') return;
-  await ctx.store.runs.appendLogs(
+  const appended = await ctx.store.runs.appendLogs(
     workId,
     epoch,
+    conn.nodeId,
     chunks.map((c) => ({ stream: c.stream, data: c.data, at: c.timeMs })),
   );
+  if (!appended) return noteRefused(ctx, conn, 'output', workId, epoch);
   ctx.bus.run(workId);
 }
 
@@ -150,23 +210,25 @@ export async function handleWorkReport(
       await store.nodes.heartbeat(conn.nodeId, msg.used);
       for (const w of msg.work ?? []) {
         if (idKind(w.workId) === 'sbx') continue;
-        if (!(await store.queue.extendLease(w.workId, w.epoch, config.leaseMs)))
+        if (!(await store.queue.extendLease(w.workId, w.epoch, conn.nodeId, config.leaseMs))) {
           conn.send({ type: 'stop', workId: w.workId, epoch: w.epoch });
+          await noteRefused(ctx, conn, 'heartbeat', w.workId, w.epoch);
+        }
       }
       return;
     }
     case 'started':
       return started(ctx, conn, msg);
     case 'output':
-      return appendOutput(ctx, msg.workId, msg.epoch, [msg]);
+      return appendOutput(ctx, conn, msg.workId, msg.epoch, [msg]);
     case 'finished':
       conn.release(msg.workId);
-      if (idKind(msg.workId) === 'sbx') await sandboxFinished(ctx, msg);
-      else await runFinished(ctx, msg);
+      if (idKind(msg.workId) === 'sbx') await sandboxFinished(ctx, conn, msg);
+      else await runFinished(ctx, conn, msg);
       return scheduleAfterWaiters(ctx);
     case 'failed':
       conn.release(msg.workId);
-      await failed(ctx, msg);
+      await failed(ctx, conn, msg);
       return scheduleAfterWaiters(ctx);
     default:
       return assertNever(msg, 'agent report');

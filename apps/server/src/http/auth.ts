@@ -5,6 +5,7 @@
  */
 import { PermissionDeniedError, UnauthenticatedError, type Role } from '@tartarus/core';
 import type { FastifyRequest } from 'fastify';
+import type { AgentAuth } from '../agents/agent-auth.js';
 import type { Store } from '../store/index.js';
 
 /** The tenant that exists from the first start; its admins also manage tenants. */
@@ -25,6 +26,8 @@ const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2 };
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The agent's token, resolved by the auth hook (routes with access `agent`). */
+    agentAuth?: AgentAuth;
     /** Id of the object a mutating call created, for its audit entry. */
     auditTarget?: string;
   }

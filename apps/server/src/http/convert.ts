@@ -7,12 +7,22 @@ import type {
   ApiKey as ApiKeyDto,
   AuditEntry as AuditDto,
   Node as NodeDto,
+  NodeToken as NodeTokenDto,
   Run as RunDto,
   RunAttempt as RunAttemptDto,
   Sandbox as SandboxDto,
   Tenant as TenantDto,
 } from '@tartarus/core';
-import type { ApiKey, AuditEntry, Node, Run, RunAttempt, Sandbox, Tenant } from '../store/index.js';
+import type {
+  ApiKey,
+  AuditEntry,
+  Node,
+  NodeToken,
+  Run,
+  RunAttempt,
+  Sandbox,
+  Tenant,
+} from '../store/index.js';
 
 /** Epoch ms → ISO 8601. */
 export function iso(ms: number): string {
@@ -106,6 +116,16 @@ export function nodeDto(n: Node): NodeDto {
     status: n.status,
     lastHeartbeatAt: iso(n.lastHeartbeatAt),
     createdAt: iso(n.createdAt),
+  };
+}
+
+/** A node token as the API shows it (never the secret). */
+export function nodeTokenDto(t: NodeToken): NodeTokenDto {
+  return {
+    id: t.id,
+    nodeId: t.nodeId,
+    createdAt: iso(t.createdAt),
+    revokedAt: isoOrNull(t.revokedAt),
   };
 }
 

@@ -3,10 +3,8 @@
  * handler (fail closed: a `/v1` route without an `access` needs admin), and metrics + the audit
  * entry of every mutating call after the response.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { UnauthenticatedError } from '@tartarus/core';
 import type { FastifyRequest } from 'fastify';
-import type { ServerConfig } from '../config.js';
+import { agentAuthenticator } from '../agents/agent-auth.js';
 import type { ServerContext } from '../context.js';
 import type { ZodApp } from '../routes/types.js';
 import { authenticate, authorize, type Access } from './auth.js';
@@ -18,27 +16,17 @@ function accessOf(req: FastifyRequest): Access {
   return req.routeOptions.config.access ?? (req.url.startsWith('/v1/') ? 'admin' : 'public');
 }
 
-function agentTokenOk(config: ServerConfig, header: string | undefined): boolean {
-  const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
-  if (token === undefined) return false;
-  const t = Buffer.from(token);
-  return config.agentTokens.some((a) => {
-    const b = Buffer.from(a);
-    return b.length === t.length && timingSafeEqual(b, t);
-  });
-}
-
 /** Authenticates, rate-limits and authorizes each request by its route's `access`. */
 export function installAuthHook(app: ZodApp, ctx: ServerContext): void {
   const { config, store } = ctx;
   const limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
+  const authenticateAgent = agentAuthenticator(config.agentTokens, store);
   app.addHook('onRequest', async (req) => {
     if (req.is404) return;
     const access = accessOf(req);
     if (access === 'public') return;
     if (access === 'agent') {
-      if (!agentTokenOk(config, req.headers.authorization))
-        throw new UnauthenticatedError('agent token not valid');
+      req.agentAuth = await authenticateAgent(req.headers.authorization);
       return;
     }
     const p = await authenticate(store, req.headers.authorization);

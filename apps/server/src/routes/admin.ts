@@ -1,4 +1,4 @@
-/** Nodes, API keys, tenants and the audit log. */
+/** Nodes (and their tokens), API keys, tenants and the audit log. */
 import {
   ApiKeyListSchema,
   ApiKeySchema,
@@ -16,6 +16,7 @@ import {
 import { authorize, principalOf } from '../http/auth.js';
 import { apiKeyDto, auditDto, nodeDto, tenantDto } from '../http/convert.js';
 import { errorResponses } from './common.js';
+import { nodeTokenRoutes } from './node-tokens.js';
 import type { RouteModule } from './types.js';
 
 /** Nodes and the audit log. */
@@ -155,9 +156,10 @@ const tenantRoutes: RouteModule = (app, { ctx }) => {
   });
 };
 
-/** Registers nodes, API keys, tenants and the audit log. */
+/** Registers nodes and their tokens, API keys, tenants and the audit log. */
 export const adminRoutes: RouteModule = (app, deps) => {
   nodeAndAuditRoutes(app, deps);
+  nodeTokenRoutes(app, deps);
   apiKeyRoutes(app, deps);
   tenantRoutes(app, deps);
 };

@@ -1,8 +1,9 @@
 /**
  * Periodic housekeeping that keeps the reliability promises when nobody calls: expired leases are
  * requeued (visibility timeout), nodes past their heartbeat deadline are marked down (their runs
- * requeued, sandboxes lost), sandboxes past their timeout are killed. Every step is idempotent,
- * so several replicas (or a restarted server) may sweep at once.
+ * requeued, sandboxes lost), sandboxes past their timeout are killed, agents whose node token was
+ * revoked (on any replica) are disconnected. Every step is idempotent, so several replicas (or a
+ * restarted server) may sweep at once.
  */
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
@@ -77,5 +78,7 @@ export class Sweeper {
       bus.sandbox(s.id);
       bus.schedule();
     }
+    // A node token revoked through another replica closes its connections here too.
+    await this.hub.dropRevoked();
   }
 }

@@ -8,6 +8,7 @@ import { openPostgres, openSqlite } from './connect.js';
 import type { StoreContext } from './context.js';
 import { migrateToLatest } from './migrations/index.js';
 import { createNodeStore } from './nodes.js';
+import { createNodeTokenStore } from './node-tokens.js';
 import { createRunStore } from './runs.js';
 import { createRegistryCredentialStore } from './registry-credentials.js';
 import { createSandboxStore } from './sandboxes.js';
@@ -59,6 +60,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     backend: options.backend,
     tenants: createTenantStore(ctx),
     apiKeys: createApiKeyStore(ctx),
+    nodeTokens: createNodeTokenStore(ctx),
     audit: createAuditStore(ctx),
     nodes: createNodeStore(ctx),
     sandboxes: createSandboxStore(ctx),

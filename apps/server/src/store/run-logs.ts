@@ -1,6 +1,7 @@
 /**
  * Run output as numbered chunks, so `logs --since <seq>` and `--follow` (poll with the last seq)
- * work. Appends are fenced by the attempt epoch like every agent report, and capped per run.
+ * work. Appends are fenced by the attempt epoch and its node like every agent report, and capped
+ * per run.
  */
 import { InvalidArgumentError } from '@tartarus/core';
 import { inTransaction, lockRows, type StoreContext } from './context.js';
@@ -12,11 +13,15 @@ import type { RunLogChunk } from './types.js';
 const READ_DEFAULT = 500;
 const READ_MAX = 5000;
 
-/** Appends chunks of the attempt holding `epoch`. False if the epoch is stale. */
+/**
+ * Appends chunks of the attempt holding `epoch`. False if the epoch is stale or its attempt was
+ * not placed on `nodeId`.
+ */
 export async function appendLogs(
   ctx: StoreContext,
   runId: string,
   epoch: number,
+  nodeId: string,
   chunks: LogChunkInput[],
 ): Promise<boolean> {
   for (const c of chunks) {
@@ -32,7 +37,18 @@ export async function appendLogs(
       trx
         .selectFrom('runs')
         .select(['epoch', 'attempts', 'log_seq', 'log_bytes', 'logs_truncated'])
-        .where('id', '=', runId),
+        .where('id', '=', runId)
+        // The attempt of the run's current epoch was placed on the reporting node.
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('run_attempts')
+              .select('run_attempts.run_id')
+              .whereRef('run_attempts.run_id', '=', 'runs.id')
+              .whereRef('run_attempts.epoch', '=', 'runs.epoch')
+              .where('run_attempts.node_id', '=', nodeId),
+          ),
+        ),
     ).executeTakeFirst();
     if (run === undefined || run.epoch !== epoch) return false;
     let { log_seq: seq, log_bytes: bytes } = run;

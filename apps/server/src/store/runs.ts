@@ -205,7 +205,7 @@ export function createRunStore(ctx: StoreContext): RunStore {
       return rows.map(toRunAttempt);
     },
     cancel: (tenantId, runId) => cancel(ctx, tenantId, runId),
-    appendLogs: (runId, epoch, chunks) => appendLogs(ctx, runId, epoch, chunks),
+    appendLogs: (runId, epoch, nodeId, chunks) => appendLogs(ctx, runId, epoch, nodeId, chunks),
     readLogs: (tenantId, runId, options) => readLogs(ctx, tenantId, runId, options),
   };
 }

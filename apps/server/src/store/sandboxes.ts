@@ -15,7 +15,7 @@ import { inTransaction, lockRows, type Db, type StoreContext } from './context.j
 import { priorityRank, toSandbox } from './rows.js';
 import type { SandboxStore } from './store.js';
 import { lockTenant } from './tenants.js';
-import type { Sandbox } from './types.js';
+import type { Sandbox, SandboxExit, SandboxState } from './types.js';
 import { newestFirstPage } from './util.js';
 
 async function load(db: Db, sandboxId: string, tenantId?: string): Promise<Sandbox> {
@@ -28,6 +28,53 @@ async function load(db: Db, sandboxId: string, tenantId?: string): Promise<Sandb
   if (row === undefined)
     throw new NotFoundError(`sandbox ${sandboxId} not found`, { context: { sandboxId } });
   return toSandbox(row);
+}
+
+/**
+ * Moves a sandbox to `to` under its row lock. With `nodeId`, only a sandbox placed on that node
+ * moves (an agent's report); null when the sandbox is missing or on another node.
+ */
+function move(
+  ctx: StoreContext,
+  nodeId: string | null,
+  sandboxId: string,
+  to: SandboxState,
+  exit: SandboxExit | undefined,
+): Promise<Sandbox | null> {
+  return inTransaction(ctx, async (trx) => {
+    const locked = await lockRows(
+      ctx,
+      trx
+        .selectFrom('sandboxes')
+        .select('id')
+        .where('id', '=', sandboxId)
+        .$if(nodeId !== null, (q) => q.where('node_id', '=', nodeId ?? '')),
+    ).executeTakeFirst();
+    if (locked === undefined) return null;
+    const current = await load(trx, sandboxId);
+    if (current.state === to) return current;
+    if (!sandboxTransitions(current.state).includes(to)) {
+      throw new ConflictError(`sandbox ${sandboxId} cannot go from ${current.state} to ${to}`, {
+        context: { sandboxId, from: current.state, to },
+      });
+    }
+    const now = ctx.now();
+    await trx
+      .updateTable('sandboxes')
+      .set({
+        state: to,
+        ...(to === 'running' && current.startedAt === null && { started_at: now }),
+        ...(isEndedSandbox(to) && { ended_at: now }),
+        ...(exit !== undefined && {
+          exit_code: exit.exitCode,
+          exit_reason: exit.reason,
+          exit_message: exit.message,
+        }),
+      })
+      .where('id', '=', sandboxId)
+      .execute();
+    return load(trx, sandboxId);
+  });
 }
 
 /** Builds the sandbox part of the store. */
@@ -146,36 +193,14 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       return result.numUpdatedRows > 0n;
     },
 
-    transition: (sandboxId, to, exit) =>
-      inTransaction(ctx, async (trx) => {
-        await lockRows(
-          ctx,
-          trx.selectFrom('sandboxes').select('id').where('id', '=', sandboxId),
-        ).execute();
-        const current = await load(trx, sandboxId);
-        if (current.state === to) return current;
-        if (!sandboxTransitions(current.state).includes(to)) {
-          throw new ConflictError(`sandbox ${sandboxId} cannot go from ${current.state} to ${to}`, {
-            context: { sandboxId, from: current.state, to },
-          });
-        }
-        const now = ctx.now();
-        await trx
-          .updateTable('sandboxes')
-          .set({
-            state: to,
-            ...(to === 'running' && current.startedAt === null && { started_at: now }),
-            ...(isEndedSandbox(to) && { ended_at: now }),
-            ...(exit !== undefined && {
-              exit_code: exit.exitCode,
-              exit_reason: exit.reason,
-              exit_message: exit.message,
-            }),
-          })
-          .where('id', '=', sandboxId)
-          .execute();
-        return load(trx, sandboxId);
-      }),
+    transition: async (sandboxId, to, exit) => {
+      const moved = await move(ctx, null, sandboxId, to, exit);
+      if (moved === null)
+        throw new NotFoundError(`sandbox ${sandboxId} not found`, { context: { sandboxId } });
+      return moved;
+    },
+
+    transitionOnNode: (nodeId, sandboxId, to, exit) => move(ctx, nodeId, sandboxId, to, exit),
 
     async setTimeout(tenantId, sandboxId, timeoutAt) {
       if (timeoutAt !== null && !Number.isInteger(timeoutAt))

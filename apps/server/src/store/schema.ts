@@ -182,6 +182,18 @@ export interface RegistryCredentialsTable {
   updated_at: number;
 }
 
+/** Row of `node_tokens`: an agent token bound to one node. */
+export interface NodeTokensTable {
+  /** `ntk_…`. */
+  id: string;
+  /** The node the token may say `hello` as. */
+  node_id: string;
+  /** SHA-256 hex of the secret. */
+  secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
 /** The database. */
 export interface Database {
   tenants: TenantsTable;
@@ -194,4 +206,5 @@ export interface Database {
   run_logs: RunLogsTable;
   templates: TemplatesTable;
   registry_credentials: RegistryCredentialsTable;
+  node_tokens: NodeTokensTable;
 }

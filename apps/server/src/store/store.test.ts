@@ -8,6 +8,7 @@ import { postgresUnavailable, startPostgres, type PostgresServer } from '../test
 import { crashSuite } from './conformance/crash.js';
 import { postgresFixture, sqliteFixture, type BackendFixture } from './conformance/harness.js';
 import { identitySuite } from './conformance/identity.js';
+import { nodeTokensSuite } from './conformance/node-tokens.js';
 import { queueSuite } from './conformance/queue.js';
 import { runsSuite } from './conformance/runs.js';
 import { sandboxesSuite } from './conformance/sandboxes.js';
@@ -15,6 +16,7 @@ import { templatesSuite } from './conformance/templates.js';
 
 function conformance(fx: BackendFixture): void {
   identitySuite(fx);
+  nodeTokensSuite(fx);
   runsSuite(fx);
   queueSuite(fx);
   sandboxesSuite(fx);

@@ -9,9 +9,12 @@
  * - **Tenant scoping.** Every method that takes a `tenantId` only sees that tenant's rows: another
  *   tenant's object is `NotFoundError`, exactly like a missing one.
  * - **Fencing.** Each lease of a run bumps its `epoch`. Agent reports (`confirmStart`,
- *   `extendLease`, `completeAttempt`, `failAttempt`) carry the epoch they were given; a report with a
- *   stale epoch changes nothing and returns `false` — a late result from a lost attempt is never
- *   committed. Returning `false` is also how an agent learns to stop (run cancelled or re-leased).
+ *   `extendLease`, `completeAttempt`, `failAttempt`, `appendLogs`) carry the epoch they were given
+ *   and the node they come from; a report with a stale epoch, or from a node the lease is not on,
+ *   changes nothing and returns `false` — a late result from a lost attempt, or another node's
+ *   word about it, is never committed. Returning `false` is also how an agent learns to stop (run
+ *   cancelled or re-leased). Sandbox reports are fenced by node the same way
+ *   (`sandboxes.transitionOnNode`).
  * - **Nothing accepted is dropped.** A run leaves `queued` only by lease or cancel, and every lease
  *   ends in a result, a requeue with backoff, or `dead` with its reason after `maxAttempts`.
  * - **Idempotent where retried.** `submitRun` with an idempotency key, `nodes.register`,
@@ -30,6 +33,7 @@ import type {
   LogStream,
   Node,
   NodeResources,
+  NodeToken,
   NodeStatus,
   Page,
   PageOptions,
@@ -60,6 +64,8 @@ export interface Store {
   readonly backend: StoreBackend;
   readonly tenants: TenantStore;
   readonly apiKeys: ApiKeyStore;
+  /** Agent tokens, each bound to one node. */
+  readonly nodeTokens: NodeTokenStore;
   readonly audit: AuditStore;
   readonly nodes: NodeStore;
   readonly sandboxes: SandboxStore;
@@ -133,6 +139,34 @@ export interface ApiKeyStore {
   list(tenantId: string, options?: PageOptions): Promise<Page<ApiKey>>;
   /** Idempotent; NotFoundError if the key is not the tenant's. */
   revoke(tenantId: string, keyId: string): Promise<ApiKey>;
+}
+
+// ------------------------------------------------------------------------------------- node tokens
+
+/** A node token just created: the only time the secret is available. */
+export interface CreatedNodeToken {
+  token: NodeToken;
+  /** `tt_node_` + 43 base64url characters. Show once; only its SHA-256 is stored. */
+  secret: string;
+}
+
+/**
+ * Agent tokens bound to a node (created and revoked by an admin). An agent presenting one may only
+ * say `hello` as that node; a node with an active token cannot be spoken for with a shared token.
+ */
+export interface NodeTokenStore {
+  /** A new token for `nodeId` (1–128 characters). InvalidArgumentError for a bad node id. */
+  create(nodeId: string): Promise<CreatedNodeToken>;
+  /** The token a presented secret belongs to, or null if unknown or revoked. */
+  verify(secret: string): Promise<{ id: string; nodeId: string } | null>;
+  /** NotFoundError if missing. */
+  get(id: string): Promise<NodeToken>;
+  /** Every token, revoked ones too, newest first. */
+  list(): Promise<NodeToken[]>;
+  /** Idempotent; NotFoundError for an unknown id. */
+  revoke(id: string): Promise<NodeToken>;
+  /** Whether `nodeId` has at least one token not revoked. */
+  hasActive(nodeId: string): Promise<boolean>;
 }
 
 // ------------------------------------------------------------------------------------------- audit
@@ -215,6 +249,16 @@ export interface SandboxStore {
    * (e.g. out of a terminal state). Sets startedAt/endedAt and `exit` as they apply.
    */
   transition(sandboxId: string, to: SandboxState, exit?: SandboxExit): Promise<Sandbox>;
+  /**
+   * `transition` as a report of the sandbox's node: null, changing nothing, when the sandbox is
+   * not placed on `nodeId` (or does not exist).
+   */
+  transitionOnNode(
+    nodeId: string,
+    sandboxId: string,
+    to: SandboxState,
+    exit?: SandboxExit,
+  ): Promise<Sandbox | null>;
   /** Extends or clears the timeout of a live sandbox. */
   setTimeout(tenantId: string, sandboxId: string, timeoutAt: number | null): Promise<Sandbox>;
 }
@@ -267,11 +311,16 @@ export interface RunStore {
   /** Cancels a run not final (a leased/running agent learns it from a `false` report). Final: returned unchanged. */
   cancel(tenantId: string, runId: string): Promise<Run>;
   /**
-   * Appends output of the current attempt (fenced by `epoch`). Past the per-run cap
-   * (`StoreOptions.logCapBytes`) chunks are dropped and the run is marked `logsTruncated`.
-   * Returns false if the epoch is stale.
+   * Appends output of the current attempt (fenced by `epoch` and the attempt's node). Past the
+   * per-run cap (`StoreOptions.logCapBytes`) chunks are dropped and the run is marked
+   * `logsTruncated`. Returns false if the epoch is stale or its attempt is not on `nodeId`.
    */
-  appendLogs(runId: string, epoch: number, chunks: LogChunkInput[]): Promise<boolean>;
+  appendLogs(
+    runId: string,
+    epoch: number,
+    nodeId: string,
+    chunks: LogChunkInput[],
+  ): Promise<boolean>;
   /** Chunks in seq order. */
   readLogs(tenantId: string, runId: string, options?: ReadLogsOptions): Promise<RunLogChunk[]>;
 }
@@ -325,11 +374,16 @@ export interface RunQueue {
   /** Leases this run (chosen by the scheduler) if it is still queued and eligible; else null. */
   leaseRun(runId: string, nodeId: string, leaseMs: number): Promise<RunLease | null>;
   /** leased → running; the lease becomes the heartbeat deadline (`now + leaseMs`). False if stale. */
-  confirmStart(runId: string, epoch: number, leaseMs: number): Promise<boolean>;
+  confirmStart(runId: string, epoch: number, nodeId: string, leaseMs: number): Promise<boolean>;
   /** Pushes the lease deadline to now + leaseMs. False if stale or cancelled: stop the attempt. */
-  extendLease(runId: string, epoch: number, leaseMs: number): Promise<boolean>;
+  extendLease(runId: string, epoch: number, nodeId: string, leaseMs: number): Promise<boolean>;
   /** Commits the attempt's result: exit 0 → succeeded, else failed (final). False if stale. */
-  completeAttempt(runId: string, epoch: number, result: AttemptResult): Promise<boolean>;
+  completeAttempt(
+    runId: string,
+    epoch: number,
+    nodeId: string,
+    result: AttemptResult,
+  ): Promise<boolean>;
   /**
    * Ends the attempt as failed: requeued after backoff if `retryable` and attempts remain, else
    * `dead` with the reason. Null if stale.
@@ -337,6 +391,7 @@ export interface RunQueue {
   failAttempt(
     runId: string,
     epoch: number,
+    nodeId: string,
     failure: { reason: RunEndReason; message?: string | null; retryable: boolean },
   ): Promise<RequeueOutcome | null>;
   /** Visibility timeout: every leased/running run past its lease deadline fails (retryable). */

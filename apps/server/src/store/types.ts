@@ -71,6 +71,17 @@ export interface ApiKey {
   revokedAt: number | null;
 }
 
+/** An agent token bound to one node (never its secret). */
+export interface NodeToken {
+  /** `ntk_…`. */
+  id: string;
+  /** The only node id an agent holding this token may say `hello` as. */
+  nodeId: string;
+  createdAt: number;
+  /** When revoked; null while valid. */
+  revokedAt: number | null;
+}
+
 /** One audit-log entry: who (tenant, key) did what (action) to what (target). */
 export interface AuditEntry {
   id: string;

@@ -1,4 +1,4 @@
-/** Schemas of templates, nodes, API keys, tenants and the audit log. */
+/** Schemas of templates, nodes and their tokens, API keys, tenants and the audit log. */
 import { z } from 'zod';
 import { IdSchema, ImageRefSchema, pageOf, TimestampSchema } from './common.js';
 import { ROLES } from '../states.js';
@@ -161,6 +161,50 @@ export type Node = z.infer<typeof NodeSchema>;
 
 /** GET /v1/nodes response. */
 export const NodeListSchema = z.object({ items: z.array(NodeSchema) }).meta({ id: 'NodeList' });
+
+// ---------------------------------------------------------------------------------- node tokens
+
+/** A node id as an agent gives it in `hello`: 1 to 128 characters. */
+export const NodeIdSchema = z
+  .string()
+  .min(1, 'nodeId must not be empty')
+  .max(128, 'nodeId must be at most 128 characters');
+
+/**
+ * An agent token bound to one node: an agent presenting it may only connect as that node, and no
+ * shared token may connect as a node that has one. Never its secret (shown once, at creation).
+ */
+export const NodeTokenSchema = z
+  .object({
+    /** `ntk_…`. */
+    id: z.string(),
+    nodeId: z.string(),
+    createdAt: TimestampSchema,
+    /** When revoked (its agent was disconnected then); null while valid. */
+    revokedAt: TimestampSchema.nullable(),
+  })
+  .meta({ id: 'NodeToken' });
+/** A node token. */
+export type NodeToken = z.infer<typeof NodeTokenSchema>;
+
+/** POST /v1/nodes/tokens body: the node the new token is for. */
+export const CreateNodeTokenRequestSchema = z
+  .strictObject({ nodeId: NodeIdSchema })
+  .meta({ id: 'CreateNodeTokenRequest' });
+/** POST /v1/nodes/tokens body. */
+export type CreateNodeTokenRequest = z.input<typeof CreateNodeTokenRequestSchema>;
+
+/** POST /v1/nodes/tokens response: the token plus its secret (`tt_node_…`), shown this once. */
+export const CreatedNodeTokenSchema = NodeTokenSchema.extend({ secret: z.string() }).meta({
+  id: 'CreatedNodeToken',
+});
+/** POST /v1/nodes/tokens response. */
+export type CreatedNodeToken = z.infer<typeof CreatedNodeTokenSchema>;
+
+/** GET /v1/nodes/tokens response, newest first, revoked ones too. */
+export const NodeTokenListSchema = z
+  .object({ items: z.array(NodeTokenSchema) })
+  .meta({ id: 'NodeTokenList' });
 
 // ------------------------------------------------------------------------------------- api keys
 

@@ -17,7 +17,8 @@ for (let i = 0; i < 10; i++)
     (await store.runs.submit(options.tenantId, runSpec({ command: ['job', String(i)] }))).run.id,
   );
 const leases = await store.queue.leaseRuns(options.nodeId, { max: 6, leaseMs: 60_000 });
-for (const l of leases.slice(0, 3)) await store.queue.confirmStart(l.run.id, l.epoch, 60_000);
+for (const l of leases.slice(0, 3))
+  await store.queue.confirmStart(l.run.id, l.epoch, options.nodeId, 60_000);
 process.stdout.write(`ready ${JSON.stringify({ submitted })}\n`);
 // Keep the connection open, as a live server would, until the parent kills us.
 setInterval(() => {}, 60_000);

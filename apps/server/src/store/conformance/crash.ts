@@ -58,7 +58,10 @@ export function crashSuite(fx: BackendFixture): void {
         const leases = await store.queue.leaseRuns(node.id, { max: 100, leaseMs: 1000 });
         assert.equal(leases.length, 10);
         for (const l of leases)
-          assert.equal(await store.queue.completeAttempt(l.run.id, l.epoch, { exitCode: 0 }), true);
+          assert.equal(
+            await store.queue.completeAttempt(l.run.id, l.epoch, node.id, { exitCode: 0 }),
+            true,
+          );
         assert.equal(
           (await store.runs.list(tenant.id, { state: 'succeeded', limit: 100 })).items.length,
           10,

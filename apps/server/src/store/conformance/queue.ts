@@ -31,14 +31,18 @@ export function queueSuite(fx: BackendFixture): void {
         );
         assert.equal(await store.queue.countReady(), 0);
         for (const l of leases)
-          assert.equal(await store.queue.confirmStart(l.run.id, l.epoch, 5000), true);
-        assert.equal(await store.queue.confirmStart(ok.id, 1, 5000), true, 'confirm is idempotent');
+          assert.equal(await store.queue.confirmStart(l.run.id, l.epoch, node, 5000), true);
         assert.equal(
-          await store.queue.completeAttempt(ok.id, 1, { exitCode: 0, stdoutTruncated: true }),
+          await store.queue.confirmStart(ok.id, 1, node, 5000),
+          true,
+          'confirm is idempotent',
+        );
+        assert.equal(
+          await store.queue.completeAttempt(ok.id, 1, node, { exitCode: 0, stdoutTruncated: true }),
           true,
         );
         assert.equal(
-          await store.queue.completeAttempt(bad.id, 1, { exitCode: 3, message: 'boom' }),
+          await store.queue.completeAttempt(bad.id, 1, node, { exitCode: 3, message: 'boom' }),
           true,
         );
         const done = await store.runs.get(tenant.id, ok.id);
@@ -58,7 +62,7 @@ export function queueSuite(fx: BackendFixture): void {
         assert.equal(attempt?.exitCode, 0);
         assert.ok(attempt?.endedAt !== null && attempt?.startedAt !== null);
         assert.equal(
-          await store.queue.completeAttempt(ok.id, 1, { exitCode: 1 }),
+          await store.queue.completeAttempt(ok.id, 1, node, { exitCode: 1 }),
           false,
           'a final run takes no second result',
         );
@@ -72,27 +76,29 @@ export function queueSuite(fx: BackendFixture): void {
           runSpec({ command: ['work'] }),
           { backoff: { initialMs: 0, maxMs: 0 } },
         );
-        const first = await store.queue.leaseRun(run.id, nodeIds[0] ?? '', 1000);
+        const [n0, n1] = [nodeIds[0] ?? '', nodeIds[1] ?? ''];
+        const first = await store.queue.leaseRun(run.id, n0, 1000);
         assert.equal(first?.epoch, 1);
-        assert.equal(await store.queue.confirmStart(run.id, 1, 1000), true);
+        assert.equal(await store.queue.confirmStart(run.id, 1, n0, 1000), true);
         clock.advance(1001);
         assert.deepEqual(await store.queue.requeueExpiredLeases(), [
           { runId: run.id, epoch: 1, outcome: 'requeued', reason: 'heartbeat_missed' },
         ]);
-        const second = await store.queue.leaseRun(run.id, nodeIds[1] ?? '', 1000);
+        const second = await store.queue.leaseRun(run.id, n1, 1000);
         assert.equal(second?.epoch, 2);
-        assert.equal(await store.queue.completeAttempt(run.id, 1, { exitCode: 0 }), false);
+        // The old attempt's node, with its old epoch: stale.
+        assert.equal(await store.queue.completeAttempt(run.id, 1, n0, { exitCode: 0 }), false);
         assert.equal(
-          await store.queue.failAttempt(run.id, 1, { reason: 'error', retryable: true }),
+          await store.queue.failAttempt(run.id, 1, n0, { reason: 'error', retryable: true }),
           null,
         );
-        assert.equal(await store.queue.extendLease(run.id, 1, 1000), false);
-        assert.equal(await store.queue.confirmStart(run.id, 1, 1000), false);
+        assert.equal(await store.queue.extendLease(run.id, 1, n0, 1000), false);
+        assert.equal(await store.queue.confirmStart(run.id, 1, n0, 1000), false);
         assert.equal(
-          await store.runs.appendLogs(run.id, 1, [{ stream: 'stdout', data: 'ghost' }]),
+          await store.runs.appendLogs(run.id, 1, n0, [{ stream: 'stdout', data: 'ghost' }]),
           false,
         );
-        assert.equal(await store.queue.completeAttempt(run.id, 2, { exitCode: 7 }), true);
+        assert.equal(await store.queue.completeAttempt(run.id, 2, n1, { exitCode: 7 }), true);
         const final = await store.runs.get(tenant.id, run.id);
         assert.equal(final.result?.exitCode, 7);
         assert.deepEqual(
@@ -109,6 +115,30 @@ export function queueSuite(fx: BackendFixture): void {
         );
       }));
 
+    test('a report from a node the lease is not on changes nothing', () =>
+      withStore(fx, async ({ store }) => {
+        const { tenant, nodeIds } = await setup(store, 2);
+        const [holder, other] = [nodeIds[0] ?? '', nodeIds[1] ?? ''];
+        const { run } = await store.runs.submit(tenant.id, runSpec({ command: ['x'] }));
+        const lease = await store.queue.leaseRun(run.id, holder, 1000);
+        const epoch = lease?.epoch ?? 0;
+        const q = store.queue;
+        assert.equal(await q.confirmStart(run.id, epoch, other, 1000), false);
+        assert.equal(await q.extendLease(run.id, epoch, other, 5000), false);
+        const chunk = [{ stream: 'stdout' as const, data: 'forged' }];
+        assert.equal(await store.runs.appendLogs(run.id, epoch, other, chunk), false);
+        assert.equal(await q.completeAttempt(run.id, epoch, other, { exitCode: 0 }), false);
+        const failure = { reason: 'error' as const, retryable: false };
+        assert.equal(await q.failAttempt(run.id, epoch, other, failure), null);
+        const after = await store.runs.get(tenant.id, run.id);
+        assert.deepEqual([after.state, after.attempts, after.result], ['leased', 1, null]);
+        assert.deepEqual(await store.runs.readLogs(tenant.id, run.id), []);
+        assert.equal(await q.confirmStart(run.id, epoch, holder, 1000), true);
+        assert.equal(await store.runs.appendLogs(run.id, epoch, holder, chunk), true);
+        assert.equal(await q.completeAttempt(run.id, epoch, holder, { exitCode: 0 }), true);
+        assert.equal((await store.runs.get(tenant.id, run.id)).state, 'succeeded');
+      }));
+
     test('visibility timeout: unconfirmed leases and missed heartbeats are requeued; extended leases are not', () =>
       withStore(fx, async ({ store, clock }) => {
         const { tenant, node } = await setup(store);
@@ -116,10 +146,10 @@ export function queueSuite(fx: BackendFixture): void {
         const b = (await store.runs.submit(tenant.id, runSpec({ command: ['b'] }))).run;
         const c = (await store.runs.submit(tenant.id, runSpec({ command: ['c'] }))).run;
         await store.queue.leaseRuns(node, { max: 3, leaseMs: 1000 });
-        await store.queue.confirmStart(b.id, 1, 1000);
-        await store.queue.confirmStart(c.id, 1, 1000);
+        await store.queue.confirmStart(b.id, 1, node, 1000);
+        await store.queue.confirmStart(c.id, 1, node, 1000);
         clock.advance(900);
-        assert.equal(await store.queue.extendLease(c.id, 1, 1000), true);
+        assert.equal(await store.queue.extendLease(c.id, 1, node, 1000), true);
         assert.deepEqual(await store.queue.requeueExpiredLeases(), []);
         clock.advance(200);
         const moved = await store.queue.requeueExpiredLeases();
@@ -147,7 +177,7 @@ export function queueSuite(fx: BackendFixture): void {
         for (let attempt = 1; attempt <= 3; attempt++) {
           const [lease] = await store.queue.leaseRuns(node, { max: 1, leaseMs: 1000 });
           assert.equal(lease?.attempt, attempt);
-          const outcome = await store.queue.failAttempt(run.id, lease?.epoch ?? 0, {
+          const outcome = await store.queue.failAttempt(run.id, lease?.epoch ?? 0, node, {
             reason: 'start_failed',
             message: `no sandbox #${attempt}`,
             retryable: true,
@@ -178,7 +208,7 @@ export function queueSuite(fx: BackendFixture): void {
         const { run } = await store.runs.submit(tenant.id, runSpec({ command: ['x'] }), { maxAttempts: 5 });
         const [lease] = await store.queue.leaseRuns(node, { max: 1, leaseMs: 1000 });
         assert.equal(
-          await store.queue.failAttempt(run.id, lease?.epoch ?? 0, {
+          await store.queue.failAttempt(run.id, lease?.epoch ?? 0, node, {
             reason: 'error',
             message: 'bad template',
             retryable: false,
@@ -195,7 +225,7 @@ export function queueSuite(fx: BackendFixture): void {
         const r1 = (await store.runs.submit(tenant.id, runSpec({ command: ['1'] }))).run;
         const r2 = (await store.runs.submit(tenant.id, runSpec({ command: ['2'] }))).run;
         await store.queue.leaseRun(r1.id, down, 1000);
-        await store.queue.confirmStart(r1.id, 1, 1000);
+        await store.queue.confirmStart(r1.id, 1, down, 1000);
         await store.queue.leaseRun(r2.id, up, 1000);
         const sbx = await store.sandboxes.create(tenant.id, {
           runtime: 'container',

@@ -144,13 +144,13 @@ export function runsSuite(fx: BackendFixture): void {
         const { run } = await store.runs.submit(t.id, SPEC);
         const [lease] = await store.queue.leaseRuns(n.id, { max: 1, leaseMs: 1000 });
         assert.ok(lease);
-        assert.equal(await store.queue.confirmStart(run.id, lease.epoch, 1000), true);
+        assert.equal(await store.queue.confirmStart(run.id, lease.epoch, n.id, 1000), true);
         const cancelled = await store.runs.cancel(t.id, run.id);
         assert.equal(cancelled.state, 'cancelled');
         assert.equal(cancelled.result?.reason, 'cancelled');
-        assert.equal(await store.queue.extendLease(run.id, lease.epoch, 1000), false);
+        assert.equal(await store.queue.extendLease(run.id, lease.epoch, n.id, 1000), false);
         assert.equal(
-          await store.queue.completeAttempt(run.id, lease.epoch, { exitCode: 0 }),
+          await store.queue.completeAttempt(run.id, lease.epoch, n.id, { exitCode: 0 }),
           false,
         );
         assert.equal((await store.runs.get(t.id, run.id)).state, 'cancelled');
@@ -168,7 +168,7 @@ export function runsSuite(fx: BackendFixture): void {
           const [lease] = await store.queue.leaseRuns(n.id, { max: 1, leaseMs: 1000 });
           assert.ok(lease);
           assert.equal(
-            await store.runs.appendLogs(run.id, lease.epoch, [
+            await store.runs.appendLogs(run.id, lease.epoch, n.id, [
               { stream: 'stdout', data: 'one\n' },
               { stream: 'stderr', data: 'two\n' },
             ]),
@@ -177,13 +177,13 @@ export function runsSuite(fx: BackendFixture): void {
           clock.advance(100);
           const mark = clock.now;
           assert.equal(
-            await store.runs.appendLogs(run.id, lease.epoch, [
+            await store.runs.appendLogs(run.id, lease.epoch, n.id, [
               { stream: 'stdout', data: 'three\n' },
             ]),
             true,
           );
           assert.equal(
-            await store.runs.appendLogs(run.id, lease.epoch + 1, [
+            await store.runs.appendLogs(run.id, lease.epoch + 1, n.id, [
               { stream: 'stdout', data: 'late\n' },
             ]),
             false,
@@ -211,7 +211,7 @@ export function runsSuite(fx: BackendFixture): void {
           );
           // Cap is 20 bytes: 14 used; 'xxxxxxx' (7) does not fit, nor anything after it.
           assert.equal(
-            await store.runs.appendLogs(run.id, lease.epoch, [
+            await store.runs.appendLogs(run.id, lease.epoch, n.id, [
               { stream: 'stdout', data: 'xxxxxxx' },
               { stream: 'stdout', data: 'y' },
             ]),

@@ -61,6 +61,29 @@ export function sandboxesSuite(fx: BackendFixture): void {
         await store.sandboxes.transition(b.id, 'killed');
       }));
 
+    test("a node's report moves only a sandbox placed on that node", () =>
+      withStore(fx, async ({ store }) => {
+        const t = await store.tenants.create({ name: 't' });
+        const a = await store.nodes.register({ name: 'a', ...NODE });
+        const b = await store.nodes.register({ name: 'b', ...NODE });
+        const s = await store.sandboxes.create(t.id, { runtime: 'container', template: 'busybox' });
+        const onB = (to: 'running' | 'error') => store.sandboxes.transitionOnNode(b.id, s.id, to);
+        assert.equal(await onB('running'), null, 'not placed yet: on no node');
+        await store.sandboxes.assignNode(s.id, a.id);
+        assert.equal(await onB('running'), null);
+        assert.equal(await onB('error'), null);
+        assert.equal((await store.sandboxes.get(t.id, s.id)).state, 'requested');
+        const moved = await store.sandboxes.transitionOnNode(a.id, s.id, 'running');
+        assert.equal(moved?.state, 'running');
+        await assert.rejects(
+          store.sandboxes.transitionOnNode(a.id, s.id, 'requested'),
+          ConflictError,
+          'the state machine still applies',
+        );
+        assert.equal(await store.sandboxes.transitionOnNode(a.id, 'sbx_missing', 'running'), null);
+        await assert.rejects(store.sandboxes.transition('sbx_missing', 'running'), NotFoundError);
+      }));
+
     test('timeouts: expired live sandboxes are listed; the timeout can be moved', () =>
       withStore(fx, async ({ store, clock }) => {
         const t = await store.tenants.create({ name: 't' });

@@ -8,12 +8,14 @@ import { InternalError } from '@tartarus/core';
 import { initial } from './0001-initial.js';
 import { engine } from './0002-engine.js';
 import { templates } from './0003-templates.js';
+import { nodeTokens } from './0004-node-tokens.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_engine': engine,
   '0003_templates': templates,
+  '0004_node_tokens': nodeTokens,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

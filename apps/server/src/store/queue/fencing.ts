@@ -1,6 +1,7 @@
 /**
  * What every report of an attempt shares: loading the run under a row lock, checking the
- * epoch (the fence), and ending a failed attempt with a requeue or a dead letter.
+ * epoch and the lease's node (the fence), and ending a failed attempt with a requeue or a dead
+ * letter.
  */
 import type { Selectable, Transaction } from 'kysely';
 import { lockRows, type StoreContext } from '../context.js';
@@ -10,16 +11,20 @@ import type { RequeueOutcome } from '../store.js';
 import type { RunEndReason } from '../types.js';
 import { backoffDelayMs } from './backoff.js';
 
-/** The run if `epoch` holds its current lease (state leased or running), else undefined: the report is stale. */
+/**
+ * The run if `epoch` holds its current lease (state leased or running) and that lease is on
+ * `nodeId`, else undefined: the report is stale, or comes from a node the work is not placed on.
+ */
 export async function loadLeased(
   ctx: StoreContext,
   trx: Transaction<Database>,
   runId: string,
   epoch: number,
+  nodeId: string,
 ): Promise<Selectable<RunsTable> | undefined> {
   const row = await lockRows(
     ctx,
-    trx.selectFrom('runs').selectAll().where('id', '=', runId),
+    trx.selectFrom('runs').selectAll().where('id', '=', runId).where('lease_node_id', '=', nodeId),
   ).executeTakeFirst();
   if (row === undefined || row.epoch !== epoch) return undefined;
   return (LEASED_STATES as readonly string[]).includes(row.state) ? row : undefined;

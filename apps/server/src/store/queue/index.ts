@@ -15,10 +15,12 @@ export function createRunQueue(ctx: StoreContext): RunQueue {
   return {
     leaseRuns: (nodeId, options) => leaseRuns(ctx, nodeId, options),
     leaseRun: (runId, nodeId, leaseMs) => leaseRun(ctx, runId, nodeId, leaseMs),
-    confirmStart: (runId, epoch, leaseMs) => confirmStart(ctx, runId, epoch, leaseMs),
-    extendLease: (runId, epoch, leaseMs) => extendLease(ctx, runId, epoch, leaseMs),
-    completeAttempt: (runId, epoch, result) => completeAttempt(ctx, runId, epoch, result),
-    failAttempt: (runId, epoch, failure) => failAttempt(ctx, runId, epoch, failure),
+    confirmStart: (runId, epoch, nodeId, leaseMs) =>
+      confirmStart(ctx, runId, epoch, nodeId, leaseMs),
+    extendLease: (runId, epoch, nodeId, leaseMs) => extendLease(ctx, runId, epoch, nodeId, leaseMs),
+    completeAttempt: (runId, epoch, nodeId, result) =>
+      completeAttempt(ctx, runId, epoch, nodeId, result),
+    failAttempt: (runId, epoch, nodeId, failure) => failAttempt(ctx, runId, epoch, nodeId, failure),
     requeueExpiredLeases: () => requeueExpiredLeases(ctx),
     handleNodeDown: (nodeId) => handleNodeDown(ctx, nodeId),
     countReady: () => countReady(ctx),

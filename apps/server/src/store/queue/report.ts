@@ -1,6 +1,7 @@
 /**
- * Agent reports about an attempt. Each carries the epoch it was leased with; a stale epoch
- * changes nothing and returns false (or null), which also tells the agent to stop the attempt.
+ * Agent reports about an attempt. Each carries the epoch it was leased with and the node it comes
+ * from; a stale epoch, or a node the lease is not on, changes nothing and returns false (or null),
+ * which also tells the agent to stop the attempt.
  */
 import { InvalidArgumentError } from '@tartarus/core';
 import { inTransaction, type StoreContext } from '../context.js';
@@ -17,11 +18,12 @@ export function confirmStart(
   ctx: StoreContext,
   runId: string,
   epoch: number,
+  nodeId: string,
   leaseMs: number,
 ): Promise<boolean> {
   checkLeaseMs(leaseMs);
   return inTransaction(ctx, async (trx) => {
-    const run = await loadLeased(ctx, trx, runId, epoch);
+    const run = await loadLeased(ctx, trx, runId, epoch, nodeId);
     if (run === undefined) return false;
     const now = ctx.now();
     await trx
@@ -53,6 +55,7 @@ export async function extendLease(
   ctx: StoreContext,
   runId: string,
   epoch: number,
+  nodeId: string,
   leaseMs: number,
 ): Promise<boolean> {
   checkLeaseMs(leaseMs);
@@ -62,6 +65,7 @@ export async function extendLease(
     .set({ lease_expires_at: now + leaseMs, updated_at: now })
     .where('id', '=', runId)
     .where('epoch', '=', epoch)
+    .where('lease_node_id', '=', nodeId)
     .where('state', 'in', ['leased', 'running'])
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
@@ -72,11 +76,12 @@ export function completeAttempt(
   ctx: StoreContext,
   runId: string,
   epoch: number,
+  nodeId: string,
   result: AttemptResult,
 ): Promise<boolean> {
   const reason = result.reason ?? 'exit';
   return inTransaction(ctx, async (trx) => {
-    const run = await loadLeased(ctx, trx, runId, epoch);
+    const run = await loadLeased(ctx, trx, runId, epoch, nodeId);
     if (run === undefined) return false;
     const now = ctx.now();
     const message = result.message ?? null;
@@ -112,10 +117,11 @@ export function failAttempt(
   ctx: StoreContext,
   runId: string,
   epoch: number,
+  nodeId: string,
   failure: Omit<AttemptFailure, 'message'> & { message?: string | null },
 ): Promise<RequeueOutcome | null> {
   return inTransaction(ctx, async (trx) => {
-    const run = await loadLeased(ctx, trx, runId, epoch);
+    const run = await loadLeased(ctx, trx, runId, epoch, nodeId);
     if (run === undefined) return null;
     return failLeased(ctx, trx, run, { ...failure, message: failure.message ?? null });
   });
