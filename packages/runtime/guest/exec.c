@@ -130,6 +130,12 @@ static void child_exec(struct rd *r, int in, int out, int err, int errfd, uint32
   /* No core dumps: a crashing workload must not write its memory out (nor fill the layer). */
   struct rlimit nocore = {0, 0};
   if (setrlimit(RLIMIT_CORE, &nocore) != 0) { e = errno; goto fail; }
+  /* Open files: 1024, as Docker's default (set here, not by the runtime: a runtime joining a
+   * user namespace owned by the sandbox's uid may not set another process's limits). */
+  struct rlimit files = {1024, 1024};
+  struct rlimit have;
+  if (getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_max < files.rlim_max) files.rlim_cur = files.rlim_max = have.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &files) != 0) { e = errno; goto fail; }
   if (drop_privileges() != 0) { e = errno; goto fail; }
   if (setgroups(ngroups, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0) { e = errno; goto fail; }
   /* Last, as the workload's own user, with no_new_privs set: the filter holds from its first instruction. */

@@ -2,7 +2,7 @@
  * tt-layer: gives one sandbox its writable layer in a private mount namespace, then execs the
  * OCI runtime in it.
  *
- *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... -- RUNTIME ARGS...
+ *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE --root ROOT] -- RUNTIME ARGS...
  *   tt-layer stdin
  *
  * `stdin` reads those arguments from stdin first (u32 little-endian length, then the arguments,
@@ -22,6 +22,13 @@
  * with it the overlay and everything the sandbox wrote: no unmount step on the hot path, and no
  * mount is ever left on the host, even if the owning process crashes.
  *
+ * With --idmap BASE (a sandbox in its own user namespace, container ids 0..65535 = host ids
+ * BASE..BASE+65535), LOWER is first given an idmapped mount (DIR/layer/lower: the shared,
+ * read-only template, seen with every owner shifted by BASE — no copy per sandbox), the layer's
+ * directories belong to BASE, the overlay is mounted at ROOT, a directory the mapped root can
+ * reach (the state dir's parents need not be traversable by it), and the user namespace itself
+ * (owned by BASE) is kept at DIR/userns for the runtime to join.
+ *
  * Exit status: the runtime's, or 125 when the layer could not be set up (message on stderr).
  */
 #define _GNU_SOURCE
@@ -32,7 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int die(const char *what, const char *path) {
@@ -44,14 +55,101 @@ static int join(char *out, size_t n, const char *dir, const char *leaf) {
   return snprintf(out, n, "%s/%s", dir, leaf) >= (int)n ? -1 : 0;
 }
 
-static int setup(const char *dir, const char *lower, const char *size_mib) {
-  char layer[4096], root[4096], up[4096], work[4096], tmp[4096], data[12800];
+/*
+ * A user namespace mapping 0..65535 to base..base+65535, owned by `base`: made by a child that
+ * drops to `base`, unshares and waits while the maps are written. Returned as an fd (for the
+ * idmapped mount) and bind-mounted at `keep` (the runtime joins it there).
+ */
+static int userns_fd(unsigned base, const char *keep) {
+  int ready[2], hold[2];
+  if (pipe2(ready, O_CLOEXEC) || pipe2(hold, O_CLOEXEC)) return -1;
+  pid_t c = fork();
+  if (c < 0) return -1;
+  if (c == 0) {
+    char b = 0;
+    close(hold[1]); /* else the parent's close would never reach EOF here */
+    close(ready[0]);
+    /* Made as the range's own host uid, so that the namespace is owned by it: the kernel charges
+     * per-user counts (inotify instances, message queues...) of everything inside to its owner
+     * in the parent namespace — this sandbox's uid, not root shared by every sandbox. */
+    if (setresgid(base, base, base) != 0 || setresuid(base, base, base) != 0) _exit(1);
+    if (unshare(CLONE_NEWUSER) != 0) _exit(1);
+    if (write(ready[1], &b, 1) != 1) _exit(1);
+    if (read(hold[0], &b, 1) < 0) _exit(1); /* EOF when the parent is done */
+    _exit(0);
+  }
+  close(ready[1]);
+  close(hold[0]);
+  char b, path[64], map[64];
+  int fd = -1;
+  if (read(ready[0], &b, 1) == 1) {
+    snprintf(map, sizeof map, "0 %u 65536\n", base);
+    int ok = 1;
+    for (int k = 0; k < 2 && ok; k++) {
+      snprintf(path, sizeof path, "/proc/%d/%s", (int)c, k ? "gid_map" : "uid_map");
+      int m = open(path, O_WRONLY | O_CLOEXEC);
+      ok = m >= 0 && write(m, map, strlen(map)) == (ssize_t)strlen(map);
+      if (m >= 0) close(m);
+    }
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)c);
+    if (ok) fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Kept at `keep` (in this private mount namespace) for the runtime to join: it outlives the child. */
+    if (fd >= 0 && keep) {
+      int f = open(keep, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (f < 0 || mount(path, keep, NULL, MS_BIND, NULL) != 0) { if (f >= 0) close(f); close(fd); fd = -1; }
+      else close(f);
+    }
+  }
+  int e = errno;
+  close(ready[0]);
+  close(hold[1]);
+  waitpid(c, NULL, 0);
+  errno = e;
+  return fd;
+}
+
+/* Mounts `src` at `dst` with owners shifted by the mapping of `userns` (an idmapped bind mount). */
+static int idmapped_bind(const char *src, const char *dst, int userns) {
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0) return die("open_tree", src);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY, .userns_fd = (uint64_t)userns};
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return die("idmap", src);
+  if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) != 0) return die("move_mount", dst);
+  close(tree);
+  return 0;
+}
+
+/* With an idmap: the idmapped lower at DIR/layer/lower and the layer's dirs owned by the mapped root. */
+static int shift_lower(const char *layer, const char *lower, long base, const char *up, const char *work, const char *tmp, char *out, size_t n) {
+  if (join(out, n, layer, "lower")) return errno = ENAMETOOLONG, die("path", layer);
+  if (mkdir(out, 0755) < 0) return die("mkdir", out);
+  char keep[4096];
+  if (join(keep, sizeof keep, layer, "../userns")) return errno = ENAMETOOLONG, die("path", layer);
+  int ns = userns_fd((unsigned)base, keep);
+  if (ns < 0) return die("user namespace for", lower);
+  int rc = idmapped_bind(lower, out, ns);
+  close(ns);
+  if (rc) return rc;
+  const char *mine[] = {layer, up, work, tmp};
+  for (size_t k = 0; k < sizeof mine / sizeof mine[0]; k++)
+    if (chown(mine[k], (uid_t)base, (gid_t)base) < 0) return die("chown", mine[k]);
+  return 0;
+}
+
+static int setup(const char *dir, const char *lower, const char *size_mib, long idmap, const char *at) {
+  char layer[4096], root[4096], up[4096], work[4096], tmp[4096], shifted[4096], data[12800];
   char *end = NULL;
   long size = strtol(size_mib, &end, 10);
   if (size <= 0 || *end) return errno = EINVAL, die("bad size", size_mib);
   /* overlay options are comma separated: a path holding one would be misparsed */
   if (strpbrk(lower, ",:") || strpbrk(dir, ",:")) return errno = EINVAL, die("path has , or :", dir);
-  if (join(layer, sizeof layer, dir, "layer") || join(root, sizeof root, dir, "rootfs") ||
+  if (at) {
+    if (strpbrk(at, ",:")) return errno = EINVAL, die("path has , or :", at);
+    if (snprintf(root, sizeof root, "%s", at) >= (int)sizeof root) return errno = ENAMETOOLONG, die("path", at);
+  } else if (join(root, sizeof root, dir, "rootfs")) {
+    return errno = ENAMETOOLONG, die("path", dir);
+  }
+  if (join(layer, sizeof layer, dir, "layer") ||
       join(up, sizeof up, dir, "layer/upper") || join(work, sizeof work, dir, "layer/work") ||
       join(tmp, sizeof tmp, dir, "layer/tmp"))
     return errno = ENAMETOOLONG, die("path", dir);
@@ -67,6 +165,11 @@ static int setup(const char *dir, const char *lower, const char *size_mib) {
    * made here, never taken from the template, so a template's /tmp symlink cannot point a
    * bind mount at a host path. */
   if (mkdir(tmp, 0700) < 0 || chmod(tmp, 01777) < 0) return die("mkdir", tmp);
+  if (idmap >= 0) {
+    int rc = shift_lower(layer, lower, idmap, up, work, tmp, shifted, sizeof shifted);
+    if (rc) return rc;
+    lower = shifted;
+  }
   snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower, up, work);
   if (mount("overlay", root, "overlay", MS_NODEV, data) < 0) return die("mount overlay", root);
   return 0;
@@ -122,15 +225,27 @@ int main(int argc, char **argv) {
   if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
   if (argc < 7 || strcmp(argv[1], "run")) goto usage;
   int i = 5;
-  for (; i + 1 < argc && !strcmp(argv[i], "--cgroup"); i += 2) {
-    if (join_cgroup(argv[i + 1])) return 125;
+  long idmap = -1;
+  const char *at = NULL;
+  for (; i + 1 < argc && argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]; i += 2) {
+    if (!strcmp(argv[i], "--cgroup")) {
+      if (join_cgroup(argv[i + 1])) return 125;
+    } else if (!strcmp(argv[i], "--idmap")) {
+      char *end = NULL;
+      idmap = strtol(argv[i + 1], &end, 10);
+      if (idmap <= 0 || *end || idmap > 4294901759L) return errno = EINVAL, die("bad --idmap", argv[i + 1]);
+    } else if (!strcmp(argv[i], "--root")) {
+      at = argv[i + 1];
+    } else {
+      goto usage;
+    }
   }
   if (i + 1 >= argc || strcmp(argv[i], "--")) goto usage;
-  int rc = setup(argv[2], argv[3], argv[4]);
+  int rc = setup(argv[2], argv[3], argv[4], idmap, at);
   if (rc) return rc;
   execvp(argv[i + 1], argv + i + 1);
   return die("exec", argv[i + 1]);
 usage:
-  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... -- RUNTIME ARGS...\n");
+  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE --root ROOT] -- RUNTIME ARGS...\n");
   return 64;
 }

@@ -8,7 +8,8 @@
  * sandbox whose state dir exists (another `up`'s, running or stopped, re-adopts it).
  */
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { releaseOrphanRanges } from '../sandbox/uid-ranges.js';
 import type { RuntimeName } from '../driver.js';
 import { CGROUP_PARENT, CGROUP_ROOT } from '../cgroups/v1.js';
 
@@ -67,9 +68,13 @@ export async function collectOrphans(): Promise<Collected> {
     if (!owner || typeof owner.dir !== 'string' || (await exists(owner.dir))) continue;
     out.processes += await killCgroup(id);
     await removeCgroupTree(id);
+    // Its (empty) user-namespace root mount point, if it had one (sandbox/native.ts userNsRootPath).
+    await rmdir(join(dirname(ownersDir()), 'roots', id)).catch(() => undefined);
     await forgetOwner(id);
     out.sandboxes.push(id);
   }
+  // Uid ranges whose sandbox has no owner record any more (its processes are gone): free again.
+  await releaseOrphanRanges();
   return out;
 }
 

@@ -5,10 +5,11 @@
  * 10-runtime-native.sh` compiles them; if that did not run, the first Runtime on a machine
  * compiles them the same way (static, musl-gcc or gcc).
  */
-import { access, constants, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { seccompBpf } from '../drivers/shared/seccomp-bpf.js';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ownersDir } from '../gc/owners.js';
 import { RuntimeUnavailableError } from '@tartarus/core';
 import { runCommand } from '../process/run.js';
 
@@ -20,6 +21,26 @@ export const SANDBOX_HELPER_DIR = join(NATIVE_DIR, 'build', 'sandbox');
 export const SANDBOX_HELPER_MOUNT = '/dev/.tartarus';
 /** The in-sandbox init and agent's path inside a sandbox. */
 export const SANDBOX_INIT = `${SANDBOX_HELPER_MOUNT}/tt-init`;
+/**
+ * Machine-wide run dir of sandboxes' host objects a user-namespaced sandbox's root must reach
+ * (its mapped root cannot traverse a root-only state dir): `helpers/` (tt-init and the seccomp
+ * program, bind-mounted into every container) and `roots/<id>` (where its overlay is mounted,
+ * in its own mount namespace only). Beside the owner records (gc/owners.ts).
+ */
+export function sandboxRunDir(): string {
+  return dirname(ownersDir());
+}
+
+/** Where a user-namespaced sandbox's root is mounted (in its own mount namespace; an empty dir on the host). */
+export function userNsRootPath(id: string): string {
+  return join(sandboxRunDir(), 'roots', id);
+}
+
+/** The helper dir bind-mounted into containers: a traversable copy of SANDBOX_HELPER_DIR under the run dir. */
+export function sandboxHelperRunDir(): string {
+  return join(sandboxRunDir(), 'helpers');
+}
+
 /** The workload seccomp program tt-init loads (`--seccomp`), beside it in the helper dir. */
 export const SANDBOX_SECCOMP = `${SANDBOX_HELPER_MOUNT}/seccomp.bpf`;
 /** Host path of `tt-layer`. */
@@ -29,7 +50,7 @@ let built: Promise<void> | undefined;
 
 /** Makes sure both helpers exist, compiling them once if needed. Throws `RuntimeUnavailableError` with what to install. */
 export function ensureNativeHelpers(): Promise<void> {
-  built ??= build().then(writeSeccompProgram).catch((err: unknown) => {
+  built ??= build().then(writeSeccompProgram).then(copyHelpersToRunDir).catch((err: unknown) => {
     built = undefined;
     throw err;
   });
@@ -61,4 +82,25 @@ async function writeSeccompProgram(): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, want, { mode: 0o644 });
   await rename(tmp, path);
+}
+
+/**
+ * Copies tt-init and the seccomp program to the run dir (0755 all the way down), replacing a
+ * stale copy by rename (a running sandbox keeps the file it has), and makes `roots/`.
+ */
+async function copyHelpersToRunDir(): Promise<void> {
+  const run = sandboxRunDir();
+  const dest = sandboxHelperRunDir();
+  await mkdir(dest, { recursive: true, mode: 0o755 });
+  await mkdir(join(run, 'roots'), { recursive: true, mode: 0o755 });
+  // The owner records' mkdir may have made the run dir 0700: it must be traversable.
+  await Promise.all([run, dest, join(run, 'roots')].map((d) => chmod(d, 0o755)));
+  for (const name of ['tt-init', 'seccomp.bpf']) {
+    const want = await readFile(join(SANDBOX_HELPER_DIR, name));
+    const have = await readFile(join(dest, name)).catch(() => undefined);
+    if (have?.equals(want)) continue;
+    const tmp = join(dest, `.${name}.${process.pid}.tmp`);
+    await writeFile(tmp, want, { mode: name === 'tt-init' ? 0o755 : 0o644 });
+    await rename(tmp, join(dest, name));
+  }
 }

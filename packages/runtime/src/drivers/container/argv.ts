@@ -14,6 +14,7 @@ export const runcTool: OciTool = {
   runtime: 'container',
   binary: RUNC,
   ownCgroups: false,
+  userns: true,
   pidsOverhead: 0,
   hostPids: (limit) => limit,
   version: () => [RUNC, '--version'],

@@ -55,6 +55,7 @@ export const runscTool: OciTool = {
   runtime: 'gvisor',
   binary: RUNSC,
   ownCgroups: true,
+  userns: false,
   pidsOverhead: GVISOR_PIDS_OVERHEAD,
   hostPids: (limit) => Math.max(limit * GVISOR_HOST_PIDS_PER_TASK, GVISOR_HOST_PIDS_MIN) + GVISOR_PIDS_OVERHEAD,
   version: () => [RUNSC, '--version'],

@@ -14,7 +14,7 @@ import type { SandboxSpec } from '../../driver.js';
 import { startProcess, type ProcessHandle } from '../../process/run.js';
 import { AgentClient } from '../../sandbox/agent/client.js';
 import { encodeFrame, Msg } from '../../sandbox/agent/protocol.js';
-import { SANDBOX_INIT, SANDBOX_SECCOMP } from '../../sandbox/native.js';
+import { SANDBOX_INIT, SANDBOX_SECCOMP, userNsRootPath } from '../../sandbox/native.js';
 import { ownCgroupDirs } from '../../cgroups/v1.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
 import type { OciContext, SandboxPaths } from './context.js';
@@ -55,10 +55,18 @@ function channelOver(proc: ProcessHandle, agentSecret: string): Channel {
 }
 
 /** Starts the sandbox's runtime process (tt-init as PID 1) and opens the agent channel. */
-export function spawnMain(ctx: OciContext, spec: Pick<SandboxSpec, 'id' | 'template' | 'limits'>, paths: SandboxPaths, agentSecret: string): Channel {
+export function spawnMain(
+  ctx: OciContext,
+  spec: Pick<SandboxSpec, 'id' | 'template' | 'limits'>,
+  paths: SandboxPaths,
+  agentSecret: string,
+  uidBase?: number,
+): Channel {
   const cgroups = ctx.tool.ownCgroups ? ownCgroupDirs(spec.id).flatMap((d) => ['--cgroup', d]) : [];
+  // Its own user namespace: the template seen through an idmapped mount, the root where the mapped root reaches it.
+  const userns = uidBase === undefined ? [] : ['--idmap', String(uidBase), '--root', userNsRootPath(spec.id)];
   const args = [
-    'run', paths.dir, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, '--',
+    'run', paths.dir, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, ...userns, '--',
     ...ctx.tool.run(ctx.runtimeRoot, { bundle: paths.dir, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id) }),
   ];
   return channelOver(ctx.prespawner.start(args), agentSecret);
@@ -68,11 +76,13 @@ export function spawnMain(ctx: OciContext, spec: Pick<SandboxSpec, 'id' | 'templ
 export const RUNTIME_PROCESS_OPTIONS = { env: HOST_PATH, stdin: 'pipe', rawStdout: true, maxOutputBytes: STDERR_CAP } as const;
 
 /** Reaches the init of a running container again (after a restart) through `tt-init attach`. */
-export async function attachChannel(ctx: OciContext, id: string, agentSecret: string): Promise<Channel> {
+export async function attachChannel(ctx: OciContext, id: string, agentSecret: string, userns = false): Promise<Channel> {
   const paths = ctx.paths(id);
   const processFile = join(paths.dir, 'attach.json');
   const root: ResolvedUser = { uid: 0, gid: 0, additionalGids: [] };
-  await writeFile(processFile, JSON.stringify(buildOciProcess({ args: [SANDBOX_INIT, 'attach'], env: HOST_PATH, cwd: '/', user: root })));
+  const process = buildOciProcess({ args: [SANDBOX_INIT, 'attach'], env: HOST_PATH, cwd: '/', user: root });
+  // In a user namespace owned by the sandbox's uid the runtime may not set rlimits (see oci-driver.ts).
+  await writeFile(processFile, JSON.stringify(userns ? { ...process, rlimits: [] } : process));
   const argv = ctx.tool.exec(ctx.runtimeRoot, { processFile, pidFile: join(paths.dir, 'attach.pid'), containerId: ctx.containerId(id) });
   return channelOver(startProcess(argv, RUNTIME_PROCESS_OPTIONS), agentSecret);
 }

@@ -6,12 +6,14 @@
  * namespace).
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
 import type { Availability, Driver, RuntimeName, SandboxHandle, SandboxInfo, SandboxSpec, SandboxState } from '../../driver.js';
 import { checkSandboxId } from '../../options.js';
 import { cgroupV1Available, cgroupsPathFor, createOwnCgroups, swapAccounting } from '../../cgroups/v1.js';
-import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT } from '../../sandbox/native.js';
+import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT, sandboxHelperRunDir, userNsRootPath } from '../../sandbox/native.js';
+import { allocateUidRange } from '../../sandbox/uid-ranges.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { recordOwner } from '../../gc/owners.js';
 import { OciContext } from './context.js';
@@ -87,28 +89,34 @@ export class OciDriver implements Driver {
       // every exec) as the sandbox's user. It counts as one more process against the pids limit.
       const limits = { ...spec.limits, pids: spec.limits.pids + 1 };
       const agentSecret = randomBytes(32).toString('base64');
-      const config = this.ctx.tool.adjustConfig(
+      // Its own host uid range (after recordOwner: a range without an owner record is an orphan's).
+      const uidBase = this.ctx.tool.userns ? await allocateUidRange(spec.id) : undefined;
+      const built = this.ctx.tool.adjustConfig(
         buildOciConfig({
-          rootfsPath: paths.rootfs,
+          rootfsPath: uidBase === undefined ? paths.rootfs : userNsRootPath(spec.id),
+          ...(uidBase === undefined ? {} : { uidBase, userNamespacePath: join(paths.dir, 'userns') }),
           hostname: spec.id,
           process: { args: initArgs(resolved), env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, cwd: '/', user: ROOT },
           limits,
           cgroupsPath: cgroupsPathFor(spec.id),
-          helperDir: SANDBOX_HELPER_DIR,
+          helperDir: uidBase === undefined ? SANDBOX_HELPER_DIR : sandboxHelperRunDir(),
           helperMount: SANDBOX_HELPER_MOUNT,
           annotations: { 'dev.tartarus.sandbox': spec.id, 'dev.tartarus.template': spec.template.name },
           swapAccounting: await swapAccounting(),
         }),
       );
+      // In its own user namespace runc may not set the init's rlimits (EPERM on prlimit of a
+      // process in a namespace owned by another uid): tt-init sets the workload's instead.
+      const config = uidBase === undefined ? built : { ...built, process: { ...built.process, rlimits: [] } };
       await Promise.all([
         writeFile(paths.config, JSON.stringify(config)),
-        writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now(), agentSecret }),
+        writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now(), agentSecret, ...(uidBase === undefined ? {} : { uidBase }) }),
         this.ctx.tool.ownCgroups
           ? createOwnCgroups(spec.id, { memoryMiB: limits.memoryMiB, pids: this.ctx.tool.hostPids(limits.pids) })
           : undefined,
       ]);
       signal?.throwIfAborted();
-      return new OciSandbox(this.ctx, spec, resolved, agentSecret);
+      return new OciSandbox(this.ctx, spec, resolved, agentSecret, undefined, uidBase);
     } catch (err) {
       await removeSandbox(this.ctx, spec.id);
       throw err;
@@ -137,7 +145,7 @@ export class OciDriver implements Driver {
     if (!found?.pid || (state !== 'running' && state !== 'paused')) {
       throw new SandboxNotRunningError(`sandbox ${id} is ${state}: only a running or paused sandbox can be adopted; destroy it`);
     }
-    return new OciSandbox(this.ctx, stored.spec, stored.user, stored.agentSecret, { state, pid: found.pid });
+    return new OciSandbox(this.ctx, stored.spec, stored.user, stored.agentSecret, { state, pid: found.pid }, stored.uidBase);
   }
 
   async destroy(id: string): Promise<void> {

@@ -11,6 +11,7 @@
 import type { ResourceLimits } from '../../driver.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
 import type { SeccompProfile } from './seccomp.js';
+import { UID_RANGE_SIZE } from '../../sandbox/uid-ranges.js';
 
 /** Docker's default capability set minus CAP_NET_RAW (no raw sockets, no spoofed packets). */
 export const DEFAULT_CAPABILITIES: readonly string[] = [
@@ -60,7 +61,9 @@ export interface OciConfig {
   mounts: OciMount[];
   annotations: Record<string, string>;
   linux: {
-    namespaces: { type: string }[];
+    namespaces: { type: string; path?: string }[];
+    uidMappings?: { containerID: number; hostID: number; size: number }[];
+    gidMappings?: { containerID: number; hostID: number; size: number }[];
     cgroupsPath?: string;
     resources?: {
       devices: { allow: boolean; access: string }[];
@@ -88,6 +91,10 @@ export interface OciConfigInput {
   annotations: Record<string, string>;
   /** Whether the host has memory+swap accounting (`memory.memsw.*`). Default true. */
   swapAccounting?: boolean;
+  /** A user namespace mapping container ids 0..65535 to host ids from this base. Default none. */
+  uidBase?: number;
+  /** Where that user namespace is kept for the runtime to join (tt-layer makes it). */
+  userNamespacePath?: string;
 }
 
 /** The process object for a main process or an exec. */
@@ -126,7 +133,17 @@ export function buildOciConfig(input: OciConfigInput): OciConfig {
     ],
     annotations: { ...input.annotations },
     linux: {
-      namespaces: ['pid', 'network', 'ipc', 'uts', 'mount'].map((type) => ({ type })),
+      namespaces: [
+        // Joined, not made: tt-layer makes it owned by the range's own uid (see tt-layer.c).
+        ...(input.uidBase === undefined ? [] : [{ type: 'user', path: input.userNamespacePath ?? '' }]),
+        ...['pid', 'network', 'ipc', 'uts', 'mount'].map((type) => ({ type })),
+      ],
+      ...(input.uidBase === undefined
+        ? {}
+        : {
+            uidMappings: [{ containerID: 0, hostID: input.uidBase, size: UID_RANGE_SIZE }],
+            gidMappings: [{ containerID: 0, hostID: input.uidBase, size: UID_RANGE_SIZE }],
+          }),
       cgroupsPath: input.cgroupsPath,
       resources: {
         devices: [{ allow: false, access: 'rwm' }],

@@ -85,6 +85,8 @@ export class OciSandbox implements SandboxHandle {
     /** What an attaching host presents to the init (given to it first over the inherited pipes). */
     private readonly agentSecret: string,
     private readonly adopted?: Adopted,
+    /** Host id of container uid 0 when the sandbox has its own user namespace. */
+    private readonly uidBase?: number,
   ) {
     this.runtime = ctx.tool.runtime;
     this.paths = ctx.paths(spec.id);
@@ -143,12 +145,19 @@ export class OciSandbox implements SandboxHandle {
     await this.channel.agent.request(Msg.user, new PayloadWriter().u32(user.uid).u32(user.gid).build());
     this.spec = { ...spec, id: this.spec.id };
     this.user = user;
-    await writeStored(this.paths.spec, { runtime: this.runtime, spec: storable(this.spec), user, createdAtMs: Date.now(), agentSecret: this.agentSecret });
+    await writeStored(this.paths.spec, {
+      runtime: this.runtime,
+      spec: storable(this.spec),
+      user,
+      createdAtMs: Date.now(),
+      agentSecret: this.agentSecret,
+      ...(this.uidBase === undefined ? {} : { uidBase: this.uidBase }),
+    });
   }
 
   /** Starts the runtime process (tt-init as PID 1) and watches for its end. */
   private spawn(): Channel {
-    const channel = spawnMain(this.ctx, this.spec, this.paths, this.agentSecret);
+    const channel = spawnMain(this.ctx, this.spec, this.paths, this.agentSecret, this.uidBase);
     this.channel = channel;
     const runs = waitRunning(this.paths, channel.proc).catch(() => exists(this.paths.pidFile));
     this.runs = runs;
@@ -358,7 +367,7 @@ export class OciSandbox implements SandboxHandle {
   private agent(): Promise<AgentClient> {
     if (this.channel?.agent.isOpen) return Promise.resolve(this.channel.agent);
     if (!this.adopted) return Promise.reject(new SandboxNotRunningError(`sandbox ${this.id} is not running`));
-    this.attaching ??= attachChannel(this.ctx, this.id, this.agentSecret).then(async (channel) => {
+    this.attaching ??= attachChannel(this.ctx, this.id, this.agentSecret, this.uidBase !== undefined).then(async (channel) => {
       this.channel = channel;
       void channel.agent.closed.then(() => (this.attaching = undefined));
       // A relay that cannot reach the init (the sandbox is ending, paused, or at its pids

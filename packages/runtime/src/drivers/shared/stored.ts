@@ -16,6 +16,8 @@ export interface StoredSandbox {
   createdAtMs: number;
   /** The secret an attaching host presents to the sandbox's init (base64; the state dir is 0700). */
   agentSecret: string;
+  /** Host id of container uid 0 when the sandbox has its own user namespace (runc). */
+  uidBase?: number;
 }
 
 /** The storable part of a spec. */

@@ -3,7 +3,9 @@
  * cgroups, the state dir. Used by `SandboxHandle.destroy()` and by `Driver.destroy(id)` for
  * orphans; idempotent, and it needs nothing but the id (see driver.ts, "Names are derivable").
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
+import { userNsRootPath } from '../../sandbox/native.js';
+import { releaseUidRange } from '../../sandbox/uid-ranges.js';
 import { removeCgroups } from '../../cgroups/v1.js';
 import { forgetOwner } from '../../gc/owners.js';
 import type { OciContext } from './context.js';
@@ -22,6 +24,13 @@ export async function removeSandbox(ctx: OciContext, id: string): Promise<void> 
   if (await runtimeHasState(ctx, cid)) {
     await ctx.call(ctx.tool.delete(ctx.runtimeRoot, cid), { allowNonZero: true });
   }
-  await Promise.all([removeCgroups(id), rm(ctx.paths(id).dir, { recursive: true, force: true, maxRetries: 3 })]);
+  await Promise.all([
+    removeCgroups(id),
+    rm(ctx.paths(id).dir, { recursive: true, force: true, maxRetries: 3 }),
+    // Only ever an empty mount point on the host (the overlay lived in the sandbox's mount namespace).
+    rmdir(userNsRootPath(id)).catch(() => undefined),
+  ]);
+  // Its processes are gone: its uid range may be given to another sandbox.
+  await releaseUidRange(id);
   await forgetOwner(id);
 }

@@ -20,6 +20,12 @@ export interface OciTool {
   /** Host tasks the runtime itself needs in the sandbox's pids cgroup, added to the workload's limit (with `ownCgroups`). */
   readonly pidsOverhead: number;
   /**
+   * Whether each sandbox gets its own user namespace and host uid range (sandbox/uid-ranges.ts):
+   * runc. gVisor's sandboxes need none — the sentry is their kernel, and per-user limits
+   * (message queues, inotify, pipes) live in it, not in the host's.
+   */
+  readonly userns: boolean;
+  /**
    * The host pids cgroup's bound for a sandbox whose limit is `limit` (with ownCgroups): the
    * limit plus `pidsOverhead` under runc; gVisor's sentry backs each sandbox process with many host
    * tasks, so its host bound is generous and the exact limit is enforced inside (RLIMIT_NPROC).
