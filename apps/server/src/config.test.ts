@@ -8,6 +8,8 @@ test('defaults work on one machine', () => {
   assert.equal(c.port, 7070);
   assert.equal(c.host, '127.0.0.1');
   assert.equal(c.placement, 'binpack');
+  assert.equal(c.runLogRetentionMs, 7 * 86_400_000);
+  assert.equal(c.auditRetentionMs, 90 * 86_400_000);
 });
 
 test('a bad option is named in the message', () => {
@@ -16,6 +18,10 @@ test('a bad option is named in the message', () => {
     (e: unknown) => e instanceof InvalidArgumentError && /port/.test(e.message),
   );
   assert.throws(() => parseServerConfig({ bogus: 1 } as never), /bogus/);
+  assert.throws(
+    () => parseServerConfig({ runLogRetentionMs: 0 }),
+    /server config runLogRetentionMs/,
+  );
 });
 
 test('agent tokens: NODE_ID=TOKEN binds a token to a node, TOKEN is shared', () => {

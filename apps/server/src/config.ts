@@ -44,6 +44,8 @@ const AgentTokenSchema = z
     return token;
   });
 
+const DAY_MS = 86_400_000;
+
 /** The configuration schema; each option's default is documented next to it. */
 export const ServerConfigSchema = z.strictObject({
   /** Interface to listen on. Default loopback: embedded mode is a single-user machine service. */
@@ -97,6 +99,21 @@ export const ServerConfigSchema = z.strictObject({
   agentRequestTimeoutMs: z.number().int().positive().default(120_000),
   /** Time to wait for a sandbox to be created, including a first build of its template, ms. Default 15 min. */
   sandboxCreateTimeoutMs: z.number().int().positive().default(900_000),
+  /**
+   * Run output is deleted this long after its run ended, ms; the run itself stays, with
+   * `logsExpiredAt`, and its logs answer 410 Gone. Default 7 days.
+   */
+  runLogRetentionMs: z
+    .number()
+    .int()
+    .positive()
+    .default(7 * DAY_MS),
+  /** Audit entries are deleted this long after they were recorded, ms. Default 90 days. */
+  auditRetentionMs: z
+    .number()
+    .int()
+    .positive()
+    .default(90 * DAY_MS),
   /** Log requests (pino, to stderr). Default false. */
   logRequests: z.boolean().default(false),
 });

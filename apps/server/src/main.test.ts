@@ -3,16 +3,23 @@ import assert from 'node:assert/strict';
 import { configFrom } from './main.js';
 
 test('server config: flags over environment, parsed once through the config schema', () => {
-  const { config, store } = configFrom(['--port', '8080', '--placement', 'spread'], {
-    TARTARUS_PORT: '9090',
-    TARTARUS_STORE: 'postgres://db/tartarus',
-    TARTARUS_AGENT_TOKENS: 'aaaaaaaaaaaaaaaaaaaa,node-b=bbbbbbbbbbbbbbbbbbbb',
-    TARTARUS_CPU_OVERCOMMIT: '4',
-  });
+  const { config, store } = configFrom(
+    ['--port', '8080', '--placement', 'spread', '--audit-retention-ms', '86400000'],
+    {
+      TARTARUS_PORT: '9090',
+      TARTARUS_STORE: 'postgres://db/tartarus',
+      TARTARUS_AGENT_TOKENS: 'aaaaaaaaaaaaaaaaaaaa,node-b=bbbbbbbbbbbbbbbbbbbb',
+      TARTARUS_CPU_OVERCOMMIT: '4',
+      TARTARUS_RUN_LOG_RETENTION_MS: '3600000',
+      TARTARUS_AUDIT_RETENTION_MS: '1000',
+    },
+  );
   assert.equal(config.port, 8080);
   assert.equal(config.placement, 'spread');
   assert.equal(config.cpuOvercommit, 4);
   assert.equal(config.memoryOvercommit, 1);
+  assert.equal(config.runLogRetentionMs, 3_600_000);
+  assert.equal(config.auditRetentionMs, 86_400_000);
   assert.deepEqual(config.agentTokens, [
     { nodeId: null, secret: 'aaaaaaaaaaaaaaaaaaaa' },
     { nodeId: 'node-b', secret: 'bbbbbbbbbbbbbbbbbbbb' },

@@ -12,6 +12,9 @@
  *                                       token issued with `tartarus nodes token create`
  *   --placement / TARTARUS_PLACEMENT    binpack | spread
  *   --cpu-overcommit / TARTARUS_CPU_OVERCOMMIT
+ *   --run-log-retention-ms / TARTARUS_RUN_LOG_RETENTION_MS   default 604800000 (7 days): run
+ *                                       output is deleted this long after its run ended
+ *   --audit-retention-ms / TARTARUS_AUDIT_RETENTION_MS       default 7776000000 (90 days)
  *
  * A bad value is one line naming the option, exit 2.
  */
@@ -27,6 +30,8 @@ const FLAGS = {
   'agent-token': { type: 'string' },
   placement: { type: 'string' },
   'cpu-overcommit': { type: 'string' },
+  'run-log-retention-ms': { type: 'string' },
+  'audit-retention-ms': { type: 'string' },
 } as const;
 
 function fail(message: string): never {
@@ -50,12 +55,22 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv) {
   const tokens = pick('agent-token', 'TARTARUS_AGENT_TOKENS');
   const placement = pick('placement', 'TARTARUS_PLACEMENT');
   const over = num('--cpu-overcommit', pick('cpu-overcommit', 'TARTARUS_CPU_OVERCOMMIT'));
+  const logsMs = num(
+    '--run-log-retention-ms',
+    pick('run-log-retention-ms', 'TARTARUS_RUN_LOG_RETENTION_MS'),
+  );
+  const auditMs = num(
+    '--audit-retention-ms',
+    pick('audit-retention-ms', 'TARTARUS_AUDIT_RETENTION_MS'),
+  );
   const config: ServerConfigInput = {
     ...(port === undefined ? {} : { port }),
     ...(host === undefined ? {} : { host }),
     ...(tokens === undefined ? {} : { agentTokens: tokens.split(',').filter((t) => t !== '') }),
     ...(placement === undefined ? {} : { placement: placement as 'binpack' }),
     ...(over === undefined ? {} : { cpuOvercommit: over }),
+    ...(logsMs === undefined ? {} : { runLogRetentionMs: logsMs }),
+    ...(auditMs === undefined ? {} : { auditRetentionMs: auditMs }),
   };
   const where = pick('store', 'TARTARUS_STORE');
   if (where === undefined || where === '') fail('--store (or TARTARUS_STORE) is required');

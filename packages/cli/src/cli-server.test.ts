@@ -124,13 +124,31 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     assert.match((await t(['keys', 'ls'])).stdout, /cli-test\s+viewer/);
     assert.equal((await t(['keys', 'revoke', key.id])).status, 0);
     const tenant = JSON.parse(
-      (await t(['tenants', 'create', 'cli-tenant', '--max-sandboxes', '3', '--json'])).stdout,
-    ) as { id: string };
+      (
+        await t([
+          'tenants',
+          'create',
+          'cli-tenant',
+          ...'--max-sandboxes 3 --max-log-bytes 1MiB --json'.split(' '),
+        ])
+      ).stdout,
+    ) as { id: string; maxLogBytes: number };
+    assert.equal(tenant.maxLogBytes, 1024 * 1024);
     const updated = JSON.parse(
-      (await t(['tenants', 'update', tenant.id, '--max-queued-runs', '7', '--json'])).stdout,
-    ) as { maxQueuedRuns: number; maxConcurrentSandboxes: number };
-    assert.deepEqual([updated.maxQueuedRuns, updated.maxConcurrentSandboxes], [7, 3]);
-    assert.match((await t(['tenants', 'get', tenant.id])).stdout, /cli-tenant/);
+      (
+        await t([
+          'tenants',
+          'update',
+          tenant.id,
+          ...'--max-queued-runs 7 --max-log-bytes 4096 --json'.split(' '),
+        ])
+      ).stdout,
+    ) as { maxQueuedRuns: number; maxConcurrentSandboxes: number; maxLogBytes: number };
+    assert.deepEqual(
+      [updated.maxQueuedRuns, updated.maxConcurrentSandboxes, updated.maxLogBytes],
+      [7, 3, 4096],
+    );
+    assert.match((await t(['tenants', 'get', tenant.id])).stdout, /cli-tenant.*0 \/ 4096/);
     const audit = JSON.parse((await t(['audit', 'ls', '--json'])).stdout) as {
       items: { action: string }[];
     };

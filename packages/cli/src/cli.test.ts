@@ -43,11 +43,14 @@ test('a bad flag value is one error line and exit 2', async () => {
     ['runs', 'ls', '--state', 'odd'],
     ['up', '--port', '70000'],
     ['tenants', 'create', 'x', '--max-queued-runs', ''],
+    ['tenants', 'update', 'ten_x', '--max-log-bytes', '1GB'],
   ]) {
     const bad = await cli(args);
     assert.equal(bad.status, 2, args.join(' '));
     assert.match(bad.stderr, /^error: /, args.join(' '));
   }
+  const size = await cli(['tenants', 'create', 'x', '--max-log-bytes', '-5']);
+  assert.match(size.stderr, /"-5" is not a size: give a whole number of bytes, or one with KiB/);
 });
 
 test('with no server anywhere, the error says how to start one (exit 1, no stack)', async () => {

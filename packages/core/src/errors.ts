@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'unauthenticated',
   'permission_denied',
   'not_found',
+  'gone',
   'conflict',
   'payload_too_large',
   'rate_limited',
@@ -65,6 +66,16 @@ export class InvalidArgumentError extends TartarusError {
 export class NotFoundError extends TartarusError {
   constructor(message: string, options?: TartarusErrorOptions) {
     super('not_found', message, options);
+  }
+}
+
+/**
+ * Thrown when an object still exists but what was asked of it was deleted by a retention policy
+ * (a run's logs after the server's `runLogRetentionMs`); the message says when and why.
+ */
+export class GoneError extends TartarusError {
+  constructor(message: string, options?: TartarusErrorOptions) {
+    super('gone', message, options);
   }
 }
 

@@ -11,6 +11,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 403;
     case 'not_found':
       return 404;
+    case 'gone':
+      return 410;
     case 'conflict':
     case 'sandbox_not_running':
       return 409;

@@ -6,6 +6,7 @@
 import {
   ConflictError,
   ERROR_CODES,
+  GoneError,
   InternalError,
   InvalidArgumentError,
   NotFoundError,
@@ -25,6 +26,7 @@ import {
 
 export {
   ConflictError,
+  GoneError,
   InternalError,
   InvalidArgumentError,
   NotFoundError,
@@ -113,6 +115,8 @@ function errorForCode(
       return new PermissionDeniedError(message, options);
     case 'not_found':
       return new NotFoundError(message, options);
+    case 'gone':
+      return new GoneError(message, options);
     case 'conflict':
       return new ConflictError(message, options);
     case 'payload_too_large':

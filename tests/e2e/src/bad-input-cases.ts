@@ -3,6 +3,7 @@
  * conflicting fields, quota and idempotency conflicts, bad query and path values.
  */
 import { nodeTokenRows } from './bad-input-nodes.js';
+import { tenantRows } from './bad-input-tenants.js';
 import type { Fixture, Row } from './bad-input-table.js';
 
 /** The route-specific rows. */
@@ -426,22 +427,7 @@ export function specificRows(f: Fixture): Row[] {
       says: /name/,
     },
     ...nodeTokenRows(f),
-    {
-      name: 'tenant with a negative quota',
-      method: 'POST',
-      path: '/v1/tenants',
-      key: admin,
-      expect: 400,
-      options: { body: { name: 'n', maxQueuedRuns: -1 } },
-    },
-    {
-      name: 'patch of a missing tenant',
-      method: 'PATCH',
-      path: '/v1/tenants/ten_missing',
-      key: admin,
-      expect: 404,
-      options: { body: { name: 'z' } },
-    },
+    ...tenantRows(f),
   ];
 }
 

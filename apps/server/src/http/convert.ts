@@ -67,8 +67,11 @@ export function runDto(r: Run): RunDto {
     exitCode: r.result?.exitCode ?? null,
     reason: r.result?.reason ?? null,
     message: r.result?.message ?? null,
-    stdoutTruncated: r.result?.stdoutTruncated ?? false,
-    stderrTruncated: r.result?.stderrTruncated ?? false,
+    // Cut by the workload's own output cap (the agent says so), or dropped by the store.
+    stdoutTruncated: (r.result?.stdoutTruncated ?? false) || (r.logsDropped?.stdout ?? false),
+    stderrTruncated: (r.result?.stderrTruncated ?? false) || (r.logsDropped?.stderr ?? false),
+    logsDropped: r.logsDropped?.reason ?? null,
+    logsExpiredAt: isoOrNull(r.logsExpiredAt),
     createdAt: iso(r.createdAt),
     startedAt: isoOrNull(r.startedAt),
     finishedAt: isoOrNull(r.endedAt),

@@ -1,10 +1,12 @@
 /**
  * `GET /v1/runs/:id/logs`: JSON pages (`since` = last seq seen), or SSE when `follow=true` or
  * `Accept: text/event-stream` — `log` events as chunks are stored, then `end` with the final state.
+ * Once retention deleted a run's logs the route answers 410 Gone, saying when and why.
  * Followers re-read the store when the bus says the run changed (and every second regardless, for
  * changes made by another replica).
  */
 import {
+  GoneError,
   IdParamsSchema,
   RunLogsQuerySchema,
   RunLogsResponseSchema,
@@ -13,12 +15,39 @@ import {
 import { principalOf } from '../http/auth.js';
 import { openSse, wantsEventStream } from '../http/sse.js';
 import { isFinalRun as isFinal } from '@tartarus/core';
-import type { RunLogChunk } from '../store/index.js';
+import { iso } from '../http/convert.js';
+import type { Run, RunLogChunk } from '../store/index.js';
 import { errorResponses } from './common.js';
 import type { RouteModule } from './types.js';
 
 function entry(c: RunLogChunk): RunLogEntry {
   return { seq: c.seq, attempt: c.attempt, stream: c.stream, data: c.data, timeMs: c.at };
+}
+
+const UNITS = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1000],
+] as const;
+
+/** `ms` in the largest whole unit: `7 days`, `36 hours`, `90 minutes`, `1500 ms`. */
+export function wholeDuration(ms: number): string {
+  for (const [unit, size] of UNITS) {
+    if (ms % size === 0) return `${ms / size} ${unit}${ms === size ? '' : 's'}`;
+  }
+  return `${ms} ms`;
+}
+
+/** The 410 for a run whose logs retention deleted. */
+function logsExpired(run: Run, retentionMs: number): GoneError {
+  const ended = run.endedAt === null ? '' : ` (it ended at ${iso(run.endedAt)})`;
+  return new GoneError(
+    `the logs of run ${run.id} expired${ended}: the server keeps run output for ` +
+      `${wholeDuration(retentionMs)} after a run ends (server option runLogRetentionMs); ` +
+      `its result is still at GET /v1/runs/${run.id}`,
+    { context: { runId: run.id, logsExpiredAt: iso(run.logsExpiredAt ?? 0) } },
+  );
 }
 
 /** Registers the run log route. */
@@ -36,7 +65,8 @@ export const runLogRoutes: RouteModule = (app, { ctx }) => {
       const tenantId = principalOf(req).tenantId;
       const runId = req.params.id;
       const { since, limit, follow } = req.query;
-      await ctx.store.runs.get(tenantId, runId); // 404 before anything else
+      const known = await ctx.store.runs.get(tenantId, runId); // 404 before anything else
+      if (known.logsExpiredAt !== null) throw logsExpired(known, ctx.config.runLogRetentionMs);
       if (!(follow === true || wantsEventStream(req))) {
         const items = (
           await ctx.store.runs.readLogs(tenantId, runId, { sinceSeq: since, limit })

@@ -2,21 +2,26 @@
  * Periodic housekeeping that keeps the reliability promises when nobody calls: expired leases are
  * requeued (visibility timeout), nodes past their heartbeat deadline are marked down (their runs
  * requeued, sandboxes lost), sandboxes past their timeout are killed, agents whose node token was
- * revoked (on any replica) are disconnected. Every step is idempotent, so several replicas (or a
- * restarted server) may sweep at once.
+ * revoked (on any replica) are disconnected, and run logs and audit entries past their retention
+ * are deleted (`retention.ts`, once a minute). Every step is idempotent, so several replicas (or
+ * a restarted server) may sweep at once.
  */
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
+import { RetentionSweep } from './retention.js';
 
 /** Runs `sweepOnce` every `sweepIntervalMs`. */
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private readonly retention: RetentionSweep;
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly hub: AgentHub,
-  ) {}
+  ) {
+    this.retention = new RetentionSweep(ctx);
+  }
 
   /** Starts sweeping. */
   start(): void {
@@ -80,5 +85,6 @@ export class Sweeper {
     }
     // A node token revoked through another replica closes its connections here too.
     await this.hub.dropRevoked();
+    await this.retention.runIfDue();
   }
 }

@@ -11,6 +11,7 @@ import { createNodeStore } from './nodes.js';
 import { createNodeTokenStore } from './node-tokens.js';
 import { createRunStore } from './runs.js';
 import { createRegistryCredentialStore } from './registry-credentials.js';
+import { createRetentionStore } from './retention.js';
 import { createSandboxStore } from './sandboxes.js';
 import type { Database } from './schema.js';
 import type { Store, StoreOptions } from './store.js';
@@ -68,6 +69,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     queue: createRunQueue(ctx),
     templates: createTemplateObjectStore(ctx),
     registryCredentials: createRegistryCredentialStore(ctx),
+    retention: createRetentionStore(ctx),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -13,6 +13,7 @@ import type {
 import type {
   ApiKey,
   AuditEntry,
+  LogsDropped,
   LogStream,
   Node,
   NodeStatus,
@@ -60,6 +61,8 @@ export function toTenant(r: Selectable<TenantsTable>): Tenant {
     weight: r.weight,
     maxRunning: r.max_running,
     maxLimits: r.max_limits_json === null ? null : parseJson<TenantLimitsPolicy>(r.max_limits_json),
+    maxLogBytes: r.max_log_bytes,
+    logBytes: r.log_bytes,
     createdAt: r.created_at,
   };
 }
@@ -153,7 +156,15 @@ export function toRun(r: Selectable<RunsTable>): Run {
             stderrTruncated: flag(r.stderr_truncated),
             message: r.error_message,
           },
-    logsTruncated: flag(r.logs_truncated),
+    logsDropped:
+      r.logs_dropped === null
+        ? null
+        : {
+            reason: r.logs_dropped as LogsDropped,
+            stdout: flag(r.stdout_dropped),
+            stderr: flag(r.stderr_dropped),
+          },
+    logsExpiredAt: r.logs_expired_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     startedAt: r.started_at,

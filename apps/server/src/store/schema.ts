@@ -1,7 +1,7 @@
 /**
  * Table shapes as Kysely sees them. Columns are portable across SQLite and PostgreSQL: times are
  * epoch-ms integers (`bigint`), booleans are 0/1 integers (better-sqlite3 cannot bind `boolean`),
- * JSON is text in `*_json` columns. `migrations.ts` creates exactly these.
+ * JSON is text in `*_json` columns. `migrations/` creates exactly these.
  */
 /** 0 or 1. */
 export type Flag = number;
@@ -18,6 +18,10 @@ export interface TenantsTable {
   max_running: number | null;
   /** `TenantMaxLimits` as JSON; null: none. */
   max_limits_json: string | null;
+  /** Bytes of run output the tenant may keep. */
+  max_log_bytes: number;
+  /** Bytes of run output the tenant keeps now: Σ `runs.log_bytes`, moved in the same transactions. */
+  log_bytes: number;
   created_at: number;
 }
 
@@ -115,8 +119,16 @@ export interface RunsTable {
   stderr_truncated: Flag;
   error_message: string | null;
   log_seq: number;
+  /** Bytes of output kept (0 once expired). */
   log_bytes: number;
+  /** Some output was dropped (kept for older readers; `logs_dropped` says why). */
   logs_truncated: Flag;
+  /** `run-cap` | `tenant-quota`: why output was dropped; null: none was. */
+  logs_dropped: string | null;
+  stdout_dropped: Flag;
+  stderr_dropped: Flag;
+  /** When retention deleted the logs; null while kept. */
+  logs_expired_at: number | null;
   created_at: number;
   updated_at: number;
   started_at: number | null;
@@ -145,6 +157,11 @@ export interface RunLogsTable {
   stream: string;
   at: number;
   data: string;
+}
+
+/** Row of `run_log_purges`: an expired run whose chunks are still being deleted, in batches. */
+export interface RunLogPurgesTable {
+  run_id: string;
 }
 
 /** Row of `templates`: a tenant's own template, from an image or a Dockerfile. */
@@ -204,6 +221,7 @@ export interface Database {
   runs: RunsTable;
   run_attempts: RunAttemptsTable;
   run_logs: RunLogsTable;
+  run_log_purges: RunLogPurgesTable;
   templates: TemplatesTable;
   registry_credentials: RegistryCredentialsTable;
   node_tokens: NodeTokensTable;

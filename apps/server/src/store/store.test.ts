@@ -8,8 +8,10 @@ import { postgresUnavailable, startPostgres, type PostgresServer } from '../test
 import { crashSuite } from './conformance/crash.js';
 import { postgresFixture, sqliteFixture, type BackendFixture } from './conformance/harness.js';
 import { identitySuite } from './conformance/identity.js';
+import { logQuotaSuite } from './conformance/log-quota.js';
 import { nodeTokensSuite } from './conformance/node-tokens.js';
 import { queueSuite } from './conformance/queue.js';
+import { retentionSuite } from './conformance/retention.js';
 import { runsSuite } from './conformance/runs.js';
 import { sandboxesSuite } from './conformance/sandboxes.js';
 import { templatesSuite } from './conformance/templates.js';
@@ -21,6 +23,8 @@ function conformance(fx: BackendFixture): void {
   queueSuite(fx);
   sandboxesSuite(fx);
   templatesSuite(fx);
+  retentionSuite(fx);
+  logQuotaSuite(fx);
   crashSuite(fx);
 }
 

@@ -55,6 +55,7 @@ import type {
   WorkloadSpec,
 } from './types.js';
 import type { TenantLimitsPolicy } from '@tartarus/core';
+import type { RetentionStore } from './retention-store.js';
 
 /** Which database a store runs on. */
 export type StoreBackend = 'sqlite' | 'postgres';
@@ -77,6 +78,8 @@ export interface Store {
   readonly templates: TemplateObjectStore;
   /** Tenants' registry credentials. */
   readonly registryCredentials: RegistryCredentialStore;
+  /** Deleting run logs and audit entries past their retention (`retention-store.ts`). */
+  readonly retention: RetentionStore;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
 }
@@ -98,6 +101,8 @@ export interface CreateTenantOptions {
   maxRunning?: number | null;
   /** The most one run or sandbox may ask for; null (default): none. */
   maxLimits?: TenantLimitsPolicy | null;
+  /** Bytes of run output kept for the tenant; past it, further output is dropped. Default 1 GiB. */
+  maxLogBytes?: number;
 }
 
 /** Tenants and their quotas. */
@@ -312,8 +317,10 @@ export interface RunStore {
   cancel(tenantId: string, runId: string): Promise<Run>;
   /**
    * Appends output of the current attempt (fenced by `epoch` and the attempt's node). Past the
-   * per-run cap (`StoreOptions.logCapBytes`) chunks are dropped and the run is marked
-   * `logsTruncated`. Returns false if the epoch is stale or its attempt is not on `nodeId`.
+   * per-run cap (`StoreOptions.logCapBytes`) or the tenant's `maxLogBytes` the chunk and every
+   * later one are dropped and recorded in `logsDropped` (never an error); the tenant's `logBytes`
+   * moves in the same transaction. Returns false if the epoch is stale, its attempt is not on
+   * `nodeId`, or the run's logs expired.
    */
   appendLogs(
     runId: string,
@@ -321,7 +328,7 @@ export interface RunStore {
     nodeId: string,
     chunks: LogChunkInput[],
   ): Promise<boolean>;
-  /** Chunks in seq order. */
+  /** Chunks in seq order; none once the run's logs expired (`logsExpiredAt`). */
   readLogs(tenantId: string, runId: string, options?: ReadLogsOptions): Promise<RunLogChunk[]>;
 }
 

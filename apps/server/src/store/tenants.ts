@@ -25,6 +25,7 @@ function checkQuota(name: string, value: number | undefined): void {
 function checkShare(options: Partial<CreateTenantOptions>): void {
   checkQuota('maxQueuedRuns', options.maxQueuedRuns);
   checkQuota('maxConcurrentSandboxes', options.maxConcurrentSandboxes);
+  checkQuota('maxLogBytes', options.maxLogBytes);
   if (options.maxRunning !== undefined && options.maxRunning !== null)
     checkQuota('maxRunning', options.maxRunning);
   const w = options.weight;
@@ -42,6 +43,7 @@ function tenantColumns(patch: Partial<Omit<CreateTenantOptions, 'id'>>) {
     }),
     ...(patch.weight !== undefined && { weight: patch.weight }),
     ...(patch.maxRunning !== undefined && { max_running: patch.maxRunning }),
+    ...(patch.maxLogBytes !== undefined && { max_log_bytes: patch.maxLogBytes }),
     ...(patch.maxLimits !== undefined && {
       max_limits_json: patch.maxLimits === null ? null : JSON.stringify(patch.maxLimits),
     }),
@@ -96,6 +98,8 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
         weight: TENANT_DEFAULTS.weight,
         max_running: TENANT_DEFAULTS.maxRunning,
         max_limits_json: null,
+        max_log_bytes: TENANT_DEFAULTS.maxLogBytes,
+        log_bytes: 0,
         ...tenantColumns(options),
         created_at: ctx.now(),
       };

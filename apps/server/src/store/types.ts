@@ -1,4 +1,5 @@
 import type {
+  LogsDropped,
   NodeStatus,
   Role,
   RunEndReason,
@@ -8,7 +9,7 @@ import type {
   WorkloadSpec,
 } from '@tartarus/core';
 
-export type { NodeStatus, Role, RunEndReason, RunState, SandboxState, WorkloadSpec };
+export type { LogsDropped, NodeStatus, Role, RunEndReason, RunState, SandboxState, WorkloadSpec };
 
 /**
  * Records the store hands out. Every time is an integer of epoch milliseconds (portable across
@@ -52,6 +53,10 @@ export interface Tenant {
   maxRunning: number | null;
   /** The most one run or sandbox may ask for; null: only the API's bounds. */
   maxLimits: TenantLimitsPolicy | null;
+  /** Bytes of run output the tenant may keep; past it, further output of its runs is dropped. */
+  maxLogBytes: number;
+  /** Bytes of run output the tenant keeps now (freed when its runs' logs expire). */
+  logBytes: number;
   createdAt: number;
 }
 
@@ -195,13 +200,24 @@ export interface Run {
   epoch: number;
   /** Set when the run reaches a final state (and for the last failure while it waits to retry). */
   result: RunResult | null;
-  /** Log chunks were dropped past the per-run cap. */
-  logsTruncated: boolean;
+  /** Output the store dropped instead of keeping; null: every chunk it was given was kept. */
+  logsDropped: DroppedLogs | null;
+  /** When retention deleted the run's logs; null while they are kept. */
+  logsExpiredAt: number | null;
   createdAt: number;
   updatedAt: number;
   /** First confirmed start. */
   startedAt: number | null;
   endedAt: number | null;
+}
+
+/** Output of a run the store dropped: the first chunk that did not fit and every later one. */
+export interface DroppedLogs {
+  /** `run-cap`: past `StoreOptions.logCapBytes`; `tenant-quota`: the tenant's `maxLogBytes` was reached. */
+  reason: LogsDropped;
+  /** Whether chunks of each stream were dropped. */
+  stdout: boolean;
+  stderr: boolean;
 }
 
 /** One execution of a run. */

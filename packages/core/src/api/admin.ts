@@ -274,6 +274,10 @@ export const TenantSchema = z
     maxRunning: z.number().int().nullable(),
     /** The most one run or sandbox may ask for; null: only the API's bounds. */
     maxLimits: TenantMaxLimitsSchemaOut().nullable(),
+    /** Bytes of run output the tenant may keep; past it, further output of its runs is dropped (flagged as truncated). */
+    maxLogBytes: z.number().int(),
+    /** Bytes of run output the tenant keeps now (freed as logs expire). */
+    logBytes: z.number().int(),
     createdAt: TimestampSchema,
   })
   .meta({ id: 'Tenant' });
@@ -297,7 +301,12 @@ export const TENANT_DEFAULTS = {
   weight: 1,
   maxRunning: null,
   maxLimits: null,
+  /** 1 GiB of kept run output. */
+  maxLogBytes: 1024 * 1024 * 1024,
 } as const;
+
+/** Largest `maxLogBytes` the API takes: 1 TiB. */
+export const MAX_TENANT_LOG_BYTES = 1024 ** 4;
 
 /** `maxLimits` as given: each field optional, within the API's own bounds. */
 export const TenantMaxLimitsSchema = z.strictObject({
@@ -327,9 +336,14 @@ const TenantFields = {
     .int()
     .min(0)
     .max(100_000, 'maxConcurrentSandboxes must be at most 100000'),
+  maxLogBytes: z
+    .number({ error: 'maxLogBytes must be a number of bytes' })
+    .int('maxLogBytes must be a whole number of bytes')
+    .min(0, 'maxLogBytes must be at least 0 (0 keeps no run output)')
+    .max(MAX_TENANT_LOG_BYTES, `maxLogBytes must be at most ${MAX_TENANT_LOG_BYTES} (1 TiB)`),
 };
 
-/** POST /v1/tenants body; unset fields take `TENANT_DEFAULTS` (1000 queued runs, 50 sandboxes, weight 1). */
+/** POST /v1/tenants body; unset fields take `TENANT_DEFAULTS` (1000 queued runs, 50 sandboxes, weight 1, 1 GiB of logs). */
 export const CreateTenantRequestSchema = z
   .strictObject({
     name: TenantFields.name,
@@ -338,6 +352,7 @@ export const CreateTenantRequestSchema = z
     weight: TenantFields.weight.optional(),
     maxRunning: TenantFields.maxRunning.optional(),
     maxLimits: TenantFields.maxLimits.optional(),
+    maxLogBytes: TenantFields.maxLogBytes.optional(),
   })
   .meta({ id: 'CreateTenantRequest' });
 /** POST /v1/tenants body. */
@@ -352,6 +367,7 @@ export const PatchTenantRequestSchema = z
     weight: TenantFields.weight.optional(),
     maxRunning: TenantFields.maxRunning.optional(),
     maxLimits: TenantFields.maxLimits.optional(),
+    maxLogBytes: TenantFields.maxLogBytes.optional(),
   })
   .meta({ id: 'PatchTenantRequest' });
 /** PATCH /v1/tenants/:id body. */

@@ -109,6 +109,15 @@ export const SubmitRunHeadersSchema = z.looseObject({
 /** Longest `?wait=` honoured: 15 min (then the current Run is returned). */
 export const MAX_RUN_WAIT_MS = 900_000;
 
+/**
+ * Why the server dropped some of a run's output instead of keeping it: `run-cap`, past the
+ * server's per-run cap (8 MiB); `tenant-quota`, the tenant's `maxLogBytes` of kept output was
+ * reached. The first chunk that did not fit and everything after it were dropped.
+ */
+export const LogsDroppedSchema = z.enum(['run-cap', 'tenant-quota']);
+/** Why a run's output was dropped. */
+export type LogsDropped = z.infer<typeof LogsDroppedSchema>;
+
 /** A run. `stdout`/`stderr` are present only on a waited submit or GET with `?output=true`. */
 export const RunSchema = z
   .object({
@@ -119,8 +128,13 @@ export const RunSchema = z
     exitCode: z.number().int().nullable(),
     reason: RunEndReasonSchema.nullable(),
     message: z.string().nullable(),
+    /** Stdout is incomplete: cut by the workload's own output cap, or dropped by the server (`logsDropped`). */
     stdoutTruncated: z.boolean(),
     stderrTruncated: z.boolean(),
+    /** Why the server dropped output of this run; null: every chunk it received was kept. */
+    logsDropped: LogsDroppedSchema.nullable(),
+    /** When the run's logs were deleted by the server's retention (`runLogRetentionMs` after it ended); null: kept. */
+    logsExpiredAt: TimestampSchema.nullable(),
     createdAt: TimestampSchema,
     startedAt: TimestampSchema.nullable(),
     finishedAt: TimestampSchema.nullable(),

@@ -112,3 +112,18 @@ export function runSpec(fields: {
     null,
   );
 }
+
+/** A run of the tenant, leased to `nodeId` and confirmed running: its id and lease epoch. */
+export async function startRun(
+  store: Store,
+  tenantId: string,
+  nodeId: string,
+  spec: WorkloadSpec = runSpec({ command: ['echo', 'hi'] }),
+): Promise<{ id: string; epoch: number }> {
+  const { run } = await store.runs.submit(tenantId, spec);
+  const lease = await store.queue.leaseRun(run.id, nodeId, 60_000);
+  if (lease === null) throw new Error(`run ${run.id} could not be leased`);
+  if (!(await store.queue.confirmStart(run.id, lease.epoch, nodeId, 60_000)))
+    throw new Error(`run ${run.id} could not be started`);
+  return { id: run.id, epoch: lease.epoch };
+}

@@ -218,7 +218,11 @@ export function runsSuite(fx: BackendFixture): void {
             true,
           );
           assert.equal((await store.runs.readLogs(t.id, run.id)).length, 3);
-          assert.equal((await store.runs.get(t.id, run.id)).logsTruncated, true);
+          assert.deepEqual((await store.runs.get(t.id, run.id)).logsDropped, {
+            reason: 'run-cap',
+            stdout: true,
+            stderr: false,
+          });
         },
         { logCapBytes: 20 },
       ));

@@ -9,6 +9,7 @@ import { initial } from './0001-initial.js';
 import { engine } from './0002-engine.js';
 import { templates } from './0003-templates.js';
 import { nodeTokens } from './0004-node-tokens.js';
+import { logRetention } from './0005-log-retention.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   '0002_engine': engine,
   '0003_templates': templates,
   '0004_node_tokens': nodeTokens,
+  '0005_log_retention': logRetention,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

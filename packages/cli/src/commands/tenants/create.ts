@@ -10,7 +10,7 @@ import { withQuotaFlags, type QuotaOptions } from './quota-flags.js';
 export function createCommand(): Command {
   const cmd = withQuotaFlags(
     new Command('create')
-      .description('create a tenant (defaults: 1000 queued runs, 50 sandboxes)')
+      .description('create a tenant (defaults: 1000 queued runs, 50 sandboxes, 1 GiB of run output)')
       .argument('<name>', 'tenant name'),
   );
   return withJson(cmd).action(async (name: string, _o: unknown, self: Command) => {
@@ -21,6 +21,7 @@ export function createCommand(): Command {
       name,
       maxQueuedRuns: o.maxQueuedRuns,
       maxConcurrentSandboxes: o.maxSandboxes,
+      maxLogBytes: o.maxLogBytes,
     });
     if (o.json) printJson(tenant);
     else printTable([tenant], TENANT_COLUMNS);

@@ -11,6 +11,7 @@ export const TENANT_COLUMNS = [
   { header: 'name', get: (t: Tenant) => t.name },
   { header: 'max queued runs', get: (t: Tenant) => t.maxQueuedRuns },
   { header: 'max sandboxes', get: (t: Tenant) => t.maxConcurrentSandboxes },
+  { header: 'log bytes kept / max', get: (t: Tenant) => `${t.logBytes} / ${t.maxLogBytes}` },
   { header: 'created', get: (t: Tenant) => ago(t.createdAt) },
 ];
 

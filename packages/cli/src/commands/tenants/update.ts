@@ -22,8 +22,11 @@ export function updateCommand(): Command {
     if (o.name !== undefined) patch.name = o.name;
     if (o.maxQueuedRuns !== undefined) patch.maxQueuedRuns = o.maxQueuedRuns;
     if (o.maxSandboxes !== undefined) patch.maxConcurrentSandboxes = o.maxSandboxes;
+    if (o.maxLogBytes !== undefined) patch.maxLogBytes = o.maxLogBytes;
     if (Object.keys(patch).length === 0)
-      throw new UsageError('nothing to change: give --name, --max-queued-runs or --max-sandboxes');
+      throw new UsageError(
+        'nothing to change: give --name, --max-queued-runs, --max-sandboxes or --max-log-bytes',
+      );
     const tenant = await (await connect(o.dataDir)).tenants.update(id, patch);
     if (o.json) printJson(tenant);
     else printTable([tenant], TENANT_COLUMNS);

@@ -9,6 +9,7 @@ import { createConnection, type Socket } from 'node:net';
 import { InternalError } from '@tartarus/core';
 import type { SandboxSpec } from '../../driver.js';
 import { resolveUser } from '../../sandbox/user.js';
+import { allocateUidRange } from '../../sandbox/uid-ranges.js';
 import { hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
 import { AgentClient } from '../../sandbox/agent/client.js';
 import { buildQemuArgv } from './argv.js';
@@ -47,7 +48,9 @@ export async function bootSandbox(
     resolveAccel(o.accel, assets.kernel),
     hostTscKhz(),
     resolveUser(spec.template.rootfsPath, spec.process.user),
-    unprivilegedUser(),
+    // Its own host uid (the first of a range no other sandbox holds), as Firecracker's jailer
+    // gives each VM: a QEMU compromised by its guest can neither signal nor read another VM's.
+    allocateUidRange(spec.id).then((base) => `${base}:${base}`),
     createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal),
     writeFile(paths.spec, JSON.stringify(stored), { mode: 0o600 }),
     mkdir(paths.socketDir, { recursive: true }),
@@ -182,14 +185,4 @@ async function confineVcpuThreads(id: string, qmpSocket: string, cpu: number): P
       await new Promise((r) => setTimeout(r, 10));
     }
   }
-}
-
-let nobody: Promise<string | undefined> | undefined;
-/** `nobody` if the host has that user (QEMU then runs as it once started), else undefined. */
-function unprivilegedUser(): Promise<string | undefined> {
-  nobody ??= readFile('/etc/passwd', 'utf8').then(
-    (t) => (/^nobody:/m.test(t) ? 'nobody' : undefined),
-    () => undefined,
-  );
-  return nobody;
 }

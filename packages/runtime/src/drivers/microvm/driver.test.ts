@@ -14,6 +14,7 @@ import { testRuntime, TEST_TMP_PREFIX, type TestRuntime } from '../../testing/ru
 import { MicrovmDriver } from './driver.js';
 import { vmPaths } from './paths.js';
 import { qmpCommand } from './qmp.js';
+import { UID_RANGE_START } from '../../sandbox/uid-ranges.js';
 
 const availability = await new MicrovmDriver({ stateDir: '/nonexistent-probe-only' }).available();
 const skip = availability.ok ? false : `microvm unavailable: ${availability.reason}`;
@@ -69,6 +70,21 @@ describe('microvm driver', { skip }, () => {
     }
     assert.equal((await stat(dir)).mode & 0o777, 0o700);
     assert.equal((await stat(join(dir, 'spec.json'))).mode & 0o077, 0, 'spec.json (the tenant env) is owner-only');
+  });
+
+  test('QEMU runs as a host uid of its own (not a user every VM shares)', async () => {
+    const pid = (await readFile(vmPaths(join(t.stateDir, 'microvm'), id).pidFile, 'utf8')).trim();
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    assert.ok(uid >= UID_RANGE_START, `QEMU runs as ${uid}`);
+    const other = await t.runtime.createSandbox({ template: 'busybox', runtime: 'microvm', limits: { cpu: 0.5, memoryMiB: 128, diskMiB: 16 } });
+    try {
+      await other.start();
+      const otherPid = (await readFile(vmPaths(join(t.stateDir, 'microvm'), other.id).pidFile, 'utf8')).trim();
+      const otherUid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${otherPid}/status`, 'utf8'))?.[1]);
+      assert.notEqual(otherUid, uid, 'two VMs, two uids');
+    } finally {
+      await other.destroy();
+    }
   });
 
   test('QEMU runs in its own host cgroup sized from the limits', async () => {

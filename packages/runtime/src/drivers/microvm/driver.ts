@@ -24,6 +24,7 @@ import type {
 } from '../../driver.js';
 import { removeCgroups } from '../../cgroups/v1.js';
 import { forgetOwner, recordOwner } from '../../gc/owners.js';
+import { releaseUidRange } from '../../sandbox/uid-ranges.js';
 import { checkSandboxId, isSandboxId } from '../../options.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { accelOption, resolveAccel, type AccelOption } from './accel.js';
@@ -188,6 +189,8 @@ export class MicrovmDriver implements Driver {
     await removeCgroups(id);
     await rm(paths.dir, { recursive: true, force: true });
     if (paths.socketDir !== paths.dir) await rm(paths.socketDir, { recursive: true, force: true });
+    // QEMU is gone: its uid may be given to another VM.
+    await releaseUidRange(id);
     await forgetOwner(id);
   }
 }

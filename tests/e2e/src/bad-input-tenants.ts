@@ -1,0 +1,60 @@
+/** Bad-input rows of the tenant routes (`/v1/tenants`, admins of the bootstrap tenant). */
+import type { Fixture, Row } from './bad-input-table.js';
+
+/** The tenant rows. */
+export function tenantRows(f: Fixture): Row[] {
+  const { admin, tenant } = f;
+  const create = (name: string, body: unknown, says?: RegExp): Row => ({
+    name,
+    method: 'POST',
+    path: '/v1/tenants',
+    key: admin,
+    expect: 400,
+    options: { body },
+    ...(says ? { says } : {}),
+  });
+  return [
+    create('tenant with a negative quota', { name: 'n', maxQueuedRuns: -1 }),
+    create(
+      'tenant with a negative maxLogBytes',
+      { name: 'n', maxLogBytes: -1 },
+      /maxLogBytes must be at least 0/,
+    ),
+    create(
+      'tenant with a fractional maxLogBytes',
+      { name: 'n', maxLogBytes: 10.5 },
+      /maxLogBytes must be a whole number of bytes/,
+    ),
+    create(
+      'tenant with maxLogBytes as a string',
+      { name: 'n', maxLogBytes: '1GiB' },
+      /maxLogBytes must be a number of bytes/,
+    ),
+    {
+      name: 'tenant patched past the largest maxLogBytes',
+      method: 'PATCH',
+      path: `/v1/tenants/${tenant}`,
+      key: admin,
+      expect: 400,
+      options: { body: { maxLogBytes: 2 * 1024 ** 4 } },
+      says: /maxLogBytes must be at most 1099511627776 \(1 TiB\)/,
+    },
+    {
+      name: 'tenant patched with a null maxLogBytes',
+      method: 'PATCH',
+      path: `/v1/tenants/${tenant}`,
+      key: admin,
+      expect: 400,
+      options: { body: { maxLogBytes: null } },
+      says: /maxLogBytes/,
+    },
+    {
+      name: 'patch of a missing tenant',
+      method: 'PATCH',
+      path: '/v1/tenants/ten_missing',
+      key: admin,
+      expect: 404,
+      options: { body: { name: 'z' } },
+    },
+  ];
+}
