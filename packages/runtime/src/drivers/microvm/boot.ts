@@ -4,7 +4,7 @@
  * first answer. Fails fast with QEMU's own reason (or the console's last lines) when the VM
  * stops while booting; the caller removes whatever was made.
  */
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { writeFile, mkdir } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { InternalError } from '@tartarus/core';
 import type { SandboxSpec } from '../../driver.js';
