@@ -219,6 +219,10 @@ static void loop_once(int sfd) {
 }
 
 int main(int argc, char **argv) {
+  /* Not dumpable, so not traceable: the agent runs without the workload's seccomp program, and a
+   * root workload must not reach it through /proc/1/mem (or /proc/<attach>/mem) instead of ptrace.
+   * Its workloads are dumpable again after their exec (a fresh image under a plain user). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (argc > 1 && strcmp(argv[1], "attach") == 0) return platform_attach();
   if (getpid() != 1) {
     fprintf(stderr, "the Tartarus agent runs as PID 1 of a sandbox (or as `attach` inside one)\n");

@@ -53,6 +53,12 @@ for (const runtime of ['container', 'gvisor'] as const) {
         }
         for (const name of ['allowed:socket_inet', 'allowed:socket_unix', 'allowed:fork']) assert.equal(results.get(name), 'ok', `${runtime} as ${user}: ${name}`);
         assert.notEqual(results.get('allowed:personality_query'), 'errno 1', 'the personality query is not filtered');
+        // The filter is really loaded (some probes would fail without it too, for want of a capability)…
+        const status = await (await s.exec({ argv: ['grep', '^Seccomp:', '/proc/self/status'] })).wait();
+        assert.match(status.stdout.toString(), /Seccomp:\s+2/);
+        // …and the unfiltered init cannot be reached through its memory instead of ptrace.
+        const mem = await (await s.exec({ argv: ['sh', '-c', '(exec 3</proc/1/mem) 2>/dev/null && echo opened || echo refused'] })).wait();
+        assert.equal(mem.stdout.toString().trim(), 'refused', `${runtime} as ${user}: /proc/1/mem`);
       } finally {
         await s.destroy();
       }
