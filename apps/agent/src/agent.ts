@@ -119,12 +119,12 @@ export class Agent {
       let text = JSON.stringify(m);
       // An answer larger than the server takes would close the link, and with it every other
       // request on this node: it is replaced by an error that says so.
-      if (m.type === 'reply' && text.length > this.maxMessageBytes) {
+      if (m.type === 'reply' && text.length * 3 > this.maxMessageBytes && Buffer.byteLength(text) > this.maxMessageBytes) {
         text = JSON.stringify({
           type: 'reply',
           requestId: m.requestId,
           ok: false,
-          error: { code: 'payload_too_large', message: `the answer is ${text.length} bytes, more than the ${this.maxMessageBytes} the link to the server carries: ask for less (read big files in parts with exec)` },
+          error: { code: 'payload_too_large', message: `the answer is ${Buffer.byteLength(text)} bytes, more than the ${this.maxMessageBytes} the link to the server carries: ask for less (read big files in parts with exec)` },
         } satisfies AgentMessage);
       }
       this.socket.send(text);

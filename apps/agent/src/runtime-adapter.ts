@@ -46,6 +46,9 @@ export class RuntimeAdapter implements AgentRuntime {
       runtime: spec.runtime satisfies RuntimeName,
       template: spec.template,
       ...(spec.image ? { image: spec.image } : {}),
+      // A tenant's template (named, pinned by digest, checked by the server) may use the cache;
+      // an image named in the request is checked at its registry with this tenant's credentials.
+      imagePull: spec.image && spec.template !== spec.image ? 'if-not-present' : 'always',
       ...(o.registryAuth ? { registryAuth: o.registryAuth } : {}),
       ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
       // A run without a command runs its image's ENTRYPOINT + CMD; a sandbox idles.

@@ -25,6 +25,13 @@ export interface SandboxOptions {
   /** Credentials for `image`'s registry, for this pull only. */
   registryAuth?: RegistryAuth;
   /**
+   * `always` (default): the reference is checked at its registry (with these credentials) even
+   * when the image is cached — a cached private image is never served to a caller the registry
+   * would refuse. `if-not-present`: a cached copy is used as is (a tenant's template, pinned by
+   * digest, that the server already checked).
+   */
+  imagePull?: 'always' | 'if-not-present';
+  /**
    * The main process: an argv array or a string (run with the template's shell, `sh -c
    * <string>`); as Docker's command it replaces the image's CMD and follows its ENTRYPOINT.
    * Default: see `whenNoCommand`.

@@ -9,7 +9,7 @@
  */
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConflictError, InvalidArgumentError, RuntimeUnavailableError } from '@tartarus/core';
+import { ConflictError, InvalidArgumentError, LOCAL_IMAGE_REGISTRY, parseImageRef, RuntimeUnavailableError } from '@tartarus/core';
 import type { Availability, Driver, ProcessResult, RuntimeName, SandboxHandle, SandboxInfo } from './driver.js';
 import { ContainerDriver } from './drivers/container/index.js';
 import { GvisorDriver } from './drivers/gvisor/index.js';
@@ -209,9 +209,13 @@ export class Runtime {
   }
 
   /** The template `options` start from: its image (pulled if not here yet) or a built-in template (built if needed). */
-  async templateFor(options: Pick<SandboxOptions, 'template' | 'image' | 'registryAuth'>, signal?: AbortSignal): Promise<TemplateInfo> {
+  async templateFor(options: Pick<SandboxOptions, 'template' | 'image' | 'registryAuth' | 'imagePull'>, signal?: AbortSignal): Promise<TemplateInfo> {
     if (options.image !== undefined) {
-      return (await this.images.ensure(options.image, { auth: options.registryAuth, signal })).template;
+      const o = { auth: options.registryAuth, signal };
+      // A Dockerfile build's image has no registry to ask: it is here or nowhere (the server only names it for its tenant).
+      const cached = options.imagePull === 'if-not-present' || parseImageRef(options.image).registry === LOCAL_IMAGE_REGISTRY;
+      const info = cached ? await this.images.ensure(options.image, o) : await this.images.pull(options.image, o);
+      return info.template;
     }
     return this.templates.ensure(options.template, signal ? { signal } : {});
   }

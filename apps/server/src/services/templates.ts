@@ -14,6 +14,7 @@ import {
   BUILTIN_TEMPLATES,
   ConflictError,
   InvalidArgumentError,
+  LOCAL_IMAGE_REGISTRY,
   MAX_TEMPLATE_CONTEXT_BYTES,
   NotFoundError,
   parseImageRef,
@@ -36,7 +37,7 @@ import { normalizeTarPath, tarPaths } from './tar-paths.js';
 /** Longest a pull or build may take, ms (an agent call's deadline). */
 const IMAGE_TIMEOUT_MS = 3_600_000;
 /** Registry a Dockerfile build's image is stored under, on the node that built it. */
-export const LOCAL_REGISTRY = 'tartarus.local';
+export const LOCAL_REGISTRY = LOCAL_IMAGE_REGISTRY;
 
 /** Receives progress of a pull or build. */
 export type ProgressSink = (p: TemplateProgress) => void;

@@ -73,10 +73,23 @@ export function checkPolicy(spec: WorkloadSpec, policy: TenantLimitsPolicy | nul
   }
 }
 
+/** Images built from a Dockerfile live under this registry name, reached only through their template. */
+export const LOCAL_IMAGE_REGISTRY = 'tartarus.local';
+
+/** Parses an image named in a request; a Dockerfile build's image is named by its template instead. */
+function checkRequestImage(image: string): void {
+  if (parseImageRef(image).registry === LOCAL_IMAGE_REGISTRY) {
+    throw new InvalidArgumentError(
+      `image ${JSON.stringify(image)} is a template built from a Dockerfile: name it by its template (template: NAME), not as an image`,
+      { context: { image } },
+    );
+  }
+}
+
 /** Compiles a run request (lifecycle `once`). */
 export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null): WorkloadSpec {
   // A reference that can never be pulled is refused now (400 naming it), not by the node later.
-  if (req.image !== undefined) parseImageRef(req.image);
+  if (req.image !== undefined) checkRequestImage(req.image);
   const limits = compileLimits(req.limits);
   const spec: WorkloadSpec = {
     lifecycle: 'once',
@@ -106,7 +119,7 @@ export function compileSandbox(
   req: SandboxRequest,
   policy: TenantLimitsPolicy | null,
 ): WorkloadSpec {
-  if (req.image !== undefined) parseImageRef(req.image);
+  if (req.image !== undefined) checkRequestImage(req.image);
   const limits = compileLimits(req.limits);
   const spec: WorkloadSpec = {
     lifecycle: 'until-timeout',

@@ -1,18 +1,19 @@
 /**
  * Images from a Dockerfile, built with buildah (Debian's package) in its own isolation: every RUN
- * step runs in a runc container (`--isolation oci`) with no network and no capabilities, and
+ * step runs in a runc container (`--isolation oci`) with no network, no capabilities, a uid range
+ * of its own (user namespace), one core and 2 GiB, and
  * buildah keeps its own storage under the image store (`buildah/`), never the host's. The base
  * image comes through the same registries.conf as a pull (mirrors, insecure registries) and the
  * same per-call auth file. The result is pushed into the shared blob directory as an OCI layout
  * and unpacked like a pulled image, keyed by its manifest digest.
  */
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@tartarus/core';
 import { runCommand, type RunResult } from '../process/run.js';
 import type { TemplateProgress } from '../templates/types.js';
-import { parseManifest, type Manifest } from './manifest.js';
-import { hex } from './layout.js';
+import type { Manifest } from './manifest.js';
+import { layoutManifest } from './pull.js';
 import { parseImageRef } from './reference.js';
 
 /** What one build needs. */
@@ -29,6 +30,8 @@ export interface BuildJob {
   authFile: string | undefined;
   /** Empty directory for the OCI layout of the result; its `blobs` links to the shared blobs. */
   layoutDir: string;
+  /** Host id of the build's root: RUN steps run in a user namespace over a uid range of their own. */
+  uidBase: number;
   signal?: AbortSignal | undefined;
   report(p: TemplateProgress): void;
 }
@@ -77,9 +80,23 @@ export function fromRegistries(dockerfile: string): string[] {
   return [...hosts];
 }
 
+/**
+ * The Dockerfile of an unpacked context: a regular file whose real path is inside the context (a
+ * member that is a symlink — to a host file, to /dev/zero — is refused before anything reads it).
+ */
+export async function contextDockerfile(contextDir: string, dockerfile: string): Promise<string> {
+  checkDockerfilePath(dockerfile);
+  const path = join(contextDir, dockerfile);
+  const [st, real, base] = await Promise.all([lstat(path).catch(() => undefined), realpath(path).catch(() => ''), realpath(contextDir)]);
+  if (!st?.isFile() || !real.startsWith(`${base}/`)) {
+    throw new InvalidArgumentError(`dockerfile ${JSON.stringify(dockerfile)} is not a regular file in the build context: send the Dockerfile itself, not a link`);
+  }
+  return path;
+}
+
 /** Builds `job` and leaves the result in `job.layoutDir` as tag `image`; returns its manifest digest and manifest. */
 export async function buildWithBuildah(job: BuildJob, blobsDir: string): Promise<{ digest: string; manifest: Manifest }> {
-  checkDockerfilePath(job.dockerfile);
+  const dockerfile = await contextDockerfile(job.contextDir, job.dockerfile);
   await mkdir(join(job.buildahDir, 'storage'), { recursive: true });
   const local = `localhost/tartarus-build-${process.pid}-${Date.now().toString(36)}`;
   const policy = '/etc/containers/policy.json';
@@ -87,7 +104,10 @@ export async function buildWithBuildah(job: BuildJob, blobsDir: string): Promise
   const bud = await buildah(
     job,
     ['bud', '--registries-conf', job.registriesConf, '--signature-policy', policy, '--isolation', 'oci', '--network', 'none', '--cap-drop', 'all', '--layers=false',
-      ...(job.authFile ? ['--authfile', job.authFile] : []), '-t', local, '-f', join(job.contextDir, job.dockerfile), job.contextDir],
+      // Bounded like a sandbox: its own uid range (never host root), one core, 2 GiB, no containers left behind.
+      '--userns-uid-map', `0:${job.uidBase}:65536`, '--userns-gid-map', `0:${job.uidBase}:65536`,
+      '--cpu-quota', '100000', '--memory', '2g', '--force-rm',
+      ...(job.authFile ? ['--authfile', job.authFile] : []), '-t', local, '-f', dockerfile, job.contextDir],
     {
       onOutput: (_s, d) => {
         line += d.toString('utf8');
@@ -102,6 +122,7 @@ export async function buildWithBuildah(job: BuildJob, blobsDir: string): Promise
   );
   try {
     if (bud.exitCode !== 0) throw failure(`building ${job.tag} from ${job.dockerfile}`, bud);
+    await mkdir(join(blobsDir, 'sha256'), { recursive: true });
     await mkdir(job.layoutDir, { recursive: true });
     await symlink(blobsDir, join(job.layoutDir, 'blobs'));
     const push = await buildah(job, ['push', '--signature-policy', policy, '--format', 'oci', '--quiet', local, `oci:${job.layoutDir}:image`]);
@@ -109,11 +130,7 @@ export async function buildWithBuildah(job: BuildJob, blobsDir: string): Promise
   } finally {
     await buildah(job, ['rmi', '-f', local]).catch(() => undefined);
   }
-  const index = JSON.parse(await readFile(join(job.layoutDir, 'index.json'), 'utf8')) as { manifests?: { digest: string }[] };
-  const digest = index.manifests?.[0]?.digest;
-  if (!digest) throw new InvalidArgumentError(`the build of ${job.tag} produced no image`);
-  const raw = await readFile(join(blobsDir, 'sha256', hex(digest)));
-  return { digest, manifest: parseManifest(raw, job.tag) };
+  return layoutManifest(job.layoutDir, blobsDir, job.tag);
 }
 
 /** Writes a build context from a tar archive into `dir` (members outside it are refused by tar). */

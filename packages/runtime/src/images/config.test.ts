@@ -32,7 +32,7 @@ test("an image's config becomes template defaults with Docker's fallbacks", () =
   assert.deepEqual(image.env, { A: '1', B: 'x=y', PATH: DOCKER_DEFAULT_PATH });
   assert.equal(image.cwd, '/w');
   assert.equal(image.user, 'app');
-  assert.equal(nothing.user, 'root');
+  assert.equal(nothing.user, '0', 'no USER: uid 0 (an image FROM scratch has no passwd)');
   assert.equal(nothing.cwd, '/');
   const ports = parseImageConfig({ config: { ExposedPorts: { '8080/tcp': {}, '53/udp': {} } } });
   assert.deepEqual(ports.exposedPorts, ['53/udp', '8080/tcp']);

@@ -1,7 +1,7 @@
 /**
  * An image's own settings (the OCI image config's `config` object): ENTRYPOINT, CMD, ENV, WORKDIR,
  * USER and exposed ports, read once at pull and turned into the defaults of the template made
- * from it. Docker's rules apply: no USER is root, no WORKDIR is `/`, no PATH gets Docker's
+ * from it. Docker's rules apply: no USER is uid 0, no WORKDIR is `/`, no PATH gets Docker's
  * default PATH.
  */
 import { InvalidArgumentError } from '@tartarus/core';
@@ -39,7 +39,8 @@ export function parseImageConfig(blob: unknown): ImageConfig {
   }
   if (env.PATH === undefined) env.PATH = DOCKER_DEFAULT_PATH;
   const workdir = typeof c.WorkingDir === 'string' && c.WorkingDir.startsWith('/') ? c.WorkingDir : '/';
-  const user = typeof c.User === 'string' && c.User !== '' ? c.User : 'root';
+  // No USER: uid 0 by number, as Docker does (an image built FROM scratch has no /etc/passwd).
+  const user = typeof c.User === 'string' && c.User !== '' ? c.User : '0';
   const ports = c.ExposedPorts && typeof c.ExposedPorts === 'object' ? Object.keys(c.ExposedPorts) : [];
   return {
     entrypoint: strings(c.Entrypoint),

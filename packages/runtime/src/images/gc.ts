@@ -41,8 +41,10 @@ export async function rootsInUse(dir: string): Promise<Set<string>> {
     records.filter((n) => n.endsWith('.json')).map(async (n) => {
       try {
         const owner = JSON.parse(await readFile(join(ownersDir(), n), 'utf8')) as { dir: string };
-        const stored = JSON.parse(await readFile(join(owner.dir, 'spec.json'), 'utf8')) as { spec?: { template?: { rootfsPath?: string } } };
-        const rootfs = stored.spec?.template?.rootfsPath;
+        // OCI drivers keep `{ spec: { template } }`, the microVM driver the spec itself.
+        type Spec = { template?: { rootfsPath?: string } };
+        const stored = JSON.parse(await readFile(join(owner.dir, 'spec.json'), 'utf8')) as Spec & { spec?: Spec };
+        const rootfs = stored.spec?.template?.rootfsPath ?? stored.template?.rootfsPath;
         if (rootfs && dirname(dirname(rootfs)) === roots) inUse.add(basename(dirname(rootfs)));
       } catch {
         // A record being written or a sandbox being removed: nothing of it to protect.

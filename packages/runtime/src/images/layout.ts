@@ -16,6 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageConfig } from './config.js';
+import { isAlive } from '../templates/lock.js';
 
 /** What the store keeps about one unpacked image. */
 export interface ImageRecord {
@@ -106,17 +107,8 @@ export async function removeStaleTmp(dir: string): Promise<void> {
   await Promise.all(
     names.map(async (n) => {
       const pid = Number.parseInt(n, 10);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) return;
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return;
       await rm(join(tmp, n), { recursive: true, force: true });
     }),
   );
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -10,6 +10,7 @@ import { runCommand } from '../process/run.js';
 import { parseImageConfig, type ImageConfig } from './config.js';
 import { parseManifest, type Manifest } from './manifest.js';
 import { copyToLayout, type SkopeoAccess } from './skopeo.js';
+import { exists } from '../drivers/shared/main-process.js';
 import { InvalidArgumentError } from '@tartarus/core';
 import { HOST_PLATFORM } from './manifest.js';
 
@@ -42,9 +43,6 @@ export interface FetchJob {
 const TAG = 'image';
 const POLL_MS = 200;
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
-}
 
 function hexOf(digest: string): string {
   return digest.slice('sha256:'.length);
@@ -96,18 +94,19 @@ export async function fetchAndUnpack(job: FetchJob): Promise<Unpacked> {
   await report('unpack');
   // The layout's manifest, not the registry's: a Docker schema 2 image is converted on the way
   // (its config gets a new digest), and the store keeps what it holds.
-  const local = await layoutManifest(job.layoutDir, job.blobsDir, job.ref);
+  const { manifest: local } = await layoutManifest(job.layoutDir, job.blobsDir, job.ref);
   const config = await unpackLayout(job.layoutDir, job.blobsDir, local, job.rootfs, job.ref, job.access.signal);
   await report('done');
   return { config, blobs: [local.config.digest, ...local.layers.map((l) => l.digest)] };
 }
 
-/** The manifest of the image tagged `image` in the OCI layout at `layoutDir`. */
-export async function layoutManifest(layoutDir: string, blobsDir: string, ref: string): Promise<Manifest> {
+/** The manifest (and its digest) of the image tagged `image` in the OCI layout at `layoutDir`. */
+export async function layoutManifest(layoutDir: string, blobsDir: string, ref: string): Promise<{ digest: string; manifest: Manifest }> {
   const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as { manifests?: { digest?: string }[] };
   const digest = index.manifests?.[0]?.digest;
   if (typeof digest !== 'string') throw new InvalidArgumentError(`image ${ref}: the copy holds no manifest`);
-  return parseManifest(await readFile(join(blobsDir, 'sha256', hexOf(digest))), ref);
+  const manifest = parseManifest(await readFile(join(blobsDir, 'sha256', hexOf(digest))), ref);
+  return { digest, manifest };
 }
 
 /** Unpacks the image tagged `image` in `layoutDir` into `rootfs` (whiteouts applied); returns its config. */
@@ -125,7 +124,11 @@ export async function unpackLayout(
       `image ${ref} is built for ${config.os}/${config.architecture}, not ${HOST_PLATFORM.os}/${HOST_PLATFORM.architecture}: use an image (or an index entry) for ${HOST_PLATFORM.architecture}`,
     );
   }
-  await runCommand(['umoci', 'raw', 'unpack', '--image', `${layoutDir}:${TAG}`, rootfs], { signal, timeoutMs: 3_600_000 });
+  const r = await runCommand(['umoci', 'raw', 'unpack', '--image', `${layoutDir}:${TAG}`, rootfs], { signal, timeoutMs: 3_600_000, allowNonZero: true });
+  if (r.exitCode !== 0) {
+    const why = r.stderr.trim().split('\n').pop() ?? '';
+    throw new InvalidArgumentError(`image ${ref} could not be unpacked (a layer is not a valid tar archive?): ${why.slice(0, 300)}`, { context: { image: ref } });
+  }
   // The root is shared read-only by every sandbox: traversable by all, whatever the image said.
   await chmod(rootfs, 0o755);
   return config;

@@ -8,14 +8,17 @@
  * - Blobs live in one shared directory: a layer is fetched once whatever image it belongs to.
  * - `ensure()` is Docker's `if-not-present`: a reference seen before is not resolved again.
  */
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { forgetOwner, recordOwner } from '../gc/owners.js';
+import { allocateUidRange, releaseUidRange } from '../sandbox/uid-ranges.js';
+import { InvalidArgumentError, LOCAL_IMAGE_REGISTRY } from '@tartarus/core';
 import { SharedBuild } from '../templates/shared-build.js';
 import { acquireLock } from '../templates/lock.js';
 import { treeSizeBytes } from '../templates/layout.js';
 import type { TemplateInfo, TemplateProgress } from '../templates/types.js';
 import { imageDefaults } from './config.js';
-import { buildWithBuildah, checkDockerfilePath, fromRegistries, unpackContext } from './build.js';
+import { buildWithBuildah, checkDockerfilePath, contextDockerfile, fromRegistries, unpackContext } from './build.js';
 import { collectImages, type CollectOptions, type Collection } from './gc.js';
 import { imagePaths, readRecord, readRecords, readRef, removeStaleTmp, touchUsed, writeRef, type ImageRecord } from './layout.js';
 import { isIndex, parseManifest, pickPlatform, sha256Digest, type Manifest } from './manifest.js';
@@ -80,6 +83,12 @@ export class ImageStore {
   /** Resolves `ref` at its registry and pulls what it names now, unless that digest is already here. */
   async pull(ref: string, options: PullOptions = {}): Promise<ImageInfo> {
     const parsed = parseImageRef(ref);
+    if (parsed.registry === LOCAL_IMAGE_REGISTRY) {
+      // Built here from a Dockerfile: there is no registry to ask (and no name to look up).
+      throw new InvalidArgumentError(`image ${ref} is not on this node (built from a Dockerfile elsewhere, or collected): rebuild its template`, {
+        context: { image: ref },
+      });
+    }
     const resolved = await this.resolve(parsed, options);
     await writeRef(this.dir, parsed.canonical, resolved.digest);
     const ready = await readRecord(this.dir, resolved.digest);
@@ -170,6 +179,10 @@ export class ImageStore {
   /** Runs `fn` in a fresh working dir under tmp/ (made under the collector's lock, removed after). */
   private async withWorkDir<T>(signal: AbortSignal | undefined, fn: (work: string) => Promise<T>): Promise<T> {
     const paths = imagePaths(this.dir);
+    // Root only: tenants' roots hold their setuid files; every reader (tt-layer's idmapped mount,
+    // gVisor's gofer, mkfs for microVMs) is root.
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await chmod(this.dir, 0o700);
     await Promise.all([paths.locks, paths.roots, paths.tmp].map((d) => mkdir(d, { recursive: true })));
     // A collection that sees no working dir may remove blobs: so a working dir is made under its lock.
     const gcLock = await acquireLock(join(paths.locks, 'gc.lock'), { signal });
@@ -261,19 +274,29 @@ export class ImageStore {
       const contextDir = join(work, 'context');
       await unpackContext(o.context, contextDir, o.signal);
       // The build's own registries.conf: the store's settings plus the loopback registries its FROM lines name.
-      const dockerfileText = await readFile(join(contextDir, o.dockerfile), 'utf8').catch(() => '');
+      const dockerfileText = await readFile(await contextDockerfile(contextDir, o.dockerfile), 'utf8');
       const loopback = fromRegistries(dockerfileText).filter(isLoopbackRegistry);
       const registriesConf = await writeRegistriesConf(join(this.dir, 'conf'), {
         ...this.registries,
         insecure: [...(this.registries.insecure ?? []), ...loopback],
       });
       const layoutDir = join(work, 'layout');
-      const built = await withAuthFile(paths.tmp, o.auth, (authFile) =>
-        buildWithBuildah(
-          { tag: parsed.canonical, contextDir, dockerfile: o.dockerfile, buildahDir: join(this.dir, 'buildah'), registriesConf, authFile, layoutDir, signal: o.signal, report: (p) => o.onProgress?.(p) },
-          paths.blobs,
-        ),
-      );
+      // The build's own uid range, held (with an owner record, so gc keeps it) until it ends.
+      const buildId = `bld-${basename(work)}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+      await recordOwner(buildId, { dir: work, runtime: 'container' });
+      let built: Awaited<ReturnType<typeof buildWithBuildah>>;
+      try {
+        const uidBase = await allocateUidRange(buildId);
+        built = await withAuthFile(paths.tmp, o.auth, (authFile) =>
+          buildWithBuildah(
+            { tag: parsed.canonical, contextDir, dockerfile: o.dockerfile, buildahDir: join(this.dir, 'buildah'), registriesConf, authFile, layoutDir, uidBase, signal: o.signal, report: (p) => o.onProgress?.(p) },
+            paths.blobs,
+          ),
+        );
+      } finally {
+        await releaseUidRange(buildId);
+        await forgetOwner(buildId);
+      }
       o.onProgress?.({ template: parsed.canonical, phase: 'unpack', message: 'unpacking layers', fraction: 1 });
       return this.materialize(parsed.canonical, built.digest, work, o.signal, async (rootfs) => ({
         config: await unpackLayout(layoutDir, paths.blobs, built.manifest, rootfs, parsed.canonical, o.signal),

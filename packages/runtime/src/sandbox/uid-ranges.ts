@@ -39,13 +39,16 @@ export async function allocateUidRange(id: string): Promise<number> {
   if (existing !== undefined) return slotBase(existing);
   for (let attempt = 0; attempt < 64; attempt++) {
     const slot = randomInt(UID_SLOTS);
+    // ids/<id> first: a crash between the two writes leaves an id naming a slot it does not hold
+    // (freed by releaseOrphanRanges), never a slot nobody can find.
+    await writeFile(join(d, 'ids', id), String(slot), { mode: 0o600 });
     try {
       await writeFile(join(d, 'slots', String(slot)), id, { flag: 'wx', mode: 0o600 });
     } catch (err) {
+      await rm(join(d, 'ids', id), { force: true });
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw err;
     }
-    await writeFile(join(d, 'ids', id), String(slot), { mode: 0o600 });
     return slotBase(slot);
   }
   throw new Error('no free uid range for a new sandbox: the machine holds too many sandboxes');

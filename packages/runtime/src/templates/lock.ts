@@ -74,7 +74,8 @@ async function isOldEmptyLock(path: string): Promise<boolean> {
   return st !== undefined && Date.now() - st.mtimeMs > EMPTY_LOCK_STALE_MS;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM: it exists, owned by someone else). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

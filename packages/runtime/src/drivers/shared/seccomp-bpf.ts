@@ -9,9 +9,9 @@
  *   arch ≠ x86_64 → kill the process (i386 `int 0x80`); nr ≥ 0x40000000 → kill (x32)
  *   clone / clone3 / personality / socket → their argument checks
  *   allowed syscalls as ascending ranges → allow
- *   anything else → EPERM
+ *   newer than the table → ENOSYS (libc falls back); anything else → EPERM
  */
-import { ALLOWED_GROUPS } from './seccomp.js';
+import { ALLOWED_GROUPS, CLONE_NS_MASK, PERSONALITIES, SOCKET_FAMILIES } from './seccomp.js';
 import { SYSCALL_NUMBERS } from './syscalls-x86_64.js';
 
 const LD_W_ABS = 0x20;
@@ -34,11 +34,6 @@ const NR = 0;
 const ARCH = 4;
 const ARG0_LOW = 16;
 const ARG0_HIGH = 20;
-
-// As in seccomp.ts: namespace flags of clone, the Linux personalities, the socket families.
-const CLONE_NS_MASK = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
-const PERSONALITIES = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
-const SOCKET_FAMILIES = [1, 2, 10, 16];
 
 type Insn = [code: number, jt: number, jf: number, k: number];
 
@@ -91,6 +86,8 @@ export function seccompProgram(): Insn[] {
     if (lo === hi) prog.push([JEQ, 0, 1, lo], [RET_K, 0, 0, RET_ALLOW]);
     else prog.push([JGE, 0, 2, lo], [JGT, 1, 0, hi], [RET_K, 0, 0, RET_ALLOW]);
   }
+  // Newer than the table: ENOSYS, so libc falls back (glibc tries fchmodat2 before fchmodat).
+  prog.push([JGT, 0, 1, Math.max(...Object.values(SYSCALL_NUMBERS))], [RET_K, 0, 0, retErrno(ENOSYS)]);
   prog.push([RET_K, 0, 0, retErrno(EPERM)]);
   return prog;
 }

@@ -13,7 +13,8 @@
  *   `personality` only to query or set the Linux personalities; `socket` only for AF_UNIX,
  *   AF_INET, AF_INET6 and AF_NETLINK (never AF_VSOCK, which reaches the host's hypervisor
  *   sockets, nor raw packet families).
- * - Anything else (a denied group, an unknown or future syscall) fails with EPERM, as Docker's.
+ * - Anything else fails with EPERM (a denied group, a gap in the table); a syscall newer than the
+ *   table gets ENOSYS, as runc's stub answers, so that libc falls back to an older one.
  */
 
 /** OCI `linux.seccomp` object. */
@@ -142,11 +143,11 @@ export const DENIED_SYSCALLS: readonly string[] = Object.values(DENIED_GROUPS).f
 
 // CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET (CLONE_NEWTIME is clone3-only: in
 // clone's flags that bit is part of the exit signal).
-const CLONE_NS_MASK = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
+export const CLONE_NS_MASK = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
 // PER_LINUX, PER_LINUX32, UNAME26 and UNAME26|PER_LINUX32, and 0xffffffff (query): as Docker's.
-const PERSONALITIES = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
+export const PERSONALITIES = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 // AF_UNIX, AF_INET, AF_INET6, AF_NETLINK.
-const SOCKET_FAMILIES = [1, 2, 10, 16];
+export const SOCKET_FAMILIES = [1, 2, 10, 16];
 
 const EPERM = 1;
 const ENOSYS = 38;
