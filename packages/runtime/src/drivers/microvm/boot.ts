@@ -76,11 +76,18 @@ export async function bootSandbox(
   });
   o.signal?.throwIfAborted();
   const vm = VmProcess.spawn(argv);
-  await placeVmInCgroup(spec.id, vm.pid, {
-    cpu: spec.limits.cpu,
-    memoryMiB: memoryMiB + qemuOverheadMiB(accel),
-    pids: 256,
-  });
+  try {
+    await placeVmInCgroup(spec.id, vm.pid, {
+      cpu: spec.limits.cpu,
+      memoryMiB: memoryMiB + qemuOverheadMiB(accel),
+      pids: 256,
+    });
+  } catch (err) {
+    // Before its pid file may exist: killed here, so the teardown that follows never frees the
+    // uid of a QEMU still running.
+    await vm.kill().catch(() => undefined);
+    throw err;
+  }
   // The vCPU threads exist from QEMU's start: they get exactly the sandbox's cores while the guest
   // boots, and QEMU's own threads the allowance on top (QMP answers before the guest runs).
   const confined = confineVcpuThreads(spec.id, paths.qmpSocket, spec.limits.cpu);
