@@ -33,7 +33,8 @@ for (const runtime of ['container', 'gvisor'] as const) {
       let out = '';
       let held: () => void = () => undefined;
       const holding = new Promise<void>((r) => (held = r));
-      const hog = await a.exec({ argv: ['python3', '-c', INOTIFY(max, true)], onOutput: (ch) => ((out += ch.data.toString()), /held|failed/.test(out) && held()) });
+      // Resolved on a whole line: output may arrive in pieces.
+      const hog = await a.exec({ argv: ['python3', '-c', INOTIFY(max, true)], onOutput: (ch) => ((out += ch.data.toString()), /(held|failed)[^\n]*\n/.test(out) && held()) });
       await holding;
       assert.match(out, new RegExp(`held ${max}`), `sandbox A holds the host's per-user maximum (${max}): ${out}`);
       const other = await (await b.exec({ argv: ['python3', '-c', INOTIFY(1, false)] })).wait();
