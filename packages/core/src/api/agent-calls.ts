@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ExecResultSchema } from './exec.js';
-import { TemplateProgressSchema } from './admin.js';
+import { TemplateConfigSchema, TemplateProgressSchema } from './admin.js';
 
 const SandboxRef = z.object({ sandboxId: z.string() });
 const Empty = z.object({});
@@ -52,17 +52,8 @@ export const TemplateReportSchema = z.object({
 /** A template as an agent reports it. */
 export type TemplateReport = z.infer<typeof TemplateReportSchema>;
 
-/** An image's own settings as an agent reports them. */
-export const ImageConfigSchema = z
-  .object({
-    entrypoint: z.array(z.string()),
-    cmd: z.array(z.string()),
-    env: z.record(z.string(), z.string()),
-    workdir: z.string(),
-    user: z.string(),
-    exposedPorts: z.array(z.string()),
-  })
-  .meta({ id: 'ImageConfig' });
+/** An image's own settings as an agent reports them: the same shape a template of it shows. */
+export const ImageConfigSchema = TemplateConfigSchema;
 /** An image's own settings. */
 export type ImageConfig = z.infer<typeof ImageConfigSchema>;
 
