@@ -13,7 +13,7 @@ import { bootstrap } from '../bootstrap.js';
 import type { ServerConfigInput } from '../config.js';
 import { startServer, type ServerHandle } from '../server.js';
 import { openStore, type Store } from '../store/index.js';
-import { openAgent, UpgradeRefused, type FakeAgent } from '../testing/fake-agent.js';
+import { attemptResult, openAgent, UpgradeRefused, type FakeAgent } from '../testing/fake-agent.js';
 
 const SHARED = 'shared-agent-token-0123456789';
 const BOUND_A = 'bound-agent-token-for-node-a-0123';
@@ -166,20 +166,6 @@ test('a bound config token NODE_ID=TOKEN works for that node only', () =>
     await assert.rejects(env.agent(`node-a=${BOUND_A}`), (e) => e instanceof UpgradeRefused);
   }));
 
-/** What an agent reports when an attempt's process exits with `exitCode`. */
-function exited(exitCode: number) {
-  return {
-    exitCode,
-    reason: 'exited' as const,
-    stdout: '',
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    startedAtMs: 0,
-    finishedAtMs: 0,
-    durationMs: 0,
-  };
-}
 
 test("reports from one node about another node's run or sandbox change nothing", () =>
   withServer({}, async (env) => {
@@ -207,7 +193,7 @@ test("reports from one node about another node's run or sandbox change nothing",
       timeMs: 0,
       seq: 1,
     });
-    agentB.send({ type: 'finished', ...runRef!, result: exited(0) });
+    agentB.send({ type: 'finished', ...runRef!, result: attemptResult(0) });
     agentB.send({
       type: 'failed',
       ...runRef!,
@@ -224,7 +210,7 @@ test("reports from one node about another node's run or sandbox change nothing",
       message: 'forged',
       retryable: false,
     });
-    agentB.send({ type: 'finished', ...sbxRef!, result: exited(0) });
+    agentB.send({ type: 'finished', ...sbxRef!, result: attemptResult(0) });
     agentB.send({ type: 'started', ...sbxRef!, sandboxId: startSbx.sandboxId });
     agentB.send({ type: 'heartbeat', work: [runRef!] });
     // Reports are handled in order: three stops mean all of them were.
@@ -245,7 +231,7 @@ test("reports from one node about another node's run or sandbox change nothing",
       timeMs: 0,
       seq: 1,
     });
-    agentA.send({ type: 'finished', ...runRef!, result: exited(0) });
+    agentA.send({ type: 'finished', ...runRef!, result: attemptResult(0) });
     agentA.send({ type: 'started', ...sbxRef!, sandboxId: startSbx.sandboxId });
     const created = await creating;
     assert.deepEqual([created.status, created.json.state], [201, 'running']);

@@ -20,23 +20,10 @@ import { openStore } from '../store/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { attemptResult } from '../testing/fake-agent.js';
 
 const TOKEN = 'agent-token-for-tests-0123456789';
 
-/** What an agent reports when an attempt's process exits with `exitCode`. */
-function attemptResult(exitCode: number) {
-  return {
-    exitCode,
-    reason: 'exited' as const,
-    stdout: '',
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    startedAtMs: 0,
-    finishedAtMs: 0,
-    durationMs: 0,
-  };
-}
 
 /** A protocol-speaking test agent. */
 async function connectAgent(url: string, nodeId: string, inventory: InventoryItem[] = []) {

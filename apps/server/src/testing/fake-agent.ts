@@ -112,3 +112,18 @@ export async function openAgent(url: string, token: string): Promise<FakeAgent> 
     ]);
   return { ws, send, next, closed, closedWithin, hello };
 }
+
+/** What an agent reports when an attempt's process exits with `exitCode`. */
+export function attemptResult(exitCode: number) {
+  return {
+    exitCode,
+    reason: 'exited' as const,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    durationMs: 0,
+  };
+}
