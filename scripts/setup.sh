@@ -11,7 +11,8 @@ DEBIAN_PACKAGES=(
   qemu-system-x86 qemu-utils     # microvm driver
   e2fsprogs cpio kmod            # microvm disk images and initramfs
   gcc libc6-dev                  # in-sandbox helper and guest agent, built from source here
-  iproute2                       # network namespaces
+  iproute2 nftables util-linux  # sandbox networks: namespaces, veths, the bridge; egress rules; nsenter
+  dnsmasq-base                   # tests: a DNS server on loopback standing in for the upstream resolver
   postgresql redis-server        # store tests against PostgreSQL; distributed mode
   skopeo umoci                   # OCI images: pull and unpack
   buildah                        # templates from a Dockerfile

@@ -8,7 +8,7 @@
 //   node scripts/test.mjs --only X        same as above
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2).filter((a) => a !== '--only');
@@ -88,7 +88,26 @@ function hostSnapshot() {
       .filter((m) => m.includes('tartarus') || m.startsWith(`${TMP}/`)),
   );
   const tempDirs = new Set(readdirSync(TMP).filter((n) => /^(tartarus|tt-)/.test(n)));
-  return { processes, cgroups, mounts, tempDirs };
+  // Sandboxes' run dirs (a gVisor sandbox's bundle and runsc state, a runc sandbox's root mount point).
+  let runDirs = new Set();
+  try {
+    runDirs = new Set(readdirSync(join(dirname(process.env.TARTARUS_OWNERS_DIR ?? '/run/tartarus/owners'), 'roots')));
+  } catch {
+    /* none made yet */
+  }
+  // Sandboxes' networks: kept namespaces, veth host ends, nftables chains; and the node's bridge
+  // and tables, which the last Runtime to close takes down.
+  const network = new Set();
+  const run = dirname(process.env.TARTARUS_OWNERS_DIR ?? '/run/tartarus/owners');
+  try {
+    for (const n of readdirSync(join(run, 'netns'))) network.add(`netns ${n}`);
+  } catch {
+    /* none made yet */
+  }
+  for (const l of readdirSync('/sys/class/net')) if (/^tv[0-9a-f]{13}$/.test(l) || l === (process.env.TARTARUS_NET_BRIDGE ?? 'tt0')) network.add(`link ${l}`);
+  const nft = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+  for (const t of (nft.stdout ?? '').split('\n')) if (/ tartarus$/.test(t.trim())) network.add(t.trim());
+  return { processes, cgroups, mounts, tempDirs, runDirs, network };
 }
 function leftovers(before) {
   const now = hostSnapshot();
@@ -136,7 +155,7 @@ const leakFailed = Object.keys(leaks).length > 0 ? 1 : 0;
 console.log(
   leakFailed
     ? `leak check: FAILED, the suite left on the host:\n${JSON.stringify(leaks, null, 2)}`
-    : 'leak check: ok (no process, cgroup, mount or temp dir left by the suite)',
+    : 'leak check: ok (no process, cgroup, mount, run dir, network object or temp dir left by the suite)',
 );
 
 const passed = count('pass') + lintPassed + (1 - leakFailed);

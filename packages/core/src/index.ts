@@ -1,3 +1,4 @@
 export * from './base.js';
 export * from './workload/index.js';
 export * from './api/index.js';
+export * from './network.js';

@@ -2,8 +2,9 @@
  * tt-layer: gives one sandbox its writable layer in a private mount namespace, then execs the
  * OCI runtime in it.
  *
- *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE --root ROOT] -- RUNTIME ARGS...
+ *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... -- RUNTIME ARGS...
  *   tt-layer stdin
+ *   tt-layer netns BASE PATH
  *
  * `stdin` reads those arguments from stdin first (u32 little-endian length, then the arguments,
  * each NUL-terminated; nothing past them is read, so the rest of stdin is the runtime's): the
@@ -29,16 +30,33 @@
  * reach (the state dir's parents need not be traversable by it), and the user namespace itself
  * (owned by BASE) is kept at DIR/userns for the runtime to join.
  *
+ * With --netns PATH as well, the user namespace is not made but the one that owns the network
+ * namespace at PATH, made earlier by `tt-layer netns BASE PATH` (a new user namespace of range
+ * BASE and a network namespace it owns, bind-mounted at PATH on the host, where the host puts
+ * the sandbox's interface before it starts: network/sandbox.ts).
+ *
+ * With --mask DIR, an empty read-only tmpfs hides DIR from the runtime (in the private mount
+ * namespace only): runsc takes a network namespace for the host's own when /proc/sys/net/core
+ * has rmem_default, which kernels since 6.x show in every namespace (drivers/gvisor/argv.ts).
+ *
+ * With --enter as well, RUNTIME itself runs inside that user namespace as its root (host uid
+ * BASE, with the namespace's capabilities only): for runsc, which has no user namespace of its
+ * own to join on the host, so that its gofer and sentry run as the sandbox's own host uids
+ * (BASE and BASE+65534) rather than root and the `nobody` every gVisor sandbox would share.
+ *
  * Exit status: the runtime's, or 125 when the layer could not be set up (message on stderr).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <linux/nsfs.h>
 #include <linux/mount.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -55,12 +73,22 @@ static int join(char *out, size_t n, const char *dir, const char *leaf) {
   return snprintf(out, n, "%s/%s", dir, leaf) >= (int)n ? -1 : 0;
 }
 
+/* Bind-mounts the namespace file `ns` (a /proc path) at `at`, made as an empty file first. */
+static int keep_ns(const char *ns, const char *at) {
+  int f = open(at, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (f < 0) return -1;
+  close(f);
+  return mount(ns, at, NULL, MS_BIND, NULL);
+}
+
 /*
  * A user namespace mapping 0..65535 to base..base+65535, owned by `base`: made by a child that
  * drops to `base`, unshares and waits while the maps are written. Returned as an fd (for the
- * idmapped mount) and bind-mounted at `keep` (the runtime joins it there).
+ * idmapped mount) and bind-mounted at `keep` (the runtime joins it there). With `netns`, the
+ * child also makes a network namespace, owned by that user namespace (so that a runtime running
+ * as its root may configure and join it), bind-mounted at `netns`.
  */
-static int userns_fd(unsigned base, const char *keep) {
+static int userns_fd(unsigned base, const char *keep, const char *netns) {
   int ready[2], hold[2];
   if (pipe2(ready, O_CLOEXEC) || pipe2(hold, O_CLOEXEC)) return -1;
   pid_t c = fork();
@@ -73,7 +101,7 @@ static int userns_fd(unsigned base, const char *keep) {
      * per-user counts (inotify instances, message queues...) of everything inside to its owner
      * in the parent namespace — this sandbox's uid, not root shared by every sandbox. */
     if (setresgid(base, base, base) != 0 || setresuid(base, base, base) != 0) _exit(1);
-    if (unshare(CLONE_NEWUSER) != 0) _exit(1);
+    if (unshare(CLONE_NEWUSER | (netns ? CLONE_NEWNET : 0)) != 0) _exit(1);
     if (write(ready[1], &b, 1) != 1) _exit(1);
     if (read(hold[0], &b, 1) < 0) _exit(1); /* EOF when the parent is done */
     _exit(0);
@@ -91,13 +119,16 @@ static int userns_fd(unsigned base, const char *keep) {
       ok = m >= 0 && write(m, map, strlen(map)) == (ssize_t)strlen(map);
       if (m >= 0) close(m);
     }
+    if (ok && netns) {
+      snprintf(path, sizeof path, "/proc/%d/ns/net", (int)c);
+      ok = keep_ns(path, netns) == 0;
+    }
     snprintf(path, sizeof path, "/proc/%d/ns/user", (int)c);
     if (ok) fd = open(path, O_RDONLY | O_CLOEXEC);
     /* Kept at `keep` (in this private mount namespace) for the runtime to join: it outlives the child. */
-    if (fd >= 0 && keep) {
-      int f = open(keep, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-      if (f < 0 || mount(path, keep, NULL, MS_BIND, NULL) != 0) { if (f >= 0) close(f); close(fd); fd = -1; }
-      else close(f);
+    if (fd >= 0 && keep && keep_ns(path, keep) != 0) {
+      close(fd);
+      fd = -1;
     }
   }
   int e = errno;
@@ -105,6 +136,24 @@ static int userns_fd(unsigned base, const char *keep) {
   close(hold[1]);
   waitpid(c, NULL, 0);
   errno = e;
+  return fd;
+}
+
+/* The user namespace that owns the network namespace at `netns` (made by `tt-layer netns`), kept at `keep`. */
+static int userns_of(const char *netns, const char *keep) {
+  int net = open(netns, O_RDONLY | O_CLOEXEC);
+  if (net < 0) return -1;
+  int fd = ioctl(net, NS_GET_USERNS);
+  int e = errno;
+  close(net);
+  if (fd < 0) return errno = e, -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  if (keep_ns(path, keep) != 0) {
+    e = errno;
+    close(fd);
+    return errno = e, -1;
+  }
   return fd;
 }
 
@@ -120,15 +169,16 @@ static int idmapped_bind(const char *src, const char *dst, int userns) {
 }
 
 /* With an idmap: the idmapped lower at DIR/layer/lower and the layer's dirs owned by the mapped root. */
-static int shift_lower(const char *layer, const char *lower, long base, const char *up, const char *work, const char *tmp, char *out, size_t n) {
+static int shift_lower(const char *layer, const char *lower, long base, const char *netns, const char *up, const char *work, const char *tmp, char *out, size_t n, int *keep_userns) {
   if (join(out, n, layer, "lower")) return errno = ENAMETOOLONG, die("path", layer);
   if (mkdir(out, 0755) < 0) return die("mkdir", out);
   char keep[4096];
   if (join(keep, sizeof keep, layer, "../userns")) return errno = ENAMETOOLONG, die("path", layer);
-  int ns = userns_fd((unsigned)base, keep);
-  if (ns < 0) return die("user namespace for", lower);
+  int ns = netns ? userns_of(netns, keep) : userns_fd((unsigned)base, keep, NULL);
+  if (ns < 0) return die("user namespace for", netns ? netns : lower);
   int rc = idmapped_bind(lower, out, ns);
-  close(ns);
+  if (rc || !keep_userns) close(ns);
+  else *keep_userns = ns;
   if (rc) return rc;
   const char *mine[] = {layer, up, work, tmp};
   for (size_t k = 0; k < sizeof mine / sizeof mine[0]; k++)
@@ -136,7 +186,7 @@ static int shift_lower(const char *layer, const char *lower, long base, const ch
   return 0;
 }
 
-static int setup(const char *dir, const char *lower, const char *size_mib, long idmap, const char *at) {
+static int setup(const char *dir, const char *lower, const char *size_mib, long idmap, const char *netns, const char *at, int *keep_userns) {
   char layer[4096], root[4096], up[4096], work[4096], tmp[4096], shifted[4096], data[12800];
   char *end = NULL;
   long size = strtol(size_mib, &end, 10);
@@ -166,12 +216,21 @@ static int setup(const char *dir, const char *lower, const char *size_mib, long 
    * bind mount at a host path. */
   if (mkdir(tmp, 0700) < 0 || chmod(tmp, 01777) < 0) return die("mkdir", tmp);
   if (idmap >= 0) {
-    int rc = shift_lower(layer, lower, idmap, up, work, tmp, shifted, sizeof shifted);
+    int rc = shift_lower(layer, lower, idmap, netns, up, work, tmp, shifted, sizeof shifted, keep_userns);
     if (rc) return rc;
     lower = shifted;
   }
   snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower, up, work);
   if (mount("overlay", root, "overlay", MS_NODEV, data) < 0) return die("mount overlay", root);
+  return 0;
+}
+
+/* Becomes root of the user namespace `ns` (host uid BASE): no host groups, the namespace's capabilities. */
+static int enter_userns(int ns) {
+  if (setgroups(0, NULL) != 0) return die("setgroups", "[]");
+  if (setns(ns, CLONE_NEWUSER) != 0) return die("setns", "user namespace");
+  close(ns);
+  if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) return die("become root of", "user namespace");
   return 0;
 }
 
@@ -221,31 +280,74 @@ static char **args_from_stdin(const char *argv0, int *argc) {
   return out;
 }
 
+/*
+ * In this private mount namespace only: an empty read-only directory over each path. A mask
+ * inside /proc leaves it not "fully visible", and the kernel then refuses a new proc mount to a
+ * user namespace (the runtime's gofer makes one): a plain bind of /proc at DIR/proc, with no
+ * mount under it, keeps one proc fully visible in the namespace.
+ */
+static int mask_paths(const char *dir, const char **paths, int n) {
+  char proc[4096];
+  if (join(proc, sizeof proc, dir, "proc")) return errno = ENAMETOOLONG, die("path", dir);
+  if (mkdir(proc, 0555) < 0 && errno != EEXIST) return die("mkdir", proc);
+  if (mount("/proc", proc, NULL, MS_BIND, NULL) != 0) return die("bind /proc at", proc);
+  for (int k = 0; k < n; k++)
+    if (mount("tmpfs", paths[k], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") != 0) return die("mask", paths[k]);
+  return 0;
+}
+
+/* `tt-layer netns BASE PATH`: a network namespace owned by a new user namespace of range BASE, kept at PATH. */
+static int make_netns(const char *base_text, const char *path) {
+  char *end = NULL;
+  long base = strtol(base_text, &end, 10);
+  if (base <= 0 || *end || base > 4294901759L) return errno = EINVAL, die("bad base", base_text);
+  int fd = userns_fd((unsigned)base, NULL, path);
+  if (fd < 0) return die("network namespace at", path);
+  close(fd);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[1], "netns")) return make_netns(argv[2], argv[3]);
   if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
   if (argc < 7 || strcmp(argv[1], "run")) goto usage;
   int i = 5;
   long idmap = -1;
-  const char *at = NULL;
-  for (; i + 1 < argc && argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]; i += 2) {
-    if (!strcmp(argv[i], "--cgroup")) {
-      if (join_cgroup(argv[i + 1])) return 125;
-    } else if (!strcmp(argv[i], "--idmap")) {
+  const char *at = NULL, *netns = NULL, *masks[8] = {0};
+  int nmasks = 0;
+  int enter = 0, ns = -1;
+  for (; i + 1 < argc && strcmp(argv[i], "--"); i++) {
+    if (!strcmp(argv[i], "--enter")) {
+      enter = 1;
+      continue;
+    }
+    const char *flag = argv[i], *value = argv[++i];
+    if (!strcmp(flag, "--cgroup")) {
+      if (join_cgroup(value)) return 125;
+    } else if (!strcmp(flag, "--idmap")) {
       char *end = NULL;
-      idmap = strtol(argv[i + 1], &end, 10);
-      if (idmap <= 0 || *end || idmap > 4294901759L) return errno = EINVAL, die("bad --idmap", argv[i + 1]);
-    } else if (!strcmp(argv[i], "--root")) {
-      at = argv[i + 1];
+      idmap = strtol(value, &end, 10);
+      if (idmap <= 0 || *end || idmap > 4294901759L) return errno = EINVAL, die("bad --idmap", value);
+    } else if (!strcmp(flag, "--root")) {
+      at = value;
+    } else if (!strcmp(flag, "--netns")) {
+      netns = value;
+    } else if (!strcmp(flag, "--mask")) {
+      if (nmasks == (int)(sizeof masks / sizeof masks[0])) goto usage;
+      masks[nmasks++] = value;
     } else {
       goto usage;
     }
   }
-  if (i + 1 >= argc || strcmp(argv[i], "--")) goto usage;
-  int rc = setup(argv[2], argv[3], argv[4], idmap, at);
+  if (i + 1 >= argc || strcmp(argv[i], "--") || ((enter || netns) && idmap < 0)) goto usage;
+  int rc = setup(argv[2], argv[3], argv[4], idmap, netns, at, enter ? &ns : NULL);
   if (rc) return rc;
+  if (nmasks && (rc = mask_paths(argv[2], masks, nmasks))) return rc;
+  if (enter && (rc = enter_userns(ns))) return rc;
   execvp(argv[i + 1], argv + i + 1);
   return die("exec", argv[i + 1]);
 usage:
-  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE --root ROOT] -- RUNTIME ARGS...\n");
+  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... -- RUNTIME ARGS...\n"
+                  "       tt-layer netns BASE PATH\n");
   return 64;
 }

@@ -26,6 +26,7 @@
  * - **Confinement.** File operations resolve paths inside the sandbox (never on the host): `..`,
  *   absolute symlinks and symlinks swapped during the call cannot reach a host file.
  */
+import type { Egress } from '@tartarus/core';
 import type { TemplateInfo } from './templates/types.js';
 
 /** The isolation backends. */
@@ -81,6 +82,12 @@ export interface SandboxSpec {
   killGraceMs: number;
   /** Called for every output chunk of the main process, as produced. */
   onOutput?: (chunk: OutputChunk) => void;
+  /**
+   * Its network (network/): an interface on the node's bridge with this egress policy (`none`
+   * here: an interface that reaches nothing yet, as a warm pool's sandbox has until it is
+   * handed out). Absent: loopback only, for good.
+   */
+  network?: { egress: Egress };
 }
 
 /** Why a process ended. */
@@ -216,6 +223,15 @@ export interface SandboxHandle {
   readonly files: SandboxFiles;
 
   // -- suspension --
+  /**
+   * Replaces the policy of a sandbox that has a network (created with an egress other than
+   * `none`); open connections are held to the new policy at once. Optional: a driver without
+   * networks has none.
+   */
+  setEgress?(egress: Egress): Promise<void>;
+  /** The sandbox's address on the node's bridge, when it has a network. */
+  address?(): Promise<string | undefined>;
+
   /** Freezes every process of the sandbox (timeout clock keeps running). */
   pause(): Promise<void>;
   resume(): Promise<void>;

@@ -3,7 +3,7 @@
  * template's defaults and the limit defaults and checks every value, so that drivers never
  * re-check an optional. A bad value throws `InvalidArgumentError` saying what to change.
  */
-import { InvalidArgumentError, newId } from '@tartarus/core';
+import { InvalidArgumentError, newId, parseEgressRules, type Egress } from '@tartarus/core';
 import type { OutputChunk, ResourceLimits, RuntimeName, SandboxSpec } from './driver.js';
 import type { TemplateInfo } from './templates/types.js';
 import { resolveArgv } from './images/config.js';
@@ -59,6 +59,12 @@ export interface SandboxOptions {
   killGraceMs?: number;
   /** Receives every output chunk of the main process as produced. */
   onOutput?: (chunk: OutputChunk) => void;
+  /**
+   * What the sandbox may reach on the network (network/): `none` (default: loopback only, no
+   * interface), `all` (all but what is always denied), or an allow list (`@tartarus/core`'s
+   * `parseEgressRule`). Not `none`: the sandbox gets its own address on the node's bridge.
+   */
+  egress?: Egress;
 }
 
 /** Limits a sandbox gets unless told otherwise: 1 core, 512 MiB, 256 pids, 1 GiB writable layer. */
@@ -120,7 +126,21 @@ export function resolveSandboxOptions(options: SandboxOptions, template: Templat
   };
   if (options.stdin !== undefined) spec.stdin = Buffer.from(options.stdin);
   if (options.onOutput) spec.onOutput = options.onOutput;
+  if (options.egress !== undefined && options.egress !== 'none') spec.network = { egress: checkEgress(options.egress) };
   return spec;
+}
+
+function checkEgress(egress: Egress): Egress {
+  if (egress === 'all') return egress;
+  if (!Array.isArray(egress) || egress.length === 0) {
+    throw new InvalidArgumentError(`egress must be "none", "all" or a non-empty allow list, got ${JSON.stringify(egress)}`);
+  }
+  try {
+    parseEgressRules(egress);
+  } catch (err) {
+    throw new InvalidArgumentError(`egress entry ${(err as Error).message}`);
+  }
+  return [...egress];
 }
 
 function checkCommand(command: string[] | string | undefined): void {

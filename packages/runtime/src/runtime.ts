@@ -26,11 +26,18 @@ import { ImageStore } from './images/store.js';
 import type { RegistryOptions } from './images/registries.js';
 import type { Collection } from './images/gc.js';
 import { defaultAssetDir } from './drivers/microvm/assets.js';
+import { networkConfig, type NetworkConfig, type NetworkOptions } from './network/config.js';
+import { SandboxNetworks } from './network/sandbox.js';
+import { EgressResolver } from './network/resolve.js';
+import { DnsRelay } from './network/dns.js';
+import { removeHostNetwork } from './network/host.js';
 
 /** What a driver factory gets. */
 export interface DriverContext {
   /** The Runtime's state directory; a driver keeps its objects under `<stateDir>/<name>/`. */
   stateDir: string;
+  /** The sandboxes' networks (network/), made on first use. */
+  networks: () => SandboxNetworks;
 }
 
 /** Makes a driver for one Runtime. */
@@ -62,6 +69,8 @@ export interface RuntimeOptions {
   images?: ImageStore;
   /** Mirrors and insecure registries for image pulls. */
   registries?: RegistryOptions;
+  /** The node's sandbox network (pool, bridge, DNS upstream, extra denied destinations). */
+  network?: NetworkOptions;
 }
 
 /** Default wall-clock limit of `Runtime.run()` when the caller gives none (10 minutes). */
@@ -84,6 +93,8 @@ export class Runtime {
   /** The warm pools; `createSandbox` takes from them when the caller's template, runtime and limits match one. */
   readonly pools: WarmPools;
   private readonly poolConfigs: PoolConfig[];
+  private readonly networkConfig: NetworkConfig;
+  private networkState: { networks: SandboxNetworks; dns: DnsRelay } | undefined;
 
   constructor(options: RuntimeOptions) {
     if (!options.stateDir) throw new InvalidArgumentError('Runtime needs a stateDir');
@@ -96,6 +107,23 @@ export class Runtime {
     this.factories = options.drivers ?? DRIVER_FACTORIES;
     this.pools = new WarmPools((config, own) => this.bootPooled(config, own));
     this.poolConfigs = options.pools ?? [];
+    try {
+      this.networkConfig = networkConfig(options.network);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  }
+
+  /** The sandboxes' networks; the first call also starts the sandboxes' DNS relay. */
+  networks(): SandboxNetworks {
+    if (!this.networkState) {
+      const cfg = this.networkConfig;
+      const networks = new SandboxNetworks(cfg, new EgressResolver(cfg.dnsUpstream));
+      const dns = new DnsRelay(cfg.gateway, cfg.dnsUpstream);
+      networks.onHostReady = () => dns.start();
+      this.networkState = { networks, dns };
+    }
+    return this.networkState.networks;
   }
 
   /** Throws `InvalidArgumentError` naming what to change in a pool config (size, runtime, template); builds nothing. */
@@ -116,7 +144,7 @@ export class Runtime {
       configs.map(async (config) => {
         const template = await this.templates.ensure(config.template);
         const spec = resolveSandboxOptions({ template: config.template, runtime: config.runtime, limits: config.limits ?? {} }, template);
-        return { key: poolKey(config.runtime, template.name, spec.limits), config };
+        return { key: poolKey(config.runtime, template.name, spec.limits, config.network === true), config };
       }),
     );
     await this.pools.configure(keyed);
@@ -131,12 +159,21 @@ export class Runtime {
   async close(): Promise<void> {
     await this.stopPools();
     for (const d of this.drivers.values()) d.close?.();
+    const net = this.networkState;
+    if (net) {
+      net.networks.close();
+      net.dns.close();
+      // The last networked sandbox of the machine is gone: no bridge or rules are left behind.
+      if (await net.networks.machineIdle()) await removeHostNetwork(this.networkConfig);
+    }
   }
 
   private async bootPooled(config: PoolConfig, own: (id: string) => void): Promise<SandboxHandle> {
     const driver = this.driver(config.runtime);
     const template = await this.templates.ensure(config.template);
-    const spec = resolveSandboxOptions({ template: config.template, runtime: config.runtime, limits: config.limits ?? {} }, template);
+    const resolved = resolveSandboxOptions({ template: config.template, runtime: config.runtime, limits: config.limits ?? {} }, template);
+    // A networked pool's sandbox reaches nothing until it is handed out with its caller's egress.
+    const spec = config.network ? { ...resolved, network: { egress: 'none' as const } } : resolved;
     own(spec.id); // before create: list() must never report it, even half made
     const h = await driver.create(spec);
     try {
@@ -162,7 +199,7 @@ export class Runtime {
     if (!factory) {
       throw new InvalidArgumentError(`unknown runtime ${JSON.stringify(name)}: use one of ${this.driverNames().join(', ')}`);
     }
-    d = factory({ stateDir: this.stateDir });
+    d = factory({ stateDir: this.stateDir, networks: () => this.networks() });
     this.drivers.set(name, d);
     return d;
   }
@@ -181,7 +218,7 @@ export class Runtime {
     if (!availability.ok) throw new RuntimeUnavailableError(`runtime ${driver.name} is unavailable: ${availability.reason}`);
     const template = await this.templateFor(options, signal);
     const spec = resolveSandboxOptions(options, template);
-    const key = poolKey(driver.name, template.name, spec.limits);
+    const key = poolKey(driver.name, template.name, spec.limits, spec.network !== undefined);
     // A bad user is the caller's error: found before a pooled sandbox is spent on it.
     if (this.pools.has(key)) await resolveUser(template.rootfsPath, spec.process.user);
     const pooled = await this.pools.take(key, spec);

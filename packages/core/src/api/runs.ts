@@ -1,4 +1,5 @@
 /** Schemas of `/v1/runs` (submit, list, get, cancel, logs, attempts). */
+import { EgressSchema } from '../network.js';
 import { z } from 'zod';
 import {
   ArgvSchema,
@@ -66,6 +67,8 @@ export const SubmitRunRequestSchema = z
     priority: PrioritySchema.optional(),
     /** Labels the node must carry. */
     nodeSelector: NodeSelectorSchema.optional(),
+    /** What the run may reach: `none` (default: loopback only), `all`, or an allow list (IPv4, CIDR, DNS name, each with an optional :port). */
+    egress: EgressSchema.optional(),
     /** Wall-clock limit of one attempt: 1 s..24 h, default 10 min. */
     timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_RUN_TIMEOUT_MS).default(
       WORKLOAD_DEFAULTS.runTimeoutMs,

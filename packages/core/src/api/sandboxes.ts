@@ -20,6 +20,7 @@ import {
 import { SANDBOX_STATES } from '../states.js';
 import { WORKLOAD_DEFAULTS } from '../workload/defaults.js';
 import { ResourceRequestsSchema } from '../workload/spec.js';
+import { EgressSchema } from '../network.js';
 
 /** Longest sandbox timeout accepted: 24 h. */
 export const MAX_SANDBOX_TIMEOUT_MS = 86_400_000;
@@ -72,6 +73,8 @@ export const CreateSandboxRequestSchema = z
     waitMs: durationMsSchema('waitMs', 0, MAX_SANDBOX_WAIT_MS).optional(),
     env: EnvSchema.optional(),
     metadata: MetadataSchema.optional(),
+    /** What the sandbox may reach: `none` (loopback only), `all` (default), or an allow list (IPv4, CIDR, DNS name, each with an optional :port). Changeable while it runs unless `none`. */
+    egress: EgressSchema.optional(),
   })
   .meta({ id: 'CreateSandboxRequest' });
 /** POST /v1/sandboxes body (as sent). */

@@ -109,6 +109,7 @@ export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null): 
     maxAttempts: req.maxAttempts ?? WORKLOAD_DEFAULTS.maxAttempts,
     nodeSelector: req.nodeSelector ?? {},
     metadata: {},
+    egress: req.egress ?? WORKLOAD_DEFAULTS.runEgress,
   };
   checkPolicy(spec, policy);
   return spec;
@@ -139,6 +140,7 @@ export function compileSandbox(
     maxAttempts: 1,
     nodeSelector: req.nodeSelector ?? {},
     metadata: req.metadata ?? {},
+    egress: req.egress ?? WORKLOAD_DEFAULTS.sandboxEgress,
   };
   checkPolicy(spec, policy);
   return spec;

@@ -38,4 +38,7 @@ export const WORKLOAD_DEFAULTS = {
   priority: 'default',
   /** How long a sandbox create waits for capacity before a 503 with Retry-After: 30 s. */
   sandboxWaitMs: 30_000,
+  /** A sandbox reaches anything but what is always denied (as E2B); a run has loopback only (as Judge0, Piston). */
+  sandboxEgress: 'all',
+  runEgress: 'none',
 } as const;

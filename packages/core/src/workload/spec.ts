@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { LimitsSchema, RuntimeNameSchema } from '../api/common.js';
 import { LIFECYCLES, PRIORITIES } from './defaults.js';
+import { EgressSchema } from '../network.js';
 
 /** What placement reserves on a node for the work (not its limit). */
 export const ResourceRequestsSchema = z
@@ -55,6 +56,8 @@ export const WorkloadSpecSchema = z.object({
   nodeSelector: z.record(z.string(), z.string()),
   /** Free-form labels shown back to the caller. */
   metadata: z.record(z.string(), z.string()),
+  /** What the work may reach on the network (`none`: loopback only, no interface). Specs stored before networking have `none`. */
+  egress: EgressSchema.default('none'),
 });
 /** A compiled workload spec. */
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;

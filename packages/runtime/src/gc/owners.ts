@@ -10,6 +10,7 @@
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { releaseOrphanRanges } from '../sandbox/uid-ranges.js';
+import { releaseOrphanNetworks } from '../network/sandbox.js';
 import type { RuntimeName } from '../driver.js';
 import { CGROUP_PARENT, CGROUP_ROOT } from '../cgroups/v1.js';
 
@@ -68,12 +69,13 @@ export async function collectOrphans(): Promise<Collected> {
     if (!owner || typeof owner.dir !== 'string' || (await exists(owner.dir))) continue;
     out.processes += await killCgroup(id);
     await removeCgroupTree(id);
-    // Its (empty) user-namespace root mount point, if it had one (sandbox/native.ts userNsRootPath).
-    await rmdir(join(dirname(ownersDir()), 'roots', id)).catch(() => undefined);
+    // Its run dir (sandbox/native.ts userNsRootPath): an empty mount point, or a gVisor sandbox's bundle and runsc state.
+    await rm(join(dirname(ownersDir()), 'roots', id), { recursive: true, force: true, maxRetries: 3 });
     await forgetOwner(id);
     out.sandboxes.push(id);
   }
-  // Uid ranges whose sandbox has no owner record any more (its processes are gone): free again.
+  // Networks and uid ranges whose sandbox has no owner record any more (its processes are gone): free again.
+  await releaseOrphanNetworks();
   await releaseOrphanRanges();
   return out;
 }

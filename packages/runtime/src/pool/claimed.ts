@@ -6,7 +6,7 @@
  * after a restart. The claim goes with the sandbox.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { ConflictError } from '@tartarus/core';
+import { ConflictError, type Egress } from '@tartarus/core';
 import { join } from 'node:path';
 import type { ExecHandle, ExecOptions, ProcessResult, RuntimeName, SandboxFiles, SandboxHandle, SandboxState, SandboxStats } from '../driver.js';
 
@@ -104,6 +104,15 @@ export class ClaimedSandbox implements SandboxHandle {
 
   async setDeadline(atMs: number): Promise<void> {
     await this.inner.setDeadline?.(atMs);
+  }
+
+  async setEgress(egress: Egress): Promise<void> {
+    if (!this.inner.setEgress) throw new ConflictError(`sandbox ${this.id} has no network`);
+    await this.inner.setEgress(egress);
+  }
+
+  async address(): Promise<string | undefined> {
+    return this.inner.address?.();
   }
 
   async destroy(): Promise<void> {

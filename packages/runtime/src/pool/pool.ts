@@ -20,6 +20,8 @@ export interface PoolConfig {
   /** Sandboxes kept booted. */
   size: number;
   limits?: Partial<ResourceLimits> | undefined;
+  /** Whether its sandboxes have a network (booted reaching nothing; the caller's egress is applied when one is handed out). Default false. */
+  network?: boolean | undefined;
 }
 
 /** Makes and boots one sandbox of a pool (the Runtime's cold path plus `boot()`); `own` gets its id once created. */
@@ -29,8 +31,8 @@ export type PoolFactory = (config: PoolConfig, own: (id: string) => void) => Pro
 const RETRY_MS = 5000;
 
 /** The pool key of a resolved spec: what cannot change after boot. */
-export function poolKey(runtime: RuntimeName, template: string, limits: ResourceLimits): string {
-  return [runtime, template, limits.cpu, limits.memoryMiB, limits.pids, limits.diskMiB].join('/');
+export function poolKey(runtime: RuntimeName, template: string, limits: ResourceLimits, network: boolean): string {
+  return [runtime, template, limits.cpu, limits.memoryMiB, limits.pids, limits.diskMiB, network ? 'net' : 'lo'].join('/');
 }
 
 interface Pool {

@@ -4,16 +4,11 @@
  * on this machine) share a host uid — per-user kernel limits (POSIX message queues, inotify
  * instances, pipe pages, RLIMIT_NPROC) are no longer shared across tenants.
  *
- * Ranges are recorded machine-wide under `/run/tartarus/uids` (beside the owner records, on the
- * tmpfs that lives exactly as long as the host's processes): `slots/<n>` holds the sandbox id
- * (made with O_EXCL: two allocators never take one slot) and `ids/<id>` the slot, so a range is
- * found and freed from the sandbox id alone, and a restarted agent never reuses a live one.
+ * Ranges are slots of the machine-wide table `/run/tartarus/uids` (sandbox/slots.ts): found and
+ * freed from the sandbox id alone, never reused while live, even by a restarted agent.
  * `collectOrphans()` frees the ranges of sandboxes whose owner record is gone.
  */
-import { randomInt } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { ownersDir } from '../gc/owners.js';
+import { SlotTable } from './slots.js';
 
 /** First host id of slot 0: far above any user or subordinate-id range a host hands out. */
 export const UID_RANGE_START = 0x10000000;
@@ -22,9 +17,7 @@ export const UID_RANGE_SIZE = 65536;
 /** Slots, so the last range ends below 2^30. */
 export const UID_SLOTS = 12288;
 
-function dir(): string {
-  return join(dirname(ownersDir()), 'uids');
-}
+const table = new SlotTable('uids', UID_SLOTS, 'uid range');
 
 /** The first host id of `slot`. */
 export function slotBase(slot: number): number {
@@ -33,48 +26,15 @@ export function slotBase(slot: number): number {
 
 /** Takes a free range for sandbox `id` and returns its base (the host id of container uid 0). */
 export async function allocateUidRange(id: string): Promise<number> {
-  const d = dir();
-  await Promise.all([mkdir(join(d, 'slots'), { recursive: true, mode: 0o700 }), mkdir(join(d, 'ids'), { recursive: true, mode: 0o700 })]);
-  const existing = await readSlot(id);
-  if (existing !== undefined) return slotBase(existing);
-  for (let attempt = 0; attempt < 64; attempt++) {
-    const slot = randomInt(UID_SLOTS);
-    // ids/<id> first: a crash between the two writes leaves an id naming a slot it does not hold
-    // (freed by releaseOrphanRanges), never a slot nobody can find.
-    await writeFile(join(d, 'ids', id), String(slot), { mode: 0o600 });
-    try {
-      await writeFile(join(d, 'slots', String(slot)), id, { flag: 'wx', mode: 0o600 });
-    } catch (err) {
-      await rm(join(d, 'ids', id), { force: true });
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw err;
-    }
-    return slotBase(slot);
-  }
-  throw new Error('no free uid range for a new sandbox: the machine holds too many sandboxes');
-}
-
-async function readSlot(id: string): Promise<number | undefined> {
-  const text = await readFile(join(dir(), 'ids', id), 'utf8').catch(() => undefined);
-  const slot = Number(text);
-  return text !== undefined && Number.isInteger(slot) ? slot : undefined;
+  return slotBase(await table.allocate(id));
 }
 
 /** Frees the range of sandbox `id` (its processes are gone). Idempotent. */
-export async function releaseUidRange(id: string): Promise<void> {
-  const slot = await readSlot(id);
-  if (slot !== undefined) {
-    const holder = await readFile(join(dir(), 'slots', String(slot)), 'utf8').catch(() => undefined);
-    if (holder === id) await rm(join(dir(), 'slots', String(slot)), { force: true });
-  }
-  await rm(join(dir(), 'ids', id), { force: true });
+export function releaseUidRange(id: string): Promise<void> {
+  return table.release(id);
 }
 
 /** Frees the ranges of sandboxes that have no owner record any more (gc/owners.ts). Returns their ids. */
-export async function releaseOrphanRanges(): Promise<string[]> {
-  const ids = await readdir(join(dir(), 'ids')).catch(() => [] as string[]);
-  const owners = new Set((await readdir(ownersDir()).catch(() => [] as string[])).map((n) => n.replace(/\.json$/, '')));
-  const orphans = ids.filter((id) => !owners.has(id));
-  await Promise.all(orphans.map(releaseUidRange));
-  return orphans;
+export function releaseOrphanRanges(): Promise<string[]> {
+  return table.releaseOrphans();
 }

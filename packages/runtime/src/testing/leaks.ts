@@ -1,7 +1,8 @@
 /**
  * Leak checker: what a test run must leave behind is nothing. Take a `snapshotHost()` before,
  * call `assertNoLeaks(before)` after; it reports every new sandbox process, `tartarus/*`
- * cgroup, mount under a test dir, runc/runsc container and temp dir, with what it found.
+ * cgroup, mount under a test dir, runc/runsc container, sandbox run dir, network object (kept
+ * namespace, veth, nftables chain) and temp dir, with what it found.
  * Leftovers can take a moment to go (a runtime's last process exiting), so it re-checks for a
  * short while before failing.
  */
@@ -10,6 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AssertionError } from 'node:assert';
 import { listCgroupIds } from '../cgroups/v1.js';
+import { sandboxRunDir } from '../sandbox/native.js';
+import { netnsDir } from '../network/sandbox.js';
+import { TABLE } from '../network/rules.js';
+import { runCommand } from '../process/run.js';
 import { TEST_TMP_PREFIX } from './runtime.js';
 
 /** What exists on the host at one moment, as far as sandboxes go. */
@@ -22,6 +27,10 @@ export interface HostSnapshot {
   mounts: Set<string>;
   /** Test temp dirs (`tartarus-test-*`) in the temp dir. */
   tempDirs: Set<string>;
+  /** Sandbox ids with a run dir (`/run/tartarus/roots/<id>`: a gVisor sandbox's bundle, a runc sandbox's root mount point). */
+  runDirs: Set<string>;
+  /** Sandboxes' network objects: `netns <id>` (a kept namespace), `link <name>` (a veth's host end), `chain <name>` (an nftables chain). */
+  network: Set<string>;
 }
 
 const RUNTIME_PROCESS = /(^|\/)(runc|runsc|tt-layer)(\s|$)|runsc-(gofer|sandbox)|qemu-system-\S+ -name tt-/;
@@ -53,18 +62,37 @@ async function mounts(): Promise<Set<string>> {
 
 /** Takes a snapshot of the host's sandbox-related objects. */
 export async function snapshotHost(): Promise<HostSnapshot> {
-  const [processes, cgroups, m, temps] = await Promise.all([
+  const [processes, cgroups, m, temps, runDirs, network] = await Promise.all([
     runtimeProcesses(),
     listCgroupIds(),
     mounts(),
     readdir(tmpdir()).catch(() => [] as string[]),
+    readdir(runDirsRoot()).catch(() => [] as string[]),
+    networkObjects(),
   ]);
   return {
     processes,
     cgroups: new Set(cgroups),
     mounts: m,
     tempDirs: new Set(temps.filter((t) => t.startsWith(TEST_TMP_PREFIX)).map((t) => join(tmpdir(), t))),
+    runDirs: new Set(runDirs),
+    network,
   };
+}
+
+/** Kept network namespaces, veth host ends (`tv…`) and sandboxes' nftables chains (`sb_…`). */
+async function networkObjects(): Promise<Set<string>> {
+  const [namespaces, links, table] = await Promise.all([
+    readdir(netnsDir()).catch(() => [] as string[]),
+    readdir('/sys/class/net').catch(() => [] as string[]),
+    runCommand(['nft', 'list', 'table', 'inet', TABLE], { allowNonZero: true, timeoutMs: 10_000 }).catch(() => undefined),
+  ]);
+  const chains = table?.exitCode === 0 ? [...table.stdout.matchAll(/chain (sb_[0-9a-f]+)/g)].map((m) => m[1] ?? '') : [];
+  return new Set([...namespaces.map((n) => `netns ${n}`), ...links.filter((l) => /^tv[0-9a-f]{13}$/.test(l)).map((l) => `link ${l}`), ...chains.map((c) => `chain ${c}`)]);
+}
+
+function runDirsRoot(): string {
+  return join(sandboxRunDir(), 'roots');
 }
 
 function added(before: Set<string>, after: Set<string>): string[] {
@@ -86,9 +114,18 @@ export interface LeakScope {
 export async function findLeaks(before: HostSnapshot, scope: LeakScope = {}): Promise<Record<string, string[]>> {
   const now = await snapshotHost();
   const inPath = (x: string): boolean => scope.path === undefined || x.includes(scope.path);
+  const ofId = (id: string): boolean => scope.idPrefix === undefined || id.startsWith(scope.idPrefix);
+  // gVisor's processes name the sandbox's run dir, not its state dir: in scope by id.
+  const runDirProcess = new RegExp(`${runDirsRoot()}/([^/\\s]+)`);
+  const inScope = (x: string): boolean => {
+    const id = runDirProcess.exec(x)?.[1];
+    return inPath(x) || (id !== undefined && ofId(id));
+  };
   const leaks: Record<string, string[]> = {
-    processes: added(before.processes, now.processes).filter(inPath),
-    cgroups: added(before.cgroups, now.cgroups).filter((id) => scope.idPrefix === undefined || id.startsWith(scope.idPrefix)),
+    processes: added(before.processes, now.processes).filter(inScope),
+    cgroups: added(before.cgroups, now.cgroups).filter(ofId),
+    runDirs: added(before.runDirs, now.runDirs).filter(ofId),
+    network: added(before.network, now.network).filter((x) => !x.startsWith('netns ') || ofId(x.slice(6))),
     mounts: added(before.mounts, now.mounts).filter(inPath),
     tempDirs: added(before.tempDirs, now.tempDirs).filter(inPath),
   };

@@ -31,6 +31,8 @@ export function upgradeSpec(old: Legacy, kind: 'run' | 'sandbox', row: Legacy): 
     template: String(old['template'] ?? row['template'] ?? WORKLOAD_DEFAULTS.template),
     image: null,
     entrypoint: null,
+    // Work from before networking had loopback only.
+    egress: 'none',
     runtime: String(old['runtime'] ?? row['runtime'] ?? WORKLOAD_DEFAULTS.runtime) as WorkloadSpec['runtime'],
     command: kind === 'run' ? (shell ?? argv) : null,
     env: record(old['env']),

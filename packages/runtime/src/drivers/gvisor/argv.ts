@@ -2,8 +2,10 @@
  * runsc command lines and config for the `gvisor` driver. Pure: golden-tested in argv.test.ts.
  *
  * Global flags, on every call (runsc keeps them per container, but `--root` must match):
- * - `--root`: the Runtime's own runsc state directory (only Tartarus's containers are seen);
- * - `--network=none`: a network stack with loopback only;
+ * - `--root`: the sandbox's own runsc state directory in its run dir (runsc runs inside the
+ *   sandbox's user namespace as its mapped root, `userns: 'enter'`, and can reach nothing else);
+ * - `--network=none`: a network stack with loopback only; `--network=sandbox` (gVisor's own
+ *   stack) for a sandbox with a network, over the interface of the namespace the config names;
  * - `--oci-seccomp`: also applies the config's seccomp profile inside the sandbox;
  * - `--ignore-cgroups`: Tartarus makes the cgroups and starts runsc inside them (`ownCgroups`).
  *   runsc's own cgroup teardown retries a busy cgroup every 100 ms, which cost most runs a
@@ -36,8 +38,9 @@ export const GVISOR_HOST_PIDS_PER_TASK = 16;
 /** The least host bound of a gVisor sandbox (a fork bomb's churn, whatever its limit). */
 export const GVISOR_HOST_PIDS_MIN = 8192;
 
-function global(root: string): string[] {
-  return [RUNSC, '--root', root, '--network=none', '--oci-seccomp', '--ignore-cgroups'];
+function global(root: string, network = false): string[] {
+  // With a network (network/sandbox.ts): runsc's own network stack over the namespace's eth0.
+  return [RUNSC, '--root', root, network ? '--network=sandbox' : '--network=none', '--oci-seccomp', '--ignore-cgroups'];
 }
 
 function withoutCgroups(linux: OciConfig['linux']): OciConfig['linux'] {
@@ -55,11 +58,16 @@ export const runscTool: OciTool = {
   runtime: 'gvisor',
   binary: RUNSC,
   ownCgroups: true,
-  userns: false,
+  userns: 'enter',
+  // runsc (2022) refuses a network namespace it takes for the host's: it tests for
+  // /proc/sys/net/core/rmem_default, which only the initial namespace had before kernel 6.x.
+  // (The whole of /proc/sys/net: below it each namespace has its own entries, a mount on the
+  // host's would not hide the sandbox's.)
+  masksWithNetwork: ['/proc/sys/net'],
   pidsOverhead: GVISOR_PIDS_OVERHEAD,
   hostPids: (limit) => Math.max(limit * GVISOR_HOST_PIDS_PER_TASK, GVISOR_HOST_PIDS_MIN) + GVISOR_PIDS_OVERHEAD,
   version: () => [RUNSC, '--version'],
-  run: (root, o) => [...global(root), 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
+  run: (root, o) => [...global(root, o.network), 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
   // The sandbox-internal pid: the process lives in gVisor's kernel, not the host's (exec runs `tt-init attach` after a restart).
   exec: (root, o) => [...global(root), 'exec', '--process', o.processFile, '--internal-pid-file', o.pidFile, o.containerId],
   kill: (root, id, signal, all) => [...global(root), 'kill', ...(all ? ['--all'] : []), id, signal],

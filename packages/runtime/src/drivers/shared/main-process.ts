@@ -9,7 +9,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { SandboxSpec } from '../../driver.js';
 import { startProcess, type ProcessHandle } from '../../process/run.js';
 import { AgentClient } from '../../sandbox/agent/client.js';
@@ -17,6 +17,7 @@ import { encodeFrame, Msg } from '../../sandbox/agent/protocol.js';
 import { SANDBOX_INIT, SANDBOX_SECCOMP, userNsRootPath } from '../../sandbox/native.js';
 import { ownCgroupDirs } from '../../cgroups/v1.js';
 import type { ResolvedUser } from '../../sandbox/user.js';
+import { netnsDir } from '../../network/sandbox.js';
 import type { OciContext, SandboxPaths } from './context.js';
 import { buildOciProcess } from './oci-spec.js';
 
@@ -57,17 +58,28 @@ function channelOver(proc: ProcessHandle, agentSecret: string): Channel {
 /** Starts the sandbox's runtime process (tt-init as PID 1) and opens the agent channel. */
 export function spawnMain(
   ctx: OciContext,
-  spec: Pick<SandboxSpec, 'id' | 'template' | 'limits'>,
+  spec: Pick<SandboxSpec, 'id' | 'template' | 'limits' | 'network'>,
   paths: SandboxPaths,
   agentSecret: string,
   uidBase?: number,
 ): Channel {
   const cgroups = ctx.tool.ownCgroups ? ownCgroupDirs(spec.id).flatMap((d) => ['--cgroup', d]) : [];
-  // Its own user namespace: the template seen through an idmapped mount, the root where the mapped root reaches it.
-  const userns = uidBase === undefined ? [] : ['--idmap', String(uidBase), '--root', userNsRootPath(spec.id)];
+  // Its own user namespace: the template seen through an idmapped mount; runc joins the namespace
+  // and finds the root where the mapped root reaches it, runsc runs inside it (its bundle is there).
+  // With a network, the user namespace is the one that owns the network namespace made for it.
+  const network = spec.network !== undefined;
+  const userns =
+    uidBase === undefined
+      ? []
+      : [
+          ...['--idmap', String(uidBase)],
+          ...(network ? ['--netns', join(netnsDir(), spec.id)] : []),
+          ...(ctx.tool.userns === 'join' ? ['--root', userNsRootPath(spec.id)] : ['--enter']),
+        ];
+  const masks = network ? ctx.tool.masksWithNetwork.flatMap((m) => ['--mask', m]) : [];
   const args = [
-    'run', paths.dir, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, ...userns, '--',
-    ...ctx.tool.run(ctx.runtimeRoot, { bundle: paths.dir, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id) }),
+    'run', paths.bundle, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, ...userns, ...masks, '--',
+    ...ctx.tool.run(paths.runtimeRoot, { bundle: paths.bundle, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id), network }),
   ];
   return channelOver(ctx.prespawner.start(args), agentSecret);
 }
@@ -76,14 +88,14 @@ export function spawnMain(
 export const RUNTIME_PROCESS_OPTIONS = { env: HOST_PATH, stdin: 'pipe', rawStdout: true, maxOutputBytes: STDERR_CAP } as const;
 
 /** Reaches the init of a running container again (after a restart) through `tt-init attach`. */
-export async function attachChannel(ctx: OciContext, id: string, agentSecret: string, userns = false): Promise<Channel> {
+export async function attachChannel(ctx: OciContext, id: string, agentSecret: string, joinsUserns = false): Promise<Channel> {
   const paths = ctx.paths(id);
   const processFile = join(paths.dir, 'attach.json');
   const root: ResolvedUser = { uid: 0, gid: 0, additionalGids: [] };
   const process = buildOciProcess({ args: [SANDBOX_INIT, 'attach'], env: HOST_PATH, cwd: '/', user: root });
   // In a user namespace owned by the sandbox's uid the runtime may not set rlimits (see oci-driver.ts).
-  await writeFile(processFile, JSON.stringify(userns ? { ...process, rlimits: [] } : process));
-  const argv = ctx.tool.exec(ctx.runtimeRoot, { processFile, pidFile: join(paths.dir, 'attach.pid'), containerId: ctx.containerId(id) });
+  await writeFile(processFile, JSON.stringify(joinsUserns ? { ...process, rlimits: [] } : process));
+  const argv = ctx.tool.exec(paths.runtimeRoot, { processFile, pidFile: join(paths.dir, 'attach.pid'), containerId: ctx.containerId(id) });
   return channelOver(startProcess(argv, RUNTIME_PROCESS_OPTIONS), agentSecret);
 }
 
@@ -91,14 +103,14 @@ export async function attachChannel(ctx: OciContext, id: string, agentSecret: st
 export async function waitRunning(paths: SandboxPaths, proc: ProcessHandle): Promise<boolean> {
   let watcher: FSWatcher;
   try {
-    watcher = watch(paths.dir);
+    watcher = watch(dirname(paths.pidFile));
   } catch {
     return pollRunning(paths, proc); // out of inotify instances: fall back to polling
   }
   try {
     const written = new Promise<boolean>((resolve) => {
       watcher.on('change', (_event, name) => {
-        if (name === 'pid') resolve(true);
+        if (name === basename(paths.pidFile)) resolve(true);
       });
       watcher.on('error', () => resolve(pollRunning(paths, proc)));
     });

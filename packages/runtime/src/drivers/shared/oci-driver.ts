@@ -7,15 +7,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
 import type { Availability, Driver, RuntimeName, SandboxHandle, SandboxInfo, SandboxSpec, SandboxState } from '../../driver.js';
 import { checkSandboxId } from '../../options.js';
 import { cgroupV1Available, cgroupsPathFor, createOwnCgroups, swapAccounting } from '../../cgroups/v1.js';
-import { ensureNativeHelpers, SANDBOX_HELPER_DIR, SANDBOX_HELPER_MOUNT, sandboxHelperRunDir, userNsRootPath } from '../../sandbox/native.js';
+import { ensureNativeHelpers, SANDBOX_HELPER_MOUNT, sandboxHelperRunDir, userNsRootPath } from '../../sandbox/native.js';
 import { allocateUidRange } from '../../sandbox/uid-ranges.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { recordOwner } from '../../gc/owners.js';
+import type { SandboxNetworks } from '../../network/sandbox.js';
 import { OciContext } from './context.js';
 import { exists, initArgs } from './main-process.js';
 import { buildOciConfig } from './oci-spec.js';
@@ -28,9 +29,13 @@ import type { OciTool } from './tool.js';
 export interface OciDriverOptions {
   /** The Runtime's state directory; this driver uses `<stateDir>/<runtime>/`. */
   stateDir: string;
+  /** The sandboxes' networks (a Runtime's); without it a sandbox asking for a network is refused. */
+  networks?: () => SandboxNetworks;
 }
 
 const ROOT = { uid: 0, gid: 0, additionalGids: [] };
+/** Runtime roots listed at once (`enter`: one per sandbox). */
+const LIST_CONCURRENCY = 4;
 
 interface ListedContainer {
   id: string;
@@ -46,7 +51,7 @@ export class OciDriver implements Driver {
 
   constructor(tool: OciTool, options: OciDriverOptions) {
     this.name = tool.runtime;
-    this.ctx = new OciContext(tool, options.stateDir);
+    this.ctx = new OciContext(tool, options.stateDir, options.networks);
   }
 
   available(): Promise<Availability> {
@@ -90,27 +95,33 @@ export class OciDriver implements Driver {
       const limits = { ...spec.limits, pids: spec.limits.pids + 1 };
       const agentSecret = randomBytes(32).toString('base64');
       // Its own host uid range (after recordOwner: a range without an owner record is an orphan's).
-      const uidBase = this.ctx.tool.userns ? await allocateUidRange(spec.id) : undefined;
+      const uidBase = await allocateUidRange(spec.id);
+      const joins = this.ctx.tool.userns === 'join';
+      if (!joins) await makeOwnedDir(paths.bundle, uidBase, paths.runtimeRoot);
+      // Its network namespace (owned by its user namespace) with its interface, before the runtime starts.
+      const net = spec.network ? await this.ctx.networks().attach(spec.id, uidBase, spec.network.egress) : undefined;
       const built = this.ctx.tool.adjustConfig(
         buildOciConfig({
-          rootfsPath: uidBase === undefined ? paths.rootfs : userNsRootPath(spec.id),
-          ...(uidBase === undefined ? {} : { uidBase, userNamespacePath: join(paths.dir, 'userns') }),
+          ...(net ? { network: { namespacePath: net.netnsPath, resolvConf: net.resolvConf } } : {}),
+          rootfsPath: joins ? userNsRootPath(spec.id) : paths.rootfs,
+          ...(joins ? { uidBase, userNamespacePath: join(paths.dir, 'userns') } : {}),
           hostname: spec.id,
           process: { args: initArgs(resolved), env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, cwd: '/', user: ROOT },
           limits,
           cgroupsPath: cgroupsPathFor(spec.id),
-          helperDir: uidBase === undefined ? SANDBOX_HELPER_DIR : sandboxHelperRunDir(),
+          helperDir: sandboxHelperRunDir(),
           helperMount: SANDBOX_HELPER_MOUNT,
           annotations: { 'dev.tartarus.sandbox': spec.id, 'dev.tartarus.template': spec.template.name },
           swapAccounting: await swapAccounting(),
         }),
       );
-      // In its own user namespace runc may not set the init's rlimits (EPERM on prlimit of a
+      // In a user namespace it joins, runc may not set the init's rlimits (EPERM on prlimit of a
       // process in a namespace owned by another uid): tt-init sets the workload's instead.
-      const config = uidBase === undefined ? built : { ...built, process: { ...built.process, rlimits: [] } };
+      const config = joins ? { ...built, process: { ...built.process, rlimits: [] } } : built;
       await Promise.all([
-        writeFile(paths.config, JSON.stringify(config)),
-        writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now(), agentSecret, ...(uidBase === undefined ? {} : { uidBase }) }),
+        // Readable by the runtime running as the sandbox's mapped root only (it holds the tenant's env).
+        writeFile(paths.config, JSON.stringify(config), { mode: 0o600 }).then(() => (joins ? undefined : chown(paths.config, uidBase, uidBase))),
+        writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now(), agentSecret, uidBase }),
         this.ctx.tool.ownCgroups
           ? createOwnCgroups(spec.id, { memoryMiB: limits.memoryMiB, pids: this.ctx.tool.hostPids(limits.pids) })
           : undefined,
@@ -124,7 +135,8 @@ export class OciDriver implements Driver {
   }
 
   async list(): Promise<SandboxInfo[]> {
-    const [dirs, containers] = await Promise.all([this.stateDirIds(), this.listContainers()]);
+    const dirs = await this.stateDirIds();
+    const containers = await this.listContainers(dirs);
     const byId = new Map(containers.map((c) => [c.id, c]));
     const ids = new Set([...dirs, ...containers.map((c) => c.id.replace(/^tt-/, ''))]);
     return Promise.all(
@@ -140,7 +152,7 @@ export class OciDriver implements Driver {
   async adopt(id: string): Promise<SandboxHandle> {
     checkSandboxId(id);
     const stored = await readStored(this.ctx.paths(id).spec, id);
-    const found = (await this.listContainers()).find((c) => c.id === this.ctx.containerId(id));
+    const found = (await this.listContainers([id])).find((c) => c.id === this.ctx.containerId(id));
     const state = toState(found?.status);
     if (!found?.pid || (state !== 'running' && state !== 'paused')) {
       throw new SandboxNotRunningError(`sandbox ${id} is ${state}: only a running or paused sandbox can be adopted; destroy it`);
@@ -177,11 +189,31 @@ export class OciDriver implements Driver {
     return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
   }
 
-  private async listContainers(): Promise<ListedContainer[]> {
-    const res = await this.ctx.call(this.ctx.tool.list(this.ctx.runtimeRoot), { allowNonZero: true });
+  /** The runtime's containers: all of the Runtime's root, or (`enter`) those of each sandbox `ids` names, a few at a time. */
+  private async listContainers(ids: string[]): Promise<ListedContainer[]> {
+    const roots = this.ctx.tool.userns === 'join' ? [this.ctx.runtimeRoot] : ids.map((id) => this.ctx.paths(id).runtimeRoot);
+    const out: ListedContainer[] = [];
+    for (let i = 0; i < roots.length; i += LIST_CONCURRENCY) {
+      const lists = await Promise.all(roots.slice(i, i + LIST_CONCURRENCY).map((root) => this.listRoot(root)));
+      out.push(...lists.flat());
+    }
+    return out;
+  }
+
+  private async listRoot(root: string): Promise<ListedContainer[]> {
+    if (this.ctx.tool.userns === 'enter' && !(await exists(root))) return [];
+    const res = await this.ctx.call(this.ctx.tool.list(root), { allowNonZero: true });
     if (res.exitCode !== 0) return [];
     const parsed = JSON.parse(res.stdout.trim() || 'null') as ListedContainer[] | null;
     return (parsed ?? []).filter((c) => c.id.startsWith('tt-'));
+  }
+}
+
+/** Makes `dir` and `sub` inside it, owned by the sandbox's mapped root and private to it. */
+async function makeOwnedDir(dir: string, uid: number, sub: string): Promise<void> {
+  for (const d of [dir, sub]) {
+    await mkdir(d, { recursive: true, mode: 0o700 });
+    await chown(d, uid, uid);
   }
 }
 

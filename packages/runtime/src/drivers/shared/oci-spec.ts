@@ -95,6 +95,8 @@ export interface OciConfigInput {
   uidBase?: number;
   /** Where that user namespace is kept for the runtime to join (tt-layer makes it). */
   userNamespacePath?: string;
+  /** A network made ahead (network/sandbox.ts): the namespace to join and the resolv.conf to mount. Default: loopback only. */
+  network?: { namespacePath: string; resolvConf: string };
 }
 
 /** The process object for a main process or an exec. */
@@ -130,13 +132,16 @@ export function buildOciConfig(input: OciConfigInput): OciConfig {
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
       { destination: input.helperMount, type: 'bind', source: input.helperDir, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
+      ...(input.network
+        ? [{ destination: '/etc/resolv.conf', type: 'bind', source: input.network.resolvConf, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] }]
+        : []),
     ],
     annotations: { ...input.annotations },
     linux: {
       namespaces: [
         // Joined, not made: tt-layer makes it owned by the range's own uid (see tt-layer.c).
         ...(input.uidBase === undefined ? [] : [{ type: 'user', path: input.userNamespacePath ?? '' }]),
-        ...['pid', 'network', 'ipc', 'uts', 'mount'].map((type) => ({ type })),
+        ...['pid', 'network', 'ipc', 'uts', 'mount'].map((type) => (type === 'network' && input.network ? { type, path: input.network.namespacePath } : { type })),
       ],
       ...(input.uidBase === undefined
         ? {}

@@ -13,7 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { ConflictError, InternalError, InvalidArgumentError, SandboxNotRunningError } from '@tartarus/core';
+import { ConflictError, InternalError, InvalidArgumentError, SandboxNotRunningError, type Egress } from '@tartarus/core';
 import type {
   ExecHandle,
   ExecOptions,
@@ -141,8 +141,13 @@ export class OciSandbox implements SandboxHandle {
     if (this.current !== 'created' || this.main || !this.channel?.agent.isOpen) {
       throw new ConflictError(`sandbox ${this.id} is ${this.current}: only a booted, unstarted sandbox takes a spec`);
     }
+    if (!spec.network !== !this.spec.network) {
+      throw new ConflictError(`sandbox ${this.id} was booted ${this.spec.network ? 'with' : 'without'} a network: it cannot take a spec ${spec.network ? 'with' : 'without'} one`);
+    }
     const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
     await this.channel.agent.request(Msg.user, new PayloadWriter().u32(user.uid).u32(user.gid).build());
+    // The caller's policy replaces the pool's (which reached nothing) before any process of theirs runs.
+    if (spec.network) await this.ctx.networks().setEgress(this.id, spec.network.egress);
     this.spec = { ...spec, id: this.spec.id };
     this.user = user;
     await writeStored(this.paths.spec, {
@@ -287,14 +292,25 @@ export class OciSandbox implements SandboxHandle {
 
   async pause(): Promise<void> {
     this.requireState('running', 'pause');
-    await this.ctx.call(this.ctx.tool.pause(this.ctx.runtimeRoot, this.ctx.containerId(this.id)));
+    await this.ctx.call(this.ctx.tool.pause(this.paths.runtimeRoot, this.ctx.containerId(this.id)));
     this.current = 'paused';
   }
 
   async resume(): Promise<void> {
     this.requireState('paused', 'resume');
-    await this.ctx.call(this.ctx.tool.resume(this.ctx.runtimeRoot, this.ctx.containerId(this.id)));
+    await this.ctx.call(this.ctx.tool.resume(this.paths.runtimeRoot, this.ctx.containerId(this.id)));
     this.current = 'running';
+  }
+
+  async setEgress(egress: Egress): Promise<void> {
+    if (this.current === 'destroyed' || this.current === 'exited') throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}`);
+    if (!this.spec.network) throw new ConflictError(`sandbox ${this.id} was created with egress "none" (loopback only): its egress cannot change; create a sandbox with a network`);
+    await this.ctx.networks().setEgress(this.id, egress);
+    this.spec = { ...this.spec, network: { egress } };
+  }
+
+  async address(): Promise<string | undefined> {
+    return this.spec.network ? (await this.ctx.networks().get(this.id))?.address : undefined;
   }
 
   async stats(): Promise<SandboxStats> {
@@ -320,7 +336,8 @@ export class OciSandbox implements SandboxHandle {
   private async terminate(by: 'killed' | 'timeout', signal: NodeJS.Signals, graceMs: number): Promise<void> {
     if (this.current !== 'running' && this.current !== 'paused') return;
     this.endedBy ??= by;
-    const { tool, runtimeRoot } = this.ctx;
+    const { tool } = this.ctx;
+    const { runtimeRoot } = this.paths;
     const cid = this.ctx.containerId(this.id);
     // A frozen task does not die until thawed (cgroup v1 freezer).
     if (this.current === 'paused') {
@@ -342,7 +359,8 @@ export class OciSandbox implements SandboxHandle {
     this.endedBy ??= 'killed';
     this.channel?.agent.send(Msg.shutdown, 0);
     if (await this.endsWithin(BACKSTOP_MS)) return;
-    const { tool, runtimeRoot } = this.ctx;
+    const { tool } = this.ctx;
+    const { runtimeRoot } = this.paths;
     await this.ctx.call(tool.kill(runtimeRoot, this.ctx.containerId(this.id), 'KILL', true), { allowNonZero: true });
     if (!(await this.endsWithin(KILL_WAIT_MS))) this.channel?.proc.kill('SIGKILL');
   }
@@ -367,7 +385,7 @@ export class OciSandbox implements SandboxHandle {
   private agent(): Promise<AgentClient> {
     if (this.channel?.agent.isOpen) return Promise.resolve(this.channel.agent);
     if (!this.adopted) return Promise.reject(new SandboxNotRunningError(`sandbox ${this.id} is not running`));
-    this.attaching ??= attachChannel(this.ctx, this.id, this.agentSecret, this.uidBase !== undefined).then(async (channel) => {
+    this.attaching ??= attachChannel(this.ctx, this.id, this.agentSecret, this.uidBase !== undefined && this.ctx.tool.userns === 'join').then(async (channel) => {
       this.channel = channel;
       void channel.agent.closed.then(() => (this.attaching = undefined));
       // A relay that cannot reach the init (the sandbox is ending, paused, or at its pids

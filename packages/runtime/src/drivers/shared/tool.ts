@@ -20,21 +20,28 @@ export interface OciTool {
   /** Host tasks the runtime itself needs in the sandbox's pids cgroup, added to the workload's limit (with `ownCgroups`). */
   readonly pidsOverhead: number;
   /**
-   * Whether each sandbox gets its own user namespace and host uid range (sandbox/uid-ranges.ts):
-   * runc. gVisor's sandboxes need none — the sentry is their kernel, and per-user limits
-   * (message queues, inotify, pipes) live in it, not in the host's.
+   * How a sandbox's own user namespace and host uid range (sandbox/uid-ranges.ts, made by
+   * `tt-layer --idmap`) reach the runtime, so that no two sandboxes share a host uid:
+   * - `join` (runc): the config names the namespace for the container to join;
+   * - `enter` (runsc): the runtime itself runs inside it as its root (`tt-layer --enter`), so
+   *   the gofer runs as host uid BASE and the sentry as BASE+65534 — never root, and never the
+   *   `nobody` every gVisor sandbox would otherwise share (with its per-user limits: processes,
+   *   pipe pages). Its bundle, pid file and runtime root then live under the sandbox's run dir,
+   *   the one place its mapped root can reach (`SandboxPaths`).
    */
-  readonly userns: boolean;
+  readonly userns: 'join' | 'enter';
   /**
    * The host pids cgroup's bound for a sandbox whose limit is `limit` (with ownCgroups): the
    * limit plus `pidsOverhead` under runc; gVisor's sentry backs each sandbox process with many host
    * tasks, so its host bound is generous and the exact limit is enforced inside (RLIMIT_NPROC).
    */
   hostPids(limit: number): number;
+  /** Host dirs hidden from the runtime (`tt-layer --mask`) when the sandbox has a network. */
+  readonly masksWithNetwork: readonly string[];
   /** Prints the version (availability probe). */
   version(): string[];
   /** Runs the container in the foreground; its stdio is the container process's stdio. */
-  run(root: string, o: { bundle: string; pidFile: string; containerId: string }): string[];
+  run(root: string, o: { bundle: string; pidFile: string; containerId: string; network?: boolean }): string[];
   /** Starts a process from a process.json in a running container, in the foreground (`tt-init attach` after a restart). */
   exec(root: string, o: { processFile: string; pidFile: string; containerId: string }): string[];
   /** Signals the container's init, or every process with `all`. */

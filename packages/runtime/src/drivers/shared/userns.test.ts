@@ -2,10 +2,13 @@
 // inside) exhausts the per-user inotify instances (fs.inotify.max_user_instances) and holds them;
 // sandbox B's same user still gets one. Under runc each sandbox is its own host uid range (a user
 // namespace over an idmapped template, sandbox/uid-ranges.ts); under gVisor the sentry's kernel
-// keeps the count. Before, both were host uid 1000 and B failed with EMFILE.
+// keeps the count. Before, both were host uid 1000 and B failed with EMFILE. Under gVisor the
+// runtime itself runs in the sandbox's user namespace: its gofer and sentry are the sandbox's own
+// host uids, not root and the `nobody` every gVisor sandbox shared (with its process count).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { ownCgroupDirs } from '../../cgroups/v1.js';
 import { testRuntime, type TestRuntime } from '../../testing/runtime.js';
 import { UID_RANGE_SIZE, UID_RANGE_START } from '../../sandbox/uid-ranges.js';
 
@@ -47,9 +50,36 @@ for (const runtime of ['container', 'gvisor'] as const) {
         assert.equal(ma[2], UID_RANGE_SIZE);
         assert.ok((ma[1] ?? 0) >= UID_RANGE_START && (mb[1] ?? 0) >= UID_RANGE_START, `host ranges ${ma[1]}, ${mb[1]}`);
         assert.notEqual(ma[1], mb[1], 'each sandbox has its own host uid range');
+      } else {
+        const [ua, ub] = await Promise.all([runtimeUids(a.id), runtimeUids(b.id)]);
+        const base = (uids: Map<string, number>) => (uids.get('runsc-gofer') ?? 0) - UID_RANGE_START;
+        for (const [name, uids] of [['A', ua], ['B', ub]] as const) {
+          assert.deepEqual([...uids.keys()].sort(), ['runsc', 'runsc-gofer', 'runsc-sandbox'], `sandbox ${name}'s runtime processes`);
+          assert.ok(base(uids) >= 0 && base(uids) % UID_RANGE_SIZE === 0, `sandbox ${name}'s gofer is the root of its own range: ${[...uids]}`);
+          assert.equal(uids.get('runsc-sandbox'), (uids.get('runsc-gofer') ?? 0) + 65534, `sandbox ${name}'s sentry is its range's nobody`);
+          assert.equal(uids.get('runsc'), uids.get('runsc-gofer'), `sandbox ${name}'s runsc runs as its range's root`);
+        }
+        assert.notEqual(base(ua), base(ub), 'each sandbox has its own host uid range');
       }
     } finally {
       await Promise.all([a.destroy(), b.destroy()]);
     }
   });
+}
+
+/** The real host uid of each runtime process (by name) in the sandbox's cgroup. */
+async function runtimeUids(id: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const pids = (await readFile(`${ownCgroupDirs(id)[0]}/cgroup.procs`, 'utf8')).split('\n').filter(Boolean);
+  for (const pid of pids) {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const name = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')[0];
+    const uid = /^Uid:\s*(\d+)/m.exec(status)?.[1];
+    if (name && uid && name.startsWith('runsc')) {
+      const prev = out.get(name);
+      assert.ok(prev === undefined || prev === Number(uid), `every ${name} process of ${id} has one uid`);
+      out.set(name, Number(uid));
+    }
+  }
+  return out;
 }

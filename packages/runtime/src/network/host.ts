@@ -1,0 +1,76 @@
+/**
+ * The node's side of the sandbox network, made on first use and shared by every Runtime on the
+ * machine: the bridge (holding the gateway address), IPv4 forwarding, and the base nftables rules
+ * (rules.ts). `ensureHostNetwork` is cheap once done (two stats), so each attach calls it: a
+ * bridge someone removed is made again. `removeHostNetwork` takes it all down when no sandbox of
+ * the machine holds an address any more.
+ */
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ownersDir } from '../gc/owners.js';
+import { runCommand } from '../process/run.js';
+import type { NetworkConfig } from './config.js';
+import { baseRules, removeBaseRules } from './rules.js';
+
+/** Timeout of one `ip`/`nft` call, ms. */
+export const NET_TOOL_TIMEOUT_MS = 15_000;
+
+/** Machine-wide network state: `/run/tartarus/net` (addresses, records, the base marker). */
+export function netRunDir(): string {
+  return join(dirname(ownersDir()), 'net');
+}
+
+function marker(): string {
+  return join(netRunDir(), 'base');
+}
+
+/** The resolv.conf bind-mounted into every networked sandbox (the gateway is its resolver). */
+export function resolvConfPath(): string {
+  return join(netRunDir(), 'resolv.conf');
+}
+
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+
+/** Runs `ip -batch -` (or another tool) with a script on stdin; throws with its stderr. */
+export async function netTool(argv: string[], script: string): Promise<void> {
+  const res = await runCommand(argv, { stdin: script, allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+  if (res.exitCode !== 0) throw new Error(`${argv.join(' ')} failed: ${res.stderr.trim().split('\n').slice(-2).join('; ')}`);
+}
+
+/** Makes the bridge, forwarding and base rules unless they are there. */
+export async function ensureHostNetwork(cfg: NetworkConfig): Promise<void> {
+  const [bridge, base] = await Promise.all([exists(`/sys/class/net/${cfg.bridge}`), exists(marker())]);
+  if (bridge && base) return;
+  await mkdir(netRunDir(), { recursive: true, mode: 0o755 });
+  if (!bridge) await makeBridge(cfg);
+  await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+  await netTool(['nft', '-f', '-'], baseRules(cfg));
+  await writeFile(resolvConfPath(), `nameserver ${cfg.gateway}\noptions ndots:0\n`, { mode: 0o644 });
+  await writeFile(marker(), cfg.bridge);
+}
+
+async function makeBridge(cfg: NetworkConfig): Promise<void> {
+  const script = [`link add ${cfg.bridge} type bridge`, `addr add ${cfg.gateway}/${cfg.prefix} dev ${cfg.bridge}`, `link set ${cfg.bridge} up`].join('\n');
+  try {
+    await netTool(['ip', '-batch', '-'], `${script}\n`);
+  } catch (err) {
+    // Another Runtime on the machine made it at the same moment.
+    if (!(await exists(`/sys/class/net/${cfg.bridge}`))) throw err;
+  }
+  // No IPv6 on the bridge: sandboxes have IPv4 only, and nothing may slip past the IPv4 rules.
+  await writeFile(`/proc/sys/net/ipv6/conf/${cfg.bridge}/disable_ipv6`, '1').catch(() => undefined);
+}
+
+/** Takes the bridge and both tables down (call only when no sandbox holds an address). */
+export async function removeHostNetwork(cfg: NetworkConfig): Promise<void> {
+  await rm(marker(), { force: true });
+  await runCommand(['nft', '-f', '-'], { stdin: removeBaseRules(), allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+  if (await exists(`/sys/class/net/${cfg.bridge}`)) {
+    await runCommand(['ip', 'link', 'del', cfg.bridge], { allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+  }
+  await rm(resolvConfPath(), { force: true });
+}

@@ -1,0 +1,184 @@
+// The sandbox network on the real runtimes, against a "remote host" the test makes (a network
+// namespace on 198.18.0.0/29; nothing leaves the machine): each policy allows exactly what it
+// should; metadata, the host's own addresses and other sandboxes are denied under every policy;
+// DNS resolves through the gateway; a policy changes while the sandbox runs; nothing is left
+// behind, after a destroy or after the owning process died.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { rm } from 'node:fs/promises';
+import type { Egress } from '@tartarus/core';
+import type { RuntimeName, SandboxHandle } from '../driver.js';
+import { testRuntime, testTemplateDir, type TestRuntime } from '../testing/runtime.js';
+import { assertNoLeaks, snapshotHost } from '../testing/leaks.js';
+import { httpGet, METADATA_ADDRESS, REMOTE_ADDRESS, REMOTE_NAME, REMOTE_OTHER_ADDRESS, startRemoteHost, startTestDns, type RemoteHost } from '../testing/remote-host.js';
+import { collectOrphans } from '../gc/owners.js';
+
+const PROBE = `
+import socket, sys
+def probe(host, port):
+    s = socket.socket(); s.settimeout(1.5)
+    try:
+        s.connect((host, port)); s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); return 'ok' if s.recv(100) else 'empty'
+    except Exception:
+        return 'blocked'
+for a in sys.argv[1:]:
+    if a.startswith('dns:'):
+        try: print(a, socket.gethostbyname(a[4:]))
+        except Exception: print(a, 'unresolved')
+    else:
+        h, p = a.rsplit(':', 1); print(a, probe(h, int(p)))
+`;
+
+let t: TestRuntime;
+let remote: RemoteHost | undefined;
+let dns: { upstream: string; close(): void } | undefined;
+let hostServer: Server;
+let hostPort = 0;
+let hostAddress = '';
+let available: Record<string, { ok: boolean; reason?: string }> = {};
+let skipAll: string | undefined;
+
+before(async () => {
+  if (spawnSync('nft', ['--version']).status !== 0) skipAll = 'nft is not installed (scripts/setup.sh installs nftables)';
+  else if (spawnSync('dnsmasq', ['--version']).status !== 0) skipAll = 'dnsmasq is not installed (scripts/setup.sh installs dnsmasq-base)';
+  if (skipAll) return;
+  [remote, dns] = await Promise.all([startRemoteHost(), startTestDns()]);
+  t = await testRuntime({ network: { dnsUpstream: [dns.upstream] } });
+  available = await t.runtime.available();
+  hostServer = createServer((s) => s.end('host\n'));
+  await new Promise<void>((r) => hostServer.listen(0, '0.0.0.0', r));
+  hostPort = (hostServer.address() as { port: number }).port;
+  hostAddress = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal && !i.address.startsWith('10.89.'))?.address ?? '';
+});
+after(async () => {
+  await t?.dispose();
+  hostServer?.close();
+  dns?.close();
+  await remote?.close();
+});
+
+async function probe(s: SandboxHandle, targets: string[]): Promise<Record<string, string>> {
+  const r = await (await s.exec({ argv: ['python3', '-c', PROBE, ...targets] })).wait();
+  return Object.fromEntries(r.stdout.toString().trim().split('\n').map((l) => l.split(' ') as [string, string]));
+}
+
+async function sandbox(runtime: RuntimeName, egress: Egress): Promise<SandboxHandle> {
+  const s = await t.runtime.createSandbox({ runtime, template: 'python', egress });
+  await s.start();
+  return s;
+}
+
+const remote8080 = `${REMOTE_ADDRESS}:8080`;
+const remote8081 = `${REMOTE_ADDRESS}:8081`;
+const other8081 = `${REMOTE_OTHER_ADDRESS}:8081`;
+const metadata = `${METADATA_ADDRESS}:8080`;
+
+for (const runtime of ['container', 'gvisor'] as const) {
+  const skip = (c: { skip(m: string): void }): boolean => {
+    const reason = skipAll ?? (available[runtime]?.ok === false ? `runtime ${runtime} unavailable: ${available[runtime]?.reason}` : undefined);
+    if (reason) c.skip(reason);
+    return reason !== undefined;
+  };
+
+  test(`${runtime}: egress all reaches the remote host and resolves names; metadata, the host and its control plane stay unreachable`, async (c) => {
+    if (skip(c)) return;
+    const before = await snapshotHost();
+    // Sanity: from the host the metadata stand-in and the host server do answer.
+    assert.equal(await httpGet(`http://${metadata}/`), 'remote 8080');
+    const s = await sandbox(runtime, 'all');
+    try {
+      const gateway = t.runtime.networks().cfg.gateway;
+      const got = await probe(s, [remote8080, other8081, metadata, `${gateway}:${hostPort}`, `${hostAddress}:${hostPort}`, `127.0.0.1:${hostPort}`, `dns:${REMOTE_NAME}`]);
+      assert.deepEqual(got, {
+        [remote8080]: 'ok',
+        [other8081]: 'ok',
+        [metadata]: 'blocked',
+        [`${gateway}:${hostPort}`]: 'blocked',
+        [`${hostAddress}:${hostPort}`]: 'blocked',
+        [`127.0.0.1:${hostPort}`]: 'blocked',
+        [`dns:${REMOTE_NAME}`]: REMOTE_ADDRESS,
+      });
+      assert.match((await s.address?.()) ?? '', /^10\.89\./);
+    } finally {
+      await s.destroy();
+    }
+    await assertNoLeaks(before, { path: t.stateDir });
+  });
+
+  test(`${runtime}: an allow list allows exactly its entries (names resolved, ports honoured)`, async (c) => {
+    if (skip(c)) return;
+    const s = await sandbox(runtime, [`${REMOTE_NAME}:8080`, `${REMOTE_OTHER_ADDRESS}/32`]);
+    try {
+      assert.deepEqual(await probe(s, [remote8080, remote8081, other8081, metadata]), { [remote8080]: 'ok', [remote8081]: 'blocked', [other8081]: 'ok', [metadata]: 'blocked' });
+    } finally {
+      await s.destroy();
+    }
+  });
+
+  test(`${runtime}: the policy changes while the sandbox runs; none has no interface at all`, async (c) => {
+    if (skip(c)) return;
+    const s = await sandbox(runtime, 'all');
+    const lo = await t.runtime.createSandbox({ runtime, template: 'python', egress: 'none' });
+    try {
+      await s.setEgress?.([remote8081]);
+      assert.deepEqual(await probe(s, [remote8080, remote8081]), { [remote8080]: 'blocked', [remote8081]: 'ok' });
+      await s.setEgress?.('none');
+      assert.deepEqual(await probe(s, [remote8080, remote8081]), { [remote8080]: 'blocked', [remote8081]: 'blocked' });
+      await lo.start();
+      const links = (await (await lo.exec({ argv: ['cat', '/proc/net/dev'] })).wait()).stdout.toString();
+      assert.deepEqual([...links.matchAll(/^\s*(\w+):/gm)].map((m) => m[1]), ['lo']);
+      assert.deepEqual(await probe(lo, [remote8080]), { [remote8080]: 'blocked' });
+      await assert.rejects(lo.setEgress?.('all') ?? Promise.reject(new Error('no setEgress')), /created with egress "none"/);
+    } finally {
+      await Promise.all([s.destroy(), lo.destroy()]);
+    }
+  });
+
+  test(`${runtime}: sandboxes cannot reach each other; the host reaches a sandbox's port`, async (c) => {
+    if (skip(c)) return;
+    const a = await sandbox(runtime, 'all');
+    const b = await sandbox(runtime, 'all');
+    try {
+      await a.exec({ argv: ['python3', '-m', 'http.server', '9000'] });
+      const address = (await a.address?.()) ?? '';
+      let body: string | undefined;
+      for (let i = 0; i < 100 && body === undefined; i++) {
+        body = await httpGet(`http://${address}:9000/`);
+        if (body === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(body ?? '', /Directory listing/, 'the host reaches the server in sandbox A');
+      assert.deepEqual(await probe(b, [`${address}:9000`]), { [`${address}:9000`]: 'blocked' });
+    } finally {
+      await Promise.all([a.destroy(), b.destroy()]);
+    }
+  });
+}
+
+test('a networked sandbox whose owning process died is removed with its network by orphan collection', async (c) => {
+  if (skipAll || available.container?.ok === false) return c.skip(skipAll ?? 'runtime container unavailable');
+  const before = await snapshotHost();
+  const gone = await testRuntime();
+  const runtimeJs = new URL('../runtime.js', import.meta.url).href;
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { Runtime } from ${JSON.stringify(runtimeJs)};
+const sb = await new Runtime({ stateDir: process.argv[1], templateDir: process.argv[2] }).createSandbox({ template: 'busybox', egress: 'all', command: ['sleep', '600'] });
+await sb.start(); process.stdout.write('started\\n'); process.kill(process.pid, 'SIGKILL');`,
+      gone.stateDir,
+      testTemplateDir(),
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  assert.equal(child.stdout, 'started\n', child.stderr);
+  await rm(gone.stateDir, { recursive: true, force: true });
+  const collected = await collectOrphans();
+  assert.equal(collected.sandboxes.length, 1);
+  await gone.dispose();
+  await assertNoLeaks(before, {});
+});

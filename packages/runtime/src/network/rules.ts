@@ -1,0 +1,150 @@
+/**
+ * The nftables rules of the sandbox network, generated as `nft -f` scripts by pure functions
+ * (golden-tested in rules.test.ts); network/host.ts and network/sandbox.ts apply them. Two tables
+ * of ours, nothing else touched:
+ *
+ * `inet tartarus`
+ * - `forward`: a packet from a sandbox (in on the bridge) goes through `from_sandbox`: always-denied
+ *   destinations (set `denied`: link-local and metadata, loopback, the pool itself — other
+ *   sandboxes — and the configured deny list) are dropped, then the map `egress` sends it to its
+ *   sandbox's own chain `sb_<hash>` by source address (its policy: accept, an allow list, or
+ *   drop), and an address without a chain is dropped. Checked on every packet, not only a new
+ *   flow's, so a tightened policy cuts open connections at once. Nothing from outside starts a
+ *   connection into a sandbox (ports are reached through the proxy from the host).
+ * - `input`: from a sandbox to the host itself, only DNS to the gateway and replies to what the
+ *   host started; the host's addresses and the control plane are otherwise unreachable.
+ * - `postrouting`: egress is masqueraded behind the host's address.
+ *
+ * `bridge tartarus`: no frame between two sandboxes' ports (no L2 path around the rules above);
+ * a frame to the host must carry its port's own address (set `ports`: veth . address), so a
+ * sandbox's root cannot take another's address, and so another's policy; no IPv6 at all.
+ */
+import { createHash } from 'node:crypto';
+import { ALWAYS_DENIED, type NetworkConfig } from './config.js';
+
+/** The tables' name (`inet tartarus`, `bridge tartarus`). */
+export const TABLE = 'tartarus';
+/** Every sandbox's bridge port (`vethName`), as an nft wildcard: the bridge family here has no bridge-name match. */
+const PORTS = '"tv*"';
+
+/** An allow-list entry with names resolved: a CIDR, on one port or all. */
+export interface ResolvedRule {
+  cidr: string;
+  port: number | null;
+}
+
+/** A sandbox's policy as rules: everything, nothing, or an allow list. */
+export type ResolvedEgress = 'all' | 'none' | ResolvedRule[];
+
+/** What the rules know of one sandbox. */
+export interface SandboxRuleInput {
+  id: string;
+  address: string;
+  egress: ResolvedEgress;
+}
+
+function hash(id: string): string {
+  return createHash('sha256').update(id).digest('hex');
+}
+
+/** The sandbox's chain: `sb_` and 16 hex digits of the id's hash. */
+export function chainName(id: string): string {
+  return `sb_${hash(id).slice(0, 16)}`;
+}
+
+/** The host end of the sandbox's veth pair (≤ 15 chars, the kernel's limit): `tv` and 13 hex digits. */
+export function vethName(id: string): string {
+  return `tv${hash(id).slice(0, 13)}`;
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
+function denyRules(cfg: NetworkConfig): string[] {
+  const elements = [...ALWAYS_DENIED, cfg.pool, ...cfg.deny.filter((d) => d.port === null).map((d) => d.cidr)];
+  return [
+    `flush set inet ${TABLE} denied`,
+    `add element inet ${TABLE} denied { ${elements.join(', ')} }`,
+    `add rule inet ${TABLE} from_sandbox ip daddr @denied drop`,
+    ...cfg.deny.filter((d) => d.port !== null).map((d) => `add rule inet ${TABLE} from_sandbox ip daddr ${d.cidr} meta l4proto { tcp, udp } th dport ${d.port} drop`),
+  ];
+}
+
+/** The tables, sets and fixed chains: idempotent (each Runtime on the machine applies it), sandboxes' chains and elements kept. */
+export function baseRules(cfg: NetworkConfig): string {
+  const br = q(cfg.bridge);
+  const lines = [
+    `add table inet ${TABLE}`,
+    `add set inet ${TABLE} denied { type ipv4_addr; flags interval; auto-merge; }`,
+    `add map inet ${TABLE} egress { type ipv4_addr : verdict; }`,
+    `add chain inet ${TABLE} forward { type filter hook forward priority filter - 10; policy accept; }`,
+    `add chain inet ${TABLE} input { type filter hook input priority filter - 10; policy accept; }`,
+    `add chain inet ${TABLE} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
+    `add chain inet ${TABLE} from_sandbox`,
+    `add chain inet ${TABLE} to_host`,
+    ...['forward', 'input', 'postrouting', 'from_sandbox', 'to_host'].map((c) => `flush chain inet ${TABLE} ${c}`),
+    `add rule inet ${TABLE} forward iifname ${br} jump from_sandbox`,
+    `add rule inet ${TABLE} forward oifname ${br} ct state established,related accept`,
+    `add rule inet ${TABLE} forward oifname ${br} drop`,
+    ...denyRules(cfg),
+    `add rule inet ${TABLE} from_sandbox ip saddr vmap @egress`,
+    `add rule inet ${TABLE} from_sandbox drop`,
+    `add rule inet ${TABLE} input iifname ${br} jump to_host`,
+    `add rule inet ${TABLE} to_host ct state established,related accept`,
+    `add rule inet ${TABLE} to_host ip daddr ${cfg.gateway} meta l4proto { tcp, udp } th dport 53 accept`,
+    `add rule inet ${TABLE} to_host drop`,
+    `add rule inet ${TABLE} postrouting ip saddr ${cfg.pool} oifname != ${br} masquerade`,
+    `add table bridge ${TABLE}`,
+    `add set bridge ${TABLE} ports { type ifname . ipv4_addr; }`,
+    `add chain bridge ${TABLE} forward { type filter hook forward priority filter; policy accept; }`,
+    `add chain bridge ${TABLE} input { type filter hook input priority filter; policy accept; }`,
+    `flush chain bridge ${TABLE} forward`,
+    `flush chain bridge ${TABLE} input`,
+    `add rule bridge ${TABLE} forward iifname ${PORTS} drop`,
+    `add rule bridge ${TABLE} input iifname ${PORTS} ether type ip iifname . ip saddr != @ports drop`,
+    `add rule bridge ${TABLE} input iifname ${PORTS} ether type arp iifname . arp saddr ip != @ports drop`,
+    `add rule bridge ${TABLE} input iifname ${PORTS} ether type ip6 drop`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The rules of a sandbox's chain for its policy (the chain flushed first). */
+function policyRules(chain: string, egress: ResolvedEgress): string[] {
+  const add = (rule: string): string => `add rule inet ${TABLE} ${chain} ${rule}`;
+  const lines = [`flush chain inet ${TABLE} ${chain}`];
+  if (egress === 'all') return [...lines, add('accept')];
+  if (egress !== 'none') {
+    for (const r of egress) lines.push(add(r.port === null ? `ip daddr ${r.cidr} accept` : `ip daddr ${r.cidr} meta l4proto { tcp, udp } th dport ${r.port} accept`));
+  }
+  return [...lines, add('drop')];
+}
+
+/** Adds a sandbox: its chain with its policy, its entry in `egress`, its port's address. */
+export function addSandboxRules(s: SandboxRuleInput): string {
+  const chain = chainName(s.id);
+  const lines = [
+    `add chain inet ${TABLE} ${chain}`,
+    ...policyRules(chain, s.egress),
+    `add element inet ${TABLE} egress { ${s.address} : jump ${chain} }`,
+    `add element bridge ${TABLE} ports { ${q(vethName(s.id))} . ${s.address} }`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Replaces a running sandbox's policy (one transaction: no moment without rules). */
+export function setSandboxEgress(id: string, egress: ResolvedEgress): string {
+  return `${policyRules(chainName(id), egress).join('\n')}\n`;
+}
+
+/** Removes what `addSandboxRules` added, each line on its own (`nft` fails a script on the first missing object). */
+export function removeSandboxRules(id: string, address: string): string[] {
+  return [
+    `delete element inet ${TABLE} egress { ${address} }`,
+    `delete chain inet ${TABLE} ${chainName(id)}`,
+    `delete element bridge ${TABLE} ports { ${q(vethName(id))} . ${address} }`,
+  ];
+}
+
+/** Removes both tables (the last sandbox of the machine is gone). */
+export function removeBaseRules(): string {
+  return `delete table inet ${TABLE}\ndelete table bridge ${TABLE}\n`;
+}

@@ -1,0 +1,193 @@
+/**
+ * One sandbox's network: an address from the pool (a slot of the machine-wide table `net`,
+ * sandbox/slots.ts), a network namespace owned by the sandbox's user namespace (made by
+ * `tt-layer netns`, kept at `/run/tartarus/netns/<id>`, so that runc and runsc, running as the
+ * sandbox's mapped root, may join and configure it), a veth pair whose host end `tv<hash>` is a
+ * port of the bridge and whose other end is the sandbox's `eth0`, a default route through the
+ * gateway, and its nftables chain (rules.ts). Everything is named from the sandbox id and
+ * recorded under `/run/tartarus/net/sandboxes/<id>.json` before it is made, so `releaseNetwork(id)`
+ * removes it after any crash; gc/owners.ts calls it for orphans.
+ */
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SandboxNotRunningError, type Egress } from '@tartarus/core';
+import { runCommand } from '../process/run.js';
+import { LAYER_HELPER } from '../sandbox/native.js';
+import { SlotTable } from '../sandbox/slots.js';
+import { ownersDir } from '../gc/owners.js';
+import { slotAddress, type NetworkConfig } from './config.js';
+import { ensureHostNetwork, netRunDir, netTool, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
+import { addSandboxRules, removeSandboxRules, setSandboxEgress, vethName } from './rules.js';
+import type { EgressResolver } from './resolve.js';
+
+/** What a driver needs to put a sandbox on its network. */
+export interface AttachedNetwork {
+  address: string;
+  gateway: string;
+  /** The network namespace (join it: `linux.namespaces` path). */
+  netnsPath: string;
+  /** Bind-mounted read-only at /etc/resolv.conf. */
+  resolvConf: string;
+}
+
+interface NetRecord {
+  address: string;
+  egress: Egress;
+}
+
+/** The addresses' slot table (machine-wide) for a pool of `size` addresses (freeing needs no size). */
+export function addressTable(size: number): SlotTable {
+  return new SlotTable('net-addresses', size, 'network address');
+}
+
+/** Where sandboxes' network namespaces are kept: `/run/tartarus/netns`. */
+export function netnsDir(): string {
+  return join(netRunDir(), '..', 'netns');
+}
+
+function recordPath(id: string): string {
+  return join(netRunDir(), 'sandboxes', `${id}.json`);
+}
+
+async function readRecord(id: string): Promise<NetRecord | undefined> {
+  return readFile(recordPath(id), 'utf8').then(
+    (t) => JSON.parse(t) as NetRecord,
+    () => undefined,
+  );
+}
+
+async function writeRecord(id: string, record: NetRecord): Promise<void> {
+  await mkdir(join(netRunDir(), 'sandboxes'), { recursive: true, mode: 0o700 });
+  const tmp = `${recordPath(id)}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(record), { mode: 0o600 });
+  await rename(tmp, recordPath(id));
+}
+
+/** The sandboxes' networks of one Runtime (the host side is shared by the machine). */
+export class SandboxNetworks {
+  private readonly addresses: SlotTable;
+  /** Sandboxes of this Runtime whose allow list names hosts: re-resolved while they run. */
+  private readonly named = new Map<string, Egress>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  /** Called once the host side exists (the Runtime starts the DNS relay on the gateway then). */
+  onHostReady: () => Promise<void> = async () => undefined;
+
+  constructor(
+    readonly cfg: NetworkConfig,
+    private readonly resolver: EgressResolver,
+  ) {
+    this.addresses = addressTable(cfg.size);
+  }
+
+  /** Puts sandbox `id` (user namespace range `uidBase`) on the network with `egress` (`none`: an interface that reaches nothing). */
+  async attach(id: string, uidBase: number, egress: Egress): Promise<AttachedNetwork> {
+    await ensureHostNetwork(this.cfg);
+    await this.onHostReady();
+    const address = slotAddress(this.cfg, await this.addresses.allocate(id));
+    await writeRecord(id, { address, egress });
+    const netnsPath = join(netnsDir(), id);
+    const resolved = this.resolver.resolve(egress);
+    await mkdir(netnsDir(), { recursive: true, mode: 0o711 });
+    await netTool([LAYER_HELPER, 'netns', String(uidBase), netnsPath], '');
+    const veth = vethName(id);
+    await Promise.all([
+      (async () => {
+        await netTool(['ip', '-batch', '-'], `link add ${veth} type veth peer name eth0 netns ${netnsPath}\nlink set ${veth} master ${this.cfg.bridge}\nlink set ${veth} up\n`);
+        const inside = ['link set lo up', `addr add ${address}/${this.cfg.prefix} dev eth0`, 'link set eth0 up', `route add default via ${this.cfg.gateway}`];
+        await netTool(['nsenter', `--net=${netnsPath}`, 'ip', '-batch', '-'], `${inside.join('\n')}\n`);
+      })(),
+      (async () => netTool(['nft', '-f', '-'], addSandboxRules({ id, address, egress: await resolved })))(),
+    ]);
+    this.track(id, egress);
+    return { address, gateway: this.cfg.gateway, netnsPath, resolvConf: resolvConfPath() };
+  }
+
+  /** Replaces a networked sandbox's policy; its open connections are held to the new one at once. */
+  async setEgress(id: string, egress: Egress): Promise<void> {
+    const record = await readRecord(id);
+    if (!record) throw new SandboxNotRunningError(`sandbox ${id} has no network (it was created with egress "none"): create it with a network to change its egress`);
+    await writeRecord(id, { ...record, egress });
+    await netTool(['nft', '-f', '-'], setSandboxEgress(id, await this.resolver.resolve(egress)));
+    this.track(id, egress);
+  }
+
+  /** The sandbox's address and policy, if it has a network. */
+  async get(id: string): Promise<NetRecord | undefined> {
+    return readRecord(id);
+  }
+
+  /** Removes the sandbox's network (idempotent). */
+  async detach(id: string): Promise<void> {
+    this.named.delete(id);
+    await releaseNetwork(id);
+  }
+
+  /** Stops re-resolving names. */
+  close(): void {
+    clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+  }
+
+  /** True when no sandbox of the machine holds an address. */
+  async machineIdle(): Promise<boolean> {
+    return (await readdir(join(netRunDir(), 'sandboxes')).catch(() => [] as string[])).length === 0;
+  }
+
+  private track(id: string, egress: Egress): void {
+    if (Array.isArray(egress) && this.resolver.hasNames(egress)) this.named.set(id, egress);
+    else this.named.delete(id);
+    if (this.named.size > 0 && !this.refreshTimer) {
+      this.refreshTimer = setInterval(() => void this.refresh(), this.resolver.refreshMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  // Names in allow lists are resolved again; a changed answer replaces the chain.
+  private async refresh(): Promise<void> {
+    for (const [id, egress] of this.named) {
+      if (!(await this.resolver.changed(egress))) continue;
+      await netTool(['nft', '-f', '-'], setSandboxEgress(id, await this.resolver.resolve(egress))).catch(() => undefined);
+    }
+  }
+}
+
+/** Removes everything of sandbox `id`'s network that exists: rules, veth, namespace, address, record. Cheap without one. */
+export async function releaseNetwork(id: string): Promise<void> {
+  const veth = vethName(id);
+  const netns = join(netnsDir(), id);
+  const [record, hasVeth, hasNetns] = await Promise.all([readRecord(id), exists(`/sys/class/net/${veth}`), exists(netns)]);
+  if (record) {
+    const lines = removeSandboxRules(id, record.address);
+    const all = await runCommand(['nft', '-f', '-'], { stdin: `${lines.join('\n')}\n`, allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+    // Some were never made (a crash half way): each of the others on its own.
+    if (all.exitCode !== 0) {
+      for (const line of lines) await runCommand(['nft', '-f', '-'], { stdin: `${line}\n`, allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+    }
+  }
+  // Deleting the host end deletes the sandbox's eth0 with it.
+  if (hasVeth) await runCommand(['ip', 'link', 'del', veth], { allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+  if (hasNetns) {
+    await runCommand(['umount', '--lazy', netns], { allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+    await rm(netns, { force: true });
+  }
+  // Its address (held from before the record was written, so freed whatever the record says).
+  await addressTable(0).release(id);
+  if (record) await rm(recordPath(id), { force: true });
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/** Releases the networks of sandboxes that have no owner record any more (gc/owners.ts). */
+export async function releaseOrphanNetworks(): Promise<string[]> {
+  const owners = new Set((await readdir(ownersDir()).catch(() => [] as string[])).map((n) => n.replace(/\.json$/, '')));
+  const records = (await readdir(join(netRunDir(), 'sandboxes')).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+  const namespaces = await readdir(netnsDir()).catch(() => [] as string[]);
+  const orphans = [...new Set([...records, ...namespaces])].filter((id) => !owners.has(id));
+  for (const id of orphans) await releaseNetwork(id);
+  await addressTable(0).releaseOrphans();
+  return orphans;
+}
