@@ -3,8 +3,9 @@
 # linux-image-*-cloud-amd64, fetched with apt-get download, never from elsewhere), the guest agent
 # and the benchmark's bare init (built here from packages/runtime/guest), and the two initramfs
 # images. Writes manifest.json, which the driver reads. Idempotent: only missing or outdated
-# pieces are rebuilt.
+# pieces are rebuilt (a kernel dir that lacks a module listed here is fetched again).
 set -euo pipefail
+SELF=$(realpath "$0")
 cd "$(dirname "$0")/../.."
 DIR="${TARTARUS_MICROVM_DIR:-/var/cache/tartarus/microvm}"
 SRC=packages/runtime/guest
@@ -13,6 +14,8 @@ MODULES=(
   drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_mmio.ko
   drivers/block/virtio_blk.ko drivers/char/virtio_console.ko fs/overlayfs/overlay.ko
 )
+# Loaded only by a guest with a network (tt.ip= on its command line): a VM without one boots as before.
+NET_MODULES=(net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net.ko)
 mkdir -p "$DIR"
 
 cloud_kernel() {
@@ -28,7 +31,10 @@ if [ -z "$kver" ]; then
 fi
 [ -n "$kver" ] || { echo "microvm: cannot find linux-image-cloud-amd64 (apt-get update?)" >&2; exit 1; }
 KDIR="$DIR/kernel/$kver"
-if [ ! -f "$KDIR/vmlinuz" ]; then
+complete=1
+[ -f "$KDIR/vmlinuz" ] || complete=0
+for m in "${MODULES[@]}" "${NET_MODULES[@]}"; do [ -f "$KDIR/modules/$(basename "$m")" ] || complete=0; done
+if [ "$complete" = 0 ]; then
   echo "microvm: fetching linux-image-$kver with apt-get download"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
@@ -37,7 +43,7 @@ if [ ! -f "$KDIR/vmlinuz" ]; then
   mkdir -p "$KDIR.part/modules"
   cp "$tmp/x/boot/vmlinuz-$kver" "$KDIR.part/vmlinuz"
   cp "$tmp/x/boot/config-$kver" "$KDIR.part/config"
-  for m in "${MODULES[@]}"; do cp "$tmp/x/lib/modules/$kver/kernel/$m" "$KDIR.part/modules/"; done
+  for m in "${MODULES[@]}" "${NET_MODULES[@]}"; do cp "$tmp/x/lib/modules/$kver/kernel/$m" "$KDIR.part/modules/"; done
   rm -rf "$KDIR" && mv "$KDIR.part" "$KDIR"
   rm -rf "$tmp"; trap - EXIT
 fi
@@ -55,23 +61,27 @@ build() { # out, sources...
   fi
 }
 mkdir -p "$DIR/guest"
-build "$DIR/guest/tartarus-guest" "$SRC/agent.c" "$SRC/exec.c" "$SRC/init.c" "$SRC/platform.c" "$SRC/wire.c" "$SRC/files.c"
-build "$DIR/guest/bare-init" "$SRC/bare-init.c" "$SRC/init.c" "$SRC/wire.c"
+build "$DIR/guest/tartarus-guest" "$SRC/agent.c" "$SRC/exec.c" "$SRC/init.c" "$SRC/net.c" "$SRC/platform.c" "$SRC/wire.c" "$SRC/files.c"
+build "$DIR/guest/bare-init" "$SRC/bare-init.c" "$SRC/init.c" "$SRC/net.c" "$SRC/wire.c"
 
-initramfs() { # init binary, output
-  local init=$1 out=$2
-  if [ -f "$out" ] && [ "$out" -nt "$init" ] && [ "$out" -nt "$KDIR/vmlinuz" ]; then return; fi
+initramfs() { # init binary, output, net (1: with the network modules)
+  local init=$1 out=$2 net=$3
+  # Older than this script: its module lists may have changed.
+  if [ -f "$out" ] && [ "$out" -nt "$init" ] && [ "$out" -nt "$KDIR/vmlinuz" ] && [ "$out" -nt "$SELF" ]; then return; fi
   echo "microvm: building $(basename "$out")"
   local stage; stage=$(mktemp -d)
   mkdir -p "$stage/lib/modules" "$stage"/{dev,proc,sys,lower,rw,root}
   cp "$init" "$stage/init"
   for m in "${MODULES[@]}"; do cp "$KDIR/modules/$(basename "$m")" "$stage/lib/modules/"; basename "$m"; done > "$stage/lib/modules/order"
+  if [ "$net" = 1 ]; then
+    for m in "${NET_MODULES[@]}"; do cp "$KDIR/modules/$(basename "$m")" "$stage/lib/modules/"; basename "$m"; done > "$stage/lib/modules/net"
+  fi
   # Uncompressed: under software emulation, unpacking gzip in the guest costs more than reading the bytes.
   (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > "$out.tmp") && mv "$out.tmp" "$out"
   rm -rf "$stage"
 }
-initramfs "$DIR/guest/tartarus-guest" "$DIR/initramfs.cpio"
-initramfs "$DIR/guest/bare-init" "$DIR/bare-initramfs.cpio"
+initramfs "$DIR/guest/tartarus-guest" "$DIR/initramfs.cpio" 1
+initramfs "$DIR/guest/bare-init" "$DIR/bare-initramfs.cpio" 0
 
 cat > "$DIR/manifest.json.tmp" <<JSON
 {
@@ -81,7 +91,8 @@ cat > "$DIR/manifest.json.tmp" <<JSON
   "initramfs": "$DIR/initramfs.cpio",
   "bareInitramfs": "$DIR/bare-initramfs.cpio",
   "agent": "$DIR/guest/tartarus-guest",
-  "modules": [$(printf '"%s",' "${MODULES[@]##*/}" | sed 's/,$//')]
+  "modules": [$(printf '"%s",' "${MODULES[@]##*/}" | sed 's/,$//')],
+  "netModules": [$(printf '"%s",' "${NET_MODULES[@]##*/}" | sed 's/,$//')]
 }
 JSON
 mv "$DIR/manifest.json.tmp" "$DIR/manifest.json"

@@ -20,6 +20,7 @@ import type { Link } from './link.js';
 import { Calls } from './calls.js';
 import type { AgentRuntime } from './runtime-port.js';
 import { Supervisor } from './supervisor.js';
+import { NodeProxy, type NodeProxyAdvert } from './node-proxy.js';
 
 /** Minimal logger. */
 export interface AgentLogger {
@@ -58,6 +59,10 @@ export class Agent {
   private connectedOnce: Promise<void>;
   private markConnected: () => void = () => undefined;
 
+  /** Where the servers' port proxy reaches this node's sandboxes (advertised in hello). */
+  private readonly proxy: NodeProxy;
+  private proxyAdvert: NodeProxyAdvert | undefined;
+
   constructor(
     config: AgentConfigInput,
     private readonly runtime: AgentRuntime,
@@ -68,11 +73,14 @@ export class Agent {
     runtime.checkPools(this.config.pools);
     this.work = new Supervisor(runtime, () => this.link);
     this.calls = new Calls(runtime, this.work);
+    this.proxy = new NodeProxy(async (sandboxId) => this.work.sandbox(sandboxId).address?.());
     this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));
   }
 
   /** Starts connecting; resolves once the first reconcile is applied (then the warm pools start filling). */
   async start(): Promise<void> {
+    // The node proxy first: its address and secret go in every hello.
+    this.proxyAdvert = await this.proxy.start(this.config.proxyListen, this.config.proxyAdvertiseHost);
     this.connect();
     await this.connectedOnce;
     this.collectImagesEvery(IMAGE_GC_INTERVAL_MS);
@@ -109,6 +117,7 @@ export class Agent {
     this.stopped = true;
     clearInterval(this.heartbeat);
     clearInterval(this.imageTimer);
+    this.proxy.close();
     this.work.detach();
     this.socket?.close(1000, 'agent stopping');
   }
@@ -190,7 +199,7 @@ export class Agent {
         slots: this.config.slots,
       },
       labels: this.config.labels,
-      capabilities: { kvm: existsSync('/dev/kvm') },
+      capabilities: { kvm: existsSync('/dev/kvm'), ...(this.proxyAdvert ? { proxy: this.proxyAdvert } : {}) },
       inventory,
     };
     this.send(hello);

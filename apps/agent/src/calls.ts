@@ -60,6 +60,7 @@ export class Calls {
         work.setTimeout(sandboxId, timeoutAtMs),
         none
       ),
+      setEgress: async ({ sandboxId, egress }) => (await runtime.setEgress(work.sandbox(sandboxId), egress), none),
       exec: (input, emit) => this.exec(work, input, emit),
       execStdin: async ({ execId, data }) => (
         await this.execHandle(execId).writeStdin(Buffer.from(data, 'base64')),

@@ -2,7 +2,7 @@
 import { statfsSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { z } from 'zod';
-import { InvalidArgumentError } from '@tartarus/core';
+import { InvalidArgumentError, runtimeHasNetwork } from '@tartarus/core';
 
 /** The configuration schema; each default is documented next to its option. */
 export const AgentConfigSchema = z.strictObject({
@@ -37,7 +37,10 @@ export const AgentConfigSchema = z.strictObject({
   labels: z.record(z.string(), z.string()).default({}),
   /**
    * Warm pools: per template and runtime, `size` sandboxes booted ahead and handed out on create
-   * when the sandbox's limits match (`limits` unset: the default limits). Default none.
+   * when the sandbox's limits match (`limits` unset: the default limits) and whether it has a
+   * network: `network` true (the default where the runtime has networks) serves work whose egress
+   * is not `none` — sandboxes by default —, false serves loopback-only work (runs by default).
+   * Default none.
    */
   pools: z
     .array(
@@ -49,7 +52,8 @@ export const AgentConfigSchema = z.strictObject({
           .strictObject({ cpu: z.number().positive(), memoryMiB: z.number().int().positive(), pids: z.number().int().positive(), diskMiB: z.number().int().positive() })
           .partial()
           .optional(),
-      }),
+        network: z.boolean().optional(),
+      }).transform((p) => ({ ...p, network: p.network ?? runtimeHasNetwork(p.runtime) })),
     )
     .default([]),
   /**
@@ -60,6 +64,13 @@ export const AgentConfigSchema = z.strictObject({
   imageBudgetMiB: z.number().int().min(0).default(20_480),
   /** Longest wait between reconnect attempts, ms. Default 5 s. */
   maxReconnectDelayMs: z.number().int().positive().default(5000),
+  /**
+   * Where the node proxy listens for the servers' port tunnels (node-proxy.ts), `host:port`
+   * (port 0: any). Default loopback, right for one machine; on a fleet, an address the servers reach.
+   */
+  proxyListen: z.string().regex(/^[^\s]+:\d{1,5}$/, 'proxyListen must be host:port').default('127.0.0.1:0'),
+  /** The host the servers connect to for the node proxy. Default: `proxyListen`'s host. */
+  proxyAdvertiseHost: z.string().min(1).optional(),
 });
 
 function freeDiskMiB(): number {
@@ -88,21 +99,24 @@ export function parseAgentConfig(input: AgentConfigInput): AgentConfig {
   return r.data;
 }
 
-/** Parses `TEMPLATE:RUNTIME:SIZE[,…]` (e.g. `python:container:4`), as the CLI and environment give pools. */
-export function parsePoolList(text: string): AgentConfig['pools'] {
+/**
+ * Parses `TEMPLATE:RUNTIME:SIZE[:net|lo][,…]` (e.g. `python:container:4`, `busybox:container:2:lo`),
+ * as the CLI and environment give pools; `net`/`lo` say whether its sandboxes have a network.
+ */
+export function parsePoolList(text: string): NonNullable<AgentConfigInput['pools']> {
   return text
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
     .map((item) => {
-      const [template, runtime, size, ...rest] = item.split(':');
+      const [template, runtime, size, net, ...rest] = item.split(':');
       const n = Number(size);
-      if (!template || !runtime || rest.length || !Number.isInteger(n) || n < 0) {
-        throw new InvalidArgumentError(`pool "${item}": write TEMPLATE:RUNTIME:SIZE, e.g. python:container:4`);
+      if (!template || !runtime || rest.length || !Number.isInteger(n) || n < 0 || (net !== undefined && net !== 'net' && net !== 'lo')) {
+        throw new InvalidArgumentError(`pool "${item}": write TEMPLATE:RUNTIME:SIZE[:net|lo], e.g. python:container:4`);
       }
       if (runtime !== 'container' && runtime !== 'gvisor' && runtime !== 'microvm') {
         throw new InvalidArgumentError(`pool "${item}": runtime must be container, gvisor or microvm`);
       }
-      return { template, runtime, size: n };
+      return { template, runtime, size: n, ...(net === undefined ? {} : { network: net === 'net' }) };
     });
 }

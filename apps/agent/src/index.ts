@@ -9,3 +9,4 @@ export {
 } from './config.js';
 export type { AgentRuntime, StartOptions, TemplateReport, BuildProgress } from './runtime-port.js';
 export { RuntimeAdapter } from './runtime-adapter.js';
+export { agentNetworkOptions, controlPlaneDeny, type NetworkOptions } from './control-plane.js';

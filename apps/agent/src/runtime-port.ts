@@ -3,7 +3,7 @@
  * `@tartarus/runtime` is adapted to it in `runtime-adapter.ts`. Keeping the port small lets the
  * agent's protocol logic stay independent of how drivers and templates are wired.
  */
-import type { ImageReport, TemplateProgress, TemplateReport, WorkloadSpec } from '@tartarus/core';
+import type { Egress, ImageReport, TemplateProgress, TemplateReport, WorkloadSpec } from '@tartarus/core';
 import type { OutputChunk, PoolConfig, SandboxHandle, SandboxInfo } from '@tartarus/runtime';
 
 /** Progress of a template build. */
@@ -32,6 +32,8 @@ export interface AgentRuntime {
    * process with no timeout of its own (the agent's timer holds it, so it can be extended).
    */
   createAndStart(options: StartOptions, signal?: AbortSignal): Promise<SandboxHandle>;
+  /** Replaces a running sandbox's egress policy; ConflictError (409) when it has no network. */
+  setEgress(handle: SandboxHandle, egress: Egress): Promise<void>;
   /** Every sandbox on the host, including ones from before a restart. */
   list(): Promise<SandboxInfo[]>;
   /** Re-attaches to a running or paused sandbox. */

@@ -116,6 +116,21 @@ export const ServerConfigSchema = z.strictObject({
     .default(90 * DAY_MS),
   /** Log requests (pino, to stderr). Default false. */
   logRequests: z.boolean().default(false),
+  /**
+   * Host-based port URLs: `PORT-ID.<proxyDomain>` (a wildcard DNS name pointing at the server) is
+   * proxied to port PORT of sandbox ID. Default none: only path-based URLs
+   * (`/v1/sandboxes/ID/ports/PORT/...`) are offered.
+   */
+  proxyDomain: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'proxyDomain must be a DNS name such as sandboxes.example.com')
+    .nullable()
+    .default(null),
+  /**
+   * Key that signs sandbox access tokens (HMAC-SHA256), at least 32 characters; every replica
+   * must share it. Default: a random key per start (tokens then end with the process).
+   */
+  tokenSecret: z.string().min(32, 'tokenSecret must have at least 32 characters').nullable().default(null),
 });
 
 /** The resolved configuration. */

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Agent, RuntimeAdapter, type AgentConfigInput, type AgentRuntime } from '@tartarus/agent';
+import { Agent, RuntimeAdapter, agentNetworkOptions, type AgentConfigInput, type AgentRuntime, type NetworkOptions } from '@tartarus/agent';
 import { DRIVER_FACTORIES, MicrovmDriver, Runtime, collectOrphans, type AccelOption, type RegistryOptions } from '@tartarus/runtime';
 import { bootstrap } from './bootstrap.js';
 import type { ServerConfigInput } from './config.js';
@@ -40,6 +40,12 @@ export interface EmbeddedOptions {
   pools?: AgentConfigInput['pools'];
   /** Registry mirrors and insecure registries for image pulls and builds. Default none. */
   registries?: RegistryOptions;
+  /**
+   * The sandboxes' network on this machine: IPv4 pool, bridge, DNS upstream, extra denied
+   * destinations (the server's own address is always denied). Default: the runtime's
+   * (`$TARTARUS_NET_POOL` or 10.89.0.0/16, `$TARTARUS_NET_BRIDGE` or tt0, the host's resolvers).
+   */
+  network?: NetworkOptions;
   /** The runtime the local agent uses. Default: a `Runtime` over `<dataDir>/runtime`. */
   runtime?: AgentRuntime;
   /** Default: silent. */
@@ -112,6 +118,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       },
       ...(options.log ? { log: options.log } : {}),
     });
+    const agentUrl = `${server.url.replace(/^http/, 'ws')}/v1/agent/connect`;
     const agentRuntime =
       options.runtime ??
       new RuntimeAdapter(
@@ -119,6 +126,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
           stateDir: join(dataDir, 'runtime'),
           templateDir: options.templateDir ?? join(dataDir, 'templates'),
           ...(options.registries ? { registries: options.registries } : {}),
+          network: await agentNetworkOptions(agentUrl, options.network),
           ...(options.microvmAccel === undefined
             ? {}
             : {
@@ -131,7 +139,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       );
     agent = new Agent(
       {
-        serverUrl: `${server.url.replace(/^http/, 'ws')}/v1/agent/connect`,
+        serverUrl: agentUrl,
         token: agentToken,
         nodeId,
         name: 'local',
@@ -161,6 +169,9 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
               await runtime.destroy(info).catch(() => undefined);
               destroyed++;
             }
+            // Their networks are gone now: the runtime takes down the host's bridge and rules
+            // when this machine has no networked sandbox left.
+            await runtime.release().catch(() => undefined);
           } else {
             const onHost = new Set((await runtime.list().catch(() => [])).map((i) => i.id));
             left = (await store.sandboxes.listByNode(nodeId).catch(() => []))

@@ -18,7 +18,11 @@ import { runLogRoutes } from './routes/run-logs.js';
 import { runRoutes } from './routes/runs.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { registryRoutes } from './routes/registries.js';
+import { networkPolicyRoutes } from './routes/network-policies.js';
 import { templateRoutes } from './routes/templates.js';
+import { portRoutes } from './routes/ports.js';
+import { installProxy } from './proxy/proxy.js';
+import { AccessTokens } from './proxy/tokens.js';
 import type { RouteDeps } from './routes/types.js';
 import { Admission } from './scheduler/admission.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -84,6 +88,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     templates,
   };
   const app = await createApp(ctx);
+  const tokens = new AccessTokens(config.tokenSecret);
   for (const routes of [
     healthRoutes,
     agentRoutes,
@@ -94,10 +99,15 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     runLogRoutes,
     templateRoutes,
     registryRoutes,
+    networkPolicyRoutes,
     adminRoutes,
+    portRoutes(tokens),
   ]) {
     routes(app, deps);
   }
+  // The port proxy goes in front of the router once every route (and the WebSocket plugin's upgrade handler) is in.
+  await app.ready();
+  installProxy(app.server, { ctx, hub, tokens });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

@@ -57,6 +57,31 @@ export function choiceFlag<T extends string>(choices: readonly T[]): (text: stri
   };
 }
 
+/**
+ * An egress policy: `none`, `all`, or destinations separated by commas (IPv4, CIDR or DNS name,
+ * each with an optional `:port`), e.g. `pypi.org:443,10.0.0.0/8`. The server checks each entry
+ * and answers a bad one with a 400 naming it.
+ */
+export function egressFlag(text: string): 'none' | 'all' | string[] {
+  const t = text.trim();
+  if (t === 'none' || t === 'all') return t;
+  const entries = t
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  if (entries.length === 0)
+    throw new FlagError('give none, all, or destinations separated by commas (IPv4, CIDR or DNS name, each with an optional :port)');
+  return entries;
+}
+
+/**
+ * An egress policy as `egressFlag`, or `unset`: none of the tenant's own (sent as null: the
+ * platform's default, no maximum). A word, not null: commander does not keep a parser's null.
+ */
+export function egressSettingFlag(text: string): 'none' | 'all' | 'unset' | string[] {
+  return text.trim() === 'unset' ? 'unset' : egressFlag(text);
+}
+
 /** Adds `--json` (machine-readable output) to a command. */
 export function withJson(cmd: Command): Command {
   return cmd.option('--json', 'print JSON instead of a table');

@@ -7,6 +7,7 @@ import { sandboxCommand } from './commands/sandbox/index.js';
 import { runsCommand } from './commands/runs/index.js';
 import { templatesCommand } from './commands/templates/index.js';
 import { registriesCommand } from './commands/registries/index.js';
+import { networkPoliciesCommand } from './commands/network-policies/index.js';
 import { nodesCommand } from './commands/nodes/index.js';
 import { keysCommand } from './commands/keys/index.js';
 import { tenantsCommand } from './commands/tenants/index.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .addCommand(runsCommand())
     .addCommand(templatesCommand())
     .addCommand(registriesCommand())
+    .addCommand(networkPoliciesCommand())
     .addCommand(nodesCommand())
     .addCommand(keysCommand())
     .addCommand(tenantsCommand())

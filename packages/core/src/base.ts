@@ -10,3 +10,4 @@ export * from './duration.js';
 export * from './states.js';
 export * from './ids.js';
 export * from './image-ref.js';
+export * from './tunnel.js';

@@ -2,3 +2,4 @@ export * from './base.js';
 export * from './workload/index.js';
 export * from './api/index.js';
 export * from './network.js';
+export * from './egress-policy.js';

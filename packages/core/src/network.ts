@@ -82,9 +82,19 @@ export function parseEgressRules(entries: readonly string[]): EgressRule[] {
 
 /** `egress` in requests and specs: `none`, `all`, or an allow list of 1..256 entries. */
 export const EgressSchema = z
-  .union([z.literal('none'), z.literal('all'), z.array(z.string().max(260)).min(1).max(MAX_EGRESS_RULES)], {
-    error: `egress must be "none", "all", or a list of 1..${MAX_EGRESS_RULES} allowed destinations (IPv4, CIDR or DNS name, each with an optional :port)`,
-  })
+  .union(
+    [
+      z.literal('none'),
+      z.literal('all'),
+      z
+        .array(z.string().max(260, 'an egress entry is at most 260 characters'))
+        .min(1, 'egress lists no destination: give at least one, or "none" or "all"')
+        .max(MAX_EGRESS_RULES, `egress lists more than ${MAX_EGRESS_RULES} destinations: use CIDRs that cover several`),
+    ],
+    {
+      error: `egress must be "none", "all", or a list of 1..${MAX_EGRESS_RULES} allowed destinations (IPv4, CIDR or DNS name, each with an optional :port)`,
+    },
+  )
   .superRefine((value, ctx) => {
     if (!Array.isArray(value)) return;
     for (const entry of value) {

@@ -19,7 +19,7 @@ int main(void) {
   must_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   must_mount("proc", "/proc", "proc", 0, "");
   must_mount("sysfs", "/sys", "sysfs", 0, "");
-  load_modules();
+  load_modules("/lib/modules/order");
   char disk[64], cmd[256] = "/bin/echo", line[4096] = {0};
   find_disk("root", disk, sizeof disk);
   must_mount(disk, "/lower", "ext4", MS_RDONLY, "");

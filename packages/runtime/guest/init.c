@@ -1,31 +1,30 @@
 /*
  * Boot of the guest, run once by the agent as PID 1: there is no udev, no shell and no other
  * init, so that a VM is ready as soon as the kernel is. Steps: load the virtio modules listed in
- * /lib/modules/order (the cloud kernel builds them as modules), find the two disks by their
+ * /lib/modules/order (the cloud kernel builds them as modules), and those in /lib/modules/net
+ * when the VM has a network (`tt.ip=` on the command line), find the two disks by their
  * virtio serial (`root`: the template, read-only; `rw`: this sandbox's size-capped layer),
  * mount an overlay of both, move it to / and chroot into it, then set up the cgroup that holds
- * every workload (its memory and pids limits come from the kernel command line).
+ * every workload (its memory and pids limits come from the kernel command line) and the
+ * network (net.c).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "proto.h"
 
-void load_modules(void) {
-  FILE *f = fopen("/lib/modules/order", "r");
-  if (!f) die("no /lib/modules/order");
+void load_modules(const char *list) {
+  FILE *f = fopen(list, "r");
+  if (!f) die(list);
   char name[256], path[300];
   while (fgets(name, sizeof name, f)) {
     name[strcspn(name, "\n")] = 0;
@@ -102,19 +101,27 @@ void must_mount(const char *src, const char *dst, const char *type, unsigned lon
   if (mount(src, dst, type, fl, data) != 0) die(dst);
 }
 
-/* The value of `key=` on the kernel command line, or `def`. */
-static long cmdline_long(const char *key, long def) {
+int cmdline_value(const char *key, char *out, size_t n) {
   char buf[4096] = {0};
   int fd = open("/proc/cmdline", O_RDONLY);
-  if (fd < 0) return def;
+  if (fd < 0) return 0;
   ssize_t got = read(fd, buf, sizeof buf - 1);
   close(fd);
-  if (got <= 0) return def;
-  for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n")) {
-    size_t k = strlen(key);
-    if (strncmp(t, key, k) == 0 && t[k] == '=') return atol(t + k + 1);
+  if (got <= 0) return 0;
+  size_t k = strlen(key);
+  for (char *save, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+    if (strncmp(t, key, k) == 0 && t[k] == '=') {
+      snprintf(out, n, "%s", t + k + 1);
+      return 1;
+    }
   }
-  return def;
+  return 0;
+}
+
+/* The value of `key=` on the kernel command line, or `def`. */
+static long cmdline_long(const char *key, long def) {
+  char v[32];
+  return cmdline_value(key, v, sizeof v) ? atol(v) : def;
 }
 
 /* Workloads live in /sys/fs/cgroup/w (limits) and one child per exec (kill, OOM attribution). */
@@ -136,24 +143,14 @@ static void setup_cgroups(void) {
   }
 }
 
-/* Loopback up, so that workloads can talk to themselves over 127.0.0.1 (there is no other network). */
-static void loopback_up(void) {
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return;
-  struct ifreq ifr = {0};
-  strcpy(ifr.ifr_name, "lo");
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-    ifr.ifr_flags |= IFF_UP;
-    ioctl(s, SIOCSIFFLAGS, &ifr);
-  }
-  close(s);
-}
-
 void guest_boot(int ports[NPORTS]) {
   must_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   must_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
   must_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
-  load_modules();
+  load_modules("/lib/modules/order");
+  /* Only a VM with a network loads virtio-net: under emulation every module costs boot time. */
+  char ip[64];
+  if (cmdline_value("tt.ip", ip, sizeof ip)) load_modules("/lib/modules/net");
   char lower[64], upper[64];
   find_disk("root", lower, sizeof lower);
   find_disk("rw", upper, sizeof upper);
@@ -175,7 +172,7 @@ void guest_boot(int ports[NPORTS]) {
     die("switch root");
   }
   setup_cgroups();
-  loopback_up();
+  net_up();
   sethostname("sandbox", 7);
   /* Only port 0 is needed to start serving; the others are picked up by the agent's loop as they appear. */
   for (int i = 0; i < NPORTS; i++) ports[i] = -1;

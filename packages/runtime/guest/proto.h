@@ -137,7 +137,12 @@ void deadline_check(void);
 void guest_boot(int ports[NPORTS]);
 int open_ports(int ports[NPORTS]);
 /* Boot pieces, shared with bare-init.c. */
-void load_modules(void);
+/* Loads the modules named in `list` (one file name a line, dependencies first). */
+void load_modules(const char *list);
+/* Copies the value of `key=` on the kernel command line into `out`; 0 when it is not there. */
+int cmdline_value(const char *key, char *out, size_t n);
+/* Loopback up; eth0, the default route and /etc/resolv.conf from `tt.ip=`, `tt.gw=`, `tt.dns=` (net.c). */
+void net_up(void);
 void find_disk(const char *serial, char *dev, size_t n);
 void must_mount(const char *src, const char *dst, const char *type, unsigned long fl, const char *data);
 /* File requests, answered in full before returning. */

@@ -8,6 +8,7 @@ import { Sandbox } from './sandbox.js';
 import { Runs } from './runs.js';
 import { ApiKeys, Audit, Nodes, Tenants } from './admin.js';
 import { Registries } from './registries.js';
+import { NetworkPolicies } from './network-policies.js';
 import { Templates } from './templates.js';
 import type {
   CreateSandboxRequest,
@@ -54,6 +55,8 @@ export class Tartarus {
   readonly templates: Templates;
   /** Credentials for private image registries. */
   readonly registries: Registries;
+  /** Named egress policies, attached to sandboxes and runs with `networkPolicy`. */
+  readonly networkPolicies: NetworkPolicies;
   /** Nodes. */
   readonly nodes: Nodes;
   /** API keys. */
@@ -70,6 +73,7 @@ export class Tartarus {
     this.runs = new Runs(this.transport);
     this.templates = new Templates(this.transport);
     this.registries = new Registries(this.transport);
+    this.networkPolicies = new NetworkPolicies(this.transport);
     this.nodes = new Nodes(this.transport);
     this.apiKeys = new ApiKeys(this.transport);
     this.tenants = new Tenants(this.transport);

@@ -8,6 +8,9 @@ import { Commands } from './commands.js';
 import { Files } from './files.js';
 import { SandboxNotRunningError } from './errors.js';
 import type {
+  AccessToken,
+  Egress,
+  PortUrl,
   CreateSandboxRequest,
   ListOptions,
   Page,
@@ -96,6 +99,32 @@ export class Sandbox {
   /** Thaws a paused sandbox. */
   async resume(): Promise<SandboxInfo> {
     return this.update('POST', '/resume');
+  }
+
+  /**
+   * The URL of `port` of this sandbox through the server's proxy (HTTP, WebSocket, server-sent
+   * events): host-based (`https://PORT-ID.<domain>/`) when the server has a proxy domain, else
+   * path-based (`<server>/v1/sandboxes/ID/ports/PORT/`). Reaching it needs the API key, an access
+   * token (`createAccessToken`), or a sandbox created with `public: true`.
+   */
+  async getHost(port: number): Promise<string> {
+    const u = await this.transport.json<PortUrl>('GET', `${this.path()}/urls/${port}`);
+    return u.hostUrl ?? u.url;
+  }
+
+  /** A token that reaches this sandbox's ports until it expires (default 1 h, at most 7 days): send it as `X-Tartarus-Access-Token` or `?tt_token=`. */
+  async createAccessToken(options: { ttlMs?: number } = {}): Promise<AccessToken> {
+    return this.transport.json<AccessToken>('POST', `${this.path()}/access-tokens`, { body: options });
+  }
+
+  /**
+   * Replaces what the sandbox may reach: `none`, `all`, or an allow list (IPv4, CIDR or DNS name,
+   * each with an optional `:port`). Open connections are held to the new policy at once.
+   * `ConflictError` for a sandbox created with egress `none` (it has no network interface),
+   * `InvalidArgumentError` for a bad entry or one beyond the tenant's `maxEgress`.
+   */
+  async setEgress(egress: Egress): Promise<SandboxInfo> {
+    return this.update('PUT', '/egress', { egress });
   }
 
   /** Kills the sandbox and removes its writable layer. Idempotent. */

@@ -3,9 +3,14 @@
  * server validates with — one definition for both sides, never a second copy here.
  */
 export type {
+  AccessToken,
+  PortUrl,
   ApiKey,
   AuditEntry,
   CreateApiKeyRequest,
+  CreateNetworkPolicyRequest,
+  Egress,
+  NetworkPolicy,
   CreateSandboxRequest,
   CreateTemplateRequest,
   CreateTenantRequest,

@@ -66,6 +66,8 @@ export class AgentConnection {
   runtimes: string[] = [];
   capacity: NodeResources = { cpu: 0, memoryMiB: 0, slots: 0 };
   labels: Record<string, string> = {};
+  /** Where the node's proxy takes port tunnels (`host:port`) and the secret it wants; null: none advertised. */
+  proxy: { address: string; secret: string } | null = null;
   /** Work (runs and sandboxes) placed on this node and not yet ended, by work id. */
   readonly work = new Map<string, PlacedWork>();
   private readonly pending = new PendingCalls();
@@ -222,6 +224,7 @@ export class AgentConnection {
     this.runtimes = msg.runtimes;
     this.capacity = msg.capacity;
     this.labels = msg.labels;
+    this.proxy = proxyAdvert(msg.capabilities?.['proxy']);
     const { keep, work } = await reconcileNode(this.ctx, msg);
     // Closed meanwhile (token revoked, agent gone): nothing to register.
     if (this.socket.readyState !== this.socket.OPEN) return;
@@ -257,4 +260,11 @@ function closeReason(message: string): string {
   let r = message.slice(0, 123);
   while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
   return r;
+}
+
+/** The node proxy an agent advertised in its hello capabilities, if well formed. */
+function proxyAdvert(v: unknown): { address: string; secret: string } | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const { address, secret } = v as Record<string, unknown>;
+  return typeof address === 'string' && /^[^\s]+:\d{1,5}$/.test(address) && typeof secret === 'string' && secret.length >= 16 ? { address, secret } : null;
 }

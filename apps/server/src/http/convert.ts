@@ -52,6 +52,7 @@ export function sandboxDto(s: Sandbox): SandboxDto {
     priority: s.spec.priority,
     env: s.spec.env,
     metadata: s.spec.metadata,
+    egress: s.spec.egress,
     exit: s.exit,
   };
 }
@@ -89,6 +90,7 @@ export function runDto(r: Run): RunDto {
     requests: spec.requests,
     priority: spec.priority,
     timeoutMs: spec.timeoutMs,
+    egress: spec.egress,
   };
 }
 

@@ -5,6 +5,7 @@ import {
   SandboxIdParamsSchema,
   SandboxPageSchema,
   SandboxSchema,
+  SetSandboxEgressRequestSchema,
   SetSandboxTimeoutRequestSchema,
 } from '@tartarus/core';
 import { principalOf } from '../http/auth.js';
@@ -84,6 +85,19 @@ export const sandboxRoutes: RouteModule = (app, { ctx, sandboxes }) => {
     },
     handler: async (req) =>
       sandboxes.extend(principalOf(req).tenantId, req.params.id, req.body.timeoutMs),
+  });
+
+  app.put('/v1/sandboxes/:id/egress', {
+    config: { access: 'member', audit: 'sandbox.egress' },
+    schema: {
+      tags,
+      summary: "Replace a running sandbox's egress policy (not one created with egress none)",
+      params: SandboxIdParamsSchema,
+      body: SetSandboxEgressRequestSchema,
+      response: { 200: SandboxSchema, ...errorResponses },
+    },
+    handler: async (req) =>
+      sandboxes.setEgress(principalOf(req).tenantId, req.params.id, req.body.egress),
   });
 
   for (const action of ['pause', 'resume'] as const) {

@@ -9,6 +9,7 @@ import type { ServerContext } from '../context.js';
 import { runDto } from '../http/convert.js';
 import type { Admission } from '../scheduler/admission.js';
 import type { TemplateService } from './templates.js';
+import { networkContext } from './network.js';
 import type { Run } from '../store/index.js';
 
 /** Run operations. */
@@ -27,7 +28,8 @@ export class RunService {
     idempotencyKey: string | undefined,
   ): Promise<{ run: Run; created: boolean }> {
     const tenant = await this.ctx.store.tenants.get(tenantId);
-    const spec = await this.templates.pin(tenantId, compileRun(req, tenant.maxLimits));
+    const network = await networkContext(this.ctx.store, tenant, req.networkPolicy);
+    const spec = await this.templates.pin(tenantId, compileRun(req, tenant.maxLimits, network));
     await this.admission.check(spec);
     const out = await this.ctx.store.runs.submit(tenantId, spec, {
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),

@@ -6,12 +6,16 @@
  */
 import {
   CapacityUnavailableError,
+  checkEgressWithin,
   compileSandbox,
+  ConflictError,
   isErrorCode,
   isLiveSandbox,
+  runtimeHasNetwork,
   SandboxNotRunningError,
   TartarusError,
   WORKLOAD_DEFAULTS,
+  type Egress,
   type Sandbox as SandboxDto,
   type SandboxRequest,
 } from '@tartarus/core';
@@ -20,6 +24,7 @@ import type { ServerContext } from '../context.js';
 import { sandboxDto } from '../http/convert.js';
 import type { Admission } from '../scheduler/admission.js';
 import type { TemplateService } from './templates.js';
+import { networkContext } from './network.js';
 import type { Sandbox } from '../store/index.js';
 
 /** Retry-After of a create that found no capacity in its wait, ms. */
@@ -38,7 +43,8 @@ export class SandboxService {
   async create(tenantId: string, req: SandboxRequest): Promise<SandboxDto> {
     const { store, bus } = this.ctx;
     const tenant = await store.tenants.get(tenantId);
-    const spec = await this.templates.pin(tenantId, compileSandbox(req, tenant.maxLimits));
+    const network = await networkContext(store, tenant, req.networkPolicy);
+    const spec = await this.templates.pin(tenantId, compileSandbox(req, tenant.maxLimits, network));
     await this.admission.check(spec);
     const created = await store.sandboxes.create(tenantId, {
       runtime: spec.runtime,
@@ -162,6 +168,26 @@ export class SandboxService {
       sandboxId: id,
     });
     return sandboxDto(await store.sandboxes.transition(id, to));
+  }
+
+  /**
+   * Replaces a running (or paused) sandbox's egress: checked against the tenant's `maxEgress`,
+   * applied by its node (409 there for a sandbox created with `none`: it has no interface), then
+   * recorded in its spec.
+   */
+  async setEgress(tenantId: string, id: string, egress: Egress): Promise<SandboxDto> {
+    const { store } = this.ctx;
+    const s = await store.sandboxes.get(tenantId, id);
+    if (s.state !== 'running' && s.state !== 'paused') {
+      const hint = isLiveSandbox(s.state) || s.state === 'lost' ? 'wait until it runs' : 'create a new one';
+      throw new SandboxNotRunningError(`sandbox ${id} is ${s.state}: only a running or paused sandbox's egress can change; ${hint}`);
+    }
+    if (!runtimeHasNetwork(s.spec.runtime)) {
+      throw new ConflictError(`sandbox ${id} runs on ${s.spec.runtime}, which has no network yet: its egress stays "none"`);
+    }
+    checkEgressWithin(egress, (await store.tenants.get(tenantId)).maxEgress);
+    await this.hub.call(s.nodeId, 'setEgress', { sandboxId: id, egress });
+    return sandboxDto(await store.sandboxes.setEgress(tenantId, id, egress));
   }
 
   /** Sets the timeout to `timeoutMs` from now. */

@@ -9,6 +9,7 @@ import type { StoreContext } from './context.js';
 import { migrateToLatest } from './migrations/index.js';
 import { createNodeStore } from './nodes.js';
 import { createNodeTokenStore } from './node-tokens.js';
+import { createNetworkPolicyStore } from './network-policies.js';
 import { createRunStore } from './runs.js';
 import { createRegistryCredentialStore } from './registry-credentials.js';
 import { createRetentionStore } from './retention.js';
@@ -69,6 +70,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     queue: createRunQueue(ctx),
     templates: createTemplateObjectStore(ctx),
     registryCredentials: createRegistryCredentialStore(ctx),
+    networkPolicies: createNetworkPolicyStore(ctx),
     retention: createRetentionStore(ctx),
     close: () => (closed ??= db.destroy()),
   };

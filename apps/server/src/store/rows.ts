@@ -28,8 +28,10 @@ import type {
   Tenant,
 } from './types.js';
 import {
+  EgressSchema,
   PRIORITIES,
   WorkloadSpecSchema,
+  type Egress,
   type Priority,
   type TenantLimitsPolicy,
   type WorkloadSpec,
@@ -51,6 +53,11 @@ function resources(cpu: number, memoryMiB: number, diskMiB: number, slots: numbe
   return { cpu, memoryMiB, ...(diskMiB > 0 ? { diskMiB } : {}), slots };
 }
 
+/** A tenant's egress setting as stored (JSON), or null when unset. */
+function egressOrNull(json: string | null): Egress | null {
+  return json === null ? null : EgressSchema.parse(JSON.parse(json));
+}
+
 /** `tenants` row → Tenant. */
 export function toTenant(r: Selectable<TenantsTable>): Tenant {
   return {
@@ -63,6 +70,9 @@ export function toTenant(r: Selectable<TenantsTable>): Tenant {
     maxLimits: r.max_limits_json === null ? null : parseJson<TenantLimitsPolicy>(r.max_limits_json),
     maxLogBytes: r.max_log_bytes,
     logBytes: r.log_bytes,
+    defaultSandboxEgress: egressOrNull(r.default_sandbox_egress_json),
+    defaultRunEgress: egressOrNull(r.default_run_egress_json),
+    maxEgress: egressOrNull(r.max_egress_json),
     createdAt: r.created_at,
   };
 }

@@ -127,6 +127,7 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       }),
 
     get: (tenantId, sandboxId) => load(db, sandboxId, tenantId),
+    find: (sandboxId) => load(db, sandboxId),
 
     list: (tenantId, options) =>
       newestFirstPage(
@@ -216,5 +217,18 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
         .execute();
       return load(db, sandboxId, tenantId);
     },
+
+    setEgress: (tenantId, sandboxId, egress) =>
+      // Read-modify-write of the spec under the row lock: no other change to it is lost.
+      inTransaction(ctx, async (trx) => {
+        await lockRows(ctx, trx.selectFrom('sandboxes').select('id').where('id', '=', sandboxId)).executeTakeFirst();
+        const current = await load(trx, sandboxId, tenantId);
+        await trx
+          .updateTable('sandboxes')
+          .set({ spec_json: JSON.stringify({ ...current.spec, egress }) })
+          .where('id', '=', sandboxId)
+          .execute();
+        return load(trx, sandboxId, tenantId);
+      }),
   };
 }

@@ -22,6 +22,12 @@ export interface TenantsTable {
   max_log_bytes: number;
   /** Bytes of run output the tenant keeps now: Σ `runs.log_bytes`, moved in the same transactions. */
   log_bytes: number;
+  /** `Egress` as JSON: a sandbox's egress when it asks for none; null: the platform's. */
+  default_sandbox_egress_json: string | null;
+  /** `Egress` as JSON: a run's egress when it asks for none; null: the platform's. */
+  default_run_egress_json: string | null;
+  /** `Egress` as JSON: the most the tenant's work may reach; null: no maximum. */
+  max_egress_json: string | null;
   created_at: number;
 }
 
@@ -211,6 +217,16 @@ export interface NodeTokensTable {
   revoked_at: number | null;
 }
 
+/** Row of `network_policies`: a tenant's named egress policy. */
+export interface NetworkPoliciesTable {
+  tenant_id: string;
+  name: string;
+  /** `Egress` as JSON. */
+  egress_json: string;
+  description: string;
+  created_at: number;
+}
+
 /** The database. */
 export interface Database {
   tenants: TenantsTable;
@@ -225,4 +241,5 @@ export interface Database {
   templates: TemplatesTable;
   registry_credentials: RegistryCredentialsTable;
   node_tokens: NodeTokensTable;
+  network_policies: NetworkPoliciesTable;
 }

@@ -9,6 +9,7 @@ import { crashSuite } from './conformance/crash.js';
 import { postgresFixture, sqliteFixture, type BackendFixture } from './conformance/harness.js';
 import { identitySuite } from './conformance/identity.js';
 import { logQuotaSuite } from './conformance/log-quota.js';
+import { networkPoliciesSuite } from './conformance/network-policies.js';
 import { nodeTokensSuite } from './conformance/node-tokens.js';
 import { queueSuite } from './conformance/queue.js';
 import { retentionSuite } from './conformance/retention.js';
@@ -25,6 +26,7 @@ function conformance(fx: BackendFixture): void {
   templatesSuite(fx);
   retentionSuite(fx);
   logQuotaSuite(fx);
+  networkPoliciesSuite(fx);
   crashSuite(fx);
 }
 

@@ -31,6 +31,8 @@ import type {
   BackoffPolicy,
   JsonObject,
   LogStream,
+  Egress,
+  NetworkPolicy,
   Node,
   NodeResources,
   NodeToken,
@@ -78,6 +80,8 @@ export interface Store {
   readonly templates: TemplateObjectStore;
   /** Tenants' registry credentials. */
   readonly registryCredentials: RegistryCredentialStore;
+  /** Tenants' named network (egress) policies. */
+  readonly networkPolicies: NetworkPolicyStore;
   /** Deleting run logs and audit entries past their retention (`retention-store.ts`). */
   readonly retention: RetentionStore;
   /** Closes the connection pool. Idempotent. */
@@ -103,6 +107,12 @@ export interface CreateTenantOptions {
   maxLimits?: TenantLimitsPolicy | null;
   /** Bytes of run output kept for the tenant; past it, further output is dropped. Default 1 GiB. */
   maxLogBytes?: number;
+  /** Egress of a sandbox that asks for none; null (default): the platform's. Within `maxEgress`. */
+  defaultSandboxEgress?: Egress | null;
+  /** Egress of a run that asks for none; null (default): the platform's. Within `maxEgress`. */
+  defaultRunEgress?: Egress | null;
+  /** The most the tenant's work may reach; null (default): no maximum. */
+  maxEgress?: Egress | null;
 }
 
 /** Tenants and their quotas. */
@@ -237,6 +247,8 @@ export interface SandboxStore {
   /** State `requested`. QuotaExceededError past the tenant's `maxConcurrentSandboxes`. */
   create(tenantId: string, options: CreateSandboxOptions): Promise<Sandbox>;
   get(tenantId: string, sandboxId: string): Promise<Sandbox>;
+  /** A sandbox by id alone, whatever its tenant (the port proxy's access tokens and public sandboxes). NotFoundError when none. */
+  find(sandboxId: string): Promise<Sandbox>;
   list(tenantId: string, options?: PageOptions & { state?: SandboxState }): Promise<Page<Sandbox>>;
   /** All sandboxes not ended on a node (for the agent's reconcile). */
   listByNode(nodeId: string): Promise<Sandbox[]>;
@@ -266,6 +278,8 @@ export interface SandboxStore {
   ): Promise<Sandbox | null>;
   /** Extends or clears the timeout of a live sandbox. */
   setTimeout(tenantId: string, sandboxId: string, timeoutAt: number | null): Promise<Sandbox>;
+  /** Records a sandbox's new egress in its spec (after its node applied it). NotFoundError if missing. */
+  setEgress(tenantId: string, sandboxId: string, egress: Egress): Promise<Sandbox>;
 }
 
 // -------------------------------------------------------------------------------------------- runs
@@ -488,6 +502,28 @@ export interface RegistryCredentialStore {
   logins(tenantId: string): Promise<Record<string, RegistryLogin>>;
   /** Removes the login. NotFoundError if missing. */
   delete(tenantId: string, registry: string): Promise<void>;
+}
+
+// -------------------------------------------------------------------------------- network policies
+
+/** Input of `networkPolicies.create`. */
+export interface CreateNetworkPolicyOptions {
+  name: string;
+  egress: Egress;
+  /** Default empty. */
+  description?: string;
+}
+
+/** Tenants' named egress policies, by (tenant, name). */
+export interface NetworkPolicyStore {
+  /** ConflictError if the tenant has one by that name; NotFoundError if the tenant is missing. */
+  create(tenantId: string, options: CreateNetworkPolicyOptions): Promise<NetworkPolicy>;
+  /** NotFoundError if the tenant has none by that name. */
+  get(tenantId: string, name: string): Promise<NetworkPolicy>;
+  /** Every policy of the tenant, by name. */
+  list(tenantId: string): Promise<NetworkPolicy[]>;
+  /** Removes it (work already compiled keeps its egress). NotFoundError if missing. */
+  delete(tenantId: string, name: string): Promise<NetworkPolicy>;
 }
 
 /** How to open a store. */

@@ -6,6 +6,9 @@ import {
   LIVE_SANDBOX_STATES,
   NotFoundError,
   TENANT_DEFAULTS,
+  checkTenantNetworkPolicy,
+  type Egress,
+  type TenantNetworkPolicy,
 } from '@tartarus/core';
 import type { Selectable, Transaction } from 'kysely';
 import { inTransaction, lockRows, type Db, type StoreContext } from './context.js';
@@ -47,7 +50,23 @@ function tenantColumns(patch: Partial<Omit<CreateTenantOptions, 'id'>>) {
     ...(patch.maxLimits !== undefined && {
       max_limits_json: patch.maxLimits === null ? null : JSON.stringify(patch.maxLimits),
     }),
+    ...(patch.defaultSandboxEgress !== undefined && { default_sandbox_egress_json: egressJson(patch.defaultSandboxEgress) }),
+    ...(patch.defaultRunEgress !== undefined && { default_run_egress_json: egressJson(patch.defaultRunEgress) }),
+    ...(patch.maxEgress !== undefined && { max_egress_json: egressJson(patch.maxEgress) }),
   };
+}
+
+function egressJson(egress: Egress | null): string | null {
+  return egress === null ? null : JSON.stringify(egress);
+}
+
+/** The tenant's network settings once `patch` applies to `current`; InvalidArgumentError when a default is beyond the maximum. */
+function checkNetwork(current: TenantNetworkPolicy, patch: Partial<TenantNetworkPolicy>): void {
+  checkTenantNetworkPolicy({
+    defaultSandboxEgress: patch.defaultSandboxEgress === undefined ? current.defaultSandboxEgress : patch.defaultSandboxEgress,
+    defaultRunEgress: patch.defaultRunEgress === undefined ? current.defaultRunEgress : patch.defaultRunEgress,
+    maxEgress: patch.maxEgress === undefined ? current.maxEgress : patch.maxEgress,
+  });
 }
 
 function tenantNotFound(tenantId: string): NotFoundError {
@@ -88,6 +107,7 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
   return {
     async create(options: CreateTenantOptions) {
       checkShare(options);
+      checkNetwork(TENANT_DEFAULTS, options);
       if (options.name.trim() === '')
         throw new InvalidArgumentError('tenant name must not be empty');
       const row = {
@@ -100,6 +120,9 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
         max_limits_json: null,
         max_log_bytes: TENANT_DEFAULTS.maxLogBytes,
         log_bytes: 0,
+        default_sandbox_egress_json: null,
+        default_run_egress_json: null,
+        max_egress_json: null,
         ...tenantColumns(options),
         created_at: ctx.now(),
       };
@@ -121,6 +144,9 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
 
     async update(tenantId, patch) {
       checkShare(patch);
+      if (patch.defaultSandboxEgress !== undefined || patch.defaultRunEgress !== undefined || patch.maxEgress !== undefined) {
+        checkNetwork(await requireTenant(db, tenantId), patch);
+      }
       const set = tenantColumns(patch);
       if (Object.keys(set).length > 0) {
         try {

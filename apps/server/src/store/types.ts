@@ -1,4 +1,5 @@
 import type {
+  Egress,
   LogsDropped,
   NodeStatus,
   Role,
@@ -9,7 +10,7 @@ import type {
   WorkloadSpec,
 } from '@tartarus/core';
 
-export type { LogsDropped, NodeStatus, Role, RunEndReason, RunState, SandboxState, WorkloadSpec };
+export type { Egress, LogsDropped, NodeStatus, Role, RunEndReason, RunState, SandboxState, WorkloadSpec };
 
 /**
  * Records the store hands out. Every time is an integer of epoch milliseconds (portable across
@@ -57,6 +58,12 @@ export interface Tenant {
   maxLogBytes: number;
   /** Bytes of run output the tenant keeps now (freed when its runs' logs expire). */
   logBytes: number;
+  /** Egress of a sandbox that asks for none; null: the platform's (within `maxEgress`). */
+  defaultSandboxEgress: Egress | null;
+  /** Egress of a run that asks for none; null: the platform's. */
+  defaultRunEgress: Egress | null;
+  /** The most any of the tenant's work may reach; null: no maximum. */
+  maxEgress: Egress | null;
   createdAt: number;
 }
 
@@ -300,4 +307,15 @@ export interface RegistryCredential {
 export interface RegistryLogin {
   username: string;
   password: string;
+}
+
+// -------------------------------------------------------------------------------- network policies
+
+/** A tenant's named egress policy, attached to sandboxes and runs by name. */
+export interface NetworkPolicy {
+  tenantId: string;
+  name: string;
+  egress: Egress;
+  description: string;
+  createdAt: number;
 }

@@ -71,6 +71,7 @@ export function runCommand(): Command {
     {
       timeout: 'wall-clock limit, e.g. 30s, 5m (default 10m)',
       env: 'environment variable (repeatable)',
+      egress: "none, or the tenant's default",
     },
   )
     .option('--entrypoint <program>', "replace the image's ENTRYPOINT (and its CMD); '' clears it")
@@ -88,8 +89,8 @@ export function runCommand(): Command {
     )
     .action(async (argv: string[], _o: RunOptions, cmd: Command) => {
       const o = allOptions<RunOptions>(cmd);
-      const client = await connect(o.dataDir);
       const request = requestFrom(argv, o);
+      const client = await connect(o.dataDir);
       if (o.stdin) request.stdin = await readStdin();
       if (o.detach) {
         const run = await client.runs.submit(request);

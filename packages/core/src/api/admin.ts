@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { IdSchema, ImageRefSchema, pageOf, TimestampSchema } from './common.js';
 import { ROLES } from '../states.js';
 import { TemplateNameSchema } from './sandboxes.js';
+import { EgressSchema } from '../network.js';
 
 // ------------------------------------------------------------------------------------ templates
 
@@ -278,6 +279,12 @@ export const TenantSchema = z
     maxLogBytes: z.number().int(),
     /** Bytes of run output the tenant keeps now (freed as logs expire). */
     logBytes: z.number().int(),
+    /** Egress of a sandbox that asks for none; null: the platform's (`all`, within `maxEgress`). */
+    defaultSandboxEgress: EgressSchema.nullable(),
+    /** Egress of a run that asks for none; null: the platform's (`none`). */
+    defaultRunEgress: EgressSchema.nullable(),
+    /** The most any of the tenant's work may reach; more is refused with a 400 naming the entry. Null: no maximum. */
+    maxEgress: EgressSchema.nullable(),
     createdAt: TimestampSchema,
   })
   .meta({ id: 'Tenant' });
@@ -303,6 +310,10 @@ export const TENANT_DEFAULTS = {
   maxLimits: null,
   /** 1 GiB of kept run output. */
   maxLogBytes: 1024 * 1024 * 1024,
+  /** Network: the platform's defaults (`WORKLOAD_DEFAULTS`), no maximum. */
+  defaultSandboxEgress: null,
+  defaultRunEgress: null,
+  maxEgress: null,
 } as const;
 
 /** Largest `maxLogBytes` the API takes: 1 TiB. */
@@ -341,6 +352,8 @@ const TenantFields = {
     .int('maxLogBytes must be a whole number of bytes')
     .min(0, 'maxLogBytes must be at least 0 (0 keeps no run output)')
     .max(MAX_TENANT_LOG_BYTES, `maxLogBytes must be at most ${MAX_TENANT_LOG_BYTES} (1 TiB)`),
+  /** null: back to the platform's default (or no maximum). */
+  egress: EgressSchema.nullable(),
 };
 
 /** POST /v1/tenants body; unset fields take `TENANT_DEFAULTS` (1000 queued runs, 50 sandboxes, weight 1, 1 GiB of logs). */
@@ -353,6 +366,9 @@ export const CreateTenantRequestSchema = z
     maxRunning: TenantFields.maxRunning.optional(),
     maxLimits: TenantFields.maxLimits.optional(),
     maxLogBytes: TenantFields.maxLogBytes.optional(),
+    defaultSandboxEgress: TenantFields.egress.optional(),
+    defaultRunEgress: TenantFields.egress.optional(),
+    maxEgress: TenantFields.egress.optional(),
   })
   .meta({ id: 'CreateTenantRequest' });
 /** POST /v1/tenants body. */
@@ -368,6 +384,9 @@ export const PatchTenantRequestSchema = z
     maxRunning: TenantFields.maxRunning.optional(),
     maxLimits: TenantFields.maxLimits.optional(),
     maxLogBytes: TenantFields.maxLogBytes.optional(),
+    defaultSandboxEgress: TenantFields.egress.optional(),
+    defaultRunEgress: TenantFields.egress.optional(),
+    maxEgress: TenantFields.egress.optional(),
   })
   .meta({ id: 'PatchTenantRequest' });
 /** PATCH /v1/tenants/:id body. */

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ExecResultSchema } from './exec.js';
 import { TemplateConfigSchema, TemplateProgressSchema } from './admin.js';
+import { EgressSchema } from '../network.js';
 
 const SandboxRef = z.object({ sandboxId: z.string() });
 const Empty = z.object({});
@@ -88,6 +89,12 @@ export const AGENT_CALLS = {
   /** Moves the sandbox's local kill timer to `timeoutAtMs` (epoch ms). */
   setTimeout: {
     input: SandboxRef.extend({ timeoutAtMs: z.number() }),
+    output: Empty,
+    events: {},
+  },
+  /** Replaces a networked sandbox's egress policy (409 for one created with `none`). */
+  setEgress: {
+    input: SandboxRef.extend({ egress: EgressSchema }),
     output: Empty,
     events: {},
   },

@@ -6,5 +6,7 @@ export * from './files.js';
 export * from './runs.js';
 export * from './admin.js';
 export * from './registries.js';
+export * from './ports.js';
+export * from './network-policies.js';
 export * from './agent-calls.js';
 export * from './agent.js';

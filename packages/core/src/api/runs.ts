@@ -1,5 +1,6 @@
 /** Schemas of `/v1/runs` (submit, list, get, cancel, logs, attempts). */
 import { EgressSchema } from '../network.js';
+import { NetworkPolicyNameSchema, oneEgressSource } from './network-policies.js';
 import { z } from 'zod';
 import {
   ArgvSchema,
@@ -69,6 +70,8 @@ export const SubmitRunRequestSchema = z
     nodeSelector: NodeSelectorSchema.optional(),
     /** What the run may reach: `none` (default: loopback only), `all`, or an allow list (IPv4, CIDR, DNS name, each with an optional :port). */
     egress: EgressSchema.optional(),
+    /** Instead of `egress`: the name of one of the tenant's network policies, whose egress it gets. */
+    networkPolicy: NetworkPolicyNameSchema.optional(),
     /** Wall-clock limit of one attempt: 1 s..24 h, default 10 min. */
     timeoutMs: durationMsSchema('timeoutMs', 1000, MAX_RUN_TIMEOUT_MS).default(
       WORKLOAD_DEFAULTS.runTimeoutMs,
@@ -84,6 +87,7 @@ export const SubmitRunRequestSchema = z
     stdin: z.string().max(MAX_INLINE_STDIN, 'stdin must be at most 1 MiB').optional(),
   })
   .superRefine(runCommandRule)
+  .superRefine(oneEgressSource)
   .meta({ id: 'SubmitRunRequest' });
 /** POST /v1/runs body as sent. */
 export type SubmitRunRequest = z.input<typeof SubmitRunRequestSchema>;
@@ -157,6 +161,8 @@ export const RunSchema = z
     requests: ResourceRequestsSchema,
     priority: PrioritySchema,
     timeoutMs: z.number(),
+    /** What the run may reach: `none`, `all` or an allow list. */
+    egress: EgressSchema,
     stdout: z.string().optional(),
     stderr: z.string().optional(),
   })

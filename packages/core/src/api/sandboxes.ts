@@ -21,6 +21,7 @@ import { SANDBOX_STATES } from '../states.js';
 import { WORKLOAD_DEFAULTS } from '../workload/defaults.js';
 import { ResourceRequestsSchema } from '../workload/spec.js';
 import { EgressSchema } from '../network.js';
+import { NetworkPolicyNameSchema, oneEgressSource } from './network-policies.js';
 
 /** Longest sandbox timeout accepted: 24 h. */
 export const MAX_SANDBOX_TIMEOUT_MS = 86_400_000;
@@ -75,7 +76,12 @@ export const CreateSandboxRequestSchema = z
     metadata: MetadataSchema.optional(),
     /** What the sandbox may reach: `none` (loopback only), `all` (default), or an allow list (IPv4, CIDR, DNS name, each with an optional :port). Changeable while it runs unless `none`. */
     egress: EgressSchema.optional(),
+    /** Its ports are reachable through the proxy by anyone who has the URL, without a key or token. Default false. */
+    public: z.boolean().optional(),
+    /** Instead of `egress`: the name of one of the tenant's network policies, whose egress it gets. */
+    networkPolicy: NetworkPolicyNameSchema.optional(),
   })
+  .superRefine(oneEgressSource)
   .meta({ id: 'CreateSandboxRequest' });
 /** POST /v1/sandboxes body (as sent). */
 export type CreateSandboxRequest = z.input<typeof CreateSandboxRequestSchema>;
@@ -107,6 +113,8 @@ export const SandboxSchema = z
     priority: PrioritySchema,
     env: z.record(z.string(), z.string()),
     metadata: z.record(z.string(), z.string()),
+    /** What it may reach now: `none`, `all` or an allow list (changed with `PUT /v1/sandboxes/:id/egress`). */
+    egress: EgressSchema,
     /** Set once ended. */
     exit: SandboxExitSchema.nullable(),
   })

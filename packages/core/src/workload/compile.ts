@@ -1,9 +1,12 @@
 /**
  * Request in, compiled spec out, once (as Temporal's `compileWorkerOptions`): every default is
- * applied here from `WORKLOAD_DEFAULTS`, and the result is checked against the tenant's policy.
- * A value past the policy is an `InvalidArgumentError` (HTTP 400) that names the maximum.
+ * applied here from `WORKLOAD_DEFAULTS` (and the tenant's network defaults), and the result is
+ * checked against the tenant's policy. A value past the policy is an `InvalidArgumentError`
+ * (HTTP 400) that names the maximum.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InternalError, InvalidArgumentError } from '../errors.js';
+import type { Egress } from '../network.js';
+import { checkEgressWithin, defaultEgress, runtimeHasNetwork, type TenantNetworkPolicy } from '../egress-policy.js';
 import type { CreateSandboxRequestSchema } from '../api/sandboxes.js';
 import type { SubmitRunRequestSchema } from '../api/runs.js';
 import type { Limits } from '../api/common.js';
@@ -73,6 +76,55 @@ export function checkPolicy(spec: WorkloadSpec, policy: TenantLimitsPolicy | nul
   }
 }
 
+/** What compile knows of the network: the tenant's settings, and the policy a request names. */
+export interface NetworkContext {
+  /** The tenant's defaults and maximum; absent or null: the platform's defaults, no maximum. */
+  tenant?: TenantNetworkPolicy | null;
+  /** The network policy the request names (`networkPolicy`), looked up by the caller. */
+  policy?: { name: string; egress: Egress };
+}
+
+/**
+ * The work's egress: its own (`egress`), its named policy's (`networkPolicy`), or the default —
+ * the tenant's, else the platform's within the tenant's maximum; `none` on a runtime without
+ * networks. What was asked for is checked against the runtime and the tenant's `maxEgress`.
+ */
+function compileEgress(
+  req: { egress?: Egress | undefined; networkPolicy?: string | undefined },
+  runtime: string,
+  kind: 'sandbox' | 'run',
+  net: NetworkContext,
+): Egress {
+  const tenant = net.tenant ?? null;
+  const max = tenant?.maxEgress ?? null;
+  let egress: Egress;
+  let what: string;
+  if (req.egress !== undefined && req.networkPolicy !== undefined) {
+    throw new InvalidArgumentError('give at most one of egress and networkPolicy: a sandbox or run takes its policy from one place');
+  }
+  if (req.networkPolicy !== undefined) {
+    if (net.policy?.name !== req.networkPolicy) throw new InternalError(`network policy ${req.networkPolicy} was not looked up before compile`);
+    egress = net.policy.egress;
+    what = `network policy ${JSON.stringify(req.networkPolicy)}`;
+  } else if (req.egress !== undefined) {
+    egress = req.egress;
+    what = 'egress';
+  } else {
+    if (!runtimeHasNetwork(runtime)) return 'none';
+    const platform = kind === 'sandbox' ? WORKLOAD_DEFAULTS.sandboxEgress : WORKLOAD_DEFAULTS.runEgress;
+    egress = defaultEgress(platform, (kind === 'sandbox' ? tenant?.defaultSandboxEgress : tenant?.defaultRunEgress) ?? null, max);
+    what = `this tenant's default ${kind} egress`;
+  }
+  if (egress !== 'none' && !runtimeHasNetwork(runtime)) {
+    throw new InvalidArgumentError(
+      `runtime ${runtime} has no network yet: give egress "none" (or leave egress and networkPolicy out) to use it, or use runtime container or gvisor for ${what} ${JSON.stringify(egress)}`,
+      { context: { field: 'egress', runtime } },
+    );
+  }
+  checkEgressWithin(egress, max, what);
+  return egress;
+}
+
 /** Images built from a Dockerfile live under this registry name, reached only through their template. */
 export const LOCAL_IMAGE_REGISTRY = 'tartarus.local';
 
@@ -86,8 +138,8 @@ function checkRequestImage(image: string): void {
   }
 }
 
-/** Compiles a run request (lifecycle `once`). */
-export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null): WorkloadSpec {
+/** Compiles a run request (lifecycle `once`); `network`: see `NetworkContext`. */
+export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null, network: NetworkContext = {}): WorkloadSpec {
   // A reference that can never be pulled is refused now (400 naming it), not by the node later.
   if (req.image !== undefined) checkRequestImage(req.image);
   const limits = compileLimits(req.limits);
@@ -109,16 +161,18 @@ export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null): 
     maxAttempts: req.maxAttempts ?? WORKLOAD_DEFAULTS.maxAttempts,
     nodeSelector: req.nodeSelector ?? {},
     metadata: {},
-    egress: req.egress ?? WORKLOAD_DEFAULTS.runEgress,
+    egress: compileEgress(req, req.runtime ?? WORKLOAD_DEFAULTS.runtime, 'run', network),
+    public: false,
   };
   checkPolicy(spec, policy);
   return spec;
 }
 
-/** Compiles a sandbox request (lifecycle `until-timeout`, the template's idle process). */
+/** Compiles a sandbox request (lifecycle `until-timeout`, the template's idle process); `network`: see `NetworkContext`. */
 export function compileSandbox(
   req: SandboxRequest,
   policy: TenantLimitsPolicy | null,
+  network: NetworkContext = {},
 ): WorkloadSpec {
   if (req.image !== undefined) checkRequestImage(req.image);
   const limits = compileLimits(req.limits);
@@ -140,7 +194,8 @@ export function compileSandbox(
     maxAttempts: 1,
     nodeSelector: req.nodeSelector ?? {},
     metadata: req.metadata ?? {},
-    egress: req.egress ?? WORKLOAD_DEFAULTS.sandboxEgress,
+    egress: compileEgress(req, req.runtime ?? WORKLOAD_DEFAULTS.runtime, 'sandbox', network),
+    public: req.public ?? false,
   };
   checkPolicy(spec, policy);
   return spec;

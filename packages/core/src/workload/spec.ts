@@ -58,6 +58,8 @@ export const WorkloadSpecSchema = z.object({
   metadata: z.record(z.string(), z.string()),
   /** What the work may reach on the network (`none`: loopback only, no interface). Specs stored before networking have `none`. */
   egress: EgressSchema.default('none'),
+  /** Its ports are reachable through the proxy without a key or token (a sandbox created with `public: true`). */
+  public: z.boolean().default(false),
 });
 /** A compiled workload spec. */
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;

@@ -5,12 +5,12 @@
  * bridge someone removed is made again. `removeHostNetwork` takes it all down when no sandbox of
  * the machine holds an address any more.
  */
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ownersDir } from '../gc/owners.js';
 import { runCommand } from '../process/run.js';
 import type { NetworkConfig } from './config.js';
-import { baseRules, removeBaseRules } from './rules.js';
+import { baseRules, DENIED_PORTS_RULE, DENIED_PORTS_SET, denyElements, removeBaseRules, TABLE } from './rules.js';
 
 /** Timeout of one `ip`/`nft` call, ms. */
 export const NET_TOOL_TIMEOUT_MS = 15_000;
@@ -41,16 +41,41 @@ export async function netTool(argv: string[], script: string): Promise<void> {
   if (res.exitCode !== 0) throw new Error(`${argv.join(' ')} failed: ${res.stderr.trim().split('\n').slice(-2).join('; ')}`);
 }
 
-/** Makes the bridge, forwarding and base rules unless they are there. */
+/** Makes the bridge, forwarding and base rules unless they are there; adds this configuration's deny list when they were. */
 export async function ensureHostNetwork(cfg: NetworkConfig): Promise<void> {
   const [bridge, base] = await Promise.all([exists(`/sys/class/net/${cfg.bridge}`), exists(marker())]);
-  if (bridge && base) return;
+  if (bridge && base) return ensureDenied(cfg);
   await mkdir(netRunDir(), { recursive: true, mode: 0o755 });
   if (!bridge) await makeBridge(cfg);
   await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
   await netTool(['nft', '-f', '-'], baseRules(cfg));
   await writeFile(resolvConfPath(), `nameserver ${cfg.gateway}\noptions ndots:0\n`, { mode: 0o644 });
   await writeFile(marker(), cfg.bridge);
+}
+
+/** Deny lists this process put in place, with the stamp (inode, mtime) of the base rules' marker then: rules made again are checked again. */
+const denied = new Map<string, string>();
+
+/**
+ * The configured deny list in the sets whoever made them (another Runtime of the machine, or this
+ * node's agent before a restart with another control plane), once per making of the base rules:
+ * the set and its rule first (base rules from before them lack both), then the elements in one
+ * call, or, when one is inside an element already there, each on its own.
+ */
+async function ensureDenied(cfg: NetworkConfig): Promise<void> {
+  const script = denyElements(cfg);
+  if (script === '') return;
+  const st = await stat(marker()).catch(() => undefined);
+  const stamp = st ? `${st.ino}:${st.mtimeMs}` : '';
+  if (stamp !== '' && denied.get(script) === stamp) return;
+  await netTool(['nft', '-f', '-'], `${DENIED_PORTS_SET}\n`);
+  const chain = await runCommand(['nft', 'list', 'chain', 'inet', TABLE, 'from_sandbox'], { allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+  if (!chain.stdout.includes('@denied_ports')) await netTool(['nft', '-f', '-'], `insert rule inet ${TABLE} ${DENIED_PORTS_RULE}\n`);
+  const all = await runCommand(['nft', '-f', '-'], { stdin: script, allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+  if (all.exitCode !== 0) {
+    for (const line of script.trim().split('\n')) await runCommand(['nft', '-f', '-'], { stdin: `${line}\n`, allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
+  }
+  denied.set(script, stamp);
 }
 
 async function makeBridge(cfg: NetworkConfig): Promise<void> {

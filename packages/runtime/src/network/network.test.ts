@@ -3,7 +3,7 @@
 // should; metadata, the host's own addresses and other sandboxes are denied under every policy;
 // DNS resolves through the gateway; a policy changes while the sandbox runs; nothing is left
 // behind, after a destroy or after the owning process died.
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises';
 import type { Egress } from '@tartarus/core';
 import type { RuntimeName, SandboxHandle } from '../driver.js';
 import { testRuntime, testTemplateDir, type TestRuntime } from '../testing/runtime.js';
-import { assertNoLeaks, snapshotHost } from '../testing/leaks.js';
+import { assertNoLeaks, snapshotHost, type HostSnapshot } from '../testing/leaks.js';
 import { httpGet, METADATA_ADDRESS, REMOTE_ADDRESS, REMOTE_NAME, REMOTE_OTHER_ADDRESS, startRemoteHost, startTestDns, type RemoteHost } from '../testing/remote-host.js';
 import { collectOrphans } from '../gc/owners.js';
 
@@ -75,13 +75,62 @@ const remote8080 = `${REMOTE_ADDRESS}:8080`;
 const remote8081 = `${REMOTE_ADDRESS}:8081`;
 const other8081 = `${REMOTE_OTHER_ADDRESS}:8081`;
 const metadata = `${METADATA_ADDRESS}:8080`;
+const ALLOW_LIST: Egress = [`${REMOTE_NAME}:8080`, `${REMOTE_OTHER_ADDRESS}/32`];
 
-for (const runtime of ['container', 'gvisor'] as const) {
-  const skip = (c: { skip(m: string): void }): boolean => {
+// The matrix, one check per policy, on sandboxes the caller made (the microVM cases share theirs).
+
+/** Egress `all`: the remote host and DNS; never metadata, the host or its control plane. */
+async function expectEgressAll(s: SandboxHandle): Promise<void> {
+  const gateway = t.runtime.networks().cfg.gateway;
+  const got = await probe(s, [remote8080, other8081, metadata, `${gateway}:${hostPort}`, `${hostAddress}:${hostPort}`, `127.0.0.1:${hostPort}`, `dns:${REMOTE_NAME}`]);
+  assert.deepEqual(got, {
+    [remote8080]: 'ok',
+    [other8081]: 'ok',
+    [metadata]: 'blocked',
+    [`${gateway}:${hostPort}`]: 'blocked',
+    [`${hostAddress}:${hostPort}`]: 'blocked',
+    [`127.0.0.1:${hostPort}`]: 'blocked',
+    [`dns:${REMOTE_NAME}`]: REMOTE_ADDRESS,
+  });
+  assert.match((await s.address?.()) ?? '', /^10\.89\./);
+}
+
+/** `ALLOW_LIST`: exactly its entries (names resolved, ports honoured). */
+async function expectAllowList(s: SandboxHandle): Promise<void> {
+  assert.deepEqual(await probe(s, [remote8080, remote8081, other8081, metadata]), { [remote8080]: 'ok', [remote8081]: 'blocked', [other8081]: 'ok', [metadata]: 'blocked' });
+}
+
+/** A policy changed while `s` runs (it had `all`) holds at once; `none` reaches nothing. */
+async function expectPolicyChanges(s: SandboxHandle): Promise<void> {
+  await s.setEgress?.([remote8081]);
+  assert.deepEqual(await probe(s, [remote8080, remote8081]), { [remote8080]: 'blocked', [remote8081]: 'ok' });
+  await s.setEgress?.('none');
+  assert.deepEqual(await probe(s, [remote8080, remote8081]), { [remote8080]: 'blocked', [remote8081]: 'blocked' });
+}
+
+/** The host reaches a server in `a`; `b` does not (both have `all`, or at least `b`'s allows nothing of the pool). */
+async function expectIsolation(a: SandboxHandle, b: SandboxHandle): Promise<void> {
+  await a.exec({ argv: ['python3', '-m', 'http.server', '9000'] });
+  const address = (await a.address?.()) ?? '';
+  let body: string | undefined;
+  for (let i = 0; i < 100 && body === undefined; i++) {
+    body = await httpGet(`http://${address}:9000/`);
+    if (body === undefined) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(body ?? '', /Directory listing/, 'the host reaches the server in sandbox A');
+  assert.deepEqual(await probe(b, [`${address}:9000`]), { [`${address}:9000`]: 'blocked' });
+}
+
+function skipper(runtime: RuntimeName): (c: { skip(m: string): void }) => boolean {
+  return (c) => {
     const reason = skipAll ?? (available[runtime]?.ok === false ? `runtime ${runtime} unavailable: ${available[runtime]?.reason}` : undefined);
     if (reason) c.skip(reason);
     return reason !== undefined;
   };
+}
+
+for (const runtime of ['container', 'gvisor'] as const) {
+  const skip = skipper(runtime);
 
   test(`${runtime}: egress all reaches the remote host and resolves names; metadata, the host and its control plane stay unreachable`, async (c) => {
     if (skip(c)) return;
@@ -90,18 +139,7 @@ for (const runtime of ['container', 'gvisor'] as const) {
     assert.equal(await httpGet(`http://${metadata}/`), 'remote 8080');
     const s = await sandbox(runtime, 'all');
     try {
-      const gateway = t.runtime.networks().cfg.gateway;
-      const got = await probe(s, [remote8080, other8081, metadata, `${gateway}:${hostPort}`, `${hostAddress}:${hostPort}`, `127.0.0.1:${hostPort}`, `dns:${REMOTE_NAME}`]);
-      assert.deepEqual(got, {
-        [remote8080]: 'ok',
-        [other8081]: 'ok',
-        [metadata]: 'blocked',
-        [`${gateway}:${hostPort}`]: 'blocked',
-        [`${hostAddress}:${hostPort}`]: 'blocked',
-        [`127.0.0.1:${hostPort}`]: 'blocked',
-        [`dns:${REMOTE_NAME}`]: REMOTE_ADDRESS,
-      });
-      assert.match((await s.address?.()) ?? '', /^10\.89\./);
+      await expectEgressAll(s);
     } finally {
       await s.destroy();
     }
@@ -110,9 +148,9 @@ for (const runtime of ['container', 'gvisor'] as const) {
 
   test(`${runtime}: an allow list allows exactly its entries (names resolved, ports honoured)`, async (c) => {
     if (skip(c)) return;
-    const s = await sandbox(runtime, [`${REMOTE_NAME}:8080`, `${REMOTE_OTHER_ADDRESS}/32`]);
+    const s = await sandbox(runtime, ALLOW_LIST);
     try {
-      assert.deepEqual(await probe(s, [remote8080, remote8081, other8081, metadata]), { [remote8080]: 'ok', [remote8081]: 'blocked', [other8081]: 'ok', [metadata]: 'blocked' });
+      await expectAllowList(s);
     } finally {
       await s.destroy();
     }
@@ -123,10 +161,7 @@ for (const runtime of ['container', 'gvisor'] as const) {
     const s = await sandbox(runtime, 'all');
     const lo = await t.runtime.createSandbox({ runtime, template: 'python', egress: 'none' });
     try {
-      await s.setEgress?.([remote8081]);
-      assert.deepEqual(await probe(s, [remote8080, remote8081]), { [remote8080]: 'blocked', [remote8081]: 'ok' });
-      await s.setEgress?.('none');
-      assert.deepEqual(await probe(s, [remote8080, remote8081]), { [remote8080]: 'blocked', [remote8081]: 'blocked' });
+      await expectPolicyChanges(s);
       await lo.start();
       const links = (await (await lo.exec({ argv: ['cat', '/proc/net/dev'] })).wait()).stdout.toString();
       assert.deepEqual([...links.matchAll(/^\s*(\w+):/gm)].map((m) => m[1]), ['lo']);
@@ -142,43 +177,90 @@ for (const runtime of ['container', 'gvisor'] as const) {
     const a = await sandbox(runtime, 'all');
     const b = await sandbox(runtime, 'all');
     try {
-      await a.exec({ argv: ['python3', '-m', 'http.server', '9000'] });
-      const address = (await a.address?.()) ?? '';
-      let body: string | undefined;
-      for (let i = 0; i < 100 && body === undefined; i++) {
-        body = await httpGet(`http://${address}:9000/`);
-        if (body === undefined) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.match(body ?? '', /Directory listing/, 'the host reaches the server in sandbox A');
-      assert.deepEqual(await probe(b, [`${address}:9000`]), { [`${address}:9000`]: 'blocked' });
+      await expectIsolation(a, b);
     } finally {
       await Promise.all([a.destroy(), b.destroy()]);
     }
   });
 }
 
-test('a networked sandbox whose owning process died is removed with its network by orphan collection', async (c) => {
-  if (skipAll || available.container?.ok === false) return c.skip(skipAll ?? 'runtime container unavailable');
-  const before = await snapshotHost();
-  const gone = await testRuntime();
-  const runtimeJs = new URL('../runtime.js', import.meta.url).href;
-  const child = spawnSync(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `import { Runtime } from ${JSON.stringify(runtimeJs)};
-const sb = await new Runtime({ stateDir: process.argv[1], templateDir: process.argv[2] }).createSandbox({ template: 'busybox', egress: 'all', command: ['sleep', '600'] });
-await sb.start(); process.stdout.write('started\\n'); process.kill(process.pid, 'SIGKILL');`,
-      gone.stateDir,
-      testTemplateDir(),
-    ],
-    { encoding: 'utf8', timeout: 120_000 },
-  );
-  assert.equal(child.stdout, 'started\n', child.stderr);
-  await rm(gone.stateDir, { recursive: true, force: true });
-  const collected = await collectOrphans();
-  assert.equal(collected.sandboxes.length, 1);
-  await gone.dispose();
-  await assertNoLeaks(before, {});
+// microVMs boot slowly under software emulation: two VMs, booted at once, serve the whole matrix
+// (A starts with `all` and has its policy changed last; B has the allow list). A sandbox without a
+// network seeing only `lo` is a conformance case for every driver.
+describe('microvm', () => {
+  const skip = skipper('microvm');
+  let snapshot: HostSnapshot | undefined;
+  let a: SandboxHandle | undefined;
+  let b: SandboxHandle | undefined;
+  const vms = (c: { skip(m: string): void }): [SandboxHandle, SandboxHandle] | undefined => (skip(c) || !a || !b ? undefined : [a, b]);
+
+  before(async () => {
+    if (skipAll || available.microvm?.ok === false) return;
+    snapshot = await snapshotHost();
+    const booted = await Promise.allSettled([sandbox('microvm', 'all'), sandbox('microvm', ALLOW_LIST)]);
+    [a, b] = booted.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    const failed = booted.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  });
+  after(async () => {
+    await Promise.all([a?.destroy(), b?.destroy()]);
+    if (snapshot) await assertNoLeaks(snapshot, { path: t.stateDir });
+  });
+
+  test('egress all reaches the remote host and resolves names; metadata, the host and its control plane stay unreachable', async (c) => {
+    const s = vms(c);
+    if (s) await expectEgressAll(s[0]);
+  });
+
+  test('an allow list allows exactly its entries (names resolved, ports honoured)', async (c) => {
+    const s = vms(c);
+    if (s) await expectAllowList(s[1]);
+  });
+
+  test("sandboxes cannot reach each other; the host reaches a sandbox's port", async (c) => {
+    const s = vms(c);
+    if (s) await expectIsolation(...s);
+  });
+
+  test('the policy changes while the VM runs; a VM without a network has no policy to change', async (c) => {
+    const s = vms(c);
+    if (!s) return;
+    await expectPolicyChanges(s[0]);
+    const lo = await t.runtime.createSandbox({ runtime: 'microvm', template: 'python', egress: 'none' });
+    try {
+      await assert.rejects(lo.setEgress?.('all') ?? Promise.reject(new Error('no setEgress')), /created with egress "none"/);
+      assert.equal(await lo.address?.(), undefined);
+    } finally {
+      await lo.destroy();
+    }
+  });
 });
+
+for (const runtime of ['container', 'microvm'] as const) {
+  test(`${runtime}: a networked sandbox whose owning process died is removed with its network by orphan collection`, async (c) => {
+    if (skipper(runtime)(c)) return;
+    const before = await snapshotHost();
+    const gone = await testRuntime();
+    const runtimeJs = new URL('../runtime.js', import.meta.url).href;
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { Runtime } from ${JSON.stringify(runtimeJs)};
+const sb = await new Runtime({ stateDir: process.argv[1], templateDir: process.argv[2] }).createSandbox({ runtime: process.argv[3], template: 'busybox', egress: 'all', command: ['sleep', '600'] });
+await sb.start(); process.stdout.write('started\\n'); process.kill(process.pid, 'SIGKILL');`,
+        gone.stateDir,
+        testTemplateDir(),
+        runtime,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(child.stdout, 'started\n', child.stderr);
+    await rm(gone.stateDir, { recursive: true, force: true });
+    const collected = await collectOrphans();
+    assert.equal(collected.sandboxes.length, 1);
+    await gone.dispose();
+    await assertNoLeaks(before, {});
+  });
+}

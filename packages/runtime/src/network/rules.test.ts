@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkConfig } from './config.js';
-import { addSandboxRules, baseRules, chainName, removeSandboxRules, setSandboxEgress, vethName } from './rules.js';
+import { addSandboxRules, baseRules, chainName, denyElements, removeSandboxRules, setSandboxEgress, vethName } from './rules.js';
 
 const cfg = networkConfig({ pool: '10.89.0.0/16', bridge: 'tt0', dnsUpstream: ['192.0.2.53'], deny: ['192.0.2.10:8080', '198.51.100.0/24'] }, {});
 
@@ -29,6 +29,7 @@ test('base rules (golden)', () => {
     baseRules(cfg),
     `add table inet tartarus
 add set inet tartarus denied { type ipv4_addr; flags interval; auto-merge; }
+add set inet tartarus denied_ports { type ipv4_addr . inet_service; flags interval; }
 add map inet tartarus egress { type ipv4_addr : verdict; }
 add chain inet tartarus forward { type filter hook forward priority filter - 10; policy accept; }
 add chain inet tartarus input { type filter hook input priority filter - 10; policy accept; }
@@ -44,9 +45,12 @@ add rule inet tartarus forward iifname "tt0" jump from_sandbox
 add rule inet tartarus forward oifname "tt0" ct state established,related accept
 add rule inet tartarus forward oifname "tt0" drop
 flush set inet tartarus denied
-add element inet tartarus denied { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 240.0.0.0/4, 10.89.0.0/16, 198.51.100.0/24 }
+flush set inet tartarus denied_ports
+add element inet tartarus denied { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 240.0.0.0/4, 10.89.0.0/16 }
+add element inet tartarus denied { 198.51.100.0/24 }
+add element inet tartarus denied_ports { 192.0.2.10/32 . 8080 }
 add rule inet tartarus from_sandbox ip daddr @denied drop
-add rule inet tartarus from_sandbox ip daddr 192.0.2.10/32 meta l4proto { tcp, udp } th dport 8080 drop
+add rule inet tartarus from_sandbox meta l4proto { tcp, udp } ip daddr . th dport @denied_ports drop
 add rule inet tartarus from_sandbox ip saddr vmap @egress
 add rule inet tartarus from_sandbox drop
 add rule inet tartarus input iifname "tt0" jump to_host
@@ -66,6 +70,17 @@ add rule bridge tartarus input iifname "tv*" ether type arp iifname . arp saddr 
 add rule bridge tartarus input iifname "tv*" ether type ip6 drop
 `,
   );
+});
+
+test('the deny list is added element by element, less what is denied anyway or by a wider entry (golden)', () => {
+  assert.equal(
+    denyElements(cfg),
+    'add element inet tartarus denied { 198.51.100.0/24 }\nadd element inet tartarus denied_ports { 192.0.2.10/32 . 8080 }\n',
+  );
+  // A control plane on loopback is denied anyway; entries inside wider ones go.
+  const more = networkConfig({ dnsUpstream: [], deny: ['127.0.0.1:7070', '10.89.0.5:80', '192.0.2.10:8080', '192.0.2.0/24:8080', '192.0.2.0/24'] }, {});
+  assert.equal(denyElements(more), 'add element inet tartarus denied { 192.0.2.0/24 }\n');
+  assert.equal(denyElements(networkConfig({ dnsUpstream: [], deny: ['127.0.0.1:7070'] }, {})), '');
 });
 
 test('a sandbox: its chain per policy, its map entry and port address; policy changes in one transaction; removal line by line (golden)', () => {

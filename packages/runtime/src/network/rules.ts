@@ -6,7 +6,8 @@
  * `inet tartarus`
  * - `forward`: a packet from a sandbox (in on the bridge) goes through `from_sandbox`: always-denied
  *   destinations (set `denied`: link-local and metadata, loopback, the pool itself — other
- *   sandboxes — and the configured deny list) are dropped, then the map `egress` sends it to its
+ *   sandboxes — and the configured deny list; set `denied_ports`: the list's address/port pairs,
+ *   such as the control plane's) are dropped, then the map `egress` sends it to its
  *   sandbox's own chain `sb_<hash>` by source address (its policy: accept, an allow list, or
  *   drop), and an address without a chain is dropped. Checked on every packet, not only a new
  *   flow's, so a tightened policy cuts open connections at once. Nothing from outside starts a
@@ -20,6 +21,7 @@
  * sandbox's root cannot take another's address, and so another's policy; no IPv6 at all.
  */
 import { createHash } from 'node:crypto';
+import { egressCovers } from '@tartarus/core';
 import { ALWAYS_DENIED, type NetworkConfig } from './config.js';
 
 /** The tables' name (`inet tartarus`, `bridge tartarus`). */
@@ -59,14 +61,53 @@ export function vethName(id: string): string {
 
 const q = (s: string): string => JSON.stringify(s);
 
+/** The set of denied address/port pairs (the control plane's…); base rules made before it lack it, and its rule (host.ts adds both). */
+export const DENIED_PORTS_SET = `add set inet ${TABLE} denied_ports { type ipv4_addr . inet_service; flags interval; }`;
+/** The rule dropping what `denied_ports` holds, in chain `from_sandbox`. */
+export const DENIED_PORTS_RULE = `from_sandbox meta l4proto { tcp, udp } ip daddr . th dport @denied_ports drop`;
+
+/**
+ * The configured deny list less what is denied anyway (loopback, the pool…) or by a wider entry
+ * of the list: an interval set refuses an element inside one it holds ("File exists").
+ */
+function ownDenyList(cfg: NetworkConfig): NetworkConfig['deny'] {
+  const held: string[] = [...ALWAYS_DENIED, cfg.pool];
+  const prefix = (d: NetworkConfig['deny'][number]): number => Number(d.cidr.split('/')[1]);
+  const widestFirst = [...cfg.deny].sort((a, b) => prefix(a) - prefix(b) || (a.port === null ? -1 : 0) - (b.port === null ? -1 : 0));
+  return widestFirst.filter((d) => {
+    const entry = d.port === null ? d.cidr : `${d.cidr}:${d.port}`;
+    if (egressCovers(held, [entry])) return false;
+    held.push(entry);
+    return true;
+  });
+}
+
+/** `add element` lines for the configured deny list, one element each: addresses in `denied`, address/port pairs in `denied_ports`. */
+function denyElementLines(cfg: NetworkConfig): string[] {
+  return ownDenyList(cfg).map((d) =>
+    d.port === null ? `add element inet ${TABLE} denied { ${d.cidr} }` : `add element inet ${TABLE} denied_ports { ${d.cidr} . ${d.port} }`,
+  );
+}
+
 function denyRules(cfg: NetworkConfig): string[] {
-  const elements = [...ALWAYS_DENIED, cfg.pool, ...cfg.deny.filter((d) => d.port === null).map((d) => d.cidr)];
   return [
     `flush set inet ${TABLE} denied`,
-    `add element inet ${TABLE} denied { ${elements.join(', ')} }`,
+    `flush set inet ${TABLE} denied_ports`,
+    `add element inet ${TABLE} denied { ${[...ALWAYS_DENIED, cfg.pool].join(', ')} }`,
+    ...denyElementLines(cfg),
     `add rule inet ${TABLE} from_sandbox ip daddr @denied drop`,
-    ...cfg.deny.filter((d) => d.port !== null).map((d) => `add rule inet ${TABLE} from_sandbox ip daddr ${d.cidr} meta l4proto { tcp, udp } th dport ${d.port} drop`),
+    `add rule inet ${TABLE} ${DENIED_PORTS_RULE}`,
   ];
+}
+
+/**
+ * Adds this configuration's deny list to the sets, one element a line (idempotent, never removing
+ * another's): base rules made by another Runtime of the machine, or before a restart with another
+ * list, would otherwise lack it. Empty when nothing is left to add (e.g. a control plane on loopback).
+ */
+export function denyElements(cfg: NetworkConfig): string {
+  const lines = denyElementLines(cfg);
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
 /** The tables, sets and fixed chains: idempotent (each Runtime on the machine applies it), sandboxes' chains and elements kept. */
@@ -75,6 +116,7 @@ export function baseRules(cfg: NetworkConfig): string {
   const lines = [
     `add table inet ${TABLE}`,
     `add set inet ${TABLE} denied { type ipv4_addr; flags interval; auto-merge; }`,
+    DENIED_PORTS_SET,
     `add map inet ${TABLE} egress { type ipv4_addr : verdict; }`,
     `add chain inet ${TABLE} forward { type filter hook forward priority filter - 10; policy accept; }`,
     `add chain inet ${TABLE} input { type filter hook input priority filter - 10; policy accept; }`,

@@ -14,3 +14,14 @@ export {
   type PushedImage,
 } from './images.js';
 export { startImageFixtures, type ImageFixtures } from './image-fixtures.js';
+export {
+  startRemoteHost,
+  startTestDns,
+  httpGet,
+  freePort,
+  REMOTE_ADDRESS,
+  REMOTE_OTHER_ADDRESS,
+  METADATA_ADDRESS,
+  REMOTE_NAME,
+  type RemoteHost,
+} from './remote-host.js';

@@ -10,6 +10,7 @@ import { engine } from './0002-engine.js';
 import { templates } from './0003-templates.js';
 import { nodeTokens } from './0004-node-tokens.js';
 import { logRetention } from './0005-log-retention.js';
+import { networkPolicies } from './0006-network-policies.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '0003_templates': templates,
   '0004_node_tokens': nodeTokens,
   '0005_log_retention': logRetention,
+  '0006_network_policies': networkPolicies,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -7,6 +7,7 @@ import { sandboxFields, withSandboxFlags, type SandboxFlagOptions } from './spec
 
 interface CreateOptions extends SandboxFlagOptions {
   json?: boolean;
+  public?: boolean;
 }
 
 /** Builds `tartarus sandbox create`. */
@@ -16,11 +17,14 @@ export function createCommand(): Command {
     {
       timeout: 'killed this long after start unless extended (default 5m)',
       env: 'environment variable for every command (repeatable)',
+      egress: "all, or the tenant's default",
     },
   );
+  cmd.option('--public', "its ports are reachable through the proxy without a key or token (tartarus sandbox url)");
   return withJson(cmd).action(async (_o: CreateOptions, self: Command) => {
     const o = allOptions<CreateOptions>(self);
-    const sandbox = await (await connect(o.dataDir)).sandboxes.create(sandboxFields(o));
+    const fields = sandboxFields(o); // a usage error before connecting
+    const sandbox = await (await connect(o.dataDir)).sandboxes.create({ ...fields, ...(o.public ? { public: true } : {}) });
     if (o.json) printJson(sandbox.info);
     else process.stdout.write(`${sandbox.id}\n`);
   });

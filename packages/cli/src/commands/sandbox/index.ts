@@ -8,6 +8,8 @@ import { filesCommand } from './files/index.js';
 import { pauseCommand } from './pause.js';
 import { resumeCommand } from './resume.js';
 import { killCommand } from './kill.js';
+import { egressCommand } from './egress.js';
+import { urlCommand } from './url.js';
 
 /** Builds `tartarus sandbox`. */
 export function sandboxCommand(): Command {
@@ -21,5 +23,7 @@ export function sandboxCommand(): Command {
     .addCommand(filesCommand())
     .addCommand(pauseCommand())
     .addCommand(resumeCommand())
-    .addCommand(killCommand());
+    .addCommand(killCommand())
+    .addCommand(egressCommand())
+    .addCommand(urlCommand());
 }

@@ -4,7 +4,7 @@ import { connect } from '../../connection.js';
 import { allOptions, withJson } from '../../options.js';
 import { printJson, printTable } from '../../output.js';
 import { TENANT_COLUMNS } from './ls.js';
-import { withQuotaFlags, type QuotaOptions } from './quota-flags.js';
+import { networkFields, withQuotaFlags, type QuotaOptions } from './quota-flags.js';
 
 /** Builds `tartarus tenants create`. */
 export function createCommand(): Command {
@@ -22,6 +22,7 @@ export function createCommand(): Command {
       maxQueuedRuns: o.maxQueuedRuns,
       maxConcurrentSandboxes: o.maxSandboxes,
       maxLogBytes: o.maxLogBytes,
+      ...networkFields(o),
     });
     if (o.json) printJson(tenant);
     else printTable([tenant], TENANT_COLUMNS);

@@ -4,6 +4,7 @@ import type { Tenant } from '@tartarus/sdk';
 import { connect } from '../../connection.js';
 import { allOptions, withJson } from '../../options.js';
 import { ago, printJson, printTable } from '../../output.js';
+import { egressText } from '../network-policies/columns.js';
 
 /** The columns shared by `tenants ls` and the single-tenant commands. */
 export const TENANT_COLUMNS = [
@@ -12,6 +13,7 @@ export const TENANT_COLUMNS = [
   { header: 'max queued runs', get: (t: Tenant) => t.maxQueuedRuns },
   { header: 'max sandboxes', get: (t: Tenant) => t.maxConcurrentSandboxes },
   { header: 'log bytes kept / max', get: (t: Tenant) => `${t.logBytes} / ${t.maxLogBytes}` },
+  { header: 'max egress', get: (t: Tenant) => (t.maxEgress === null ? '-' : egressText(t.maxEgress)) },
   { header: 'created', get: (t: Tenant) => ago(t.createdAt) },
 ];
 

@@ -1,6 +1,8 @@
 /** The quota flags shared by `tenants create` and `tenants update`. */
 import type { Command } from 'commander';
 import { InvalidArgumentError as FlagError } from 'commander';
+import type { Egress, PatchTenantRequest } from '@tartarus/sdk';
+import { egressSettingFlag } from '../../options.js';
 
 function wholeNumber(text: string): number {
   const n = Number(text);
@@ -28,7 +30,7 @@ export function byteSize(text: string): number {
   return n;
 }
 
-/** Adds `--max-queued-runs`, `--max-sandboxes` and `--max-log-bytes`. */
+/** Adds `--max-queued-runs`, `--max-sandboxes`, `--max-log-bytes` and the network settings. */
 export function withQuotaFlags(cmd: Command): Command {
   return cmd
     .option('--max-queued-runs <n>', 'most queued runs at once; more get HTTP 429', wholeNumber)
@@ -37,7 +39,32 @@ export function withQuotaFlags(cmd: Command): Command {
       '--max-log-bytes <size>',
       'run output kept for the tenant (bytes, or e.g. 512MiB, 1GiB; default 1GiB); past it, output is dropped and flagged truncated',
       byteSize,
+    )
+    .option(
+      '--max-egress <policy>',
+      'the most any of its work may reach: none, all, or destinations separated by commas (CIDRs cover addresses inside them, names only themselves); unset: no maximum',
+      egressSettingFlag,
+    )
+    .option(
+      '--default-sandbox-egress <policy>',
+      "egress of its sandboxes that ask for none (within --max-egress); unset: the platform's (all, within the maximum)",
+      egressSettingFlag,
+    )
+    .option(
+      '--default-run-egress <policy>',
+      "egress of its runs that ask for none (within --max-egress); unset: the platform's (none)",
+      egressSettingFlag,
     );
+}
+
+/** The network fields of the flags given. */
+export function networkFields(o: QuotaOptions): Pick<PatchTenantRequest, 'maxEgress' | 'defaultSandboxEgress' | 'defaultRunEgress'> {
+  const value = (v: Egress | 'unset') => (v === 'unset' ? null : v);
+  return {
+    ...(o.maxEgress === undefined ? {} : { maxEgress: value(o.maxEgress) }),
+    ...(o.defaultSandboxEgress === undefined ? {} : { defaultSandboxEgress: value(o.defaultSandboxEgress) }),
+    ...(o.defaultRunEgress === undefined ? {} : { defaultRunEgress: value(o.defaultRunEgress) }),
+  };
 }
 
 /** Values of the quota flags. */
@@ -45,4 +72,7 @@ export interface QuotaOptions {
   maxQueuedRuns?: number;
   maxSandboxes?: number;
   maxLogBytes?: number;
+  maxEgress?: Egress | 'unset';
+  defaultSandboxEgress?: Egress | 'unset';
+  defaultRunEgress?: Egress | 'unset';
 }

@@ -6,13 +6,13 @@ import { UsageError } from '../../errors.js';
 import { allOptions, withJson } from '../../options.js';
 import { printJson, printTable } from '../../output.js';
 import { TENANT_COLUMNS } from './ls.js';
-import { withQuotaFlags, type QuotaOptions } from './quota-flags.js';
+import { networkFields, withQuotaFlags, type QuotaOptions } from './quota-flags.js';
 
 /** Builds `tartarus tenants update`. */
 export function updateCommand(): Command {
   const cmd = withQuotaFlags(
     new Command('update')
-      .description("change a tenant's name or quotas")
+      .description("change a tenant's name, quotas or network settings")
       .argument('<id>', 'tenant id')
       .option('--name <name>', 'new name'),
   );
@@ -23,9 +23,10 @@ export function updateCommand(): Command {
     if (o.maxQueuedRuns !== undefined) patch.maxQueuedRuns = o.maxQueuedRuns;
     if (o.maxSandboxes !== undefined) patch.maxConcurrentSandboxes = o.maxSandboxes;
     if (o.maxLogBytes !== undefined) patch.maxLogBytes = o.maxLogBytes;
+    Object.assign(patch, networkFields(o));
     if (Object.keys(patch).length === 0)
       throw new UsageError(
-        'nothing to change: give --name, --max-queued-runs, --max-sandboxes or --max-log-bytes',
+        'nothing to change: give --name, --max-queued-runs, --max-sandboxes, --max-log-bytes, --max-egress, --default-sandbox-egress or --default-run-egress',
       );
     const tenant = await (await connect(o.dataDir)).tenants.update(id, patch);
     if (o.json) printJson(tenant);

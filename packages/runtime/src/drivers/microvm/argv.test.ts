@@ -7,6 +7,7 @@ import {
   qemuValue,
   type QemuVmOptions,
 } from './argv.js';
+import { guestMac, tapScripts } from './network.js';
 
 const base: QemuVmOptions = {
   id: 'sb-1',
@@ -96,4 +97,42 @@ test('bare baseline: same kernel, initramfs and template disk; output on stdio; 
     '-drive', 'file=/img/busybox-abc.ext4,format=raw,if=none,id=root,readonly=on',
     '-device', 'virtio-blk-device,drive=root,serial=root',
   ]);
+});
+
+test('a VM with a network: QEMU execs in its namespace, virtio-net on the tap, the address on the kernel command line', () => {
+  const network = {
+    netnsPath: '/run/tartarus/netns/sb-1',
+    tap: 'tap0',
+    mac: guestMac('sb-1'),
+    address: '10.89.0.7',
+    prefix: 16,
+    gateway: '10.89.0.1',
+    resolver: '10.89.0.1',
+  };
+  const argv = buildQemuArgv({ ...base, network });
+  assert.deepEqual(argv.slice(0, 4), ['nsenter', '--net=/run/tartarus/netns/sb-1', '--', 'qemu-system-x86_64']);
+  assert.deepEqual(argv.slice(argv.indexOf('-netdev'), argv.indexOf('-qmp')), [
+    '-netdev', 'tap,id=net0,ifname=tap0,script=no,downscript=no',
+    '-device', `virtio-net-device,netdev=net0,mac=${guestMac('sb-1')}`,
+  ]);
+  assert.match(
+    buildKernelCmdline({ ...base, network }),
+    / tt\.mem=512 tt\.pids=256 tt\.ip=10\.89\.0\.7\/16 tt\.gw=10\.89\.0\.1 tt\.dns=10\.89\.0\.1$/,
+  );
+  assert.ok(!buildQemuArgv(base).includes('-netdev'), 'no network: no NIC');
+});
+
+test('the tap belongs to the VM\'s uid and is joined to eth0 by tc redirects both ways; the MAC is local and per id', () => {
+  assert.deepEqual(tapScripts(268435456), {
+    ip: 'tuntap add dev tap0 mode tap user 268435456 group 268435456\nlink set tap0 up\n',
+    tc: [
+      'qdisc add dev eth0 ingress',
+      'filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev tap0',
+      'qdisc add dev tap0 ingress',
+      'filter add dev tap0 parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev eth0',
+      '',
+    ].join('\n'),
+  });
+  assert.match(guestMac('sb-1'), /^02(:[0-9a-f]{2}){5}$/);
+  assert.notEqual(guestMac('sb-1'), guestMac('sb-2'));
 });

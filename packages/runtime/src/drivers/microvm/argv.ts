@@ -9,7 +9,12 @@
  * guest cannot calibrate its TSC against the PIT on a busy host and hangs at boot, so the host
  * tells it the TSC rate (`tsc_early_khz`, the host's own: TCG's rdtsc reads the host TSC).
  * QEMU runs under seccomp (`-sandbox`) and, when the host has the user, as `nobody` after start-up.
+ * A VM with a network (network.ts) gets a virtio-net device on the TAP of its sandbox's network
+ * namespace, QEMU is started inside that namespace (`nsenter --net`, which execs QEMU: same pid),
+ * and the guest's address, gateway and resolver are on its kernel command line (`tt.ip`, `tt.gw`,
+ * `tt.dns`: the cloud kernel has no `ip=`; guest/net.c reads them).
  */
+import type { VmNetwork } from './network.js';
 
 /** How QEMU runs guest code. */
 export type Accel = 'kvm' | 'tcg';
@@ -43,6 +48,8 @@ export interface QemuVmOptions {
   tscKhz?: number | undefined;
   /** Host user QEMU drops to once its files and sockets are open (`-runas`); undefined keeps root. */
   runAs?: string | undefined;
+  /** The VM's network; undefined: loopback only (no NIC at all). */
+  network?: VmNetwork | undefined;
 }
 
 /** Escapes a value inside a QEMU `-opt key=value,...` list (a comma is doubled). */
@@ -73,14 +80,27 @@ function accelArgs(accel: Accel): string[] {
 
 /** The guest kernel command line. */
 export function buildKernelCmdline(o: QemuVmOptions): string {
-  return [...kernelBaseArgs(o), `tt.mem=${o.workloadMemoryMiB}`, `tt.pids=${o.workloadPids}`].join(' ');
+  const net = o.network
+    ? [`tt.ip=${o.network.address}/${o.network.prefix}`, `tt.gw=${o.network.gateway}`, `tt.dns=${o.network.resolver}`]
+    : [];
+  return [...kernelBaseArgs(o), `tt.mem=${o.workloadMemoryMiB}`, `tt.pids=${o.workloadPids}`, ...net].join(' ');
 }
 
-/** The QEMU argv (argv[0] included). */
+function netArgs(net: VmNetwork | undefined): string[] {
+  if (!net) return [];
+  // prettier-ignore
+  return [
+    '-netdev', `tap,id=net0,ifname=${net.tap},script=no,downscript=no`,
+    '-device', `virtio-net-device,netdev=net0,mac=${net.mac}`,
+  ];
+}
+
+/** The QEMU argv (argv[0] included: `nsenter` for a VM with a network, which execs QEMU in its namespace). */
 export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64'): string[] {
   const accel = accelArgs(o.accel);
   // prettier-ignore
   return [
+    ...(o.network ? ['nsenter', `--net=${o.network.netnsPath}`, '--'] : []),
     qemuBinary,
     '-name', `tt-${o.id}`,
     '-M', 'microvm',
@@ -106,6 +126,7 @@ export function buildQemuArgv(o: QemuVmOptions, qemuBinary = 'qemu-system-x86_64
       '-chardev', `socket,id=agent${i},path=${qemuValue(path)},server=on,wait=off`,
       '-device', `virtserialport,chardev=agent${i},name=agent${i},nr=${i + 1}`,
     ]),
+    ...netArgs(o.network),
     '-qmp', `unix:${qemuValue(o.qmpSocket)},server=on,wait=off`,
     '-pidfile', o.pidFile,
     ...(o.runAs ? ['-runas', o.runAs] : []),

@@ -20,16 +20,18 @@ export interface MicrovmAssets {
   bareInitramfs: string;
   /** Where template images are cached (`<assetDir>/images`). */
   imageDir: string;
+  /** The initramfs holds the network modules and an agent that configures eth0 (assets made since networking). */
+  network: boolean;
 }
 
 /** Reads and checks the manifest; throws `RuntimeUnavailableError` saying what to run when something is missing. */
 export async function loadAssets(assetDir: string): Promise<MicrovmAssets> {
   const hint = 'run scripts/setup.sh (step scripts/setup.d/30-microvm.sh)';
-  let m: Partial<MicrovmAssets>;
+  let m: Partial<MicrovmAssets> & { netModules?: unknown };
   try {
     m = JSON.parse(
       await readFile(join(assetDir, 'manifest.json'), 'utf8'),
-    ) as Partial<MicrovmAssets>;
+    ) as Partial<MicrovmAssets> & { netModules?: unknown };
   } catch {
     throw new RuntimeUnavailableError(`microVM guest assets are missing in ${assetDir}: ${hint}`);
   }
@@ -47,6 +49,7 @@ export async function loadAssets(assetDir: string): Promise<MicrovmAssets> {
     initramfs: m.initramfs as string,
     bareInitramfs: m.bareInitramfs as string,
     imageDir: join(assetDir, 'images'),
+    network: Array.isArray(m.netModules) && m.netModules.length > 0,
   };
 }
 

@@ -1,13 +1,15 @@
 /**
  * Booting one microVM for `MicrovmDriver.create()`: the template image (cached) and the
  * sandbox's writable layer, the QEMU command line, QEMU in its host cgroup, then the agent's
- * first answer. Fails fast with QEMU's own reason (or the console's last lines) when the VM
+ * first answer; with a network, the sandbox's network and the VM's tap (network.ts), made while
+ * the images are. Fails fast with QEMU's own reason (or the console's last lines) when the VM
  * stops while booting; the caller removes whatever was made.
  */
 import { writeFile, mkdir } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
-import { InternalError } from '@tartarus/core';
+import { InternalError, RuntimeUnavailableError } from '@tartarus/core';
 import type { SandboxSpec } from '../../driver.js';
+import type { SandboxNetworks } from '../../network/sandbox.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { allocateUidRange } from '../../sandbox/uid-ranges.js';
 import { hostTscKhz, resolveAccel, type AccelOption } from './accel.js';
@@ -17,6 +19,7 @@ import { loadAssets } from './assets.js';
 import { confineVcpus, placeVmInCgroup } from './cgroup.js';
 import { qmpCommand } from './qmp.js';
 import { createWritableLayer, ensureTemplateImage } from './image.js';
+import { attachVmNetwork } from './network.js';
 import type { VmPaths } from './paths.js';
 import { MicrovmSandbox } from './sandbox.js';
 import { guestMemoryMiB, qemuOverheadMiB } from './sizing.js';
@@ -29,6 +32,8 @@ export interface BootOptions {
   bootTimeoutMs: number;
   /** Removes every host object of the sandbox (the driver's destroy(id)). */
   teardown: () => Promise<void>;
+  /** The sandboxes' networks (called only for a spec with a network). */
+  networks: () => SandboxNetworks;
   signal?: AbortSignal | undefined;
 }
 
@@ -42,15 +47,23 @@ export async function bootSandbox(
   o: BootOptions,
 ): Promise<MicrovmSandbox> {
   const assets = await loadAssets(o.assetDir);
+  if (spec.network && !assets.network) {
+    throw new RuntimeUnavailableError(`the microVM guest assets in ${o.assetDir} predate networking: run scripts/setup.sh (step scripts/setup.d/30-microvm.sh) to rebuild them`);
+  }
   const { onOutput, stdin, ...stored } = spec;
-  const [rootImage, { accel }, tscKhz, user, runAs] = await Promise.all([
+  // Its own host uid (the first of a range no other sandbox holds), as Firecracker's jailer
+  // gives each VM: a QEMU compromised by its guest can neither signal nor read another VM's.
+  // The same range's user namespace owns its network namespace, and its base owns the tap.
+  const uid = allocateUidRange(spec.id);
+  const egress = spec.network?.egress;
+  const network = egress === undefined ? undefined : uid.then((base) => attachVmNetwork(o.networks(), spec.id, base, egress));
+  const [rootImage, { accel }, tscKhz, user, base, net] = await settleAll([
     ensureTemplateImage(spec.template, assets.imageDir, o.signal),
     resolveAccel(o.accel, assets.kernel),
     hostTscKhz(),
     resolveUser(spec.template.rootfsPath, spec.process.user),
-    // Its own host uid (the first of a range no other sandbox holds), as Firecracker's jailer
-    // gives each VM: a QEMU compromised by its guest can neither signal nor read another VM's.
-    allocateUidRange(spec.id).then((base) => `${base}:${base}`),
+    uid,
+    Promise.resolve(network),
     createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal),
     writeFile(paths.spec, JSON.stringify(stored), { mode: 0o600 }),
     mkdir(paths.socketDir, { recursive: true }),
@@ -72,7 +85,8 @@ export async function bootSandbox(
     workloadMemoryMiB: spec.limits.memoryMiB,
     workloadPids: spec.limits.pids,
     tscKhz,
-    runAs,
+    runAs: `${base}:${base}`,
+    network: net,
   });
   o.signal?.throwIfAborted();
   const vm = VmProcess.spawn(argv);
@@ -101,7 +115,19 @@ export async function bootSandbox(
     onOutput,
     stdin,
     teardown: o.teardown,
+    networks: o.networks,
   });
+}
+
+/**
+ * `Promise.all`, but it waits for every step to settle before it throws: no step (a network
+ * half made, say) is still running when the caller's teardown removes what was made.
+ */
+async function settleAll<T extends readonly unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(steps);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** Connects to the agent's first port and waits for its first answer, failing fast if QEMU exits. */

@@ -6,12 +6,15 @@
  *
  * Host objects of sandbox `id` (all derivable from the id): `<stateDir>/microvm/<id>/`, the
  * QEMU process named `tt-<id>` (pid in its pid file), cgroups `tartarus/<id>` in cpu, memory
- * and pids. Template images are shared, cached in the asset dir, and outlive sandboxes.
+ * and pids, and with a network the sandbox network's objects (network/sandbox.ts; the VM's tap
+ * lives inside its namespace: network.ts). Template images are shared, cached in the asset
+ * dir, and outlive sandboxes.
  */
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ConflictError,
+  InvalidArgumentError,
   NotFoundError,
   SandboxNotRunningError,
 } from '@tartarus/core';
@@ -25,6 +28,7 @@ import type {
 import { removeCgroups } from '../../cgroups/v1.js';
 import { forgetOwner, recordOwner } from '../../gc/owners.js';
 import { releaseUidRange } from '../../sandbox/uid-ranges.js';
+import { releaseNetwork, type SandboxNetworks } from '../../network/sandbox.js';
 import { checkSandboxId, isSandboxId } from '../../options.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { accelOption, resolveAccel, type AccelOption } from './accel.js';
@@ -49,6 +53,8 @@ export interface MicrovmDriverOptions {
   assetDir?: string | undefined;
   /** Longest a guest may take from QEMU's start to its agent's first answer, ms. Default 60 000 (TCG on a busy host). */
   bootTimeoutMs?: number | undefined;
+  /** The sandboxes' networks (a Runtime's); without it a sandbox asking for a network is refused. */
+  networks?: (() => SandboxNetworks) | undefined;
 }
 
 /** See the file header. */
@@ -58,13 +64,21 @@ export class MicrovmDriver implements Driver {
   private readonly accel: AccelOption;
   private readonly assetDir: string;
   private readonly bootTimeoutMs: number;
+  private readonly getNetworks: (() => SandboxNetworks) | undefined;
 
   constructor(options: MicrovmDriverOptions) {
     this.dir = join(options.stateDir, 'microvm');
     this.accel = accelOption(options.accel);
     this.assetDir = options.assetDir ?? defaultAssetDir();
     this.bootTimeoutMs = options.bootTimeoutMs ?? 60_000;
+    this.getNetworks = options.networks;
   }
+
+  /** The sandboxes' networks; `InvalidArgumentError` when this driver was made without them. */
+  private readonly networks = (): SandboxNetworks => {
+    if (!this.getNetworks) throw new InvalidArgumentError('this microvm driver has no network: create the sandbox through a Runtime, or with egress "none"');
+    return this.getNetworks();
+  };
 
   async available(): Promise<Availability> {
     try {
@@ -100,6 +114,7 @@ export class MicrovmDriver implements Driver {
         assetDir: this.assetDir,
         bootTimeoutMs: this.bootTimeoutMs,
         teardown: () => this.destroy(spec.id),
+        networks: this.networks,
         signal,
       });
     } catch (err) {
@@ -175,6 +190,7 @@ export class MicrovmDriver implements Driver {
       user,
       adopted: { paused, agent, main: main ?? undefined },
       teardown: () => this.destroy(id),
+      networks: this.networks,
     });
   }
 
@@ -189,7 +205,9 @@ export class MicrovmDriver implements Driver {
     await removeCgroups(id);
     await rm(paths.dir, { recursive: true, force: true });
     if (paths.socketDir !== paths.dir) await rm(paths.socketDir, { recursive: true, force: true });
-    // QEMU is gone: its uid may be given to another VM.
+    // QEMU is gone: its namespace (and the tap in it) goes once unmounted, its address and uid
+    // may be given to another VM.
+    await releaseNetwork(id);
     await releaseUidRange(id);
     await forgetOwner(id);
   }

@@ -4,11 +4,13 @@
  * during the boot ends the sandbox with reason `killed` like any other. When the main process
  * ends the VM is powered off (the sandbox's life is the main
  * process's); a timeout or kill that the guest does not honour within the grace period ends
- * the VM from the host. Pause and resume stop and continue the whole VM through QMP.
+ * the VM from the host. Pause and resume stop and continue the whole VM through QMP. The
+ * egress policy of a VM with a network is enforced on the host (network/), so changing it is
+ * the same call as for any sandbox.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
+import { ConflictError, SandboxNotRunningError, type Egress } from '@tartarus/core';
 import type {
   ExecHandle,
   ExecOptions,
@@ -18,6 +20,7 @@ import type {
   SandboxState,
   SandboxStats,
 } from '../../driver.js';
+import type { SandboxNetworks } from '../../network/sandbox.js';
 import { emptyResult } from '../../sandbox/result.js';
 import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
 import type { AgentClient } from '../../sandbox/agent/client.js';
@@ -52,6 +55,8 @@ export interface MicrovmParts {
   adopted?: { paused: boolean; agent: AgentClient; main?: MainRecord | undefined } | undefined;
   /** Removes every host object (the driver's destroy(id)). */
   teardown: () => Promise<void>;
+  /** The sandboxes' networks (used only when the spec has a network). */
+  networks: () => SandboxNetworks;
 }
 
 /** What start() records in `main.json` so that an adopter can re-attach to the main process. */
@@ -147,7 +152,12 @@ export class MicrovmSandbox implements SandboxHandle {
   async assign(spec: SandboxSpec): Promise<void> {
     if (this.current !== 'created' || this.starting)
       throw new ConflictError(`sandbox ${this.id} was already started (it is ${this.current})`);
+    if (!spec.network !== !this.p.spec.network) {
+      throw new ConflictError(`sandbox ${this.id} was booted ${this.p.spec.network ? 'with' : 'without'} a network: it cannot take a spec ${spec.network ? 'with' : 'without'} one`);
+    }
     const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
+    // The caller's policy replaces the pool's (which reached nothing) before any process of theirs runs.
+    if (spec.network) await this.p.networks().setEgress(this.id, spec.network.egress);
     const { onOutput, stdin, ...stored } = spec;
     this.p.spec = { ...stored, id: this.p.spec.id };
     this.p.user = user;
@@ -322,6 +332,17 @@ export class MicrovmSandbox implements SandboxHandle {
     if (this.current !== 'paused') return;
     await qmpCommand(this.p.paths.qmpSocket, 'cont');
     this.current = 'running';
+  }
+
+  async setEgress(egress: Egress): Promise<void> {
+    if (this.current === 'destroyed' || this.current === 'exited') throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}`);
+    if (!this.p.spec.network) throw new ConflictError(`sandbox ${this.id} was created with egress "none" (loopback only): its egress cannot change; create a sandbox with a network`);
+    await this.p.networks().setEgress(this.id, egress);
+    this.p.spec = { ...this.p.spec, network: { egress } };
+  }
+
+  async address(): Promise<string | undefined> {
+    return this.p.spec.network ? (await this.p.networks().get(this.id))?.address : undefined;
   }
 
   async stats(): Promise<SandboxStats> {
