@@ -2,7 +2,7 @@
 import { statfsSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { z } from 'zod';
-import { InvalidArgumentError, runtimeHasNetwork } from '@tartarus/core';
+import { InvalidArgumentError } from '@tartarus/core';
 
 /** The configuration schema; each default is documented next to its option. */
 export const AgentConfigSchema = z.strictObject({
@@ -38,7 +38,7 @@ export const AgentConfigSchema = z.strictObject({
   /**
    * Warm pools: per template and runtime, `size` sandboxes booted ahead and handed out on create
    * when the sandbox's limits match (`limits` unset: the default limits) and whether it has a
-   * network: `network` true (the default where the runtime has networks) serves work whose egress
+   * network: `network` true (the default) serves work whose egress
    * is not `none` — sandboxes by default —, false serves loopback-only work (runs by default).
    * Default none.
    */
@@ -53,7 +53,7 @@ export const AgentConfigSchema = z.strictObject({
           .partial()
           .optional(),
         network: z.boolean().optional(),
-      }).transform((p) => ({ ...p, network: p.network ?? runtimeHasNetwork(p.runtime) })),
+      }).transform((p) => ({ ...p, network: p.network ?? true })),
     )
     .default([]),
   /**

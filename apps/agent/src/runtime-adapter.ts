@@ -8,7 +8,7 @@ import type {
   TemplateInfo,
   ImageInfo,
 } from '@tartarus/runtime';
-import { ConflictError, InvalidArgumentError, runtimeHasNetwork, type Egress, type ImageReport } from '@tartarus/core';
+import { ConflictError, type Egress, type ImageReport } from '@tartarus/core';
 import type { AgentRuntime, BuildProgress, RegistryAuth, StartOptions, TemplateReport } from './runtime-port.js';
 
 type SandboxOptions = Parameters<Runtime['createSandbox']>[0];
@@ -41,11 +41,6 @@ export class RuntimeAdapter implements AgentRuntime {
     // The compiled spec, field by field: null means "the template's", which is what the
     // runtime does for an option left out. No default is chosen here.
     const { spec } = o;
-    // A driver without networks would start it with loopback only, silently: refused instead
-    // (the server refuses it at admission; this covers a server that does not know).
-    if (spec.egress !== 'none' && !runtimeHasNetwork(spec.runtime)) {
-      throw new InvalidArgumentError(`runtime ${spec.runtime} has no network yet: give egress "none", or use runtime container or gvisor`);
-    }
     const options: SandboxOptions = {
       id: o.sandboxId,
       runtime: spec.runtime satisfies RuntimeName,

@@ -132,21 +132,6 @@ test('compile: defaults (sandbox all, run none, the tenant’s), a named policy,
   );
 });
 
-test('compile: a runtime without networks gets none by default and a 400 saying what to change when it asks for more', () => {
-  assert.equal(compileSandbox({ runtime: 'microvm' }, null).egress, 'none');
-  assert.equal(compileSandbox({ runtime: 'microvm', egress: 'none' }, null).egress, 'none');
-  assert.throws(
-    () => compileSandbox({ runtime: 'microvm', egress: 'all' }, null),
-    (e: unknown) =>
-      e instanceof InvalidArgumentError &&
-      /runtime microvm has no network yet: give egress "none"/.test(e.message),
-  );
-  assert.throws(
-    () => compileRun({ argv: ['x'], runtime: 'microvm', egress: ['10.0.0.1'] }, null),
-    /runtime microvm has no network yet/,
-  );
-});
-
 test('schemas: egress or networkPolicy, not both', () => {
   const both = CreateSandboxRequestSchema.safeParse({ egress: 'all', networkPolicy: 'web' });
   assert.match(both.error?.issues[0]?.message ?? '', /at most one of egress .* and networkPolicy/);

@@ -11,7 +11,6 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import { parseCidr, parseEgressRule, type Egress, type EgressRule } from './network.js';
-import type { RUNTIME_NAMES } from './states.js';
 
 /** A tenant's network settings; null fields take the platform's (see `WORKLOAD_DEFAULTS`). */
 export interface TenantNetworkPolicy {
@@ -21,18 +20,6 @@ export interface TenantNetworkPolicy {
   defaultRunEgress: Egress | null;
   /** The most any of the tenant's work may reach; null: no maximum (`all`). */
   maxEgress: Egress | null;
-}
-
-/**
- * Runtimes whose sandboxes cannot have a network yet: microVM networking (a TAP device per VM) is
- * being built. Work on them gets egress `none` by default, and asking for more is refused at
- * admission with a 400 saying what to change. Remove the entry when the driver gains networks.
- */
-export const NETWORKLESS_RUNTIMES: readonly (typeof RUNTIME_NAMES)[number][] = ['microvm'];
-
-/** Whether sandboxes of `runtime` can have a network. */
-export function runtimeHasNetwork(runtime: string): boolean {
-  return !(NETWORKLESS_RUNTIMES as readonly string[]).includes(runtime);
 }
 
 function ruleCovers(max: EgressRule, want: EgressRule): boolean {

@@ -4,7 +4,7 @@
  *
  *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... -- RUNTIME ARGS...
  *   tt-layer stdin
- *   tt-layer netns BASE PATH
+ *   tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]
  *
  * `stdin` reads those arguments from stdin first (u32 little-endian length, then the arguments,
  * each NUL-terminated; nothing past them is read, so the rest of stdin is the runtime's): the
@@ -57,6 +57,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <linux/nsfs.h>
+#include "netlink.h"
 #include <linux/mount.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -296,19 +297,30 @@ static int mask_paths(const char *dir, const char **paths, int n) {
   return 0;
 }
 
-/* `tt-layer netns BASE PATH`: a network namespace owned by a new user namespace of range BASE, kept at PATH. */
-static int make_netns(const char *base_text, const char *path) {
+/*
+ * `tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]`: a network namespace owned by a new
+ * user namespace of range BASE, kept at PATH; with the rest, also its interface (netlink.c).
+ */
+static int make_netns(int argc, char **argv) {
   char *end = NULL;
-  long base = strtol(base_text, &end, 10);
-  if (base <= 0 || *end || base > 4294901759L) return errno = EINVAL, die("bad base", base_text);
-  int fd = userns_fd((unsigned)base, NULL, path);
-  if (fd < 0) return die("network namespace at", path);
+  long base = strtol(argv[2], &end, 10);
+  if (base <= 0 || *end || base > 4294901759L) return errno = EINVAL, die("bad base", argv[2]);
+  int fd = userns_fd((unsigned)base, NULL, argv[3]);
+  if (fd < 0) return die("network namespace at", argv[3]);
   close(fd);
+  if (argc == 4) return 0;
+  char *slash = strchr(argv[6], '/');
+  if (!slash) return errno = EINVAL, die("address without /prefix:", argv[6]);
+  *slash = 0;
+  int net = open(argv[3], O_RDONLY | O_CLOEXEC);
+  if (net < 0) return die("open", argv[3]);
+  const char *what = "";
+  if (tt_net_attach(net, argv[4], argv[5], argv[6], atoi(slash + 1), argv[7], &what) != 0) return die(what, argv[4]);
   return 0;
 }
 
 int main(int argc, char **argv) {
-  if (argc == 4 && !strcmp(argv[1], "netns")) return make_netns(argv[2], argv[3]);
+  if ((argc == 4 || argc == 8) && !strcmp(argv[1], "netns")) return make_netns(argc, argv);
   if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
   if (argc < 7 || strcmp(argv[1], "run")) goto usage;
   int i = 5;
@@ -348,6 +360,6 @@ int main(int argc, char **argv) {
   return die("exec", argv[i + 1]);
 usage:
   fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... -- RUNTIME ARGS...\n"
-                  "       tt-layer netns BASE PATH\n");
+                  "       tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]\n");
   return 64;
 }

@@ -15,7 +15,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NETWORKLESS_RUNTIMES } from '@tartarus/core';
 import { Agent, RuntimeAdapter, agentNetworkOptions } from '@tartarus/agent';
 import { Runtime } from '@tartarus/runtime';
 import {
@@ -217,14 +216,6 @@ test('egress through the API: defaults, allow lists, changes while running, poli
           /network policy names use lowercase/,
         ],
       ];
-      if (NETWORKLESS_RUNTIMES.includes('microvm')) {
-        cases.push([
-          'POST',
-          '/v1/sandboxes',
-          { runtime: 'microvm', egress: 'all' },
-          /runtime microvm has no network yet: give egress "none"/,
-        ]);
-      }
       for (const [method, path, body, says] of cases) {
         const r = await A(method, path, body);
         assert.equal(r.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${r.text}`);

@@ -8,10 +8,8 @@ import {
   CapacityUnavailableError,
   checkEgressWithin,
   compileSandbox,
-  ConflictError,
   isErrorCode,
   isLiveSandbox,
-  runtimeHasNetwork,
   SandboxNotRunningError,
   TartarusError,
   WORKLOAD_DEFAULTS,
@@ -181,9 +179,6 @@ export class SandboxService {
     if (s.state !== 'running' && s.state !== 'paused') {
       const hint = isLiveSandbox(s.state) || s.state === 'lost' ? 'wait until it runs' : 'create a new one';
       throw new SandboxNotRunningError(`sandbox ${id} is ${s.state}: only a running or paused sandbox's egress can change; ${hint}`);
-    }
-    if (!runtimeHasNetwork(s.spec.runtime)) {
-      throw new ConflictError(`sandbox ${id} runs on ${s.spec.runtime}, which has no network yet: its egress stays "none"`);
     }
     checkEgressWithin(egress, (await store.tenants.get(tenantId)).maxEgress);
     await this.hub.call(s.nodeId, 'setEgress', { sandboxId: id, egress });

@@ -6,7 +6,7 @@
  */
 import { InternalError, InvalidArgumentError } from '../errors.js';
 import type { Egress } from '../network.js';
-import { checkEgressWithin, defaultEgress, runtimeHasNetwork, type TenantNetworkPolicy } from '../egress-policy.js';
+import { checkEgressWithin, defaultEgress, type TenantNetworkPolicy } from '../egress-policy.js';
 import type { CreateSandboxRequestSchema } from '../api/sandboxes.js';
 import type { SubmitRunRequestSchema } from '../api/runs.js';
 import type { Limits } from '../api/common.js';
@@ -86,8 +86,8 @@ export interface NetworkContext {
 
 /**
  * The work's egress: its own (`egress`), its named policy's (`networkPolicy`), or the default —
- * the tenant's, else the platform's within the tenant's maximum; `none` on a runtime without
- * networks. What was asked for is checked against the runtime and the tenant's `maxEgress`.
+ * the tenant's, else the platform's within the tenant's maximum. What was asked for is checked
+ * against the tenant's `maxEgress`.
  */
 function compileEgress(
   req: { egress?: Egress | undefined; networkPolicy?: string | undefined },
@@ -110,16 +110,9 @@ function compileEgress(
     egress = req.egress;
     what = 'egress';
   } else {
-    if (!runtimeHasNetwork(runtime)) return 'none';
     const platform = kind === 'sandbox' ? WORKLOAD_DEFAULTS.sandboxEgress : WORKLOAD_DEFAULTS.runEgress;
     egress = defaultEgress(platform, (kind === 'sandbox' ? tenant?.defaultSandboxEgress : tenant?.defaultRunEgress) ?? null, max);
     what = `this tenant's default ${kind} egress`;
-  }
-  if (egress !== 'none' && !runtimeHasNetwork(runtime)) {
-    throw new InvalidArgumentError(
-      `runtime ${runtime} has no network yet: give egress "none" (or leave egress and networkPolicy out) to use it, or use runtime container or gvisor for ${what} ${JSON.stringify(egress)}`,
-      { context: { field: 'egress', runtime } },
-    );
   }
   checkEgressWithin(egress, max, what);
   return egress;

@@ -4,7 +4,7 @@
  * `tt-layer netns`, kept at `/run/tartarus/netns/<id>`, so that runc and runsc, running as the
  * sandbox's mapped root, may join and configure it), a veth pair whose host end `tv<hash>` is a
  * port of the bridge and whose other end is the sandbox's `eth0`, a default route through the
- * gateway, and its nftables chain (rules.ts). Everything is named from the sandbox id and
+ * gateway (made by the same `tt-layer netns` process over netlink), and its nftables chain (rules.ts). Everything is named from the sandbox id and
  * recorded under `/run/tartarus/net/sandboxes/<id>.json` before it is made, so `releaseNetwork(id)`
  * removes it after any crash; gc/owners.ts calls it for orphans.
  */
@@ -28,6 +28,16 @@ export interface AttachedNetwork {
   netnsPath: string;
   /** Bind-mounted read-only at /etc/resolv.conf. */
   resolvConf: string;
+  /** Resolves once the sandbox's nftables rules are in: until then its traffic is dropped. Await it before its first process runs. */
+  rules: Promise<void>;
+}
+
+/** Rules being put in, by sandbox id: a removal waits for them (else it could run first and leave them). */
+const pendingRules = new Map<string, Promise<void>>();
+
+/** Where sandbox `id`'s network namespace is kept. */
+export function sandboxNetnsPath(id: string): string {
+  return join(netnsDir(), id);
 }
 
 interface NetRecord {
@@ -85,21 +95,32 @@ export class SandboxNetworks {
     await this.onHostReady();
     const address = slotAddress(this.cfg, await this.addresses.allocate(id));
     await writeRecord(id, { address, egress });
-    const netnsPath = join(netnsDir(), id);
+    const netnsPath = sandboxNetnsPath(id);
     const resolved = this.resolver.resolve(egress);
     await mkdir(netnsDir(), { recursive: true, mode: 0o711 });
-    await netTool([LAYER_HELPER, 'netns', String(uidBase), netnsPath], '');
+    // One process makes the namespace (owned by the sandbox's user namespace) and its interface
+    // over netlink; the rules go in meanwhile (traffic from an address without them is dropped).
     const veth = vethName(id);
-    await Promise.all([
-      (async () => {
-        await netTool(['ip', '-batch', '-'], `link add ${veth} type veth peer name eth0 netns ${netnsPath}\nlink set ${veth} master ${this.cfg.bridge}\nlink set ${veth} up\n`);
-        const inside = ['link set lo up', `addr add ${address}/${this.cfg.prefix} dev eth0`, 'link set eth0 up', `route add default via ${this.cfg.gateway}`];
-        await netTool(['nsenter', `--net=${netnsPath}`, 'ip', '-batch', '-'], `${inside.join('\n')}\n`);
-      })(),
-      (async () => netTool(['nft', '-f', '-'], addSandboxRules({ id, address, egress: await resolved })))(),
-    ]);
+    const rules = (async () => netTool(['nft', '-f', '-'], addSandboxRules({ id, address, egress: await resolved })))();
+    const pending = rules.catch(() => undefined).finally(() => pendingRules.delete(id));
+    pendingRules.set(id, pending);
+    try {
+      await netTool([LAYER_HELPER, 'netns', String(uidBase), netnsPath, veth, this.cfg.bridge, `${address}/${this.cfg.prefix}`, this.cfg.gateway], '');
+    } catch (err) {
+      await pending;
+      throw err;
+    }
     this.track(id, egress);
-    return { address, gateway: this.cfg.gateway, netnsPath, resolvConf: resolvConfPath() };
+    return { address, gateway: this.cfg.gateway, netnsPath, resolvConf: resolvConfPath(), rules };
+  }
+
+  /**
+   * Serves a networked sandbox found after a restart: the host side checked (and made again if
+   * someone removed it) and the DNS relay started, which otherwise only a new attach would do.
+   */
+  async resume(): Promise<void> {
+    await ensureHostNetwork(this.cfg);
+    await this.onHostReady();
   }
 
   /** Replaces a networked sandbox's policy; its open connections are held to the new one at once. */
@@ -153,8 +174,9 @@ export class SandboxNetworks {
 
 /** Removes everything of sandbox `id`'s network that exists: rules, veth, namespace, address, record. Cheap without one. */
 export async function releaseNetwork(id: string): Promise<void> {
+  await pendingRules.get(id);
   const veth = vethName(id);
-  const netns = join(netnsDir(), id);
+  const netns = sandboxNetnsPath(id);
   const [record, hasVeth, hasNetns] = await Promise.all([readRecord(id), exists(`/sys/class/net/${veth}`), exists(netns)]);
   if (record) {
     const lines = removeSandboxRules(id, record.address);

@@ -66,6 +66,8 @@ export async function attachVmNetwork(networks: SandboxNetworks, id: string, uid
   const inside = ['nsenter', `--net=${net.netnsPath}`, '--'];
   await netTool([...inside, 'ip', '-batch', '-'], scripts.ip);
   await netTool([...inside, 'tc', '-batch', '-'], scripts.tc);
+  // The rules too before the VM is given the interface (the VM's boot is long enough to hide them anyway).
+  await net.rules;
   return {
     netnsPath: net.netnsPath,
     tap: TAP_NAME,

@@ -16,7 +16,8 @@ import { ensureNativeHelpers, SANDBOX_HELPER_MOUNT, sandboxHelperRunDir, userNsR
 import { allocateUidRange } from '../../sandbox/uid-ranges.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { recordOwner } from '../../gc/owners.js';
-import type { SandboxNetworks } from '../../network/sandbox.js';
+import { sandboxNetnsPath, type SandboxNetworks } from '../../network/sandbox.js';
+import { resolvConfPath } from '../../network/host.js';
 import { OciContext } from './context.js';
 import { exists, initArgs } from './main-process.js';
 import { buildOciConfig } from './oci-spec.js';
@@ -98,11 +99,12 @@ export class OciDriver implements Driver {
       const uidBase = await allocateUidRange(spec.id);
       const joins = this.ctx.tool.userns === 'join';
       if (!joins) await makeOwnedDir(paths.bundle, uidBase, paths.runtimeRoot);
-      // Its network namespace (owned by its user namespace) with its interface, before the runtime starts.
-      const net = spec.network ? await this.ctx.networks().attach(spec.id, uidBase, spec.network.egress) : undefined;
+      // Its network namespace (owned by its user namespace) with its interface, made while the rest
+      // of the sandbox's files are written; its rules may follow until its first process starts.
+      const attaching = spec.network ? this.ctx.networks().attach(spec.id, uidBase, spec.network.egress) : undefined;
       const built = this.ctx.tool.adjustConfig(
         buildOciConfig({
-          ...(net ? { network: { namespacePath: net.netnsPath, resolvConf: net.resolvConf } } : {}),
+          ...(spec.network ? { network: { namespacePath: sandboxNetnsPath(spec.id), resolvConf: resolvConfPath() } } : {}),
           rootfsPath: joins ? userNsRootPath(spec.id) : paths.rootfs,
           ...(joins ? { uidBase, userNamespacePath: join(paths.dir, 'userns') } : {}),
           hostname: spec.id,
@@ -118,16 +120,20 @@ export class OciDriver implements Driver {
       // In a user namespace it joins, runc may not set the init's rlimits (EPERM on prlimit of a
       // process in a namespace owned by another uid): tt-init sets the workload's instead.
       const config = joins ? { ...built, process: { ...built.process, rlimits: [] } } : built;
-      await Promise.all([
+      // Every part settled before anything is concluded: a failure is cleaned up only once nothing is still being made.
+      const settled = await Promise.allSettled([
         // Readable by the runtime running as the sandbox's mapped root only (it holds the tenant's env).
         writeFile(paths.config, JSON.stringify(config), { mode: 0o600 }).then(() => (joins ? undefined : chown(paths.config, uidBase, uidBase))),
         writeStored(paths.spec, { runtime: this.name, spec: storable(spec), user: resolved, createdAtMs: Date.now(), agentSecret, uidBase }),
         this.ctx.tool.ownCgroups
           ? createOwnCgroups(spec.id, { memoryMiB: limits.memoryMiB, pids: this.ctx.tool.hostPids(limits.pids) })
           : undefined,
+        attaching,
       ]);
+      for (const r of settled) if (r.status === 'rejected') throw r.reason;
+      const net = await attaching;
       signal?.throwIfAborted();
-      return new OciSandbox(this.ctx, spec, resolved, agentSecret, undefined, uidBase);
+      return new OciSandbox(this.ctx, spec, resolved, agentSecret, undefined, uidBase, net?.rules);
     } catch (err) {
       await removeSandbox(this.ctx, spec.id);
       throw err;
@@ -157,6 +163,7 @@ export class OciDriver implements Driver {
     if (!found?.pid || (state !== 'running' && state !== 'paused')) {
       throw new SandboxNotRunningError(`sandbox ${id} is ${state}: only a running or paused sandbox can be adopted; destroy it`);
     }
+    if (stored.spec.network) await this.ctx.networks().resume();
     return new OciSandbox(this.ctx, stored.spec, stored.user, stored.agentSecret, { state, pid: found.pid }, stored.uidBase);
   }
 

@@ -87,6 +87,8 @@ export class OciSandbox implements SandboxHandle {
     private readonly adopted?: Adopted,
     /** Host id of container uid 0 when the sandbox has its own user namespace. */
     private readonly uidBase?: number,
+    /** Its network's rules being put in (network/sandbox.ts): awaited before its first process runs. */
+    private readonly networkRules?: Promise<void>,
   ) {
     this.runtime = ctx.tool.runtime;
     this.paths = ctx.paths(spec.id);
@@ -112,6 +114,8 @@ export class OciSandbox implements SandboxHandle {
     signal?.throwIfAborted();
     const booted = this.channel !== undefined;
     const channel = this.channel ?? this.spawn();
+    // The runtime boots meanwhile; nothing of the caller's runs before the sandbox's rules are in.
+    await this.untilNetworkReady();
     this.current = 'running';
     this.startMain(channel.agent);
     if (booted) return;
@@ -128,6 +132,7 @@ export class OciSandbox implements SandboxHandle {
     if (this.current !== 'created' || this.channel) throw new ConflictError(`sandbox ${this.id} is ${this.current}: it can be booted only once`);
     signal?.throwIfAborted();
     const channel = this.spawn();
+    await this.untilNetworkReady();
     await this.limitCpu();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), BOOT_TIMEOUT_MS)));
@@ -158,6 +163,17 @@ export class OciSandbox implements SandboxHandle {
       agentSecret: this.agentSecret,
       ...(this.uidBase === undefined ? {} : { uidBase: this.uidBase }),
     });
+  }
+
+  /** Waits for the network's rules; when they could not be put in, the booting sandbox is ended and the error thrown. */
+  private async untilNetworkReady(): Promise<void> {
+    if (!this.networkRules) return;
+    try {
+      await this.networkRules;
+    } catch (err) {
+      await this.destroy();
+      throw err;
+    }
   }
 
   /** Starts the runtime process (tt-init as PID 1) and watches for its end. */

@@ -1,0 +1,145 @@
+/**
+ * Benchmark `network`: what a sandbox's network costs and what the port proxy gives.
+ *
+ * 1. Start with and without a network (`Runtime.createSandbox` + `start()` of `sleep`, container
+ *    driver, busybox): egress `all` (own namespace, veth on the bridge, address, nftables chain)
+ *    against `none` (loopback only), interleaved. `netStartRatio` = median with ÷ median without
+ *    (target ≤ 1.15). Teardown is outside the timing.
+ * 2. The port proxy: an HTTP server in a sandbox (python's http.server) serving a 64 MiB file and a
+ *    tiny one; downloaded through the embedded server's proxy (path-based, API key) and straight
+ *    from the host to the sandbox's address, interleaved. `proxyThroughputRatio` = proxied MiB/s ÷
+ *    direct MiB/s (target ≥ 0.7); `proxyLatencyMs` / `directLatencyMs` for the tiny GET.
+ *
+ *   npm run bench -- network [--iterations N]     (default 30 starts, 10 downloads, 100 tiny GETs)
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultTemplateDir, Runtime } from '@tartarus/runtime';
+import { Tartarus } from '@tartarus/sdk';
+import { startEmbedded } from '@tartarus/server';
+import type { BenchArgs } from './main.js';
+import { checkStop, median, round, timeMs } from './stats.js';
+
+const WARMUP = 3;
+const BIG_MIB = 64;
+
+/** GETs `url` and drains the body; resolves to its byte count. */
+function download(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      let n = 0;
+      if (res.statusCode !== 200) reject(new Error(`GET ${url}: ${res.statusCode ?? 0}`));
+      res.on('data', (d: Buffer) => (n += d.length));
+      res.on('end', () => resolve(n));
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+async function startCost(iterations: number): Promise<{ withMs: number; withoutMs: number }> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'tartarus-bench-state-'));
+  const runtime = new Runtime({ stateDir });
+  const withNet: number[] = [];
+  const without: number[] = [];
+  try {
+    await runtime.templates.ensure('busybox');
+    for (let i = 0; i < WARMUP + iterations; i++) {
+      checkStop();
+      for (const [egress, out] of [['all', withNet], ['none', without]] as const) {
+        let sandbox: Awaited<ReturnType<Runtime['createSandbox']>> | undefined;
+        const ms = await timeMs(async () => {
+          sandbox = await runtime.createSandbox({ template: 'busybox', runtime: 'container', command: ['sleep', '600'], egress });
+          await sandbox.start();
+        });
+        await sandbox?.destroy();
+        if (i >= WARMUP) out.push(ms);
+      }
+    }
+  } finally {
+    await runtime.close();
+    await runtime.cleanupOrphans().catch(() => undefined);
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  return { withMs: median(withNet), withoutMs: median(without) };
+}
+
+async function proxyCost(downloads: number, gets: number): Promise<Record<string, number>> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tartarus-bench-net-'));
+  const server = await startEmbedded({ dataDir, port: 0, templateDir: defaultTemplateDir() });
+  try {
+    const key = server.adminKey ?? '';
+    const client = new Tartarus({ url: server.url, apiKey: key });
+    const sandbox = await client.sandboxes.create({ template: 'python', egress: 'all', limits: { memoryMiB: 1024, diskMiB: 512 } });
+    const prep = await sandbox.commands.run(`mkdir -p /tmp/www && head -c ${BIG_MIB * 1048576} /dev/urandom > /tmp/www/big && echo ok > /tmp/www/tiny && cd /tmp/www && (setsid python3 -m http.server 8000 >/dev/null 2>&1 &)`);
+    if (prep.exitCode !== 0) throw new Error(`preparing the sandbox: ${prep.stderr}`);
+    const auth = { authorization: `Bearer ${key}` };
+    const proxied = `${server.url}/v1/sandboxes/${sandbox.id}/ports/8000`;
+    // The sandbox's own address, as the host reaches it on the bridge.
+    const addr = await sandbox.commands.run(`python3 -c "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('192.0.2.1', 9)); print(s.getsockname()[0])"`);
+    const direct = `http://${addr.stdout.trim()}:8000`;
+    for (let i = 0; i < 100; i++) {
+      if (await download(`${direct}/tiny`).then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const proxiedMs: number[] = [];
+    const directMs: number[] = [];
+    for (let i = 0; i < 1 + downloads; i++) {
+      checkStop();
+      const a = await timeMs(() => download(`${proxied}/big`, auth));
+      const b = await timeMs(() => download(`${direct}/big`));
+      if (i >= 1) {
+        proxiedMs.push(a);
+        directMs.push(b);
+      }
+    }
+    const proxiedTiny: number[] = [];
+    const directTiny: number[] = [];
+    for (let i = 0; i < WARMUP + gets; i++) {
+      checkStop();
+      const a = await timeMs(() => download(`${proxied}/tiny`, auth));
+      const b = await timeMs(() => download(`${direct}/tiny`));
+      if (i >= WARMUP) {
+        proxiedTiny.push(a);
+        directTiny.push(b);
+      }
+    }
+    await sandbox.kill();
+    const mibs = (ms: number): number => BIG_MIB / (ms / 1000);
+    return {
+      proxiedMiBps: mibs(median(proxiedMs)),
+      directMiBps: mibs(median(directMs)),
+      proxyLatencyMs: median(proxiedTiny),
+      directLatencyMs: median(directTiny),
+    };
+  } finally {
+    await server.close({ destroySandboxes: true });
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the benchmark; see the file header. */
+export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
+  const iterations = args.iterations ?? 30;
+  const start = await startCost(iterations);
+  console.error(`start: with a network ${round(start.withMs, 1)} ms, without ${round(start.withoutMs, 1)} ms`);
+  const proxy = await proxyCost(Math.max(3, Math.round(iterations / 3)), iterations * 3);
+  console.error(
+    `64 MiB: proxied ${round(proxy.proxiedMiBps ?? 0, 0)} MiB/s, direct ${round(proxy.directMiBps ?? 0, 0)} MiB/s; tiny GET: proxied ${round(proxy.proxyLatencyMs ?? 0, 2)} ms, direct ${round(proxy.directLatencyMs ?? 0, 2)} ms`,
+  );
+  return {
+    iterations,
+    startWithNetworkMs: round(start.withMs, 1),
+    startWithoutNetworkMs: round(start.withoutMs, 1),
+    netStartRatio: round(start.withMs / start.withoutMs),
+    proxiedMiBps: round(proxy.proxiedMiBps ?? 0, 0),
+    directMiBps: round(proxy.directMiBps ?? 0, 0),
+    proxyThroughputRatio: round((proxy.proxiedMiBps ?? 0) / (proxy.directMiBps ?? 1)),
+    proxyLatencyMs: round(proxy.proxyLatencyMs ?? 0, 2),
+    directLatencyMs: round(proxy.directLatencyMs ?? 0, 2),
+    targets: { netStartRatio: 1.15, proxyThroughputRatio: 0.7 },
+  };
+}
