@@ -17,6 +17,7 @@ DEBIAN_PACKAGES=(
   skopeo umoci                   # OCI images: pull and unpack
   buildah                        # templates from a Dockerfile
   docker-registry apache2-utils  # tests: a registry on loopback, htpasswd for its basic auth
+  curl                           # benchmarks: an HTTP client in its own process
 )
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do

@@ -8,15 +8,16 @@
  * 2. The port proxy: an HTTP server in a sandbox (python's http.server) serving a 64 MiB file and a
  *    tiny one; downloaded through the embedded server's proxy (path-based, API key) and straight
  *    from the host to the sandbox's address, interleaved. `proxyThroughputRatio` = proxied MiB/s ÷
- *    direct MiB/s (target ≥ 0.7); `proxyLatencyMs` / `directLatencyMs` for the tiny GET.
+ *    direct MiB/s (target ≥ 0.7); `proxyLatencyMs` / `directLatencyMs` for the tiny GET. The client
+ *    is curl in its own process for both (the embedded platform, its agent's node proxy included,
+ *    runs in this one).
  *
  *   npm run bench -- network [--iterations N]     (default 30 starts, 10 downloads, 100 tiny GETs)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultTemplateDir, Runtime } from '@tartarus/runtime';
+import { defaultTemplateDir, runCommand, Runtime } from '@tartarus/runtime';
 import { Tartarus } from '@tartarus/sdk';
 import { startEmbedded } from '@tartarus/server';
 import type { BenchArgs } from './main.js';
@@ -25,19 +26,16 @@ import { checkStop, median, round, timeMs } from './stats.js';
 const WARMUP = 3;
 const BIG_MIB = 64;
 
-/** GETs `url` and drains the body; resolves to its byte count. */
-function download(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    request(url, { headers }, (res) => {
-      let n = 0;
-      if (res.statusCode !== 200) reject(new Error(`GET ${url}: ${res.statusCode ?? 0}`));
-      res.on('data', (d: Buffer) => (n += d.length));
-      res.on('end', () => resolve(n));
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
+/**
+ * GETs `url` with curl (its own process, so that the client never competes with the proxy for
+ * this process's event loop) and discards the body; resolves to its byte count.
+ */
+async function download(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const argv = ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
+  const r = await runCommand(argv, { timeoutMs: 120_000, allowNonZero: true });
+  const [code, size] = r.stdout.trim().split(' ');
+  if (r.exitCode !== 0 || code !== '200') throw new Error(`GET ${url}: ${code ?? ''} ${r.stderr.trim()}`);
+  return Number(size);
 }
 
 async function startCost(iterations: number): Promise<{ withMs: number; withoutMs: number }> {

@@ -74,6 +74,8 @@ export class NodeProxy {
       return fail(409, (err as Error).message);
     }
     if (address === undefined) return fail(409, `sandbox ${req.sandboxId} has no network (it was created with egress "none"): its ports cannot be reached`);
+    // A server on this node connects to the sandbox itself.
+    if (req.direct) return void client.end(formatTunnelReply(undefined, address));
     const upstream = connect({ host: address, port: req.port });
     upstream.setTimeout(HANDSHAKE_TIMEOUT_MS, () => upstream.destroy(new Error('timed out')));
     // Before it connects, a failure is the client's answer; after, it ends the tunnel.

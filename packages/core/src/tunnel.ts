@@ -5,8 +5,12 @@
  * one line back; after `OK` the connection carries the client's bytes to the sandbox's port and
  * back, untouched (HTTP, WebSocket, SSE alike). Pure; both ends use it.
  *
- *   → `TTPROXY/1 <secret> <sandboxId> <port>\n`
- *   ← `OK\n` | `ERR <httpStatus> <message>\n`
+ *   → `TTPROXY/1 <secret> <sandboxId> <port>[ direct]\n`
+ *   ← `OK\n` | `DIRECT <address>\n` | `ERR <httpStatus> <message>\n`
+ *
+ * `direct`: the server runs on the node itself (the node proxy's address is loopback), so it can
+ * reach the sandbox's network: the node proxy checks the request as always, then answers with the
+ * sandbox's address instead of relaying, and the server connects there itself (one hop fewer).
  */
 
 /** Longest request or reply line, bytes. */
@@ -17,29 +21,34 @@ export interface TunnelRequest {
   secret: string;
   sandboxId: string;
   port: number;
+  /** Answer with the sandbox's address instead of relaying (the client is on the node). */
+  direct?: boolean;
 }
 
 /** The request line. */
 export function formatTunnelRequest(r: TunnelRequest): string {
-  return `TTPROXY/1 ${r.secret} ${r.sandboxId} ${r.port}\n`;
+  return `TTPROXY/1 ${r.secret} ${r.sandboxId} ${r.port}${r.direct ? ' direct' : ''}\n`;
 }
 
 /** Parses a request line (without its newline), or null when it is not one. */
 export function parseTunnelRequest(line: string): TunnelRequest | null {
-  const m = /^TTPROXY\/1 (\S+) ([a-z0-9_-]{1,128}) (\d{1,5})$/.exec(line);
+  const m = /^TTPROXY\/1 (\S+) ([a-z0-9_-]{1,128}) (\d{1,5})( direct)?$/.exec(line);
   const port = Number(m?.[3]);
   if (!m || !(port >= 1 && port <= 65535)) return null;
-  return { secret: m[1] ?? '', sandboxId: m[2] ?? '', port };
+  return { secret: m[1] ?? '', sandboxId: m[2] ?? '', port, ...(m[4] ? { direct: true } : {}) };
 }
 
-/** The reply line: `OK`, or an error with the HTTP status the proxy should answer. */
-export function formatTunnelReply(error?: { status: number; message: string }): string {
-  return error ? `ERR ${error.status} ${error.message.replace(/\s+/g, ' ')}\n` : 'OK\n';
+/** The reply line: `OK`, the sandbox's address (`direct`), or an error with the HTTP status the proxy should answer. */
+export function formatTunnelReply(error?: { status: number; message: string }, direct?: string): string {
+  if (error) return `ERR ${error.status} ${error.message.replace(/\s+/g, ' ')}\n`;
+  return direct === undefined ? 'OK\n' : `DIRECT ${direct}\n`;
 }
 
 /** Parses a reply line (without its newline). */
-export function parseTunnelReply(line: string): { ok: true } | { ok: false; status: number; message: string } {
+export function parseTunnelReply(line: string): { ok: true; direct?: string } | { ok: false; status: number; message: string } {
   if (line === 'OK') return { ok: true };
+  const d = /^DIRECT (\d{1,3}(\.\d{1,3}){3})$/.exec(line);
+  if (d) return { ok: true, direct: d[1] ?? '' };
   const m = /^ERR (\d{3}) (.*)$/.exec(line);
   return m ? { ok: false, status: Number(m[1]), message: m[2] ?? '' } : { ok: false, status: 502, message: `the node's proxy answered ${JSON.stringify(line.slice(0, 80))}` };
 }

@@ -27,16 +27,23 @@ export async function dialSandbox(conn: AgentConnection | undefined, sandboxId: 
   if (!conn.proxy) throw new DialError(502, `node ${conn.nodeId} has no port proxy (an agent older than this server?)`);
   const { address, secret } = conn.proxy;
   const i = address.lastIndexOf(':');
-  const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)) });
+  const host = address.slice(0, i);
+  // On the node itself the server reaches the sandbox's network: the node proxy only checks and answers with its address.
+  const direct = /^(127\.|\[?::1\]?$|localhost$)/.test(host);
+  const socket = connect({ host, port: Number(address.slice(i + 1)) });
   socket.setTimeout(DIAL_TIMEOUT_MS, () => socket.destroy(new Error('timed out')));
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    socket.write(formatTunnelRequest({ secret, sandboxId, port }));
+    socket.write(formatTunnelRequest({ secret, sandboxId, port, direct }));
     const reply = parseTunnelReply(await readTunnelLine(socket));
     if (!reply.ok) throw new DialError(reply.status, reply.message);
+    if (reply.direct !== undefined) {
+      socket.destroy();
+      return await connectTo(reply.direct, port, sandboxId);
+    }
     socket.setTimeout(0);
     socket.removeAllListeners('error');
     return socket;
@@ -45,4 +52,22 @@ export async function dialSandbox(conn: AgentConnection | undefined, sandboxId: 
     if (err instanceof DialError) throw err;
     throw new DialError(502, `the node proxy of ${conn.nodeId} cannot be reached: ${(err as Error).message}`);
   }
+}
+
+/** Connects to a sandbox's port on this node; a refusal is the 502 the node proxy would give. */
+async function connectTo(address: string, port: number, sandboxId: string): Promise<Socket> {
+  const socket = connect({ host: address, port });
+  socket.setTimeout(DIAL_TIMEOUT_MS, () => socket.destroy(new Error('timed out')));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+  } catch (err) {
+    socket.destroy();
+    throw new DialError(502, `nothing answers on port ${port} of sandbox ${sandboxId} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  socket.setTimeout(0);
+  socket.removeAllListeners('error');
+  return socket;
 }
