@@ -60,6 +60,7 @@ export class RuntimeAdapter implements AgentRuntime {
       ...(spec.stdin === null ? {} : { stdin: Buffer.from(spec.stdin, 'utf8') }),
       limits: spec.limits,
       egress: spec.egress,
+      ...(spec.networkGroup === null ? {} : { networkGroup: spec.networkGroup }),
       timeoutMs: spec.lifecycle === 'once' ? spec.timeoutMs : 0,
       ...(o.onOutput === undefined ? {} : { onOutput: o.onOutput }),
     };

@@ -320,8 +320,8 @@ static int make_netns(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if ((argc == 4 || argc == 8) && !strcmp(argv[1], "netns")) return make_netns(argc, argv);
   if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
+  if ((argc == 4 || argc == 8) && !strcmp(argv[1], "netns")) return make_netns(argc, argv);
   if (argc < 7 || strcmp(argv[1], "run")) goto usage;
   int i = 5;
   long idmap = -1;

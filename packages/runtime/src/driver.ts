@@ -87,7 +87,7 @@ export interface SandboxSpec {
    * here: an interface that reaches nothing yet, as a warm pool's sandbox has until it is
    * handed out). Absent: loopback only, for good.
    */
-  network?: { egress: Egress };
+  network?: { egress: Egress; group?: string };
 }
 
 /** Why a process ended. */

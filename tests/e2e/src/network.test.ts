@@ -174,6 +174,25 @@ test('egress through the API: defaults, allow lists, changes while running, poli
       },
     );
 
+    await t.test("a tenant's named network group: its members reach each other, nobody else does", async () => {
+      const a = await sandbox(A, { egress: [R8081], networkGroup: 'web' });
+      const b = await sandbox(A, { egress: [R8081], networkGroup: 'web' });
+      const other = await sandbox(A, {});
+      assert.equal((a as { networkGroup?: unknown }).networkGroup, 'web', 'shown as the tenant named it');
+      const serve = await A('POST', `/v1/sandboxes/${a.id}/exec`, {
+        command: 'setsid sh -c "while true; do echo member | nc -l -p 9000; done" >/dev/null 2>&1 &',
+      });
+      assert.equal(serve.json.exitCode, 0, serve.text);
+      const addr = await A('POST', `/v1/sandboxes/${a.id}/exec`, { command: "ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'" });
+      const target = `${(addr.json.stdout as string).trim()}:9000`;
+      assert.deepEqual(await probe(A, b.id, [target]), { [target]: 'member' });
+      assert.deepEqual(await probe(A, other.id, [target]), { [target]: 'blocked' });
+      const lo = await A('POST', '/v1/sandboxes', { egress: 'none', networkGroup: 'web' });
+      assert.equal(lo.status, 400, lo.text);
+      assert.match(lo.json.error.message, /networkGroup "web" needs a network/);
+      for (const s of [a, b, other]) await A('DELETE', `/v1/sandboxes/${s.id}`);
+    });
+
     await t.test('bad egress is a 400 naming the entry, never a 500', async () => {
       const cases: [string, string, unknown, RegExp][] = [
         [

@@ -53,6 +53,8 @@ export function sandboxDto(s: Sandbox): SandboxDto {
     env: s.spec.env,
     metadata: s.spec.metadata,
     egress: s.spec.egress,
+    // Shown as the tenant named it (kept qualified by the tenant in the spec).
+    networkGroup: s.spec.networkGroup === null ? null : s.spec.networkGroup.slice(s.spec.networkGroup.indexOf('/') + 1),
     exit: s.exit,
   };
 }

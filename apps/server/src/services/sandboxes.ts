@@ -42,7 +42,10 @@ export class SandboxService {
     const { store, bus } = this.ctx;
     const tenant = await store.tenants.get(tenantId);
     const network = await networkContext(store, tenant, req.networkPolicy);
-    const spec = await this.templates.pin(tenantId, compileSandbox(req, tenant.maxLimits, network));
+    const compiled = compileSandbox(req, tenant.maxLimits, network);
+    // A group is the tenant's own: two tenants' groups of one name are never one group.
+    if (compiled.networkGroup !== null) compiled.networkGroup = `${tenantId}/${compiled.networkGroup}`;
+    const spec = await this.templates.pin(tenantId, compiled);
     await this.admission.check(spec);
     const created = await store.sandboxes.create(tenantId, {
       runtime: spec.runtime,

@@ -78,6 +78,11 @@ export const CreateSandboxRequestSchema = z
     egress: EgressSchema.optional(),
     /** Its ports are reachable through the proxy by anyone who has the URL, without a key or token. Default false. */
     public: z.boolean().optional(),
+    /**
+     * A named group of this tenant's sandboxes that may reach each other (sandboxes are otherwise
+     * never reachable from one another); on one node. Needs a network (egress other than `none`).
+     */
+    networkGroup: TemplateNameSchema.optional(),
     /** Instead of `egress`: the name of one of the tenant's network policies, whose egress it gets. */
     networkPolicy: NetworkPolicyNameSchema.optional(),
   })
@@ -115,6 +120,8 @@ export const SandboxSchema = z
     metadata: z.record(z.string(), z.string()),
     /** What it may reach now: `none`, `all` or an allow list (changed with `PUT /v1/sandboxes/:id/egress`). */
     egress: EgressSchema,
+    /** Its network group, if it is in one. */
+    networkGroup: z.string().nullable(),
     /** Set once ended. */
     exit: SandboxExitSchema.nullable(),
   })

@@ -156,6 +156,7 @@ export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null, n
     metadata: {},
     egress: compileEgress(req, req.runtime ?? WORKLOAD_DEFAULTS.runtime, 'run', network),
     public: false,
+    networkGroup: null,
   };
   checkPolicy(spec, policy);
   return spec;
@@ -189,7 +190,12 @@ export function compileSandbox(
     metadata: req.metadata ?? {},
     egress: compileEgress(req, req.runtime ?? WORKLOAD_DEFAULTS.runtime, 'sandbox', network),
     public: req.public ?? false,
+    // Qualified by the tenant where the tenant is known (the sandbox service).
+    networkGroup: req.networkGroup ?? null,
   };
+  if (spec.networkGroup !== null && spec.egress === 'none') {
+    throw new InvalidArgumentError(`networkGroup ${JSON.stringify(spec.networkGroup)} needs a network: give an egress other than "none" (a sandbox with none has no interface)`, { context: { field: 'networkGroup' } });
+  }
   checkPolicy(spec, policy);
   return spec;
 }

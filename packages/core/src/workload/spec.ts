@@ -60,6 +60,8 @@ export const WorkloadSpecSchema = z.object({
   egress: EgressSchema.default('none'),
   /** Its ports are reachable through the proxy without a key or token (a sandbox created with `public: true`). */
   public: z.boolean().default(false),
+  /** Its network group, qualified by its tenant (`<tenantId>/<name>`: never shared across tenants); null: none. */
+  networkGroup: z.string().nullable().default(null),
 });
 /** A compiled workload spec. */
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;

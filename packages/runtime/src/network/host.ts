@@ -5,7 +5,8 @@
  * bridge someone removed is made again. `removeHostNetwork` takes it all down when no sandbox of
  * the machine holds an address any more.
  */
-import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ownersDir } from '../gc/owners.js';
 import { runCommand } from '../process/run.js';
@@ -43,14 +44,19 @@ export async function netTool(argv: string[], script: string): Promise<void> {
 
 /** Makes the bridge, forwarding and base rules unless they are there; adds this configuration's deny list when they were. */
 export async function ensureHostNetwork(cfg: NetworkConfig): Promise<void> {
-  const [bridge, base] = await Promise.all([exists(`/sys/class/net/${cfg.bridge}`), exists(marker())]);
-  if (bridge && base) return ensureDenied(cfg);
+  const rules = baseRules(cfg);
+  // The marker names the base rules it stands for: rules made by an older version (a set or rule
+  // missing) are applied again (they are idempotent), live sandboxes' chains and elements kept.
+  const version = createHash('sha256').update(rules).digest('hex').slice(0, 16);
+  const [bridge, base] = await Promise.all([exists(`/sys/class/net/${cfg.bridge}`), readFile(marker(), 'utf8').catch(() => undefined)]);
+  if (bridge && base === version) return ensureDenied(cfg);
   await mkdir(netRunDir(), { recursive: true, mode: 0o755 });
   if (!bridge) await makeBridge(cfg);
   await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
-  await netTool(['nft', '-f', '-'], baseRules(cfg));
+  await netTool(['nft', '-f', '-'], rules);
   await writeFile(resolvConfPath(), `nameserver ${cfg.gateway}\noptions ndots:0\n`, { mode: 0o644 });
-  await writeFile(marker(), cfg.bridge);
+  await writeFile(marker(), version);
+  if (base !== undefined) await ensureDenied(cfg);
 }
 
 /** Deny lists this process put in place, with the stamp (inode, mtime) of the base rules' marker then: rules made again are checked again. */

@@ -182,6 +182,29 @@ for (const runtime of ['container', 'gvisor'] as const) {
       await Promise.all([a.destroy(), b.destroy()]);
     }
   });
+
+  test(`${runtime}: sandboxes of one named group reach each other; one outside it still does not`, async (c) => {
+    if (skip(c)) return;
+    const group = `g-${runtime}-${Date.now()}`;
+    const inGroup = async (): Promise<SandboxHandle> => {
+      const s = await t.runtime.createSandbox({ runtime, template: 'python', egress: ['198.51.100.1/32'], networkGroup: group });
+      await s.start();
+      return s;
+    };
+    // An allow list that names no member: a group is a grant of its own, between its members only.
+    const [a, b, outside] = await Promise.all([inGroup(), inGroup(), sandbox(runtime, 'all')]);
+    try {
+      await a.exec({ argv: ['python3', '-m', 'http.server', '9000'] });
+      const target = `${(await a.address?.()) ?? ''}:9000`;
+      let got: Record<string, string> = {};
+      for (let i = 0; i < 50 && got[target] !== 'ok'; i++) got = await probe(b, [target]);
+      assert.deepEqual(got, { [target]: 'ok' }, 'a member reaches another member');
+      assert.deepEqual(await probe(outside, [target]), { [target]: 'blocked' });
+      assert.deepEqual(await probe(b, [remote8080]), { [remote8080]: 'blocked' }, 'the group grants nothing beyond its members');
+    } finally {
+      await Promise.all([a.destroy(), b.destroy(), outside.destroy()]);
+    }
+  });
 }
 
 // microVMs boot slowly under software emulation: two VMs, booted at once, serve the whole matrix

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkConfig } from './config.js';
-import { addSandboxRules, baseRules, chainName, denyElements, removeSandboxRules, setSandboxEgress, vethName } from './rules.js';
+import { addSandboxRules, baseRules, groupPairLines, chainName, denyElements, removeSandboxRules, setSandboxEgress, vethName } from './rules.js';
 
 const cfg = networkConfig({ pool: '10.89.0.0/16', bridge: 'tt0', dnsUpstream: ['192.0.2.53'], deny: ['192.0.2.10:8080', '198.51.100.0/24'] }, {});
 
@@ -31,6 +31,7 @@ test('base rules (golden)', () => {
 add set inet tartarus denied { type ipv4_addr; flags interval; auto-merge; }
 add set inet tartarus denied_ports { type ipv4_addr . inet_service; flags interval; }
 add map inet tartarus egress { type ipv4_addr : verdict; }
+add set inet tartarus group_addrs { type ipv4_addr . ipv4_addr; }
 add chain inet tartarus forward { type filter hook forward priority filter - 10; policy accept; }
 add chain inet tartarus input { type filter hook input priority filter - 10; policy accept; }
 add chain inet tartarus postrouting { type nat hook postrouting priority srcnat; policy accept; }
@@ -44,6 +45,7 @@ flush chain inet tartarus to_host
 add rule inet tartarus forward iifname "tt0" jump from_sandbox
 add rule inet tartarus forward oifname "tt0" ct state established,related accept
 add rule inet tartarus forward oifname "tt0" drop
+add rule inet tartarus from_sandbox ip saddr . ip daddr @group_addrs accept
 flush set inet tartarus denied
 flush set inet tartarus denied_ports
 add element inet tartarus denied { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 240.0.0.0/4, 10.89.0.0/16 }
@@ -60,10 +62,12 @@ add rule inet tartarus to_host drop
 add rule inet tartarus postrouting ip saddr 10.89.0.0/16 oifname != "tt0" masquerade
 add table bridge tartarus
 add set bridge tartarus ports { type ifname . ipv4_addr; }
+add set bridge tartarus group_ports { type ifname . ifname; }
 add chain bridge tartarus forward { type filter hook forward priority filter; policy accept; }
 add chain bridge tartarus input { type filter hook input priority filter; policy accept; }
 flush chain bridge tartarus forward
 flush chain bridge tartarus input
+add rule bridge tartarus forward iifname . oifname @group_ports accept
 add rule bridge tartarus forward iifname "tv*" drop
 add rule bridge tartarus input iifname "tv*" ether type ip iifname . ip saddr != @ports drop
 add rule bridge tartarus input iifname "tv*" ether type arp iifname . arp saddr ip != @ports drop
@@ -105,4 +109,14 @@ add element bridge tartarus ports { "${veth}" . 10.89.0.7 }
     `delete chain inet tartarus ${chain}`,
     `delete element bridge tartarus ports { "${veth}" . 10.89.0.7 }`,
   ]);
+});
+
+test('a named group: frames and packets allowed both ways between the new member and each other (golden)', () => {
+  assert.deepEqual(groupPairLines('add', { veth: 'tvaaaaaaaaaaaaa', address: '10.89.0.2' }, [{ veth: 'tvbbbbbbbbbbbbb', address: '10.89.0.3' }]), [
+    'add element bridge tartarus group_ports { "tvaaaaaaaaaaaaa" . "tvbbbbbbbbbbbbb" }',
+    'add element bridge tartarus group_ports { "tvbbbbbbbbbbbbb" . "tvaaaaaaaaaaaaa" }',
+    'add element inet tartarus group_addrs { 10.89.0.2 . 10.89.0.3 }',
+    'add element inet tartarus group_addrs { 10.89.0.3 . 10.89.0.2 }',
+  ]);
+  assert.deepEqual(groupPairLines('delete', { veth: 'tva', address: '10.89.0.2' }, []), []);
 });

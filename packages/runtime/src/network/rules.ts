@@ -16,7 +16,8 @@
  *   host started; the host's addresses and the control plane are otherwise unreachable.
  * - `postrouting`: egress is masqueraded behind the host's address.
  *
- * `bridge tartarus`: no frame between two sandboxes' ports (no L2 path around the rules above);
+ * `bridge tartarus`: no frame between two sandboxes' ports (no L2 path around the rules above)
+ * unless both are in one named group (set `group_ports`: port . port, both ways);
  * a frame to the host must carry its port's own address (set `ports`: veth . address), so a
  * sandbox's root cannot take another's address, and so another's policy; no IPv6 at all.
  */
@@ -118,6 +119,7 @@ export function baseRules(cfg: NetworkConfig): string {
     `add set inet ${TABLE} denied { type ipv4_addr; flags interval; auto-merge; }`,
     DENIED_PORTS_SET,
     `add map inet ${TABLE} egress { type ipv4_addr : verdict; }`,
+    `add set inet ${TABLE} group_addrs { type ipv4_addr . ipv4_addr; }`,
     `add chain inet ${TABLE} forward { type filter hook forward priority filter - 10; policy accept; }`,
     `add chain inet ${TABLE} input { type filter hook input priority filter - 10; policy accept; }`,
     `add chain inet ${TABLE} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
@@ -127,6 +129,8 @@ export function baseRules(cfg: NetworkConfig): string {
     `add rule inet ${TABLE} forward iifname ${br} jump from_sandbox`,
     `add rule inet ${TABLE} forward oifname ${br} ct state established,related accept`,
     `add rule inet ${TABLE} forward oifname ${br} drop`,
+    // Members of one group reach each other (bridged traffic passes here too where br_netfilter is loaded).
+    `add rule inet ${TABLE} from_sandbox ip saddr . ip daddr @group_addrs accept`,
     ...denyRules(cfg),
     `add rule inet ${TABLE} from_sandbox ip saddr vmap @egress`,
     `add rule inet ${TABLE} from_sandbox drop`,
@@ -137,10 +141,12 @@ export function baseRules(cfg: NetworkConfig): string {
     `add rule inet ${TABLE} postrouting ip saddr ${cfg.pool} oifname != ${br} masquerade`,
     `add table bridge ${TABLE}`,
     `add set bridge ${TABLE} ports { type ifname . ipv4_addr; }`,
+    `add set bridge ${TABLE} group_ports { type ifname . ifname; }`,
     `add chain bridge ${TABLE} forward { type filter hook forward priority filter; policy accept; }`,
     `add chain bridge ${TABLE} input { type filter hook input priority filter; policy accept; }`,
     `flush chain bridge ${TABLE} forward`,
     `flush chain bridge ${TABLE} input`,
+    `add rule bridge ${TABLE} forward iifname . oifname @group_ports accept`,
     `add rule bridge ${TABLE} forward iifname ${PORTS} drop`,
     `add rule bridge ${TABLE} input iifname ${PORTS} ether type ip iifname . ip saddr != @ports drop`,
     `add rule bridge ${TABLE} input iifname ${PORTS} ether type arp iifname . arp saddr ip != @ports drop`,
@@ -175,6 +181,27 @@ export function addSandboxRules(s: SandboxRuleInput): string {
 /** Replaces a running sandbox's policy (one transaction: no moment without rules). */
 export function setSandboxEgress(id: string, egress: ResolvedEgress): string {
   return `${policyRules(chainName(id), egress).join('\n')}\n`;
+}
+
+/** A member of a network group: its port and address. */
+export interface GroupMember {
+  veth: string;
+  address: string;
+}
+
+/**
+ * Lets sandbox `me` and each of `members` exchange traffic, both ways: frames between their
+ * ports (set `group_ports`) and packets between their addresses (set `group_addrs`, for hosts
+ * where bridged traffic also passes the inet hooks) — a named group of one tenant's sandboxes on
+ * this node (`op` `add`), or no longer (`delete`, one line each: a member may already be gone).
+ */
+export function groupPairLines(op: 'add' | 'delete', me: GroupMember, members: GroupMember[]): string[] {
+  return members.flatMap((m) => [
+    `${op} element bridge ${TABLE} group_ports { ${q(me.veth)} . ${q(m.veth)} }`,
+    `${op} element bridge ${TABLE} group_ports { ${q(m.veth)} . ${q(me.veth)} }`,
+    `${op} element inet ${TABLE} group_addrs { ${me.address} . ${m.address} }`,
+    `${op} element inet ${TABLE} group_addrs { ${m.address} . ${me.address} }`,
+  ]);
 }
 
 /** Removes what `addSandboxRules` added, each line on its own (`nft` fails a script on the first missing object). */

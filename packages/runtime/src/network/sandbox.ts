@@ -8,17 +8,18 @@
  * recorded under `/run/tartarus/net/sandboxes/<id>.json` before it is made, so `releaseNetwork(id)`
  * removes it after any crash; gc/owners.ts calls it for orphans.
  */
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SandboxNotRunningError, type Egress } from '@tartarus/core';
 import { runCommand } from '../process/run.js';
-import { LAYER_HELPER } from '../sandbox/native.js';
 import { SlotTable } from '../sandbox/slots.js';
 import { ownersDir } from '../gc/owners.js';
 import { slotAddress, type NetworkConfig } from './config.js';
 import { ensureHostNetwork, netRunDir, netTool, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
-import { addSandboxRules, removeSandboxRules, setSandboxEgress, vethName } from './rules.js';
+import { addSandboxRules, groupPairLines, removeSandboxRules, setSandboxEgress, vethName, type GroupMember } from './rules.js';
 import type { EgressResolver } from './resolve.js';
+import { NetTools } from './tools.js';
 
 /** What a driver needs to put a sandbox on its network. */
 export interface AttachedNetwork {
@@ -43,6 +44,31 @@ export function sandboxNetnsPath(id: string): string {
 interface NetRecord {
   address: string;
   egress: Egress;
+  /** Its named group (sandboxes of one tenant on this node that may reach each other), if any. */
+  group?: string;
+}
+
+/** Where the members of group `group` are recorded: one file per sandbox id, holding its port's name. */
+function groupDir(group: string): string {
+  return join(netRunDir(), 'groups', createHash('sha256').update(group).digest('hex').slice(0, 24));
+}
+
+/** Records `me` (sandbox `id`) as a member of `group` first, then returns the others (so two joining at once both see each other). */
+async function joinGroup(group: string, id: string, me: GroupMember): Promise<GroupMember[]> {
+  const dir = groupDir(group);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(join(dir, id), `${me.veth} ${me.address}`, { mode: 0o600 });
+  return groupMembers(group, id);
+}
+
+async function groupMembers(group: string, except: string): Promise<GroupMember[]> {
+  const dir = groupDir(group);
+  const ids = (await readdir(dir).catch(() => [] as string[])).filter((m) => m !== except);
+  const texts = await Promise.all(ids.map((m) => readFile(join(dir, m), 'utf8').catch(() => '')));
+  return texts
+    .map((t) => /^(tv[0-9a-f]{13}) (\d{1,3}(?:\.\d{1,3}){3})$/.exec(t.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ veth: m[1] ?? '', address: m[2] ?? '' }));
 }
 
 /** The addresses' slot table (machine-wide) for a pool of `size` addresses (freeing needs no size). */
@@ -79,6 +105,8 @@ export class SandboxNetworks {
   /** Sandboxes of this Runtime whose allow list names hosts: re-resolved while they run. */
   private readonly named = new Map<string, Egress>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** `tt-layer netns` and `nft` kept waiting for the create path. */
+  private readonly tools = new NetTools();
   /** Called once the host side exists (the Runtime starts the DNS relay on the gateway then). */
   onHostReady: () => Promise<void> = async () => undefined;
 
@@ -90,22 +118,27 @@ export class SandboxNetworks {
   }
 
   /** Puts sandbox `id` (user namespace range `uidBase`) on the network with `egress` (`none`: an interface that reaches nothing). */
-  async attach(id: string, uidBase: number, egress: Egress): Promise<AttachedNetwork> {
+  async attach(id: string, uidBase: number, egress: Egress, group?: string): Promise<AttachedNetwork> {
     await ensureHostNetwork(this.cfg);
     await this.onHostReady();
     const address = slotAddress(this.cfg, await this.addresses.allocate(id));
-    await writeRecord(id, { address, egress });
+    await writeRecord(id, { address, egress, ...(group === undefined ? {} : { group }) });
     const netnsPath = sandboxNetnsPath(id);
     const resolved = this.resolver.resolve(egress);
     await mkdir(netnsDir(), { recursive: true, mode: 0o711 });
     // One process makes the namespace (owned by the sandbox's user namespace) and its interface
     // over netlink; the rules go in meanwhile (traffic from an address without them is dropped).
     const veth = vethName(id);
-    const rules = (async () => netTool(['nft', '-f', '-'], addSandboxRules({ id, address, egress: await resolved })))();
+    const rules = (async () => {
+      const me = { veth, address };
+      const members = group === undefined ? [] : await joinGroup(group, id, me);
+      const pairs = groupPairLines('add', me, members);
+      await this.tools.nft(`${addSandboxRules({ id, address, egress: await resolved })}${pairs.map((l) => `${l}\n`).join('')}`);
+    })();
     const pending = rules.catch(() => undefined).finally(() => pendingRules.delete(id));
     pendingRules.set(id, pending);
     try {
-      await netTool([LAYER_HELPER, 'netns', String(uidBase), netnsPath, veth, this.cfg.bridge, `${address}/${this.cfg.prefix}`, this.cfg.gateway], '');
+      await this.tools.layerRun(['netns', String(uidBase), netnsPath, veth, this.cfg.bridge, `${address}/${this.cfg.prefix}`, this.cfg.gateway]);
     } catch (err) {
       await pending;
       throw err;
@@ -145,6 +178,7 @@ export class SandboxNetworks {
 
   /** Stops re-resolving names. */
   close(): void {
+    this.tools.close();
     clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
   }
@@ -179,7 +213,12 @@ export async function releaseNetwork(id: string): Promise<void> {
   const netns = sandboxNetnsPath(id);
   const [record, hasVeth, hasNetns] = await Promise.all([readRecord(id), exists(`/sys/class/net/${veth}`), exists(netns)]);
   if (record) {
-    const lines = removeSandboxRules(id, record.address);
+    let lines = removeSandboxRules(id, record.address);
+    if (record.group !== undefined) {
+      await rm(join(groupDir(record.group), id), { force: true });
+      lines = [...lines, ...groupPairLines('delete', { veth, address: record.address }, await groupMembers(record.group, id))];
+      await rmdir(groupDir(record.group)).catch(() => undefined);
+    }
     const all = await runCommand(['nft', '-f', '-'], { stdin: `${lines.join('\n')}\n`, allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
     // Some were never made (a crash half way): each of the others on its own.
     if (all.exitCode !== 0) {

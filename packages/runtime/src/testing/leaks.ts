@@ -88,7 +88,9 @@ async function networkObjects(): Promise<Set<string>> {
     runCommand(['nft', 'list', 'table', 'inet', TABLE], { allowNonZero: true, timeoutMs: 10_000 }).catch(() => undefined),
   ]);
   const chains = table?.exitCode === 0 ? [...table.stdout.matchAll(/chain (sb_[0-9a-f]+)/g)].map((m) => m[1] ?? '') : [];
-  return new Set([...namespaces.map((n) => `netns ${n}`), ...links.filter((l) => /^tv[0-9a-f]{13}$/.test(l)).map((l) => `link ${l}`), ...chains.map((c) => `chain ${c}`)]);
+  const groups = await runCommand(['nft', 'list', 'set', 'bridge', TABLE, 'group_ports'], { allowNonZero: true, timeoutMs: 10_000 }).catch(() => undefined);
+  const pairs = groups?.exitCode === 0 ? [...groups.stdout.matchAll(/"(tv[0-9a-f]{13})" \. "(tv[0-9a-f]{13})"/g)].map((m) => `group ${m[1] ?? ''} ${m[2] ?? ''}`) : [];
+  return new Set([...namespaces.map((n) => `netns ${n}`), ...links.filter((l) => /^tv[0-9a-f]{13}$/.test(l)).map((l) => `link ${l}`), ...chains.map((c) => `chain ${c}`), ...pairs]);
 }
 
 function runDirsRoot(): string {

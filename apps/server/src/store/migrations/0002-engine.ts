@@ -34,6 +34,7 @@ export function upgradeSpec(old: Legacy, kind: 'run' | 'sandbox', row: Legacy): 
     // Work from before networking had loopback only.
     egress: 'none',
     public: false,
+    networkGroup: null,
     runtime: String(old['runtime'] ?? row['runtime'] ?? WORKLOAD_DEFAULTS.runtime) as WorkloadSpec['runtime'],
     command: kind === 'run' ? (shell ?? argv) : null,
     env: record(old['env']),

@@ -8,6 +8,7 @@ import { sandboxFields, withSandboxFlags, type SandboxFlagOptions } from './spec
 interface CreateOptions extends SandboxFlagOptions {
   json?: boolean;
   public?: boolean;
+  networkGroup?: string;
 }
 
 /** Builds `tartarus sandbox create`. */
@@ -21,10 +22,11 @@ export function createCommand(): Command {
     },
   );
   cmd.option('--public', "its ports are reachable through the proxy without a key or token (tartarus sandbox url)");
+  cmd.option('--network-group <name>', "a group of this tenant's sandboxes that may reach each other (needs a network)");
   return withJson(cmd).action(async (_o: CreateOptions, self: Command) => {
     const o = allOptions<CreateOptions>(self);
     const fields = sandboxFields(o); // a usage error before connecting
-    const sandbox = await (await connect(o.dataDir)).sandboxes.create({ ...fields, ...(o.public ? { public: true } : {}) });
+    const sandbox = await (await connect(o.dataDir)).sandboxes.create({ ...fields, ...(o.public ? { public: true } : {}), ...(o.networkGroup === undefined ? {} : { networkGroup: o.networkGroup }) });
     if (o.json) printJson(sandbox.info);
     else process.stdout.write(`${sandbox.id}\n`);
   });

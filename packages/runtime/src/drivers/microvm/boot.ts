@@ -56,7 +56,7 @@ export async function bootSandbox(
   // The same range's user namespace owns its network namespace, and its base owns the tap.
   const uid = allocateUidRange(spec.id);
   const egress = spec.network?.egress;
-  const network = egress === undefined ? undefined : uid.then((base) => attachVmNetwork(o.networks(), spec.id, base, egress));
+  const network = egress === undefined ? undefined : uid.then((base) => attachVmNetwork(o.networks(), spec.id, base, egress, spec.network?.group));
   const [rootImage, { accel }, tscKhz, user, base, net] = await settleAll([
     ensureTemplateImage(spec.template, assets.imageDir, o.signal),
     resolveAccel(o.accel, assets.kernel),

@@ -60,8 +60,8 @@ export function tapScripts(uid: number, tap = TAP_NAME): { ip: string; tc: strin
  * Puts VM `id` (host uid `uid`, the base of its range) on the sandbox network with `egress`.
  * A failure part way leaves only objects `releaseNetwork(id)` removes (the driver's destroy).
  */
-export async function attachVmNetwork(networks: SandboxNetworks, id: string, uid: number, egress: Egress): Promise<VmNetwork> {
-  const net = await networks.attach(id, uid, egress);
+export async function attachVmNetwork(networks: SandboxNetworks, id: string, uid: number, egress: Egress, group?: string): Promise<VmNetwork> {
+  const net = await networks.attach(id, uid, egress, group);
   const scripts = tapScripts(uid);
   const inside = ['nsenter', `--net=${net.netnsPath}`, '--'];
   await netTool([...inside, 'ip', '-batch', '-'], scripts.ip);

@@ -101,7 +101,7 @@ export class OciDriver implements Driver {
       if (!joins) await makeOwnedDir(paths.bundle, uidBase, paths.runtimeRoot);
       // Its network namespace (owned by its user namespace) with its interface, made while the rest
       // of the sandbox's files are written; its rules may follow until its first process starts.
-      const attaching = spec.network ? this.ctx.networks().attach(spec.id, uidBase, spec.network.egress) : undefined;
+      const attaching = spec.network ? this.ctx.networks().attach(spec.id, uidBase, spec.network.egress, spec.network.group) : undefined;
       const built = this.ctx.tool.adjustConfig(
         buildOciConfig({
           ...(spec.network ? { network: { namespacePath: sandboxNetnsPath(spec.id), resolvConf: resolvConfPath() } } : {}),

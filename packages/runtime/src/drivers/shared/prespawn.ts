@@ -13,15 +13,27 @@ import { LAYER_HELPER } from '../../sandbox/native.js';
 /** Delay between handing out the waiting process and spawning its replacement, ms. */
 const REFILL_DELAY_MS = 50;
 
-/** Starts `tt-layer run …` processes, through a waiting `tt-layer stdin` when there is one. */
+/** Starts `tt-layer run …` processes (or, given `argv`, any command that reads its work from stdin), through a waiting one when there is one. */
 export class Prespawner {
   private waiting: ProcessHandle | undefined;
   private refilling: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: StartOptions) {}
+  constructor(
+    private readonly options: StartOptions,
+    /** The command kept waiting: `tt-layer stdin` (its arguments come on stdin), or e.g. `nft -f -`. */
+    private readonly argv: string[] = [LAYER_HELPER, 'stdin'],
+  ) {}
 
   /** A running `tt-layer` with `args` (everything after `tt-layer`), its stdio as `options` set. */
   start(args: string[]): ProcessHandle {
+    const blob = Buffer.from(args.map((a) => `${a}\0`).join(''));
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(blob.length);
+    return this.startWith(Buffer.concat([head, blob]), false);
+  }
+
+  /** The waiting command (or a new one) given `input` on stdin, which is then closed when `end`. */
+  startWith(input: Buffer | string, end: boolean): ProcessHandle {
     // One that died while waiting (killed from outside) is not used.
     if (this.waiting && (this.waiting.child.exitCode !== null || this.waiting.child.signalCode !== null)) this.waiting = undefined;
     const proc = this.waiting ?? this.spawn();
@@ -31,10 +43,9 @@ export class Prespawner {
       for (const s of streams(proc)) s?.ref?.();
     }
     this.waiting = undefined;
-    const blob = Buffer.from(args.map((a) => `${a}\0`).join(''));
-    const head = Buffer.alloc(4);
-    head.writeUInt32LE(blob.length);
-    proc.child.stdin?.write(Buffer.concat([head, blob]));
+    proc.child.stdin?.on('error', () => undefined);
+    if (end) proc.child.stdin?.end(input);
+    else proc.child.stdin?.write(input);
     // Not at once: a spawn blocks this process for milliseconds, which the sandbox just started
     // would pay (its start and first frames are handled right now). A start that finds none
     // waiting spawns directly.
@@ -70,7 +81,7 @@ export class Prespawner {
   }
 
   private spawn(): ProcessHandle {
-    return startProcess([LAYER_HELPER, 'stdin'], this.options);
+    return startProcess(this.argv, this.options);
   }
 }
 
