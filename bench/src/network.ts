@@ -6,9 +6,11 @@
  *    against `none` (loopback only), interleaved. `netStartRatio` = median with ÷ median without
  *    (target ≤ 1.15). Teardown is outside the timing.
  * 2. The port proxy: an HTTP server in a sandbox (python's http.server) serving a 64 MiB file and a
- *    tiny one; downloaded through the embedded server's proxy (path-based, API key) and straight
- *    from the host to the sandbox's address, interleaved. `proxyThroughputRatio` = proxied MiB/s ÷
- *    direct MiB/s (target ≥ 0.7); `proxyLatencyMs` / `directLatencyMs` for the tiny GET. The client
+ *    tiny one; downloaded through the embedded server's proxy with the API key — host-based
+ *    (`PORT-ID.<domain>`, the URL `getHost` gives when the server has a domain) and path-based —
+ *    and straight from the host to the sandbox's address, interleaved. `proxyThroughputRatio` =
+ *    host-based MiB/s ÷ direct MiB/s (target ≥ 0.7), `pathProxyThroughputRatio` likewise;
+ *    `proxyLatencyMs` / `directLatencyMs` for the tiny GET (host-based). The client
  *    is curl in its own process for both (the embedded platform, its agent's node proxy included,
  *    runs in this one).
  *
@@ -24,6 +26,7 @@ import type { BenchArgs } from './main.js';
 import { checkStop, median, round, timeMs } from './stats.js';
 
 const WARMUP = 3;
+const DOMAIN = 'sandboxes.bench';
 const BIG_MIB = 64;
 
 /**
@@ -67,7 +70,7 @@ async function startCost(iterations: number): Promise<{ withMs: number; withoutM
 
 async function proxyCost(downloads: number, gets: number): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tartarus-bench-net-'));
-  const server = await startEmbedded({ dataDir, port: 0, templateDir: defaultTemplateDir() });
+  const server = await startEmbedded({ dataDir, port: 0, templateDir: defaultTemplateDir(), server: { proxyDomain: DOMAIN } });
   try {
     const key = server.adminKey ?? '';
     const client = new Tartarus({ url: server.url, apiKey: key });
@@ -76,6 +79,8 @@ async function proxyCost(downloads: number, gets: number): Promise<Record<string
     if (prep.exitCode !== 0) throw new Error(`preparing the sandbox: ${prep.stderr}`);
     const auth = { authorization: `Bearer ${key}` };
     const proxied = `${server.url}/v1/sandboxes/${sandbox.id}/ports/8000`;
+    // Host-based, as a wildcard DNS name would give it (the Host header names port and sandbox).
+    const byHost = { ...auth, host: `8000-${sandbox.id.replace('_', '-')}.${DOMAIN}` };
     // The sandbox's own address, as the host reaches it on the bridge.
     const addr = await sandbox.commands.run(`python3 -c "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('192.0.2.1', 9)); print(s.getsockname()[0])"`);
     const direct = `http://${addr.stdout.trim()}:8000`;
@@ -84,13 +89,16 @@ async function proxyCost(downloads: number, gets: number): Promise<Record<string
       await new Promise((r) => setTimeout(r, 100));
     }
     const proxiedMs: number[] = [];
+    const pathMs: number[] = [];
     const directMs: number[] = [];
     for (let i = 0; i < 1 + downloads; i++) {
       checkStop();
-      const a = await timeMs(() => download(`${proxied}/big`, auth));
+      const a = await timeMs(() => download(`${server.url}/big`, byHost));
+      const p = await timeMs(() => download(`${proxied}/big`, auth));
       const b = await timeMs(() => download(`${direct}/big`));
       if (i >= 1) {
         proxiedMs.push(a);
+        pathMs.push(p);
         directMs.push(b);
       }
     }
@@ -98,7 +106,7 @@ async function proxyCost(downloads: number, gets: number): Promise<Record<string
     const directTiny: number[] = [];
     for (let i = 0; i < WARMUP + gets; i++) {
       checkStop();
-      const a = await timeMs(() => download(`${proxied}/tiny`, auth));
+      const a = await timeMs(() => download(`${server.url}/tiny`, byHost));
       const b = await timeMs(() => download(`${direct}/tiny`));
       if (i >= WARMUP) {
         proxiedTiny.push(a);
@@ -109,6 +117,7 @@ async function proxyCost(downloads: number, gets: number): Promise<Record<string
     const mibs = (ms: number): number => BIG_MIB / (ms / 1000);
     return {
       proxiedMiBps: mibs(median(proxiedMs)),
+      pathProxiedMiBps: mibs(median(pathMs)),
       directMiBps: mibs(median(directMs)),
       proxyLatencyMs: median(proxiedTiny),
       directLatencyMs: median(directTiny),
@@ -136,6 +145,8 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     proxiedMiBps: round(proxy.proxiedMiBps ?? 0, 0),
     directMiBps: round(proxy.directMiBps ?? 0, 0),
     proxyThroughputRatio: round((proxy.proxiedMiBps ?? 0) / (proxy.directMiBps ?? 1)),
+    pathProxiedMiBps: round(proxy.pathProxiedMiBps ?? 0, 0),
+    pathProxyThroughputRatio: round((proxy.pathProxiedMiBps ?? 0) / (proxy.directMiBps ?? 1)),
     proxyLatencyMs: round(proxy.proxyLatencyMs ?? 0, 2),
     directLatencyMs: round(proxy.directLatencyMs ?? 0, 2),
     targets: { netStartRatio: 1.15, proxyThroughputRatio: 0.7 },

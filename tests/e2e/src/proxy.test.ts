@@ -83,6 +83,21 @@ test('a sandbox port through the proxy: HTTP, SSE and WebSocket; key, token or p
       const byHost = await get(`${h.url}/echo`, { headers: { ...key, host: `8000-${id.replace('_', '-')}.${DOMAIN}` } });
       assert.equal(byHost.status, 200, byHost.body);
       assert.equal((JSON.parse(byHost.body) as { path: string }).path, '/echo');
+      // Host-based requests are tunnelled at the connection: the key still never reaches the sandbox,
+      // a token in the query is removed, and without credentials it is refused.
+      const hostName = `8000-${id.replace('_', '-')}.${DOMAIN}`;
+      const seenByHost = JSON.parse(byHost.body) as { headers: Record<string, string> };
+      assert.equal(seenByHost.headers.authorization, undefined);
+      assert.equal(seenByHost.headers.connection, 'close', 'one request per tunnelled connection');
+      const hostToken = await A('POST', `/v1/sandboxes/${id}/access-tokens`, { body: {} });
+      const viaHostToken = await get(`${h.url}/echo?b=2&tt_token=${encodeURIComponent(hostToken.json.token as string)}`, { headers: { host: hostName } });
+      assert.equal(viaHostToken.status, 200, viaHostToken.body);
+      assert.equal((JSON.parse(viaHostToken.body) as { path: string }).path, '/echo?b=2');
+      assert.equal((await get(`${h.url}/echo`, { headers: { host: hostName } })).status, 401);
+      const hostUpload = await get(`${h.url}/upload`, { method: 'POST', headers: { ...key, host: hostName, 'content-type': 'application/octet-stream' }, body: big });
+      assert.deepEqual(JSON.parse(hostUpload.body), { received: big.length });
+      // The API on the same listener is untouched by the connection-level look at each first request.
+      assert.equal((await A('GET', `/v1/sandboxes/${id}`)).status, 200);
 
       // Server-sent events arrive one by one, not at the end.
       const times: number[] = [];

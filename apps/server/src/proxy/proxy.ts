@@ -18,6 +18,7 @@ import { authenticate, authorize } from '../http/auth.js';
 import { toErrorReply } from '../http/errors.js';
 import type { Sandbox } from '../store/types.js';
 import { DialError, dialSandbox } from './dial.js';
+import { installHostTunnel } from './host-tunnel.js';
 import { matchProxy, TOKEN_HEADER, type ProxyTarget } from './routing.js';
 import type { AccessTokens } from './tokens.js';
 
@@ -48,10 +49,13 @@ export function installProxy(server: Server, deps: ProxyDeps): void {
     if (target === null) for (const l of onUpgrade) l.call(server, req, socket, head);
     else void proxyUpgrade(deps, target, req, socket, head);
   });
+  // Host-based URLs are taken at the connection (host-tunnel.ts); the handlers above still serve
+  // one that arrives on a connection whose first request was for the API.
+  if (domain !== null) installHostTunnel(server, deps, domain);
 }
 
 /** The sandbox a request may reach, and whether it came with the platform's API key (which is then not forwarded). */
-async function admit(deps: ProxyDeps, target: ProxyTarget, headers: IncomingHttpHeaders): Promise<{ sandbox: Sandbox; byKey: boolean }> {
+export async function admit(deps: ProxyDeps, target: ProxyTarget, headers: IncomingHttpHeaders): Promise<{ sandbox: Sandbox; byKey: boolean }> {
   const { store } = deps.ctx;
   const auth = headers.authorization;
   const token = (headers[TOKEN_HEADER] as string | undefined) ?? target.queryToken;
@@ -92,7 +96,7 @@ function forwardHeaders(req: IncomingMessage, byKey: boolean, keepUpgrade: boole
   return out;
 }
 
-function errorReply(deps: ProxyDeps, err: unknown): { status: number; headers: Record<string, string>; body: string } {
+export function errorReply(deps: ProxyDeps, err: unknown): { status: number; headers: Record<string, string>; body: string } {
   if (err instanceof DialError) {
     const code = err.status === 503 ? 'unavailable' : err.status === 409 ? 'conflict' : err.status === 403 ? 'permission_denied' : 'unavailable';
     return { status: err.status, headers: {}, body: JSON.stringify({ error: { code, message: err.message } }) };
