@@ -132,6 +132,11 @@ test('a sandbox port through the proxy: HTTP, SSE and WebSocket; key, token or p
       assert.equal((await get(`${base}/echo`, { headers: { 'x-tartarus-access-token': 'nope' } })).status, 401);
       const viaToken = await get(`${base}/echo`, { headers: { 'x-tartarus-access-token': token.json.token as string } });
       assert.equal(viaToken.status, 200, viaToken.body);
+      // A key sent along with a token is not forwarded either; an app's own Authorization is.
+      const both = await get(`${base}/echo`, { headers: { ...key, 'x-tartarus-access-token': token.json.token as string } });
+      assert.equal((JSON.parse(both.body) as { headers: Record<string, string> }).headers.authorization, undefined);
+      const own = await get(`${base}/echo`, { headers: { authorization: 'Bearer app-token', 'x-tartarus-access-token': token.json.token as string } });
+      assert.equal((JSON.parse(own.body) as { headers: Record<string, string> }).headers.authorization, 'Bearer app-token');
       // Another tenant's key does not see the sandbox.
       const tenant = await A('POST', '/v1/tenants', { body: { name: 'other' } });
       const otherKey = await A('POST', '/v1/api-keys', { body: { tenantId: tenant.json.id, role: 'member', name: 'k' } });

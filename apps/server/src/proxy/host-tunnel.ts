@@ -13,7 +13,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { dialSandbox } from './dial.js';
-import { admit, errorReply, type ProxyDeps } from './proxy.js';
+import { admit, endWithError, joinSockets, type ProxyDeps } from './proxy.js';
 import { matchProxy, TOKEN_HEADER } from './routing.js';
 
 /** Longest first request head read before the HTTP server takes a connection, bytes. */
@@ -109,14 +109,9 @@ async function tunnel(deps: ProxyDeps, head: Head, target: NonNullable<ReturnTyp
     if (!upgrade) lines.push('connection: close');
     up.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.rest.length > 0) up.write(head.rest);
-    up.on('error', () => client.destroy());
-    up.on('close', () => client.destroy());
-    client.on('close', () => up.destroy());
-    up.pipe(client);
-    client.pipe(up);
+    joinSockets(up, client);
   } catch (err) {
-    const r = errorReply(deps, err);
-    client.end(`HTTP/1.1 ${r.status} Proxy Error\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\nconnection: close\r\n\r\n${r.body}`);
+    endWithError(deps, client, err);
   }
 }
 

@@ -75,6 +75,9 @@ export async function admit(deps: ProxyDeps, target: ProxyTarget, headers: Incom
   } else {
     sandbox = await store.sandboxes.find(target.sandboxId).catch(() => undefined);
     if (!sandbox || !deps.tokens.verify(token, target.sandboxId)) throw new UnauthenticatedError(`the access token is not valid for sandbox ${target.sandboxId} (expired, or for another sandbox): mint a new one`);
+    // A platform key sent along with the token is never forwarded either.
+    const bearer = auth === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+    byKey = bearer !== undefined && (await store.apiKeys.verify(bearer)) !== null;
   }
   if (sandbox.state !== 'running') throw new SandboxNotRunningError(`sandbox ${sandbox.id} is ${sandbox.state}: only a running sandbox's ports can be reached`);
   return { sandbox, byKey };
@@ -145,13 +148,23 @@ async function proxyUpgrade(deps: ProxyDeps, target: ProxyTarget, req: IncomingM
     for (const [k, v] of Object.entries(forwardHeaders(req, byKey, true))) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
     up.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.length > 0) up.write(head);
-    up.on('error', () => client.destroy());
-    up.on('close', () => client.destroy());
-    client.on('close', () => up.destroy());
-    up.pipe(client);
-    client.pipe(up);
+    joinSockets(up, client);
   } catch (err) {
-    const r = errorReply(deps, err);
-    client.end(`HTTP/1.1 ${r.status} Proxy Error\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\nconnection: close\r\n\r\n${r.body}`);
+    endWithError(deps, client, err);
   }
+}
+
+/** Pipes two sockets both ways until either ends (then both end): a tunnel once its head is sent. */
+export function joinSockets(up: Duplex, client: Duplex): void {
+  up.on('error', () => client.destroy());
+  up.on('close', () => client.destroy());
+  client.on('close', () => up.destroy());
+  up.pipe(client);
+  client.pipe(up);
+}
+
+/** Answers a raw client connection (an upgrade, a tunnelled one) with the proxy's error and closes it. */
+export function endWithError(deps: ProxyDeps, client: Duplex, err: unknown): void {
+  const r = errorReply(deps, err);
+  client.end(`HTTP/1.1 ${r.status} Proxy Error\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\nconnection: close\r\n\r\n${r.body}`);
 }
