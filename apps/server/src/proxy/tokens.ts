@@ -6,8 +6,6 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Longest lifetime of a token: 7 days. */
-export const MAX_TOKEN_TTL_MS = 7 * 86_400_000;
 /** Lifetime when none is asked: 1 hour. */
 export const DEFAULT_TOKEN_TTL_MS = 3_600_000;
 

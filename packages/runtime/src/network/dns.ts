@@ -43,11 +43,6 @@ export class DnsRelay {
     }
   }
 
-  /** True while this relay serves. */
-  get serving(): boolean {
-    return this.udp !== undefined;
-  }
-
   close(): void {
     this.closed = true;
     clearInterval(this.retry);

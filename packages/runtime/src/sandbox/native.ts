@@ -24,14 +24,15 @@ export const SANDBOX_INIT = `${SANDBOX_HELPER_MOUNT}/tt-init`;
 /**
  * Machine-wide run dir of sandboxes' host objects a user-namespaced sandbox's root must reach
  * (its mapped root cannot traverse a root-only state dir): `helpers/` (tt-init and the seccomp
- * program, bind-mounted into every container) and `roots/<id>` (where its overlay is mounted,
- * in its own mount namespace only). Beside the owner records (gc/owners.ts).
+ * program, bind-mounted into every container) and `roots/<id>` (runc: where its overlay is
+ * mounted, in its own mount namespace only; runsc: its bundle, pid file and runsc root, owned by
+ * its mapped root). Beside the owner records (gc/owners.ts).
  */
 export function sandboxRunDir(): string {
   return dirname(ownersDir());
 }
 
-/** Where a user-namespaced sandbox's root is mounted (in its own mount namespace; an empty dir on the host). */
+/** A sandbox's run dir: runc's root mount point (an empty dir on the host), or runsc's bundle dir (drivers/shared/context.ts). */
 export function userNsRootPath(id: string): string {
   return join(sandboxRunDir(), 'roots', id);
 }
