@@ -3,11 +3,13 @@
  * (loopback by default; on a fleet, an address the servers can reach) speaking the tunnel of
  * `@tartarus/core`'s tunnel.ts: one line naming the sandbox and port with the secret this agent
  * gave in its `hello`, then the bytes of the connection, piped to the sandbox's address on its
- * network. Only sandboxes this agent runs, only with a network, only with the secret.
+ * network (in the kernel once it carries bulk: the runtime's network/relay.ts). Only sandboxes
+ * this agent runs, only with a network, only with the secret.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { formatTunnelReply, parseTunnelRequest, readTunnelLine } from '@tartarus/core/base';
+import { SocketRelays } from '@tartarus/runtime';
 
 /** How long a tunnel has to send its line, and a sandbox's port to accept, ms. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -26,6 +28,7 @@ export class NodeProxy {
   private readonly server: Server;
   private readonly secret = randomBytes(24).toString('base64url');
   private readonly open = new Set<Socket>();
+  private readonly relays = new SocketRelays();
 
   constructor(private readonly addressOf: AddressOf) {
     this.server = createServer((socket) => void this.serve(socket));
@@ -48,6 +51,7 @@ export class NodeProxy {
   close(): void {
     this.server.close();
     for (const s of this.open) s.destroy();
+    this.relays.close();
   }
 
   private async serve(client: Socket): Promise<void> {
@@ -84,13 +88,8 @@ export class NodeProxy {
       upstream.setTimeout(0);
       client.setTimeout(0);
       upstream.removeAllListeners('error');
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
       client.write(formatTunnelReply());
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
+      void this.relays.join(client, upstream);
     });
   }
 

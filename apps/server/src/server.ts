@@ -4,6 +4,7 @@
  * PostgreSQL.
  */
 import { InvalidArgumentError } from '@tartarus/core';
+import { SocketRelays } from '@tartarus/runtime';
 import { AgentHub } from './agents/hub.js';
 import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
 import { EventBus, silentLogger, type Logger, type ServerContext } from './context.js';
@@ -107,7 +108,8 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   }
   // The port proxy goes in front of the router once every route (and the WebSocket plugin's upgrade handler) is in.
   await app.ready();
-  installProxy(app.server, { ctx, hub, tokens });
+  const relays = new SocketRelays();
+  installProxy(app.server, { ctx, hub, tokens, relays });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -138,6 +140,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         scheduler.stop();
         sweeper.stop();
         hub.closeAll();
+        relays.close();
         await app.close();
       })();
       return closing;

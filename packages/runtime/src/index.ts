@@ -12,3 +12,4 @@ export { MicrovmDriver, bareBaseline, type MicrovmDriverOptions, type AccelOptio
 export * from './pool/index.js';
 export * from './gc/index.js';
 export * from './images/index.js';
+export { SocketRelays, type RelayTotals, type SocketRelaysOptions } from './network/relay.js';

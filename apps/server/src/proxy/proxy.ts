@@ -12,13 +12,14 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SandboxNotRunningError, TartarusError, UnauthenticatedError } from '@tartarus/core';
+import type { SocketRelays } from '@tartarus/runtime';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { authenticate, authorize } from '../http/auth.js';
 import { toErrorReply } from '../http/errors.js';
 import type { Sandbox } from '../store/types.js';
 import { DialError, dialSandbox } from './dial.js';
-import { installHostTunnel } from './host-tunnel.js';
+import { installConnectionTunnel } from './connection-tunnel.js';
 import { matchProxy, TOKEN_HEADER, type ProxyTarget } from './routing.js';
 import type { AccessTokens } from './tokens.js';
 
@@ -27,6 +28,8 @@ export interface ProxyDeps {
   ctx: ServerContext;
   hub: AgentHub;
   tokens: AccessTokens;
+  /** The tunnels of raw connections (host-based, upgrades), moved into the kernel once they carry bulk. */
+  relays: SocketRelays;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded. */
@@ -49,9 +52,9 @@ export function installProxy(server: Server, deps: ProxyDeps): void {
     if (target === null) for (const l of onUpgrade) l.call(server, req, socket, head);
     else void proxyUpgrade(deps, target, req, socket, head);
   });
-  // Host-based URLs are taken at the connection (host-tunnel.ts); the handlers above still serve
-  // one that arrives on a connection whose first request was for the API.
-  if (domain !== null) installHostTunnel(server, deps, domain);
+  // A connection whose first request is for a port is taken whole (connection-tunnel.ts); the handlers
+  // above serve a port request that arrives on a connection whose first request was for the API.
+  installConnectionTunnel(server, deps, domain);
 }
 
 /** The sandbox a request may reach, and whether it came with the platform's API key (which is then not forwarded). */
@@ -148,19 +151,15 @@ async function proxyUpgrade(deps: ProxyDeps, target: ProxyTarget, req: IncomingM
     for (const [k, v] of Object.entries(forwardHeaders(req, byKey, true))) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
     up.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.length > 0) up.write(head);
-    joinSockets(up, client);
+    joinSockets(deps, up, client);
   } catch (err) {
     endWithError(deps, client, err);
   }
 }
 
-/** Pipes two sockets both ways until either ends (then both end): a tunnel once its head is sent. */
-export function joinSockets(up: Duplex, client: Duplex): void {
-  up.on('error', () => client.destroy());
-  up.on('close', () => client.destroy());
-  client.on('close', () => up.destroy());
-  up.pipe(client);
-  client.pipe(up);
+/** Joins two sockets both ways until both directions end: a tunnel once its head is sent (network/relay.ts of the runtime). */
+export function joinSockets(deps: ProxyDeps, up: Duplex, client: Duplex): void {
+  void deps.relays.join(client, up);
 }
 
 /** Answers a raw client connection (an upgrade, a tunnelled one) with the proxy's error and closes it. */

@@ -1,6 +1,6 @@
 /**
  * The native helpers: `tt-layer` (`packages/runtime/native/`) gives a sandbox its writable layer
- * in a private mount namespace; `tt-init` (`packages/runtime/guest/`, the same agent as the
+ * in a private mount namespace; `tt-splice` relays a port proxy's connections in the kernel; `tt-init` (`packages/runtime/guest/`, the same agent as the
  * microVM guest's) is PID 1 of every container and gVisor sandbox. `scripts/setup.d/
  * 10-runtime-native.sh` compiles them; if that did not run, the first Runtime on a machine
  * compiles them the same way (static, musl-gcc or gcc).
@@ -46,6 +46,8 @@ export function sandboxHelperRunDir(): string {
 export const SANDBOX_SECCOMP = `${SANDBOX_HELPER_MOUNT}/seccomp.bpf`;
 /** Host path of `tt-layer`. */
 export const LAYER_HELPER = join(NATIVE_DIR, 'build', 'tt-layer');
+/** Host path of `tt-splice`, the port proxies' in-kernel relay (network/relay.ts). */
+export const SPLICE_HELPER = join(NATIVE_DIR, 'build', 'tt-splice');
 
 let built: Promise<void> | undefined;
 
@@ -60,7 +62,7 @@ export function ensureNativeHelpers(): Promise<void> {
 
 async function build(): Promise<void> {
   const present = await Promise.all(
-    [LAYER_HELPER, join(SANDBOX_HELPER_DIR, 'tt-init')].map((p) => access(p, constants.X_OK).then(() => true, () => false)),
+    [LAYER_HELPER, SPLICE_HELPER, join(SANDBOX_HELPER_DIR, 'tt-init')].map((p) => access(p, constants.X_OK).then(() => true, () => false)),
   );
   if (present.every(Boolean)) return;
   const script = fileURLToPath(new URL('../../../../scripts/setup.d/10-runtime-native.sh', import.meta.url));

@@ -33,7 +33,7 @@ export interface HostSnapshot {
   network: Set<string>;
 }
 
-const RUNTIME_PROCESS = /(^|\/)(runc|runsc|tt-layer)(\s|$)|runsc-(gofer|sandbox)|qemu-system-\S+ -name tt-/;
+const RUNTIME_PROCESS = /(^|\/)(runc|runsc|tt-layer|tt-splice)(\s|$)|runsc-(gofer|sandbox)|qemu-system-\S+ -name tt-/;
 
 const WAITING_LAYER = /(^|\/)tt-layer stdin$/;
 
