@@ -42,12 +42,24 @@ export async function netTool(argv: string[], script: string): Promise<void> {
   if (res.exitCode !== 0) throw new Error(`${argv.join(' ')} failed: ${res.stderr.trim().split('\n').slice(-2).join('; ')}`);
 }
 
+const versions = new Map<string, string>();
+
+/** The base rules' version (hashed once per distinct script: this is on every create's path). */
+function rulesVersion(rules: string): string {
+  let v = versions.get(rules);
+  if (v === undefined) {
+    v = createHash('sha256').update(rules).digest('hex').slice(0, 16);
+    versions.set(rules, v);
+  }
+  return v;
+}
+
 /** Makes the bridge, forwarding and base rules unless they are there; adds this configuration's deny list when they were. */
 export async function ensureHostNetwork(cfg: NetworkConfig): Promise<void> {
   const rules = baseRules(cfg);
   // The marker names the base rules it stands for: rules made by an older version (a set or rule
   // missing) are applied again (they are idempotent), live sandboxes' chains and elements kept.
-  const version = createHash('sha256').update(rules).digest('hex').slice(0, 16);
+  const version = rulesVersion(rules);
   const [bridge, base] = await Promise.all([exists(`/sys/class/net/${cfg.bridge}`), readFile(marker(), 'utf8').catch(() => undefined)]);
   if (bridge && base === version) return ensureDenied(cfg);
   await mkdir(netRunDir(), { recursive: true, mode: 0o755 });

@@ -117,15 +117,26 @@ export class SandboxNetworks {
     this.addresses = addressTable(cfg.size);
   }
 
-  /** Puts sandbox `id` (user namespace range `uidBase`) on the network with `egress` (`none`: an interface that reaches nothing). */
-  async attach(id: string, uidBase: number, egress: Egress, group?: string): Promise<AttachedNetwork> {
-    await ensureHostNetwork(this.cfg);
-    await this.onHostReady();
-    const address = slotAddress(this.cfg, await this.addresses.allocate(id));
-    await writeRecord(id, { address, egress, ...(group === undefined ? {} : { group }) });
+  /**
+   * Puts sandbox `id` (user namespace range `uidBase`) on the network with `egress` (`none`: an
+   * interface that reaches nothing). The range may still be being allocated: the host side, the
+   * address and its record are made meanwhile, the namespace once the range is known.
+   */
+  async attach(id: string, uidBase: number | Promise<number>, egress: Egress, group?: string): Promise<AttachedNetwork> {
+    const host = ensureHostNetwork(this.cfg).then(() => this.onHostReady());
+    const reserve = (async () => {
+      const address = slotAddress(this.cfg, await this.addresses.allocate(id));
+      await writeRecord(id, { address, egress, ...(group === undefined ? {} : { group }) });
+      await mkdir(netnsDir(), { recursive: true, mode: 0o711 });
+      return address;
+    })();
+    // Both settle before either's failure is thrown: the caller's clean-up must not race a write.
+    const [hostDone, reserved, base] = await Promise.allSettled([host, reserve, uidBase]);
+    for (const r of [hostDone, reserved, base]) if (r.status === 'rejected') throw r.reason;
+    const address = (reserved as PromiseFulfilledResult<string>).value;
+    const range = (base as PromiseFulfilledResult<number>).value;
     const netnsPath = sandboxNetnsPath(id);
     const resolved = this.resolver.resolve(egress);
-    await mkdir(netnsDir(), { recursive: true, mode: 0o711 });
     // One process makes the namespace (owned by the sandbox's user namespace) and its interface
     // over netlink; the rules go in meanwhile (traffic from an address without them is dropped).
     const veth = vethName(id);
@@ -138,7 +149,7 @@ export class SandboxNetworks {
     const pending = rules.catch(() => undefined).finally(() => pendingRules.delete(id));
     pendingRules.set(id, pending);
     try {
-      await this.tools.layerRun(['netns', String(uidBase), netnsPath, veth, this.cfg.bridge, `${address}/${this.cfg.prefix}`, this.cfg.gateway]);
+      await this.tools.layerRun(['netns', String(range), netnsPath, veth, this.cfg.bridge, `${address}/${this.cfg.prefix}`, this.cfg.gateway]);
     } catch (err) {
       await pending;
       throw err;

@@ -16,7 +16,7 @@ import { ensureNativeHelpers, SANDBOX_HELPER_MOUNT, sandboxHelperRunDir, userNsR
 import { allocateUidRange } from '../../sandbox/uid-ranges.js';
 import { resolveUser } from '../../sandbox/user.js';
 import { recordOwner } from '../../gc/owners.js';
-import { sandboxNetnsPath, type SandboxNetworks } from '../../network/sandbox.js';
+import { sandboxNetnsPath, type AttachedNetwork, type SandboxNetworks } from '../../network/sandbox.js';
 import { resolvConfPath } from '../../network/host.js';
 import { OciContext } from './context.js';
 import { exists, initArgs } from './main-process.js';
@@ -88,20 +88,25 @@ export class OciDriver implements Driver {
     const user = resolveUser(spec.template.rootfsPath, spec.process.user);
     user.catch(() => undefined);
     await this.makeStateDir(spec.id, paths.dir);
+    let uidRange: Promise<number> | undefined;
+    let attaching: Promise<AttachedNetwork> | undefined;
     try {
       await recordOwner(spec.id, { dir: paths.dir, runtime: this.name });
+      // Its own host uid range (after recordOwner: a range without an owner record is an orphan's).
+      uidRange = allocateUidRange(spec.id);
+      uidRange.catch(() => undefined);
+      // Its network namespace (owned by its user namespace) with its interface, made while the rest
+      // of the sandbox's files are written (its address while the range is allocated); its rules
+      // may follow until its first process starts.
+      attaching = spec.network ? this.ctx.networks().attach(spec.id, uidRange, spec.network.egress, spec.network.group) : undefined;
       const resolved = await user;
       // PID 1 is tt-init, as root with the sandbox's capabilities: it starts the workload (and
       // every exec) as the sandbox's user. It counts as one more process against the pids limit.
       const limits = { ...spec.limits, pids: spec.limits.pids + 1 };
       const agentSecret = randomBytes(32).toString('base64');
-      // Its own host uid range (after recordOwner: a range without an owner record is an orphan's).
-      const uidBase = await allocateUidRange(spec.id);
+      const uidBase = await uidRange;
       const joins = this.ctx.tool.userns === 'join';
       if (!joins) await makeOwnedDir(paths.bundle, uidBase, paths.runtimeRoot);
-      // Its network namespace (owned by its user namespace) with its interface, made while the rest
-      // of the sandbox's files are written; its rules may follow until its first process starts.
-      const attaching = spec.network ? this.ctx.networks().attach(spec.id, uidBase, spec.network.egress, spec.network.group) : undefined;
       const built = this.ctx.tool.adjustConfig(
         buildOciConfig({
           ...(spec.network ? { network: { namespacePath: sandboxNetnsPath(spec.id), resolvConf: resolvConfPath() } } : {}),
@@ -135,6 +140,8 @@ export class OciDriver implements Driver {
       signal?.throwIfAborted();
       return new OciSandbox(this.ctx, spec, resolved, agentSecret, undefined, uidBase, net?.rules);
     } catch (err) {
+      // A range or network still being made is finished first, so that the clean-up takes all of it.
+      await Promise.allSettled([uidRange, attaching]);
       await removeSandbox(this.ctx, spec.id);
       throw err;
     }
