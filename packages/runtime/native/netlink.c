@@ -80,11 +80,11 @@ static void link_req(struct req *r, int type, int flags, int index) {
   r->u.link.ifi_index = index;
 }
 
-/* The veth pair: host end `veth` on `bridge`, up; `eth0` in `netns` (down). */
-static int make_veth(int fd, int netns, const char *veth, const char *bridge) {
+/* The veth pair: host end `veth` on `bridge`, up unless `down`; `eth0` in `netns` (down). */
+static int make_veth(int fd, int netns, const char *veth, const char *bridge, int down) {
   struct req r;
   link_req(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
-  r.u.link.ifi_flags = IFF_UP;
+  r.u.link.ifi_flags = down ? 0 : IFF_UP;
   r.u.link.ifi_change = IFF_UP;
   attr(&r.h, IFLA_IFNAME, veth, strlen(veth) + 1);
   unsigned master = if_nametoindex(bridge);
@@ -145,7 +145,7 @@ static int add_default_route(int fd, int index, struct in_addr gw) {
   return talk(fd, &r.h);
 }
 
-int tt_net_attach(int netns, const char *veth, const char *bridge, const char *addr, int prefix, const char *gateway, const char **what) {
+int tt_net_attach(int netns, const char *veth, const char *bridge, const char *addr, int prefix, const char *gateway, int down, const char **what) {
   struct in_addr a, gw;
   *what = "address";
   if (inet_pton(AF_INET, addr, &a) != 1 || inet_pton(AF_INET, gateway, &gw) != 1 || prefix < 1 || prefix > 32) return errno = EINVAL, -1;
@@ -153,7 +153,7 @@ int tt_net_attach(int netns, const char *veth, const char *bridge, const char *a
   *what = "netlink socket";
   if (fd < 0) return -1;
   *what = "veth pair on the bridge";
-  int rc = make_veth(fd, netns, veth, bridge);
+  int rc = make_veth(fd, netns, veth, bridge, down);
   close(fd);
   if (rc) return -1;
   /* Inside: this process is done with the host's namespace. */
@@ -178,4 +178,35 @@ fail:;
   close(fd);
   errno = e;
   return -1;
+}
+
+/* Renames link `index` to `to`, a port of bridge `master`, up. The kernel renames before it
+ * applies the master and the flags: the link is renamed while down, then joined and brought up. */
+static int rename_up(int fd, int index, const char *to, unsigned master) {
+  struct req r;
+  link_req(&r, RTM_NEWLINK, 0, index);
+  r.u.link.ifi_flags = IFF_UP;
+  r.u.link.ifi_change = IFF_UP;
+  attr(&r.h, IFLA_MASTER, &master, sizeof master);
+  attr(&r.h, IFLA_IFNAME, to, strlen(to) + 1);
+  return talk(fd, &r.h);
+}
+
+int tt_net_rename_up(const char *from, const char *to, const char *bridge, const char **what) {
+  *what = "interface";
+  int index = (int)if_nametoindex(from);
+  if (!index) return -1;
+  *what = "bridge";
+  unsigned master = if_nametoindex(bridge);
+  if (!master) return -1;
+  *what = "netlink socket";
+  int fd = nl_socket();
+  if (fd < 0) return -1;
+  /* Made again since the spare was, the bridge has lost its ports: it is joined again too. */
+  *what = "rename, join the bridge and up";
+  int rc = rename_up(fd, index, to, master);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return rc;
 }

@@ -5,6 +5,12 @@
  *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... -- RUNTIME ARGS...
  *   tt-layer stdin
  *   tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]
+ *   tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY
+ *   tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE
+ *   tt-layer serve
+ *
+ * `serve` runs the network subcommands (and `exec PROGRAM ARGS...`) on request, each in a child of
+ * its own, for as long as its stdin lasts (serve.c): the host keeps one instead of spawning each.
  *
  * `stdin` reads those arguments from stdin first (u32 little-endian length, then the arguments,
  * each NUL-terminated; nothing past them is read, so the rest of stdin is the runtime's): the
@@ -58,6 +64,7 @@
 #include <sys/mount.h>
 #include <linux/nsfs.h>
 #include "netlink.h"
+#include "serve.h"
 #include <linux/mount.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -300,6 +307,8 @@ static int mask_paths(const char *dir, const char **paths, int n) {
 /*
  * `tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]`: a network namespace owned by a new
  * user namespace of range BASE, kept at PATH; with the rest, also its interface (netlink.c).
+ * `tt-layer spare …` (the same arguments, all of them) leaves the interface's host end down: a
+ * namespace made ahead of need, taken by a sandbox with `take`.
  */
 static int make_netns(int argc, char **argv) {
   char *end = NULL;
@@ -315,13 +324,40 @@ static int make_netns(int argc, char **argv) {
   int net = open(argv[3], O_RDONLY | O_CLOEXEC);
   if (net < 0) return die("open", argv[3]);
   const char *what = "";
-  if (tt_net_attach(net, argv[4], argv[5], argv[6], atoi(slash + 1), argv[7], &what) != 0) return die(what, argv[4]);
+  if (tt_net_attach(net, argv[4], argv[5], argv[6], atoi(slash + 1), argv[7], !strcmp(argv[1], "spare"), &what) != 0) return die(what, argv[4]);
   return 0;
 }
 
+/*
+ * `tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE`: a spare namespace becomes a sandbox's:
+ * kept at PATH instead of SPARE_PATH, its interface's host end renamed VETH, a port of BRIDGE, up.
+ */
+static int take_netns(char **argv) {
+  if (keep_ns(argv[2], argv[3]) != 0) return die("keep the network namespace at", argv[3]);
+  if (umount2(argv[2], MNT_DETACH) != 0 || unlink(argv[2]) != 0) return die("let go of", argv[2]);
+  const char *what = "";
+  if (tt_net_rename_up(argv[4], argv[5], argv[6], &what) != 0) return die(what, argv[4]);
+  return 0;
+}
+
+/* The network subcommands (alone, or requested of `serve`); -1 when argv is none of them. */
+static int net_subcommand(int argc, char **argv) {
+  if (((argc == 4 || argc == 8) && !strcmp(argv[1], "netns")) || (argc == 8 && !strcmp(argv[1], "spare"))) return make_netns(argc, argv);
+  if (argc == 7 && !strcmp(argv[1], "take")) return take_netns(argv);
+  return -1;
+}
+
+static int served(int argc, char **argv) {
+  int rc = net_subcommand(argc, argv);
+  if (rc < 0) fprintf(stderr, "tt-layer serve: no such request: %s\n", argc > 1 ? argv[1] : "");
+  return rc < 0 ? 64 : rc;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && !strcmp(argv[1], "serve")) return tt_serve(argv[0], served);
   if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
-  if ((argc == 4 || argc == 8) && !strcmp(argv[1], "netns")) return make_netns(argc, argv);
+  int net = net_subcommand(argc, argv);
+  if (net >= 0) return net;
   if (argc < 7 || strcmp(argv[1], "run")) goto usage;
   int i = 5;
   long idmap = -1;
@@ -360,6 +396,9 @@ int main(int argc, char **argv) {
   return die("exec", argv[i + 1]);
 usage:
   fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... -- RUNTIME ARGS...\n"
-                  "       tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]\n");
+                  "       tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]\n"
+                  "       tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY\n"
+                  "       tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE\n"
+                  "       tt-layer serve\n");
   return 64;
 }

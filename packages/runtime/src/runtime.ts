@@ -118,7 +118,7 @@ export class Runtime {
   networks(): SandboxNetworks {
     if (!this.networkState) {
       const cfg = this.networkConfig;
-      const networks = new SandboxNetworks(cfg, new EgressResolver(cfg.dnsUpstream));
+      const networks = new SandboxNetworks(cfg, new EgressResolver(cfg.dnsUpstream), join(this.stateDir, 'net-spares'));
       const dns = new DnsRelay(cfg.gateway, cfg.dnsUpstream);
       networks.onHostReady = () => dns.start();
       this.networkState = { networks, dns };
@@ -161,7 +161,7 @@ export class Runtime {
     for (const d of this.drivers.values()) d.close?.();
     const net = this.networkState;
     if (net) {
-      net.networks.close();
+      await net.networks.close();
       net.dns.close();
       // The last networked sandbox of the machine is gone: no bridge or rules are left behind.
       if (await net.networks.machineIdle()) await removeHostNetwork(this.networkConfig);

@@ -24,6 +24,8 @@ export interface Owner {
   /** The sandbox's state dir (`<stateDir>/<driver>/<id>`): while it exists, the sandbox is owned. */
   dir: string;
   runtime: RuntimeName;
+  /** A network namespace made ahead (network/spares.ts), not a sandbox: collected the same way, not counted as one. */
+  spare?: true;
 }
 
 /** Records the owner of sandbox `id` (before any of its processes start). */
@@ -72,7 +74,7 @@ export async function collectOrphans(): Promise<Collected> {
     // Its run dir (sandbox/native.ts userNsRootPath): an empty mount point, or a gVisor sandbox's bundle and runsc state.
     await rm(join(dirname(ownersDir()), 'roots', id), { recursive: true, force: true, maxRetries: 3 });
     await forgetOwner(id);
-    out.sandboxes.push(id);
+    if (!owner.spare) out.sandboxes.push(id);
   }
   // Networks and uid ranges whose sandbox has no owner record any more (its processes are gone): free again.
   await releaseOrphanNetworks();

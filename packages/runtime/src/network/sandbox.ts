@@ -19,10 +19,13 @@ import { slotAddress, type NetworkConfig } from './config.js';
 import { ensureHostNetwork, netRunDir, netTool, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
 import { addSandboxRules, groupPairLines, removeSandboxRules, setSandboxEgress, vethName, type GroupMember } from './rules.js';
 import type { EgressResolver } from './resolve.js';
+import { NetworkSpares, type TakenNamespace } from './spares.js';
 import { NetTools } from './tools.js';
 
 /** What a driver needs to put a sandbox on its network. */
 export interface AttachedNetwork {
+  /** The sandbox's uid range (the one its network namespace's user namespace maps). */
+  uidBase: number;
   address: string;
   gateway: string;
   /** The network namespace (join it: `linux.namespaces` path). */
@@ -107,55 +110,82 @@ export class SandboxNetworks {
   private refreshTimer: NodeJS.Timeout | undefined;
   /** `tt-layer netns` and `nft` kept waiting for the create path. */
   private readonly tools = new NetTools();
+  /** Namespaces made ahead of need. */
+  private readonly spares: NetworkSpares;
   /** Called once the host side exists (the Runtime starts the DNS relay on the gateway then). */
   onHostReady: () => Promise<void> = async () => undefined;
 
   constructor(
     readonly cfg: NetworkConfig,
     private readonly resolver: EgressResolver,
+    /** Where this Runtime records its spare namespaces (`<stateDir>/net-spares`). */
+    sparesDir: string,
   ) {
     this.addresses = addressTable(cfg.size);
+    this.spares = new NetworkSpares(
+      {
+        cfg,
+        tools: this.tools,
+        addresses: this.addresses,
+        netnsPath: sandboxNetnsPath,
+        slotAddress: (slot) => slotAddress(cfg, slot),
+        release: releaseNetwork,
+      },
+      sparesDir,
+    );
   }
 
   /**
-   * Puts sandbox `id` (user namespace range `uidBase`) on the network with `egress` (`none`: an
-   * interface that reaches nothing). The range may still be being allocated: the host side, the
-   * address and its record are made meanwhile, the namespace once the range is known.
+   * Puts sandbox `id` on the network with `egress` (`none`: an interface that reaches nothing):
+   * a namespace made ahead when one is ready (spares.ts: its uid range becomes the sandbox's),
+   * else one made now in a uid range from `allocateRange`. The range is known first (`uidBase`:
+   * the sandbox's other files are written meanwhile), then the network. Its rules go in
+   * meanwhile (traffic from an address without them is dropped): await `rules` before its first
+   * process runs.
    */
-  async attach(id: string, uidBase: number | Promise<number>, egress: Egress, group?: string): Promise<AttachedNetwork> {
+  attach(id: string, allocateRange: () => Promise<number>, egress: Egress, group?: string): { uidBase: Promise<number>; network: Promise<AttachedNetwork> } {
+    const taken = this.spares.take(id);
+    taken?.moved.catch(() => undefined);
+    const uidBase = taken ? Promise.resolve(taken.uidBase) : allocateRange();
+    uidBase.catch(() => undefined);
+    return { uidBase, network: this.attachWith(id, taken, uidBase, egress, group) };
+  }
+
+  private async attachWith(id: string, taken: TakenNamespace | undefined, uidBase: Promise<number>, egress: Egress, group?: string): Promise<AttachedNetwork> {
     const host = ensureHostNetwork(this.cfg).then(() => this.onHostReady());
-    const reserve = (async () => {
-      const address = slotAddress(this.cfg, await this.addresses.allocate(id));
-      await writeRecord(id, { address, egress, ...(group === undefined ? {} : { group }) });
-      await mkdir(netnsDir(), { recursive: true, mode: 0o711 });
-      return address;
-    })();
-    // Both settle before either's failure is thrown: the caller's clean-up must not race a write.
-    const [hostDone, reserved, base] = await Promise.allSettled([host, reserve, uidBase]);
-    for (const r of [hostDone, reserved, base]) if (r.status === 'rejected') throw r.reason;
-    const address = (reserved as PromiseFulfilledResult<string>).value;
-    const range = (base as PromiseFulfilledResult<number>).value;
+    // All settle before a failure is thrown: the caller's clean-up must not race a write.
+    const made = taken
+      ? Promise.all([taken.uidBase, taken.address])
+      : Promise.all([uidBase, this.addresses.allocate(id).then((slot) => slotAddress(this.cfg, slot)), mkdir(netnsDir(), { recursive: true, mode: 0o711 })]);
+    const [hostDone, pieces] = await Promise.allSettled([host, made]);
+    for (const r of [hostDone, pieces]) if (r.status === 'rejected') return this.failed(r.reason, taken?.moved);
+    const [range, address] = (pieces as PromiseFulfilledResult<[number, string, ...unknown[]]>).value;
+    // Recorded before anything more is made, so that releaseNetwork(id) finds it after any crash.
+    const recorded = writeRecord(id, { address, egress, ...(group === undefined ? {} : { group }) });
     const netnsPath = sandboxNetnsPath(id);
-    const resolved = this.resolver.resolve(egress);
-    // One process makes the namespace (owned by the sandbox's user namespace) and its interface
-    // over netlink; the rules go in meanwhile (traffic from an address without them is dropped).
     const veth = vethName(id);
-    const rules = (async () => {
+    const rules = recorded.then(async () => {
       const me = { veth, address };
       const members = group === undefined ? [] : await joinGroup(group, id, me);
       const pairs = groupPairLines('add', me, members);
-      await this.tools.nft(`${addSandboxRules({ id, address, egress: await resolved })}${pairs.map((l) => `${l}\n`).join('')}`);
-    })();
+      await this.tools.nft(`${addSandboxRules({ id, address, egress: await this.resolver.resolve(egress) })}${pairs.map((l) => `${l}\n`).join('')}`);
+    });
     const pending = rules.catch(() => undefined).finally(() => pendingRules.delete(id));
     pendingRules.set(id, pending);
-    try {
-      await this.tools.layerRun(['netns', String(range), netnsPath, veth, this.cfg.bridge, `${address}/${this.cfg.prefix}`, this.cfg.gateway]);
-    } catch (err) {
-      await pending;
-      throw err;
-    }
+    // A spare's namespace is being moved meanwhile; without one, one process makes the namespace
+    // (owned by the sandbox's user namespace) and its interface over netlink.
+    const iface = [veth, this.cfg.bridge, `${address}/${this.cfg.prefix}`, this.cfg.gateway];
+    const namespace = taken ? taken.moved : recorded.then(() => this.tools.layerRun(['netns', String(range), netnsPath, ...iface]));
+    const settled = await Promise.allSettled([recorded, namespace]);
+    for (const r of settled) if (r.status === 'rejected') return this.failed(r.reason, pending);
     this.track(id, egress);
-    return { address, gateway: this.cfg.gateway, netnsPath, resolvConf: resolvConfPath(), rules };
+    return { uidBase: range, address, gateway: this.cfg.gateway, netnsPath, resolvConf: resolvConfPath(), rules };
+  }
+
+  /** Throws `err` once `pending` (rules or a namespace being moved) has settled: the caller's clean-up then takes it too. */
+  private async failed(err: unknown, pending?: Promise<unknown>): Promise<never> {
+    await pending?.catch(() => undefined);
+    throw err;
   }
 
   /**
@@ -187,16 +217,21 @@ export class SandboxNetworks {
     await releaseNetwork(id);
   }
 
-  /** Stops re-resolving names. */
-  close(): void {
-    this.tools.close();
+  /** Frees the spare namespaces and stops re-resolving names. */
+  async close(): Promise<void> {
     clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
+    await this.spares.close();
+    this.tools.close();
   }
 
-  /** True when no sandbox of the machine holds an address. */
+  /** True when no sandbox of the machine holds an address and no Runtime keeps a namespace (a spare) ready. */
   async machineIdle(): Promise<boolean> {
-    return (await readdir(join(netRunDir(), 'sandboxes')).catch(() => [] as string[])).length === 0;
+    const [records, namespaces] = await Promise.all([
+      readdir(join(netRunDir(), 'sandboxes')).catch(() => [] as string[]),
+      readdir(netnsDir()).catch(() => [] as string[]),
+    ]);
+    return records.length === 0 && namespaces.length === 0;
   }
 
   private track(id: string, egress: Egress): void {

@@ -29,6 +29,11 @@ export async function allocateUidRange(id: string): Promise<number> {
   return slotBase(await table.allocate(id));
 }
 
+/** Hands the range `from` holds (a spare network namespace's) to sandbox `to`; returns its base. */
+export function transferUidRange(from: string, to: string): number {
+  return slotBase(table.transfer(from, to));
+}
+
 /** Frees the range of sandbox `id` (its processes are gone). Idempotent. */
 export function releaseUidRange(id: string): Promise<void> {
   return table.release(id);

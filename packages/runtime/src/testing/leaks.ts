@@ -13,7 +13,9 @@ import { AssertionError } from 'node:assert';
 import { listCgroupIds } from '../cgroups/v1.js';
 import { sandboxRunDir } from '../sandbox/native.js';
 import { netnsDir } from '../network/sandbox.js';
-import { TABLE } from '../network/rules.js';
+import { TABLE, vethName } from '../network/rules.js';
+import { SPARE_PREFIX } from '../network/spares.js';
+import { ownersDir } from '../gc/owners.js';
 import { runCommand } from '../process/run.js';
 import { TEST_TMP_PREFIX } from './runtime.js';
 
@@ -35,15 +37,16 @@ export interface HostSnapshot {
 
 const RUNTIME_PROCESS = /(^|\/)(runc|runsc|tt-layer|tt-splice)(\s|$)|runsc-(gofer|sandbox)|qemu-system-\S+ -name tt-/;
 
-const WAITING_LAYER = /(^|\/)tt-layer stdin$/;
+const WAITING_LAYER = /(^|\/)tt-layer (stdin|serve)$/;
 
 async function runtimeProcesses(): Promise<Set<string>> {
   const out = new Set<string>();
   for (const pid of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ').trim();
-    // A waiting `tt-layer stdin` (drivers/shared/prespawn.ts) belongs to a live Runtime and ends
-    // with it; the suite-wide check after every test process has ended still sees any left.
+    // A waiting `tt-layer stdin` (drivers/shared/prespawn.ts) or `tt-layer serve` (network/tools.ts)
+    // belongs to a live Runtime and ends with it; the suite-wide check after every test process has
+    // ended still sees any left.
     if (cmd && RUNTIME_PROCESS.test(cmd) && !WAITING_LAYER.test(cmd)) out.add(`${pid} ${cmd.slice(0, 200)}`);
   }
   return out;
@@ -80,8 +83,19 @@ export async function snapshotHost(): Promise<HostSnapshot> {
   };
 }
 
-/** Kept network namespaces, veth host ends (`tv…`) and sandboxes' nftables chains (`sb_…`). */
+/**
+ * Kept network namespaces, veth host ends (`tv…`) and sandboxes' nftables chains (`sb_…`). A live
+ * Runtime's spare namespaces (network/spares.ts: an owner record `nsp_…`) are not counted: they
+ * end with it, and the suite-wide check after every test process has ended still sees any left.
+ */
 async function networkObjects(): Promise<Set<string>> {
+  const spares = (await readdir(ownersDir()).catch(() => [] as string[])).filter((n) => n.startsWith(`${SPARE_PREFIX}`)).map((n) => n.replace(/\.json$/, ''));
+  const spareObjects = new Set(spares.flatMap((id) => [`netns ${id}`, `link ${vethName(id)}`]));
+  const all = await liveNetworkObjects();
+  return new Set([...all].filter((x) => !spareObjects.has(x)));
+}
+
+async function liveNetworkObjects(): Promise<Set<string>> {
   const [namespaces, links, table] = await Promise.all([
     readdir(netnsDir()).catch(() => [] as string[]),
     readdir('/sys/class/net').catch(() => [] as string[]),

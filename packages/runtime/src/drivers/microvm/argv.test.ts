@@ -101,6 +101,7 @@ test('bare baseline: same kernel, initramfs and template disk; output on stdio; 
 
 test('a VM with a network: QEMU execs in its namespace, virtio-net on the tap, the address on the kernel command line', () => {
   const network = {
+    uidBase: 268435456,
     netnsPath: '/run/tartarus/netns/sb-1',
     tap: 'tap0',
     mac: guestMac('sb-1'),

@@ -54,9 +54,11 @@ export async function bootSandbox(
   // Its own host uid (the first of a range no other sandbox holds), as Firecracker's jailer
   // gives each VM: a QEMU compromised by its guest can neither signal nor read another VM's.
   // The same range's user namespace owns its network namespace, and its base owns the tap.
-  const uid = allocateUidRange(spec.id);
+  // With a network, the range of its namespace (one made ahead, or one made now).
+  const allocate = (): Promise<number> => allocateUidRange(spec.id);
   const egress = spec.network?.egress;
-  const network = egress === undefined ? undefined : uid.then((base) => attachVmNetwork(o.networks(), spec.id, base, egress, spec.network?.group));
+  const network = egress === undefined ? undefined : attachVmNetwork(o.networks(), spec.id, allocate, egress, spec.network?.group);
+  const uid = network ? network.then((n) => n.uidBase) : allocate();
   const [rootImage, { accel }, tscKhz, user, base, net] = await settleAll([
     ensureTemplateImage(spec.template, assets.imageDir, o.signal),
     resolveAccel(o.accel, assets.kernel),

@@ -26,6 +26,8 @@ export const TAP_NAME = 'tap0';
 
 /** What QEMU and the guest need of a VM's network (argv.ts). */
 export interface VmNetwork {
+  /** The VM's uid range (QEMU runs as its base; its user namespace owns the network namespace). */
+  uidBase: number;
   /** The namespace QEMU runs in. */
   netnsPath: string;
   tap: string;
@@ -57,18 +59,20 @@ export function tapScripts(uid: number, tap = TAP_NAME): { ip: string; tc: strin
 }
 
 /**
- * Puts VM `id` (host uid `uid`, the base of its range) on the sandbox network with `egress`.
- * A failure part way leaves only objects `releaseNetwork(id)` removes (the driver's destroy).
+ * Puts VM `id` on the sandbox network with `egress`; its host uid is the base of its namespace's
+ * range (`allocateRange` gives one when no namespace was made ahead). A failure part way leaves
+ * only objects `releaseNetwork(id)` and the driver's destroy remove.
  */
-export async function attachVmNetwork(networks: SandboxNetworks, id: string, uid: number, egress: Egress, group?: string): Promise<VmNetwork> {
-  const net = await networks.attach(id, uid, egress, group);
-  const scripts = tapScripts(uid);
+export async function attachVmNetwork(networks: SandboxNetworks, id: string, allocateRange: () => Promise<number>, egress: Egress, group?: string): Promise<VmNetwork> {
+  const net = await networks.attach(id, allocateRange, egress, group).network;
+  const scripts = tapScripts(net.uidBase);
   const inside = ['nsenter', `--net=${net.netnsPath}`, '--'];
   await netTool([...inside, 'ip', '-batch', '-'], scripts.ip);
   await netTool([...inside, 'tc', '-batch', '-'], scripts.tc);
   // The rules too before the VM is given the interface (the VM's boot is long enough to hide them anyway).
   await net.rules;
   return {
+    uidBase: net.uidBase,
     netnsPath: net.netnsPath,
     tap: TAP_NAME,
     mac: guestMac(id),

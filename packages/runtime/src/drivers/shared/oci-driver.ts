@@ -92,13 +92,16 @@ export class OciDriver implements Driver {
     let attaching: Promise<AttachedNetwork> | undefined;
     try {
       await recordOwner(spec.id, { dir: paths.dir, runtime: this.name });
-      // Its own host uid range (after recordOwner: a range without an owner record is an orphan's).
-      uidRange = allocateUidRange(spec.id);
+      // Its own host uid range (after recordOwner: a range without an owner record is an orphan's):
+      // with a network, the one of its network namespace (owned by its user namespace; made ahead,
+      // or with its interface while the rest of the sandbox's files are written). Its rules may
+      // follow until its first process starts.
+      const allocate = (): Promise<number> => allocateUidRange(spec.id);
+      const joining = spec.network ? this.ctx.networks().attach(spec.id, allocate, spec.network.egress, spec.network.group) : undefined;
+      attaching = joining?.network;
+      attaching?.catch(() => undefined);
+      uidRange = joining ? joining.uidBase : allocate();
       uidRange.catch(() => undefined);
-      // Its network namespace (owned by its user namespace) with its interface, made while the rest
-      // of the sandbox's files are written (its address while the range is allocated); its rules
-      // may follow until its first process starts.
-      attaching = spec.network ? this.ctx.networks().attach(spec.id, uidRange, spec.network.egress, spec.network.group) : undefined;
       const resolved = await user;
       // PID 1 is tt-init, as root with the sandbox's capabilities: it starts the workload (and
       // every exec) as the sandbox's user. It counts as one more process against the pids limit.
