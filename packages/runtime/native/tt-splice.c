@@ -101,21 +101,32 @@ static int open_dir(struct dir *d, int from, int to) {
   return 0;
 }
 
-/* Moves what can move now; -1 when a socket failed. */
+/*
+ * Moves what can move now — in and out in turn until neither side can take more, so that a bulk
+ * transfer costs few polls — and returns -1 when a socket failed.
+ */
 static int step(struct dir *d, short from_events, short to_events) {
   unsigned flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
-  if (!d->eof && (from_events & (POLLIN | POLLHUP | POLLERR))) {
-    ssize_t n = splice(d->from, NULL, d->pipe[1], NULL, PIPE_BYTES, flags);
-    if (n > 0) d->queued += (size_t)n;
-    else if (n == 0) d->eof = 1;
-    else if (errno != EAGAIN && errno != EINTR) return -1;
-  }
-  if (d->queued > 0 && (to_events & (POLLOUT | POLLHUP | POLLERR))) {
-    ssize_t n = splice(d->pipe[0], NULL, d->to, NULL, d->queued, flags);
-    if (n > 0) {
-      d->queued -= (size_t)n;
-      d->bytes += (unsigned long long)n;
-    } else if (n < 0 && errno != EAGAIN && errno != EINTR) return -1;
+  int can_in = !d->eof && (from_events & (POLLIN | POLLHUP | POLLERR));
+  int can_out = (to_events & (POLLOUT | POLLHUP | POLLERR)) != 0;
+  for (int moved = 1; moved;) {
+    moved = 0;
+    if (can_in && !d->eof && d->queued < PIPE_BYTES) {
+      ssize_t n = splice(d->from, NULL, d->pipe[1], NULL, PIPE_BYTES - d->queued, flags);
+      if (n > 0) d->queued += (size_t)n, moved = 1;
+      else if (n == 0) d->eof = 1;
+      else if (errno == EAGAIN) can_in = 0;
+      else if (errno != EINTR) return -1;
+    }
+    if ((can_out || moved) && d->queued > 0) {
+      ssize_t n = splice(d->pipe[0], NULL, d->to, NULL, d->queued, flags);
+      if (n > 0) {
+        d->queued -= (size_t)n;
+        d->bytes += (unsigned long long)n;
+        moved = 1;
+      } else if (n < 0 && errno == EAGAIN) can_out = 0;
+      else if (n < 0 && errno != EINTR) return -1;
+    }
   }
   if (d->eof && d->queued == 0 && !d->done) {
     shutdown(d->to, SHUT_WR);
