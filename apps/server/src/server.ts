@@ -73,7 +73,12 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     config,
     store,
     bus: new EventBus(),
-    metrics: createMetrics(() => store.queue.countReady()),
+    metrics: createMetrics({
+      readyRuns: () => store.queue.countReady(),
+      queueDepth: () => store.queue.depth(),
+      liveSandboxes: () => store.sandboxes.countLive(),
+      nodes: async () => (await store.nodes.list({ status: 'up' })).map((n) => ({ id: n.id, name: n.name, lastHeartbeatAt: n.lastHeartbeatAt })),
+    }),
     log: options.log ?? silentLogger,
   };
   const warning = sharedTokenWarning(config);

@@ -106,6 +106,7 @@ async function runFinished(
     });
     if (ok) ctx.metrics.runsFinished.inc({ state: result.exitCode === 0 ? 'succeeded' : 'failed' });
   }
+  if (ok && result.reason !== 'exited') ctx.metrics.failures.inc({ kind: 'run', reason: result.reason });
   if (!ok) await noteRefused(ctx, conn, 'finished', runId, epoch);
   ctx.bus.run(runId);
 }
@@ -123,6 +124,7 @@ async function sandboxFinished(
     message: r.reason === 'timeout' ? 'the sandbox reached its timeout' : (r.message ?? null),
   };
   const to = r.reason === 'timeout' || r.reason === 'killed' ? 'killed' : 'exited';
+  if (r.reason === 'oom' || r.reason === 'error') ctx.metrics.failures.inc({ kind: 'sandbox', reason: r.reason });
   const moved = await ctx.store.sandboxes
     .transitionOnNode(conn.nodeId, msg.workId, to, exit)
     .catch(() => undefined);
@@ -131,6 +133,7 @@ async function sandboxFinished(
 }
 
 async function failed(ctx: ServerContext, conn: AgentConnection, msg: Failed): Promise<void> {
+  ctx.metrics.failures.inc({ kind: idKind(msg.workId) === 'sbx' ? 'sandbox' : 'run', reason: msg.reason });
   if (idKind(msg.workId) === 'sbx') {
     const exit = { exitCode: null, reason: msg.reason, message: msg.message };
     const moved = await ctx.store.sandboxes
@@ -157,6 +160,7 @@ async function started(
   msg: Extract<AgentMessage, { type: 'started' }>,
 ): Promise<void> {
   const { store, config, bus } = ctx;
+  ctx.metrics.launched(msg.workId);
   if (idKind(msg.workId) !== 'sbx') {
     if (!(await store.queue.confirmStart(msg.workId, msg.epoch, conn.nodeId, config.leaseMs))) {
       conn.send({ type: 'stop', workId: msg.workId, epoch: msg.epoch });
@@ -223,11 +227,13 @@ export async function handleWorkReport(
       return appendOutput(ctx, conn, msg.workId, msg.epoch, [msg]);
     case 'finished':
       conn.release(msg.workId);
+      ctx.metrics.ended(msg.workId);
       if (idKind(msg.workId) === 'sbx') await sandboxFinished(ctx, conn, msg);
       else await runFinished(ctx, conn, msg);
       return scheduleAfterWaiters(ctx);
     case 'failed':
       conn.release(msg.workId);
+      ctx.metrics.ended(msg.workId);
       await failed(ctx, conn, msg);
       return scheduleAfterWaiters(ctx);
     default:

@@ -1,5 +1,38 @@
-/** Prometheus metrics (prom-client), one registry per server so tests can run several. */
+/**
+ * Prometheus metrics (prom-client), one registry per server so tests can run several.
+ *
+ * Counters and histograms are fed where things happen (requests, placements, starts, ends, the
+ * port proxy); gauges that describe the store (queue depth, live sandboxes, node heartbeats) are
+ * read from it when scraped, so they are right on every replica and cost nothing between scrapes.
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Priority } from '@tartarus/core';
+
+/** What the scrape-time gauges read. */
+export interface MetricSources {
+  /** Queued runs eligible now. */
+  readyRuns(): Promise<number>;
+  /** Queued runs by tenant and priority. */
+  queueDepth(): Promise<{ tenantId: string; priority: Priority; count: number }[]>;
+  /** Sandboxes not ended, by state and runtime. */
+  liveSandboxes(): Promise<{ state: string; runtime: string; count: number }[]>;
+  /** Nodes that are up, with their last heartbeat (ms since the epoch). */
+  nodes(): Promise<{ id: string; name: string; lastHeartbeatAt: number }[]>;
+}
+
+/** Kinds of work. */
+export type WorkKind = 'run' | 'sandbox';
+
+/** Work placed on a node, from the start sent until it ends. */
+interface Launch {
+  kind: WorkKind;
+  tenant: string;
+  runtime: string;
+  template: string;
+  sentAtMs: number;
+  /** When the node reported it running. */
+  startedAtMs?: number;
+}
 
 /** The server's metrics. */
 export interface ServerMetrics {
@@ -8,43 +41,127 @@ export interface ServerMetrics {
   httpDuration: Histogram<'method' | 'route'>;
   agentsConnected: Gauge;
   runsFinished: Counter<'state'>;
+  /** Time from submission to placement on a node. */
+  queueWait: Histogram<'kind'>;
+  /** Placement passes' decisions: `placed`, `deferred` (no room or over the tenant's share now), `taken` (placed meanwhile elsewhere). */
+  schedulerDecisions: Counter<'kind' | 'decision'>;
+  /** Failures by kind of work and reason (a run's attempt, a sandbox's start or end). */
+  failures: Counter<'kind' | 'reason'>;
+  /** Port proxy connections by how they pass (`tunnel`, `http`, `upgrade`). */
+  proxyConnections: Counter<'how'>;
+  /** Port proxy bytes of tunnels and upgrades, `to_sandbox` and `from_sandbox`. */
+  proxyBytes: Counter<'direction'>;
+  /** Seconds of work ended, per tenant, kind and runtime (wall time from start to end; work placed by this server process). */
+  workSeconds: Counter<'tenant' | 'kind' | 'runtime'>;
+  /** Records a start sent to a node; `launched` observes the time to its start. */
+  launching(workId: string, launch: Omit<Launch, 'sentAtMs' | 'startedAtMs'>): void;
+  /** The node reported `workId` started: its launch time is observed. */
+  launched(workId: string): void;
+  /** `workId` ended (finished or failed): its seconds since it started are counted for its tenant. */
+  ended(workId: string): void;
 }
 
-/** Creates the registry; `readyRuns` is sampled on every scrape. */
-export function createMetrics(readyRuns: () => Promise<number>): ServerMetrics {
+/** Histogram buckets for launches and queue waits, seconds: from a warm start to a slow pull. */
+const LAUNCH_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60];
+
+/** Creates the registry; the gauges are read from `sources` on every scrape. */
+export function createMetrics(sources: MetricSources): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tartarus_' });
-  const httpRequests = new Counter({
-    name: 'tartarus_http_requests_total',
-    help: 'HTTP requests by method, route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  });
+  const registers = [registry];
+  const httpRequests = new Counter({ name: 'tartarus_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'] as const, registers });
   const httpDuration = new Histogram({
     name: 'tartarus_http_request_duration_seconds',
     help: 'HTTP request duration (until the response head for streams)',
     labelNames: ['method', 'route'] as const,
     buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60],
-    registers: [registry],
+    registers,
   });
-  const agentsConnected = new Gauge({
-    name: 'tartarus_agents_connected',
-    help: 'Agents connected to this server',
-    registers: [registry],
+  const agentsConnected = new Gauge({ name: 'tartarus_agents_connected', help: 'Agents connected to this server', registers });
+  const runsFinished = new Counter({ name: 'tartarus_runs_finished_total', help: 'Run attempts reported finished, by resulting state', labelNames: ['state'] as const, registers });
+  const queueWait = new Histogram({ name: 'tartarus_queue_wait_seconds', help: 'Time from submission to placement on a node', labelNames: ['kind'] as const, buckets: LAUNCH_BUCKETS, registers });
+  const launch = new Histogram({
+    name: 'tartarus_launch_seconds',
+    help: 'Time from placement (the start sent to the node) to the work running, by runtime and template',
+    labelNames: ['kind', 'runtime', 'template'] as const,
+    buckets: LAUNCH_BUCKETS,
+    registers,
   });
-  const runsFinished = new Counter({
-    name: 'tartarus_runs_finished_total',
-    help: 'Run attempts reported finished, by resulting state',
-    labelNames: ['state'] as const,
-    registers: [registry],
-  });
+  const schedulerDecisions = new Counter({ name: 'tartarus_scheduler_decisions_total', help: 'Placement decisions by kind of work: placed, deferred, taken', labelNames: ['kind', 'decision'] as const, registers });
+  const failures = new Counter({ name: 'tartarus_failures_total', help: 'Failures by kind of work and reason', labelNames: ['kind', 'reason'] as const, registers });
+  const proxyConnections = new Counter({ name: 'tartarus_proxy_connections_total', help: 'Port proxy connections by how they pass', labelNames: ['how'] as const, registers });
+  const proxyBytes = new Counter({ name: 'tartarus_proxy_bytes_total', help: 'Port proxy bytes of tunnels and upgrades, by direction', labelNames: ['direction'] as const, registers });
+  const workSeconds = new Counter({ name: 'tartarus_work_seconds_total', help: 'Seconds of work ended (start to end), by tenant, kind and runtime', labelNames: ['tenant', 'kind', 'runtime'] as const, registers });
+  scrapeGauges(registry, sources);
+  const launches = new Map<string, Launch>();
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    agentsConnected,
+    runsFinished,
+    queueWait,
+    schedulerDecisions,
+    failures,
+    proxyConnections,
+    proxyBytes,
+    workSeconds,
+    launching: (workId, l) => void launches.set(workId, { ...l, sentAtMs: Date.now() }),
+    launched: (workId) => {
+      const l = launches.get(workId);
+      if (l === undefined || l.startedAtMs !== undefined) return;
+      l.startedAtMs = Date.now();
+      launch.observe({ kind: l.kind, runtime: l.runtime, template: l.template }, (l.startedAtMs - l.sentAtMs) / 1000);
+    },
+    ended: (workId) => {
+      const l = launches.get(workId);
+      if (l === undefined) return;
+      launches.delete(workId);
+      if (l.startedAtMs !== undefined) workSeconds.inc({ tenant: l.tenant, kind: l.kind, runtime: l.runtime }, (Date.now() - l.startedAtMs) / 1000);
+    },
+  };
+}
+
+/** The gauges read from the store when scraped. */
+function scrapeGauges(registry: Registry, sources: MetricSources): void {
+  const registers = [registry];
   new Gauge({
     name: 'tartarus_runs_ready',
     help: 'Queued runs eligible to start now',
-    registers: [registry],
+    registers,
     async collect() {
-      this.set(await readyRuns().catch(() => 0));
+      this.set(await sources.readyRuns().catch(() => 0));
     },
   });
-  return { registry, httpRequests, httpDuration, agentsConnected, runsFinished };
+  new Gauge({
+    name: 'tartarus_queue_depth',
+    help: 'Queued runs by tenant and priority (eligible now or waiting out a backoff)',
+    labelNames: ['tenant', 'priority'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const d of await sources.queueDepth().catch(() => [])) this.set({ tenant: d.tenantId, priority: d.priority }, d.count);
+    },
+  });
+  new Gauge({
+    name: 'tartarus_sandboxes',
+    help: 'Sandboxes not ended, by state and runtime',
+    labelNames: ['state', 'runtime'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const s of await sources.liveSandboxes().catch(() => [])) this.set({ state: s.state, runtime: s.runtime }, s.count);
+    },
+  });
+  new Gauge({
+    name: 'tartarus_node_heartbeat_age_seconds',
+    help: 'Seconds since each up node last sent a heartbeat',
+    labelNames: ['node', 'name'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const now = Date.now();
+      for (const n of await sources.nodes().catch(() => [])) this.set({ node: n.id, name: n.name }, Math.max(0, (now - n.lastHeartbeatAt) / 1000));
+    },
+  });
 }

@@ -72,7 +72,7 @@ async function tunnel(deps: ProxyDeps, head: RequestHead, target: NonNullable<Re
     up.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.rest.length > 0) up.write(head.rest);
     if (!upgrade) await passResponseHead(up, client, `port ${target.port} of sandbox ${sandbox.id}`);
-    joinSockets(deps, up, client);
+    joinSockets(deps, up, client, upgrade ? 'upgrade' : 'tunnel');
   } catch (err) {
     up?.destroy();
     endWithError(deps, client, err);

@@ -116,6 +116,7 @@ async function proxyHttp(deps: ProxyDeps, target: ProxyTarget, req: IncomingMess
   try {
     const { sandbox, byKey } = await admit(deps, target, req.headers);
     const socket = await dialSandbox(sandbox.nodeId === null ? undefined : deps.hub.get(sandbox.nodeId), sandbox.id, target.port);
+    deps.ctx.metrics.proxyConnections.inc({ how: 'http' });
     const up = httpRequest({ createConnection: () => socket, method: req.method, path: target.path, headers: forwardHeaders(req, byKey, false), setHost: false });
     res.on('close', () => up.destroy());
     up.on('response', (r) => {
@@ -151,15 +152,23 @@ async function proxyUpgrade(deps: ProxyDeps, target: ProxyTarget, req: IncomingM
     for (const [k, v] of Object.entries(forwardHeaders(req, byKey, true))) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
     up.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.length > 0) up.write(head);
-    joinSockets(deps, up, client);
+    joinSockets(deps, up, client, 'upgrade');
   } catch (err) {
     endWithError(deps, client, err);
   }
 }
 
-/** Joins two sockets both ways until both directions end: a tunnel once its head is sent (network/relay.ts of the runtime). */
-export function joinSockets(deps: ProxyDeps, up: Duplex, client: Duplex): void {
-  void deps.relays.join(client, up);
+/**
+ * Joins two sockets both ways until both directions end: a tunnel once its head is sent
+ * (network/relay.ts of the runtime); `how` it came (`tunnel`, `upgrade`) and its bytes are counted.
+ */
+export function joinSockets(deps: ProxyDeps, up: Duplex, client: Duplex, how: 'tunnel' | 'upgrade'): void {
+  const { metrics } = deps.ctx;
+  metrics.proxyConnections.inc({ how });
+  void deps.relays.join(client, up).then((t) => {
+    metrics.proxyBytes.inc({ direction: 'to_sandbox' }, t.aToB);
+    metrics.proxyBytes.inc({ direction: 'from_sandbox' }, t.bToA);
+  });
 }
 
 /** Answers a raw client connection (an upgrade, a tunnelled one) with the proxy's error and closes it. */

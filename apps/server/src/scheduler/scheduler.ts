@@ -110,11 +110,16 @@ export class Scheduler {
       conns.map((c) => this.candidate(c)),
       { strategy: this.ctx.config.placement, max: free },
     );
+    const { metrics } = this.ctx;
+    const planned = new Set(plan.map((p) => p.work.id));
+    for (const i of items) if (!planned.has(i.id)) metrics.schedulerDecisions.inc({ kind: i.kind, decision: 'deferred' });
     for (const p of plan) {
       const item = byId.get(p.work.id);
       const conn = this.hub.get(p.nodeId);
-      if (item !== undefined && conn !== undefined && (await this.commit(item, conn)))
-        this.again = true;
+      if (item === undefined || conn === undefined) continue;
+      const placed = await this.commit(item, conn);
+      metrics.schedulerDecisions.inc({ kind: item.kind, decision: placed ? 'placed' : 'taken' });
+      if (placed) this.again = true;
     }
   }
 
@@ -182,6 +187,13 @@ export class Scheduler {
     }
     conn.hold({ workId: item.id, tenantId: item.tenantId, requests: item.spec.requests });
     this.served.set(item.tenantId, ++this.serveSeq);
+    this.ctx.metrics.queueWait.observe({ kind: item.kind }, Math.max(0, Date.now() - item.createdAt) / 1000);
+    this.ctx.metrics.launching(item.id, {
+      kind: item.kind,
+      tenant: item.tenantId,
+      runtime: item.spec.runtime ?? 'default',
+      template: item.spec.image ?? item.spec.template ?? 'default',
+    });
     conn.send(start);
     return true;
   }

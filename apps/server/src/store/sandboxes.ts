@@ -152,6 +152,16 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       return rows.map(toSandbox);
     },
 
+    async countLive() {
+      const rows = await db
+        .selectFrom('sandboxes')
+        .select((eb) => ['state', 'runtime', eb.fn.countAll<number>().as('n')])
+        .where('state', 'in', LIVE_SANDBOX_STATES)
+        .groupBy(['state', 'runtime'])
+        .execute();
+      return rows.map((r) => ({ state: r.state as SandboxState, runtime: r.runtime, count: Number(r.n) }));
+    },
+
     async listExpired() {
       const rows = await db
         .selectFrom('sandboxes')

@@ -56,7 +56,7 @@ import type {
   TenantTemplateSource,
   WorkloadSpec,
 } from './types.js';
-import type { TenantLimitsPolicy } from '@tartarus/core';
+import type { Priority, TenantLimitsPolicy } from '@tartarus/core';
 import type { RetentionStore } from './retention-store.js';
 
 /** Which database a store runs on. */
@@ -252,6 +252,8 @@ export interface SandboxStore {
   list(tenantId: string, options?: PageOptions & { state?: SandboxState }): Promise<Page<Sandbox>>;
   /** All sandboxes not ended on a node (for the agent's reconcile). */
   listByNode(nodeId: string): Promise<Sandbox[]>;
+  /** Sandboxes not ended, by state and runtime (for /metrics). */
+  countLive(): Promise<{ state: SandboxState; runtime: string; count: number }[]>;
   /** Live sandboxes whose `timeoutAt` has passed. */
   listExpired(): Promise<Sandbox[]>;
   /** Places a `requested`, unplaced sandbox on a node. ConflictError if no longer so. */
@@ -421,6 +423,8 @@ export interface RunQueue {
   handleNodeDown(nodeId: string): Promise<{ runs: RequeuedRun[]; lostSandboxes: string[] }>;
   /** Count of queued runs eligible now (for /metrics). */
   countReady(): Promise<number>;
+  /** Queued runs by tenant and priority, eligible now or waiting out a backoff (for /metrics). */
+  depth(): Promise<{ tenantId: string; priority: Priority; count: number }[]>;
   /**
    * Work waiting for a node: queued runs eligible now and unplaced `requested` sandboxes, at most
    * `perTenant` of each kind per tenant, each tenant's first in queue order (priority, then age).

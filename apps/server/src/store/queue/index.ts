@@ -6,7 +6,7 @@ import type { StoreContext } from '../context.js';
 import type { RunQueue } from '../store.js';
 import { leaseRun, leaseRuns } from './lease.js';
 import { completeAttempt, confirmStart, extendLease, failAttempt } from './report.js';
-import { countReady, handleNodeDown, requeueExpiredLeases } from './sweep.js';
+import { countReady, depth, handleNodeDown, requeueExpiredLeases } from './sweep.js';
 import { listPending } from './pending.js';
 import { requireRun } from '../run-lookup.js';
 
@@ -24,6 +24,7 @@ export function createRunQueue(ctx: StoreContext): RunQueue {
     requeueExpiredLeases: () => requeueExpiredLeases(ctx),
     handleNodeDown: (nodeId) => handleNodeDown(ctx, nodeId),
     countReady: () => countReady(ctx),
+    depth: () => depth(ctx),
     listPending: (perTenant) => listPending(ctx, perTenant),
     get: (runId) => requireRun(ctx.db, null, runId),
   };

@@ -9,6 +9,7 @@ import {
   LIVE_SANDBOX_STATES,
 } from '@tartarus/core';
 import type { RequeuedRun } from '../store.js';
+import { PRIORITIES, type Priority } from '@tartarus/core';
 import type { RunEndReason } from '../types.js';
 import { failLeased } from './fencing.js';
 
@@ -82,6 +83,17 @@ export function handleNodeDown(
       .execute();
     return { runs, lostSandboxes: lost.map((r) => r.id) };
   });
+}
+
+/** Queued runs by tenant and priority. */
+export async function depth(ctx: StoreContext): Promise<{ tenantId: string; priority: Priority; count: number }[]> {
+  const rows = await ctx.db
+    .selectFrom('runs')
+    .select((eb) => ['tenant_id', 'priority', eb.fn.countAll<number>().as('n')])
+    .where('state', '=', 'queued')
+    .groupBy(['tenant_id', 'priority'])
+    .execute();
+  return rows.map((r) => ({ tenantId: r.tenant_id, priority: PRIORITIES[Number(r.priority)] ?? 'default', count: Number(r.n) }));
 }
 
 /** Queued runs eligible now. */
