@@ -63,6 +63,7 @@ export class RuntimeAdapter implements AgentRuntime {
       ...(spec.networkGroup === null ? {} : { networkGroup: spec.networkGroup }),
       timeoutMs: spec.lifecycle === 'once' ? spec.timeoutMs : 0,
       ...(o.onOutput === undefined ? {} : { onOutput: o.onOutput }),
+      ...(o.onTemplateReady === undefined ? {} : { onTemplateReady: o.onTemplateReady }),
     };
     const handle = await this.runtime.createSandbox(options, signal);
     try {

@@ -20,6 +20,8 @@ export interface StartOptions {
   registryAuth?: { username: string; password: string } | undefined;
   /** Receives every output chunk of the main process. */
   onOutput?: (chunk: OutputChunk) => void;
+  /** Called once the template is ready on this node. */
+  onTemplateReady?: () => void;
 }
 
 /** The runtime as the agent uses it. */

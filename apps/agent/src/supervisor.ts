@@ -165,6 +165,7 @@ export class Supervisor {
     const out = new TextOutput((stream, data, timeMs) =>
       this.link().send({ type: 'output', workId: w.workId, epoch: w.epoch, stream, data, timeMs, seq: ++seq }),
     );
+    let templateReadyAtMs: number | undefined;
     try {
       w.handle = await this.runtime.createAndStart(
         {
@@ -172,6 +173,7 @@ export class Supervisor {
           spec: msg.spec,
           ...(msg.registryAuth ? { registryAuth: msg.registryAuth } : {}),
           ...(once ? { onOutput: (c) => out.push(c) } : {}),
+          onTemplateReady: () => (templateReadyAtMs = Date.now()),
         },
         w.abort.signal,
       );
@@ -188,9 +190,16 @@ export class Supervisor {
       await this.runtime
         .destroy({ id: w.sandboxId, runtime: msg.spec.runtime, state: 'destroyed' })
         .catch(() => undefined);
+      this.cleaned(w);
       return;
     }
-    this.link().send({ type: 'started', workId: w.workId, epoch: w.epoch, sandboxId: w.sandboxId });
+    this.link().send({
+      type: 'started',
+      workId: w.workId,
+      epoch: w.epoch,
+      sandboxId: w.sandboxId,
+      ...(templateReadyAtMs === undefined ? {} : { templateReadyAtMs }),
+    });
     if (!once) this.setTimeout(w.sandboxId, Date.now() + msg.spec.timeoutMs);
     if (w.endedBy !== undefined) await w.handle.kill({ graceMs: 1000 }).catch(() => undefined);
     await this.finish(w, w.handle, () => out.flush());
@@ -221,5 +230,12 @@ export class Supervisor {
       },
     });
     await handle.destroy().catch(() => undefined);
+    this.cleaned(w);
+  }
+
+  /** Reports that `w`'s sandbox is gone from this node (a phase; nothing waits for it). */
+  private cleaned(w: Work): void {
+    if (this.detached) return;
+    this.link().send({ type: 'cleaned', workId: w.workId, epoch: w.epoch, atMs: Date.now() });
   }
 }

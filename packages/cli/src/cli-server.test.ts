@@ -71,6 +71,9 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
       exitCode: number;
     };
     assert.deepEqual([get.state, get.exitCode], ['succeeded', 0]);
+    // Without --json: the phase timeline of the run, every phase but the cleanup there (it may still be on its way).
+    const text = (await t(['runs', 'get', id])).stdout;
+    for (const phase of ['queued', 'placed', 'template ready', 'started', 'first output', 'exited']) assert.match(text, new RegExp(`^  ${phase} +\\+\\d+ ms`, 'm'), text);
     const ls = await t(['runs', 'ls']);
     assert.match(ls.stdout, /^ID\s+STATE/);
     assert.ok(ls.stdout.includes(id));

@@ -1,7 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { progressLine } from './progress.js';
-import { ago } from './output.js';
+import { ago, phaseTimeline, RUN_PHASES } from './output.js';
+
+test('a phase timeline: since the first phase and since the one before; - for one that has not happened', () => {
+  const at = (ms: number): string => new Date(Date.UTC(2026, 11, 1) + ms).toISOString();
+  const phases = { queuedAt: at(0), placedAt: at(12), templateReadyAt: at(15), startedAt: at(45), firstOutputAt: at(60), exitedAt: at(70), cleanedUpAt: null };
+  assert.deepEqual(phaseTimeline(phases, RUN_PHASES), [
+    '  queued          +0 ms',
+    '  placed          +12 ms (12 ms)',
+    '  template ready  +15 ms (3 ms)',
+    '  started         +45 ms (30 ms)',
+    '  first output    +60 ms (15 ms)',
+    '  exited          +70 ms (10 ms)',
+    '  cleaned up      -',
+  ]);
+});
 
 test('progress lines show a bar when the fraction is known, text otherwise', () => {
   assert.equal(

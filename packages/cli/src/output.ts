@@ -55,3 +55,32 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
   return `${Math.floor(s / 86_400)}d ago`;
 }
+
+/** A run's phases, in order, as `tartarus runs get` names them. */
+export const RUN_PHASES: readonly [string, string][] = [
+  ['queuedAt', 'queued'],
+  ['placedAt', 'placed'],
+  ['templateReadyAt', 'template ready'],
+  ['startedAt', 'started'],
+  ['firstOutputAt', 'first output'],
+  ['exitedAt', 'exited'],
+  ['cleanedUpAt', 'cleaned up'],
+];
+
+/**
+ * A phase timeline: each phase that happened, its time since the first and the step since the
+ * one before (`+12 ms`, `(3 ms)`), and `-` for one that has not (yet).
+ */
+export function phaseTimeline(phases: Record<string, string | null>, order: readonly [string, string][]): string[] {
+  const first = Date.parse(phases[order[0]?.[0] ?? ''] ?? '');
+  const width = Math.max(...order.map(([, label]) => label.length));
+  let previous = first;
+  return order.map(([key, label]) => {
+    const at = phases[key];
+    if (!at) return `  ${label.padEnd(width)}  -`;
+    const t = Date.parse(at);
+    const line = `  ${label.padEnd(width)}  +${t - first} ms${t === first ? '' : ` (${t - previous} ms)`}`;
+    previous = t;
+    return line;
+  });
+}

@@ -59,6 +59,8 @@ export interface SandboxOptions {
   killGraceMs?: number;
   /** Receives every output chunk of the main process as produced. */
   onOutput?: (chunk: OutputChunk) => void;
+  /** Called once the template is ready (pulled, built or found) and the sandbox is about to be made: a phase the caller may time. */
+  onTemplateReady?: () => void;
   /**
    * What the sandbox may reach on the network (network/): `none` (default: loopback only, no
    * interface), `all` (all but what is always denied), or an allow list (`@tartarus/core`'s

@@ -217,6 +217,7 @@ export class Runtime {
     const availability = await driver.available();
     if (!availability.ok) throw new RuntimeUnavailableError(`runtime ${driver.name} is unavailable: ${availability.reason}`);
     const template = await this.templateFor(options, signal);
+    options.onTemplateReady?.();
     const spec = resolveSandboxOptions(options, template);
     const key = poolKey(driver.name, template.name, spec.limits, spec.network !== undefined);
     // A bad user is the caller's error: found before a pooled sandbox is spent on it.

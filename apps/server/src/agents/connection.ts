@@ -199,6 +199,7 @@ export class AgentConnection {
       case 'started':
       case 'finished':
       case 'failed':
+      case 'cleaned':
         return handleWorkReport(this.ctx, this, msg);
       case 'event':
         return this.pending.event(msg.requestId, msg.event, msg.data);

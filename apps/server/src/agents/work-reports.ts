@@ -14,7 +14,7 @@ import type { AgentConnection } from './connection.js';
 /** Agent messages handled here. */
 export type WorkReport = Extract<
   AgentMessage,
-  { type: 'heartbeat' | 'started' | 'output' | 'finished' | 'failed' }
+  { type: 'heartbeat' | 'started' | 'output' | 'finished' | 'failed' | 'cleaned' }
 >;
 /** An output chunk an agent reports. */
 export type OutputMessage = Extract<AgentMessage, { type: 'output' }>;
@@ -160,9 +160,9 @@ async function started(
   msg: Extract<AgentMessage, { type: 'started' }>,
 ): Promise<void> {
   const { store, config, bus } = ctx;
-  ctx.metrics.launched(msg.workId);
+  ctx.metrics.launched(msg.workId, msg.templateReadyAtMs);
   if (idKind(msg.workId) !== 'sbx') {
-    if (!(await store.queue.confirmStart(msg.workId, msg.epoch, conn.nodeId, config.leaseMs))) {
+    if (!(await store.queue.confirmStart(msg.workId, msg.epoch, conn.nodeId, config.leaseMs, msg.templateReadyAtMs))) {
       conn.send({ type: 'stop', workId: msg.workId, epoch: msg.epoch });
       await noteRefused(ctx, conn, 'started', msg.workId, msg.epoch);
     }
@@ -171,7 +171,7 @@ async function started(
   }
   // A sandbox killed while it was starting is stopped instead of resurrected.
   const s = await store.sandboxes
-    .transitionOnNode(conn.nodeId, msg.workId, 'running')
+    .transitionOnNode(conn.nodeId, msg.workId, 'running', undefined, msg.templateReadyAtMs)
     .catch(() => undefined);
   if (s === null) noteForeignSandbox(ctx, conn, 'started', msg.workId);
   if (s === undefined || s === null || s.state !== 'running') {
@@ -192,6 +192,7 @@ export async function appendOutput(
 ): Promise<void> {
   // A sandbox's main process is its template's idle process: nobody reads its output.
   if (idKind(workId) === 'sbx') return;
+  ctx.metrics.firstOutput(workId, chunks[0]?.timeMs);
   const appended = await ctx.store.runs.appendLogs(
     workId,
     epoch,
@@ -236,6 +237,11 @@ export async function handleWorkReport(
       ctx.metrics.ended(msg.workId);
       await failed(ctx, conn, msg);
       return scheduleAfterWaiters(ctx);
+    case 'cleaned':
+      ctx.metrics.cleaned(msg.workId, msg.atMs);
+      if (idKind(msg.workId) === 'sbx') return store.sandboxes.recordCleanup(conn.nodeId, msg.workId, msg.atMs);
+      await store.queue.recordCleanup(msg.workId, msg.epoch, msg.atMs);
+      return;
     default:
       return assertNever(msg, 'agent report');
   }

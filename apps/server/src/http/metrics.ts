@@ -32,6 +32,8 @@ interface Launch {
   sentAtMs: number;
   /** When the node reported it running. */
   startedAtMs?: number;
+  /** When its first output came (runs). */
+  firstOutput?: true;
 }
 
 /** The server's metrics. */
@@ -55,11 +57,18 @@ export interface ServerMetrics {
   workSeconds: Counter<'tenant' | 'kind' | 'runtime'>;
   /** Records a start sent to a node; `launched` observes the time to its start. */
   launching(workId: string, launch: Omit<Launch, 'sentAtMs' | 'startedAtMs'>): void;
-  /** The node reported `workId` started: its launch time is observed. */
-  launched(workId: string): void;
+  /** The node reported `workId` started (its template ready at `templateReadyAtMs`): its launch and phases are observed. */
+  launched(workId: string, templateReadyAtMs?: number): void;
+  /** Output of `workId` arrived (the first chunk's time): its first output is observed once. */
+  firstOutput(workId: string, atMs: number | undefined): void;
   /** `workId` ended (finished or failed): its seconds since it started are counted for its tenant. */
   ended(workId: string): void;
+  /** `workId`'s sandbox was cleaned up on its node at `atMs`: the cleanup phase is observed. */
+  cleaned(workId: string, atMs: number): void;
 }
+
+/** Ended work awaiting its cleanup report, at most. */
+const MAX_ENDING = 10_000;
 
 /** Histogram buckets for launches and queue waits, seconds: from a warm start to a slow pull. */
 const LAUNCH_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60];
@@ -92,8 +101,17 @@ export function createMetrics(sources: MetricSources): ServerMetrics {
   const proxyConnections = new Counter({ name: 'tartarus_proxy_connections_total', help: 'Port proxy connections by how they pass', labelNames: ['how'] as const, registers });
   const proxyBytes = new Counter({ name: 'tartarus_proxy_bytes_total', help: 'Port proxy bytes of tunnels and upgrades, by direction', labelNames: ['direction'] as const, registers });
   const workSeconds = new Counter({ name: 'tartarus_work_seconds_total', help: 'Seconds of work ended (start to end), by tenant, kind and runtime', labelNames: ['tenant', 'kind', 'runtime'] as const, registers });
+  const phase = new Histogram({
+    name: 'tartarus_phase_seconds',
+    help: 'Phases of work: template (placed to template ready), boot (template ready to running), first_output (running to first output), cleanup (ended to cleaned up)',
+    labelNames: ['kind', 'phase'] as const,
+    buckets: LAUNCH_BUCKETS,
+    registers,
+  });
   scrapeGauges(registry, sources);
   const launches = new Map<string, Launch>();
+  /** Work ended and not yet cleaned up: when it ended, and its kind. */
+  const ending = new Map<string, { kind: WorkKind; atMs: number }>();
   return {
     registry,
     httpRequests,
@@ -107,17 +125,36 @@ export function createMetrics(sources: MetricSources): ServerMetrics {
     proxyBytes,
     workSeconds,
     launching: (workId, l) => void launches.set(workId, { ...l, sentAtMs: Date.now() }),
-    launched: (workId) => {
+    launched: (workId, templateReadyAtMs) => {
       const l = launches.get(workId);
       if (l === undefined || l.startedAtMs !== undefined) return;
       l.startedAtMs = Date.now();
       launch.observe({ kind: l.kind, runtime: l.runtime, template: l.template }, (l.startedAtMs - l.sentAtMs) / 1000);
+      if (templateReadyAtMs !== undefined) {
+        phase.observe({ kind: l.kind, phase: 'template' }, Math.max(0, templateReadyAtMs - l.sentAtMs) / 1000);
+        phase.observe({ kind: l.kind, phase: 'boot' }, Math.max(0, l.startedAtMs - templateReadyAtMs) / 1000);
+      }
+    },
+    firstOutput: (workId, atMs) => {
+      const l = launches.get(workId);
+      if (l === undefined || l.firstOutput || l.startedAtMs === undefined || atMs === undefined) return;
+      l.firstOutput = true;
+      phase.observe({ kind: l.kind, phase: 'first_output' }, Math.max(0, atMs - l.startedAtMs) / 1000);
     },
     ended: (workId) => {
       const l = launches.get(workId);
       if (l === undefined) return;
       launches.delete(workId);
       if (l.startedAtMs !== undefined) workSeconds.inc({ tenant: l.tenant, kind: l.kind, runtime: l.runtime }, (Date.now() - l.startedAtMs) / 1000);
+      // Bounded: a node that never reports a cleanup leaves at most this many entries.
+      if (ending.size >= MAX_ENDING) ending.delete(ending.keys().next().value ?? '');
+      ending.set(workId, { kind: l.kind, atMs: Date.now() });
+    },
+    cleaned: (workId, atMs) => {
+      const e = ending.get(workId);
+      if (e === undefined) return;
+      ending.delete(workId);
+      phase.observe({ kind: e.kind, phase: 'cleanup' }, Math.max(0, atMs - e.atMs) / 1000);
     },
   };
 }

@@ -134,6 +134,14 @@ export function toSandbox(r: Selectable<SandboxesTable>): Sandbox {
     createdAt: r.created_at,
     startedAt: r.started_at,
     endedAt: r.ended_at,
+    phases: {
+      requestedAt: r.created_at,
+      placedAt: r.placed_at,
+      templateReadyAt: r.template_ready_at,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      cleanedUpAt: r.cleaned_up_at,
+    },
     exit:
       r.exit_reason === null
         ? null
@@ -179,6 +187,15 @@ export function toRun(r: Selectable<RunsTable>): Run {
     updatedAt: r.updated_at,
     startedAt: r.started_at,
     endedAt: r.ended_at,
+    phases: {
+      queuedAt: r.created_at,
+      placedAt: r.placed_at,
+      templateReadyAt: r.template_ready_at,
+      startedAt: r.attempt_started_at,
+      firstOutputAt: r.first_output_at,
+      exitedAt: r.attempt_ended_at,
+      cleanedUpAt: r.cleaned_up_at,
+    },
   };
 }
 

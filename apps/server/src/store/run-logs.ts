@@ -121,16 +121,19 @@ async function saveAppend(
   }));
   if (rows.length > 0) await trx.insertInto('run_logs').values(rows).execute();
   if (rows.length === 0 && !a.stdout && !a.stderr) return;
+  const firstAt = rows[0]?.at;
   await trx
     .updateTable('runs')
-    .set({
+    .set((eb) => ({
+      // The first output of the attempt (a phase): kept once set.
+      ...(firstAt === undefined ? {} : { first_output_at: eb.fn.coalesce('first_output_at', eb.val(firstAt)) }),
       log_seq: run.log_seq + rows.length,
       log_bytes: run.log_bytes + a.bytes,
       logs_truncated: a.reason === null ? 0 : 1,
       logs_dropped: a.reason,
       stdout_dropped: a.stdout ? 1 : run.stdout_dropped,
       stderr_dropped: a.stderr ? 1 : run.stderr_dropped,
-    })
+    }))
     .where('id', '=', run.runId)
     .execute();
   if (a.bytes > 0) {

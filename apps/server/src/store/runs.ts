@@ -166,6 +166,7 @@ async function cancel(ctx: StoreContext, tenantId: string, runId: string): Promi
         lease_node_id: null,
         lease_expires_at: null,
         ended_at: now,
+        attempt_ended_at: now,
         updated_at: now,
       })
       .where('id', '=', runId)

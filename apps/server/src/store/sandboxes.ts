@@ -40,6 +40,7 @@ function move(
   sandboxId: string,
   to: SandboxState,
   exit: SandboxExit | undefined,
+  templateReadyAt?: number,
 ): Promise<Sandbox | null> {
   return inTransaction(ctx, async (trx) => {
     const locked = await lockRows(
@@ -64,6 +65,7 @@ function move(
       .set({
         state: to,
         ...(to === 'running' && current.startedAt === null && { started_at: now }),
+        ...(templateReadyAt !== undefined && { template_ready_at: templateReadyAt }),
         ...(isEndedSandbox(to) && { ended_at: now }),
         ...(exit !== undefined && {
           exit_code: exit.exitCode,
@@ -121,6 +123,10 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
           exit_code: null,
           exit_reason: null,
           exit_message: null,
+          // Placed at once when created on a node (embedded and agent-made sandboxes).
+          placed_at: options.nodeId === undefined || options.nodeId === null ? null : ctx.now(),
+          template_ready_at: null,
+          cleaned_up_at: null,
         };
         await trx.insertInto('sandboxes').values(row).execute();
         return toSandbox(row);
@@ -176,7 +182,7 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
     async assignNode(sandboxId, nodeId) {
       const result = await db
         .updateTable('sandboxes')
-        .set({ node_id: nodeId })
+        .set({ node_id: nodeId, placed_at: ctx.now() })
         .where('id', '=', sandboxId)
         .where('state', '=', 'requested')
         .where('node_id', 'is', null)
@@ -211,7 +217,11 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       return moved;
     },
 
-    transitionOnNode: (nodeId, sandboxId, to, exit) => move(ctx, nodeId, sandboxId, to, exit),
+    transitionOnNode: (nodeId, sandboxId, to, exit, templateReadyAt) => move(ctx, nodeId, sandboxId, to, exit, templateReadyAt),
+
+    async recordCleanup(nodeId, sandboxId, at) {
+      await db.updateTable('sandboxes').set({ cleaned_up_at: at }).where('id', '=', sandboxId).where('node_id', '=', nodeId).execute();
+    },
 
     async setTimeout(tenantId, sandboxId, timeoutAt) {
       if (timeoutAt !== null && !Number.isInteger(timeoutAt))

@@ -95,6 +95,10 @@ export interface SandboxesTable {
   exit_code: number | null;
   exit_reason: string | null;
   exit_message: string | null;
+  /** Phases (migration 0007): placed on a node, template ready, cleaned up. */
+  placed_at: number | null;
+  template_ready_at: number | null;
+  cleaned_up_at: number | null;
 }
 
 /** Row of the `Runs` table. */
@@ -139,6 +143,13 @@ export interface RunsTable {
   updated_at: number;
   started_at: number | null;
   ended_at: number | null;
+  /** Phases of the latest attempt (migration 0007): placed, template ready, started, first output, ended, cleaned up. */
+  placed_at: number | null;
+  template_ready_at: number | null;
+  attempt_started_at: number | null;
+  first_output_at: number | null;
+  attempt_ended_at: number | null;
+  cleaned_up_at: number | null;
 }
 
 /** Row of the `RunAttempts` table. */

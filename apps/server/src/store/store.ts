@@ -277,7 +277,11 @@ export interface SandboxStore {
     sandboxId: string,
     to: SandboxState,
     exit?: SandboxExit,
+    /** To `running`: when its template was ready on the node (a phase). */
+    templateReadyAt?: number,
   ): Promise<Sandbox | null>;
+  /** Records when a sandbox placed on `nodeId` was cleaned up (destroyed on its node). */
+  recordCleanup(nodeId: string, sandboxId: string, at: number): Promise<void>;
   /** Extends or clears the timeout of a live sandbox. */
   setTimeout(tenantId: string, sandboxId: string, timeoutAt: number | null): Promise<Sandbox>;
   /** Records a sandbox's new egress in its spec (after its node applied it). NotFoundError if missing. */
@@ -396,8 +400,10 @@ export interface RunQueue {
   leaseRuns(nodeId: string, options: LeaseRunsOptions): Promise<RunLease[]>;
   /** Leases this run (chosen by the scheduler) if it is still queued and eligible; else null. */
   leaseRun(runId: string, nodeId: string, leaseMs: number): Promise<RunLease | null>;
-  /** leased → running; the lease becomes the heartbeat deadline (`now + leaseMs`). False if stale. */
-  confirmStart(runId: string, epoch: number, nodeId: string, leaseMs: number): Promise<boolean>;
+  /** leased → running; the lease becomes the heartbeat deadline (`now + leaseMs`). False if stale. `templateReadyAt`: the node's phase time. */
+  confirmStart(runId: string, epoch: number, nodeId: string, leaseMs: number, templateReadyAt?: number): Promise<boolean>;
+  /** Records when attempt `epoch`'s sandbox was cleaned up; false when it is not the latest attempt. */
+  recordCleanup(runId: string, epoch: number, at: number): Promise<boolean>;
   /** Pushes the lease deadline to now + leaseMs. False if stale or cancelled: stop the attempt. */
   extendLease(runId: string, epoch: number, nodeId: string, leaseMs: number): Promise<boolean>;
   /** Commits the attempt's result: exit 0 → succeeded, else failed (final). False if stale. */

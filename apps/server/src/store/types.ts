@@ -165,6 +165,8 @@ export interface Sandbox {
   startedAt: number | null;
   endedAt: number | null;
   exit: SandboxExit | null;
+  /** When each phase happened. */
+  phases: SandboxPhases;
 }
 
 // ------------------------------------------------------------------------------------------ runs
@@ -216,6 +218,33 @@ export interface Run {
   /** First confirmed start. */
   startedAt: number | null;
   endedAt: number | null;
+  /** When each phase of its latest attempt happened. */
+  phases: RunPhases;
+}
+
+/**
+ * When each phase of a run's latest attempt happened (epoch ms; null until it has). `queuedAt`
+ * is the submission, `placedAt` the lease to a node, `templateReadyAt` and `firstOutputAt` the
+ * node's clock, the others the server's.
+ */
+export interface RunPhases {
+  queuedAt: number;
+  placedAt: number | null;
+  templateReadyAt: number | null;
+  startedAt: number | null;
+  firstOutputAt: number | null;
+  exitedAt: number | null;
+  cleanedUpAt: number | null;
+}
+
+/** When each phase of a sandbox happened (epoch ms; null until it has; `templateReadyAt` the node's clock). */
+export interface SandboxPhases {
+  requestedAt: number;
+  placedAt: number | null;
+  templateReadyAt: number | null;
+  startedAt: number | null;
+  endedAt: number | null;
+  cleanedUpAt: number | null;
 }
 
 /** Output of a run the store dropped: the first chunk that did not fit and every later one. */

@@ -68,6 +68,15 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     workId: z.string(),
     epoch: z.number().int(),
     sandboxId: z.string(),
+    /** When the work's template was ready on the node (pulled, built or found), a phase. */
+    templateReadyAtMs: z.number().optional(),
+  }),
+  /** The work's sandbox was destroyed on the node (after `finished` or `failed`), a phase. */
+  z.object({
+    type: z.literal('cleaned'),
+    workId: z.string(),
+    epoch: z.number().int(),
+    atMs: z.number(),
   }),
   z.object({
     type: z.literal('output'),

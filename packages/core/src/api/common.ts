@@ -38,6 +38,39 @@ export const IdParamsSchema = z.strictObject({ id: IdSchema });
 /** An instant, ISO 8601 in UTC (`2026-01-02T03:04:05.678Z`). */
 export const TimestampSchema = z.string().meta({ format: 'date-time' });
 
+/**
+ * When each phase of a run's latest attempt happened (null until it has): submitted, placed on a
+ * node, its template ready there (pulled or built), running, first output, ended, its sandbox
+ * cleaned up. `templateReadyAt` and `firstOutputAt` are the node's clock.
+ */
+export const RunPhasesSchema = z
+  .object({
+    queuedAt: TimestampSchema,
+    placedAt: TimestampSchema.nullable(),
+    templateReadyAt: TimestampSchema.nullable(),
+    startedAt: TimestampSchema.nullable(),
+    firstOutputAt: TimestampSchema.nullable(),
+    exitedAt: TimestampSchema.nullable(),
+    cleanedUpAt: TimestampSchema.nullable(),
+  })
+  .meta({ id: 'RunPhases' });
+/** A run's phase timings. */
+export type RunPhases = z.infer<typeof RunPhasesSchema>;
+
+/** When each phase of a sandbox happened (null until it has; `templateReadyAt` is the node's clock). */
+export const SandboxPhasesSchema = z
+  .object({
+    requestedAt: TimestampSchema,
+    placedAt: TimestampSchema.nullable(),
+    templateReadyAt: TimestampSchema.nullable(),
+    startedAt: TimestampSchema.nullable(),
+    endedAt: TimestampSchema.nullable(),
+    cleanedUpAt: TimestampSchema.nullable(),
+  })
+  .meta({ id: 'SandboxPhases' });
+/** A sandbox's phase timings. */
+export type SandboxPhases = z.infer<typeof SandboxPhasesSchema>;
+
 /** Page size query value: 1..500, default 50. */
 export const LimitQuerySchema = z.coerce
   .number({ error: 'limit must be a whole number from 1 to 500' })

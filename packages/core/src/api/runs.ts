@@ -23,6 +23,7 @@ import {
   ResourceRequestsInputSchema,
   RuntimeNameSchema,
   TimestampSchema,
+  RunPhasesSchema,
 } from './common.js';
 import { TemplateNameSchema } from './sandboxes.js';
 import { RUN_END_REASONS, RUN_STATES } from '../states.js';
@@ -146,6 +147,8 @@ export const RunSchema = z
     startedAt: TimestampSchema.nullable(),
     finishedAt: TimestampSchema.nullable(),
     durationMs: z.number().nullable(),
+    /** When each phase of its latest attempt happened. */
+    phases: RunPhasesSchema,
     // the spec, as resolved at submission
     argv: z.array(z.string()).optional(),
     command: z.string().optional(),

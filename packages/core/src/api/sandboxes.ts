@@ -16,6 +16,7 @@ import {
   ResourceRequestsInputSchema,
   RuntimeNameSchema,
   TimestampSchema,
+  SandboxPhasesSchema,
 } from './common.js';
 import { SANDBOX_STATES } from '../states.js';
 import { WORKLOAD_DEFAULTS } from '../workload/defaults.js';
@@ -111,6 +112,8 @@ export const SandboxSchema = z
     /** When it will be killed if still alive; null: no timeout. */
     timeoutAt: TimestampSchema.nullable(),
     endedAt: TimestampSchema.nullable(),
+    /** When each phase happened. */
+    phases: SandboxPhasesSchema,
     /** Effective: the timeout it was created with (extensions move `timeoutAt`). */
     timeoutMs: z.number().int(),
     limits: LimitsSchema,

@@ -11,6 +11,7 @@ import { templates } from './0003-templates.js';
 import { nodeTokens } from './0004-node-tokens.js';
 import { logRetention } from './0005-log-retention.js';
 import { networkPolicies } from './0006-network-policies.js';
+import { phases } from './0007-phases.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '0004_node_tokens': nodeTokens,
   '0005_log_retention': logRetention,
   '0006_network_policies': networkPolicies,
+  '0007_phases': phases,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

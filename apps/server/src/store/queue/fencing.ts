@@ -58,6 +58,7 @@ export async function failLeased(
     reason: failure.reason,
     error_message: failure.message,
     updated_at: now,
+    attempt_ended_at: now,
   };
   await trx
     .updateTable('runs')

@@ -5,7 +5,7 @@
 import type { StoreContext } from '../context.js';
 import type { RunQueue } from '../store.js';
 import { leaseRun, leaseRuns } from './lease.js';
-import { completeAttempt, confirmStart, extendLease, failAttempt } from './report.js';
+import { completeAttempt, confirmStart, extendLease, failAttempt, recordCleanup } from './report.js';
 import { countReady, depth, handleNodeDown, requeueExpiredLeases } from './sweep.js';
 import { listPending } from './pending.js';
 import { requireRun } from '../run-lookup.js';
@@ -15,8 +15,9 @@ export function createRunQueue(ctx: StoreContext): RunQueue {
   return {
     leaseRuns: (nodeId, options) => leaseRuns(ctx, nodeId, options),
     leaseRun: (runId, nodeId, leaseMs) => leaseRun(ctx, runId, nodeId, leaseMs),
-    confirmStart: (runId, epoch, nodeId, leaseMs) =>
-      confirmStart(ctx, runId, epoch, nodeId, leaseMs),
+    confirmStart: (runId, epoch, nodeId, leaseMs, templateReadyAt) =>
+      confirmStart(ctx, runId, epoch, nodeId, leaseMs, templateReadyAt),
+    recordCleanup: (runId, epoch, at) => recordCleanup(ctx, runId, epoch, at),
     extendLease: (runId, epoch, nodeId, leaseMs) => extendLease(ctx, runId, epoch, nodeId, leaseMs),
     completeAttempt: (runId, epoch, nodeId, result) =>
       completeAttempt(ctx, runId, epoch, nodeId, result),

@@ -46,6 +46,13 @@ async function grant(
       lease_node_id: nodeId,
       lease_expires_at: now + leaseMs,
       updated_at: now,
+      // A new attempt: its phases start over.
+      placed_at: now,
+      template_ready_at: null,
+      attempt_started_at: null,
+      first_output_at: null,
+      attempt_ended_at: null,
+      cleaned_up_at: null,
     }))
     .where('id', '=', runId)
     .where('state', '=', 'queued')

@@ -20,6 +20,7 @@ export function confirmStart(
   epoch: number,
   nodeId: string,
   leaseMs: number,
+  templateReadyAt?: number,
 ): Promise<boolean> {
   checkLeaseMs(leaseMs);
   return inTransaction(ctx, async (trx) => {
@@ -32,6 +33,8 @@ export function confirmStart(
         state: 'running',
         lease_expires_at: now + leaseMs,
         started_at: run.started_at ?? now,
+        attempt_started_at: now,
+        template_ready_at: templateReadyAt ?? null,
         updated_at: now,
       })
       .where('id', '=', runId)
@@ -98,6 +101,7 @@ export function completeAttempt(
         lease_expires_at: null,
         started_at: run.started_at ?? now,
         ended_at: now,
+        attempt_ended_at: now,
         updated_at: now,
       })
       .where('id', '=', runId)
@@ -125,4 +129,10 @@ export function failAttempt(
     if (run === undefined) return null;
     return failLeased(ctx, trx, run, { ...failure, message: failure.message ?? null });
   });
+}
+
+/** Records when the sandbox of attempt `epoch` was cleaned up (after the attempt ended; its node's report). False when that is not the run's latest attempt. */
+export async function recordCleanup(ctx: StoreContext, runId: string, epoch: number, at: number): Promise<boolean> {
+  const r = await ctx.db.updateTable('runs').set({ cleaned_up_at: at }).where('id', '=', runId).where('epoch', '=', epoch).executeTakeFirst();
+  return r.numUpdatedRows > 0n;
 }

@@ -1,8 +1,8 @@
-/** `tartarus runs get ID`: one run's state and result. */
+/** `tartarus runs get ID`: one run's state, result and phase timeline. */
 import { Command } from 'commander';
 import { connect } from '../../connection.js';
 import { allOptions, withJson } from '../../options.js';
-import { printJson, printObject } from '../../output.js';
+import { phaseTimeline, printJson, printObject, RUN_PHASES } from '../../output.js';
 
 /** Builds `tartarus runs get`. */
 export function getCommand(): Command {
@@ -13,7 +13,10 @@ export function getCommand(): Command {
   return withJson(cmd).action(async (id: string, _o: unknown, self: Command) => {
     const o = allOptions<{ json?: boolean; output?: boolean }>(self);
     const run = await (await connect(o.dataDir)).runs.get(id, { output: o.output });
-    if (o.json) printJson(run);
-    else printObject(run);
+    if (o.json) return printJson(run);
+    const { phases, ...rest } = run;
+    printObject(rest);
+    // Where the time went: each phase of the latest attempt since the submission.
+    process.stdout.write(`phases:\n${phaseTimeline(phases, RUN_PHASES).join('\n')}\n`);
   });
 }
