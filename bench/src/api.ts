@@ -7,6 +7,9 @@
  * `runcPerSecC4`/`C16` bare runc at the same concurrency. The whole `tartarus run` process is
  * also compared, interleaved, with `podman run --rm` of the same root imported as an image
  * (podman from Debian's package, installed here if missing): `cliRatioVsPodman` (target ≤ 1.0).
+ * What metrics and phase timings cost the run path: the same submit against a second embedded
+ * server with `observability: false`, interleaved with the others: `observabilityRatio` = on ÷
+ * off (target ≤ 1.03).
  *
  *   npm run bench -- api [--iterations N]     (default 30 latency rounds, after 2 warm-up rounds)
  */
@@ -124,18 +127,21 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tartarus-bench-api-'));
   // The shared template cache, so the python root built once serves both sides of the comparison.
   const server = await startEmbedded({ dataDir, port: 0, templateDir: defaultTemplateDir() });
+  const offDir = await mkdtemp(join(tmpdir(), 'tartarus-bench-api-off-'));
+  const off = await startEmbedded({ dataDir: offDir, port: 0, templateDir: defaultTemplateDir(), server: { observability: false } });
   let podmanImage: string | undefined;
   try {
-    const client = new Tartarus({ url: server.url, apiKey: server.adminKey });
-    const submit = async () => {
+    const submitTo = (client: Tartarus) => async () => {
       const r = await client.runs.submit({ argv: ARGV, template: 'python' }, { wait: true });
       check(r.stdout, `run ${r.id} (${r.state}, ${r.reason ?? ''} ${r.message ?? ''})`);
     };
+    const submit = submitTo(new Tartarus({ url: server.url, apiKey: server.adminKey }));
+    const submitOff = submitTo(new Tartarus({ url: off.url, apiKey: off.adminKey }));
     const bare = async () => check(await runcRun(bundle), 'runc run');
     console.error(
       `latency: ${n} interleaved rounds of bare runc and runs.submit({wait}), then tartarus run`,
     );
-    const lat = await interleaved(n, 2, { runc: bare, api: submit });
+    const lat = await interleaved(n, 2, { runc: bare, api: submit, apiOff: submitOff });
     // The CLI separately: a Node start-up takes both cores for a while and would slow the others.
     podmanImage = await podmanImport(template.rootfsPath);
     const cliLat = await interleaved(Math.max(10, Math.ceil(n / 2)), 1, {
@@ -150,6 +156,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     }
     const runcMedian = median(lat.runc ?? []);
     const apiMedian = median(lat.api ?? []);
+    const offMedian = median(lat.apiOff ?? []);
     const cliMedian = median(cliLat.cli ?? []);
     const podmanMedian = cliLat.podman?.length ? median(cliLat.podman) : undefined;
     console.error(
@@ -161,6 +168,9 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       apiMedianMs: round(apiMedian, 1),
       cliMedianMs: round(cliMedian, 1),
       ratioVsRunc: round(apiMedian / runcMedian, 3),
+      apiObservabilityOffMedianMs: round(offMedian, 1),
+      observabilityRatio: round(apiMedian / offMedian, 3),
+      observabilityTarget: 1.03,
       cliRatioVsRunc: round(cliMedian / runcMedian, 3),
       ...(podmanMedian === undefined ? { podman: 'unavailable (apt-get install podman failed)' } : { podmanMedianMs: round(podmanMedian, 1), cliRatioVsPodman: round(cliMedian / podmanMedian, 3), cliTarget: 1.0 }),
       targetRatio: 1.3,
@@ -170,6 +180,8 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     };
   } finally {
     await server.close({ destroySandboxes: true });
+    await off.close({ destroySandboxes: true });
+    await rm(offDir, { recursive: true, force: true });
     if (podmanImage) await runCommand(['podman', 'rmi', '-f', podmanImage], { allowNonZero: true }).catch(() => undefined);
     await bundle.dispose();
     await rm(dataDir, { recursive: true, force: true });

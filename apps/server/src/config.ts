@@ -117,6 +117,12 @@ export const ServerConfigSchema = z.strictObject({
   /** Log requests (pino, to stderr). Default false. */
   logRequests: z.boolean().default(false),
   /**
+   * Metrics and phase timings (`/metrics`, `tartarus_*`; runs' and sandboxes' `phases` beyond what
+   * the store records anyway). Default true; off only to measure what they cost (`npm run bench
+   * -- api`): `/metrics` then has nothing of the platform's.
+   */
+  observability: z.boolean().default(true),
+  /**
    * Host-based port URLs: `PORT-ID.<proxyDomain>` (a wildcard DNS name pointing at the server) is
    * proxied to port PORT of sandbox ID. Default none: only path-based URLs
    * (`/v1/sandboxes/ID/ports/PORT/...`) are offered.

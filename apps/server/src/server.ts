@@ -73,7 +73,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     config,
     store,
     bus: new EventBus(),
-    metrics: createMetrics({
+    metrics: createMetrics(config.observability, {
       readyRuns: () => store.queue.countReady(),
       queueDepth: () => store.queue.depth(),
       liveSandboxes: () => store.sandboxes.countLive(),

@@ -162,7 +162,8 @@ async function started(
   const { store, config, bus } = ctx;
   ctx.metrics.launched(msg.workId, msg.templateReadyAtMs);
   if (idKind(msg.workId) !== 'sbx') {
-    if (!(await store.queue.confirmStart(msg.workId, msg.epoch, conn.nodeId, config.leaseMs, msg.templateReadyAtMs))) {
+    const templateReadyAt = config.observability ? msg.templateReadyAtMs : undefined;
+    if (!(await store.queue.confirmStart(msg.workId, msg.epoch, conn.nodeId, config.leaseMs, templateReadyAt))) {
       conn.send({ type: 'stop', workId: msg.workId, epoch: msg.epoch });
       await noteRefused(ctx, conn, 'started', msg.workId, msg.epoch);
     }
@@ -171,7 +172,7 @@ async function started(
   }
   // A sandbox killed while it was starting is stopped instead of resurrected.
   const s = await store.sandboxes
-    .transitionOnNode(conn.nodeId, msg.workId, 'running', undefined, msg.templateReadyAtMs)
+    .transitionOnNode(conn.nodeId, msg.workId, 'running', undefined, config.observability ? msg.templateReadyAtMs : undefined)
     .catch(() => undefined);
   if (s === null) noteForeignSandbox(ctx, conn, 'started', msg.workId);
   if (s === undefined || s === null || s.state !== 'running') {
@@ -239,6 +240,7 @@ export async function handleWorkReport(
       return scheduleAfterWaiters(ctx);
     case 'cleaned':
       ctx.metrics.cleaned(msg.workId, msg.atMs);
+      if (!config.observability) return;
       if (idKind(msg.workId) === 'sbx') return store.sandboxes.recordCleanup(conn.nodeId, msg.workId, msg.atMs);
       await store.queue.recordCleanup(msg.workId, msg.epoch, msg.atMs);
       return;

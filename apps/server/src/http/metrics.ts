@@ -73,8 +73,34 @@ const MAX_ENDING = 10_000;
 /** Histogram buckets for launches and queue waits, seconds: from a warm start to a slow pull. */
 const LAUNCH_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60];
 
-/** Creates the registry; the gauges are read from `sources` on every scrape. */
-export function createMetrics(sources: MetricSources): ServerMetrics {
+/** One instrument that records nothing (observability off). */
+const NOTHING = { inc() {}, observe() {}, set() {}, reset() {} } as unknown as Counter<string> & Histogram<string> & Gauge<string>;
+
+/**
+ * Creates the registry; the gauges are read from `sources` on every scrape. With `enabled` false
+ * every instrument records nothing and the registry stays empty (to measure their cost).
+ */
+export function createMetrics(enabled: boolean, sources: MetricSources): ServerMetrics {
+  if (!enabled) {
+    return {
+      registry: new Registry(),
+      httpRequests: NOTHING,
+      httpDuration: NOTHING,
+      agentsConnected: NOTHING,
+      runsFinished: NOTHING,
+      queueWait: NOTHING,
+      schedulerDecisions: NOTHING,
+      failures: NOTHING,
+      proxyConnections: NOTHING,
+      proxyBytes: NOTHING,
+      workSeconds: NOTHING,
+      launching() {},
+      launched() {},
+      firstOutput() {},
+      ended() {},
+      cleaned() {},
+    };
+  }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tartarus_' });
   const registers = [registry];
