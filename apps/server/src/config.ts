@@ -3,6 +3,7 @@
  * nothing downstream re-checks an optional. Every default works on one machine.
  */
 import { z } from 'zod';
+import { LogLevelSchema } from './logging.js';
 import { InvalidArgumentError } from '@tartarus/core';
 
 /** An agent token of the configuration, resolved: bound to one node, or shared (`nodeId` null). */
@@ -114,8 +115,14 @@ export const ServerConfigSchema = z.strictObject({
     .int()
     .positive()
     .default(90 * DAY_MS),
-  /** Log requests (pino, to stderr). Default false. */
+  /** Log requests too (in the structured log, with their request id). Default false. */
   logRequests: z.boolean().default(false),
+  /**
+   * Level of the structured log (logging.ts) of a server that makes its own logger (the
+   * standalone server, `tartarus up`): fatal, error, warn, info (default: every control-plane
+   * event), debug, trace or silent.
+   */
+  logLevel: LogLevelSchema.default('info'),
   /**
    * Metrics and phase timings (`/metrics`, `tartarus_*`; runs' and sandboxes' `phases` beyond what
    * the store records anyway). Default true; off only to measure what they cost (`npm run bench

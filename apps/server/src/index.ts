@@ -14,6 +14,7 @@ export {
   type ServerConfigInput,
 } from './config.js';
 export type { Logger } from './context.js';
+export { createLogger, LOG_LEVELS, type LogLevel } from './logging.js';
 export { bootstrap, type BootstrapResult } from './bootstrap.js';
 export { openStore } from './store/index.js';
 export type { Store, StoreOptions } from './store/index.js';

@@ -29,4 +29,10 @@ test('server config: flags over environment, parsed once through the config sche
     () => configFrom(['--placement', 'random'], { TARTARUS_STORE: '/tmp/x.db' }),
     /server config placement/,
   );
+  assert.equal(config.logLevel, 'info');
+  assert.equal(config.logRequests, false);
+  const logged = configFrom(['--log-level', 'warn', '--log-requests'], { TARTARUS_STORE: '/tmp/x.db' }).config;
+  assert.deepEqual([logged.logLevel, logged.logRequests], ['warn', true]);
+  assert.equal(configFrom([], { TARTARUS_STORE: '/tmp/x.db', TARTARUS_LOG_LEVEL: 'debug' }).config.logLevel, 'debug');
+  assert.throws(() => configFrom(['--log-level', 'loud'], { TARTARUS_STORE: '/tmp/x.db' }), /logLevel must be one of fatal, error, warn, info, debug, trace, silent/);
 });

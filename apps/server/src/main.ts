@@ -15,11 +15,15 @@
  *   --run-log-retention-ms / TARTARUS_RUN_LOG_RETENTION_MS   default 604800000 (7 days): run
  *                                       output is deleted this long after its run ended
  *   --audit-retention-ms / TARTARUS_AUDIT_RETENTION_MS       default 7776000000 (90 days)
+ *   --log-level / TARTARUS_LOG_LEVEL    fatal | error | warn | info (default) | debug | trace |
+ *                                       silent: the structured log (JSON lines on stderr)
+ *   --log-requests / TARTARUS_LOG_REQUESTS=1   every request in that log too
  *
  * A bad value is one line naming the option, exit 2.
  */
 import { parseArgs } from 'node:util';
 import { parseServerConfig, type ServerConfigInput } from './config.js';
+import { createLogger, type LogLevel } from './logging.js';
 import { sharedTokenWarning, startServer } from './server.js';
 import { openStore, type StoreOptions } from './store/index.js';
 
@@ -32,6 +36,8 @@ const FLAGS = {
   'cpu-overcommit': { type: 'string' },
   'run-log-retention-ms': { type: 'string' },
   'audit-retention-ms': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-requests': { type: 'boolean' },
 } as const;
 
 function fail(message: string): never {
@@ -49,7 +55,7 @@ function num(name: string, v: string | undefined): number | undefined {
 /** Flags over environment, as the config schema's input. */
 export function configFrom(argv: string[], env: NodeJS.ProcessEnv) {
   const { values } = parseArgs({ args: argv, options: FLAGS, strict: true });
-  const pick = (flag: keyof typeof FLAGS, name: string) => values[flag] ?? env[name];
+  const pick = (flag: Exclude<keyof typeof FLAGS, 'log-requests'>, name: string): string | undefined => values[flag] ?? env[name];
   const port = num('--port', pick('port', 'TARTARUS_PORT'));
   const host = pick('host', 'TARTARUS_HOST');
   const tokens = pick('agent-token', 'TARTARUS_AGENT_TOKENS');
@@ -63,7 +69,11 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv) {
     '--audit-retention-ms',
     pick('audit-retention-ms', 'TARTARUS_AUDIT_RETENTION_MS'),
   );
+  const logLevel = pick('log-level', 'TARTARUS_LOG_LEVEL');
+  const logRequests = values['log-requests'] === true || env.TARTARUS_LOG_REQUESTS === '1';
   const config: ServerConfigInput = {
+    ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
+    ...(logRequests ? { logRequests } : {}),
     ...(port === undefined ? {} : { port }),
     ...(host === undefined ? {} : { host }),
     ...(tokens === undefined ? {} : { agentTokens: tokens.split(',').filter((t) => t !== '') }),
@@ -90,7 +100,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const warning = sharedTokenWarning(parsed.config);
   if (warning !== null) console.error(`tartarus-server: warning: ${warning}`);
   const store = await openStore(parsed.store);
-  const server = await startServer({ store, config: parsed.config });
+  const server = await startServer({ store, config: parsed.config, log: createLogger(parsed.config.logLevel) });
   console.error(`tartarus-server listening on ${server.url}`);
   process.on('SIGTERM', () => {
     void server

@@ -34,12 +34,15 @@ export class AgentHub {
         this.connections.set(c.nodeId, c);
         if (old && old !== c) old.close();
         this.ctx.metrics.agentsConnected.set(this.connections.size);
+        this.ctx.log.info({ nodeId: c.nodeId }, 'agent connected');
         this.ctx.bus.schedule();
       },
       closed: (c) => {
         this.sockets.delete(c);
-        if (this.connections.get(c.nodeId) === c) this.connections.delete(c.nodeId);
+        const current = this.connections.get(c.nodeId) === c;
+        if (current) this.connections.delete(c.nodeId);
         this.ctx.metrics.agentsConnected.set(this.connections.size);
+        if (current) this.ctx.log.info({ nodeId: c.nodeId }, 'agent disconnected');
       },
     });
     this.sockets.add(conn);

@@ -204,6 +204,12 @@ export async function appendOutput(
   ctx.bus.run(workId);
 }
 
+/** The ids a log line about `workId` carries: its tenant (while placed on `conn`'s node) and its run or sandbox id. */
+function workIds(conn: AgentConnection, workId: string): Record<string, string> {
+  const tenantId = conn.work.get(workId)?.tenantId;
+  return { ...(tenantId === undefined ? {} : { tenantId }), [idKind(workId) === 'sbx' ? 'sandboxId' : 'runId']: workId, nodeId: conn.nodeId };
+}
+
 /** Applies one report. */
 export async function handleWorkReport(
   ctx: ServerContext,
@@ -224,16 +230,19 @@ export async function handleWorkReport(
       return;
     }
     case 'started':
+      ctx.log.info({ ...workIds(conn, msg.workId), epoch: msg.epoch }, 'work started');
       return started(ctx, conn, msg);
     case 'output':
       return appendOutput(ctx, conn, msg.workId, msg.epoch, [msg]);
     case 'finished':
+      ctx.log.info({ ...workIds(conn, msg.workId), epoch: msg.epoch, exitCode: msg.result.exitCode, reason: msg.result.reason, durationMs: msg.result.durationMs }, 'work finished');
       conn.release(msg.workId);
       ctx.metrics.ended(msg.workId);
       if (idKind(msg.workId) === 'sbx') await sandboxFinished(ctx, conn, msg);
       else await runFinished(ctx, conn, msg);
       return scheduleAfterWaiters(ctx);
     case 'failed':
+      ctx.log.warn({ ...workIds(conn, msg.workId), epoch: msg.epoch, reason: msg.reason, code: msg.code, message: msg.message, retryable: msg.retryable }, 'work failed');
       conn.release(msg.workId);
       ctx.metrics.ended(msg.workId);
       await failed(ctx, conn, msg);

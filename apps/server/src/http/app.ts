@@ -6,7 +6,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -32,8 +32,10 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
     if (r.status >= 500) ctx.log.error({ err }, 'request failed');
     return reply.code(r.status).headers(r.headers).send(r.body);
   };
+  // Requests go to the server's own structured log when it has one (logging.ts), with their ids.
+  const pinoLog = 'child' in ctx.log ? (ctx.log as unknown as FastifyBaseLogger) : undefined;
   const app = Fastify({
-    logger: config.logRequests,
+    ...(pinoLog ? { loggerInstance: pinoLog, disableRequestLogging: !config.logRequests } : { logger: config.logRequests }),
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     // Log followers and waited submits hold connections open; shutting down must not wait on them.

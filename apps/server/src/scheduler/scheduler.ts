@@ -195,6 +195,7 @@ export class Scheduler {
       template: item.spec.image ?? item.spec.template ?? 'default',
     });
     conn.send(start);
+    this.ctx.log.info({ tenantId: item.tenantId, [item.kind === 'run' ? 'runId' : 'sandboxId']: item.id, nodeId: conn.nodeId, epoch: start.type === 'start' ? start.epoch : 0 }, 'work placed');
     return true;
   }
 

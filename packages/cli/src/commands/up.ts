@@ -14,6 +14,7 @@ interface UpOptions {
   registryMirror?: string[];
   insecureRegistry?: string[];
   stopSandboxes?: boolean;
+  logLevel?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -65,6 +66,14 @@ export function upCommand(): Command {
       'reach this registry over plain HTTP (loopback ones always are; repeatable; also $TARTARUS_INSECURE_REGISTRIES)',
       collect,
     )
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        "the platform's structured log on stderr (JSON lines: placements, starts, ends, failures, agents; also $TARTARUS_LOG_LEVEL)",
+      )
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('warn'),
+    )
     .option(
       '--stop-sandboxes',
       'on Ctrl-C/SIGTERM end every sandbox first (default: leave them running for the next `up`; also $TARTARUS_STOP_SANDBOXES=1)',
@@ -73,7 +82,7 @@ export function upCommand(): Command {
       const opts = allOptions<UpOptions>(cmd);
       const dataDir = resolveDataDir(opts.dataDir);
       // Loaded only here: every other command starts without the server's dependencies (fastify, SQLite).
-      const [{ startEmbedded }, { parsePoolList }, { parseRegistrySettings }] = await Promise.all([
+      const [{ startEmbedded, createLogger, LOG_LEVELS }, { parsePoolList }, { parseRegistrySettings }] = await Promise.all([
         import('@tartarus/server'),
         import('@tartarus/agent'),
         import('@tartarus/runtime'),
@@ -84,7 +93,10 @@ export function upCommand(): Command {
         [...(opts.insecureRegistry ?? []), process.env.TARTARUS_INSECURE_REGISTRIES ?? ''].join(','),
       );
       const templateDir = process.env.TARTARUS_TEMPLATE_DIR || undefined;
+      const level = (cmd.getOptionValueSource('logLevel') === 'default' && process.env.TARTARUS_LOG_LEVEL) || opts.logLevel || 'warn';
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`TARTARUS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
       const server = await startEmbedded({
+        log: createLogger(level as (typeof LOG_LEVELS)[number]),
         dataDir,
         port: opts.port,
         host: opts.host,
