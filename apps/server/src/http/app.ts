@@ -6,7 +6,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -35,7 +35,7 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   // Requests go to the server's own structured log when it has one (logging.ts), with their ids.
   const pinoLog = 'child' in ctx.log ? (ctx.log as unknown as FastifyBaseLogger) : undefined;
   const app = Fastify({
-    ...(pinoLog ? { loggerInstance: pinoLog, disableRequestLogging: !config.logRequests } : { logger: config.logRequests }),
+    ...(pinoLog ? { loggerInstance: pinoLog, logController: new LogController({ disableRequestLogging: !config.logRequests }) } : { logger: config.logRequests }),
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     // Log followers and waited submits hold connections open; shutting down must not wait on them.
