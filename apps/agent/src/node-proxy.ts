@@ -31,7 +31,8 @@ export class NodeProxy {
   private readonly relays = new SocketRelays();
 
   constructor(private readonly addressOf: AddressOf) {
-    this.server = createServer((socket) => void this.serve(socket));
+    // Half-open both ways: a client that ends its side still gets the whole answer.
+    this.server = createServer({ allowHalfOpen: true }, (socket) => void this.serve(socket));
   }
 
   /** Listens on `listen` (`host:port`, port 0 for any); resolves to what to advertise. */
@@ -80,7 +81,7 @@ export class NodeProxy {
     if (address === undefined) return fail(409, `sandbox ${req.sandboxId} has no network (it was created with egress "none"): its ports cannot be reached`);
     // A server on this node connects to the sandbox itself.
     if (req.direct) return void client.end(formatTunnelReply(undefined, address));
-    const upstream = connect({ host: address, port: req.port });
+    const upstream = connect({ host: address, port: req.port, allowHalfOpen: true });
     upstream.setTimeout(HANDSHAKE_TIMEOUT_MS, () => upstream.destroy(new Error('timed out')));
     // Before it connects, a failure is the client's answer; after, it ends the tunnel.
     upstream.once('error', (err) => fail(502, `nothing answers on port ${req.port} of sandbox ${req.sandboxId} (${(err as NodeJS.ErrnoException).code ?? err.message})`));

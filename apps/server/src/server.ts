@@ -114,7 +114,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   // The port proxy goes in front of the router once every route (and the WebSocket plugin's upgrade handler) is in.
   await app.ready();
   const relays = new SocketRelays();
-  installProxy(app.server, { ctx, hub, tokens, relays });
+  const proxy = installProxy(app.server, { ctx, hub, tokens, relays });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -146,6 +146,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         sweeper.stop();
         hub.closeAll();
         relays.close();
+        proxy.close();
         await app.close();
       })();
       return closing;

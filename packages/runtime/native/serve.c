@@ -10,7 +10,8 @@
  * The answer on stdout: i32 status (the exit code, or 128 + the signal), u32 length, then what
  * the operation wrote on stdout and stderr (its last 64 KiB). Integers are little-endian.
  *
- * It dies with the host (PR_SET_PDEATHSIG) and ends when its stdin does.
+ * It dies with the host (PR_SET_PDEATHSIG; the host names its pid, so that one already gone is
+ * noticed even when it was pid 1) and ends when its stdin does.
  */
 #define _GNU_SOURCE
 #include "serve.h"
@@ -100,9 +101,17 @@ static size_t exchange(int in, const char *input, size_t inlen, int out, char *b
 /* Runs one request in a child; returns its status. */
 static int one(const char *argv0, int (*run)(int, char **), char **args, int n, const char *input, size_t inlen, char *out, size_t *outlen) {
   int in[2], res[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(res, O_CLOEXEC)) return 125;
+  if (pipe2(in, O_CLOEXEC)) return 125;
+  if (pipe2(res, O_CLOEXEC)) {
+    close(in[0]);
+    close(in[1]);
+    return 125;
+  }
   pid_t pid = fork();
-  if (pid < 0) return 125;
+  if (pid < 0) {
+    for (int k = 0; k < 2; k++) close(in[k]), close(res[k]);
+    return 125;
+  }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* not inherited across fork: an operation dies with its server too */
     signal(SIGPIPE, SIG_DFL);
@@ -118,6 +127,8 @@ static int one(const char *argv0, int (*run)(int, char **), char **args, int n, 
   }
   close(in[0]);
   close(res[1]);
+  /* Written as the child reads, never blocking on it while its output waits to be read. */
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
   *outlen = exchange(in[1], input, inlen, res[0], out);
   int st = 0;
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
@@ -125,9 +136,9 @@ static int one(const char *argv0, int (*run)(int, char **), char **args, int n, 
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-int tt_serve(const char *argv0, int (*run)(int, char **)) {
+int tt_serve(const char *argv0, pid_t host, int (*run)(int, char **)) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() == 1) return 0; /* the host is already gone */
+  if (getppid() != host) return 0; /* the host is already gone */
   signal(SIGPIPE, SIG_IGN);
   char *out = malloc(MAX_OUTPUT);
   if (!out) return 125;

@@ -7,7 +7,7 @@
  *   tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]
  *   tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY
  *   tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE
- *   tt-layer serve
+ *   tt-layer serve HOST_PID
  *
  * `serve` runs the network subcommands (and `exec PROGRAM ARGS...`) on request, each in a child of
  * its own, for as long as its stdin lasts (serve.c): the host keeps one instead of spawning each.
@@ -354,7 +354,7 @@ static int served(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 2 && !strcmp(argv[1], "serve")) return tt_serve(argv[0], served);
+  if (argc == 3 && !strcmp(argv[1], "serve")) return tt_serve(argv[0], (pid_t)atol(argv[2]), served);
   if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
   int net = net_subcommand(argc, argv);
   if (net >= 0) return net;
@@ -399,6 +399,6 @@ usage:
                   "       tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]\n"
                   "       tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY\n"
                   "       tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE\n"
-                  "       tt-layer serve\n");
+                  "       tt-layer serve HOST_PID\n");
   return 64;
 }

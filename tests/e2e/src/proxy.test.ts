@@ -168,6 +168,19 @@ test('a sandbox port through the proxy: HTTP, SSE and WebSocket; key, token or p
       const closed = await get(`${h.url}/v1/sandboxes/${id}/ports/8999/`, { headers: key });
       assert.equal(closed.status, 502, closed.body);
       assert.match(closed.body, /port 8999/);
+      // Something that does not answer in HTTP: refused with a 502, never passed on (the client
+      // would be told nothing about the connection ending, and might send its next request, key
+      // and all, into the sandbox).
+      const raw = await A('POST', `/v1/sandboxes/${id}/exec`, {
+        body: { command: `setsid python3 -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 8002)); s.listen(8)\nwhile True:\n c, _ = s.accept(); c.recv(4096); c.sendall(b'SSH-2.0-not-http\\r\\n'); c.close()" >/dev/null 2>&1 &` },
+      });
+      assert.equal(raw.json.exitCode, 0, raw.text);
+      const notHttp = await eventually(async () => {
+        const r = await get(`${h.url}/v1/sandboxes/${id}/ports/8002/`, { headers: key }).catch(() => undefined);
+        return r && r.status !== 0 && !/ECONNREFUSED|nothing answers/.test(r.body) ? r : undefined;
+      }, 30_000, 'the raw server');
+      assert.equal(notHttp.status, 502, notHttp.body);
+      assert.match(notHttp.body, /did not answer with an HTTP response head/);
 
       // A public sandbox: no credentials needed; the other token does not open it either way.
       const pub = await start({ public: true });

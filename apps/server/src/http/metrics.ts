@@ -67,8 +67,8 @@ export interface ServerMetrics {
   cleaned(workId: string, atMs: number): void;
 }
 
-/** Ended work awaiting its cleanup report, at most. */
-const MAX_ENDING = 10_000;
+/** Work tracked for its launch, phases and seconds (and ended work awaiting its cleanup report), at most. */
+const MAX_TRACKED = 100_000;
 
 /** Histogram buckets for launches and queue waits, seconds: from a warm start to a slow pull. */
 const LAUNCH_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60];
@@ -150,7 +150,11 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
     proxyConnections,
     proxyBytes,
     workSeconds,
-    launching: (workId, l) => void launches.set(workId, { ...l, sentAtMs: Date.now() }),
+    launching: (workId, l) => {
+      // Bounded: work whose end this server never hears of (its node lost, its report sent to another replica) ages out.
+      if (launches.size >= MAX_TRACKED) launches.delete(launches.keys().next().value ?? '');
+      launches.set(workId, { ...l, sentAtMs: Date.now() });
+    },
     launched: (workId, templateReadyAtMs) => {
       const l = launches.get(workId);
       if (l === undefined || l.startedAtMs !== undefined) return;
@@ -173,7 +177,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
       launches.delete(workId);
       if (l.startedAtMs !== undefined) workSeconds.inc({ tenant: l.tenant, kind: l.kind, runtime: l.runtime }, (Date.now() - l.startedAtMs) / 1000);
       // Bounded: a node that never reports a cleanup leaves at most this many entries.
-      if (ending.size >= MAX_ENDING) ending.delete(ending.keys().next().value ?? '');
+      if (ending.size >= MAX_TRACKED) ending.delete(ending.keys().next().value ?? '');
       ending.set(workId, { kind: l.kind, atMs: Date.now() });
     },
     cleaned: (workId, atMs) => {

@@ -30,25 +30,34 @@ const HEAD_WAIT_MS = 10_000;
 /** Headers about this hop only: never forwarded from the rewritten head (transfer-encoding stays: the body passes as sent). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization']);
 
-/** Takes port requests at the connection, in front of the server's own connection listener. */
-export function installConnectionTunnel(server: Server, deps: ProxyDeps, domain: string | null): void {
+/**
+ * Takes port requests at the connection, in front of the server's own connection listener.
+ * `close()` ends the connections still being looked at or set up (neither the HTTP server nor the
+ * relays know them yet, and a server closing would wait for them).
+ */
+export function installConnectionTunnel(server: Server, deps: ProxyDeps, domain: string | null): { close(): void } {
   const onConnection = server.listeners('connection') as ((s: Socket) => void)[];
+  const pending = new Set<Socket>();
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
     socket.on('error', () => socket.destroy());
+    pending.add(socket);
+    socket.once('close', () => pending.delete(socket));
     void readHead(socket, HEAD_MAX, HEAD_WAIT_MS).then((read) => {
       const head = parseRequestHead(read);
       const { raw } = read;
       const host = head?.fields.find(([k]) => k === 'host')?.[1];
       const target = head ? matchProxy(head.url, host, domain) : null;
       if (!head || !target) {
+        pending.delete(socket);
         if (raw.length > 0) socket.unshift(raw);
         for (const l of onConnection) l.call(server, socket);
         return;
       }
-      void tunnel(deps, head, target, socket);
+      void tunnel(deps, head, target, socket).finally(() => pending.delete(socket));
     });
   });
+  return { close: () => pending.forEach((s) => s.destroy()) };
 }
 
 async function tunnel(deps: ProxyDeps, head: RequestHead, target: NonNullable<ReturnType<typeof matchProxy>>, client: Socket): Promise<void> {
@@ -71,7 +80,7 @@ async function tunnel(deps: ProxyDeps, head: RequestHead, target: NonNullable<Re
     if (!upgrade) lines.push('connection: close');
     up.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.rest.length > 0) up.write(head.rest);
-    if (!upgrade) await passResponseHead(up, client, `port ${target.port} of sandbox ${sandbox.id}`);
+    await passResponseHead(up, client, `port ${target.port} of sandbox ${sandbox.id}`, upgrade);
     joinSockets(deps, up, client, upgrade ? 'upgrade' : 'tunnel');
   } catch (err) {
     up?.destroy();
@@ -81,10 +90,13 @@ async function tunnel(deps: ProxyDeps, head: RequestHead, target: NonNullable<Re
 
 /**
  * Passes the response's head on with `Connection: close` (the tunnel ends with this response, and
- * a client that kept the connection for another request would find it gone), interim 1xx heads
- * as they are. The request's body flows meanwhile: a server may read all of it before it answers.
+ * a client that kept the connection for another request — carrying the API key, perhaps — would
+ * send it into the sandbox), interim 1xx heads as they are, a WebSocket's `101` as it is. An
+ * answer whose head cannot be rewritten (not HTTP, over 64 KiB, endless 1xx) is refused with a
+ * 502 rather than passed on. The request's body flows meanwhile: a server may read all of it
+ * before it answers.
  */
-async function passResponseHead(up: Socket, client: Socket, what: string): Promise<void> {
+async function passResponseHead(up: Socket, client: Socket, what: string, upgrade: boolean): Promise<void> {
   // A client that goes away meanwhile takes the upstream connection with it.
   const gone = (): void => void up.destroy();
   client.once('close', gone);
@@ -93,17 +105,17 @@ async function passResponseHead(up: Socket, client: Socket, what: string): Promi
     for (let i = 0; i < INTERIM_MAX; i++) {
       const got = await readHead(up, RESPONSE_HEAD_MAX, 2 ** 31 - 1);
       const status = got.end < 0 ? null : responseStatus(got.raw);
-      if (status === null && got.raw.length === 0 && i === 0 && !client.destroyed) throw new DialError(502, `${what} closed the connection without answering`);
       if (status === null) {
-        // Not HTTP, or no head: what came passes unchanged (and the tunnel carries the rest).
-        if (got.raw.length > 0) client.write(got.raw);
-        return;
+        throw new DialError(502, got.raw.length === 0 ? `${what} closed the connection without answering` : `${what} did not answer with an HTTP response head of at most ${RESPONSE_HEAD_MAX} bytes`);
       }
-      const final = status >= 200 || status === 101;
-      client.write(final ? closingResponseHead(got.raw.subarray(0, got.end)) : got.raw.subarray(0, got.end));
+      const head = got.raw.subarray(0, got.end);
       if (got.end < got.raw.length) up.unshift(got.raw.subarray(got.end));
+      if (status === 101 && upgrade) return void client.write(head);
+      const final = status >= 200 || status === 101;
+      client.write(final ? closingResponseHead(head) : head);
       if (final) return;
     }
+    throw new DialError(502, `${what} sent more than ${INTERIM_MAX} interim (1xx) answers`);
   } finally {
     client.removeListener('close', gone);
     client.unpipe(up);

@@ -30,7 +30,8 @@ export async function dialSandbox(conn: AgentConnection | undefined, sandboxId: 
   const host = address.slice(0, i);
   // On the node itself the server reaches the sandbox's network: the node proxy only checks and answers with its address.
   const direct = /^(127\.|\[?::1\]?$|localhost$)/.test(host);
-  const socket = connect({ host, port: Number(address.slice(i + 1)) });
+  // Half-open: a client that ends its side still gets the whole answer.
+  const socket = connect({ host, port: Number(address.slice(i + 1)), allowHalfOpen: true });
   socket.setTimeout(DIAL_TIMEOUT_MS, () => socket.destroy(new Error('timed out')));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -56,7 +57,7 @@ export async function dialSandbox(conn: AgentConnection | undefined, sandboxId: 
 
 /** Connects to a sandbox's port on this node; a refusal is the 502 the node proxy would give. */
 async function connectTo(address: string, port: number, sandboxId: string): Promise<Socket> {
-  const socket = connect({ host: address, port });
+  const socket = connect({ host: address, port, allowHalfOpen: true });
   socket.setTimeout(DIAL_TIMEOUT_MS, () => socket.destroy(new Error('timed out')));
   try {
     await new Promise<void>((resolve, reject) => {

@@ -35,8 +35,8 @@ export interface ProxyDeps {
 /** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
-/** Puts the proxy in front of the server's request and upgrade listeners (call once the app is ready). */
-export function installProxy(server: Server, deps: ProxyDeps): void {
+/** Puts the proxy in front of the server's request and upgrade listeners (call once the app is ready); `close()` ends connections it is still setting up. */
+export function installProxy(server: Server, deps: ProxyDeps): { close(): void } {
   const domain = deps.ctx.config.proxyDomain;
   const onRequest = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
@@ -54,7 +54,7 @@ export function installProxy(server: Server, deps: ProxyDeps): void {
   });
   // A connection whose first request is for a port is taken whole (connection-tunnel.ts); the handlers
   // above serve a port request that arrives on a connection whose first request was for the API.
-  installConnectionTunnel(server, deps, domain);
+  return installConnectionTunnel(server, deps, domain);
 }
 
 /** The sandbox a request may reach, and whether it came with the platform's API key (which is then not forwarded). */

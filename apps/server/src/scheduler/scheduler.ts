@@ -192,7 +192,8 @@ export class Scheduler {
       kind: item.kind,
       tenant: item.tenantId,
       runtime: item.spec.runtime ?? 'default',
-      template: item.spec.image ?? item.spec.template ?? 'default',
+      // Bounded: an image reference is the tenant's to choose, a template name is not.
+      template: item.spec.image === null ? item.spec.template : 'image',
     });
     conn.send(start);
     this.ctx.log.info({ tenantId: item.tenantId, [item.kind === 'run' ? 'runId' : 'sandboxId']: item.id, nodeId: conn.nodeId, epoch: start.type === 'start' ? start.epoch : 0 }, 'work placed');

@@ -25,7 +25,7 @@ import { WorkloadSpecSchema } from '../workload/spec.js';
 import { AgentCallRequestSchema, AgentProcessResultSchema } from './agent-calls.js';
 
 /** Protocol version; a server refuses a `hello` with another major. */
-export const AGENT_PROTOCOL_VERSION = 2;
+export const AGENT_PROTOCOL_VERSION = 3;
 
 const Stream = z.enum(['stdout', 'stderr']);
 
@@ -69,14 +69,14 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     epoch: z.number().int(),
     sandboxId: z.string(),
     /** When the work's template was ready on the node (pulled, built or found), a phase. */
-    templateReadyAtMs: z.number().optional(),
+    templateReadyAtMs: z.number().int().nonnegative().optional(),
   }),
   /** The work's sandbox was destroyed on the node (after `finished` or `failed`), a phase. */
   z.object({
     type: z.literal('cleaned'),
     workId: z.string(),
     epoch: z.number().int(),
-    atMs: z.number(),
+    atMs: z.number().int().nonnegative(),
   }),
   z.object({
     type: z.literal('output'),

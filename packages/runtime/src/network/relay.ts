@@ -38,10 +38,6 @@ export interface SocketRelaysOptions {
   helper?: string;
 }
 
-interface Tunnel {
-  close(): void;
-}
-
 /** The tunnels of one proxy. */
 export class SocketRelays {
   private readonly live = new Set<Tunnel>();
@@ -73,75 +69,12 @@ export class SocketRelays {
       return Promise.resolve({ aToB: 0, bToA: 0, spliced: false });
     }
     return new Promise((resolve) => {
-      const totals: RelayTotals = { aToB: 0, bToA: 0, spliced: false };
-      let state: 'piping' | 'handing' | 'spliced' | 'ended' = 'piping';
-      let child: ChildProcess | undefined;
-      const tunnel: Tunnel = {
-        close: () => {
-          a.destroy();
-          b.destroy();
-          child?.kill('SIGKILL');
-        },
-      };
-      this.live.add(tunnel);
-      const end = (): void => {
-        if (state === 'ended') return;
-        state = 'ended';
+      const tunnel = new Tunnel(a, b, helper, this.handoffBytes, (totals) => {
         this.live.delete(tunnel);
         resolve(totals);
-      };
-      const counter = (key: 'aToB' | 'bToA') => (chunk: Buffer): void => {
-        totals[key] += chunk.length;
-        if (state === 'piping' && helper !== undefined && totals[key] >= this.handoffBytes) {
-          state = 'handing';
-          void handOff().catch(() => tunnel.close());
-        }
-      };
-      const countA = counter('aToB');
-      const countB = counter('bToA');
-      const handOff = async (): Promise<void> => {
-        a.unpipe(b);
-        b.unpipe(a);
-        a.pause();
-        b.pause();
-        await Promise.all([drained(a), drained(b)]);
-        if (a.destroyed || b.destroyed) return end();
-        a.removeListener('data', countA);
-        b.removeListener('data', countB);
-        const toB = readBuffered(a);
-        const toA = readBuffered(b);
-        child = spawn(helper ?? '', [], { stdio: [a as Socket, b as Socket, 'pipe', 'pipe', 'pipe'] });
-        state = 'spliced';
-        totals.spliced = true;
-        // The relay holds its own copies of the sockets now: this process lets go of its own.
-        a.destroy();
-        b.destroy();
-        (child.stdio[3] as Writable).end(toB);
-        (child.stdio[4] as Writable).end(toA);
-        let report = '';
-        child.stderr?.on('data', (d: Buffer) => (report += d.toString()));
-        child.on('error', end);
-        child.on('close', () => {
-          const [ab, ba] = report.trim().split(' ').map(Number);
-          // The relay counts the preambles again: they were counted here as they were read.
-          totals.aToB += Math.max(0, (ab ?? 0) - toB.length);
-          totals.bToA += Math.max(0, (ba ?? 0) - toA.length);
-          end();
-        });
-      };
-      a.on('data', countA);
-      b.on('data', countB);
-      for (const [s, other] of [[a, b], [b, a]] as const) {
-        s.on('error', () => other.destroy());
-        s.on('close', (hadError: boolean) => {
-          if (state === 'spliced') return;
-          if (hadError) other.destroy();
-          else closeAfterFlush(other);
-          if (a.destroyed && b.destroyed && state !== 'handing') end();
-        });
-      }
-      a.pipe(b);
-      b.pipe(a);
+      });
+      this.live.add(tunnel);
+      tunnel.start();
     });
   }
 
@@ -149,6 +82,113 @@ export class SocketRelays {
   close(): void {
     for (const t of [...this.live]) t.close();
     this.live.clear();
+  }
+}
+
+/**
+ * One tunnel: piped in JavaScript, then (past `handoffBytes` one way, with a helper) spliced by a
+ * relay process; `onEnd` gets what it carried once both directions have ended.
+ */
+class Tunnel {
+  private readonly totals: RelayTotals = { aToB: 0, bToA: 0, spliced: false };
+  private state: 'piping' | 'handing' | 'spliced' | 'ended' = 'piping';
+  private child: ChildProcess | undefined;
+  private readonly countA = this.counter('aToB');
+  private readonly countB = this.counter('bToA');
+
+  constructor(
+    private readonly a: Duplex,
+    private readonly b: Duplex,
+    private readonly helper: string | undefined,
+    private readonly handoffBytes: number,
+    private readonly onEnd: (totals: RelayTotals) => void,
+  ) {}
+
+  start(): void {
+    const { a, b } = this;
+    a.on('data', this.countA);
+    b.on('data', this.countB);
+    for (const [s, other] of [[a, b], [b, a]] as const) {
+      s.on('error', () => other.destroy());
+      s.on('close', (hadError: boolean) => {
+        if (this.state === 'spliced') return;
+        if (hadError) other.destroy();
+        else closeAfterFlush(other);
+        if (a.destroyed && b.destroyed && this.state !== 'handing') this.end();
+      });
+    }
+    a.pipe(b);
+    b.pipe(a);
+  }
+
+  close(): void {
+    this.a.destroy();
+    this.b.destroy();
+    this.child?.kill('SIGKILL');
+  }
+
+  private end(): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.onEnd(this.totals);
+  }
+
+  private counter(key: 'aToB' | 'bToA'): (chunk: Buffer) => void {
+    return (chunk) => {
+      this.totals[key] += chunk.length;
+      if (this.state === 'piping' && this.helper !== undefined && this.totals[key] >= this.handoffBytes) {
+        this.state = 'handing';
+        void this.handOff().catch(() => this.close());
+      }
+    };
+  }
+
+  private async handOff(): Promise<void> {
+    const { a, b } = this;
+    a.unpipe(b);
+    b.unpipe(a);
+    a.pause();
+    b.pause();
+    // The chunk being emitted still reaches the pipe's listener: let it be written first.
+    await new Promise((r) => setImmediate(r));
+    await Promise.all([flushed(a), flushed(b)]);
+    if (a.destroyed || b.destroyed) return this.end();
+    a.removeListener('data', this.countA);
+    b.removeListener('data', this.countB);
+    const toB = readBuffered(a);
+    const toA = readBuffered(b);
+    const child = spawn(this.helper ?? '', [String(process.pid)], { stdio: [a as Socket, b as Socket, 'pipe', 'pipe', 'pipe'] });
+    child.on('error', () => undefined); // a failed spawn is handled below; a later error ends with 'close'
+    if (child.pid === undefined) return this.inJavaScript(toB, toA);
+    this.child = child;
+    this.state = 'spliced';
+    this.totals.spliced = true;
+    // The relay holds its own copies of the sockets now: this process lets go of its own.
+    a.destroy();
+    b.destroy();
+    (child.stdio[3] as Writable).end(toB);
+    (child.stdio[4] as Writable).end(toA);
+    let report = '';
+    child.stderr?.on('data', (d: Buffer) => (report += d.toString()));
+    child.on('close', () => {
+      // Its count includes what it was handed first (read here, never emitted, so not counted here).
+      const [ab, ba] = report.trim().split(' ').map(Number);
+      this.totals.aToB += ab ?? 0;
+      this.totals.bToA += ba ?? 0;
+      this.end();
+    });
+  }
+
+  /** The relay could not be started (no file descriptors, no processes): the tunnel goes on in JavaScript. */
+  private inJavaScript(toB: Buffer, toA: Buffer): void {
+    const { a, b } = this;
+    this.state = 'piping';
+    this.totals.aToB += toB.length;
+    this.totals.bToA += toA.length;
+    if (toB.length > 0) b.write(toB);
+    if (toA.length > 0) a.write(toA);
+    a.pipe(b);
+    b.pipe(a);
   }
 }
 
@@ -174,17 +214,15 @@ function closeAfterFlush(s: Duplex): void {
   s.end();
 }
 
-/** Resolves once `s` has written everything queued (or is gone). */
-function drained(s: Duplex): Promise<void> {
-  if (s.writableLength === 0 || s.destroyed) return Promise.resolve();
+/** Resolves once everything written to `s` so far has gone out (or `s` is gone or ended). */
+function flushed(s: Duplex): Promise<void> {
+  if (s.destroyed || s.writableFinished || (!s.writableEnded && s.writableLength === 0)) return Promise.resolve();
   return new Promise((resolve) => {
-    const done = (): void => {
-      s.removeListener('drain', done);
-      s.removeListener('close', done);
-      resolve();
-    };
-    s.on('drain', done);
-    s.on('close', done);
+    s.once('close', () => resolve());
+    // Ended: it finishes once the rest is out. Else writes complete in order: an empty one's
+    // callback runs once every earlier one has.
+    if (s.writableEnded) s.once('finish', () => resolve());
+    else s.write(Buffer.alloc(0), () => resolve());
   });
 }
 

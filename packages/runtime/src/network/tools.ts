@@ -6,9 +6,9 @@
  * fork from the small helper costs tens of microseconds and runs beside the host.
  *
  * Requests are written as they come and answered in order (the helper runs one at a time, as the
- * host's thread started them one at a time anyway). A request that takes longer than
- * NET_TOOL_TIMEOUT_MS ends the helper (its children die with it) and fails every request
- * waiting; the next request starts a new helper.
+ * host's thread started them one at a time anyway). A request that runs longer than
+ * NET_TOOL_TIMEOUT_MS (counted from its turn, not from when it was queued) ends the helper (its
+ * children die with it) and fails every request waiting; the next request starts a new helper.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -19,7 +19,6 @@ interface Pending {
   what: string;
   resolve: () => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
 /** One running `tt-layer serve`. */
@@ -28,16 +27,19 @@ class Helper {
   private readonly pending: Pending[] = [];
   private buf = Buffer.alloc(0);
   private dead: Error | undefined;
+  /** The deadline of the request being run (the first one waiting): the others wait their turn. */
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly onDead: (h: Helper) => void) {
-    this.child = spawn(LAYER_HELPER, ['serve'], {
+    this.child = spawn(LAYER_HELPER, ['serve', String(process.pid)], {
       stdio: ['pipe', 'pipe', 'ignore'],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     this.child.stdout.on('data', (d: Buffer) => this.onData(d));
     this.child.stdin.on('error', () => undefined);
     this.child.on('error', (err) => this.die(new Error(`tt-layer serve: ${err.message}`)));
-    this.child.on('exit', (code, signal) => this.die(new Error(`tt-layer serve exited (${code ?? signal ?? '?'})`)));
+    // 'close': after its output is read to the end (an answer written just before it exits counts).
+    this.child.on('close', (code, signal) => this.die(new Error(`tt-layer serve exited (${code ?? signal ?? '?'})`)));
     this.idle();
   }
 
@@ -50,8 +52,8 @@ class Helper {
     const inHead = Buffer.alloc(4);
     inHead.writeUInt32LE(data.length);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.kill(new Error(`${what} took longer than ${NET_TOOL_TIMEOUT_MS} ms`)), NET_TOOL_TIMEOUT_MS);
-      this.pending.push({ what, resolve, reject, timer });
+      this.pending.push({ what, resolve, reject });
+      if (this.pending.length === 1) this.arm();
       this.busy();
       this.child.stdin.write(Buffer.concat([head, blob, inHead, data]));
     });
@@ -60,6 +62,14 @@ class Helper {
   /** Ends the helper (its stdin closes: it exits when its current request is done). */
   close(): void {
     this.child.stdin.end();
+  }
+
+  /** Gives the request now running its deadline. */
+  private arm(): void {
+    clearTimeout(this.timer);
+    const head = this.pending[0];
+    if (head === undefined) return;
+    this.timer = setTimeout(() => this.kill(new Error(`${head.what} took longer than ${NET_TOOL_TIMEOUT_MS} ms`)), NET_TOOL_TIMEOUT_MS);
   }
 
   private kill(err: Error): void {
@@ -76,8 +86,8 @@ class Helper {
       const out = this.buf.subarray(8, 8 + len).toString('utf8');
       this.buf = this.buf.subarray(8 + len);
       const p = this.pending.shift();
+      this.arm();
       if (!p) continue;
-      clearTimeout(p.timer);
       if (status === 0) p.resolve();
       else p.reject(new Error(`${p.what} failed: ${out.trim().split('\n').slice(-2).join('; ') || `exit ${status}`}`));
       if (this.pending.length === 0) this.idle();
@@ -87,10 +97,8 @@ class Helper {
   private die(err: Error): void {
     if (this.dead) return;
     this.dead = err;
-    for (const p of this.pending.splice(0)) {
-      clearTimeout(p.timer);
-      p.reject(err);
-    }
+    clearTimeout(this.timer);
+    for (const p of this.pending.splice(0)) p.reject(err);
     this.onDead(this);
   }
 
