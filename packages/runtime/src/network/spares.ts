@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { forgetOwner, recordOwner } from '../gc/owners.js';
 import { SlotTable } from '../sandbox/slots.js';
 import { allocateUidRange, releaseUidRange, transferUidRange } from '../sandbox/uid-ranges.js';
@@ -136,7 +136,7 @@ export class NetworkSpares {
   private async make(): Promise<Spare> {
     const id = `${SPARE_PREFIX}${randomBytes(8).toString('hex')}`;
     const dir = join(this.dir, id);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await Promise.all([mkdir(dir, { recursive: true, mode: 0o700 }), mkdir(dirname(this.deps.netnsPath(id)), { recursive: true, mode: 0o711 })]);
     await recordOwner(id, { dir, runtime: 'container', spare: true });
     try {
       const [uidBase, slot] = await Promise.all([allocateUidRange(id), this.deps.addresses.allocate(id)]);
