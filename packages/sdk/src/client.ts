@@ -10,6 +10,7 @@ import { ApiKeys, Audit, Nodes, Tenants } from './admin.js';
 import { Registries } from './registries.js';
 import { NetworkPolicies } from './network-policies.js';
 import { Templates } from './templates.js';
+import { Usage } from './usage.js';
 import type {
   CreateSandboxRequest,
   ListOptions,
@@ -65,6 +66,8 @@ export class Tartarus {
   readonly tenants: Tenants;
   /** The audit log. */
   readonly audit: Audit;
+  /** Usage metering: CPU, memory, sandbox time and egress per day, tenant or runtime. */
+  readonly usage: Usage;
 
   /** Defaults: `TARTARUS_URL` / `TARTARUS_API_KEY`, else `http://127.0.0.1:7070` without a key. */
   constructor(options: ConnectionOptions = {}) {
@@ -78,6 +81,7 @@ export class Tartarus {
     this.apiKeys = new ApiKeys(this.transport);
     this.tenants = new Tenants(this.transport);
     this.audit = new Audit(this.transport);
+    this.usage = new Usage(this.transport);
   }
 
   /** Whether the server answers `/healthz` (never throws). */

@@ -26,6 +26,7 @@ export const runs: Runs = new Runs(envTransport());
 export { ApiKeys, Audit, Nodes, NodeTokens, Tenants } from './admin.js';
 export { Templates, type TemplateProgressOptions } from './templates.js';
 export { Registries } from './registries.js';
+export { Usage } from './usage.js';
 export { NetworkPolicies } from './network-policies.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';
 export type { Transport, RequestOptions } from './http.js';

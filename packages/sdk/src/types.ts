@@ -41,6 +41,11 @@ export type {
   TemplateSource,
   TemplateStatus,
   Tenant,
+  UsageFigures,
+  UsageGroup,
+  UsageQuery,
+  UsageReport,
+  UsageRow,
 } from '@tartarus/core';
 
 /** One page of a listing; pass `nextCursor` back as `cursor` for the next (null: last page). */

@@ -10,3 +10,4 @@ export * from './ports.js';
 export * from './network-policies.js';
 export * from './agent-calls.js';
 export * from './agent.js';
+export * from './usage.js';
