@@ -11,3 +11,4 @@ export * from './states.js';
 export * from './ids.js';
 export * from './image-ref.js';
 export * from './tunnel.js';
+export * from './websocket-auth.js';

@@ -3,8 +3,11 @@
  * ids sort roughly by creation) + 12 random base-32 characters (60 bits: collisions are not a
  * practical concern). All characters are lowercase letters, digits and one `_`, so an id is also
  * a valid runtime sandbox id, host directory name and cgroup name.
+ *
+ * The randomness is Web Crypto's (`globalThis.crypto`, in Node ≥ 19 and every browser) rather
+ * than `node:crypto`, so that `@tartarus/core/base` stays free of Node modules and the SDK can be
+ * bundled for a browser.
  */
-import { randomBytes } from 'node:crypto';
 
 /** Kind prefixes of the ids the platform hands out. */
 export const ID_KINDS = ['sbx', 'run', 'key', 'ten', 'node', 'aud', 'ntk'] as const;
@@ -16,7 +19,7 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 /** A new id of `kind`, e.g. `sbx_mabc12345k3j…`. */
 export function newId(kind: IdKind): string {
   const time = Date.now().toString(36).padStart(9, '0');
-  const random = [...randomBytes(12)].map((b) => ALPHABET[b & 31]).join('');
+  const random = [...globalThis.crypto.getRandomValues(new Uint8Array(12))].map((b) => ALPHABET[b & 31]).join('');
   return `${kind}_${time}${random}`;
 }
 

@@ -2,17 +2,19 @@
  * A command running in the background, over the exec WebSocket: output arrives in the callbacks,
  * stdin can be written, and the command can be killed. `wait()` resolves with its result.
  */
-import type WebSocket from 'ws';
+import { TartarusError } from '@tartarus/core/base';
 import type { Transport } from './http.js';
 import {
   CommandExitError,
   InternalError,
   UnavailableError,
   errorFromEvent,
-  errorFromResponse,
 } from './errors.js';
 import type { ExecClientFrame, ExecServerFrame } from '@tartarus/core';
-import type { ExecRequest, ExecResult } from './types.js';
+import { decodeBase64, encodeBase64, utf8 } from './base64.js';
+import type { ExecSocket } from './exec-socket.js';
+import { connectExecSocket } from './exec-socket-node.js';
+import type { ExecRequest, ExecResult, SandboxInfo } from './types.js';
 
 /** Callbacks and credentials a handle needs. */
 export interface HandleOptions {
@@ -22,7 +24,7 @@ export interface HandleOptions {
 
 /** An output chunk's text (a base64 chunk decoded as UTF-8). */
 export function chunkText(out: { data: string; encoding: 'utf8' | 'base64' }): string {
-  return out.encoding === 'base64' ? Buffer.from(out.data, 'base64').toString('utf8') : out.data;
+  return out.encoding === 'base64' ? utf8(decodeBase64(out.data)) : out.data;
 }
 
 /** The result, or `CommandExitError` when `check` is set and the command did not exit 0 by itself. */
@@ -37,22 +39,24 @@ export class CommandHandle {
   /** Resolves with the result when the command ends; rejects if the connection fails first. */
   private readonly done: Promise<ExecResult>;
 
+  /** Use `sandbox.commands.run(cmd, { background: true })`. */
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ExecSocket,
     options: HandleOptions,
   ) {
     this.done = new Promise<ExecResult>((resolve, reject) => {
-      socket.on('message', (raw) => {
-        const frame = JSON.parse(String(raw)) as ExecServerFrame;
-        if (frame.type === 'output') {
-          (frame.stream === 'stdout' ? options.onStdout : options.onStderr)?.(chunkText(frame));
-        } else if (frame.type === 'exit') resolve(frame.result);
-        else reject(errorFromEvent(frame, 'exec'));
+      socket.listen({
+        message: (text) => {
+          const frame = JSON.parse(text) as ExecServerFrame;
+          if (frame.type === 'output') {
+            (frame.stream === 'stdout' ? options.onStdout : options.onStderr)?.(chunkText(frame));
+          } else if (frame.type === 'exit') resolve(frame.result);
+          else reject(errorFromEvent(frame, 'exec'));
+        },
+        close: () =>
+          reject(new InternalError('exec: the connection closed before the command exited')),
+        error: (e) => reject(new UnavailableError(`exec: ${e.message}`, { cause: e })),
       });
-      socket.on('close', () =>
-        reject(new InternalError('exec: the connection closed before the command exited')),
-      );
-      socket.on('error', (e) => reject(new UnavailableError(`exec: ${e.message}`, { cause: e })));
     });
     this.done.catch(() => undefined); // observed by wait(); never an unhandled rejection
   }
@@ -62,7 +66,7 @@ export class CommandHandle {
     this.send(
       typeof data === 'string'
         ? { type: 'stdin', data, encoding: 'utf8' }
-        : { type: 'stdin', data: Buffer.from(data).toString('base64'), encoding: 'base64' },
+        : { type: 'stdin', data: encodeBase64(data), encoding: 'base64' },
     );
   }
 
@@ -90,38 +94,39 @@ export class CommandHandle {
   }
 }
 
-/** Opens the exec WebSocket, sends the request, and returns the handle once the server accepted it. */
+/**
+ * Why a WebSocket that never opened was refused. A browser is not told (no status, no body), so
+ * the same key asks for the sandbox over plain HTTP: its typed error (401, 403, 404) is the
+ * answer; when that call succeeds, the original error stands.
+ */
+async function diagnose(transport: Transport, sandboxId: string, e: unknown): Promise<unknown> {
+  if (!(e instanceof UnavailableError)) return e;
+  try {
+    await transport.json<SandboxInfo>('GET', `/v1/sandboxes/${encodeURIComponent(sandboxId)}`);
+  } catch (why) {
+    if (why instanceof TartarusError && !(why instanceof UnavailableError)) return why;
+  }
+  return e;
+}
+
+/**
+ * Opens the exec WebSocket, sends the request, and returns the handle once the server accepted it.
+ * `connect` is this environment's client (`exec-socket-node.ts`, or its browser replacement).
+ */
 export async function openExecSocket(
   transport: Transport,
   sandboxId: string,
   request: ExecRequest,
   options: HandleOptions,
+  connect: (transport: Transport, url: string) => Promise<ExecSocket> = connectExecSocket,
 ): Promise<CommandHandle> {
   const url = `${transport.baseUrl.replace(/^http/, 'ws')}/v1/sandboxes/${encodeURIComponent(sandboxId)}/exec/ws`;
-  // Loaded on first use: most programs (and every CLI command but one) never open a WebSocket.
-  const { default: WebSocketClient } = await import('ws');
-  const socket = new WebSocketClient(url, { headers: transport.authHeaders() });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', (e) =>
-      reject(
-        new UnavailableError(`exec: cannot connect to ${url} (${e.message})`, {
-          cause: e,
-          context: { url: transport.baseUrl },
-        }),
-      ),
-    );
-    socket.once('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => {
-        const headers = new Headers();
-        for (const [k, v] of Object.entries(res.headers))
-          if (typeof v === 'string') headers.set(k, v);
-        reject(errorFromResponse(res.statusCode ?? 500, headers, text, 'exec'));
-      });
-    });
-  });
+  let socket: ExecSocket;
+  try {
+    socket = await connect(transport, url);
+  } catch (e) {
+    throw await diagnose(transport, sandboxId, e);
+  }
   const handle = new CommandHandle(socket, options);
   socket.send(JSON.stringify(request));
   return handle;

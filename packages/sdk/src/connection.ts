@@ -3,7 +3,10 @@ import { createTransport, type Transport } from './http.js';
 
 /** Where the server is and how to authenticate. */
 export interface ConnectionOptions {
-  /** Base URL of the server. Default: `TARTARUS_URL`, else `http://127.0.0.1:7070` (the `tartarus up` default). */
+  /**
+   * Base URL of the server. Default: `TARTARUS_URL`, else `http://127.0.0.1:7070` (the `tartarus up`
+   * default). In a browser (no environment) pass it, e.g. `location.origin`.
+   */
   url?: string | undefined;
   /** API key sent as `Authorization: Bearer`. Default: `TARTARUS_API_KEY`. */
   apiKey?: string | undefined;
@@ -12,10 +15,15 @@ export interface ConnectionOptions {
 /** The default server URL: what `tartarus up` listens on. */
 export const DEFAULT_URL = 'http://127.0.0.1:7070';
 
+/** An environment variable, or undefined where there is no `process` (a browser). */
+function env(name: string): string | undefined {
+  return typeof process === 'undefined' ? undefined : process.env?.[name];
+}
+
 /** Resolves the options (once) into a transport. */
 export function transportFor(options: ConnectionOptions = {}): Transport {
-  const url = options.url ?? process.env.TARTARUS_URL ?? DEFAULT_URL;
-  const apiKey = options.apiKey ?? (process.env.TARTARUS_API_KEY || undefined);
+  const url = options.url ?? env('TARTARUS_URL') ?? DEFAULT_URL;
+  const apiKey = options.apiKey ?? (env('TARTARUS_API_KEY') || undefined);
   return createTransport(url, apiKey);
 }
 

@@ -1,4 +1,5 @@
 /** `sandbox.files`: read, write, list and remove files inside a running sandbox. */
+import { utf8 } from './base64.js';
 import type { Transport } from './http.js';
 import type { FileEntry } from './types.js';
 
@@ -21,7 +22,7 @@ export class Files {
 
   /** Reads a file as UTF-8 text. `path` is absolute inside the sandbox. */
   async read(path: string): Promise<string> {
-    return Buffer.from(await this.readBytes(path)).toString('utf8');
+    return utf8(await this.readBytes(path));
   }
 
   /** Reads a file's raw bytes. */

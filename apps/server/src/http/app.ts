@@ -14,6 +14,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { WS_PROTOCOL } from '@tartarus/core';
 import { z } from 'zod';
 import type { ServerConfig } from '../config.js';
 import type { ServerContext } from '../context.js';
@@ -70,9 +71,13 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  // Agent replies carry whole files as base64 (4/3 of fileLimitBytes) plus framing.
+  // Agent replies carry whole files as base64 (4/3 of fileLimitBytes) plus framing. Of the
+  // subprotocols a client offers only `tartarus` is ever selected: never echo `tartarus.bearer.<key>`.
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: agentMaxMessageBytes(config) },
+    options: {
+      maxPayload: agentMaxMessageBytes(config),
+      handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
   });
 
   installAuthHook(app, ctx);

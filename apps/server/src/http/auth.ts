@@ -1,9 +1,16 @@
 /**
  * Authentication and authorization of `/v1` calls: `Authorization: Bearer <key>` verified against
- * the store (keys are stored hashed), then the route's required role. A tenant only ever sees its
+ * the store (keys are stored hashed), then the route's required role. A WebSocket upgrade without
+ * that header may offer the key as the subprotocol `tartarus.bearer.<key>` instead (a browser's
+ * WebSocket cannot send headers; `@tartarus/core` websocket-auth.ts). A tenant only ever sees its
  * own objects — the store scopes every read by `tenantId` and answers 404 for anyone else's.
  */
-import { PermissionDeniedError, UnauthenticatedError, type Role } from '@tartarus/core';
+import {
+  PermissionDeniedError,
+  UnauthenticatedError,
+  bearerFromWsProtocols,
+  type Role,
+} from '@tartarus/core';
 import type { FastifyRequest } from 'fastify';
 import type { AgentAuth } from '../agents/agent-auth.js';
 import type { Store } from '../store/index.js';
@@ -39,6 +46,18 @@ declare module 'fastify' {
     /** The call takes a raw `application/octet-stream` body (file uploads); others refuse one unread. */
     bytes?: boolean;
   }
+}
+
+/**
+ * The request's `Authorization` header; for a WebSocket upgrade without one, the key its
+ * `Sec-WebSocket-Protocol` offers, as that header would carry it. Plain HTTP never reads the
+ * subprotocol (a page could not set it there, and keys stay out of ordinary requests' headers).
+ */
+export function authorizationOf(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (header !== undefined || req.ws !== true) return header;
+  const key = bearerFromWsProtocols(req.headers['sec-websocket-protocol']);
+  return key === undefined ? undefined : `Bearer ${key}`;
 }
 
 /** Reads and verifies the bearer key. */

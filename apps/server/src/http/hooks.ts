@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { agentAuthenticator } from '../agents/agent-auth.js';
 import type { ServerContext } from '../context.js';
 import type { ZodApp } from '../routes/types.js';
-import { authenticate, authorize, type Access } from './auth.js';
+import { authenticate, authorizationOf, authorize, type Access } from './auth.js';
 import { RateLimiter } from './rate-limit.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -29,7 +29,7 @@ export function installAuthHook(app: ZodApp, ctx: ServerContext): void {
       req.agentAuth = await authenticateAgent(req.headers.authorization);
       return;
     }
-    const p = await authenticate(store, req.headers.authorization);
+    const p = await authenticate(store, authorizationOf(req));
     req.principal = p;
     limiter.take(p.keyId);
     authorize(p, access);
