@@ -20,6 +20,7 @@ import type { Link } from './link.js';
 import { Calls } from './calls.js';
 import type { AgentRuntime } from './runtime-port.js';
 import { Supervisor } from './supervisor.js';
+import { UsageMeters } from './usage-meter.js';
 import { NodeProxy, type NodeProxyAdvert } from './node-proxy.js';
 
 /** Minimal logger. */
@@ -31,7 +32,7 @@ export interface AgentLogger {
 const quiet: AgentLogger = { info() {}, warn() {} };
 
 /** Messages kept while disconnected: reports about work. */
-const REPORTS = new Set<AgentMessage['type']>(['started', 'output', 'finished', 'failed']);
+const REPORTS = new Set<AgentMessage['type']>(['started', 'output', 'finished', 'failed', 'usage']);
 /** Most reports kept while disconnected (output beyond it is lost; results are retried by lease). */
 /** How often the image cache is brought under its budget. */
 const IMAGE_GC_INTERVAL_MS = 600_000;
@@ -71,7 +72,8 @@ export class Agent {
     this.config = parseAgentConfig(config);
     // A pool naming an unknown template or runtime is refused now, not logged later.
     runtime.checkPools(this.config.pools);
-    this.work = new Supervisor(runtime, () => this.link);
+    const meters = new UsageMeters((m) => this.send(m), { sampleMs: this.config.usageSampleMs, reportMs: this.config.usageReportMs });
+    this.work = new Supervisor(runtime, () => this.link, meters);
     this.calls = new Calls(runtime, this.work);
     this.proxy = new NodeProxy(async (sandboxId) => this.work.sandbox(sandboxId).address?.());
     this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));

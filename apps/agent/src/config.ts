@@ -62,6 +62,10 @@ export const AgentConfigSchema = z.strictObject({
    * until it fits. Default 20 GiB; 0 disables collection.
    */
   imageBudgetMiB: z.number().int().min(0).default(20_480),
+  /** How often each sandbox's cgroup and network counters are sampled for usage metering, ms. Default 5 s. */
+  usageSampleMs: z.number().int().min(50).default(5000),
+  /** How often a running sandbox's usage is reported to the server, ms (and once when it ends). Default 60 s. */
+  usageReportMs: z.number().int().min(100).default(60_000),
   /** Longest wait between reconnect attempts, ms. Default 5 s. */
   maxReconnectDelayMs: z.number().int().positive().default(5000),
   /**

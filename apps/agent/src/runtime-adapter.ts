@@ -9,6 +9,7 @@ import type {
   ImageInfo,
 } from '@tartarus/runtime';
 import { ConflictError, type Egress, type ImageReport } from '@tartarus/core';
+import { readEgressBytes } from '@tartarus/runtime';
 import type { AgentRuntime, BuildProgress, RegistryAuth, StartOptions, TemplateReport } from './runtime-port.js';
 
 type SandboxOptions = Parameters<Runtime['createSandbox']>[0];
@@ -86,6 +87,10 @@ export class RuntimeAdapter implements AgentRuntime {
 
   adopt(info: SandboxInfo): Promise<SandboxHandle> {
     return this.runtime.adopt(info.runtime, info.id);
+  }
+
+  egressBytes(sandboxId: string): Promise<number> {
+    return readEgressBytes(sandboxId);
   }
 
   async destroy(info: SandboxInfo): Promise<void> {

@@ -40,6 +40,8 @@ export interface AgentRuntime {
   list(): Promise<SandboxInfo[]>;
   /** Re-attaches to a running or paused sandbox. */
   adopt(info: SandboxInfo): Promise<SandboxHandle>;
+  /** Bytes sandbox `sandboxId` has sent over its network link (0 without one), for usage metering. */
+  egressBytes(sandboxId: string): Promise<number>;
   /** Removes every host object of a sandbox. Idempotent. */
   destroy(info: SandboxInfo): Promise<void>;
   listTemplates(): Promise<TemplateReport[]>;

@@ -11,6 +11,7 @@ import type { SandboxHandle, SandboxInfo } from '@tartarus/runtime';
 import type { Link } from './link.js';
 import { TextOutput } from './output.js';
 import type { AgentRuntime } from './runtime-port.js';
+import type { UsageMeters } from './usage-meter.js';
 
 type StartMessage = Extract<ServerMessage, { type: 'start' }>;
 
@@ -45,6 +46,7 @@ export class Supervisor {
   constructor(
     private readonly runtime: AgentRuntime,
     private readonly link: () => Link,
+    private readonly meters: UsageMeters,
   ) {}
 
   /** Work in progress: `{workId, epoch, sandboxId}` (hello inventory, heartbeats). */
@@ -108,6 +110,7 @@ export class Supervisor {
     const w: Work = { workId: info.id, epoch: 0, sandboxId: info.id, abort: new AbortController() };
     w.handle = await this.runtime.adopt(info);
     this.work.set(info.id, w);
+    this.meter(w, w.handle, info.runtime, true);
     w.done = this.finish(w, w.handle).finally(() => this.forget(w));
   }
 
@@ -150,6 +153,7 @@ export class Supervisor {
   /** Stops timers (agent shutting down; the sandboxes keep running for re-adoption). */
   detach(): void {
     this.detached = true;
+    this.meters.stop();
     for (const w of this.work.values()) clearTimeout(w.timer);
     this.work.clear();
   }
@@ -200,6 +204,7 @@ export class Supervisor {
       sandboxId: w.sandboxId,
       ...(templateReadyAtMs === undefined ? {} : { templateReadyAtMs }),
     });
+    this.meter(w, w.handle, msg.spec.runtime, false);
     if (!once) this.setTimeout(w.sandboxId, Date.now() + msg.spec.timeoutMs);
     if (w.endedBy !== undefined) await w.handle.kill({ graceMs: 1000 }).catch(() => undefined);
     await this.finish(w, w.handle, () => out.flush());
@@ -229,8 +234,16 @@ export class Supervisor {
         durationMs: r.durationMs,
       },
     });
+    // The last sample before the sandbox (and its cgroup) is gone: its final usage report.
+    await this.meters.end(w.workId);
     await handle.destroy().catch(() => undefined);
     this.cleaned(w);
+  }
+
+  /** Meters `w`'s sandbox until it ends (usage-meter.ts). */
+  private meter(w: Work, handle: SandboxHandle, runtime: string, adopted: boolean): void {
+    const source = { stats: () => handle.stats(), egressBytes: () => this.runtime.egressBytes(w.sandboxId) };
+    this.meters.start({ workId: w.workId, epoch: w.epoch, runtime }, source, adopted);
   }
 
   /** Reports that `w`'s sandbox is gone from this node (a phase; nothing waits for it). */

@@ -38,6 +38,8 @@ export interface EmbeddedOptions {
   slots?: number;
   /** Warm pools of the local agent (see the agent's `pools` option). Default none. */
   pools?: AgentConfigInput['pools'];
+  /** Usage metering of the local agent: how often sandboxes are sampled and reported (the agent's defaults: 5 s, 60 s). */
+  usage?: Pick<AgentConfigInput, 'usageSampleMs' | 'usageReportMs'>;
   /** Registry mirrors and insecure registries for image pulls and builds. Default none. */
   registries?: RegistryOptions;
   /**
@@ -145,6 +147,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         name: 'local',
         ...(options.slots === undefined ? {} : { slots: options.slots }),
         ...(options.pools === undefined ? {} : { pools: options.pools }),
+        ...options.usage,
       },
       agentRuntime,
     );

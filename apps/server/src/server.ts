@@ -22,6 +22,7 @@ import { registryRoutes } from './routes/registries.js';
 import { networkPolicyRoutes } from './routes/network-policies.js';
 import { templateRoutes } from './routes/templates.js';
 import { portRoutes } from './routes/ports.js';
+import { usageRoutes } from './routes/usage.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
 import type { RouteDeps } from './routes/types.js';
@@ -107,6 +108,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     registryRoutes,
     networkPolicyRoutes,
     adminRoutes,
+    usageRoutes,
     portRoutes(tokens),
   ]) {
     routes(app, deps);

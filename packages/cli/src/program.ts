@@ -12,6 +12,7 @@ import { nodesCommand } from './commands/nodes/index.js';
 import { keysCommand } from './commands/keys/index.js';
 import { tenantsCommand } from './commands/tenants/index.js';
 import { auditCommand } from './commands/audit/index.js';
+import { usageCommand } from './commands/usage.js';
 
 /** Builds the `tartarus` program. */
 export function buildProgram(): Command {
@@ -36,5 +37,6 @@ export function buildProgram(): Command {
     .addCommand(nodesCommand())
     .addCommand(keysCommand())
     .addCommand(tenantsCommand())
-    .addCommand(auditCommand());
+    .addCommand(auditCommand())
+    .addCommand(usageCommand());
 }

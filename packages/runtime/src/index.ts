@@ -13,3 +13,4 @@ export * from './pool/index.js';
 export * from './gc/index.js';
 export * from './images/index.js';
 export { SocketRelays, type RelayTotals, type SocketRelaysOptions } from './network/relay.js';
+export { readEgressBytes } from './network/sandbox.js';

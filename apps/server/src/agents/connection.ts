@@ -200,6 +200,7 @@ export class AgentConnection {
       case 'finished':
       case 'failed':
       case 'cleaned':
+      case 'usage':
         return handleWorkReport(this.ctx, this, msg);
       case 'event':
         return this.pending.event(msg.requestId, msg.event, msg.data);

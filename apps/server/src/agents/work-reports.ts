@@ -14,7 +14,7 @@ import type { AgentConnection } from './connection.js';
 /** Agent messages handled here. */
 export type WorkReport = Extract<
   AgentMessage,
-  { type: 'heartbeat' | 'started' | 'output' | 'finished' | 'failed' | 'cleaned' }
+  { type: 'heartbeat' | 'started' | 'output' | 'finished' | 'failed' | 'cleaned' | 'usage' }
 >;
 /** An output chunk an agent reports. */
 export type OutputMessage = Extract<AgentMessage, { type: 'output' }>;
@@ -253,7 +253,18 @@ export async function handleWorkReport(
       if (idKind(msg.workId) === 'sbx') return store.sandboxes.recordCleanup(conn.nodeId, msg.workId, msg.atMs);
       await store.queue.recordCleanup(msg.workId, msg.epoch, msg.atMs);
       return;
+    case 'usage':
+      return recordUsage(ctx, conn, msg);
     default:
       return assertNever(msg, 'agent report');
   }
+}
+
+/**
+ * Keeps a usage report (billed to its work's tenant), whatever its epoch: consumption is real even
+ * for an attempt that was fenced. A resend is stored once and counted once.
+ */
+async function recordUsage(ctx: ServerContext, conn: AgentConnection, msg: Extract<WorkReport, { type: 'usage' }>): Promise<void> {
+  const tenant = await ctx.store.usage.record({ ...msg, nodeId: conn.nodeId });
+  if (tenant !== undefined) ctx.metrics.usage(tenant, msg.runtime, msg);
 }

@@ -65,6 +65,16 @@ export interface ServerMetrics {
   ended(workId: string): void;
   /** `workId`'s sandbox was cleaned up on its node at `atMs`: the cleanup phase is observed. */
   cleaned(workId: string, atMs: number): void;
+  /** An agent's usage report was stored for `tenant`: the tenant's usage counters grow by it. */
+  usage(tenant: string, runtime: string, used: UsageCounts): void;
+}
+
+/** What one usage report adds. */
+export interface UsageCounts {
+  cpuSeconds: number;
+  memoryGibSeconds: number;
+  sandboxSeconds: number;
+  egressBytes: number;
 }
 
 /** Work tracked for its launch, phases and seconds (and ended work awaiting its cleanup report), at most. */
@@ -99,6 +109,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
       firstOutput() {},
       ended() {},
       cleaned() {},
+      usage() {},
     };
   }
   const registry = new Registry();
@@ -134,6 +145,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
     buckets: LAUNCH_BUCKETS,
     registers,
   });
+  const usage = usageCounters(registers);
   scrapeGauges(registry, sources);
   const launches = new Map<string, Launch>();
   /** Work ended and not yet cleaned up: when it ended, and its kind. */
@@ -186,6 +198,23 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
       ending.delete(workId);
       phase.observe({ kind: e.kind, phase: 'cleanup' }, Math.max(0, atMs - e.atMs) / 1000);
     },
+    usage,
+  };
+}
+
+/** The per-tenant usage counters (usage metering; the same figures as `GET /v1/usage`). */
+function usageCounters(registers: Registry[]): ServerMetrics['usage'] {
+  const labelNames = ['tenant', 'runtime'] as const;
+  const cpu = new Counter({ name: 'tartarus_usage_cpu_seconds_total', help: 'CPU time used by sandboxes, by tenant and runtime', labelNames, registers });
+  const memory = new Counter({ name: 'tartarus_usage_memory_gib_seconds_total', help: 'Memory held by sandboxes over time (GiB x seconds), by tenant and runtime', labelNames, registers });
+  const wall = new Counter({ name: 'tartarus_usage_sandbox_seconds_total', help: 'Wall time of sandboxes, by tenant and runtime', labelNames, registers });
+  const egress = new Counter({ name: 'tartarus_usage_egress_bytes_total', help: 'Bytes sandboxes sent over their network link, by tenant and runtime', labelNames, registers });
+  return (tenant, runtime, u) => {
+    const l = { tenant, runtime };
+    cpu.inc(l, u.cpuSeconds);
+    memory.inc(l, u.memoryGibSeconds);
+    wall.inc(l, u.sandboxSeconds);
+    egress.inc(l, u.egressBytes);
   };
 }
 

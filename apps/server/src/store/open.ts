@@ -18,6 +18,7 @@ import type { Database } from './schema.js';
 import type { Store, StoreOptions } from './store.js';
 import { createTemplateObjectStore } from './templates.js';
 import { createTenantStore } from './tenants.js';
+import { createUsageStore } from './usage.js';
 
 /** Default of `StoreOptions.logCapBytes`: 8 MiB. */
 const DEFAULT_LOG_CAP_BYTES = 8 * 1024 * 1024;
@@ -72,6 +73,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     registryCredentials: createRegistryCredentialStore(ctx),
     networkPolicies: createNetworkPolicyStore(ctx),
     retention: createRetentionStore(ctx),
+    usage: createUsageStore(ctx),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -238,6 +238,23 @@ export interface NetworkPoliciesTable {
   created_at: number;
 }
 
+/** Row of `usage_records`: what one piece of work consumed between two of its agent's reports. */
+export interface UsageRecordsTable {
+  /** `work:epoch:seq:at` of the report. */
+  id: string;
+  tenant_id: string;
+  /** The run or sandbox id. */
+  work_id: string;
+  runtime: string;
+  node_id: string;
+  /** When the report's interval ended, epoch ms. */
+  at: number;
+  cpu_seconds: number;
+  memory_gib_seconds: number;
+  sandbox_seconds: number;
+  egress_bytes: number;
+}
+
 /** The database. */
 export interface Database {
   tenants: TenantsTable;
@@ -253,4 +270,5 @@ export interface Database {
   registry_credentials: RegistryCredentialsTable;
   node_tokens: NodeTokensTable;
   network_policies: NetworkPoliciesTable;
+  usage_records: UsageRecordsTable;
 }

@@ -16,6 +16,7 @@ import { retentionSuite } from './conformance/retention.js';
 import { runsSuite } from './conformance/runs.js';
 import { sandboxesSuite } from './conformance/sandboxes.js';
 import { templatesSuite } from './conformance/templates.js';
+import { usageSuite } from './conformance/usage.js';
 
 function conformance(fx: BackendFixture): void {
   identitySuite(fx);
@@ -27,6 +28,7 @@ function conformance(fx: BackendFixture): void {
   retentionSuite(fx);
   logQuotaSuite(fx);
   networkPoliciesSuite(fx);
+  usageSuite(fx);
   crashSuite(fx);
 }
 

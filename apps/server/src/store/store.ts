@@ -58,6 +58,7 @@ import type {
 } from './types.js';
 import type { Priority, TenantLimitsPolicy } from '@tartarus/core';
 import type { RetentionStore } from './retention-store.js';
+import type { UsageStore } from './usage.js';
 
 /** Which database a store runs on. */
 export type StoreBackend = 'sqlite' | 'postgres';
@@ -84,6 +85,8 @@ export interface Store {
   readonly networkPolicies: NetworkPolicyStore;
   /** Deleting run logs and audit entries past their retention (`retention-store.ts`). */
   readonly retention: RetentionStore;
+  /** Usage metering: agents' reports per tenant and their sums (`usage.ts`). */
+  readonly usage: UsageStore;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
 }

@@ -25,7 +25,7 @@ import { WorkloadSpecSchema } from '../workload/spec.js';
 import { AgentCallRequestSchema, AgentProcessResultSchema } from './agent-calls.js';
 
 /** Protocol version; a server refuses a `hello` with another major. */
-export const AGENT_PROTOCOL_VERSION = 3;
+export const AGENT_PROTOCOL_VERSION = 4;
 
 const Stream = z.enum(['stdout', 'stderr']);
 
@@ -70,6 +70,24 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     sandboxId: z.string(),
     /** When the work's template was ready on the node (pulled, built or found), a phase. */
     templateReadyAtMs: z.number().int().nonnegative().optional(),
+  }),
+  /**
+   * What a piece of work consumed since its previous `usage` report (the agent's cgroup and
+   * network counters): sent every `usageReportMs` while it runs and once more (`final`) as its
+   * sandbox ends. `seq` counts the work's reports from 1, so a report sent twice is stored once.
+   */
+  z.object({
+    type: z.literal('usage'),
+    workId: z.string(),
+    epoch: z.number().int(),
+    seq: z.number().int().positive(),
+    runtime: z.string(),
+    atMs: z.number().int().nonnegative(),
+    cpuSeconds: z.number().nonnegative(),
+    memoryGibSeconds: z.number().nonnegative(),
+    sandboxSeconds: z.number().nonnegative(),
+    egressBytes: z.number().int().nonnegative(),
+    final: z.boolean(),
   }),
   /** The work's sandbox was destroyed on the node (after `finished` or `failed`), a phase. */
   z.object({

@@ -83,12 +83,16 @@ export async function applyCpuLimit(id: string, cpu: number, periodUs: number): 
   await writeFile(join(dir, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(cpu * periodUs))));
 }
 
-/** CPU, memory and pids of a sandbox now; zeros for what is already gone. */
+/**
+ * CPU, memory and pids of a sandbox now; zeros for what is already gone. CPU and memory are read
+ * on the parent `tartarus/<id>`: v1 charges both up the hierarchy, so the parent still holds the
+ * whole CPU time after the runtime removed the leaf (a finished run's total, for usage metering).
+ */
 export async function readStats(id: string): Promise<SandboxStats> {
   const leaf = (ctl: string, file: string): string => join(CGROUP_ROOT, ctl, CGROUP_PARENT, id, 'c', file);
   const num = (p: string): Promise<number> => readFile(p, 'utf8').then((s) => Number(s.trim()) || 0, () => 0);
   const [cpuUsageNs, memoryBytes, pids] = await Promise.all([
-    num(leaf('cpuacct', 'cpuacct.usage')),
+    num(join(CGROUP_ROOT, 'cpuacct', CGROUP_PARENT, id, 'cpuacct.usage')),
     num(join(CGROUP_ROOT, 'memory', CGROUP_PARENT, id, 'memory.usage_in_bytes')),
     num(leaf('pids', 'pids.current')),
   ]);

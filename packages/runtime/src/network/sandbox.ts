@@ -298,3 +298,14 @@ export async function releaseOrphanNetworks(): Promise<string[]> {
   await addressTable(0).releaseOrphans();
   return orphans;
 }
+
+/**
+ * Bytes sandbox `id` has sent over its network link, from the kernel's counters: what leaves its
+ * `eth0` arrives at the veth's host end (`rx_bytes` there). 0 without a network (or once it is gone).
+ */
+export async function readEgressBytes(id: string): Promise<number> {
+  return readFile(`/sys/class/net/${vethName(id)}/statistics/rx_bytes`, 'utf8').then(
+    (s) => Number(s.trim()) || 0,
+    () => 0,
+  );
+}

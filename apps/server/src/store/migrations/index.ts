@@ -12,6 +12,7 @@ import { nodeTokens } from './0004-node-tokens.js';
 import { logRetention } from './0005-log-retention.js';
 import { networkPolicies } from './0006-network-policies.js';
 import { phases } from './0007-phases.js';
+import { usage } from './0008-usage.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '0005_log_retention': logRetention,
   '0006_network_policies': networkPolicies,
   '0007_phases': phases,
+  '0008_usage': usage,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
