@@ -158,6 +158,29 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     assert.ok(audit.items.length > 0);
   });
 
+  test('usage: a table with a total, JSON, CSV; a bad time is one line with exit 2', async () => {
+    assert.equal((await t(['run', '--', 'true'])).status, 0);
+    // The run's final usage report follows its end.
+    let report: { rows: { key: string; sandboxes: number }[] } = { rows: [] };
+    for (let i = 0; i < 100 && report.rows.length === 0; i++) {
+      report = JSON.parse((await t(['usage', '--group', 'runtime', '--json'])).stdout) as typeof report;
+      if (report.rows.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(report.rows[0]?.key, 'container');
+    assert.ok((report.rows[0]?.sandboxes ?? 0) >= 1);
+    const table = (await t(['usage', '--group', 'runtime', '--from', '1d'])).stdout.split('\n');
+    assert.match(table[0] ?? '', /^usage by runtime from /);
+    assert.match(table[1] ?? '', /^RUNTIME\s+CPU-S\s+MEM-GIB-S\s+SANDBOX-S\s+EGRESS\s+SANDBOXES$/);
+    assert.match(table[2] ?? '', /^container\s+\d+\.\d\d\s/);
+    assert.match(table[3] ?? '', /^TOTAL\s/);
+    const csv = (await t(['usage', '--csv', '--from', new Date().toISOString().slice(0, 10)])).stdout;
+    assert.match(csv, /^day,cpu_seconds,memory_gib_seconds,sandbox_seconds,egress_bytes,sandboxes\r\n\d{4}-\d\d-\d\d,/);
+    const bad = await t(['usage', '--from', 'yesterday']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--from.*not a time: give a date/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
+  });
+
   test('server errors are one line with exit 1', async () => {
     const r = await t(['runs', 'get', 'run_doesnotexist']);
     assert.equal(r.status, 1);

@@ -109,6 +109,7 @@ function routes(ids: { sandbox: string; run: string; key: string; tenant: string
       admin: true,
     },
     { method: 'GET', path: '/v1/audit', admin: true },
+    { method: 'GET', path: '/v1/usage' },
   ] as {
     method: string;
     path: string;
