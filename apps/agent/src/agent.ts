@@ -21,6 +21,8 @@ import { Calls } from './calls.js';
 import type { AgentRuntime } from './runtime-port.js';
 import { Supervisor } from './supervisor.js';
 import { UsageMeters } from './usage-meter.js';
+import { AgentMetrics, serveMetrics } from './metrics.js';
+import type { Server } from 'node:http';
 import { NodeProxy, type NodeProxyAdvert } from './node-proxy.js';
 
 /** Minimal logger. */
@@ -63,6 +65,9 @@ export class Agent {
   /** Where the servers' port proxy reaches this node's sandboxes (advertised in hello). */
   private readonly proxy: NodeProxy;
   private proxyAdvert: NodeProxyAdvert | undefined;
+  /** The node's own metrics (metrics.ts). */
+  readonly metrics: AgentMetrics;
+  private metricsServer: Server | undefined;
 
   constructor(
     config: AgentConfigInput,
@@ -72,8 +77,21 @@ export class Agent {
     this.config = parseAgentConfig(config);
     // A pool naming an unknown template or runtime is refused now, not logged later.
     runtime.checkPools(this.config.pools);
-    const meters = new UsageMeters((m) => this.send(m), { sampleMs: this.config.usageSampleMs, reportMs: this.config.usageReportMs });
-    this.work = new Supervisor(runtime, () => this.link, meters);
+    this.metrics = new AgentMetrics({
+      sandboxes: () => this.work.byRuntime(),
+      reserved: () => this.work.used(),
+      capacity: { cpu: this.config.cpu, memoryMiB: this.config.memoryMiB },
+      connected: () => this.reconciled,
+      pendingReports: () => this.pending.length,
+    });
+    const meters = new UsageMeters(
+      (m) => {
+        this.metrics.usage(m);
+        this.send(m);
+      },
+      { sampleMs: this.config.usageSampleMs, reportMs: this.config.usageReportMs },
+    );
+    this.work = new Supervisor(runtime, () => this.link, meters, this.metrics);
     this.calls = new Calls(runtime, this.work);
     this.proxy = new NodeProxy(async (sandboxId) => this.work.sandbox(sandboxId).address?.());
     this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));
@@ -83,6 +101,7 @@ export class Agent {
   async start(): Promise<void> {
     // The node proxy first: its address and secret go in every hello.
     this.proxyAdvert = await this.proxy.start(this.config.proxyListen, this.config.proxyAdvertiseHost);
+    if (this.config.metricsListen !== undefined) this.metricsServer = await serveMetrics(this.config.metricsListen, this.metrics.registry);
     this.connect();
     await this.connectedOnce;
     this.collectImagesEvery(IMAGE_GC_INTERVAL_MS);
@@ -120,6 +139,7 @@ export class Agent {
     clearInterval(this.heartbeat);
     clearInterval(this.imageTimer);
     this.proxy.close();
+    this.metricsServer?.close();
     this.work.detach();
     this.socket?.close(1000, 'agent stopping');
   }

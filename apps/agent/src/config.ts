@@ -73,6 +73,11 @@ export const AgentConfigSchema = z.strictObject({
    * (port 0: any). Default loopback, right for one machine; on a fleet, an address the servers reach.
    */
   proxyListen: z.string().regex(/^[^\s]+:\d{1,5}$/, 'proxyListen must be host:port').default('127.0.0.1:0'),
+  /**
+   * Where the agent serves its Prometheus metrics (`GET /metrics`), `host:port`. Default none (the
+   * embedded agent's metrics are part of the server's `/metrics`).
+   */
+  metricsListen: z.string().regex(/^[^\s]+:\d{1,5}$/, 'metricsListen must be host:port').optional(),
   /** The host the servers connect to for the node proxy. Default: `proxyListen`'s host. */
   proxyAdvertiseHost: z.string().min(1).optional(),
 });

@@ -14,6 +14,8 @@
  *   TARTARUS_REGISTRY_MIRRORS    REGISTRY=MIRROR[,…] (e.g. docker.io=10.0.0.5:5000), tried before the registry
  *   TARTARUS_INSECURE_REGISTRIES HOST[,…] reached over plain HTTP (loopback ones always are)
  *   TARTARUS_IMAGE_BUDGET_MIB    the image cache is kept under this size. Default 20480
+ *   TARTARUS_AGENT_METRICS HOST:PORT where the agent serves its Prometheus metrics (GET /metrics).
+ *                         Default none
  *   TARTARUS_NET_POOL     the sandboxes' IPv4 pool (read by the runtime). Default 10.89.0.0/16
  *   TARTARUS_NET_BRIDGE   the sandboxes' host bridge (read by the runtime). Default tt0
  *   TARTARUS_NET_DENY     more destinations no sandbox may reach, IPv4/CIDR[:port][,…] (e.g. the
@@ -49,6 +51,7 @@ try {
       ...(slots === undefined ? {} : { slots }),
       pools: parsePoolList(env['TARTARUS_POOLS'] ?? ''),
       ...(budget === undefined ? {} : { imageBudgetMiB: Number(budget) }),
+      ...(env['TARTARUS_AGENT_METRICS'] ? { metricsListen: env['TARTARUS_AGENT_METRICS'] } : {}),
     },
     new RuntimeAdapter(new Runtime({ stateDir: env['TARTARUS_STATE_DIR'] ?? '/var/lib/tartarus', registries, network })),
     {

@@ -12,6 +12,7 @@ import type { Link } from './link.js';
 import { TextOutput } from './output.js';
 import type { AgentRuntime } from './runtime-port.js';
 import type { UsageMeters } from './usage-meter.js';
+import type { AgentMetrics } from './metrics.js';
 
 type StartMessage = Extract<ServerMessage, { type: 'start' }>;
 
@@ -19,6 +20,8 @@ interface Work {
   workId: string;
   epoch: number;
   sandboxId: string;
+  /** Its runtime (from the spec, or the adopted sandbox's). */
+  runtime: string;
   /** Absent for a sandbox adopted after a restart (its spec stayed with the server). */
   start?: StartMessage;
   handle?: SandboxHandle;
@@ -47,7 +50,15 @@ export class Supervisor {
     private readonly runtime: AgentRuntime,
     private readonly link: () => Link,
     private readonly meters: UsageMeters,
+    private readonly metrics: AgentMetrics,
   ) {}
+
+  /** Sandboxes of the work here, by runtime (a metric). */
+  byRuntime(): Map<string, number> {
+    const n = new Map<string, number>();
+    for (const w of this.work.values()) n.set(w.runtime, (n.get(w.runtime) ?? 0) + 1);
+    return n;
+  }
 
   /** Work in progress: `{workId, epoch, sandboxId}` (hello inventory, heartbeats). */
   active(): { workId: string; epoch: number; sandboxId: string }[] {
@@ -97,6 +108,7 @@ export class Supervisor {
       workId: msg.workId,
       epoch: msg.epoch,
       sandboxId: msg.sandboxId,
+      runtime: msg.spec.runtime,
       start: msg,
       abort: new AbortController(),
     };
@@ -107,10 +119,10 @@ export class Supervisor {
   /** Re-attaches to a sandbox found after a restart that the server wants kept. */
   async adopt(info: SandboxInfo): Promise<void> {
     if (this.work.has(info.id)) return;
-    const w: Work = { workId: info.id, epoch: 0, sandboxId: info.id, abort: new AbortController() };
+    const w: Work = { workId: info.id, epoch: 0, sandboxId: info.id, runtime: info.runtime, abort: new AbortController() };
     w.handle = await this.runtime.adopt(info);
     this.work.set(info.id, w);
-    this.meter(w, w.handle, info.runtime, true);
+    this.meter(w, w.handle, w.runtime, true);
     w.done = this.finish(w, w.handle).finally(() => this.forget(w));
   }
 
@@ -170,6 +182,7 @@ export class Supervisor {
       this.link().send({ type: 'output', workId: w.workId, epoch: w.epoch, stream, data, timeMs, seq: ++seq }),
     );
     let templateReadyAtMs: number | undefined;
+    const launchedAt = performance.now();
     try {
       w.handle = await this.runtime.createAndStart(
         {
@@ -182,6 +195,7 @@ export class Supervisor {
         w.abort.signal,
       );
     } catch (err) {
+      this.metrics.startFailures.inc({ runtime: w.runtime, code: err instanceof TartarusError ? err.code : 'internal' });
       this.link().send({
         type: 'failed',
         workId: w.workId,
@@ -204,7 +218,8 @@ export class Supervisor {
       sandboxId: w.sandboxId,
       ...(templateReadyAtMs === undefined ? {} : { templateReadyAtMs }),
     });
-    this.meter(w, w.handle, msg.spec.runtime, false);
+    this.metrics.launch.observe({ runtime: w.runtime }, (performance.now() - launchedAt) / 1000);
+    this.meter(w, w.handle, w.runtime, false);
     if (!once) this.setTimeout(w.sandboxId, Date.now() + msg.spec.timeoutMs);
     if (w.endedBy !== undefined) await w.handle.kill({ graceMs: 1000 }).catch(() => undefined);
     await this.finish(w, w.handle, () => out.flush());

@@ -152,6 +152,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       agentRuntime,
     );
     await agent.start();
+    server.addMetrics(agent.metrics.registry);
     await writeFile(join(dataDir, 'url'), `${server.url}\n`);
     const s = server;
     const a = agent;

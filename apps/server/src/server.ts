@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '@tartarus/core';
 import { SocketRelays } from '@tartarus/runtime';
 import { AgentHub } from './agents/hub.js';
 import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
+import type { Registry } from 'prom-client';
 import { EventBus, silentLogger, type Logger, type ServerContext } from './context.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
@@ -48,6 +49,8 @@ export interface ServerHandle {
   url: string;
   port: number;
   hub: AgentHub;
+  /** Appends another registry's metrics to `/metrics` (the embedded agent's); nothing with observability off. */
+  addMetrics(registry: Registry): void;
   /** Stops accepting, closes agent sockets, stops the loops. Does not close the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -142,6 +145,9 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     port,
     hub,
+    addMetrics: (registry) => {
+      if (config.observability) ctx.metrics.more.push(registry);
+    },
     close() {
       closing ??= (async () => {
         scheduler.stop();

@@ -90,6 +90,13 @@ test('metrics after real work: queue, launches, decisions, failures, usage, sand
       assert.ok(age !== undefined && age >= 0 && age < 60, `heartbeat age ${age}`);
       assert.ok((sample(text, 'tartarus_proxy_connections_total', { how: 'tunnel' }) ?? 0) >= 1);
       assert.ok((sample(text, 'tartarus_http_requests_total', { method: 'POST', route: '/v1/runs', status: '201' }) ?? 0) >= 1);
+      // The embedded agent's own metrics are part of the same scrape.
+      assert.ok((sample(text, 'tartarus_agent_launch_seconds_count', { runtime: 'container' }) ?? 0) >= 3);
+      assert.equal(sample(text, 'tartarus_agent_sandboxes', { runtime: 'container' }), 2, 'the long run and the sandbox');
+      assert.equal(sample(text, 'tartarus_agent_connected'), 1);
+      assert.ok((sample(text, 'tartarus_agent_reserved', { resource: 'cpu' }) ?? 0) > 0);
+      assert.ok((sample(text, 'tartarus_agent_usage_sandbox_seconds_total', { runtime: 'container' }) ?? 0) > 0.5, 'the ended runs were metered');
+      assert.ok((sample(text, 'tartarus_usage_sandbox_seconds_total', { tenant, runtime: 'container' }) ?? 0) > 0.5, "and billed to the admin's tenant");
       // Every metric the Grafana dashboard queries is exported.
       const dashboard = await readFile(new URL('../../../deploy/grafana-dashboard.json', import.meta.url), 'utf8');
       const queried = new Set([...dashboard.matchAll(/tartarus_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));

@@ -39,6 +39,8 @@ interface Launch {
 /** The server's metrics. */
 export interface ServerMetrics {
   registry: Registry;
+  /** Registries scraped with this one (the embedded agent's). */
+  more: Registry[];
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
   agentsConnected: Gauge;
@@ -94,6 +96,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
   if (!enabled) {
     return {
       registry: new Registry(),
+      more: [],
       httpRequests: NOTHING,
       httpDuration: NOTHING,
       agentsConnected: NOTHING,
@@ -152,6 +155,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
   const ending = new Map<string, { kind: WorkKind; atMs: number }>();
   return {
     registry,
+    more: [],
     httpRequests,
     httpDuration,
     agentsConnected,

@@ -22,9 +22,11 @@ export const healthRoutes: RouteModule = (app, { ctx, hub }) => {
     return { ok: true };
   });
 
-  app.get('/metrics', { config: { access: 'public' }, schema: hide }, async (_req, reply) =>
-    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
-  );
+  app.get('/metrics', { config: { access: 'public' }, schema: hide }, async (_req, reply) => {
+    const { registry, more } = ctx.metrics;
+    const texts = await Promise.all([registry, ...more].map((r) => r.metrics()));
+    return reply.type(registry.contentType).send(texts.join('\n'));
+  });
 
   app.get('/openapi.json', { config: { access: 'public' }, schema: hide }, async () =>
     app.swagger(),
