@@ -2,7 +2,7 @@
 import { statfsSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { z } from 'zod';
-import { InvalidArgumentError } from '@tartarus/core';
+import { configOptions, InvalidArgumentError } from '@tartarus/core';
 
 /** The configuration schema; each default is documented next to its option. */
 export const AgentConfigSchema = z.strictObject({
@@ -90,6 +90,9 @@ function freeDiskMiB(): number {
     return 0;
   }
 }
+
+/** The agent's options as environment variables (main.ts; the names kept from before where they differ). */
+export const AGENT_OPTIONS = configOptions(AgentConfigSchema, { token: { env: 'TARTARUS_AGENT_TOKEN' }, name: { env: 'TARTARUS_NODE_NAME' }, pools: { type: 'TEMPLATE:RUNTIME:SIZE[:net|lo] list' } });
 
 /** The resolved configuration. */
 export type AgentConfig = z.output<typeof AgentConfigSchema>;

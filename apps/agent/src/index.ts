@@ -2,6 +2,7 @@
 export { Agent, type AgentLogger } from './agent.js';
 export {
   AgentConfigSchema,
+  AGENT_OPTIONS,
   parseAgentConfig,
   parsePoolList,
   type AgentConfig,

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { LogLevelSchema } from './logging.js';
-import { InvalidArgumentError } from '@tartarus/core';
+import { configOptions, InvalidArgumentError } from '@tartarus/core';
 
 /** An agent token of the configuration, resolved: bound to one node, or shared (`nodeId` null). */
 export interface ConfigAgentToken {
@@ -145,6 +145,9 @@ export const ServerConfigSchema = z.strictObject({
    */
   tokenSecret: z.string().min(32, 'tokenSecret must have at least 32 characters').nullable().default(null),
 });
+
+/** The server's options as flags and variables (main.ts; the names kept from before where they differ). */
+export const SERVER_OPTIONS = configOptions(ServerConfigSchema, { agentTokens: { flag: 'agent-token', env: 'TARTARUS_AGENT_TOKENS' } });
 
 /** The resolved configuration. */
 export type ServerConfig = z.output<typeof ServerConfigSchema>;

@@ -9,6 +9,7 @@ export {
 export { startServer, type StartServerOptions, type ServerHandle } from './server.js';
 export {
   ServerConfigSchema,
+  SERVER_OPTIONS,
   parseServerConfig,
   type ServerConfig,
   type ServerConfigInput,

@@ -36,3 +36,20 @@ test('server config: flags over environment, parsed once through the config sche
   assert.equal(configFrom([], { TARTARUS_STORE: '/tmp/x.db', TARTARUS_LOG_LEVEL: 'debug' }).config.logLevel, 'debug');
   assert.throws(() => configFrom(['--log-level', 'loud'], { TARTARUS_STORE: '/tmp/x.db' }), /logLevel must be one of fatal, error, warn, info, debug, trace, silent/);
 });
+
+test('every option of the server config is a flag and a variable, converted by its type', () => {
+  const { config } = configFrom(['--memory-overcommit', '2', '--proxy-domain', 'sbx.example.com', '--observability'], {
+    TARTARUS_STORE: '/tmp/x.db',
+    TARTARUS_OBSERVABILITY: '0',
+    TARTARUS_HEARTBEAT_INTERVAL_MS: '500',
+    TARTARUS_LOG_REQUESTS: 'true',
+  });
+  assert.equal(config.memoryOvercommit, 2);
+  assert.equal(config.proxyDomain, 'sbx.example.com');
+  assert.equal(config.observability, true, 'the flag wins over the variable');
+  assert.equal(config.heartbeatIntervalMs, 500);
+  assert.equal(config.logRequests, true);
+  assert.throws(() => configFrom(['--heartbeat-interval-ms', 'soon'], { TARTARUS_STORE: '/tmp/x.db' }), /--heartbeat-interval-ms must be a number, got "soon"/);
+  assert.throws(() => configFrom([], { TARTARUS_STORE: '/tmp/x.db', TARTARUS_OBSERVABILITY: 'maybe' }), /TARTARUS_OBSERVABILITY must be 1 or 0/);
+  assert.throws(() => configFrom(['--no-such-option'], { TARTARUS_STORE: '/tmp/x.db' }), /no-such-option/);
+});

@@ -1,0 +1,35 @@
+// The remote agent's configuration from the environment: every option of its schema is a
+// variable, converted by its type; pools keep their TEMPLATE:RUNTIME:SIZE form.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AGENT_OPTIONS, parseAgentConfig } from './config.js';
+import { agentConfigFrom } from './main.js';
+
+test('agent options from TARTARUS_* variables', () => {
+  const input = agentConfigFrom({
+    TARTARUS_SERVER_URL: 'ws://10.0.0.1:7070/v1/agent/connect',
+    TARTARUS_AGENT_TOKEN: 'tt_node_aaaaaaaaaaaaaaaa',
+    TARTARUS_NODE_ID: 'node-1',
+    TARTARUS_NODE_NAME: 'rack-3',
+    TARTARUS_SLOTS: '64',
+    TARTARUS_CPU: '1.5',
+    TARTARUS_LABELS: 'zone=a,gpu=none',
+    TARTARUS_POOLS: 'busybox:container:2:lo',
+    TARTARUS_USAGE_REPORT_MS: '30000',
+    TARTARUS_METRICS_LISTEN: '0.0.0.0:9464',
+  });
+  const c = parseAgentConfig(input);
+  assert.equal(c.serverUrl, 'ws://10.0.0.1:7070/v1/agent/connect');
+  assert.equal(c.token, 'tt_node_aaaaaaaaaaaaaaaa');
+  assert.equal(c.name, 'rack-3');
+  assert.equal(c.slots, 64);
+  assert.equal(c.cpu, 1.5);
+  assert.deepEqual(c.labels, { zone: 'a', gpu: 'none' });
+  assert.deepEqual(c.pools, [{ template: 'busybox', runtime: 'container', size: 2, network: false }]);
+  assert.equal(c.usageReportMs, 30_000);
+  assert.equal(c.metricsListen, '0.0.0.0:9464');
+  // Every option has its variable.
+  assert.equal(AGENT_OPTIONS.find((o) => o.key === 'imageBudgetMiB')?.env, 'TARTARUS_IMAGE_BUDGET_MIB');
+  assert.throws(() => agentConfigFrom({ TARTARUS_SLOTS: 'many' }), /TARTARUS_SLOTS must be a number, got "many"/);
+  assert.throws(() => agentConfigFrom({ TARTARUS_LABELS: 'zone' }), /TARTARUS_LABELS: "zone" is not KEY=VALUE/);
+});
