@@ -3,7 +3,19 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'eslint.config.js', 'scripts/**', '**/bin/**', 'apps/web/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'eslint.config.js',
+      'scripts/**',
+      '**/bin/**',
+      // The dashboard's plain-JS build script and its Node entry (outside its browser tsconfig).
+      'apps/web/*.js',
+      'apps/web/*.mjs',
+      'apps/web/*.d.ts',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     languageOptions: {

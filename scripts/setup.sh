@@ -18,6 +18,7 @@ DEBIAN_PACKAGES=(
   buildah                        # templates from a Dockerfile
   docker-registry apache2-utils  # tests: a registry on loopback, htpasswd for its basic auth
   curl                           # benchmarks: an HTTP client in its own process
+  chromium                       # tests: the dashboard's end-to-end test drives it (playwright-core)
 )
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
@@ -38,7 +39,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 echo "setup: building"
-npx tsc -b
+# tsc, then the CLI's one-file bundle and the web dashboard's bundle (apps/web/dist, served at /).
+npm run build --silent
 
 for step in scripts/setup.d/*.sh; do
   [ -e "$step" ] || continue

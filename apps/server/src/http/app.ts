@@ -1,7 +1,7 @@
 /**
  * The HTTP front: fastify with zod validation (the same schemas produce `/openapi.json`), the
- * reference page at `/docs`, the auth + rate-limit hook, the audit + metrics hook and the one
- * error handler. Routes are registered by their modules.
+ * reference page at `/docs`, the auth + rate-limit hook, the audit + metrics hook, the one
+ * error handler, and the web dashboard at `/` (web.ts). Routes are registered by their modules.
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -22,6 +22,7 @@ import type { ZodApp } from '../routes/types.js';
 import { installAuditHook, installAuthHook } from './hooks.js';
 import { installBodyParsers } from './parsers.js';
 import { toErrorReply } from './errors.js';
+import { installDashboard, isDashboardPage } from './web.js';
 
 const NO_QUERY = z.strictObject({});
 
@@ -83,9 +84,11 @@ export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   installAuthHook(app, ctx);
   installAuditHook(app, ctx);
 
+  // The dashboard's files, and its pages from the not-found handler (a GET for HTML no route serves).
+  const dashboard = await installDashboard(app);
   app.setErrorHandler(async (err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler(async (req, reply) =>
-    reply.code(404).send({
+    isDashboardPage(req) ? dashboard.sendPage(reply) : reply.code(404).send({
       error: {
         code: 'not_found',
         message: `no route ${req.method} ${req.url.split('?')[0]}; see /openapi.json for the routes`,

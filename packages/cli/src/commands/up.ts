@@ -112,6 +112,7 @@ export function upCommand(): Command {
       });
       const out = process.stdout;
       out.write(`Tartarus is up at ${server.url} (data dir ${dataDir})\n`);
+      out.write(`Dashboard: ${server.url}/ (sign in with an API key)\n`);
       if (server.adminKey) {
         out.write(
           `\nAdmin API key (shown once; also saved in ${dataDir}/admin-key, mode 0600):\n  ${server.adminKey}\n\n`,
