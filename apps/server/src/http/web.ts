@@ -26,13 +26,16 @@ const CONTENT_SECURITY_POLICY =
   "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/** Headers of every dashboard file: revalidate each time (names are not content-hashed), no sniffing. */
+/**
+ * Headers of every dashboard file: revalidate each time (names are not content-hashed), no
+ * sniffing; the HTML's policy too (`path` may be a compressed copy, `index.html.br`).
+ */
 function fileHeaders(path: string): Record<string, string> {
   const headers: Record<string, string> = {
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
   };
-  if (path.endsWith('.html')) {
+  if (/\.html(\.br|\.gz)?$/.test(path)) {
     headers['content-security-policy'] = CONTENT_SECURITY_POLICY;
     headers['x-frame-options'] = 'DENY';
   }
@@ -76,9 +79,13 @@ export interface DashboardHandle {
 /**
  * Registers the dashboard's files (one route each, as they are at start-up: no wildcard route
  * that could shadow an API path) and returns what answers its pages from the not-found handler.
+ * `dir`: where the built files are (default `findDashboardDir()`; null: not built).
  */
-export async function installDashboard(app: ZodApp): Promise<DashboardHandle> {
-  const dir = await findDashboardDir();
+export async function installDashboard(
+  app: ZodApp,
+  options: { dir?: string | null } = {},
+): Promise<DashboardHandle> {
+  const dir = options.dir === undefined ? await findDashboardDir() : options.dir;
   if (dir === null) {
     return {
       dir,
