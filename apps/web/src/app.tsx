@@ -55,7 +55,8 @@ function Pages() {
   return (
     <Switch>
       <Route path="/runs" component={RunsPage} />
-      <Route path="/runs/:id">{(params) => <RunPage id={params.id} />}</Route>
+      {/* Keyed by id: another run is a fresh page, never the previous run's state and logs. */}
+      <Route path="/runs/:id">{(params) => <RunPage key={params.id} id={params.id} />}</Route>
       <Route path="/sandboxes" component={SandboxesPage} />
       <Route path="/nodes" component={NodesPage} />
       <Route path="/templates" component={TemplatesPage} />

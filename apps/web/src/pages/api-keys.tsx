@@ -79,7 +79,7 @@ export function ApiKeysPage() {
             only this once.
           </p>
           <code data-testid="new-key-secret">{created.secret}</code>{' '}
-          <button type="button" onClick={() => void navigator.clipboard?.writeText(created.secret)}>
+          <button type="button" onClick={() => void navigator.clipboard?.writeText(created.secret).catch(() => undefined)}>
             Copy
           </button>{' '}
           <button type="button" className="link" onClick={() => setCreated(undefined)}>
