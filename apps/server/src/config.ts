@@ -115,6 +115,15 @@ export const ServerConfigSchema = z.strictObject({
     .int()
     .positive()
     .default(90 * DAY_MS),
+  /**
+   * Events of the bus (`GET /v1/events`, webhooks) are deleted this long after they happened, ms;
+   * a stream resumed from an older id starts at the oldest kept. Default 7 days.
+   */
+  eventRetentionMs: z
+    .number()
+    .int()
+    .positive()
+    .default(7 * DAY_MS),
   /** Log requests too (in the structured log, with their request id). Default false. */
   logRequests: z.boolean().default(false),
   /**

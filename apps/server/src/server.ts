@@ -24,6 +24,8 @@ import { networkPolicyRoutes } from './routes/network-policies.js';
 import { templateRoutes } from './routes/templates.js';
 import { portRoutes } from './routes/ports.js';
 import { usageRoutes } from './routes/usage.js';
+import { eventRoutes } from './routes/events.js';
+import { EventPump } from './events/pump.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
 import type { RouteDeps } from './routes/types.js';
@@ -112,6 +114,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     networkPolicyRoutes,
     adminRoutes,
     usageRoutes,
+    eventRoutes,
     portRoutes(tokens),
   ]) {
     routes(app, deps);
@@ -135,8 +138,10 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   }
   const scheduler = new Scheduler(ctx, hub);
   const sweeper = new Sweeper(ctx, hub);
+  const events = new EventPump(ctx);
   scheduler.start();
   sweeper.start();
+  events.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -152,6 +157,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       closing ??= (async () => {
         scheduler.stop();
         sweeper.stop();
+        await events.stop();
         hub.closeAll();
         relays.close();
         proxy.close();

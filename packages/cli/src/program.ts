@@ -13,6 +13,7 @@ import { keysCommand } from './commands/keys/index.js';
 import { tenantsCommand } from './commands/tenants/index.js';
 import { auditCommand } from './commands/audit/index.js';
 import { usageCommand } from './commands/usage.js';
+import { eventsCommand } from './commands/events.js';
 
 /** Builds the `tartarus` program. */
 export function buildProgram(): Command {
@@ -38,5 +39,6 @@ export function buildProgram(): Command {
     .addCommand(keysCommand())
     .addCommand(tenantsCommand())
     .addCommand(auditCommand())
-    .addCommand(usageCommand());
+    .addCommand(usageCommand())
+    .addCommand(eventsCommand());
 }

@@ -12,3 +12,4 @@ export * from './ids.js';
 export * from './image-ref.js';
 export * from './tunnel.js';
 export * from './websocket-auth.js';
+export * from './event-types.js';

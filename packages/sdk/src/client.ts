@@ -11,6 +11,7 @@ import { Registries } from './registries.js';
 import { NetworkPolicies } from './network-policies.js';
 import { Templates } from './templates.js';
 import { Usage } from './usage.js';
+import { Events } from './events.js';
 import type {
   CreateSandboxRequest,
   ListOptions,
@@ -68,6 +69,8 @@ export class Tartarus {
   readonly audit: Audit;
   /** Usage metering: CPU, memory, sandbox time and egress per day, tenant or runtime. */
   readonly usage: Usage;
+  /** The event bus: state changes in order, listed or streamed (resuming by itself). */
+  readonly events: Events;
 
   /** Defaults: `TARTARUS_URL` / `TARTARUS_API_KEY`, else `http://127.0.0.1:7070` without a key. */
   constructor(options: ConnectionOptions = {}) {
@@ -82,6 +85,7 @@ export class Tartarus {
     this.tenants = new Tenants(this.transport);
     this.audit = new Audit(this.transport);
     this.usage = new Usage(this.transport);
+    this.events = new Events(this.transport);
   }
 
   /** Whether the server answers `/healthz` (never throws). */

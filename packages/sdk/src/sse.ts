@@ -11,10 +11,13 @@ export interface SseEvent {
   event: string;
   /** The `data:` lines joined with `\n`, parsed as JSON (the raw string when it is not JSON). */
   data: unknown;
+  /** The `id:` field, when the server gave one (resume after it with `Last-Event-ID`). */
+  id?: string;
 }
 
 function parseBlock(block: string): SseEvent | undefined {
   let event = 'message';
+  let id: string | undefined;
   const data: string[] = [];
   for (const line of block.split(/\r?\n/)) {
     if (line === '' || line.startsWith(':')) continue;
@@ -23,13 +26,15 @@ function parseBlock(block: string): SseEvent | undefined {
     const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
     if (field === 'event') event = value;
     else if (field === 'data') data.push(value);
+    else if (field === 'id') id = value;
   }
   if (data.length === 0) return undefined;
   const text = data.join('\n');
+  const withId = id === undefined ? {} : { id };
   try {
-    return { event, data: JSON.parse(text) as unknown };
+    return { event, data: JSON.parse(text) as unknown, ...withId };
   } catch {
-    return { event, data: text };
+    return { event, data: text, ...withId };
   }
 }
 

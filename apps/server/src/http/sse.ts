@@ -3,8 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** An open event stream. */
 export interface SseStream {
-  /** Writes one event; a no-op once the client left. */
-  send(event: string, data: unknown): void;
+  /** Writes one event (with its `id:` line when given, for `Last-Event-ID`); a no-op once the client left. */
+  send(event: string, data: unknown, id?: string): void;
   /** Ends the stream. Idempotent. */
   end(): void;
   /** Aborted when the client disconnects (or `end()` is called). */
@@ -38,9 +38,9 @@ export function openSse(req: FastifyRequest, reply: FastifyReply): SseStream {
   res.on('close', close);
   return {
     signal: ac.signal,
-    send(event, data) {
+    send(event, data, id) {
       if (ac.signal.aborted || res.writableEnded) return;
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     end() {
       close();

@@ -1,6 +1,6 @@
 /**
  * Retention, as a step of the sweeper: run logs older than `runLogRetentionMs` after their run
- * ended and audit entries older than `auditRetentionMs` are deleted through the store's bounded
+ * ended, audit entries older than `auditRetentionMs` and bus events older than `eventRetentionMs` are deleted through the store's bounded
  * calls. It is due once a minute, or on the next sweep while a backlog is left; one sweep does at
  * most `MAX_STEPS` batches of each kind, so a huge backlog never holds up the sweeper's other work
  * (leases, node deadlines) for long. Every replica runs it; the store makes that safe.
@@ -19,6 +19,7 @@ export interface RetentionResult {
   expiredRuns: number;
   deletedChunks: number;
   deletedAudit: number;
+  deletedEvents: number;
 }
 
 /** The retention step of the sweeper. */
@@ -32,15 +33,15 @@ export class RetentionSweep {
     if (now < this.nextAt) return null;
     const { result, more } = await this.pass();
     this.nextAt = more ? now : now + RETENTION_PERIOD_MS;
-    if (result.expiredRuns + result.deletedChunks + result.deletedAudit > 0)
-      this.ctx.log.info({ ...result }, 'retention: deleted expired run logs and audit entries');
+    if (result.expiredRuns + result.deletedChunks + result.deletedAudit + result.deletedEvents > 0)
+      this.ctx.log.info({ ...result }, 'retention: deleted expired run logs, audit entries and events');
     return result;
   }
 
   /** Up to `MAX_STEPS` batches of each kind; `more` when a backlog is left. */
   async pass(): Promise<{ result: RetentionResult; more: boolean }> {
     const { store, config } = this.ctx;
-    const result: RetentionResult = { expiredRuns: 0, deletedChunks: 0, deletedAudit: 0 };
+    const result: RetentionResult = { expiredRuns: 0, deletedChunks: 0, deletedAudit: 0, deletedEvents: 0 };
     let logsLeft = true;
     for (let i = 0; i < MAX_STEPS && logsLeft; i++) {
       const step = await store.retention.expireRunLogs(config.runLogRetentionMs, BATCH);
@@ -54,6 +55,12 @@ export class RetentionSweep {
       result.deletedAudit += deleted;
       auditLeft = deleted === BATCH;
     }
-    return { result, more: logsLeft || auditLeft };
+    let eventsLeft = true;
+    for (let i = 0; i < MAX_STEPS && eventsLeft; i++) {
+      const deleted = await store.events.expire(Date.now() - config.eventRetentionMs, BATCH);
+      result.deletedEvents += deleted;
+      eventsLeft = deleted === BATCH;
+    }
+    return { result, more: logsLeft || auditLeft || eventsLeft };
   }
 }

@@ -19,17 +19,36 @@ export interface StoreContext {
   readonly logCapBytes: number;
   /** Retry-After for a tenant over quota, ms. */
   readonly quotaRetryAfterMs: number;
+  /** Called after a transaction that wrote events committed (the sequencer's wake-up; `events.ts`). */
+  readonly eventListeners: Set<() => void>;
+}
+
+/** Callbacks to run once a transaction has committed, by transaction. */
+const afterCommitHooks = new WeakMap<Transaction<Database>, Set<() => void>>();
+
+/** Runs `hook` once `trx` has committed (never if it rolls back); deduplicated per transaction. */
+export function afterCommit(trx: Db, hook: () => void): void {
+  const hooks = afterCommitHooks.get(trx as Transaction<Database>);
+  if (hooks) hooks.add(hook);
+  else queueMicrotask(hook); // not in a transaction: the write has committed already
 }
 
 /**
  * Runs `fn` in one write transaction. Inside, use only `trx`: on SQLite the store has one
  * connection, and a query on `ctx.db` would wait for the transaction that is waiting for it.
  */
-export function inTransaction<T>(
+export async function inTransaction<T>(
   ctx: StoreContext,
   fn: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
-  return ctx.db.transaction().execute(fn);
+  let hooks: Set<() => void> | undefined;
+  const result = await ctx.db.transaction().execute((trx) => {
+    hooks = new Set();
+    afterCommitHooks.set(trx, hooks);
+    return fn(trx);
+  });
+  for (const hook of hooks ?? []) hook();
+  return result;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Node registry and liveness. Marking a node down (and what happens to its work) is `queue.handleNodeDown`. */
 import { ConflictError, InvalidArgumentError, NotFoundError } from '@tartarus/core';
+import { emitEvent, PLATFORM_TENANT, type NewEvent } from './events.js';
 import { inTransaction, type StoreContext } from './context.js';
 import { isUniqueViolation } from './connect.js';
 import { toNode } from './rows.js';
@@ -57,6 +58,7 @@ export function createNodeStore(ctx: StoreContext): NodeStore {
             .executeTakeFirst();
           if (existing !== undefined) {
             await trx.updateTable('nodes').set(cols).where('id', '=', existing.id).execute();
+            await emitEvent(ctx, trx, nodeUp(existing.id, options.name));
             return existing.id;
           }
           const fresh = options.id ?? newId('node');
@@ -72,6 +74,7 @@ export function createNodeStore(ctx: StoreContext): NodeStore {
               created_at: now,
             })
             .execute();
+          await emitEvent(ctx, trx, nodeUp(fresh, options.name));
           return fresh;
         });
         return await get(id);
@@ -123,4 +126,9 @@ export function createNodeStore(ctx: StoreContext): NodeStore {
       return rows.map(toNode);
     },
   };
+}
+
+/** A node's (re)connection, an event of the platform. */
+function nodeUp(nodeId: string, name: string): NewEvent {
+  return { tenantId: PLATFORM_TENANT, type: 'node.up', objectId: nodeId, data: { status: 'up', name } };
 }

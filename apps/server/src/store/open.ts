@@ -19,6 +19,7 @@ import type { Store, StoreOptions } from './store.js';
 import { createTemplateObjectStore } from './templates.js';
 import { createTenantStore } from './tenants.js';
 import { createUsageStore } from './usage.js';
+import { createEventStore } from './events.js';
 
 /** Default of `StoreOptions.logCapBytes`: 8 MiB. */
 const DEFAULT_LOG_CAP_BYTES = 8 * 1024 * 1024;
@@ -57,6 +58,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     now: options.clock ?? Date.now,
     logCapBytes,
     quotaRetryAfterMs: options.quotaRetryAfterMs ?? DEFAULT_QUOTA_RETRY_AFTER_MS,
+    eventListeners: new Set(),
   };
   let closed: Promise<void> | undefined;
   return {
@@ -74,6 +76,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     networkPolicies: createNetworkPolicyStore(ctx),
     retention: createRetentionStore(ctx),
     usage: createUsageStore(ctx),
+    events: createEventStore(ctx),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -7,6 +7,7 @@ import {
   QuotaExceededError,
 } from '@tartarus/core';
 import type { Transaction } from 'kysely';
+import { emitEvent } from './events.js';
 import { inTransaction, lockRows, type StoreContext } from './context.js';
 import { priorityRank, toRun, toRunAttempt } from './rows.js';
 import type { Database } from './schema.js';
@@ -142,7 +143,9 @@ async function submit(
         },
       );
     }
-    return { run: await insertRun(ctx, trx, tenantId, spec, key, resolved), created: true };
+    const run = await insertRun(ctx, trx, tenantId, spec, key, resolved);
+    await emitEvent(ctx, trx, { tenantId, type: 'run.queued', objectId: run.id, data: { state: 'queued', attempt: 0, template: spec.template, runtime: spec.runtime, priority: spec.priority } });
+    return { run, created: true };
   });
 }
 
@@ -178,6 +181,7 @@ async function cancel(ctx: StoreContext, tenantId: string, runId: string): Promi
       .where('epoch', '=', run.epoch)
       .where('ended_at', 'is', null)
       .execute();
+    await emitEvent(ctx, trx, { tenantId, type: 'run.finished', objectId: runId, data: { state: 'cancelled', reason: 'cancelled', exitCode: null, attempt: run.attempts } });
     return requireRun(trx, tenantId, runId);
   });
 }

@@ -17,6 +17,7 @@ import type { SandboxStore } from './store.js';
 import { lockTenant } from './tenants.js';
 import type { Sandbox, SandboxExit, SandboxState } from './types.js';
 import { newestFirstPage } from './util.js';
+import { emitEvent, type NewEvent } from './events.js';
 
 async function load(db: Db, sandboxId: string, tenantId?: string): Promise<Sandbox> {
   const row = await db
@@ -75,8 +76,17 @@ function move(
       })
       .where('id', '=', sandboxId)
       .execute();
-    return load(trx, sandboxId);
+    const moved = await load(trx, sandboxId);
+    if (to === 'running' && current.startedAt === null)
+      await emitEvent(ctx, trx, { tenantId: moved.tenantId, type: 'sandbox.started', objectId: sandboxId, data: { state: 'running', nodeId: moved.nodeId } });
+    if (isEndedSandbox(to)) await emitEvent(ctx, trx, sandboxEnded(moved));
+    return moved;
   });
+}
+
+/** The `sandbox.ended` event of a sandbox in its final state. */
+function sandboxEnded(s: Sandbox): NewEvent {
+  return { tenantId: s.tenantId, type: 'sandbox.ended', objectId: s.id, data: { state: s.state, exitCode: s.exit?.exitCode ?? null, reason: s.exit?.reason ?? null, message: s.exit?.message ?? null } };
 }
 
 /** Builds the sandbox part of the store. */
@@ -129,6 +139,7 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
           cleaned_up_at: null,
         };
         await trx.insertInto('sandboxes').values(row).execute();
+        await emitEvent(ctx, trx, { tenantId, type: 'sandbox.created', objectId: row.id, data: { state: 'requested', template: row.template, runtime: row.runtime } });
         return toSandbox(row);
       }),
 
@@ -193,8 +204,9 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       return sandbox;
     },
 
-    async withdraw(sandboxId, exit) {
-      const result = await db
+    withdraw: (sandboxId, exit) =>
+      inTransaction(ctx, async (trx) => {
+      const result = await trx
         .updateTable('sandboxes')
         .set({
           state: 'error',
@@ -207,8 +219,10 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
         .where('state', '=', 'requested')
         .where('node_id', 'is', null)
         .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
+      if (result.numUpdatedRows === 0n) return false;
+      await emitEvent(ctx, trx, sandboxEnded(await load(trx, sandboxId)));
+      return true;
+      }),
 
     transition: async (sandboxId, to, exit) => {
       const moved = await move(ctx, null, sandboxId, to, exit);

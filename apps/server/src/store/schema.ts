@@ -3,6 +3,8 @@
  * epoch-ms integers (`bigint`), booleans are 0/1 integers (better-sqlite3 cannot bind `boolean`),
  * JSON is text in `*_json` columns. `migrations/` creates exactly these.
  */
+import type { Generated } from 'kysely';
+
 /** 0 or 1. */
 export type Flag = number;
 
@@ -255,6 +257,19 @@ export interface UsageRecordsTable {
   egress_bytes: number;
 }
 
+/** Row of `events`, the event bus's outbox. */
+export interface EventsTable {
+  /** The database's counter, at insert. */
+  id: Generated<number>;
+  /** The position in the bus, given by the sequencer; null until then. */
+  seq: number | null;
+  tenant_id: string;
+  type: string;
+  object_id: string;
+  at: number;
+  data_json: string;
+}
+
 /** The database. */
 export interface Database {
   tenants: TenantsTable;
@@ -271,4 +286,5 @@ export interface Database {
   node_tokens: NodeTokensTable;
   network_policies: NetworkPoliciesTable;
   usage_records: UsageRecordsTable;
+  events: EventsTable;
 }

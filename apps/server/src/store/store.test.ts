@@ -17,6 +17,7 @@ import { runsSuite } from './conformance/runs.js';
 import { sandboxesSuite } from './conformance/sandboxes.js';
 import { templatesSuite } from './conformance/templates.js';
 import { usageSuite } from './conformance/usage.js';
+import { eventsSuite } from './conformance/events.js';
 
 function conformance(fx: BackendFixture): void {
   identitySuite(fx);
@@ -29,6 +30,7 @@ function conformance(fx: BackendFixture): void {
   logQuotaSuite(fx);
   networkPoliciesSuite(fx);
   usageSuite(fx);
+  eventsSuite(fx);
   crashSuite(fx);
 }
 

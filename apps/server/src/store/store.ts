@@ -59,6 +59,7 @@ import type {
 import type { Priority, TenantLimitsPolicy } from '@tartarus/core';
 import type { RetentionStore } from './retention-store.js';
 import type { UsageStore } from './usage.js';
+import type { EventStore } from './events.js';
 
 /** Which database a store runs on. */
 export type StoreBackend = 'sqlite' | 'postgres';
@@ -87,6 +88,8 @@ export interface Store {
   readonly retention: RetentionStore;
   /** Usage metering: agents' reports per tenant and their sums (`usage.ts`). */
   readonly usage: UsageStore;
+  /** The event bus's outbox (`events.ts`). */
+  readonly events: EventStore;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
 }

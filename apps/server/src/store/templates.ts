@@ -7,7 +7,8 @@ import {
 } from '@tartarus/core';
 import type { Selectable } from 'kysely';
 import { isUniqueViolation } from './connect.js';
-import type { Db, StoreContext } from './context.js';
+import { inTransaction, type Db, type StoreContext } from './context.js';
+import { emitEvent } from './events.js';
 import type { TemplatesTable } from './schema.js';
 import type { TemplateObjectStore } from './store.js';
 import { requireTenant } from './tenants.js';
@@ -77,17 +78,16 @@ export function createTemplateObjectStore(ctx: StoreContext): TemplateObjectStor
     if (t === null) throw notFound(name);
     return t;
   };
-  /** Applies `set` to the template, then reads it back; NotFoundError if it is gone. */
-  const update = async (tenantId: string, name: string, set: Partial<TemplatesTable>) => {
-    const r = await db
-      .updateTable('templates')
-      .set(set)
-      .where('tenant_id', '=', tenantId)
-      .where('name', '=', name)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw notFound(name);
-    return get(tenantId, name);
-  };
+  /** Ends a build: `set` and its `template.built` event in one transaction. */
+  const built = (tenantId: string, name: string, set: Partial<TemplatesTable>) =>
+    inTransaction(ctx, async (trx) => {
+      const r = await trx.updateTable('templates').set(set).where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) throw notFound(name);
+      const t = await find(trx, tenantId, name);
+      if (t === null) throw notFound(name);
+      await emitEvent(ctx, trx, { tenantId, type: 'template.built', objectId: `${tenantId}/${name}`, data: { name, status: t.status, digest: t.digest, error: t.error } });
+      return t;
+    });
   return {
     async create(tenantId, o) {
       const context = o.context ?? null;
@@ -149,7 +149,7 @@ export function createTemplateObjectStore(ctx: StoreContext): TemplateObjectStor
     },
 
     markReady: (tenantId, name, result) =>
-      update(tenantId, name, {
+      built(tenantId, name, {
         status: 'ready',
         error: null,
         digest: result.digest,
@@ -169,7 +169,7 @@ export function createTemplateObjectStore(ctx: StoreContext): TemplateObjectStor
       return get(tenantId, name);
     },
 
-    markFailed: (tenantId, name, error) => update(tenantId, name, { status: 'failed', error }),
+    markFailed: (tenantId, name, error) => built(tenantId, name, { status: 'failed', error }),
 
     async delete(tenantId, name) {
       const t = await get(tenantId, name);

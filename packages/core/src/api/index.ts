@@ -11,3 +11,4 @@ export * from './network-policies.js';
 export * from './agent-calls.js';
 export * from './agent.js';
 export * from './usage.js';
+export * from './events.js';

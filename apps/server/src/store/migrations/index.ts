@@ -13,6 +13,7 @@ import { logRetention } from './0005-log-retention.js';
 import { networkPolicies } from './0006-network-policies.js';
 import { phases } from './0007-phases.js';
 import { usage } from './0008-usage.js';
+import { events } from './0009-events.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '0006_network_policies': networkPolicies,
   '0007_phases': phases,
   '0008_usage': usage,
+  '0009_events': events,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -10,6 +10,7 @@ import { LEASED_RUN_STATES as LEASED_STATES } from '@tartarus/core';
 import type { RequeueOutcome } from '../store.js';
 import type { RunEndReason } from '../types.js';
 import { backoffDelayMs } from './backoff.js';
+import { emitEvent } from '../events.js';
 
 /**
  * The run if `epoch` holds its current lease (state leased or running) and that lease is on
@@ -79,5 +80,9 @@ export async function failLeased(
     .where('run_id', '=', run.id)
     .where('epoch', '=', run.epoch)
     .execute();
+  const data = { reason: failure.reason, message: failure.message, attempt: run.attempts };
+  await emitEvent(ctx, trx, retry
+    ? { tenantId: run.tenant_id, type: 'run.queued', objectId: run.id, data: { state: 'queued', ...data } }
+    : { tenantId: run.tenant_id, type: 'run.finished', objectId: run.id, data: { state: 'dead', exitCode: null, ...data } });
   return retry ? 'requeued' : 'dead';
 }

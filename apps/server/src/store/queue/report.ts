@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '@tartarus/core';
 import { inTransaction, type StoreContext } from '../context.js';
 import type { AttemptResult, RequeueOutcome } from '../store.js';
 import { failLeased, loadLeased, type AttemptFailure } from './fencing.js';
+import { emitEvent } from '../events.js';
 
 function checkLeaseMs(leaseMs: number): void {
   if (!Number.isInteger(leaseMs) || leaseMs < 1)
@@ -46,6 +47,8 @@ export function confirmStart(
       .where('epoch', '=', epoch)
       .where('started_at', 'is', null)
       .execute();
+    if (run.state === 'leased')
+      await emitEvent(ctx, trx, { tenantId: run.tenant_id, type: 'run.started', objectId: runId, data: { state: 'running', attempt: run.attempts, nodeId } });
     return true;
   });
 }
@@ -88,10 +91,11 @@ export function completeAttempt(
     if (run === undefined) return false;
     const now = ctx.now();
     const message = result.message ?? null;
+    const state = result.exitCode === 0 && reason === 'exit' ? 'succeeded' : 'failed';
     await trx
       .updateTable('runs')
       .set({
-        state: result.exitCode === 0 && reason === 'exit' ? 'succeeded' : 'failed',
+        state,
         exit_code: result.exitCode,
         reason,
         stdout_truncated: result.stdoutTruncated === true ? 1 : 0,
@@ -112,6 +116,7 @@ export function completeAttempt(
       .where('run_id', '=', runId)
       .where('epoch', '=', epoch)
       .execute();
+    await emitEvent(ctx, trx, { tenantId: run.tenant_id, type: 'run.finished', objectId: runId, data: { state, exitCode: result.exitCode, reason, attempt: run.attempts } });
     return true;
   });
 }

@@ -12,6 +12,7 @@ import type { RequeuedRun } from '../store.js';
 import { PRIORITIES, type Priority } from '@tartarus/core';
 import type { RunEndReason } from '../types.js';
 import { failLeased } from './fencing.js';
+import { emitEvent, PLATFORM_TENANT } from '../events.js';
 
 /** Runs handled per sweep transaction, so one sweep never holds locks for long. */
 const SWEEP_BATCH = 200;
@@ -55,7 +56,8 @@ export function handleNodeDown(
   nodeId: string,
 ): Promise<{ runs: RequeuedRun[]; lostSandboxes: string[] }> {
   return inTransaction(ctx, async (trx) => {
-    await trx.updateTable('nodes').set({ status: 'down' }).where('id', '=', nodeId).execute();
+    const marked = await trx.updateTable('nodes').set({ status: 'down' }).where('id', '=', nodeId).where('status', '!=', 'down').executeTakeFirst();
+    if (marked.numUpdatedRows > 0n) await emitEvent(ctx, trx, { tenantId: PLATFORM_TENANT, type: 'node.down', objectId: nodeId, data: { status: 'down' } });
     // A down node gets no new leases (see lease.ts), so this set cannot grow behind our back.
     const rows = await lockRows(
       ctx,
