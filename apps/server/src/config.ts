@@ -153,6 +153,12 @@ export const ServerConfigSchema = z.strictObject({
    * must share it. Default: a random key per start (tokens then end with the process).
    */
   tokenSecret: z.string().min(32, 'tokenSecret must have at least 32 characters').nullable().default(null),
+  /**
+   * Key that encrypts tenants' secrets at rest (AES-256-GCM with the SHA-256 of it), at least 32
+   * characters; every replica must share it, and it must not change (what was stored with it would
+   * not open). Default none: the server keeps no secrets (`tartarus up` makes one in its data dir).
+   */
+  secretKey: z.string().min(32, 'secretKey must have at least 32 characters').nullable().default(null),
 });
 
 /** The server's options as flags and variables (main.ts; the names kept from before where they differ). */

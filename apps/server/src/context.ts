@@ -2,6 +2,7 @@
  * What the parts of a running server share, passed as one constructor argument (no DI
  * container): the resolved config, the store, the agent hub, the event bus, metrics, a logger.
  */
+import type { SecretVault } from './secrets/vault.js';
 import { EventEmitter } from 'node:events';
 import type { ServerConfig } from './config.js';
 import type { ServerMetrics } from './http/metrics.js';
@@ -74,4 +75,6 @@ export interface ServerContext {
   bus: EventBus;
   metrics: ServerMetrics;
   log: Logger;
+  /** Tenants' secrets (`secrets/vault.ts`). */
+  secrets: SecretVault;
 }

@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, RuntimeAdapter, agentNetworkOptions, type AgentConfigInput, type AgentRuntime, type NetworkOptions } from '@tartarus/agent';
 import { DRIVER_FACTORIES, MicrovmDriver, Runtime, collectOrphans, type AccelOption, type RegistryOptions } from '@tartarus/runtime';
-import { bootstrap } from './bootstrap.js';
+import { bootstrap, dataDirSecretKey } from './bootstrap.js';
 import type { ServerConfigInput } from './config.js';
 import type { Logger } from './context.js';
 import { startServer } from './server.js';
@@ -113,6 +113,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     server = await startServer({
       store,
       config: {
+        secretKey: await dataDirSecretKey(dataDir),
         ...options.server,
         host: options.host ?? '127.0.0.1',
         port: options.port ?? 7070,

@@ -26,6 +26,8 @@ import { portRoutes } from './routes/ports.js';
 import { usageRoutes } from './routes/usage.js';
 import { eventRoutes } from './routes/events.js';
 import { EventPump } from './events/pump.js';
+import { SecretVault } from './secrets/vault.js';
+import { secretRoutes } from './routes/secrets.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
 import type { RouteDeps } from './routes/types.js';
@@ -51,6 +53,8 @@ export interface ServerHandle {
   url: string;
   port: number;
   hub: AgentHub;
+  /** Tenants' secrets (for integrations and deployments run in the same process). */
+  secrets: SecretVault;
   /** Appends another registry's metrics to `/metrics` (the embedded agent's); nothing with observability off. */
   addMetrics(registry: Registry): void;
   /** Stops accepting, closes agent sockets, stops the loops. Does not close the store. Idempotent. */
@@ -86,6 +90,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       nodes: async () => (await store.nodes.list({ status: 'up' })).map((n) => ({ id: n.id, name: n.name, lastHeartbeatAt: n.lastHeartbeatAt })),
     }),
     log: options.log ?? silentLogger,
+    secrets: new SecretVault(store, config),
   };
   const warning = sharedTokenWarning(config);
   if (warning !== null) ctx.log.warn({}, warning);
@@ -115,6 +120,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     adminRoutes,
     usageRoutes,
     eventRoutes,
+    secretRoutes,
     portRoutes(tokens),
   ]) {
     routes(app, deps);
@@ -150,6 +156,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     port,
     hub,
+    secrets: ctx.secrets,
     addMetrics: (registry) => {
       if (config.observability) ctx.metrics.more.push(registry);
     },

@@ -181,6 +181,25 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     assert.equal(bad.stderr.trim().split('\n').length, 1);
   });
 
+  test('secrets from stdin, listed without values; events listed by type', async () => {
+    const set = await t(['secrets', 'set', 'ci-token'], 'abc-secret-123\n');
+    assert.equal(set.status, 0, set.stderr);
+    const ls = await t(['secrets', 'ls']);
+    assert.match(ls.stdout, /^ci-token\s/m);
+    assert.doesNotMatch(ls.stdout + (await t(['secrets', 'ls', '--json'])).stdout, /abc-secret/);
+    const tty = await t(['secrets', 'set', 'nothing'], '');
+    assert.equal(tty.status, 2);
+    assert.match(tty.stderr, /no value on stdin/);
+    assert.equal((await t(['secrets', 'rm', 'ci-token'])).status, 0);
+    assert.equal((await t(['run', '--', 'true'])).status, 0);
+    const events = JSON.parse((await t(['events', '--type', 'run.finished', '--json'])).stdout) as { items: { type: string; data: { state: string } }[] };
+    assert.ok(events.items.length >= 1);
+    assert.ok(events.items.every((e) => e.type === 'run.finished'));
+    const bad = await t(['events', '--type', 'run.exploded']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /use one of run.queued/);
+  });
+
   test('server errors are one line with exit 1', async () => {
     const r = await t(['runs', 'get', 'run_doesnotexist']);
     assert.equal(r.status, 1);

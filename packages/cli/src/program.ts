@@ -14,6 +14,7 @@ import { tenantsCommand } from './commands/tenants/index.js';
 import { auditCommand } from './commands/audit/index.js';
 import { usageCommand } from './commands/usage.js';
 import { eventsCommand } from './commands/events.js';
+import { secretsCommand } from './commands/secrets/index.js';
 
 /** Builds the `tartarus` program. */
 export function buildProgram(): Command {
@@ -40,5 +41,6 @@ export function buildProgram(): Command {
     .addCommand(tenantsCommand())
     .addCommand(auditCommand())
     .addCommand(usageCommand())
-    .addCommand(eventsCommand());
+    .addCommand(eventsCommand())
+    .addCommand(secretsCommand());
 }

@@ -12,6 +12,7 @@ import { NetworkPolicies } from './network-policies.js';
 import { Templates } from './templates.js';
 import { Usage } from './usage.js';
 import { Events } from './events.js';
+import { Secrets } from './secrets.js';
 import type {
   CreateSandboxRequest,
   ListOptions,
@@ -71,6 +72,8 @@ export class Tartarus {
   readonly usage: Usage;
   /** The event bus: state changes in order, listed or streamed (resuming by itself). */
   readonly events: Events;
+  /** The tenant's secrets (write-only values). */
+  readonly secrets: Secrets;
 
   /** Defaults: `TARTARUS_URL` / `TARTARUS_API_KEY`, else `http://127.0.0.1:7070` without a key. */
   constructor(options: ConnectionOptions = {}) {
@@ -86,6 +89,7 @@ export class Tartarus {
     this.audit = new Audit(this.transport);
     this.usage = new Usage(this.transport);
     this.events = new Events(this.transport);
+    this.secrets = new Secrets(this.transport);
   }
 
   /** Whether the server answers `/healthz` (never throws). */

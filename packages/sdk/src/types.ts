@@ -42,6 +42,7 @@ export type {
   TemplateStatus,
   Tenant,
   UsageFigures,
+  Secret,
   Event,
   EventPage,
   EventType,

@@ -38,7 +38,7 @@ export interface Fixture {
 }
 
 /** Every route with a valid request, ids filled in; `mutating` routes need member or higher. */
-function routes(ids: { sandbox: string; run: string; key: string; tenant: string }) {
+export function routes(ids: { sandbox: string; run: string; key: string; tenant: string }) {
   const s = ids.sandbox;
   return [
     { method: 'POST', path: '/v1/sandboxes', body: {}, mutating: true },
@@ -110,6 +110,17 @@ function routes(ids: { sandbox: string; run: string; key: string; tenant: string
     },
     { method: 'GET', path: '/v1/audit', admin: true },
     { method: 'GET', path: '/v1/usage' },
+    { method: 'GET', path: '/v1/events' },
+    { method: 'PUT', path: `/v1/sandboxes/${s}/egress`, body: { egress: 'none' }, mutating: true },
+    { method: 'GET', path: `/v1/sandboxes/${s}/urls/8000` },
+    { method: 'POST', path: `/v1/sandboxes/${s}/access-tokens`, body: {}, mutating: true },
+    { method: 'GET', path: '/v1/network-policies' },
+    { method: 'POST', path: '/v1/network-policies', body: { name: 'p', egress: 'all' }, mutating: true, admin: true },
+    { method: 'GET', path: '/v1/network-policies/nosuch' },
+    { method: 'DELETE', path: '/v1/network-policies/nosuch', mutating: true, admin: true },
+    { method: 'GET', path: '/v1/secrets' },
+    { method: 'PUT', path: '/v1/secrets/token', body: { value: 'v' }, mutating: true, admin: true },
+    { method: 'DELETE', path: '/v1/secrets/nosuch', mutating: true, admin: true },
   ] as {
     method: string;
     path: string;

@@ -1,4 +1,4 @@
-/** Bad-input rows of `GET /v1/usage`: groups, windows, times and another tenant's usage. */
+/** Bad-input rows of `GET /v1/usage`, `GET /v1/events` and `/v1/secrets`. */
 import type { Fixture, Row } from './bad-input-table.js';
 
 /** The usage rows. */
@@ -20,5 +20,12 @@ export function usageRows(f: Fixture): Row[] {
     get('usage in an unknown format', 'format=xml', /format/),
     get('usage with an unknown parameter', 'tenants=x', /tenants/),
     get("another tenant's usage by a tenant admin", 'tenant=default', /bootstrap/, otherAdmin, 403),
+    { name: 'events of an unknown type', method: 'GET', path: '/v1/events?types=run.queued,run.exploded', key: admin, expect: 400, says: /event types/ },
+    { name: 'events after an id that is not one', method: 'GET', path: '/v1/events?after=-1', key: admin, expect: 400, says: /event id/ },
+    { name: 'events of more than 1000 a page', method: 'GET', path: '/v1/events?limit=5000', key: admin, expect: 400, says: /limit/ },
+    { name: "another tenant's events by a tenant admin", method: 'GET', path: '/v1/events?tenant=default', key: otherAdmin, expect: 403, says: /bootstrap/ },
+    { name: 'secret with a bad name', method: 'PUT', path: '/v1/secrets/-x', key: admin, expect: 400, says: /starting with a letter or digit/, options: { body: { value: 'v' } } },
+    { name: 'secret without a value', method: 'PUT', path: '/v1/secrets/x', key: admin, expect: 400, says: /value/, options: { body: {} } },
+    { name: 'secret of another field', method: 'PUT', path: '/v1/secrets/x', key: admin, expect: 400, says: /secret|unrecognized|value/i, options: { body: { value: 'v', secret: 'w' } } },
   ];
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { badInputRows } from './bad-input-table.js';
+import { badInputRows, routes } from './bad-input-table.js';
 import { call, containerSkipReason, withEmbedded, type CallOptions } from './helpers.js';
 
 test('bad input on every route gets a 4xx that says what to change, never a 5xx', async (t) => {
@@ -75,6 +75,17 @@ test('bad input on every route gets a 4xx that says what to change, never a 5xx'
     }
     t.diagnostic(`${rows.length} rows`);
     assert.deepEqual(failures, []);
+    // Every route of the OpenAPI document has its rows.
+    const listed = routes({ sandbox, run, key: keyId, tenant: other }).map((r) => `${r.method} ${r.path.split('?')[0]}`);
+    const doc = (await A('GET', '/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
+    const missing: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      const re = new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+      for (const method of Object.keys(ops).map((m) => m.toUpperCase()))
+        if (method !== 'HEAD' && !listed.some((l) => l.startsWith(`${method} `) && re.test(l.slice(method.length + 1)))) missing.push(`${method} ${path}`);
+    }
+    assert.deepEqual(missing, [], 'routes without bad-input rows: add them to routes() in bad-input-table.ts');
     if (!skip) await A('DELETE', `/v1/sandboxes/${sandbox}`);
   });
 });

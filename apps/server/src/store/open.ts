@@ -20,6 +20,7 @@ import { createTemplateObjectStore } from './templates.js';
 import { createTenantStore } from './tenants.js';
 import { createUsageStore } from './usage.js';
 import { createEventStore } from './events.js';
+import { createSecretStore } from './secrets.js';
 
 /** Default of `StoreOptions.logCapBytes`: 8 MiB. */
 const DEFAULT_LOG_CAP_BYTES = 8 * 1024 * 1024;
@@ -77,6 +78,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     retention: createRetentionStore(ctx),
     usage: createUsageStore(ctx),
     events: createEventStore(ctx),
+    secrets: createSecretStore(ctx),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -270,6 +270,16 @@ export interface EventsTable {
   data_json: string;
 }
 
+/** Row of `secrets`: a tenant's named secret, sealed by the server (`secrets/cipher.ts`). */
+export interface SecretsTable {
+  tenant_id: string;
+  name: string;
+  /** `v1.<base64url of iv, ciphertext and tag>`. */
+  sealed: string;
+  created_at: number;
+  updated_at: number;
+}
+
 /** The database. */
 export interface Database {
   tenants: TenantsTable;
@@ -287,4 +297,5 @@ export interface Database {
   network_policies: NetworkPoliciesTable;
   usage_records: UsageRecordsTable;
   events: EventsTable;
+  secrets: SecretsTable;
 }

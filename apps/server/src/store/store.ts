@@ -60,6 +60,7 @@ import type { Priority, TenantLimitsPolicy } from '@tartarus/core';
 import type { RetentionStore } from './retention-store.js';
 import type { UsageStore } from './usage.js';
 import type { EventStore } from './events.js';
+import type { SecretStore } from './secrets.js';
 
 /** Which database a store runs on. */
 export type StoreBackend = 'sqlite' | 'postgres';
@@ -90,6 +91,8 @@ export interface Store {
   readonly usage: UsageStore;
   /** The event bus's outbox (`events.ts`). */
   readonly events: EventStore;
+  /** Tenants' secrets, sealed (`secrets.ts`; sealing is the server's `secrets/`). */
+  readonly secrets: SecretStore;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
 }

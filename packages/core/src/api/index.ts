@@ -12,3 +12,4 @@ export * from './agent-calls.js';
 export * from './agent.js';
 export * from './usage.js';
 export * from './events.js';
+export * from './secrets.js';

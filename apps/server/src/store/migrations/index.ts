@@ -14,6 +14,7 @@ import { networkPolicies } from './0006-network-policies.js';
 import { phases } from './0007-phases.js';
 import { usage } from './0008-usage.js';
 import { events } from './0009-events.js';
+import { secrets } from './0010-secrets.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '0007_phases': phases,
   '0008_usage': usage,
   '0009_events': events,
+  '0010_secrets': secrets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
