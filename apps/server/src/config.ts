@@ -159,6 +159,16 @@ export const ServerConfigSchema = z.strictObject({
    * not open). Default none: the server keeps no secrets (`tartarus up` makes one in its data dir).
    */
   secretKey: z.string().min(32, 'secretKey must have at least 32 characters').nullable().default(null),
+  /**
+   * Destinations (IPv4 CIDRs) the server's own outbound HTTP — webhooks, integrations' API calls —
+   * may reach although the destination rules refuse them (loopback, private, link-local): for
+   * receivers on the server's own network. Default none.
+   */
+  webhookAllowedDestinations: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'webhookAllowedDestinations entries must be IPv4 CIDRs such as 10.0.0.0/8')).default([]),
+  /** Directory of plugin modules (integrations) to load besides the built-in ones. Default none. */
+  pluginDir: z.string().min(1).nullable().default(null),
+  /** Base URL of links for people (the dashboard, e.g. in commit statuses and Slack). Default: the server's own URL. */
+  publicUrl: z.url({ protocol: /^https?$/ }).nullable().default(null),
 });
 
 /** The server's options as flags and variables (main.ts; the names kept from before where they differ). */

@@ -28,6 +28,7 @@ import { eventRoutes } from './routes/events.js';
 import { EventPump } from './events/pump.js';
 import { SecretVault } from './secrets/vault.js';
 import { secretRoutes } from './routes/secrets.js';
+import { createIntegrations } from './integrations/index.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
 import type { RouteDeps } from './routes/types.js';
@@ -104,6 +105,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     runs: new RunService(ctx, hub, admission, templates),
     templates,
   };
+  const integrations = await createIntegrations(ctx, deps.runs);
   const app = await createApp(ctx);
   const tokens = new AccessTokens(config.tokenSecret);
   for (const routes of [
@@ -121,6 +123,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     usageRoutes,
     eventRoutes,
     secretRoutes,
+    integrations.routes,
     portRoutes(tokens),
   ]) {
     routes(app, deps);
@@ -151,9 +154,12 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  integrations.setPublicUrl(url);
+  integrations.dispatcher.start();
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    url,
     port,
     hub,
     secrets: ctx.secrets,
@@ -165,6 +171,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         scheduler.stop();
         sweeper.stop();
         await events.stop();
+        await integrations.dispatcher.stop();
         hub.closeAll();
         relays.close();
         proxy.close();

@@ -21,6 +21,7 @@ import { createTenantStore } from './tenants.js';
 import { createUsageStore } from './usage.js';
 import { createEventStore } from './events.js';
 import { createSecretStore } from './secrets.js';
+import { createIntegrationStore } from './integrations.js';
 
 /** Default of `StoreOptions.logCapBytes`: 8 MiB. */
 const DEFAULT_LOG_CAP_BYTES = 8 * 1024 * 1024;
@@ -79,6 +80,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     usage: createUsageStore(ctx),
     events: createEventStore(ctx),
     secrets: createSecretStore(ctx),
+    integrations: createIntegrationStore(ctx),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -280,6 +280,31 @@ export interface SecretsTable {
   updated_at: number;
 }
 
+/** Row of `integration_configs`: a tenant's config of a plugin. */
+export interface IntegrationConfigsTable {
+  tenant_id: string;
+  plugin: string;
+  config_json: string;
+  updated_at: number;
+}
+
+/** Row of `integration_state`: a plugin's small state per tenant and key. */
+export interface IntegrationStateTable {
+  tenant_id: string;
+  plugin: string;
+  key: string;
+  value_json: string;
+  updated_at: number;
+}
+
+/** Row of `event_cursors`: how far an in-process consumer of the bus got, and who holds it. */
+export interface EventCursorsTable {
+  consumer: string;
+  seq: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
 /** The database. */
 export interface Database {
   tenants: TenantsTable;
@@ -298,4 +323,7 @@ export interface Database {
   usage_records: UsageRecordsTable;
   events: EventsTable;
   secrets: SecretsTable;
+  integration_configs: IntegrationConfigsTable;
+  integration_state: IntegrationStateTable;
+  event_cursors: EventCursorsTable;
 }

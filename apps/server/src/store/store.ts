@@ -61,6 +61,7 @@ import type { RetentionStore } from './retention-store.js';
 import type { UsageStore } from './usage.js';
 import type { EventStore } from './events.js';
 import type { SecretStore } from './secrets.js';
+import type { IntegrationStore } from './integrations.js';
 
 /** Which database a store runs on. */
 export type StoreBackend = 'sqlite' | 'postgres';
@@ -93,6 +94,8 @@ export interface Store {
   readonly events: EventStore;
   /** Tenants' secrets, sealed (`secrets.ts`; sealing is the server's `secrets/`). */
   readonly secrets: SecretStore;
+  /** Plugins' per-tenant configs and state, and the bus consumers' cursors (`integrations.ts`). */
+  readonly integrations: IntegrationStore;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
 }
