@@ -19,3 +19,5 @@ export { createLogger, LOG_LEVELS, type LogLevel } from './logging.js';
 export { bootstrap, type BootstrapResult } from './bootstrap.js';
 export { openStore } from './store/index.js';
 export type { Store, StoreOptions } from './store/index.js';
+export { slackSignatureProblem } from './integrations/slack/index.js';
+export { triggerOf as githubTriggerOf } from './integrations/github/index.js';

@@ -111,6 +111,12 @@ export function routes(ids: { sandbox: string; run: string; key: string; tenant:
     { method: 'GET', path: '/v1/audit', admin: true },
     { method: 'GET', path: '/v1/usage' },
     { method: 'GET', path: '/v1/events' },
+    { method: 'GET', path: '/v1/integrations' },
+    { method: 'GET', path: '/v1/integrations/github/config', admin: true },
+    { method: 'PUT', path: '/v1/integrations/slack/config', body: { signingSecret: 's' }, mutating: true, admin: true },
+    { method: 'DELETE', path: '/v1/integrations/github/config', mutating: true, admin: true },
+    { method: 'POST', path: '/v1/integrations/github/webhook/default', raw: '{}', public: true },
+    { method: 'POST', path: '/v1/integrations/slack/commands/default', raw: 'text=status', public: true },
     { method: 'PUT', path: `/v1/sandboxes/${s}/egress`, body: { egress: 'none' }, mutating: true },
     { method: 'GET', path: `/v1/sandboxes/${s}/urls/8000` },
     { method: 'POST', path: `/v1/sandboxes/${s}/access-tokens`, body: {}, mutating: true },
@@ -130,6 +136,8 @@ export function routes(ids: { sandbox: string; run: string; key: string; tenant:
     admin?: boolean;
     /** A route's own body limit, when above the server's 2 MiB. */
     bodyLimitBytes?: number;
+    /** Takes no API key (an integration's provider signs its requests instead). */
+    public?: boolean;
   }[];
 }
 
@@ -147,6 +155,10 @@ export function badInputRows(f: Fixture): Row[] {
   for (const r of all) {
     const o = opts(r);
     const id = `${r.method} ${r.path}`;
+    if (r.public) {
+      rows.push({ name: `${id} for a tenant without the integration`, method: r.method, path: r.path, key: undefined, expect: 404, options: o, says: /no (GitHub|Slack) integration for tenant default/ });
+      continue;
+    }
     rows.push({
       name: `${id} without a key`,
       method: r.method,

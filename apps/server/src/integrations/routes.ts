@@ -23,7 +23,8 @@ const IntegrationListSchema = z
 function configProblem(plugin: string, error: z.ZodError): InvalidArgumentError {
   const issue = error.issues[0];
   const field = issue?.path.join('.') || '(the config)';
-  return new InvalidArgumentError(`${plugin} config: ${field}: ${issue?.message ?? 'invalid'}`, { context: { plugin, field } });
+  const message = issue?.code === 'unrecognized_keys' ? `remove unknown field(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+  return new InvalidArgumentError(`${plugin} config: ${field}: ${message}`, { context: { plugin, field } });
 }
 
 /** Registers the integration routes for `plugins`, whose hosts are `hosts` (by name). */
