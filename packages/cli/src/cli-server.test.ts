@@ -1,6 +1,9 @@
 // The `tartarus` binary against a real embedded server, found through its data dir.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cli, serverSkipReason, startCliServer, type CliServer } from './cli-test-helpers.js';
 
 describe('tartarus against an embedded server', { skip: serverSkipReason() }, () => {
@@ -198,6 +201,26 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
     const bad = await t(['events', '--type', 'run.exploded']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /use one of run.queued/);
+  });
+
+  test('integrations: listed, configured from a JSON file, a bad file is one line with exit 2', async () => {
+    assert.match((await t(['integrations', 'ls'])).stdout, /^github\s+no\s+POST \/v1\/integrations\/github\/webhook\/:tenant/m);
+    const dir = await mkdtemp(join(tmpdir(), 'tt-cli-int-'));
+    try {
+      await writeFile(join(dir, 'slack.json'), JSON.stringify({ signingSecret: 'slack-signing' }));
+      await writeFile(join(dir, 'bad.json'), '{"signingSecret":');
+      assert.equal((await t(['integrations', 'set', 'slack', join(dir, 'slack.json')])).stdout, 'configured slack\n');
+      assert.equal((JSON.parse((await t(['integrations', 'get', 'slack'])).stdout) as { signingSecret: string }).signingSecret, 'slack-signing');
+      const bad = await t(['integrations', 'set', 'slack', join(dir, 'bad.json')]);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /bad\.json is not JSON/);
+      const refused = await t(['integrations', 'set', 'github', join(dir, 'slack.json')]);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /^error: github config: /);
+      assert.equal((await t(['integrations', 'rm', 'slack'])).status, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('server errors are one line with exit 1', async () => {

@@ -15,6 +15,7 @@ import { auditCommand } from './commands/audit/index.js';
 import { usageCommand } from './commands/usage.js';
 import { eventsCommand } from './commands/events.js';
 import { secretsCommand } from './commands/secrets/index.js';
+import { integrationsCommand } from './commands/integrations/index.js';
 
 /** Builds the `tartarus` program. */
 export function buildProgram(): Command {
@@ -42,5 +43,6 @@ export function buildProgram(): Command {
     .addCommand(auditCommand())
     .addCommand(usageCommand())
     .addCommand(eventsCommand())
-    .addCommand(secretsCommand());
+    .addCommand(secretsCommand())
+    .addCommand(integrationsCommand());
 }

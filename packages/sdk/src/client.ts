@@ -13,6 +13,7 @@ import { Templates } from './templates.js';
 import { Usage } from './usage.js';
 import { Events } from './events.js';
 import { Secrets } from './secrets.js';
+import { Integrations } from './integrations.js';
 import type {
   CreateSandboxRequest,
   ListOptions,
@@ -74,6 +75,8 @@ export class Tartarus {
   readonly events: Events;
   /** The tenant's secrets (write-only values). */
   readonly secrets: Secrets;
+  /** Integrations (GitHub, Slack, plugins) and the tenant's config of each. */
+  readonly integrations: Integrations;
 
   /** Defaults: `TARTARUS_URL` / `TARTARUS_API_KEY`, else `http://127.0.0.1:7070` without a key. */
   constructor(options: ConnectionOptions = {}) {
@@ -90,6 +93,7 @@ export class Tartarus {
     this.usage = new Usage(this.transport);
     this.events = new Events(this.transport);
     this.secrets = new Secrets(this.transport);
+    this.integrations = new Integrations(this.transport);
   }
 
   /** Whether the server answers `/healthz` (never throws). */

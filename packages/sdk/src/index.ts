@@ -29,6 +29,7 @@ export { Registries } from './registries.js';
 export { Usage } from './usage.js';
 export { Events, type EventOptions } from './events.js';
 export { Secrets } from './secrets.js';
+export { Integrations, type IntegrationInfo } from './integrations.js';
 export { NetworkPolicies } from './network-policies.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';
 export type { Transport, RequestOptions } from './http.js';
