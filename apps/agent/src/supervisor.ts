@@ -217,6 +217,7 @@ export class Supervisor {
       epoch: w.epoch,
       sandboxId: w.sandboxId,
       ...(templateReadyAtMs === undefined ? {} : { templateReadyAtMs }),
+      startedAtMs: Date.now(),
     });
     this.metrics.launch.observe({ runtime: w.runtime }, (performance.now() - launchedAt) / 1000);
     this.meter(w, w.handle, w.runtime, false);

@@ -8,6 +8,7 @@
  */
 import { assertNever, idKind, type AgentMessage, type ExitReason } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
+import { shipRunOutput } from '../logs/index.js';
 import type { RunEndReason, SandboxExit } from '../store/index.js';
 import type { AgentConnection } from './connection.js';
 
@@ -163,7 +164,7 @@ async function started(
   ctx.metrics.launched(msg.workId, msg.templateReadyAtMs);
   if (idKind(msg.workId) !== 'sbx') {
     const templateReadyAt = config.observability ? msg.templateReadyAtMs : undefined;
-    if (!(await store.queue.confirmStart(msg.workId, msg.epoch, conn.nodeId, config.leaseMs, templateReadyAt))) {
+    if (!(await store.queue.confirmStart(msg.workId, msg.epoch, conn.nodeId, config.leaseMs, templateReadyAt, msg.startedAtMs))) {
       conn.send({ type: 'stop', workId: msg.workId, epoch: msg.epoch });
       await noteRefused(ctx, conn, 'started', msg.workId, msg.epoch);
     }
@@ -172,7 +173,7 @@ async function started(
   }
   // A sandbox killed while it was starting is stopped instead of resurrected.
   const s = await store.sandboxes
-    .transitionOnNode(conn.nodeId, msg.workId, 'running', undefined, config.observability ? msg.templateReadyAtMs : undefined)
+    .transitionOnNode(conn.nodeId, msg.workId, 'running', undefined, config.observability ? msg.templateReadyAtMs : undefined, msg.startedAtMs)
     .catch(() => undefined);
   if (s === null) noteForeignSandbox(ctx, conn, 'started', msg.workId);
   if (s === undefined || s === null || s.state !== 'running') {
@@ -202,6 +203,8 @@ export async function appendOutput(
   );
   if (!appended) return noteRefused(ctx, conn, 'output', workId, epoch);
   ctx.bus.run(workId);
+  // In memory only (logs/shipper.ts): Loki never holds up the next report.
+  if (ctx.logShipper.enabled) shipRunOutput(ctx.logShipper, { tenant: conn.work.get(workId)?.tenantId, run: workId, node: conn.nodeId }, chunks);
 }
 
 /** The ids a log line about `workId` carries: its tenant (while placed on `conn`'s node) and its run or sandbox id. */

@@ -42,6 +42,7 @@ function move(
   to: SandboxState,
   exit: SandboxExit | undefined,
   templateReadyAt?: number,
+  startedAt?: number,
 ): Promise<Sandbox | null> {
   return inTransaction(ctx, async (trx) => {
     const locked = await lockRows(
@@ -65,7 +66,7 @@ function move(
       .updateTable('sandboxes')
       .set({
         state: to,
-        ...(to === 'running' && current.startedAt === null && { started_at: now }),
+        ...(to === 'running' && current.startedAt === null && { started_at: startedAt === undefined ? now : Math.min(startedAt, now) }),
         ...(templateReadyAt !== undefined && { template_ready_at: templateReadyAt }),
         ...(isEndedSandbox(to) && { ended_at: now }),
         ...(exit !== undefined && {
@@ -231,7 +232,7 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       return moved;
     },
 
-    transitionOnNode: (nodeId, sandboxId, to, exit, templateReadyAt) => move(ctx, nodeId, sandboxId, to, exit, templateReadyAt),
+    transitionOnNode: (nodeId, sandboxId, to, exit, templateReadyAt, startedAt) => move(ctx, nodeId, sandboxId, to, exit, templateReadyAt, startedAt),
 
     async recordCleanup(nodeId, sandboxId, at) {
       await db.updateTable('sandboxes').set({ cleaned_up_at: at }).where('id', '=', sandboxId).where('node_id', '=', nodeId).execute();

@@ -291,6 +291,8 @@ export interface SandboxStore {
     exit?: SandboxExit,
     /** To `running`: when its template was ready on the node (a phase). */
     templateReadyAt?: number,
+    /** To `running`: when it started, by the node's clock (default now). */
+    startedAt?: number,
   ): Promise<Sandbox | null>;
   /** Records when a sandbox placed on `nodeId` was cleaned up (destroyed on its node). */
   recordCleanup(nodeId: string, sandboxId: string, at: number): Promise<void>;
@@ -412,8 +414,8 @@ export interface RunQueue {
   leaseRuns(nodeId: string, options: LeaseRunsOptions): Promise<RunLease[]>;
   /** Leases this run (chosen by the scheduler) if it is still queued and eligible; else null. */
   leaseRun(runId: string, nodeId: string, leaseMs: number): Promise<RunLease | null>;
-  /** leased → running; the lease becomes the heartbeat deadline (`now + leaseMs`). False if stale. `templateReadyAt`: the node's phase time. */
-  confirmStart(runId: string, epoch: number, nodeId: string, leaseMs: number, templateReadyAt?: number): Promise<boolean>;
+  /** leased → running; the lease becomes the heartbeat deadline (`now + leaseMs`). False if stale. `templateReadyAt`, `startedAt`: the node's times (default now). */
+  confirmStart(runId: string, epoch: number, nodeId: string, leaseMs: number, templateReadyAt?: number, startedAt?: number): Promise<boolean>;
   /** Records when attempt `epoch`'s sandbox was cleaned up; false when it is not the latest attempt. */
   recordCleanup(runId: string, epoch: number, at: number): Promise<boolean>;
   /** Pushes the lease deadline to now + leaseMs. False if stale or cancelled: stop the attempt. */

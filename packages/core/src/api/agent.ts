@@ -70,6 +70,8 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     sandboxId: z.string(),
     /** When the work's template was ready on the node (pulled, built or found), a phase. */
     templateReadyAtMs: z.number().int().nonnegative().optional(),
+    /** When its main process started, by the node's clock (the same clock as its output's times). */
+    startedAtMs: z.number().int().nonnegative().optional(),
   }),
   /**
    * What a piece of work consumed since its previous `usage` report (the agent's cgroup and

@@ -15,8 +15,8 @@ export function createRunQueue(ctx: StoreContext): RunQueue {
   return {
     leaseRuns: (nodeId, options) => leaseRuns(ctx, nodeId, options),
     leaseRun: (runId, nodeId, leaseMs) => leaseRun(ctx, runId, nodeId, leaseMs),
-    confirmStart: (runId, epoch, nodeId, leaseMs, templateReadyAt) =>
-      confirmStart(ctx, runId, epoch, nodeId, leaseMs, templateReadyAt),
+    confirmStart: (runId, epoch, nodeId, leaseMs, templateReadyAt, startedAt) =>
+      confirmStart(ctx, runId, epoch, nodeId, leaseMs, templateReadyAt, startedAt),
     recordCleanup: (runId, epoch, at) => recordCleanup(ctx, runId, epoch, at),
     extendLease: (runId, epoch, nodeId, leaseMs) => extendLease(ctx, runId, epoch, nodeId, leaseMs),
     completeAttempt: (runId, epoch, nodeId, result) =>

@@ -22,19 +22,22 @@ export function confirmStart(
   nodeId: string,
   leaseMs: number,
   templateReadyAt?: number,
+  startedAt?: number,
 ): Promise<boolean> {
   checkLeaseMs(leaseMs);
   return inTransaction(ctx, async (trx) => {
     const run = await loadLeased(ctx, trx, runId, epoch, nodeId);
     if (run === undefined) return false;
     const now = ctx.now();
+    // The node's time of the start (its output is stamped by the same clock), never in the future.
+    const at = startedAt === undefined ? now : Math.min(startedAt, now);
     await trx
       .updateTable('runs')
       .set({
         state: 'running',
         lease_expires_at: now + leaseMs,
-        started_at: run.started_at ?? now,
-        attempt_started_at: now,
+        started_at: run.started_at ?? at,
+        attempt_started_at: at,
         template_ready_at: templateReadyAt ?? null,
         updated_at: now,
       })
@@ -42,7 +45,7 @@ export function confirmStart(
       .execute();
     await trx
       .updateTable('run_attempts')
-      .set({ started_at: now })
+      .set({ started_at: at })
       .where('run_id', '=', runId)
       .where('epoch', '=', epoch)
       .where('started_at', 'is', null)
