@@ -13,3 +13,4 @@ export * from './image-ref.js';
 export * from './tunnel.js';
 export * from './websocket-auth.js';
 export * from './event-types.js';
+export * from './webhook-signature.js';

@@ -13,3 +13,4 @@ export * from './agent.js';
 export * from './usage.js';
 export * from './events.js';
 export * from './secrets.js';
+export * from './webhooks.js';
