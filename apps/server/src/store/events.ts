@@ -8,8 +8,9 @@
  * because the writers of one object are serialized by its row lock.
  */
 import type { EventType } from '@tartarus/core';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { afterCommit, inTransaction, type Db, type StoreContext } from './context.js';
+import type { EventsTable } from './schema.js';
 import type { JsonObject } from './types.js';
 
 /** An event to write. */
@@ -75,6 +76,18 @@ export async function emitEvent(ctx: StoreContext, trx: Db, event: NewEvent): Pr
   });
 }
 
+/** An `events` row (numbered) as a `StoredEvent`. */
+export function toStoredEvent(r: Selectable<EventsTable>): StoredEvent {
+  return {
+    seq: Number(r.seq),
+    tenantId: r.tenant_id,
+    type: r.type as EventType,
+    objectId: r.object_id,
+    at: Number(r.at),
+    data: JSON.parse(r.data_json) as JsonObject,
+  };
+}
+
 /** Builds the event part of the store. */
 export function createEventStore(ctx: StoreContext): EventStore {
   const { db } = ctx;
@@ -101,14 +114,7 @@ export function createEventStore(ctx: StoreContext): EventStore {
         .orderBy('seq')
         .limit(f.limit)
         .execute();
-      return rows.map((r) => ({
-        seq: Number(r.seq),
-        tenantId: r.tenant_id,
-        type: r.type as EventType,
-        objectId: r.object_id,
-        at: Number(r.at),
-        data: JSON.parse(r.data_json) as JsonObject,
-      }));
+      return rows.map(toStoredEvent);
     },
 
     async lastSeq() {

@@ -21,6 +21,8 @@ import { createTenantStore } from './tenants.js';
 import { createUsageStore } from './usage.js';
 import { createEventStore } from './events.js';
 import { createSecretStore } from './secrets.js';
+import { createWebhookStore } from './webhooks.js';
+import { createWebhookQueue } from './webhook-queue.js';
 import { createIntegrationStore } from './integrations.js';
 
 /** Default of `StoreOptions.logCapBytes`: 8 MiB. */
@@ -80,6 +82,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     usage: createUsageStore(ctx),
     events: createEventStore(ctx),
     secrets: createSecretStore(ctx),
+    webhooks: createWebhookStore(ctx),
+    webhookQueue: createWebhookQueue(ctx),
     integrations: createIntegrationStore(ctx),
     close: () => (closed ??= db.destroy()),
   };

@@ -305,6 +305,58 @@ export interface EventCursorsTable {
   lease_until: number | null;
 }
 
+/** Row of `webhooks`: a tenant's outbound webhook subscription and its delivery state. */
+export interface WebhooksTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  /** Event types, a JSON array. */
+  types_json: string;
+  /** The signing secret, sealed by the server (bound to `webhook/<id>`). */
+  secret_sealed: string;
+  enabled: Flag;
+  /** The last `events.seq` handled (delivered, or not of its types). */
+  cursor: number;
+  /** The delivery of the event after the cursor, while one is being delivered. */
+  head_delivery_id: string | null;
+  /** When the head's next attempt is due; null: no head (look for the next event). */
+  next_attempt_at: number | null;
+  /** First failure since the last success. */
+  failing_since: number | null;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+  /** The dispatcher (one per server process) delivering it now, until `lease_until`. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Row of `webhook_deliveries`: one event (or ping) to one subscription, its attempts counted. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  tenant_id: string;
+  /** `event`, `redelivery` or `ping`. */
+  kind: string;
+  /** Null for a ping. */
+  event_seq: number | null;
+  event_type: string;
+  object_id: string | null;
+  /** `pending`, `succeeded` or `failed`. */
+  state: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  response_excerpt: string | null;
+  duration_ms: number | null;
+  created_at: number;
+  last_attempt_at: number | null;
+  next_attempt_at: number | null;
+  completed_at: number | null;
+  redelivery_of: string | null;
+}
+
 /** The database. */
 export interface Database {
   tenants: TenantsTable;
@@ -323,6 +375,8 @@ export interface Database {
   usage_records: UsageRecordsTable;
   events: EventsTable;
   secrets: SecretsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   integration_configs: IntegrationConfigsTable;
   integration_state: IntegrationStateTable;
   event_cursors: EventCursorsTable;

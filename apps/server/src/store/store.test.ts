@@ -18,6 +18,7 @@ import { sandboxesSuite } from './conformance/sandboxes.js';
 import { templatesSuite } from './conformance/templates.js';
 import { usageSuite } from './conformance/usage.js';
 import { eventsSuite } from './conformance/events.js';
+import { webhooksSuite } from './conformance/webhooks.js';
 
 function conformance(fx: BackendFixture): void {
   identitySuite(fx);
@@ -31,6 +32,7 @@ function conformance(fx: BackendFixture): void {
   networkPoliciesSuite(fx);
   usageSuite(fx);
   eventsSuite(fx);
+  webhooksSuite(fx);
   crashSuite(fx);
 }
 

@@ -61,6 +61,8 @@ import type { RetentionStore } from './retention-store.js';
 import type { UsageStore } from './usage.js';
 import type { EventStore } from './events.js';
 import type { SecretStore } from './secrets.js';
+import type { WebhookStore } from './webhooks.js';
+import type { WebhookQueue } from './webhook-queue.js';
 import type { IntegrationStore } from './integrations.js';
 
 /** Which database a store runs on. */
@@ -94,6 +96,10 @@ export interface Store {
   readonly events: EventStore;
   /** Tenants' secrets, sealed (`secrets.ts`; sealing is the server's `secrets/`). */
   readonly secrets: SecretStore;
+  /** Outbound webhook subscriptions and their delivery log, as the API sees them (`webhooks.ts`). */
+  readonly webhooks: WebhookStore;
+  /** Webhook deliveries as the dispatchers see them: claim, head, record (`webhook-queue.ts`). */
+  readonly webhookQueue: WebhookQueue;
   /** Plugins' per-tenant configs and state, and the bus consumers' cursors (`integrations.ts`). */
   readonly integrations: IntegrationStore;
   /** Closes the connection pool. Idempotent. */

@@ -15,6 +15,7 @@ import { phases } from './0007-phases.js';
 import { usage } from './0008-usage.js';
 import { events } from './0009-events.js';
 import { secrets } from './0010-secrets.js';
+import { webhooks } from './0011-webhooks.js';
 import { integrations } from './0013-integrations.js';
 
 /** Every migration, in order. Names sort in application order. */
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '0008_usage': usage,
   '0009_events': events,
   '0010_secrets': secrets,
+  '0011_webhooks': webhooks,
   '0013_integrations': integrations,
 };
 
