@@ -48,6 +48,13 @@ export interface EventStore {
   lastSeq(): Promise<number>;
   /** Calls `listener` after each transaction that wrote events commits; returns its removal. */
   onAppended(listener: () => void): () => void;
+  /**
+   * Calls `listener` with the first and last `seq` after each `sequence` of this store that
+   * numbered events commits; returns its removal. Each event is numbered by exactly one replica,
+   * so a listener here sees every event once across replicas (none after a crash between the
+   * commit and the call: at most once).
+   */
+  onSequenced(listener: (first: number, last: number) => void): () => void;
   /** Deletes numbered events older than `before` (epoch ms), at most `batch`, never the newest; returns how many. */
   expire(before: number, batch: number): Promise<number>;
 }
@@ -91,17 +98,22 @@ export function toStoredEvent(r: Selectable<EventsTable>): StoredEvent {
 /** Builds the event part of the store. */
 export function createEventStore(ctx: StoreContext): EventStore {
   const { db } = ctx;
+  const sequenced = new Set<(first: number, last: number) => void>();
   return {
-    sequence: (batch = 500) =>
-      inTransaction(ctx, async (trx) => {
+    async sequence(batch = 500) {
+      const numbered = await inTransaction(ctx, async (trx) => {
         if (ctx.backend === 'postgres') await sql`select pg_advisory_xact_lock(${SEQUENCER_LOCK})`.execute(trx);
         const waiting = await trx.selectFrom('events').select('id').where('seq', 'is', null).orderBy('id').limit(batch).execute();
-        if (waiting.length === 0) return 0;
+        if (waiting.length === 0) return { first: 0, count: 0 };
         const top = await trx.selectFrom('events').select(sql<string | number | null>`max(seq)`.as('m')).executeTakeFirstOrThrow();
         let seq = Number(top.m ?? 0);
+        const first = seq + 1;
         for (const row of waiting) await trx.updateTable('events').set({ seq: ++seq }).where('id', '=', row.id).execute();
-        return waiting.length;
-      }),
+        return { first, count: waiting.length };
+      });
+      if (numbered.count > 0) for (const l of sequenced) l(numbered.first, numbered.first + numbered.count - 1);
+      return numbered.count;
+    },
 
     async list(f) {
       const rows = await db
@@ -125,6 +137,11 @@ export function createEventStore(ctx: StoreContext): EventStore {
     onAppended(listener) {
       ctx.eventListeners.add(listener);
       return () => ctx.eventListeners.delete(listener);
+    },
+
+    onSequenced(listener) {
+      sequenced.add(listener);
+      return () => sequenced.delete(listener);
     },
 
     async expire(before, batch) {

@@ -21,6 +21,7 @@ import { createTenantStore } from './tenants.js';
 import { createUsageStore } from './usage.js';
 import { createEventStore } from './events.js';
 import { createSecretStore } from './secrets.js';
+import { createLogSearch } from './log-search.js';
 import { createWebhookStore } from './webhooks.js';
 import { createWebhookQueue } from './webhook-queue.js';
 import { createIntegrationStore } from './integrations.js';
@@ -82,6 +83,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     usage: createUsageStore(ctx),
     events: createEventStore(ctx),
     secrets: createSecretStore(ctx),
+    logs: createLogSearch(ctx),
     webhooks: createWebhookStore(ctx),
     webhookQueue: createWebhookQueue(ctx),
     integrations: createIntegrationStore(ctx),

@@ -18,6 +18,7 @@ import { sandboxesSuite } from './conformance/sandboxes.js';
 import { templatesSuite } from './conformance/templates.js';
 import { usageSuite } from './conformance/usage.js';
 import { eventsSuite } from './conformance/events.js';
+import { logSearchSuite } from './conformance/log-search.js';
 import { webhooksSuite } from './conformance/webhooks.js';
 
 function conformance(fx: BackendFixture): void {
@@ -32,6 +33,7 @@ function conformance(fx: BackendFixture): void {
   networkPoliciesSuite(fx);
   usageSuite(fx);
   eventsSuite(fx);
+  logSearchSuite(fx);
   webhooksSuite(fx);
   crashSuite(fx);
 }

@@ -61,6 +61,7 @@ import type { RetentionStore } from './retention-store.js';
 import type { UsageStore } from './usage.js';
 import type { EventStore } from './events.js';
 import type { SecretStore } from './secrets.js';
+import type { LogSearchStore } from './log-search.js';
 import type { WebhookStore } from './webhooks.js';
 import type { WebhookQueue } from './webhook-queue.js';
 import type { IntegrationStore } from './integrations.js';
@@ -96,6 +97,8 @@ export interface Store {
   readonly events: EventStore;
   /** Tenants' secrets, sealed (`secrets.ts`; sealing is the server's `secrets/`). */
   readonly secrets: SecretStore;
+  /** The log search over runs' output and sandboxes' lifecycle lines (`log-search.ts`). */
+  readonly logs: LogSearchStore;
   /** Outbound webhook subscriptions and their delivery log, as the API sees them (`webhooks.ts`). */
   readonly webhooks: WebhookStore;
   /** Webhook deliveries as the dispatchers see them: claim, head, record (`webhook-queue.ts`). */
