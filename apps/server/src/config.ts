@@ -124,6 +124,17 @@ export const ServerConfigSchema = z.strictObject({
     .int()
     .positive()
     .default(7 * DAY_MS),
+  /** How long one webhook delivery attempt may take (connect, send, answer), ms; then it failed. Default 10 s. */
+  webhookTimeoutMs: z.number().int().positive().default(10_000),
+  /** Wait after a webhook delivery's first failed attempt, ms; doubled after each further failure. Default 10 s. */
+  webhookRetryBaseMs: z.number().int().positive().default(10_000),
+  /** Longest wait between two attempts of a webhook delivery, ms. Default 1 h. */
+  webhookRetryMaxMs: z.number().int().positive().default(3_600_000),
+  /**
+   * A webhook whose deliveries have failed for this long without a success in between is
+   * disabled (event `webhook.disabled`, an audit entry), ms. Default 24 h.
+   */
+  webhookDisableAfterMs: z.number().int().positive().default(DAY_MS),
   /** Log requests too (in the structured log, with their request id). Default false. */
   logRequests: z.boolean().default(false),
   /**

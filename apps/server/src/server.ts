@@ -28,6 +28,8 @@ import { eventRoutes } from './routes/events.js';
 import { EventPump } from './events/pump.js';
 import { SecretVault } from './secrets/vault.js';
 import { secretRoutes } from './routes/secrets.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { createIntegrations } from './integrations/index.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
@@ -123,6 +125,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     usageRoutes,
     eventRoutes,
     secretRoutes,
+    webhookRoutes,
     integrations.routes,
     portRoutes(tokens),
   ]) {
@@ -148,9 +151,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const scheduler = new Scheduler(ctx, hub);
   const sweeper = new Sweeper(ctx, hub);
   const events = new EventPump(ctx);
+  const webhooks = new WebhookDispatcher(ctx);
   scheduler.start();
   sweeper.start();
   events.start();
+  webhooks.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -171,6 +176,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         scheduler.stop();
         sweeper.stop();
         await events.stop();
+        await webhooks.stop();
         await integrations.dispatcher.stop();
         hub.closeAll();
         relays.close();

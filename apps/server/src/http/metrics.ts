@@ -57,6 +57,8 @@ export interface ServerMetrics {
   proxyBytes: Counter<'direction'>;
   /** Seconds of work ended, per tenant, kind and runtime (wall time from start to end; work placed by this server process). */
   workSeconds: Counter<'tenant' | 'kind' | 'runtime'>;
+  /** Webhook delivery attempts by outcome (`succeeded`, `http_error`, `timeout`, `network_error`, `refused`, `not_sent`). */
+  webhookDeliveries: Counter<'outcome'>;
   /** Records a start sent to a node; `launched` observes the time to its start. */
   launching(workId: string, launch: Omit<Launch, 'sentAtMs' | 'startedAtMs'>): void;
   /** The node reported `workId` started (its template ready at `templateReadyAtMs`): its launch and phases are observed. */
@@ -107,6 +109,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
       proxyConnections: NOTHING,
       proxyBytes: NOTHING,
       workSeconds: NOTHING,
+      webhookDeliveries: NOTHING,
       launching() {},
       launched() {},
       firstOutput() {},
@@ -141,6 +144,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
   const proxyConnections = new Counter({ name: 'tartarus_proxy_connections_total', help: 'Port proxy connections by how they pass', labelNames: ['how'] as const, registers });
   const proxyBytes = new Counter({ name: 'tartarus_proxy_bytes_total', help: 'Port proxy bytes of tunnels and upgrades, by direction', labelNames: ['direction'] as const, registers });
   const workSeconds = new Counter({ name: 'tartarus_work_seconds_total', help: 'Seconds of work ended (start to end), by tenant, kind and runtime', labelNames: ['tenant', 'kind', 'runtime'] as const, registers });
+  const webhookDeliveries = new Counter({ name: 'tartarus_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome: succeeded, http_error, timeout, network_error, refused, not_sent', labelNames: ['outcome'] as const, registers });
   const phase = new Histogram({
     name: 'tartarus_phase_seconds',
     help: 'Phases of work: template (placed to template ready), boot (template ready to running), first_output (running to first output), cleanup (ended to cleaned up)',
@@ -166,6 +170,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
     proxyConnections,
     proxyBytes,
     workSeconds,
+    webhookDeliveries,
     launching: (workId, l) => {
       // Bounded: work whose end this server never hears of (its node lost, its report sent to another replica) ages out.
       if (launches.size >= MAX_TRACKED) launches.delete(launches.keys().next().value ?? '');

@@ -1,7 +1,7 @@
 /**
  * Retention, as a step of the sweeper: run logs older than `runLogRetentionMs` after their run
- * ended, audit entries older than `auditRetentionMs` and bus events older than `eventRetentionMs` are deleted through the store's bounded
- * calls. It is due once a minute, or on the next sweep while a backlog is left; one sweep does at
+ * ended, audit entries older than `auditRetentionMs`, bus events older than `eventRetentionMs` and
+ * webhook deliveries finished as long ago are deleted through the store's bounded calls. It is due once a minute, or on the next sweep while a backlog is left; one sweep does at
  * most `MAX_STEPS` batches of each kind, so a huge backlog never holds up the sweeper's other work
  * (leases, node deadlines) for long. Every replica runs it; the store makes that safe.
  */
@@ -20,6 +20,7 @@ export interface RetentionResult {
   deletedChunks: number;
   deletedAudit: number;
   deletedEvents: number;
+  deletedDeliveries: number;
 }
 
 /** The retention step of the sweeper. */
@@ -33,15 +34,15 @@ export class RetentionSweep {
     if (now < this.nextAt) return null;
     const { result, more } = await this.pass();
     this.nextAt = more ? now : now + RETENTION_PERIOD_MS;
-    if (result.expiredRuns + result.deletedChunks + result.deletedAudit + result.deletedEvents > 0)
-      this.ctx.log.info({ ...result }, 'retention: deleted expired run logs, audit entries and events');
+    if (result.expiredRuns + result.deletedChunks + result.deletedAudit + result.deletedEvents + result.deletedDeliveries > 0)
+      this.ctx.log.info({ ...result }, 'retention: deleted expired run logs, audit entries, events and webhook deliveries');
     return result;
   }
 
   /** Up to `MAX_STEPS` batches of each kind; `more` when a backlog is left. */
   async pass(): Promise<{ result: RetentionResult; more: boolean }> {
     const { store, config } = this.ctx;
-    const result: RetentionResult = { expiredRuns: 0, deletedChunks: 0, deletedAudit: 0, deletedEvents: 0 };
+    const result: RetentionResult = { expiredRuns: 0, deletedChunks: 0, deletedAudit: 0, deletedEvents: 0, deletedDeliveries: 0 };
     let logsLeft = true;
     for (let i = 0; i < MAX_STEPS && logsLeft; i++) {
       const step = await store.retention.expireRunLogs(config.runLogRetentionMs, BATCH);
@@ -61,6 +62,12 @@ export class RetentionSweep {
       result.deletedEvents += deleted;
       eventsLeft = deleted === BATCH;
     }
-    return { result, more: logsLeft || auditLeft || eventsLeft };
+    let deliveriesLeft = true;
+    for (let i = 0; i < MAX_STEPS && deliveriesLeft; i++) {
+      const deleted = await store.webhooks.expireDeliveries(Date.now() - config.eventRetentionMs, BATCH);
+      result.deletedDeliveries += deleted;
+      deliveriesLeft = deleted === BATCH;
+    }
+    return { result, more: logsLeft || auditLeft || eventsLeft || deliveriesLeft };
   }
 }
