@@ -13,6 +13,7 @@ import { Templates } from './templates.js';
 import { Usage } from './usage.js';
 import { Events } from './events.js';
 import { Secrets } from './secrets.js';
+import { Webhooks } from './webhooks.js';
 import { Integrations } from './integrations.js';
 import type {
   CreateSandboxRequest,
@@ -75,6 +76,8 @@ export class Tartarus {
   readonly events: Events;
   /** The tenant's secrets (write-only values). */
   readonly secrets: Secrets;
+  /** Outbound webhooks: subscriptions, delivery logs, redelivery, pings (admin keys). */
+  readonly webhooks: Webhooks;
   /** Integrations (GitHub, Slack, plugins) and the tenant's config of each. */
   readonly integrations: Integrations;
 
@@ -93,6 +96,7 @@ export class Tartarus {
     this.usage = new Usage(this.transport);
     this.events = new Events(this.transport);
     this.secrets = new Secrets(this.transport);
+    this.webhooks = new Webhooks(this.transport);
     this.integrations = new Integrations(this.transport);
   }
 

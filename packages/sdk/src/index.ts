@@ -29,6 +29,14 @@ export { Registries } from './registries.js';
 export { Usage } from './usage.js';
 export { Events, type EventOptions } from './events.js';
 export { Secrets } from './secrets.js';
+export { Webhooks } from './webhooks.js';
+export {
+  verifyWebhookSignature,
+  parseWebhookSignature,
+  WEBHOOK_HEADERS,
+  WEBHOOK_TOLERANCE_SEC,
+  type WebhookSignatureHeader,
+} from '@tartarus/core/base';
 export { Integrations, type IntegrationInfo } from './integrations.js';
 export { NetworkPolicies } from './network-policies.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';

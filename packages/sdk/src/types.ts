@@ -50,6 +50,12 @@ export type {
   UsageQuery,
   UsageReport,
   UsageRow,
+  Webhook,
+  CreatedWebhook,
+  CreateWebhookRequest,
+  PatchWebhookRequest,
+  WebhookDelivery,
+  WebhookDeliveryPage,
 } from '@tartarus/core';
 
 /** One page of a listing; pass `nextCursor` back as `cursor` for the next (null: last page). */
