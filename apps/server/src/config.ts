@@ -144,6 +144,46 @@ export const ServerConfigSchema = z.strictObject({
    */
   logLevel: LogLevelSchema.default('info'),
   /**
+   * Grafana Loki to push logs to: runs' output, sandboxes' lifecycle lines and the structured log
+   * (what `logLevel` lets through), in batches, over Loki's push API (gzipped JSON). A base URL
+   * (`http://loki:3100`, the path `/loki/api/v1/push` is added) or the full push URL;
+   * `user:password@` in it is sent as basic auth. Default none: nothing is shipped.
+   */
+  lokiUrl: z
+    .url({ protocol: /^https?$/, error: 'lokiUrl must be an http:// or https:// URL such as http://loki:3100' })
+    .nullable()
+    .default(null),
+  /** Headers of every push, e.g. `X-Scope-OrgID=acme` (a multi-tenant Loki's tenant) or `Authorization=Bearer …`. Default none. */
+  lokiHeaders: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'lokiHeaders names are letters, digits and -'), z.string()).default({}),
+  /** Labels of every stream pushed to Loki, e.g. `cluster=eu1` (names: letters, digits, _). Default none. */
+  lokiLabels: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'lokiLabels names are letters, digits and _, not starting with a digit'), z.string().min(1)).default({}),
+  /**
+   * Where run and sandbox ids go in Loki: `labels` (default) — a `run` or `sandbox` label, one
+   * stream per run and sandbox, which Loki counts as high cardinality (fine for thousands of runs a
+   * day); or `metadata` — Loki's structured metadata (Loki 3, or 2.9 with
+   * `allow_structured_metadata`), streams per tenant and node only, selected with
+   * `{tenant="t"} | run="run_…"`.
+   */
+  lokiIds: z.enum(['labels', 'metadata']).default('labels'),
+  /** Longest a line waits before it is pushed to Loki, ms. Default 1000. */
+  lokiBatchMs: z.number().int().min(10).max(60_000).default(1000),
+  /** A push to Loki goes once this many bytes of lines wait, and carries at most this many. Default 1 MiB. */
+  lokiBatchBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(1024 * 1024),
+  /**
+   * Bytes of lines kept while Loki does not answer (pushes are retried with backoff); past it the
+   * oldest are dropped and counted (`tartarus_log_lines_dropped_total`). Default 32 MiB.
+   */
+  lokiBufferBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(32 * 1024 * 1024),
+  /**
    * Metrics and phase timings (`/metrics`, `tartarus_*`; runs' and sandboxes' `phases` beyond what
    * the store records anyway). Default true; off only to measure what they cost (`npm run bench
    * -- api`): `/metrics` then has nothing of the platform's.

@@ -6,6 +6,7 @@ import type { SecretVault } from './secrets/vault.js';
 import { EventEmitter } from 'node:events';
 import type { ServerConfig } from './config.js';
 import type { ServerMetrics } from './http/metrics.js';
+import type { LogShipper } from './logs/shipper.js';
 import type { Store } from './store/index.js';
 
 /** Minimal structured logger (fastify's pino instance fits). */
@@ -75,6 +76,8 @@ export interface ServerContext {
   bus: EventBus;
   metrics: ServerMetrics;
   log: Logger;
+  /** Where run output, sandbox lines and the log go besides the store and stderr: Loki, or nowhere (`logs/`). */
+  logShipper: LogShipper;
   /** Tenants' secrets (`secrets/vault.ts`). */
   secrets: SecretVault;
 }

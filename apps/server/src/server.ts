@@ -8,7 +8,7 @@ import { SocketRelays } from '@tartarus/runtime';
 import { AgentHub } from './agents/hub.js';
 import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
 import type { Registry } from 'prom-client';
-import { EventBus, silentLogger, type Logger, type ServerContext } from './context.js';
+import { EventBus, type Logger, type ServerContext } from './context.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { adminRoutes } from './routes/admin.js';
@@ -26,6 +26,7 @@ import { portRoutes } from './routes/ports.js';
 import { usageRoutes } from './routes/usage.js';
 import { eventRoutes } from './routes/events.js';
 import { EventPump } from './events/pump.js';
+import { startLogShipping } from './logs/index.js';
 import { SecretVault } from './secrets/vault.js';
 import { secretRoutes } from './routes/secrets.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -82,17 +83,20 @@ export function sharedTokenWarning(config: ServerConfig): string | null {
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
   const config = parseServerConfig(options.config);
   const { store } = options;
+  const metrics = createMetrics(config.observability, {
+    readyRuns: () => store.queue.countReady(),
+    queueDepth: () => store.queue.depth(),
+    liveSandboxes: () => store.sandboxes.countLive(),
+    nodes: async () => (await store.nodes.list({ status: 'up' })).map((n) => ({ id: n.id, name: n.name, lastHeartbeatAt: n.lastHeartbeatAt })),
+  });
+  const shipping = startLogShipping(config, metrics.logShipping, store, options.log);
   const ctx: ServerContext = {
     config,
     store,
     bus: new EventBus(),
-    metrics: createMetrics(config.observability, {
-      readyRuns: () => store.queue.countReady(),
-      queueDepth: () => store.queue.depth(),
-      liveSandboxes: () => store.sandboxes.countLive(),
-      nodes: async () => (await store.nodes.list({ status: 'up' })).map((n) => ({ id: n.id, name: n.name, lastHeartbeatAt: n.lastHeartbeatAt })),
-    }),
-    log: options.log ?? silentLogger,
+    metrics,
+    log: shipping.log,
+    logShipper: shipping.shipper,
     secrets: new SecretVault(store, config),
   };
   const warning = sharedTokenWarning(config);
@@ -139,6 +143,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close().catch(() => undefined);
+    await shipping.close();
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new InvalidArgumentError(
@@ -182,6 +187,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         relays.close();
         proxy.close();
         await app.close();
+        await shipping.close();
       })();
       return closing;
     },

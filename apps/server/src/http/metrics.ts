@@ -71,6 +71,20 @@ export interface ServerMetrics {
   cleaned(workId: string, atMs: number): void;
   /** An agent's usage report was stored for `tenant`: the tenant's usage counters grow by it. */
   usage(tenant: string, runtime: string, used: UsageCounts): void;
+  /** Log shipping to Loki (`logs/`): lines shipped and dropped, failed pushes, bytes waiting. */
+  logShipping: LogShippingMetrics;
+}
+
+/** The log shipper's instruments. */
+export interface LogShippingMetrics {
+  /** Lines Loki accepted, by source (`run`, `sandbox`, `server`). */
+  shipped: Counter<'source'>;
+  /** Lines dropped, by reason: `buffer_full` (Loki away too long), `rejected` (Loki refused the push: 4xx), `shutdown`. */
+  dropped: Counter<'reason'>;
+  /** Pushes that failed and are retried, by reason (`http_<status>`, `network`, `timeout`). */
+  pushFailures: Counter<'reason'>;
+  /** Bytes of lines waiting to be pushed. */
+  bufferBytes: Gauge;
 }
 
 /** What one usage report adds. */
@@ -116,6 +130,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
       ended() {},
       cleaned() {},
       usage() {},
+      logShipping: { shipped: NOTHING, dropped: NOTHING, pushFailures: NOTHING, bufferBytes: NOTHING },
     };
   }
   const registry = new Registry();
@@ -208,6 +223,17 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
       phase.observe({ kind: e.kind, phase: 'cleanup' }, Math.max(0, atMs - e.atMs) / 1000);
     },
     usage,
+    logShipping: logShippingMetrics(registers),
+  };
+}
+
+/** The log shipper's instruments (`logs/shipper.ts`). */
+function logShippingMetrics(registers: Registry[]): LogShippingMetrics {
+  return {
+    shipped: new Counter({ name: 'tartarus_log_lines_shipped_total', help: 'Log lines Loki accepted, by source (run, sandbox, server)', labelNames: ['source'] as const, registers }),
+    dropped: new Counter({ name: 'tartarus_log_lines_dropped_total', help: 'Log lines not shipped to Loki, by reason (buffer_full, rejected, shutdown)', labelNames: ['reason'] as const, registers }),
+    pushFailures: new Counter({ name: 'tartarus_log_push_failures_total', help: 'Pushes to Loki that failed and are retried, by reason (http_<status>, network, timeout)', labelNames: ['reason'] as const, registers }),
+    bufferBytes: new Gauge({ name: 'tartarus_log_buffer_bytes', help: 'Bytes of log lines waiting to be pushed to Loki', registers }),
   };
 }
 
