@@ -27,6 +27,7 @@ import { usageRoutes } from './routes/usage.js';
 import { eventRoutes } from './routes/events.js';
 import { EventPump } from './events/pump.js';
 import { startLogShipping } from './logs/index.js';
+import { logRoutes } from './routes/logs.js';
 import { SecretVault } from './secrets/vault.js';
 import { secretRoutes } from './routes/secrets.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -128,6 +129,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     adminRoutes,
     usageRoutes,
     eventRoutes,
+    logRoutes,
     secretRoutes,
     webhookRoutes,
     integrations.routes,

@@ -15,6 +15,7 @@ import { auditCommand } from './commands/audit/index.js';
 import { usageCommand } from './commands/usage.js';
 import { eventsCommand } from './commands/events.js';
 import { secretsCommand } from './commands/secrets/index.js';
+import { logsCommand } from './commands/logs/index.js';
 import { webhooksCommand } from './commands/webhooks/index.js';
 import { integrationsCommand } from './commands/integrations/index.js';
 
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     .addCommand(usageCommand())
     .addCommand(eventsCommand())
     .addCommand(secretsCommand())
+    .addCommand(logsCommand())
     .addCommand(webhooksCommand())
     .addCommand(integrationsCommand());
 }

@@ -13,6 +13,7 @@ import { Templates } from './templates.js';
 import { Usage } from './usage.js';
 import { Events } from './events.js';
 import { Secrets } from './secrets.js';
+import { Logs } from './logs.js';
 import { Webhooks } from './webhooks.js';
 import { Integrations } from './integrations.js';
 import type {
@@ -76,6 +77,8 @@ export class Tartarus {
   readonly events: Events;
   /** The tenant's secrets (write-only values). */
   readonly secrets: Secrets;
+  /** The log search: runs' output and sandboxes' lifecycle lines kept by the server. */
+  readonly logs: Logs;
   /** Outbound webhooks: subscriptions, delivery logs, redelivery, pings (admin keys). */
   readonly webhooks: Webhooks;
   /** Integrations (GitHub, Slack, plugins) and the tenant's config of each. */
@@ -96,6 +99,7 @@ export class Tartarus {
     this.usage = new Usage(this.transport);
     this.events = new Events(this.transport);
     this.secrets = new Secrets(this.transport);
+    this.logs = new Logs(this.transport);
     this.webhooks = new Webhooks(this.transport);
     this.integrations = new Integrations(this.transport);
   }

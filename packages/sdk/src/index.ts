@@ -29,6 +29,7 @@ export { Registries } from './registries.js';
 export { Usage } from './usage.js';
 export { Events, type EventOptions } from './events.js';
 export { Secrets } from './secrets.js';
+export { Logs } from './logs.js';
 export { Webhooks } from './webhooks.js';
 export {
   verifyWebhookSignature,

@@ -5,6 +5,7 @@
 import { nodeTokenRows } from './bad-input-nodes.js';
 import { tenantRows } from './bad-input-tenants.js';
 import { usageRows } from './bad-input-usage.js';
+import { logRows } from './bad-input-logs.js';
 import type { Fixture, Row } from './bad-input-table.js';
 
 /** The route-specific rows. */
@@ -430,6 +431,7 @@ export function specificRows(f: Fixture): Row[] {
     ...nodeTokenRows(f),
     ...tenantRows(f),
     ...usageRows(f),
+    ...logRows(f),
   ];
 }
 

@@ -111,6 +111,7 @@ export function routes(ids: { sandbox: string; run: string; key: string; tenant:
     { method: 'GET', path: '/v1/audit', admin: true },
     { method: 'GET', path: '/v1/usage' },
     { method: 'GET', path: '/v1/events' },
+    { method: 'GET', path: '/v1/logs' },
     { method: 'GET', path: '/v1/integrations' },
     { method: 'GET', path: '/v1/integrations/github/config', admin: true },
     { method: 'PUT', path: '/v1/integrations/slack/config', body: { signingSecret: 's' }, mutating: true, admin: true },

@@ -15,6 +15,7 @@ interface UpOptions {
   insecureRegistry?: string[];
   stopSandboxes?: boolean;
   logLevel?: string;
+  lokiUrl?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -75,6 +76,10 @@ export function upCommand(): Command {
         .default('warn'),
     )
     .option(
+      '--loki-url <url>',
+      "push runs' output, sandboxes' lifecycle lines and the structured log (at --log-level) to this Grafana Loki, e.g. http://127.0.0.1:3100 (also $TARTARUS_LOKI_URL)",
+    )
+    .option(
       '--stop-sandboxes',
       'on Ctrl-C/SIGTERM end every sandbox first (default: leave them running for the next `up`; also $TARTARUS_STOP_SANDBOXES=1)',
     )
@@ -93,6 +98,7 @@ export function upCommand(): Command {
         [...(opts.insecureRegistry ?? []), process.env.TARTARUS_INSECURE_REGISTRIES ?? ''].join(','),
       );
       const templateDir = process.env.TARTARUS_TEMPLATE_DIR || undefined;
+      const lokiUrl = opts.lokiUrl || process.env.TARTARUS_LOKI_URL || undefined;
       const level = (cmd.getOptionValueSource('logLevel') === 'default' && process.env.TARTARUS_LOG_LEVEL) || opts.logLevel || 'warn';
       if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`TARTARUS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
       const server = await startEmbedded({
@@ -104,6 +110,7 @@ export function upCommand(): Command {
         ...(opts.accel ? { microvmAccel: opts.accel } : {}),
         ...(pools.length ? { pools } : {}),
         registries,
+        ...(lokiUrl ? { server: { lokiUrl } } : {}),
       }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
         throw new Error(

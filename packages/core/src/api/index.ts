@@ -14,3 +14,4 @@ export * from './usage.js';
 export * from './events.js';
 export * from './secrets.js';
 export * from './webhooks.js';
+export * from './logs.js';

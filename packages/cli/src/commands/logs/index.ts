@@ -1,0 +1,10 @@
+/** `tartarus logs`: the logs the server keeps (runs' output, sandboxes' lifecycle lines), searched. */
+import { Command } from 'commander';
+import { searchCommand } from './search.js';
+
+/** Builds `tartarus logs`. */
+export function logsCommand(): Command {
+  return new Command('logs')
+    .description("search the logs the server keeps: runs' output and sandboxes' lifecycle lines (one run's whole output: `tartarus runs logs ID`)")
+    .addCommand(searchCommand());
+}
