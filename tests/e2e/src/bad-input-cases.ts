@@ -5,6 +5,7 @@
 import { nodeTokenRows } from './bad-input-nodes.js';
 import { tenantRows } from './bad-input-tenants.js';
 import { usageRows } from './bad-input-usage.js';
+import { webhookRows } from './bad-input-webhooks.js';
 import { logRows } from './bad-input-logs.js';
 import type { Fixture, Row } from './bad-input-table.js';
 
@@ -431,6 +432,7 @@ export function specificRows(f: Fixture): Row[] {
     ...nodeTokenRows(f),
     ...tenantRows(f),
     ...usageRows(f),
+    ...webhookRows(f),
     ...logRows(f),
   ];
 }
