@@ -24,8 +24,8 @@ export const LogSearchQuerySchema = z.strictObject({
     .min(1, 'query must not be empty: leave it out to match every line')
     .max(256, 'query must be at most 256 characters')
     .optional(),
-  run: IdSchema.regex(/^run_/, 'run must be a run id (run_…)').optional(),
-  sandbox: IdSchema.regex(/^sbx_/, 'sandbox must be a sandbox id (sbx_…)').optional(),
+  run: z.string().regex(/^run_[A-Za-z0-9_-]{1,124}$/, 'run must be a run id (run_…)').optional(),
+  sandbox: z.string().regex(/^sbx_[A-Za-z0-9_-]{1,124}$/, 'sandbox must be a sandbox id (sbx_…)').optional(),
   from: z.iso.datetime({ offset: true, error: 'from must be an ISO 8601 time such as 2026-12-01T08:00:00Z' }).optional(),
   to: z.iso.datetime({ offset: true, error: 'to must be an ISO 8601 time such as 2026-12-01T09:00:00Z' }).optional(),
   order: z.enum(['newest', 'oldest'], { error: 'order must be newest or oldest' }).default('newest'),
