@@ -1,5 +1,5 @@
 // Deployments (`@tartarus/core/deploy`, also re-exported by `@tartarus/core`): the ZLayer V1 spec,
-// its parser (file lines in every error) and compiler, and the compiled plan.
+// its parser and compiler, the compiled plan, and the Compose importer.
 export * from './plan.js';
 export * from './spec.js';
 export * from './source.js';
@@ -8,3 +8,4 @@ export * from './parse.js';
 export * from './checks.js';
 export * from './compile.js';
 export * from './load.js';
+export * from './compose.js';
