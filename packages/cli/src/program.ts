@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { upCommand } from './commands/up.js';
 import { gcCommand } from './commands/gc.js';
+import { validateCommand } from './commands/validate.js';
+import { importCommand } from './commands/import/index.js';
 import { runCommand } from './commands/run.js';
 import { sandboxCommand } from './commands/sandbox/index.js';
 import { runsCommand } from './commands/runs/index.js';
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
     )
     .addCommand(upCommand())
     .addCommand(gcCommand())
+    .addCommand(validateCommand())
+    .addCommand(importCommand())
     .addCommand(runCommand())
     .addCommand(sandboxCommand())
     .addCommand(runsCommand())
