@@ -33,6 +33,8 @@ import { secretRoutes } from './routes/secrets.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { createIntegrations } from './integrations/index.js';
+import { DeploymentController } from './deployments/controller.js';
+import { deploymentRoutes } from './deployments/routes.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
 import type { RouteDeps } from './routes/types.js';
@@ -113,6 +115,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     templates,
   };
   const integrations = await createIntegrations(ctx, deps.runs);
+  const deployments = new DeploymentController(ctx, deps.runs);
   const app = await createApp(ctx);
   const tokens = new AccessTokens(config.tokenSecret);
   for (const routes of [
@@ -133,6 +136,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     secretRoutes,
     webhookRoutes,
     integrations.routes,
+    deploymentRoutes(deployments),
     portRoutes(tokens),
   ]) {
     routes(app, deps);
@@ -169,6 +173,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   integrations.setPublicUrl(url);
   integrations.dispatcher.start();
+  deployments.start();
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -185,6 +190,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         await events.stop();
         await webhooks.stop();
         await integrations.dispatcher.stop();
+        await deployments.stop();
         hub.closeAll();
         relays.close();
         proxy.close();

@@ -4,6 +4,8 @@ import { upCommand } from './commands/up.js';
 import { gcCommand } from './commands/gc.js';
 import { validateCommand } from './commands/validate.js';
 import { importCommand } from './commands/import/index.js';
+import { deployCommand } from './commands/deploy/deploy.js';
+import { deploymentCommands } from './commands/deploy/manage.js';
 import { runCommand } from './commands/run.js';
 import { sandboxCommand } from './commands/sandbox/index.js';
 import { runsCommand } from './commands/runs/index.js';
@@ -17,13 +19,13 @@ import { auditCommand } from './commands/audit/index.js';
 import { usageCommand } from './commands/usage.js';
 import { eventsCommand } from './commands/events.js';
 import { secretsCommand } from './commands/secrets/index.js';
-import { logsCommand } from './commands/logs/index.js';
 import { webhooksCommand } from './commands/webhooks/index.js';
 import { integrationsCommand } from './commands/integrations/index.js';
+import { logsCommand } from './commands/logs/index.js';
 
 /** Builds the `tartarus` program. */
 export function buildProgram(): Command {
-  return new Command('tartarus')
+  const program = new Command('tartarus')
     .description('Run untrusted code in isolated sandboxes (containers, gVisor, microVMs).')
     .option(
       '--data-dir <dir>',
@@ -37,6 +39,7 @@ export function buildProgram(): Command {
     .addCommand(gcCommand())
     .addCommand(validateCommand())
     .addCommand(importCommand())
+    .addCommand(deployCommand())
     .addCommand(runCommand())
     .addCommand(sandboxCommand())
     .addCommand(runsCommand())
@@ -50,7 +53,9 @@ export function buildProgram(): Command {
     .addCommand(usageCommand())
     .addCommand(eventsCommand())
     .addCommand(secretsCommand())
-    .addCommand(logsCommand())
     .addCommand(webhooksCommand())
-    .addCommand(integrationsCommand());
+    .addCommand(integrationsCommand())
+    .addCommand(logsCommand());
+  for (const c of deploymentCommands()) program.addCommand(c);
+  return program;
 }

@@ -13,9 +13,10 @@ import { Templates } from './templates.js';
 import { Usage } from './usage.js';
 import { Events } from './events.js';
 import { Secrets } from './secrets.js';
-import { Logs } from './logs.js';
 import { Webhooks } from './webhooks.js';
 import { Integrations } from './integrations.js';
+import { Deployments } from './deployments.js';
+import { Logs } from './logs.js';
 import type {
   CreateSandboxRequest,
   ListOptions,
@@ -77,12 +78,14 @@ export class Tartarus {
   readonly events: Events;
   /** The tenant's secrets (write-only values). */
   readonly secrets: Secrets;
-  /** The log search: runs' output and sandboxes' lifecycle lines kept by the server. */
-  readonly logs: Logs;
   /** Outbound webhooks: subscriptions, delivery logs, redelivery, pings (admin keys). */
   readonly webhooks: Webhooks;
   /** Integrations (GitHub, Slack, plugins) and the tenant's config of each. */
   readonly integrations: Integrations;
+  /** Deployments: services, jobs and cron from a ZLayer V1 spec. */
+  readonly deployments: Deployments;
+  /** The log search: runs' output and sandboxes' lifecycle lines kept by the server. */
+  readonly logs: Logs;
 
   /** Defaults: `TARTARUS_URL` / `TARTARUS_API_KEY`, else `http://127.0.0.1:7070` without a key. */
   constructor(options: ConnectionOptions = {}) {
@@ -99,9 +102,10 @@ export class Tartarus {
     this.usage = new Usage(this.transport);
     this.events = new Events(this.transport);
     this.secrets = new Secrets(this.transport);
-    this.logs = new Logs(this.transport);
     this.webhooks = new Webhooks(this.transport);
     this.integrations = new Integrations(this.transport);
+    this.deployments = new Deployments(this.transport);
+    this.logs = new Logs(this.transport);
   }
 
   /** Whether the server answers `/healthz` (never throws). */

@@ -29,7 +29,6 @@ export { Registries } from './registries.js';
 export { Usage } from './usage.js';
 export { Events, type EventOptions } from './events.js';
 export { Secrets } from './secrets.js';
-export { Logs } from './logs.js';
 export { Webhooks } from './webhooks.js';
 export {
   verifyWebhookSignature,
@@ -39,6 +38,8 @@ export {
   type WebhookSignatureHeader,
 } from '@tartarus/core/base';
 export { Integrations, type IntegrationInfo } from './integrations.js';
+export { Deployments, envNamesOf, type ApplyOptions } from './deployments.js';
+export { Logs } from './logs.js';
 export { NetworkPolicies } from './network-policies.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';
 export type { Transport, RequestOptions } from './http.js';

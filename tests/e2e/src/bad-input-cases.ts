@@ -5,6 +5,7 @@
 import { nodeTokenRows } from './bad-input-nodes.js';
 import { tenantRows } from './bad-input-tenants.js';
 import { usageRows } from './bad-input-usage.js';
+import { deploymentRows } from './bad-input-deployments.js';
 import { webhookRows } from './bad-input-webhooks.js';
 import { logRows } from './bad-input-logs.js';
 import type { Fixture, Row } from './bad-input-table.js';
@@ -432,6 +433,7 @@ export function specificRows(f: Fixture): Row[] {
     ...nodeTokenRows(f),
     ...tenantRows(f),
     ...usageRows(f),
+    ...deploymentRows(f),
     ...webhookRows(f),
     ...logRows(f),
   ];

@@ -25,6 +25,7 @@ import { createLogSearch } from './log-search.js';
 import { createWebhookStore } from './webhooks.js';
 import { createWebhookQueue } from './webhook-queue.js';
 import { createIntegrationStore } from './integrations.js';
+import { createDeploymentStore } from './deployments.js';
 
 /** Default of `StoreOptions.logCapBytes`: 8 MiB. */
 const DEFAULT_LOG_CAP_BYTES = 8 * 1024 * 1024;
@@ -87,6 +88,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     webhooks: createWebhookStore(ctx),
     webhookQueue: createWebhookQueue(ctx),
     integrations: createIntegrationStore(ctx),
+    deployments: createDeploymentStore(ctx),
     close: () => (closed ??= db.destroy()),
   };
 }

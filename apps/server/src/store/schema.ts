@@ -357,6 +357,33 @@ export interface WebhookDeliveriesTable {
   redelivery_of: string | null;
 }
 
+/** Row of `deployments`: a tenant's deployment, desired state and controller lease. */
+export interface DeploymentsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  spec_text: string;
+  plan_json: string;
+  revision: number;
+  state: string;
+  replicas_json: string;
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Row of `deployment_runs`: a run a deployment started. */
+export interface DeploymentRunsTable {
+  run_id: string;
+  deployment_id: string;
+  service: string;
+  kind: string;
+  revision: number;
+  tick: number | null;
+  created_at: number;
+}
+
 /** The database. */
 export interface Database {
   tenants: TenantsTable;
@@ -380,4 +407,6 @@ export interface Database {
   integration_configs: IntegrationConfigsTable;
   integration_state: IntegrationStateTable;
   event_cursors: EventCursorsTable;
+  deployments: DeploymentsTable;
+  deployment_runs: DeploymentRunsTable;
 }

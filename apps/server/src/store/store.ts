@@ -65,6 +65,7 @@ import type { LogSearchStore } from './log-search.js';
 import type { WebhookStore } from './webhooks.js';
 import type { WebhookQueue } from './webhook-queue.js';
 import type { IntegrationStore } from './integrations.js';
+import type { DeploymentStore } from './deployments.js';
 
 /** Which database a store runs on. */
 export type StoreBackend = 'sqlite' | 'postgres';
@@ -105,6 +106,8 @@ export interface Store {
   readonly webhookQueue: WebhookQueue;
   /** Plugins' per-tenant configs and state, and the bus consumers' cursors (`integrations.ts`). */
   readonly integrations: IntegrationStore;
+  /** Deployments, their desired state and the runs they started (`deployments.ts`). */
+  readonly deployments: DeploymentStore;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
 }

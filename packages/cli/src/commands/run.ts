@@ -22,7 +22,7 @@ interface RunOptions extends SandboxFlagOptions {
  * The exit status for a final run: its exit code when it exited on its own, else a conventional
  * code for why it was stopped (124 timeout, 137 out of memory, 130 cancelled, 1 otherwise).
  */
-function exitStatusOf(run: Run): number {
+export function exitStatusOf(run: Run): number {
   switch (run.reason) {
     case 'exit':
       return run.exitCode ?? 1;
@@ -114,7 +114,7 @@ export function runCommand(): Command {
 }
 
 /** Follows the run's output to this process's stdout/stderr until it is final; Ctrl-C cancels the run. */
-async function followOutput(client: Tartarus, id: string): Promise<Run> {
+export async function followOutput(client: Tartarus, id: string): Promise<Run> {
   const onSigint = () => void client.runs.cancel(id).catch(() => undefined);
   process.on('SIGINT', onSigint);
   try {

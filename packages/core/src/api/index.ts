@@ -15,3 +15,4 @@ export * from './events.js';
 export * from './secrets.js';
 export * from './webhooks.js';
 export * from './logs.js';
+export * from './deployments.js';

@@ -17,6 +17,7 @@ import { events } from './0009-events.js';
 import { secrets } from './0010-secrets.js';
 import { webhooks } from './0011-webhooks.js';
 import { integrations } from './0013-integrations.js';
+import { deployments } from './0014-deployments.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   '0010_secrets': secrets,
   '0011_webhooks': webhooks,
   '0013_integrations': integrations,
+  '0014_deployments': deployments,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

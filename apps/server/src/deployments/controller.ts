@@ -1,0 +1,170 @@
+/**
+ * The deployment controller: level-triggered. Every second (and when a run ends) each live
+ * deployment whose lease this server holds (one server replica at a time per deployment) is
+ * brought toward its desired state in the store:
+ *
+ * - a service keeps its desired replicas running: missing ones are started (after a backoff that
+ *   doubles with each consecutive failure, up to a minute), extra ones stopped, ones of an older
+ *   revision replaced one at a time (the new one first: a rolling update); a replica that ended by
+ *   itself is handled by `errors.on_panic` — `restart` (default) replaces it, `shutdown` leaves
+ *   the service stopped;
+ * - a cron service gets one run per tick of its schedule, never two for one tick (the tick is in
+ *   the run's idempotency key, which the store keeps unique per tenant);
+ * - a stopping deployment has its runs cancelled, then is stopped.
+ *
+ * Service replicas are runs (placed, logged and fenced like any run) whose main process is the
+ * service; a run ends only when the process does, and the controller starts the next.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServicePlan } from '@tartarus/core';
+import type { ServerContext } from '../context.js';
+import type { RunService } from '../services/runs.js';
+import type { Deployment, DeploymentRun } from '../store/deployments.js';
+import { nextTick } from './cron.js';
+import { runRequestOf } from './requests.js';
+
+/** How long a server holds a deployment without renewing, ms. */
+const LEASE_MS = 15_000;
+/** How often every deployment is looked at, ms. */
+const PASS_MS = 1000;
+/** Longest wait before a failed replica is replaced, ms. */
+const MAX_BACKOFF_MS = 60_000;
+
+/** Whether a run ended by itself with a failure (not cancelled by the controller). */
+const failedBySelf = (r: DeploymentRun): boolean => r.state === 'failed' || r.state === 'dead';
+
+/** The controller of every deployment. */
+export class DeploymentController {
+  private readonly owner = randomUUID();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private readonly wake = (): void => this.kick();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly runs: RunService,
+  ) {}
+
+  /** Starts the loop. */
+  start(): void {
+    this.timer = setInterval(this.wake, PASS_MS);
+    this.timer.unref();
+    this.ctx.bus.on('events', this.wake);
+    this.kick();
+  }
+
+  /** Stops the loop; waits for a pass in flight. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.ctx.bus.off('events', this.wake);
+    await this.running;
+  }
+
+  /** Runs a pass now, or right after the one in flight. */
+  kick(): void {
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      const live = await this.ctx.store.deployments.listLive().catch(() => []);
+      for (const d of live) {
+        if (!(await this.ctx.store.deployments.claim(d.id, this.owner, LEASE_MS).catch(() => false))) continue;
+        await this.reconcile(d).catch((err: unknown) => this.ctx.log.warn({ err, deployment: d.name, tenantId: d.tenantId }, 'deployment reconcile failed'));
+      }
+    } while (this.again);
+  }
+
+  /** One deployment toward its desired state. */
+  private async reconcile(d: Deployment): Promise<void> {
+    if (d.state === 'stopping') return this.stopAll(d);
+    for (const svc of d.plan.services) {
+      if (svc.kind === 'service') await this.keepReplicas(d, svc);
+      else if (svc.kind === 'cron') await this.tick(d, svc);
+    }
+  }
+
+  private async stopAll(d: Deployment): Promise<void> {
+    const live = await this.ctx.store.deployments.runs(d.id, { live: true });
+    for (const r of live) await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
+    if (live.length === 0) {
+      await this.ctx.store.deployments.setState(d.id, 'stopped');
+      this.ctx.log.info({ deployment: d.name, tenantId: d.tenantId }, 'deployment stopped');
+    }
+  }
+
+  /** A service: its desired replicas, of the current revision, restarted per its policy. */
+  private async keepReplicas(d: Deployment, svc: ServicePlan): Promise<void> {
+    const all = await this.ctx.store.deployments.runs(d.id, { service: svc.name, limit: 200 });
+    const live = all.filter((r) => r.state === 'queued' || r.state === 'leased' || r.state === 'running');
+    const desired = d.replicas[svc.name] ?? 0;
+    const current = live.filter((r) => r.revision === d.revision);
+    const old = live.filter((r) => r.revision !== d.revision);
+    if (old.length > 0) return this.roll(d, svc, all, live, current, old, desired);
+    if (current.length > desired) {
+      for (const r of current.slice(0, current.length - desired)) await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
+      return;
+    }
+    if (current.length === desired || !this.mayStart(d, svc, all)) return;
+    for (let i = current.length; i < desired; i++) await this.startRun(d, svc, 'replica', null);
+  }
+
+  /**
+   * One step of a rolling update (one replica more than desired at most, none fewer running): a
+   * new replica first; an old one goes once a new one runs. Old replicas stay while no new one
+   * ever runs (a revision that crashes is not rolled out over the working one).
+   */
+  private async roll(d: Deployment, svc: ServicePlan, all: DeploymentRun[], live: DeploymentRun[], current: DeploymentRun[], old: DeploymentRun[], desired: number): Promise<void> {
+    const newRunning = current.filter((r) => r.state === 'running').length;
+    if (newRunning > 0 && live.length > desired) {
+      await this.runs.cancel(d.tenantId, old[old.length - 1]?.runId ?? '').catch(() => undefined);
+      return;
+    }
+    if (current.length < desired && live.length <= desired && this.mayStart(d, svc, all)) await this.startRun(d, svc, 'replica', null);
+    else if (desired === 0) for (const r of old) await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
+  }
+
+  /** Whether a replacement may start now: its policy allows it and its backoff has passed. */
+  private mayStart(d: Deployment, svc: ServicePlan, all: DeploymentRun[]): boolean {
+    const ended = all.filter((r) => r.revision === d.revision && r.endedAt !== null);
+    let failures = 0;
+    for (const r of ended) {
+      if (!failedBySelf(r)) break;
+      failures++;
+    }
+    if (failures === 0) return true;
+    if (svc.errors.onPanic === 'shutdown') return false;
+    const last = ended[0]?.endedAt ?? 0;
+    return Date.now() - last >= Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 1));
+  }
+
+  /**
+   * A cron service: one run per tick, from the deployment's last change on. Ticks missed while no
+   * server ran are not made up: only the latest one due runs.
+   */
+  private async tick(d: Deployment, svc: ServicePlan): Promise<void> {
+    if (svc.schedule === null) return;
+    const [last] = await this.ctx.store.deployments.runs(d.id, { service: svc.name, limit: 1 });
+    const now = Date.now();
+    let due = nextTick(svc.schedule, Math.max(last?.tick ?? 0, d.updatedAt));
+    if (due === null || due > now) return;
+    for (let next = nextTick(svc.schedule, due); next !== null && next <= now; next = nextTick(svc.schedule, due)) due = next;
+    await this.startRun(d, svc, 'cron', due);
+  }
+
+  /** Starts one run of `svc` and records it as the deployment's. */
+  async startRun(d: Deployment, svc: ServicePlan, kind: DeploymentRun['kind'], tick: number | null): Promise<string> {
+    const request = await runRequestOf(d.tenantId, svc, this.ctx.secrets);
+    const key = tick === null ? undefined : `cron:${d.id}:${svc.name}:${tick}`;
+    const { run } = await this.runs.submit(d.tenantId, request, key);
+    await this.ctx.store.deployments.recordRun({ runId: run.id, deploymentId: d.id, service: svc.name, kind, revision: d.revision, tick });
+    this.ctx.log.info({ deployment: d.name, tenantId: d.tenantId, service: svc.name, runId: run.id, kind }, 'deployment run started');
+    return run.id;
+  }
+}

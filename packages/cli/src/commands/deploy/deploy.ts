@@ -1,0 +1,69 @@
+/**
+ * `tartarus deploy FILE`: deploys a ZLayer V1 spec (its `$E:` values from this environment) and
+ * shows progress until every service has its replicas running (exit 0), a service fails (exit 1),
+ * or `--timeout` passes (exit 1). `--no-wait` returns once the deployment is accepted.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Command } from 'commander';
+import { envNamesOf, type Deployment } from '@tartarus/sdk';
+import { connect } from '../../connection.js';
+import { ExitStatus, UsageError } from '../../errors.js';
+import { allOptions, durationFlag, withJson } from '../../options.js';
+import { printJson } from '../../output.js';
+
+/** A spec file's text; a usage error naming the file when it cannot be read. */
+export async function readSpec(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${file} (${e.code ?? e.message})`);
+  });
+}
+
+/** The `$E:` values a spec names, from this process's environment (missing ones are left for the server to name). */
+export function deployEnv(spec: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of envNamesOf(spec)) if (process.env[name] !== undefined) env[name] = process.env[name] ?? '';
+  return env;
+}
+
+/** One line per service: `api 2/2 running`, or a job or cron service with its schedule. */
+function progress(d: Deployment): string {
+  return d.services
+    .map((s) => (s.kind === 'service' ? `${s.name} ${s.running}/${s.desired} running${s.failed ? ' (failed)' : ''}` : `${s.name} ${s.kind}${s.schedule ? ` ${s.schedule}` : ''}`))
+    .join(', ');
+}
+
+const settled = (d: Deployment): boolean => d.services.every((s) => s.kind !== 'service' || s.running === s.desired);
+
+/** Builds `tartarus deploy`. */
+export function deployCommand(): Command {
+  const cmd = new Command('deploy')
+    .description('deploy a ZLayer V1 spec (a new deployment, or a new revision rolled out replica by replica) and wait until its services run')
+    .argument('<file>', 'the spec (YAML or JSON); $E:NAME values come from this environment')
+    .option('--no-wait', 'return once the deployment is accepted')
+    .option('--timeout <duration>', 'how long to wait for the services (default 5m)', durationFlag);
+  return withJson(cmd).action(async (file: string, _o: unknown, self: Command) => {
+    const o = allOptions<{ wait: boolean; timeout?: number; json?: boolean }>(self);
+    const spec = await readSpec(file);
+    const client = await connect(o.dataDir);
+    let d = await client.deployments.apply(spec, { env: deployEnv(spec), file: basename(file) });
+    if (!o.wait) return o.json ? printJson(d) : void process.stdout.write(`deployed ${d.name} revision ${d.revision}\n`);
+    const deadline = Date.now() + (o.timeout ?? 300_000);
+    let last = '';
+    for (;;) {
+      const line = progress(d);
+      if (line !== last && !o.json) process.stderr.write(`${d.name} r${d.revision}: ${line}\n`);
+      last = line;
+      if (settled(d)) break;
+      if (d.services.some((s) => s.failed)) throw new ExitStatus(1);
+      if (Date.now() > deadline) {
+        process.stderr.write(`error: ${d.name} did not have all its replicas running within the timeout\n`);
+        throw new ExitStatus(1);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      d = await client.deployments.get(d.name);
+    }
+    if (o.json) printJson(d);
+    else process.stdout.write(`deployed ${d.name} revision ${d.revision}\n`);
+  });
+}

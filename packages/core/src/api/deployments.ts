@@ -1,0 +1,102 @@
+/**
+ * Schemas of `/v1/deployments`: long-running services, jobs and cron from a ZLayer V1 spec
+ * (`deploy/spec.ts`), their replicas and runs.
+ */
+import { z } from 'zod';
+import { TimestampSchema } from './common.js';
+
+/** POST /v1/deployments and /v1/deployments/validate body. */
+export const ApplyDeploymentRequestSchema = z
+  .strictObject({
+    /** The spec as written: YAML (or JSON) text. */
+    spec: z.string().min(1, 'spec must not be empty').max(1_048_576, 'spec must be at most 1 MiB'),
+    /** The deploying environment: values of the spec's `$E:NAME` (the CLI sends those it names). */
+    env: z.record(z.string(), z.string()).default({}),
+    /** The file's name, for messages (`deploy.yaml:12: …`). */
+    file: z.string().max(255).default('spec'),
+  })
+  .meta({ id: 'ApplyDeploymentRequest' });
+/** POST /v1/deployments body. */
+export type ApplyDeploymentRequest = z.input<typeof ApplyDeploymentRequestSchema>;
+
+/** `:name` of a deployment. */
+export const DeploymentParamsSchema = z.strictObject({
+  name: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'name must be a deployment name (letters, digits, ., _, -)'),
+});
+/** `:name` and `:service`. */
+export const DeploymentServiceParamsSchema = DeploymentParamsSchema.extend({
+  service: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'service must be a service name (letters, digits, ., _, -)'),
+});
+
+/** A run a deployment started: a service's replica, a job's trigger, a cron's tick. */
+export const DeploymentRunSchema = z
+  .object({
+    runId: z.string(),
+    service: z.string(),
+    kind: z.enum(['replica', 'job', 'cron']),
+    revision: z.number().int(),
+    tick: TimestampSchema.nullable(),
+    state: z.string(),
+    exitCode: z.number().int().nullable(),
+    createdAt: TimestampSchema,
+    endedAt: TimestampSchema.nullable(),
+  })
+  .meta({ id: 'DeploymentRun' });
+/** A run of a deployment. */
+export type DeploymentRun = z.infer<typeof DeploymentRunSchema>;
+
+/** One service of a deployment, with what runs of it now. */
+export const DeploymentServiceSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['service', 'job', 'cron']),
+  image: z.string(),
+  /** Services: the replicas wanted; 0 for jobs and cron. */
+  desired: z.number().int(),
+  /** Runs of it not ended (replicas starting or running; a job's or cron's in flight). */
+  live: z.number().int(),
+  /** Of those, running. */
+  running: z.number().int(),
+  schedule: z.string().nullable(),
+  /** Services stopped by their `on_panic: shutdown` after a failure. */
+  failed: z.boolean(),
+});
+
+/** A deployment. */
+export const DeploymentSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    revision: z.number().int(),
+    state: z.enum(['active', 'stopping', 'stopped']),
+    services: z.array(DeploymentServiceSchema),
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+  })
+  .meta({ id: 'Deployment' });
+/** A deployment. */
+export type Deployment = z.infer<typeof DeploymentSchema>;
+
+/** GET /v1/deployments answer. */
+export const DeploymentListSchema = z.object({ items: z.array(DeploymentSchema) }).meta({ id: 'DeploymentList' });
+/** GET /v1/deployments/:name/runs answer. */
+export const DeploymentRunListSchema = z.object({ items: z.array(DeploymentRunSchema) }).meta({ id: 'DeploymentRunList' });
+
+/** POST /v1/deployments/:name/services/:service/scale body. */
+export const ScaleRequestSchema = z.strictObject({ replicas: z.number().int().min(0, 'replicas must be at least 0').max(1000, 'replicas must be at most 1000') }).meta({ id: 'ScaleRequest' });
+
+/** POST …/trigger query: `wait=false` answers at once with the run's id. */
+export const TriggerQuerySchema = z.strictObject({ wait: z.enum(['true', 'false']).default('true') });
+
+/** POST …/trigger answer: the job's run, and (waited) its result and output. */
+export const TriggerResultSchema = z
+  .object({
+    runId: z.string(),
+    state: z.string(),
+    exitCode: z.number().int().nullable(),
+    durationMs: z.number().int().nullable(),
+    /** stdout and stderr as they came, in order (waited only). */
+    logs: z.string().nullable(),
+  })
+  .meta({ id: 'TriggerResult' });
+/** A job trigger's result. */
+export type TriggerResult = z.infer<typeof TriggerResultSchema>;
