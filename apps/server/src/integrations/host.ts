@@ -10,8 +10,8 @@ import type { ServerContext } from '../context.js';
 import { runDto } from '../http/convert.js';
 import type { RunService } from '../services/runs.js';
 
-/** Checks an outbound URL against the destination rules; throws a clear error when refused. */
-export type DestinationGuard = (url: URL) => Promise<void>;
+/** `fetch` under the destination rules (`guard.ts`). */
+export type GuardedFetch = (url: string, init?: RequestInit) => Promise<Response>;
 
 /** What a host is built from. */
 export interface HostParts {
@@ -19,7 +19,7 @@ export interface HostParts {
   runs: RunService;
   /** Base URL of links for people (the dashboard). */
   publicUrl: () => string;
-  guard: DestinationGuard;
+  fetch: GuardedFetch;
 }
 
 /** The host of `plugin`. */
@@ -61,12 +61,8 @@ export function createPluginHost(plugin: Plugin<unknown>, parts: HostParts): Plu
       delete: (tenantId, key) => store.integrations.deleteState(tenantId, name, key),
     },
     runUrl: (runId) => `${parts.publicUrl()}/runs/${encodeURIComponent(runId)}`,
-    async fetch(url, init) {
-      const target = new URL(url);
-      await parts.guard(target);
-      // Redirects are not followed: each hop would need the destination rules again.
-      return fetch(target, { ...init, redirect: 'manual', signal: init?.signal ?? AbortSignal.timeout(10_000) });
-    },
+    // Redirects are not followed: each hop would need the destination rules again.
+    fetch: (url, init) => parts.fetch(url, init),
     log,
   };
 }

@@ -7,7 +7,7 @@ import type { ServerContext } from '../context.js';
 import type { RouteModule } from '../routes/types.js';
 import type { RunService } from '../services/runs.js';
 import { PluginDispatcher } from './dispatch.js';
-import { checkDestination } from './guard.js';
+import { guardedFetch } from './guard.js';
 import { createPluginHost } from './host.js';
 import { loadPlugins } from './registry.js';
 import { integrationRoutes } from './routes.js';
@@ -26,8 +26,8 @@ export async function createIntegrations(ctx: ServerContext, runs: RunService): 
   const plugins = await loadPlugins(ctx.config.pluginDir);
   let publicUrl = ctx.config.publicUrl?.replace(/\/+$/, '') ?? '';
   const hosts = new Map<string, PluginHost>();
-  for (const p of plugins)
-    hosts.set(p.name, createPluginHost(p, { ctx, runs, publicUrl: () => publicUrl, guard: (url) => checkDestination(url, ctx.config.webhookAllowedDestinations) }));
+  const fetch = guardedFetch({ allowed: ctx.config.webhookAllowedDestinations, listenHost: ctx.config.host });
+  for (const p of plugins) hosts.set(p.name, createPluginHost(p, { ctx, runs, publicUrl: () => publicUrl, fetch }));
   return {
     plugins,
     routes: integrationRoutes(plugins, hosts),
