@@ -20,7 +20,7 @@ function yearMatches(field: string, year: number): boolean {
 export function nextTick(schedule: string, afterMs: number): number | null {
   const fields = schedule.trim().split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6 && fields.length !== 7)
-    throw new InvalidArgumentError(`schedule "${schedule}" has ${fields.length} fields: write 5 (min hour day month weekday) or 7 (sec min hour day month weekday year)`);
+    throw new InvalidArgumentError(`schedule "${schedule}" has ${fields.length} fields: write 5 (min hour day month weekday), 6 (sec first) or 7 (sec first, year last)`);
   const years = fields.length === 7 ? (fields[6] ?? '*') : '*';
   let cron: Cron;
   try {

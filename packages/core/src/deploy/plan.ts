@@ -62,7 +62,7 @@ export interface InitStepPlan {
 export interface ServicePlan {
   name: string;
   kind: 'service' | 'job' | 'cron';
-  /** An OCI image reference, or `template:<name>` for a built-in template. */
+  /** An OCI image reference, or `template:<name>` for a built-in or tenant template. */
   image: string;
   pullPolicy: 'always' | 'if_not_present' | 'never';
   entrypoint: string[] | null;
@@ -79,7 +79,7 @@ export interface ServicePlan {
   health: HealthPlan | null;
   init: InitStepPlan[];
   errors: { onInitFailure: 'fail' | 'restart' | 'backoff'; onPanic: 'restart' | 'shutdown' | 'isolate' };
-  /** Cron only: the schedule as written (5 or 7 fields). */
+  /** Cron only: the schedule as written (5, 6 or 7 fields, UTC). */
   schedule: string | null;
   nodeMode: string | null;
   nodeSelector: Record<string, string>;
