@@ -39,11 +39,13 @@ function skopeoMessage(stderr: string): string {
 /** Maps a failed skopeo call on `ref` to an error naming the reference and what to change. */
 export function registryError(ref: string, stderr: string): TartarusError {
   const msg = skopeoMessage(stderr);
-  if (/manifest unknown|name unknown|not found|404/i.test(msg)) {
-    return new InvalidArgumentError(`image ${ref} was not found in its registry: check the name and tag (${msg})`, { context: { image: ref } });
-  }
-  if (/unauthorized|authentication required|denied|401|403/i.test(msg)) {
+  // Status codes as whole words: the registry's port (127.0.0.1:40403) must not read as a 404.
+  // A refusal first: a registry may answer "unauthorized" while reading a manifest.
+  if (/unauthorized|authentication required|denied|\b401\b|\b403\b/i.test(msg)) {
     return new InvalidArgumentError(`the registry refused access to image ${ref}: give valid registry credentials for it (${msg})`, { context: { image: ref } });
+  }
+  if (/manifest unknown|name unknown|not found|\b404\b/i.test(msg)) {
+    return new InvalidArgumentError(`image ${ref} was not found in its registry: check the name and tag (${msg})`, { context: { image: ref } });
   }
   if (/http: server gave HTTP response to HTTPS client/i.test(msg)) {
     return new InvalidArgumentError(`the registry of ${ref} speaks plain HTTP: list it in the insecure registries (${msg})`, { context: { image: ref } });
