@@ -39,7 +39,12 @@ export class DeploymentController {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** Whether the last pass found a live deployment: only then do new events wake the controller. */
+  private busy = false;
   private readonly wake = (): void => this.kick();
+  private readonly onEvents = (): void => {
+    if (this.busy) this.kick();
+  };
 
   constructor(
     private readonly ctx: ServerContext,
@@ -50,14 +55,14 @@ export class DeploymentController {
   start(): void {
     this.timer = setInterval(this.wake, PASS_MS);
     this.timer.unref();
-    this.ctx.bus.on('events', this.wake);
+    this.ctx.bus.on('events', this.onEvents);
     this.kick();
   }
 
   /** Stops the loop; waits for a pass in flight. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    this.ctx.bus.off('events', this.wake);
+    this.ctx.bus.off('events', this.onEvents);
     await this.running;
   }
 
@@ -74,6 +79,7 @@ export class DeploymentController {
     do {
       this.again = false;
       const live = await this.ctx.store.deployments.listLive().catch(() => []);
+      this.busy = live.length > 0;
       for (const d of live) {
         if (!(await this.ctx.store.deployments.claim(d.id, this.owner, LEASE_MS).catch(() => false))) continue;
         await this.reconcile(d).catch((err: unknown) => this.ctx.log.warn({ err, deployment: d.name, tenantId: d.tenantId }, 'deployment reconcile failed'));

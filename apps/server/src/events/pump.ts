@@ -18,12 +18,17 @@ export class EventPump {
   private unsubscribe: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** A local transaction wrote events since the last pass (on SQLite they are numbered already). */
+  private news = false;
 
   constructor(private readonly ctx: ServerContext) {}
 
   /** Starts numbering: now, after each local commit that wrote events, and every second. */
   start(): void {
-    this.unsubscribe = this.ctx.store.events.onAppended(() => this.kick());
+    this.unsubscribe = this.ctx.store.events.onAppended(() => {
+      this.news = true;
+      this.kick();
+    });
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
     this.kick();
@@ -56,7 +61,10 @@ export class EventPump {
         this.ctx.log.warn({ err }, 'event sequencer failed');
         return;
       }
-      if (n > 0) this.ctx.bus.emit('events');
+      if (n > 0 || this.news) {
+        this.news = false;
+        this.ctx.bus.emit('events');
+      }
       if (n === BATCH) this.again = true;
     } while (this.again);
   }

@@ -1,5 +1,5 @@
 /**
- * Plugins' event subscriptions: each plugin with `events` consumes the bus through a cursor of its
+ * Plugins' event subscriptions (looked at every second): each plugin with `events` consumes the bus through a cursor of its
  * own in the store (`event_cursors`, consumer `plugin:<name>`), leased so that of several server
  * replicas one at a time delivers. Events go to the plugin one at a time, in bus order, only for
  * tenants that configured it; a handler that throws is retried with backoff before any later
@@ -26,6 +26,8 @@ interface Consumer {
   failures: number;
   retryAt: number;
   running: boolean;
+  /** Its cursor exists (made at the bus's end by the first pass, whether or not a tenant uses it yet). */
+  cursorMade: boolean;
 }
 
 /** Delivers the bus to plugins. */
@@ -43,13 +45,16 @@ export class PluginDispatcher {
   ) {
     this.consumers = plugins
       .filter((p) => p.events !== undefined)
-      .map((plugin) => ({ plugin, host: hosts.get(plugin.name) as PluginHost, failures: 0, retryAt: 0, running: false }));
+      .map((plugin) => ({ plugin, host: hosts.get(plugin.name) as PluginHost, failures: 0, retryAt: 0, running: false, cursorMade: false }));
   }
 
-  /** Starts consuming: now, whenever this server numbers events, and every second. */
+  /**
+   * Starts consuming: now and every second. Not on every event this server numbers: that would
+   * put a cursor transaction on the run path of every run (a second of delay is fine for a
+   * commit status or a Slack message).
+   */
   start(): void {
     if (this.consumers.length === 0) return;
-    this.ctx.bus.on('events', this.wake);
     this.timer = setInterval(this.wake, POLL_MS);
     this.timer.unref();
     this.kick();
@@ -58,7 +63,6 @@ export class PluginDispatcher {
   /** Stops; waits for passes in flight and lets go of the cursors. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    this.ctx.bus.off('events', this.wake);
     await Promise.all(this.passes);
     for (const c of this.consumers) await this.ctx.store.integrations.releaseCursor(consumerId(c), this.owner).catch(() => undefined);
   }
@@ -82,7 +86,10 @@ export class PluginDispatcher {
   private async pass(c: Consumer): Promise<void> {
     const { store } = this.ctx;
     const id = consumerId(c);
+    // No tenant uses the plugin: nothing to deliver (a read, not a cursor transaction, each second).
+    if (c.cursorMade && (await store.integrations.tenantsWith(c.plugin.name)).length === 0) return;
     const start = await store.integrations.claimCursor(id, this.owner, LEASE_MS, await store.events.lastSeq());
+    c.cursorMade = true;
     if (start === null) return; // another replica delivers
     let after = start;
     const configured = new Map<string, boolean>();

@@ -21,6 +21,8 @@ export interface StoreContext {
   readonly quotaRetryAfterMs: number;
   /** Called after a transaction that wrote events committed (the sequencer's wake-up; `events.ts`). */
   readonly eventListeners: Set<() => void>;
+  /** Called with the first and last number of events this store numbered, after the commit (`events.ts`). */
+  readonly sequencedListeners: Set<(first: number, last: number) => void>;
 }
 
 /** Callbacks to run once a transaction has committed, by transaction. */

@@ -65,20 +65,28 @@ export const PLATFORM_TENANT = 'default';
 /** Lock id of the sequencer on PostgreSQL (one sequencer at a time across replicas). */
 const SEQUENCER_LOCK = 7_356_118_001;
 
-/** Writes `event` in `trx` (the transaction of the change); the sequencer is woken after commit. */
+/**
+ * Writes `event` in `trx` (the transaction of the change); the sequencer is woken after commit.
+ * SQLite has one writer at a time, so commit order is insert order there: the event is numbered at
+ * once (no sequencer transaction on the run path) and the `onSequenced` listeners hear of it after
+ * the commit. PostgreSQL's writers overlap: the sequencer numbers their events after commit.
+ */
 export async function emitEvent(ctx: StoreContext, trx: Db, event: NewEvent): Promise<void> {
-  await trx
+  const inline = ctx.backend === 'sqlite';
+  const row = await trx
     .insertInto('events')
     .values({
-      seq: null,
+      seq: inline ? sql<number>`(select coalesce(max(seq), 0) + 1 from events)` : null,
       tenant_id: event.tenantId,
       type: event.type,
       object_id: event.objectId,
       at: ctx.now(),
       data_json: JSON.stringify(event.data),
     })
-    .execute();
+    .returning('seq')
+    .executeTakeFirstOrThrow();
   afterCommit(trx, () => {
+    if (inline) for (const l of ctx.sequencedListeners) l(Number(row.seq), Number(row.seq));
     for (const l of ctx.eventListeners) l();
   });
 }
@@ -98,9 +106,11 @@ export function toStoredEvent(r: Selectable<EventsTable>): StoredEvent {
 /** Builds the event part of the store. */
 export function createEventStore(ctx: StoreContext): EventStore {
   const { db } = ctx;
-  const sequenced = new Set<(first: number, last: number) => void>();
+  const sequenced = ctx.sequencedListeners;
   return {
     async sequence(batch = 500) {
+      // A read first: most wake-ups find nothing to number (on SQLite never: see emitEvent).
+      if ((await db.selectFrom('events').select('id').where('seq', 'is', null).limit(1).executeTakeFirst()) === undefined) return 0;
       const numbered = await inTransaction(ctx, async (trx) => {
         if (ctx.backend === 'postgres') await sql`select pg_advisory_xact_lock(${SEQUENCER_LOCK})`.execute(trx);
         const waiting = await trx.selectFrom('events').select('id').where('seq', 'is', null).orderBy('id').limit(batch).execute();

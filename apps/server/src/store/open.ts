@@ -65,6 +65,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     logCapBytes,
     quotaRetryAfterMs: options.quotaRetryAfterMs ?? DEFAULT_QUOTA_RETRY_AFTER_MS,
     eventListeners: new Set(),
+    sequencedListeners: new Set(),
   };
   let closed: Promise<void> | undefined;
   return {

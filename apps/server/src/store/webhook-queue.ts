@@ -183,9 +183,10 @@ async function recordFailure(ctx: StoreContext, trx: Transaction<Database>, w: W
 export function createWebhookQueue(ctx: StoreContext): WebhookQueue {
   const { db } = ctx;
   return {
-    claim: (owner, leaseMs, limit) =>
-      inTransaction(ctx, async (trx) => {
-        if (limit <= 0) return [];
+    claim: async (owner, leaseMs, limit) => {
+      // Most installations have no webhook: a read, not a write transaction, on every wake-up.
+      if (limit <= 0 || (await ctx.db.selectFrom('webhooks').select('id').where('enabled', '=', 1).limit(1).executeTakeFirst()) === undefined) return [];
+      return inTransaction(ctx, async (trx) => {
         const now = ctx.now();
         const end = await lastSeq(trx);
         const due = await lockRows(
@@ -209,7 +210,8 @@ export function createWebhookQueue(ctx: StoreContext): WebhookQueue {
         const ids = due.map((r) => r.id);
         if (ids.length > 0) await trx.updateTable('webhooks').set({ lease_owner: owner, lease_until: now + leaseMs }).where('id', 'in', ids).execute();
         return ids;
-      }),
+      });
+    },
 
     head: (webhookId, owner, leaseMs) =>
       inTransaction(ctx, async (trx) => {
