@@ -19,6 +19,7 @@ import {
 import type { ExecHandle, ProcessResult } from '@tartarus/runtime';
 import type { z } from 'zod';
 import { TextOutput } from './output.js';
+import { runHealthCheck } from './health.js';
 import type { AgentRuntime } from './runtime-port.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -90,6 +91,7 @@ export class Calls {
         await work.sandbox(sandboxId).files.remove(path, { recursive }),
         none
       ),
+      healthCheck: ({ sandboxId, check, timeoutMs }) => runHealthCheck(work.sandbox(sandboxId), check, timeoutMs),
       listTemplates: () => runtime.listTemplates(),
       buildTemplate: ({ name }, emit) =>
         runtime.buildTemplate(name, (p) => emit({ event: 'progress', data: p })),

@@ -115,7 +115,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     templates,
   };
   const integrations = await createIntegrations(ctx, deps.runs);
-  const deployments = new DeploymentController(ctx, deps.runs);
+  const deployments = new DeploymentController(ctx, deps.runs, hub);
   const app = await createApp(ctx);
   const tokens = new AccessTokens(config.tokenSecret);
   for (const routes of [

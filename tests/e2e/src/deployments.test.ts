@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { Tartarus } from '@tartarus/sdk';
 import { testTemplateDir } from '@tartarus/runtime/testing';
 import { call, containerSkipReason, eventually, withEmbedded } from './helpers.js';
@@ -44,6 +44,21 @@ services:
       name: template:busybox
     command:
       entrypoint: ["true"]
+  checked:
+    rtype: service
+    image:
+      name: template:busybox
+    command:
+      entrypoint: ["sh", "-c"]
+      args: ["touch /tmp/ok; while true; do sleep 1; done"]
+    health:
+      start_grace: 1s
+      interval: 1s
+      timeout: 2s
+      retries: 2
+      check:
+        type: command
+        command: test -f /tmp/ok
   fragile:
     rtype: service
     image:
@@ -55,6 +70,18 @@ services:
       on_panic:
         action: shutdown
 `;
+
+/** The host pid of a run's service process, found by its command line and cgroup. */
+function replicaPid(runId: string, marker: string): number {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) && readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(runId)) return Number(pid);
+    } catch {
+      continue;
+    }
+  }
+  throw new Error(`no process of ${runId} found`);
+}
 
 /** Kills the main process of a run's sandbox on the host, as a crash would. */
 function killReplica(runId: string): void {
@@ -119,6 +146,22 @@ test('deployments: replicas kept, repaired, scaled and rolled; jobs, cron, shutd
       const at = ticks.map((r) => Date.parse(r.tick ?? ''));
       assert.equal(new Set(at).size, at.length, 'never twice for one tick');
       assert.ok(at.every((x) => x % 2000 === 0), 'on the schedule');
+
+      // Health: the checked replica turns healthy; when its check starts failing it is replaced.
+      const [checked] = await eventually(async () => {
+        const live = await client.deployments.runs('shop', { service: 'checked', live: true });
+        return live[0]?.health === 'healthy' ? live : undefined;
+      }, 30_000, 'the checked replica healthy');
+      assert.equal((await client.deployments.get('shop')).services.find((s) => s.name === 'checked')?.healthy, 1);
+      // Its check file goes away (through the process's own root, from the host).
+      unlinkSync(`/proc/${replicaPid(checked?.runId ?? '', 'touch /tmp/ok')}/root/tmp/ok`);
+      const after = await eventually(async () => {
+        const all = await client.deployments.runs('shop', { service: 'checked' });
+        const old = all.find((r) => r.runId === checked?.runId);
+        const fresh = all.find((r) => r.runId !== checked?.runId && r.health === 'healthy');
+        return old?.health === 'unhealthy' && old.state === 'cancelled' && fresh ? { old, fresh } : undefined;
+      }, 30_000, 'the unhealthy replica replaced by a healthy one');
+      assert.equal(after.old.endedAt !== null, true);
 
       // shutdown: the failed service is not restarted.
       const fragile = await eventually(async () => (await client.deployments.get('shop')).services.find((s) => s.name === 'fragile' && s.failed), 30_000, 'fragile failed');

@@ -22,6 +22,8 @@ import type { RunService } from '../services/runs.js';
 import type { Deployment, DeploymentRun } from '../store/deployments.js';
 import { nextTick } from './cron.js';
 import { runRequestOf } from './requests.js';
+import { ReplicaHealth } from './health.js';
+import type { AgentHub } from '../agents/hub.js';
 
 /** How long a server holds a deployment without renewing, ms. */
 const LEASE_MS = 15_000;
@@ -30,8 +32,8 @@ const PASS_MS = 1000;
 /** Longest wait before a failed replica is replaced, ms. */
 const MAX_BACKOFF_MS = 60_000;
 
-/** Whether a run ended by itself with a failure (not cancelled by the controller). */
-const failedBySelf = (r: DeploymentRun): boolean => r.state === 'failed' || r.state === 'dead';
+/** Whether a run failed: it ended by itself with a failure, or was stopped for failing its health checks. */
+const failedBySelf = (r: DeploymentRun): boolean => r.state === 'failed' || r.state === 'dead' || r.health === 'unhealthy';
 
 /** The controller of every deployment. */
 export class DeploymentController {
@@ -46,10 +48,15 @@ export class DeploymentController {
     if (this.busy) this.kick();
   };
 
+  private readonly health: ReplicaHealth;
+
   constructor(
     private readonly ctx: ServerContext,
     private readonly runs: RunService,
-  ) {}
+    hub: AgentHub,
+  ) {
+    this.health = new ReplicaHealth(ctx, hub);
+  }
 
   /** Starts the loop. */
   start(): void {
@@ -110,7 +117,9 @@ export class DeploymentController {
     const all = await this.ctx.store.deployments.runs(d.id, { service: svc.name, limit: 200 });
     const live = all.filter((r) => r.state === 'queued' || r.state === 'leased' || r.state === 'running');
     const desired = d.replicas[svc.name] ?? 0;
-    const current = live.filter((r) => r.revision === d.revision);
+    await this.judgeHealth(d, svc, live);
+    // An isolated replica keeps running (to be looked at) but counts for nothing: one replaces it.
+    const current = live.filter((r) => r.revision === d.revision && r.health !== 'isolated');
     const old = live.filter((r) => r.revision !== d.revision);
     if (old.length > 0) return this.roll(d, svc, all, live, current, old, desired);
     if (current.length > desired) {
@@ -134,6 +143,21 @@ export class DeploymentController {
     }
     if (current.length < desired && live.length <= desired && this.mayStart(d, svc, all)) await this.startRun(d, svc, 'replica', null);
     else if (desired === 0) for (const r of old) await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
+  }
+
+  /**
+   * Health checks of the running replicas; one that turned unhealthy is handled by `on_panic`:
+   * `restart` and `shutdown` stop it (restart replaces it, shutdown leaves the service down),
+   * `isolate` keeps it running apart and starts a replacement.
+   */
+  private async judgeHealth(d: Deployment, svc: ServicePlan, live: DeploymentRun[]): Promise<void> {
+    const unhealthy = await this.health.check(d, svc, live.filter((r) => r.state === 'running' && r.health !== 'isolated'));
+    for (const r of unhealthy) {
+      if (svc.errors.onPanic === 'isolate') {
+        await this.ctx.store.deployments.setHealth(r.runId, 'isolated');
+        r.health = 'isolated';
+      } else await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
+    }
   }
 
   /** Whether a replacement may start now: its policy allows it and its backoff has passed. */

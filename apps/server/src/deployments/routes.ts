@@ -35,7 +35,7 @@ const tags = ['deployments'];
 const TRIGGER_WAIT_MS = 15 * 60_000;
 
 function runDto(r: DeploymentRun): DeploymentRunDto {
-  return { runId: r.runId, service: r.service, kind: r.kind, revision: r.revision, tick: isoOrNull(r.tick), state: r.state, exitCode: r.exitCode, createdAt: iso(r.createdAt), endedAt: isoOrNull(r.endedAt) };
+  return { runId: r.runId, service: r.service, kind: r.kind, revision: r.revision, tick: isoOrNull(r.tick), state: r.state, health: r.health, exitCode: r.exitCode, createdAt: iso(r.createdAt), endedAt: isoOrNull(r.endedAt) };
 }
 
 /** The deployment with what runs of each service now. */
@@ -51,9 +51,10 @@ async function deploymentDto(ctx: ServerContext, d: Deployment): Promise<Deploym
       image: s.image,
       desired: s.kind === 'service' ? (d.replicas[s.name] ?? 0) : 0,
       live: live.length,
-      running: live.filter((r) => r.state === 'running').length,
+      running: live.filter((r) => r.state === 'running' && r.health !== 'isolated').length,
+      healthy: live.filter((r) => r.state === 'running' && r.health === 'healthy').length,
       schedule: s.schedule,
-      failed: s.kind === 'service' && s.errors.onPanic === 'shutdown' && live.length === 0 && (current[0]?.state === 'failed' || current[0]?.state === 'dead'),
+      failed: s.kind === 'service' && s.errors.onPanic === 'shutdown' && live.length === 0 && (current[0]?.state === 'failed' || current[0]?.state === 'dead' || current[0]?.health === 'unhealthy'),
     };
   });
   return { id: d.id, name: d.name, revision: d.revision, state: d.state, services, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt) };

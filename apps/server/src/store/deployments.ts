@@ -5,6 +5,9 @@
 import { ConflictError, newId, NotFoundError, type DeploymentPlan } from '@tartarus/core';
 import { inTransaction, lockRows, type StoreContext } from './context.js';
 
+/** What a replica's health checks say. */
+export type ReplicaHealthState = 'unknown' | 'healthy' | 'unhealthy' | 'isolated';
+
 /** What a deployment is doing. */
 export type DeploymentState = 'active' | 'stopping' | 'stopped';
 
@@ -31,6 +34,8 @@ export interface DeploymentRun {
   revision: number;
   /** A cron run's tick (epoch ms); null otherwise. */
   tick: number | null;
+  /** What its health checks say: `unknown`, `healthy`, `unhealthy` (it was stopped for it), `isolated`. */
+  health: ReplicaHealthState;
   createdAt: number;
   state: string;
   exitCode: number | null;
@@ -53,6 +58,7 @@ export interface DeploymentStore {
   /** Takes the controller lease of `id` for `owner`; false while another owner holds it. */
   claim(id: string, owner: string, leaseMs: number): Promise<boolean>;
   recordRun(r: { runId: string; deploymentId: string; service: string; kind: DeploymentRun['kind']; revision: number; tick: number | null }): Promise<void>;
+  setHealth(runId: string, health: ReplicaHealthState): Promise<void>;
   /** Runs of a deployment (of one service), newest first. */
   runs(deploymentId: string, options?: { service?: string; limit?: number; live?: boolean }): Promise<DeploymentRun[]>;
 }
@@ -144,11 +150,14 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
         .onConflict((oc) => oc.column('run_id').doNothing())
         .execute();
     },
+    async setHealth(runId, health) {
+      await db.updateTable('deployment_runs').set({ health }).where('run_id', '=', runId).execute();
+    },
     async runs(deploymentId, o = {}) {
       const rows = await db
         .selectFrom('deployment_runs as d')
         .innerJoin('runs as r', 'r.id', 'd.run_id')
-        .select(['d.run_id', 'd.service', 'd.kind', 'd.revision', 'd.tick', 'd.created_at', 'r.state', 'r.exit_code', 'r.ended_at'])
+        .select(['d.run_id', 'd.service', 'd.kind', 'd.revision', 'd.tick', 'd.health', 'd.created_at', 'r.state', 'r.exit_code', 'r.ended_at'])
         .where('d.deployment_id', '=', deploymentId)
         .$if(o.service !== undefined, (q) => q.where('d.service', '=', o.service ?? ''))
         .$if(o.live === true, (q) => q.where('r.state', 'in', LIVE_RUN_STATES))
@@ -161,6 +170,7 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
         kind: r.kind as DeploymentRun['kind'],
         revision: Number(r.revision),
         tick: r.tick === null ? null : Number(r.tick),
+        health: r.health as ReplicaHealthState,
         createdAt: Number(r.created_at),
         state: r.state,
         exitCode: r.exit_code,

@@ -381,6 +381,8 @@ export interface DeploymentRunsTable {
   kind: string;
   revision: number;
   tick: number | null;
+  /** `unknown` (no check yet, or none), `healthy`, `unhealthy`, `isolated`. */
+  health: Generated<string>;
   created_at: number;
 }
 

@@ -141,6 +141,22 @@ export const AGENT_CALLS = {
     output: Empty,
     events: {},
   },
+  /**
+   * One health check of a sandbox, run by its node: a TCP connect or an HTTP GET to the sandbox's
+   * own address from the node, or a command in the sandbox (healthy when it exits 0).
+   */
+  healthCheck: {
+    input: SandboxRef.extend({
+      check: z.discriminatedUnion('type', [
+        z.object({ type: z.literal('tcp'), port: z.number().int() }),
+        z.object({ type: z.literal('http'), port: z.number().int(), path: z.string(), expectStatus: z.number().int() }),
+        z.object({ type: z.literal('command'), command: z.string() }),
+      ]),
+      timeoutMs: z.number().int().positive(),
+    }),
+    output: z.object({ healthy: z.boolean(), message: z.string() }),
+    events: {},
+  },
   listTemplates: { input: Empty, output: z.array(TemplateReportSchema), events: {} },
   buildTemplate: {
     input: z.object({ name: z.string() }),

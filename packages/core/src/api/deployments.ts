@@ -37,6 +37,8 @@ export const DeploymentRunSchema = z
     revision: z.number().int(),
     tick: TimestampSchema.nullable(),
     state: z.string(),
+    /** What its health checks say: `unknown` (none yet, or the service has none), `healthy`, `unhealthy` (stopped for it), `isolated` (kept running apart). */
+    health: z.enum(['unknown', 'healthy', 'unhealthy', 'isolated']),
     exitCode: z.number().int().nullable(),
     createdAt: TimestampSchema,
     endedAt: TimestampSchema.nullable(),
@@ -54,8 +56,10 @@ export const DeploymentServiceSchema = z.object({
   desired: z.number().int(),
   /** Runs of it not ended (replicas starting or running; a job's or cron's in flight). */
   live: z.number().int(),
-  /** Of those, running. */
+  /** Of those, running (an isolated replica not counted). */
   running: z.number().int(),
+  /** Of those, passing their health checks. */
+  healthy: z.number().int(),
   schedule: z.string().nullable(),
   /** Services stopped by their `on_panic: shutdown` after a failure. */
   failed: z.boolean(),

@@ -33,6 +33,7 @@ export const deployments: Migration = {
       .addColumn('kind', 'text', (c) => c.notNull())
       .addColumn('revision', 'integer', (c) => c.notNull())
       .addColumn('tick', 'bigint')
+      .addColumn('health', 'text', (c) => c.notNull().defaultTo('unknown'))
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('deployment_runs_service').on('deployment_runs').columns(['deployment_id', 'service', 'created_at']).execute();

@@ -15,6 +15,7 @@ const runColumns = [
   { header: 'kind', get: (r: DeploymentRun) => r.kind },
   { header: 'run', get: (r: DeploymentRun) => r.runId },
   { header: 'state', get: (r: DeploymentRun) => r.state },
+  { header: 'health', get: (r: DeploymentRun) => r.health },
   { header: 'exit', get: (r: DeploymentRun) => r.exitCode },
   { header: 'rev', get: (r: DeploymentRun) => r.revision },
   { header: 'started', get: (r: DeploymentRun) => ago(r.createdAt) },
