@@ -109,6 +109,11 @@ export class Agent {
     this.runtime.startPools(this.config.pools).catch((err: Error) => this.log.warn({ err: err.message }, 'warm pools did not start'));
   }
 
+  /** Resolves once the sandboxes this agent is destroying now are gone (at most `timeoutMs`); call after `close()` before releasing the runtime. */
+  settle(timeoutMs = 10_000): Promise<void> {
+    return this.work.settled(timeoutMs);
+  }
+
   /** Releases what the runtime keeps ahead of need: the warm pools' idle sandboxes (they hold nothing of anyone's) and waiting runtime processes. */
   release(): Promise<void> {
     return this.runtime.release();

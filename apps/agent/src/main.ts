@@ -59,7 +59,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   process.on('SIGTERM', () => {
     agent.close();
-    void agent.release().finally(() => process.exit(0));
+    void agent
+      .settle()
+      .then(() => agent.release())
+      .finally(() => process.exit(0));
   });
   await agent.start().catch(fail);
   console.error(

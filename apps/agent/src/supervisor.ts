@@ -45,6 +45,8 @@ function permanent(err: unknown): boolean {
 export class Supervisor {
   private readonly work = new Map<string, Work>();
   private detached = false;
+  /** Sandboxes being destroyed now (also after `detach`): `settled()` waits for them. */
+  private readonly destroying = new Set<Promise<unknown>>();
 
   constructor(
     private readonly runtime: AgentRuntime,
@@ -205,9 +207,7 @@ export class Supervisor {
         message: err instanceof Error ? err.message : String(err),
         retryable: !permanent(err),
       });
-      await this.runtime
-        .destroy({ id: w.sandboxId, runtime: msg.spec.runtime, state: 'destroyed' })
-        .catch(() => undefined);
+      await this.track(this.runtime.destroy({ id: w.sandboxId, runtime: msg.spec.runtime, state: 'destroyed' }));
       this.cleaned(w);
       return;
     }
@@ -252,8 +252,30 @@ export class Supervisor {
     });
     // The last sample before the sandbox (and its cgroup) is gone: its final usage report.
     await this.meters.end(w.workId);
-    await handle.destroy().catch(() => undefined);
+    await this.track(handle.destroy());
     this.cleaned(w);
+  }
+
+  /** Runs a destroy, known to `settled()` while it lasts; never throws. */
+  private async track(destroy: Promise<unknown>): Promise<void> {
+    const p = destroy.catch(() => undefined);
+    this.destroying.add(p);
+    try {
+      await p;
+    } finally {
+      this.destroying.delete(p);
+    }
+  }
+
+  /**
+   * Resolves once the sandboxes being destroyed now are gone (at most `timeoutMs`): a shutdown
+   * waits for them before it looks whether the machine still needs its bridge and rules.
+   */
+  async settled(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all([...this.destroying]), limit]);
+    clearTimeout(timer);
   }
 
   /** Meters `w`'s sandbox until it ends (usage-meter.ts). */

@@ -166,6 +166,9 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       close(closeOptions = {}) {
         closing ??= (async () => {
           a.close();
+          // A sandbox its work was destroying goes first: otherwise the machine still looks busy
+          // below, and its bridge and rules would be left behind.
+          await a.settle();
           await a.release().catch(() => undefined);
           let destroyed = 0;
           let left: ClosedEmbedded['left'] = [];

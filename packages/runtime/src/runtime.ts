@@ -164,7 +164,7 @@ export class Runtime {
       await net.networks.close();
       net.dns.close();
       // The last networked sandbox of the machine is gone: no bridge or rules are left behind.
-      if (await net.networks.machineIdle()) await removeHostNetwork(this.networkConfig);
+      if (await net.networks.machineIdleSoon(2000)) await removeHostNetwork(this.networkConfig);
     }
   }
 

@@ -192,3 +192,67 @@ test('deployments: replicas kept, repaired, scaled and rolled; jobs, cron, shutd
     { templateDir: testTemplateDir() },
   );
 });
+
+const CHAIN = `version: v1
+deployment: chain
+services:
+  migrate:
+    rtype: job
+    image:
+      name: template:busybox
+    command:
+      entrypoint: ["sh", "-c"]
+      args: ["sleep 1; echo migrated"]
+  db:
+    rtype: service
+    image:
+      name: template:busybox
+    command:
+      entrypoint: ["sh", "-c"]
+      args: ["sleep 2; touch /tmp/ready; while true; do sleep 1; done"]
+    health:
+      start_grace: 3s
+      interval: 1s
+      timeout: 2s
+      retries: 1
+      check:
+        type: command
+        command: test -f /tmp/ready
+    depends:
+      - service: migrate
+        condition: healthy
+  api:
+    rtype: service
+    image:
+      name: template:busybox
+    command:
+      entrypoint: ["sh", "-c"]
+      args: ["while true; do sleep 1; done"]
+    depends:
+      - service: db
+        condition: healthy
+`;
+
+test('deployments: a depends chain starts in order, each service once the one before is healthy', async (t) => {
+  const skip = await containerSkipReason();
+  if (skip) return t.skip(skip);
+  await withEmbedded(
+    async (h) => {
+      const client = new Tartarus({ url: h.url, apiKey: h.adminKey });
+      await client.deployments.apply(CHAIN, { file: 'chain.yaml' });
+      const api = await eventually(async () => (await client.deployments.runs('chain', { service: 'api', live: true })).find((r) => r.state === 'running'), 30_000, 'api running').catch(async (err: Error) => {
+        throw new Error(`${err.message}: ${JSON.stringify(await client.deployments.runs('chain'))}`);
+      });
+      const [migrate] = await client.deployments.runs('chain', { service: 'migrate' });
+      const [db] = await client.deployments.runs('chain', { service: 'db' });
+      assert.equal(migrate?.state, 'succeeded', 'the job the chain waits on ran once, by itself');
+      assert.ok(Date.parse(db?.createdAt ?? '') >= Date.parse(migrate?.endedAt ?? ''), 'db started after the job succeeded');
+      const dbRun = (await call(h.url, h.adminKey, 'GET', `/v1/runs/${db?.runId}`)).json;
+      assert.ok(Date.parse(api.createdAt) - Date.parse(dbRun.startedAt) >= 2000, 'api waited for db to be healthy (2 s after its start)');
+      assert.equal((await client.deployments.runs('chain', { service: 'db' }))[0]?.health, 'healthy');
+      await client.deployments.stop('chain');
+      await eventually(async () => ((await client.deployments.get('chain')).state === 'stopped' ? true : undefined), 30_000, 'stopped');
+    },
+    { templateDir: testTemplateDir() },
+  );
+});

@@ -23,6 +23,7 @@ import type { Deployment, DeploymentRun } from '../store/deployments.js';
 import { nextTick } from './cron.js';
 import { runRequestOf } from './requests.js';
 import { ReplicaHealth } from './health.js';
+import { awaitedJobs, dependsVerdict } from './depends.js';
 import type { AgentHub } from '../agents/hub.js';
 
 /** How long a server holds a deployment without renewing, ms. */
@@ -49,6 +50,8 @@ export class DeploymentController {
   };
 
   private readonly health: ReplicaHealth;
+  /** Services whose wait on a dependency was logged (once per revision). */
+  private readonly waitLogged = new Set<string>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -97,6 +100,10 @@ export class DeploymentController {
   /** One deployment toward its desired state. */
   private async reconcile(d: Deployment): Promise<void> {
     if (d.state === 'stopping') return this.stopAll(d);
+    for (const job of awaitedJobs(d)) {
+      const [last] = await this.ctx.store.deployments.runs(d.id, { service: job.name, limit: 1 });
+      if (last === undefined || last.revision !== d.revision) await this.startRun(d, job, 'job', null);
+    }
     for (const svc of d.plan.services) {
       if (svc.kind === 'service') await this.keepReplicas(d, svc);
       else if (svc.kind === 'cron') await this.tick(d, svc);
@@ -122,6 +129,7 @@ export class DeploymentController {
     const current = live.filter((r) => r.revision === d.revision && r.health !== 'isolated');
     const old = live.filter((r) => r.revision !== d.revision);
     if (old.length > 0) return this.roll(d, svc, all, live, current, old, desired);
+    if (current.length < desired && !(await this.dependenciesMet(d, svc))) return;
     if (current.length > desired) {
       for (const r of current.slice(0, current.length - desired)) await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
       return;
@@ -143,6 +151,21 @@ export class DeploymentController {
     }
     if (current.length < desired && live.length <= desired && this.mayStart(d, svc, all)) await this.startRun(d, svc, 'replica', null);
     else if (desired === 0) for (const r of old) await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
+  }
+
+  /** Whether `svc`'s dependencies let it start replicas now (depends.ts); a wait is logged once. */
+  private async dependenciesMet(d: Deployment, svc: ServicePlan): Promise<boolean> {
+    if (svc.depends.length === 0) return true;
+    const runsOf = new Map<string, DeploymentRun[]>();
+    for (const dep of svc.depends) runsOf.set(dep.service, await this.ctx.store.deployments.runs(d.id, { service: dep.service, limit: 50 }));
+    const verdict = dependsVerdict(d, svc, runsOf, Date.now());
+    if (verdict.start) return true;
+    const key = `${d.id}:${d.revision}:${svc.name}:${verdict.timedOut}`;
+    if (!this.waitLogged.has(key)) {
+      this.waitLogged.add(key);
+      this.ctx.log[verdict.timedOut ? 'warn' : 'info']({ deployment: d.name, tenantId: d.tenantId, service: svc.name, waitingFor: verdict.waitingFor }, verdict.timedOut ? 'dependency timed out: the service stays down (on_timeout: fail)' : 'service waits for a dependency');
+    }
+    return false;
   }
 
   /**

@@ -227,11 +227,32 @@ export class SandboxNetworks {
 
   /** True when no sandbox of the machine holds an address and no Runtime keeps a namespace (a spare) ready. */
   async machineIdle(): Promise<boolean> {
+    return (await this.machineNetworks()) === 0;
+  }
+
+  /** Networks on this machine: sandboxes' records and namespaces (spares' included). */
+  async machineNetworks(): Promise<number> {
     const [records, namespaces] = await Promise.all([
       readdir(join(netRunDir(), 'sandboxes')).catch(() => [] as string[]),
       readdir(netnsDir()).catch(() => [] as string[]),
     ]);
-    return records.length === 0 && namespaces.length === 0;
+    return records.length + namespaces.length;
+  }
+
+  /**
+   * Whether the machine has no networked sandbox left, once the ones going away have gone: while
+   * their count falls (a destroy finishing), it looks again, for at most `waitMs`.
+   */
+  async machineIdleSoon(waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    let count = await this.machineNetworks();
+    while (count > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const next = await this.machineNetworks();
+      if (next === count) break; // nothing is going away: live sandboxes stay
+      count = next;
+    }
+    return count === 0;
   }
 
   private track(id: string, egress: Egress): void {
