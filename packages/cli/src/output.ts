@@ -56,22 +56,13 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return `${Math.floor(s / 86_400)}d ago`;
 }
 
-/** A run's phases, in order, as `tartarus runs get` names them. */
-export const RUN_PHASES: readonly [string, string][] = [
-  ['queuedAt', 'queued'],
-  ['placedAt', 'placed'],
-  ['templateReadyAt', 'template ready'],
-  ['startedAt', 'started'],
-  ['firstOutputAt', 'first output'],
-  ['exitedAt', 'exited'],
-  ['cleanedUpAt', 'cleaned up'],
-];
+export { RUN_PHASES } from '@tartarus/core/base';
 
 /**
  * A phase timeline: each phase that happened, its time since the first and the step since the
  * one before (`+12 ms`, `(3 ms)`), and `-` for one that has not (yet).
  */
-export function phaseTimeline(phases: Record<string, string | null>, order: readonly [string, string][]): string[] {
+export function phaseTimeline(phases: Record<string, string | null>, order: readonly (readonly [string, string])[]): string[] {
   const first = Date.parse(phases[order[0]?.[0] ?? ''] ?? '');
   const width = Math.max(...order.map(([, label]) => label.length));
   let previous = first;

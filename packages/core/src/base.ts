@@ -14,3 +14,4 @@ export * from './tunnel.js';
 export * from './websocket-auth.js';
 export * from './event-types.js';
 export * from './webhook-signature.js';
+export * from './run-phases.js';

@@ -21,8 +21,7 @@ import { appendAudit } from './audit.js';
 import { inTransaction, lockRows, type Db, type StoreContext } from './context.js';
 import { toStoredEvent, type StoredEvent } from './events.js';
 import type { Database } from './schema.js';
-import { newId } from './util.js';
-import { disableWebhook, toDelivery, toWebhook, type AttemptResult, type DeliveryRecord, type WebhookRecord } from './webhooks.js';
+import { disableWebhook, pendingDeliveryRow, toDelivery, toWebhook, type AttemptResult, type DeliveryRecord, type WebhookRecord } from './webhooks.js';
 
 /** How retries are spaced and when a subscription is given up. */
 export interface RetryPolicy {
@@ -106,26 +105,7 @@ async function nextHead(ctx: StoreContext, trx: Transaction<Database>, w: Webhoo
     return null;
   }
   const event = toStoredEvent(row);
-  const delivery = {
-    id: newId('dlv'),
-    webhook_id: w.id,
-    tenant_id: w.tenantId,
-    kind: 'event',
-    event_seq: event.seq,
-    event_type: event.type,
-    object_id: event.objectId,
-    state: 'pending',
-    attempts: 0,
-    last_status: null,
-    last_error: null,
-    response_excerpt: null,
-    duration_ms: null,
-    created_at: now,
-    last_attempt_at: null,
-    next_attempt_at: now,
-    completed_at: null,
-    redelivery_of: null,
-  };
+  const delivery = pendingDeliveryRow({ webhookId: w.id, tenantId: w.tenantId, kind: 'event', eventSeq: event.seq, eventType: event.type, objectId: event.objectId, nextAttemptAt: now, redeliveryOf: null }, now);
   await trx.insertInto('webhook_deliveries').values(delivery).execute();
   await trx
     .updateTable('webhooks')

@@ -310,26 +310,7 @@ export function createWebhookStore(ctx: StoreContext): WebhookStore {
 
     async createManualDelivery(tenantId, webhookId, d) {
       await this.get(tenantId, webhookId);
-      const row = {
-        id: newId('dlv'),
-        webhook_id: webhookId,
-        tenant_id: tenantId,
-        kind: d.kind,
-        event_seq: d.eventSeq,
-        event_type: d.eventType,
-        object_id: d.objectId,
-        state: 'pending',
-        attempts: 0,
-        last_status: null,
-        last_error: null,
-        response_excerpt: null,
-        duration_ms: null,
-        created_at: ctx.now(),
-        last_attempt_at: null,
-        next_attempt_at: null,
-        completed_at: null,
-        redelivery_of: d.redeliveryOf,
-      };
+      const row = pendingDeliveryRow({ webhookId, tenantId, kind: d.kind, eventSeq: d.eventSeq, eventType: d.eventType, objectId: d.objectId, nextAttemptAt: null, redeliveryOf: d.redeliveryOf }, ctx.now());
       await db.insertInto('webhook_deliveries').values(row).execute();
       return toDelivery(row);
     },
@@ -358,5 +339,32 @@ export function createWebhookStore(ctx: StoreContext): WebhookStore {
       await db.deleteFrom('webhook_deliveries').where('id', 'in', old.map((r) => r.id)).execute();
       return old.length;
     },
+  };
+}
+
+/** A delivery not yet attempted (an event's, a redelivery or a ping), as its row. */
+export function pendingDeliveryRow(
+  d: { webhookId: string; tenantId: string; kind: string; eventSeq: number | null; eventType: string; objectId: string | null; nextAttemptAt: number | null; redeliveryOf: string | null },
+  now: number,
+) {
+  return {
+    id: newId('dlv'),
+    webhook_id: d.webhookId,
+    tenant_id: d.tenantId,
+    kind: d.kind,
+    event_seq: d.eventSeq,
+    event_type: d.eventType,
+    object_id: d.objectId,
+    state: 'pending',
+    attempts: 0,
+    last_status: null,
+    last_error: null,
+    response_excerpt: null,
+    duration_ms: null,
+    created_at: now,
+    last_attempt_at: null,
+    next_attempt_at: d.nextAttemptAt,
+    completed_at: null,
+    redelivery_of: d.redeliveryOf,
   };
 }

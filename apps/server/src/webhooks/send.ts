@@ -8,6 +8,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import type { AttemptResult } from '../store/webhooks.js';
 import { DestinationRefusedError, guardedLookup, refusal, type DestinationPolicy } from './destination.js';
 
 /** Most of an answer's body kept in the delivery log, bytes. */
@@ -20,16 +21,9 @@ export const EXCERPT_BYTES = 512;
  */
 export type AttemptOutcome = 'succeeded' | 'http_error' | 'timeout' | 'network_error' | 'refused' | 'not_sent';
 
-/** What one attempt gave. */
-export interface SendResult {
+/** What one attempt gave: what the store records, and how it ended. */
+export interface SendResult extends AttemptResult {
   outcome: AttemptOutcome;
-  /** When it started, epoch ms. */
-  at: number;
-  ok: boolean;
-  statusCode: number | null;
-  error: string | null;
-  excerpt: string | null;
-  durationMs: number;
 }
 
 /** One attempt to make. */

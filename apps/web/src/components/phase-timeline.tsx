@@ -4,20 +4,10 @@
  * the same as a table (`+ms` since queued, and the step), as `tartarus runs get` prints it.
  */
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { RUN_PHASES } from '@tartarus/core/base';
 import type { Run } from '@tartarus/sdk';
 
 type Phases = Run['phases'];
-
-/** A run's phases in order, with the names `tartarus runs get` uses. */
-export const RUN_PHASES: readonly [keyof Phases, string][] = [
-  ['queuedAt', 'queued'],
-  ['placedAt', 'placed'],
-  ['templateReadyAt', 'template ready'],
-  ['startedAt', 'started'],
-  ['firstOutputAt', 'first output'],
-  ['exitedAt', 'exited'],
-  ['cleanedUpAt', 'cleaned up'],
-];
 
 /** One phase that happened: when, in ms since queued, and the step since the phase before it. */
 export interface PhaseStep {
