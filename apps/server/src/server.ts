@@ -34,6 +34,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { createIntegrations } from './integrations/index.js';
 import { DeploymentController } from './deployments/controller.js';
+import { DeploymentTraffic } from './deployments/traffic.js';
 import { deploymentRoutes } from './deployments/routes.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
@@ -115,7 +116,8 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     templates,
   };
   const integrations = await createIntegrations(ctx, deps.runs);
-  const deployments = new DeploymentController(ctx, deps.runs, hub);
+  const traffic = new DeploymentTraffic();
+  const deployments = new DeploymentController(ctx, deps.runs, hub, traffic);
   const app = await createApp(ctx);
   const tokens = new AccessTokens(config.tokenSecret);
   for (const routes of [

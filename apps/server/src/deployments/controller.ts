@@ -25,6 +25,7 @@ import { runRequestOf } from './requests.js';
 import { ReplicaHealth } from './health.js';
 import { awaitedJobs, dependsVerdict } from './depends.js';
 import type { AgentHub } from '../agents/hub.js';
+import type { DeploymentTraffic } from './traffic.js';
 
 /** How long a server holds a deployment without renewing, ms. */
 const LEASE_MS = 15_000;
@@ -56,7 +57,9 @@ export class DeploymentController {
   constructor(
     private readonly ctx: ServerContext,
     private readonly runs: RunService,
-    hub: AgentHub,
+    private readonly hub: AgentHub,
+    /** The proxy's request counters (RPS for adaptive scaling, requests in flight for drain). */
+    readonly traffic: DeploymentTraffic,
   ) {
     this.health = new ReplicaHealth(ctx, hub);
   }
