@@ -6,7 +6,7 @@ import { ConflictError, newId, NotFoundError, type DeploymentPlan } from '@tarta
 import { inTransaction, lockRows, type StoreContext } from './context.js';
 
 /** What a replica's health checks say. */
-export type ReplicaHealthState = 'unknown' | 'healthy' | 'unhealthy' | 'isolated';
+export type ReplicaHealthState = 'unknown' | 'healthy' | 'unhealthy' | 'isolated' | 'draining';
 
 /** What a deployment is doing. */
 export type DeploymentState = 'active' | 'stopping' | 'stopped';
@@ -34,10 +34,14 @@ export interface DeploymentRun {
   revision: number;
   /** A cron run's tick (epoch ms); null otherwise. */
   tick: number | null;
-  /** What its health checks say: `unknown`, `healthy`, `unhealthy` (it was stopped for it), `isolated`. */
+  /** What its health checks say: `unknown`, `healthy`, `unhealthy` (it was stopped for it), `isolated`; `draining`: out of the proxy, to be stopped. */
   health: ReplicaHealthState;
   createdAt: number;
   state: string;
+  /** The node its current attempt runs on (null while queued). */
+  nodeId: string | null;
+  /** Its current attempt's epoch (the sandbox is `attemptSandboxId(runId, epoch)`). */
+  epoch: number;
   exitCode: number | null;
   endedAt: number | null;
 }
@@ -157,7 +161,7 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
       const rows = await db
         .selectFrom('deployment_runs as d')
         .innerJoin('runs as r', 'r.id', 'd.run_id')
-        .select(['d.run_id', 'd.service', 'd.kind', 'd.revision', 'd.tick', 'd.health', 'd.created_at', 'r.state', 'r.exit_code', 'r.ended_at'])
+        .select(['d.run_id', 'd.service', 'd.kind', 'd.revision', 'd.tick', 'd.health', 'd.created_at', 'r.state', 'r.exit_code', 'r.ended_at', 'r.lease_node_id', 'r.epoch'])
         .where('d.deployment_id', '=', deploymentId)
         .$if(o.service !== undefined, (q) => q.where('d.service', '=', o.service ?? ''))
         .$if(o.live === true, (q) => q.where('r.state', 'in', LIVE_RUN_STATES))
@@ -173,6 +177,8 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
         health: r.health as ReplicaHealthState,
         createdAt: Number(r.created_at),
         state: r.state,
+        nodeId: r.lease_node_id,
+        epoch: Number(r.epoch),
         exitCode: r.exit_code,
         endedAt: r.ended_at === null ? null : Number(r.ended_at),
       }));

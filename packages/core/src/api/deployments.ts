@@ -37,8 +37,8 @@ export const DeploymentRunSchema = z
     revision: z.number().int(),
     tick: TimestampSchema.nullable(),
     state: z.string(),
-    /** What its health checks say: `unknown` (none yet, or the service has none), `healthy`, `unhealthy` (stopped for it), `isolated` (kept running apart). */
-    health: z.enum(['unknown', 'healthy', 'unhealthy', 'isolated']),
+    /** What its health checks say: `unknown` (none yet, or the service has none), `healthy`, `unhealthy` (stopped for it), `isolated` (kept running apart); `draining`: out of the proxy, being stopped. */
+    health: z.enum(['unknown', 'healthy', 'unhealthy', 'isolated', 'draining']),
     exitCode: z.number().int().nullable(),
     createdAt: TimestampSchema,
     endedAt: TimestampSchema.nullable(),
