@@ -92,6 +92,7 @@ export class Calls {
         none
       ),
       healthCheck: ({ sandboxId, check, timeoutMs }) => runHealthCheck(work.sandbox(sandboxId), check, timeoutMs),
+      sandboxStats: async ({ sandboxIds }) => ({ sandboxes: await work.usageNow(sandboxIds) }),
       listTemplates: () => runtime.listTemplates(),
       buildTemplate: ({ name }, emit) =>
         runtime.buildTemplate(name, (p) => emit({ event: 'progress', data: p })),

@@ -6,7 +6,7 @@
  * process; `until-timeout` lives until killed or timed out. The server fences reports by epoch;
  * `stop` (or a stale report answered with it) stops the work.
  */
-import { SandboxNotRunningError, TartarusError, type ServerMessage } from '@tartarus/core';
+import { SandboxNotRunningError, TartarusError, type SandboxUsageNow, type ServerMessage } from '@tartarus/core';
 import type { SandboxHandle, SandboxInfo } from '@tartarus/runtime';
 import type { Link } from './link.js';
 import { TextOutput } from './output.js';
@@ -100,6 +100,30 @@ export class Supervisor {
     if (h === undefined)
       throw new SandboxNotRunningError(`sandbox ${sandboxId} is not running on this node`);
     return h;
+  }
+
+  /**
+   * What the given sandboxes use now, from their usage meters: CPU as a share of the sandbox's
+   * CPU limit (of one core when its spec is not known here: adopted after a restart), memory of
+   * its memory limit (null then). Sandboxes not held here or not sampled yet are left out.
+   */
+  async usageNow(sandboxIds: string[]): Promise<SandboxUsageNow[]> {
+    const out: SandboxUsageNow[] = [];
+    for (const sandboxId of new Set(sandboxIds)) {
+      const w = this.bySandbox(sandboxId);
+      const now = w === undefined ? undefined : await this.meters.current(w.workId);
+      if (w === undefined || now === undefined) continue;
+      const limits = w.start?.spec.limits;
+      out.push({
+        sandboxId,
+        cpuCores: now.cpuCores,
+        cpuPercent: (now.cpuCores / (limits?.cpu ?? 1)) * 100,
+        memoryBytes: now.memoryBytes,
+        memoryPercent: limits === undefined ? null : (now.memoryBytes / (limits.memoryMiB * 1024 * 1024)) * 100,
+        windowMs: now.windowMs,
+      });
+    }
+    return out;
   }
 
   /** Starts work; reports its progress over the link. A restart of the same work replaces it. */

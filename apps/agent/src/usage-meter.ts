@@ -6,7 +6,8 @@
  * the server as a `usage` message, which keeps it per tenant (`GET /v1/usage`).
  *
  * CPU and egress are counters of the sandbox's own, so nothing is lost between samples; memory is
- * as exact as the sampling period. A sandbox adopted after an agent restart is metered from the
+ * as exact as the sampling period. `current()` reads the same counters on demand (adaptive
+ * scaling's `sandboxStats` call): CPU averaged since the last sample, memory now. A sandbox adopted after an agent restart is metered from the
  * moment it is adopted: what it used between the last report and the restart is not counted.
  */
 import type { AgentMessage } from '@tartarus/core';
@@ -37,11 +38,22 @@ interface Sample {
 }
 
 const GIB = 1024 ** 3;
+/** A CPU average over less than this is taken from the sample before the last (too short to mean much), ms. */
+const MIN_WINDOW_MS = 1000;
+
+/** What a sandbox uses now: mean cores since the last sample (over `windowMs`), memory in use. */
+export interface UsageNow {
+  cpuCores: number;
+  memoryBytes: number;
+  windowMs: number;
+}
 
 /** One sandbox's meter: its last sample, what it reported, and what accumulated since. */
 class Meter {
   private seq = 0;
   private last: Sample | undefined;
+  /** The sample before `last`. */
+  private prev: Sample | undefined;
   private reported: Sample | undefined;
   private memoryGibSeconds = 0;
   private ended = false;
@@ -77,9 +89,22 @@ class Meter {
       s.cpuNs = Math.max(s.cpuNs, prev.cpuNs);
       s.egressBytes = Math.max(s.egressBytes, prev.egressBytes);
       this.memoryGibSeconds += ((prev.memoryBytes + s.memoryBytes) / 2 / GIB) * ((s.atMs - prev.atMs) / 1000);
+      this.prev = prev;
       this.last = s;
       if (final || s.atMs - this.reported.atMs >= reportMs) out = this.report(s, final);
     }).then(() => out);
+  }
+
+  /** Reads the counters now, without taking a sample; undefined before the baseline. */
+  async current(): Promise<UsageNow | undefined> {
+    const last = this.last;
+    if (last === undefined || this.ended) return undefined;
+    const s = await this.read();
+    const from = s.atMs - last.atMs < MIN_WINDOW_MS && this.prev !== undefined ? this.prev : last;
+    const windowMs = s.atMs - from.atMs;
+    // Only the baseline, taken a moment ago: nothing to average yet.
+    if (windowMs < MIN_WINDOW_MS) return undefined;
+    return { cpuCores: Math.max(0, s.cpuNs - from.cpuNs) / 1e6 / windowMs, memoryBytes: s.memoryBytes, windowMs };
   }
 
   private report(s: Sample, final: boolean): UsageMessage {
@@ -159,6 +184,11 @@ export class UsageMeters {
     const report = await meter.sample(this.options.reportMs, true);
     if (report) this.send(report);
     if (this.meters.size === 0) this.stopTimer();
+  }
+
+  /** What `workId`'s sandbox uses now (see `Meter.current`); undefined when it is not metered or has no baseline yet. */
+  current(workId: string): Promise<UsageNow | undefined> {
+    return this.meters.get(workId)?.current() ?? Promise.resolve(undefined);
   }
 
   /** Stops metering without reports (the agent is shutting down; the sandboxes stay). */

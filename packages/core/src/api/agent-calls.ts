@@ -81,6 +81,25 @@ export const AgentOutputEventSchema = z.object({
   timeMs: z.number(),
 });
 
+/**
+ * What a sandbox uses now, as its node's usage meter reads its cgroup: CPU averaged since the
+ * meter's last sample, memory in use now. Percentages are of the sandbox's own limits.
+ */
+export const SandboxUsageNowSchema = z.object({
+  sandboxId: z.string(),
+  /** Mean cores used over `windowMs`. */
+  cpuCores: z.number(),
+  /** `cpuCores` as a percentage of its CPU limit (of one core when the node does not know the limit: a sandbox adopted after an agent restart). */
+  cpuPercent: z.number(),
+  memoryBytes: z.number(),
+  /** `memoryBytes` as a percentage of its memory limit; null when the node does not know the limit. */
+  memoryPercent: z.number().nullable(),
+  /** The span the CPU figure averages, ms. */
+  windowMs: z.number(),
+});
+/** What a sandbox uses now. */
+export type SandboxUsageNow = z.infer<typeof SandboxUsageNowSchema>;
+
 /** Every call: its input, its output and (for streaming calls) its events. */
 export const AGENT_CALLS = {
   killSandbox: { input: SandboxRef, output: Empty, events: {} },
@@ -155,6 +174,15 @@ export const AGENT_CALLS = {
       timeoutMs: z.number().int().positive(),
     }),
     output: z.object({ healthy: z.boolean(), message: z.string() }),
+    events: {},
+  },
+  /**
+   * What the given sandboxes use now (adaptive scaling). A sandbox this node does not hold, or
+   * has not sampled yet, is left out of the reply rather than failing the call.
+   */
+  sandboxStats: {
+    input: z.object({ sandboxIds: z.array(z.string()).max(1000) }),
+    output: z.object({ sandboxes: z.array(SandboxUsageNowSchema) }),
     events: {},
   },
   listTemplates: { input: Empty, output: z.array(TemplateReportSchema), events: {} },
