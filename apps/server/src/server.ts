@@ -35,6 +35,7 @@ import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { createIntegrations } from './integrations/index.js';
 import { DeploymentController } from './deployments/controller.js';
 import { DeploymentTraffic } from './deployments/traffic.js';
+import { EndpointTable } from './deployments/endpoint-table.js';
 import { deploymentRoutes } from './deployments/routes.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
@@ -146,7 +147,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   // The port proxy goes in front of the router once every route (and the WebSocket plugin's upgrade handler) is in.
   await app.ready();
   const relays = new SocketRelays();
-  const proxy = installProxy(app.server, { ctx, hub, tokens, relays });
+  const proxy = installProxy(app.server, { ctx, hub, tokens, relays, deployments: { table: new EndpointTable(ctx), traffic } });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

@@ -32,27 +32,35 @@ export class Events {
    * Events as they happen, until `signal` aborts. A dropped connection is reopened (after a
    * short pause) after the last event given, so nothing still kept is missed or given twice.
    */
-  async *stream(options: EventOptions & { signal?: AbortSignal } = {}): AsyncGenerator<Event> {
-    let last = options.after;
-    while (!options.signal?.aborted) {
-      try {
-        const res = await this.transport.send('GET', '/v1/events', {
-          query: query({ ...options, after: undefined }),
-          headers: { accept: 'text/event-stream', ...(last === undefined ? {} : { 'last-event-id': last }) },
-          signal: options.signal,
-        });
-        if (!res.body) throw new UnavailableError('events: the server sent an empty stream');
-        for await (const ev of readSse(res.body)) {
-          if (ev.id !== undefined) last = ev.id;
-          // `ready` says where the stream starts (its id), so a reconnect resumes from there.
-          if (ev.event !== 'ready') yield ev.data as Event;
-        }
-      } catch (err) {
-        if (options.signal?.aborted || (err instanceof Error && err.name === 'AbortError')) return;
-        if (!(err instanceof UnavailableError)) throw err;
+  stream(options: EventOptions & { signal?: AbortSignal } = {}): AsyncGenerator<Event> {
+    return followEvents(this.transport, '/v1/events', query({ ...options, after: undefined }), options.after, options.signal);
+  }
+}
+
+/**
+ * The events of an SSE event route (`path` with `q`) after `after` (none: from now), until
+ * `signal` aborts; a dropped connection is reopened after a short pause with `Last-Event-ID`.
+ */
+export async function* followEvents(transport: Transport, path: string, q: Record<string, string | number | undefined>, after: string | undefined, signal: AbortSignal | undefined): AsyncGenerator<Event> {
+  let last = after;
+  while (!signal?.aborted) {
+    try {
+      const res = await transport.send('GET', path, {
+        query: q,
+        headers: { accept: 'text/event-stream', ...(last === undefined ? {} : { 'last-event-id': last }) },
+        signal,
+      });
+      if (!res.body) throw new UnavailableError('events: the server sent an empty stream');
+      for await (const ev of readSse(res.body)) {
+        if (ev.id !== undefined) last = ev.id;
+        // `ready` says where the stream starts (its id), so a reconnect resumes from there.
+        if (ev.event !== 'ready') yield ev.data as Event;
       }
-      await new Promise((r) => setTimeout(r, 500));
+    } catch (err) {
+      if (signal?.aborted || (err instanceof Error && err.name === 'AbortError')) return;
+      if (!(err instanceof UnavailableError)) throw err;
     }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -38,7 +38,7 @@ export {
   type WebhookSignatureHeader,
 } from '@tartarus/core/base';
 export { Integrations, type IntegrationInfo } from './integrations.js';
-export { Deployments, envNamesOf, type ApplyOptions } from './deployments.js';
+export { Deployments, envNamesOf, type ApplyOptions, type DeploymentEventOptions, type DeploymentExecOptions } from './deployments.js';
 export { Logs } from './logs.js';
 export { NetworkPolicies } from './network-policies.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';

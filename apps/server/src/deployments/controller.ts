@@ -26,6 +26,10 @@ import { ReplicaHealth } from './health.js';
 import { awaitedJobs, dependsVerdict } from './depends.js';
 import type { AgentHub } from '../agents/hub.js';
 import type { DeploymentTraffic } from './traffic.js';
+import { Drains } from './drain.js';
+import { takesTraffic } from './routable.js';
+import { Autoscaler } from './autoscale.js';
+import { deploymentEvent, tellChanges, tellRuns } from './events.js';
 
 /** How long a server holds a deployment without renewing, ms. */
 const LEASE_MS = 15_000;
@@ -34,8 +38,22 @@ const PASS_MS = 1000;
 /** Longest wait before a failed replica is replaced, ms. */
 const MAX_BACKOFF_MS = 60_000;
 
+/** Failures of a new revision's replicas in a row after which a rolling update is rolled back. */
+const ROLLBACK_AFTER = 3;
+
 /** Whether a run failed: it ended by itself with a failure, or was stopped for failing its health checks. */
 const failedBySelf = (r: DeploymentRun): boolean => r.state === 'failed' || r.state === 'dead' || r.health === 'unhealthy';
+
+/** How many of the current revision's replicas (`all`: a service's runs, newest first) failed in a row, lately. */
+function consecutiveFailures(d: Deployment, all: DeploymentRun[]): number {
+  let failures = 0;
+  for (const r of all) {
+    if (r.revision !== d.revision || r.endedAt === null) continue;
+    if (!failedBySelf(r)) break;
+    failures++;
+  }
+  return failures;
+}
 
 /** The controller of every deployment. */
 export class DeploymentController {
@@ -51,6 +69,8 @@ export class DeploymentController {
   };
 
   private readonly health: ReplicaHealth;
+  private readonly autoscaler: Autoscaler;
+  private readonly drains: Drains;
   /** Services whose wait on a dependency was logged (once per revision). */
   private readonly waitLogged = new Set<string>();
 
@@ -62,6 +82,8 @@ export class DeploymentController {
     readonly traffic: DeploymentTraffic,
   ) {
     this.health = new ReplicaHealth(ctx, hub);
+    this.autoscaler = new Autoscaler(ctx, hub, traffic);
+    this.drains = new Drains(ctx, runs, traffic);
   }
 
   /** Starts the loop. */
@@ -102,6 +124,8 @@ export class DeploymentController {
 
   /** One deployment toward its desired state. */
   private async reconcile(d: Deployment): Promise<void> {
+    await tellChanges(this.ctx, d);
+    await this.drains.finish(d, await this.ctx.store.deployments.runs(d.id, { live: true }));
     if (d.state === 'stopping') return this.stopAll(d);
     for (const job of awaitedJobs(d)) {
       const [last] = await this.ctx.store.deployments.runs(d.id, { service: job.name, limit: 1 });
@@ -115,9 +139,11 @@ export class DeploymentController {
 
   private async stopAll(d: Deployment): Promise<void> {
     const live = await this.ctx.store.deployments.runs(d.id, { live: true });
-    for (const r of live) await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
+    for (const r of live) await this.drains.begin(d, d.plan.services.find((s) => s.name === r.service), r);
     if (live.length === 0) {
+      await tellRuns(this.ctx, d);
       await this.ctx.store.deployments.setState(d.id, 'stopped');
+      await deploymentEvent(this.ctx, d, 'deployment.stopped', {});
       this.ctx.log.info({ deployment: d.name, tenantId: d.tenantId }, 'deployment stopped');
     }
   }
@@ -125,16 +151,20 @@ export class DeploymentController {
   /** A service: its desired replicas, of the current revision, restarted per its policy. */
   private async keepReplicas(d: Deployment, svc: ServicePlan): Promise<void> {
     const all = await this.ctx.store.deployments.runs(d.id, { service: svc.name, limit: 200 });
-    const live = all.filter((r) => r.state === 'queued' || r.state === 'leased' || r.state === 'running');
-    const desired = d.replicas[svc.name] ?? 0;
+    // A draining replica is on its way out (drain.ts): it counts for nothing.
+    const live = all.filter((r) => (r.state === 'queued' || r.state === 'leased' || r.state === 'running') && r.health !== 'draining');
+    // An adaptive service's count may change here (autoscale.ts); any other's is the store's.
+    const desired = await this.autoscaler.desired(d, svc, live);
     await this.judgeHealth(d, svc, live);
     // An isolated replica keeps running (to be looked at) but counts for nothing: one replaces it.
     const current = live.filter((r) => r.revision === d.revision && r.health !== 'isolated');
-    const old = live.filter((r) => r.revision !== d.revision);
-    if (old.length > 0) return this.roll(d, svc, all, live, current, old, desired);
+    const old = live.filter((r) => r.revision !== d.revision && r.health !== 'isolated');
+    if (old.length > 0) return this.roll(d, svc, all, current, old, desired);
     if (current.length < desired && !(await this.dependenciesMet(d, svc))) return;
     if (current.length > desired) {
-      for (const r of current.slice(0, current.length - desired)) await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
+      // Those not taking traffic yet go first, then the newest.
+      const order = [...current].sort((a, b) => Number(takesTraffic(svc, a)) - Number(takesTraffic(svc, b)));
+      for (const r of order.slice(0, current.length - desired)) await this.drains.begin(d, svc, r);
       return;
     }
     if (current.length === desired || !this.mayStart(d, svc, all)) return;
@@ -142,18 +172,30 @@ export class DeploymentController {
   }
 
   /**
-   * One step of a rolling update (one replica more than desired at most, none fewer running): a
-   * new replica first; an old one goes once a new one runs. Old replicas stay while no new one
-   * ever runs (a revision that crashes is not rolled out over the working one).
+   * One step of a rolling update (one replica more than desired at most, none fewer taking
+   * traffic): a new replica first; an old one is drained (drain.ts) once a new one takes traffic —
+   * runs and, when the service has checks, passes them. Old replicas stay while no new one ever
+   * does; after `ROLLBACK_AFTER` failures of the new revision in a row, the revision the old ones
+   * run is made current again (a rollback), and they are kept.
    */
-  private async roll(d: Deployment, svc: ServicePlan, all: DeploymentRun[], live: DeploymentRun[], current: DeploymentRun[], old: DeploymentRun[], desired: number): Promise<void> {
-    const newRunning = current.filter((r) => r.state === 'running').length;
-    if (newRunning > 0 && live.length > desired) {
-      await this.runs.cancel(d.tenantId, old[old.length - 1]?.runId ?? '').catch(() => undefined);
-      return;
-    }
-    if (current.length < desired && live.length <= desired && this.mayStart(d, svc, all)) await this.startRun(d, svc, 'replica', null);
-    else if (desired === 0) for (const r of old) await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
+  private async roll(d: Deployment, svc: ServicePlan, all: DeploymentRun[], current: DeploymentRun[], old: DeploymentRun[], desired: number): Promise<void> {
+    if (consecutiveFailures(d, all) >= ROLLBACK_AFTER && (await this.rollBack(d, svc, old))) return;
+    const ready = current.filter((r) => takesTraffic(svc, r)).length;
+    const counted = current.length + old.length;
+    const oldest = old[old.length - 1];
+    if (ready > 0 && counted > desired && oldest !== undefined) return this.drains.begin(d, svc, oldest);
+    if (current.length < desired && counted <= desired && this.mayStart(d, svc, all)) await this.startRun(d, svc, 'replica', null);
+    else if (desired === 0) for (const r of old) await this.drains.begin(d, svc, r);
+  }
+
+  /** Rolls `d` back to the revision its old replicas run; false when another change came first. */
+  private async rollBack(d: Deployment, svc: ServicePlan, old: DeploymentRun[]): Promise<boolean> {
+    const to = Math.max(...old.map((r) => r.revision));
+    const rolled = await this.ctx.store.deployments.rollback(d.id, d.revision, to).catch(() => undefined);
+    if (rolled === undefined) return false;
+    this.ctx.log.warn({ deployment: d.name, tenantId: d.tenantId, service: svc.name, from: d.revision, to, revision: rolled.revision }, 'rolled back: the new revision never became healthy');
+    await deploymentEvent(this.ctx, rolled, 'deployment.rolled_back', { service: svc.name, from: d.revision, to, revision: rolled.revision });
+    return true;
   }
 
   /** Whether `svc`'s dependencies let it start replicas now (depends.ts); a wait is logged once. */
@@ -181,6 +223,7 @@ export class DeploymentController {
     for (const r of unhealthy) {
       if (svc.errors.onPanic === 'isolate') {
         await this.ctx.store.deployments.setHealth(r.runId, 'isolated');
+        await deploymentEvent(this.ctx, d, 'deployment.replica.health', { service: svc.name, runId: r.runId, health: 'isolated' });
         r.health = 'isolated';
       } else await this.runs.cancel(d.tenantId, r.runId).catch(() => undefined);
     }
@@ -188,13 +231,9 @@ export class DeploymentController {
 
   /** Whether a replacement may start now: its policy allows it and its backoff has passed. */
   private mayStart(d: Deployment, svc: ServicePlan, all: DeploymentRun[]): boolean {
-    const ended = all.filter((r) => r.revision === d.revision && r.endedAt !== null);
-    let failures = 0;
-    for (const r of ended) {
-      if (!failedBySelf(r)) break;
-      failures++;
-    }
+    const failures = consecutiveFailures(d, all);
     if (failures === 0) return true;
+    const ended = all.filter((r) => r.revision === d.revision && r.endedAt !== null);
     if (svc.errors.onPanic === 'shutdown') return false;
     const last = ended[0]?.endedAt ?? 0;
     return Date.now() - last >= Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 1));

@@ -6,6 +6,12 @@
  * a job is started once per revision for the services waiting on it. A condition not met within
  * its `timeout` (from the revision's deployment) does what `on_timeout` says: `fail` keeps the
  * service waiting (and says so in the log once), `warn` and `continue` start it anyway.
+ *
+ * After start-up the conditions are still looked at (`dependencyStatus`): one that stops holding
+ * (a dependency turned unhealthy) is reported on the dependent service — in its API output and as
+ * a `deployment.dependency` event — but not acted on: its running replicas keep running, as
+ * Compose and Nomad do (restarting them would not heal the dependency, and would take down a
+ * service that may cope, e.g. by retrying). Only replicas yet to start wait for it again.
  */
 import type { DependsPlan, ServicePlan } from '@tartarus/core';
 import type { Deployment, DeploymentRun } from '../store/deployments.js';
@@ -32,6 +38,21 @@ export function dependsVerdict(d: Deployment, svc: ServicePlan, runsOf: Map<stri
     return { start: false, waitingFor: `${dep.service} ${dep.condition}`, timedOut };
   }
   return { start: true };
+}
+
+/** A dependency of a service and whether its condition holds now. */
+export interface DependencyStatus {
+  service: string;
+  condition: DependsPlan['condition'];
+  met: boolean;
+}
+
+/** Each of `svc`'s dependencies and whether it holds, given each dependency's runs (by service name, newest first). */
+export function dependencyStatus(d: Deployment, svc: ServicePlan, runsOf: Map<string, DeploymentRun[]>): DependencyStatus[] {
+  return svc.depends.map((dep) => {
+    const target = d.plan.services.find((s) => s.name === dep.service);
+    return { service: dep.service, condition: dep.condition, met: target !== undefined && conditionMet(dep, target, runsOf.get(dep.service) ?? [], d.revision) };
+  });
 }
 
 /** The jobs some service waits on: started once per revision when they have no run of it yet. */

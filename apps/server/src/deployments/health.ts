@@ -11,6 +11,7 @@ import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { attemptSandboxId } from '../scheduler/scheduler.js';
 import type { Deployment, DeploymentRun, ReplicaHealthState } from '../store/deployments.js';
+import { deploymentEvent } from './events.js';
 
 interface Tracked {
   checkedAt: number;
@@ -48,6 +49,7 @@ export class ReplicaHealth {
       if (state !== t.state) {
         t.state = state;
         await this.ctx.store.deployments.setHealth(r.runId, state);
+        await deploymentEvent(this.ctx, d, 'deployment.replica.health', { service: svc.name, runId: r.runId, health: state, why: result.message ?? null });
         this.ctx.log.info({ deployment: d.name, tenantId: d.tenantId, service: svc.name, runId: r.runId, health: state, why: result.message }, 'replica health changed');
         if (state === 'unhealthy') failed.push(r);
       }

@@ -28,7 +28,12 @@ import type { RouteModule } from '../routes/types.js';
 import type { Deployment, DeploymentRun } from '../store/deployments.js';
 import type { ServerContext } from '../context.js';
 import type { DeploymentController } from './controller.js';
+import { endpointsOf } from '../proxy/deployment-routing.js';
 import { initialReplicas, loadPlan } from './spec.js';
+import { checkManualScale } from './autoscale.js';
+import { dependencyStatus } from './depends.js';
+import { deploymentEvent } from './events.js';
+import { deploymentOpsRoutes } from './ops-routes.js';
 
 const tags = ['deployments'];
 /** How long a job trigger waits for its run to end before answering with its state, ms. */
@@ -39,8 +44,9 @@ function runDto(r: DeploymentRun): DeploymentRunDto {
 }
 
 /** The deployment with what runs of each service now. */
-async function deploymentDto(ctx: ServerContext, d: Deployment): Promise<DeploymentDto> {
+async function deploymentDto(ctx: ServerContext, d: Deployment, base: string): Promise<DeploymentDto> {
   const runs = await ctx.store.deployments.runs(d.id, { limit: 1000 });
+  const runsOf = new Map(d.plan.services.map((s) => [s.name, runs.filter((r) => r.service === s.name)]));
   const services = d.plan.services.map((s) => {
     const mine = runs.filter((r) => r.service === s.name);
     const live = mine.filter((r) => !isFinalRun(r.state as never));
@@ -55,14 +61,22 @@ async function deploymentDto(ctx: ServerContext, d: Deployment): Promise<Deploym
       healthy: live.filter((r) => r.state === 'running' && r.health === 'healthy').length,
       schedule: s.schedule,
       failed: s.kind === 'service' && s.errors.onPanic === 'shutdown' && live.length === 0 && (current[0]?.state === 'failed' || current[0]?.state === 'dead' || current[0]?.health === 'unhealthy'),
+      dependencies: dependencyStatus(d, s, runsOf),
     };
   });
-  return { id: d.id, name: d.name, revision: d.revision, state: d.state, services, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt) };
+  const endpoints = endpointsOf(d.plan, d.tenantId, base, ctx.config.proxyDomain);
+  return { id: d.id, name: d.name, revision: d.revision, state: d.state, services, endpoints, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt) };
+}
+
+/** The server's address as the caller reached it (the base of endpoint URLs). */
+function baseOf(req: { protocol: string; headers: { host?: string | undefined } }): string {
+  return `${req.protocol}://${req.headers.host ?? 'localhost'}`;
 }
 
 /** Registers the deployment routes. */
 export function deploymentRoutes(controller: DeploymentController): RouteModule {
-  return (app, { ctx, runs }) => {
+  return (app, deps) => {
+    const { ctx, runs } = deps;
     const { store } = ctx;
     app.post('/v1/deployments', {
       config: { access: 'member', audit: 'deployment.apply' },
@@ -72,8 +86,9 @@ export function deploymentRoutes(controller: DeploymentController): RouteModule 
         const plan = await loadPlan(ctx, tenantId, req.body.spec, req.body.file, req.body.env);
         const { deployment, created } = await store.deployments.apply(tenantId, req.body.spec, plan, initialReplicas(plan));
         req.auditTarget = deployment.name;
+        await deploymentEvent(ctx, deployment, 'deployment.applied', { revision: deployment.revision, created });
         controller.kick();
-        return reply.code(created ? 201 : 200).send(await deploymentDto(ctx, deployment));
+        return reply.code(created ? 201 : 200).send(await deploymentDto(ctx, deployment, baseOf(req)));
       },
     });
     app.post('/v1/deployments/validate', {
@@ -84,12 +99,12 @@ export function deploymentRoutes(controller: DeploymentController): RouteModule 
     app.get('/v1/deployments', {
       config: { access: 'viewer' },
       schema: { tags, summary: "The tenant's deployments", response: { 200: DeploymentListSchema, ...errorResponses } },
-      handler: async (req) => ({ items: await Promise.all((await store.deployments.list(principalOf(req).tenantId)).map((d) => deploymentDto(ctx, d))) }),
+      handler: async (req) => ({ items: await Promise.all((await store.deployments.list(principalOf(req).tenantId)).map((d) => deploymentDto(ctx, d, baseOf(req)))) }),
     });
     app.get('/v1/deployments/:name', {
       config: { access: 'viewer' },
       schema: { tags, summary: 'A deployment and what runs of each service', params: DeploymentParamsSchema, response: { 200: DeploymentSchema, ...errorResponses } },
-      handler: async (req) => deploymentDto(ctx, await store.deployments.get(principalOf(req).tenantId, req.params.name)),
+      handler: async (req) => deploymentDto(ctx, await store.deployments.get(principalOf(req).tenantId, req.params.name), baseOf(req)),
     });
     app.get('/v1/deployments/:name/runs', {
       config: { access: 'viewer' },
@@ -103,10 +118,12 @@ export function deploymentRoutes(controller: DeploymentController): RouteModule 
       config: { access: 'member', audit: 'deployment.scale' },
       schema: { tags, summary: "Set a service's replicas", params: DeploymentServiceParamsSchema, body: ScaleRequestSchema, response: { 200: DeploymentSchema, ...errorResponses } },
       handler: async (req) => {
+        checkManualScale(await store.deployments.get(principalOf(req).tenantId, req.params.name), req.params.service, req.body.replicas);
         const d = await store.deployments.setReplicas(principalOf(req).tenantId, req.params.name, req.params.service, req.body.replicas);
         req.auditTarget = `${d.name}/${req.params.service}`;
+        await deploymentEvent(ctx, d, 'deployment.scaled', { service: req.params.service, replicas: req.body.replicas, by: 'request' });
         controller.kick();
-        return deploymentDto(ctx, d);
+        return deploymentDto(ctx, d, baseOf(req));
       },
     });
     app.post('/v1/deployments/:name/services/:service/trigger', {
@@ -135,9 +152,10 @@ export function deploymentRoutes(controller: DeploymentController): RouteModule 
         const tenantId = principalOf(req).tenantId;
         const d = req.query.service === undefined ? await store.deployments.get(tenantId, req.params.name) : await store.deployments.setReplicas(tenantId, req.params.name, req.query.service, 0);
         if (req.query.service === undefined && d.state === 'active') await store.deployments.setState(d.id, 'stopping');
+        else if (req.query.service !== undefined) await deploymentEvent(ctx, d, 'deployment.stopped', { service: req.query.service });
         req.auditTarget = d.name;
         controller.kick();
-        return deploymentDto(ctx, await store.deployments.get(tenantId, d.name));
+        return deploymentDto(ctx, await store.deployments.get(tenantId, d.name), baseOf(req));
       },
     });
     app.delete('/v1/deployments/:name', {
@@ -151,5 +169,6 @@ export function deploymentRoutes(controller: DeploymentController): RouteModule 
         return reply.code(204).send(null);
       },
     });
+    deploymentOpsRoutes(app, deps);
   };
 }

@@ -59,6 +59,8 @@ export interface ServerMetrics {
   workSeconds: Counter<'tenant' | 'kind' | 'runtime'>;
   /** Webhook delivery attempts by outcome (`succeeded`, `http_error`, `timeout`, `network_error`, `refused`, `not_sent`). */
   webhookDeliveries: Counter<'outcome'>;
+  /** Adaptive scaling's changes of a service's desired replicas, by `direction` (`up`, `down`) and `reason` (`cpu`, `memory`, `rps`, `bounds`). */
+  autoscaleDecisions: Counter<'direction' | 'reason'>;
   /** Records a start sent to a node; `launched` observes the time to its start. */
   launching(workId: string, launch: Omit<Launch, 'sentAtMs' | 'startedAtMs'>): void;
   /** The node reported `workId` started (its template ready at `templateReadyAtMs`): its launch and phases are observed. */
@@ -124,6 +126,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
       proxyBytes: NOTHING,
       workSeconds: NOTHING,
       webhookDeliveries: NOTHING,
+      autoscaleDecisions: NOTHING,
       launching() {},
       launched() {},
       firstOutput() {},
@@ -160,6 +163,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
   const proxyBytes = new Counter({ name: 'tartarus_proxy_bytes_total', help: 'Port proxy bytes of tunnels and upgrades, by direction', labelNames: ['direction'] as const, registers });
   const workSeconds = new Counter({ name: 'tartarus_work_seconds_total', help: 'Seconds of work ended (start to end), by tenant, kind and runtime', labelNames: ['tenant', 'kind', 'runtime'] as const, registers });
   const webhookDeliveries = new Counter({ name: 'tartarus_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome: succeeded, http_error, timeout, network_error, refused, not_sent', labelNames: ['outcome'] as const, registers });
+  const autoscaleDecisions = new Counter({ name: 'tartarus_autoscale_decisions_total', help: "Adaptive scaling's changes of a service's desired replicas, by direction (up, down) and what drove them (cpu, memory, rps, bounds)", labelNames: ['direction', 'reason'] as const, registers });
   const phase = new Histogram({
     name: 'tartarus_phase_seconds',
     help: 'Phases of work: template (placed to template ready), boot (template ready to running), first_output (running to first output), cleanup (ended to cleaned up)',
@@ -186,6 +190,7 @@ export function createMetrics(enabled: boolean, sources: MetricSources): ServerM
     proxyBytes,
     workSeconds,
     webhookDeliveries,
+    autoscaleDecisions,
     launching: (workId, l) => {
       // Bounded: work whose end this server never hears of (its node lost, its report sent to another replica) ages out.
       if (launches.size >= MAX_TRACKED) launches.delete(launches.keys().next().value ?? '');

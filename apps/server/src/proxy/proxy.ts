@@ -8,6 +8,8 @@
  * above; the key is never forwarded), anyone with an access token for that sandbox
  * (`X-Tartarus-Access-Token` or `?tt_token=`, removed before forwarding; tokens.ts), or anyone
  * when the sandbox is public. The bytes go through the node's proxy (dial.ts, agent node-proxy.ts).
+ * Deployments' public endpoints (`/d/…`, `<deployment>--<tag>.<domain>`) are served here too
+ * (deployment-proxy.ts).
  */
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,6 +23,8 @@ import type { Sandbox } from '../store/types.js';
 import { DialError, dialSandbox } from './dial.js';
 import { installConnectionTunnel } from './connection-tunnel.js';
 import { matchProxy, TOKEN_HEADER, type ProxyTarget } from './routing.js';
+import { proxyDeploymentHttp, proxyDeploymentUpgrade, type DeploymentProxyDeps } from './deployment-proxy.js';
+import { matchDeployment } from './deployment-routing.js';
 import type { AccessTokens } from './tokens.js';
 
 /** What the proxy needs. */
@@ -30,6 +34,8 @@ export interface ProxyDeps {
   tokens: AccessTokens;
   /** The tunnels of raw connections (host-based, upgrades), moved into the kernel once they carry bulk. */
   relays: SocketRelays;
+  /** Deployments' public endpoints (deployment-proxy.ts). */
+  deployments: DeploymentProxyDeps;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded. */
@@ -42,15 +48,19 @@ export function installProxy(server: Server, deps: ProxyDeps): { close(): void }
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const target = matchProxy(req.url ?? '/', req.headers.host, domain);
-    if (target === null) for (const l of onRequest) l.call(server, req, res);
-    else void proxyHttp(deps, target, req, res);
+    const deployment = target === null ? matchDeployment(req.url ?? '/', req.headers.host, domain) : null;
+    if (target !== null) void proxyHttp(deps, target, req, res);
+    else if (deployment !== null) void proxyDeploymentHttp(deps, deps.deployments, deployment, req, res);
+    else for (const l of onRequest) l.call(server, req, res);
   });
   const onUpgrade = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
   server.removeAllListeners('upgrade');
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = matchProxy(req.url ?? '/', req.headers.host, domain);
-    if (target === null) for (const l of onUpgrade) l.call(server, req, socket, head);
-    else void proxyUpgrade(deps, target, req, socket, head);
+    const deployment = target === null ? matchDeployment(req.url ?? '/', req.headers.host, domain) : null;
+    if (target !== null) void proxyUpgrade(deps, target, req, socket, head);
+    else if (deployment !== null) void proxyDeploymentUpgrade(deps, deps.deployments, deployment, req, socket, head);
+    else for (const l of onUpgrade) l.call(server, req, socket, head);
   });
   // A connection whose first request is for a port is taken whole (connection-tunnel.ts); the handlers
   // above serve a port request that arrives on a connection whose first request was for the API.

@@ -4,7 +4,8 @@
  * every second regardless (events another replica numbered).
  */
 import { EventPageSchema, EventsQuerySchema, InvalidArgumentError, PermissionDeniedError, type Event } from '@tartarus/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerContext } from '../context.js';
 import { BOOTSTRAP_TENANT_ID, principalOf, type Principal } from '../http/auth.js';
 import { iso } from '../http/convert.js';
 import { openSse, wantsEventStream } from '../http/sse.js';
@@ -29,7 +30,7 @@ function tenantScope(p: Principal, asked: string | undefined): string | undefine
 }
 
 /** Where a stream starts: after `Last-Event-ID` (a reconnect), else `after`, else now. */
-function streamStart(req: FastifyRequest, after: string | undefined): number | 'now' {
+export function streamStart(req: FastifyRequest, after: string | undefined): number | 'now' {
   const header = req.headers['last-event-id'];
   const last = Array.isArray(header) ? header[0] : header;
   if (last !== undefined && last !== '') {
@@ -63,22 +64,30 @@ export const eventRoutes: RouteModule = (app, { ctx }) => {
         const items = await ctx.store.events.list({ ...filter, after: q.after === undefined ? 0 : Number(q.after) });
         return { items: items.map(eventDto), nextAfter: items.length === q.limit ? String(items.at(-1)?.seq) : null };
       }
-      const start = streamStart(req, q.after);
-      let after = start === 'now' ? await ctx.store.events.lastSeq() : start;
-      const stream = openSse(req, reply);
-      // Where the stream starts, as an id: a client that reconnects before any event resumes here.
-      stream.send('ready', { after: String(after) }, String(after));
-      while (!stream.signal.aborted) {
-        // Listen first, then read: news numbered during the read is not missed.
-        const news = ctx.bus.watch('events', STREAM_POLL_MS, stream.signal);
-        const items = await ctx.store.events.list({ ...filter, after }).catch(() => []);
-        for (const e of items) stream.send(e.type, eventDto(e), String(e.seq));
-        after = items.at(-1)?.seq ?? after;
-        if (items.length === filter.limit) news.cancel();
-        else await news.changed;
-      }
-      stream.end();
-      return reply;
+      return streamEvents(ctx, req, reply, filter, streamStart(req, q.after));
     },
   });
 };
+
+/**
+ * Streams the events matching `filter` from `start` on (SSE) until the client leaves: first a
+ * `ready` event whose id is where it starts, then each event with its id. Checks nothing: the
+ * caller has (a stream cannot answer with an error status once open).
+ */
+export async function streamEvents(ctx: ServerContext, req: FastifyRequest, reply: FastifyReply, filter: Omit<EventFilter, 'after'>, start: number | 'now'): Promise<FastifyReply> {
+  let after = start === 'now' ? await ctx.store.events.lastSeq() : start;
+  const stream = openSse(req, reply);
+  // Where the stream starts, as an id: a client that reconnects before any event resumes here.
+  stream.send('ready', { after: String(after) }, String(after));
+  while (!stream.signal.aborted) {
+    // Listen first, then read: news numbered during the read is not missed.
+    const news = ctx.bus.watch('events', STREAM_POLL_MS, stream.signal);
+    const items = await ctx.store.events.list({ ...filter, after }).catch(() => []);
+    for (const e of items) stream.send(e.type, eventDto(e), String(e.seq));
+    after = items.at(-1)?.seq ?? after;
+    if (items.length === filter.limit) news.cancel();
+    else await news.changed;
+  }
+  stream.end();
+  return reply;
+}

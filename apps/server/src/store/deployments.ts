@@ -3,6 +3,7 @@
  * desired replicas per service, the controller's lease, and the runs a deployment started.
  */
 import { ConflictError, newId, NotFoundError, type DeploymentPlan } from '@tartarus/core';
+import { sql } from 'kysely';
 import { inTransaction, lockRows, type StoreContext } from './context.js';
 
 /** What a replica's health checks say. */
@@ -55,6 +56,14 @@ export interface DeploymentStore {
   list(tenantId: string): Promise<Deployment[]>;
   /** Deployments whose controller should run (active or stopping). */
   listLive(): Promise<Deployment[]>;
+  /** The active deployments of this name (any case), of every tenant (the proxy tells them apart by tenant). */
+  findActive(name: string): Promise<Deployment[]>;
+  /**
+   * Makes revision `to`'s spec and plan current again as a new revision (a rollback), and counts
+   * the live runs of `to` as the new revision's, so the replicas still serving are kept. Returns
+   * the deployment; ConflictError when the deployment changed meanwhile (`from` is no longer current).
+   */
+  rollback(id: string, from: number, to: number): Promise<Deployment>;
   setState(id: string, state: DeploymentState): Promise<void>;
   setReplicas(tenantId: string, name: string, service: string, replicas: number): Promise<Deployment>;
   /** Deletes a stopped deployment (its runs stay, as history of the tenant). */
@@ -86,6 +95,12 @@ function toDeployment(r: Row): Deployment {
 
 const LIVE_RUN_STATES = ['queued', 'leased', 'running'];
 
+/** A service's desired replicas under a new spec: `fresh` its initial count, `kept` the count it had. */
+function keptReplicas(scale: DeploymentPlan['services'][number]['scale'] | undefined, kept: number | undefined, fresh: number): number {
+  if (kept === undefined || scale === undefined || scale.mode === 'fixed') return fresh;
+  return scale.mode === 'adaptive' ? Math.min(scale.max, Math.max(scale.min, kept)) : kept;
+}
+
 /** Builds the deployment part of the store. */
 export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
   const { db } = ctx;
@@ -98,17 +113,20 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
         if (prior === undefined) {
           const row = { id: newId('dep'), tenant_id: tenantId, name: plan.name, spec_text: specText, plan_json: JSON.stringify(plan), revision: 1, state: 'active', replicas_json: JSON.stringify(replicas), lease_owner: null, lease_until: null, created_at: now, updated_at: now };
           await trx.insertInto('deployments').values(row).execute();
+          await trx.insertInto('deployment_revisions').values({ deployment_id: row.id, revision: 1, spec_text: specText, plan_json: row.plan_json, created_at: now }).execute();
           return { deployment: toDeployment(row), created: true };
         }
-        // Replicas set by hand (manual scale) survive a new spec; services gone lose theirs.
+        // Replicas set by hand (manual scale) survive a new spec, an adaptive service keeps its count
+        // (within its new bounds: a stopped one starts again); services gone lose theirs.
         const kept = JSON.parse(prior.replicas_json) as Record<string, number>;
-        const merged = Object.fromEntries(Object.entries(replicas).map(([s, n]) => [s, plan.services.find((x) => x.name === s)?.scale.mode === 'manual' ? (kept[s] ?? n) : n]));
+        const merged = Object.fromEntries(Object.entries(replicas).map(([s, n]) => [s, keptReplicas(plan.services.find((x) => x.name === s)?.scale, kept[s], n)]));
         await trx
           .updateTable('deployments')
           .set({ spec_text: specText, plan_json: JSON.stringify(plan), revision: Number(prior.revision) + 1, state: 'active', replicas_json: JSON.stringify(merged), updated_at: now })
           .where('id', '=', prior.id)
           .execute();
         const row = await trx.selectFrom('deployments').selectAll().where('id', '=', prior.id).executeTakeFirstOrThrow();
+        await trx.insertInto('deployment_revisions').values({ deployment_id: row.id, revision: Number(row.revision), spec_text: specText, plan_json: row.plan_json, created_at: now }).execute();
         return { deployment: toDeployment(row), created: false };
       }),
     async get(tenantId, name) {
@@ -122,6 +140,24 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
     async listLive() {
       return (await db.selectFrom('deployments').selectAll().where('state', 'in', ['active', 'stopping']).execute()).map(toDeployment);
     },
+    async findActive(name) {
+      const rows = await db.selectFrom('deployments').selectAll().where(sql<string>`lower(name)`, '=', name.toLowerCase()).where('state', '=', 'active').execute();
+      return rows.map(toDeployment).sort((a, b) => Number(b.name === name) - Number(a.name === name));
+    },
+    rollback: (id, from, to) =>
+      inTransaction(ctx, async (trx) => {
+        const now = ctx.now();
+        const current = await lockRows(ctx, trx.selectFrom('deployments').selectAll().where('id', '=', id)).executeTakeFirst();
+        if (current === undefined || Number(current.revision) !== from) throw new ConflictError(`deployment ${id} is no longer at revision ${from}: not rolled back`);
+        const target = await trx.selectFrom('deployment_revisions').selectAll().where('deployment_id', '=', id).where('revision', '=', to).executeTakeFirst();
+        if (target === undefined) throw new NotFoundError(`deployment ${current.name} has no revision ${to} to roll back to`);
+        const revision = from + 1;
+        await trx.updateTable('deployments').set({ spec_text: target.spec_text, plan_json: target.plan_json, revision, updated_at: now }).where('id', '=', id).execute();
+        await trx.insertInto('deployment_revisions').values({ deployment_id: id, revision, spec_text: target.spec_text, plan_json: target.plan_json, created_at: now }).execute();
+        const live = trx.selectFrom('runs').select('id').where('state', 'in', LIVE_RUN_STATES);
+        await trx.updateTable('deployment_runs').set({ revision }).where('deployment_id', '=', id).where('revision', '=', to).where('run_id', 'in', live).execute();
+        return toDeployment(await trx.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+      }),
     async setState(id, state) {
       await db.updateTable('deployments').set({ state, updated_at: ctx.now() }).where('id', '=', id).execute();
     },
@@ -135,6 +171,7 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
     },
     async remove(id) {
       await db.deleteFrom('deployment_runs').where('deployment_id', '=', id).execute();
+      await db.deleteFrom('deployment_revisions').where('deployment_id', '=', id).execute();
       await db.deleteFrom('deployments').where('id', '=', id).execute();
     },
     async claim(id, owner, leaseMs) {

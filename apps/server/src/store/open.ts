@@ -26,6 +26,7 @@ import { createWebhookStore } from './webhooks.js';
 import { createWebhookQueue } from './webhook-queue.js';
 import { createIntegrationStore } from './integrations.js';
 import { createDeploymentStore } from './deployments.js';
+import { createDeploymentEventStore } from './deployment-events.js';
 
 /** Default of `StoreOptions.logCapBytes`: 8 MiB. */
 const DEFAULT_LOG_CAP_BYTES = 8 * 1024 * 1024;
@@ -90,6 +91,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     webhookQueue: createWebhookQueue(ctx),
     integrations: createIntegrationStore(ctx),
     deployments: createDeploymentStore(ctx),
+    deploymentEvents: createDeploymentEventStore(ctx),
     close: () => (closed ??= db.destroy()),
   };
 }

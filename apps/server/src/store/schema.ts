@@ -371,6 +371,8 @@ export interface DeploymentsTable {
   lease_until: number | null;
   created_at: number;
   updated_at: number;
+  /** Per service, per dependency: whether its condition was last told as met (`deployment.dependency`). */
+  dependencies_told_json: string | null;
 }
 
 /** Row of `deployment_runs`: a run a deployment started. */
@@ -381,8 +383,19 @@ export interface DeploymentRunsTable {
   kind: string;
   revision: number;
   tick: number | null;
-  /** `unknown` (no check yet, or none), `healthy`, `unhealthy`, `isolated`. */
+  /** `unknown` (no check yet, or none), `healthy`, `unhealthy`, `isolated`, `draining`. */
   health: Generated<string>;
+  created_at: number;
+  /** What its events told: null (nothing), `started`, `ended`. */
+  told: string | null;
+}
+
+/** Row of `deployment_revisions`: each revision's spec and plan (what a rollback returns to). */
+export interface DeploymentRevisionsTable {
+  deployment_id: string;
+  revision: number;
+  spec_text: string;
+  plan_json: string;
   created_at: number;
 }
 
@@ -411,4 +424,5 @@ export interface Database {
   event_cursors: EventCursorsTable;
   deployments: DeploymentsTable;
   deployment_runs: DeploymentRunsTable;
+  deployment_revisions: DeploymentRevisionsTable;
 }

@@ -66,6 +66,7 @@ import type { WebhookStore } from './webhooks.js';
 import type { WebhookQueue } from './webhook-queue.js';
 import type { IntegrationStore } from './integrations.js';
 import type { DeploymentStore } from './deployments.js';
+import type { DeploymentEventStore } from './deployment-events.js';
 
 /** Which database a store runs on. */
 export type StoreBackend = 'sqlite' | 'postgres';
@@ -108,6 +109,8 @@ export interface Store {
   readonly integrations: IntegrationStore;
   /** Deployments, their desired state and the runs they started (`deployments.ts`). */
   readonly deployments: DeploymentStore;
+  /** What deployments' events told: runs started and ended, `depends` conditions (`deployment-events.ts`). */
+  readonly deploymentEvents: DeploymentEventStore;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
 }

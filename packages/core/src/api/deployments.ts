@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { TimestampSchema } from './common.js';
+import { DEPLOYMENT_EVENT_TYPES } from '../event-types.js';
+import { ExecRequestSchema } from './exec.js';
 
 /** POST /v1/deployments and /v1/deployments/validate body. */
 export const ApplyDeploymentRequestSchema = z
@@ -63,7 +65,31 @@ export const DeploymentServiceSchema = z.object({
   schedule: z.string().nullable(),
   /** Services stopped by their `on_panic: shutdown` after a failure. */
   failed: z.boolean(),
+  /**
+   * Each service it `depends` on and whether its condition holds now. One that stops holding
+   * after start-up (a dependency turned unhealthy) is reported here and as a
+   * `deployment.dependency` event; the service's running replicas are left running.
+   */
+  dependencies: z.array(z.object({ service: z.string(), condition: z.enum(['started', 'healthy', 'ready']), met: z.boolean() })),
 });
+
+/** One endpoint of a deployment's service, and where it is reached. */
+export const DeploymentEndpointSchema = z.object({
+  service: z.string(),
+  name: z.string(),
+  protocol: z.enum(['http', 'https', 'tcp', 'udp', 'websocket']),
+  expose: z.enum(['public', 'internal']),
+  port: z.number().int(),
+  targetPort: z.number().int(),
+  path: z.string().nullable(),
+  /** A public HTTP endpoint's URL, path-routed on the server's address (`…/d/<deployment>--<tag>/<path>`); null for the others. */
+  url: z.string().nullable(),
+  /** The same, host-routed (`<deployment>--<tag>.<proxyDomain>`) when the server has a proxy domain; null otherwise. */
+  hostUrl: z.string().nullable(),
+});
+
+/** One endpoint of a deployment. */
+export type DeploymentEndpoint = z.infer<typeof DeploymentEndpointSchema>;
 
 /** A deployment. */
 export const DeploymentSchema = z
@@ -73,6 +99,7 @@ export const DeploymentSchema = z
     revision: z.number().int(),
     state: z.enum(['active', 'stopping', 'stopped']),
     services: z.array(DeploymentServiceSchema),
+    endpoints: z.array(DeploymentEndpointSchema),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -104,3 +131,25 @@ export const TriggerResultSchema = z
   .meta({ id: 'TriggerResult' });
 /** A job trigger's result. */
 export type TriggerResult = z.infer<typeof TriggerResultSchema>;
+
+/** GET /v1/deployments/:name/events query: events after `after` (an event id; `Last-Event-ID` for a stream), of the given `types`. */
+export const DeploymentEventsQuerySchema = z.strictObject({
+  after: z.string().regex(/^\d{1,18}$/, 'after must be an event id (decimal digits)').optional(),
+  types: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || s.split(',').every((t) => (DEPLOYMENT_EVENT_TYPES as readonly string[]).includes(t.trim())), {
+      message: `types must be deployment event types separated by commas, of ${DEPLOYMENT_EVENT_TYPES.join(', ')}`,
+    }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/**
+ * POST /v1/deployments/:name/services/:service/exec body: a sandbox exec request, plus `replica`
+ * (a replica's run id; default: one running replica of the service).
+ */
+export const DeploymentExecRequestSchema = ExecRequestSchema.safeExtend({
+  replica: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'replica must be a run id (tartarus ps DEPLOYMENT lists them)').optional(),
+}).meta({ id: 'DeploymentExecRequest' });
+/** A deployment exec request as sent. */
+export type DeploymentExecRequest = z.input<typeof DeploymentExecRequestSchema>;

@@ -1,7 +1,7 @@
 /**
  * Schemas of the event bus: every state change of the platform (a run queued, started or
  * finished; a sandbox created, started or ended; a template built; a node up or down; a webhook
- * disabled) is an event, written in the same transaction as the change and numbered in commit
+ * disabled; what happens to a deployment) is an event, written in the same transaction as the change and numbered in commit
  * order per object. `GET /v1/events` lists them or streams them (SSE, resumable by id).
  */
 import { z } from 'zod';
@@ -21,7 +21,7 @@ export const EventSchema = z
     id: z.string(),
     type: EventTypeSchema,
     tenantId: z.string(),
-    /** The run, sandbox, template (`tenant/name`), node or webhook it is about. */
+    /** The run, sandbox, template (`tenant/name`), node, webhook or deployment (its id) it is about. */
     objectId: z.string(),
     at: TimestampSchema,
     /** What changed: the new state and what goes with it (exit code, reason, node…), per type. */

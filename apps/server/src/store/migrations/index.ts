@@ -18,6 +18,8 @@ import { secrets } from './0010-secrets.js';
 import { webhooks } from './0011-webhooks.js';
 import { integrations } from './0013-integrations.js';
 import { deployments } from './0014-deployments.js';
+import { deploymentRevisions } from './0015-deployment-revisions.js';
+import { deploymentEvents } from './0016-deployment-events.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -34,6 +36,8 @@ export const migrations: Record<string, Migration> = {
   '0011_webhooks': webhooks,
   '0013_integrations': integrations,
   '0014_deployments': deployments,
+  '0015_deployment_revisions': deploymentRevisions,
+  '0016_deployment_events': deploymentEvents,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

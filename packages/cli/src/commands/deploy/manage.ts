@@ -9,6 +9,17 @@ import { ExitStatus, UsageError } from '../../errors.js';
 import { allOptions, withJson } from '../../options.js';
 import { ago, printJson, printTable } from '../../output.js';
 import { exitStatusOf, followOutput } from '../run.js';
+import { deploymentEventsCommand } from './events.js';
+import { deploymentExecCommand } from './exec.js';
+
+/** A service's dependencies: `db healthy`, `db healthy (not met)`. */
+const dependencyText = (s: Deployment['services'][number]): string | null =>
+  s.dependencies.length === 0 ? null : s.dependencies.map((x) => `${x.service} ${x.condition}${x.met ? '' : ' (not met)'}`).join(', ');
+
+/** Lines naming each dependency not met now (reported, not acted on: running replicas stay). */
+function unmetLines(d: Deployment): string {
+  return d.services.flatMap((s) => s.dependencies.filter((x) => !x.met).map((x) => `${s.name}: dependency ${x.service} not ${x.condition}${s.running > 0 ? ' (its replicas keep running)' : ' (waiting for it)'}\n`)).join('');
+}
 
 const runColumns = [
   { header: 'service', get: (r: DeploymentRun) => r.service },
@@ -44,8 +55,10 @@ function deploymentsCommand(): Command {
       { header: 'kind', get: (s) => s.kind },
       { header: 'running', get: (s) => (s.kind === 'service' ? `${s.running}/${s.desired}` : `${s.live} in flight`) },
       { header: 'schedule', get: (s) => s.schedule },
+      { header: 'depends', get: dependencyText },
       { header: 'image', get: (s) => s.image },
     ]);
+    process.stdout.write(unmetLines(d));
   });
   const rm = new Command('rm').alias('delete').description('stop a deployment (SIGTERM, then SIGKILL) and remove it').argument('<name>').action(async (name: string, _o: unknown, self: Command) => {
     const client = await connect(allOptions<object>(self).dataDir);
@@ -58,15 +71,17 @@ function deploymentsCommand(): Command {
     await client.deployments.remove(name);
     process.stdout.write(`removed ${name}\n`);
   });
-  return new Command('deployments').description('deployments of ZLayer V1 specs (tartarus deploy FILE creates one)').addCommand(ls).addCommand(get).addCommand(rm);
+  return new Command('deployments').description('deployments of ZLayer V1 specs (tartarus deploy FILE creates one)').addCommand(ls).addCommand(get).addCommand(rm).addCommand(deploymentEventsCommand());
 }
 
 function psCommand(): Command {
   return withJson(new Command('ps').description("a deployment's runs that have not ended: replicas, jobs and cron runs in flight").argument('<deployment>').option('-a, --all', 'also the ended ones (history)')).action(async (name: string, _o: unknown, self: Command) => {
     const o = allOptions<{ all?: boolean; json?: boolean }>(self);
-    const items = await (await connect(o.dataDir)).deployments.runs(name, { live: !o.all });
+    const client = await connect(o.dataDir);
+    const items = await client.deployments.runs(name, { live: !o.all });
     if (o.json) return printJson({ items });
     printTable(items, runColumns);
+    process.stdout.write(unmetLines(await client.deployments.get(name)));
   });
 }
 
@@ -129,5 +144,5 @@ function cronCommand(): Command {
 
 /** The deployment verbs other than `deploy`. */
 export function deploymentCommands(): Command[] {
-  return [deploymentsCommand(), psCommand(), scaleCommand(), stopCommand(), jobCommand(), cronCommand()];
+  return [deploymentsCommand(), psCommand(), scaleCommand(), stopCommand(), jobCommand(), cronCommand(), deploymentExecCommand()];
 }

@@ -40,7 +40,7 @@ async function runInteractive(
 }
 
 /** The command's exit code when it exited, else 124 for a timeout, 137 for a kill or OOM, 1 for an error. */
-function execExitStatus(r: CommandResult): number {
+export function execExitStatus(r: CommandResult): number {
   switch (r.reason) {
     case 'exited':
       return r.exitCode ?? 1;
