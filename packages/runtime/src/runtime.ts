@@ -31,6 +31,7 @@ import { SandboxNetworks } from './network/sandbox.js';
 import { EgressResolver } from './network/resolve.js';
 import { DnsRelay } from './network/dns.js';
 import { removeHostNetwork } from './network/host.js';
+import { checkServiceNames, namesWriter, writeServiceNames } from './network/names.js';
 
 /** What a driver factory gets. */
 export interface DriverContext {
@@ -124,6 +125,17 @@ export class Runtime {
       this.networkState = { networks, dns };
     }
     return this.networkState.networks;
+  }
+
+  /**
+   * Replaces the service names of network group `group` that this Runtime was told: name → ids of
+   * sandboxes in the group (network/names.ts). The machine's DNS relay answers a name to the
+   * group's members with the addresses of the listed sandboxes that are members now; `{}` removes
+   * them (they also go with the group's last member). Names are lowercase DNS names.
+   */
+  async setServiceNames(group: string, names: Record<string, string[]>): Promise<void> {
+    checkServiceNames(group, names);
+    await writeServiceNames(namesWriter(this.stateDir), group, names);
   }
 
   /** Throws `InvalidArgumentError` naming what to change in a pool config (size, runtime, template); builds nothing. */

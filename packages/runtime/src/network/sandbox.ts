@@ -8,7 +8,6 @@
  * recorded under `/run/tartarus/net/sandboxes/<id>.json` before it is made, so `releaseNetwork(id)`
  * removes it after any crash; gc/owners.ts calls it for orphans.
  */
-import { createHash } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SandboxNotRunningError, type Egress } from '@tartarus/core';
@@ -19,6 +18,7 @@ import { slotAddress, type NetworkConfig } from './config.js';
 import { ensureHostNetwork, netRunDir, netTool, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
 import { addSandboxRules, groupPairLines, removeSandboxRules, setSandboxEgress, vethName, type GroupMember } from './rules.js';
 import type { EgressResolver } from './resolve.js';
+import { groupDir, removeGroupNames } from './names.js';
 import { NetworkSpares, type TakenNamespace } from './spares.js';
 import { NetTools } from './tools.js';
 
@@ -49,11 +49,6 @@ interface NetRecord {
   egress: Egress;
   /** Its named group (sandboxes of one tenant on this node that may reach each other), if any. */
   group?: string;
-}
-
-/** Where the members of group `group` are recorded: one file per sandbox id, holding its port's name. */
-function groupDir(group: string): string {
-  return join(netRunDir(), 'groups', createHash('sha256').update(group).digest('hex').slice(0, 24));
 }
 
 /** Records `me` (sandbox `id`) as a member of `group` first, then returns the others (so two joining at once both see each other). */
@@ -284,7 +279,8 @@ export async function releaseNetwork(id: string): Promise<void> {
     if (record.group !== undefined) {
       await rm(join(groupDir(record.group), id), { force: true });
       lines = [...lines, ...groupPairLines('delete', { veth, address: record.address }, await groupMembers(record.group, id))];
-      await rmdir(groupDir(record.group)).catch(() => undefined);
+      // The last member gone: the group's service names (names.ts) go with it.
+      if (await rmdir(groupDir(record.group)).then(() => true, () => false)) await removeGroupNames(record.group);
     }
     const all = await runCommand(['nft', '-f', '-'], { stdin: `${lines.join('\n')}\n`, allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
     // Some were never made (a crash half way): each of the others on its own.
