@@ -93,6 +93,7 @@ export class Calls {
       ),
       healthCheck: ({ sandboxId, check, timeoutMs }) => runHealthCheck(work.sandbox(sandboxId), check, timeoutMs),
       sandboxStats: async ({ sandboxIds }) => ({ sandboxes: await work.usageNow(sandboxIds) }),
+      setServiceNames: async ({ group, names }) => (await runtime.setServiceNames(group, names), none),
       listTemplates: () => runtime.listTemplates(),
       buildTemplate: ({ name }, emit) =>
         runtime.buildTemplate(name, (p) => emit({ event: 'progress', data: p })),

@@ -136,6 +136,10 @@ export class RuntimeAdapter implements AgentRuntime {
   collectImages(budgetBytes: number): Promise<{ removed: string[]; freedBytes: number; keptBytes: number }> {
     return this.runtime.collectImages(budgetBytes);
   }
+
+  setServiceNames(group: string, names: Record<string, string[]>): Promise<void> {
+    return this.runtime.setServiceNames(group, names);
+  }
 }
 
 function imageReport(i: ImageInfo): ImageReport {

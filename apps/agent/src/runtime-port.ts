@@ -44,6 +44,8 @@ export interface AgentRuntime {
   egressBytes(sandboxId: string): Promise<number>;
   /** Removes every host object of a sandbox. Idempotent. */
   destroy(info: SandboxInfo): Promise<void>;
+  /** Replaces network group `group`'s service names on this node (name → sandbox ids; `{}` removes them); InvalidArgumentError for a bad name. */
+  setServiceNames(group: string, names: Record<string, string[]>): Promise<void>;
   listTemplates(): Promise<TemplateReport[]>;
   /** Throws an `InvalidArgumentError` naming what to change in a pool config. */
   checkPools(pools: PoolConfig[]): void;

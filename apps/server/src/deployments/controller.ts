@@ -30,6 +30,7 @@ import { Drains } from './drain.js';
 import { takesTraffic } from './routable.js';
 import { Autoscaler } from './autoscale.js';
 import { deploymentEvent, tellChanges, tellRuns } from './events.js';
+import { deploymentGroup, ServiceNames } from './names.js';
 
 /** How long a server holds a deployment without renewing, ms. */
 const LEASE_MS = 15_000;
@@ -71,6 +72,8 @@ export class DeploymentController {
   private readonly health: ReplicaHealth;
   private readonly autoscaler: Autoscaler;
   private readonly drains: Drains;
+  /** Internal endpoints: the service names each node answers (names.ts). */
+  private readonly names: ServiceNames;
   /** Services whose wait on a dependency was logged (once per revision). */
   private readonly waitLogged = new Set<string>();
 
@@ -84,6 +87,7 @@ export class DeploymentController {
     this.health = new ReplicaHealth(ctx, hub);
     this.autoscaler = new Autoscaler(ctx, hub, traffic);
     this.drains = new Drains(ctx, runs, traffic);
+    this.names = new ServiceNames(ctx, hub);
   }
 
   /** Starts the loop. */
@@ -118,6 +122,7 @@ export class DeploymentController {
       for (const d of live) {
         if (!(await this.ctx.store.deployments.claim(d.id, this.owner, LEASE_MS).catch(() => false))) continue;
         await this.reconcile(d).catch((err: unknown) => this.ctx.log.warn({ err, deployment: d.name, tenantId: d.tenantId }, 'deployment reconcile failed'));
+        await this.names.sync(d);
       }
     } while (this.again);
   }
@@ -257,7 +262,7 @@ export class DeploymentController {
   async startRun(d: Deployment, svc: ServicePlan, kind: DeploymentRun['kind'], tick: number | null): Promise<string> {
     const request = await runRequestOf(d.tenantId, svc, this.ctx.secrets);
     const key = tick === null ? undefined : `cron:${d.id}:${svc.name}:${tick}`;
-    const { run } = await this.runs.submit(d.tenantId, request, key);
+    const { run } = await this.runs.submit(d.tenantId, request, key, { networkGroup: deploymentGroup(d.name) });
     await this.ctx.store.deployments.recordRun({ runId: run.id, deploymentId: d.id, service: svc.name, kind, revision: d.revision, tick });
     this.ctx.log.info({ deployment: d.name, tenantId: d.tenantId, service: svc.name, runId: run.id, kind }, 'deployment run started');
     return run.id;

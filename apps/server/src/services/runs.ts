@@ -21,15 +21,22 @@ export class RunService {
     private readonly templates: TemplateService,
   ) {}
 
-  /** Queues a run; `created` false on an idempotent replay. */
+  /**
+   * Queues a run; `created` false on an idempotent replay. `networkGroup`: the group its sandbox
+   * joins (a deployment's, deployments/names.ts; not in the API), qualified here by the tenant as a
+   * sandbox's group is; ignored when the run gets no network.
+   */
   async submit(
     tenantId: string,
     req: RunRequest,
     idempotencyKey: string | undefined,
+    options: { networkGroup?: string } = {},
   ): Promise<{ run: Run; created: boolean }> {
     const tenant = await this.ctx.store.tenants.get(tenantId);
     const network = await networkContext(this.ctx.store, tenant, req.networkPolicy);
-    const spec = await this.templates.pin(tenantId, compileRun(req, tenant.maxLimits, network));
+    const compiled = compileRun(req, tenant.maxLimits, network);
+    if (options.networkGroup !== undefined && compiled.egress !== 'none') compiled.networkGroup = `${tenantId}/${options.networkGroup}`;
+    const spec = await this.templates.pin(tenantId, compiled);
     await this.admission.check(spec);
     const out = await this.ctx.store.runs.submit(tenantId, spec, {
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),

@@ -185,6 +185,20 @@ export const AGENT_CALLS = {
     output: z.object({ sandboxes: z.array(SandboxUsageNowSchema) }),
     events: {},
   },
+  /**
+   * Replaces the service names of network group `group` on the node: name → ids of the group's
+   * sandboxes that answer to it (a deployment's replicas that take traffic, on this node). The
+   * group's members resolve them through the gateway; `{}` removes them. Level-triggered: the
+   * server sends each group's whole table again when it changes and every few seconds.
+   */
+  setServiceNames: {
+    input: z.object({
+      group: z.string().min(1).max(200),
+      names: z.record(z.string().max(253), z.array(z.string().max(128)).max(1000)),
+    }),
+    output: Empty,
+    events: {},
+  },
   listTemplates: { input: Empty, output: z.array(TemplateReportSchema), events: {} },
   buildTemplate: {
     input: z.object({ name: z.string() }),

@@ -3,11 +3,14 @@
  * group's service names (names.ts), asked by a member of that group.
  *
  * - A name of the asking sandbox's group — `<service>` and `<service>.<deployment>.internal` for a
- *   deployment — is answered with the addresses of its listed sandboxes that are members now, in
- *   a fresh random order each time (clients take the first: that spreads the load), with a TTL of
- *   1 s (so a replica that stops taking traffic drops out of the caches quickly). Types other
- *   than A get an empty answer (NOERROR, no records: a name that exists without such records),
- *   never a forwarded one that could say NXDOMAIN and fail a lookup of both A and AAAA.
+ *   deployment — is answered with the address of one of its listed sandboxes that are members
+ *   now, picked at random for each answer, with a TTL of 1 s (a replica that stops taking traffic
+ *   drops out of the caches quickly). One, not all of them shuffled: glibc's getaddrinfo sorts a
+ *   multi-address answer by RFC 3484 rule 9 (the longest prefix shared with the client's own
+ *   address, applied to IPv4 within the client's subnet, where every member is), so each client
+ *   would always connect to the same replica, whatever the order sent. Types other than A get an
+ *   empty answer (NOERROR, no records: a name that exists without such records), never a
+ *   forwarded one that could say NXDOMAIN and fail a lookup of both A and AAAA.
  * - Any other name under `.internal` is NXDOMAIN: it is never sent upstream.
  * - Anything else goes upstream as the bytes the sandbox sent.
  *
@@ -57,8 +60,9 @@ export class ServiceNameAnswers {
     if (ids === undefined) return internal ? reply(query, 'NXDOMAIN', []) : undefined;
     if (question.type !== 'A') return reply(query, 'NOERROR', []);
     const members = snap.members.get(group ?? '') ?? new Map<string, string>();
-    const addresses = shuffle([...new Set(ids.map((id) => members.get(id)).filter((a): a is string => a !== undefined))]);
-    return reply(query, 'NOERROR', addresses);
+    const addresses = ids.map((id) => members.get(id)).filter((a): a is string => a !== undefined);
+    const one = addresses[Math.floor(Math.random() * addresses.length)];
+    return reply(query, 'NOERROR', one === undefined ? [] : [one]);
   }
 
   /** The tables, read again when older than a second (or a tenth of one for an unknown client). */
@@ -96,12 +100,4 @@ export function servfail(msg: Buffer): Buffer | undefined {
   } catch {
     return undefined;
   }
-}
-
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
 }
