@@ -19,7 +19,7 @@ export interface BenchArgs {
 }
 
 /** The benchmarks (modules beside this one that are not benchmarks, e.g. `stats`, are not names). */
-const NAMES = ['runtime', 'api', 'microvm', 'scheduler', 'exec', 'pool', 'images', 'network'];
+const NAMES = ['runtime', 'api', 'microvm', 'scheduler', 'exec', 'pool', 'images', 'network', 'deploy'];
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tartarus } from '@tartarus/sdk';
@@ -21,6 +22,7 @@ const START = `mkdir -p /tmp/www
 echo "$VERSION $(cat /proc/sys/kernel/random/uuid)" > /tmp/www/index.html
 ln -s /www/cgi-bin /tmp/www/cgi-bin
 exec httpd -f -p 8080 -h /tmp/www`;
+const DOMAIN = 'apps.tartarus.test';
 const SLOW = '#!/bin/sh\nsleep 2\nprintf "Content-Type: text/plain\\r\\n\\r\\nslow done\\n"\n';
 
 let registry: TestRegistry | undefined;
@@ -85,6 +87,20 @@ async function get(url: string): Promise<{ status: number; body: string }> {
   }
 }
 
+/** GET / of `base` with Host `host` (fetch will not send another host than the URL's). */
+function hostGet(base: string, host: string): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: '/', headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Sends requests one after another until `stop()` resolves; returns every answer. */
 function loop(url: string): { stop(): Promise<{ status: number; body: string }[]> } {
   const answers: { status: number; body: string }[] = [];
@@ -138,6 +154,12 @@ test('deployments: a public endpoint balanced over healthy replicas, repaired, r
     // Both replicas answer through the one URL.
     const first = await healthy(2, 'v1');
     assert.equal(first.size, 2);
+    // Host-routed too: <deployment>--<tag>.<proxyDomain>, every path.
+    const label = /\/d\/(shop--[0-9a-f]{8})\//.exec(url)?.[1];
+    assert.equal(endpoint.hostUrl, `http://${label}.${DOMAIN}:${new URL(h.url).port}/`);
+    const byHost = await hostGet(h.url, `${label}.${DOMAIN}`);
+    assert.equal(byHost.status, 200);
+    assert.match(byHost.body, /^v1 /);
 
     // A replica's process is killed: requests keep succeeding, and it is replaced.
     const [victim] = await client.deployments.runs('shop', { service: 'web', live: true });
@@ -184,5 +206,5 @@ test('deployments: a public endpoint balanced over healthy replicas, repaired, r
     assert.match(gone.body, /deployment shop is not deployed/);
     const unknown = await get(`${h.url}/d/nothing--00000000/`);
     assert.equal(unknown.status, 404);
-  });
+  }, { server: { proxyDomain: DOMAIN } });
 });

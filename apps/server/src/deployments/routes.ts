@@ -29,6 +29,7 @@ import type { Deployment, DeploymentRun } from '../store/deployments.js';
 import type { ServerContext } from '../context.js';
 import type { DeploymentController } from './controller.js';
 import { endpointsOf } from '../proxy/deployment-routing.js';
+import { takesTraffic } from './routable.js';
 import { initialReplicas, loadPlan } from './spec.js';
 import { checkManualScale } from './autoscale.js';
 import { dependencyStatus } from './depends.js';
@@ -59,6 +60,7 @@ async function deploymentDto(ctx: ServerContext, d: Deployment, base: string): P
       live: live.length,
       running: live.filter((r) => r.state === 'running' && r.health !== 'isolated').length,
       healthy: live.filter((r) => r.state === 'running' && r.health === 'healthy').length,
+      ready: live.filter((r) => r.revision === d.revision && takesTraffic(s, r)).length,
       schedule: s.schedule,
       failed: s.kind === 'service' && s.errors.onPanic === 'shutdown' && live.length === 0 && (current[0]?.state === 'failed' || current[0]?.state === 'dead' || current[0]?.health === 'unhealthy'),
       dependencies: dependencyStatus(d, s, runsOf),

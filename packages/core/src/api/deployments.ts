@@ -62,6 +62,8 @@ export const DeploymentServiceSchema = z.object({
   running: z.number().int(),
   /** Of those, passing their health checks. */
   healthy: z.number().int(),
+  /** Of those, taking traffic: running, not isolated or draining, and healthy when the service has checks (what `deploy` waits for). */
+  ready: z.number().int(),
   schedule: z.string().nullable(),
   /** Services stopped by their `on_panic: shutdown` after a failure. */
   failed: z.boolean(),

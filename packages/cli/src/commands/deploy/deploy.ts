@@ -1,7 +1,9 @@
 /**
  * `tartarus deploy FILE`: deploys a ZLayer V1 spec (its `$E:` values from this environment) and
- * shows progress until every service has its replicas running (exit 0), a service fails (exit 1),
- * or `--timeout` passes (exit 1). `--no-wait` returns once the deployment is accepted.
+ * shows progress until every service has its replicas of this revision ready — running, and
+ * healthy when it has checks — (exit 0, with the public endpoints' URLs), a service fails or the
+ * revision is rolled back (exit 1), or `--timeout` passes (exit 1). `--no-wait` returns once the
+ * deployment is accepted.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -26,19 +28,28 @@ export function deployEnv(spec: string): Record<string, string> {
   return env;
 }
 
-/** One line per service: `api 2/2 running`, or a job or cron service with its schedule. */
+/** One line per service: `api 1/2 ready (2 running)`, or a job or cron service with its schedule. */
 function progress(d: Deployment): string {
   return d.services
-    .map((s) => (s.kind === 'service' ? `${s.name} ${s.running}/${s.desired} running${s.failed ? ' (failed)' : ''}` : `${s.name} ${s.kind}${s.schedule ? ` ${s.schedule}` : ''}`))
+    .map((s) => (s.kind === 'service' ? `${s.name} ${s.ready}/${s.desired} ready (${s.running} running)${s.failed ? ' (failed)' : ''}` : `${s.name} ${s.kind}${s.schedule ? ` ${s.schedule}` : ''}`))
     .join(', ');
 }
 
-const settled = (d: Deployment): boolean => d.services.every((s) => s.kind !== 'service' || s.running === s.desired);
+/** Every service has its replicas of this revision taking traffic (healthy, when it has checks), and no other. */
+const settled = (d: Deployment): boolean => d.services.every((s) => s.kind !== 'service' || (s.ready === s.desired && s.running === s.desired));
+
+/** The public endpoints' URLs, a line each. */
+function endpointLines(d: Deployment): string {
+  return d.endpoints
+    .filter((e) => e.url !== null)
+    .map((e) => `  ${e.service}/${e.name}: ${e.hostUrl ?? e.url}\n`)
+    .join('');
+}
 
 /** Builds `tartarus deploy`. */
 export function deployCommand(): Command {
   const cmd = new Command('deploy')
-    .description('deploy a ZLayer V1 spec (a new deployment, or a new revision rolled out replica by replica) and wait until its services run')
+    .description('deploy a ZLayer V1 spec (a new deployment, or a new revision rolled out replica by replica) and wait until its services are ready (running, healthy when checked); prints the public endpoints\' URLs')
     .argument('<file>', 'the spec (YAML or JSON); $E:NAME values come from this environment')
     .option('--no-wait', 'return once the deployment is accepted')
     .option('--timeout <duration>', 'how long to wait for the services (default 5m)', durationFlag);
@@ -47,23 +58,28 @@ export function deployCommand(): Command {
     const spec = await readSpec(file);
     const client = await connect(o.dataDir);
     let d = await client.deployments.apply(spec, { env: deployEnv(spec), file: basename(file) });
-    if (!o.wait) return o.json ? printJson(d) : void process.stdout.write(`deployed ${d.name} revision ${d.revision}\n`);
+    const revision = d.revision;
+    if (!o.wait) return o.json ? printJson(d) : void process.stdout.write(`deployed ${d.name} revision ${d.revision}\n${endpointLines(d)}`);
     const deadline = Date.now() + (o.timeout ?? 300_000);
     let last = '';
     for (;;) {
       const line = progress(d);
       if (line !== last && !o.json) process.stderr.write(`${d.name} r${d.revision}: ${line}\n`);
       last = line;
+      if (d.revision !== revision) {
+        process.stderr.write(`error: ${d.name} revision ${revision} was replaced by revision ${d.revision}${d.revision === revision + 1 ? ' (rolled back: its replicas never became healthy)' : ''}\n`);
+        throw new ExitStatus(1);
+      }
       if (settled(d)) break;
       if (d.services.some((s) => s.failed)) throw new ExitStatus(1);
       if (Date.now() > deadline) {
-        process.stderr.write(`error: ${d.name} did not have all its replicas running within the timeout\n`);
+        process.stderr.write(`error: ${d.name} did not have all its replicas ready within the timeout\n`);
         throw new ExitStatus(1);
       }
       await new Promise((r) => setTimeout(r, 500));
       d = await client.deployments.get(d.name);
     }
     if (o.json) printJson(d);
-    else process.stdout.write(`deployed ${d.name} revision ${d.revision}\n`);
+    else process.stdout.write(`deployed ${d.name} revision ${d.revision}\n${endpointLines(d)}`);
   });
 }

@@ -54,11 +54,22 @@ function deploymentsCommand(): Command {
       { header: 'service', get: (s) => s.name },
       { header: 'kind', get: (s) => s.kind },
       { header: 'running', get: (s) => (s.kind === 'service' ? `${s.running}/${s.desired}` : `${s.live} in flight`) },
+      { header: 'ready', get: (s) => (s.kind === 'service' ? `${s.ready}/${s.desired}` : null) },
       { header: 'schedule', get: (s) => s.schedule },
       { header: 'depends', get: dependencyText },
       { header: 'image', get: (s) => s.image },
     ]);
     process.stdout.write(unmetLines(d));
+    if (d.endpoints.length > 0) {
+      process.stdout.write('\n');
+      printTable(d.endpoints, [
+        { header: 'endpoint', get: (e) => `${e.service}/${e.name}` },
+        { header: 'protocol', get: (e) => e.protocol },
+        { header: 'expose', get: (e) => e.expose },
+        { header: 'port', get: (e) => (e.port === e.targetPort ? e.port : `${e.port}→${e.targetPort}`) },
+        { header: 'url', get: (e) => e.hostUrl ?? e.url },
+      ]);
+    }
   });
   const rm = new Command('rm').alias('delete').description('stop a deployment (SIGTERM, then SIGKILL) and remove it').argument('<name>').action(async (name: string, _o: unknown, self: Command) => {
     const client = await connect(allOptions<object>(self).dataDir);
