@@ -4,7 +4,8 @@
  * exists in them, so the test starts and stops the load by creating and removing that file (from
  * the host, through the process's own root). Under load the service goes to its max (the ask, 4,
  * is clamped to 3); once the load stops it comes back to its min after the cooldown. A count set
- * by hand outside [min, max] is a 400 naming the range; the decisions are counted in /metrics.
+ * by hand outside [min, max] is a 400 naming the range; the decisions are counted in /metrics
+ * and told as `deployment.scaled` events.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,6 +94,17 @@ test('deployments: an adaptive service scales up under a CPU load, to its max, a
       const metrics = (await call(h.url, undefined, 'GET', '/metrics')).text;
       assert.ok(counter(metrics, 'tartarus_autoscale_decisions_total{direction="up",reason="cpu"}') >= 1, 'the scale-up counted');
       assert.ok(counter(metrics, 'tartarus_autoscale_decisions_total{direction="down",reason="cpu"}') >= 1, 'the scale-down counted');
+
+      // Each change is a deployment.scaled event, by the autoscaler.
+      const events = (await call(h.url, h.adminKey, 'GET', '/v1/deployments/elastic/events')).json.items as { type: string; data: Record<string, unknown> }[];
+      // The first sample may see the load over part of its window only: the way up (and down) may take steps.
+      const scaled = events.filter((e) => e.type === 'deployment.scaled' && e.data['by'] === 'autoscaler').map((e) => ({ from: Number(e.data['from']), to: Number(e.data['replicas']), reason: e.data['reason'] }));
+      const path = [1, ...scaled.map((e) => e.to)];
+      assert.deepEqual(scaled.map((e) => e.from), path.slice(0, -1), `one chain of changes: ${JSON.stringify(scaled)}`);
+      const top = path.indexOf(3);
+      assert.ok(top > 0 && path.slice(0, top + 1).every((n, i, a) => i === 0 || n > (a[i - 1] ?? 0)), `up to 3, then down: ${path}`);
+      assert.ok(path.slice(top).every((n, i, a) => i === 0 || n < (a[i - 1] ?? 0)) && path.at(-1) === 1, `down to 1: ${path}`);
+      assert.ok(scaled.every((e) => e.reason === 'cpu'));
 
       await client.deployments.stop('elastic');
       await eventually(async () => ((await client.deployments.get('elastic')).state === 'stopped' ? true : undefined), 30_000, 'stopped');

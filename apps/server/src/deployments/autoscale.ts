@@ -9,7 +9,8 @@
  * Against flapping: a scale-up waits `cooldown` after the service's last change; a scale-down
  * also waits until every sample of a whole `cooldown` asked for fewer replicas, with every desired
  * replica measured, and then goes to the highest count asked for in that time. The decision is
- * the pure `decideScale`; the rest measures and records (`setReplicas`, a log line, a metric).
+ * the pure `decideScale`; the rest measures and records (`setReplicas`, a log line, a metric, a
+ * `deployment.scaled` event).
  * The timing state lives in the leader's memory; a new leader counts the cooldown from the
  * deployment's last change in the store.
  */
@@ -18,6 +19,7 @@ import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { attemptSandboxId } from '../scheduler/scheduler.js';
 import type { Deployment, DeploymentRun } from '../store/deployments.js';
+import { deploymentEvent } from './events.js';
 import { takesTraffic } from './routable.js';
 import type { DeploymentTraffic } from './traffic.js';
 
@@ -160,6 +162,7 @@ export class Autoscaler {
     const direction = decision.desired > current ? 'up' : 'down';
     this.ctx.metrics.autoscaleDecisions.inc({ direction, reason: decision.reason });
     this.ctx.log.info({ deployment: d.name, tenantId: d.tenantId, service: svc.name, from: current, to: decision.desired, reason: decision.reason, observed }, `service scaled ${direction}`);
+    await deploymentEvent(this.ctx, d, 'deployment.scaled', { service: svc.name, replicas: decision.desired, by: 'autoscaler', from: current, reason: decision.reason });
     return decision.desired;
   }
 

@@ -8,6 +8,7 @@
  *   revision replaced one at a time (the new one first: a rolling update); a replica that ended by
  *   itself is handled by `errors.on_panic` — `restart` (default) replaces it, `shutdown` leaves
  *   the service stopped;
+ * - an adaptive service's desired count follows its load, within its bounds (autoscale.ts);
  * - a cron service gets one run per tick of its schedule, never two for one tick (the tick is in
  *   the run's idempotency key, which the store keeps unique per tenant);
  * - a stopping deployment has its runs cancelled, then is stopped.
