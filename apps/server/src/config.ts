@@ -200,6 +200,19 @@ export const ServerConfigSchema = z.strictObject({
     .nullable()
     .default(null),
   /**
+   * Ports deployments' public TCP and UDP endpoints may be published on, at the server's `host`
+   * (`LOW-HIGH`); a spec asking for a port outside is refused. Default 1024-65535: no privileged
+   * port unless the operator allows it.
+   */
+  publicPortRange: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, 'publicPortRange must be LOW-HIGH, e.g. 30000-32767')
+    .refine((r) => {
+      const [lo = 0, hi = 0] = r.split('-').map(Number);
+      return lo >= 1 && lo <= hi && hi <= 65535;
+    }, 'publicPortRange must be LOW-HIGH with 1 <= LOW <= HIGH <= 65535')
+    .default('1024-65535'),
+  /**
    * Key that signs sandbox access tokens (HMAC-SHA256), at least 32 characters; every replica
    * must share it. Default: a random key per start (tokens then end with the process).
    */

@@ -36,6 +36,7 @@ import { createIntegrations } from './integrations/index.js';
 import { DeploymentController } from './deployments/controller.js';
 import { DeploymentTraffic } from './deployments/traffic.js';
 import { EndpointTable } from './deployments/endpoint-table.js';
+import { PortEndpoints } from './proxy/port-endpoints.js';
 import { deploymentRoutes } from './deployments/routes.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
@@ -147,7 +148,10 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   // The port proxy goes in front of the router once every route (and the WebSocket plugin's upgrade handler) is in.
   await app.ready();
   const relays = new SocketRelays();
-  const proxy = installProxy(app.server, { ctx, hub, tokens, relays, deployments: { table: new EndpointTable(ctx), traffic } });
+  const endpointTable = new EndpointTable(ctx);
+  const proxyDeps = { ctx, hub, tokens, relays, deployments: { table: endpointTable, traffic } };
+  const proxy = installProxy(app.server, proxyDeps);
+  const publishedPorts = new PortEndpoints(proxyDeps, endpointTable, traffic);
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -177,6 +181,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   integrations.setPublicUrl(url);
   integrations.dispatcher.start();
   deployments.start();
+  publishedPorts.start();
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -194,6 +199,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         await webhooks.stop();
         await integrations.dispatcher.stop();
         await deployments.stop();
+        await publishedPorts.stop();
         hub.closeAll();
         relays.close();
         proxy.close();

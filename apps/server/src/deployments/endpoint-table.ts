@@ -58,6 +58,19 @@ export class EndpointTable {
     return { deployment, ...best, replicas: [...mine.slice(start), ...mine.slice(0, start)] };
   }
 
+  /** The replicas of `service` of `deployment` that take traffic, in the order to try (round robin). */
+  async replicasOf(deployment: Deployment, service: string): Promise<RoutableReplica[]> {
+    const now = Date.now();
+    let hit = this.cache.get(deployment.id);
+    if (hit === undefined || now - hit.at >= FRESH_MS) {
+      hit = { at: now, deployment, replicas: routableReplicas(deployment.plan.services, await this.ctx.store.deployments.runs(deployment.id, { live: true })) };
+      this.cache.set(deployment.id, hit);
+    }
+    const mine = hit.replicas.filter((r) => r.service === service);
+    const start = mine.length === 0 ? 0 : this.turn++ % mine.length;
+    return [...mine.slice(start), ...mine.slice(0, start)];
+  }
+
   private async lookup(target: DeploymentTarget): Promise<Cached> {
     const key = `${target.deployment.toLowerCase()}--${target.tenantTag}`;
     const now = Date.now();

@@ -29,6 +29,7 @@ import type { Deployment, DeploymentRun } from '../store/deployments.js';
 import type { ServerContext } from '../context.js';
 import type { DeploymentController } from './controller.js';
 import { endpointsOf } from '../proxy/deployment-routing.js';
+import { checkPortClaims } from '../proxy/port-endpoints.js';
 import { takesTraffic } from './routable.js';
 import { initialReplicas, loadPlan } from './spec.js';
 import { checkManualScale } from './autoscale.js';
@@ -86,6 +87,7 @@ export function deploymentRoutes(controller: DeploymentController): RouteModule 
       handler: async (req, reply) => {
         const tenantId = principalOf(req).tenantId;
         const plan = await loadPlan(ctx, tenantId, req.body.spec, req.body.file, req.body.env);
+        checkPortClaims(plan, tenantId, ctx.config.publicPortRange, await store.deployments.listLive());
         const { deployment, created } = await store.deployments.apply(tenantId, req.body.spec, plan, initialReplicas(plan));
         req.auditTarget = deployment.name;
         await deploymentEvent(ctx, deployment, 'deployment.applied', { revision: deployment.revision, created });

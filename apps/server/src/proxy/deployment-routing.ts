@@ -56,14 +56,15 @@ export function deploymentUrls(base: string, domain: string | null, name: string
   return { url: `${u.origin}/d/${name}--${tenantTag(tenantId)}/`, hostUrl };
 }
 
-/** Each endpoint of a deployment with its URLs (public HTTP ones; null for the others). */
+/** Each endpoint of a deployment with its URLs: public HTTP ones through the proxy, public TCP/UDP ones on their port (`tcp://host:port`); null for internal ones. */
 export function endpointsOf(plan: DeploymentPlan, tenantId: string, base: string, domain: string | null): DeploymentEndpoint[] {
   const { url, hostUrl } = deploymentUrls(base, domain, plan.name, tenantId);
   const under = (root: string, path: string | null): string => `${root}${(path ?? '/').replace(/^\//, '')}`;
   return plan.services.flatMap((s) =>
     s.endpoints.map((e) => {
       const http = e.expose === 'public' && (e.protocol === 'http' || e.protocol === 'https' || e.protocol === 'websocket');
-      return { service: s.name, name: e.name, protocol: e.protocol, expose: e.expose, port: e.port, targetPort: e.targetPort, path: e.path, url: http ? under(url, e.path) : null, hostUrl: http && hostUrl !== null ? under(hostUrl, e.path) : null };
+      const published = e.expose === 'public' && !http ? `${e.protocol}://${new URL(base).hostname}:${e.port}` : null;
+      return { service: s.name, name: e.name, protocol: e.protocol, expose: e.expose, port: e.port, targetPort: e.targetPort, path: e.path, url: http ? under(url, e.path) : published, hostUrl: http && hostUrl !== null ? under(hostUrl, e.path) : null };
     }),
   );
 }

@@ -84,7 +84,7 @@ export const DeploymentEndpointSchema = z.object({
   port: z.number().int(),
   targetPort: z.number().int(),
   path: z.string().nullable(),
-  /** A public HTTP endpoint's URL, path-routed on the server's address (`…/d/<deployment>--<tag>/<path>`); null for the others. */
+  /** A public HTTP endpoint's URL, path-routed on the server's address (`…/d/<deployment>--<tag>/<path>`); a public TCP or UDP one's address (`tcp://host:port`, published on its port); null for internal ones. */
   url: z.string().nullable(),
   /** The same, host-routed (`<deployment>--<tag>.<proxyDomain>`) when the server has a proxy domain; null otherwise. */
   hostUrl: z.string().nullable(),
