@@ -130,6 +130,8 @@ export function routes(ids: { sandbox: string; run: string; key: string; tenant:
     { method: 'POST', path: '/v1/deployments/nosuch/services/job/trigger', mutating: true },
     { method: 'POST', path: '/v1/deployments/nosuch/stop', mutating: true },
     { method: 'DELETE', path: '/v1/deployments/nosuch', mutating: true },
+    { method: 'GET', path: '/v1/deployments/nosuch/events' },
+    { method: 'POST', path: '/v1/deployments/nosuch/services/web/exec', body: { argv: ['true'] }, mutating: true },
     { method: 'GET', path: '/v1/integrations/github/config', admin: true },
     { method: 'PUT', path: '/v1/integrations/slack/config', body: { signingSecret: 's' }, mutating: true, admin: true },
     { method: 'DELETE', path: '/v1/integrations/github/config', mutating: true, admin: true },
