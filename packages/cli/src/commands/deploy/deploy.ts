@@ -46,6 +46,18 @@ function endpointLines(d: Deployment): string {
     .join('');
 }
 
+/** Warns on stderr of what the spec says that has no effect (as validate does); a refused spec is left for the server to name. */
+async function printWarnings(spec: string, name: string): Promise<void> {
+  const { loadDeployment, formatIssue } = await import('@tartarus/core/deploy');
+  let warnings: ReturnType<typeof loadDeployment>['warnings'] = [];
+  try {
+    warnings = loadDeployment(spec, { file: name, env: process.env }).warnings;
+  } catch {
+    return;
+  }
+  for (const w of warnings) process.stderr.write(`warning: ${formatIssue(name, w)}\n`);
+}
+
 /** Builds `tartarus deploy`. */
 export function deployCommand(): Command {
   const cmd = new Command('deploy')
@@ -56,6 +68,7 @@ export function deployCommand(): Command {
   return withJson(cmd).action(async (file: string, _o: unknown, self: Command) => {
     const o = allOptions<{ wait: boolean; timeout?: number; json?: boolean }>(self);
     const spec = await readSpec(file);
+    await printWarnings(spec, basename(file));
     const client = await connect(o.dataDir);
     let d = await client.deployments.apply(spec, { env: deployEnv(spec), file: basename(file) });
     const revision = d.revision;
