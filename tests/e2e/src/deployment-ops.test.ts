@@ -4,7 +4,9 @@
  * and unhealthy, a dependency stopped holding, a replica ended; a dependency that turns unhealthy
  * is reported on the dependent service (API and `deployments get`) while its replica keeps
  * running; `exec` in a replica returns output and exit code (the CLI exits with it), and an
- * unknown service is a 404.
+ * unknown service is a 404. Init steps: a `wait_tcp` on another service's name holds the main
+ * process until that service listens; a `run` step that fails warns and goes on (`warn`) or ends
+ * the replica, which `on_init_failure: fail` leaves down.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,6 +142,97 @@ test('deployment ops: events (resumable), an unhealthy dependency reported, exec
       const last = (await client.deployments.events('ops')).items.at(-1);
       assert.equal(last?.type, 'deployment.stopped');
       await client.deployments.remove('ops');
+    },
+    { templateDir: testTemplateDir() },
+  );
+});
+
+const INIT = `version: v1
+deployment: init-demo
+services:
+  db:
+    image:
+      name: template:busybox
+    command:
+      entrypoint: ["sh", "-c"]
+      args: ["sleep 3; exec httpd -f -p 5432"]
+    endpoints:
+      - { name: pg, protocol: tcp, port: 5432 }
+    scale: { mode: fixed, replicas: 1 }
+  api:
+    image:
+      name: template:busybox
+    command:
+      entrypoint: ["sh", "-c"]
+      args: ["echo main at $(date +%s); while true; do sleep 1; done"]
+    init:
+      steps:
+        - id: wait-db
+          uses: init.wait_tcp
+          with: { host: db, port: 5432 }
+          timeout: 60s
+        - id: optional
+          uses: init.run
+          with: { command: "exit 4" }
+          retry: 1
+          on_failure: warn
+    scale: { mode: fixed, replicas: 1 }
+  broken:
+    image:
+      name: template:busybox
+    command:
+      entrypoint: ["sh", "-c"]
+      args: ["echo main ran; while true; do sleep 1; done"]
+    init:
+      steps:
+        - id: migrate
+          uses: init.run
+          with: { command: "echo migrating; exit 4" }
+    errors:
+      on_init_failure: fail
+    scale: { mode: fixed, replicas: 1 }
+`;
+
+test('deployment init steps: wait_tcp waits for another service by name, a run step fails per on_failure', async (t) => {
+  const skip = await containerSkipReason();
+  if (skip) return t.skip(skip);
+  await withEmbedded(
+    async (h) => {
+      const client = new Tartarus({ url: h.url, apiKey: h.adminKey });
+      const logsOf = async (runId: string) => ((await call(h.url, h.adminKey, 'GET', `/v1/runs/${runId}/logs`)).json.items as { data: string }[]).map((c) => c.data).join('');
+      await client.deployments.apply(INIT, { file: 'init.yaml' });
+      const api = await eventually(async () => {
+        const [r] = await client.deployments.runs('init-demo', { service: 'api', live: true });
+        return r !== undefined && /main at \d+/.test(await logsOf(r.runId)) ? r : undefined;
+      }, 60_000, "api's main process started").catch(async (err: Error) => {
+        const runs = await client.deployments.runs('init-demo');
+        throw new Error(`${err.message}: ${JSON.stringify(runs)} ${await Promise.all(runs.map((r) => logsOf(r.runId)))}`);
+      });
+      const out = await logsOf(api.runId);
+      assert.match(out, /init: wait-db done\n(.|\n)*init: optional failed, again \(1 of 1\)\n(.|\n)*init: warning: optional failed, going on \(on_failure: warn\)\n(.|\n)*main at /, out);
+      // The main process started once db listened (3 s after its own start), not before.
+      const [db] = await client.deployments.runs('init-demo', { service: 'db' });
+      const dbRun = (await call(h.url, h.adminKey, 'GET', `/v1/runs/${db?.runId}`)).json;
+      const mainAt = Number(/main at (\d+)/.exec(out)?.[1]) * 1000;
+      assert.ok(mainAt >= Date.parse(dbRun.startedAt) + 2000, `main at ${mainAt}, db started ${dbRun.startedAt}`);
+
+      // broken: its run step fails, on_failure fail ends the replica, on_init_failure fail keeps the service down.
+      const broken = await eventually(async () => (await client.deployments.get('init-demo')).services.find((s) => s.name === 'broken' && s.failed), 30_000, 'broken failed');
+      assert.equal(broken.live, 0);
+      const runs = await client.deployments.runs('init-demo', { service: 'broken' });
+      assert.equal(runs.length, 1, 'not restarted');
+      assert.equal(runs[0]?.exitCode, 213);
+      const text = await logsOf(runs[0]?.runId ?? '');
+      assert.match(text, /migrating\ninit: migrate failed: the replica does not start \(on_failure: fail\)/);
+      assert.doesNotMatch(text, /main ran/);
+
+      // Init steps need the main command written out on an image: a 400 naming the field.
+      const refused = await call(h.url, h.adminKey, 'POST', '/v1/deployments', { body: { file: 'x.yaml', spec: 'version: v1\ndeployment: xyz\nservices:\n  a:\n    image:\n      name: nginx:1\n    init:\n      steps:\n        - { id: s, uses: init.run, with: { command: "true" } }\n' } });
+      assert.equal(refused.status, 400);
+      assert.match(refused.json.error.message, /services\.a\.init: .*command\.entrypoint/);
+
+      await client.deployments.stop('init-demo');
+      await eventually(async () => ((await client.deployments.get('init-demo')).state === 'stopped' ? true : undefined), 30_000, 'stopped');
     },
     { templateDir: testTemplateDir() },
   );

@@ -31,6 +31,7 @@ import { Drains } from './drain.js';
 import { takesTraffic } from './routable.js';
 import { Autoscaler } from './autoscale.js';
 import { deploymentEvent, tellChanges, tellRuns } from './events.js';
+import { afterFailure } from './init.js';
 import { deploymentGroup, ServiceNames } from './names.js';
 
 /** How long a server holds a deployment without renewing, ms. */
@@ -240,7 +241,8 @@ export class DeploymentController {
     const failures = consecutiveFailures(d, all);
     if (failures === 0) return true;
     const ended = all.filter((r) => r.revision === d.revision && r.endedAt !== null);
-    if (svc.errors.onPanic === 'shutdown') return false;
+    const policy = afterFailure(svc, ended[0]);
+    if (policy !== 'backoff') return policy === 'now';
     const last = ended[0]?.endedAt ?? 0;
     return Date.now() - last >= Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 1));
   }

@@ -1,11 +1,13 @@
 /**
  * A service of a deployment as a run request: the image or built-in template, the command
- * (ZLayer's entrypoint and args, with Docker's override rules), workdir, environment (tenant
+ * (ZLayer's entrypoint and args, with Docker's override rules; wrapped to run the init steps
+ * first when there are any), workdir, environment (tenant
  * secrets resolved now), limits and node selector. A service's replica runs until it is stopped
  * (its timeout is far beyond a run's); a job's and a cron's runs have a run's default timeout.
  */
 import type { RunRequest, ServicePlan } from '@tartarus/core';
 import type { SecretVault } from '../secrets/vault.js';
+import { initWrapper } from './init.js';
 
 /** How long a service replica may run before it is restarted anyway: 20 days (timers hold at most 24.8). */
 export const REPLICA_TIMEOUT_MS = 20 * 86_400_000;
@@ -18,10 +20,14 @@ export async function runRequestOf(tenantId: string, svc: ServicePlan, secrets: 
   for (const [k, v] of Object.entries(svc.env)) env[k] = 'value' in v ? v.value : await secrets.reveal(tenantId, v.secret);
   const template = svc.image.startsWith('template:') ? svc.image.slice('template:'.length) : undefined;
   // A built-in template has no ENTRYPOINT of its own: the entrypoint is the command's start.
-  const command = template !== undefined ? [...(svc.entrypoint ?? []), ...(svc.args ?? [])] : (svc.args ?? []);
+  let command = template !== undefined ? [...(svc.entrypoint ?? []), ...(svc.args ?? [])] : (svc.args ?? []);
+  let entrypoint = template === undefined ? svc.entrypoint : null;
+  // Init steps: a shell runs them, then execs the main command (init.ts; loadPlan made sure it is written out).
+  if (svc.init.length > 0 && template !== undefined) command = [...initWrapper(svc.init), ...command];
+  else if (svc.init.length > 0) [entrypoint, command] = [initWrapper(svc.init), [...(svc.entrypoint ?? []), ...command]];
   return {
     ...(template !== undefined ? { template } : { image: svc.image }),
-    ...(template === undefined && svc.entrypoint !== null ? { entrypoint: svc.entrypoint } : {}),
+    ...(entrypoint !== null ? { entrypoint } : {}),
     ...(command.length > 0 ? { argv: command } : {}),
     ...(svc.workdir === null ? {} : { cwd: svc.workdir }),
     env,

@@ -35,6 +35,7 @@ import { initialReplicas, loadPlan } from './spec.js';
 import { checkManualScale } from './autoscale.js';
 import { dependencyStatus } from './depends.js';
 import { deploymentEvent } from './events.js';
+import { afterFailure } from './init.js';
 import { deploymentOpsRoutes } from './ops-routes.js';
 
 const tags = ['deployments'];
@@ -63,7 +64,7 @@ async function deploymentDto(ctx: ServerContext, d: Deployment, base: string): P
       healthy: live.filter((r) => r.state === 'running' && r.health === 'healthy').length,
       ready: live.filter((r) => r.revision === d.revision && takesTraffic(s, r)).length,
       schedule: s.schedule,
-      failed: s.kind === 'service' && s.errors.onPanic === 'shutdown' && live.length === 0 && (current[0]?.state === 'failed' || current[0]?.state === 'dead' || current[0]?.health === 'unhealthy'),
+      failed: s.kind === 'service' && live.length === 0 && (current[0]?.state === 'failed' || current[0]?.state === 'dead' || current[0]?.health === 'unhealthy') && afterFailure(s, current[0]) === 'stop',
       dependencies: dependencyStatus(d, s, runsOf),
     };
   });

@@ -5,11 +5,14 @@
  */
 import { InvalidArgumentError, loadDeployment, NotFoundError, type DeploymentPlan } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
+import { initRefusal } from './init.js';
 
 /** The plan of `text` (file `file`), or InvalidArgumentError saying what to change. */
 export async function loadPlan(ctx: ServerContext, tenantId: string, text: string, file: string, env: Record<string, string>): Promise<DeploymentPlan> {
   const { plan } = loadDeployment(text, { file, env });
   for (const svc of plan.services) {
+    const refused = initRefusal(svc);
+    if (refused !== null) throw new InvalidArgumentError(`${file}: ${refused}`);
     for (const [name, v] of Object.entries(svc.env)) {
       if (!('secret' in v)) continue;
       await ctx.store.secrets.get(tenantId, v.secret).catch((err: unknown) => {

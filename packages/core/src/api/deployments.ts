@@ -65,7 +65,7 @@ export const DeploymentServiceSchema = z.object({
   /** Of those, taking traffic: running, not isolated or draining, and healthy when the service has checks (what `deploy` waits for). */
   ready: z.number().int(),
   schedule: z.string().nullable(),
-  /** Services stopped by their `on_panic: shutdown` after a failure. */
+  /** Services stopped for good after a failure: by `on_panic: shutdown`, or `errors.on_init_failure: fail` after an init step failed. */
   failed: z.boolean(),
   /**
    * Each service it `depends` on and whether its condition holds now. One that stops holding
