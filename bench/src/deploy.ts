@@ -4,13 +4,13 @@
  * HTTP health check and a public endpoint is deployed with 1, 10 and 50 replicas; `healthyMs1`,
  * `healthyMs10`, `healthyMs50` are the times from the deploy call to every replica healthy
  * (checks every 1 s, so the figure includes up to a second of check interval). Then, with one
- * replica healthy, requests per second at concurrency 16 for `--seconds` (default 5) through the
- * endpoint's URL (`proxyRps`) and straight to a replica's address on the bridge (`directRps`),
- * interleaved over 3 rounds: `proxyRatio` = proxy ÷ direct (1: the proxy costs nothing).
+ * replica healthy, requests per second at concurrency 16 for 5 s, from a load generator in a
+ * process of its own, through the endpoint's URL (`proxyRps`) and straight to the replica's
+ * address on the bridge (`directRps`), interleaved over 3 rounds: `proxyRatio` = proxy ÷ direct
+ * (1: the proxy costs nothing).
  *
  *   npm run bench -- deploy [--iterations N]   (N: rounds of the RPS comparison, default 3)
  */
-import { Agent, request } from 'node:http';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,24 +72,30 @@ async function remove(client: Tartarus, name: string): Promise<void> {
   await client.deployments.remove(name);
 }
 
-/** GET requests to `url` at `CONCURRENCY` for `seconds`; completed 200s per second. */
+/** The load generator, run in a process of its own (so that it does not share the server's thread): GETs at a concurrency for some seconds, printing completed 200s per second. */
+const LOAD = `
+const { Agent, request } = require('node:http');
+const [url, seconds, concurrency] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+const end = performance.now() + seconds * 1000;
+let done = 0;
+const one = () => new Promise((resolve, reject) => {
+  const req = request(url, { agent }, (res) => {
+    res.resume();
+    res.on('end', () => (res.statusCode === 200 ? (done++, resolve()) : reject(new Error(url + ': HTTP ' + res.statusCode))));
+  });
+  req.on('error', reject);
+  req.end();
+});
+const t0 = performance.now();
+Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await one(); }))
+  .then(() => { console.log(done / ((performance.now() - t0) / 1000)); agent.destroy(); }, (e) => { console.error(e.message); process.exit(1); });
+`;
+
+/** GET requests to `url` at `CONCURRENCY` for `seconds` from another process; completed 200s per second. */
 async function rps(url: string, seconds: number): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const end = performance.now() + seconds * 1000;
-  let done = 0;
-  const one = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const req = request(url, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? (done++, resolve()) : reject(new Error(`${url}: HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => { while (performance.now() < end) await one(); }));
-  agent.destroy();
-  return done / ((performance.now() - t0) / 1000);
+  const out = await runCommand([process.execPath, '-e', LOAD, url, String(seconds), String(CONCURRENCY)], { timeoutMs: (seconds + 30) * 1000 });
+  return Number(out.stdout.toString().trim());
 }
 
 /** A replica's address on the bridge (its network namespace is named after its sandbox). */
@@ -98,7 +104,7 @@ async function replicaAddress(client: Tartarus, name: string): Promise<string> {
   if (run === undefined) throw new Error(`${name}: no live replica`);
   const netns = (await readdir('/run/tartarus/netns')).find((n) => n.startsWith(`${run.runId}-`));
   if (netns === undefined) throw new Error(`no network namespace of ${run.runId}`);
-  const out = await runCommand(['ip', '-n', netns, '-4', '-o', 'addr', 'show', 'eth0']);
+  const out = await runCommand(['nsenter', `--net=/run/tartarus/netns/${netns}`, 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
   const m = /inet (\d+\.\d+\.\d+\.\d+)/.exec(out.stdout.toString());
   if (!m?.[1]) throw new Error(`no address for ${run.runId}: ${out.stdout.toString()}`);
   return m[1];

@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tartarus } from '@tartarus/sdk';
+import { testTemplateDir } from '@tartarus/runtime/testing';
 import { containerSkipReason, eventually, withEmbedded } from './helpers.js';
 
 const SPEC = `version: v1
@@ -115,5 +116,5 @@ test('deployment services reach each other by name, over the replicas that take 
       await outside.kill();
     }
     await client.deployments.stop('names-demo');
-  });
+  }, { templateDir: testTemplateDir() });
 });

@@ -34,7 +34,7 @@ function nodeProxy(conn: AgentConnection | undefined, sandboxId: string): { host
 /** Sends the tunnel line for `port` of `sandboxId` on a new connection to the node proxy; resolves to the connection and its answer. */
 async function handshake(node: ReturnType<typeof nodeProxy>, sandboxId: string, port: number): Promise<{ socket: Socket; direct: string | undefined }> {
   // Half-open: a client that ends its side still gets the whole answer.
-  const socket = connect({ host: node.host, port: node.port, allowHalfOpen: true });
+  const socket = connect({ host: node.host, port: node.port, allowHalfOpen: true, noDelay: true });
   socket.setTimeout(DIAL_TIMEOUT_MS, () => socket.destroy(new Error('timed out')));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -81,7 +81,7 @@ export async function localSandboxAddress(conn: AgentConnection | undefined, san
 
 /** Connects to a sandbox's port on this node; a refusal is the 502 the node proxy would give. */
 async function connectTo(address: string, port: number, sandboxId: string): Promise<Socket> {
-  const socket = connect({ host: address, port, allowHalfOpen: true });
+  const socket = connect({ host: address, port, allowHalfOpen: true, noDelay: true });
   socket.setTimeout(DIAL_TIMEOUT_MS, () => socket.destroy(new Error('timed out')));
   try {
     await new Promise<void>((resolve, reject) => {

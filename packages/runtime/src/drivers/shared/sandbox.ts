@@ -325,9 +325,14 @@ export class OciSandbox implements SandboxHandle {
     this.spec = { ...this.spec, network: { egress } };
   }
 
+  /** The sandbox's address, read once from its network record: it keeps it for life (the port proxy asks on every connection). */
   async address(): Promise<string | undefined> {
-    return this.spec.network ? (await this.ctx.networks().get(this.id))?.address : undefined;
+    if (!this.spec.network) return undefined;
+    this.knownAddress ??= (await this.ctx.networks().get(this.id))?.address;
+    return this.knownAddress;
   }
+
+  private knownAddress: string | undefined;
 
   async stats(): Promise<SandboxStats> {
     if (this.current === 'destroyed') throw new SandboxNotRunningError(`sandbox ${this.id} is destroyed`);
