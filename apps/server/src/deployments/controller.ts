@@ -5,13 +5,14 @@
  *
  * - a service keeps its desired replicas running: missing ones are started (after a backoff that
  *   doubles with each consecutive failure, up to a minute), extra ones stopped, ones of an older
- *   revision replaced one at a time (the new one first: a rolling update); a replica that ended by
+ *   revision replaced one at a time (the new one first, the old one once the new takes traffic: a
+ *   rolling update, rolled back when the new revision keeps failing); a replica that ended by
  *   itself is handled by `errors.on_panic` — `restart` (default) replaces it, `shutdown` leaves
- *   the service stopped;
+ *   the service stopped; a replica that goes is drained out of the proxy first (drain.ts);
  * - an adaptive service's desired count follows its load, within its bounds (autoscale.ts);
  * - a cron service gets one run per tick of its schedule, never two for one tick (the tick is in
  *   the run's idempotency key, which the store keeps unique per tenant);
- * - a stopping deployment has its runs cancelled, then is stopped.
+ * - a stopping deployment has its runs drained and cancelled, then is stopped.
  *
  * Service replicas are runs (placed, logged and fenced like any run) whose main process is the
  * service; a run ends only when the process does, and the controller starts the next.
