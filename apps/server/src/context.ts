@@ -42,6 +42,10 @@ export class EventBus extends EventEmitter {
   schedule(): void {
     this.emit('schedule');
   }
+  /** Announces that a node was cordoned, drained or opened again (the scheduler reads them again, the deployments look). */
+  nodes(): void {
+    this.emit('nodes');
+  }
   /** Resolves when `event` is emitted, after `timeoutMs`, or when `signal` aborts, whichever is first. */
   waitFor(event: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return this.watch(event, timeoutMs, signal).changed;

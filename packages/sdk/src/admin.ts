@@ -51,6 +51,21 @@ export class Nodes {
   async list(): Promise<Node[]> {
     return (await this.transport.json<{ items: Node[] }>('GET', '/v1/nodes')).items;
   }
+
+  /** Places no new work on node `id`; what runs there goes on. */
+  cordon(id: string): Promise<Node> {
+    return this.transport.json('POST', `/v1/nodes/${encodeURIComponent(id)}/cordon`);
+  }
+
+  /** Cordons node `id` and moves deployments' replicas off it; other work finishes there. */
+  drain(id: string): Promise<Node> {
+    return this.transport.json('POST', `/v1/nodes/${encodeURIComponent(id)}/drain`);
+  }
+
+  /** Places work on node `id` again. */
+  uncordon(id: string): Promise<Node> {
+    return this.transport.json('POST', `/v1/nodes/${encodeURIComponent(id)}/uncordon`);
+  }
 }
 
 /** API keys API. */

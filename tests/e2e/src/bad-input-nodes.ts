@@ -1,4 +1,4 @@
-/** Bad-input rows of the node-token routes (`/v1/nodes/tokens`, admins of the bootstrap tenant). */
+/** Bad-input rows of the node-token and node-scheduling routes (`/v1/nodes/tokens`, `/v1/nodes/:id/cordon|drain|uncordon`; admins of the bootstrap tenant). */
 import type { Fixture, Row } from './bad-input-table.js';
 
 /** The node-token rows. */
@@ -74,5 +74,31 @@ export function nodeTokenRows(f: Fixture): Row[] {
       expect: 400,
       says: /ids contain only/,
     },
+    ...['cordon', 'drain', 'uncordon'].flatMap((verb): Row[] => [
+      {
+        name: `${verb} of a missing node`,
+        method: 'POST',
+        path: `/v1/nodes/node-missing/${verb}`,
+        key: admin,
+        expect: 404,
+        says: /node node-missing not found: tartarus nodes ls lists them/,
+      },
+      {
+        name: `${verb} by a non-bootstrap admin`,
+        method: 'POST',
+        path: `/v1/nodes/node-missing/${verb}`,
+        key: otherAdmin,
+        expect: 403,
+        says: /bootstrap/,
+      },
+      {
+        name: `${verb} of a 200-character node id`,
+        method: 'POST',
+        path: `/v1/nodes/${'n'.repeat(200)}/${verb}`,
+        key: admin,
+        expect: 400,
+        says: /a path parameter is too long \(at most 100 characters\)/,
+      },
+    ]),
   ];
 }

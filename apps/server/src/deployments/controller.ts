@@ -79,6 +79,8 @@ export class DeploymentController {
   private readonly names: ServiceNames;
   /** Services whose wait on a dependency was logged (once per revision). */
   private readonly waitLogged = new Set<string>();
+  /** Nodes being drained (read each pass): replicas there are replaced elsewhere, as in a rolling update. */
+  private drainingNodes: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -98,6 +100,7 @@ export class DeploymentController {
     this.timer = setInterval(this.wake, PASS_MS);
     this.timer.unref();
     this.ctx.bus.on('events', this.onEvents);
+    this.ctx.bus.on('nodes', this.wake);
     this.kick();
   }
 
@@ -105,6 +108,7 @@ export class DeploymentController {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.ctx.bus.off('events', this.onEvents);
+    this.ctx.bus.off('nodes', this.wake);
     await this.running;
   }
 
@@ -122,6 +126,7 @@ export class DeploymentController {
       this.again = false;
       const live = await this.ctx.store.deployments.listLive().catch(() => []);
       this.busy = live.length > 0;
+      if (this.busy) this.drainingNodes = await this.nodesDraining();
       for (const d of live) {
         if (!(await this.ctx.store.deployments.claim(d.id, this.owner, LEASE_MS).catch(() => false))) continue;
         await this.reconcile(d).catch((err: unknown) => this.ctx.log.warn({ err, deployment: d.name, tenantId: d.tenantId }, 'deployment reconcile failed'));
@@ -165,8 +170,10 @@ export class DeploymentController {
     const desired = await this.autoscaler.desired(d, svc, live);
     await this.judgeHealth(d, svc, live);
     // An isolated replica keeps running (to be looked at) but counts for nothing: one replaces it.
-    const current = live.filter((r) => r.revision === d.revision && r.health !== 'isolated');
-    const old = live.filter((r) => r.revision !== d.revision && r.health !== 'isolated');
+    // One on a draining node is replaced like one of an older revision.
+    const moving = (r: DeploymentRun): boolean => r.nodeId !== null && this.drainingNodes.has(r.nodeId);
+    const current = live.filter((r) => r.revision === d.revision && r.health !== 'isolated' && !moving(r));
+    const old = live.filter((r) => (r.revision !== d.revision || moving(r)) && r.health !== 'isolated');
     if (old.length > 0) return this.roll(d, svc, all, current, old, desired);
     if (current.length < desired && !(await this.dependenciesMet(d, svc))) return;
     if (current.length > desired) {
@@ -187,13 +194,20 @@ export class DeploymentController {
    * run is made current again (a rollback), and they are kept.
    */
   private async roll(d: Deployment, svc: ServicePlan, all: DeploymentRun[], current: DeploymentRun[], old: DeploymentRun[], desired: number): Promise<void> {
-    if (consecutiveFailures(d, all) >= ROLLBACK_AFTER && (await this.rollBack(d, svc, old))) return;
+    const older = old.filter((r) => r.revision !== d.revision);
+    if (older.length > 0 && consecutiveFailures(d, all) >= ROLLBACK_AFTER && (await this.rollBack(d, svc, older))) return;
     const ready = current.filter((r) => takesTraffic(svc, r)).length;
     const counted = current.length + old.length;
     const oldest = old[old.length - 1];
     if (ready > 0 && counted > desired && oldest !== undefined) return this.drains.begin(d, svc, oldest);
     if (current.length < desired && counted <= desired && this.mayStart(d, svc, all)) await this.startRun(d, svc, 'replica', null);
     else if (desired === 0) for (const r of old) await this.drains.begin(d, svc, r);
+  }
+
+  /** The nodes an operator is draining (none when the store cannot say: nothing is moved then). */
+  private async nodesDraining(): Promise<ReadonlySet<string>> {
+    const closed = await this.ctx.store.nodes.unschedulable().catch(() => new Map<string, string>());
+    return new Set([...closed].filter(([, s]) => s === 'draining').map(([id]) => id));
   }
 
   /** Rolls `d` back to the revision its old replicas run; false when another change came first. */

@@ -138,6 +138,7 @@ export function nodeDto(n: Node): NodeDto {
     capacity: { ...n.capacity, diskMiB: n.capacity.diskMiB ?? 0 },
     used: { ...n.used, diskMiB: n.used.diskMiB ?? 0 },
     status: n.status,
+    scheduling: n.scheduling,
     lastHeartbeatAt: iso(n.lastHeartbeatAt),
     createdAt: iso(n.createdAt),
   };

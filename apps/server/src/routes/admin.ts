@@ -17,6 +17,7 @@ import { authorize, principalOf } from '../http/auth.js';
 import { apiKeyDto, auditDto, nodeDto, tenantDto } from '../http/convert.js';
 import { errorResponses } from './common.js';
 import { nodeTokenRoutes } from './node-tokens.js';
+import { nodeSchedulingRoutes } from './node-scheduling.js';
 import type { RouteModule } from './types.js';
 
 /** Nodes and the audit log. */
@@ -160,6 +161,7 @@ const tenantRoutes: RouteModule = (app, { ctx }) => {
 export const adminRoutes: RouteModule = (app, deps) => {
   nodeAndAuditRoutes(app, deps);
   nodeTokenRoutes(app, deps);
+  nodeSchedulingRoutes(app, deps);
   apiKeyRoutes(app, deps);
   tenantRoutes(app, deps);
 };

@@ -25,6 +25,9 @@ export function attemptSandboxId(runId: string, epoch: number): string {
   return `${runId}-${epoch}`;
 }
 
+/** How long the set of closed nodes is used before it is read again, ms. */
+const UNSCHEDULABLE_FRESH_MS = 1000;
+
 /** The placement loop of one server. */
 export class Scheduler {
   private running = false;
@@ -39,6 +42,8 @@ export class Scheduler {
   private readonly served = new Map<string, number>();
   private serveSeq = 0;
   private readonly wake = () => void this.pass();
+  /** Nodes that take no new work (cordoned, draining), read from the store at most every `UNSCHEDULABLE_FRESH_MS`. */
+  private unschedulable: { atMs: number; ids: ReadonlySet<string> } = { atMs: 0, ids: new Set() };
 
   constructor(
     private readonly ctx: ServerContext,
@@ -48,6 +53,7 @@ export class Scheduler {
   /** Starts listening for wake-ups and polling. */
   start(): void {
     this.ctx.bus.on('schedule', this.wake);
+    this.ctx.bus.on('nodes', this.nodesChanged);
     this.timer = setInterval(this.wake, this.ctx.config.schedulePollMs);
     this.timer.unref();
   }
@@ -56,6 +62,7 @@ export class Scheduler {
   stop(): void {
     this.stopped = true;
     this.ctx.bus.off('schedule', this.wake);
+    this.ctx.bus.off('nodes', this.nodesChanged);
     clearInterval(this.timer);
   }
 
@@ -76,6 +83,21 @@ export class Scheduler {
       this.running = false;
     }
   }
+
+  /** The nodes an operator closed to new work (`tartarus nodes cordon|drain`); a change is seen within a second, at once on this replica. */
+  private async closedNodes(): Promise<ReadonlySet<string>> {
+    if (Date.now() - this.unschedulable.atMs >= UNSCHEDULABLE_FRESH_MS) {
+      const ids = new Set((await this.ctx.store.nodes.unschedulable()).keys());
+      this.unschedulable = { atMs: Date.now(), ids };
+    }
+    return this.unschedulable.ids;
+  }
+
+  /** Forgets what it knew of closed nodes (one was cordoned or opened here): the next pass reads them again. */
+  private readonly nodesChanged = (): void => {
+    this.unschedulable = { atMs: 0, ids: new Set() };
+    this.wake();
+  };
 
   private candidate(c: AgentConnection): NodeCandidate {
     const { cpuOvercommit, memoryOvercommit } = this.ctx.config;
@@ -104,10 +126,11 @@ export class Scheduler {
     const items = await this.ctx.store.queue.listPending(Math.min(free, MAX_PER_TENANT));
     if (items.length === 0) return;
     const byId = new Map(items.map((i) => [i.id, i]));
+    const closed = await this.closedNodes();
     const plan = planPlacements(
       items.map(pendingWork),
       await this.shares(items, conns),
-      conns.map((c) => this.candidate(c)),
+      conns.filter((c) => !closed.has(c.nodeId)).map((c) => this.candidate(c)),
       { strategy: this.ctx.config.placement, max: free },
     );
     const { metrics } = this.ctx;

@@ -5,7 +5,7 @@ import { inTransaction, type StoreContext } from './context.js';
 import { isUniqueViolation } from './connect.js';
 import { toNode } from './rows.js';
 import type { NodeStore, RegisterNodeOptions } from './store.js';
-import type { NodeResources } from './types.js';
+import type { NodeResources, NodeScheduling } from './types.js';
 import { newId } from './util.js';
 
 function checkResources(what: string, r: NodeResources): void {
@@ -113,6 +113,17 @@ export function createNodeStore(ctx: StoreContext): NodeStore {
         .orderBy('name')
         .execute();
       return rows.map(toNode);
+    },
+
+    async setScheduling(nodeId, scheduling) {
+      const r = await db.updateTable('nodes').set({ scheduling }).where('id', '=', nodeId).executeTakeFirst();
+      if (r.numUpdatedRows === 0n) throw new NotFoundError(`node ${nodeId} not found: tartarus nodes ls lists them`, { context: { nodeId } });
+      return get(nodeId);
+    },
+
+    async unschedulable() {
+      const rows = await db.selectFrom('nodes').select(['id', 'scheduling']).where('scheduling', '!=', 'active').execute();
+      return new Map(rows.map((r) => [r.id, r.scheduling as NodeScheduling]));
     },
 
     async listStale(deadlineMs) {

@@ -16,6 +16,7 @@ import type {
   LogsDropped,
   LogStream,
   Node,
+  NodeScheduling,
   NodeStatus,
   Role,
   Run,
@@ -115,6 +116,7 @@ export function toNode(r: Selectable<NodesTable>): Node {
     capacity: resources(r.capacity_cpu, r.capacity_memory_mib, r.capacity_disk_mib, r.capacity_slots),
     used: resources(r.used_cpu, r.used_memory_mib, r.used_disk_mib, r.used_slots),
     status: r.status as NodeStatus,
+    scheduling: r.scheduling as NodeScheduling,
     lastHeartbeatAt: r.last_heartbeat_at,
     createdAt: r.created_at,
   };

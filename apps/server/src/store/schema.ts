@@ -76,6 +76,8 @@ export interface NodesTable {
   status: string;
   last_heartbeat_at: number;
   created_at: number;
+  /** `active`, `cordoned`, `draining` (migration 0017). */
+  scheduling: Generated<string>;
 }
 
 /** Row of the `Sandboxes` table. */

@@ -36,6 +36,7 @@ import type {
   Node,
   NodeResources,
   NodeToken,
+  NodeScheduling,
   NodeStatus,
   Page,
   PageOptions,
@@ -252,6 +253,10 @@ export interface NodeStore {
   list(options?: { status?: NodeStatus }): Promise<Node[]>;
   /** Nodes `up` whose last heartbeat is older than `now - deadlineMs`; pass each to `queue.handleNodeDown`. */
   listStale(deadlineMs: number): Promise<Node[]>;
+  /** Sets whether the node takes new work (cordon, drain, uncordon); NotFoundError if missing. */
+  setScheduling(nodeId: string, scheduling: NodeScheduling): Promise<Node>;
+  /** The ids of the nodes that take no new work (cordoned or draining). */
+  unschedulable(): Promise<Map<string, NodeScheduling>>;
 }
 
 // --------------------------------------------------------------------------------------- sandboxes

@@ -134,9 +134,14 @@ export interface Node {
   capacity: NodeResources;
   used: NodeResources;
   status: NodeStatus;
+  /** Whether new work is placed on it: `active`; `cordoned` (none, what runs goes on); `draining` (cordoned, and deployments move their replicas off). */
+  scheduling: NodeScheduling;
   lastHeartbeatAt: number;
   createdAt: number;
 }
+
+/** Whether a node takes new work. */
+export type NodeScheduling = 'active' | 'cordoned' | 'draining';
 
 // ------------------------------------------------------------------------------------- sandboxes
 

@@ -153,6 +153,8 @@ export const NodeSchema = z
     capacity: NodeResourcesSchema,
     used: NodeResourcesSchema,
     status: z.enum(['up', 'down']),
+    /** Whether new work is placed on it: `active`; `cordoned` (none; what runs there goes on); `draining` (cordoned, and deployments move their replicas to other nodes). */
+    scheduling: z.enum(['active', 'cordoned', 'draining']),
     lastHeartbeatAt: TimestampSchema,
     createdAt: TimestampSchema,
   })

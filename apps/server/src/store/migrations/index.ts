@@ -19,6 +19,7 @@ import { webhooks } from './0011-webhooks.js';
 import { integrations } from './0013-integrations.js';
 import { deployments } from './0014-deployments.js';
 import { deploymentRevisions } from './0015-deployment-revisions.js';
+import { nodeScheduling } from './0017-node-scheduling.js';
 import { deploymentEvents } from './0016-deployment-events.js';
 
 /** Every migration, in order. Names sort in application order. */
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '0014_deployments': deployments,
   '0015_deployment_revisions': deploymentRevisions,
   '0016_deployment_events': deploymentEvents,
+  '0017_node_scheduling': nodeScheduling,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

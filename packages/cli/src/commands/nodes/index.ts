@@ -2,12 +2,15 @@
 import { Command } from 'commander';
 import { lsCommand } from './ls.js';
 import { tokenCommand } from './token/index.js';
+import { schedulingCommands } from './scheduling.js';
 
 /** Builds `tartarus nodes`. */
 export function nodesCommand(): Command {
-  return new Command('nodes')
+  const cmd = new Command('nodes')
     .alias('node')
-    .description("list nodes and manage their agents' tokens")
+    .description("list nodes, cordon and drain them, and manage their agents' tokens")
     .addCommand(lsCommand())
     .addCommand(tokenCommand());
+  for (const c of schedulingCommands()) cmd.addCommand(c);
+  return cmd;
 }

@@ -18,6 +18,7 @@ export function lsCommand(): Command {
       { header: 'id', get: (n) => n.id },
       { header: 'name', get: (n) => n.name },
       { header: 'status', get: (n) => n.status },
+      { header: 'scheduling', get: (n) => n.scheduling },
       { header: 'runtimes', get: (n) => n.runtimes.join(',') },
       { header: 'cpu', get: (n) => `${n.used.cpu}/${n.capacity.cpu}` },
       { header: 'memory MiB', get: (n) => `${n.used.memoryMiB}/${n.capacity.memoryMiB}` },
