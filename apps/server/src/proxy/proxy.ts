@@ -12,6 +12,7 @@
  * (deployment-proxy.ts).
  */
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SandboxNotRunningError, TartarusError, UnauthenticatedError } from '@tartarus/core';
 import type { SocketRelays } from '@tartarus/runtime';
@@ -96,8 +97,8 @@ export async function admit(deps: ProxyDeps, target: ProxyTarget, headers: Incom
   return { sandbox, byKey };
 }
 
-/** The headers to send on: hop-by-hop, the API key and the access token removed; X-Forwarded-* added. */
-function forwardHeaders(req: IncomingMessage, byKey: boolean, keepUpgrade: boolean): Record<string, string | string[]> {
+/** The headers to send on: hop-by-hop, the API key (when it came with one) and the access token removed; X-Forwarded-* added. */
+export function forwardHeaders(req: IncomingMessage, byKey: boolean, keepUpgrade: boolean): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined || k === TOKEN_HEADER || (byKey && k === 'authorization')) continue;
@@ -127,27 +128,36 @@ async function proxyHttp(deps: ProxyDeps, target: ProxyTarget, req: IncomingMess
     const { sandbox, byKey } = await admit(deps, target, req.headers);
     const socket = await dialSandbox(sandbox.nodeId === null ? undefined : deps.hub.get(sandbox.nodeId), sandbox.id, target.port);
     deps.ctx.metrics.proxyConnections.inc({ how: 'http' });
-    const up = httpRequest({ createConnection: () => socket, method: req.method, path: target.path, headers: forwardHeaders(req, byKey, false), setHost: false });
-    res.on('close', () => up.destroy());
-    up.on('response', (r) => {
-      const headers: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
-      res.writeHead(r.statusCode ?? 502, r.statusMessage, headers);
-      // Server-sent events and other streams: every chunk as it comes.
-      res.flushHeaders();
-      r.pipe(res);
-    });
-    up.on('error', (err) => {
-      if (res.headersSent) res.destroy();
-      else send(res, errorReply(deps, new DialError(502, `port ${target.port} of sandbox ${sandbox.id} did not answer: ${err.message}`)));
-    });
-    req.pipe(up);
+    relayHttp(deps, socket, req, res, { path: target.path, headers: forwardHeaders(req, byKey, false), what: `port ${target.port} of sandbox ${sandbox.id}` });
   } catch (err) {
     send(res, errorReply(deps, err));
   }
 }
 
-function send(res: ServerResponse, r: { status: number; headers: Record<string, string>; body: string }): void {
+/**
+ * Sends `req` (its body streamed) over `socket` with `headers` to `path`, and the answer back as
+ * it comes (hop-by-hop headers removed; server-sent events and other streams chunk by chunk); a
+ * failure before the answer is a 502 naming `what`.
+ */
+export function relayHttp(deps: ProxyDeps, socket: Socket, req: IncomingMessage, res: ServerResponse, o: { path: string; headers: Record<string, string | string[]>; what: string }): void {
+  const up = httpRequest({ createConnection: () => socket, method: req.method, path: o.path, headers: o.headers, setHost: false });
+  res.on('close', () => up.destroy());
+  up.on('response', (r) => {
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
+    res.writeHead(r.statusCode ?? 502, r.statusMessage, headers);
+    res.flushHeaders();
+    r.pipe(res);
+  });
+  up.on('error', (err) => {
+    if (res.headersSent) res.destroy();
+    else send(res, errorReply(deps, new DialError(502, `${o.what} did not answer: ${err.message}`)));
+  });
+  req.pipe(up);
+}
+
+/** Answers `res` with the proxy's error reply (or cuts it when the answer has begun). */
+export function send(res: ServerResponse, r: { status: number; headers: Record<string, string>; body: string }): void {
   if (res.headersSent) return void res.destroy();
   res.writeHead(r.status, { ...r.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(r.body) });
   res.end(r.body);
@@ -158,14 +168,19 @@ async function proxyUpgrade(deps: ProxyDeps, target: ProxyTarget, req: IncomingM
   try {
     const { sandbox, byKey } = await admit(deps, target, req.headers);
     const up = await dialSandbox(sandbox.nodeId === null ? undefined : deps.hub.get(sandbox.nodeId), sandbox.id, target.port);
-    const lines = [`${req.method ?? 'GET'} ${target.path} HTTP/1.1`];
-    for (const [k, v] of Object.entries(forwardHeaders(req, byKey, true))) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
-    up.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (head.length > 0) up.write(head);
-    joinSockets(deps, up, client, 'upgrade');
+    sendUpgrade(deps, up, client, head, `${req.method ?? 'GET'} ${target.path} HTTP/1.1`, forwardHeaders(req, byKey, true));
   } catch (err) {
     endWithError(deps, client, err);
   }
+}
+
+/** Writes an upgrade's request line and headers (and what came after them) to `up`, then joins the two sockets. */
+export function sendUpgrade(deps: ProxyDeps, up: Duplex, client: Duplex, head: Buffer, requestLine: string, headers: Record<string, string | string[]>): void {
+  const lines = [requestLine];
+  for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
+  up.write(`${lines.join('\r\n')}\r\n\r\n`);
+  if (head.length > 0) up.write(head);
+  joinSockets(deps, up, client, 'upgrade');
 }
 
 /**
