@@ -9,6 +9,7 @@ import type { WebSocket } from '@fastify/websocket';
 import {
   AGENT_PROTOCOL_VERSION,
   AgentMessageSchema,
+  ConflictError,
   type AgentCallEvent,
   type AgentCallInput,
   type AgentCallName,
@@ -227,7 +228,13 @@ export class AgentConnection {
     this.capacity = msg.capacity;
     this.labels = msg.labels;
     this.proxy = proxyAdvert(msg.capabilities?.['proxy']);
-    const { keep, work } = await reconcileNode(this.ctx, msg);
+    // A node whose registration the store refuses (another node has its name) is told why and closed, not left waiting.
+    const reconciled = await reconcileNode(this.ctx, msg).catch((err: unknown) => {
+      if (err instanceof ConflictError) return this.refuse(msg.nodeId, err.message);
+      throw err;
+    });
+    if (reconciled === undefined) return;
+    const { keep, work } = reconciled;
     // Closed meanwhile (token revoked, agent gone): nothing to register.
     if (this.socket.readyState !== this.socket.OPEN) return;
     for (const w of work) this.hold(w);

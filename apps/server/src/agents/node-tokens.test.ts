@@ -242,3 +242,14 @@ test("reports from one node about another node's run or sandbox change nothing",
     }
     assert.deepEqual([done.state, done.stdout], ['succeeded', 'real\n']);
   }));
+
+test('an agent whose name another node has is refused with the reason, not left waiting', () =>
+  withServer({ agentTokens: [SHARED] }, async (env) => {
+    await connected(env, SHARED, 'node-one');
+    const twin = await env.agent(SHARED);
+    const r = await twin.hello('node-two', 'node-one');
+    assert.notEqual(r, 'reconciled');
+    if (r === 'reconciled') return;
+    assert.equal(r.code, 1008);
+    assert.match(r.reason, /another node is registered as node-one/);
+  }));

@@ -80,7 +80,7 @@ export function createNodeStore(ctx: StoreContext): NodeStore {
         return await get(id);
       } catch (error) {
         if (!isUniqueViolation(error, ctx.backend)) throw error;
-        throw new ConflictError(`another node is registered as ${options.name}`, { cause: error });
+        throw new ConflictError(`another node is registered as ${options.name}: give this agent another name (TARTARUS_NODE_NAME)`, { cause: error });
       }
     },
 

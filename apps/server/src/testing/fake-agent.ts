@@ -32,7 +32,8 @@ export interface FakeAgent {
   /** `closed`, or `open` when the socket is still open after `timeoutMs` (default 5 s). */
   closedWithin(timeoutMs?: number): Promise<Closed | 'open'>;
   /** Says `hello` as `nodeId`: `reconciled`, or how the server closed the socket instead. */
-  hello(nodeId: string): Promise<'reconciled' | Closed>;
+  /** Says hello as `nodeId`, named `name` (default: the id). */
+  hello(nodeId: string, name?: string): Promise<'reconciled' | Closed>;
 }
 
 /** Thrown by `openAgent` when the server refuses the upgrade (e.g. 401 for a bad token). */
@@ -42,12 +43,12 @@ export class UpgradeRefused extends Error {
   }
 }
 
-function helloMessage(nodeId: string): AgentMessage {
+function helloMessage(nodeId: string, name = nodeId): AgentMessage {
   return {
     type: 'hello',
     protocolVersion: AGENT_PROTOCOL_VERSION,
     nodeId,
-    name: nodeId,
+    name,
     runtimes: ['container'],
     capacity: { cpu: 1, memoryMiB: 1024, diskMiB: 0, slots: 4 },
     labels: {},
@@ -101,8 +102,8 @@ export async function openAgent(url: string, token: string): Promise<FakeAgent> 
       });
     }
   };
-  const hello = async (nodeId: string) => {
-    send(helloMessage(nodeId));
+  const hello = async (nodeId: string, name?: string) => {
+    send(helloMessage(nodeId, name));
     return Promise.race([next('reconcile').then(() => 'reconciled' as const), closed]);
   };
   const closedWithin = (timeoutMs = 5000) =>
