@@ -33,7 +33,7 @@ export class Drains {
   /** Starts stopping replica `r` of `svc` gracefully (or at once when it takes no traffic). */
   async begin(d: Deployment, svc: ServicePlan | undefined, r: DeploymentRun): Promise<void> {
     if (r.health === 'draining') return;
-    if (svc === undefined || !takesTraffic(svc, r) || svc.endpoints.length === 0) {
+    if (svc === undefined || !takesTraffic(svc, r)) {
       await this.cancel(d, r);
       return;
     }
