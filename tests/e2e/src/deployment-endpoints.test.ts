@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tartarus } from '@tartarus/sdk';
 import { buildTestImage, pushTestImage, startRegistry, TEST_TMP_PREFIX, type TestRegistry } from '@tartarus/runtime/testing';
-import { containerSkipReason, eventually, withEmbedded } from './helpers.js';
+import { call, containerSkipReason, eventually, withEmbedded } from './helpers.js';
 
 const START = `mkdir -p /tmp/www
 echo "$VERSION $(cat /proc/sys/kernel/random/uuid)" > /tmp/www/index.html
@@ -99,6 +99,12 @@ function hostGet(base: string, host: string): Promise<{ status: number; body: st
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Connections the proxy passed to deployments so far (its metrics). */
+async function proxied(base: string): Promise<number> {
+  const m = (await call(base, undefined, 'GET', '/metrics')).text;
+  return Number(/^tartarus_proxy_connections_total\{how="deployment"\} (\d+)/m.exec(m)?.[1] ?? 0);
 }
 
 /** Sends requests one after another until `stop()` resolves; returns every answer. */
@@ -194,8 +200,10 @@ test('deployments: a public endpoint balanced over healthy replicas, repaired, r
     assert.deepEqual(events.items.map((e) => [e.data.from, e.data.to, e.data.revision]), [[3, 2, 4]]);
 
     // A stop drains: a slow request in flight is answered before its replica goes.
+    // The stop comes once the request is in flight (the proxy counted its connection), however slow the machine.
+    const before = await proxied(h.url);
     const slow = get(`${url}cgi-bin/slow`);
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(async () => ((await proxied(h.url)) > before ? true : undefined), 30_000, 'the slow request in flight');
     await client.deployments.stop('shop');
     assert.deepEqual(await slow, { status: 200, body: 'slow done\n' });
     await eventually(async () => ((await client.deployments.get('shop')).state === 'stopped' ? true : undefined), 60_000, 'the stop');

@@ -51,7 +51,12 @@ export class Drains {
       let since = this.since.get(r.runId);
       if (since === undefined) this.since.set(r.runId, (since = { deploymentId: d.id, at: now }));
       const waited = now - since.at;
-      if (waited >= DRAIN_MAX_MS || (waited >= DRAIN_MIN_MS && this.traffic.active(r.runId) === 0)) await this.cancel(d, r);
+      if (waited >= DRAIN_MAX_MS || (waited >= DRAIN_MIN_MS && this.traffic.active(r.runId) === 0)) {
+        // What is still in flight is cut here, so its clients get an error at once rather than
+        // wait on a connection whose far end may vanish without a word.
+        this.traffic.cut(r.runId);
+        await this.cancel(d, r);
+      }
     }
     for (const [id, s] of this.since) if (s.deploymentId === d.id && !live.some((r) => r.runId === id)) this.since.delete(id);
   }

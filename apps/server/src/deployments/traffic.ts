@@ -19,9 +19,14 @@ interface ServiceTraffic {
 export class DeploymentTraffic {
   private readonly services = new Map<string, ServiceTraffic>();
   private readonly inFlight = new Map<string, number>();
+  /** How to cut each request in flight, by replica (those that gave one). */
+  private readonly cutters = new Map<string, Set<() => void>>();
 
-  /** Counts one request to `service` of deployment `deploymentId` sent to replica `runId`; call the returned function when it ends. */
-  begin(deploymentId: string, service: string, runId: string, nowMs = Date.now()): () => void {
+  /**
+   * Counts one request to `service` of deployment `deploymentId` sent to replica `runId`; call the
+   * returned function when it ends. `cut`, when given, ends it at once (a drain that ran out of time).
+   */
+  begin(deploymentId: string, service: string, runId: string, nowMs = Date.now(), cut?: () => void): () => void {
     const key = `${deploymentId}/${service}`;
     let t = this.services.get(key);
     if (t === undefined) {
@@ -36,6 +41,11 @@ export class DeploymentTraffic {
     }
     t.counts[slot] = (t.counts[slot] ?? 0) + 1;
     this.inFlight.set(runId, (this.inFlight.get(runId) ?? 0) + 1);
+    if (cut !== undefined) {
+      let set = this.cutters.get(runId);
+      if (set === undefined) this.cutters.set(runId, (set = new Set()));
+      set.add(cut);
+    }
     let ended = false;
     return () => {
       if (ended) return;
@@ -43,7 +53,16 @@ export class DeploymentTraffic {
       const n = (this.inFlight.get(runId) ?? 1) - 1;
       if (n <= 0) this.inFlight.delete(runId);
       else this.inFlight.set(runId, n);
+      if (cut === undefined) return;
+      const set = this.cutters.get(runId);
+      set?.delete(cut);
+      if (set?.size === 0) this.cutters.delete(runId);
     };
+  }
+
+  /** Cuts every request replica `runId` has in flight through this server (its clients get an error, not a wait). */
+  cut(runId: string): void {
+    for (const cut of [...(this.cutters.get(runId) ?? [])]) cut();
   }
 
   /** Mean requests per second to `service` over the last `windowS` whole seconds (at most a minute). */

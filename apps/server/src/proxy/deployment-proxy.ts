@@ -23,13 +23,19 @@ export interface DeploymentProxyDeps {
   traffic: DeploymentTraffic;
 }
 
-/** A connection to the first replica of `route` that answers, and the replica. */
-async function dialReplica(deps: ProxyDeps, route: EndpointRoute): Promise<{ socket: Socket; runId: string }> {
+/**
+ * A connection to the first replica of `route` that answers, and the function that ends its
+ * count. A request counts as in flight to a replica from the moment it is routed there, before
+ * the dial, so a drain that began meanwhile waits for it; `cut` ends it early (drain.ts).
+ */
+async function dialReplica(deps: ProxyDeps, dd: DeploymentProxyDeps, route: EndpointRoute, cut: () => void): Promise<{ socket: Socket; end: () => void }> {
   let last: unknown;
   for (const r of route.replicas) {
+    const end = dd.traffic.begin(route.deployment.id, route.service.name, r.runId, Date.now(), cut);
     try {
-      return { socket: await dialSandbox(deps.hub.get(r.nodeId), r.sandboxId, route.endpoint.targetPort), runId: r.runId };
+      return { socket: await dialSandbox(deps.hub.get(r.nodeId), r.sandboxId, route.endpoint.targetPort), end };
     } catch (err) {
+      end();
       last = err;
     }
   }
@@ -41,8 +47,8 @@ async function dialReplica(deps: ProxyDeps, route: EndpointRoute): Promise<{ soc
 export async function proxyDeploymentHttp(deps: ProxyDeps, dd: DeploymentProxyDeps, target: DeploymentTarget, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const route = await dd.table.route(target);
-    const { socket, runId } = await dialReplica(deps, route);
-    const end = dd.traffic.begin(route.deployment.id, route.service.name, runId);
+    const cut = (): void => send(res, errorReply(deps, new DialError(502, `the replica of service ${route.service.name} (deployment ${route.deployment.name}) was stopped before it answered`)));
+    const { socket, end } = await dialReplica(deps, dd, route, cut);
     res.once('close', end);
     deps.ctx.metrics.proxyConnections.inc({ how: 'deployment' });
     // The request's own Authorization is the application's: passed on.
@@ -57,8 +63,7 @@ export async function proxyDeploymentUpgrade(deps: ProxyDeps, dd: DeploymentProx
   client.on('error', () => client.destroy());
   try {
     const route = await dd.table.route(target);
-    const { socket: up, runId } = await dialReplica(deps, route);
-    const end = dd.traffic.begin(route.deployment.id, route.service.name, runId);
+    const { socket: up, end } = await dialReplica(deps, dd, route, () => client.destroy());
     client.once('close', end);
     sendUpgrade(deps, up, client, head, `${req.method ?? 'GET'} ${target.path} HTTP/1.1`, forwardHeaders(req, false, true));
   } catch (err) {
