@@ -6,6 +6,7 @@ import type { SecretVault } from './secrets/vault.js';
 import { EventEmitter } from 'node:events';
 import type { ServerConfig } from './config.js';
 import type { ServerMetrics } from './http/metrics.js';
+import type { RequestLimiter } from './http/rate-limit.js';
 import type { LogShipper } from './logs/shipper.js';
 import type { Store } from './store/index.js';
 
@@ -25,10 +26,29 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
  * the event says "look again", it never carries the truth.
  */
 export class EventBus extends EventEmitter {
+  /** Where events go to the other server replicas too (distributed mode: cluster/bus-relay.ts). */
+  private relay: ((event: string, args: unknown[]) => void) | undefined;
+
   constructor() {
     super();
     // Many log followers may wait on one run.
     this.setMaxListeners(0);
+  }
+
+  /** Sends every event emitted here on to `relay` as well (undefined: this process only). */
+  relayTo(relay: ((event: string, args: unknown[]) => void) | undefined): void {
+    this.relay = relay;
+  }
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const heard = super.emit(event, ...args);
+    if (this.relay !== undefined && typeof event === 'string') this.relay(event, args);
+    return heard;
+  }
+
+  /** Emits an event that came from another replica (not relayed again). */
+  received(event: string, args: unknown[]): void {
+    super.emit(event, ...args);
   }
   /** Announces that run `id` changed. */
   run(id: string): void {
@@ -84,4 +104,6 @@ export interface ServerContext {
   logShipper: LogShipper;
   /** Tenants' secrets (`secrets/vault.ts`). */
   secrets: SecretVault;
+  /** The API's per-key rate limit when it is not this process's own (distributed mode: shared through Redis). */
+  limiter?: RequestLimiter;
 }

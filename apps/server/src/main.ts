@@ -5,11 +5,15 @@
  * every option of the schema is a flag and a variable (`cpuOvercommit`: `--cpu-overcommit`,
  * `TARTARUS_CPU_OVERCOMMIT`; docs/reference/configuration.md lists them all), and
  *
- *   --store / TARTARUS_STORE            a SQLite file path or a postgres:// URL (required)
+ *   --store / TARTARUS_STORE            a SQLite file path or a postgres:// URL (required; also
+ *                                       --database / TARTARUS_DATABASE, as `tartarus server` names it)
  *   --agent-token / TARTARUS_AGENT_TOKENS   agent secrets, comma-separated, each NODE_ID=TOKEN
  *                                       (bound to that node) or TOKEN (shared, for bootstrapping
  *                                       a trusted fleet); optional when every agent uses a node
  *                                       token issued with `tartarus nodes token create`
+ *   --redis / TARTARUS_REDIS            distributed mode: redis://host:port (or rediss://, unix:///path)
+ *                                       joining this replica to the others (routing, fan-out,
+ *                                       shared rate limits); optional with one replica
  *
  * A bad value is one line naming the option, exit 2.
  */
@@ -19,6 +23,7 @@ import { parseServerConfig, SERVER_OPTIONS, type ServerConfig, type ServerConfig
 import { createLogger } from './logging.js';
 import { sharedTokenWarning, startServer } from './server.js';
 import { openStore, type StoreOptions } from './store/index.js';
+import { redisOptions } from './cluster/index.js';
 
 function fail(message: string): never {
   console.error(`tartarus-server: ${message}`);
@@ -26,15 +31,17 @@ function fail(message: string): never {
 }
 
 /** Flags over environment, through the config schema. Throws InvalidArgumentError naming the option. */
-export function configFrom(argv: string[], env: NodeJS.ProcessEnv): { config: ServerConfig; store: StoreOptions } {
-  const { values } = parseArgs({ args: argv, options: { ...parseArgsOptions(SERVER_OPTIONS), store: { type: 'string' } }, strict: true });
+export function configFrom(argv: string[], env: NodeJS.ProcessEnv): { config: ServerConfig; store: StoreOptions; redis?: string } {
+  const { values } = parseArgs({ args: argv, options: { ...parseArgsOptions(SERVER_OPTIONS), store: { type: 'string' }, database: { type: 'string' }, redis: { type: 'string' } }, strict: true });
   const config = readConfigSources(SERVER_OPTIONS, values, env) as ServerConfigInput;
-  const where = values.store ?? env.TARTARUS_STORE;
-  if (where === undefined || where === '') fail('--store (or TARTARUS_STORE) is required');
+  const where = values.store ?? values.database ?? (env.TARTARUS_STORE || env.TARTARUS_DATABASE);
+  if (where === undefined || where === '') fail('--database (or TARTARUS_DATABASE) is required: a postgres:// URL or a SQLite file path');
   const store: StoreOptions = /^postgres(ql)?:\/\//.test(where)
     ? { backend: 'postgres', connectionString: where }
     : { backend: 'sqlite', path: where };
-  return { config: parseServerConfig(config), store };
+  const redis = values.redis ?? (env.TARTARUS_REDIS || undefined);
+  if (redis !== undefined) redisOptions(redis);
+  return { config: parseServerConfig(config), store, ...(redis === undefined ? {} : { redis }) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -47,7 +54,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const warning = sharedTokenWarning(parsed.config);
   if (warning !== null) console.error(`tartarus-server: warning: ${warning}`);
   const store = await openStore(parsed.store);
-  const server = await startServer({ store, config: parsed.config, log: createLogger(parsed.config.logLevel) });
+  const server = await startServer({ store, config: parsed.config, log: createLogger(parsed.config.logLevel), ...(parsed.redis === undefined ? {} : { redis: parsed.redis }) });
   console.error(`tartarus-server listening on ${server.url}`);
   process.on('SIGTERM', () => {
     void server

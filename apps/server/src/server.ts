@@ -38,6 +38,7 @@ import { DeploymentTraffic } from './deployments/traffic.js';
 import { EndpointTable } from './deployments/endpoint-table.js';
 import { PortEndpoints } from './proxy/port-endpoints.js';
 import { deploymentRoutes } from './deployments/routes.js';
+import { joinCluster, openRedis, redisOptions } from './cluster/index.js';
 import { installProxy } from './proxy/proxy.js';
 import { AccessTokens } from './proxy/tokens.js';
 import type { RouteDeps } from './routes/types.js';
@@ -55,6 +56,8 @@ export interface StartServerOptions {
   config?: ServerConfigInput;
   /** Default: silent. */
   log?: Logger;
+  /** Distributed mode: Redis (`redis://…`, `rediss://…`, `unix:///…`) joining this replica to the others (cluster/). */
+  redis?: string;
 }
 
 /** A listening server. */
@@ -89,6 +92,8 @@ export function sharedTokenWarning(config: ServerConfig): string | null {
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
   const config = parseServerConfig(options.config);
   const { store } = options;
+  // A bad Redis URL is refused before anything starts.
+  if (options.redis !== undefined) redisOptions(options.redis);
   const metrics = createMetrics(config.observability, {
     readyRuns: () => store.queue.countReady(),
     queueDepth: () => store.queue.depth(),
@@ -105,9 +110,12 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     logShipper: shipping.shipper,
     secrets: new SecretVault(store, config),
   };
+  const redis = options.redis === undefined ? undefined : openRedis(options.redis, ctx);
+  if (redis !== undefined) ctx.limiter = redis.limiter;
   const warning = sharedTokenWarning(config);
   if (warning !== null) ctx.log.warn({}, warning);
   const hub = new AgentHub(ctx);
+  const cluster = redis === undefined ? undefined : joinCluster(ctx, hub, redis.redis);
   const admission = new Admission(ctx, hub);
   const templates = new TemplateService(ctx, hub);
   const deps: RouteDeps = {
@@ -156,6 +164,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close().catch(() => undefined);
+    await cluster?.close();
     await shipping.close();
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
@@ -200,6 +209,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         await integrations.dispatcher.stop();
         await deployments.stop();
         await publishedPorts.stop();
+        await cluster?.close();
         hub.closeAll();
         relays.close();
         proxy.close();

@@ -11,13 +11,32 @@ import {
   type AgentCallInput,
   type AgentCallName,
   type AgentCallOutput,
+  type ServerMessage,
 } from '@tartarus/core';
 import type { ServerContext } from '../context.js';
 import type { AgentAuth } from './agent-auth.js';
 import { AgentConnection } from './connection.js';
 
+/** Where a node's port proxy takes tunnels (dial.ts). */
+export interface NodeProxyRef {
+  nodeId: string;
+  proxy: { address: string; secret: string } | null;
+}
+
+/** The nodes connected to other server replicas (distributed mode: cluster/node-relay.ts). */
+export interface RemoteNodes {
+  call<N extends AgentCallName>(nodeId: string, name: N, input: AgentCallInput<N>, options: { timeoutMs?: number; onEvent?: (e: AgentCallEvent<N>) => void }): Promise<AgentCallOutput<N>>;
+  /** Sends `message` to the node's agent; `release`: work the holder stops counting there. */
+  send(nodeId: string, message: ServerMessage, release?: string): Promise<void>;
+  proxy(nodeId: string): Promise<NodeProxyRef | undefined>;
+  joined(nodeId: string): Promise<void>;
+  left(nodeId: string): Promise<void>;
+}
+
 /** Connected agents. */
 export class AgentHub {
+  /** The other replicas' nodes, when there are other replicas. */
+  private remote: RemoteNodes | undefined;
   /** Agents past `hello`, by node id. */
   private readonly connections = new Map<string, AgentConnection>();
   /** Every open agent socket, also those still in `hello` (a revoked token closes them too). */
@@ -35,6 +54,7 @@ export class AgentHub {
         if (old && old !== c) old.close();
         this.ctx.metrics.agentsConnected.set(this.connections.size);
         this.ctx.log.info({ nodeId: c.nodeId }, 'agent connected');
+        void this.remote?.joined(c.nodeId);
         this.ctx.bus.schedule();
       },
       closed: (c) => {
@@ -43,6 +63,7 @@ export class AgentHub {
         if (current) this.connections.delete(c.nodeId);
         this.ctx.metrics.agentsConnected.set(this.connections.size);
         if (current) this.ctx.log.info({ nodeId: c.nodeId }, 'agent disconnected');
+        if (current) void this.remote?.left(c.nodeId);
       },
     });
     this.sockets.add(conn);
@@ -82,7 +103,37 @@ export class AgentHub {
     return this.connections.get(nodeId);
   }
 
-  /** Calls `name` on the node holding a sandbox; a 409 when the node is not connected. */
+  /** Reaches the nodes of other replicas through `remote` from now on. */
+  useRemote(remote: RemoteNodes | undefined): void {
+    this.remote = remote;
+  }
+
+  /** Sends `message` to the agent of `nodeId`, here or through the replica holding it, and stops counting work `release` there. Dropped when no one holds the node (its lease lapses). */
+  async send(nodeId: string, message: ServerMessage, release?: string): Promise<void> {
+    const conn = this.connections.get(nodeId);
+    if (conn !== undefined) {
+      conn.send(message);
+      if (release !== undefined) conn.release(release);
+      return;
+    }
+    await this.remote?.send(nodeId, message, release).catch(() => undefined);
+  }
+
+  /** Stops counting work `workId` on `nodeId` when the node is connected here (each replica's sweeper releases what ended on its own nodes). */
+  release(nodeId: string, workId: string): void {
+    const conn = this.connections.get(nodeId);
+    if (conn !== undefined) conn.release(workId);
+  }
+
+  /** Where `nodeId`'s port proxy is: from its connection here, or from the replica holding it; undefined when no one does. */
+  async proxyOf(nodeId: string | null): Promise<NodeProxyRef | undefined> {
+    if (nodeId === null) return undefined;
+    const conn = this.connections.get(nodeId);
+    if (conn !== undefined) return conn;
+    return this.remote?.proxy(nodeId);
+  }
+
+  /** Calls `name` on the node holding a sandbox (connected here or to another replica); a 409 when no one holds it. */
   call<N extends AgentCallName>(
     nodeId: string | null,
     name: N,
@@ -90,6 +141,7 @@ export class AgentHub {
     options: { timeoutMs?: number; onEvent?: (e: AgentCallEvent<N>) => void } = {},
   ): Promise<AgentCallOutput<N>> {
     const conn = nodeId === null ? undefined : this.connections.get(nodeId);
+    if (!conn && nodeId !== null && this.remote !== undefined) return this.remote.call(nodeId, name, input, options);
     if (!conn) {
       return Promise.reject(
         new SandboxNotRunningError(

@@ -19,7 +19,7 @@ function accessOf(req: FastifyRequest): Access {
 /** Authenticates, rate-limits and authorizes each request by its route's `access`. */
 export function installAuthHook(app: ZodApp, ctx: ServerContext): void {
   const { config, store } = ctx;
-  const limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
+  const limiter = ctx.limiter ?? new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   const authenticateAgent = agentAuthenticator(config.agentTokens, store);
   app.addHook('onRequest', async (req) => {
     if (req.is404) return;
@@ -31,7 +31,7 @@ export function installAuthHook(app: ZodApp, ctx: ServerContext): void {
     }
     const p = await authenticate(store, authorizationOf(req));
     req.principal = p;
-    limiter.take(p.keyId);
+    await limiter.take(p.keyId);
     authorize(p, access);
   });
 }

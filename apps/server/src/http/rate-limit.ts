@@ -1,6 +1,6 @@
 /**
- * Per-key rate limit: an in-process token bucket (enough for embedded mode; distributed mode moves
- * the counters to Redis behind the same `take`).
+ * Per-key rate limit: an in-process token bucket (enough for embedded mode; distributed mode keeps
+ * the buckets in Redis behind the same `take`: cluster/rate-limit.ts).
  */
 import { TartarusError } from '@tartarus/core';
 
@@ -24,8 +24,13 @@ interface Bucket {
   atMs: number;
 }
 
+/** Takes one request's token for a key, or throws `RateLimitedError`. */
+export interface RequestLimiter {
+  take(key: string): void | Promise<void>;
+}
+
 /** Token buckets keyed by API key id. */
-export class RateLimiter {
+export class RateLimiter implements RequestLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
   /** @param ratePerSec refill rate; @param burst bucket size. */

@@ -66,7 +66,7 @@ async function tunnel(deps: ProxyDeps, head: RequestHead, target: NonNullable<Re
   let up: Socket | undefined;
   try {
     const { sandbox, byKey } = await admit(deps, target, headers);
-    up = await dialSandbox(sandbox.nodeId === null ? undefined : deps.hub.get(sandbox.nodeId), sandbox.id, target.port);
+    up = await dialSandbox(await deps.hub.proxyOf(sandbox.nodeId), sandbox.id, target.port);
     const upgrade = (headers.upgrade ?? '') !== '';
     const lines = [`${head.method} ${target.path} ${head.version}`];
     for (const [k, v] of head.fields) {

@@ -33,7 +33,7 @@ async function dialReplica(deps: ProxyDeps, dd: DeploymentProxyDeps, route: Endp
   for (const r of route.replicas) {
     const end = dd.traffic.begin(route.deployment.id, route.service.name, r.runId, Date.now(), cut);
     try {
-      return { socket: await dialSandbox(deps.hub.get(r.nodeId), r.sandboxId, route.endpoint.targetPort), end };
+      return { socket: await dialSandbox(await deps.hub.proxyOf(r.nodeId), r.sandboxId, route.endpoint.targetPort), end };
     } catch (err) {
       end();
       last = err;

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { formatTunnelRequest, parseTunnelReply, readTunnelLine } from '@tartarus/core/base';
-import type { AgentConnection } from '../agents/connection.js';
+import type { NodeProxyRef } from '../agents/hub.js';
 
 /** How long the node proxy has to answer, ms. */
 const DIAL_TIMEOUT_MS = 15_000;
@@ -22,7 +22,7 @@ export class DialError extends Error {
 }
 
 /** The node proxy's address of `conn`, and whether it is on this machine (the server then reaches sandboxes itself). */
-function nodeProxy(conn: AgentConnection | undefined, sandboxId: string): { host: string; port: number; secret: string; local: boolean; nodeId: string } {
+function nodeProxy(conn: NodeProxyRef | undefined, sandboxId: string): { host: string; port: number; secret: string; local: boolean; nodeId: string } {
   if (!conn) throw new DialError(503, `the node of sandbox ${sandboxId} is not connected; retry shortly`);
   if (!conn.proxy) throw new DialError(502, `node ${conn.nodeId} has no port proxy (an agent older than this server?)`);
   const { address, secret } = conn.proxy;
@@ -54,7 +54,7 @@ async function handshake(node: ReturnType<typeof nodeProxy>, sandboxId: string, 
 }
 
 /** Opens the tunnel to `port` of `sandboxId` on the node of `conn`. */
-export async function dialSandbox(conn: AgentConnection | undefined, sandboxId: string, port: number): Promise<Socket> {
+export async function dialSandbox(conn: NodeProxyRef | undefined, sandboxId: string, port: number): Promise<Socket> {
   const { socket, direct } = await handshake(nodeProxy(conn, sandboxId), sandboxId, port);
   if (direct !== undefined) {
     socket.destroy();
@@ -70,7 +70,7 @@ export async function dialSandbox(conn: AgentConnection | undefined, sandboxId: 
  * what a TCP tunnel cannot carry: UDP). A sandbox on another node is a 502: only this machine's
  * sandboxes are reached by address.
  */
-export async function localSandboxAddress(conn: AgentConnection | undefined, sandboxId: string, port: number): Promise<string> {
+export async function localSandboxAddress(conn: NodeProxyRef | undefined, sandboxId: string, port: number): Promise<string> {
   const node = nodeProxy(conn, sandboxId);
   if (!node.local) throw new DialError(502, `sandbox ${sandboxId} runs on node ${node.nodeId}, another machine: UDP is relayed only to this machine's sandboxes`);
   const { socket, direct } = await handshake(node, sandboxId, port);

@@ -134,7 +134,7 @@ export class PortEndpoints {
     const p = this.current(key);
     if (p === undefined) return void client.destroy();
     for (const r of await this.table.replicasOf(p.deployment, p.service)) {
-      const up = await dialSandbox(this.deps.hub.get(r.nodeId), r.sandboxId, p.endpoint.targetPort).catch(() => undefined);
+      const up = await this.deps.hub.proxyOf(r.nodeId).then((node) => dialSandbox(node, r.sandboxId, p.endpoint.targetPort)).catch(() => undefined);
       if (up === undefined) continue;
       client.once('close', this.traffic.begin(p.deployment.id, p.service, r.runId));
       return joinSockets(this.deps, up, client, 'tunnel');
@@ -172,7 +172,7 @@ export class PortEndpoints {
     const p = this.current(key);
     if (p === undefined) return s.end();
     for (const r of await this.table.replicasOf(p.deployment, p.service)) {
-      const address = await localSandboxAddress(this.deps.hub.get(r.nodeId), r.sandboxId, p.endpoint.targetPort).catch(() => undefined);
+      const address = await this.deps.hub.proxyOf(r.nodeId).then((node) => localSandboxAddress(node, r.sandboxId, p.endpoint.targetPort)).catch(() => undefined);
       if (address === undefined) continue;
       return s.connect(address, p.endpoint.targetPort, this.traffic.begin(p.deployment.id, p.service, r.runId));
     }

@@ -126,7 +126,7 @@ export function errorReply(deps: ProxyDeps, err: unknown): { status: number; hea
 async function proxyHttp(deps: ProxyDeps, target: ProxyTarget, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const { sandbox, byKey } = await admit(deps, target, req.headers);
-    const socket = await dialSandbox(sandbox.nodeId === null ? undefined : deps.hub.get(sandbox.nodeId), sandbox.id, target.port);
+    const socket = await dialSandbox(await deps.hub.proxyOf(sandbox.nodeId), sandbox.id, target.port);
     deps.ctx.metrics.proxyConnections.inc({ how: 'http' });
     relayHttp(deps, socket, req, res, { path: target.path, headers: forwardHeaders(req, byKey, false), what: `port ${target.port} of sandbox ${sandbox.id}` });
   } catch (err) {
@@ -167,7 +167,7 @@ async function proxyUpgrade(deps: ProxyDeps, target: ProxyTarget, req: IncomingM
   client.on('error', () => client.destroy());
   try {
     const { sandbox, byKey } = await admit(deps, target, req.headers);
-    const up = await dialSandbox(sandbox.nodeId === null ? undefined : deps.hub.get(sandbox.nodeId), sandbox.id, target.port);
+    const up = await dialSandbox(await deps.hub.proxyOf(sandbox.nodeId), sandbox.id, target.port);
     sendUpgrade(deps, up, client, head, `${req.method ?? 'GET'} ${target.path} HTTP/1.1`, forwardHeaders(req, byKey, true));
   } catch (err) {
     endWithError(deps, client, err);

@@ -100,9 +100,7 @@ export class RunService {
     const before = await this.ctx.store.runs.get(tenantId, runId);
     const after = await this.ctx.store.runs.cancel(tenantId, runId);
     if (before.leaseNodeId !== null && !isFinalRun(before.state)) {
-      const conn = this.hub.get(before.leaseNodeId);
-      conn?.send({ type: 'stop', workId: runId, epoch: before.epoch });
-      conn?.release(runId);
+      await this.hub.send(before.leaseNodeId, { type: 'stop', workId: runId, epoch: before.epoch }, runId);
     }
     this.ctx.bus.run(runId);
     this.ctx.bus.schedule();

@@ -139,10 +139,13 @@ export class SandboxService {
     const { store, bus } = this.ctx;
     const s = await store.sandboxes.get(tenantId, id);
     if (!isLiveSandbox(s.state) && s.state !== 'lost') return sandboxDto(s);
-    const conn = s.nodeId === null ? undefined : this.hub.get(s.nodeId);
-    if (conn !== undefined) {
-      await conn.call('killSandbox', { sandboxId: id });
-      conn.release(id);
+    if (s.nodeId !== null) {
+      // Its node may be connected here or to another replica; one no one holds has its sandboxes
+      // ended when it comes back (the store says killed).
+      await this.hub.call(s.nodeId, 'killSandbox', { sandboxId: id }).catch((err: unknown) => {
+        if (!(err instanceof TartarusError && err.code === 'sandbox_not_running')) throw err;
+      });
+      this.hub.release(s.nodeId, id);
     }
     const out = await store.sandboxes.transition(id, 'killed', {
       exitCode: null,

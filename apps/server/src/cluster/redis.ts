@@ -1,0 +1,101 @@
+/**
+ * The replicas' link to Redis (distributed mode): two connections, one for commands and
+ * publishing, one subscribed. ioredis (the maintained Node client: reconnects by itself, resubscribes
+ * after a reconnect, runs Lua) is used rather than a hand-written RESP client.
+ *
+ * Commands fail at once while Redis is down (no offline queue): what needs Redis answers 503 then
+ * (`RedisDownError`), never waits. Subscriptions are kept and resumed when Redis is back.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { TartarusError } from '@tartarus/core';
+import type { Logger } from '../context.js';
+
+/** Redis cannot be reached: what needed it answers 503. */
+export class RedisDownError extends TartarusError {
+  constructor(what: string) {
+    super('unavailable', `Redis cannot be reached, so ${what}; retry shortly`, { retryable: true });
+  }
+}
+
+/** A message handler of one channel. */
+type Handler = (message: string) => void;
+
+/** The two connections, and whether Redis answers. */
+export class RedisLink {
+  readonly commands: Redis;
+  private readonly sub: Redis;
+  private readonly handlers = new Map<string, Handler>();
+  private down = false;
+
+  constructor(
+    readonly url: string,
+    private readonly log: Logger,
+  ) {
+    const base = redisOptions(url);
+    this.commands = new Redis({ ...base, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    this.sub = new Redis({ ...base, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    // One line per outage, not one per reconnect attempt.
+    this.commands.on('error', (err: Error) => {
+      if (this.down) return;
+      this.down = true;
+      this.log.warn({ err: err.message, redis: safeUrl(url) }, 'Redis cannot be reached: routing between replicas and shared rate limits are degraded until it is back');
+    });
+    this.commands.on('ready', () => {
+      if (this.down) this.log.info({ redis: safeUrl(url) }, 'Redis is back');
+      this.down = false;
+    });
+    this.sub.on('error', () => undefined);
+    this.sub.on('message', (channel: string, message: string) => this.handlers.get(channel)?.(message));
+  }
+
+  /** Whether commands can be sent now. */
+  get ready(): boolean {
+    return this.commands.status === 'ready';
+  }
+
+  /** Calls `handler` with every message published on `channel` from when Redis answers (kept across reconnects; never waits for Redis). */
+  subscribe(channel: string, handler: Handler): void {
+    this.handlers.set(channel, handler);
+    this.sub.subscribe(channel).catch(() => undefined);
+  }
+
+  /** Publishes `message` on `channel`; false when Redis is down (the message is dropped). */
+  async publish(channel: string, message: string): Promise<boolean> {
+    if (!this.ready) return false;
+    return this.commands.publish(channel, message).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Closes both connections. */
+  async close(): Promise<void> {
+    this.handlers.clear();
+    this.commands.disconnect();
+    this.sub.disconnect();
+  }
+}
+
+/** ioredis options for `url`: `redis://[:password@]host[:port][/db]`, `rediss://…` (TLS), or `unix:///path/to/socket`. */
+export function redisOptions(url: string): RedisOptions {
+  const retryStrategy = (times: number): number => Math.min(100 * times, 1000);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TartarusError('invalid_argument', `--redis ${safeUrl(url)} is not a URL: give redis://host:port, rediss://host:port or unix:///path/to/socket`);
+  }
+  const auth = { ...(u.username ? { username: decodeURIComponent(u.username) } : {}), ...(u.password ? { password: decodeURIComponent(u.password) } : {}) };
+  if (u.protocol === 'unix:') return { path: u.pathname, retryStrategy, ...auth };
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new TartarusError('invalid_argument', `--redis ${safeUrl(url)} has scheme ${u.protocol}: use redis://, rediss:// or unix://`);
+  }
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new TartarusError('invalid_argument', `--redis ${safeUrl(url)}: the path must be a database number, as in redis://host:6379/0`);
+  return { host: u.hostname, port: u.port ? Number(u.port) : 6379, db, retryStrategy, ...(u.protocol === 'rediss:' ? { tls: {} } : {}), ...auth };
+}
+
+/** `url` without its password, for logs and messages. */
+export function safeUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
