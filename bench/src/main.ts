@@ -1,5 +1,5 @@
 /**
- * Benchmark entry point: `npm run bench -- NAME [--iterations N]`.
+ * Benchmark entry point: `npm run bench -- NAME [--iterations N] [--runs N]`.
  * Each benchmark is a module `./NAME.js` exporting `run(args)`; it prints what it likes and
  * returns its figures, which are printed last as one JSON line (medians, ratios).
  */
@@ -16,27 +16,34 @@ export interface Benchmark {
 export interface BenchArgs {
   /** Iterations per measured variant; each benchmark picks its own default when undefined. */
   iterations: number | undefined;
+  /** Runs per configuration, for throughput benchmarks (`cluster`); the others ignore it. */
+  runs: number | undefined;
 }
 
 /** The benchmarks (modules beside this one that are not benchmarks, e.g. `stats`, are not names). */
-const NAMES = ['runtime', 'api', 'microvm', 'scheduler', 'exec', 'pool', 'images', 'network', 'deploy'];
+const NAMES = ['runtime', 'api', 'microvm', 'scheduler', 'exec', 'pool', 'images', 'network', 'deploy', 'cluster'];
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { iterations: { type: 'string', short: 'n' } },
+  options: { iterations: { type: 'string', short: 'n' }, runs: { type: 'string' } },
 });
 const name = positionals[0];
 if (!name || !NAMES.includes(name)) {
   console.error(
-    `usage: npm run bench -- NAME [--iterations N]   (NAME: ${NAMES.join(', ')})${name ? `; no benchmark named "${name}"` : ''}`,
+    `usage: npm run bench -- NAME [--iterations N] [--runs N]   (NAME: ${NAMES.join(', ')})${name ? `; no benchmark named "${name}"` : ''}`,
   );
   process.exit(2);
 }
-const iterations = values.iterations === undefined ? undefined : Number(values.iterations);
-if (iterations !== undefined && !(Number.isInteger(iterations) && iterations > 0)) {
-  console.error(`--iterations must be a positive integer, got "${values.iterations}"`);
+/** A positive integer flag, or undefined when not given; exits 2 naming the flag otherwise. */
+function positive(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (Number.isInteger(n) && n > 0) return n;
+  console.error(`--${flag} must be a positive integer, got "${text}"`);
   process.exit(2);
 }
+const iterations = positive('iterations', values.iterations);
+const runs = positive('runs', values.runs);
 const mod = (await import(`./${name}.js`)) as Benchmark;
 // A signal stops the benchmark after its current iteration, through its own `finally` blocks, so
 // that its sandboxes, bundles and temp dirs are removed; a second signal exits at once.
@@ -51,7 +58,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 try {
-  const figures = await mod.run({ iterations });
+  const figures = await mod.run({ iterations, runs });
   console.log(JSON.stringify({ bench: name, ...figures }));
 } catch (e) {
   if (!(e instanceof BenchInterrupted)) throw e;
