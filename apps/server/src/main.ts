@@ -53,8 +53,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const warning = sharedTokenWarning(parsed.config);
   if (warning !== null) console.error(`tartarus-server: warning: ${warning}`);
-  const store = await openStore(parsed.store);
-  const server = await startServer({ store, config: parsed.config, log: createLogger(parsed.config.logLevel), ...(parsed.redis === undefined ? {} : { redis: parsed.redis }) });
+  const log = createLogger(parsed.config.logLevel);
+  // PostgreSQL: a connection that breaks (the database restarting) is logged, once per outage.
+  const store = await openStore(parsed.store.backend === 'postgres' ? { ...parsed.store, log } : parsed.store);
+  const server = await startServer({ store, config: parsed.config, log, ...(parsed.redis === undefined ? {} : { redis: parsed.redis }) });
   console.error(`tartarus-server listening on ${server.url}`);
   process.on('SIGTERM', () => {
     void server

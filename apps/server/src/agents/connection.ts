@@ -3,7 +3,8 @@
  * token is bound to, → reconcile), then the agent's reports in arrival order (one at a time, so
  * log chunks keep their order), and the server's requests with their replies. Reports are fenced
  * in the store by epoch and node; a stale one is answered with `stop` so the agent stops work
- * nobody will commit.
+ * nobody will commit. While the database cannot be reached a report is tried again until it is
+ * stored, and the ones behind it wait: the agent sent it once and will not send it again.
  */
 import type { WebSocket } from '@fastify/websocket';
 import {
@@ -21,6 +22,7 @@ import {
 import type { ServerContext } from '../context.js';
 import { agentMaxMessageBytes } from '../http/app.js';
 import type { NodeResources } from '../store/index.js';
+import { StoreOutageLog } from '../store/outage-log.js';
 import { helloRefusal, type AgentAuth } from './agent-auth.js';
 import { appendOutput, handleWorkReport, type OutputMessage } from './work-reports.js';
 import { reconcileNode, type Hello } from './reconcile.js';
@@ -52,6 +54,25 @@ function parse(text: string): Parsed {
 
 /** WebSocket close code of a refused `hello` or a revoked token (RFC 6455: policy violation). */
 export const CLOSE_POLICY = 1008;
+/** WebSocket close code "try again later" (RFC 6455 registry): too many reports held for the database. */
+const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/** First and longest wait before a report the database could not take is applied again, ms. */
+const STORE_RETRY_FIRST_MS = 250;
+const STORE_RETRY_MAX_MS = 2000;
+/**
+ * Messages one connection holds while the database cannot be reached; past this the agent is
+ * told to reconnect later (as many as the agent itself keeps while disconnected).
+ */
+const MAX_HELD_MESSAGES = 10_000;
+
+/** One outage log per server for all its agents' reports: one warning per outage, not one per node. */
+const outages = new WeakMap<ServerContext, StoreOutageLog>();
+function outageLog(ctx: ServerContext): StoreOutageLog {
+  let log = outages.get(ctx);
+  if (log === undefined) outages.set(ctx, (log = new StoreOutageLog(ctx.log, 'agent reports')));
+  return log;
+}
 
 /** What the hub learns about a connection. */
 export interface ConnectionEvents {
@@ -162,12 +183,40 @@ export class AgentConnection {
     this.draining = true;
     try {
       for (let next = this.inbox.shift(); next !== undefined; next = this.inbox.shift()) {
-        await this.receive(next).catch((err: unknown) => {
-          this.ctx.log.error({ err, nodeId: this.nodeId }, 'agent message failed');
-        });
+        const parsed = next;
+        // Taken now, so that a retry applies the same chunks.
+        const batch = parsed.ok && parsed.msg.type === 'output' ? this.takeOutputBatch(parsed.msg) : [];
+        await this.applyUntilStored(() => this.receive(parsed, batch));
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  /**
+   * Applies one message; while the database cannot be reached, again and again (1/4 s, doubling
+   * to 2 s) until it is stored, the socket closes, or too many messages wait behind it.
+   */
+  private async applyUntilStored(apply: () => Promise<void>): Promise<void> {
+    const outage = outageLog(this.ctx);
+    for (let waitMs = STORE_RETRY_FIRST_MS; ; waitMs = Math.min(2 * waitMs, STORE_RETRY_MAX_MS)) {
+      try {
+        await apply();
+        outage.succeeded();
+        return;
+      } catch (err) {
+        if (!outage.failed(err)) {
+          this.ctx.log.error({ err, nodeId: this.nodeId }, 'agent message failed');
+          return;
+        }
+      }
+      if (this.socket.readyState !== this.socket.OPEN) return;
+      if (this.inbox.length > MAX_HELD_MESSAGES) {
+        // The agent keeps what it reports while disconnected and sends it after the next hello.
+        this.socket.close(CLOSE_TRY_AGAIN_LATER, 'the database cannot be reached; reconnect later');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
 
@@ -186,7 +235,8 @@ export class AgentConnection {
     return batch;
   }
 
-  private async receive(parsed: Parsed): Promise<void> {
+  /** Handles one message; `outputBatch`: the `output` messages it opens (`takeOutputBatch`). */
+  private async receive(parsed: Parsed, outputBatch: OutputMessage[]): Promise<void> {
     if (!parsed.ok) return this.protocolError(parsed.error);
     const msg = parsed.msg;
     if (!this.ready && msg.type !== 'hello')
@@ -195,7 +245,7 @@ export class AgentConnection {
       case 'hello':
         return this.hello(msg);
       case 'output':
-        return appendOutput(this.ctx, this, msg.workId, msg.epoch, this.takeOutputBatch(msg));
+        return appendOutput(this.ctx, this, msg.workId, msg.epoch, outputBatch);
       case 'heartbeat':
       case 'started':
       case 'finished':

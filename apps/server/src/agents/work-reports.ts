@@ -10,6 +10,7 @@ import { assertNever, idKind, type AgentMessage, type ExitReason } from '@tartar
 import type { ServerContext } from '../context.js';
 import { shipRunOutput } from '../logs/index.js';
 import type { RunEndReason, SandboxExit } from '../store/index.js';
+import { unreachableReason } from '../store/unreachable.js';
 import type { AgentConnection } from './connection.js';
 
 /** Agent messages handled here. */
@@ -81,6 +82,16 @@ function noteForeignSandbox(
   );
 }
 
+/**
+ * For a sandbox transition the store refused (a state it cannot move from): undefined, the report
+ * changes nothing. The database being unreachable is thrown on, so that the connection applies
+ * the report again once it answers instead of losing it.
+ */
+function refusedUnlessUnreachable(err: unknown): undefined {
+  if (unreachableReason(err) !== null) throw err;
+  return undefined;
+}
+
 async function runFinished(
   ctx: ServerContext,
   conn: AgentConnection,
@@ -128,7 +139,7 @@ async function sandboxFinished(
   if (r.reason === 'oom' || r.reason === 'error') ctx.metrics.failures.inc({ kind: 'sandbox', reason: r.reason });
   const moved = await ctx.store.sandboxes
     .transitionOnNode(conn.nodeId, msg.workId, to, exit)
-    .catch(() => undefined);
+    .catch(refusedUnlessUnreachable);
   if (moved === null) return noteForeignSandbox(ctx, conn, 'finished', msg.workId);
   ctx.bus.sandbox(msg.workId);
 }
@@ -139,7 +150,7 @@ async function failed(ctx: ServerContext, conn: AgentConnection, msg: Failed): P
     const exit = { exitCode: null, reason: msg.reason, message: msg.message };
     const moved = await ctx.store.sandboxes
       .transitionOnNode(conn.nodeId, msg.workId, 'error', exit)
-      .catch(() => undefined);
+      .catch(refusedUnlessUnreachable);
     if (moved === null) return noteForeignSandbox(ctx, conn, 'failed', msg.workId);
     // The create waiting for this sandbox answers with the agent's own error code.
     ctx.bus.emit(`sandboxFailed:${msg.workId}`, msg.code, msg.message);
@@ -174,7 +185,7 @@ async function started(
   // A sandbox killed while it was starting is stopped instead of resurrected.
   const s = await store.sandboxes
     .transitionOnNode(conn.nodeId, msg.workId, 'running', undefined, config.observability ? msg.templateReadyAtMs : undefined, msg.startedAtMs)
-    .catch(() => undefined);
+    .catch(refusedUnlessUnreachable);
   if (s === null) noteForeignSandbox(ctx, conn, 'started', msg.workId);
   if (s === undefined || s === null || s.state !== 'running') {
     conn.send({ type: 'stop', workId: msg.workId, epoch: msg.epoch });

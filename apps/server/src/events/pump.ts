@@ -6,6 +6,7 @@
  * replicas find the numbers on their next look (they also look every second).
  */
 import type { ServerContext } from '../context.js';
+import { StoreOutageLog } from '../store/outage-log.js';
 
 /** Events numbered per sequencer transaction. */
 const BATCH = 500;
@@ -20,8 +21,11 @@ export class EventPump {
   private again = false;
   /** A local transaction wrote events since the last pass (on SQLite they are numbered already). */
   private news = false;
+  private readonly outage: StoreOutageLog;
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(private readonly ctx: ServerContext) {
+    this.outage = new StoreOutageLog(ctx.log, 'event sequencer');
+  }
 
   /** Starts numbering: now, after each local commit that wrote events, and every second. */
   start(): void {
@@ -56,9 +60,10 @@ export class EventPump {
       let n = 0;
       try {
         n = await this.ctx.store.events.sequence(BATCH);
+        this.outage.succeeded();
       } catch (err) {
         // The store is away (PostgreSQL restarting): the next poll tries again.
-        this.ctx.log.warn({ err }, 'event sequencer failed');
+        if (!this.outage.failed(err)) this.ctx.log.warn({ err }, 'event sequencer failed');
         return;
       }
       if (n > 0 || this.news) {

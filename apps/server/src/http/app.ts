@@ -22,6 +22,7 @@ import type { ZodApp } from '../routes/types.js';
 import { installAuditHook, installAuthHook } from './hooks.js';
 import { installBodyParsers } from './parsers.js';
 import { toErrorReply } from './errors.js';
+import { StoreOutageLog } from '../store/outage-log.js';
 import { installDashboard, isDashboardPage } from './web.js';
 
 const NO_QUERY = z.strictObject({});
@@ -29,9 +30,11 @@ const NO_QUERY = z.strictObject({});
 /** Creates the fastify app with every cross-cutting concern; the caller registers routes. */
 export async function createApp(ctx: ServerContext): Promise<ZodApp> {
   const { config } = ctx;
+  // While the database is down every request fails the same way: one warning, not one a request.
+  const outage = new StoreOutageLog(ctx.log, 'requests');
   const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const r = toErrorReply(err, req.routeOptions.bodyLimit ?? config.bodyLimitBytes);
-    if (r.status >= 500) ctx.log.error({ err }, 'request failed');
+    if (r.status >= 500 && !outage.failed(err)) ctx.log.error({ err }, 'request failed');
     return reply.code(r.status).headers(r.headers).send(r.body);
   };
   // Requests go to the server's own structured log when it has one (logging.ts), with their ids.

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NotFoundError, QuotaExceededError } from '@tartarus/core';
+import { InternalError, NotFoundError, QuotaExceededError } from '@tartarus/core';
+import pg from 'pg';
 import { toErrorReply } from './errors.js';
 import { RateLimiter, RateLimitedError } from './rate-limit.js';
 
@@ -15,6 +16,27 @@ test('unknown failures are a 500 without the original message', () => {
   const r = toErrorReply(new Error('secret stack detail'), 1);
   assert.equal(r.status, 500);
   assert.doesNotMatch(r.body.error.message, /secret/);
+});
+
+test('a database that cannot be reached is a 503 with Retry-After and a message that says so', async () => {
+  // A real refused connect: a unix socket where no server listens.
+  const refused = await new pg.Client({ host: '/nonexistent-tartarus-pg', port: 5432 })
+    .connect()
+    .then(
+      () => assert.fail('connected to nothing'),
+      (err: unknown) => err,
+    );
+  for (const err of [refused, new InternalError('store call failed', { cause: refused })]) {
+    const r = toErrorReply(err, 1);
+    assert.equal(r.status, 503);
+    assert.equal(r.body.error.code, 'unavailable');
+    assert.equal(
+      r.body.error.message,
+      'the database cannot be reached (no server at the socket); retry shortly',
+    );
+    assert.equal(r.body.error.details, undefined);
+    assert.equal(r.headers['retry-after'], '3');
+  }
 });
 
 test('validation issues name where and what', () => {

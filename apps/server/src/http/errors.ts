@@ -1,7 +1,9 @@
 /**
  * The one place the server turns a failure into an HTTP response: `TartarusError` codes through
  * `httpStatusFor`, fastify's own errors (bad JSON, body too large, schema validation) into 4xx
- * with a message that says what to change. Anything else is a 500 without a stack.
+ * with a message that says what to change, a database that cannot be reached into 503 with
+ * Retry-After (`store/unreachable.ts` decides which failures those are). Anything else is a 500
+ * without a stack.
  */
 import {
   httpStatusFor,
@@ -10,6 +12,7 @@ import {
   type ErrorCode,
   type ErrorResponse,
 } from '@tartarus/core';
+import { asStoreUnavailable } from '../store/unreachable.js';
 
 /** What the error handler sends. */
 export interface ErrorReply {
@@ -116,7 +119,9 @@ function fastifyError(e: FastifyLikeError, bodyLimitBytes: number): ErrorReply |
 }
 
 /** Maps anything thrown by a handler or hook to the response to send. */
-export function toErrorReply(err: unknown, bodyLimitBytes: number): ErrorReply {
+export function toErrorReply(thrown: unknown, bodyLimitBytes: number): ErrorReply {
+  // Before the typed errors: an InternalError may wrap a lost connection.
+  const err = asStoreUnavailable(thrown) ?? thrown;
   if (err instanceof TartarusError) {
     const headers: Record<string, string> = {};
     if (err instanceof QuotaExceededError || 'retryAfterMs' in err) {

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Plugin, PluginHost } from '@tartarus/plugin-sdk';
 import type { ServerContext } from '../context.js';
 import { eventDto } from '../routes/events.js';
+import { StoreOutageLog } from '../store/outage-log.js';
 
 /** How long a replica holds a consumer's cursor without renewing it, ms. */
 const LEASE_MS = 30_000;
@@ -37,12 +38,14 @@ export class PluginDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private readonly wake = (): void => this.kick();
   private passes = new Set<Promise<void>>();
+  private readonly outage: StoreOutageLog;
 
   constructor(
     private readonly ctx: ServerContext,
     plugins: readonly Plugin<unknown>[],
     hosts: Map<string, PluginHost>,
   ) {
+    this.outage = new StoreOutageLog(ctx.log, 'plugin events');
     this.consumers = plugins
       .filter((p) => p.events !== undefined)
       .map((plugin) => ({ plugin, host: hosts.get(plugin.name) as PluginHost, failures: 0, retryAt: 0, running: false, cursorMade: false }));
@@ -73,7 +76,12 @@ export class PluginDispatcher {
       if (c.running || now < c.retryAt) continue;
       c.running = true;
       const pass = this.pass(c)
-        .catch((err: unknown) => this.ctx.log.warn({ err, plugin: c.plugin.name }, 'plugin event pass failed'))
+        .then(
+          () => this.outage.succeeded(),
+          (err: unknown) => {
+            if (!this.outage.failed(err)) this.ctx.log.warn({ err, plugin: c.plugin.name }, 'plugin event pass failed');
+          },
+        )
         .finally(() => {
           c.running = false;
           this.passes.delete(pass);

@@ -12,6 +12,7 @@ import type { AgentConnection } from '../agents/connection.js';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import type { PendingItem, RegistryLogin } from '../store/index.js';
+import { StoreOutageLog } from '../store/outage-log.js';
 import { planPlacements, type PendingWork, type TenantShare } from './fair-share.js';
 import type { NodeCandidate } from './placement.js';
 
@@ -44,11 +45,15 @@ export class Scheduler {
   private readonly wake = () => void this.pass();
   /** Nodes that take no new work (cordoned, draining), read from the store at most every `UNSCHEDULABLE_FRESH_MS`. */
   private unschedulable: { atMs: number; ids: ReadonlySet<string> } = { atMs: 0, ids: new Set() };
+  /** While the database is down a pass fails every poll: one warning per outage. */
+  private readonly outage: StoreOutageLog;
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly hub: AgentHub,
-  ) {}
+  ) {
+    this.outage = new StoreOutageLog(ctx.log, 'scheduler');
+  }
 
   /** Starts listening for wake-ups and polling. */
   start(): void {
@@ -78,7 +83,8 @@ export class Scheduler {
         await this.placeAll();
       } while (this.again && !this.stopped);
     } catch (err) {
-      this.ctx.log.error({ err }, 'scheduler pass failed');
+      // Work stays pending in the store: the next pass places it.
+      if (!this.outage.failed(err)) this.ctx.log.error({ err }, 'scheduler pass failed');
     } finally {
       this.running = false;
     }
@@ -124,6 +130,7 @@ export class Scheduler {
     const free = conns.reduce((n, c) => n + Math.max(0, c.freeSlots()), 0);
     if (free === 0) return;
     const items = await this.ctx.store.queue.listPending(Math.min(free, MAX_PER_TENANT));
+    this.outage.succeeded();
     if (items.length === 0) return;
     const byId = new Map(items.map((i) => [i.id, i]));
     const closed = await this.closedNodes();

@@ -5,9 +5,15 @@
  * revoked (on any replica) are disconnected, and run logs and audit entries past their retention
  * are deleted (`retention.ts`, once a minute). Every step is idempotent, so several replicas (or
  * a restarted server) may sweep at once.
+ *
+ * While the database cannot be reached nothing is swept (and one warning is logged); for a node
+ * deadline after it answers again, leases and heartbeats are not judged either: the agents'
+ * heartbeats of the outage could not be written, and marking their nodes down or requeueing
+ * their runs would undo work that is running fine.
  */
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
+import { StoreOutageLog } from '../store/outage-log.js';
 import { RetentionSweep } from './retention.js';
 
 /** Runs `sweepOnce` every `sweepIntervalMs`. */
@@ -15,12 +21,16 @@ export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private readonly retention: RetentionSweep;
+  private readonly outage: StoreOutageLog;
+  /** Leases and heartbeats are judged from this time on (epoch ms): not during an outage, nor right after. */
+  private livenessFrom = 0;
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly hub: AgentHub,
   ) {
     this.retention = new RetentionSweep(ctx);
+    this.outage = new StoreOutageLog(ctx.log, 'sweeper');
   }
 
   /** Starts sweeping. */
@@ -38,16 +48,29 @@ export class Sweeper {
     if (this.busy) return;
     this.busy = true;
     try {
-      await this.sweepOnce();
+      await this.sweepOnce({ liveness: !this.outage.down && Date.now() >= this.livenessFrom });
+      if (this.outage.down) {
+        this.outage.succeeded();
+        this.livenessFrom = Date.now() + this.ctx.config.nodeDeadlineMs;
+      }
     } catch (err) {
-      this.ctx.log.error({ err }, 'sweep failed');
+      if (!this.outage.failed(err)) this.ctx.log.error({ err }, 'sweep failed');
     } finally {
       this.busy = false;
     }
   }
 
-  /** One sweep. */
-  async sweepOnce(): Promise<void> {
+  /** One sweep; `liveness: false` leaves expired leases and silent nodes alone (default true). */
+  async sweepOnce({ liveness = true }: { liveness?: boolean } = {}): Promise<void> {
+    if (liveness) await this.sweepLiveness();
+    await this.sweepExpired();
+    // A node token revoked through another replica closes its connections here too.
+    await this.hub.dropRevoked();
+    await this.retention.runIfDue();
+  }
+
+  /** Requeues the runs of expired leases and marks nodes past their heartbeat deadline down. */
+  private async sweepLiveness(): Promise<void> {
     const { store, bus, config } = this.ctx;
     for (const r of await store.queue.requeueExpiredLeases()) {
       for (const c of this.hub.list()) c.release(r.runId);
@@ -70,6 +93,11 @@ export class Sweeper {
       }
       bus.schedule();
     }
+  }
+
+  /** Kills the sandboxes past their timeout. */
+  private async sweepExpired(): Promise<void> {
+    const { store, bus } = this.ctx;
     for (const s of await store.sandboxes.listExpired()) {
       await this.hub.call(s.nodeId, 'killSandbox', { sandboxId: s.id }).catch(() => undefined);
       await store.sandboxes
@@ -83,8 +111,5 @@ export class Sweeper {
       bus.sandbox(s.id);
       bus.schedule();
     }
-    // A node token revoked through another replica closes its connections here too.
-    await this.hub.dropRevoked();
-    await this.retention.runIfDue();
   }
 }

@@ -19,6 +19,7 @@ import {
 } from 'kysely';
 import type { Database } from './schema.js';
 import type { StoreBackend } from './store.js';
+import { StoreOutageLog, type OutageLogger } from './outage-log.js';
 
 /** How long a SQLite writer waits for another process's write lock, ms. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -132,17 +133,47 @@ export function openSqlite(path: string): Kysely<Database> {
 
 const INT8_OID = 20;
 
-/** Opens a PostgreSQL pool. */
-export function openPostgres(connectionString: string, poolMax: number): Kysely<Database> {
+/**
+ * How long a query waits for a connection (a new one, or a free one of a full pool), ms: past it
+ * the call fails as "cannot be reached" (503) instead of hanging on a host that does not answer.
+ */
+const PG_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Opens a PostgreSQL pool. While the server is down or restarting, queries fail at once
+ * (`unreachable.ts` classifies them); a client whose connection broke is dropped when released
+ * (pg-pool does not keep one that is not queryable) and the next query connects anew, so the
+ * store recovers by itself.
+ */
+export function openPostgres(connectionString: string, poolMax: number, log?: OutageLogger): Kysely<Database> {
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
       oid === INT8_OID
         ? (v: string) => Number(v)
         : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   };
-  const pool = new pg.Pool({ connectionString, max: poolMax, types });
-  // An idle client's error (server restart) must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolMax,
+    types,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    // A connection to a host that vanished without closing it is noticed, not waited on forever.
+    keepAlive: true,
+  });
+  // A connection that breaks emits 'error' on its client: an idle one's reaches the pool's
+  // listener, but a client checked out between two queries (in a transaction) has none of the
+  // pool's, and an 'error' nobody listens to would end the process. Both are only logged: the
+  // query in flight fails on its own, and the broken client is not reused.
+  const logger = log ?? { info() {}, warn() {} };
+  const outage = new StoreOutageLog(logger, 'store connection');
+  const noted = (err: Error) => {
+    if (!outage.failed(err)) logger.warn({ err }, 'store connection failed; the pool drops it');
+  };
+  pool.on('error', noted);
+  pool.on('connect', (client) => {
+    client.on('error', noted);
+    outage.succeeded();
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -40,7 +40,7 @@ function connect(options: StoreOptions): Kysely<Database> {
     case 'sqlite':
       return openSqlite(options.path);
     case 'postgres':
-      return openPostgres(options.connectionString, options.poolMax ?? DEFAULT_POOL_MAX);
+      return openPostgres(options.connectionString, options.poolMax ?? DEFAULT_POOL_MAX, options.log);
   }
 }
 

@@ -59,6 +59,7 @@ import type {
 } from './types.js';
 import type { Priority, TenantLimitsPolicy } from '@tartarus/core';
 import type { RetentionStore } from './retention-store.js';
+import type { OutageLogger } from './outage-log.js';
 import type { UsageStore } from './usage.js';
 import type { EventStore } from './events.js';
 import type { SecretStore } from './secrets.js';
@@ -584,5 +585,7 @@ export type StoreOptions = {
       backend: 'postgres';
       /** postgres:// URL. */ connectionString: string;
       /** Pool size. Default 10. */ poolMax?: number;
+      /** Where a broken connection is logged (once per outage: `outage-log.ts`). Default: nowhere. */
+      log?: OutageLogger;
     }
 );

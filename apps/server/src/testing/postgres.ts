@@ -3,6 +3,8 @@
  * socket in that directory (no TCP port to collide with anything). As root the server runs as
  * the `postgres` user, since PostgreSQL refuses to run as root. `stop()` shuts it down and
  * removes the directory; it is also attempted at process exit, so a failing test leaves nothing.
+ * `halt()` and `resume()` take the server down and bring it back on the same data and socket
+ * (a database outage, as clients see one).
  */
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
@@ -70,6 +72,16 @@ export interface PostgresServer {
   readonly socketDir: string;
   /** Creates a fresh database and returns a connection string for it. */
   createDatabase(name?: string): Promise<string>;
+  /**
+   * Stops the server process (fast shutdown: open sessions are ended with 57P01) and keeps its
+   * data and its socket directory: clients find no server there until `resume()`. Idempotent.
+   */
+  halt(): Promise<void>;
+  /**
+   * Starts the server again after `halt()`, on the same data and socket; resolves once it
+   * accepts connections. Idempotent.
+   */
+  resume(): Promise<void>;
   /** Stops the server (fast shutdown) and removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -120,6 +132,23 @@ export async function startPostgres(): Promise<PostgresServer> {
   let stopped: Promise<void> | undefined;
   // Kept from the start: if the pid file cannot be read at stop, the server is still ended.
   let pid = 0;
+  // fsync off: the data dir is thrown away; the store's crash tests kill clients, not this server.
+  const serverOptions = `-k ${dir} -c listen_addresses= -p ${PORT} -F -c shared_buffers=16MB -c max_connections=100`;
+  const start = async () => {
+    await tool('pg_ctl', [
+      'start',
+      '-D',
+      data,
+      '-w',
+      '-t',
+      '60',
+      '-l',
+      join(dir, 'server.log'),
+      '-o',
+      serverOptions,
+    ]);
+    pid = postmasterPid(dir);
+  };
   const stop = async () => {
     try {
       if (existsSync(join(data, 'postmaster.pid')))
@@ -144,27 +173,23 @@ export async function startPostgres(): Promise<PostgresServer> {
       '--no-locale',
       '--no-sync',
     ]);
-    // fsync off: the data dir is thrown away; the store's crash tests kill clients, not this server.
-    const serverOptions = `-k ${dir} -c listen_addresses= -p ${PORT} -F -c shared_buffers=16MB -c max_connections=100`;
-    await tool('pg_ctl', [
-      'start',
-      '-D',
-      data,
-      '-w',
-      '-t',
-      '60',
-      '-l',
-      join(dir, 'server.log'),
-      '-o',
-      serverOptions,
-    ]);
-    pid = postmasterPid(dir);
+    await start();
   } catch (error) {
     await stop();
     throw error;
   }
   return {
     socketDir: dir,
+    async halt() {
+      if (!existsSync(join(data, 'postmaster.pid'))) return;
+      await tool('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']);
+      killPostmaster(pid, dir);
+      pid = 0;
+    },
+    async resume() {
+      if (existsSync(join(data, 'postmaster.pid'))) return;
+      await start();
+    },
     async createDatabase(name = `t${process.pid}_${++counter}`) {
       const client = new pg.Client({ connectionString: urlFor(dir, 'postgres') });
       await client.connect();

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerContext } from '../context.js';
+import { StoreOutageLog } from '../store/outage-log.js';
 import type { RetryPolicy } from '../store/webhook-queue.js';
 import { attemptDelivery, eventBody } from './deliver.js';
 
@@ -34,8 +35,11 @@ export class WebhookDispatcher {
   private again = false;
   private stopped = false;
   private readonly onEvents = () => this.kick();
+  private readonly outage: StoreOutageLog;
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(private readonly ctx: ServerContext) {
+    this.outage = new StoreOutageLog(ctx.log, 'webhook dispatcher');
+  }
 
   private get policy(): RetryPolicy {
     const c = this.ctx.config;
@@ -82,9 +86,10 @@ export class WebhookDispatcher {
       let ids: string[];
       try {
         ids = await this.ctx.store.webhookQueue.claim(this.owner, this.leaseMs, WORKERS - this.workers.size);
+        this.outage.succeeded();
       } catch (err) {
         // The store is away (PostgreSQL restarting): the next poll tries again.
-        this.ctx.log.warn({ err }, 'webhook claim failed');
+        if (!this.outage.failed(err)) this.ctx.log.warn({ err }, 'webhook claim failed');
         return;
       }
       for (const id of ids) {
@@ -113,7 +118,8 @@ export class WebhookDispatcher {
         return;
       }
     } catch (err) {
-      this.ctx.log.error({ err, webhookId: id }, 'webhook delivery failed');
+      // Unrecorded, the delivery stays pending and is attempted again (same id) once its lease ends.
+      if (!this.outage.failed(err)) this.ctx.log.error({ err, webhookId: id }, 'webhook delivery failed');
     } finally {
       await queue.release(id, this.owner).catch(() => undefined);
     }
