@@ -116,7 +116,7 @@ test('cluster: a client of replica B reaches the node connected to replica A; Re
     assert.equal((await call(a.url, adminKey, 'POST', `/v1/sandboxes/${sbx.id}/exec`, { body: { argv: ['true'] } })).status, 200);
 
     // Redis back: B relays again, with no restart of either replica.
-    await redis.start();
+    await redis.resume();
     const again = await eventually(async () => {
       const res = await call(b.url, adminKey, 'POST', `/v1/sandboxes/${sbx.id}/exec`, { body: { argv: ['echo', 'back'] } });
       return res.status === 200 ? res : undefined;

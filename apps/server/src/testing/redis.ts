@@ -1,6 +1,6 @@
 /**
  * Test fixture: a private Redis server in a temp directory, reachable only through a unix socket
- * there (no TCP port to collide with anything), persisting nothing. `restart()` stops it and starts
+ * there (no TCP port to collide with anything), persisting nothing. `halt()` stops it and `resume()` starts
  * it again on the same socket (what a Redis outage looks like to the server); `stop()` ends it and
  * removes the directory, also attempted at process exit so a failing test leaves nothing.
  */
@@ -22,10 +22,10 @@ export function redisUnavailable(): string | null {
 export interface RedisServer {
   /** The URL the server's `--redis` takes: `unix:///…/redis.sock`. */
   readonly url: string;
-  /** Stops the server (connections drop, nothing is kept); `start()` brings it back. */
+  /** Stops the server (connections drop, nothing is kept); `resume()` brings it back. */
   halt(): Promise<void>;
-  /** Starts it again after `halt()`. */
-  start(): Promise<void>;
+  /** Starts it again after `halt()`, on the same socket. */
+  resume(): Promise<void>;
   /** Stops it and removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -88,7 +88,7 @@ export async function startRedis(): Promise<RedisServer> {
   return {
     url: `unix://${socket}`,
     halt,
-    start,
+    resume: start,
     async stop() {
       await halt();
       rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  * but may not have recorded its owner yet). Blobs no remaining image needs go as well, unless a
  * pull is in progress (it may be reusing them); microVM disk images of a removed image go with it.
  */
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ownersDir } from '../gc/owners.js';
 import { acquireLock } from '../templates/lock.js';
@@ -64,6 +64,8 @@ async function blobBytes(blobDir: string): Promise<Map<string, number>> {
 /** Removes unused images, least recently used first, until the store fits `budgetBytes`. */
 export async function collectImages(dir: string, o: CollectOptions): Promise<Collection> {
   const paths = imagePaths(dir);
+  // A node that never pulled an image has no store yet: its lock dir is made, and nothing is found.
+  await mkdir(paths.locks, { recursive: true });
   const release = await acquireLock(join(paths.locks, 'gc.lock'));
   try {
     await removeStaleTmp(dir);
