@@ -79,6 +79,11 @@ test('cluster: a client of replica B reaches the node connected to replica A; Re
     const client = new Tartarus({ url: b.url, apiKey: adminKey });
     await eventually(async () => ((await client.nodes.list()).some((n) => n.status === 'up') ? true : undefined), 30_000, 'the node up');
 
+    // B is ready without an agent of its own, and lists the node's templates through A.
+    assert.equal((await fetch(`${b.url}/readyz`)).status, 200);
+    const busybox = (await client.templates.list()).find((x) => x.name === 'busybox');
+    assert.equal(busybox?.built, true, JSON.stringify(busybox));
+
     // A sandbox created, used and killed through B only.
     const sbx = await Sandbox.create({ url: b.url, apiKey: adminKey, template: 'busybox', timeoutMs: 120_000 });
     let streamed = '';

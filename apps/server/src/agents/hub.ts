@@ -33,6 +33,12 @@ export interface RemoteNodes {
   left(nodeId: string): Promise<void>;
 }
 
+/** An agent to call, connected here or to another replica. */
+export interface AgentCaller {
+  readonly nodeId: string;
+  call<N extends AgentCallName>(name: N, input: AgentCallInput<N>, options?: { timeoutMs?: number; onEvent?: (e: AgentCallEvent<N>) => void }): Promise<AgentCallOutput<N>>;
+}
+
 /** Connected agents. */
 export class AgentHub {
   /** The other replicas' nodes, when there are other replicas. */
@@ -103,6 +109,11 @@ export class AgentHub {
     return this.connections.get(nodeId);
   }
 
+  /** Whether this server is one replica of several (joined through Redis). */
+  get clustered(): boolean {
+    return this.remote !== undefined;
+  }
+
   /** Reaches the nodes of other replicas through `remote` from now on. */
   useRemote(remote: RemoteNodes | undefined): void {
     this.remote = remote;
@@ -156,14 +167,28 @@ export class AgentHub {
     return conn.call(name, input, options);
   }
 
-  /** Any connected agent (templates are per node; embedded mode has one). */
-  any(): AgentConnection {
+  /**
+   * Any node's agent to call (templates are per node; embedded mode has one): one connected here,
+   * else, with other replicas, a node that is up and held by one of them.
+   */
+  async any(): Promise<AgentCaller> {
     const first = this.connections.values().next();
-    if (first.done)
-      throw new TartarusError('unavailable', 'no agent is connected; start one and retry', {
-        retryable: true,
-      });
-    return first.value;
+    if (!first.done) return first.value;
+    if (this.remote !== undefined) {
+      for (const n of await this.ctx.store.nodes.list({ status: 'up' })) {
+        if ((await this.remote.proxy(n.id)) !== undefined) {
+          return { nodeId: n.id, call: (name, input, options = {}) => this.call(n.id, name, input, options) };
+        }
+      }
+    }
+    throw new TartarusError('unavailable', 'no agent is connected; start one and retry', { retryable: true });
+  }
+
+  /** Whether this replica can reach some node: one connected here, or (with other replicas) any node that is up. */
+  async reachesAgents(): Promise<boolean> {
+    if (this.connections.size > 0) return true;
+    if (this.remote === undefined) return false;
+    return (await this.ctx.store.nodes.list({ status: 'up' })).length > 0;
   }
 
   /** Closes every connection. */

@@ -17,7 +17,9 @@ export const healthRoutes: RouteModule = (app, { ctx, hub }) => {
 
   app.get('/readyz', { config: { access: 'public' }, schema: hide }, async () => {
     await ctx.store.nodes.list();
-    if (!hub.hasAgents())
+    // A replica of several is ready once it reaches the store (agents may be connected to the
+    // others, and connect through the load balancer only to a ready replica); one alone needs an agent.
+    if (!(await hub.reachesAgents()) && !hub.clustered)
       throw new TartarusError('unavailable', 'no agent connected yet', { retryable: true });
     return { ok: true };
   });

@@ -131,7 +131,7 @@ export const templateRoutes: RouteModule = (app, { hub, ctx, templates }) => {
       // The tenant's own template: the same as a rebuild.
       if (await templates.owns(tenantId, name))
         return respond(ctx, req, reply, await templates.beginRebuild(tenantId, name), 200);
-      const conn = hub.any();
+      const conn = await hub.any();
       const job: TemplateJob = async (
         onProgress?: (p: TemplateProgress) => void,
       ): Promise<Template> =>

@@ -95,7 +95,7 @@ export class Admission {
     if (this.templates === undefined || Date.now() - this.templates.atMs > 30_000) {
       const items = await this.hub
         .any()
-        .call('listTemplates', {}, { timeoutMs: 5000 })
+        .then((a) => a.call('listTemplates', {}, { timeoutMs: 5000 }))
         .catch(() => undefined);
       if (items === undefined) return;
       this.templates = { names: new Set(items.map((t) => t.name)), atMs: Date.now() };

@@ -27,7 +27,7 @@ import {
   type TemplateReport,
   type WorkloadSpec,
 } from '@tartarus/core';
-import type { AgentConnection } from '../agents/connection.js';
+import type { AgentCaller } from '../agents/hub.js';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { isoOrNull } from '../http/convert.js';
@@ -142,7 +142,7 @@ export class TemplateService {
         context: { template: req.name },
       });
     const claim = this.claimOf(tenantId, req);
-    const conn = this.hub.any();
+    const conn = await this.hub.any();
     await store.templates.create(tenantId, claim);
     return async (onProgress) => {
       try {
@@ -162,7 +162,7 @@ export class TemplateService {
         `"${name}" is a built-in template: build it with POST /v1/templates/${name}/build`,
       );
     const before = await store.templates.get(tenantId, name);
-    const conn = this.hub.any();
+    const conn = await this.hub.any();
     await store.templates.markPending(tenantId, name);
     return async (onProgress) => {
       try {
@@ -224,7 +224,7 @@ export class TemplateService {
   private async produce(
     tenantId: string,
     name: string,
-    conn: AgentConnection,
+    conn: AgentCaller,
     contextBase64: string | undefined,
     onProgress: ProgressSink | undefined,
   ): Promise<Template> {
@@ -292,9 +292,9 @@ export class TemplateService {
   }
 
   private async builtins(): Promise<Template[]> {
-    if (!this.hub.hasAgents())
+    if (!(await this.hub.reachesAgents()))
       return BUILTIN_TEMPLATES.map((name) => builtinDto({ name, description: '', built: false }));
-    const items = await this.hub.any().call('listTemplates', {});
+    const items = await (await this.hub.any()).call('listTemplates', {});
     return items.filter((t) => isBuiltin(t.name)).map(builtinDto);
   }
 }
