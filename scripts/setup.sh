@@ -14,6 +14,7 @@ DEBIAN_PACKAGES=(
   iproute2 nftables util-linux  # sandbox networks: namespaces, veths, the bridge; egress rules; nsenter
   dnsmasq-base                   # tests: a DNS server on loopback standing in for the upstream resolver
   postgresql redis-server        # store tests against PostgreSQL; distributed mode
+  haproxy                        # tests: the load balancer of deploy/haproxy in front of server replicas
   skopeo umoci                   # OCI images: pull and unpack
   buildah                        # templates from a Dockerfile
   docker-registry apache2-utils  # tests: a registry on loopback, htpasswd for its basic auth
@@ -30,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts these services on install; Tartarus starts its own instances when it needs them.
-  for s in postgresql redis-server docker-registry; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+  for s in postgresql redis-server docker-registry haproxy; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

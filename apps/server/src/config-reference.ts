@@ -17,6 +17,7 @@ export const OTHER_VARIABLES: Record<string, string> = {
   TARTARUS_DATA_DIR: 'Data dir of `tartarus up` (store, runtime state, admin key, URL). Default `~/.tartarus`.',
   TARTARUS_DEBUG: '`1`: the CLI prints stack traces with its errors.',
   TARTARUS_STORE: 'The standalone server\'s store: a SQLite file path or a `postgres://` URL (also `--store`). Required there.',
+  TARTARUS_DATABASE: 'The same as `TARTARUS_STORE`, by the name `tartarus server` gives it (also `--database`).',
   TARTARUS_POOLS: 'Warm pools, `TEMPLATE:RUNTIME:SIZE[:net|lo][,…]`, of `tartarus up` (also `--pool`) and of a remote agent.',
   TARTARUS_LOG_LEVEL: 'Level of the structured log of `tartarus up` (also `--log-level`; default `warn`) and of the standalone server (default `info`).',
   TARTARUS_STOP_SANDBOXES: '`1`: `tartarus up` ends every sandbox when it stops (default: they keep running for the next `up`).',
@@ -106,17 +107,20 @@ naming the option.
 ## Server
 
 \`tartarus up\` runs the server (and an agent) with these defaults and its own flags (see
-[the CLI reference](cli.md)). A standalone server replica (\`node apps/server/dist/main.js\`)
-takes every option as a flag or an environment variable (the flag wins), and needs
-\`--store\` / \`TARTARUS_STORE\`: a SQLite file path or a \`postgres://\` URL. Lists are
+[the CLI reference](cli.md)). A standalone server replica (\`tartarus server\`, which runs
+\`apps/server/dist/main.js\`) takes every option as a flag or an environment variable (the flag
+wins), and needs \`--database\` / \`TARTARUS_DATABASE\` (also named \`--store\` /
+\`TARTARUS_STORE\`): a SQLite file path or a \`postgres://\` URL. Lists are
 comma-separated; booleans are \`1\`/\`0\` in a variable and a bare flag on the command line.
 
 ${optionTable(i.serverOptions, optionComments(i.serverSource, 'ServerConfigSchema'), true)}
 
 ## Agent
 
-A remote agent (\`node apps/agent/dist/main.js\`) takes every option as an environment variable;
-\`serverUrl\`, \`token\` and \`nodeId\` are required. The agent of \`tartarus up\` uses the defaults
+A remote agent (\`tartarus agent\`, which runs \`apps/agent/dist/main.js\`) takes every option as
+an environment variable; \`serverUrl\`, \`token\` and \`nodeId\` are required (\`tartarus agent\`
+also takes them as \`--server\`, an \`http(s)://\` address being enough, \`--token\` and
+\`--node-id\`, which defaults to the host name). The agent of \`tartarus up\` uses the defaults
 (its warm pools come from \`--pool\`). Defaults that depend on the machine (CPUs, memory, free
 disk, host name) are read when the agent starts.
 

@@ -22,6 +22,7 @@ import { secretsCommand } from './commands/secrets/index.js';
 import { webhooksCommand } from './commands/webhooks/index.js';
 import { integrationsCommand } from './commands/integrations/index.js';
 import { logsCommand } from './commands/logs/index.js';
+import { daemonCommands } from './commands/daemons/index.js';
 
 /** Builds the `tartarus` program. */
 export function buildProgram(): Command {
@@ -57,5 +58,6 @@ export function buildProgram(): Command {
     .addCommand(integrationsCommand())
     .addCommand(logsCommand());
   for (const c of deploymentCommands()) program.addCommand(c);
+  for (const c of daemonCommands()) program.addCommand(c);
   return program;
 }
