@@ -58,7 +58,7 @@ if (filters.length === 0) {
 // After the whole suite nothing may be left on the host: this is checked here, for every test file
 // at once, on top of the per-test checks of the runtime's suites (counted as one test).
 const TMP = '/tmp';
-const LEFTOVER_PROCESS = /(^|\/)(runc|runsc|tt-layer|tt-splice|postgres|redis-server|docker-registry|buildah|skopeo|umoci|chromium|chrome_crashpad_handler)(\s|$)|runsc-(gofer|sandbox)|qemu-system-/;
+const LEFTOVER_PROCESS = /(^|\/)(runc|runsc|tt-layer|tt-splice|postgres|redis-server|haproxy|docker-registry|buildah|skopeo|umoci|chromium|chrome_crashpad_handler)(\s|$)|runsc-(gofer|sandbox)|qemu-system-/;
 function hostSnapshot() {
   const processes = new Set();
   for (const pid of readdirSync('/proc')) {
