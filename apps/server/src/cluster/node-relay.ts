@@ -33,6 +33,14 @@ const SLACK_MS = 5_000;
 const HOLDER_CHECK_MS = 5_000;
 
 const nodeKey = (nodeId: string): string => `tartarus:node:${nodeId}`;
+
+/** The replica an entry names no longer listens (it stopped or restarted; its node is about to be held anew): a 503 with Retry-After. */
+class ReplicaGoneError extends TartarusError {
+  readonly retryAfterMs = 1000;
+}
+function gone(nodeId: string): TartarusError {
+  return new ReplicaGoneError('unavailable', `the server replica holding node ${nodeId} is gone (stopped or restarted); retry shortly, once the node has reconnected`, { retryable: true });
+}
 const replicaChannel = (replicaId: string): string => `tartarus:replica:${replicaId}`;
 
 interface Entry {
@@ -69,6 +77,8 @@ export class NodeRelay implements RemoteNodes {
     this.redis.subscribe(replicaChannel(this.replicaId), (m) => this.onMessage(m));
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
     this.timer.unref();
+    // Entries are written again as soon as Redis answers (at start, and after an outage: a Redis restarted empty).
+    this.redis.onReady(() => void this.refresh());
     void this.refresh();
   }
 
@@ -114,17 +124,19 @@ export class NodeRelay implements RemoteNodes {
       this.waiting.set(id, w);
     });
     const request: Request = { t: 'call', id, from: this.replicaId, nodeId, name, input, events: options.onEvent !== undefined, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
-    if (!(await this.redis.publish(replicaChannel(holder.replica), JSON.stringify(request)))) {
-      const w = this.waiting.get(id);
-      if (w) this.settle(id, w, new RedisDownError(`the call to node ${nodeId} (connected to another server replica) cannot be routed`));
-    }
+    const heard = await this.redis.publish(replicaChannel(holder.replica), JSON.stringify(request));
+    const w = this.waiting.get(id);
+    if (heard < 0 && w) this.settle(id, w, new RedisDownError(`the call to node ${nodeId} (connected to another server replica) cannot be routed`));
+    else if (heard === 0 && w) this.settle(id, w, gone(nodeId));
     return reply as Promise<AgentCallOutput<N>>;
   }
 
   async send(nodeId: string, message: ServerMessage, release?: string): Promise<void> {
     const holder = await this.holder(nodeId, `the message to node ${nodeId} (connected to another server replica) cannot be routed`);
     const request: Request = { t: 'send', nodeId, message, ...(release === undefined ? {} : { release }) };
-    if (!(await this.redis.publish(replicaChannel(holder.replica), JSON.stringify(request)))) throw new RedisDownError(`the message to node ${nodeId} cannot be routed`);
+    const heard = await this.redis.publish(replicaChannel(holder.replica), JSON.stringify(request));
+    if (heard < 0) throw new RedisDownError(`the message to node ${nodeId} cannot be routed`);
+    if (heard === 0) throw gone(nodeId);
   }
 
   async proxy(nodeId: string): Promise<NodeProxyRef | undefined> {

@@ -10,8 +10,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { TartarusError } from '@tartarus/core';
 import type { Logger } from '../context.js';
 
-/** Redis cannot be reached: what needed it answers 503. */
+/** Redis cannot be reached: what needed it answers 503, with Retry-After. */
 export class RedisDownError extends TartarusError {
+  readonly retryAfterMs = 1000;
   constructor(what: string) {
     super('unavailable', `Redis cannot be reached, so ${what}; retry shortly`, { retryable: true });
   }
@@ -59,13 +60,18 @@ export class RedisLink {
     this.sub.subscribe(channel).catch(() => undefined);
   }
 
-  /** Publishes `message` on `channel`; false when Redis is down (the message is dropped). */
-  async publish(channel: string, message: string): Promise<boolean> {
-    if (!this.ready) return false;
+  /** Publishes `message` on `channel`: how many subscribers got it, or -1 when Redis is down (the message is dropped). */
+  async publish(channel: string, message: string): Promise<number> {
+    if (!this.ready) return -1;
     return this.commands.publish(channel, message).then(
-      () => true,
-      () => false,
+      (n) => n,
+      () => -1,
     );
+  }
+
+  /** Calls `fn` each time Redis is ready again after it was not (and now, if it is). */
+  onReady(fn: () => void): void {
+    this.commands.on('ready', fn);
   }
 
   /** Closes both connections. */

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { ownersDir } from '../gc/owners.js';
 import { runCommand } from '../process/run.js';
 import type { NetworkConfig } from './config.js';
+import { linkExists } from './links.js';
 import { baseRules, DENIED_PORTS_RULE, DENIED_PORTS_SET, denyElements, removeBaseRules, TABLE } from './rules.js';
 
 /** Timeout of one `ip`/`nft` call, ms. */
@@ -60,7 +61,7 @@ export async function ensureHostNetwork(cfg: NetworkConfig): Promise<void> {
   // The marker names the base rules it stands for: rules made by an older version (a set or rule
   // missing) are applied again (they are idempotent), live sandboxes' chains and elements kept.
   const version = rulesVersion(rules);
-  const [bridge, base] = await Promise.all([exists(`/sys/class/net/${cfg.bridge}`), readFile(marker(), 'utf8').catch(() => undefined)]);
+  const [bridge, base] = await Promise.all([linkExists(cfg.bridge), readFile(marker(), 'utf8').catch(() => undefined)]);
   if (bridge && base === version) return ensureDenied(cfg);
   await mkdir(netRunDir(), { recursive: true, mode: 0o755 });
   if (!bridge) await makeBridge(cfg);
@@ -102,7 +103,7 @@ async function makeBridge(cfg: NetworkConfig): Promise<void> {
     await netTool(['ip', '-batch', '-'], `${script}\n`);
   } catch (err) {
     // Another Runtime on the machine made it at the same moment.
-    if (!(await exists(`/sys/class/net/${cfg.bridge}`))) throw err;
+    if (!(await linkExists(cfg.bridge))) throw err;
   }
   // No IPv6 on the bridge: sandboxes have IPv4 only, and nothing may slip past the IPv4 rules.
   await writeFile(`/proc/sys/net/ipv6/conf/${cfg.bridge}/disable_ipv6`, '1').catch(() => undefined);
@@ -112,7 +113,7 @@ async function makeBridge(cfg: NetworkConfig): Promise<void> {
 export async function removeHostNetwork(cfg: NetworkConfig): Promise<void> {
   await rm(marker(), { force: true });
   await runCommand(['nft', '-f', '-'], { stdin: removeBaseRules(), allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
-  if (await exists(`/sys/class/net/${cfg.bridge}`)) {
+  if (await linkExists(cfg.bridge)) {
     await runCommand(['ip', 'link', 'del', cfg.bridge], { allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
   }
   await rm(resolvConfPath(), { force: true });

@@ -21,6 +21,7 @@ import type { EgressResolver } from './resolve.js';
 import { groupDir, removeGroupNames } from './names.js';
 import { NetworkSpares, type TakenNamespace } from './spares.js';
 import { NetTools } from './tools.js';
+import { linkExists, readLinks } from './links.js';
 
 /** What a driver needs to put a sandbox on its network. */
 export interface AttachedNetwork {
@@ -273,7 +274,7 @@ export async function releaseNetwork(id: string): Promise<void> {
   await pendingRules.get(id);
   const veth = vethName(id);
   const netns = sandboxNetnsPath(id);
-  const [record, hasVeth, hasNetns] = await Promise.all([readRecord(id), exists(`/sys/class/net/${veth}`), exists(netns)]);
+  const [record, hasVeth, hasNetns] = await Promise.all([readRecord(id), linkExists(veth), exists(netns)]);
   if (record) {
     let lines = removeSandboxRules(id, record.address);
     if (record.group !== undefined) {
@@ -321,8 +322,8 @@ export async function releaseOrphanNetworks(): Promise<string[]> {
  * `eth0` arrives at the veth's host end (`rx_bytes` there). 0 without a network (or once it is gone).
  */
 export async function readEgressBytes(id: string): Promise<number> {
-  return readFile(`/sys/class/net/${vethName(id)}/statistics/rx_bytes`, 'utf8').then(
-    (s) => Number(s.trim()) || 0,
+  return readLinks().then(
+    (links) => links.get(vethName(id))?.rxBytes ?? 0,
     () => 0,
   );
 }

@@ -1,6 +1,8 @@
 /**
- * 1. An agent SIGKILLed again and again while 200 runs go through: every run reaches a final
- * state, and none is committed twice (at most one attempt of each ends with an exit code).
+ * 1. An agent SIGKILLed again and again while 200 runs (half a second each) go through: every run
+ * reaches a final state, and none is committed twice (at most one attempt of each ends with an
+ * exit code). A run in flight at a kill goes on in its sandbox, which the restarted agent
+ * re-adopts; one whose report was lost runs again.
  */
 import type { Cluster } from '../harness/cluster.js';
 import type { Row } from '../harness/table.js';
@@ -26,7 +28,7 @@ export async function agentKills(c: Cluster): Promise<Row> {
       host.startAgent(replica.port);
     }
   })();
-  const ids = await pool(Array.from({ length: RUNS }, (_, i) => i), 16, (i) => submit(c, { template: 'busybox', command: `echo ${tag}-${i}` }, `${tag}-${i}`, { first: i % 2 }));
+  const ids = await pool(Array.from({ length: RUNS }, (_, i) => i), 16, (i) => submit(c, { template: 'busybox', command: `sleep 0.5; echo ${tag}-${i}` }, `${tag}-${i}`, { first: i % 2 }));
   await killer;
   const states = await untilFinal(c, ids, 180_000);
   let duplicated = 0;
@@ -46,7 +48,7 @@ export async function agentKills(c: Cluster): Promise<Row> {
     finished: finished.length,
     lost: RUNS - finished.length,
     duplicated: duplicated + (RUNS - new Set(ids).size),
-    notes: `${kills} kills; ${[...byState].map(([k, v]) => `${v} ${k}`).join(', ')}; ${retried} ran again${dead ? ` (a dead one: ${dead.reason}: ${dead.message})` : ''}`,
+    notes: `${kills} kills; ${[...byState].map(([k, v]) => `${v} ${k}`).join(', ')}; ${retried} ran again, the rest re-adopted${dead ? ` (a dead one: ${dead.reason}: ${dead.message})` : ''}`,
     seconds: (Date.now() - started) / 1000,
   };
 }

@@ -45,7 +45,12 @@ export async function replicaKill(c: Cluster): Promise<Row> {
   const states = await untilFinal(c, again, 120_000);
   const finished = [...states.values()].filter((s) => isFinal(s.state));
   await c.untilNodesUp();
-  const still = await api(b.url, c.adminKey, 'POST', `/v1/sandboxes/${sandbox}/exec`, { command: 'cat /tmp/marker' });
+  // Through B, as a client retrying a 503 (B's view of who holds host-1 is renewed within seconds of A's restart).
+  let still = await api(b.url, c.adminKey, 'POST', `/v1/sandboxes/${sandbox}/exec`, { command: 'cat /tmp/marker' });
+  for (let i = 0; i < 30 && still.status === 503; i++) {
+    await new Promise((r) => setTimeout(r, Number(still.retryAfter ?? 1) * 1000));
+    still = await api(b.url, c.adminKey, 'POST', `/v1/sandboxes/${sandbox}/exec`, { command: 'cat /tmp/marker' });
+  }
   const alive = still.status === 200 && (still.json['stdout'] as string) === 'alive\n';
   await api(b.url, c.adminKey, 'DELETE', `/v1/sandboxes/${sandbox}`);
   if (!alive) throw new Error(`the sandbox on the killed replica's node did not survive: ${still.status} ${JSON.stringify(still.json)}`);
