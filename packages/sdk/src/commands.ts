@@ -3,7 +3,7 @@
  * over SSE into the callbacks and the call resolves with the result; with `background: true` it
  * returns a `CommandHandle` (a WebSocket) that can take stdin and be killed.
  */
-import type { Transport } from './http.js';
+import type { HttpResponse, Transport } from './http.js';
 import { InternalError, errorFromEvent } from './errors.js';
 import { readSse } from './sse.js';
 import { CommandHandle, checked, chunkText, openExecSocket } from './command-handle.js';
@@ -83,7 +83,7 @@ export class Commands {
     return checked(await this.consume(res, options), options.check);
   }
 
-  private async consume(res: Response, options: CommandOptions): Promise<CommandResult> {
+  private async consume(res: HttpResponse, options: CommandOptions): Promise<CommandResult> {
     if (!res.headers.get('content-type')?.includes('text/event-stream')) {
       // A server may answer with the JSON result when it does not stream.
       const result = (await res.json()) as CommandResult;

@@ -1,5 +1,5 @@
 /** Connection options shared by the client and the static `Sandbox` helpers. */
-import { createTransport, type Transport } from './http.js';
+import { createTransport, type FetchLike, type Transport } from './http.js';
 
 /** Where the server is and how to authenticate. */
 export interface ConnectionOptions {
@@ -10,6 +10,8 @@ export interface ConnectionOptions {
   url?: string | undefined;
   /** API key sent as `Authorization: Bearer`. Default: `TARTARUS_API_KEY`. */
   apiKey?: string | undefined;
+  /** How requests are sent. Default: the global `fetch`. */
+  fetch?: FetchLike | undefined;
 }
 
 /** The default server URL: what `tartarus up` listens on. */
@@ -24,7 +26,7 @@ function env(name: string): string | undefined {
 export function transportFor(options: ConnectionOptions = {}): Transport {
   const url = options.url ?? env('TARTARUS_URL') ?? DEFAULT_URL;
   const apiKey = options.apiKey ?? (env('TARTARUS_API_KEY') || undefined);
-  return createTransport(url, apiKey);
+  return createTransport(url, apiKey, options.fetch);
 }
 
 /**

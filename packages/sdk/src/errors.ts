@@ -155,7 +155,7 @@ function retryAfterMs(header: string | null): number {
  */
 export function errorFromResponse(
   status: number,
-  headers: Headers,
+  headers: { get(name: string): string | null },
   bodyText: string,
   what: string,
 ): TartarusError {

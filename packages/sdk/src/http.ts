@@ -17,12 +17,39 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** What the SDK reads of a response: a subset of fetch's `Response` that other HTTP clients can give too. */
+export interface HttpResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  /** The body as it arrives (a fetch `ReadableStream` is one), or null when there is none. */
+  readonly body: AsyncIterable<Uint8Array> | null;
+}
+
+/** What a request is sent with: a subset of fetch's `RequestInit`. */
+export interface HttpRequestInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string | Uint8Array | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Sends one request: the global `fetch` by default. A Node program that starts often (the CLI)
+ * passes one over `node:http`, which is ready at once, where fetch's first call loads its
+ * implementation (tens of ms). It rejects on a connection failure and on an abort (`AbortError`).
+ */
+export type FetchLike = (url: URL, init: HttpRequestInit) => Promise<HttpResponse>;
+
 /** Resolved connection settings, shared by every resource of one client. */
 export interface Transport {
   /** Base URL of the server, without a trailing slash, e.g. `http://127.0.0.1:7070`. */
   readonly baseUrl: string;
   /** Sends a request and returns the response when its status is 2xx; throws a typed error otherwise. */
-  send(method: string, path: string, options?: RequestOptions): Promise<Response>;
+  send(method: string, path: string, options?: RequestOptions): Promise<HttpResponse>;
   /** The `Authorization` header (empty without a key), for transports other than fetch (WebSocket). */
   authHeaders(): Record<string, string>;
   /** `send`, then parses the JSON body (`undefined` for 204). */
@@ -30,7 +57,7 @@ export interface Transport {
 }
 
 /** Creates the transport for one server and key; throws `InvalidArgumentError` for a URL that is not http(s). */
-export function createTransport(baseUrl: string, apiKey: string | undefined): Transport {
+export function createTransport(baseUrl: string, apiKey: string | undefined, fetchImpl?: FetchLike): Transport {
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol))
     throw new InvalidArgumentError(
       `server URL "${baseUrl}" is not an http:// or https:// URL (e.g. http://127.0.0.1:7070)`,
@@ -40,13 +67,13 @@ export function createTransport(baseUrl: string, apiKey: string | undefined): Tr
     method: string,
     path: string,
     options: RequestOptions = {},
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const url = new URL(base + path);
     for (const [k, v] of Object.entries(options.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { ...options.headers };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    let body: RequestInit['body'];
+    let body: HttpRequestInit['body'];
     if (options.body instanceof Uint8Array) {
       body = options.body;
       headers['content-type'] ??= 'application/octet-stream';
@@ -54,9 +81,9 @@ export function createTransport(baseUrl: string, apiKey: string | undefined): Tr
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(url, { method, headers, body, signal: options.signal });
+      res = fetchImpl === undefined ? await fetch(url, { method, headers, body, signal: options.signal }) : await fetchImpl(url, { method, headers, body, signal: options.signal });
     } catch (e) {
       throw connectionError(e, base);
     }

@@ -42,6 +42,6 @@ export { Deployments, envNamesOf, type ApplyOptions, type DeploymentEventOptions
 export { Logs } from './logs.js';
 export { NetworkPolicies } from './network-policies.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';
-export type { Transport, RequestOptions } from './http.js';
+export type { Transport, RequestOptions, FetchLike, HttpResponse, HttpRequestInit } from './http.js';
 export * from './errors.js';
 export type * from './types.js';

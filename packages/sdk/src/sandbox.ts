@@ -45,8 +45,8 @@ export class Sandbox {
 
   /** Creates a sandbox and resolves when it is running. Defaults: busybox, container, 5 min timeout. */
   static async create(options: SandboxCreateOptions = {}): Promise<Sandbox> {
-    const { url, apiKey, ...request } = options;
-    return Sandbox.createWith(transportFor({ url, apiKey }), request);
+    const { url, apiKey, fetch, ...request } = options;
+    return Sandbox.createWith(transportFor({ url, apiKey, fetch }), request);
   }
 
   /** Attaches to an existing sandbox by id. */
@@ -58,8 +58,8 @@ export class Sandbox {
   static async list(
     options: ListOptions & { state?: SandboxStateName } & ConnectionOptions = {},
   ): Promise<Page<SandboxInfo>> {
-    const { url, apiKey, ...query } = options;
-    return transportFor({ url, apiKey }).json('GET', '/v1/sandboxes', { query });
+    const { url, apiKey, fetch, ...query } = options;
+    return transportFor({ url, apiKey, fetch }).json('GET', '/v1/sandboxes', { query });
   }
 
   /** `create` over an existing transport (used by the client). */

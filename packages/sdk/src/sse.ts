@@ -39,9 +39,9 @@ function parseBlock(block: string): SseEvent | undefined {
 }
 
 /** The body's chunks; a connection lost mid-stream becomes an `UnavailableError` (an abort stays an abort). */
-async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* chunks(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   try {
-    yield* body as unknown as AsyncIterable<Uint8Array>;
+    yield* body;
   } catch (e) {
     if (e instanceof Error && e.name === 'AbortError') throw e;
     throw new UnavailableError(`the server closed the stream (${(e as Error).message})`, {
@@ -51,7 +51,7 @@ async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Ar
 }
 
 /** Yields the events of an SSE response body as they arrive; ends when the server closes it. */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of chunks(body)) {
