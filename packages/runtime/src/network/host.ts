@@ -6,7 +6,7 @@
  * the machine holds an address any more.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ownersDir } from '../gc/owners.js';
 import { runCommand } from '../process/run.js';
@@ -30,12 +30,6 @@ function marker(): string {
 export function resolvConfPath(): string {
   return join(netRunDir(), 'resolv.conf');
 }
-
-const exists = (p: string): Promise<boolean> =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
 
 /** Runs `ip -batch -` (or another tool) with a script on stdin; throws with its stderr. */
 export async function netTool(argv: string[], script: string): Promise<void> {
