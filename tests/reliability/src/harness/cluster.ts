@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Runtime } from '@tartarus/runtime';
+import { freePort } from '@tartarus/runtime/testing';
 import { Tartarus } from '@tartarus/sdk';
 import { bootstrap, openStore } from '@tartarus/server';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '@tartarus/server/testing/postgres';
 import { redisUnavailable, startRedis, type RedisServer } from '@tartarus/server/testing/redis';
 import { Host, hostsUnavailable } from './hosts.js';
-import { freePort, Replica } from './replicas.js';
+import { Replica } from './replicas.js';
 
 /** Network namespaces an agent's runtime keeps ready (packages/runtime/src/network/spares.ts). */
 const SPARES_PER_AGENT = 2;

@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const SERVER_MAIN = new URL('../../../../apps/server/dist/main.js', import.meta.url).pathname;
@@ -18,18 +17,6 @@ const START_TIMEOUT_MS = 30_000;
  * seconds to start a sandbox, and a lease lapsing there would be a fault the battery did not make).
  */
 export const TIMERS = { heartbeatIntervalMs: 500, nodeDeadlineMs: 6000, leaseMs: 15_000, sweepIntervalMs: 250, schedulePollMs: 200 };
-
-/** A port nothing listens on now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** What every replica shares. */
 export interface ReplicaSettings {
