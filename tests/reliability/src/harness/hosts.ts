@@ -86,21 +86,20 @@ export class Host {
 
   /** SIGKILLs the agent (its sandboxes stay, as when a machine's agent crashes). */
   async killAgent(): Promise<void> {
-    const a = this.agent;
-    this.agent = undefined;
-    if (a === undefined || a.exitCode !== null) return;
-    const gone = new Promise((r) => a.once('exit', r));
-    a.kill('SIGKILL');
-    await gone;
+    await this.endAgent('SIGKILL');
   }
 
-  /** Stops the agent gracefully (SIGTERM: it settles its work and takes its network down). */
+  /** Stops the agent gracefully (SIGTERM: it settles its work and takes its network down; SIGKILL after 20 s). */
   async stopAgent(): Promise<void> {
+    await this.endAgent('SIGTERM');
+  }
+
+  private async endAgent(signal: NodeJS.Signals): Promise<void> {
     const a = this.agent;
     this.agent = undefined;
     if (a === undefined || a.exitCode !== null) return;
     const gone = new Promise((r) => a.once('exit', r));
-    a.kill('SIGTERM');
+    a.kill(signal);
     const t = setTimeout(() => a.kill('SIGKILL'), 20_000);
     await gone;
     clearTimeout(t);
