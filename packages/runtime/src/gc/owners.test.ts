@@ -4,11 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RuntimeName } from '../driver.js';
 import { assertNoLeaks, snapshotHost } from '../testing/leaks.js';
 import { testRuntime, testTemplateDir } from '../testing/runtime.js';
-import { collectOrphans } from './owners.js';
+import { collectOrphans, ownersDir } from './owners.js';
 
 const RUNTIME_JS = new URL('../runtime.js', import.meta.url).href;
 
@@ -55,3 +57,19 @@ for (const runtime of ['container', 'gvisor', 'microvm'] as RuntimeName[]) {
     await assertNoLeaks(before, { path: kept.stateDir });
   });
 }
+
+test("a record's temp file whose writer died before renaming it is removed; a live writer's is kept", async () => {
+  const dead = spawnSync(process.execPath, ['-e', '']).pid;
+  const deadTemp = join(ownersDir(), `.tmp-test-dead.${dead}.tmp`);
+  const liveTemp = join(ownersDir(), `.tmp-test-live.${process.pid}.tmp`);
+  await mkdir(ownersDir(), { recursive: true });
+  await Promise.all([writeFile(deadTemp, '{}'), writeFile(liveTemp, '{}')]);
+  try {
+    await collectOrphans();
+    assert.equal(existsSync(deadTemp), false);
+    assert.equal(existsSync(liveTemp), true);
+  } finally {
+    await rm(liveTemp, { force: true });
+    await rm(deadTemp, { force: true });
+  }
+});

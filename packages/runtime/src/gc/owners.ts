@@ -13,6 +13,7 @@ import { releaseOrphanRanges } from '../sandbox/uid-ranges.js';
 import { releaseOrphanNetworks } from '../network/sandbox.js';
 import type { RuntimeName } from '../driver.js';
 import { CGROUP_PARENT, CGROUP_ROOT } from '../cgroups/v1.js';
+import { isAlive } from '../templates/lock.js';
 
 /** Where owner records live: `$TARTARUS_OWNERS_DIR` or /run/tartarus/owners. */
 export function ownersDir(): string {
@@ -64,7 +65,11 @@ export interface Collected {
 export async function collectOrphans(): Promise<Collected> {
   const out: Collected = { sandboxes: [], processes: 0 };
   for (const name of await readdir(ownersDir()).catch(() => [] as string[])) {
-    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    if (name.startsWith('.')) {
+      await removeDeadWritersTemp(name);
+      continue;
+    }
+    if (!name.endsWith('.json')) continue;
     const id = name.slice(0, -'.json'.length);
     const owner = await readFile(join(ownersDir(), name), 'utf8').then((t) => JSON.parse(t) as Owner, () => undefined);
     // Unreadable (being replaced, damaged): never a reason to kill anything.
@@ -80,6 +85,13 @@ export async function collectOrphans(): Promise<Collected> {
   await releaseOrphanNetworks();
   await releaseOrphanRanges();
   return out;
+}
+
+/** A record's temp file (`.<id>.<pid>.tmp`) whose writer died before renaming it: removed. */
+async function removeDeadWritersTemp(name: string): Promise<void> {
+  const pid = Number(/\.(\d+)\.tmp$/.exec(name)?.[1]);
+  if (!pid || isAlive(pid)) return;
+  await rm(join(ownersDir(), name), { force: true });
 }
 
 /** SIGKILL to every process in the sandbox's cgroups (all hierarchies), until none is left. */

@@ -65,6 +65,23 @@ async function probe(s: SandboxHandle, targets: string[]): Promise<Record<string
   return Object.fromEntries(r.stdout.toString().trim().split('\n').map((l) => l.split(' ') as [string, string]));
 }
 
+/**
+ * Probes `expected`'s targets and asserts the answers. A target expected to answer that did not
+ * within the probe's 1.5 s is tried twice more: on a loaded 2-core machine one connection can be
+ * slow, while a target the rules drop stays dropped however often it is tried (an `ok` where
+ * `blocked` is expected fails at once).
+ */
+async function expectProbe(s: SandboxHandle, expected: Record<string, string>): Promise<void> {
+  const got = await probe(s, Object.keys(expected));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const slow = Object.keys(expected).filter((k) => expected[k] === 'ok' && got[k] === 'blocked');
+    if (slow.length === 0) break;
+    console.log(`# probe: ${slow.join(', ')} did not answer within 1.5 s; trying again`);
+    Object.assign(got, await probe(s, slow));
+  }
+  assert.deepEqual(got, expected);
+}
+
 async function sandbox(runtime: RuntimeName, egress: Egress): Promise<SandboxHandle> {
   const s = await t.runtime.createSandbox({ runtime, template: 'python', egress });
   await s.start();
@@ -82,8 +99,7 @@ const ALLOW_LIST: Egress = [`${REMOTE_NAME}:8080`, `${REMOTE_OTHER_ADDRESS}/32`]
 /** Egress `all`: the remote host and DNS; never metadata, the host or its control plane. */
 async function expectEgressAll(s: SandboxHandle): Promise<void> {
   const gateway = t.runtime.networks().cfg.gateway;
-  const got = await probe(s, [remote8080, other8081, metadata, `${gateway}:${hostPort}`, `${hostAddress}:${hostPort}`, `127.0.0.1:${hostPort}`, `dns:${REMOTE_NAME}`]);
-  assert.deepEqual(got, {
+  await expectProbe(s, {
     [remote8080]: 'ok',
     [other8081]: 'ok',
     [metadata]: 'blocked',
@@ -97,13 +113,13 @@ async function expectEgressAll(s: SandboxHandle): Promise<void> {
 
 /** `ALLOW_LIST`: exactly its entries (names resolved, ports honoured). */
 async function expectAllowList(s: SandboxHandle): Promise<void> {
-  assert.deepEqual(await probe(s, [remote8080, remote8081, other8081, metadata]), { [remote8080]: 'ok', [remote8081]: 'blocked', [other8081]: 'ok', [metadata]: 'blocked' });
+  await expectProbe(s, { [remote8080]: 'ok', [remote8081]: 'blocked', [other8081]: 'ok', [metadata]: 'blocked' });
 }
 
 /** A policy changed while `s` runs (it had `all`) holds at once; `none` reaches nothing. */
 async function expectPolicyChanges(s: SandboxHandle): Promise<void> {
   await s.setEgress?.([remote8081]);
-  assert.deepEqual(await probe(s, [remote8080, remote8081]), { [remote8080]: 'blocked', [remote8081]: 'ok' });
+  await expectProbe(s, { [remote8080]: 'blocked', [remote8081]: 'ok' });
   await s.setEgress?.('none');
   assert.deepEqual(await probe(s, [remote8080, remote8081]), { [remote8080]: 'blocked', [remote8081]: 'blocked' });
 }
@@ -264,6 +280,7 @@ for (const runtime of ['container', 'microvm'] as const) {
     if (skipper(runtime)(c)) return;
     const before = await snapshotHost();
     const gone = await testRuntime();
+    const id = `net-orphan-${runtime}-${Date.now()}`;
     const runtimeJs = new URL('../runtime.js', import.meta.url).href;
     const child = spawnSync(
       process.execPath,
@@ -271,18 +288,20 @@ for (const runtime of ['container', 'microvm'] as const) {
         '--input-type=module',
         '-e',
         `import { Runtime } from ${JSON.stringify(runtimeJs)};
-const sb = await new Runtime({ stateDir: process.argv[1], templateDir: process.argv[2] }).createSandbox({ runtime: process.argv[3], template: 'busybox', egress: 'all', command: ['sleep', '600'] });
+const sb = await new Runtime({ stateDir: process.argv[1], templateDir: process.argv[2] }).createSandbox({ id: process.argv[4], runtime: process.argv[3], template: 'busybox', egress: 'all', command: ['sleep', '600'] });
 await sb.start(); process.stdout.write('started\\n'); process.kill(process.pid, 'SIGKILL');`,
         gone.stateDir,
         testTemplateDir(),
         runtime,
+        id,
       ],
       { encoding: 'utf8', timeout: 120_000 },
     );
     assert.equal(child.stdout, 'started\n', child.stderr);
     await rm(gone.stateDir, { recursive: true, force: true });
     const collected = await collectOrphans();
-    assert.equal(collected.sandboxes.length, 1);
+    // Only this one is asserted: a machine may hold other orphans (a killed run's) that it collects too.
+    assert.ok(collected.sandboxes.includes(id), JSON.stringify(collected));
     await gone.dispose();
     await assertNoLeaks(before, {});
   });
