@@ -205,9 +205,12 @@ export interface SandboxHandle {
   boot?(signal?: AbortSignal): Promise<void>;
   /**
    * Gives a booted, unstarted sandbox a caller's spec before `start()`: process, timeout, output
-   * handling, stdin. The template and limits must be the ones it was created with.
+   * handling, stdin. The template and limits must be the ones it was created with. With
+   * `idleMain` (the main process is the template's idle one, not the caller's) a network policy
+   * that only widens may still be going in when it returns: every process of the caller's (an
+   * exec) waits for it.
    */
-  assign?(spec: SandboxSpec): Promise<void>;
+  assign?(spec: SandboxSpec, options?: { idleMain?: boolean }): Promise<void>;
 
   // -- deadline --
   /**

@@ -234,7 +234,7 @@ export class Runtime {
     const key = poolKey(driver.name, template.name, spec.limits, spec.network !== undefined);
     // A bad user is the caller's error: found before a pooled sandbox is spent on it.
     if (this.pools.has(key)) await resolveUser(template.rootfsPath, spec.process.user);
-    const pooled = await this.pools.take(key, spec);
+    const pooled = await this.pools.take(key, spec, { idleMain: options.command === undefined && options.whenNoCommand !== 'image' });
     if (!pooled) return driver.create(spec, signal);
     try {
       if (options.id === undefined) return pooled;

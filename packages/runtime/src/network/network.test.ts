@@ -223,6 +223,36 @@ for (const runtime of ['container', 'gvisor'] as const) {
   });
 }
 
+test("container: a warm pool's sandbox (booted reaching nothing) takes its caller's policy when handed out; it changes later like any other", async (c) => {
+  if (skipper('container')(c)) return;
+  const pooled = await testRuntime({ network: { dnsUpstream: [dns?.upstream ?? ''] }, pools: [{ template: 'python', runtime: 'container', size: 2, network: true }] });
+  try {
+    await pooled.runtime.startPools();
+    for (let i = 0; i < 600 && pooled.runtime.pools.stats()[0]?.idle !== 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const idle = pooled.runtime.pools.idleIds();
+    assert.equal(idle.size, 2, JSON.stringify(pooled.runtime.pools.stats()));
+    const [all, list] = await Promise.all(
+      (['all', ALLOW_LIST] as Egress[]).map(async (egress) => {
+        const s = await pooled.runtime.createSandbox({ runtime: 'container', template: 'python', egress });
+        await s.start();
+        return s;
+      }),
+    );
+    try {
+      assert.ok(all && list && idle.has(all.id) && idle.has(list.id), 'both came from the pool');
+      // One attempt each, no retry: the first exec already sees the policy (each exec waits for it).
+      assert.deepEqual(await probe(all, [remote8080]), { [remote8080]: 'ok' });
+      assert.deepEqual(await probe(list, [remote8080, remote8081]), { [remote8080]: 'ok', [remote8081]: 'blocked' });
+      await expectPolicyChanges(all);
+    } finally {
+      await Promise.all([all?.destroy(), list?.destroy()]);
+    }
+  } finally {
+    await pooled.runtime.stopPools();
+    await pooled.dispose();
+  }
+});
+
 // microVMs boot slowly under software emulation: two VMs, booted at once, serve the whole matrix
 // (A starts with `all` and has its policy changed last; B has the allow list). A sandbox without a
 // network seeing only `lo` is a conformance case for every driver.

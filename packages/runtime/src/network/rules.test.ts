@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkConfig } from './config.js';
-import { addSandboxRules, baseRules, groupPairLines, chainName, denyElements, removeSandboxRules, setSandboxEgress, vethName } from './rules.js';
+import { addSandboxRules, baseRules, groupPairLines, chainName, denyElements, removeSandboxRules, setSandboxEgress, vethName, widenSandboxEgress } from './rules.js';
 
 const cfg = networkConfig({ pool: '10.89.0.0/16', bridge: 'tt0', dnsUpstream: ['192.0.2.53'], deny: ['192.0.2.10:8080', '198.51.100.0/24'] }, {});
 
@@ -104,6 +104,13 @@ add element bridge tartarus ports { "${veth}" . 10.89.0.7 }
   );
   assert.equal(setSandboxEgress('sbx_1', 'all'), `flush chain inet tartarus ${chain}\nadd rule inet tartarus ${chain} accept\n`);
   assert.equal(setSandboxEgress('sbx_1', 'none'), `flush chain inet tartarus ${chain}\nadd rule inet tartarus ${chain} drop\n`);
+  // From `none` (a pooled sandbox's drop alone): only added before the drop, never flushed.
+  assert.equal(widenSandboxEgress('sbx_1', 'all'), `insert rule inet tartarus ${chain} accept\n`);
+  assert.equal(widenSandboxEgress('sbx_1', 'none'), '');
+  assert.equal(
+    widenSandboxEgress('sbx_1', list),
+    `insert rule inet tartarus ${chain} ip daddr 198.18.0.2/32 meta l4proto { tcp, udp } th dport 8080 accept\ninsert rule inet tartarus ${chain} ip daddr 198.18.1.0/24 accept\n`,
+  );
   assert.deepEqual(removeSandboxRules('sbx_1', '10.89.0.7'), [
     'delete element inet tartarus egress { 10.89.0.7 }',
     `delete chain inet tartarus ${chain}`,

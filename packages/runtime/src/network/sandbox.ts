@@ -16,7 +16,7 @@ import { SlotTable } from '../sandbox/slots.js';
 import { ownersDir } from '../gc/owners.js';
 import { slotAddress, type NetworkConfig } from './config.js';
 import { ensureHostNetwork, netRunDir, netTool, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
-import { addSandboxRules, groupPairLines, removeSandboxRules, setSandboxEgress, vethName, type GroupMember } from './rules.js';
+import { addSandboxRules, groupPairLines, removeSandboxRules, setSandboxEgress, widenSandboxEgress, vethName, type GroupMember } from './rules.js';
 import type { EgressResolver } from './resolve.js';
 import { groupDir, removeGroupNames } from './names.js';
 import { NetworkSpares, type TakenNamespace } from './spares.js';
@@ -104,6 +104,8 @@ export class SandboxNetworks {
   /** Sandboxes of this Runtime whose allow list names hosts: re-resolved while they run. */
   private readonly named = new Map<string, Egress>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** The policy change in progress per sandbox (`setEgress`), the next one chained behind it. */
+  private readonly egressChanges = new Map<string, Promise<void>>();
   /** `tt-layer netns` and `nft` kept waiting for the create path. */
   private readonly tools = new NetTools();
   /** Namespaces made ahead of need. */
@@ -195,10 +197,23 @@ export class SandboxNetworks {
 
   /** Replaces a networked sandbox's policy; its open connections are held to the new one at once. */
   async setEgress(id: string, egress: Egress): Promise<void> {
+    // One change at a time per sandbox: each reads the policy the last one left.
+    const before = this.egressChanges.get(id) ?? Promise.resolve();
+    const change = before.then(() => this.replaceEgress(id, egress));
+    const settled = change.catch(() => undefined);
+    this.egressChanges.set(id, settled);
+    void settled.then(() => this.egressChanges.get(id) === settled && this.egressChanges.delete(id));
+    return change;
+  }
+
+  private async replaceEgress(id: string, egress: Egress): Promise<void> {
     const record = await readRecord(id);
     if (!record) throw new SandboxNotRunningError(`sandbox ${id} has no network (it was created with egress "none"): create it with a network to change its egress`);
+    const resolved = await this.resolver.resolve(egress);
     await writeRecord(id, { ...record, egress });
-    await netTool(['nft', '-f', '-'], setSandboxEgress(id, await this.resolver.resolve(egress)));
+    // From `none` (a pooled sandbox being handed out) the rules are only added: see widenSandboxEgress.
+    const script = record.egress === 'none' ? widenSandboxEgress(id, resolved) : setSandboxEgress(id, resolved);
+    if (script !== '') await netTool(['nft', '-f', '-'], script);
     this.track(id, egress);
   }
 

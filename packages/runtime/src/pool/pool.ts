@@ -90,22 +90,25 @@ export class WarmPools {
   }
 
   /** Takes a booted sandbox of pool `key` for `spec` (given to it), or undefined when none is ready. */
-  async take(key: string, spec: SandboxSpec): Promise<SandboxHandle | undefined> {
+  async take(key: string, spec: SandboxSpec, options: { idleMain?: boolean } = {}): Promise<SandboxHandle | undefined> {
     const pool = this.pools.get(key);
     for (let h = pool?.idle.shift(); pool && h; h = pool.idle.shift()) {
-      this.topUp(pool);
       if (!h.assign || h.state() !== 'created') {
+        this.topUp(pool);
         void h.destroy().catch(() => undefined);
         continue;
       }
       try {
-        await h.assign(spec);
+        await h.assign(spec, options);
         // Still the pool's (unlisted) until the Runtime has recorded whose it is.
         this.handing.add(h.id);
         return h;
       } catch {
         // It died while idle: try the next one.
         void h.destroy().catch(() => undefined);
+      } finally {
+        // The replacement boots once this one is handed out: its boot does not slow the handing out.
+        this.topUp(pool);
       }
     }
     return undefined;

@@ -77,6 +77,8 @@ export class OciSandbox implements SandboxHandle {
   private destroying: Promise<void> | undefined;
 
   private runs: Promise<boolean> | undefined;
+  /** A handed-out pooled sandbox's policy going in (see `assign`): every process of the caller's waits for it. */
+  private egressApplied: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: OciContext,
@@ -142,7 +144,7 @@ export class OciSandbox implements SandboxHandle {
     if (!channel.agent.isOpen) throw new InternalError(`sandbox ${this.id} did not boot: ${(await this.ended).message ?? 'its runtime exited'}`);
   }
 
-  async assign(spec: SandboxSpec): Promise<void> {
+  async assign(spec: SandboxSpec, options: { idleMain?: boolean } = {}): Promise<void> {
     if (this.current !== 'created' || this.main || !this.channel?.agent.isOpen) {
       throw new ConflictError(`sandbox ${this.id} is ${this.current}: only a booted, unstarted sandbox takes a spec`);
     }
@@ -151,8 +153,12 @@ export class OciSandbox implements SandboxHandle {
     }
     const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
     await this.channel.agent.request(Msg.user, new PayloadWriter().u32(user.uid).u32(user.gid).build());
-    // The caller's policy replaces the pool's (which reached nothing) before any process of theirs runs.
-    if (spec.network) await this.ctx.networks().setEgress(this.id, spec.network.egress);
+    // The caller's policy replaces the pool's (which reached nothing) before any process of theirs
+    // runs: an idle main is not theirs, so it goes in meanwhile and their first exec waits for it.
+    if (spec.network) {
+      this.egressApplied = this.applyEgress(spec.network.egress);
+      if (!options.idleMain) await this.egressApplied;
+    }
     this.spec = { ...spec, id: this.spec.id };
     this.user = user;
     await writeStored(this.paths.spec, {
@@ -163,6 +169,19 @@ export class OciSandbox implements SandboxHandle {
       agentSecret: this.agentSecret,
       ...(this.uidBase === undefined ? {} : { uidBase: this.uidBase }),
     });
+  }
+
+  /** Puts the handed-out sandbox's policy in; when it cannot be, the sandbox ends (it would reach nothing) and every exec says why. */
+  private applyEgress(egress: Egress): Promise<void> {
+    const applied = this.ctx
+      .networks()
+      .setEgress(this.id, egress)
+      .catch(async (err: Error) => {
+        await this.destroy().catch(() => undefined);
+        throw new InternalError(`sandbox ${this.id} was ended: its egress policy could not be put in: ${err.message}`);
+      });
+    applied.catch(() => undefined);
+    return applied;
   }
 
   /** Waits for the network's rules; when they could not be put in, the booting sandbox is ended and the error thrown. */
@@ -284,6 +303,7 @@ export class OciSandbox implements SandboxHandle {
       throw new InvalidArgumentError('exec argv is empty: give at least the program to run');
     }
     const user = options.user === undefined ? this.user : await resolveUser(this.spec.template.rootfsPath, options.user);
+    await this.egressApplied;
     const proc = new AgentProcess(
       await this.agent(),
       {
