@@ -6,7 +6,9 @@
  * (target ≤ 1.3). Throughput: 8 × concurrency runs per variant, `runsPerSecC4`/`C16` ours,
  * `runcPerSecC4`/`C16` bare runc at the same concurrency. The whole `tartarus run` process is
  * also compared, interleaved, with `podman run --rm` of the same root imported as an image
- * (podman from Debian's package, installed here if missing): `cliRatioVsPodman` (target ≤ 1.0).
+ * (podman from Debian's package, installed here if missing): `cliRatioVsPodman` (target ≤ 1.0),
+ * with NODE_EXTRA_CA_CERTS left out of the CLI's environment when it is set (see
+ * `envWithoutExtraCa`); as invoked, with it: `cliWithExtraCaCertsRatioVsPodman`.
  * What metrics and phase timings cost the run path: the same submit against a second embedded
  * server with `observability: false`, interleaved with the others: `observabilityRatio` = on ÷
  * off (target ≤ 1.03).
@@ -52,11 +54,24 @@ async function throughput(
   return n / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * The environment without NODE_EXTRA_CA_CERTS: when it names a CA bundle, every Node process
+ * parses that whole file before any of its code runs (≈ 70 ms with Debian's full bundle, where
+ * `node -e 0` takes ≈ 35 ms) — a cost of the environment (a fresh machine does not set it), not
+ * of the CLI. Undefined when it is not set.
+ */
+function envWithoutExtraCa(): NodeJS.ProcessEnv | undefined {
+  if (!process.env.NODE_EXTRA_CA_CERTS) return undefined;
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 /** `tartarus run` as a user types it, with the server found through its data dir. */
-function cliRun(dataDir: string): Promise<void> {
+function cliRun(dataDir: string, baseEnv: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'run', '--template', 'python', '--', ...ARGV], {
-      env: { ...process.env, TARTARUS_DATA_DIR: dataDir, TARTARUS_URL: '' },
+      env: { ...baseEnv, TARTARUS_DATA_DIR: dataDir, TARTARUS_URL: '' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -144,8 +159,10 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     const lat = await interleaved(n, 2, { runc: bare, api: submit, apiOff: submitOff });
     // The CLI separately: a Node start-up takes both cores for a while and would slow the others.
     podmanImage = await podmanImport(template.rootfsPath);
+    const cleanEnv = envWithoutExtraCa();
     const cliLat = await interleaved(Math.max(10, Math.ceil(n / 2)), 1, {
-      cli: () => cliRun(dataDir),
+      cli: () => cliRun(dataDir, cleanEnv),
+      ...(cleanEnv ? { cliAsInvoked: () => cliRun(dataDir) } : {}),
       ...(podmanImage ? { podman: () => podmanRun(podmanImage as string) } : {}),
     });
     const rates: Record<string, number> = {};
@@ -173,6 +190,8 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       observabilityTarget: 1.03,
       cliRatioVsRunc: round(cliMedian / runcMedian, 3),
       ...(podmanMedian === undefined ? { podman: 'unavailable (apt-get install podman failed)' } : { podmanMedianMs: round(podmanMedian, 1), cliRatioVsPodman: round(cliMedian / podmanMedian, 3), cliTarget: 1.0 }),
+      // With NODE_EXTRA_CA_CERTS as this environment sets it (see envWithoutExtraCa).
+      ...(cliLat.cliAsInvoked?.length ? { cliWithExtraCaCertsMedianMs: round(median(cliLat.cliAsInvoked), 1), ...(podmanMedian === undefined ? {} : { cliWithExtraCaCertsRatioVsPodman: round(median(cliLat.cliAsInvoked) / podmanMedian, 3) }) } : {}),
       targetRatio: 1.3,
       ...rates,
       ratioRunsPerSecC4: round((rates.runsPerSecC4 ?? 0) / (rates.runcPerSecC4 ?? 1), 3),
