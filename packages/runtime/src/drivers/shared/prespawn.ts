@@ -3,15 +3,20 @@
  * in one, embedded) costs milliseconds of the parent's own time (fork copies its page tables);
  * on the hot path that is most of what Tartarus adds to a run. So one `tt-layer stdin` is kept
  * waiting: a sandbox's start hands it its arguments on stdin (tt-layer then execs the runtime,
- * which keeps the same pipes) and a replacement is spawned a little later, off the hot path. A waiting
+ * which keeps the same pipes) and a replacement is spawned while the container boots. A waiting
  * process exits by itself when its stdin closes (the host went away), so none is ever left.
  */
 import type { ProcessHandle, StartOptions } from '../../process/run.js';
 import { startProcess } from '../../process/run.js';
 import { LAYER_HELPER } from '../../sandbox/native.js';
 
-/** Delay between handing out the waiting process and spawning its replacement, ms. */
-const REFILL_DELAY_MS = 50;
+/**
+ * Delay between handing out the waiting process and spawning its replacement, ms: a short one,
+ * so that the spawn falls while the runtime boots the container (tens of ms in processes of
+ * its own, this process waiting), not when a short workload ends and its report, its store
+ * commit and its answer are handled here (50 ms put it there for a python hello).
+ */
+const REFILL_DELAY_MS = 2;
 
 /** Starts `tt-layer run …` processes (or, given `argv`, any command that reads its work from stdin), through a waiting one when there is one. */
 export class Prespawner {
@@ -46,9 +51,8 @@ export class Prespawner {
     proc.child.stdin?.on('error', () => undefined);
     if (end) proc.child.stdin?.end(input);
     else proc.child.stdin?.write(input);
-    // Not at once: a spawn blocks this process for milliseconds, which the sandbox just started
-    // would pay (its start and first frames are handled right now). A start that finds none
-    // waiting spawns directly.
+    // Not in this turn of the event loop: a spawn blocks this process for milliseconds, which the
+    // start being written right now would pay. A start that finds none waiting spawns directly.
     if (!this.refilling) {
       this.refilling = setTimeout(() => {
         this.refilling = undefined;
