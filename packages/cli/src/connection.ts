@@ -8,7 +8,6 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Tartarus } from '@tartarus/sdk';
 import { START_HINT } from './errors.js';
-import { httpFetch } from './http-fetch.js';
 
 /** Where the server is and how to authenticate. */
 interface Connection {
@@ -51,5 +50,5 @@ async function resolveConnection(dataDirFlag: string | undefined): Promise<Conne
 /** A client for the resolved connection. */
 export async function connect(dataDirFlag: string | undefined): Promise<Tartarus> {
   const c = await resolveConnection(dataDirFlag);
-  return new Tartarus({ url: c.url, apiKey: c.apiKey, fetch: httpFetch });
+  return new Tartarus({ url: c.url, apiKey: c.apiKey });
 }

@@ -10,7 +10,7 @@ export interface ConnectionOptions {
   url?: string | undefined;
   /** API key sent as `Authorization: Bearer`. Default: `TARTARUS_API_KEY`. */
   apiKey?: string | undefined;
-  /** How requests are sent. Default: the global `fetch`. */
+  /** How requests are sent. Default: `node:http` in Node, the global `fetch` in a browser. */
   fetch?: FetchLike | undefined;
 }
 

@@ -1,8 +1,10 @@
 /**
- * The SDK's one HTTP transport: global `fetch` (Node 20), bearer auth, JSON in and out, and every
- * failure turned into a typed error (see `errors.ts`). The resource classes never call `fetch`.
+ * The SDK's one HTTP transport: `node:http` in Node and the global `fetch` in a browser (see
+ * `default-fetch.ts`), or the caller's; bearer auth, JSON in and out, and every failure turned
+ * into a typed error (see `errors.ts`). The resource classes never send a request themselves.
  */
 import { TartarusError } from '@tartarus/core/base';
+import { defaultFetch } from './default-fetch.js';
 import { InvalidArgumentError, UnavailableError, errorFromResponse } from './errors.js';
 
 /** Options for one request. */
@@ -38,9 +40,8 @@ export interface HttpRequestInit {
 }
 
 /**
- * Sends one request: the global `fetch` by default. A Node program that starts often (the CLI)
- * passes one over `node:http`, which is ready at once, where fetch's first call loads its
- * implementation (tens of ms). It rejects on a connection failure and on an abort (`AbortError`).
+ * Sends one request (by default over `node:http` in Node, the global `fetch` in a browser; the
+ * global `fetch` itself fits). It rejects on a connection failure and on an abort (`AbortError`).
  */
 export type FetchLike = (url: URL, init: HttpRequestInit) => Promise<HttpResponse>;
 
@@ -63,6 +64,7 @@ export function createTransport(baseUrl: string, apiKey: string | undefined, fet
       `server URL "${baseUrl}" is not an http:// or https:// URL (e.g. http://127.0.0.1:7070)`,
     );
   const base = baseUrl.replace(/\/+$/, '');
+  const sendWith = fetchImpl ?? defaultFetch;
   async function send(
     method: string,
     path: string,
@@ -83,7 +85,7 @@ export function createTransport(baseUrl: string, apiKey: string | undefined, fet
     }
     let res: HttpResponse;
     try {
-      res = fetchImpl === undefined ? await fetch(url, { method, headers, body, signal: options.signal }) : await fetchImpl(url, { method, headers, body, signal: options.signal });
+      res = sendWith === undefined ? await fetch(url, { method, headers, body, signal: options.signal }) : await sendWith(url, { method, headers, body, signal: options.signal });
     } catch (e) {
       throw connectionError(e, base);
     }

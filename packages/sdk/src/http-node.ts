@@ -1,11 +1,13 @@
 /**
- * The CLI's HTTP client for the SDK (`FetchLike`): `node:http`/`node:https`, which Node has ready
- * at start, where the global fetch loads its implementation on its first call — tens of ms that
- * every `tartarus` command would pay once (bench: `cliRatioVsPodman`). Only what the SDK reads of
- * a response is given: status, headers, the body whole or as it arrives (an SSE stream).
+ * The SDK's HTTP client in Node (`FetchLike`): `node:http`/`node:https`, which Node has ready at
+ * start, where the global fetch loads its implementation (undici) on its first call — tens of ms
+ * that every short-lived program would pay once (bench: `cliRatioVsPodman`), and ≈ 0.5 ms more
+ * per request after that. Only what the SDK reads of a response is given: status, headers, the
+ * body whole or as it arrives (an SSE stream). Browsers get the global fetch instead
+ * (`default-fetch-browser.ts`, through the package's `browser` field).
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import type { FetchLike, HttpResponse } from '@tartarus/sdk';
+import type { FetchLike, HttpResponse } from './http.js';
 
 /** node:https (and with it tls and crypto, ≈ 10 ms to load) only for an https:// server. */
 let https: Promise<typeof import('node:https')> | undefined;
@@ -55,7 +57,7 @@ function response(res: IncomingMessage, body: Buffer | IncomingMessage): HttpRes
  * Whether a response is read as it arrives (an event stream) rather than whole. A whole one is read
  * at once, so its connection goes back to the pool — where idle sockets do not keep the process
  * alive — even when the caller ignores the body (a 204, `/healthz`): a response left unread would
- * hold its socket, and the CLI would not exit until the server closed it.
+ * hold its socket, and a program would not exit until the server closed it.
  */
 function streamed(res: IncomingMessage): boolean {
   return (res.headers['content-type'] ?? '').includes('text/event-stream');
