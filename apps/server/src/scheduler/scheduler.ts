@@ -129,7 +129,8 @@ export class Scheduler {
     const conns = this.hub.list();
     const free = conns.reduce((n, c) => n + Math.max(0, c.freeSlots()), 0);
     if (free === 0) return;
-    const items = await this.ctx.store.queue.listPending(Math.min(free, MAX_PER_TENANT));
+    const limit = Math.min(free, MAX_PER_TENANT);
+    const items = await this.ctx.store.queue.listPending(limit);
     this.outage.succeeded();
     if (items.length === 0) return;
     const byId = new Map(items.map((i) => [i.id, i]));
@@ -143,14 +144,20 @@ export class Scheduler {
     const { metrics } = this.ctx;
     const planned = new Set(plan.map((p) => p.work.id));
     for (const i of items) if (!planned.has(i.id)) metrics.schedulerDecisions.inc({ kind: i.kind, decision: 'deferred' });
+    let anyPlaced = false;
+    let anyTaken = false;
     for (const p of plan) {
       const item = byId.get(p.work.id);
       const conn = this.hub.get(p.nodeId);
       if (item === undefined || conn === undefined) continue;
       const placed = await this.commit(item, conn);
       metrics.schedulerDecisions.inc({ kind: item.kind, decision: placed ? 'placed' : 'taken' });
-      if (placed) this.again = true;
+      if (placed) anyPlaced = true;
+      else anyTaken = true;
     }
+    // A round places all that fits of what it read: another only when it may have missed something
+    // (more pending than it read, or room it planned for work another replica took meanwhile).
+    if (anyPlaced && (anyTaken || items.length >= limit)) this.again = true;
   }
 
   /** Each tenant's weight and cap (cached briefly) and what its placed work holds now. */
