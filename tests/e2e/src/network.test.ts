@@ -48,11 +48,12 @@ after(async () => {
 type Api = (method: string, path: string, body?: unknown) => Promise<Reply>;
 
 /**
- * A shell command printing the body `host:port` answers to an HTTP GET (busybox nc, 2 s timeout;
- * the test servers' bodies have no newline, so the last line is the body), exit 1 when nothing came.
+ * A shell command printing the body `host:port` answers to an HTTP GET (busybox nc, 2 s timeout,
+ * three tries: see expectProbe; the test servers' bodies have no newline, so the last line is the
+ * body), exit 1 when nothing came.
  */
 function fetchCmd(target: string): string {
-  return `out=$(${bodyCmd(target)}); echo "$out"; [ -n "$out" ]`;
+  return `for i in 1 2 3; do out=$(${bodyCmd(target)}); [ -n "$out" ] && break; done; echo "$out"; [ -n "$out" ]`;
 }
 
 function bodyCmd(target: string): string {
@@ -77,6 +78,24 @@ async function probe(
   );
 }
 
+/**
+ * Probes `expected`'s targets from inside the sandbox and asserts the answers. A target expected to
+ * answer that did not within nc's 2 s is tried twice more (one connection can be slow on a loaded
+ * 2-core machine, and a server just started in another sandbox may not listen yet); a target the
+ * rules drop stays dropped however often it is tried, and an answer where `blocked` is expected
+ * fails at once.
+ */
+async function expectProbe(A: Api, sandboxId: string, expected: Record<string, string>): Promise<void> {
+  const got = await probe(A, sandboxId, Object.keys(expected));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const slow = Object.keys(expected).filter((k) => expected[k] !== 'blocked' && got[k] === 'blocked');
+    if (slow.length === 0) break;
+    console.log(`# probe: ${slow.join(', ')} did not answer within 2 s; trying again`);
+    Object.assign(got, await probe(A, sandboxId, slow));
+  }
+  assert.deepEqual(got, expected);
+}
+
 /** A sandbox created with `body`; its id. */
 async function sandbox(A: Api, body: unknown): Promise<{ id: string; egress: unknown }> {
   const r = await A('POST', '/v1/sandboxes', body);
@@ -96,7 +115,7 @@ test('egress through the API: defaults, allow lists, changes while running, poli
     await t.test('a sandbox reaches the remote host by default; a run does not', async () => {
       const s = await sandbox(A, {});
       assert.equal(s.egress, 'all');
-      assert.deepEqual(await probe(A, s.id, [R8080, OTHER8080]), {
+      await expectProbe(A, s.id, {
         [R8080]: 'remote 8080',
         [OTHER8080]: 'remote 8080',
       });
@@ -121,7 +140,7 @@ test('egress through the API: defaults, allow lists, changes while running, poli
         const s = await sandbox(A, { egress: [R8081] });
         listed = s.id;
         assert.deepEqual(s.egress, [R8081]);
-        assert.deepEqual(await probe(A, s.id, [R8081, R8080, OTHER8080]), {
+        await expectProbe(A, s.id, {
           [R8081]: 'remote 8081',
           [R8080]: 'blocked',
           [OTHER8080]: 'blocked',
@@ -134,7 +153,7 @@ test('egress through the API: defaults, allow lists, changes while running, poli
         assert.deepEqual((await A('GET', `/v1/sandboxes/${s.id}`)).json.egress, [
           `${REMOTE_OTHER_ADDRESS}/32`,
         ]);
-        assert.deepEqual(await probe(A, s.id, [R8081, OTHER8080]), {
+        await expectProbe(A, s.id, {
           [R8081]: 'blocked',
           [OTHER8080]: 'remote 8080',
         });
@@ -143,12 +162,12 @@ test('egress through the API: defaults, allow lists, changes while running, poli
           (await A('PUT', `/v1/sandboxes/${s.id}/egress`, { egress: 'none' })).status,
           200,
         );
-        assert.deepEqual(await probe(A, s.id, [OTHER8080]), { [OTHER8080]: 'blocked' });
+        await expectProbe(A, s.id, { [OTHER8080]: 'blocked' });
         assert.equal(
           (await A('PUT', `/v1/sandboxes/${s.id}/egress`, { egress: 'all' })).status,
           200,
         );
-        assert.deepEqual(await probe(A, s.id, [R8080]), { [R8080]: 'remote 8080' });
+        await expectProbe(A, s.id, { [R8080]: 'remote 8080' });
       },
     );
 
@@ -159,7 +178,7 @@ test('egress through the API: defaults, allow lists, changes while running, poli
         const put = await A('PUT', `/v1/sandboxes/${lo.id}/egress`, { egress: 'all' });
         assert.equal(put.status, 409, put.text);
         assert.match(put.json.error.message, /created with egress "none"/);
-        assert.deepEqual(await probe(A, lo.id, [R8080]), { [R8080]: 'blocked' });
+        await expectProbe(A, lo.id, { [R8080]: 'blocked' });
         assert.equal((await A('DELETE', `/v1/sandboxes/${listed}`)).status, 200);
         const ended = await A('PUT', `/v1/sandboxes/${listed}/egress`, { egress: 'all' });
         assert.equal(ended.status, 409, ended.text);
@@ -185,8 +204,8 @@ test('egress through the API: defaults, allow lists, changes while running, poli
       assert.equal(serve.json.exitCode, 0, serve.text);
       const addr = await A('POST', `/v1/sandboxes/${a.id}/exec`, { command: "ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'" });
       const target = `${(addr.json.stdout as string).trim()}:9000`;
-      assert.deepEqual(await probe(A, b.id, [target]), { [target]: 'member' });
-      assert.deepEqual(await probe(A, other.id, [target]), { [target]: 'blocked' });
+      await expectProbe(A, b.id, { [target]: 'member' });
+      await expectProbe(A, other.id, { [target]: 'blocked' });
       const lo = await A('POST', '/v1/sandboxes', { egress: 'none', networkGroup: 'web' });
       assert.equal(lo.status, 400, lo.text);
       assert.match(lo.json.error.message, /networkGroup "web" needs a network/);
@@ -271,7 +290,7 @@ test('egress through the API: defaults, allow lists, changes while running, poli
 
         const s = await sandbox(A, { networkPolicy: 'remote-8081' });
         assert.deepEqual(s.egress, [R8081]);
-        assert.deepEqual(await probe(A, s.id, [R8081, R8080]), {
+        await expectProbe(A, s.id, {
           [R8081]: 'remote 8081',
           [R8080]: 'blocked',
         });
@@ -337,7 +356,7 @@ test('egress through the API: defaults, allow lists, changes while running, poli
         // No egress given: the platform's `all`, cut down to the maximum.
         const s = await sandbox(L, {});
         assert.deepEqual(s.egress, ['198.18.0.0/29:8080']);
-        assert.deepEqual(await probe(L, s.id, [R8080, R8081]), {
+        await expectProbe(L, s.id, {
           [R8080]: 'remote 8080',
           [R8081]: 'blocked',
         });
@@ -416,9 +435,8 @@ test("a sandbox with egress all never reaches the control plane's port (server o
     await agent.start();
     const A = api(`http://${REMOTE_ADDRESS}:${CP_PORT}`, adminKey ?? '');
     const s = await sandbox(A, { egress: 'all' });
-    const got = await probe(A, s.id, [R8080, `${REMOTE_ADDRESS}:${CP_PORT}`]);
-    assert.equal(got[R8080], 'remote 8080', 'the remote host is reachable');
-    assert.equal(got[`${REMOTE_ADDRESS}:${CP_PORT}`], 'blocked', 'the control plane is not');
+    // The remote host is reachable; the control plane is not.
+    await expectProbe(A, s.id, { [R8080]: 'remote 8080', [`${REMOTE_ADDRESS}:${CP_PORT}`]: 'blocked' });
     assert.ok(
       (await httpGet(`http://${REMOTE_ADDRESS}:${CP_PORT}/healthz`)) !== undefined,
       'the host reaches the control plane',
