@@ -91,8 +91,19 @@ async function ensureDenied(cfg: NetworkConfig): Promise<void> {
   denied.set(script, stamp);
 }
 
+/**
+ * The bridge's MAC address: fixed (locally administered, from its name). A bridge whose address
+ * was never set takes the lowest of its ports' and changes it as sandboxes come and go; each
+ * running sandbox's ARP entry for its gateway then points at an address the host no longer
+ * answers to, and it reaches nothing until that entry expires (seconds).
+ */
+export function bridgeMac(bridge: string): string {
+  const h = createHash('sha256').update(`tartarus bridge ${bridge}`).digest();
+  return ['02', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
 async function makeBridge(cfg: NetworkConfig): Promise<void> {
-  const script = [`link add ${cfg.bridge} type bridge`, `addr add ${cfg.gateway}/${cfg.prefix} dev ${cfg.bridge}`, `link set ${cfg.bridge} up`].join('\n');
+  const script = [`link add ${cfg.bridge} address ${bridgeMac(cfg.bridge)} type bridge`, `addr add ${cfg.gateway}/${cfg.prefix} dev ${cfg.bridge}`, `link set ${cfg.bridge} up`].join('\n');
   try {
     await netTool(['ip', '-batch', '-'], `${script}\n`);
   } catch (err) {
