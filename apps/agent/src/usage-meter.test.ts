@@ -17,7 +17,7 @@ test('current: CPU averaged since the baseline (once a second has passed), memor
     counters.memoryBytes = 3 << 20;
     const now = await meters.current('w1');
     assert.ok(now !== undefined);
-    assert.ok(now.windowMs >= 1100 && now.windowMs < 2000, `window ${now.windowMs}`);
+    assert.ok(now.windowMs >= 1100 && now.windowMs < 10_000, `window ${now.windowMs}`); // a loaded machine may stall the sleep
     assert.ok(Math.abs(now.cpuCores - 0.55e3 / now.windowMs) < 1e-9, `cores ${now.cpuCores}`);
     assert.equal(now.memoryBytes, 3 << 20);
   } finally {

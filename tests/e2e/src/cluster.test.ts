@@ -139,9 +139,12 @@ test('cluster: one rate-limit bucket per key across replicas', async (t) => {
   if (skip) return t.skip(skip);
   await withCluster({ agent: false, config: { rateLimitPerSec: 1, rateLimitBurst: 20 } }, async ({ a, b, adminKey }) => {
     // 30 requests, half to each replica: each alone would allow them all (15 < 20); together they pass 20.
+    const started = Date.now();
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => call(i % 2 === 0 ? a.url : b.url, adminKey, 'GET', '/v1/runs')));
+    // The bucket refills 1 a second: a loaded machine that takes longer lets that many more through.
+    const refilled = Math.ceil((Date.now() - started) / 1000);
     const limited = answers.filter((x) => x.status === 429);
-    assert.ok(limited.length >= 8 && limited.length <= 12, `${limited.length} of 30 limited`);
+    assert.ok(limited.length >= Math.max(1, 9 - refilled) && limited.length <= 12, `${limited.length} of 30 limited in ${Date.now() - started} ms`);
     assert.ok(answers.every((x) => x.status === 200 || x.status === 429), answers.map((x) => x.status).join(','));
     assert.match(limited[0]?.headers.get('retry-after') ?? '', /^\d+$/);
   });

@@ -54,7 +54,7 @@ function counter(text: string, series: string): number {
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
-test('deployments: an adaptive service scales up under a CPU load, to its max, and back down to its min', { timeout: 90_000 }, async (t) => {
+test('deployments: an adaptive service scales up under a CPU load, to its max, and back down to its min', { timeout: 240_000 }, async (t) => {
   const skip = await containerSkipReason();
   if (skip) return t.skip(skip);
   await withEmbedded(

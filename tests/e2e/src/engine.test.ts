@@ -95,9 +95,11 @@ test("a tenant flooding the queue does not delay another tenant's run past the n
     async (h) => {
       const A = await tenant(h.url, h.adminKey, 'a');
       const B = await tenant(h.url, h.adminKey, 'b');
+      // Long flood runs: the slot frees only when the test says so (a loaded machine cannot let
+      // the first one end before A's run is queued).
       const flood: string[] = [];
       for (let i = 0; i < 20; i++)
-        flood.push((await B('POST', '/v1/runs', { body: { command: 'sleep 1' } })).json.id);
+        flood.push((await B('POST', '/v1/runs', { body: { command: 'sleep 600' } })).json.id);
       await eventually(
         async () =>
           (await B('GET', `/v1/runs/${flood[0]}`)).json.state === 'running' ? true : undefined,
@@ -105,6 +107,8 @@ test("a tenant flooding the queue does not delay another tenant's run past the n
         'the first flood run',
       );
       const mine = (await A('POST', '/v1/runs', { body: { argv: ['true'] } })).json.id;
+      assert.equal((await A('GET', `/v1/runs/${mine}`)).json.state, 'queued');
+      await B('POST', `/v1/runs/${flood[0]}/cancel`);
       const done = await finalRun(A, mine);
       assert.equal(done.state, 'succeeded');
       // Only the flood run that held the slot started before A's run.
@@ -127,7 +131,8 @@ test('priorities order the runs of one tenant', async (t) => {
   await withEmbedded(
     async (h) => {
       const A: Api = (m, p, o) => call(h.url, h.adminKey, m, p, o);
-      const blocker = (await A('POST', '/v1/runs', { body: { command: 'sleep 1' } })).json.id;
+      // Held until all four are queued (a loaded machine must not free the slot before that).
+      const blocker = (await A('POST', '/v1/runs', { body: { command: 'sleep 600' } })).json.id;
       await eventually(
         async () =>
           (await A('GET', `/v1/runs/${blocker}`)).json.state === 'running' ? true : undefined,
@@ -139,6 +144,8 @@ test('priorities order the runs of one tenant', async (t) => {
         ids[priority] = (
           await A('POST', '/v1/runs', { body: { argv: ['true'], priority } })
         ).json.id;
+      for (const id of Object.values(ids)) assert.equal((await A('GET', `/v1/runs/${id}`)).json.state, 'queued');
+      await A('POST', `/v1/runs/${blocker}/cancel`);
       const starts: [string, number][] = [];
       for (const [priority, id] of Object.entries(ids)) {
         const r = await finalRun(A, id);

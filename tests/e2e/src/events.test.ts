@@ -27,10 +27,15 @@ test('events: live stream in order, filters, resume by Last-Event-ID, tenants se
     async (h) => {
       const A = (m: string, p: string, o?: Parameters<typeof call>[4]) => call(h.url, h.adminKey, m, p, o);
       const admin = new Tartarus({ url: h.url, apiKey: h.adminKey });
-      const everything = collect(admin);
-      const finished = collect(admin, { types: ['run.finished', 'sandbox.ended'] });
-      // Let both streams open before anything happens (a stream starts now).
-      await new Promise((r) => setTimeout(r, 300));
+      // Both streams start after the newest event so far, however late they open on a loaded machine.
+      let after = '0';
+      for (;;) {
+        const page = await admin.events.list({ limit: 500, after });
+        after = page.nextAfter ?? after;
+        if (page.items.length < 500) break;
+      }
+      const everything = collect(admin, { after });
+      const finished = collect(admin, { types: ['run.finished', 'sandbox.ended'], after });
 
       const run = await admin.runs.submit({ argv: ['sh', '-c', 'exit 3'], template: 'busybox' }, { wait: true });
       assert.equal(run.exitCode, 3);

@@ -22,7 +22,7 @@ const CHILD = new URL('./fixtures/embedded-child.js', import.meta.url).pathname;
 
 const OPTIONS = {
   templateDir: testTemplateDir(),
-  server: { webhookAllowedDestinations: ['127.0.0.1/32'], webhookRetryBaseMs: 200, webhookRetryMaxMs: 500, webhookTimeoutMs: 1000 },
+  server: { webhookAllowedDestinations: ['127.0.0.1/32'], webhookRetryBaseMs: 200, webhookRetryMaxMs: 500, webhookTimeoutMs: 15_000 },
 };
 
 async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string; adminKey: string | null }> {

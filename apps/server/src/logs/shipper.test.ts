@@ -82,7 +82,7 @@ test('Loki down, then up: the lines wait, failures are counted, and they arrive 
   try {
     for (let i = 0; i < 20; i++) s.push({ source: 'server', level: 'info' }, Date.now(), `event ${i}`);
     // Pushing never waited: all 20 were taken while nothing listens.
-    await new Promise((r) => setTimeout(r, 400));
+    for (let i = 0; i < 500 && (await value(m, 'tartarus_log_push_failures_total', 'reason="network"')) < 1; i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok((await value(m, 'tartarus_log_push_failures_total', 'reason="network"')) >= 1);
     assert.deepEqual(log.said, ['warn Loki push failed: retrying with backoff, lines wait in memory']);
   } finally {
@@ -124,7 +124,7 @@ test('a push Loki refuses is dropped and counted, not retried', async () => {
   const before = loki.requests.length;
   try {
     s.push({ source: 'server', level: 'info' }, Date.now(), 'too old');
-    for (let i = 0; i < 50 && (await value(m, 'tartarus_log_lines_dropped_total', 'reason="rejected"')) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && (await value(m, 'tartarus_log_lines_dropped_total', 'reason="rejected"')) === 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(await value(m, 'tartarus_log_lines_dropped_total', 'reason="rejected"'), 1);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(loki.requests.length - before, 1, 'one request, no retry');

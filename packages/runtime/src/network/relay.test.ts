@@ -27,7 +27,7 @@ function relayPids(): number[] {
 }
 
 async function waitFor(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
+  for (const until = Date.now() + 30_000; !cond() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 25));
   assert.ok(cond(), what);
 }
 

@@ -37,7 +37,8 @@ test('runCommand kills the whole process group on timeout', async () => {
   let pid = 0;
   try {
     const script = `sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > ${pidFile}; sleep 1000`;
-    await assert.rejects(runCommand(['sh', '-c', script], { timeoutMs: 200 }), TimeoutError);
+    // Long enough for sh to have written the pid file on a loaded machine.
+    await assert.rejects(runCommand(['sh', '-c', script], { timeoutMs: 2000 }), TimeoutError);
     pid = Number(await readFile(pidFile, 'utf8'));
     assert.ok(pid > 0 && (await killed(pid)), `the background sleep ${pid} survived the timeout`);
   } finally {
