@@ -119,7 +119,7 @@ export class Runtime {
   networks(): SandboxNetworks {
     if (!this.networkState) {
       const cfg = this.networkConfig;
-      const networks = new SandboxNetworks(cfg, new EgressResolver(cfg.dnsUpstream), join(this.stateDir, 'net-spares'));
+      const networks = new SandboxNetworks(cfg, new EgressResolver(cfg.dnsUpstream, cfg.nameRefreshMs), join(this.stateDir, 'net-spares'));
       const dns = new DnsRelay(cfg.gateway, cfg.dnsUpstream);
       networks.onHostReady = () => dns.start();
       this.networkState = { networks, dns };

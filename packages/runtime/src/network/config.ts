@@ -17,6 +17,8 @@ export interface NetworkOptions {
   dnsUpstream?: string[];
   /** More destinations no sandbox may reach, whatever its policy (IPv4/CIDR, optional :port): the control plane's. */
   deny?: string[];
+  /** How often names in running sandboxes' allow lists are resolved again, ms (≥ 100). Default 60 000. */
+  nameRefreshMs?: number;
 }
 
 /** The resolved configuration. */
@@ -32,6 +34,7 @@ export interface NetworkConfig {
   size: number;
   dnsUpstream: string[];
   deny: Extract<EgressRule, { kind: 'cidr' }>[];
+  nameRefreshMs: number;
 }
 
 /** Always denied, whatever the policy: link-local (cloud metadata lives there), loopback, "this network", multicast and reserved. */
@@ -57,6 +60,8 @@ export function networkConfig(options: NetworkOptions = {}, env: NodeJS.ProcessE
     if (rule.kind !== 'cidr') throw new Error(`network deny entry ${JSON.stringify(d)}: give an IPv4 address or CIDR, not a name`);
     return rule;
   });
+  const nameRefreshMs = options.nameRefreshMs ?? 60_000;
+  if (!Number.isInteger(nameRefreshMs) || nameRefreshMs < 100) throw new Error(`network nameRefreshMs ${nameRefreshMs}: give a whole number of ms, at least 100`);
   return {
     bridge,
     pool: `${intToIpv4(parsed.base)}/${parsed.prefix}`,
@@ -66,6 +71,7 @@ export function networkConfig(options: NetworkOptions = {}, env: NodeJS.ProcessE
     size: 2 ** (32 - parsed.prefix) - 3,
     dnsUpstream: options.dnsUpstream ?? hostResolvers(),
     deny,
+    nameRefreshMs,
   };
 }
 

@@ -35,7 +35,7 @@ for a in sys.argv[1:]:
 
 let t: TestRuntime;
 let remote: RemoteHost | undefined;
-let dns: { upstream: string; close(): void } | undefined;
+let dns: { upstream: string; close(): Promise<void> } | undefined;
 let hostServer: Server;
 let hostPort = 0;
 let hostAddress = '';
@@ -57,7 +57,7 @@ before(async () => {
 after(async () => {
   await t?.dispose();
   hostServer?.close();
-  dns?.close();
+  await dns?.close();
   await remote?.close();
 });
 
@@ -223,6 +223,36 @@ for (const runtime of ['container', 'gvisor'] as const) {
     }
   });
 }
+
+test("container: a name in an allow list is resolved again while the sandbox runs; a changed answer moves the rule", async (c) => {
+  if (skipper('container')(c)) return;
+  // A resolver of its own whose answer the test changes: remote.test is .2, then .3.
+  let ownDns = await startTestDns();
+  const port = Number(ownDns.upstream.split(':')[1]);
+  const rt = await testRuntime({ network: { dnsUpstream: [ownDns.upstream], nameRefreshMs: 200 } });
+  const other8080 = `${REMOTE_OTHER_ADDRESS}:8080`;
+  try {
+    const s = await rt.runtime.createSandbox({ runtime: 'container', template: 'python', egress: [`${REMOTE_NAME}:8080`] });
+    await s.start();
+    try {
+      await expectProbe(s, { [remote8080]: 'ok', [other8080]: 'blocked' });
+      await ownDns.close();
+      ownDns = await startTestDns({ port, address: REMOTE_OTHER_ADDRESS });
+      let got: Record<string, string> = {};
+      for (let i = 0; i < 30 && got[other8080] !== 'ok'; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        got = await probe(s, [other8080]);
+      }
+      assert.equal(got[other8080], 'ok', 'the new answer is allowed');
+      await expectProbe(s, { [remote8080]: 'blocked', [other8080]: 'ok' });
+    } finally {
+      await s.destroy();
+    }
+  } finally {
+    await rt.dispose();
+    await ownDns.close();
+  }
+});
 
 test('container: the bridge keeps its fixed address while sandboxes come and go (their ARP entries for the gateway stay right)', async (c) => {
   if (skipper('container')(c)) return;

@@ -14,6 +14,8 @@ test('config: gateway, size and deny list from the pool; bad values name what to
   assert.throws(() => networkConfig({ pool: '10.0.0.0/30' }, {}), /\/8\.\.\/28/);
   assert.throws(() => networkConfig({ bridge: 'a-bridge-name-too-long' }, {}), /1\.\.15/);
   assert.throws(() => networkConfig({ deny: ['example.com'] }, {}), /not a name/);
+  assert.throws(() => networkConfig({ nameRefreshMs: 5 }, {}), /nameRefreshMs 5: give a whole number of ms, at least 100/);
+  assert.equal(cfg.nameRefreshMs, 60_000);
   assert.equal(networkConfig({}, { TARTARUS_NET_POOL: '172.30.0.0/24' }).gateway, '172.30.0.1');
 });
 

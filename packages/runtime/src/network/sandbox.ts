@@ -104,6 +104,7 @@ export class SandboxNetworks {
   /** Sandboxes of this Runtime whose allow list names hosts: re-resolved while they run. */
   private readonly named = new Map<string, Egress>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing = false;
   /** The policy change in progress per sandbox (`setEgress`), the next one chained behind it. */
   private readonly egressChanges = new Map<string, Promise<void>>();
   /** `tt-layer netns` and `nft` kept waiting for the create path. */
@@ -196,14 +197,17 @@ export class SandboxNetworks {
   }
 
   /** Replaces a networked sandbox's policy; its open connections are held to the new one at once. */
-  async setEgress(id: string, egress: Egress): Promise<void> {
-    // One change at a time per sandbox: each reads the policy the last one left.
-    const before = this.egressChanges.get(id) ?? Promise.resolve();
-    const change = before.then(() => this.replaceEgress(id, egress));
-    const settled = change.catch(() => undefined);
+  setEgress(id: string, egress: Egress): Promise<void> {
+    return this.oneAtATime(id, () => this.replaceEgress(id, egress));
+  }
+
+  /** Runs `change` of sandbox `id`'s rules after the ones before it: each reads the policy the last one left. */
+  private oneAtATime(id: string, change: () => Promise<void>): Promise<void> {
+    const done = (this.egressChanges.get(id) ?? Promise.resolve()).then(change);
+    const settled = done.catch(() => undefined);
     this.egressChanges.set(id, settled);
     void settled.then(() => this.egressChanges.get(id) === settled && this.egressChanges.delete(id));
-    return change;
+    return done;
   }
 
   private async replaceEgress(id: string, egress: Egress): Promise<void> {
@@ -275,11 +279,26 @@ export class SandboxNetworks {
     }
   }
 
-  // Names in allow lists are resolved again; a changed answer replaces the chain.
+  // Names in allow lists are resolved again; a changed answer replaces the chain — in turn with
+  // the sandbox's policy changes, and only while the policy is still the one resolved (a change
+  // made meanwhile resolved its own names).
   private async refresh(): Promise<void> {
+    if (this.refreshing) return; // the last one is still waiting for answers
+    this.refreshing = true;
+    try {
+      await this.refreshNamed();
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private async refreshNamed(): Promise<void> {
     for (const [id, egress] of this.named) {
       if (!(await this.resolver.changed(egress))) continue;
-      await netTool(['nft', '-f', '-'], setSandboxEgress(id, await this.resolver.resolve(egress))).catch(() => undefined);
+      await this.oneAtATime(id, async () => {
+        if (this.named.get(id) !== egress) return;
+        await netTool(['nft', '-f', '-'], setSandboxEgress(id, await this.resolver.resolve(egress)));
+      }).catch(() => undefined);
     }
   }
 }

@@ -80,12 +80,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** dnsmasq on 127.0.0.1:`port` answering `remote.test` (and nothing else: no upstream). */
-export async function startTestDns(): Promise<{ upstream: string; close(): void }> {
-  const port = await freePort();
+/**
+ * dnsmasq on 127.0.0.1:`port` (default a free one) answering `remote.test` with `address`
+ * (default REMOTE_ADDRESS), and nothing else: no upstream.
+ */
+export async function startTestDns(options: { port?: number; address?: string } = {}): Promise<{ upstream: string; close(): Promise<void> }> {
+  const port = options.port ?? (await freePort());
+  const address = options.address ?? REMOTE_ADDRESS;
   const child = spawn(
     'dnsmasq',
-    ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, `--address=/${REMOTE_NAME}/${REMOTE_ADDRESS}`, '--pid-file=', '--user=root'],
+    ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, `--address=/${REMOTE_NAME}/${address}`, '--pid-file=', '--user=root'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
@@ -94,14 +98,22 @@ export async function startTestDns(): Promise<{ upstream: string; close(): void 
   resolver.setServers([`127.0.0.1:${port}`]);
   for (let i = 0; ; i++) {
     const found = await resolver.resolve4(REMOTE_NAME).catch(() => []);
-    if (found[0] === REMOTE_ADDRESS) break;
+    if (found[0] === address) break;
     if (child.exitCode !== null || i === 100) {
       child.kill('SIGKILL');
       throw new Error(`dnsmasq did not start: ${err}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { upstream: `127.0.0.1:${port}`, close: () => child.kill('SIGKILL') };
+  // Closed once it has exited: its port is free again for another.
+  const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+  return {
+    upstream: `127.0.0.1:${port}`,
+    close: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /** The body of a GET, or undefined when it fails within 1 s. */
