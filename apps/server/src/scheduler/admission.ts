@@ -11,6 +11,9 @@ import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import type { NodeResources } from '../store/index.js';
 
+/** How long a replica reuses the store's list of up nodes, ms. */
+const UP_NODES_FRESH_MS = 1000;
+
 interface KnownNode {
   name: string;
   runtimes: string[];
@@ -36,6 +39,7 @@ function describe(n: KnownNode): string {
 /** Admission checks of one server. */
 export class Admission {
   private templates: { names: Set<string>; atMs: number } | undefined;
+  private upNodes: { nodes: KnownNode[]; atMs: number } | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -74,16 +78,26 @@ export class Admission {
     );
   }
 
+  /**
+   * The nodes work could run on: the agents connected here (the nodes the store has up when none
+   * is); on one replica of several, whose agents the others hold, the nodes the store has up (read
+   * at most once a second).
+   */
   private async knownNodes(): Promise<KnownNode[]> {
     const connected = this.hub.list();
-    if (connected.length > 0)
+    if (!this.hub.clustered) {
+      if (connected.length === 0) return this.ctx.store.nodes.list({ status: 'up' });
       return connected.map((c) => ({
         name: c.nodeId,
         runtimes: c.runtimes,
         labels: c.labels,
         capacity: c.capacity,
       }));
-    return this.ctx.store.nodes.list({ status: 'up' });
+    }
+    if (this.upNodes === undefined || Date.now() - this.upNodes.atMs > UP_NODES_FRESH_MS) {
+      this.upNodes = { nodes: await this.ctx.store.nodes.list({ status: 'up' }), atMs: Date.now() };
+    }
+    return this.upNodes.nodes;
   }
 
   /**

@@ -74,6 +74,8 @@ export class Host {
         TARTARUS_AGENT_TOKEN: this.token,
         TARTARUS_NODE_ID: this.nodeId,
         TARTARUS_NODE_NAME: this.nodeId,
+        // A scenario can pin work to this host with nodeSelector {"battery-host": id}.
+        TARTARUS_LABELS: `battery-host=${this.nodeId}`,
         TARTARUS_STATE_DIR: this.stateDir,
         TARTARUS_MAX_RECONNECT_DELAY_MS: '500',
       },

@@ -16,7 +16,7 @@ export async function replicaKill(c: Cluster): Promise<Row> {
   const [a, b] = c.replicas;
   if (a === undefined || b === undefined) throw new Error('two replicas expected');
   const host1 = c.hosts[0]?.nodeId;
-  // A live sandbox on replica A's node (host-1): created until one lands there.
+  // A live sandbox on replica A's node (host-1), created through B.
   const sandbox = await sandboxOn(c, host1 ?? '');
   const marker = await api(b.url, c.adminKey, 'POST', `/v1/sandboxes/${sandbox}/exec`, { command: 'echo alive > /tmp/marker' });
   if (marker.status !== 200) throw new Error(`exec before the kill: ${marker.status} ${JSON.stringify(marker.json)}`);
@@ -66,14 +66,10 @@ export async function replicaKill(c: Cluster): Promise<Row> {
   };
 }
 
-/** Creates sandboxes until one runs on `nodeId` (the others are killed); returns its id. */
+/** A sandbox on `nodeId` (pinned there by the label the harness gives each host); its id. */
 async function sandboxOn(c: Cluster, nodeId: string): Promise<string> {
-  const base = c.replicas[1]?.url ?? '';
-  for (let i = 0; i < 8; i++) {
-    const r = await api(base, c.adminKey, 'POST', '/v1/sandboxes', { template: 'busybox', timeoutMs: 600_000 });
-    if (r.status !== 201) throw new Error(`sandbox create: ${r.status} ${JSON.stringify(r.json)}`);
-    if (r.json['nodeId'] === nodeId) return r.json['id'] as string;
-    await api(base, c.adminKey, 'DELETE', `/v1/sandboxes/${r.json['id'] as string}`);
-  }
-  throw new Error(`no sandbox landed on ${nodeId} in 8 tries`);
+  const r = await api(c.replicas[1]?.url ?? '', c.adminKey, 'POST', '/v1/sandboxes', { template: 'busybox', timeoutMs: 600_000, nodeSelector: { 'battery-host': nodeId } });
+  if (r.status !== 201) throw new Error(`sandbox create: ${r.status} ${JSON.stringify(r.json)}`);
+  if (r.json['nodeId'] !== nodeId) throw new Error(`the sandbox pinned to ${nodeId} runs on ${String(r.json['nodeId'])}`);
+  return r.json['id'] as string;
 }
