@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const SERVER_MAIN = new URL('../../../../apps/server/dist/main.js', import.meta.url).pathname;
@@ -51,8 +52,9 @@ export class Replica {
   /** Starts the process and waits until it answers /healthz. */
   async start(): Promise<void> {
     const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    const args = [SERVER_MAIN, '--store', this.s.database, '--redis', this.s.redis, '--host', '0.0.0.0', '--port', String(this.port), '--agent-token', this.s.token, '--token-secret', this.s.secret, '--secret-key', this.s.secret];
-    for (const [k, v] of Object.entries({ ...TIMERS, rateLimitPerSec: this.s.rateLimitPerSec, rateLimitBurst: this.s.rateLimitBurst })) args.push(flag(k), String(v));
+    // `--name=value`: a random token or secret may start with "-", which parseArgs would refuse as a separate word.
+    const values = { store: this.s.database, redis: this.s.redis, host: '0.0.0.0', port: this.port, agentToken: this.s.token, tokenSecret: this.s.secret, secretKey: this.s.secret, ...TIMERS, rateLimitPerSec: this.s.rateLimitPerSec, rateLimitBurst: this.s.rateLimitBurst };
+    const args = [SERVER_MAIN, ...Object.entries(values).map(([k, v]) => `${flag(k)}=${String(v)}`)];
     const log = createWriteStream(join(this.s.dir, `${this.name}.log`), { flags: 'a' });
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TARTARUS_LOG_LEVEL: 'info' } });
     child.stdout?.pipe(log);
@@ -60,7 +62,7 @@ export class Replica {
     this.child = child;
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`replica ${this.name} exited with ${child.exitCode}; see ${join(this.s.dir, `${this.name}.log`)}`);
+      if (child.exitCode !== null) throw new Error(`replica ${this.name} exited with ${child.exitCode}: ${await logTail(join(this.s.dir, `${this.name}.log`))}`);
       const ok = await fetch(`${this.url}/healthz`).then((r) => r.ok, () => false);
       if (ok) return;
       if (Date.now() > deadline) throw new Error(`replica ${this.name} did not answer within ${START_TIMEOUT_MS} ms`);
@@ -88,4 +90,10 @@ export class Replica {
     await gone;
     clearTimeout(t);
   }
+}
+
+/** The last lines of a log (the harness's directory goes at the end of the run, so a failure quotes them). */
+async function logTail(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.trim().split('\n').slice(-5).join(' | ') || '(its log is empty)';
 }
