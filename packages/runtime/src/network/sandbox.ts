@@ -15,7 +15,7 @@ import { runCommand } from '../process/run.js';
 import { SlotTable } from '../sandbox/slots.js';
 import { ownersDir } from '../gc/owners.js';
 import { slotAddress, type NetworkConfig } from './config.js';
-import { ensureHostNetwork, netRunDir, netTool, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
+import { ensureHostNetwork, netRunDir, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
 import { addSandboxRules, groupPairLines, removeSandboxRules, setSandboxEgress, widenSandboxEgress, vethName, type GroupMember } from './rules.js';
 import type { EgressResolver } from './resolve.js';
 import { groupDir, removeGroupNames } from './names.js';
@@ -217,7 +217,7 @@ export class SandboxNetworks {
     await writeRecord(id, { ...record, egress });
     // From `none` (a pooled sandbox being handed out) the rules are only added: see widenSandboxEgress.
     const script = record.egress === 'none' ? widenSandboxEgress(id, resolved) : setSandboxEgress(id, resolved);
-    if (script !== '') await netTool(['nft', '-f', '-'], script);
+    if (script !== '') await this.tools.nft(script);
     this.track(id, egress);
   }
 
@@ -297,7 +297,7 @@ export class SandboxNetworks {
       if (!(await this.resolver.changed(egress))) continue;
       await this.oneAtATime(id, async () => {
         if (this.named.get(id) !== egress) return;
-        await netTool(['nft', '-f', '-'], setSandboxEgress(id, await this.resolver.resolve(egress)));
+        await this.tools.nft(setSandboxEgress(id, await this.resolver.resolve(egress)));
       }).catch(() => undefined);
     }
   }

@@ -29,6 +29,14 @@ export type PoolFactory = (config: PoolConfig, own: (id: string) => void) => Pro
 
 /** Delay before a failed top-up is tried again, ms. */
 const RETRY_MS = 5000;
+/**
+ * Delay between handing a sandbox out and booting its replacement, ms. A boot is work on the
+ * caller's path if it starts at once: its files, its namespace and its runtime process are made
+ * in this process (a spawn blocks it for milliseconds) and its container boots on the same CPUs
+ * while the caller's first command starts. After this delay the handed-out sandbox is the
+ * caller's and its first command is usually running.
+ */
+const REFILL_AFTER_TAKE_MS = 100;
 
 /** The pool key of a resolved spec: what cannot change after boot. */
 export function poolKey(runtime: RuntimeName, template: string, limits: ResourceLimits, network: boolean): string {
@@ -40,6 +48,8 @@ interface Pool {
   idle: SandboxHandle[];
   booting: number;
   retry?: NodeJS.Timeout | undefined;
+  /** The top-up after a hand-out, pending. */
+  refill?: NodeJS.Timeout | undefined;
   lastError?: string | undefined;
 }
 
@@ -73,6 +83,7 @@ export class WarmPools {
       if (wanted.has(key)) continue;
       this.pools.delete(key);
       clearTimeout(pool.retry);
+      clearTimeout(pool.refill);
       await Promise.all(pool.idle.splice(0).map((h) => h.destroy().catch(() => undefined)));
     }
     for (const [key, config] of wanted) {
@@ -94,7 +105,7 @@ export class WarmPools {
     const pool = this.pools.get(key);
     for (let h = pool?.idle.shift(); pool && h; h = pool.idle.shift()) {
       if (!h.assign || h.state() !== 'created') {
-        this.topUp(pool);
+        this.refillSoon(pool);
         void h.destroy().catch(() => undefined);
         continue;
       }
@@ -107,8 +118,8 @@ export class WarmPools {
         // It died while idle: try the next one.
         void h.destroy().catch(() => undefined);
       } finally {
-        // The replacement boots once this one is handed out: its boot does not slow the handing out.
-        this.topUp(pool);
+        // The replacement boots once this one is handed out and started: its boot does not slow them.
+        this.refillSoon(pool);
       }
     }
     return undefined;
@@ -146,10 +157,20 @@ export class WarmPools {
     this.running = false;
     const all = [...this.pools.values()].flatMap((p) => {
       clearTimeout(p.retry);
+      clearTimeout(p.refill);
       return p.idle.splice(0);
     });
     this.pools.clear();
     await Promise.all(all.map((h) => h.destroy().catch(() => undefined)));
+  }
+
+  private refillSoon(pool: Pool): void {
+    if (pool.refill) return;
+    pool.refill = setTimeout(() => {
+      pool.refill = undefined;
+      this.topUp(pool);
+    }, REFILL_AFTER_TAKE_MS);
+    pool.refill.unref();
   }
 
   // Boots what the pool lacks, one at a time per pool (a boot competes with real work for CPU).
