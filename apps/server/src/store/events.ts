@@ -107,10 +107,17 @@ export function toStoredEvent(r: Selectable<EventsTable>): StoredEvent {
 export function createEventStore(ctx: StoreContext): EventStore {
   const { db } = ctx;
   const sequenced = ctx.sequencedListeners;
+  // SQLite numbers each event as it writes it (emitEvent), and only this process writes its file:
+  // after one pass has numbered what an older version left unnumbered, none is ever waiting.
+  let sqliteDone = false;
   return {
     async sequence(batch = 500) {
-      // A read first: most wake-ups find nothing to number (on SQLite never: see emitEvent).
-      if ((await db.selectFrom('events').select('id').where('seq', 'is', null).limit(1).executeTakeFirst()) === undefined) return 0;
+      if (sqliteDone) return 0;
+      // A read first: most wake-ups find nothing to number.
+      if ((await db.selectFrom('events').select('id').where('seq', 'is', null).limit(1).executeTakeFirst()) === undefined) {
+        sqliteDone = ctx.backend === 'sqlite';
+        return 0;
+      }
       const numbered = await inTransaction(ctx, async (trx) => {
         if (ctx.backend === 'postgres') await sql`select pg_advisory_xact_lock(${SEQUENCER_LOCK})`.execute(trx);
         const waiting = await trx.selectFrom('events').select('id').where('seq', 'is', null).orderBy('id').limit(batch).execute();
