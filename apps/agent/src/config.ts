@@ -2,7 +2,7 @@
 import { statfsSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { z } from 'zod';
-import { configOptions, InvalidArgumentError } from '@tartarus/core';
+import { configOptions, EgressSchema, InvalidArgumentError, WORKLOAD_DEFAULTS } from '@tartarus/core';
 
 /** The configuration schema; each default is documented next to its option. */
 export const AgentConfigSchema = z.strictObject({
@@ -40,7 +40,9 @@ export const AgentConfigSchema = z.strictObject({
    * when the sandbox's limits match (`limits` unset: the default limits) and whether it has a
    * network: `network` true (the default) serves work whose egress
    * is not `none` — sandboxes by default —, false serves loopback-only work (runs by default).
-   * Default none.
+   * A networked pool's sandboxes boot with `egress` (default `all`, a sandbox's default): a
+   * caller with that policy is handed one without a change of rules, any other policy replaces
+   * it before the caller's first process. Default none.
    */
   pools: z
     .array(
@@ -53,7 +55,13 @@ export const AgentConfigSchema = z.strictObject({
           .partial()
           .optional(),
         network: z.boolean().optional(),
-      }).transform((p) => ({ ...p, network: p.network ?? true })),
+        egress: EgressSchema.optional(),
+      })
+        .refine((p) => p.network !== false || p.egress === undefined, { message: 'egress is for a networked pool: leave it out or set network: true' })
+        .transform(({ egress, ...p }) => {
+          const network = p.network ?? true;
+          return { ...p, network, ...(network ? { egress: egress ?? WORKLOAD_DEFAULTS.sandboxEgress } : {}) };
+        }),
     )
     .default([]),
   /**

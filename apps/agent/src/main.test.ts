@@ -33,3 +33,22 @@ test('agent options from TARTARUS_* variables', () => {
   assert.throws(() => agentConfigFrom({ TARTARUS_SLOTS: 'many' }), /TARTARUS_SLOTS must be a number, got "many"/);
   assert.throws(() => agentConfigFrom({ TARTARUS_LABELS: 'zone' }), /TARTARUS_LABELS: "zone" is not KEY=VALUE/);
 });
+
+test("a networked pool boots with a sandbox's default egress unless it names one; a loopback pool takes none", () => {
+  const base = { serverUrl: 'ws://10.0.0.1:7070/v1/agent/connect', token: 'tt_node_aaaaaaaaaaaaaaaa', nodeId: 'node-1' };
+  const c = parseAgentConfig({
+    ...base,
+    pools: [
+      { template: 'python', runtime: 'container', size: 2 },
+      { template: 'python', runtime: 'container', size: 1, egress: ['example.test:443'] },
+    ],
+  });
+  assert.deepEqual(c.pools, [
+    { template: 'python', runtime: 'container', size: 2, network: true, egress: 'all' },
+    { template: 'python', runtime: 'container', size: 1, network: true, egress: ['example.test:443'] },
+  ]);
+  assert.throws(
+    () => parseAgentConfig({ ...base, pools: [{ template: 'busybox', runtime: 'container', size: 1, network: false, egress: 'all' }] }),
+    /egress is for a networked pool: leave it out or set network: true/,
+  );
+});

@@ -184,8 +184,8 @@ export class Runtime {
     const driver = this.driver(config.runtime);
     const template = await this.templates.ensure(config.template);
     const resolved = resolveSandboxOptions({ template: config.template, runtime: config.runtime, limits: config.limits ?? {} }, template);
-    // A networked pool's sandbox reaches nothing until it is handed out with its caller's egress.
-    const spec = config.network ? { ...resolved, network: { egress: 'none' as const } } : resolved;
+    // A networked pool's sandbox boots with the pool's egress (default: it reaches nothing) and takes its caller's when handed out.
+    const spec = config.network ? { ...resolved, network: { egress: config.egress ?? ('none' as const) } } : resolved;
     own(spec.id); // before create: list() must never report it, even half made
     const h = await driver.create(spec);
     try {
@@ -234,12 +234,15 @@ export class Runtime {
     const key = poolKey(driver.name, template.name, spec.limits, spec.network !== undefined);
     // A bad user is the caller's error: found before a pooled sandbox is spent on it.
     if (this.pools.has(key)) await resolveUser(template.rootfsPath, spec.process.user);
+    // Whether the caller's name is free is looked up while a pooled sandbox is handed the spec.
+    const free = options.id !== undefined && this.pools.has(key) ? this.checkFree(driver.name, spec.id) : undefined;
+    free?.catch(() => undefined);
     const pooled = await this.pools.take(key, spec, { idleMain: options.command === undefined && options.whenNoCommand !== 'image' });
     if (!pooled) return driver.create(spec, signal);
     try {
       if (options.id === undefined) return pooled;
       // The caller named it: the pooled sandbox (whose host objects carry its own id) is claimed under that name.
-      await this.checkFree(driver.name, spec.id);
+      await free;
       await writeClaim(this.stateDir, spec.id, { runtime: driver.name, hostId: pooled.id });
       return new ClaimedSandbox(pooled, spec.id, this.stateDir);
     } catch (err) {

@@ -302,6 +302,34 @@ test("container: a warm pool's sandbox (booted reaching nothing) takes its calle
   }
 });
 
+test("container: a warm pool booted with `all` hands a sandbox to an `all` caller as it is, and narrows it for an allow list before the caller's first process", async (c) => {
+  if (skipper('container')(c)) return;
+  const pooled = await testRuntime({ network: { dnsUpstream: [dns?.upstream ?? ''] }, pools: [{ template: 'python', runtime: 'container', size: 2, network: true, egress: 'all' }] });
+  try {
+    await pooled.runtime.startPools();
+    for (let i = 0; i < 600 && pooled.runtime.pools.stats()[0]?.idle !== 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const idle = pooled.runtime.pools.idleIds();
+    assert.equal(idle.size, 2, JSON.stringify(pooled.runtime.pools.stats()));
+    const [all, list] = await Promise.all(
+      (['all', ALLOW_LIST] as Egress[]).map(async (egress) => {
+        const s = await pooled.runtime.createSandbox({ runtime: 'container', template: 'python', egress });
+        await s.start();
+        return s;
+      }),
+    );
+    try {
+      assert.ok(all && list && idle.has(all.id) && idle.has(list.id), 'both came from the pool');
+      await expectEgressAll(all);
+      await expectAllowList(list);
+    } finally {
+      await Promise.all([all?.destroy(), list?.destroy()]);
+    }
+  } finally {
+    await pooled.runtime.stopPools();
+    await pooled.dispose();
+  }
+});
+
 // microVMs boot slowly under software emulation: two VMs, booted at once, serve the whole matrix
 // (A starts with `all` and has its policy changed last; B has the allow list). A sandbox without a
 // network seeing only `lo` is a conformance case for every driver.

@@ -23,11 +23,18 @@ export function claimsDir(stateDir: string): string {
 
 /** Records that `id` names the sandbox `claim.hostId`. */
 export async function writeClaim(stateDir: string, id: string, claim: Claim): Promise<void> {
-  await mkdir(claimsDir(stateDir), { recursive: true, mode: 0o700 });
-  // 'wx': two creates racing for one id cannot both claim it.
-  await writeFile(join(claimsDir(stateDir), `${id}.json`), JSON.stringify(claim), { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'EEXIST' ? new ConflictError(`sandbox ${id} already exists: choose another id`) : err;
-  });
+  const dir = claimsDir(stateDir);
+  // 'wx': two creates racing for one id cannot both claim it. The directory is made by the first claim.
+  const write = () => writeFile(join(dir, `${id}.json`), JSON.stringify(claim), { flag: 'wx' });
+  await write()
+    .catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await write();
+    })
+    .catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' ? new ConflictError(`sandbox ${id} already exists: choose another id`) : err;
+    });
 }
 
 export async function removeClaim(stateDir: string, id: string): Promise<void> {

@@ -11,6 +11,7 @@
  * does not report them (an agent never offers them to its server), and after a crash of the
  * process they are ordinary orphans, removed by the next `cleanupOrphans`.
  */
+import type { Egress } from '@tartarus/core';
 import type { ResourceLimits, RuntimeName, SandboxHandle, SandboxSpec } from '../driver.js';
 
 /** One pool: `size` booted sandboxes of `template` on `runtime` with `limits` (default limits when unset). */
@@ -20,8 +21,14 @@ export interface PoolConfig {
   /** Sandboxes kept booted. */
   size: number;
   limits?: Partial<ResourceLimits> | undefined;
-  /** Whether its sandboxes have a network (booted reaching nothing; the caller's egress is applied when one is handed out). Default false. */
+  /** Whether its sandboxes have a network (the caller's egress is applied when one is handed out). Default false. */
   network?: boolean | undefined;
+  /**
+   * The egress a networked pool's sandboxes boot with (default `none`: they reach nothing while
+   * idle; only their init runs). A caller asking for this same policy is handed one without a
+   * change of rules; any other policy replaces it before a process of the caller's runs.
+   */
+  egress?: Egress | undefined;
 }
 
 /** Makes and boots one sandbox of a pool (the Runtime's cold path plus `boot()`); `own` gets its id once created. */

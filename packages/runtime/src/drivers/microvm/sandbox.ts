@@ -10,6 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { ConflictError, SandboxNotRunningError, type Egress } from '@tartarus/core';
 import type {
   ExecHandle,
@@ -156,8 +157,8 @@ export class MicrovmSandbox implements SandboxHandle {
       throw new ConflictError(`sandbox ${this.id} was booted ${this.p.spec.network ? 'with' : 'without'} a network: it cannot take a spec ${spec.network ? 'with' : 'without'} one`);
     }
     const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
-    // The caller's policy replaces the pool's (which reached nothing) before any process of theirs runs.
-    if (spec.network) await this.p.networks().setEgress(this.id, spec.network.egress);
+    // The caller's policy replaces the pool's (unless it is the same) before any process of theirs runs.
+    if (spec.network && !isDeepStrictEqual(spec.network.egress, this.p.spec.network?.egress)) await this.p.networks().setEgress(this.id, spec.network.egress);
     const { onOutput, stdin, ...stored } = spec;
     this.p.spec = { ...stored, id: this.p.spec.id };
     this.p.user = user;

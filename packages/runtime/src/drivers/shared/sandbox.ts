@@ -13,6 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { ConflictError, InternalError, InvalidArgumentError, SandboxNotRunningError, type Egress } from '@tartarus/core';
 import type {
   ExecHandle,
@@ -152,23 +153,28 @@ export class OciSandbox implements SandboxHandle {
       throw new ConflictError(`sandbox ${this.id} was booted ${this.spec.network ? 'with' : 'without'} a network: it cannot take a spec ${spec.network ? 'with' : 'without'} one`);
     }
     const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
-    await this.channel.agent.request(Msg.user, new PayloadWriter().u32(user.uid).u32(user.gid).build());
-    // The caller's policy replaces the pool's (which reached nothing) before any process of theirs
+    // The init learns the user while the record is written (below): no process of the caller's runs before both.
+    const told = this.channel.agent.request(Msg.user, new PayloadWriter().u32(user.uid).u32(user.gid).build());
+    told.catch(() => undefined);
+    // The caller's policy replaces the pool's (unless it is the same) before any process of theirs
     // runs: an idle main is not theirs, so it goes in meanwhile and their first exec waits for it.
-    if (spec.network) {
+    if (spec.network && !isDeepStrictEqual(spec.network.egress, this.spec.network?.egress)) {
       this.egressApplied = this.applyEgress(spec.network.egress);
       if (!options.idleMain) await this.egressApplied;
     }
     this.spec = { ...spec, id: this.spec.id };
     this.user = user;
-    await writeStored(this.paths.spec, {
-      runtime: this.runtime,
-      spec: storable(this.spec),
-      user,
-      createdAtMs: Date.now(),
-      agentSecret: this.agentSecret,
-      ...(this.uidBase === undefined ? {} : { uidBase: this.uidBase }),
-    });
+    await Promise.all([
+      told,
+      writeStored(this.paths.spec, {
+        runtime: this.runtime,
+        spec: storable(this.spec),
+        user,
+        createdAtMs: Date.now(),
+        agentSecret: this.agentSecret,
+        ...(this.uidBase === undefined ? {} : { uidBase: this.uidBase }),
+      }),
+    ]);
   }
 
   /** Puts the handed-out sandbox's policy in; when it cannot be, the sandbox ends (it would reach nothing) and every exec says why. */
