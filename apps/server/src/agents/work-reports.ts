@@ -187,11 +187,8 @@ async function started(
     .transitionOnNode(conn.nodeId, msg.workId, 'running', undefined, config.observability ? msg.templateReadyAtMs : undefined, msg.startedAtMs)
     .catch(refusedUnlessUnreachable);
   if (s === null) noteForeignSandbox(ctx, conn, 'started', msg.workId);
-  if (s === undefined || s === null || s.state !== 'running') {
-    conn.send({ type: 'stop', workId: msg.workId, epoch: msg.epoch });
-  } else if (s.timeoutAt === null) {
-    await store.sandboxes.setTimeout(s.tenantId, s.id, Date.now() + s.spec.timeoutMs);
-  }
+  // (Its timeout, counted from now, was set by the same change.)
+  if (s === undefined || s === null || s.state !== 'running') conn.send({ type: 'stop', workId: msg.workId, epoch: msg.epoch });
   bus.sandbox(msg.workId);
 }
 

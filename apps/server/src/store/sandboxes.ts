@@ -67,6 +67,8 @@ function move(
       .set({
         state: to,
         ...(to === 'running' && current.startedAt === null && { started_at: startedAt === undefined ? now : Math.min(startedAt, now) }),
+        // Its timeout counts from its start unless one was set before.
+        ...(to === 'running' && current.startedAt === null && current.timeoutAt === null && { timeout_at: now + current.spec.timeoutMs }),
         ...(templateReadyAt !== undefined && { template_ready_at: templateReadyAt }),
         ...(isEndedSandbox(to) && { ended_at: now }),
         ...(exit !== undefined && {

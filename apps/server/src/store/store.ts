@@ -298,7 +298,8 @@ export interface SandboxStore {
   withdraw(sandboxId: string, exit: SandboxExit): Promise<boolean>;
   /**
    * Moves a sandbox to `to`. Same state: no-op. ConflictError if the transition is not allowed
-   * (e.g. out of a terminal state). Sets startedAt/endedAt and `exit` as they apply.
+   * (e.g. out of a terminal state). Sets startedAt/endedAt and `exit` as they apply; on its
+   * first start, a sandbox without a `timeoutAt` gets one `spec.timeoutMs` from now.
    */
   transition(sandboxId: string, to: SandboxState, exit?: SandboxExit): Promise<Sandbox>;
   /**

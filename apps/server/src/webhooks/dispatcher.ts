@@ -19,6 +19,11 @@ import { attemptDelivery, eventBody } from './deliver.js';
 const WORKERS = 8;
 /** How often the dispatcher looks for due subscriptions regardless of news, ms. */
 const POLL_MS = 1000;
+/**
+ * Delay between news of events and the look it causes, ms: a change writes its events in bursts
+ * (a create two or three), so one look follows a burst, after the request that wrote them is answered.
+ */
+const NEWS_DELAY_MS = 20;
 /** Events one subscription delivers per claim before others get their turn. */
 const EVENTS_PER_CLAIM = 100;
 
@@ -34,7 +39,15 @@ export class WebhookDispatcher {
   private passing: Promise<void> | undefined;
   private again = false;
   private stopped = false;
-  private readonly onEvents = () => this.kick();
+  private newsTimer: NodeJS.Timeout | undefined;
+  private readonly onEvents = () => {
+    if (this.newsTimer !== undefined) return;
+    this.newsTimer = setTimeout(() => {
+      this.newsTimer = undefined;
+      this.kick();
+    }, NEWS_DELAY_MS);
+    this.newsTimer.unref();
+  };
   private readonly outage: StoreOutageLog;
 
   constructor(private readonly ctx: ServerContext) {
@@ -65,6 +78,7 @@ export class WebhookDispatcher {
     this.ctx.bus.off('events', this.onEvents);
     clearInterval(this.timer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.newsTimer);
     this.abort.abort();
     await this.passing;
     await Promise.all([...this.workers]);
