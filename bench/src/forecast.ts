@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- forecast`: the create-rate forecast of forecast-driven warm pools
  * (`apps/server/src/pools/`), backtested on synthetic traces — five-minute intervals, a daily
- * cycle (quiet at night, six creates per interval on average, up to eleven in the afternoon),
+ * cycle (quiet at night, six creates per interval on average, up to eleven at midday),
  * Poisson noise and bursts (1 % of intervals start one: 2–4× the rate for 1–3 intervals). The
  * model is fitted on 7 days and walked forward over the next 7, refitted once a day; a pool
  * sized to each forecast's upper bound serves the interval's creates. No process, no store.

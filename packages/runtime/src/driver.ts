@@ -83,9 +83,9 @@ export interface SandboxSpec {
   /** Called for every output chunk of the main process, as produced. */
   onOutput?: (chunk: OutputChunk) => void;
   /**
-   * Its network (network/): an interface on the node's bridge with this egress policy (`none`
-   * here: an interface that reaches nothing yet, as a warm pool's sandbox has until it is
-   * handed out). Absent: loopback only, for good.
+   * Its network (network/): an interface on the node's bridge with this egress policy (a warm
+   * pool's sandbox boots with its pool's, by default `none`, and takes its caller's when handed
+   * out). Absent: loopback only, for good.
    */
   network?: { egress: Egress; group?: string };
 }

@@ -140,6 +140,16 @@ export class Runtime {
 
   /** Throws `InvalidArgumentError` naming what to change in a pool config (size, runtime, template); builds nothing. */
   checkPools(configs: PoolConfig[]): void {
+    // Pools are told apart by template, runtime, limits and network: two alike would be one pool.
+    const seen = new Map<string, number>();
+    configs.forEach((c, i) => {
+      const same = JSON.stringify([c.template, c.runtime, c.network === true, Object.entries(c.limits ?? {}).sort()]);
+      const first = seen.get(same);
+      if (first !== undefined) {
+        throw new InvalidArgumentError(`pools ${first + 1} and ${i + 1} (${c.template}/${c.runtime}) have the same template, runtime, limits and network: merge them into one`);
+      }
+      seen.set(same, i);
+    });
     for (const config of configs) {
       if (!Number.isInteger(config.size) || config.size < 0) {
         throw new InvalidArgumentError(`pool ${config.template}/${config.runtime}: size must be a whole number ≥ 0, got ${config.size}`);
@@ -237,7 +247,8 @@ export class Runtime {
     // Whether the caller's name is free is looked up while a pooled sandbox is handed the spec.
     const free = options.id !== undefined && this.pools.has(key) ? this.checkFree(driver.name, spec.id) : undefined;
     free?.catch(() => undefined);
-    const pooled = await this.pools.take(key, spec, { idleMain: options.command === undefined && options.whenNoCommand !== 'image' });
+    const idleMain = options.command === undefined && options.entrypoint === undefined && options.whenNoCommand !== 'image';
+    const pooled = await this.pools.take(key, spec, { idleMain });
     if (!pooled) return driver.create(spec, signal);
     try {
       if (options.id === undefined) return pooled;

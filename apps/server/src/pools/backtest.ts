@@ -84,7 +84,7 @@ export function syntheticTrace(o: TraceOptions = {}): { counts: number[]; burst:
       burstLeft = 1 + Math.floor(random() * 3);
       burstFactor = 2 + random() * 2;
     }
-    // Quiet at night, busiest in the afternoon.
+    // Quiet at midnight, busiest at midday.
     const rate = base + amplitude * Math.sin((2 * Math.PI * (i % period)) / period - Math.PI / 2);
     counts.push(poisson(Math.max(0, rate) * (burstLeft > 0 ? burstFactor : 1), random));
     burst.push(burstLeft > 0);

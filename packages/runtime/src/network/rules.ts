@@ -187,6 +187,11 @@ export function setSandboxEgress(id: string, egress: ResolvedEgress): string {
   return `${policyRules(chainName(id), egress).join('\n')}\n`;
 }
 
+/** `setSandboxEgress` for a sandbox whose chain may be gone (an adopted one): an empty chain is made first, which then drops. */
+export function restoreSandboxEgress(id: string, egress: ResolvedEgress): string {
+  return `add chain inet ${TABLE} ${chainName(id)}\n${setSandboxEgress(id, egress)}`;
+}
+
 /**
  * Widens a sandbox's policy from `none` (its chain holds only its drop: a pooled sandbox's, before
  * it is handed out) to `egress`: the accept rules are put before the drop, and nothing is

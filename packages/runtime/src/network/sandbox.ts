@@ -16,7 +16,7 @@ import { SlotTable } from '../sandbox/slots.js';
 import { ownersDir } from '../gc/owners.js';
 import { slotAddress, type NetworkConfig } from './config.js';
 import { ensureHostNetwork, netRunDir, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
-import { addSandboxRules, groupPairLines, removeSandboxRules, setSandboxEgress, widenSandboxEgress, vethName, type GroupMember } from './rules.js';
+import { addSandboxRules, groupPairLines, removeSandboxRules, restoreSandboxEgress, setSandboxEgress, widenSandboxEgress, vethName, type GroupMember } from './rules.js';
 import type { EgressResolver } from './resolve.js';
 import { groupDir, removeGroupNames } from './names.js';
 import { NetworkSpares, type TakenNamespace } from './spares.js';
@@ -219,6 +219,19 @@ export class SandboxNetworks {
     const script = record.egress === 'none' ? widenSandboxEgress(id, resolved) : setSandboxEgress(id, resolved);
     if (script !== '') await this.tools.nft(script);
     this.track(id, egress);
+  }
+
+  /**
+   * Puts an adopted sandbox's rules back to its recorded policy. A policy is recorded before its
+   * rules are committed, so a process that died between the two left rules that say otherwise.
+   */
+  reapply(id: string): Promise<void> {
+    return this.oneAtATime(id, async () => {
+      const record = await readRecord(id);
+      if (!record) return;
+      await this.tools.nft(restoreSandboxEgress(id, await this.resolver.resolve(record.egress)));
+      this.track(id, record.egress);
+    });
   }
 
   /** The sandbox's address and policy, if it has a network. */

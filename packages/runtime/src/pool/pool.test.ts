@@ -104,3 +104,20 @@ for (const runtime of ['container', 'gvisor'] as RuntimeName[]) {
     });
   });
 }
+
+test('two pools alike (template, runtime, limits, network) are refused with what to change; differing limits make two pools', async () => {
+  const rt = new Runtime({ stateDir: '/nonexistent-tartarus-pools' });
+  assert.throws(
+    () =>
+      rt.checkPools([
+        { template: 'busybox', runtime: 'container', size: 1, limits: { cpu: 1, memoryMiB: 256 } },
+        { template: 'busybox', runtime: 'container', size: 2, limits: { memoryMiB: 256, cpu: 1 }, egress: 'all' },
+      ]),
+    /pools 1 and 2 \(busybox\/container\) have the same template, runtime, limits and network: merge them into one/,
+  );
+  rt.checkPools([
+    { template: 'busybox', runtime: 'container', size: 1 },
+    { template: 'busybox', runtime: 'container', size: 1, limits: { memoryMiB: 512 } },
+    { template: 'busybox', runtime: 'container', size: 1, network: true },
+  ]);
+});

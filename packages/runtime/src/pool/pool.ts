@@ -175,7 +175,8 @@ export class WarmPools {
     if (pool.refill) return;
     pool.refill = setTimeout(() => {
       pool.refill = undefined;
-      this.topUp(pool);
+      // Not for a pool replaced or removed meanwhile.
+      if ([...this.pools.values()].includes(pool)) this.topUp(pool);
     }, REFILL_AFTER_TAKE_MS);
     pool.refill.unref();
   }

@@ -12,6 +12,22 @@ import { NODE, withStore, type BackendFixture } from './harness.js';
 /** Defines the sandbox tests for a backend. */
 export function sandboxesSuite(fx: BackendFixture): void {
   describe('sandboxes', () => {
+    test("a sandbox without a timeout gets its spec's, counted from its first start, by the change that records the start", () =>
+      withStore(fx, async ({ store, clock }) => {
+        const t = await store.tenants.create({ name: 't' });
+        const n = await store.nodes.register({ name: 'n', ...NODE });
+        const spec = compileSandbox({ timeoutMs: 60_000 }, null);
+        const s = await store.sandboxes.create(t.id, { runtime: 'container', template: 'busybox', spec });
+        assert.equal(s.timeoutAt, null);
+        await store.sandboxes.assignNode(s.id, n.id);
+        clock.advance(500);
+        const running = await store.sandboxes.transitionOnNode(n.id, s.id, 'running');
+        assert.equal(running?.timeoutAt, clock.now + 60_000);
+        clock.advance(500);
+        assert.equal((await store.sandboxes.transition(s.id, 'paused')).timeoutAt, running?.timeoutAt);
+        assert.equal((await store.sandboxes.transition(s.id, 'running')).timeoutAt, running?.timeoutAt, 'a resume keeps it');
+      }));
+
     test('create within quota, place, run, pause, exit; illegal transitions conflict', () =>
       withStore(fx, async ({ store, clock }) => {
         const t = await store.tenants.create({ name: 't', maxConcurrentSandboxes: 2 });
@@ -33,6 +49,7 @@ export function sandboxesSuite(fx: BackendFixture): void {
         clock.advance(10);
         const running = await store.sandboxes.transition(a.id, 'running');
         assert.equal(running.startedAt, clock.now);
+        assert.equal(running.timeoutAt, clock.now - 10 + 1000, 'a timeout set before the start is kept');
         await assert.rejects(store.sandboxes.assignNode(a.id, n.id), ConflictError);
         assert.equal((await store.sandboxes.transition(a.id, 'paused')).state, 'paused');
         assert.deepEqual(

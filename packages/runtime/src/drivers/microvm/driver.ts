@@ -182,7 +182,10 @@ export class MicrovmDriver implements Driver {
     const agent = await AgentClient.connectFree(paths.agentSockets);
     if (paused) await qmpCommand(paths.qmpSocket, 'stop');
     const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
-    if (spec.network) await this.networks().resume();
+    if (spec.network) {
+      await this.networks().resume();
+      await this.networks().reapply(id);
+    }
     return new MicrovmSandbox({
       spec,
       paths,

@@ -173,7 +173,10 @@ export class OciDriver implements Driver {
     if (!found?.pid || (state !== 'running' && state !== 'paused')) {
       throw new SandboxNotRunningError(`sandbox ${id} is ${state}: only a running or paused sandbox can be adopted; destroy it`);
     }
-    if (stored.spec.network) await this.ctx.networks().resume();
+    if (stored.spec.network) {
+      await this.ctx.networks().resume();
+      await this.ctx.networks().reapply(id);
+    }
     return new OciSandbox(this.ctx, stored.spec, stored.user, stored.agentSecret, { state, pid: found.pid }, stored.uidBase);
   }
 

@@ -157,10 +157,12 @@ export class OciSandbox implements SandboxHandle {
     const told = this.channel.agent.request(Msg.user, new PayloadWriter().u32(user.uid).u32(user.gid).build());
     told.catch(() => undefined);
     // The caller's policy replaces the pool's (unless it is the same) before any process of theirs
-    // runs: an idle main is not theirs, so it goes in meanwhile and their first exec waits for it.
+    // runs. One that only widens (the pool's was `none`) may go in while an idle main starts (it is
+    // not theirs), and their first exec waits for it; one that narrows is in before this returns,
+    // so that the sandbox never runs, nor is recorded as running, with more than the caller's.
     if (spec.network && !isDeepStrictEqual(spec.network.egress, this.spec.network?.egress)) {
       this.egressApplied = this.applyEgress(spec.network.egress);
-      if (!options.idleMain) await this.egressApplied;
+      if (!options.idleMain || this.spec.network?.egress !== 'none') await this.egressApplied;
     }
     this.spec = { ...spec, id: this.spec.id };
     this.user = user;
