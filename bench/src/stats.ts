@@ -38,13 +38,5 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
-/** mulberry32: a small, fast, seeded PRNG, so that two runs make the same choices. */
-export function seededRandom(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (core's): a small, fast, seeded PRNG, so that two runs make the same choices. */
+export { seededRandom } from '@tartarus/core';

@@ -7,6 +7,7 @@
  * Seeded: the same options give the same figures (a test asserts them; `npm run bench -- forecast`
  * prints them).
  */
+import { seededRandom } from '@tartarus/core';
 import { HoltWinters } from './forecast.js';
 
 /** The synthetic trace. */
@@ -39,18 +40,6 @@ export interface BacktestResult {
   meanCreates: number;
   /** Intervals that had a burst. */
   bursts: number;
-}
-
-/** A small seeded generator (mulberry32): the trace is the same on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A Poisson count of mean `lambda` (Knuth's method; a normal approximation above 50). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidArgumentError } from '@tartarus/core';
+import { InvalidArgumentError, seededRandom } from '@tartarus/core';
 import {
   iteratePlacements,
   planPlacements,
@@ -224,17 +224,8 @@ test('a weight that is not > 0 is refused', () => {
   }
 });
 
-/** Seeded PRNG (mulberry32) so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (core's mulberry32) so a failing case can be replayed. */
+const prng = seededRandom;
 
 test('random rounds: no node over-committed, each pick feasible, and what stays pending fits nowhere', () => {
   const rnd = prng(42);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { seededRandom } from '@tartarus/core';
 import {
   NodeIndex,
   fits,
@@ -170,17 +171,8 @@ test('fractional requests add up without refusing the last one', () => {
   );
 });
 
-/** Seeded PRNG (mulberry32) so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (core's mulberry32) so a failing case can be replayed. */
+const prng = seededRandom;
 
 test('NodeIndex picks what rankNodes ranks first, placement after placement', () => {
   for (const strategy of ['binpack', 'spread'] as const) {

@@ -273,9 +273,9 @@ test('container: the bridge keeps its fixed address while sandboxes come and go 
   }
 });
 
-test("container: a warm pool's sandbox (booted reaching nothing) takes its caller's policy when handed out; it changes later like any other", async (c) => {
-  if (skipper('container')(c)) return;
-  const pooled = await testRuntime({ network: { dnsUpstream: [dns?.upstream ?? ''] }, pools: [{ template: 'python', runtime: 'container', size: 2, network: true }] });
+/** Two sandboxes handed out at once by a networked warm pool booted with `booted` (unset: the runtime's default, `none`): one with `all`, one with `ALLOW_LIST`. */
+async function fromPool(booted: Egress | undefined, check: (all: SandboxHandle, list: SandboxHandle) => Promise<void>): Promise<void> {
+  const pooled = await testRuntime({ network: { dnsUpstream: [dns?.upstream ?? ''] }, pools: [{ template: 'python', runtime: 'container', size: 2, network: true, ...(booted === undefined ? {} : { egress: booted }) }] });
   try {
     await pooled.runtime.startPools();
     for (let i = 0; i < 600 && pooled.runtime.pools.stats()[0]?.idle !== 2; i++) await new Promise((r) => setTimeout(r, 50));
@@ -290,9 +290,7 @@ test("container: a warm pool's sandbox (booted reaching nothing) takes its calle
     );
     try {
       assert.ok(all && list && idle.has(all.id) && idle.has(list.id), 'both came from the pool');
-      await expectProbe(all, { [remote8080]: 'ok' });
-      await expectProbe(list, { [remote8080]: 'ok', [remote8081]: 'blocked' });
-      await expectPolicyChanges(all);
+      await check(all, list);
     } finally {
       await Promise.all([all?.destroy(), list?.destroy()]);
     }
@@ -300,34 +298,23 @@ test("container: a warm pool's sandbox (booted reaching nothing) takes its calle
     await pooled.runtime.stopPools();
     await pooled.dispose();
   }
+}
+
+test("container: a warm pool's sandbox (booted reaching nothing) takes its caller's policy when handed out; it changes later like any other", async (c) => {
+  if (skipper('container')(c)) return;
+  await fromPool(undefined, async (all, list) => {
+    await expectProbe(all, { [remote8080]: 'ok' });
+    await expectProbe(list, { [remote8080]: 'ok', [remote8081]: 'blocked' });
+    await expectPolicyChanges(all);
+  });
 });
 
 test("container: a warm pool booted with `all` hands a sandbox to an `all` caller as it is, and narrows it for an allow list before the caller's first process", async (c) => {
   if (skipper('container')(c)) return;
-  const pooled = await testRuntime({ network: { dnsUpstream: [dns?.upstream ?? ''] }, pools: [{ template: 'python', runtime: 'container', size: 2, network: true, egress: 'all' }] });
-  try {
-    await pooled.runtime.startPools();
-    for (let i = 0; i < 600 && pooled.runtime.pools.stats()[0]?.idle !== 2; i++) await new Promise((r) => setTimeout(r, 50));
-    const idle = pooled.runtime.pools.idleIds();
-    assert.equal(idle.size, 2, JSON.stringify(pooled.runtime.pools.stats()));
-    const [all, list] = await Promise.all(
-      (['all', ALLOW_LIST] as Egress[]).map(async (egress) => {
-        const s = await pooled.runtime.createSandbox({ runtime: 'container', template: 'python', egress });
-        await s.start();
-        return s;
-      }),
-    );
-    try {
-      assert.ok(all && list && idle.has(all.id) && idle.has(list.id), 'both came from the pool');
-      await expectEgressAll(all);
-      await expectAllowList(list);
-    } finally {
-      await Promise.all([all?.destroy(), list?.destroy()]);
-    }
-  } finally {
-    await pooled.runtime.stopPools();
-    await pooled.dispose();
-  }
+  await fromPool('all', async (all, list) => {
+    await expectEgressAll(all);
+    await expectAllowList(list);
+  });
 });
 
 // microVMs boot slowly under software emulation: two VMs, booted at once, serve the whole matrix
