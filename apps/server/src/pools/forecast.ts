@@ -83,12 +83,6 @@ export class HoltWinters {
     return (best as { model: HoltWinters }).model;
   }
 
-  /** A model with given constants, advanced over `history`. */
-  static withSmoothing(history: readonly number[], period: number, smoothing: Smoothing): HoltWinters {
-    checkSeries(history, period);
-    return HoltWinters.run(history, period, smoothing).hw;
-  }
-
   private static run(history: readonly number[], period: number, smoothing: Smoothing): { hw: HoltWinters; sse: number } {
     const hw = new HoltWinters(period, smoothing, history.slice(0, period));
     let sse = 0;
