@@ -42,14 +42,17 @@ export const AgentConfigSchema = z.strictObject({
    * is not `none` — sandboxes by default —, false serves loopback-only work (runs by default).
    * A networked pool's sandboxes boot with `egress` (default `all`, a sandbox's default): a
    * caller with that policy is handed one without a change of rules, any other policy replaces
-   * it before the caller's first process. Default none.
+   * it before the caller's first process. With `autoscale: {min, max}` the pool is
+   * forecast-driven: the server sizes it from the forecast of its creates, between `min` and
+   * `max` (`size` is where it starts, default `min`). Default none.
    */
   pools: z
     .array(
       z.strictObject({
         template: z.string().min(1),
         runtime: z.enum(['container', 'gvisor', 'microvm']),
-        size: z.number().int().min(0).max(256),
+        size: z.number().int().min(0).max(256).optional(),
+        autoscale: z.strictObject({ min: z.number().int().min(0).max(256), max: z.number().int().min(1).max(256) }).optional(),
         limits: z
           .strictObject({ cpu: z.number().positive(), memoryMiB: z.number().int().positive(), pids: z.number().int().positive(), diskMiB: z.number().int().positive() })
           .partial()
@@ -58,9 +61,14 @@ export const AgentConfigSchema = z.strictObject({
         egress: EgressSchema.optional(),
       })
         .refine((p) => p.network !== false || p.egress === undefined, { message: 'egress is for a networked pool: leave it out or set network: true' })
-        .transform(({ egress, ...p }) => {
+        .refine((p) => p.size !== undefined || p.autoscale !== undefined, { message: 'give the pool a size, or an autoscale {min, max}' })
+        .refine((p) => !p.autoscale || p.autoscale.min <= p.autoscale.max, { message: 'autoscale min must not be above max' })
+        .refine((p) => !p.autoscale || p.size === undefined || (p.autoscale.min <= p.size && p.size <= p.autoscale.max), {
+          message: 'size is where a forecast-driven pool starts: keep it between autoscale min and max, or leave it out',
+        })
+        .transform(({ egress, size, ...p }) => {
           const network = p.network ?? true;
-          return { ...p, network, ...(network ? { egress: egress ?? WORKLOAD_DEFAULTS.sandboxEgress } : {}) };
+          return { ...p, size: size ?? p.autoscale?.min ?? 0, network, ...(network ? { egress: egress ?? WORKLOAD_DEFAULTS.sandboxEgress } : {}) };
         }),
     )
     .default([]),
@@ -100,7 +108,7 @@ function freeDiskMiB(): number {
 }
 
 /** The agent's options as environment variables (main.ts; the names kept from before where they differ). */
-export const AGENT_OPTIONS = configOptions(AgentConfigSchema, { token: { env: 'TARTARUS_AGENT_TOKEN' }, name: { env: 'TARTARUS_NODE_NAME' }, pools: { type: 'TEMPLATE:RUNTIME:SIZE[:net|lo] list' } });
+export const AGENT_OPTIONS = configOptions(AgentConfigSchema, { token: { env: 'TARTARUS_AGENT_TOKEN' }, name: { env: 'TARTARUS_NODE_NAME' }, pools: { type: 'TEMPLATE:RUNTIME:SIZE|MIN-MAX[:net|lo] list' } });
 
 /** The resolved configuration. */
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
@@ -122,6 +130,7 @@ export function parseAgentConfig(input: AgentConfigInput): AgentConfig {
 /**
  * Parses `TEMPLATE:RUNTIME:SIZE[:net|lo][,…]` (e.g. `python:container:4`, `busybox:container:2:lo`),
  * as the CLI and environment give pools; `net`/`lo` say whether its sandboxes have a network.
+ * A size `MIN-MAX` (e.g. `python:container:1-8`) makes the pool forecast-driven in that range.
  */
 export function parsePoolList(text: string): NonNullable<AgentConfigInput['pools']> {
   return text
@@ -130,13 +139,15 @@ export function parsePoolList(text: string): NonNullable<AgentConfigInput['pools
     .filter(Boolean)
     .map((item) => {
       const [template, runtime, size, net, ...rest] = item.split(':');
-      const n = Number(size);
+      const range = /^(\d+)-(\d+)$/.exec(size ?? '');
+      const n = range ? Number(range[1]) : Number(size);
       if (!template || !runtime || rest.length || !Number.isInteger(n) || n < 0 || (net !== undefined && net !== 'net' && net !== 'lo')) {
-        throw new InvalidArgumentError(`pool "${item}": write TEMPLATE:RUNTIME:SIZE[:net|lo], e.g. python:container:4`);
+        throw new InvalidArgumentError(`pool "${item}": write TEMPLATE:RUNTIME:SIZE[:net|lo] (SIZE a number, or MIN-MAX for a forecast-driven pool), e.g. python:container:4 or python:container:1-8`);
       }
       if (runtime !== 'container' && runtime !== 'gvisor' && runtime !== 'microvm') {
         throw new InvalidArgumentError(`pool "${item}": runtime must be container, gvisor or microvm`);
       }
-      return { template, runtime, size: n, ...(net === undefined ? {} : { network: net === 'net' }) };
+      const autoscale = range ? { autoscale: { min: n, max: Number(range[2]) } } : {};
+      return { template, runtime, size: n, ...autoscale, ...(net === undefined ? {} : { network: net === 'net' }) };
     });
 }

@@ -52,3 +52,19 @@ test("a networked pool boots with a sandbox's default egress unless it names one
     /egress is for a networked pool: leave it out or set network: true/,
   );
 });
+
+test('a pool with an autoscale range is forecast-driven: MIN-MAX in the list, starting at min unless a size is given', () => {
+  const base = { serverUrl: 'ws://10.0.0.1:7070/v1/agent/connect', token: 'tt_node_aaaaaaaaaaaaaaaa', nodeId: 'node-1' };
+  const c = parseAgentConfig({ ...base, ...agentConfigFrom({ TARTARUS_POOLS: 'python:container:1-8,busybox:container:2:lo' }) });
+  assert.deepEqual(c.pools, [
+    { template: 'python', runtime: 'container', size: 1, autoscale: { min: 1, max: 8 }, network: true, egress: 'all' },
+    { template: 'busybox', runtime: 'container', size: 2, network: false },
+  ]);
+  const started = parseAgentConfig({ ...base, pools: [{ template: 'python', runtime: 'container', size: 3, autoscale: { min: 0, max: 4 } }] });
+  assert.equal(started.pools[0]?.size, 3);
+  const bad = (pool: object) => () => parseAgentConfig({ ...base, pools: [{ template: 'python', runtime: 'container', ...pool }] });
+  assert.throws(bad({}), /give the pool a size, or an autoscale \{min, max\}/);
+  assert.throws(bad({ autoscale: { min: 5, max: 2 } }), /autoscale min must not be above max/);
+  assert.throws(bad({ size: 9, autoscale: { min: 0, max: 4 } }), /keep it between autoscale min and max, or leave it out/);
+  assert.throws(() => agentConfigFrom({ TARTARUS_POOLS: 'python:container:many' }), /SIZE a number, or MIN-MAX for a forecast-driven pool/);
+});

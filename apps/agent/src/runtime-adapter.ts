@@ -7,8 +7,9 @@ import type {
   SandboxInfo,
   TemplateInfo,
   ImageInfo,
+  PoolStats,
 } from '@tartarus/runtime';
-import { ConflictError, type Egress, type ImageReport } from '@tartarus/core';
+import { ConflictError, InvalidArgumentError, NotFoundError, type AgentPoolStats, type Egress, type ImageReport } from '@tartarus/core';
 import { readEgressBytes } from '@tartarus/runtime';
 import type { AgentRuntime, BuildProgress, RegistryAuth, StartOptions, TemplateReport } from './runtime-port.js';
 
@@ -105,6 +106,19 @@ export class RuntimeAdapter implements AgentRuntime {
     return this.runtime.startPools(pools);
   }
 
+  poolStats(take: boolean): AgentPoolStats[] {
+    return this.runtime.pools.stats({ take }).map(poolReport);
+  }
+
+  setPoolSize(key: string, size: number): AgentPoolStats {
+    const pool = this.runtime.pools.stats().find((p) => p.key === key);
+    if (!pool) throw new NotFoundError(`no warm pool ${key} on this node`);
+    const a = pool.config.autoscale;
+    if (!a) throw new ConflictError(`warm pool ${key} has a fixed size: give it autoscale {min, max} in the agent's pools to size it`);
+    if (size < a.min || size > a.max) throw new InvalidArgumentError(`warm pool ${key} is sized between ${a.min} and ${a.max}, not ${size}`);
+    return poolReport(this.runtime.pools.resize(key, size) ?? pool);
+  }
+
   release(): Promise<void> {
     return this.runtime.close();
   }
@@ -140,6 +154,25 @@ export class RuntimeAdapter implements AgentRuntime {
   setServiceNames(group: string, names: Record<string, string[]>): Promise<void> {
     return this.runtime.setServiceNames(group, names);
   }
+}
+
+/** A pool as the agent protocol reports it. */
+function poolReport(p: PoolStats): AgentPoolStats {
+  const { config } = p;
+  return {
+    key: p.key,
+    template: p.template,
+    runtime: p.runtime,
+    network: config.network === true,
+    ...(config.egress === undefined ? {} : { egress: config.egress }),
+    size: p.size,
+    idle: p.idle,
+    booting: p.booting,
+    ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
+    ...(config.autoscale === undefined ? {} : { autoscale: config.autoscale }),
+    demand: p.demand,
+    hits: p.hits,
+  };
 }
 
 function imageReport(i: ImageInfo): ImageReport {

@@ -3,7 +3,7 @@
  * `@tartarus/runtime` is adapted to it in `runtime-adapter.ts`. Keeping the port small lets the
  * agent's protocol logic stay independent of how drivers and templates are wired.
  */
-import type { Egress, ImageReport, TemplateProgress, TemplateReport, WorkloadSpec } from '@tartarus/core';
+import type { AgentPoolStats, Egress, ImageReport, TemplateProgress, TemplateReport, WorkloadSpec } from '@tartarus/core';
 import type { OutputChunk, PoolConfig, SandboxHandle, SandboxInfo } from '@tartarus/runtime';
 
 /** Progress of a template build. */
@@ -51,6 +51,10 @@ export interface AgentRuntime {
   checkPools(pools: PoolConfig[]): void;
   /** Starts keeping the warm pools topped up (see @tartarus/runtime `WarmPools`). */
   startPools(pools: PoolConfig[]): Promise<void>;
+  /** The warm pools; `take` starts their create counts again from zero. */
+  poolStats(take: boolean): AgentPoolStats[];
+  /** Resizes a forecast-driven pool within its autoscale range (NotFound / InvalidArgument otherwise). */
+  setPoolSize(key: string, size: number): AgentPoolStats;
   /** Releases what the runtime keeps ahead of need (warm pools' idle sandboxes, waiting runtime processes); live sandboxes stay. */
   release(): Promise<void>;
   buildTemplate(name: string, onProgress: (p: BuildProgress) => void): Promise<TemplateReport>;

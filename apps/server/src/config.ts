@@ -98,6 +98,17 @@ export const ServerConfigSchema = z.strictObject({
   memoryOvercommit: z.number().min(1).max(100).default(1),
   /** Time to wait for an agent to answer a request (create sandbox, exec start, file op), ms. Default 120 s. */
   agentRequestTimeoutMs: z.number().int().positive().default(120_000),
+  /**
+   * Forecast-driven warm pools (an agent's pools with `autoscale`): every interval of this many ms
+   * the server counts each pool's creates, forecasts the next interval's and sizes the pool to the
+   * top of the 90 % prediction interval. Default 5 min.
+   */
+  poolIntervalMs: z.number().int().min(100).max(DAY_MS).default(300_000),
+  /**
+   * Intervals in one season of the forecast (its daily cycle): the default 288 is a day of
+   * 5-minute intervals. A forecast needs two seasons of counts; until then a pool keeps its size.
+   */
+  poolSeasonIntervals: z.number().int().min(2).max(2016).default(288),
   /** Time to wait for a sandbox to be created, including a first build of its template, ms. Default 15 min. */
   sandboxCreateTimeoutMs: z.number().int().positive().default(900_000),
   /**

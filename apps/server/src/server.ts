@@ -45,6 +45,8 @@ import type { RouteDeps } from './routes/types.js';
 import { Admission } from './scheduler/admission.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { Sweeper } from './scheduler/sweeper.js';
+import { PoolPlanner } from './pools/planner.js';
+import { poolRoutes } from './routes/pools.js';
 import { RunService } from './services/runs.js';
 import { SandboxService } from './services/sandboxes.js';
 import { TemplateService } from './services/templates.js';
@@ -130,6 +132,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const deployments = new DeploymentController(ctx, deps.runs, hub, traffic);
   const app = await createApp(ctx);
   const tokens = new AccessTokens(config.tokenSecret);
+  const pools = new PoolPlanner(ctx, hub);
   for (const routes of [
     healthRoutes,
     agentRoutes,
@@ -150,6 +153,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     integrations.routes,
     deploymentRoutes(deployments),
     portRoutes(tokens),
+    poolRoutes(pools),
   ]) {
     routes(app, deps);
   }
@@ -191,6 +195,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   integrations.dispatcher.start();
   deployments.start();
   publishedPorts.start();
+  pools.start();
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -209,6 +214,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         await integrations.dispatcher.stop();
         await deployments.stop();
         await publishedPorts.stop();
+        await pools.stop();
         await cluster?.close();
         hub.closeAll();
         relays.close();

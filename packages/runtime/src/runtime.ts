@@ -154,6 +154,10 @@ export class Runtime {
       if (!Number.isInteger(config.size) || config.size < 0) {
         throw new InvalidArgumentError(`pool ${config.template}/${config.runtime}: size must be a whole number ≥ 0, got ${config.size}`);
       }
+      const a = config.autoscale;
+      if (a && !(Number.isInteger(a.min) && Number.isInteger(a.max) && a.min >= 0 && a.min <= config.size && config.size <= a.max)) {
+        throw new InvalidArgumentError(`pool ${config.template}/${config.runtime}: autoscale needs whole numbers min ≤ size ≤ max, got min ${a.min}, size ${config.size}, max ${a.max}`);
+      }
       this.driver(config.runtime);
       templateDefinition(config.template);
     }

@@ -11,6 +11,7 @@ import type {
   Node,
   NodeToken,
   Page,
+  PoolList,
   PatchTenantRequest,
   Tenant,
 } from './types.js';
@@ -60,6 +61,16 @@ export class Nodes {
   /** Cordons node `id` and moves deployments' replicas off it; other work finishes there. */
   drain(id: string): Promise<Node> {
     return this.transport.json('POST', `/v1/nodes/${encodeURIComponent(id)}/drain`);
+  }
+
+  /**
+   * The nodes' warm pools (admins of the bootstrap tenant): each one's size, the forecast of the
+   * interval under way with its 90 % interval, and the creates of the last `intervals` intervals
+   * (default 12), newest first.
+   */
+  pools(options: { intervals?: number } = {}): Promise<PoolList> {
+    const q = options.intervals === undefined ? '' : `?intervals=${encodeURIComponent(String(options.intervals))}`;
+    return this.transport.json('GET', `/v1/pools${q}`);
   }
 
   /** Places work on node `id` again. */

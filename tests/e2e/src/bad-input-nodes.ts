@@ -100,5 +100,29 @@ export function nodeTokenRows(f: Fixture): Row[] {
         says: /a path parameter is too long \(at most 100 characters\)/,
       },
     ]),
+    {
+      name: 'pools listed by a non-bootstrap admin',
+      method: 'GET',
+      path: '/v1/pools',
+      key: otherAdmin,
+      expect: 403,
+      says: /bootstrap/,
+    },
+    {
+      name: 'pools with a negative number of intervals',
+      method: 'GET',
+      path: '/v1/pools?intervals=-1',
+      key: admin,
+      expect: 400,
+      says: /intervals/,
+    },
+    {
+      name: 'pools with intervals that is not a number',
+      method: 'GET',
+      path: '/v1/pools?intervals=many',
+      key: admin,
+      expect: 400,
+      says: /intervals/,
+    },
   ];
 }

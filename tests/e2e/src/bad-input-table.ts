@@ -86,6 +86,7 @@ export function routes(ids: { sandbox: string; run: string; key: string; tenant:
     },
     { method: 'DELETE', path: '/v1/registries/r.example/credentials', mutating: true, admin: true },
     { method: 'GET', path: '/v1/nodes' },
+    { method: 'GET', path: '/v1/pools' },
     { method: 'GET', path: '/v1/nodes/tokens', admin: true },
     {
       method: 'POST',

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backtest, syntheticTrace } from './backtest.js';
 import { HoltWinters, quantile } from './forecast.js';
+import { denseCounts, sizeFor } from './planner.js';
 
 test('a clean daily cycle is forecast to within a create, with a narrow interval', () => {
   const period = 24;
@@ -53,4 +54,13 @@ test('bad series are refused with what to give', () => {
   assert.throws(() => m.update(Number.NaN), /a count of creates must be a number ≥ 0, got NaN/);
   assert.equal(quantile([1, 2, 3, 4, 5], 0.5), 3);
   assert.equal(quantile([], 0.9), 0);
+});
+
+test('a pool is sized to the top of the interval, rounded up, within its range; missing intervals count as none', () => {
+  assert.equal(sizeFor({ mean: 2, low: 1, high: 3.2 }, { min: 0, max: 10 }), 4);
+  assert.equal(sizeFor({ mean: 2, low: 2, high: 2 }, { min: 0, max: 10 }), 2);
+  assert.equal(sizeFor({ mean: 0, low: 0, high: 0 }, { min: 1, max: 10 }), 1);
+  assert.equal(sizeFor({ mean: 40, low: 30, high: 55 }, { min: 1, max: 8 }), 8);
+  const row = (startMs: number, demand: number) => ({ startMs, demand, hits: 0, forecast: null, size: null });
+  assert.deepEqual(denseCounts([row(1000, 3), row(3000, 5)], 1000, 5000, 1000), [3, 0, 5, 0]);
 });

@@ -19,6 +19,7 @@ import type { Store, StoreOptions } from './store.js';
 import { createTemplateObjectStore } from './templates.js';
 import { createTenantStore } from './tenants.js';
 import { createUsageStore } from './usage.js';
+import { createPoolIntervalStore } from './pool-intervals.js';
 import { createEventStore } from './events.js';
 import { createSecretStore } from './secrets.js';
 import { createLogSearch } from './log-search.js';
@@ -84,6 +85,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     networkPolicies: createNetworkPolicyStore(ctx),
     retention: createRetentionStore(ctx),
     usage: createUsageStore(ctx),
+    poolIntervals: createPoolIntervalStore(ctx),
     events: createEventStore(ctx),
     secrets: createSecretStore(ctx),
     logs: createLogSearch(ctx),

@@ -259,6 +259,24 @@ export interface UsageRecordsTable {
   egress_bytes: number;
 }
 
+/** Row of `pool_intervals`: one warm pool's creates in one interval and the forecast it was sized by. */
+export interface PoolIntervalsTable {
+  node_id: string;
+  /** The pool's key (runtime/template/limits/network). */
+  pool_key: string;
+  /** The interval's start, epoch ms. */
+  start_ms: number;
+  /** Creates that matched the pool, and those it served. */
+  demand: number;
+  hits: number;
+  /** The forecast made for the interval; null when none was. */
+  forecast_mean: number | null;
+  forecast_low: number | null;
+  forecast_high: number | null;
+  /** The size the pool was given for it; null when it was not resized. */
+  size: number | null;
+}
+
 /** Row of `events`, the event bus's outbox. */
 export interface EventsTable {
   /** The database's counter, at insert. */
@@ -417,6 +435,7 @@ export interface Database {
   node_tokens: NodeTokensTable;
   network_policies: NetworkPoliciesTable;
   usage_records: UsageRecordsTable;
+  pool_intervals: PoolIntervalsTable;
   events: EventsTable;
   secrets: SecretsTable;
   webhooks: WebhooksTable;

@@ -17,6 +17,7 @@ import { runsSuite } from './conformance/runs.js';
 import { sandboxesSuite } from './conformance/sandboxes.js';
 import { templatesSuite } from './conformance/templates.js';
 import { usageSuite } from './conformance/usage.js';
+import { poolIntervalsSuite } from './conformance/pool-intervals.js';
 import { eventsSuite } from './conformance/events.js';
 import { logSearchSuite } from './conformance/log-search.js';
 import { webhooksSuite } from './conformance/webhooks.js';
@@ -32,6 +33,7 @@ function conformance(fx: BackendFixture): void {
   logQuotaSuite(fx);
   networkPoliciesSuite(fx);
   usageSuite(fx);
+  poolIntervalsSuite(fx);
   eventsSuite(fx);
   logSearchSuite(fx);
   webhooksSuite(fx);

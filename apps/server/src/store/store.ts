@@ -61,6 +61,7 @@ import type { Priority, TenantLimitsPolicy } from '@tartarus/core';
 import type { RetentionStore } from './retention-store.js';
 import type { OutageLogger } from './outage-log.js';
 import type { UsageStore } from './usage.js';
+import type { PoolIntervalStore } from './pool-intervals.js';
 import type { EventStore } from './events.js';
 import type { SecretStore } from './secrets.js';
 import type { LogSearchStore } from './log-search.js';
@@ -97,6 +98,8 @@ export interface Store {
   readonly retention: RetentionStore;
   /** Usage metering: agents' reports per tenant and their sums (`usage.ts`). */
   readonly usage: UsageStore;
+  /** Forecast-driven warm pools: each pool's creates per interval and its forecasts (`pool-intervals.ts`). */
+  readonly poolIntervals: PoolIntervalStore;
   /** The event bus's outbox (`events.ts`). */
   readonly events: EventStore;
   /** Tenants' secrets, sealed (`secrets.ts`; sealing is the server's `secrets/`). */

@@ -54,7 +54,7 @@ export function upCommand(): Command {
     )
     .option(
       '--pool <template:runtime:size>',
-      'keep SIZE sandboxes of TEMPLATE on RUNTIME booted ahead, e.g. python:container:4 (repeatable; also $TARTARUS_POOLS)',
+      'keep SIZE sandboxes of TEMPLATE on RUNTIME booted ahead, e.g. python:container:4; MIN-MAX sizes it from the forecast of its creates, e.g. python:container:1-8 (repeatable; also $TARTARUS_POOLS)',
       collect,
     )
     .option(

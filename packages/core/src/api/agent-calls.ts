@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ExecResultSchema } from './exec.js';
 import { TemplateConfigSchema, TemplateProgressSchema } from './admin.js';
 import { EgressSchema } from '../network.js';
+import { AgentPoolStatsSchema } from './pools.js';
 
 const SandboxRef = z.object({ sandboxId: z.string() });
 const Empty = z.object({});
@@ -224,6 +225,18 @@ export const AGENT_CALLS = {
     }),
     output: ImageReportSchema,
     events: { progress: TemplateProgressSchema },
+  },
+  /** The node's warm pools; `take` starts their create counts again from zero (the caller keeps them). */
+  poolStats: {
+    input: z.object({ take: z.boolean() }),
+    output: z.object({ pools: z.array(AgentPoolStatsSchema) }),
+    events: {},
+  },
+  /** Resizes a forecast-driven pool (`key` from `poolStats`) within its autoscale range. */
+  setPoolSize: {
+    input: z.object({ key: z.string(), size: z.number().int().min(0) }),
+    output: AgentPoolStatsSchema,
+    events: {},
   },
   /** Removes unused images until the store is under `budgetBytes` (least recently used first; never one in use). */
   collectImages: {

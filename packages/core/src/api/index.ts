@@ -8,6 +8,7 @@ export * from './admin.js';
 export * from './registries.js';
 export * from './ports.js';
 export * from './network-policies.js';
+export * from './pools.js';
 export * from './agent-calls.js';
 export * from './agent.js';
 export * from './usage.js';

@@ -102,8 +102,36 @@ for (const runtime of ['container', 'gvisor'] as RuntimeName[]) {
         await sb.destroy();
       }
     });
+
+    test('counts the creates that matched and those it served; resizing grows and shrinks the idle sandboxes', async (c) => {
+      if (skip) return c.skip(skip);
+      await idleCount(t.runtime, 2);
+      t.runtime.pools.stats({ take: true });
+      const served = await t.runtime.createSandbox({ template: 'busybox', runtime, command: ['true'] });
+      const cold = await t.runtime.createSandbox({ template: 'busybox', runtime, limits: { memoryMiB: 200 }, command: ['true'] });
+      await Promise.all([served.destroy(), cold.destroy()]);
+      const [taken] = t.runtime.pools.stats({ take: true });
+      assert.deepEqual([taken?.demand, taken?.hits], [1, 1], 'the create with other limits matched no pool');
+      assert.deepEqual([t.runtime.pools.stats()[0]?.demand, t.runtime.pools.stats()[0]?.hits], [0, 0], 'taking the counts zeroes them');
+      const key = taken?.key ?? '';
+      assert.equal(t.runtime.pools.resize('no/such/pool', 1), undefined);
+      assert.equal(t.runtime.pools.resize(key, 3)?.size, 3);
+      await idleCount(t.runtime, 3);
+      assert.equal(t.runtime.pools.resize(key, 1)?.idle, 1, 'idle sandboxes past the new size are destroyed at once');
+      assert.equal(t.runtime.pools.resize(key, 2)?.size, 2);
+      await idleCount(t.runtime, 2);
+    });
   });
 }
+
+test('an autoscale range must hold the starting size', () => {
+  const rt = new Runtime({ stateDir: '/nonexistent-tartarus-pools' });
+  assert.throws(
+    () => rt.checkPools([{ template: 'busybox', runtime: 'container', size: 5, autoscale: { min: 0, max: 4 } }]),
+    /pool busybox\/container: autoscale needs whole numbers min ≤ size ≤ max, got min 0, size 5, max 4/,
+  );
+  rt.checkPools([{ template: 'busybox', runtime: 'container', size: 1, autoscale: { min: 1, max: 4 } }]);
+});
 
 test('two pools alike (template, runtime, limits, network) are refused with what to change; differing limits make two pools', async () => {
   const rt = new Runtime({ stateDir: '/nonexistent-tartarus-pools' });

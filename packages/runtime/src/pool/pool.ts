@@ -29,6 +29,11 @@ export interface PoolConfig {
    * change of rules; any other policy replaces it before a process of the caller's runs.
    */
   egress?: Egress | undefined;
+  /**
+   * Set when the pool is forecast-driven: its control plane resizes it (`WarmPools.resize`)
+   * between `min` and `max` from the forecast of its creates; `size` is where it starts.
+   */
+  autoscale?: { min: number; max: number } | undefined;
 }
 
 /** Makes and boots one sandbox of a pool (the Runtime's cold path plus `boot()`); `own` gets its id once created. */
@@ -58,6 +63,9 @@ interface Pool {
   /** The top-up after a hand-out, pending. */
   refill?: NodeJS.Timeout | undefined;
   lastError?: string | undefined;
+  /** Creates that matched the pool, and those it served, since the counts were last taken. */
+  demand: number;
+  hits: number;
 }
 
 /** What `stats()` reports per pool. */
@@ -69,6 +77,10 @@ export interface PoolStats {
   idle: number;
   booting: number;
   lastError?: string | undefined;
+  config: PoolConfig;
+  /** Creates that matched the pool since the counts were last taken (`stats({ take: true })`), and those it served. */
+  demand: number;
+  hits: number;
 }
 
 /** See the file header. */
@@ -79,6 +91,8 @@ export class WarmPools {
   /** Ids of sandboxes taken but not yet claimed by their caller (see `handedOver`). */
   private readonly handing = new Set<string>();
   private running = false;
+  /** Destroys of sandboxes the pools dropped, pending (`stop` waits for them). */
+  private readonly retiring = new Set<Promise<void>>();
 
   /** `make` creates and boots one sandbox of a pool. */
   constructor(private readonly make: PoolFactory) {}
@@ -96,10 +110,23 @@ export class WarmPools {
     for (const [key, config] of wanted) {
       const pool = this.pools.get(key);
       if (pool) pool.config = config;
-      else this.pools.set(key, { config, idle: [], booting: 0 });
+      else this.pools.set(key, { config, idle: [], booting: 0, demand: 0, hits: 0 });
     }
     this.running = true;
     for (const pool of this.pools.values()) this.topUp(pool);
+  }
+
+  /**
+   * Sets how many sandboxes pool `key` keeps: idle ones past it are destroyed, missing ones boot
+   * in the background. Undefined when no such pool is configured.
+   */
+  resize(key: string, size: number): PoolStats | undefined {
+    const pool = this.pools.get(key);
+    if (!pool) return undefined;
+    pool.config = { ...pool.config, size };
+    for (const h of pool.idle.splice(size)) this.retire(h);
+    this.topUp(pool);
+    return this.statsOf(key, pool);
   }
 
   /** Whether a pool with `key` is configured. */
@@ -110,20 +137,22 @@ export class WarmPools {
   /** Takes a booted sandbox of pool `key` for `spec` (given to it), or undefined when none is ready. */
   async take(key: string, spec: SandboxSpec, options: { idleMain?: boolean } = {}): Promise<SandboxHandle | undefined> {
     const pool = this.pools.get(key);
+    if (pool) pool.demand++;
     for (let h = pool?.idle.shift(); pool && h; h = pool.idle.shift()) {
       if (!h.assign || h.state() !== 'created') {
         this.refillSoon(pool);
-        void h.destroy().catch(() => undefined);
+        this.retire(h);
         continue;
       }
       try {
         await h.assign(spec, options);
         // Still the pool's (unlisted) until the Runtime has recorded whose it is.
         this.handing.add(h.id);
+        pool.hits++;
         return h;
       } catch {
         // It died while idle: try the next one.
-        void h.destroy().catch(() => undefined);
+        this.retire(h);
       } finally {
         // The replacement boots once this one is handed out and started: its boot does not slow them.
         this.refillSoon(pool);
@@ -147,8 +176,17 @@ export class WarmPools {
     this.handing.delete(id);
   }
 
-  stats(): PoolStats[] {
-    return [...this.pools].map(([key, p]) => ({
+  /** Each pool's state and counts; `take` starts the counts again from zero (whoever takes them keeps them). */
+  stats(options: { take?: boolean } = {}): PoolStats[] {
+    return [...this.pools].map(([key, p]) => {
+      const s = this.statsOf(key, p);
+      if (options.take) p.demand = p.hits = 0;
+      return s;
+    });
+  }
+
+  private statsOf(key: string, p: Pool): PoolStats {
+    return {
       key,
       template: p.config.template,
       runtime: p.config.runtime,
@@ -156,7 +194,10 @@ export class WarmPools {
       idle: p.idle.length,
       booting: p.booting,
       ...(p.lastError ? { lastError: p.lastError } : {}),
-    }));
+      config: p.config,
+      demand: p.demand,
+      hits: p.hits,
+    };
   }
 
   /** Stops topping up and destroys every idle sandbox. */
@@ -168,7 +209,13 @@ export class WarmPools {
       return p.idle.splice(0);
     });
     this.pools.clear();
-    await Promise.all(all.map((h) => h.destroy().catch(() => undefined)));
+    await Promise.all([...all.map((h) => h.destroy().catch(() => undefined)), ...this.retiring]);
+  }
+
+  private retire(h: SandboxHandle): void {
+    const p = h.destroy().catch(() => undefined);
+    this.retiring.add(p);
+    void p.finally(() => this.retiring.delete(p));
   }
 
   private refillSoon(pool: Pool): void {
@@ -194,7 +241,7 @@ export class WarmPools {
         pool.booting--;
         if (id) this.booting.delete(id);
         pool.lastError = undefined;
-        if (!this.running || this.pools.get(keyOfPool(this.pools, pool)) !== pool) return void h.destroy().catch(() => undefined);
+        if (!this.running || this.pools.get(keyOfPool(this.pools, pool)) !== pool) return this.retire(h);
         pool.idle.push(h);
         this.topUp(pool);
       },

@@ -21,6 +21,7 @@ import { deployments } from './0014-deployments.js';
 import { deploymentRevisions } from './0015-deployment-revisions.js';
 import { nodeScheduling } from './0017-node-scheduling.js';
 import { deploymentEvents } from './0016-deployment-events.js';
+import { poolIntervals } from './0018-pool-intervals.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '0015_deployment_revisions': deploymentRevisions,
   '0016_deployment_events': deploymentEvents,
   '0017_node_scheduling': nodeScheduling,
+  '0018_pool_intervals': poolIntervals,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
