@@ -54,7 +54,7 @@ export class Calls {
   constructor(runtime: AgentRuntime, work: Supervisor) {
     const none = {};
     this.handlers = {
-      killSandbox: async ({ sandboxId }) => (await work.kill(sandboxId), none),
+      killSandbox: async ({ sandboxId, graceMs, message }) => (await work.kill(sandboxId, graceMs, message), none),
       pauseSandbox: async ({ sandboxId }) => (await work.sandbox(sandboxId).pause(), none),
       resumeSandbox: async ({ sandboxId }) => (await work.sandbox(sandboxId).resume(), none),
       setTimeout: async ({ sandboxId, timeoutAtMs }) => (

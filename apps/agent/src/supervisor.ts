@@ -14,6 +14,9 @@ import type { AgentRuntime } from './runtime-port.js';
 import type { UsageMeters } from './usage-meter.js';
 import type { AgentMetrics } from './metrics.js';
 
+/** The grace between SIGTERM and SIGKILL of a kill that names none, ms. */
+const DEFAULT_GRACE_MS = 1000;
+
 type StartMessage = Extract<ServerMessage, { type: 'start' }>;
 
 interface Work {
@@ -28,6 +31,8 @@ interface Work {
   abort: AbortController;
   /** Why the agent ended it, when it did: the report says so instead of the raw `killed`. */
   endedBy?: 'timeout' | 'stop';
+  /** What the server said of its kill (a termination's reason): the report's message. */
+  stopMessage?: string;
   timer?: NodeJS.Timeout;
   /** Settles once the sandbox is destroyed. */
   done?: Promise<void>;
@@ -152,20 +157,21 @@ export class Supervisor {
     w.done = this.finish(w, w.handle).finally(() => this.forget(w));
   }
 
-  /** Stops work (cancelled, killed, or no longer ours). No-op for another epoch. */
-  stop(workId: string, epoch: number): void {
+  /** Stops work (cancelled, killed, or no longer ours), giving it `graceMs` after SIGTERM. No-op for another epoch. */
+  stop(workId: string, epoch: number, graceMs = DEFAULT_GRACE_MS): void {
     const w = this.work.get(workId);
     if (!w || w.epoch !== epoch) return;
     w.endedBy ??= 'stop';
     w.abort.abort();
-    void w.handle?.kill({ graceMs: 1000 }).catch(() => undefined);
+    void w.handle?.kill({ graceMs }).catch(() => undefined);
   }
 
-  /** Kills a sandbox and waits until it is destroyed. Idempotent. */
-  async kill(sandboxId: string): Promise<void> {
+  /** Kills a sandbox (SIGTERM, SIGKILL `graceMs` later) and waits until it is destroyed; `message` goes in its report. Idempotent. */
+  async kill(sandboxId: string, graceMs?: number, message?: string): Promise<void> {
     const w = this.bySandbox(sandboxId);
     if (!w) return;
-    this.stop(w.workId, w.epoch);
+    if (message !== undefined && w.endedBy === undefined) w.stopMessage = message;
+    this.stop(w.workId, w.epoch, graceMs);
     await w.done;
   }
 
@@ -263,7 +269,7 @@ export class Supervisor {
       result: {
         exitCode: r.exitCode,
         reason: w.endedBy === 'timeout' ? 'timeout' : r.reason,
-        ...(r.message === undefined ? {} : { message: r.message }),
+        ...(w.stopMessage !== undefined ? { message: w.stopMessage } : r.message === undefined ? {} : { message: r.message }),
         // Output already went out as `output` messages; the result carries only the flags.
         stdout: '',
         stderr: '',

@@ -47,6 +47,7 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { Sweeper } from './scheduler/sweeper.js';
 import { PoolPlanner } from './pools/planner.js';
 import { poolRoutes } from './routes/pools.js';
+import { terminationRoutes } from './routes/termination.js';
 import { RunService } from './services/runs.js';
 import { SandboxService } from './services/sandboxes.js';
 import { TemplateService } from './services/templates.js';
@@ -137,6 +138,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     healthRoutes,
     agentRoutes,
     sandboxRoutes,
+    terminationRoutes,
     execRoutes,
     fileRoutes,
     runRoutes,

@@ -9,6 +9,7 @@
  * frame from here as untrusted (size-capped, ids checked) and enforces time and memory itself.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -73,6 +74,73 @@ void deadline_check(void) {
   }
 }
 
+/* A graceful termination (T_TERMINATE): every workload process had SIGTERM; once they are all gone,
+ * or at `end_at`, everything left gets SIGKILL. Until then the main's exit is held back, so the
+ * sandbox ends once its whole workload has gone (not when an idle main exits at the signal).
+ * Processes of this binary (an idle main, the host's `attach` channels) are not the workload. */
+static long end_at;
+static struct stat self_exe;
+
+int terminating(void) { return end_at != 0; }
+
+/* Whether `pid` runs this binary. */
+static int is_self(long pid) {
+  char path[64];
+  struct stat st;
+  snprintf(path, sizeof path, "/proc/%ld/exe", pid);
+  return stat(path, &st) == 0 && st.st_dev == self_exe.st_dev && st.st_ino == self_exe.st_ino;
+}
+
+/* Signals every workload process (none of this binary, nor the kernel's threads in a microVM);
+ * signal 0 stops at the first one found and leaves errno 0, or ESRCH when there is none. */
+static void signal_others(int sig) {
+  DIR *d = opendir("/proc");
+  if (!d) { errno = sig ? 0 : ESRCH; if (sig) kill(-1, sig); return; }
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid == getpid()) continue;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *rp = strrchr(buf, ')');
+    char state = 0;
+    long ppid = 0;
+    /* Parent 0 is a process entered from outside (the host's) or, in a microVM, kthreadd; 2 the kernel's threads. */
+    if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid == 0 || ppid == 2 || state == 'Z' || state == 'X' || is_self(pid)) continue;
+    if (sig) kill((pid_t)pid, sig);
+    else { closedir(d); errno = 0; return; }
+  }
+  closedir(d);
+  errno = ESRCH;
+}
+
+/* Whether a workload process is left. */
+int others_alive(void) {
+  signal_others(0);
+  return errno == 0;
+}
+
+static void do_terminate(uint32_t id, struct rd *r) {
+  uint64_t grace = rd_u64(r);
+  if (r->bad) { send_error(id, EINVAL, "terminate"); return; }
+  stat("/proc/self/exe", &self_exe);
+  end_at = now_ms() + (long)grace;
+  signal_others(SIGTERM);
+  send_ok(id);
+}
+
+static void terminate_check(void) {
+  if (!end_at || (now_ms() < end_at && others_alive())) return;
+  end_at = 0;
+  platform_killall();
+}
+
 /* The secret an attaching host must present (set by the host on a trusted port), and which
  * ports have presented it. */
 static uint8_t secret[64];
@@ -120,6 +188,7 @@ static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
     case T_PING: send_ok(id); break;
     case T_ATTACH: do_attach(id); break;
     case T_DEADLINE: do_deadline(id, r); break;
+    case T_TERMINATE: do_terminate(id, r); break;
     case T_USER: {
       uint32_t uid = rd_u32(r), gid = rd_u32(r);
       if (r->bad) { send_error(id, EINVAL, "user"); break; }
@@ -185,6 +254,8 @@ static void loop_once(int sfd) {
   for (int i = 0; i < MAX_PROCS; i++) {
     struct proc *pr = procs[i];
     if (!pr || pr->reported) continue;
+    /* A terminating sandbox's main reports its exit once the rest of the workload has gone. */
+    if (pr->exited && pr->main && end_at) { timeout = sooner(timeout, 20); continue; }
     if (pr->exited && ((pr->out < 0 && pr->err < 0) || now_ms() - pr->exitms >= PIPE_GRACE_MS)) { finish(i); continue; }
     if (pr->exited) timeout = sooner(timeout, PIPE_GRACE_MS);
     int fdv[3] = {pr->out, pr->err, pr->in};
@@ -194,8 +265,10 @@ static void loop_once(int sfd) {
       who[n].slot = i; who[n++].which = k;
     }
   }
+  if (end_at) timeout = sooner(timeout, 20);
   if (poll(fds, (nfds_t)n, timeout) < 0) return;
   deadline_check();
+  terminate_check();
   if (fds[0].revents & POLLIN) {
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == sizeof si) if (si.ssi_signo != SIGCHLD) platform_signal((int)si.ssi_signo);

@@ -38,6 +38,7 @@ enum {
   T_AUTH = 15,    /* raw secret: on a trusted port sets it (once); on another port proves it knows it -> OK */
   T_USER = 14,    /* u32 uid, u32 gid: file requests run as this user from now on (a warm sandbox handed out) -> OK */
   T_DEADLINE = 13,/* u64 ms from now (0: none), u64 grace ms: SIGTERM to the main process at it, SIGKILL to all after the grace, host or not -> OK */
+  T_TERMINATE = 16,/* u64 grace ms: SIGTERM to every process but this init; the main's EXIT waits until all are gone, SIGKILL to all after the grace -> OK */
   /* guest -> host */
   T_READY = 64,   /* str version */
   T_STARTED = 65, /* u32 pid */
@@ -182,6 +183,8 @@ void pump(struct proc *pr, int *fd, uint64_t *count, uint8_t type);
 void feed_stdin(struct proc *pr);
 void finish(int slot);
 void reap(void);
+int terminating(void);
+int others_alive(void);
 /* Path of exec `id`'s cgroup (microVM), or of a file in it. */
 void cg_path(char *buf, size_t n, uint32_t id, const char *file);
 

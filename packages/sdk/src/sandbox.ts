@@ -133,6 +133,21 @@ export class Sandbox {
     if (info) this.info = info;
   }
 
+  /**
+   * Ends the sandbox gracefully: SIGTERM to its workload, SIGKILL to what is left `graceMs` later
+   * (default 10 s), with `reason` recorded in its exit. With `delayMs` it begins that much later
+   * and is pending until then (`info.termination`; `cancelTermination()` calls it off); without,
+   * it resolves once the sandbox has ended.
+   */
+  async terminate(options: { delayMs?: number; graceMs?: number; reason?: string } = {}): Promise<SandboxInfo> {
+    return this.update('POST', '/terminate', options);
+  }
+
+  /** Cancels a pending termination; `ConflictError` when none is pending. */
+  async cancelTermination(): Promise<SandboxInfo> {
+    return this.update('DELETE', '/terminate');
+  }
+
   /** Waits while the sandbox is `requested` (queued for a node), polling with backoff; then throws if it did not start. */
   private async untilStarted(): Promise<void> {
     let delayMs = 20;

@@ -4,6 +4,7 @@
  * body, another tenant's ids), plus route-specific wrong types and out-of-range values.
  */
 import { specificRows } from './bad-input-cases.js';
+import { terminationRows } from './bad-input-termination.js';
 import type { CallOptions } from './helpers.js';
 
 /** The template create's body limit: a 32 MiB build context as base64, plus 1 MiB. */
@@ -52,6 +53,8 @@ export function routes(ids: { sandbox: string; run: string; key: string; tenant:
       mutating: true,
     },
     { method: 'POST', path: `/v1/sandboxes/${s}/pause`, mutating: true },
+    { method: 'POST', path: `/v1/sandboxes/${s}/terminate`, body: { delayMs: 3_600_000 }, mutating: true },
+    { method: 'DELETE', path: `/v1/sandboxes/${s}/terminate`, mutating: true },
     { method: 'POST', path: `/v1/sandboxes/${s}/resume`, mutating: true },
     { method: 'POST', path: `/v1/sandboxes/${s}/exec`, body: { argv: ['true'] }, mutating: true },
     { method: 'GET', path: `/v1/sandboxes/${s}/files?path=/tmp` },
@@ -310,5 +313,6 @@ export function badInputRows(f: Fixture): Row[] {
       });
   }
   rows.push(...specificRows(f));
+  rows.push(...terminationRows(f));
   return rows;
 }

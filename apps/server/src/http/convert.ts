@@ -63,6 +63,10 @@ export function sandboxDto(s: Sandbox): SandboxDto {
     egress: s.spec.egress,
     // Shown as the tenant named it (kept qualified by the tenant in the spec).
     networkGroup: s.spec.networkGroup === null ? null : s.spec.networkGroup.slice(s.spec.networkGroup.indexOf('/') + 1),
+    termination:
+      s.termination === null
+        ? null
+        : { at: iso(s.termination.at), graceMs: s.termination.graceMs, reason: s.termination.reason, requestedAt: iso(s.termination.requestedAt) },
     exit: s.exit,
   };
 }

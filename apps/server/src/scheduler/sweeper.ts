@@ -1,7 +1,7 @@
 /**
  * Periodic housekeeping that keeps the reliability promises when nobody calls: expired leases are
  * requeued (visibility timeout), nodes past their heartbeat deadline are marked down (their runs
- * requeued, sandboxes lost), sandboxes past their timeout are killed, agents whose node token was
+ * requeued, sandboxes lost), sandboxes past their timeout are killed, due terminations begin, agents whose node token was
  * revoked (on any replica) are disconnected, and run logs and audit entries past their retention
  * are deleted (`retention.ts`, once a minute). Every step is idempotent, so several replicas (or
  * a restarted server) may sweep at once.
@@ -15,12 +15,14 @@ import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { StoreOutageLog } from '../store/outage-log.js';
 import { RetentionSweep } from './retention.js';
+import { Terminations } from '../services/termination.js';
 
 /** Runs `sweepOnce` every `sweepIntervalMs`. */
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private readonly retention: RetentionSweep;
+  private readonly terminations: Terminations;
   private readonly outage: StoreOutageLog;
   /** Leases and heartbeats are judged from this time on (epoch ms): not during an outage, nor right after. */
   private livenessFrom = 0;
@@ -30,6 +32,7 @@ export class Sweeper {
     private readonly hub: AgentHub,
   ) {
     this.retention = new RetentionSweep(ctx);
+    this.terminations = new Terminations(ctx, hub);
     this.outage = new StoreOutageLog(ctx.log, 'sweeper');
   }
 
@@ -64,6 +67,7 @@ export class Sweeper {
   async sweepOnce({ liveness = true }: { liveness?: boolean } = {}): Promise<void> {
     if (liveness) await this.sweepLiveness();
     await this.sweepExpired();
+    await this.terminations.sweep();
     // A node token revoked through another replica closes its connections here too.
     await this.hub.dropRevoked();
     await this.retention.runIfDue();

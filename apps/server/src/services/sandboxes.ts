@@ -23,6 +23,7 @@ import { sandboxDto } from '../http/convert.js';
 import type { Admission } from '../scheduler/admission.js';
 import type { TemplateService } from './templates.js';
 import { networkContext } from './network.js';
+import { endSandbox } from './termination.js';
 import type { Sandbox } from '../store/index.js';
 
 /** Retry-After of a create that found no capacity in its wait, ms. */
@@ -136,25 +137,10 @@ export class SandboxService {
 
   /** Kills a sandbox; a sandbox already ended is returned unchanged. */
   async kill(tenantId: string, id: string): Promise<SandboxDto> {
-    const { store, bus } = this.ctx;
-    const s = await store.sandboxes.get(tenantId, id);
+    const s = await this.ctx.store.sandboxes.get(tenantId, id);
     if (!isLiveSandbox(s.state) && s.state !== 'lost') return sandboxDto(s);
-    if (s.nodeId !== null) {
-      // Its node may be connected here or to another replica; one no one holds has its sandboxes
-      // ended when it comes back (the store says killed).
-      await this.hub.call(s.nodeId, 'killSandbox', { sandboxId: id }).catch((err: unknown) => {
-        if (!(err instanceof TartarusError && err.code === 'sandbox_not_running')) throw err;
-      });
-      this.hub.release(s.nodeId, id);
-    }
-    const out = await store.sandboxes.transition(id, 'killed', {
-      exitCode: null,
-      reason: 'killed',
-      message: 'killed by request',
-    });
-    bus.sandbox(id);
-    bus.schedule();
-    return sandboxDto(out);
+    // Its node may be connected here or to another replica (termination.ts).
+    return sandboxDto(await endSandbox(this.ctx, this.hub, s, { message: 'killed by request' }));
   }
 
   /** Pauses (`pause`) or resumes (`resume`) a sandbox. */

@@ -140,6 +140,8 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
           placed_at: options.nodeId === undefined || options.nodeId === null ? null : ctx.now(),
           template_ready_at: null,
           cleaned_up_at: null,
+          terminate_at: null,
+          termination_json: null,
         };
         await trx.insertInto('sandboxes').values(row).execute();
         await emitEvent(ctx, trx, { tenantId, type: 'sandbox.created', objectId: row.id, data: { state: 'requested', template: row.template, runtime: row.runtime } });
@@ -238,6 +240,43 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
 
     async recordCleanup(nodeId, sandboxId, at) {
       await db.updateTable('sandboxes').set({ cleaned_up_at: at }).where('id', '=', sandboxId).where('node_id', '=', nodeId).execute();
+    },
+
+    async setTermination(tenantId, sandboxId, t) {
+      const current = await load(db, sandboxId, tenantId);
+      if (isEndedSandbox(current.state)) throw new ConflictError(`sandbox ${sandboxId} has ended (${current.state})`);
+      await db
+        .updateTable('sandboxes')
+        .set(
+          t === null
+            ? { terminate_at: null, termination_json: null }
+            : { terminate_at: t.at, termination_json: JSON.stringify({ graceMs: t.graceMs, reason: t.reason, requestedAt: t.requestedAt }) },
+        )
+        .where('id', '=', sandboxId)
+        .where('tenant_id', '=', tenantId)
+        .execute();
+      return load(db, sandboxId, tenantId);
+    },
+
+    async listTerminationsDue() {
+      const rows = await db
+        .selectFrom('sandboxes')
+        .selectAll()
+        .where('state', 'in', LIVE_SANDBOX_STATES)
+        .where('terminate_at', '<=', ctx.now())
+        .orderBy('terminate_at')
+        .execute();
+      return rows.map(toSandbox);
+    },
+
+    async claimTermination(sandboxId, at) {
+      const r = await db
+        .updateTable('sandboxes')
+        .set({ terminate_at: null })
+        .where('id', '=', sandboxId)
+        .where('terminate_at', '=', at)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
     },
 
     async setTimeout(tenantId, sandboxId, timeoutAt) {

@@ -103,6 +103,9 @@ export interface SandboxesTable {
   placed_at: number | null;
   template_ready_at: number | null;
   cleaned_up_at: number | null;
+  /** A pending termination (migration 0019): when it begins (null once begun or cancelled) and its `{graceMs, reason, requestedAt}`. */
+  terminate_at: number | null;
+  termination_json: string | null;
 }
 
 /** Row of the `Runs` table. */

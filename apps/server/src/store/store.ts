@@ -49,6 +49,7 @@ import type {
   RegistryCredential,
   RegistryLogin,
   Sandbox,
+  SandboxTermination,
   SandboxExit,
   SandboxState,
   TemplateImageConfig,
@@ -321,6 +322,15 @@ export interface SandboxStore {
   ): Promise<Sandbox | null>;
   /** Records when a sandbox placed on `nodeId` was cleaned up (destroyed on its node). */
   recordCleanup(nodeId: string, sandboxId: string, at: number): Promise<void>;
+  /**
+   * Records a termination of a live sandbox to begin at `t.at` (replacing one pending), or
+   * cancels the pending one (`null`). ConflictError for a sandbox that has ended.
+   */
+  setTermination(tenantId: string, sandboxId: string, t: SandboxTermination | null): Promise<Sandbox>;
+  /** Live sandboxes whose termination is due. */
+  listTerminationsDue(): Promise<Sandbox[]>;
+  /** Takes a due termination for carrying out: true for the one caller that cleared it (replicas race for it). */
+  claimTermination(sandboxId: string, at: number): Promise<boolean>;
   /** Extends or clears the timeout of a live sandbox. */
   setTimeout(tenantId: string, sandboxId: string, timeoutAt: number | null): Promise<Sandbox>;
   /** Records a sandbox's new egress in its spec (after its node applied it). NotFoundError if missing. */

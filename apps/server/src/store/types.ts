@@ -172,6 +172,17 @@ export interface Sandbox {
   exit: SandboxExit | null;
   /** When each phase happened. */
   phases: SandboxPhases;
+  /** A termination asked for with a delay, until it begins or is cancelled. */
+  termination: SandboxTermination | null;
+}
+
+/** A termination asked for with a delay. */
+export interface SandboxTermination {
+  /** When it begins, epoch ms. */
+  at: number;
+  graceMs: number;
+  reason: string | null;
+  requestedAt: number;
 }
 
 // ------------------------------------------------------------------------------------------ runs

@@ -103,7 +103,15 @@ export type SandboxUsageNow = z.infer<typeof SandboxUsageNowSchema>;
 
 /** Every call: its input, its output and (for streaming calls) its events. */
 export const AGENT_CALLS = {
-  killSandbox: { input: SandboxRef, output: Empty, events: {} },
+  /**
+   * SIGTERM to the workload, SIGKILL to its tree `graceMs` later (default 1 s); resolves once it
+   * is destroyed. `message` (why it was killed) is the message of its `finished` report.
+   */
+  killSandbox: {
+    input: SandboxRef.extend({ graceMs: z.number().int().min(0).optional(), message: z.string().max(600).optional() }),
+    output: Empty,
+    events: {},
+  },
   pauseSandbox: { input: SandboxRef, output: Empty, events: {} },
   resumeSandbox: { input: SandboxRef, output: Empty, events: {} },
   /** Moves the sandbox's local kill timer to `timeoutAtMs` (epoch ms). */

@@ -99,6 +99,19 @@ export const SandboxExitSchema = z.object({
   message: z.string().nullable(),
 });
 
+/** A termination asked for and not carried out yet (`POST /v1/sandboxes/:id/terminate` with a delay). */
+export const SandboxTerminationSchema = z
+  .object({
+    /** When it begins: SIGTERM to the workload, SIGKILL to its tree `graceMs` later. */
+    at: TimestampSchema,
+    graceMs: z.number().int(),
+    reason: z.string().nullable(),
+    requestedAt: TimestampSchema,
+  })
+  .meta({ id: 'SandboxTermination' });
+/** A pending termination. */
+export type SandboxTermination = z.infer<typeof SandboxTerminationSchema>;
+
 /** A sandbox. */
 export const SandboxSchema = z
   .object({
@@ -125,6 +138,8 @@ export const SandboxSchema = z
     egress: EgressSchema,
     /** Its network group, if it is in one. */
     networkGroup: z.string().nullable(),
+    /** A termination pending (until it begins, or is cancelled); null when none is. */
+    termination: SandboxTerminationSchema.nullable(),
     /** Set once ended. */
     exit: SandboxExitSchema.nullable(),
   })
@@ -150,6 +165,21 @@ export const SetSandboxTimeoutRequestSchema = z.strictObject({
 });
 /** POST /v1/sandboxes/:id/timeout body. */
 export type SetSandboxTimeoutRequest = z.input<typeof SetSandboxTimeoutRequestSchema>;
+
+/** Longest grace a termination may give, ms (10 min). */
+export const MAX_TERMINATION_GRACE_MS = 600_000;
+
+/**
+ * POST /v1/sandboxes/:id/terminate body: end the sandbox `delayMs` from now (0: now) — SIGTERM to
+ * its workload, SIGKILL to what is left `graceMs` later — with `reason` recorded in its exit.
+ */
+export const TerminateSandboxRequestSchema = z.strictObject({
+  delayMs: durationMsSchema('delayMs', 0, MAX_SANDBOX_TIMEOUT_MS).default(0),
+  graceMs: durationMsSchema('graceMs', 0, MAX_TERMINATION_GRACE_MS).default(10_000),
+  reason: z.string().max(500, 'reason must be at most 500 characters').optional(),
+});
+/** POST /v1/sandboxes/:id/terminate body. */
+export type TerminateSandboxRequest = z.input<typeof TerminateSandboxRequestSchema>;
 
 /** `:id` of a sandbox. */
 export const SandboxIdParamsSchema = z.strictObject({ id: IdSchema });

@@ -150,4 +150,46 @@ export function sandboxTests(s: SuiteContext): void {
       await assert.rejects(sb.exec({ argv: ['true'] }), { code: 'sandbox_not_running' });
     });
   });
+
+  test('kill gives every process of the workload SIGTERM and the grace: exec’d ones finish their work; the sandbox ends once they have gone', async () => {
+    await withSandbox(s, {}, async (sb) => {
+      let out = '';
+      const ready = new Promise<void>((resolve) => {
+        void sb.exec({
+          argv: ['sh', '-c', 'trap "echo term; sleep 0.3; echo done; exit 0" TERM; echo ready; while :; do sleep 0.05; done'],
+          onOutput: (c) => {
+            if (c.stream === 'stdout') out += c.data.toString();
+            if (out.includes('ready')) resolve();
+          },
+        });
+      });
+      await ready;
+      const t0 = Date.now();
+      await sb.kill({ graceMs: 20_000 });
+      const r = await sb.wait();
+      assert.equal(r.reason, 'killed');
+      assert.match(out, /ready\nterm\ndone\n/, 'the exec’d process had SIGTERM and the time to finish');
+      assert.ok(Date.now() - t0 < 15_000, 'the sandbox ended once its workload had gone, not at the end of the grace');
+    });
+  });
+
+  test('kill: a process that ignores SIGTERM is killed at the end of the grace', async () => {
+    await withSandbox(s, {}, async (sb) => {
+      let out = '';
+      const ready = new Promise<void>((resolve) => {
+        void sb.exec({
+          argv: ['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'],
+          onOutput: (c) => {
+            out += c.data.toString();
+            if (out.includes('ready')) resolve();
+          },
+        });
+      });
+      await ready;
+      const t0 = Date.now();
+      await sb.kill({ graceMs: 1500 });
+      assert.equal((await sb.wait()).reason, 'killed');
+      assert.ok(Date.now() - t0 >= 1400, `the grace was given (ended after ${Date.now() - t0} ms)`);
+    });
+  });
 }

@@ -22,6 +22,7 @@ import { deploymentRevisions } from './0015-deployment-revisions.js';
 import { nodeScheduling } from './0017-node-scheduling.js';
 import { deploymentEvents } from './0016-deployment-events.js';
 import { poolIntervals } from './0018-pool-intervals.js';
+import { sandboxTermination } from './0019-sandbox-termination.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -42,6 +43,7 @@ export const migrations: Record<string, Migration> = {
   '0016_deployment_events': deploymentEvents,
   '0017_node_scheduling': nodeScheduling,
   '0018_pool_intervals': poolIntervals,
+  '0019_sandbox_termination': sandboxTermination,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

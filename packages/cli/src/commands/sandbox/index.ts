@@ -8,6 +8,7 @@ import { filesCommand } from './files/index.js';
 import { pauseCommand } from './pause.js';
 import { resumeCommand } from './resume.js';
 import { killCommand } from './kill.js';
+import { terminateCommand } from './terminate.js';
 import { egressCommand } from './egress.js';
 import { urlCommand } from './url.js';
 
@@ -24,6 +25,7 @@ export function sandboxCommand(): Command {
     .addCommand(pauseCommand())
     .addCommand(resumeCommand())
     .addCommand(killCommand())
+    .addCommand(terminateCommand())
     .addCommand(egressCommand())
     .addCommand(urlCommand());
 }

@@ -395,6 +395,14 @@ export class OciSandbox implements SandboxHandle {
     }
     const main = this.main;
     if (main && !main.done) {
+      // SIGTERM goes to every process of the workload, not only the main's (an idle main's would
+      // end the sandbox at once); the init holds the main's exit until they are all gone or the
+      // grace is over. An init that does not know the message gets the main's signal alone.
+      if (signal === 'SIGTERM' && graceMs > 0) {
+        await this.agent()
+          .then((a) => a.request(Msg.terminate, new PayloadWriter().u64(graceMs).build()))
+          .catch(() => undefined);
+      }
       void main.stop(by, signal, graceMs);
       if (await this.endsWithin(graceMs + BACKSTOP_MS)) return;
     }

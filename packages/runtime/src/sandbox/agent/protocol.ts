@@ -30,6 +30,7 @@ export const Msg = {
   deadline: 13,
   user: 14,
   auth: 15,
+  terminate: 16,
   ready: 64,
   started: 65,
   stdout: 66,

@@ -1,0 +1,108 @@
+/**
+ * Ending a sandbox, now or later (the old design's Thanatos): a kill is SIGTERM to the workload and
+ * SIGKILL to what is left `graceMs` later, on its node, then the `killed` state with why. A
+ * termination with a delay is kept in the store (`terminate_at`), shown on the sandbox until it
+ * begins, cancellable until then, and carried out by whichever server replica's sweeper finds it
+ * due first (`claimTermination` lets one replica take it). The sandbox's own timeout still holds
+ * meanwhile.
+ */
+import { ConflictError, isLiveSandbox, TartarusError, type Sandbox as SandboxDto } from '@tartarus/core';
+import type { AgentHub } from '../agents/hub.js';
+import type { ServerContext } from '../context.js';
+import { sandboxDto } from '../http/convert.js';
+import type { Sandbox } from '../store/index.js';
+
+/** How a sandbox is ended. */
+export interface Ending {
+  /** Between SIGTERM and SIGKILL, ms; undefined: the node's default (1 s). */
+  graceMs?: number | undefined;
+  /** The exit's message. */
+  message: string;
+}
+
+/** Wait before a termination whose node did not answer is tried again, ms. */
+const RETRY_MS = 5000;
+/** Margin of an agent call that waits out a grace, ms. */
+const CALL_MARGIN_MS = 30_000;
+
+/**
+ * Ends live sandbox `s` on its node and records it `killed` with `ending.message`. A node no one
+ * holds has its sandboxes ended when it comes back (the store says killed).
+ */
+export async function endSandbox(ctx: ServerContext, hub: AgentHub, s: Sandbox, ending: Ending): Promise<Sandbox> {
+  if (s.nodeId !== null) {
+    const input = { sandboxId: s.id, message: ending.message, ...(ending.graceMs === undefined ? {} : { graceMs: ending.graceMs }) };
+    await hub
+      .call(s.nodeId, 'killSandbox', input, ending.graceMs === undefined ? {} : { timeoutMs: ending.graceMs + CALL_MARGIN_MS })
+      .catch((err: unknown) => {
+        if (!(err instanceof TartarusError && err.code === 'sandbox_not_running')) throw err;
+      });
+    hub.release(s.nodeId, s.id);
+  }
+  const out = await ctx.store.sandboxes.transition(s.id, 'killed', { exitCode: null, reason: 'killed', message: ending.message });
+  ctx.bus.sandbox(s.id);
+  ctx.bus.schedule();
+  return out;
+}
+
+/** The exit message of a termination. */
+function terminated(reason: string | null | undefined): string {
+  return reason ? `terminated: ${reason}` : 'terminated by request';
+}
+
+/** Terminations: asked for through the API, carried out now or by the sweeper. */
+export class Terminations {
+  /** Sandbox ids whose termination this replica is carrying out. */
+  private readonly underway = new Set<string>();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly hub: AgentHub,
+  ) {}
+
+  /**
+   * Ends sandbox `id` `delayMs` from now with `graceMs` and `reason`: at once when `delayMs` is 0
+   * (the ended sandbox), else recorded (the sandbox with its pending `termination`, replacing an
+   * earlier one). A sandbox that has ended is returned as it is.
+   */
+  async terminate(tenantId: string, id: string, req: { delayMs: number; graceMs: number; reason?: string | undefined }): Promise<{ sandbox: SandboxDto; pending: boolean }> {
+    const { store } = this.ctx;
+    const s = await store.sandboxes.get(tenantId, id);
+    if (!isLiveSandbox(s.state) && s.state !== 'lost') return { sandbox: sandboxDto(s), pending: false };
+    const reason = req.reason ?? null;
+    if (req.delayMs === 0) {
+      const ended = await endSandbox(this.ctx, this.hub, s, { graceMs: req.graceMs, message: terminated(reason) });
+      return { sandbox: sandboxDto(ended), pending: false };
+    }
+    const now = Date.now();
+    const t = { at: now + req.delayMs, graceMs: req.graceMs, reason, requestedAt: now };
+    return { sandbox: sandboxDto(await store.sandboxes.setTermination(tenantId, id, t)), pending: true };
+  }
+
+  /** Cancels sandbox `id`'s pending termination; ConflictError when none is pending. */
+  async cancel(tenantId: string, id: string): Promise<SandboxDto> {
+    const { store } = this.ctx;
+    const s = await store.sandboxes.get(tenantId, id);
+    if (s.termination === null) {
+      throw new ConflictError(`sandbox ${id} has no termination pending (it is ${s.state}): there is nothing to cancel`);
+    }
+    return sandboxDto(await store.sandboxes.setTermination(tenantId, id, null));
+  }
+
+  /** Starts carrying out every due termination this replica can claim (the sweeper's step; does not wait for graces). */
+  async sweep(): Promise<void> {
+    const { store, log } = this.ctx;
+    for (const s of await store.sandboxes.listTerminationsDue()) {
+      const t = s.termination;
+      if (t === null || this.underway.has(s.id) || !(await store.sandboxes.claimTermination(s.id, t.at))) continue;
+      this.underway.add(s.id);
+      void endSandbox(this.ctx, this.hub, s, { graceMs: t.graceMs, message: terminated(t.reason) })
+        .catch(async (err: Error) => {
+          // Its node did not answer: tried again shortly, by whichever replica finds it due.
+          log.warn({ sandboxId: s.id, err: err.message }, `termination failed; tried again in ${RETRY_MS} ms`);
+          await store.sandboxes.setTermination(s.tenantId, s.id, { ...t, at: Date.now() + RETRY_MS }).catch(() => undefined);
+        })
+        .finally(() => this.underway.delete(s.id));
+    }
+  }
+}
