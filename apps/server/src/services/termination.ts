@@ -39,7 +39,13 @@ export async function endSandbox(ctx: ServerContext, hub: AgentHub, s: Sandbox, 
       });
     hub.release(s.nodeId, s.id);
   }
-  const out = await ctx.store.sandboxes.transition(s.id, 'killed', { exitCode: null, reason: 'killed', message: ending.message });
+  // Its node's report of the end may have been recorded first: the sandbox is then as it says.
+  const out = await ctx.store.sandboxes
+    .transition(s.id, 'killed', { exitCode: null, reason: 'killed', message: ending.message })
+    .catch(async (err: unknown) => {
+      if (err instanceof ConflictError) return ctx.store.sandboxes.find(s.id);
+      throw err;
+    });
   ctx.bus.sandbox(s.id);
   ctx.bus.schedule();
   return out;

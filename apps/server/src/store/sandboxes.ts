@@ -45,16 +45,18 @@ function move(
   startedAt?: number,
 ): Promise<Sandbox | null> {
   return inTransaction(ctx, async (trx) => {
-    const locked = await lockRows(
+    // One read of the locked row, one write; the result is built from both (an agent's start
+    // report is on every create's path).
+    const row = await lockRows(
       ctx,
       trx
         .selectFrom('sandboxes')
-        .select('id')
+        .selectAll()
         .where('id', '=', sandboxId)
         .$if(nodeId !== null, (q) => q.where('node_id', '=', nodeId ?? '')),
     ).executeTakeFirst();
-    if (locked === undefined) return null;
-    const current = await load(trx, sandboxId);
+    if (row === undefined) return null;
+    const current = toSandbox(row);
     if (current.state === to) return current;
     if (!sandboxTransitions(current.state).includes(to)) {
       throw new ConflictError(`sandbox ${sandboxId} cannot go from ${current.state} to ${to}`, {
@@ -62,24 +64,21 @@ function move(
       });
     }
     const now = ctx.now();
-    await trx
-      .updateTable('sandboxes')
-      .set({
-        state: to,
-        ...(to === 'running' && current.startedAt === null && { started_at: startedAt === undefined ? now : Math.min(startedAt, now) }),
-        // Its timeout counts from its start unless one was set before.
-        ...(to === 'running' && current.startedAt === null && current.timeoutAt === null && { timeout_at: now + current.spec.timeoutMs }),
-        ...(templateReadyAt !== undefined && { template_ready_at: templateReadyAt }),
-        ...(isEndedSandbox(to) && { ended_at: now }),
-        ...(exit !== undefined && {
-          exit_code: exit.exitCode,
-          exit_reason: exit.reason,
-          exit_message: exit.message,
-        }),
-      })
-      .where('id', '=', sandboxId)
-      .execute();
-    const moved = await load(trx, sandboxId);
+    const set = {
+      state: to,
+      ...(to === 'running' && current.startedAt === null && { started_at: startedAt === undefined ? now : Math.min(startedAt, now) }),
+      // Its timeout counts from its start unless one was set before.
+      ...(to === 'running' && current.startedAt === null && current.timeoutAt === null && { timeout_at: now + current.spec.timeoutMs }),
+      ...(templateReadyAt !== undefined && { template_ready_at: templateReadyAt }),
+      ...(isEndedSandbox(to) && { ended_at: now }),
+      ...(exit !== undefined && {
+        exit_code: exit.exitCode,
+        exit_reason: exit.reason,
+        exit_message: exit.message,
+      }),
+    };
+    await trx.updateTable('sandboxes').set(set).where('id', '=', sandboxId).execute();
+    const moved = toSandbox({ ...row, ...set });
     if (to === 'running' && current.startedAt === null)
       await emitEvent(ctx, trx, { tenantId: moved.tenantId, type: 'sandbox.started', objectId: sandboxId, data: { state: 'running', nodeId: moved.nodeId } });
     if (isEndedSandbox(to)) await emitEvent(ctx, trx, sandboxEnded(moved));

@@ -255,11 +255,8 @@ export class MicrovmSandbox implements SandboxHandle {
     if (this.current === 'paused') await this.resume().catch(() => undefined);
     // If the guest does not end the process (hung, or tampered with), the host ends the VM.
     const backstop = setTimeout(() => void this.p.vm.kill(), graceMs + BACKSTOP_MS);
-    // SIGTERM to every process of the workload; the guest holds the main's exit until they are gone (drivers/shared/sandbox.ts).
-    if (signal === 'SIGTERM' && graceMs > 0 && this.agent?.isOpen) {
-      await this.agent.request(Msg.terminate, new PayloadWriter().u64(graceMs).build()).catch(() => undefined);
-    }
-    await main.stop(reason, signal, graceMs);
+    // SIGTERM to every process of the workload; the guest holds the main's exit until they are gone.
+    await main.stop(reason, signal, graceMs, true);
     clearTimeout(backstop);
   }
 

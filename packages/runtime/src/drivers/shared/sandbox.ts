@@ -397,13 +397,8 @@ export class OciSandbox implements SandboxHandle {
     if (main && !main.done) {
       // SIGTERM goes to every process of the workload, not only the main's (an idle main's would
       // end the sandbox at once); the init holds the main's exit until they are all gone or the
-      // grace is over. An init that does not know the message gets the main's signal alone.
-      if (signal === 'SIGTERM' && graceMs > 0) {
-        await this.agent()
-          .then((a) => a.request(Msg.terminate, new PayloadWriter().u64(graceMs).build()))
-          .catch(() => undefined);
-      }
-      void main.stop(by, signal, graceMs);
+      // grace is over.
+      void main.stop(by, signal, graceMs, true);
       if (await this.endsWithin(graceMs + BACKSTOP_MS)) return;
     }
     await this.ctx.call(tool.kill(runtimeRoot, cid, 'KILL', true), { allowNonZero: true });

@@ -169,17 +169,26 @@ export class AgentProcess implements ExecHandle {
     );
   }
 
-  /** Ends the process for `reason`: `signal` now, SIGKILL to its whole tree after `graceMs`. */
+  /**
+   * Ends the process for `reason`: `signal` now, SIGKILL to its whole tree after `graceMs`. With
+   * `wholeSandbox` (a main process; the agent client to send it) the init gives every process of
+   * the sandbox SIGTERM instead and holds the main's exit until they are gone (`Msg.terminate`);
+   * an init that does not know it answers with an error, and the main gets `signal` alone.
+   */
   stop(
     reason: 'killed' | 'timeout',
     signal: NodeJS.Signals = 'SIGTERM',
     graceMs = this.o.killGraceMs,
+    wholeSandbox = false,
   ): Promise<ProcessResult> {
     if (!this.ended && !this.endedBy) {
+      // Set before anything is sent: an exit that comes back is this stop's.
       this.endedBy = reason;
       if (signal === 'SIGKILL' || graceMs <= 0) this.signal('SIGKILL', true);
       else {
-        this.signal(signal, false);
+        if (wholeSandbox && signal === 'SIGTERM') {
+          this.agent.request(Msg.terminate, new PayloadWriter().u64(graceMs).build()).catch(() => this.signal(signal, false));
+        } else this.signal(signal, false);
         this.timers.push(setTimeout(() => this.signal('SIGKILL', true), graceMs));
       }
     }
