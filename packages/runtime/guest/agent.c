@@ -79,16 +79,19 @@ void deadline_check(void) {
  * sandbox ends once its whole workload has gone (not when an idle main exits at the signal).
  * Processes of this binary (an idle main, the host's `attach` channels) are not the workload. */
 static long end_at;
-static struct stat self_exe;
+/* This binary's process name (`comm`): an idle main and the host's relays carry it too (a
+ * workload that takes the name only loses its grace: it is killed with the rest at the end). */
+static char self_comm[32];
 
 int terminating(void) { return end_at != 0; }
 
-/* Whether `pid` runs this binary. */
-static int is_self(long pid) {
-  char path[64];
-  struct stat st;
-  snprintf(path, sizeof path, "/proc/%ld/exe", pid);
-  return stat(path, &st) == 0 && st.st_dev == self_exe.st_dev && st.st_ino == self_exe.st_ino;
+/* The `comm` field of a /proc/PID/stat line into `out` (empty when malformed). */
+static void stat_comm(const char *line, char *out, size_t size) {
+  const char *a = strchr(line, '('), *b = strrchr(line, ')');
+  size_t n = a && b && b > a ? (size_t)(b - a - 1) : 0;
+  if (n >= size) n = size - 1;
+  memcpy(out, a ? a + 1 : "", n);
+  out[n] = 0;
 }
 
 /* Signals every workload process (none of this binary, nor the kernel's threads in a microVM);
@@ -109,11 +112,15 @@ static void signal_others(int sig) {
     fclose(f);
     buf[n] = 0;
     char *rp = strrchr(buf, ')');
-    char state = 0;
+    char state = 0, comm[32];
     long ppid = 0;
+    stat_comm(buf, comm, sizeof comm);
     /* Parent 0 is a process entered from outside (the host's) or, in a microVM, kthreadd; 2 the kernel's threads. */
-    if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid == 0 || ppid == 2 || state == 'Z' || state == 'X' || is_self(pid)) continue;
-    if (sig) kill((pid_t)pid, sig);
+    if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid == 0 || ppid == 2 || state == 'Z' || state == 'X' || strcmp(comm, self_comm) == 0) continue;
+    if (sig) {
+      kill((pid_t)pid, sig);
+      kill((pid_t)pid, SIGCONT); /* a stopped process takes its SIGTERM now, not at the SIGKILL */
+    }
     else { closedir(d); errno = 0; return; }
   }
   closedir(d);
@@ -129,7 +136,10 @@ int others_alive(void) {
 static void do_terminate(uint32_t id, struct rd *r) {
   uint64_t grace = rd_u64(r);
   if (r->bad) { send_error(id, EINVAL, "terminate"); return; }
-  stat("/proc/self/exe", &self_exe);
+  char buf[512] = "";
+  FILE *f = fopen("/proc/self/stat", "r");
+  if (f) { buf[fread(buf, 1, sizeof buf - 1, f)] = 0; fclose(f); }
+  stat_comm(buf, self_comm, sizeof self_comm);
   end_at = now_ms() + (long)grace;
   signal_others(SIGTERM);
   send_ok(id);
@@ -254,10 +264,12 @@ static void loop_once(int sfd) {
   for (int i = 0; i < MAX_PROCS; i++) {
     struct proc *pr = procs[i];
     if (!pr || pr->reported) continue;
-    /* A terminating sandbox's main reports its exit once the rest of the workload has gone. */
-    if (pr->exited && pr->main && end_at) { timeout = sooner(timeout, 20); continue; }
-    if (pr->exited && ((pr->out < 0 && pr->err < 0) || now_ms() - pr->exitms >= PIPE_GRACE_MS)) { finish(i); continue; }
-    if (pr->exited) timeout = sooner(timeout, PIPE_GRACE_MS);
+    /* A terminating sandbox's main reports its exit once the rest of the workload has gone; its
+     * pipes are read meanwhile, and their grace counts from the end of the hold. */
+    int held = pr->exited && pr->main && end_at;
+    if (held) pr->exitms = now_ms();
+    else if (pr->exited && ((pr->out < 0 && pr->err < 0) || now_ms() - pr->exitms >= PIPE_GRACE_MS)) { finish(i); continue; }
+    if (pr->exited) timeout = sooner(timeout, held ? 20 : PIPE_GRACE_MS);
     int fdv[3] = {pr->out, pr->err, pr->in};
     for (int k = 0; k < 3; k++) {
       if (fdv[k] < 0 || (k == 2 && pr->inoff == pr->inlen)) continue;

@@ -66,7 +66,7 @@ export function sandboxDto(s: Sandbox): SandboxDto {
     termination:
       s.termination === null
         ? null
-        : { at: iso(s.termination.at), graceMs: s.termination.graceMs, reason: s.termination.reason, requestedAt: iso(s.termination.requestedAt) },
+        : { at: iso(s.termination.at), graceMs: s.termination.graceMs, reason: s.termination.reason, requestedAt: iso(s.termination.requestedAt), begun: s.termination.begun },
     exit: s.exit,
   };
 }

@@ -12,7 +12,7 @@
 import { TartarusError, type AgentPoolStats, type Pool, type PoolInterval, type PoolList } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
-import type { PoolIntervalRow } from '../store/pool-intervals.js';
+import type { IntervalRef, PoolIntervalRow } from '../store/pool-intervals.js';
 import { HoltWinters, type Forecast } from './forecast.js';
 
 /** Seasons of counts a forecast is fitted to, and kept. */
@@ -80,27 +80,35 @@ export class PoolPlanner {
 
   /** One interval's planning, for the interval that starts at `startMs`. */
   async tick(startMs: number): Promise<void> {
-    for (const conn of this.hub.list()) {
-      let pools: AgentPoolStats[];
-      try {
-        pools = (await conn.call('poolStats', { take: true }, { timeoutMs: CALL_TIMEOUT_MS })).pools;
-      } catch (err) {
-        this.ctx.log.warn({ nodeId: conn.nodeId, err: (err as Error).message }, 'warm pool counts not taken');
-        continue;
+    const ended = { startMs: startMs - this.intervalMs, intervalMs: this.intervalMs };
+    // Every node's counts first, together: a create is booked to the interval it came in, give or take a call.
+    const taken = await Promise.all(
+      this.hub.list().map(async (conn) => {
+        try {
+          return { nodeId: conn.nodeId, pools: (await conn.call('poolStats', { take: true }, { timeoutMs: CALL_TIMEOUT_MS })).pools };
+        } catch (err) {
+          this.ctx.log.warn({ nodeId: conn.nodeId, err: (err as Error).message }, 'warm pool counts not taken');
+          return { nodeId: conn.nodeId, pools: [] };
+        }
+      }),
+    );
+    for (const { nodeId, pools } of taken) {
+      for (const pool of pools) {
+        await this.planPool(nodeId, pool, ended).catch((err: Error) => this.ctx.log.warn({ nodeId, pool: pool.key, err: err.message }, 'warm pool not planned'));
       }
-      for (const pool of pools) await this.planPool(conn.nodeId, pool, startMs).catch((err: Error) => this.ctx.log.warn({ nodeId: conn.nodeId, pool: pool.key, err: err.message }, 'warm pool not planned'));
     }
     await this.ctx.store.poolIntervals.prune(startMs - (HISTORY_SEASONS + 1) * this.season * this.intervalMs);
   }
 
-  private async planPool(nodeId: string, pool: AgentPoolStats, startMs: number): Promise<void> {
+  private async planPool(nodeId: string, pool: AgentPoolStats, ended: IntervalRef): Promise<void> {
     const { store } = this.ctx;
-    if (pool.demand > 0 || pool.hits > 0) await store.poolIntervals.addCounts(nodeId, pool.key, startMs - this.intervalMs, pool);
+    if (pool.demand > 0 || pool.hits > 0) await store.poolIntervals.addCounts(nodeId, pool.key, ended, pool);
     if (!pool.autoscale) return;
-    const forecast = await this.forecast(nodeId, pool.key, startMs);
+    const next = { startMs: ended.startMs + this.intervalMs, intervalMs: this.intervalMs };
+    const forecast = await this.forecast(nodeId, pool.key, next.startMs);
     if (!forecast) return;
     const size = sizeFor(forecast, pool.autoscale);
-    await store.poolIntervals.setForecast(nodeId, pool.key, startMs, forecast, size);
+    await store.poolIntervals.setForecast(nodeId, pool.key, next, forecast, size);
     if (size !== pool.size) {
       await this.hub.call(nodeId, 'setPoolSize', { key: pool.key, size }, { timeoutMs: CALL_TIMEOUT_MS });
       this.ctx.log.info({ nodeId, pool: pool.key, size, forecast }, 'warm pool resized');
@@ -110,7 +118,7 @@ export class PoolPlanner {
   /** The forecast of the pool's creates in the interval starting at `startMs`; undefined below two seasons of counts. */
   private async forecast(nodeId: string, key: string, startMs: number): Promise<Forecast | undefined> {
     const from = startMs - HISTORY_SEASONS * this.season * this.intervalMs;
-    const rows = (await this.ctx.store.poolIntervals.history(nodeId, key, from)).filter((r) => r.startMs < startMs);
+    const rows = (await this.ctx.store.poolIntervals.history(nodeId, key, this.intervalMs, from)).filter((r) => r.startMs < startMs);
     const first = rows[0];
     if (!first) return undefined;
     const counts = denseCounts(rows, first.startMs, startMs, this.intervalMs);
@@ -118,40 +126,52 @@ export class PoolPlanner {
     return HoltWinters.fit(counts, this.season).forecast();
   }
 
-  /** `GET /v1/pools`: every up node's pools, with `intervals` of their stored intervals each. */
+  /**
+   * `GET /v1/pools`: every up node's pools (asked together), with the last `intervals` intervals
+   * of each. Right after an interval's start, until the planner has taken the counts, the
+   * interval under way shows the creates of the one before it.
+   */
   async report(intervals: number): Promise<PoolList> {
     const startMs = Math.floor(Date.now() / this.intervalMs) * this.intervalMs;
+    const nodes = await this.ctx.store.nodes.list({ status: 'up' });
+    const answers = await Promise.all(
+      nodes.map(async (node) => {
+        try {
+          return { nodeId: node.id, pools: (await this.hub.call(node.id, 'poolStats', { take: false }, { timeoutMs: CALL_TIMEOUT_MS })).pools };
+        } catch (err) {
+          if (!(err instanceof TartarusError)) throw err;
+          return { nodeId: node.id, pools: undefined };
+        }
+      }),
+    );
     const items: Pool[] = [];
-    const unreachable: string[] = [];
-    for (const node of await this.ctx.store.nodes.list({ status: 'up' })) {
-      let pools: AgentPoolStats[];
-      try {
-        pools = (await this.hub.call(node.id, 'poolStats', { take: false }, { timeoutMs: CALL_TIMEOUT_MS })).pools;
-      } catch (err) {
-        if (!(err instanceof TartarusError)) throw err;
-        unreachable.push(node.id);
-        continue;
-      }
-      for (const pool of pools) items.push(await this.poolReport(node.id, pool, startMs, intervals));
-    }
+    for (const { nodeId, pools } of answers) for (const pool of pools ?? []) items.push(await this.poolReport(nodeId, pool, startMs, intervals));
+    const unreachable = answers.filter((a) => a.pools === undefined).map((a) => a.nodeId);
     return { items, intervalMs: this.intervalMs, seasonIntervals: this.season, unreachable };
   }
 
   private async poolReport(nodeId: string, pool: AgentPoolStats, startMs: number, intervals: number): Promise<Pool> {
-    const rows = await this.ctx.store.poolIntervals.history(nodeId, pool.key, 0);
+    const rows = await this.ctx.store.poolIntervals.history(nodeId, pool.key, this.intervalMs, 0);
     const ended = rows.filter((r) => r.startMs < startMs);
     const now = rows.find((r) => r.startMs === startMs);
     const forecasted = ended.filter((r) => r.forecast !== null);
     const within = forecasted.filter((r) => r.forecast !== null && r.demand >= r.forecast.low && r.demand <= r.forecast.high).length;
     const demand = ended.reduce((n, r) => n + r.demand, 0);
     const hits = ended.reduce((n, r) => n + r.hits, 0);
+    // The last `intervals` intervals, those without a stored row (no create, no forecast) as zero.
+    const byStart = new Map(ended.map((r) => [r.startMs, r]));
+    const history: PoolIntervalRow[] = [];
+    for (let i = 1; i <= intervals; i++) {
+      const at = startMs - i * this.intervalMs;
+      history.push(byStart.get(at) ?? { startMs: at, demand: 0, hits: 0, forecast: null, size: null });
+    }
     const { demand: liveDemand, hits: liveHits, autoscale, ...rest } = pool;
     return {
       ...rest,
       nodeId,
       autoscale: autoscale ?? null,
       current: interval({ startMs, demand: (now?.demand ?? 0) + liveDemand, hits: (now?.hits ?? 0) + liveHits, forecast: now?.forecast ?? null, size: now?.size ?? null }),
-      history: intervals === 0 ? [] : ended.slice(-intervals).reverse().map(interval),
+      history: history.map(interval),
       coverage: forecasted.length === 0 ? null : within / forecasted.length,
       forecastIntervals: forecasted.length,
       hitRate: demand === 0 ? null : hits / demand,

@@ -3,8 +3,9 @@
  * SIGKILL to what is left `graceMs` later, on its node, then the `killed` state with why. A
  * termination with a delay is kept in the store (`terminate_at`), shown on the sandbox until it
  * begins, cancellable until then, and carried out by whichever server replica's sweeper finds it
- * due first (`claimTermination` lets one replica take it). The sandbox's own timeout still holds
- * meanwhile.
+ * due first: `claimTermination` lets one replica take it, with a lease of its grace and a margin,
+ * past which it is due again (its carrier crashed, or its node did not answer): another replica,
+ * or a restarted one, takes it over. The sandbox's own timeout still holds meanwhile.
  */
 import { ConflictError, isLiveSandbox, TartarusError, type Sandbox as SandboxDto } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
@@ -20,9 +21,7 @@ export interface Ending {
   message: string;
 }
 
-/** Wait before a termination whose node did not answer is tried again, ms. */
-const RETRY_MS = 5000;
-/** Margin of an agent call that waits out a grace, ms. */
+/** Margin of an agent call that waits out a grace, and of a claimed termination's lease, ms. */
 const CALL_MARGIN_MS = 30_000;
 
 /**
@@ -87,12 +86,12 @@ export class Terminations {
 
   /** Cancels sandbox `id`'s pending termination; ConflictError when none is pending. */
   async cancel(tenantId: string, id: string): Promise<SandboxDto> {
-    const { store } = this.ctx;
-    const s = await store.sandboxes.get(tenantId, id);
-    if (s.termination === null) {
+    const { outcome, sandbox: s } = await this.ctx.store.sandboxes.cancelTermination(tenantId, id);
+    if (outcome === 'none') {
       throw new ConflictError(`sandbox ${id} has no termination pending (it is ${s.state}): there is nothing to cancel`);
     }
-    return sandboxDto(await store.sandboxes.setTermination(tenantId, id, null));
+    if (outcome === 'begun') throw new ConflictError(`sandbox ${id}'s termination has begun: it can no longer be cancelled`);
+    return sandboxDto(s);
   }
 
   /** Starts carrying out every due termination this replica can claim (the sweeper's step; does not wait for graces). */
@@ -100,14 +99,13 @@ export class Terminations {
     const { store, log } = this.ctx;
     for (const s of await store.sandboxes.listTerminationsDue()) {
       const t = s.termination;
-      if (t === null || this.underway.has(s.id) || !(await store.sandboxes.claimTermination(s.id, t.at))) continue;
+      const dueAt = s.terminateDueAt;
+      if (t === null || dueAt === null || this.underway.has(s.id)) continue;
+      if (!(await store.sandboxes.claimTermination(s.id, dueAt, Date.now() + t.graceMs + CALL_MARGIN_MS))) continue;
       this.underway.add(s.id);
       void endSandbox(this.ctx, this.hub, s, { graceMs: t.graceMs, message: terminated(t.reason) })
-        .catch(async (err: Error) => {
-          // Its node did not answer: tried again shortly, by whichever replica finds it due.
-          log.warn({ sandboxId: s.id, err: err.message }, `termination failed; tried again in ${RETRY_MS} ms`);
-          await store.sandboxes.setTermination(s.tenantId, s.id, { ...t, at: Date.now() + RETRY_MS }).catch(() => undefined);
-        })
+        // Its node did not answer: due again when the lease ends, for whichever replica finds it.
+        .catch((err: Error) => log.warn({ sandboxId: s.id, err: err.message }, 'termination failed; tried again when its lease ends'))
         .finally(() => this.underway.delete(s.id));
     }
   }

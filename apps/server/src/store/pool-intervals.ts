@@ -14,14 +14,20 @@ export interface PoolIntervalRow {
   size: number | null;
 }
 
+/** One interval: its start (epoch ms) and length. */
+export interface IntervalRef {
+  startMs: number;
+  intervalMs: number;
+}
+
 /** The pool intervals. */
 export interface PoolIntervalStore {
-  /** Adds creates to interval `startMs` of the pool. */
-  addCounts(nodeId: string, poolKey: string, startMs: number, counts: { demand: number; hits: number }): Promise<void>;
-  /** Records the forecast and the size the pool was given for interval `startMs`. */
-  setForecast(nodeId: string, poolKey: string, startMs: number, forecast: { mean: number; low: number; high: number }, size: number): Promise<void>;
-  /** The pool's intervals from `fromMs` (included), oldest first. */
-  history(nodeId: string, poolKey: string, fromMs: number): Promise<PoolIntervalRow[]>;
+  /** Adds creates to the pool's interval `at` (its start and length). */
+  addCounts(nodeId: string, poolKey: string, at: IntervalRef, counts: { demand: number; hits: number }): Promise<void>;
+  /** Records the forecast and the size the pool was given for interval `at`. */
+  setForecast(nodeId: string, poolKey: string, at: IntervalRef, forecast: { mean: number; low: number; high: number }, size: number): Promise<void>;
+  /** The pool's intervals of length `intervalMs` from `fromMs` (included), oldest first. */
+  history(nodeId: string, poolKey: string, intervalMs: number, fromMs: number): Promise<PoolIntervalRow[]>;
   /** Deletes every interval that began before `beforeMs`; returns how many. */
   prune(beforeMs: number): Promise<number>;
 }
@@ -31,32 +37,33 @@ export function createPoolIntervalStore(ctx: StoreContext): PoolIntervalStore {
   const { db } = ctx;
   const blank = { demand: 0, hits: 0, forecast_mean: null, forecast_low: null, forecast_high: null, size: null };
   return {
-    async addCounts(nodeId, poolKey, startMs, { demand, hits }) {
+    async addCounts(nodeId, poolKey, at, { demand, hits }) {
       await db
         .insertInto('pool_intervals')
-        .values({ ...blank, node_id: nodeId, pool_key: poolKey, start_ms: startMs, demand, hits })
+        .values({ ...blank, node_id: nodeId, pool_key: poolKey, start_ms: at.startMs, interval_ms: at.intervalMs, demand, hits })
         .onConflict((oc) =>
-          oc.columns(['node_id', 'pool_key', 'start_ms']).doUpdateSet((eb) => ({
+          oc.columns(['node_id', 'pool_key', 'interval_ms', 'start_ms']).doUpdateSet((eb) => ({
             demand: eb('pool_intervals.demand', '+', demand),
             hits: eb('pool_intervals.hits', '+', hits),
           })),
         )
         .execute();
     },
-    async setForecast(nodeId, poolKey, startMs, f, size) {
+    async setForecast(nodeId, poolKey, at, f, size) {
       const set = { forecast_mean: f.mean, forecast_low: f.low, forecast_high: f.high, size };
       await db
         .insertInto('pool_intervals')
-        .values({ ...blank, ...set, node_id: nodeId, pool_key: poolKey, start_ms: startMs })
-        .onConflict((oc) => oc.columns(['node_id', 'pool_key', 'start_ms']).doUpdateSet(set))
+        .values({ ...blank, ...set, node_id: nodeId, pool_key: poolKey, start_ms: at.startMs, interval_ms: at.intervalMs })
+        .onConflict((oc) => oc.columns(['node_id', 'pool_key', 'interval_ms', 'start_ms']).doUpdateSet(set))
         .execute();
     },
-    async history(nodeId, poolKey, fromMs) {
+    async history(nodeId, poolKey, intervalMs, fromMs) {
       const rows = await db
         .selectFrom('pool_intervals')
         .selectAll()
         .where('node_id', '=', nodeId)
         .where('pool_key', '=', poolKey)
+        .where('interval_ms', '=', intervalMs)
         .where('start_ms', '>=', fromMs)
         .orderBy('start_ms')
         .execute();

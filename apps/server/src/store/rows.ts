@@ -25,6 +25,7 @@ import type {
   RunLogChunk,
   RunState,
   Sandbox,
+  SandboxTermination,
   SandboxState,
   Tenant,
 } from './types.js';
@@ -170,10 +171,8 @@ export function toSandbox(r: Selectable<SandboxesTable>): Sandbox {
       r.exit_reason === null
         ? null
         : { exitCode: r.exit_code, reason: r.exit_reason, message: r.exit_message },
-    termination:
-      r.terminate_at === null || r.termination_json === null
-        ? null
-        : { at: Number(r.terminate_at), ...(JSON.parse(r.termination_json) as { graceMs: number; reason: string | null; requestedAt: number }) },
+    termination: r.termination_json === null ? null : (JSON.parse(r.termination_json) as SandboxTermination),
+    terminateDueAt: r.terminate_at === null ? null : Number(r.terminate_at),
   };
 }
 

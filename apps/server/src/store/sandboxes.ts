@@ -70,7 +70,8 @@ function move(
       // Its timeout counts from its start unless one was set before.
       ...(to === 'running' && current.startedAt === null && current.timeoutAt === null && { timeout_at: now + current.spec.timeoutMs }),
       ...(templateReadyAt !== undefined && { template_ready_at: templateReadyAt }),
-      ...(isEndedSandbox(to) && { ended_at: now }),
+      // An ended sandbox has no termination left to carry out.
+      ...(isEndedSandbox(to) && { ended_at: now, terminate_at: null, termination_json: null }),
       ...(exit !== undefined && {
         exit_code: exit.exitCode,
         exit_reason: exit.reason,
@@ -241,21 +242,29 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       await db.updateTable('sandboxes').set({ cleaned_up_at: at }).where('id', '=', sandboxId).where('node_id', '=', nodeId).execute();
     },
 
-    async setTermination(tenantId, sandboxId, t) {
-      const current = await load(db, sandboxId, tenantId);
-      if (isEndedSandbox(current.state)) throw new ConflictError(`sandbox ${sandboxId} has ended (${current.state})`);
-      await db
-        .updateTable('sandboxes')
-        .set(
-          t === null
-            ? { terminate_at: null, termination_json: null }
-            : { terminate_at: t.at, termination_json: JSON.stringify({ graceMs: t.graceMs, reason: t.reason, requestedAt: t.requestedAt }) },
-        )
-        .where('id', '=', sandboxId)
-        .where('tenant_id', '=', tenantId)
-        .execute();
-      return load(db, sandboxId, tenantId);
-    },
+    setTermination: (tenantId, sandboxId, t) =>
+      inTransaction(ctx, async (trx) => {
+        await lockRows(ctx, trx.selectFrom('sandboxes').select('id').where('id', '=', sandboxId)).executeTakeFirst();
+        const current = await load(trx, sandboxId, tenantId);
+        if (isEndedSandbox(current.state)) throw new ConflictError(`sandbox ${sandboxId} has ended (${current.state})`);
+        if (current.termination?.begun) throw new ConflictError(`sandbox ${sandboxId} is being terminated already`);
+        await trx
+          .updateTable('sandboxes')
+          .set({ terminate_at: t.at, termination_json: JSON.stringify({ ...t, begun: false }) })
+          .where('id', '=', sandboxId)
+          .execute();
+        return load(trx, sandboxId, tenantId);
+      }),
+
+    cancelTermination: (tenantId, sandboxId) =>
+      inTransaction(ctx, async (trx) => {
+        await lockRows(ctx, trx.selectFrom('sandboxes').select('id').where('id', '=', sandboxId)).executeTakeFirst();
+        const current = await load(trx, sandboxId, tenantId);
+        if (current.termination === null) return { outcome: 'none' as const, sandbox: current };
+        if (current.termination.begun) return { outcome: 'begun' as const, sandbox: current };
+        await trx.updateTable('sandboxes').set({ terminate_at: null, termination_json: null }).where('id', '=', sandboxId).execute();
+        return { outcome: 'cancelled' as const, sandbox: await load(trx, sandboxId, tenantId) };
+      }),
 
     async listTerminationsDue() {
       const rows = await db
@@ -268,12 +277,15 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       return rows.map(toSandbox);
     },
 
-    async claimTermination(sandboxId, at) {
+    async claimTermination(sandboxId, dueAt, leaseUntil) {
+      const row = await db.selectFrom('sandboxes').select('termination_json').where('id', '=', sandboxId).executeTakeFirst();
+      if (!row?.termination_json) return false;
+      const begun = JSON.stringify({ ...(JSON.parse(row.termination_json) as object), begun: true });
       const r = await db
         .updateTable('sandboxes')
-        .set({ terminate_at: null })
+        .set({ terminate_at: leaseUntil, termination_json: begun })
         .where('id', '=', sandboxId)
-        .where('terminate_at', '=', at)
+        .where('terminate_at', '=', dueAt)
         .executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },

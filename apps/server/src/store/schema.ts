@@ -103,7 +103,11 @@ export interface SandboxesTable {
   placed_at: number | null;
   template_ready_at: number | null;
   cleaned_up_at: number | null;
-  /** A pending termination (migration 0019): when it begins (null once begun or cancelled) and its `{graceMs, reason, requestedAt}`. */
+  /**
+   * A termination (migration 0019): when it is due — its time, or once a replica has begun it, the
+   * end of that replica's lease (then due again: another takes it over) — and its `{at, graceMs,
+   * reason, requestedAt, begun}`. Both null when none is pending; cleared when the sandbox ends.
+   */
   terminate_at: number | null;
   termination_json: string | null;
 }
@@ -269,6 +273,8 @@ export interface PoolIntervalsTable {
   pool_key: string;
   /** The interval's start, epoch ms. */
   start_ms: number;
+  /** The interval's length, ms. */
+  interval_ms: number;
   /** Creates that matched the pool, and those it served. */
   demand: number;
   hits: number;

@@ -18,6 +18,7 @@ import { sandboxesSuite } from './conformance/sandboxes.js';
 import { templatesSuite } from './conformance/templates.js';
 import { usageSuite } from './conformance/usage.js';
 import { poolIntervalsSuite } from './conformance/pool-intervals.js';
+import { terminationsSuite } from './conformance/terminations.js';
 import { eventsSuite } from './conformance/events.js';
 import { logSearchSuite } from './conformance/log-search.js';
 import { webhooksSuite } from './conformance/webhooks.js';
@@ -34,6 +35,7 @@ function conformance(fx: BackendFixture): void {
   networkPoliciesSuite(fx);
   usageSuite(fx);
   poolIntervalsSuite(fx);
+  terminationsSuite(fx);
   eventsSuite(fx);
   logSearchSuite(fx);
   webhooksSuite(fx);

@@ -323,14 +323,19 @@ export interface SandboxStore {
   /** Records when a sandbox placed on `nodeId` was cleaned up (destroyed on its node). */
   recordCleanup(nodeId: string, sandboxId: string, at: number): Promise<void>;
   /**
-   * Records a termination of a live sandbox to begin at `t.at` (replacing one pending), or
-   * cancels the pending one (`null`). ConflictError for a sandbox that has ended.
+   * Records a termination of a live sandbox to begin at `t.at`, replacing one pending.
+   * ConflictError for a sandbox that has ended or whose termination has begun.
    */
-  setTermination(tenantId: string, sandboxId: string, t: SandboxTermination | null): Promise<Sandbox>;
-  /** Live sandboxes whose termination is due. */
+  setTermination(tenantId: string, sandboxId: string, t: Omit<SandboxTermination, 'begun'>): Promise<Sandbox>;
+  /** Cancels the pending termination: `none` when there is none, `begun` when it can no longer be (the sandbox as it is). */
+  cancelTermination(tenantId: string, sandboxId: string): Promise<{ outcome: 'cancelled' | 'none' | 'begun'; sandbox: Sandbox }>;
+  /** Live sandboxes whose termination is due (or whose carrier's lease ran out). */
   listTerminationsDue(): Promise<Sandbox[]>;
-  /** Takes a due termination for carrying out: true for the one caller that cleared it (replicas race for it). */
-  claimTermination(sandboxId: string, at: number): Promise<boolean>;
+  /**
+   * Takes a due termination (due at `dueAt`) for carrying out until `leaseUntil`: true for the one
+   * caller that took it (replicas race for it); past the lease it is due again.
+   */
+  claimTermination(sandboxId: string, dueAt: number, leaseUntil: number): Promise<boolean>;
   /** Extends or clears the timeout of a live sandbox. */
   setTimeout(tenantId: string, sandboxId: string, timeoutAt: number | null): Promise<Sandbox>;
   /** Records a sandbox's new egress in its spec (after its node applied it). NotFoundError if missing. */

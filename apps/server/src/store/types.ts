@@ -172,17 +172,21 @@ export interface Sandbox {
   exit: SandboxExit | null;
   /** When each phase happened. */
   phases: SandboxPhases;
-  /** A termination asked for with a delay, until it begins or is cancelled. */
+  /** A termination asked for with a delay, until the sandbox ends or it is cancelled. */
   termination: SandboxTermination | null;
+  /** When the termination is due (its time, or the end of its carrier's lease); null without one. */
+  terminateDueAt: number | null;
 }
 
 /** A termination asked for with a delay. */
 export interface SandboxTermination {
-  /** When it begins, epoch ms. */
+  /** When it begins (or began), epoch ms. */
   at: number;
   graceMs: number;
   reason: string | null;
   requestedAt: number;
+  /** A server replica is carrying it out (it can no longer be cancelled). */
+  begun: boolean;
 }
 
 // ------------------------------------------------------------------------------------------ runs

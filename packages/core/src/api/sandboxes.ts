@@ -99,7 +99,7 @@ export const SandboxExitSchema = z.object({
   message: z.string().nullable(),
 });
 
-/** A termination asked for and not carried out yet (`POST /v1/sandboxes/:id/terminate` with a delay). */
+/** A termination asked for with a delay (`POST /v1/sandboxes/:id/terminate`), until the sandbox ends. */
 export const SandboxTerminationSchema = z
   .object({
     /** When it begins: SIGTERM to the workload, SIGKILL to its tree `graceMs` later. */
@@ -107,6 +107,8 @@ export const SandboxTerminationSchema = z
     graceMs: z.number().int(),
     reason: z.string().nullable(),
     requestedAt: TimestampSchema,
+    /** It is being carried out: it can no longer be cancelled or replaced. */
+    begun: z.boolean(),
   })
   .meta({ id: 'SandboxTermination' });
 /** A pending termination. */

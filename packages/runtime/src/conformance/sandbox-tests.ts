@@ -173,6 +173,17 @@ export function sandboxTests(s: SuiteContext): void {
     });
   });
 
+  test('kill: what the main’s children write after the main has exited, while they finish, is kept', async () => {
+    const main = ['sh', '-c', '(trap "sleep 0.3; echo child-bye; exit 0" TERM; while :; do sleep 0.05; done) & echo up; wait'];
+    await withSandbox(s, { command: main }, async (sb) => {
+      await new Promise((r) => setTimeout(r, 500));
+      await sb.kill({ graceMs: 20_000 });
+      const r = await sb.wait();
+      assert.equal(r.reason, 'killed');
+      assert.match(r.stdout.toString(), /up\nchild-bye\n/, 'written to the main’s stdout after the main itself had exited');
+    });
+  });
+
   test('kill: a process that ignores SIGTERM is killed at the end of the grace', async () => {
     await withSandbox(s, {}, async (sb) => {
       let out = '';

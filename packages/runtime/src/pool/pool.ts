@@ -137,8 +137,16 @@ export class WarmPools {
   /** Takes a booted sandbox of pool `key` for `spec` (given to it), or undefined when none is ready. */
   async take(key: string, spec: SandboxSpec, options: { idleMain?: boolean } = {}): Promise<SandboxHandle | undefined> {
     const pool = this.pools.get(key);
-    if (pool) pool.demand++;
-    for (let h = pool?.idle.shift(); pool && h; h = pool.idle.shift()) {
+    if (!pool) return undefined;
+    const h = await this.handOut(pool, spec, options);
+    // A create is counted once its answer is known, its hit with it: counts taken meanwhile never split the two.
+    pool.demand++;
+    if (h) pool.hits++;
+    return h;
+  }
+
+  private async handOut(pool: Pool, spec: SandboxSpec, options: { idleMain?: boolean }): Promise<SandboxHandle | undefined> {
+    for (let h = pool.idle.shift(); h; h = pool.idle.shift()) {
       if (!h.assign || h.state() !== 'created') {
         this.refillSoon(pool);
         this.retire(h);
@@ -148,7 +156,6 @@ export class WarmPools {
         await h.assign(spec, options);
         // Still the pool's (unlisted) until the Runtime has recorded whose it is.
         this.handing.add(h.id);
-        pool.hits++;
         return h;
       } catch {
         // It died while idle: try the next one.
@@ -241,7 +248,8 @@ export class WarmPools {
         pool.booting--;
         if (id) this.booting.delete(id);
         pool.lastError = undefined;
-        if (!this.running || this.pools.get(keyOfPool(this.pools, pool)) !== pool) return this.retire(h);
+        // Not for a pool replaced or removed meanwhile, nor past a size made smaller while it booted.
+        if (!this.running || this.pools.get(keyOfPool(this.pools, pool)) !== pool || pool.idle.length >= pool.config.size) return this.retire(h);
         pool.idle.push(h);
         this.topUp(pool);
       },
