@@ -22,5 +22,5 @@ build() { # output sources...
 }
 G=../guest
 build build/sandbox/tt-init $G/agent.c $G/exec.c $G/container.c $G/wire.c $G/files.c
-build build/tt-layer tt-layer.c netlink.c serve.c
+build build/tt-layer tt-layer.c netlink.c serve.c snapshot.c
 build build/tt-splice tt-splice.c

@@ -66,6 +66,8 @@ export class RuntimeAdapter implements AgentRuntime {
       timeoutMs: spec.lifecycle === 'once' ? spec.timeoutMs : 0,
       ...(o.onOutput === undefined ? {} : { onOutput: o.onOutput }),
       ...(o.onTemplateReady === undefined ? {} : { onTemplateReady: o.onTemplateReady }),
+      // A snapshot's files, kept on this node (the work was placed here for them).
+      ...(spec.snapshot === null ? {} : { seed: await this.runtime.snapshots.path(spec.snapshot.digest) }),
     };
     const handle = await this.runtime.createSandbox(options, signal);
     try {
@@ -104,6 +106,14 @@ export class RuntimeAdapter implements AgentRuntime {
 
   startPools(pools: PoolConfig[]): Promise<void> {
     return this.runtime.startPools(pools);
+  }
+
+  snapshot(handle: SandboxHandle): Promise<{ digest: string; sizeBytes: number }> {
+    return this.runtime.snapshots.take(handle, handle.runtime);
+  }
+
+  deleteSnapshot(digest: string): Promise<void> {
+    return this.runtime.snapshots.remove(digest);
   }
 
   poolStats(take: boolean): AgentPoolStats[] {

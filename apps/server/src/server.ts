@@ -48,6 +48,7 @@ import { Sweeper } from './scheduler/sweeper.js';
 import { PoolPlanner } from './pools/planner.js';
 import { poolRoutes } from './routes/pools.js';
 import { terminationRoutes } from './routes/termination.js';
+import { snapshotRoutes } from './routes/snapshots.js';
 import { RunService } from './services/runs.js';
 import { SandboxService } from './services/sandboxes.js';
 import { TemplateService } from './services/templates.js';
@@ -139,6 +140,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     agentRoutes,
     sandboxRoutes,
     terminationRoutes,
+    snapshotRoutes,
     execRoutes,
     fileRoutes,
     runRoutes,

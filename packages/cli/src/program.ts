@@ -12,6 +12,7 @@ import { runsCommand } from './commands/runs/index.js';
 import { templatesCommand } from './commands/templates/index.js';
 import { registriesCommand } from './commands/registries/index.js';
 import { networkPoliciesCommand } from './commands/network-policies/index.js';
+import { snapshotsCommand } from './commands/snapshots/index.js';
 import { nodesCommand } from './commands/nodes/index.js';
 import { keysCommand } from './commands/keys/index.js';
 import { tenantsCommand } from './commands/tenants/index.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .addCommand(templatesCommand())
     .addCommand(registriesCommand())
     .addCommand(networkPoliciesCommand())
+    .addCommand(snapshotsCommand())
     .addCommand(nodesCommand())
     .addCommand(keysCommand())
     .addCommand(tenantsCommand())

@@ -10,7 +10,7 @@
  */
 
 /** Kind prefixes of the ids the platform hands out. */
-export const ID_KINDS = ['sbx', 'run', 'key', 'ten', 'node', 'aud', 'ntk', 'whk', 'dlv', 'dep'] as const;
+export const ID_KINDS = ['sbx', 'run', 'key', 'ten', 'node', 'aud', 'ntk', 'whk', 'dlv', 'dep', 'snp'] as const;
 /** An id kind. */
 export type IdKind = (typeof ID_KINDS)[number];
 

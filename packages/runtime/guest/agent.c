@@ -79,6 +79,8 @@ void deadline_check(void) {
  * sandbox ends once its whole workload has gone (not when an idle main exits at the signal).
  * Processes of this binary (an idle main, the host's `attach` channels) are not the workload. */
 static long end_at;
+/* Set by the first T_TERMINATE: the main's exit also waits for the other processes' last output. */
+static int terminated;
 /* This binary's process name (`comm`): an idle main and the host's relays carry it too (a
  * workload that takes the name only loses its grace: it is killed with the rest at the end). */
 static char self_comm[32];
@@ -113,10 +115,13 @@ static void signal_others(int sig) {
     buf[n] = 0;
     char *rp = strrchr(buf, ')');
     char state = 0, comm[32];
-    long ppid = 0;
+    long ppid = 0, skip = 0;
+    unsigned long flags = 0;
     stat_comm(buf, comm, sizeof comm);
-    /* Parent 0 is a process entered from outside (the host's) or, in a microVM, kthreadd; 2 the kernel's threads. */
-    if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid == 0 || ppid == 2 || state == 'Z' || state == 'X' || strcmp(comm, self_comm) == 0) continue;
+    /* Fields after the name: state ppid pgrp session tty_nr tpgid flags. Parent 0: a process
+     * entered from outside (the host's); PF_KTHREAD: the kernel's own threads (a microVM). */
+    if (!rp || sscanf(rp + 1, " %c %ld %ld %ld %ld %ld %lu", &state, &ppid, &skip, &skip, &skip, &skip, &flags) != 7) continue;
+    if (ppid == 0 || (flags & 0x00200000UL) || state == 'Z' || state == 'X' || strcmp(comm, self_comm) == 0) continue;
     if (sig) {
       kill((pid_t)pid, sig);
       kill((pid_t)pid, SIGCONT); /* a stopped process takes its SIGTERM now, not at the SIGKILL */
@@ -125,6 +130,13 @@ static void signal_others(int sig) {
   }
   closedir(d);
   errno = ESRCH;
+}
+
+/* Whether a process other than the main has not reported its end yet (its last output may be in its pipes). */
+static int others_unreported(void) {
+  for (int j = 0; j < MAX_PROCS; j++)
+    if (procs[j] && !procs[j]->main && !procs[j]->reported) return 1;
+  return 0;
 }
 
 /* Whether a workload process is left. */
@@ -141,6 +153,7 @@ static void do_terminate(uint32_t id, struct rd *r) {
   if (f) { buf[fread(buf, 1, sizeof buf - 1, f)] = 0; fclose(f); }
   stat_comm(buf, self_comm, sizeof self_comm);
   end_at = now_ms() + (long)grace;
+  terminated = 1;
   signal_others(SIGTERM);
   send_ok(id);
 }
@@ -266,7 +279,7 @@ static void loop_once(int sfd) {
     if (!pr || pr->reported) continue;
     /* A terminating sandbox's main reports its exit once the rest of the workload has gone; its
      * pipes are read meanwhile, and their grace counts from the end of the hold. */
-    int held = pr->exited && pr->main && end_at;
+    int held = pr->exited && pr->main && (end_at || (terminated && others_unreported()));
     if (held) pr->exitms = now_ms();
     else if (pr->exited && ((pr->out < 0 && pr->err < 0) || now_ms() - pr->exitms >= PIPE_GRACE_MS)) { finish(i); continue; }
     if (pr->exited) timeout = sooner(timeout, held ? 20 : PIPE_GRACE_MS);

@@ -8,6 +8,10 @@
  *   tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY
  *   tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE
  *   tt-layer serve HOST_PID
+ *   tt-layer snapshot PID DIR
+ *
+ * `snapshot` writes a running sandbox's writable layer to stdout as a tar, and `run … --seed TAR`
+ * starts a layer from one (snapshot.c).
  *
  * `serve` runs the network subcommands (and `exec PROGRAM ARGS...`) on request, each in a child of
  * its own, for as long as its stdin lasts (serve.c): the host keeps one instead of spawning each.
@@ -65,6 +69,7 @@
 #include <linux/nsfs.h>
 #include "netlink.h"
 #include "serve.h"
+#include "snapshot.h"
 #include <linux/mount.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -194,6 +199,9 @@ static int shift_lower(const char *layer, const char *lower, long base, const ch
   return 0;
 }
 
+/* A tar to fill the new layer from (`--seed`), or NULL. */
+static const char *seed;
+
 static int setup(const char *dir, const char *lower, const char *size_mib, long idmap, const char *netns, const char *at, int *keep_userns) {
   char layer[4096], root[4096], up[4096], work[4096], tmp[4096], shifted[4096], data[12800];
   char *end = NULL;
@@ -227,6 +235,12 @@ static int setup(const char *dir, const char *lower, const char *size_mib, long 
     int rc = shift_lower(layer, lower, idmap, netns, up, work, tmp, shifted, sizeof shifted, keep_userns);
     if (rc) return rc;
     lower = shifted;
+  }
+  if (seed) {
+    char userns[4096];
+    if (join(userns, sizeof userns, dir, "userns")) return errno = ENAMETOOLONG, die("path", dir);
+    int rc = tt_seed(seed, up, idmap >= 0 ? userns : NULL);
+    if (rc) return rc;
   }
   snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower, up, work);
   if (mount("overlay", root, "overlay", MS_NODEV, data) < 0) return die("mount overlay", root);
@@ -355,6 +369,7 @@ static int served(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "serve")) return tt_serve(argv[0], (pid_t)atol(argv[2]), served);
+  if (argc == 4 && !strcmp(argv[1], "snapshot")) return tt_snapshot(argv[2], argv[3]);
   if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
   int net = net_subcommand(argc, argv);
   if (net >= 0) return net;
@@ -380,6 +395,8 @@ int main(int argc, char **argv) {
       at = value;
     } else if (!strcmp(flag, "--netns")) {
       netns = value;
+    } else if (!strcmp(flag, "--seed")) {
+      seed = value;
     } else if (!strcmp(flag, "--mask")) {
       if (nmasks == (int)(sizeof masks / sizeof masks[0])) goto usage;
       masks[nmasks++] = value;
@@ -395,10 +412,11 @@ int main(int argc, char **argv) {
   execvp(argv[i + 1], argv + i + 1);
   return die("exec", argv[i + 1]);
 usage:
-  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... -- RUNTIME ARGS...\n"
+  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... [--seed TAR] -- RUNTIME ARGS...\n"
                   "       tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]\n"
                   "       tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY\n"
                   "       tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE\n"
-                  "       tt-layer serve HOST_PID\n");
+                  "       tt-layer serve HOST_PID\n"
+                  "       tt-layer snapshot PID DIR\n");
   return 64;
 }

@@ -88,6 +88,8 @@ export interface SandboxSpec {
    * out). Absent: loopback only, for good.
    */
   network?: { egress: Egress; group?: string };
+  /** A tar of a writable layer (a filesystem snapshot) the sandbox's layer starts from. */
+  seed?: string;
 }
 
 /** Why a process ended. */
@@ -232,6 +234,12 @@ export interface SandboxHandle {
    * networks has none.
    */
   setEgress?(egress: Egress): Promise<void>;
+  /**
+   * Writes the files the sandbox changed (its writable layer, with deletions) to `path` as a tar,
+   * while it runs or is paused: a filesystem snapshot, for `SandboxOptions.seed`. Not every
+   * driver has it (microVMs do not yet).
+   */
+  snapshotFiles?(path: string): Promise<{ sizeBytes: number }>;
   /** The sandbox's address on the node's bridge, when it has a network. */
   address?(): Promise<string | undefined>;
 

@@ -10,6 +10,7 @@ export { GvisorDriver } from './drivers/gvisor/index.js';
 export { OciDriver, type OciDriverOptions } from './drivers/shared/oci-driver.js';
 export { MicrovmDriver, bareBaseline, type MicrovmDriverOptions, type AccelOption, type Accel, type BareBaseline } from './drivers/microvm/index.js';
 export * from './pool/index.js';
+export * from './snapshots/index.js';
 export * from './gc/index.js';
 export * from './images/index.js';
 export { SocketRelays, type RelayTotals, type SocketRelaysOptions } from './network/relay.js';

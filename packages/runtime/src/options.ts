@@ -72,6 +72,11 @@ export interface SandboxOptions {
    * unreachable); only with a network. Callers keep tenants apart by naming groups per tenant.
    */
   networkGroup?: string;
+  /**
+   * A filesystem snapshot (`SandboxHandle.snapshotFiles`: a tar of a writable layer, on this host)
+   * the sandbox's writable layer starts from: its files as they were. Never from a warm pool.
+   */
+  seed?: string;
 }
 
 /** Limits a sandbox gets unless told otherwise: 1 core, 512 MiB, 256 pids, 1 GiB writable layer. */
@@ -138,6 +143,7 @@ export function resolveSandboxOptions(options: SandboxOptions, template: Templat
   } else if (options.networkGroup !== undefined) {
     throw new InvalidArgumentError('networkGroup needs a network: give an egress other than "none" too');
   }
+  if (options.seed !== undefined) spec.seed = options.seed;
   return spec;
 }
 

@@ -18,6 +18,7 @@ import { resolveSandboxOptions, type SandboxOptions } from './options.js';
 import { resolveUser } from './sandbox/user.js';
 import { ClaimedSandbox, readClaim, readClaims, removeClaim, writeClaim } from './pool/claimed.js';
 import { poolKey, WarmPools, type PoolConfig } from './pool/pool.js';
+import { SnapshotStore } from './snapshots/store.js';
 import { TemplateStore } from './templates/store.js';
 import { defaultTemplateDir } from './templates/layout.js';
 import { templateDefinition } from './templates/catalog.js';
@@ -87,6 +88,8 @@ export interface SandboxRunResult extends ProcessResult {
 export class Runtime {
   readonly stateDir: string;
   readonly templates: TemplateStore;
+  /** Filesystem snapshots of sandboxes, next to the templates (snapshots/). */
+  readonly snapshots: SnapshotStore;
   /** OCI images as templates (images/). */
   readonly images: ImageStore;
   private readonly factories: Partial<Record<RuntimeName, DriverFactory>>;
@@ -102,6 +105,7 @@ export class Runtime {
     // Absolute: it ends up in runc/runsc command lines and overlay options run from other cwds.
     this.stateDir = resolve(options.stateDir);
     this.templates = options.templates ?? new TemplateStore({ dir: options.templateDir ?? defaultTemplateDir() });
+    this.snapshots = new SnapshotStore(join(options.templateDir ?? defaultTemplateDir(), 'snapshots'));
     this.images =
       options.images ??
       new ImageStore({ dir: join(options.templateDir ?? defaultTemplateDir(), 'images'), ...(options.registries ? { registries: options.registries } : {}) });
@@ -252,7 +256,8 @@ export class Runtime {
     const free = options.id !== undefined && this.pools.has(key) ? this.checkFree(driver.name, spec.id) : undefined;
     free?.catch(() => undefined);
     const idleMain = options.command === undefined && options.entrypoint === undefined && options.whenNoCommand !== 'image';
-    const pooled = await this.pools.take(key, spec, { idleMain });
+    // A snapshot's files go in before its layer is mounted: never a booted pool sandbox.
+    const pooled = spec.seed === undefined ? await this.pools.take(key, spec, { idleMain }) : undefined;
     if (!pooled) return driver.create(spec, signal);
     try {
       if (options.id === undefined) return pooled;

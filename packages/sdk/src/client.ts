@@ -17,6 +17,7 @@ import { Webhooks } from './webhooks.js';
 import { Integrations } from './integrations.js';
 import { Deployments } from './deployments.js';
 import { Logs } from './logs.js';
+import { Snapshots } from './snapshots.js';
 import type {
   CreateSandboxRequest,
   ListOptions,
@@ -86,6 +87,8 @@ export class Tartarus {
   readonly deployments: Deployments;
   /** The log search: runs' output and sandboxes' lifecycle lines kept by the server. */
   readonly logs: Logs;
+  /** Snapshots of sandboxes (take one with `sandbox.snapshot()`). */
+  readonly snapshots: Snapshots;
 
   /** Defaults: `TARTARUS_URL` / `TARTARUS_API_KEY`, else `http://127.0.0.1:7070` without a key. */
   constructor(options: ConnectionOptions = {}) {
@@ -106,6 +109,7 @@ export class Tartarus {
     this.integrations = new Integrations(this.transport);
     this.deployments = new Deployments(this.transport);
     this.logs = new Logs(this.transport);
+    this.snapshots = new Snapshots(this.transport);
   }
 
   /** Whether the server answers `/healthz` (never throws). */

@@ -40,6 +40,7 @@ export {
 export { Integrations, type IntegrationInfo } from './integrations.js';
 export { Deployments, envNamesOf, type ApplyOptions, type DeploymentEventOptions, type DeploymentExecOptions } from './deployments.js';
 export { Logs } from './logs.js';
+export { Snapshots } from './snapshots.js';
 export { NetworkPolicies } from './network-policies.js';
 export { DEFAULT_URL, type ConnectionOptions } from './connection.js';
 export type { Transport, RequestOptions, FetchLike, HttpResponse, HttpRequestInit } from './http.js';

@@ -16,6 +16,7 @@ import type {
   Page,
   SandboxInfo,
   SandboxStateName,
+  Snapshot,
 } from './types.js';
 
 /** Options of `Sandbox.create`: what to create (see `CreateSandboxRequest`) plus where. */
@@ -141,6 +142,20 @@ export class Sandbox {
    */
   async terminate(options: { delayMs?: number; graceMs?: number; reason?: string } = {}): Promise<SandboxInfo> {
     return this.update('POST', '/terminate', options);
+  }
+
+  /**
+   * Keeps the sandbox's files as a snapshot (on its node; files only: processes are not kept).
+   * `Sandbox.create({ snapshot: id })` starts new sandboxes from it.
+   */
+  async snapshot(): Promise<Snapshot> {
+    return this.transport.json<Snapshot>('POST', `${this.path()}/snapshots`);
+  }
+
+  /** `count` new sandboxes (default 1), each starting from this one's files as they are now, independent of it and of one another. */
+  async fork(count = 1): Promise<Sandbox[]> {
+    const r = await this.transport.json<{ sandboxes: SandboxInfo[] }>('POST', `${this.path()}/fork`, { body: { count } });
+    return r.sandboxes.map((info) => new Sandbox(this.transport, info));
   }
 
   /** Cancels a pending termination; `ConflictError` when none is pending. */

@@ -26,6 +26,7 @@ export type {
   Pool,
   PoolInterval,
   PoolList,
+  Snapshot,
   OutputData,
   PatchTenantRequest,
   PutRegistryCredentialsRequest,

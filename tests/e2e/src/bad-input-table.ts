@@ -5,6 +5,7 @@
  */
 import { specificRows } from './bad-input-cases.js';
 import { terminationRows } from './bad-input-termination.js';
+import { snapshotRows } from './bad-input-snapshots.js';
 import type { CallOptions } from './helpers.js';
 
 /** The template create's body limit: a 32 MiB build context as base64, plus 1 MiB. */
@@ -55,6 +56,11 @@ export function routes(ids: { sandbox: string; run: string; key: string; tenant:
     { method: 'POST', path: `/v1/sandboxes/${s}/pause`, mutating: true },
     { method: 'POST', path: `/v1/sandboxes/${s}/terminate`, body: { delayMs: 3_600_000 }, mutating: true },
     { method: 'DELETE', path: `/v1/sandboxes/${s}/terminate`, mutating: true },
+    { method: 'POST', path: `/v1/sandboxes/${s}/snapshots`, mutating: true },
+    { method: 'POST', path: `/v1/sandboxes/${s}/fork`, body: { count: 1 }, mutating: true },
+    { method: 'GET', path: '/v1/snapshots' },
+    { method: 'GET', path: '/v1/snapshots/snp_x' },
+    { method: 'DELETE', path: '/v1/snapshots/snp_x', mutating: true },
     { method: 'POST', path: `/v1/sandboxes/${s}/resume`, mutating: true },
     { method: 'POST', path: `/v1/sandboxes/${s}/exec`, body: { argv: ['true'] }, mutating: true },
     { method: 'GET', path: `/v1/sandboxes/${s}/files?path=/tmp` },
@@ -314,5 +320,6 @@ export function badInputRows(f: Fixture): Row[] {
   }
   rows.push(...specificRows(f));
   rows.push(...terminationRows(f));
+  rows.push(...snapshotRows(f));
   return rows;
 }

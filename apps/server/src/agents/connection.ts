@@ -11,6 +11,7 @@ import {
   AGENT_PROTOCOL_VERSION,
   AgentMessageSchema,
   ConflictError,
+  NODE_ID_LABEL,
   type AgentCallEvent,
   type AgentCallInput,
   type AgentCallName,
@@ -276,7 +277,8 @@ export class AgentConnection {
     this.nodeId = msg.nodeId;
     this.runtimes = msg.runtimes;
     this.capacity = msg.capacity;
-    this.labels = msg.labels;
+    // Its own id as a label too: work is pinned to a node with it (a snapshot's files are there).
+    this.labels = { ...msg.labels, [NODE_ID_LABEL]: msg.nodeId };
     this.proxy = proxyAdvert(msg.capabilities?.['proxy']);
     // A node whose registration the store refuses (another node has its name) is told why and closed, not left waiting.
     const reconciled = await reconcileNode(this.ctx, msg).catch((err: unknown) => {

@@ -6,7 +6,7 @@
  * is accepted and waits queued: nodes may join later. Unknown templates are refused too, so a
  * typo is a 400 now, not a dead run later.
  */
-import { InvalidArgumentError, RuntimeUnavailableError, type WorkloadSpec } from '@tartarus/core';
+import { InvalidArgumentError, NODE_ID_LABEL, RuntimeUnavailableError, type WorkloadSpec } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import type { NodeResources } from '../store/index.js';
@@ -86,7 +86,7 @@ export class Admission {
   private async knownNodes(): Promise<KnownNode[]> {
     const connected = this.hub.list();
     if (!this.hub.clustered) {
-      if (connected.length === 0) return this.ctx.store.nodes.list({ status: 'up' });
+      if (connected.length === 0) return (await this.ctx.store.nodes.list({ status: 'up' })).map((n) => ({ ...n, labels: { ...n.labels, [NODE_ID_LABEL]: n.id } }));
       return connected.map((c) => ({
         name: c.nodeId,
         runtimes: c.runtimes,
@@ -95,7 +95,8 @@ export class Admission {
       }));
     }
     if (this.upNodes === undefined || Date.now() - this.upNodes.atMs > UP_NODES_FRESH_MS) {
-      this.upNodes = { nodes: await this.ctx.store.nodes.list({ status: 'up' }), atMs: Date.now() };
+      const nodes = await this.ctx.store.nodes.list({ status: 'up' });
+      this.upNodes = { nodes: nodes.map((n) => ({ ...n, labels: { ...n.labels, [NODE_ID_LABEL]: n.id } })), atMs: Date.now() };
     }
     return this.upNodes.nodes;
   }

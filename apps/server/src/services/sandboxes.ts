@@ -16,6 +16,7 @@ import {
   type Egress,
   type Sandbox as SandboxDto,
   type SandboxRequest,
+  type WorkloadSpec,
 } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
@@ -24,7 +25,14 @@ import type { Admission } from '../scheduler/admission.js';
 import type { TemplateService } from './templates.js';
 import { networkContext } from './network.js';
 import { endSandbox } from './termination.js';
+import { fromSnapshot, pinned } from './snapshots.js';
+import type { SnapshotRecord } from '../store/snapshots.js';
 import type { Sandbox } from '../store/index.js';
+
+/** The spec pinned to `snapshot`'s node and files, or as it is without one. */
+function pinnedTo(snapshot: SnapshotRecord | undefined, spec: WorkloadSpec): WorkloadSpec {
+  return snapshot ? pinned(spec, snapshot) : spec;
+}
 
 /** Retry-After of a create that found no capacity in its wait, ms. */
 const FULL_RETRY_AFTER_MS = 5000;
@@ -43,10 +51,12 @@ export class SandboxService {
     const { store, bus } = this.ctx;
     const tenant = await store.tenants.get(tenantId);
     const network = await networkContext(store, tenant, req.networkPolicy);
-    const compiled = compileSandbox(req, tenant.maxLimits, network);
+    // From a snapshot: its template and runtime, on the node that keeps its files.
+    const snapshot = req.snapshot === undefined ? undefined : await store.snapshots.get(tenantId, req.snapshot);
+    const compiled = compileSandbox(snapshot ? fromSnapshot(req, snapshot) : req, tenant.maxLimits, network);
     // A group is the tenant's own: two tenants' groups of one name are never one group.
     if (compiled.networkGroup !== null) compiled.networkGroup = `${tenantId}/${compiled.networkGroup}`;
-    const spec = await this.templates.pin(tenantId, compiled);
+    const spec = pinnedTo(snapshot, await this.templates.pin(tenantId, compiled));
     await this.admission.check(spec);
     const created = await store.sandboxes.create(tenantId, {
       runtime: spec.runtime,

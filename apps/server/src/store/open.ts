@@ -20,6 +20,7 @@ import { createTemplateObjectStore } from './templates.js';
 import { createTenantStore } from './tenants.js';
 import { createUsageStore } from './usage.js';
 import { createPoolIntervalStore } from './pool-intervals.js';
+import { createSnapshotStore } from './snapshots.js';
 import { createEventStore } from './events.js';
 import { createSecretStore } from './secrets.js';
 import { createLogSearch } from './log-search.js';
@@ -86,6 +87,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     retention: createRetentionStore(ctx),
     usage: createUsageStore(ctx),
     poolIntervals: createPoolIntervalStore(ctx),
+    snapshots: createSnapshotStore(ctx),
     events: createEventStore(ctx),
     secrets: createSecretStore(ctx),
     logs: createLogSearch(ctx),

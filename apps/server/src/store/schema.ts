@@ -286,6 +286,21 @@ export interface PoolIntervalsTable {
   size: number | null;
 }
 
+/** Row of `snapshots`: a tenant's snapshot of a sandbox, its files kept on `node_id` under `digest`. */
+export interface SnapshotsTable {
+  id: string;
+  tenant_id: string;
+  sandbox_id: string;
+  node_id: string;
+  template: string;
+  /** The image the sandbox was made from, when it was (then `template` is the same reference); null: a template. */
+  image: string | null;
+  runtime: string;
+  digest: string;
+  size_bytes: number;
+  created_at: number;
+}
+
 /** Row of `events`, the event bus's outbox. */
 export interface EventsTable {
   /** The database's counter, at insert. */
@@ -445,6 +460,7 @@ export interface Database {
   network_policies: NetworkPoliciesTable;
   usage_records: UsageRecordsTable;
   pool_intervals: PoolIntervalsTable;
+  snapshots: SnapshotsTable;
   events: EventsTable;
   secrets: SecretsTable;
   webhooks: WebhooksTable;

@@ -63,6 +63,7 @@ import type { RetentionStore } from './retention-store.js';
 import type { OutageLogger } from './outage-log.js';
 import type { UsageStore } from './usage.js';
 import type { PoolIntervalStore } from './pool-intervals.js';
+import type { SnapshotStore } from './snapshots.js';
 import type { EventStore } from './events.js';
 import type { SecretStore } from './secrets.js';
 import type { LogSearchStore } from './log-search.js';
@@ -101,6 +102,8 @@ export interface Store {
   readonly usage: UsageStore;
   /** Forecast-driven warm pools: each pool's creates per interval and its forecasts (`pool-intervals.ts`). */
   readonly poolIntervals: PoolIntervalStore;
+  /** Tenants' snapshots of sandboxes (`snapshots.ts`; their files stay on their node). */
+  readonly snapshots: SnapshotStore;
   /** The event bus's outbox (`events.ts`). */
   readonly events: EventStore;
   /** Tenants' secrets, sealed (`secrets.ts`; sealing is the server's `secrets/`). */

@@ -234,6 +234,14 @@ export const AGENT_CALLS = {
     output: ImageReportSchema,
     events: { progress: TemplateProgressSchema },
   },
+  /** Keeps the sandbox's files (its writable layer) as a content-addressed snapshot on the node. */
+  snapshotSandbox: {
+    input: SandboxRef,
+    output: z.object({ digest: z.string(), sizeBytes: z.number().int() }),
+    events: {},
+  },
+  /** Removes a snapshot's files from the node (none left using them). */
+  deleteSnapshot: { input: z.object({ digest: z.string() }), output: Empty, events: {} },
   /** The node's warm pools; `take` starts their create counts again from zero (the caller keeps them). */
   poolStats: {
     input: z.object({ take: z.boolean() }),

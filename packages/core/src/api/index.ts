@@ -9,6 +9,7 @@ export * from './registries.js';
 export * from './ports.js';
 export * from './network-policies.js';
 export * from './pools.js';
+export * from './snapshots.js';
 export * from './agent-calls.js';
 export * from './agent.js';
 export * from './usage.js';

@@ -86,6 +86,11 @@ export const CreateSandboxRequestSchema = z
     networkGroup: TemplateNameSchema.optional(),
     /** Instead of `egress`: the name of one of the tenant's network policies, whose egress it gets. */
     networkPolicy: NetworkPolicyNameSchema.optional(),
+    /**
+     * A snapshot of the tenant's (`POST /v1/sandboxes/:id/snapshots`) to start from: its files as
+     * they were; its template and runtime, on the node that holds it.
+     */
+    snapshot: IdSchema.optional(),
   })
   .superRefine(oneEgressSource)
   .meta({ id: 'CreateSandboxRequest' });

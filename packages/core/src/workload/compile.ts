@@ -138,6 +138,7 @@ export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null, n
   const limits = compileLimits(req.limits);
   const spec: WorkloadSpec = {
     lifecycle: 'once',
+    snapshot: null,
     template: req.image ?? req.template ?? WORKLOAD_DEFAULTS.template,
     image: req.image ?? null,
     entrypoint: req.entrypoint ?? null,
@@ -172,6 +173,7 @@ export function compileSandbox(
   const limits = compileLimits(req.limits);
   const spec: WorkloadSpec = {
     lifecycle: 'until-timeout',
+    snapshot: null,
     template: req.image ?? req.template ?? WORKLOAD_DEFAULTS.template,
     image: req.image ?? null,
     entrypoint: null,

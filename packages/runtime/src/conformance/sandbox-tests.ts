@@ -184,6 +184,30 @@ export function sandboxTests(s: SuiteContext): void {
     });
   });
 
+  test('snapshotFiles: a sandbox seeded from it has the files, owners and deletions; the two go on apart', async (c) => {
+    await withSandbox(s, {}, async (a) => {
+      if (!a.snapshotFiles) return c.skip(`${s.runtime} sandboxes have no filesystem snapshots yet`);
+      const run = async (sb: SandboxHandle, cmd: string, user?: string) => (await (await sb.exec({ argv: ['sh', '-c', cmd], ...(user ? { user } : {}) })).wait()).stdout.toString();
+      await run(a, 'echo kept > /home/sandbox/note.txt; mkdir -p /home/sandbox/d/e; echo deep > /home/sandbox/d/e/f');
+      await run(a, 'echo secret > /root/r.txt; chmod 600 /root/r.txt; rm /bin/vi', '0');
+      const dir = mkdtempSync(join(tmpdir(), TEST_TMP_PREFIX));
+      try {
+        const tar = join(dir, 'files.tar');
+        const { sizeBytes } = await a.snapshotFiles(tar);
+        assert.ok(sizeBytes > 0);
+        await withSandbox(s, { seed: tar }, async (b) => {
+          assert.equal(await run(b, 'cat /home/sandbox/note.txt /home/sandbox/d/e/f; stat -c %u:%g /home/sandbox/note.txt; test -e /bin/vi || echo vi-gone'), 'kept\ndeep\n1000:1000\nvi-gone\n');
+          assert.equal(await run(b, 'cat /root/r.txt; stat -c %a:%u /root/r.txt', '0'), 'secret\n600:0\n');
+          assert.equal(await run(b, 'cat /root/r.txt 2>/dev/null || echo denied'), 'denied\n', 'the sandbox user still may not read root’s file');
+          await run(b, 'echo changed > /home/sandbox/note.txt');
+          assert.equal(await run(a, 'cat /home/sandbox/note.txt'), 'kept\n', 'the copy is independent');
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
   test('kill: a process that ignores SIGTERM is killed at the end of the grace', async () => {
     await withSandbox(s, {}, async (sb) => {
       let out = '';

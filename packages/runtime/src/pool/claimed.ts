@@ -6,7 +6,7 @@
  * after a restart. The claim goes with the sandbox.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { ConflictError, type Egress } from '@tartarus/core';
+import { ConflictError, InvalidArgumentError, type Egress } from '@tartarus/core';
 import { join } from 'node:path';
 import type { ExecHandle, ExecOptions, ProcessResult, RuntimeName, SandboxFiles, SandboxHandle, SandboxState, SandboxStats } from '../driver.js';
 
@@ -120,6 +120,11 @@ export class ClaimedSandbox implements SandboxHandle {
 
   async address(): Promise<string | undefined> {
     return this.inner.address?.();
+  }
+
+  async snapshotFiles(path: string): Promise<{ sizeBytes: number }> {
+    if (!this.inner.snapshotFiles) throw new InvalidArgumentError(`sandbox ${this.id}'s runtime has no snapshots`);
+    return this.inner.snapshotFiles(path);
   }
 
   async destroy(): Promise<void> {

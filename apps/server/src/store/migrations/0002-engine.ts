@@ -31,6 +31,7 @@ export function upgradeSpec(old: Legacy, kind: 'run' | 'sandbox', row: Legacy): 
     template: String(old['template'] ?? row['template'] ?? WORKLOAD_DEFAULTS.template),
     image: null,
     entrypoint: null,
+    snapshot: null,
     // Work from before networking had loopback only.
     egress: 'none',
     public: false,

@@ -23,6 +23,7 @@ import { nodeScheduling } from './0017-node-scheduling.js';
 import { deploymentEvents } from './0016-deployment-events.js';
 import { poolIntervals } from './0018-pool-intervals.js';
 import { sandboxTermination } from './0019-sandbox-termination.js';
+import { snapshots } from './0020-snapshots.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -44,6 +45,7 @@ export const migrations: Record<string, Migration> = {
   '0017_node_scheduling': nodeScheduling,
   '0018_pool_intervals': poolIntervals,
   '0019_sandbox_termination': sandboxTermination,
+  '0020_snapshots': snapshots,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

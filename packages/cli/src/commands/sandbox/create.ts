@@ -9,6 +9,7 @@ interface CreateOptions extends SandboxFlagOptions {
   json?: boolean;
   public?: boolean;
   networkGroup?: string;
+  snapshot?: string;
 }
 
 /** Builds `tartarus sandbox create`. */
@@ -23,10 +24,11 @@ export function createCommand(): Command {
   );
   cmd.option('--public', "its ports are reachable through the proxy without a key or token (tartarus sandbox url)");
   cmd.option('--network-group <name>', "a group of this tenant's sandboxes that may reach each other (needs a network)");
+  cmd.option('--snapshot <id>', "start from a snapshot's files (tartarus sandbox snapshot ID); its template and runtime, on its node");
   return withJson(cmd).action(async (_o: CreateOptions, self: Command) => {
     const o = allOptions<CreateOptions>(self);
     const fields = sandboxFields(o); // a usage error before connecting
-    const sandbox = await (await connect(o.dataDir)).sandboxes.create({ ...fields, ...(o.public ? { public: true } : {}), ...(o.networkGroup === undefined ? {} : { networkGroup: o.networkGroup }) });
+    const sandbox = await (await connect(o.dataDir)).sandboxes.create({ ...fields, ...(o.public ? { public: true } : {}), ...(o.networkGroup === undefined ? {} : { networkGroup: o.networkGroup }), ...(o.snapshot === undefined ? {} : { snapshot: o.snapshot }) });
     if (o.json) printJson(sandbox.info);
     else process.stdout.write(`${sandbox.id}\n`);
   });

@@ -9,6 +9,7 @@ import { pauseCommand } from './pause.js';
 import { resumeCommand } from './resume.js';
 import { killCommand } from './kill.js';
 import { terminateCommand } from './terminate.js';
+import { forkCommand, snapshotCommand } from './snapshot.js';
 import { egressCommand } from './egress.js';
 import { urlCommand } from './url.js';
 
@@ -26,6 +27,8 @@ export function sandboxCommand(): Command {
     .addCommand(resumeCommand())
     .addCommand(killCommand())
     .addCommand(terminateCommand())
+    .addCommand(snapshotCommand())
+    .addCommand(forkCommand())
     .addCommand(egressCommand())
     .addCommand(urlCommand());
 }

@@ -58,7 +58,7 @@ function channelOver(proc: ProcessHandle, agentSecret: string): Channel {
 /** Starts the sandbox's runtime process (tt-init as PID 1) and opens the agent channel. */
 export function spawnMain(
   ctx: OciContext,
-  spec: Pick<SandboxSpec, 'id' | 'template' | 'limits' | 'network'>,
+  spec: Pick<SandboxSpec, 'id' | 'template' | 'limits' | 'network' | 'seed'>,
   paths: SandboxPaths,
   agentSecret: string,
   uidBase?: number,
@@ -78,7 +78,8 @@ export function spawnMain(
         ];
   const masks = network ? ctx.tool.masksWithNetwork.flatMap((m) => ['--mask', m]) : [];
   const args = [
-    'run', paths.bundle, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, ...userns, ...masks, '--',
+    'run', paths.bundle, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, ...userns, ...masks,
+    ...(spec.seed === undefined ? [] : ['--seed', spec.seed]), '--',
     ...ctx.tool.run(paths.runtimeRoot, { bundle: paths.bundle, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id), network }),
   ];
   return channelOver(ctx.prespawner.start(args), agentSecret);

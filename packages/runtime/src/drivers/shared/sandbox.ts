@@ -31,6 +31,7 @@ import type { AgentClient } from '../../sandbox/agent/client.js';
 import { AgentFiles } from '../../sandbox/agent/files.js';
 import { AgentProcess } from '../../sandbox/agent/process.js';
 import { Msg, PayloadWriter } from '../../sandbox/agent/protocol.js';
+import { snapshotLayer } from './snapshot.js';
 import { emptyResult } from '../../sandbox/result.js';
 import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
 import { applyCpuLimit, memoryLimitReached, readStats } from '../../cgroups/v1.js';
@@ -332,6 +333,13 @@ export class OciSandbox implements SandboxHandle {
     );
     await proc.started;
     return proc;
+  }
+
+  async snapshotFiles(path: string): Promise<{ sizeBytes: number }> {
+    if (this.current !== 'running' && this.current !== 'paused') {
+      throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}: only a running or paused sandbox's files can be snapshotted`);
+    }
+    return { sizeBytes: await snapshotLayer(this.paths.bundle, this.paths.pidFile, path) };
   }
 
   async pause(): Promise<void> {

@@ -1,0 +1,101 @@
+/** Tenants' snapshots of sandboxes in the store (the files stay on their node: `digest`). */
+import { newId, NotFoundError } from '@tartarus/core';
+import type { Selectable } from 'kysely';
+import type { StoreContext } from './context.js';
+import type { SnapshotsTable } from './schema.js';
+
+/** A snapshot's record. */
+export interface SnapshotRecord {
+  id: string;
+  tenantId: string;
+  sandboxId: string;
+  nodeId: string;
+  template: string;
+  image: string | null;
+  runtime: string;
+  digest: string;
+  sizeBytes: number;
+  createdAt: number;
+}
+
+/** The snapshots. */
+export interface SnapshotStore {
+  create(s: Omit<SnapshotRecord, 'id' | 'createdAt'>): Promise<SnapshotRecord>;
+  /** The tenant's snapshot `id`; NotFoundError (also for another tenant's). */
+  get(tenantId: string, id: string): Promise<SnapshotRecord>;
+  /** The tenant's snapshots, newest first. */
+  list(tenantId: string): Promise<SnapshotRecord[]>;
+  /** Deletes the tenant's snapshot `id`; returns it and whether another snapshot still has its files on its node. */
+  delete(tenantId: string, id: string): Promise<{ snapshot: SnapshotRecord; filesInUse: boolean }>;
+  /** Whether a snapshot on `nodeId` has the files `digest`. */
+  inUse(nodeId: string, digest: string): Promise<boolean>;
+  /** Bytes of the tenant's snapshots. */
+  bytes(tenantId: string): Promise<number>;
+}
+
+function toRecord(r: Selectable<SnapshotsTable>): SnapshotRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    sandboxId: r.sandbox_id,
+    nodeId: r.node_id,
+    template: r.template,
+    image: r.image,
+    runtime: r.runtime,
+    digest: r.digest,
+    sizeBytes: Number(r.size_bytes),
+    createdAt: Number(r.created_at),
+  };
+}
+
+/** Builds the snapshot part of the store. */
+export function createSnapshotStore(ctx: StoreContext): SnapshotStore {
+  const { db } = ctx;
+  const get = async (tenantId: string, id: string) => {
+    const row = await db.selectFrom('snapshots').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
+    if (row === undefined) throw new NotFoundError(`snapshot ${id} not found`, { context: { snapshotId: id } });
+    return toRecord(row);
+  };
+  return {
+    async create(s) {
+      const row = {
+        id: newId('snp'),
+        tenant_id: s.tenantId,
+        sandbox_id: s.sandboxId,
+        node_id: s.nodeId,
+        template: s.template,
+        image: s.image,
+        runtime: s.runtime,
+        digest: s.digest,
+        size_bytes: s.sizeBytes,
+        created_at: ctx.now(),
+      };
+      await db.insertInto('snapshots').values(row).execute();
+      return toRecord(row);
+    },
+    get,
+    async list(tenantId) {
+      const rows = await db.selectFrom('snapshots').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+      return rows.map(toRecord);
+    },
+    async delete(tenantId, id) {
+      const snapshot = await get(tenantId, id);
+      await db.deleteFrom('snapshots').where('id', '=', id).execute();
+      const other = await db
+        .selectFrom('snapshots')
+        .select('id')
+        .where('node_id', '=', snapshot.nodeId)
+        .where('digest', '=', snapshot.digest)
+        .executeTakeFirst();
+      return { snapshot, filesInUse: other !== undefined };
+    },
+    async inUse(nodeId, digest) {
+      const row = await db.selectFrom('snapshots').select('id').where('node_id', '=', nodeId).where('digest', '=', digest).executeTakeFirst();
+      return row !== undefined;
+    },
+    async bytes(tenantId) {
+      const r = await db.selectFrom('snapshots').select((eb) => eb.fn.sum<number | string | null>('size_bytes').as('total')).where('tenant_id', '=', tenantId).executeTakeFirst();
+      return Number(r?.total ?? 0);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/*
+ * The files of a sandbox's writable layer as a tar, out of it and into a new one (filesystem
+ * snapshots): `tt-layer snapshot PID DIR` writes DIR/layer/upper to stdout, and
+ * `tt-layer run … --seed TAR` fills a new layer's upper from TAR before the overlay is mounted.
+ *
+ * Both run tar inside the sandbox's user namespace as its root, so that owners are written and
+ * read as the sandbox sees them (0..65535) whatever host range each sandbox has. An overlay's
+ * whiteouts (0/0 character devices: deleted template files) travel as such; the kernel lets a
+ * namespace's root make them. Its opaque-directory marks (trusted.* attributes, which a user
+ * namespace cannot see) do not: a directory deleted and made again shows the template's files
+ * again after a restore.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "snapshot.h"
+
+static int fail(const char *what, const char *path) {
+  fprintf(stderr, "tt-layer: %s %s: %s\n", what, path, strerror(errno));
+  return 125;
+}
+
+/* Becomes root of the user namespace open at `ns` (host root joins any). */
+static int become_ns_root(int ns) {
+  return setgroups(0, NULL) || setns(ns, CLONE_NEWUSER) || setresgid(0, 0, 0) || setresuid(0, 0, 0) ? -1 : 0;
+}
+
+int tt_seed(const char *tar, const char *upper, const char *userns) {
+  int in = open(tar, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return fail("open", tar);
+  int ns = userns ? open(userns, O_RDONLY | O_CLOEXEC) : -1;
+  if (userns && ns < 0) return fail("open", userns);
+  pid_t c = fork();
+  if (c < 0) return fail("fork", "tar");
+  if (c == 0) {
+    /* Into the layer as host root (the namespace's root may not pass the state dir's parents). */
+    if (dup2(in, 0) < 0 || chdir(upper) != 0 || (ns >= 0 && become_ns_root(ns) != 0)) _exit(126);
+    execlp("tar", "tar", "--numeric-owner", "-xpf", "-", (char *)NULL);
+    _exit(127);
+  }
+  close(in);
+  if (ns >= 0) close(ns);
+  int st = 0;
+  if (waitpid(c, &st, 0) < 0) return fail("wait for", "tar");
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return errno = EIO, fail("unpack the snapshot", tar);
+  return 0;
+}
+
+int tt_snapshot(const char *pid, const char *dir) {
+  char path[64], upper[4096], userns[4096];
+  if (snprintf(upper, sizeof upper, "%s/layer/upper", dir) >= (int)sizeof upper ||
+      snprintf(userns, sizeof userns, "%s/userns", dir) >= (int)sizeof userns)
+    return errno = ENAMETOOLONG, fail("path", dir);
+  snprintf(path, sizeof path, "/proc/%s/ns/mnt", pid);
+  int mnt = open(path, O_RDONLY | O_CLOEXEC);
+  if (mnt < 0) return fail("open", path);
+  /* The mount namespace first, as host root; there, the sandbox's user namespace (kept at
+   * DIR/userns by `run`), whose root reads the layer. */
+  if (setns(mnt, CLONE_NEWNS) != 0) return fail("enter the mount namespace of", pid);
+  int ns = open(userns, O_RDONLY | O_CLOEXEC);
+  if (ns < 0 && errno != ENOENT) return fail("open", userns);
+  /* Into the layer as host root (the namespace's root may not pass the state dir's parents). */
+  if (chdir(upper) != 0) return fail("enter", upper);
+  if (ns >= 0 && become_ns_root(ns) != 0) return fail("enter the user namespace at", userns);
+  /* (The helpers' mount point is made by the runtime at every start.) */
+  execlp("tar", "tar", "--numeric-owner", "--exclude=./dev/.tartarus", "-cf", "-", ".", (char *)NULL);
+  return fail("exec", "tar");
+}

@@ -1,0 +1,40 @@
+/**
+ * Filesystem snapshots of container and gVisor sandboxes: the writable layer (tt-layer's upper
+ * directory, with its whiteouts) as a tar, read inside the sandbox's namespaces by `tt-layer
+ * snapshot` (native/snapshot.c). A new sandbox starts from one with `SandboxOptions.seed`.
+ */
+import { spawn } from 'node:child_process';
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { InternalError } from '@tartarus/core';
+import { LAYER_HELPER } from '../../sandbox/native.js';
+
+/** The parent of `pid` (from /proc/PID/stat: the field after the state). */
+async function parentPid(pid: number): Promise<number> {
+  const line = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const ppid = Number(line.slice(line.lastIndexOf(')') + 2).split(' ')[1]);
+  if (!Number.isInteger(ppid) || ppid <= 1) throw new InternalError(`no runtime process above ${pid}`);
+  return ppid;
+}
+
+/**
+ * Writes the writable layer of the sandbox whose bundle is `bundle` (its container's pid in
+ * `pidFile`) to `path`; returns its size. The runtime process — the container's parent, in the
+ * layer's mount namespace — is where the layer is seen.
+ */
+export async function snapshotLayer(bundle: string, pidFile: string, path: string): Promise<number> {
+  const runtimePid = await parentPid(Number((await readFile(pidFile, 'utf8')).trim()));
+  const out = await open(path, 'w', 0o600);
+  try {
+    const child = spawn(LAYER_HELPER, ['snapshot', String(runtimePid), bundle], { stdio: ['ignore', out.fd, 'pipe'] });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+    const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
+    if (code !== 0) throw new InternalError(`the sandbox's files could not be read (tt-layer snapshot exited ${code}): ${stderr.trim()}`);
+  } catch (err) {
+    await out.close();
+    await rm(path, { force: true });
+    throw err;
+  }
+  await out.close();
+  return (await stat(path)).size;
+}

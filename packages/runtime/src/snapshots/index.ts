@@ -1,0 +1,1 @@
+export { SnapshotStore } from './store.js';

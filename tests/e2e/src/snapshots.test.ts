@@ -1,0 +1,93 @@
+/**
+ * Snapshots end to end (real runc): a sandbox's files — its user's, root's, and a deleted
+ * template file — kept as a snapshot, listed, started from (API, SDK fork, CLI), each copy
+ * independent of the first and of one another; a deleted snapshot starts nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Tartarus } from '@tartarus/sdk';
+import { call, containerSkipReason, withEmbedded } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../../../packages/cli/bin/tartarus.js', import.meta.url));
+
+/** Runs the real CLI against the platform. */
+async function tartarus(args: string[], url: string, key: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, TARTARUS_URL: url, TARTARUS_API_KEY: key };
+  return promisify(execFile)(process.execPath, [CLI, ...args], { env }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+test('a snapshot keeps a sandbox’s files; sandboxes started from it (create, fork, CLI) have them and go their own way', async (t) => {
+  const skip = await containerSkipReason();
+  if (skip) return t.skip(skip);
+  await withEmbedded(async (h) => {
+    const A = (m: string, p: string, o?: Parameters<typeof call>[4]) => call(h.url, h.adminKey, m, p, o);
+    const sh = async (id: string, command: string, user?: string) => {
+      const r = await A('POST', `/v1/sandboxes/${id}/exec`, { body: { command, ...(user ? { user } : {}) } });
+      assert.equal(r.status, 200, r.text);
+      return r.json.stdout as string;
+    };
+    const first = await A('POST', '/v1/sandboxes', { body: { template: 'busybox' } });
+    assert.equal(first.status, 201, first.text);
+    const src = first.json.id as string;
+    await sh(src, 'echo kept > note.txt; mkdir -p d; echo deep > d/f');
+    await sh(src, 'echo secret > /root/r.txt; rm /bin/vi', 'root');
+
+    const snap = await A('POST', `/v1/sandboxes/${src}/snapshots`);
+    assert.equal(snap.status, 201, snap.text);
+    assert.match(snap.json.id, /^snp_/);
+    assert.match(snap.json.digest, /^sha256:[0-9a-f]{64}$/);
+    assert.deepEqual([snap.json.sandboxId, snap.json.template, snap.json.runtime, snap.json.memory], [src, 'busybox', 'container', false]);
+    assert.ok(snap.json.sizeBytes > 0);
+    assert.deepEqual((await A('GET', '/v1/snapshots')).json.items.map((s: { id: string }) => s.id), [snap.json.id]);
+    assert.equal((await A('GET', `/v1/snapshots/${snap.json.id}`)).json.digest, snap.json.digest);
+
+    // A sandbox from it has the files, owners and the deletion.
+    const copy = await A('POST', '/v1/sandboxes', { body: { snapshot: snap.json.id } });
+    assert.equal(copy.status, 201, copy.text);
+    assert.equal(await sh(copy.json.id, 'cat note.txt d/f; stat -c %U note.txt; test -e /bin/vi || echo vi-gone'), 'kept\ndeep\nsandbox\nvi-gone\n');
+    assert.equal(await sh(copy.json.id, 'cat /root/r.txt', 'root'), 'secret\n');
+
+    // Fork: copies of the sandbox as it is now, independent of it and of one another.
+    await sh(src, 'echo later > later.txt');
+    const sdk = new Tartarus({ url: h.url, apiKey: h.adminKey });
+    const forks = await (await sdk.sandboxes.connect(src)).fork(2);
+    assert.equal(forks.length, 2);
+    for (const [i, f] of forks.entries()) {
+      assert.equal(f.info.state, 'running');
+      await f.commands.run(['sh', '-c', `echo fork-${i} > note.txt`]);
+    }
+    for (const [i, f] of forks.entries()) assert.equal((await f.commands.run(['sh', '-c', 'cat note.txt later.txt'])).stdout, `fork-${i}\nlater\n`);
+    assert.equal(await sh(src, 'cat note.txt'), 'kept\n', 'the first is untouched');
+    assert.equal((await sdk.snapshots.list()).length, 2, 'a fork keeps its snapshot');
+
+    // The CLI.
+    const taken = await tartarus(['sandbox', 'snapshot', src], h.url, h.adminKey);
+    assert.equal(taken.code, 0, taken.stderr);
+    const snapId = taken.stdout.trim();
+    assert.match(snapId, /^snp_\w+$/);
+    const ls = await tartarus(['snapshots', 'ls'], h.url, h.adminKey);
+    assert.match(ls.stdout, new RegExp(`${snapId}\\s+${src}\\s+busybox/container`));
+    const made = await tartarus(['sandbox', 'create', '--snapshot', snapId], h.url, h.adminKey);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(await sh(made.stdout.trim(), 'cat later.txt'), 'later\n');
+    const badCount = await tartarus(['sandbox', 'fork', src, '--count', '0'], h.url, h.adminKey);
+    assert.notEqual(badCount.code, 0);
+    assert.match(badCount.stderr.trim(), /^[^\n]*give a whole number of copies from 1 to 50[^\n]*$/);
+    assert.deepEqual(await tartarus(['snapshots', 'rm', snapId], h.url, h.adminKey), { code: 0, stdout: `deleted snapshot ${snapId}\n`, stderr: '' });
+
+    // Deleted: nothing starts from it; an ended sandbox has no snapshot.
+    assert.equal((await A('DELETE', `/v1/snapshots/${snap.json.id}`)).status, 200);
+    const gone = await A('POST', '/v1/sandboxes', { body: { snapshot: snap.json.id } });
+    assert.equal(gone.status, 404, gone.text);
+    assert.equal((await A('DELETE', `/v1/sandboxes/${copy.json.id}`)).status, 200);
+    const ended = await A('POST', `/v1/sandboxes/${copy.json.id}/snapshots`);
+    assert.equal(ended.status, 409, ended.text);
+    assert.match(ended.json.error.message, /only a running or paused sandbox can be snapshotted/);
+  });
+});
