@@ -101,8 +101,8 @@ export class Calls {
       buildImage: ({ tag, dockerfile, context, auth }, emit) =>
         runtime.buildImage({ tag, dockerfile, context: Buffer.from(context, 'base64'), auth }, (p) => emit({ event: 'progress', data: p })),
       collectImages: ({ budgetBytes }) => runtime.collectImages(budgetBytes),
-      snapshotSandbox: ({ sandboxId }) => runtime.snapshot(work.sandbox(sandboxId)),
-      deleteSnapshot: async ({ digest }) => (await runtime.deleteSnapshot(digest), none),
+      snapshotSandbox: ({ sandboxId, snapshotId, maxBytes }) => runtime.snapshot(work.sandbox(sandboxId), snapshotId, maxBytes),
+      deleteSnapshot: async ({ snapshotId, digest }) => (await runtime.deleteSnapshot(snapshotId, digest), none),
       poolStats: async ({ take }) => ({ pools: runtime.poolStats(take) }),
       setPoolSize: async ({ key, size }) => runtime.setPoolSize(key, size),
     };

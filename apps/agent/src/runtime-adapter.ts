@@ -67,7 +67,7 @@ export class RuntimeAdapter implements AgentRuntime {
       ...(o.onOutput === undefined ? {} : { onOutput: o.onOutput }),
       ...(o.onTemplateReady === undefined ? {} : { onTemplateReady: o.onTemplateReady }),
       // A snapshot's files, kept on this node (the work was placed here for them).
-      ...(spec.snapshot === null ? {} : { seed: await this.runtime.snapshots.path(spec.snapshot.digest) }),
+      ...(spec.snapshot === null ? {} : { seed: await this.runtime.snapshots.path(spec.snapshot.id) }),
     };
     const handle = await this.runtime.createSandbox(options, signal);
     try {
@@ -108,12 +108,12 @@ export class RuntimeAdapter implements AgentRuntime {
     return this.runtime.startPools(pools);
   }
 
-  snapshot(handle: SandboxHandle): Promise<{ digest: string; sizeBytes: number }> {
-    return this.runtime.snapshots.take(handle, handle.runtime);
+  snapshot(handle: SandboxHandle, snapshotId: string, maxBytes: number): Promise<{ digest: string; sizeBytes: number }> {
+    return this.runtime.snapshots.take(handle, handle.runtime, snapshotId, maxBytes);
   }
 
-  deleteSnapshot(digest: string): Promise<void> {
-    return this.runtime.snapshots.remove(digest);
+  deleteSnapshot(snapshotId: string, digest: string): Promise<void> {
+    return this.runtime.snapshots.remove(snapshotId, digest);
   }
 
   poolStats(take: boolean): AgentPoolStats[] {

@@ -202,7 +202,8 @@ static int do_auth(uint32_t id, struct rd *r) {
 static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
   struct proc *pr;
   switch (type) {
-    case T_EXEC: do_exec(id, r); break;
+    /* A sandbox being terminated starts nothing new: its end would wait for it. */
+    case T_EXEC: if (terminated) send_error(id, ESHUTDOWN, "the sandbox is being terminated"); else do_exec(id, r); break;
     case T_STDIN: if ((pr = find_proc(id))) do_stdin(pr, r); break;
     case T_SIGNAL: do_signal(id, r); break;
     case T_FREAD: case T_FWRITE: case T_FLIST: case T_FREMOVE: file_request(type, id, r); break;

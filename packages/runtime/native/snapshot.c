@@ -70,6 +70,7 @@ int tt_snapshot(const char *pid, const char *dir) {
   if (chdir(upper) != 0) return fail("enter", upper);
   if (ns >= 0 && become_ns_root(ns) != 0) return fail("enter the user namespace at", userns);
   /* (The helpers' mount point is made by the runtime at every start.) */
-  execlp("tar", "tar", "--numeric-owner", "--exclude=./dev/.tartarus", "-cf", "-", ".", (char *)NULL);
+  /* --sparse: a file with holes takes its data's room, not its length's. */
+  execlp("tar", "tar", "--numeric-owner", "--sparse", "--exclude=./dev/.tartarus", "-cf", "-", ".", (char *)NULL);
   return fail("exec", "tar");
 }

@@ -237,9 +237,10 @@ export interface SandboxHandle {
   /**
    * Writes the files the sandbox changed (its writable layer, with deletions) to `path` as a tar,
    * while it runs or is paused: a filesystem snapshot, for `SandboxOptions.seed`. Not every
-   * driver has it (microVMs do not yet).
+   * driver has it (microVMs do not yet). The sandbox is frozen meanwhile; past `maxBytes` it
+   * stops with QuotaExceededError.
    */
-  snapshotFiles?(path: string): Promise<{ sizeBytes: number }>;
+  snapshotFiles?(path: string, options?: { maxBytes?: number }): Promise<{ sizeBytes: number }>;
   /** The sandbox's address on the node's bridge, when it has a network. */
   address?(): Promise<string | undefined>;
 

@@ -81,6 +81,15 @@ test('a snapshot keeps a sandbox’s files; sandboxes started from it (create, f
     assert.match(badCount.stderr.trim(), /^[^\n]*give a whole number of copies from 1 to 50[^\n]*$/);
     assert.deepEqual(await tartarus(['snapshots', 'rm', snapId], h.url, h.adminKey), { code: 0, stdout: `deleted snapshot ${snapId}\n`, stderr: '' });
 
+    // Another tenant sees none of it.
+    const other = await A('POST', '/v1/tenants', { body: { name: 'other' } });
+    const otherKey = (await A('POST', '/v1/api-keys', { body: { name: 'o', role: 'admin', tenantId: other.json.id } })).json.secret as string;
+    const B = (m: string, p: string, o?: Parameters<typeof call>[4]) => call(h.url, otherKey, m, p, o);
+    assert.equal((await B('GET', `/v1/snapshots/${snap.json.id}`)).status, 404);
+    assert.deepEqual((await B('GET', '/v1/snapshots')).json.items, []);
+    assert.equal((await B('POST', '/v1/sandboxes', { body: { snapshot: snap.json.id } })).status, 404);
+    assert.equal((await B('DELETE', `/v1/snapshots/${snap.json.id}`)).status, 404);
+
     // Deleted: nothing starts from it; an ended sandbox has no snapshot.
     assert.equal((await A('DELETE', `/v1/snapshots/${snap.json.id}`)).status, 200);
     const gone = await A('POST', '/v1/sandboxes', { body: { snapshot: snap.json.id } });

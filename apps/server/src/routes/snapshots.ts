@@ -10,7 +10,12 @@ const tags = ['snapshots'];
 
 /** Registers the snapshot routes. */
 export const snapshotRoutes: RouteModule = (app, { ctx, hub, sandboxes }) => {
-  const snapshots = new SnapshotService(ctx, hub, (tenantId, req) => sandboxes.create(tenantId, req));
+  const snapshots = new SnapshotService(
+    ctx,
+    hub,
+    (tenantId, req) => sandboxes.create(tenantId, req),
+    (tenantId, id) => sandboxes.kill(tenantId, id),
+  );
   app.post('/v1/sandboxes/:id/snapshots', {
     config: { access: 'member', audit: 'sandbox.snapshot' },
     schema: {

@@ -6,6 +6,7 @@
  */
 import {
   CapacityUnavailableError,
+  InvalidArgumentError,
   checkEgressWithin,
   compileSandbox,
   isErrorCode,
@@ -25,7 +26,7 @@ import type { Admission } from '../scheduler/admission.js';
 import type { TemplateService } from './templates.js';
 import { networkContext } from './network.js';
 import { endSandbox } from './termination.js';
-import { fromSnapshot, pinned } from './snapshots.js';
+import { checkSnapshotNode, fromSnapshot, pinned } from './snapshots.js';
 import type { SnapshotRecord } from '../store/snapshots.js';
 import type { Sandbox } from '../store/index.js';
 
@@ -53,7 +54,11 @@ export class SandboxService {
     const network = await networkContext(store, tenant, req.networkPolicy);
     // From a snapshot: its template and runtime, on the node that keeps its files.
     const snapshot = req.snapshot === undefined ? undefined : await store.snapshots.get(tenantId, req.snapshot);
+    if (snapshot) await checkSnapshotNode(store, snapshot);
     const compiled = compileSandbox(snapshot ? fromSnapshot(req, snapshot) : req, tenant.maxLimits, network);
+    if (snapshot && snapshot.sizeBytes > compiled.limits.diskMiB * 1024 * 1024) {
+      throw new InvalidArgumentError(`snapshot ${snapshot.id} holds ${snapshot.sizeBytes} bytes of files, more than limits.diskMiB (${compiled.limits.diskMiB} MiB): ask for more disk`);
+    }
     // A group is the tenant's own: two tenants' groups of one name are never one group.
     if (compiled.networkGroup !== null) compiled.networkGroup = `${tenantId}/${compiled.networkGroup}`;
     const spec = pinnedTo(snapshot, await this.templates.pin(tenantId, compiled));

@@ -1,14 +1,18 @@
 /**
  * Snapshots (the old design's Nyx), files only for now: `take` asks the sandbox's node to keep its
- * writable layer content-addressed and records it for the tenant (within `maxSnapshotBytes`);
+ * writable layer (under the snapshot's id, content-addressed) and records it for the tenant
+ * (within `maxSnapshotBytes`, which also bounds what the node writes);
  * a sandbox created with `{snapshot}` starts from those files on that node (`pinned`); `fork`
- * is a snapshot and that many sandboxes from it; `delete` drops the record and, when no other
- * snapshot on the node has the same files, the files.
+ * is a snapshot and that many sandboxes from it (all or none); `delete` drops the record and
+ * the node's link to the files, which go with the last.
  */
 import {
+  newId,
   NODE_ID_LABEL,
   QuotaExceededError,
+  GoneError,
   SandboxNotRunningError,
+  TartarusError,
   type Snapshot,
   type Sandbox as SandboxDto,
   type SandboxRequest,
@@ -16,6 +20,7 @@ import {
 } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
+import type { Store } from '../store/index.js';
 import type { SnapshotRecord } from '../store/snapshots.js';
 
 /** Longest a node may take to write a sandbox's files, ms. */
@@ -42,9 +47,18 @@ export function fromSnapshot(req: SandboxRequest, s: SnapshotRecord): SandboxReq
   return { ...rest, runtime: s.runtime as SandboxRequest['runtime'], ...(s.image === null ? { template: s.template } : { image: s.image }) };
 }
 
+/** 503 (retryable) while the node that keeps `s`'s files is not up; 410 once it is gone from the platform. */
+export async function checkSnapshotNode(store: Store, s: SnapshotRecord): Promise<void> {
+  const node = (await store.nodes.list()).find((n) => n.id === s.nodeId);
+  if (!node) throw new GoneError(`snapshot ${s.id}'s node ${s.nodeId} is no longer part of the platform: its files went with it; delete the snapshot`);
+  if (node.status !== 'up') {
+    throw new TartarusError('unavailable', `snapshot ${s.id}'s files are on node ${s.nodeId}, which is down: retry once it is back`, { retryable: true });
+  }
+}
+
 /** Pins a compiled spec to the snapshot's node and files. */
 export function pinned(spec: WorkloadSpec, s: SnapshotRecord): WorkloadSpec {
-  return { ...spec, snapshot: { digest: s.digest }, nodeSelector: { ...spec.nodeSelector, [NODE_ID_LABEL]: s.nodeId } };
+  return { ...spec, snapshot: { id: s.id, digest: s.digest }, nodeSelector: { ...spec.nodeSelector, [NODE_ID_LABEL]: s.nodeId } };
 }
 
 /** See the file header. */
@@ -53,35 +67,29 @@ export class SnapshotService {
     private readonly ctx: ServerContext,
     private readonly hub: AgentHub,
     private readonly create: (tenantId: string, req: SandboxRequest) => Promise<SandboxDto>,
+    private readonly kill: (tenantId: string, id: string) => Promise<unknown>,
   ) {}
 
-  /** Snapshots the tenant's running (or paused) sandbox `sandboxId`. */
+  /** Snapshots the tenant's running (or paused) sandbox `sandboxId`, within the tenant's room for snapshots. */
   async take(tenantId: string, sandboxId: string): Promise<Snapshot> {
     const { store, config } = this.ctx;
     const s = await store.sandboxes.get(tenantId, sandboxId);
     if ((s.state !== 'running' && s.state !== 'paused') || s.nodeId === null) {
       throw new SandboxNotRunningError(`sandbox ${sandboxId} is ${s.state}: only a running or paused sandbox can be snapshotted`);
     }
-    const used = await store.snapshots.bytes(tenantId);
-    const files = await this.hub.call(s.nodeId, 'snapshotSandbox', { sandboxId }, { timeoutMs: SNAPSHOT_TIMEOUT_MS });
-    if (used + files.sizeBytes > config.maxSnapshotBytes) {
-      await this.dropFilesIfUnused(s.nodeId, files.digest);
-      throw new QuotaExceededError(
-        `the tenant's snapshots would take ${used + files.sizeBytes} bytes, more than maxSnapshotBytes (${config.maxSnapshotBytes}): delete some (GET /v1/snapshots)`,
-        0,
-        { retryable: false },
-      );
+    const room = config.maxSnapshotBytes - (await store.snapshots.bytes(tenantId));
+    if (room <= 0) {
+      throw new QuotaExceededError(`the tenant's snapshots take all of maxSnapshotBytes (${config.maxSnapshotBytes}): delete some (GET /v1/snapshots)`, 0, { retryable: false });
     }
-    const rec = await store.snapshots.create({
-      tenantId,
-      sandboxId,
-      nodeId: s.nodeId,
-      template: s.spec.template,
-      image: s.spec.image,
-      runtime: s.runtime,
-      digest: files.digest,
-      sizeBytes: files.sizeBytes,
-    });
+    // The id first: the node keeps the files under it, so they are this snapshot's alone.
+    const id = newId('snp');
+    const files = await this.hub.call(s.nodeId, 'snapshotSandbox', { sandboxId, snapshotId: id, maxBytes: room }, { timeoutMs: SNAPSHOT_TIMEOUT_MS });
+    const rec = await store.snapshots
+      .create({ id, tenantId, sandboxId, nodeId: s.nodeId, template: s.spec.template, image: s.spec.image, runtime: s.runtime, digest: files.digest, sizeBytes: files.sizeBytes })
+      .catch(async (err: unknown) => {
+        await this.dropFiles(s.nodeId ?? '', id, files.digest);
+        throw err;
+      });
     return snapshotDto(rec);
   }
 
@@ -90,7 +98,14 @@ export class SnapshotService {
     const snapshot = await this.take(tenantId, sandboxId);
     const source = await this.ctx.store.sandboxes.get(tenantId, sandboxId);
     const req: SandboxRequest = { snapshot: snapshot.id, limits: source.spec.limits, timeoutMs: source.spec.timeoutMs, env: source.spec.env, egress: source.spec.egress };
-    const sandboxes = await Promise.all(Array.from({ length: count }, () => this.create(tenantId, req)));
+    const made = await Promise.allSettled(Array.from({ length: count }, () => this.create(tenantId, req)));
+    const sandboxes = made.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
+    const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
+    if (failed) {
+      // All or none: the copies made are killed, the snapshot stays (listed, deletable).
+      await Promise.all(sandboxes.map((x) => this.kill(tenantId, x.id).catch(() => undefined)));
+      throw failed.reason;
+    }
     return { snapshot, sandboxes };
   }
 
@@ -105,14 +120,14 @@ export class SnapshotService {
   /** Deletes the tenant's snapshot `id` (its files too, unless another snapshot on the node has the same). */
   async delete(tenantId: string, id: string): Promise<Snapshot> {
     const { snapshot } = await this.ctx.store.snapshots.delete(tenantId, id);
-    await this.dropFilesIfUnused(snapshot.nodeId, snapshot.digest);
+    await this.dropFiles(snapshot.nodeId, snapshot.id, snapshot.digest);
     return snapshotDto(snapshot);
   }
 
-  private async dropFilesIfUnused(nodeId: string, digest: string): Promise<void> {
-    if (await this.ctx.store.snapshots.inUse(nodeId, digest)) return;
-    await this.hub.call(nodeId, 'deleteSnapshot', { digest }).catch((err: Error) =>
-      this.ctx.log.warn({ nodeId, digest, err: err.message }, 'snapshot files not removed from their node (it did not answer)'),
+  /** Removes snapshot `id` from its node (its files too when no other snapshot there links them). */
+  private async dropFiles(nodeId: string, id: string, digest: string): Promise<void> {
+    await this.hub.call(nodeId, 'deleteSnapshot', { snapshotId: id, digest }).catch((err: Error) =>
+      this.ctx.log.warn({ nodeId, snapshotId: id, err: err.message }, 'snapshot files not removed from their node (it did not answer)'),
     );
   }
 }

@@ -1,5 +1,5 @@
 /** Tenants' snapshots of sandboxes in the store (the files stay on their node: `digest`). */
-import { newId, NotFoundError } from '@tartarus/core';
+import { NotFoundError } from '@tartarus/core';
 import type { Selectable } from 'kysely';
 import type { StoreContext } from './context.js';
 import type { SnapshotsTable } from './schema.js';
@@ -20,7 +20,8 @@ export interface SnapshotRecord {
 
 /** The snapshots. */
 export interface SnapshotStore {
-  create(s: Omit<SnapshotRecord, 'id' | 'createdAt'>): Promise<SnapshotRecord>;
+  /** Records a snapshot under `s.id` (made by the caller before its files were kept). */
+  create(s: Omit<SnapshotRecord, 'createdAt'>): Promise<SnapshotRecord>;
   /** The tenant's snapshot `id`; NotFoundError (also for another tenant's). */
   get(tenantId: string, id: string): Promise<SnapshotRecord>;
   /** The tenant's snapshots, newest first. */
@@ -59,7 +60,7 @@ export function createSnapshotStore(ctx: StoreContext): SnapshotStore {
   return {
     async create(s) {
       const row = {
-        id: newId('snp'),
+        id: s.id,
         tenant_id: s.tenantId,
         sandbox_id: s.sandboxId,
         node_id: s.nodeId,

@@ -236,12 +236,13 @@ export const AGENT_CALLS = {
   },
   /** Keeps the sandbox's files (its writable layer) as a content-addressed snapshot on the node. */
   snapshotSandbox: {
-    input: SandboxRef,
+    /** `snapshotId`: the id it is kept under; `maxBytes`: the most it may take (the tenant's room). */
+    input: SandboxRef.extend({ snapshotId: z.string(), maxBytes: z.number().int().min(0) }),
     output: z.object({ digest: z.string(), sizeBytes: z.number().int() }),
     events: {},
   },
   /** Removes a snapshot's files from the node (none left using them). */
-  deleteSnapshot: { input: z.object({ digest: z.string() }), output: Empty, events: {} },
+  deleteSnapshot: { input: z.object({ snapshotId: z.string(), digest: z.string() }), output: Empty, events: {} },
   /** The node's warm pools; `take` starts their create counts again from zero (the caller keeps them). */
   poolStats: {
     input: z.object({ take: z.boolean() }),

@@ -63,7 +63,7 @@ export const WorkloadSpecSchema = z.object({
   /** Its network group, qualified by its tenant (`<tenantId>/<name>`: never shared across tenants); null: none. */
   networkGroup: z.string().nullable().default(null),
   /** A filesystem snapshot (its content digest, on the node the work is pinned to) the sandbox's files start from; null: the template's. */
-  snapshot: z.object({ digest: z.string() }).nullable().default(null),
+  snapshot: z.object({ id: z.string(), digest: z.string() }).nullable().default(null),
 });
 /** A compiled workload spec. */
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;

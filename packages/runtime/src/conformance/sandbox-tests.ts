@@ -188,15 +188,18 @@ export function sandboxTests(s: SuiteContext): void {
     await withSandbox(s, {}, async (a) => {
       if (!a.snapshotFiles) return c.skip(`${s.runtime} sandboxes have no filesystem snapshots yet`);
       const run = async (sb: SandboxHandle, cmd: string, user?: string) => (await (await sb.exec({ argv: ['sh', '-c', cmd], ...(user ? { user } : {}) })).wait()).stdout.toString();
-      await run(a, 'echo kept > /home/sandbox/note.txt; mkdir -p /home/sandbox/d/e; echo deep > /home/sandbox/d/e/f');
+      // A file with a 40 GiB hole takes its data's room in a snapshot, not its length's.
+      await run(a, 'echo kept > /home/sandbox/note.txt; mkdir -p /home/sandbox/d/e; echo deep > /home/sandbox/d/e/f; truncate -s 40G /home/sandbox/sparse');
       await run(a, 'echo secret > /root/r.txt; chmod 600 /root/r.txt; rm /bin/vi', '0');
       const dir = mkdtempSync(join(tmpdir(), TEST_TMP_PREFIX));
       try {
         const tar = join(dir, 'files.tar');
+        await assert.rejects(a.snapshotFiles(tar, { maxBytes: 1024 }), { code: 'quota_exceeded' });
         const { sizeBytes } = await a.snapshotFiles(tar);
-        assert.ok(sizeBytes > 0);
+        assert.ok(sizeBytes > 0 && sizeBytes < 16 * 1024 * 1024, `${sizeBytes} bytes`);
+        assert.equal(a.state(), 'running', 'frozen only while its files were read');
         await withSandbox(s, { seed: tar }, async (b) => {
-          assert.equal(await run(b, 'cat /home/sandbox/note.txt /home/sandbox/d/e/f; stat -c %u:%g /home/sandbox/note.txt; test -e /bin/vi || echo vi-gone'), 'kept\ndeep\n1000:1000\nvi-gone\n');
+          assert.equal(await run(b, 'cat /home/sandbox/note.txt /home/sandbox/d/e/f; stat -c %u:%g /home/sandbox/note.txt; test -e /bin/vi || echo vi-gone; stat -c %s /home/sandbox/sparse'), 'kept\ndeep\n1000:1000\nvi-gone\n42949672960\n');
           assert.equal(await run(b, 'cat /root/r.txt; stat -c %a:%u /root/r.txt', '0'), 'secret\n600:0\n');
           assert.equal(await run(b, 'cat /root/r.txt 2>/dev/null || echo denied'), 'denied\n', 'the sandbox user still may not read root’s file');
           await run(b, 'echo changed > /home/sandbox/note.txt');

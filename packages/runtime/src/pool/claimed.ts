@@ -122,9 +122,9 @@ export class ClaimedSandbox implements SandboxHandle {
     return this.inner.address?.();
   }
 
-  async snapshotFiles(path: string): Promise<{ sizeBytes: number }> {
+  async snapshotFiles(path: string, options?: { maxBytes?: number }): Promise<{ sizeBytes: number }> {
     if (!this.inner.snapshotFiles) throw new InvalidArgumentError(`sandbox ${this.id}'s runtime has no snapshots`);
-    return this.inner.snapshotFiles(path);
+    return this.inner.snapshotFiles(path, options);
   }
 
   async destroy(): Promise<void> {

@@ -335,11 +335,18 @@ export class OciSandbox implements SandboxHandle {
     return proc;
   }
 
-  async snapshotFiles(path: string): Promise<{ sizeBytes: number }> {
+  async snapshotFiles(path: string, options: { maxBytes?: number } = {}): Promise<{ sizeBytes: number }> {
     if (this.current !== 'running' && this.current !== 'paused') {
       throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}: only a running or paused sandbox's files can be snapshotted`);
     }
-    return { sizeBytes: await snapshotLayer(this.paths.bundle, this.paths.pidFile, path) };
+    // Frozen while its files are read: one moment's files, not a mix of before and after.
+    const freeze = this.current === 'running';
+    if (freeze) await this.pause();
+    try {
+      return { sizeBytes: await snapshotLayer(this.paths.bundle, this.paths.pidFile, path, options.maxBytes) };
+    } finally {
+      if (freeze && this.current === 'paused') await this.resume();
+    }
   }
 
   async pause(): Promise<void> {

@@ -4,8 +4,11 @@
  * snapshot` (native/snapshot.c). A new sandbox starts from one with `SandboxOptions.seed`.
  */
 import { spawn } from 'node:child_process';
-import { open, readFile, rm, stat } from 'node:fs/promises';
-import { InternalError } from '@tartarus/core';
+import { createWriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InternalError, QuotaExceededError } from '@tartarus/core';
 import { LAYER_HELPER } from '../../sandbox/native.js';
 
 /** The parent of `pid` (from /proc/PID/stat: the field after the state). */
@@ -18,23 +21,32 @@ async function parentPid(pid: number): Promise<number> {
 
 /**
  * Writes the writable layer of the sandbox whose bundle is `bundle` (its container's pid in
- * `pidFile`) to `path`; returns its size. The runtime process — the container's parent, in the
- * layer's mount namespace — is where the layer is seen.
+ * `pidFile`) to `path`, stopping past `maxBytes`; returns its size. The runtime process — the
+ * container's parent, in the layer's mount namespace — is where the layer is seen.
  */
-export async function snapshotLayer(bundle: string, pidFile: string, path: string): Promise<number> {
+export async function snapshotLayer(bundle: string, pidFile: string, path: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<number> {
   const runtimePid = await parentPid(Number((await readFile(pidFile, 'utf8')).trim()));
-  const out = await open(path, 'w', 0o600);
+  const child = spawn(LAYER_HELPER, ['snapshot', String(runtimePid), bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+  const exited = new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
+  let size = 0;
+  const capped = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > maxBytes) return done(new QuotaExceededError(`the sandbox's files are more than the ${maxBytes} bytes of snapshots left: delete some snapshots`, 0, { retryable: false }));
+      done(null, chunk);
+    },
+  });
   try {
-    const child = spawn(LAYER_HELPER, ['snapshot', String(runtimePid), bundle], { stdio: ['ignore', out.fd, 'pipe'] });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
-    const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
+    await pipeline(child.stdout as NodeJS.ReadableStream, capped, createWriteStream(path, { mode: 0o600 }));
+    const code = await exited;
     if (code !== 0) throw new InternalError(`the sandbox's files could not be read (tt-layer snapshot exited ${code}): ${stderr.trim()}`);
+    return size;
   } catch (err) {
-    await out.close();
+    child.kill('SIGKILL');
+    await exited.catch(() => undefined);
     await rm(path, { force: true });
     throw err;
   }
-  await out.close();
-  return (await stat(path)).size;
 }
