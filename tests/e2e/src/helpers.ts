@@ -3,9 +3,12 @@
  * HTTP on loopback, real SQLite, real runc), a tiny HTTP client, and the runtime probe that
  * decides what is skipped (with its reason printed).
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Runtime } from '@tartarus/runtime';
 import { startEmbedded, type EmbeddedHandle, type EmbeddedOptions } from '@tartarus/server';
 
@@ -104,4 +107,16 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The real CLI's bin script. */
+const CLI = fileURLToPath(new URL('../../../packages/cli/bin/tartarus.js', import.meta.url));
+
+/** Runs the real CLI against a platform at `url` with `key`: its exit status, stdout and stderr. */
+export async function tartarus(args: string[], url: string, key: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, TARTARUS_URL: url, TARTARUS_API_KEY: key };
+  return promisify(execFile)(process.execPath, [CLI, ...args], { env }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
 }

@@ -7,25 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Pool, PoolList } from '@tartarus/core';
-import { call, containerSkipReason, eventually, withEmbedded } from './helpers.js';
+import { call, containerSkipReason, eventually, withEmbedded, tartarus } from './helpers.js';
 
 const INTERVAL_MS = 1500;
 const SEASON = 2;
-
-const CLI = fileURLToPath(new URL('../../../packages/cli/bin/tartarus.js', import.meta.url));
-
-/** Runs the real CLI against the platform; its exit status, stdout and stderr. */
-async function tartarus(args: string[], url: string, key: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, TARTARUS_URL: url, TARTARUS_API_KEY: key };
-  return promisify(execFile)(process.execPath, [CLI, ...args], { env }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
 
 /** Waits until the middle of an interval: the server takes the counts at each interval's start. */
 async function midInterval(): Promise<void> {

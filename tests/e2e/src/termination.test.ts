@@ -6,22 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Tartarus } from '@tartarus/sdk';
-import { call, containerSkipReason, eventually, withEmbedded } from './helpers.js';
-
-const CLI = fileURLToPath(new URL('../../../packages/cli/bin/tartarus.js', import.meta.url));
-
-/** Runs the real CLI against the platform. */
-async function tartarus(args: string[], url: string, key: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, TARTARUS_URL: url, TARTARUS_API_KEY: key };
-  return promisify(execFile)(process.execPath, [CLI, ...args], { env }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+import { call, containerSkipReason, eventually, withEmbedded, tartarus } from './helpers.js';
 
 test('terminate: now with a grace every process gets, later with a reason, replaceable and cancellable until it begins', async (t) => {
   const skip = await containerSkipReason();
