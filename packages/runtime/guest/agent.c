@@ -140,7 +140,7 @@ static int others_unreported(void) {
 }
 
 /* Whether a workload process is left. */
-int others_alive(void) {
+static int others_alive(void) {
   signal_others(0);
   return errno == 0;
 }

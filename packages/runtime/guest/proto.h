@@ -184,7 +184,6 @@ void feed_stdin(struct proc *pr);
 void finish(int slot);
 void reap(void);
 int terminating(void);
-int others_alive(void);
 /* Path of exec `id`'s cgroup (microVM), or of a file in it. */
 void cg_path(char *buf, size_t n, uint32_t id, const char *file);
 

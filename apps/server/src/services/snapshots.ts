@@ -119,7 +119,7 @@ export class SnapshotService {
 
   /** Deletes the tenant's snapshot `id` (its files too, unless another snapshot on the node has the same). */
   async delete(tenantId: string, id: string): Promise<Snapshot> {
-    const { snapshot } = await this.ctx.store.snapshots.delete(tenantId, id);
+    const snapshot = await this.ctx.store.snapshots.delete(tenantId, id);
     await this.dropFiles(snapshot.nodeId, snapshot.id, snapshot.digest);
     return snapshotDto(snapshot);
   }

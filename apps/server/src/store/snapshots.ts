@@ -26,10 +26,8 @@ export interface SnapshotStore {
   get(tenantId: string, id: string): Promise<SnapshotRecord>;
   /** The tenant's snapshots, newest first. */
   list(tenantId: string): Promise<SnapshotRecord[]>;
-  /** Deletes the tenant's snapshot `id`; returns it and whether another snapshot still has its files on its node. */
-  delete(tenantId: string, id: string): Promise<{ snapshot: SnapshotRecord; filesInUse: boolean }>;
-  /** Whether a snapshot on `nodeId` has the files `digest`. */
-  inUse(nodeId: string, digest: string): Promise<boolean>;
+  /** Deletes the tenant's snapshot `id`; returns it. */
+  delete(tenantId: string, id: string): Promise<SnapshotRecord>;
   /** Bytes of the tenant's snapshots. */
   bytes(tenantId: string): Promise<number>;
 }
@@ -82,17 +80,7 @@ export function createSnapshotStore(ctx: StoreContext): SnapshotStore {
     async delete(tenantId, id) {
       const snapshot = await get(tenantId, id);
       await db.deleteFrom('snapshots').where('id', '=', id).execute();
-      const other = await db
-        .selectFrom('snapshots')
-        .select('id')
-        .where('node_id', '=', snapshot.nodeId)
-        .where('digest', '=', snapshot.digest)
-        .executeTakeFirst();
-      return { snapshot, filesInUse: other !== undefined };
-    },
-    async inUse(nodeId, digest) {
-      const row = await db.selectFrom('snapshots').select('id').where('node_id', '=', nodeId).where('digest', '=', digest).executeTakeFirst();
-      return row !== undefined;
+      return snapshot;
     },
     async bytes(tenantId) {
       const r = await db.selectFrom('snapshots').select((eb) => eb.fn.sum<number | string | null>('size_bytes').as('total')).where('tenant_id', '=', tenantId).executeTakeFirst();

@@ -28,6 +28,21 @@ export async function withSandbox(
   }
 }
 
+/** Starts `argv` in `sb` in the background; resolves once its stdout shows `word`, with a reader of all its stdout so far. */
+async function execUntil(sb: SandboxHandle, argv: string[], word: string): Promise<() => string> {
+  let out = '';
+  await new Promise<void>((resolve) => {
+    void sb.exec({
+      argv,
+      onOutput: (c) => {
+        if (c.stream === 'stdout') out += c.data.toString();
+        if (out.includes(word)) resolve();
+      },
+    });
+  });
+  return () => out;
+}
+
 /** Registers the sandbox tests. */
 export function sandboxTests(s: SuiteContext): void {
   test('exec: streamed stdout/stderr, exit code, env/cwd/user overrides, stdin', async () => {
@@ -153,22 +168,12 @@ export function sandboxTests(s: SuiteContext): void {
 
   test('kill gives every process of the workload SIGTERM and the grace: exec’d ones finish their work; the sandbox ends once they have gone', async () => {
     await withSandbox(s, {}, async (sb) => {
-      let out = '';
-      const ready = new Promise<void>((resolve) => {
-        void sb.exec({
-          argv: ['sh', '-c', 'trap "echo term; sleep 0.3; echo done; exit 0" TERM; echo ready; while :; do sleep 0.05; done'],
-          onOutput: (c) => {
-            if (c.stream === 'stdout') out += c.data.toString();
-            if (out.includes('ready')) resolve();
-          },
-        });
-      });
-      await ready;
+      const out = await execUntil(sb, ['sh', '-c', 'trap "echo term; sleep 0.3; echo done; exit 0" TERM; echo ready; while :; do sleep 0.05; done'], 'ready');
       const t0 = Date.now();
       await sb.kill({ graceMs: 20_000 });
       const r = await sb.wait();
       assert.equal(r.reason, 'killed');
-      assert.match(out, /ready\nterm\ndone\n/, 'the exec’d process had SIGTERM and the time to finish');
+      assert.match(out(), /ready\nterm\ndone\n/, 'the exec’d process had SIGTERM and the time to finish');
       assert.ok(Date.now() - t0 < 15_000, 'the sandbox ended once its workload had gone, not at the end of the grace');
     });
   });
@@ -213,17 +218,7 @@ export function sandboxTests(s: SuiteContext): void {
 
   test('kill: a process that ignores SIGTERM is killed at the end of the grace', async () => {
     await withSandbox(s, {}, async (sb) => {
-      let out = '';
-      const ready = new Promise<void>((resolve) => {
-        void sb.exec({
-          argv: ['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'],
-          onOutput: (c) => {
-            out += c.data.toString();
-            if (out.includes('ready')) resolve();
-          },
-        });
-      });
-      await ready;
+      await execUntil(sb, ['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], 'ready');
       const t0 = Date.now();
       await sb.kill({ graceMs: 1500 });
       assert.equal((await sb.wait()).reason, 'killed');
