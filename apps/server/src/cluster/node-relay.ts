@@ -77,8 +77,12 @@ export class NodeRelay implements RemoteNodes {
     this.redis.subscribe(replicaChannel(this.replicaId), (m) => this.onMessage(m));
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
     this.timer.unref();
-    // Entries are written again as soon as Redis answers (at start, and after an outage: a Redis restarted empty).
-    this.redis.onReady(() => void this.refresh());
+    // Entries are written again as soon as Redis answers and this replica hears its channel (at start, and
+    // after an outage: a Redis restarted empty). Replies due while it could not hear are lost: their calls fail now.
+    this.redis.onListening(() => void this.refresh());
+    this.redis.onDeaf(() => {
+      for (const [id, w] of this.waiting) this.settle(id, w, new RedisDownError('the reply of a call relayed to another server replica was lost'));
+    });
     void this.refresh();
   }
 
@@ -97,7 +101,7 @@ export class NodeRelay implements RemoteNodes {
   /** A node connected here: its entry names this replica at once. */
   async joined(nodeId: string): Promise<void> {
     const conn = this.hub.get(nodeId);
-    if (conn === undefined || !this.redis.ready) return;
+    if (conn === undefined || !this.redis.listening) return;
     const entry: Entry = { replica: this.replicaId, proxy: conn.proxy };
     await this.redis.commands.set(nodeKey(nodeId), JSON.stringify(entry), 'PX', ENTRY_TTL_MS).catch(() => undefined);
   }
@@ -140,7 +144,7 @@ export class NodeRelay implements RemoteNodes {
   }
 
   async proxy(nodeId: string): Promise<NodeProxyRef | undefined> {
-    if (!this.redis.ready) throw new RedisDownError(`node ${nodeId} (connected to another server replica) cannot be reached`);
+    if (!this.redis.listening) throw new RedisDownError(`node ${nodeId} (connected to another server replica) cannot be reached`);
     const e = await this.entry(nodeId).catch(() => {
       throw new RedisDownError(`node ${nodeId} (connected to another server replica) cannot be reached`);
     });
@@ -155,7 +159,7 @@ export class NodeRelay implements RemoteNodes {
 
   /** The replica holding `nodeId`: a 503 while Redis is down, the usual "not connected" when none does. */
   private async holder(nodeId: string, what: string): Promise<Entry> {
-    if (!this.redis.ready) throw new RedisDownError(what);
+    if (!this.redis.listening) throw new RedisDownError(what);
     const e = await this.entry(nodeId).catch(() => {
       throw new RedisDownError(what);
     });

@@ -4,7 +4,9 @@
  * after a reconnect, runs Lua) is used rather than a hand-written RESP client.
  *
  * Commands fail at once while Redis is down (no offline queue): what needs Redis answers 503 then
- * (`RedisDownError`), never waits. Subscriptions are kept and resumed when Redis is back.
+ * (`RedisDownError`), never waits. Subscriptions are kept and made again when Redis is back; until
+ * they are answered the link is not `listening` (a reply published to a replica that has not yet
+ * subscribed again would be lost, and its caller would wait out the call's whole timeout).
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { TartarusError } from '@tartarus/core';
@@ -26,7 +28,11 @@ export class RedisLink {
   readonly commands: Redis;
   private readonly sub: Redis;
   private readonly handlers = new Map<string, Handler>();
+  private readonly readyFns: Array<() => void> = [];
+  private readonly lostFns: Array<() => void> = [];
   private down = false;
+  /** The subscriber connection has subscribed to every channel since it last connected. */
+  private subscribed = false;
 
   constructor(
     readonly url: string,
@@ -34,7 +40,8 @@ export class RedisLink {
   ) {
     const base = redisOptions(url);
     this.commands = new Redis({ ...base, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-    this.sub = new Redis({ ...base, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    // Subscriptions are made again here on each connect (not by ioredis), to know when they are answered.
+    this.sub = new Redis({ ...base, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: false });
     // One line per outage, not one per reconnect attempt.
     this.commands.on('error', (err: Error) => {
       if (this.down) return;
@@ -44,9 +51,16 @@ export class RedisLink {
     this.commands.on('ready', () => {
       if (this.down) this.log.info({ redis: safeUrl(url) }, 'Redis is back');
       this.down = false;
+      this.maybeListening();
     });
     this.sub.on('error', () => undefined);
     this.sub.on('message', (channel: string, message: string) => this.handlers.get(channel)?.(message));
+    this.sub.on('ready', () => void this.resubscribe());
+    this.sub.on('close', () => {
+      if (!this.subscribed) return;
+      this.subscribed = false;
+      for (const fn of this.lostFns) fn();
+    });
   }
 
   /** Whether commands can be sent now. */
@@ -54,10 +68,36 @@ export class RedisLink {
     return this.commands.status === 'ready';
   }
 
+  /** Whether commands can be sent and every subscription is in place: what is published to this replica now reaches it. */
+  get listening(): boolean {
+    return this.ready && this.subscribed;
+  }
+
   /** Calls `handler` with every message published on `channel` from when Redis answers (kept across reconnects; never waits for Redis). */
   subscribe(channel: string, handler: Handler): void {
+    const fresh = !this.handlers.has(channel);
     this.handlers.set(channel, handler);
-    this.sub.subscribe(channel).catch(() => undefined);
+    if (fresh) this.subscribed = false;
+    if (this.sub.status === 'ready') void this.resubscribe();
+  }
+
+  /** Subscribes the connection to every channel; `listening` once Redis has answered. */
+  private async resubscribe(): Promise<void> {
+    const channels = [...this.handlers.keys()];
+    if (channels.length === 0) return;
+    try {
+      await this.sub.subscribe(...channels);
+    } catch {
+      return; // the connection dropped again: its next 'ready' tries again
+    }
+    if (this.sub.status !== 'ready' || channels.some((c) => !this.handlers.has(c))) return;
+    if (this.subscribed) return;
+    this.subscribed = true;
+    this.maybeListening();
+  }
+
+  private maybeListening(): void {
+    if (this.listening) for (const fn of this.readyFns) fn();
   }
 
   /** Publishes `message` on `channel`: how many subscribers got it, or -1 when Redis is down (the message is dropped). */
@@ -69,14 +109,21 @@ export class RedisLink {
     );
   }
 
-  /** Calls `fn` each time Redis is ready again after it was not (and now, if it is). */
-  onReady(fn: () => void): void {
-    this.commands.on('ready', fn);
+  /** Calls `fn` each time the link is `listening` again after it was not. */
+  onListening(fn: () => void): void {
+    this.readyFns.push(fn);
+  }
+
+  /** Calls `fn` each time the subscriber connection drops: what was published to this replica meanwhile is lost. */
+  onDeaf(fn: () => void): void {
+    this.lostFns.push(fn);
   }
 
   /** Closes both connections. */
   async close(): Promise<void> {
     this.handlers.clear();
+    this.readyFns.length = 0;
+    this.lostFns.length = 0;
     this.commands.disconnect();
     this.sub.disconnect();
   }
