@@ -180,6 +180,8 @@ export interface SandboxInfo {
   runtime: RuntimeName;
   /** `running`/`paused`: adoptable; `exited`/`created`: only destroy() is useful. */
   state: SandboxState;
+  /** Hibernated (its memory saved, no process running on the host): adoptable, woken on first use. */
+  hibernated?: boolean;
 }
 
 /** A live sandbox. Dispose with `destroy()`. */
@@ -241,6 +243,18 @@ export interface SandboxHandle {
    * stops with QuotaExceededError.
    */
   snapshotFiles?(path: string, options?: { maxBytes?: number }): Promise<{ sizeBytes: number }>;
+
+  // -- hibernation (optional: drivers that can save a sandbox's memory) --
+  /**
+   * Saves the whole sandbox (memory, processes) and frees its memory and CPU; it keeps its files,
+   * network and id. Exec, files and `kill()` wake it first; `stats()` does not. Refused
+   * (ConflictError) while a command other than the main process runs.
+   */
+  hibernate?(): Promise<{ stateBytes: number }>;
+  /** Starts a hibernated sandbox again where it was. */
+  wake?(): Promise<void>;
+  /** Whether it is hibernated now. */
+  readonly hibernated?: boolean;
   /** The sandbox's address on the node's bridge, when it has a network. */
   address?(): Promise<string | undefined>;
 

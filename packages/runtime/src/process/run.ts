@@ -125,6 +125,8 @@ export interface StartOptions {
   /** Signal sent on timeout/abort; the group gets SIGKILL `killGraceMs` later. Default SIGKILL at once. */
   killSignal?: NodeJS.Signals;
   killGraceMs?: number;
+  /** Open file descriptors the process inherits as its fds 3, 4, … (the caller closes its own copies). */
+  extraFds?: number[] | undefined;
 }
 
 /** How a started process ended. */
@@ -164,7 +166,7 @@ export function startProcess(argv: string[], options: StartOptions = {}): Proces
   const child = spawn(cmd, args, {
     env: options.env ?? process.env,
     cwd: options.cwd,
-    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', ...(options.extraFds ?? [])],
     detached: true, // own process group, so a kill reaches grandchildren too
   });
   let exited = false;

@@ -5,6 +5,7 @@
  * the images are. Fails fast with QEMU's own reason (or the console's last lines) when the VM
  * stops while booting; the caller removes whatever was made.
  */
+import { closeSync, openSync } from 'node:fs';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { InternalError, RuntimeUnavailableError } from '@tartarus/core';
@@ -79,7 +80,9 @@ export async function bootSandbox(
     kernel: assets.kernel,
     initramfs: assets.initramfs,
     rootImage,
-    writableImage: paths.writableImage,
+    // Through descriptors this process opens (startQemu): QEMU never opens the image by its path, which
+    // its uid could not reach; a migration reopens it read-only, then writable at the other end.
+    writableImage: WRITABLE_FDSET,
     agentSockets: paths.agentSockets,
     qmpSocket: paths.qmpSocket,
     consoleSocket: paths.consoleSocket,
@@ -91,22 +94,9 @@ export async function bootSandbox(
     network: net,
   });
   o.signal?.throwIfAborted();
-  const vm = VmProcess.spawn(argv);
-  try {
-    await placeVmInCgroup(spec.id, vm.pid, {
-      cpu: spec.limits.cpu,
-      memoryMiB: memoryMiB + qemuOverheadMiB(accel),
-      pids: 256,
-    });
-  } catch (err) {
-    // Before its pid file may exist: killed here, so the teardown that follows never frees the
-    // uid of a QEMU still running.
-    await vm.kill().catch(() => undefined);
-    throw err;
-  }
-  // The vCPU threads exist from QEMU's start: they get exactly the sandbox's cores while the guest
-  // boots, and QEMU's own threads the allowance on top (QMP answers before the guest runs).
-  const confined = confineVcpuThreads(spec.id, paths.qmpSocket, spec.limits.cpu);
+  const launch: VmLaunch = { argv: [...argv, ...WRITABLE_FDS], cgroupMemoryMiB: memoryMiB + qemuOverheadMiB(accel), uid: base };
+  await writeFile(paths.launch, JSON.stringify(launch), { mode: 0o600 });
+  const { vm, confined } = await startQemu(spec, paths, launch);
   const ready = Promise.all([connectAgent(paths, vm, o), confined]).then(([agent]) => agent);
   return new MicrovmSandbox({
     spec: stored,
@@ -116,9 +106,49 @@ export async function bootSandbox(
     user,
     onOutput,
     stdin,
+    launch,
     teardown: o.teardown,
     networks: o.networks,
   });
+}
+
+/** The writable image as QEMU names it: a set of two descriptors (read-write and read-only) it inherits as fds 3 and 4. */
+const WRITABLE_FDSET = '/dev/fdset/1';
+const WRITABLE_FDS = ['-add-fd', 'fd=3,set=1', '-add-fd', 'fd=4,set=1'];
+
+/** How a VM's QEMU was started (launch.json): hibernation starts it again the same way. */
+export interface VmLaunch {
+  argv: string[];
+  /** The memory limit of QEMU's host cgroup, MiB (the guest's RAM plus QEMU's own). */
+  cgroupMemoryMiB: number;
+  /** The host uid QEMU runs as after start-up. */
+  uid: number;
+}
+
+/**
+ * Starts QEMU from `launch` (with `extra` arguments) in its host cgroup; `confined` settles once
+ * its vCPU threads have exactly the sandbox's cores.
+ */
+export async function startQemu(spec: Pick<SandboxSpec, 'id' | 'limits'>, paths: VmPaths, launch: VmLaunch, extra: string[] = []): Promise<{ vm: VmProcess; confined: Promise<void> }> {
+  const fds = [openSync(paths.writableImage, 'r+'), openSync(paths.writableImage, 'r')];
+  let vm: VmProcess;
+  try {
+    vm = VmProcess.spawn([...launch.argv, ...extra], fds);
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+  try {
+    await placeVmInCgroup(spec.id, vm.pid, { cpu: spec.limits.cpu, memoryMiB: launch.cgroupMemoryMiB, pids: 256 });
+  } catch (err) {
+    // Before its pid file may exist: killed here, so the teardown that follows never frees the
+    // uid of a QEMU still running.
+    await vm.kill().catch(() => undefined);
+    throw err;
+  }
+  // The vCPU threads exist from QEMU's start: they get exactly the sandbox's cores while the guest
+  // boots, and QEMU's own threads the allowance on top (QMP answers before the guest runs).
+  const confined = confineVcpuThreads(spec.id, paths.qmpSocket, spec.limits.cpu);
+  return { vm, confined };
 }
 
 /**

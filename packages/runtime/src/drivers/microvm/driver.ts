@@ -34,7 +34,8 @@ import { resolveUser } from '../../sandbox/user.js';
 import { accelOption, resolveAccel, type AccelOption } from './accel.js';
 import { AgentClient } from '../../sandbox/agent/client.js';
 import { defaultAssetDir, loadAssets, readable, which, type MicrovmAssets } from './assets.js';
-import { bootSandbox } from './boot.js';
+import { bootSandbox, type VmLaunch } from './boot.js';
+import { removeMigrationDir } from './hibernate.js';
 import { vmPaths } from './paths.js';
 import { qmpCommand } from './qmp.js';
 import { EXITED_MARKER, MicrovmSandbox, type MainRecord, type StoredSpec } from './sandbox.js';
@@ -132,6 +133,8 @@ export class MicrovmDriver implements Driver {
           () => true,
           () => false,
         );
+        // Hibernated: no QEMU, its state saved; adoptable (woken on first use).
+        if (!ended && (await exists(paths.savedState))) return { id, runtime: 'microvm', state: 'running', hibernated: true };
         if (ended || (await vmPid(paths.pidFile, id)) === undefined) {
           const started = await stat(join(paths.dir, 'main.json')).then(
             () => true,
@@ -168,34 +171,35 @@ export class MicrovmDriver implements Driver {
       () => true,
       () => false,
     );
+    const main = JSON.parse(
+      await readFile(join(paths.dir, 'main.json'), 'utf8').catch(() => 'null'),
+    ) as MainRecord | null;
+    const launch = JSON.parse(await readFile(paths.launch, 'utf8').catch(() => 'null')) as VmLaunch | null;
+    const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
+    const common = { spec, paths, user, launch: launch ?? { argv: [], cgroupMemoryMiB: 0, uid: 0 }, teardown: () => this.destroy(id), networks: this.networks };
+    if (!ended && launch && (await exists(paths.savedState))) {
+      if (spec.network) {
+        await this.networks().resume();
+        await this.networks().reapply(id);
+      }
+      // Hibernated: woken (and its network rules put back) on first use.
+      return new MicrovmSandbox({ ...common, vm: VmProcess.gone(), ready: new Promise(() => undefined), adopted: { paused: false, agent: undefined, main: main ?? undefined } });
+    }
     const vm = ended ? undefined : await VmProcess.adopt(paths.pidFile, id);
     if (!vm)
       throw new SandboxNotRunningError(
         `sandbox ${id} is not running (its main process ended): destroy it`,
       );
-    const main = JSON.parse(
-      await readFile(join(paths.dir, 'main.json'), 'utf8').catch(() => 'null'),
-    ) as MainRecord | null;
     const status = (await qmpCommand(paths.qmpSocket, 'query-status')) as { status?: string };
     const paused = status.status === 'paused';
     if (paused) await qmpCommand(paths.qmpSocket, 'cont'); // the agent must answer to be found; paused again below
     const agent = await AgentClient.connectFree(paths.agentSockets);
     if (paused) await qmpCommand(paths.qmpSocket, 'stop');
-    const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
     if (spec.network) {
       await this.networks().resume();
       await this.networks().reapply(id);
     }
-    return new MicrovmSandbox({
-      spec,
-      paths,
-      vm,
-      ready: Promise.resolve(agent),
-      user,
-      adopted: { paused, agent, main: main ?? undefined },
-      teardown: () => this.destroy(id),
-      networks: this.networks,
-    });
+    return new MicrovmSandbox({ ...common, vm, ready: Promise.resolve(agent), adopted: { paused, agent, main: main ?? undefined } });
   }
 
   async destroy(id: string): Promise<void> {
@@ -207,6 +211,7 @@ export class MicrovmDriver implements Driver {
       await vm?.kill();
     }
     await removeCgroups(id);
+    await removeMigrationDir(id);
     await rm(paths.dir, { recursive: true, force: true });
     if (paths.socketDir !== paths.dir) await rm(paths.socketDir, { recursive: true, force: true });
     // QEMU is gone: its namespace (and the tap in it) goes once unmounted, its address and uid
@@ -218,3 +223,10 @@ export class MicrovmDriver implements Driver {
 }
 
 export type { MicrovmAssets };
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -14,6 +14,10 @@ export interface VmPaths {
   socketDir: string;
   spec: string;
   writableImage: string;
+  /** How QEMU was started (boot.ts VmLaunch). */
+  launch: string;
+  /** A hibernated VM's saved state (hibernate.ts); its presence marks the VM hibernated. */
+  savedState: string;
   /** The serial console (QEMU listens): read during boot only, so a guest cannot fill a host file. */
   consoleSocket: string;
   pidFile: string;
@@ -39,6 +43,8 @@ export function vmPaths(driverDir: string, id: string): VmPaths {
     socketDir,
     spec: join(dir, 'spec.json'),
     writableImage: join(dir, 'rw.ext4'),
+    launch: join(dir, 'launch.json'),
+    savedState: join(dir, 'memory.state'),
     consoleSocket: join(socketDir, 'c.sock'),
     pidFile: join(dir, 'qemu.pid'),
     agentSockets: Array.from({ length: AGENT_PORTS }, (_, i) => join(socketDir, `a${i}.sock`)),

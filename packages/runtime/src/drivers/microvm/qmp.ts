@@ -6,11 +6,12 @@
 import { connect } from 'node:net';
 import { InternalError } from '@tartarus/core';
 
-/** Runs `command` (e.g. `stop`, `cont`, `query-status`) on the QMP socket at `path`; resolves with its `return`. */
+/** Runs `command` (e.g. `stop`, `cont`, `query-status`) with `args` on the QMP socket at `path`; resolves with its `return`. */
 export async function qmpCommand(
   path: string,
   command: string,
   timeoutMs = 5000,
+  args?: Record<string, unknown>,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
@@ -50,7 +51,7 @@ export async function qmpCommand(
           socket.write(JSON.stringify({ execute: 'qmp_capabilities' }) + '\n');
         } else if (stage === 'caps' && 'return' in msg) {
           stage = 'command';
-          socket.write(JSON.stringify({ execute: command }) + '\n');
+          socket.write(JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }) + '\n');
         } else if (stage === 'command' && 'return' in msg) {
           return finish(null, msg.return);
         }

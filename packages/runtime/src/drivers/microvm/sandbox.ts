@@ -9,6 +9,7 @@
  * the same call as for any sandbox.
  */
 import { writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ConflictError, SandboxNotRunningError, type Egress } from '@tartarus/core';
@@ -28,6 +29,9 @@ import type { AgentClient } from '../../sandbox/agent/client.js';
 import { AgentFiles } from '../../sandbox/agent/files.js';
 import { AgentProcess } from '../../sandbox/agent/process.js';
 import { Msg, PayloadReader, PayloadWriter } from '../../sandbox/agent/protocol.js';
+import { AgentClient as Agents } from '../../sandbox/agent/client.js';
+import { startQemu, type VmLaunch } from './boot.js';
+import { loadVm, saveVm } from './hibernate.js';
 import { qmpCommand } from './qmp.js';
 import type { VmPaths } from './paths.js';
 import type { VmProcess } from './vm.js';
@@ -50,10 +54,12 @@ export interface MicrovmParts {
   /** The agent once the guest answered; rejects when the VM does not boot. */
   ready: Promise<AgentClient>;
   user: ResolvedUser;
+  /** How QEMU was started: a wake starts it again so. */
+  launch: VmLaunch;
   onOutput?: SandboxSpec['onOutput'];
   stdin?: Buffer | undefined;
-  /** Adopted after a restart: the VM runs; `main` is what start() recorded in main.json, if it ran. */
-  adopted?: { paused: boolean; agent: AgentClient; main?: MainRecord | undefined } | undefined;
+  /** Adopted after a restart: the VM runs (or is hibernated: no agent); `main` is what start() recorded in main.json, if it ran. */
+  adopted?: { paused: boolean; agent: AgentClient | undefined; main?: MainRecord | undefined } | undefined;
   /** Removes every host object (the driver's destroy(id)). */
   teardown: () => Promise<void>;
   /** The sandboxes' networks (used only when the spec has a network). */
@@ -82,19 +88,37 @@ export class MicrovmSandbox implements SandboxHandle {
   private readonly timers: NodeJS.Timeout[] = [];
   private agent: AgentClient | undefined;
   private starting = false;
+  /** Hibernated: QEMU has ended, its state is in `paths.savedState`; `record` re-attaches the main at wake. */
+  private asleep: { record: MainRecord | undefined } | undefined;
+  /** The hibernation or wake under way (one at a time). */
+  private transition: Promise<void> = Promise.resolve();
+  /** When the guest ends the main process by itself (setDeadline), ms since the epoch. */
+  private deadlineAtMs: number | undefined;
+  private mainStartedAtMs = 0;
 
   constructor(private readonly p: MicrovmParts) {
     p.ready.catch(() => undefined); // a failed boot is reported by start()
     this.current = p.adopted ? (p.adopted.paused ? 'paused' : 'running') : 'created';
     this.result = new Promise((r) => (this.settle = r));
-    this.files = new AgentFiles(() => this.liveAgent());
-    if (p.adopted) this.agent = p.adopted.agent;
-    if (p.adopted?.main) this.attachMain(p.adopted.agent, p.adopted.main);
-    // A VM that dies on its own (guest panic, QEMU crash, OOM kill of QEMU) ends the sandbox.
-    void p.vm.exited.then(() => {
-      // (A VM that dies before start() is reported by start(), with its reason.)
+    this.files = new AgentFiles(() => this.awakeAgent());
+    if (p.adopted?.agent) this.agent = p.adopted.agent;
+    if (p.adopted && !p.adopted.agent) this.asleep = { record: p.adopted.main };
+    else if (p.adopted?.main && p.adopted.agent) this.attachMain(p.adopted.agent, p.adopted.main);
+    this.watch(p.vm);
+  }
+
+  /** A VM that dies on its own (guest panic, QEMU crash, OOM kill of QEMU) ends the sandbox. */
+  private watch(vm: VmProcess): void {
+    void vm.exited.then(() => {
+      // (A VM that dies before start() is reported by start(), with its reason; one hibernated or replaced is not this.)
+      if (this.p.vm !== vm || this.asleep) return;
       if (this.current === 'running' || this.current === 'paused') this.current = 'exited';
     });
+  }
+
+  /** Whether the VM is hibernated (its QEMU ended, its state saved). */
+  get hibernated(): boolean {
+    return this.asleep !== undefined;
   }
 
   get id(): string {
@@ -105,8 +129,14 @@ export class MicrovmSandbox implements SandboxHandle {
     return this.current;
   }
 
+  /** The agent, the VM woken first if it is hibernated. */
+  private async awakeAgent(): Promise<AgentClient> {
+    if (this.asleep) await this.wake();
+    return this.liveAgent();
+  }
+
   private liveAgent(): AgentClient {
-    if (this.current !== 'running' || !this.agent?.isOpen) {
+    if (this.current !== 'running' || !this.agent?.isOpen || this.asleep) {
       throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}, not running`);
     }
     return this.agent;
@@ -188,9 +218,10 @@ export class MicrovmSandbox implements SandboxHandle {
       },
     );
     this.main = main;
+    this.mainStartedAtMs = Date.now();
     writeFileSync(
       join(this.p.paths.dir, 'main.json'),
-      JSON.stringify({ id: main.id, startedAtMs: Date.now() } satisfies MainRecord),
+      JSON.stringify({ id: main.id, startedAtMs: this.mainStartedAtMs } satisfies MainRecord),
     );
     if (this.p.stdin?.length) await main.writeStdin(this.p.stdin);
     await main.closeStdin();
@@ -203,13 +234,14 @@ export class MicrovmSandbox implements SandboxHandle {
       );
       this.setDeadline(Date.now() + spec.timeoutMs).catch(() => undefined);
     }
-    void main.wait().then((r) => this.end(r, true));
+    void main.wait().then((r) => this.mainEnded(main, r));
     await main.started;
   }
 
   /** Re-attaches to the main process after a restart (output before it is lost); its timeout keeps counting. */
   private attachMain(agent: AgentClient, record: MainRecord): void {
     const { spec } = this.p;
+    this.mainStartedAtMs = record.startedAtMs;
     const main = new AgentProcess(agent, record.id, {
       outputLimitBytes: spec.outputLimitBytes,
       onOutput: undefined,
@@ -217,13 +249,18 @@ export class MicrovmSandbox implements SandboxHandle {
       killGraceMs: spec.killGraceMs,
     });
     this.main = main;
-    if (spec.timeoutMs > 0) {
+    if (spec.timeoutMs > 0 && this.timers.length === 0) {
       const left = Math.max(0, record.startedAtMs + spec.timeoutMs - Date.now());
       this.timers.push(
         setTimeout(() => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs), left),
       );
     }
-    void main.wait().then((r) => this.end(r, true));
+    void main.wait().then((r) => this.mainEnded(main, r));
+  }
+
+  /** The main process ended (unless it is no longer this sandbox's: its connection was closed for a hibernation). */
+  private mainEnded(main: AgentProcess, r: ProcessResult): void {
+    if (this.main === main) this.end(r, true);
   }
 
   /** Records the main process's end and powers the VM off. */
@@ -250,6 +287,7 @@ export class MicrovmSandbox implements SandboxHandle {
     signal: NodeJS.Signals,
     graceMs: number,
   ): Promise<void> {
+    if (this.asleep) await this.wake();
     const main = this.main;
     if (!main || main.done) return;
     if (this.current === 'paused') await this.resume().catch(() => undefined);
@@ -265,6 +303,7 @@ export class MicrovmSandbox implements SandboxHandle {
   }
 
   async kill(options: { signal?: NodeJS.Signals; graceMs?: number } = {}): Promise<void> {
+    if (this.asleep) await this.wake();
     if (this.current === 'created') {
       this.end(emptyResult('killed'), true);
       return;
@@ -284,7 +323,7 @@ export class MicrovmSandbox implements SandboxHandle {
   }
 
   async exec(options: ExecOptions): Promise<ExecHandle> {
-    const agent = this.liveAgent();
+    const agent = await this.awakeAgent();
     const { spec } = this.p;
     const user =
       options.user === undefined
@@ -315,6 +354,8 @@ export class MicrovmSandbox implements SandboxHandle {
 
   /** The guest ends the main process at `atMs` plus a margin even with no host (and then powers off). */
   async setDeadline(atMs: number): Promise<void> {
+    this.deadlineAtMs = atMs;
+    if (this.asleep) return; // told again at wake
     const payload = new PayloadWriter()
       .u64(Math.max(1, atMs - Date.now() + DEADLINE_MARGIN_MS))
       .u64(this.p.spec.killGraceMs)
@@ -324,6 +365,7 @@ export class MicrovmSandbox implements SandboxHandle {
 
   async pause(): Promise<void> {
     if (this.current === 'paused') return;
+    if (this.asleep) throw new ConflictError(`sandbox ${this.id} is hibernated: wake it to pause it`);
     if (this.current !== 'running')
       throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}, not running`);
     await qmpCommand(this.p.paths.qmpSocket, 'stop');
@@ -348,14 +390,74 @@ export class MicrovmSandbox implements SandboxHandle {
   }
 
   async stats(): Promise<SandboxStats> {
+    // A hibernated VM uses no memory and no CPU (and is not woken to say so).
+    if (this.asleep) return { cpuUsageNs: this.lastStats.cpuUsageNs, memoryBytes: 0, pids: 0 };
     if (this.current !== 'running') return this.lastStats;
     const r = new PayloadReader(await this.liveAgent().request(Msg.stats));
     this.lastStats = { cpuUsageNs: r.u64(), memoryBytes: r.u64(), pids: r.u32() };
     return this.lastStats;
   }
 
+  /**
+   * Saves the whole VM (memory, processes, devices) next to its disks and ends QEMU: the sandbox
+   * keeps its disks, network and uid and uses no memory or CPU until `wake()`. Refused while a
+   * command other than the main process runs (its output would be cut).
+   */
+  hibernate(): Promise<{ stateBytes: number }> {
+    let bytes = 0;
+    const step = this.transition.then(async () => {
+      if (this.asleep) return;
+      const agent = this.liveAgent();
+      if (this.p.launch.argv.length === 0) throw new ConflictError(`sandbox ${this.id} was booted by an older Tartarus that did not record how: it cannot hibernate`);
+      const busy = agent.processCount - (this.main && !this.main.done ? 1 : 0);
+      if (busy > 0) throw new ConflictError(`sandbox ${this.id} has ${busy} command(s) running: it can hibernate once they end`);
+      const record = this.main ? { id: this.main.id, startedAtMs: this.mainStartedAtMs } : undefined;
+      bytes = await saveVm(this.p.paths.qmpSocket, this.id, this.p.launch.uid, this.p.paths.savedState).catch(async (err: unknown) => {
+        await rm(this.p.paths.savedState, { force: true });
+        await qmpCommand(this.p.paths.qmpSocket, 'cont').catch(() => undefined);
+        throw err;
+      });
+      this.asleep = { record };
+      // The main's connection closes with QEMU: no longer this sandbox's process until the wake.
+      this.main = undefined;
+      agent.close();
+      this.agent = undefined;
+      await this.p.vm.kill();
+    });
+    this.transition = step.catch(() => undefined);
+    return step.then(() => ({ stateBytes: bytes }));
+  }
+
+  /** Starts the hibernated VM again from its saved state; the main process and its timeout carry on. */
+  wake(): Promise<void> {
+    const step = this.transition.then(async () => {
+      const asleep = this.asleep;
+      if (!asleep) return;
+      const { paths, launch } = this.p;
+      const { vm, confined } = await startQemu(this.p.spec, paths, launch, ['-incoming', 'defer']);
+      try {
+        await loadVm(paths.qmpSocket, this.id, launch.uid, paths.savedState, vm.exited);
+        await confined;
+        const agent = await Agents.connectFree(paths.agentSockets);
+        this.p.vm = vm;
+        this.watch(vm);
+        this.agent = agent;
+        this.asleep = undefined;
+        await rm(paths.savedState, { force: true });
+        if (asleep.record) this.attachMain(agent, asleep.record);
+        if (this.deadlineAtMs !== undefined) await this.setDeadline(this.deadlineAtMs).catch(() => undefined);
+      } catch (err) {
+        await vm.kill();
+        throw err;
+      }
+    });
+    this.transition = step.catch(() => undefined);
+    return step;
+  }
+
   async destroy(): Promise<void> {
     if (this.current === 'destroyed') return;
+    await this.transition.catch(() => undefined);
     const main = this.main;
     if (main && !main.done) void main.stop('killed', 'SIGKILL', 0);
     this.current = 'destroyed';

@@ -16,14 +16,15 @@ export class VmProcess {
   private constructor(
     readonly pid: number,
     private readonly handle: ProcessHandle | undefined,
+    exited?: Promise<void>,
   ) {
-    this.exited = handle ? handle.wait().then(() => undefined) : pollExit(pid);
+    this.exited = exited ?? (handle ? handle.wait().then(() => undefined) : pollExit(pid));
     void this.exited.then(() => (this.hasExited = true));
   }
 
   /** Starts QEMU from `argv`. Its stderr (kept to 64 KiB) explains a failed start. */
-  static spawn(argv: string[]): VmProcess {
-    const handle = startProcess(argv, { maxOutputBytes: 64 * 1024 });
+  static spawn(argv: string[], extraFds?: number[]): VmProcess {
+    const handle = startProcess(argv, { maxOutputBytes: 64 * 1024, extraFds });
     if (handle.pid === undefined) return new VmProcess(-1, handle);
     return new VmProcess(handle.pid, handle);
   }
@@ -32,6 +33,11 @@ export class VmProcess {
   static async adopt(pidFile: string, id: string): Promise<VmProcess | undefined> {
     const pid = await vmPid(pidFile, id);
     return pid === undefined ? undefined : new VmProcess(pid, undefined);
+  }
+
+  /** No process: the QEMU of a hibernated VM (ended; started again at its wake). */
+  static gone(): VmProcess {
+    return new VmProcess(-1, undefined, Promise.resolve());
   }
 
   get running(): boolean {

@@ -187,6 +187,11 @@ export class AgentClient {
     }
   }
 
+  /** How many processes (execs and the main) this connection follows now. */
+  get processCount(): number {
+    return this.execs.size;
+  }
+
   get isOpen(): boolean {
     return !this.isClosed;
   }
