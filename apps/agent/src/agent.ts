@@ -93,7 +93,19 @@ export class Agent {
     );
     this.work = new Supervisor(runtime, () => this.link, meters, this.metrics);
     this.calls = new Calls(runtime, this.work);
-    this.proxy = new NodeProxy(async (sandboxId) => this.work.sandbox(sandboxId).address?.());
+    this.proxy = new NodeProxy(
+      async (sandboxId) => this.work.sandbox(sandboxId).address?.(),
+      // A proxied connection keeps the sandbox awake while it is open (and wakes a hibernated one).
+      async (sandboxId) => {
+        const h = this.work.sandbox(sandboxId);
+        const release = h.hold?.() ?? (() => undefined);
+        await h.wake?.().catch((err: unknown) => {
+          release();
+          throw err;
+        });
+        return release;
+      },
+    );
     this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));
   }
 

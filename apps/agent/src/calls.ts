@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AGENT_CALLS,
+  ConflictError,
   InvalidArgumentError,
   MAX_FILE_BYTES,
   NotFoundError,
@@ -102,6 +103,12 @@ export class Calls {
         runtime.buildImage({ tag, dockerfile, context: Buffer.from(context, 'base64'), auth }, (p) => emit({ event: 'progress', data: p })),
       collectImages: ({ budgetBytes }) => runtime.collectImages(budgetBytes),
       snapshotSandbox: ({ sandboxId, snapshotId, maxBytes }) => runtime.snapshot(work.sandbox(sandboxId), snapshotId, maxBytes),
+      hibernateSandbox: async ({ sandboxId }) => {
+        const h = work.sandbox(sandboxId);
+        if (!h.hibernate) throw new ConflictError(`sandbox ${sandboxId} runs on ${h.runtime}, which cannot save a sandbox's memory: only microvm sandboxes hibernate`);
+        return h.hibernate();
+      },
+      wakeSandbox: async ({ sandboxId }) => (await work.sandbox(sandboxId).wake?.(), none),
       deleteSnapshot: async ({ snapshotId, digest }) => (await runtime.deleteSnapshot(snapshotId, digest), none),
       poolStats: async ({ take }) => ({ pools: runtime.poolStats(take) }),
       setPoolSize: async ({ key, size }) => runtime.setPoolSize(key, size),

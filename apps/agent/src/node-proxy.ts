@@ -16,6 +16,8 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Finds the address of a sandbox this node runs; undefined when it has no network. Throws when it is not here. */
 export type AddressOf = (sandboxId: string) => Promise<string | undefined>;
+/** Marks a sandbox busy (awake) for one connection; resolves with the function that ends that. */
+export type HoldSandbox = (sandboxId: string) => Promise<() => void>;
 
 /** What the agent advertises in `hello`: where to connect and what to present. */
 export interface NodeProxyAdvert {
@@ -30,7 +32,10 @@ export class NodeProxy {
   private readonly open = new Set<Socket>();
   private readonly relays = new SocketRelays();
 
-  constructor(private readonly addressOf: AddressOf) {
+  constructor(
+    private readonly addressOf: AddressOf,
+    private readonly holdSandbox?: HoldSandbox,
+  ) {
     // Half-open both ways: a client that ends its side still gets the whole answer.
     this.server = createServer({ allowHalfOpen: true }, (socket) => void this.serve(socket));
   }
@@ -74,6 +79,8 @@ export class NodeProxy {
     if (!req || !this.secretMatches(req.secret)) return fail(403, 'the tunnel did not present this node proxy secret');
     let address: string | undefined;
     try {
+      const release = await this.holdSandbox?.(req.sandboxId);
+      if (release) client.once('close', release);
       address = await this.addressOf(req.sandboxId);
     } catch (err) {
       return fail(409, (err as Error).message);

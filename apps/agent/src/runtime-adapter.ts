@@ -68,6 +68,7 @@ export class RuntimeAdapter implements AgentRuntime {
       ...(o.onTemplateReady === undefined ? {} : { onTemplateReady: o.onTemplateReady }),
       // A snapshot's files, kept on this node (the work was placed here for them).
       ...(spec.snapshot === null ? {} : { seed: await this.runtime.snapshots.path(spec.snapshot.id) }),
+      ...(spec.hibernateAfterMs === null ? {} : { hibernateAfterMs: spec.hibernateAfterMs }),
     };
     const handle = await this.runtime.createSandbox(options, signal);
     try {

@@ -154,6 +154,7 @@ export class Supervisor {
     w.handle = await this.runtime.adopt(info);
     this.work.set(info.id, w);
     this.meter(w, w.handle, w.runtime, true);
+    this.reportHibernation(w, w.handle);
     w.done = this.finish(w, w.handle).finally(() => this.forget(w));
   }
 
@@ -251,6 +252,7 @@ export class Supervisor {
     });
     this.metrics.launch.observe({ runtime: w.runtime }, (performance.now() - launchedAt) / 1000);
     this.meter(w, w.handle, w.runtime, false);
+    this.reportHibernation(w, w.handle);
     if (!once) this.setTimeout(w.sandboxId, Date.now() + msg.spec.timeoutMs);
     if (w.endedBy !== undefined) await w.handle.kill({ graceMs: 1000 }).catch(() => undefined);
     await this.finish(w, w.handle, () => out.flush());
@@ -309,6 +311,13 @@ export class Supervisor {
   }
 
   /** Meters `w`'s sandbox until it ends (usage-meter.ts). */
+  /** Tells the server each time the sandbox hibernates or wakes (drivers that can). */
+  private reportHibernation(w: Work, handle: SandboxHandle): void {
+    handle.onHibernation?.((hibernated) => {
+      if (this.work.get(w.workId) === w) this.link().send({ type: 'hibernation', workId: w.workId, epoch: w.epoch, hibernated, atMs: Date.now() });
+    });
+  }
+
   private meter(w: Work, handle: SandboxHandle, runtime: string, adopted: boolean): void {
     const source = { stats: () => handle.stats(), egressBytes: () => this.runtime.egressBytes(w.sandboxId) };
     this.meters.start({ workId: w.workId, epoch: w.epoch, runtime }, source, adopted);

@@ -90,6 +90,8 @@ export interface SandboxSpec {
   network?: { egress: Egress; group?: string };
   /** A tar of a writable layer (a filesystem snapshot) the sandbox's layer starts from. */
   seed?: string;
+  /** Hibernate once idle this long, ms (drivers with `hibernate()`). */
+  hibernateAfterMs?: number;
 }
 
 /** Why a process ended. */
@@ -255,6 +257,10 @@ export interface SandboxHandle {
   wake?(): Promise<void>;
   /** Whether it is hibernated now. */
   readonly hibernated?: boolean;
+  /** Calls `fn` after each hibernation (true: on its own once idle, or asked) and wake (false). */
+  onHibernation?(fn: (hibernated: boolean) => void): void;
+  /** Marks the sandbox busy (never hibernated for idleness) until the returned function is called. */
+  hold?(): () => void;
   /** The sandbox's address on the node's bridge, when it has a network. */
   address?(): Promise<string | undefined>;
 

@@ -77,6 +77,8 @@ export interface SandboxOptions {
    * the sandbox's writable layer starts from: its files as they were. Never from a warm pool.
    */
   seed?: string;
+  /** Hibernate the sandbox once idle (no exec, file call or held connection) this long, ms (≥ 1000; microvm only). */
+  hibernateAfterMs?: number;
 }
 
 /** Limits a sandbox gets unless told otherwise: 1 core, 512 MiB, 256 pids, 1 GiB writable layer. */
@@ -144,6 +146,10 @@ export function resolveSandboxOptions(options: SandboxOptions, template: Templat
     throw new InvalidArgumentError('networkGroup needs a network: give an egress other than "none" too');
   }
   if (options.seed !== undefined) spec.seed = options.seed;
+  if (options.hibernateAfterMs !== undefined) {
+    if (!Number.isInteger(options.hibernateAfterMs) || options.hibernateAfterMs < 1000) throw new InvalidArgumentError(`hibernateAfterMs must be a whole number of ms, at least 1000 (got ${options.hibernateAfterMs})`);
+    spec.hibernateAfterMs = options.hibernateAfterMs;
+  }
   return spec;
 }
 

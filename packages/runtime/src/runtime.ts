@@ -246,6 +246,9 @@ export class Runtime {
     const driver = this.driver(options.runtime ?? 'container');
     const availability = await driver.available();
     if (!availability.ok) throw new RuntimeUnavailableError(`runtime ${driver.name} is unavailable: ${availability.reason}`);
+    if (options.hibernateAfterMs !== undefined && driver.name !== 'microvm') {
+      throw new InvalidArgumentError(`hibernateAfterMs needs runtime microvm: only microVMs can save a sandbox's memory here (runtime ${driver.name})`);
+    }
     const template = await this.templateFor(options, signal);
     options.onTemplateReady?.();
     const spec = resolveSandboxOptions(options, template);

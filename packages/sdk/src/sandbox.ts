@@ -103,6 +103,20 @@ export class Sandbox {
   }
 
   /**
+   * Saves the sandbox's memory and frees it (microvm sandboxes; a 409 for another runtime or while
+   * a command runs). The next exec, file call or proxied connection wakes it where it was; so does
+   * `wake()`. `info.hibernatedAt` says when it went to sleep.
+   */
+  async hibernate(): Promise<SandboxInfo> {
+    return this.update('POST', '/hibernate');
+  }
+
+  /** Starts a hibernated sandbox again where it was (any call to it does that too). */
+  async wake(): Promise<SandboxInfo> {
+    return this.update('POST', '/wake');
+  }
+
+  /**
    * The URL of `port` of this sandbox through the server's proxy (HTTP, WebSocket, server-sent
    * events): host-based (`https://PORT-ID.<domain>/`) when the server has a proxy domain, else
    * path-based (`<server>/v1/sandboxes/ID/ports/PORT/`). Reaching it needs the API key, an access

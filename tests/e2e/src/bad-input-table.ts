@@ -6,6 +6,7 @@
 import { specificRows } from './bad-input-cases.js';
 import { terminationRows } from './bad-input-termination.js';
 import { snapshotRows } from './bad-input-snapshots.js';
+import { hibernationRows } from './bad-input-hibernation.js';
 import type { CallOptions } from './helpers.js';
 
 /** The template create's body limit: a 32 MiB build context as base64, plus 1 MiB. */
@@ -62,6 +63,8 @@ export function routes(ids: { sandbox: string; run: string; key: string; tenant:
     { method: 'GET', path: '/v1/snapshots/snp_x' },
     { method: 'DELETE', path: '/v1/snapshots/snp_x', mutating: true },
     { method: 'POST', path: `/v1/sandboxes/${s}/resume`, mutating: true },
+    { method: 'POST', path: `/v1/sandboxes/${s}/hibernate`, mutating: true },
+    { method: 'POST', path: `/v1/sandboxes/${s}/wake`, mutating: true },
     { method: 'POST', path: `/v1/sandboxes/${s}/exec`, body: { argv: ['true'] }, mutating: true },
     { method: 'GET', path: `/v1/sandboxes/${s}/files?path=/tmp` },
     { method: 'PUT', path: `/v1/sandboxes/${s}/files?path=/tmp/x`, raw: 'x', mutating: true },
@@ -321,5 +324,6 @@ export function badInputRows(f: Fixture): Row[] {
   rows.push(...specificRows(f));
   rows.push(...terminationRows(f));
   rows.push(...snapshotRows(f));
+  rows.push(...hibernationRows(f));
   return rows;
 }

@@ -253,6 +253,7 @@ export class AgentConnection {
       case 'failed':
       case 'cleaned':
       case 'usage':
+      case 'hibernation':
         return handleWorkReport(this.ctx, this, msg);
       case 'event':
         return this.pending.event(msg.requestId, msg.event, msg.data);

@@ -16,7 +16,7 @@ import type { AgentConnection } from './connection.js';
 /** Agent messages handled here. */
 export type WorkReport = Extract<
   AgentMessage,
-  { type: 'heartbeat' | 'started' | 'output' | 'finished' | 'failed' | 'cleaned' | 'usage' }
+  { type: 'heartbeat' | 'started' | 'output' | 'finished' | 'failed' | 'cleaned' | 'usage' | 'hibernation' }
 >;
 /** An output chunk an agent reports. */
 export type OutputMessage = Extract<AgentMessage, { type: 'output' }>;
@@ -266,6 +266,12 @@ export async function handleWorkReport(
       return;
     case 'usage':
       return recordUsage(ctx, conn, msg);
+    case 'hibernation':
+      ctx.log.info({ ...workIds(conn, msg.workId), hibernated: msg.hibernated }, msg.hibernated ? 'sandbox hibernated' : 'sandbox woken');
+      if (idKind(msg.workId) !== 'sbx') return;
+      await store.sandboxes.setHibernated(conn.nodeId, msg.workId, msg.hibernated ? msg.atMs : null);
+      ctx.bus.emit(`sandbox:${msg.workId}`);
+      return;
     default:
       return assertNever(msg, 'agent report');
   }

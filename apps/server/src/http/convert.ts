@@ -67,6 +67,8 @@ export function sandboxDto(s: Sandbox): SandboxDto {
       s.termination === null
         ? null
         : { at: iso(s.termination.at), graceMs: s.termination.graceMs, reason: s.termination.reason, requestedAt: iso(s.termination.requestedAt), begun: s.termination.begun },
+    hibernatedAt: isoOrNull(s.hibernatedAt),
+    hibernateAfterMs: s.spec.hibernateAfterMs,
     exit: s.exit,
   };
 }

@@ -112,4 +112,20 @@ export const sandboxRoutes: RouteModule = (app, { ctx, sandboxes }) => {
       handler: async (req) => sandboxes.suspend(principalOf(req).tenantId, req.params.id, action),
     });
   }
+
+  for (const action of ['hibernate', 'wake'] as const) {
+    app.post(`/v1/sandboxes/:id/${action}`, {
+      config: { access: 'member', audit: `sandbox.${action}` },
+      schema: {
+        tags,
+        summary:
+          action === 'hibernate'
+            ? "Save the sandbox's memory and free it (microvm); the next exec, file call or proxied connection wakes it"
+            : 'Start a hibernated sandbox again where it was',
+        params: SandboxIdParamsSchema,
+        response: { 200: SandboxSchema, ...errorResponses },
+      },
+      handler: async (req) => sandboxes.hibernation(principalOf(req).tenantId, req.params.id, action),
+    });
+  }
 };

@@ -176,6 +176,27 @@ export class SandboxService {
   }
 
   /**
+   * Hibernates a running sandbox (its node saves its memory and frees it; microvm only: 409 for
+   * another runtime or while a command runs) or wakes a hibernated one. Either is a no-op when done.
+   */
+  async hibernation(tenantId: string, id: string, action: 'hibernate' | 'wake'): Promise<SandboxDto> {
+    const { store } = this.ctx;
+    const s = await store.sandboxes.get(tenantId, id);
+    if ((action === 'hibernate') === (s.hibernatedAt !== null) && s.state === 'running') return sandboxDto(s);
+    if (s.state !== 'running' || s.nodeId === null) {
+      throw new SandboxNotRunningError(`sandbox ${id} is ${s.state}; only a running sandbox can ${action === 'hibernate' ? 'hibernate' : 'be woken'}`);
+    }
+    if (action === 'hibernate') {
+      await this.hub.call(s.nodeId, 'hibernateSandbox', { sandboxId: id });
+      await store.sandboxes.setHibernated(s.nodeId, id, Date.now());
+    } else {
+      await this.hub.call(s.nodeId, 'wakeSandbox', { sandboxId: id });
+      await store.sandboxes.setHibernated(s.nodeId, id, null);
+    }
+    return sandboxDto(await store.sandboxes.get(tenantId, id));
+  }
+
+  /**
    * Replaces a running (or paused) sandbox's egress: checked against the tenant's `maxEgress`,
    * applied by its node (409 there for a sandbox created with `none`: it has no interface), then
    * recorded in its spec.

@@ -173,6 +173,7 @@ export function toSandbox(r: Selectable<SandboxesTable>): Sandbox {
         : { exitCode: r.exit_code, reason: r.exit_reason, message: r.exit_message },
     termination: r.termination_json === null ? null : (JSON.parse(r.termination_json) as SandboxTermination),
     terminateDueAt: r.terminate_at === null ? null : Number(r.terminate_at),
+    hibernatedAt: r.hibernated_at === null ? null : Number(r.hibernated_at),
   };
 }
 

@@ -71,7 +71,7 @@ function move(
       ...(to === 'running' && current.startedAt === null && current.timeoutAt === null && { timeout_at: now + current.spec.timeoutMs }),
       ...(templateReadyAt !== undefined && { template_ready_at: templateReadyAt }),
       // An ended sandbox has no termination left to carry out.
-      ...(isEndedSandbox(to) && { ended_at: now, terminate_at: null, termination_json: null }),
+      ...(isEndedSandbox(to) && { ended_at: now, terminate_at: null, termination_json: null, hibernated_at: null }),
       ...(exit !== undefined && {
         exit_code: exit.exitCode,
         exit_reason: exit.reason,
@@ -142,6 +142,7 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
           cleaned_up_at: null,
           terminate_at: null,
           termination_json: null,
+          hibernated_at: null,
         };
         await trx.insertInto('sandboxes').values(row).execute();
         await emitEvent(ctx, trx, { tenantId, type: 'sandbox.created', objectId: row.id, data: { state: 'requested', template: row.template, runtime: row.runtime } });
@@ -237,6 +238,10 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
     },
 
     transitionOnNode: (nodeId, sandboxId, to, exit, templateReadyAt, startedAt) => move(ctx, nodeId, sandboxId, to, exit, templateReadyAt, startedAt),
+
+    async setHibernated(nodeId, sandboxId, at) {
+      await db.updateTable('sandboxes').set({ hibernated_at: at }).where('id', '=', sandboxId).where('node_id', '=', nodeId).where('state', 'in', ['running', 'paused']).execute();
+    },
 
     async recordCleanup(nodeId, sandboxId, at) {
       await db.updateTable('sandboxes').set({ cleaned_up_at: at }).where('id', '=', sandboxId).where('node_id', '=', nodeId).execute();

@@ -110,6 +110,8 @@ export interface SandboxesTable {
    */
   terminate_at: number | null;
   termination_json: string | null;
+  /** When its node hibernated it (migration 0021); null while awake. */
+  hibernated_at: number | null;
 }
 
 /** Row of the `Runs` table. */

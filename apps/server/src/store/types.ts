@@ -176,6 +176,8 @@ export interface Sandbox {
   termination: SandboxTermination | null;
   /** When the termination is due (its time, or the end of its carrier's lease); null without one. */
   terminateDueAt: number | null;
+  /** When its node hibernated it; null while awake. */
+  hibernatedAt: number | null;
 }
 
 /** A termination asked for with a delay. */

@@ -241,6 +241,10 @@ export const AGENT_CALLS = {
     output: z.object({ digest: z.string(), sizeBytes: z.number().int() }),
     events: {},
   },
+  /** Saves the sandbox's memory and frees it (`stateBytes`: the size of what was saved); ConflictError while a command runs. */
+  hibernateSandbox: { input: SandboxRef, output: z.object({ stateBytes: z.number().int() }), events: {} },
+  /** Starts a hibernated sandbox again where it was (nothing to do for one awake). */
+  wakeSandbox: { input: SandboxRef, output: Empty, events: {} },
   /** Removes a snapshot's files from the node (none left using them). */
   deleteSnapshot: { input: z.object({ snapshotId: z.string(), digest: z.string() }), output: Empty, events: {} },
   /** The node's warm pools; `take` starts their create counts again from zero (the caller keeps them). */

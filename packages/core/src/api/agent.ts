@@ -91,6 +91,14 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     egressBytes: z.number().int().nonnegative(),
     final: z.boolean(),
   }),
+  /** The work's sandbox was hibernated (its memory saved and freed) or woken, at `atMs`. */
+  z.object({
+    type: z.literal('hibernation'),
+    workId: z.string(),
+    epoch: z.number().int(),
+    hibernated: z.boolean(),
+    atMs: z.number().int().nonnegative(),
+  }),
   /** The work's sandbox was destroyed on the node (after `finished` or `failed`), a phase. */
   z.object({
     type: z.literal('cleaned'),

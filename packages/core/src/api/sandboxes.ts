@@ -91,6 +91,11 @@ export const CreateSandboxRequestSchema = z
      * they were; its template and runtime, on the node that holds it.
      */
     snapshot: IdSchema.optional(),
+    /**
+     * Hibernate it after this long without an exec, file call or proxied connection (1 s..24 h; microvm
+     * runtime): its memory is saved and freed, and the next call wakes it where it was.
+     */
+    hibernateAfterMs: durationMsSchema('hibernateAfterMs', 1000, MAX_SANDBOX_TIMEOUT_MS).optional(),
   })
   .superRefine(oneEgressSource)
   .meta({ id: 'CreateSandboxRequest' });
@@ -147,6 +152,10 @@ export const SandboxSchema = z
     networkGroup: z.string().nullable(),
     /** A termination pending (until it begins, or is cancelled); null when none is. */
     termination: SandboxTerminationSchema.nullable(),
+    /** When it was hibernated (its memory saved and freed; the next exec, file call or proxied connection wakes it); null: awake. */
+    hibernatedAt: TimestampSchema.nullable(),
+    /** Hibernated after this long idle, ms; null: only when asked (`POST /v1/sandboxes/:id/hibernate`). */
+    hibernateAfterMs: z.number().int().nullable(),
     /** Set once ended. */
     exit: SandboxExitSchema.nullable(),
   })

@@ -158,6 +158,7 @@ export function compileRun(req: RunRequest, policy: TenantLimitsPolicy | null, n
     egress: compileEgress(req, req.runtime ?? WORKLOAD_DEFAULTS.runtime, 'run', network),
     public: false,
     networkGroup: null,
+    hibernateAfterMs: null,
   };
   checkPolicy(spec, policy);
   return spec;
@@ -194,7 +195,11 @@ export function compileSandbox(
     public: req.public ?? false,
     // Qualified by the tenant where the tenant is known (the sandbox service).
     networkGroup: req.networkGroup ?? null,
+    hibernateAfterMs: req.hibernateAfterMs ?? null,
   };
+  if (spec.hibernateAfterMs !== null && spec.runtime !== 'microvm') {
+    throw new InvalidArgumentError(`hibernateAfterMs needs runtime "microvm": hibernation keeps a sandbox's memory, which only microVMs can save here (runtime ${JSON.stringify(spec.runtime)}); drop hibernateAfterMs or give runtime "microvm"`, { context: { field: 'hibernateAfterMs' } });
+  }
   if (spec.networkGroup !== null && spec.egress === 'none') {
     throw new InvalidArgumentError(`networkGroup ${JSON.stringify(spec.networkGroup)} needs a network: give an egress other than "none" (a sandbox with none has no interface)`, { context: { field: 'networkGroup' } });
   }

@@ -64,6 +64,8 @@ export const WorkloadSpecSchema = z.object({
   networkGroup: z.string().nullable().default(null),
   /** A filesystem snapshot (its content digest, on the node the work is pinned to) the sandbox's files start from; null: the template's. */
   snapshot: z.object({ id: z.string(), digest: z.string() }).nullable().default(null),
+  /** A sandbox idle this long (no exec, file call or proxied connection) is hibernated, ms; null: never. */
+  hibernateAfterMs: z.number().int().nullable().default(null),
 });
 /** A compiled workload spec. */
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;

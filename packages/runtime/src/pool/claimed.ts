@@ -127,6 +127,27 @@ export class ClaimedSandbox implements SandboxHandle {
     return this.inner.snapshotFiles(path, options);
   }
 
+  get hibernated(): boolean {
+    return this.inner.hibernated ?? false;
+  }
+
+  async hibernate(): Promise<{ stateBytes: number }> {
+    if (!this.inner.hibernate) throw new ConflictError(`sandbox ${this.id}'s runtime (${this.runtime}) cannot save its memory: only microVMs hibernate`);
+    return this.inner.hibernate();
+  }
+
+  async wake(): Promise<void> {
+    await this.inner.wake?.();
+  }
+
+  onHibernation(fn: (hibernated: boolean) => void): void {
+    this.inner.onHibernation?.(fn);
+  }
+
+  hold(): () => void {
+    return this.inner.hold?.() ?? (() => undefined);
+  }
+
   async destroy(): Promise<void> {
     await this.inner.destroy();
     await removeClaim(this.stateDir, this.id);

@@ -32,6 +32,7 @@ export function upgradeSpec(old: Legacy, kind: 'run' | 'sandbox', row: Legacy): 
     image: null,
     entrypoint: null,
     snapshot: null,
+    hibernateAfterMs: null,
     // Work from before networking had loopback only.
     egress: 'none',
     public: false,

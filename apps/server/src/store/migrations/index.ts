@@ -24,6 +24,7 @@ import { deploymentEvents } from './0016-deployment-events.js';
 import { poolIntervals } from './0018-pool-intervals.js';
 import { sandboxTermination } from './0019-sandbox-termination.js';
 import { snapshots } from './0020-snapshots.js';
+import { hibernation } from './0021-hibernation.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -46,6 +47,7 @@ export const migrations: Record<string, Migration> = {
   '0018_pool_intervals': poolIntervals,
   '0019_sandbox_termination': sandboxTermination,
   '0020_snapshots': snapshots,
+  '0021_hibernation': hibernation,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -7,6 +7,7 @@ import { execCommand } from './exec.js';
 import { filesCommand } from './files/index.js';
 import { pauseCommand } from './pause.js';
 import { resumeCommand } from './resume.js';
+import { hibernateCommand, wakeCommand } from './hibernate.js';
 import { killCommand } from './kill.js';
 import { terminateCommand } from './terminate.js';
 import { forkCommand, snapshotCommand } from './snapshot.js';
@@ -25,6 +26,8 @@ export function sandboxCommand(): Command {
     .addCommand(filesCommand())
     .addCommand(pauseCommand())
     .addCommand(resumeCommand())
+    .addCommand(hibernateCommand())
+    .addCommand(wakeCommand())
     .addCommand(killCommand())
     .addCommand(terminateCommand())
     .addCommand(snapshotCommand())

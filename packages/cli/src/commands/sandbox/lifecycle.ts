@@ -21,6 +21,6 @@ export function lifecycleCommand(
     await act(sandbox);
     await sandbox.getInfo().catch(() => undefined); // a DELETE may answer 204; show the state it settled in
     if (o.json) printJson(sandbox.info);
-    else process.stdout.write(`${sandbox.id} ${sandbox.info.state}\n`);
+    else process.stdout.write(`${sandbox.id} ${sandbox.info.state}${sandbox.info.hibernatedAt ? ' (hibernated)' : ''}\n`);
   });
 }

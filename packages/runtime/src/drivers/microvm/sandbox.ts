@@ -23,6 +23,7 @@ import type {
   SandboxStats,
 } from '../../driver.js';
 import type { SandboxNetworks } from '../../network/sandbox.js';
+import { IdleWatch } from '../../sandbox/idle.js';
 import { emptyResult } from '../../sandbox/result.js';
 import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
 import type { AgentClient } from '../../sandbox/agent/client.js';
@@ -95,6 +96,9 @@ export class MicrovmSandbox implements SandboxHandle {
   /** When the guest ends the main process by itself (setDeadline), ms since the epoch. */
   private deadlineAtMs: number | undefined;
   private mainStartedAtMs = 0;
+  /** Hibernates the VM once idle for the spec's `hibernateAfterMs` (none without it). */
+  private idle: IdleWatch | undefined;
+  private readonly hibernationListeners: Array<(hibernated: boolean) => void> = [];
 
   constructor(private readonly p: MicrovmParts) {
     p.ready.catch(() => undefined); // a failed boot is reported by start()
@@ -105,6 +109,27 @@ export class MicrovmSandbox implements SandboxHandle {
     if (p.adopted && !p.adopted.agent) this.asleep = { record: p.adopted.main };
     else if (p.adopted?.main && p.adopted.agent) this.attachMain(p.adopted.agent, p.adopted.main);
     this.watch(p.vm);
+    if (p.adopted) this.watchIdle();
+  }
+
+  /** Starts idle detection if the spec asks for hibernation. */
+  private watchIdle(): void {
+    const after = this.p.spec.hibernateAfterMs;
+    if (after === undefined || this.idle) return;
+    this.idle = new IdleWatch(after, async () => {
+      if (this.current === 'running' && !this.asleep) await this.hibernate();
+    });
+    this.idle.start();
+  }
+
+  /** Calls `fn` after each hibernation (true) and wake (false). */
+  onHibernation(fn: (hibernated: boolean) => void): void {
+    this.hibernationListeners.push(fn);
+  }
+
+  /** Marks the sandbox busy (not idle) until the returned function is called: a proxied connection. */
+  hold(): () => void {
+    return this.idle?.hold() ?? (() => undefined);
   }
 
   /** A VM that dies on its own (guest panic, QEMU crash, OOM kill of QEMU) ends the sandbox. */
@@ -131,6 +156,7 @@ export class MicrovmSandbox implements SandboxHandle {
 
   /** The agent, the VM woken first if it is hibernated. */
   private async awakeAgent(): Promise<AgentClient> {
+    this.idle?.touch();
     if (this.asleep) await this.wake();
     return this.liveAgent();
   }
@@ -235,6 +261,7 @@ export class MicrovmSandbox implements SandboxHandle {
       this.setDeadline(Date.now() + spec.timeoutMs).catch(() => undefined);
     }
     void main.wait().then((r) => this.mainEnded(main, r));
+    this.watchIdle();
     await main.started;
   }
 
@@ -266,6 +293,7 @@ export class MicrovmSandbox implements SandboxHandle {
   /** Records the main process's end and powers the VM off. */
   private end(r: ProcessResult, powerOff: boolean): void {
     for (const t of this.timers.splice(0)) clearTimeout(t);
+    this.idle?.stop();
     if (this.current !== 'destroyed') {
       try {
         writeFileSync(join(this.p.paths.dir, EXITED_MARKER), r.reason);
@@ -323,6 +351,18 @@ export class MicrovmSandbox implements SandboxHandle {
   }
 
   async exec(options: ExecOptions): Promise<ExecHandle> {
+    const release = this.hold();
+    try {
+      const proc = await this.startExec(options);
+      void proc.wait().finally(release);
+      return proc;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async startExec(options: ExecOptions): Promise<AgentProcess> {
     const agent = await this.awakeAgent();
     const { spec } = this.p;
     const user =
@@ -423,6 +463,7 @@ export class MicrovmSandbox implements SandboxHandle {
       agent.close();
       this.agent = undefined;
       await this.p.vm.kill();
+      for (const fn of this.hibernationListeners) fn(true);
     });
     this.transition = step.catch(() => undefined);
     return step.then(() => ({ stateBytes: bytes }));
@@ -446,6 +487,8 @@ export class MicrovmSandbox implements SandboxHandle {
         await rm(paths.savedState, { force: true });
         if (asleep.record) this.attachMain(agent, asleep.record);
         if (this.deadlineAtMs !== undefined) await this.setDeadline(this.deadlineAtMs).catch(() => undefined);
+        this.idle?.touch();
+        for (const fn of this.hibernationListeners) fn(false);
       } catch (err) {
         await vm.kill();
         throw err;
@@ -461,6 +504,7 @@ export class MicrovmSandbox implements SandboxHandle {
     const main = this.main;
     if (main && !main.done) void main.stop('killed', 'SIGKILL', 0);
     this.current = 'destroyed';
+    this.idle?.stop();
     for (const t of this.timers.splice(0)) clearTimeout(t);
     this.agent?.close();
     void this.p.ready.then(
