@@ -21,7 +21,7 @@ export interface BenchArgs {
 }
 
 /** The benchmarks (modules beside this one that are not benchmarks, e.g. `stats`, are not names). */
-const NAMES = ['runtime', 'api', 'microvm', 'scheduler', 'exec', 'pool', 'images', 'network', 'deploy', 'cluster', 'forecast'];
+const NAMES = ['runtime', 'api', 'microvm', 'scheduler', 'exec', 'pool', 'images', 'network', 'deploy', 'cluster', 'forecast', 'snapshot'];
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
