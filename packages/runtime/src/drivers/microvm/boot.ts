@@ -20,6 +20,7 @@ import { loadAssets } from './assets.js';
 import { confineVcpus, placeVmInCgroup } from './cgroup.js';
 import { qmpCommand } from './qmp.js';
 import { createWritableLayer, ensureTemplateImage } from './image.js';
+import { seedDisk } from './files-snapshot.js';
 import { attachVmNetwork } from './network.js';
 import type { VmPaths } from './paths.js';
 import { MicrovmSandbox } from './sandbox.js';
@@ -67,7 +68,8 @@ export async function bootSandbox(
     resolveUser(spec.template.rootfsPath, spec.process.user),
     uid,
     Promise.resolve(network),
-    createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal),
+    // From a snapshot: its disk, as it was; else a fresh one.
+    spec.seed === undefined ? createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal) : seedDisk(spec.seed, paths, o.signal),
     writeFile(paths.spec, JSON.stringify(stored), { mode: 0o600 }),
     mkdir(paths.socketDir, { recursive: true }),
   ]);

@@ -32,6 +32,7 @@ import { AgentProcess } from '../../sandbox/agent/process.js';
 import { Msg, PayloadReader, PayloadWriter } from '../../sandbox/agent/protocol.js';
 import { AgentClient as Agents } from '../../sandbox/agent/client.js';
 import { startQemu, type VmLaunch } from './boot.js';
+import { snapshotDisk } from './files-snapshot.js';
 import { loadVm, saveVm } from './hibernate.js';
 import { qmpCommand } from './qmp.js';
 import type { VmPaths } from './paths.js';
@@ -436,6 +437,22 @@ export class MicrovmSandbox implements SandboxHandle {
     const r = new PayloadReader(await this.liveAgent().request(Msg.stats));
     this.lastStats = { cpuUsageNs: r.u64(), memoryBytes: r.u64(), pids: r.u32() };
     return this.lastStats;
+  }
+
+  /** Writes the VM's disk (its files as the guest last synced them) to `path` as a sparse tar; stopped meanwhile. */
+  async snapshotFiles(path: string, options: { maxBytes?: number } = {}): Promise<{ sizeBytes: number }> {
+    await this.awakeAgent();
+    if (this.current !== 'running' && this.current !== 'paused') throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}: only a running or paused sandbox's files can be snapshotted`);
+    // The guest's dirty pages go to the disk first (a paused VM is thawed for that, then stopped again).
+    const paused = this.current === 'paused';
+    if (paused) await this.resume();
+    const sync = await (await this.exec({ argv: ['sync'], user: 'root' })).wait();
+    if (sync.exitCode !== 0) throw new SandboxNotRunningError(`sandbox ${this.id} could not write its files back (sync: ${sync.reason})`);
+    try {
+      return { sizeBytes: await snapshotDisk(this.p.paths, path, options.maxBytes ?? Number.MAX_SAFE_INTEGER, true) };
+    } finally {
+      if (paused) await this.pause();
+    }
   }
 
   /**

@@ -26,7 +26,16 @@ async function parentPid(pid: number): Promise<number> {
  */
 export async function snapshotLayer(bundle: string, pidFile: string, path: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<number> {
   const runtimePid = await parentPid(Number((await readFile(pidFile, 'utf8')).trim()));
-  const child = spawn(LAYER_HELPER, ['snapshot', String(runtimePid), bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return writeCapped([LAYER_HELPER, 'snapshot', String(runtimePid), bundle], path, maxBytes, "the sandbox's files could not be read (tt-layer snapshot");
+}
+
+/**
+ * Runs `argv` and writes what it prints to `path`, stopping it (QuotaExceeded, `path` removed)
+ * past `maxBytes`; returns the size written. `what` names it in the error of a failed run.
+ */
+export async function writeCapped(argv: string[], path: string, maxBytes: number, what: string): Promise<number> {
+  const [cmd, ...args] = argv as [string, ...string[]];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
   const exited = new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
@@ -41,7 +50,7 @@ export async function snapshotLayer(bundle: string, pidFile: string, path: strin
   try {
     await pipeline(child.stdout as NodeJS.ReadableStream, capped, createWriteStream(path, { mode: 0o600 }));
     const code = await exited;
-    if (code !== 0) throw new InternalError(`the sandbox's files could not be read (tt-layer snapshot exited ${code}): ${stderr.trim()}`);
+    if (code !== 0) throw new InternalError(`${what} exited ${code}): ${stderr.trim()}`);
     return size;
   } catch (err) {
     child.kill('SIGKILL');
