@@ -152,9 +152,10 @@ export class Sandbox {
    * Ends the sandbox gracefully: SIGTERM to its workload, SIGKILL to what is left `graceMs` later
    * (default 10 s), with `reason` recorded in its exit. With `delayMs` it begins that much later
    * and is pending until then (`info.termination`; `cancelTermination()` calls it off); without,
-   * it resolves once the sandbox has ended.
+   * it resolves once the sandbox has ended. With `snapshot: true` its files are kept as a snapshot
+   * just before the end (`info.finalSnapshotId`; `Sandbox.create({ snapshot })` resumes from it).
    */
-  async terminate(options: { delayMs?: number; graceMs?: number; reason?: string } = {}): Promise<SandboxInfo> {
+  async terminate(options: { delayMs?: number; graceMs?: number; reason?: string; snapshot?: boolean } = {}): Promise<SandboxInfo> {
     return this.update('POST', '/terminate', options);
   }
 

@@ -12,6 +12,7 @@ export function terminationRows(f: Fixture): Row[] {
     post('terminate with a grace in seconds as text', { graceMs: '10s' }, /graceMs must be a number of milliseconds/),
     post('terminate with a 501-character reason', { reason: 'r'.repeat(501) }, /reason must be at most 500 characters/),
     post('terminate with an unknown field', { checkpoint: true }, /checkpoint/),
+    post('terminate with snapshot as text', { snapshot: 'yes' }, /snapshot/),
     { name: 'terminate by a viewer', method: 'POST', path, key: f.viewer, expect: 403, options: { body: {} } },
     { name: 'terminate of a missing sandbox', method: 'POST', path: '/v1/sandboxes/sbx_missing/terminate', key: f.member, expect: 404, options: { body: {} } },
     { name: 'cancel of a missing sandbox’s termination', method: 'DELETE', path: '/v1/sandboxes/sbx_missing/terminate', key: f.member, expect: 404 },

@@ -79,3 +79,34 @@ test('terminate: now with a grace every process gets, later with a reason, repla
     assert.equal((JSON.parse(gone.stdout) as { state: string }).state, 'killed');
   });
 });
+
+test('terminate with a snapshot: its files are kept just before it ends and a new sandbox resumes from them, now or later', async (t) => {
+  const skip = await containerSkipReason();
+  if (skip) return t.skip(skip);
+  await withEmbedded(async (h) => {
+    const sdk = new Tartarus({ url: h.url, apiKey: h.adminKey });
+    // Now, through the SDK.
+    const a = await sdk.sandboxes.create({ template: 'busybox' });
+    await a.files.write('/tmp/work.txt', 'half done\n');
+    const ended = await a.terminate({ snapshot: true, graceMs: 500, reason: 'moving' });
+    assert.deepEqual([ended.state, ended.exit?.message], ['killed', 'terminated: moving']);
+    assert.match(ended.finalSnapshotId ?? '', /^snp_/);
+    const resumed = await sdk.sandboxes.create({ snapshot: ended.finalSnapshotId as string });
+    assert.equal(await resumed.files.read('/tmp/work.txt'), 'half done\n');
+    assert.equal((await sdk.snapshots.get(ended.finalSnapshotId as string)).sandboxId, a.id);
+
+    // Later, through the CLI: shown as pending with its snapshot, carried out by the sweeper.
+    await resumed.files.write('/tmp/work.txt', 'more done\n');
+    const later = await tartarus(['sandbox', 'terminate', resumed.id, '--in', '1s', '--snapshot'], h.url, h.adminKey);
+    assert.equal(later.code, 0, later.stderr);
+    assert.match(later.stdout, /terminating at .* \(files kept first\)\n$/);
+    const done = await eventually(async () => {
+      const s = await resumed.getInfo();
+      return s.state === 'killed' ? s : undefined;
+    }, 30_000, 'the delayed termination');
+    assert.match(done.finalSnapshotId ?? '', /^snp_/);
+    const again = await sdk.sandboxes.create({ snapshot: done.finalSnapshotId as string });
+    assert.equal(await again.files.read('/tmp/work.txt'), 'more done\n');
+    await again.kill();
+  });
+});

@@ -66,9 +66,10 @@ export function sandboxDto(s: Sandbox): SandboxDto {
     termination:
       s.termination === null
         ? null
-        : { at: iso(s.termination.at), graceMs: s.termination.graceMs, reason: s.termination.reason, requestedAt: iso(s.termination.requestedAt), begun: s.termination.begun },
+        : { at: iso(s.termination.at), graceMs: s.termination.graceMs, reason: s.termination.reason, requestedAt: iso(s.termination.requestedAt), snapshot: s.termination.snapshot ?? false, begun: s.termination.begun },
     hibernatedAt: isoOrNull(s.hibernatedAt),
     hibernateAfterMs: s.spec.hibernateAfterMs,
+    finalSnapshotId: s.finalSnapshotId,
     exit: s.exit,
   };
 }

@@ -71,26 +71,8 @@ export class SnapshotService {
   ) {}
 
   /** Snapshots the tenant's running (or paused) sandbox `sandboxId`, within the tenant's room for snapshots. */
-  async take(tenantId: string, sandboxId: string): Promise<Snapshot> {
-    const { store, config } = this.ctx;
-    const s = await store.sandboxes.get(tenantId, sandboxId);
-    if ((s.state !== 'running' && s.state !== 'paused') || s.nodeId === null) {
-      throw new SandboxNotRunningError(`sandbox ${sandboxId} is ${s.state}: only a running or paused sandbox can be snapshotted`);
-    }
-    const room = config.maxSnapshotBytes - (await store.snapshots.bytes(tenantId));
-    if (room <= 0) {
-      throw new QuotaExceededError(`the tenant's snapshots take all of maxSnapshotBytes (${config.maxSnapshotBytes}): delete some (GET /v1/snapshots)`, 0, { retryable: false });
-    }
-    // The id first: the node keeps the files under it, so they are this snapshot's alone.
-    const id = newId('snp');
-    const files = await this.hub.call(s.nodeId, 'snapshotSandbox', { sandboxId, snapshotId: id, maxBytes: room }, { timeoutMs: SNAPSHOT_TIMEOUT_MS });
-    const rec = await store.snapshots
-      .create({ id, tenantId, sandboxId, nodeId: s.nodeId, template: s.spec.template, image: s.spec.image, runtime: s.runtime, digest: files.digest, sizeBytes: files.sizeBytes })
-      .catch(async (err: unknown) => {
-        await this.dropFiles(s.nodeId ?? '', id, files.digest);
-        throw err;
-      });
-    return snapshotDto(rec);
+  take(tenantId: string, sandboxId: string): Promise<Snapshot> {
+    return takeSnapshot(this.ctx, this.hub, tenantId, sandboxId);
   }
 
   /** `count` new sandboxes from a snapshot of `sandboxId` (taken now), each independent of it and of one another. */
@@ -124,10 +106,37 @@ export class SnapshotService {
     return snapshotDto(snapshot);
   }
 
-  /** Removes snapshot `id` from its node (its files too when no other snapshot there links them). */
-  private async dropFiles(nodeId: string, id: string, digest: string): Promise<void> {
-    await this.hub.call(nodeId, 'deleteSnapshot', { snapshotId: id, digest }).catch((err: Error) =>
-      this.ctx.log.warn({ nodeId, snapshotId: id, err: err.message }, 'snapshot files not removed from their node (it did not answer)'),
-    );
+  private dropFiles(nodeId: string, id: string, digest: string): Promise<void> {
+    return dropFiles(this.ctx, this.hub, nodeId, id, digest);
   }
+}
+
+/** Snapshots the tenant's running (or paused) sandbox `sandboxId`, within the tenant's room for snapshots. */
+export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: string, sandboxId: string): Promise<Snapshot> {
+  const { store, config } = ctx;
+  const s = await store.sandboxes.get(tenantId, sandboxId);
+  if ((s.state !== 'running' && s.state !== 'paused') || s.nodeId === null) {
+    throw new SandboxNotRunningError(`sandbox ${sandboxId} is ${s.state}: only a running or paused sandbox can be snapshotted`);
+  }
+  const room = config.maxSnapshotBytes - (await store.snapshots.bytes(tenantId));
+  if (room <= 0) {
+    throw new QuotaExceededError(`the tenant's snapshots take all of maxSnapshotBytes (${config.maxSnapshotBytes}): delete some (GET /v1/snapshots)`, 0, { retryable: false });
+  }
+  // The id first: the node keeps the files under it, so they are this snapshot's alone.
+  const id = newId('snp');
+  const files = await hub.call(s.nodeId, 'snapshotSandbox', { sandboxId, snapshotId: id, maxBytes: room }, { timeoutMs: SNAPSHOT_TIMEOUT_MS });
+  const rec = await store.snapshots
+    .create({ id, tenantId, sandboxId, nodeId: s.nodeId, template: s.spec.template, image: s.spec.image, runtime: s.runtime, digest: files.digest, sizeBytes: files.sizeBytes })
+    .catch(async (err: unknown) => {
+      await dropFiles(ctx, hub, s.nodeId ?? '', id, files.digest);
+      throw err;
+    });
+  return snapshotDto(rec);
+}
+
+/** Removes snapshot `id` from its node (its files too when no other snapshot there links them). */
+async function dropFiles(ctx: ServerContext, hub: AgentHub, nodeId: string, id: string, digest: string): Promise<void> {
+  await hub.call(nodeId, 'deleteSnapshot', { snapshotId: id, digest }).catch((err: Error) =>
+    ctx.log.warn({ nodeId, snapshotId: id, err: err.message }, 'snapshot files not removed from their node (it did not answer)'),
+  );
 }

@@ -6,12 +6,19 @@
  * due first: `claimTermination` lets one replica take it, with a lease of its grace and a margin,
  * past which it is due again (its carrier crashed, or its node did not answer): another replica,
  * or a restarted one, takes it over. The sandbox's own timeout still holds meanwhile.
+ *
+ * With `snapshot`, the sandbox's files are kept as a snapshot just before the end (the sandbox's
+ * `finalSnapshotId`, from which a new sandbox resumes). Asked for now, a snapshot that cannot be
+ * taken refuses the termination (nothing ends); carried out later, one refused for good (the
+ * tenant's room for snapshots is full) ends the sandbox anyway, saying so in its exit, while one
+ * whose node does not answer is tried again when the lease ends.
  */
 import { ConflictError, isLiveSandbox, TartarusError, type Sandbox as SandboxDto } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { sandboxDto } from '../http/convert.js';
 import type { Sandbox } from '../store/index.js';
+import { takeSnapshot } from './snapshots.js';
 
 /** How a sandbox is ended. */
 export interface Ending {
@@ -70,17 +77,18 @@ export class Terminations {
    * (the ended sandbox), else recorded (the sandbox with its pending `termination`, replacing an
    * earlier one). A sandbox that has ended is returned as it is.
    */
-  async terminate(tenantId: string, id: string, req: { delayMs: number; graceMs: number; reason?: string | undefined }): Promise<{ sandbox: SandboxDto; pending: boolean }> {
+  async terminate(tenantId: string, id: string, req: { delayMs: number; graceMs: number; reason?: string | undefined; snapshot?: boolean | undefined }): Promise<{ sandbox: SandboxDto; pending: boolean }> {
     const { store } = this.ctx;
     const s = await store.sandboxes.get(tenantId, id);
     if (!isLiveSandbox(s.state) && s.state !== 'lost') return { sandbox: sandboxDto(s), pending: false };
     const reason = req.reason ?? null;
+    const snapshot = req.snapshot === true;
     if (req.delayMs === 0) {
-      const ended = await endSandbox(this.ctx, this.hub, s, { graceMs: req.graceMs, message: terminated(reason) });
+      const ended = await this.carryOut(s, { graceMs: req.graceMs, reason, snapshot }, true);
       return { sandbox: sandboxDto(ended), pending: false };
     }
     const now = Date.now();
-    const t = { at: now + req.delayMs, graceMs: req.graceMs, reason, requestedAt: now };
+    const t = { at: now + req.delayMs, graceMs: req.graceMs, reason, requestedAt: now, ...(snapshot ? { snapshot } : {}) };
     return { sandbox: sandboxDto(await store.sandboxes.setTermination(tenantId, id, t)), pending: true };
   }
 
@@ -94,6 +102,21 @@ export class Terminations {
     return sandboxDto(s);
   }
 
+  /** Ends `s`, after keeping its files as a snapshot when asked (`strict`: a snapshot that fails ends nothing). */
+  private async carryOut(s: Sandbox, t: { graceMs: number; reason: string | null; snapshot: boolean }, strict: boolean): Promise<Sandbox> {
+    let message = terminated(t.reason);
+    if (t.snapshot && s.state !== 'lost') {
+      try {
+        const snap = await takeSnapshot(this.ctx, this.hub, s.tenantId, s.id);
+        await this.ctx.store.sandboxes.setFinalSnapshot(s.id, snap.id);
+      } catch (err) {
+        if (strict || (err instanceof TartarusError && err.retryable)) throw err;
+        message += ` (its final snapshot could not be kept: ${(err as Error).message})`;
+      }
+    }
+    return endSandbox(this.ctx, this.hub, s, { graceMs: t.graceMs, message });
+  }
+
   /** Starts carrying out every due termination this replica can claim (the sweeper's step; does not wait for graces). */
   async sweep(): Promise<void> {
     const { store, log } = this.ctx;
@@ -103,7 +126,7 @@ export class Terminations {
       if (t === null || dueAt === null || this.underway.has(s.id)) continue;
       if (!(await store.sandboxes.claimTermination(s.id, dueAt, Date.now() + t.graceMs + CALL_MARGIN_MS))) continue;
       this.underway.add(s.id);
-      void endSandbox(this.ctx, this.hub, s, { graceMs: t.graceMs, message: terminated(t.reason) })
+      void this.carryOut(s, { graceMs: t.graceMs, reason: t.reason, snapshot: t.snapshot === true }, false)
         // Its node did not answer: due again when the lease ends, for whichever replica finds it.
         .catch((err: Error) => log.warn({ sandboxId: s.id, err: err.message }, 'termination failed; tried again when its lease ends'))
         .finally(() => this.underway.delete(s.id));

@@ -174,6 +174,7 @@ export function toSandbox(r: Selectable<SandboxesTable>): Sandbox {
     termination: r.termination_json === null ? null : (JSON.parse(r.termination_json) as SandboxTermination),
     terminateDueAt: r.terminate_at === null ? null : Number(r.terminate_at),
     hibernatedAt: r.hibernated_at === null ? null : Number(r.hibernated_at),
+    finalSnapshotId: r.final_snapshot_id,
   };
 }
 

@@ -143,6 +143,7 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
           terminate_at: null,
           termination_json: null,
           hibernated_at: null,
+          final_snapshot_id: null,
         };
         await trx.insertInto('sandboxes').values(row).execute();
         await emitEvent(ctx, trx, { tenantId, type: 'sandbox.created', objectId: row.id, data: { state: 'requested', template: row.template, runtime: row.runtime } });
@@ -241,6 +242,10 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
 
     async setHibernated(nodeId, sandboxId, at) {
       await db.updateTable('sandboxes').set({ hibernated_at: at }).where('id', '=', sandboxId).where('node_id', '=', nodeId).where('state', 'in', ['running', 'paused']).execute();
+    },
+
+    async setFinalSnapshot(sandboxId, snapshotId) {
+      await db.updateTable('sandboxes').set({ final_snapshot_id: snapshotId }).where('id', '=', sandboxId).execute();
     },
 
     async recordCleanup(nodeId, sandboxId, at) {

@@ -112,6 +112,8 @@ export interface SandboxesTable {
   termination_json: string | null;
   /** When its node hibernated it (migration 0021); null while awake. */
   hibernated_at: number | null;
+  /** The snapshot its termination kept (migration 0021); null: none. */
+  final_snapshot_id: string | null;
 }
 
 /** Row of the `Runs` table. */

@@ -341,6 +341,8 @@ export interface SandboxStore {
   claimTermination(sandboxId: string, dueAt: number, leaseUntil: number): Promise<boolean>;
   /** Records that the sandbox on `nodeId` was hibernated at `at` (null: woken). No-op once it has ended or moved. */
   setHibernated(nodeId: string, sandboxId: string, at: number | null): Promise<void>;
+  /** Records the snapshot a sandbox's termination kept of its files. */
+  setFinalSnapshot(sandboxId: string, snapshotId: string): Promise<void>;
   /** Extends or clears the timeout of a live sandbox. */
   setTimeout(tenantId: string, sandboxId: string, timeoutAt: number | null): Promise<Sandbox>;
   /** Records a sandbox's new egress in its spec (after its node applied it). NotFoundError if missing. */

@@ -178,6 +178,8 @@ export interface Sandbox {
   terminateDueAt: number | null;
   /** When its node hibernated it; null while awake. */
   hibernatedAt: number | null;
+  /** The snapshot its termination kept of its files; null: none. */
+  finalSnapshotId: string | null;
 }
 
 /** A termination asked for with a delay. */
@@ -187,6 +189,8 @@ export interface SandboxTermination {
   graceMs: number;
   reason: string | null;
   requestedAt: number;
+  /** Keep its files as a snapshot just before it ends (absent: no). */
+  snapshot?: boolean;
   /** A server replica is carrying it out (it can no longer be cancelled). */
   begun: boolean;
 }

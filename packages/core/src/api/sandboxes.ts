@@ -117,6 +117,8 @@ export const SandboxTerminationSchema = z
     graceMs: z.number().int(),
     reason: z.string().nullable(),
     requestedAt: TimestampSchema,
+    /** Its files are kept as a snapshot just before it ends (the sandbox's `finalSnapshotId`). */
+    snapshot: z.boolean(),
     /** It is being carried out: it can no longer be cancelled or replaced. */
     begun: z.boolean(),
   })
@@ -156,6 +158,8 @@ export const SandboxSchema = z
     hibernatedAt: TimestampSchema.nullable(),
     /** Hibernated after this long idle, ms; null: only when asked (`POST /v1/sandboxes/:id/hibernate`). */
     hibernateAfterMs: z.number().int().nullable(),
+    /** The snapshot of its files its termination kept (`POST /v1/sandboxes {snapshot}` resumes from it); null: none. */
+    finalSnapshotId: z.string().nullable(),
     /** Set once ended. */
     exit: SandboxExitSchema.nullable(),
   })
@@ -193,6 +197,11 @@ export const TerminateSandboxRequestSchema = z.strictObject({
   delayMs: durationMsSchema('delayMs', 0, MAX_SANDBOX_TIMEOUT_MS).default(0),
   graceMs: durationMsSchema('graceMs', 0, MAX_TERMINATION_GRACE_MS).default(10_000),
   reason: z.string().max(500, 'reason must be at most 500 characters').optional(),
+  /**
+   * Keep its files as a snapshot just before it ends (within the tenant's room for snapshots): the
+   * ended sandbox's `finalSnapshotId`, from which `POST /v1/sandboxes {snapshot}` resumes. Default false.
+   */
+  snapshot: z.boolean().default(false),
 });
 /** POST /v1/sandboxes/:id/terminate body. */
 export type TerminateSandboxRequest = z.input<typeof TerminateSandboxRequestSchema>;

@@ -1,6 +1,7 @@
 /**
- * Migration 0021, hibernation: when a sandbox was hibernated (its memory saved and freed by its
- * node; null while awake), as its node reports it.
+ * Migration 0021, hibernation and final snapshots: when a sandbox was hibernated (its memory saved
+ * and freed by its node; null while awake), as its node reports it; and the snapshot its
+ * termination kept of its files just before it ended (null: none).
  */
 import type { Kysely, Migration } from 'kysely';
 
@@ -8,5 +9,6 @@ import type { Kysely, Migration } from 'kysely';
 export const hibernation: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema.alterTable('sandboxes').addColumn('hibernated_at', 'bigint').execute();
+    await db.schema.alterTable('sandboxes').addColumn('final_snapshot_id', 'text').execute();
   },
 };

@@ -16,11 +16,12 @@ export function terminateCommand(): Command {
     .option('--in <duration>', 'begin this long from now (e.g. 10m); pending until then', durationFlag)
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL (default 10s)', durationFlag)
     .option('--reason <text>', 'why: recorded in the sandbox’s exit')
+    .option('--snapshot', "keep its files as a snapshot just before it ends (resume with sandbox create --snapshot)")
     .option('--cancel', 'call off its pending termination');
   return withJson(cmd).action(async (id: string, _o: unknown, self: Command) => {
-    const o = allOptions<{ json?: boolean; in?: number; grace?: number; reason?: string; cancel?: boolean }>(self);
-    if (o.cancel && (o.in !== undefined || o.grace !== undefined || o.reason !== undefined)) {
-      throw new UsageError('--cancel takes no --in, --grace or --reason: it only calls off the pending termination');
+    const o = allOptions<{ json?: boolean; in?: number; grace?: number; reason?: string; snapshot?: boolean; cancel?: boolean }>(self);
+    if (o.cancel && (o.in !== undefined || o.grace !== undefined || o.reason !== undefined || o.snapshot)) {
+      throw new UsageError('--cancel takes no --in, --grace or --reason (nor --snapshot): it only calls off the pending termination');
     }
     const sandbox = await (await connect(o.dataDir)).sandboxes.connect(id);
     const info = o.cancel
@@ -29,9 +30,11 @@ export function terminateCommand(): Command {
           ...(o.in === undefined ? {} : { delayMs: o.in }),
           ...(o.grace === undefined ? {} : { graceMs: o.grace }),
           ...(o.reason === undefined ? {} : { reason: o.reason }),
+          ...(o.snapshot ? { snapshot: true } : {}),
         });
     if (o.json) return printJson(info);
     const t = info.termination;
-    process.stdout.write(t ? `${info.id} ${info.state}, terminating at ${t.at}\n` : `${info.id} ${info.state}\n`);
+    const kept = info.finalSnapshotId ? `, files kept as snapshot ${info.finalSnapshotId}` : '';
+    process.stdout.write(t ? `${info.id} ${info.state}, terminating at ${t.at}${t.snapshot ? ' (files kept first)' : ''}\n` : `${info.id} ${info.state}${kept}\n`);
   });
 }
