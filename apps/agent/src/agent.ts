@@ -34,7 +34,7 @@ export interface AgentLogger {
 const quiet: AgentLogger = { info() {}, warn() {} };
 
 /** Messages kept while disconnected: reports about work. */
-const REPORTS = new Set<AgentMessage['type']>(['started', 'output', 'finished', 'failed', 'usage']);
+const REPORTS = new Set<AgentMessage['type']>(['started', 'output', 'finished', 'failed', 'usage', 'hibernation']);
 /** Most reports kept while disconnected (output beyond it is lost; results are retried by lease). */
 /** How often the image cache is brought under its budget. */
 const IMAGE_GC_INTERVAL_MS = 600_000;

@@ -79,8 +79,13 @@ export class NodeProxy {
     if (!req || !this.secretMatches(req.secret)) return fail(403, 'the tunnel did not present this node proxy secret');
     let address: string | undefined;
     try {
-      const release = await this.holdSandbox?.(req.sandboxId);
-      if (release) client.once('close', release);
+      const hold = this.holdSandbox?.(req.sandboxId);
+      // Released when the connection ends, even while the sandbox is still waking.
+      client.once('close', () => void hold?.then((release) => release(), () => undefined));
+      // A wake takes its time: the handshake's timer waits for it.
+      client.setTimeout(0);
+      await hold;
+      client.setTimeout(HANDSHAKE_TIMEOUT_MS, () => client.destroy());
       address = await this.addressOf(req.sandboxId);
     } catch (err) {
       return fail(409, (err as Error).message);

@@ -246,6 +246,13 @@ export interface SandboxHandle {
    */
   snapshotFiles?(path: string, options?: { maxBytes?: number }): Promise<{ sizeBytes: number }>;
 
+  /**
+   * Writes the sandbox's memory and files, one moment of both, to `path` (≤ `maxBytes`, else
+   * QuotaExceeded): a sandbox seeded from it goes on from that moment, processes included.
+   * Optional: drivers that can save a sandbox's memory (microVMs without a network).
+   */
+  snapshotMemory?(path: string, options?: { maxBytes?: number }): Promise<{ sizeBytes: number }>;
+
   // -- hibernation (optional: drivers that can save a sandbox's memory) --
   /**
    * Saves the whole sandbox (memory, processes) and frees its memory and CPU; it keeps its files,

@@ -90,7 +90,8 @@ export class RedisLink {
     } catch {
       return; // the connection dropped again: its next 'ready' tries again
     }
-    if (this.sub.status !== 'ready' || channels.some((c) => !this.handlers.has(c))) return;
+    // Closed meanwhile, or a channel added since: that one's own subscribe makes the link listening.
+    if (this.sub.status !== 'ready' || [...this.handlers.keys()].some((c) => !channels.includes(c))) return;
     if (this.subscribed) return;
     this.subscribed = true;
     this.maybeListening();

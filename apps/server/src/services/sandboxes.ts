@@ -182,7 +182,6 @@ export class SandboxService {
   async hibernation(tenantId: string, id: string, action: 'hibernate' | 'wake'): Promise<SandboxDto> {
     const { store } = this.ctx;
     const s = await store.sandboxes.get(tenantId, id);
-    if ((action === 'hibernate') === (s.hibernatedAt !== null) && s.state === 'running') return sandboxDto(s);
     if (s.state !== 'running' || s.nodeId === null) {
       throw new SandboxNotRunningError(`sandbox ${id} is ${s.state}; only a running sandbox can ${action === 'hibernate' ? 'hibernate' : 'be woken'}`);
     }

@@ -24,7 +24,7 @@ import type { Store } from '../store/index.js';
 import type { SnapshotRecord } from '../store/snapshots.js';
 
 /** Longest a node may take to write a sandbox's files, ms. */
-const SNAPSHOT_TIMEOUT_MS = 600_000;
+export const SNAPSHOT_TIMEOUT_MS = 600_000;
 
 /** The API's view of a snapshot record. */
 export function snapshotDto(s: SnapshotRecord): Snapshot {

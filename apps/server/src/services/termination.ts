@@ -18,7 +18,7 @@ import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { sandboxDto } from '../http/convert.js';
 import type { Sandbox } from '../store/index.js';
-import { takeSnapshot } from './snapshots.js';
+import { SNAPSHOT_TIMEOUT_MS, takeSnapshot } from './snapshots.js';
 
 /** How a sandbox is ended. */
 export interface Ending {
@@ -124,7 +124,9 @@ export class Terminations {
       const t = s.termination;
       const dueAt = s.terminateDueAt;
       if (t === null || dueAt === null || this.underway.has(s.id)) continue;
-      if (!(await store.sandboxes.claimTermination(s.id, dueAt, Date.now() + t.graceMs + CALL_MARGIN_MS))) continue;
+      // A final snapshot may take a while: the lease covers it, so no other replica takes it over meanwhile.
+      const lease = t.graceMs + CALL_MARGIN_MS + (t.snapshot === true ? SNAPSHOT_TIMEOUT_MS : 0);
+      if (!(await store.sandboxes.claimTermination(s.id, dueAt, Date.now() + lease))) continue;
       this.underway.add(s.id);
       void this.carryOut(s, { graceMs: t.graceMs, reason: t.reason, snapshot: t.snapshot === true }, false)
         // Its node did not answer: due again when the lease ends, for whichever replica finds it.

@@ -127,6 +127,11 @@ export class ClaimedSandbox implements SandboxHandle {
     return this.inner.snapshotFiles(path, options);
   }
 
+  async snapshotMemory(path: string, options?: { maxBytes?: number }): Promise<{ sizeBytes: number }> {
+    if (!this.inner.snapshotMemory) throw new ConflictError(`sandbox ${this.id}'s runtime (${this.runtime}) cannot save its memory: take a files snapshot`);
+    return this.inner.snapshotMemory(path, options);
+  }
+
   get hibernated(): boolean {
     return this.inner.hibernated ?? false;
   }

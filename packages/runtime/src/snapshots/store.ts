@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError, NotFoundError } from '@tartarus/core';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '@tartarus/core';
 import type { SandboxHandle } from '../driver.js';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -25,16 +25,20 @@ export class SnapshotStore {
    * Keeps `handle`'s files as snapshot `id` (at most `maxBytes`); returns their digest and size.
    * InvalidArgumentError for a driver without snapshots.
    */
-  async take(handle: SandboxHandle, runtime: string, id: string, maxBytes?: number): Promise<{ digest: string; sizeBytes: number }> {
+  async take(handle: SandboxHandle, runtime: string, id: string, maxBytes?: number, memory = false): Promise<{ digest: string; sizeBytes: number }> {
     if (!handle.snapshotFiles) {
       throw new InvalidArgumentError(`${runtime} sandboxes have no snapshots yet: use the container or gvisor runtime`);
+    }
+    if (memory && !handle.snapshotMemory) {
+      throw new ConflictError(`${runtime} sandboxes cannot have their memory saved here (only microVMs can): take a files snapshot (memory: false)`);
     }
     const byId = this.byId(id);
     await mkdir(join(this.dir, 'by-id'), { recursive: true, mode: 0o700 });
     await this.removeStalePartials();
     const partial = join(this.dir, `.partial-${randomUUID()}`);
     try {
-      const { sizeBytes } = await handle.snapshotFiles(partial, maxBytes === undefined ? {} : { maxBytes });
+      const options = maxBytes === undefined ? {} : { maxBytes };
+      const { sizeBytes } = memory && handle.snapshotMemory ? await handle.snapshotMemory(partial, options) : await handle.snapshotFiles(partial, options);
       const digest = `sha256:${await sha256(partial)}`;
       // The snapshot's own link first: its files are its own from here, whatever a delete does.
       await link(partial, byId);

@@ -8,7 +8,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
-import { InternalError, RuntimeUnavailableError } from '@tartarus/core';
+import { ConflictError, InternalError, RuntimeUnavailableError } from '@tartarus/core';
 import type { SandboxSpec } from '../../driver.js';
 import type { SandboxNetworks } from '../../network/sandbox.js';
 import { resolveUser } from '../../sandbox/user.js';
@@ -61,23 +61,25 @@ export async function bootSandbox(
   const egress = spec.network?.egress;
   const network = egress === undefined ? undefined : attachVmNetwork(o.networks(), spec.id, allocate, egress, spec.network?.group);
   const uid = network ? network.then((n) => n.uidBase) : allocate();
-  const [rootImage, { accel }, tscKhz, user, base, net] = await settleAll([
+  const [rootImage, { accel }, tscKhz, user, base, net, memory] = await settleAll([
     ensureTemplateImage(spec.template, assets.imageDir, o.signal),
     resolveAccel(o.accel, assets.kernel),
     hostTscKhz(),
     resolveUser(spec.template.rootfsPath, spec.process.user),
     uid,
     Promise.resolve(network),
-    // From a snapshot: its disk, as it was; else a fresh one.
-    spec.seed === undefined ? createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal) : seedDisk(spec.seed, paths, o.signal),
+    // From a snapshot: its disk, as it was (and its memory, for a memory snapshot); else a fresh one.
+    spec.seed === undefined ? createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal).then(() => undefined) : seedDisk(spec.seed, paths, o.signal),
     writeFile(paths.spec, JSON.stringify(stored), { mode: 0o600 }),
     mkdir(paths.socketDir, { recursive: true }),
   ]);
-  const memoryMiB = guestMemoryMiB(spec.limits.memoryMiB);
+  if (memory && net) throw new ConflictError('a memory snapshot starts without a network (its guest keeps the address it had): create it with egress "none"');
+  // A memory snapshot's VM is of the shape its state was saved from.
+  const memoryMiB = memory?.memoryMiB ?? guestMemoryMiB(spec.limits.memoryMiB);
   const argv = buildQemuArgv({
     id: spec.id,
     accel,
-    cpus: Math.max(1, Math.ceil(spec.limits.cpu)),
+    cpus: memory?.cpus ?? Math.max(1, Math.ceil(spec.limits.cpu)),
     memoryMiB,
     kernel: assets.kernel,
     initramfs: assets.initramfs,
@@ -96,22 +98,17 @@ export async function bootSandbox(
     network: net,
   });
   o.signal?.throwIfAborted();
-  const launch: VmLaunch = { argv: [...argv, ...WRITABLE_FDS], cgroupMemoryMiB: memoryMiB + qemuOverheadMiB(accel), uid: base };
+  // No image locks: the fds are this sandbox's alone, and after a migration QEMU would take its
+  // own read-only descriptor's lock for another's when it writes again (cont after a snapshot).
+  const unlocked = argv.map((a) => (a.startsWith(`file=${WRITABLE_FDSET},`) ? `${a},file.locking=off` : a));
+  const launch: VmLaunch = { argv: [...unlocked, ...WRITABLE_FDS], cgroupMemoryMiB: memoryMiB + qemuOverheadMiB(accel), uid: base };
   await writeFile(paths.launch, JSON.stringify(launch), { mode: 0o600 });
+  const common = { spec: stored, paths, user, onOutput, stdin, launch, teardown: o.teardown, networks: o.networks };
+  // Restored, not booted: started from its saved state by start() (as a hibernated VM wakes).
+  if (memory) return new MicrovmSandbox({ ...common, vm: VmProcess.gone(), ready: new Promise(() => undefined), restored: { mainId: memory.mainId } });
   const { vm, confined } = await startQemu(spec, paths, launch);
   const ready = Promise.all([connectAgent(paths, vm, o), confined]).then(([agent]) => agent);
-  return new MicrovmSandbox({
-    spec: stored,
-    paths,
-    vm,
-    ready,
-    user,
-    onOutput,
-    stdin,
-    launch,
-    teardown: o.teardown,
-    networks: o.networks,
-  });
+  return new MicrovmSandbox({ ...common, vm, ready });
 }
 
 /** The writable image as QEMU names it: a set of two descriptors (read-write and read-only) it inherits as fds 3 and 4. */

@@ -133,9 +133,10 @@ export class MicrovmDriver implements Driver {
           () => true,
           () => false,
         );
+        const pid = ended ? undefined : await vmPid(paths.pidFile, id);
         // Hibernated: no QEMU, its state saved; adoptable (woken on first use).
-        if (!ended && (await exists(paths.savedState))) return { id, runtime: 'microvm', state: 'running', hibernated: true };
-        if (ended || (await vmPid(paths.pidFile, id)) === undefined) {
+        if (!ended && pid === undefined && (await exists(paths.savedState))) return { id, runtime: 'microvm', state: 'running', hibernated: true };
+        if (ended || pid === undefined) {
           const started = await stat(join(paths.dir, 'main.json')).then(
             () => true,
             () => false,
@@ -177,7 +178,7 @@ export class MicrovmDriver implements Driver {
     const launch = JSON.parse(await readFile(paths.launch, 'utf8').catch(() => 'null')) as VmLaunch | null;
     const user = await resolveUser(spec.template.rootfsPath, spec.process.user);
     const common = { spec, paths, user, launch: launch ?? { argv: [], cgroupMemoryMiB: 0, uid: 0 }, teardown: () => this.destroy(id), networks: this.networks };
-    if (!ended && launch && (await exists(paths.savedState))) {
+    if (!ended && launch && (await vmPid(paths.pidFile, id)) === undefined && (await exists(paths.savedState))) {
       if (spec.network) {
         await this.networks().resume();
         await this.networks().reapply(id);

@@ -4,12 +4,13 @@
 // adopted by a new Runtime and woken there. Skipped with the reason printed where QEMU cannot run.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxHandle } from '../../driver.js';
 import { Runtime } from '../../runtime.js';
 import { assertNoLeaks, snapshotHost, type HostSnapshot } from '../../testing/leaks.js';
-import { testRuntime, type TestRuntime } from '../../testing/runtime.js';
+import { testRuntime, TEST_TMP_PREFIX, type TestRuntime } from '../../testing/runtime.js';
 import { testTemplateDir } from '../../testing/index.js';
 import { MicrovmDriver } from './driver.js';
 import { vmPaths } from './paths.js';
@@ -98,6 +99,40 @@ describe('microvm hibernation', { skip }, () => {
     await sleeper.wait();
     await sb.hibernate!();
     assert.equal(sb.hibernated, true);
+  });
+
+  test('a memory snapshot: VMs started from it go on counting from where it was, each on its own', async () => {
+    const dir = await mkdtemp(join(tmpdir(), TEST_TMP_PREFIX));
+    const copies: SandboxHandle[] = [];
+    try {
+      const tar = join(dir, 'memory.tar');
+      await assert.rejects(sb.snapshotMemory!(tar, { maxBytes: 1024 }), { code: 'quota_exceeded' });
+      const at = await count();
+      const { sizeBytes } = await sb.snapshotMemory!(tar);
+      assert.ok(sizeBytes > 1024, `${sizeBytes} bytes`);
+      const sourcePid = await pid();
+      for (let i = 0; i < 2; i++) {
+        // Asked for other limits: the copy is of the snapshot's shape.
+        const copy = await t.runtime.createSandbox({ template: 'busybox', runtime: 'microvm', seed: tar, limits: { cpu: 1, memoryMiB: 256, diskMiB: 16 } });
+        copies.push(copy);
+        await copy.start();
+        const c = async (): Promise<number> => Number((await copy.files.read('/tmp/count')).toString().trim());
+        const first = await c();
+        assert.ok(first >= at, `the copy's count ${first} is from before the snapshot (${at})`);
+        let later = first;
+        for (const until = Date.now() + 20_000; later <= first && Date.now() < until; ) later = await c();
+        assert.ok(later > first, 'the copy goes on counting');
+        assert.equal((await (await copy.exec({ argv: ['sh', '-c', 'pidof sh | tr " " "\\n" | sort -n | head -1'] })).wait()).stdout.toString().trim(), sourcePid, "the source's process");
+      }
+      await copies[0]!.files.write('/tmp/mine', 'first\n');
+      await assert.rejects(copies[1]!.files.read('/tmp/mine'), { code: 'not_found' });
+      await assert.rejects(sb.files.read('/tmp/mine'), { code: 'not_found' });
+      assert.ok((await count()) >= at, 'the source goes on');
+    } finally {
+      for (const c of copies) await c.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+    await sb.hibernate!();
   });
 
   test('a hibernated VM is listed as such, adopted by another Runtime, woken there by exec, and killed', async () => {

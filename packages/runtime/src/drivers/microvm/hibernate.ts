@@ -11,7 +11,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chown, mkdir, rm, stat } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InternalError } from '@tartarus/core';
@@ -56,8 +56,10 @@ export async function saveVm(qmpSocket: string, id: string, uid: number | undefi
   const dir = await socketDir(id, uid);
   const path = join(dir, 'out.sock');
   const server: Server = createServer();
+  let conn: Socket | undefined;
   const received = new Promise<void>((resolve, reject) => {
     server.once('connection', (c) => {
+      conn = c;
       server.close();
       pipeline(c, createWriteStream(file, { mode: 0o600 })).then(resolve, reject);
     });
@@ -74,7 +76,13 @@ export async function saveVm(qmpSocket: string, id: string, uid: number | undefi
     await migrationDone(qmpSocket, deadline);
     await within(received, deadline, "the VM's state was not written");
     return (await stat(file)).size;
+  } catch (err) {
+    // The VM runs on as it was: the migration called off, the guest continued.
+    await qmpCommand(qmpSocket, 'migrate_cancel').catch(() => undefined);
+    await qmpCommand(qmpSocket, 'cont').catch(() => undefined);
+    throw err;
   } finally {
+    conn?.destroy();
     server.close();
     await rm(dir, { recursive: true, force: true });
   }
@@ -103,7 +111,11 @@ export async function loadVm(qmpSocket: string, id: string, uid: number | undefi
     // QEMU closes the connection once it has read the stream's end, maybe before this side has
     // seen its last write through: how the transfer went is QEMU's status below, not the pipe's.
     const socket = connect(path);
-    await within(pipeline(createReadStream(file), socket).catch(() => undefined), deadline, "the VM's state was not read back");
+    try {
+      await within(pipeline(createReadStream(file), socket).catch(() => undefined), deadline, "the VM's state was not read back");
+    } finally {
+      socket.destroy();
+    }
     for (;;) {
       const s = (await qmpCommand(qmpSocket, 'query-status')) as { status?: string };
       if (s.status === 'running') return;

@@ -9,7 +9,7 @@
  * the same call as for any sandbox.
  */
 import { writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ConflictError, SandboxNotRunningError, type Egress } from '@tartarus/core';
@@ -32,7 +32,8 @@ import { AgentProcess } from '../../sandbox/agent/process.js';
 import { Msg, PayloadReader, PayloadWriter } from '../../sandbox/agent/protocol.js';
 import { AgentClient as Agents } from '../../sandbox/agent/client.js';
 import { startQemu, type VmLaunch } from './boot.js';
-import { snapshotDisk } from './files-snapshot.js';
+import { snapshotDisk, snapshotMemory } from './files-snapshot.js';
+import { guestMemoryMiB } from './sizing.js';
 import { loadVm, saveVm } from './hibernate.js';
 import { qmpCommand } from './qmp.js';
 import type { VmPaths } from './paths.js';
@@ -62,6 +63,8 @@ export interface MicrovmParts {
   stdin?: Buffer | undefined;
   /** Adopted after a restart: the VM runs (or is hibernated: no agent); `main` is what start() recorded in main.json, if it ran. */
   adopted?: { paused: boolean; agent: AgentClient | undefined; main?: MainRecord | undefined } | undefined;
+  /** Made from a memory snapshot: start() starts it from its saved state, where the main process (`mainId`) goes on. */
+  restored?: { mainId: number } | undefined;
   /** Removes every host object (the driver's destroy(id)). */
   teardown: () => Promise<void>;
   /** The sandboxes' networks (used only when the spec has a network). */
@@ -158,6 +161,8 @@ export class MicrovmSandbox implements SandboxHandle {
   /** The agent, the VM woken first if it is hibernated. */
   private async awakeAgent(): Promise<AgentClient> {
     this.idle?.touch();
+    // A hibernation under way finishes first (its guest is stopped meanwhile), then this wakes it.
+    await this.transition;
     if (this.asleep) await this.wake();
     return this.liveAgent();
   }
@@ -178,6 +183,7 @@ export class MicrovmSandbox implements SandboxHandle {
     if (this.current !== 'created' || this.starting)
       throw new ConflictError(`sandbox ${this.id} was already started (it is ${this.current})`);
     this.starting = true;
+    if (this.p.restored) return this.startRestored(this.p.restored.mainId);
     const onAbort = (): void => void this.kill({ graceMs: 0 });
     if (signal?.aborted) return this.kill({ graceMs: 0 });
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -196,6 +202,27 @@ export class MicrovmSandbox implements SandboxHandle {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Starts a VM made from a memory snapshot from its saved state, as a wake does: its main process
+   * goes on, under this sandbox's timeout from now (the guest's own deadline is replaced).
+   */
+  private async startRestored(mainId: number): Promise<void> {
+    const now = Date.now();
+    this.asleep = { record: { id: mainId, startedAtMs: now } };
+    this.current = 'running';
+    // No timeout: a deadline far off replaces the one the guest had.
+    this.deadlineAtMs = now + (this.p.spec.timeoutMs > 0 ? this.p.spec.timeoutMs : 10 * 365 * 86_400_000);
+    try {
+      await this.wake();
+    } catch (err) {
+      this.asleep = undefined;
+      this.end(emptyResult('error', `the sandbox could not be started from its snapshot: ${(err as Error).message}`), false);
+      this.current = 'exited';
+      throw err;
+    }
+    this.watchIdle();
   }
 
   /** Waits until the guest's agent answers (the VM boots from create() on): a warm pool's sandbox. */
@@ -255,7 +282,7 @@ export class MicrovmSandbox implements SandboxHandle {
     if (spec.timeoutMs > 0) {
       this.timers.push(
         setTimeout(
-          () => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs),
+          () => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs).catch(() => undefined),
           spec.timeoutMs,
         ),
       );
@@ -272,7 +299,8 @@ export class MicrovmSandbox implements SandboxHandle {
     this.mainStartedAtMs = record.startedAtMs;
     const main = new AgentProcess(agent, record.id, {
       outputLimitBytes: spec.outputLimitBytes,
-      onOutput: undefined,
+      // After a wake its output goes on to the caller (before a restart's adoption, there is none).
+      onOutput: this.p.onOutput,
       timeoutMs: 0,
       killGraceMs: spec.killGraceMs,
     });
@@ -280,7 +308,7 @@ export class MicrovmSandbox implements SandboxHandle {
     if (spec.timeoutMs > 0 && this.timers.length === 0) {
       const left = Math.max(0, record.startedAtMs + spec.timeoutMs - Date.now());
       this.timers.push(
-        setTimeout(() => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs), left),
+        setTimeout(() => void this.stopMain('timeout', 'SIGTERM', spec.killGraceMs).catch(() => undefined), left),
       );
     }
     void main.wait().then((r) => this.mainEnded(main, r));
@@ -316,7 +344,10 @@ export class MicrovmSandbox implements SandboxHandle {
     signal: NodeJS.Signals,
     graceMs: number,
   ): Promise<void> {
-    if (this.asleep) await this.wake();
+    this.idle?.stop();
+    await this.transition;
+    // Hibernated: nothing runs to be signalled; it ends where it sleeps.
+    if (this.asleep) return this.endAsleep(reason);
     const main = this.main;
     if (!main || main.done) return;
     if (this.current === 'paused') await this.resume().catch(() => undefined);
@@ -331,8 +362,18 @@ export class MicrovmSandbox implements SandboxHandle {
     return this.result;
   }
 
+  /** Ends a hibernated sandbox for `reason` without starting it again: its saved state goes. */
+  private async endAsleep(reason: 'killed' | 'timeout'): Promise<void> {
+    this.asleep = undefined;
+    await rm(this.p.paths.savedState, { force: true });
+    this.end(emptyResult(reason), false);
+    this.current = 'exited';
+  }
+
   async kill(options: { signal?: NodeJS.Signals; graceMs?: number } = {}): Promise<void> {
-    if (this.asleep) await this.wake();
+    this.idle?.stop();
+    await this.transition;
+    if (this.asleep) return this.endAsleep('killed');
     if (this.current === 'created') {
       this.end(emptyResult('killed'), true);
       return;
@@ -363,8 +404,9 @@ export class MicrovmSandbox implements SandboxHandle {
     }
   }
 
-  private async startExec(options: ExecOptions): Promise<AgentProcess> {
-    const agent = await this.awakeAgent();
+  /** Starts a process through `agent` (given within a hibernation step, which must not wait for itself), else the woken one. */
+  private async startExec(options: ExecOptions, given?: AgentClient): Promise<AgentProcess> {
+    const agent = given ?? (await this.awakeAgent());
     const { spec } = this.p;
     const user =
       options.user === undefined
@@ -405,8 +447,9 @@ export class MicrovmSandbox implements SandboxHandle {
   }
 
   async pause(): Promise<void> {
+    await this.transition;
+    if (this.asleep) await this.wake();
     if (this.current === 'paused') return;
-    if (this.asleep) throw new ConflictError(`sandbox ${this.id} is hibernated: wake it to pause it`);
     if (this.current !== 'running')
       throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}, not running`);
     await qmpCommand(this.p.paths.qmpSocket, 'stop');
@@ -414,6 +457,7 @@ export class MicrovmSandbox implements SandboxHandle {
   }
 
   async resume(): Promise<void> {
+    await this.transition;
     if (this.current !== 'paused') return;
     await qmpCommand(this.p.paths.qmpSocket, 'cont');
     this.current = 'running';
@@ -439,19 +483,43 @@ export class MicrovmSandbox implements SandboxHandle {
     return this.lastStats;
   }
 
+  /**
+   * Writes the VM's memory and disk, one moment of both, to `path` (a sparse tar ≤ `maxBytes`); the
+   * VM is stopped meanwhile. A VM made from it goes on from that moment, its processes included.
+   * Not for a VM with a network (its guest would keep this one's address).
+   */
+  snapshotMemory(path: string, options: { maxBytes?: number } = {}): Promise<{ sizeBytes: number }> {
+    if (this.p.spec.network) {
+      return Promise.reject(new ConflictError(`sandbox ${this.id} has a network: its memory snapshot would carry its address into the copy; take a files snapshot, or snapshot a sandbox created with egress "none"`));
+    }
+    return this.step(async () => {
+      if (this.asleep) await this.wakeNow();
+      this.liveAgent();
+      if (this.p.launch.argv.length === 0 || !this.main) throw new ConflictError(`sandbox ${this.id} was booted by an older Tartarus or has no main process: its memory cannot be snapshotted`);
+      const image = { memoryMiB: guestMemoryMiB(this.p.spec.limits.memoryMiB), cpus: Math.max(1, Math.ceil(this.p.spec.limits.cpu)), mainId: this.main.id };
+      return { sizeBytes: await snapshotMemory(this.p.paths, this.id, this.p.launch.uid, image, path, options.maxBytes ?? Number.MAX_SAFE_INTEGER) };
+    });
+  }
+
   /** Writes the VM's disk (its files as the guest last synced them) to `path` as a sparse tar; stopped meanwhile. */
   async snapshotFiles(path: string, options: { maxBytes?: number } = {}): Promise<{ sizeBytes: number }> {
-    await this.awakeAgent();
-    if (this.current !== 'running' && this.current !== 'paused') throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}: only a running or paused sandbox's files can be snapshotted`);
-    // The guest's dirty pages go to the disk first (a paused VM is thawed for that, then stopped again).
-    const paused = this.current === 'paused';
-    if (paused) await this.resume();
-    const sync = await (await this.exec({ argv: ['sync'], user: 'root' })).wait();
-    if (sync.exitCode !== 0) throw new SandboxNotRunningError(`sandbox ${this.id} could not write its files back (sync: ${sync.reason})`);
+    const release = this.hold(); // not hibernated for idleness meanwhile
     try {
-      return { sizeBytes: await snapshotDisk(this.p.paths, path, options.maxBytes ?? Number.MAX_SAFE_INTEGER, true) };
+      await this.transition;
+      if (this.asleep) await this.wake();
+      if (this.current !== 'running' && this.current !== 'paused') throw new SandboxNotRunningError(`sandbox ${this.id} is ${this.current}: only a running or paused sandbox's files can be snapshotted`);
+      // The guest's dirty pages go to the disk first (a paused VM is thawed for that, then stopped again).
+      const paused = this.current === 'paused';
+      if (paused) await this.resume();
+      try {
+        const sync = await (await this.startExec({ argv: ['sync'], user: 'root' })).wait();
+        if (sync.exitCode !== 0) throw new SandboxNotRunningError(`sandbox ${this.id} could not write its files back (sync: ${sync.reason})`);
+        return { sizeBytes: await snapshotDisk(this.p.paths, path, options.maxBytes ?? Number.MAX_SAFE_INTEGER, true) };
+      } finally {
+        if (paused) await this.pause().catch(() => undefined);
+      }
     } finally {
-      if (paused) await this.pause();
+      release();
     }
   }
 
@@ -461,19 +529,20 @@ export class MicrovmSandbox implements SandboxHandle {
    * command other than the main process runs (its output would be cut).
    */
   hibernate(): Promise<{ stateBytes: number }> {
-    let bytes = 0;
-    const step = this.transition.then(async () => {
-      if (this.asleep) return;
+    return this.step(async () => {
+      if (this.asleep) return { stateBytes: 0 };
       const agent = this.liveAgent();
       if (this.p.launch.argv.length === 0) throw new ConflictError(`sandbox ${this.id} was booted by an older Tartarus that did not record how: it cannot hibernate`);
       const busy = agent.processCount - (this.main && !this.main.done ? 1 : 0);
       if (busy > 0) throw new ConflictError(`sandbox ${this.id} has ${busy} command(s) running: it can hibernate once they end`);
       const record = this.main ? { id: this.main.id, startedAtMs: this.mainStartedAtMs } : undefined;
-      bytes = await saveVm(this.p.paths.qmpSocket, this.id, this.p.launch.uid, this.p.paths.savedState).catch(async (err: unknown) => {
-        await rm(this.p.paths.savedState, { force: true });
-        await qmpCommand(this.p.paths.qmpSocket, 'cont').catch(() => undefined);
+      const { savedState } = this.p.paths;
+      // Written aside and renamed once whole: a crash meanwhile leaves a running VM, never a half state.
+      const stateBytes = await saveVm(this.p.paths.qmpSocket, this.id, this.p.launch.uid, `${savedState}.partial`).catch(async (err: unknown) => {
+        await rm(`${savedState}.partial`, { force: true });
         throw err;
       });
+      await rename(`${savedState}.partial`, savedState);
       this.asleep = { record };
       // The main's connection closes with QEMU: no longer this sandbox's process until the wake.
       this.main = undefined;
@@ -481,43 +550,82 @@ export class MicrovmSandbox implements SandboxHandle {
       this.agent = undefined;
       await this.p.vm.kill();
       for (const fn of this.hibernationListeners) fn(true);
+      return { stateBytes };
     });
-    this.transition = step.catch(() => undefined);
-    return step.then(() => ({ stateBytes: bytes }));
   }
 
   /** Starts the hibernated VM again from its saved state; the main process and its timeout carry on. */
   wake(): Promise<void> {
-    const step = this.transition.then(async () => {
-      const asleep = this.asleep;
-      if (!asleep) return;
-      const { paths, launch } = this.p;
-      const { vm, confined } = await startQemu(this.p.spec, paths, launch, ['-incoming', 'defer']);
-      try {
-        await loadVm(paths.qmpSocket, this.id, launch.uid, paths.savedState, vm.exited);
-        await confined;
-        const agent = await Agents.connectFree(paths.agentSockets);
-        this.p.vm = vm;
-        this.watch(vm);
-        this.agent = agent;
-        this.asleep = undefined;
-        await rm(paths.savedState, { force: true });
-        if (asleep.record) this.attachMain(agent, asleep.record);
-        if (this.deadlineAtMs !== undefined) await this.setDeadline(this.deadlineAtMs).catch(() => undefined);
-        this.idle?.touch();
-        for (const fn of this.hibernationListeners) fn(false);
-      } catch (err) {
-        await vm.kill();
-        throw err;
-      }
+    return this.step(() => this.wakeNow());
+  }
+
+  /** Runs `fn` after the hibernation, wake or memory snapshot under way (one at a time); refused once destroyed. */
+  private step<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.transition.then(() => {
+      if (this.current === 'destroyed') throw new SandboxNotRunningError(`sandbox ${this.id} is destroyed`);
+      return fn();
     });
-    this.transition = step.catch(() => undefined);
-    return step;
+    this.transition = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * The wake itself (within `transition`). The state is taken aside before the guest runs again:
+   * once it has run, its disk has moved on and that state may never be loaded again. A wake that
+   * fails before that leaves the sandbox hibernated; after, it ends the sandbox.
+   */
+  private async wakeNow(): Promise<void> {
+    const asleep = this.asleep;
+    if (!asleep) return;
+    const { paths, launch } = this.p;
+    const loading = `${paths.savedState}.loading`;
+    const { vm, confined } = await startQemu(this.p.spec, paths, launch, ['-incoming', 'defer']);
+    confined.catch(() => undefined);
+    await rename(paths.savedState, loading);
+    try {
+      await loadVm(paths.qmpSocket, this.id, launch.uid, loading, vm.exited);
+    } catch (err) {
+      await vm.kill();
+      await rename(loading, paths.savedState).catch(() => undefined);
+      throw err;
+    }
+    await rm(loading, { force: true });
+    try {
+      await confined;
+      const agent = await Agents.connectFree(paths.agentSockets);
+      this.p.vm = vm;
+      this.watch(vm);
+      this.agent = agent;
+      this.asleep = undefined;
+      if (asleep.record) this.attachMain(agent, asleep.record);
+      await this.afterWake(agent);
+      for (const fn of this.hibernationListeners) fn(false);
+    } catch (err) {
+      this.asleep = undefined;
+      await vm.kill();
+      this.end(emptyResult('error', `the sandbox did not come back from hibernation: ${(err as Error).message}`), false);
+      this.current = 'exited';
+      throw err;
+    }
+  }
+
+  /** What a woken guest is told: the time (its clock stood still while it slept) and its deadline. */
+  private async afterWake(agent: AgentClient): Promise<void> {
+    const clock = await this.startExec({ argv: ['date', '-u', '-s', `@${Math.round(Date.now() / 1000)}`], user: 'root' }, agent).catch(() => undefined);
+    await clock?.wait();
+    if (this.deadlineAtMs !== undefined) await this.setDeadline(this.deadlineAtMs).catch(() => undefined);
+    this.idle?.touch();
   }
 
   async destroy(): Promise<void> {
     if (this.current === 'destroyed') return;
-    await this.transition.catch(() => undefined);
+    // What is under way ends first; what is queued behind it is refused (step()).
+    const under = this.transition;
+    this.current = 'destroyed';
+    await under;
     const main = this.main;
     if (main && !main.done) void main.stop('killed', 'SIGKILL', 0);
     this.current = 'destroyed';
