@@ -102,7 +102,7 @@ export class Calls {
       buildImage: ({ tag, dockerfile, context, auth }, emit) =>
         runtime.buildImage({ tag, dockerfile, context: Buffer.from(context, 'base64'), auth }, (p) => emit({ event: 'progress', data: p })),
       collectImages: ({ budgetBytes }) => runtime.collectImages(budgetBytes),
-      snapshotSandbox: ({ sandboxId, snapshotId, maxBytes }) => runtime.snapshot(work.sandbox(sandboxId), snapshotId, maxBytes),
+      snapshotSandbox: ({ sandboxId, snapshotId, maxBytes, memory }) => runtime.snapshot(work.sandbox(sandboxId), snapshotId, maxBytes, memory),
       hibernateSandbox: async ({ sandboxId }) => {
         const h = work.sandbox(sandboxId);
         if (!h.hibernate) throw new ConflictError(`sandbox ${sandboxId} runs on ${h.runtime}, which cannot save a sandbox's memory: only microvm sandboxes hibernate`);

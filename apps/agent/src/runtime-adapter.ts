@@ -109,8 +109,8 @@ export class RuntimeAdapter implements AgentRuntime {
     return this.runtime.startPools(pools);
   }
 
-  snapshot(handle: SandboxHandle, snapshotId: string, maxBytes: number): Promise<{ digest: string; sizeBytes: number }> {
-    return this.runtime.snapshots.take(handle, handle.runtime, snapshotId, maxBytes);
+  snapshot(handle: SandboxHandle, snapshotId: string, maxBytes: number, memory: boolean): Promise<{ digest: string; sizeBytes: number }> {
+    return this.runtime.snapshots.take(handle, handle.runtime, snapshotId, maxBytes, memory);
   }
 
   deleteSnapshot(snapshotId: string, digest: string): Promise<void> {

@@ -52,7 +52,7 @@ export interface AgentRuntime {
   /** Starts keeping the warm pools topped up (see @tartarus/runtime `WarmPools`). */
   startPools(pools: PoolConfig[]): Promise<void>;
   /** Keeps the sandbox's files as a content-addressed snapshot on this node (InvalidArgument for a runtime without snapshots). */
-  snapshot(handle: SandboxHandle, snapshotId: string, maxBytes: number): Promise<{ digest: string; sizeBytes: number }>;
+  snapshot(handle: SandboxHandle, snapshotId: string, maxBytes: number, memory: boolean): Promise<{ digest: string; sizeBytes: number }>;
   /** Removes a snapshot (its files, when no other snapshot has them) from this node. Idempotent. */
   deleteSnapshot(snapshotId: string, digest: string): Promise<void>;
   /** The warm pools; `take` starts their create counts again from zero. */

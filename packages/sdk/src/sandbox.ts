@@ -163,13 +163,16 @@ export class Sandbox {
    * Keeps the sandbox's files as a snapshot (on its node; files only: processes are not kept).
    * `Sandbox.create({ snapshot: id })` starts new sandboxes from it.
    */
-  async snapshot(): Promise<Snapshot> {
-    return this.transport.json<Snapshot>('POST', `${this.path()}/snapshots`);
+  async snapshot(options: { memory?: boolean } = {}): Promise<Snapshot> {
+    return this.transport.json<Snapshot>('POST', `${this.path()}/snapshots`, { body: { memory: options.memory === true } });
   }
 
-  /** `count` new sandboxes (default 1), each starting from this one's files as they are now, independent of it and of one another. */
-  async fork(count = 1): Promise<Sandbox[]> {
-    const r = await this.transport.json<{ sandboxes: SandboxInfo[] }>('POST', `${this.path()}/fork`, { body: { count } });
+  /**
+   * `count` new sandboxes (default 1), each starting from this one's files as they are now (with
+   * `memory`, its memory and processes too), independent of it and of one another.
+   */
+  async fork(count = 1, options: { memory?: boolean } = {}): Promise<Sandbox[]> {
+    const r = await this.transport.json<{ sandboxes: SandboxInfo[] }>('POST', `${this.path()}/fork`, { body: { count, ...(options.memory ? { memory: true } : {}) } });
     return r.sandboxes.map((info) => new Sandbox(this.transport, info));
   }
 

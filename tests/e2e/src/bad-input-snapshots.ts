@@ -15,6 +15,11 @@ export function snapshotRows(f: Fixture): Row[] {
     { name: 'delete of a missing snapshot', method: 'DELETE', path: '/v1/snapshots/snp_missing', key: f.member, expect: 404, says: /snapshot snp_missing not found/ },
     { name: 'delete of a snapshot by a viewer', method: 'DELETE', path: '/v1/snapshots/snp_missing', key: f.viewer, expect: 403 },
     { name: 'sandbox from a missing snapshot', method: 'POST', path: '/v1/sandboxes', key: f.member, expect: 404, options: { body: { snapshot: 'snp_missing' } }, says: /snapshot snp_missing not found/ },
+    { name: 'snapshot with memory as text', method: 'POST', path: `/v1/sandboxes/${f.sandbox}/snapshots`, key: f.member, expect: 400, options: { body: { memory: 'yes' } }, says: /memory/ },
+    fork('fork with memory as text', { count: 1, memory: 'yes' }, /memory/),
+    ...(f.sandboxIsReal
+      ? [{ name: 'memory snapshot of a container sandbox', method: 'POST', path: `/v1/sandboxes/${f.sandbox}/snapshots`, key: f.member, expect: 409, options: { body: { memory: true } }, says: /runs on container, whose memory cannot be saved here .*take a files snapshot/ } satisfies Row]
+      : []),
     { name: 'sandbox from a snapshot id with spaces', method: 'POST', path: '/v1/sandboxes', key: f.member, expect: 400, options: { body: { snapshot: 'not an id' } }, says: /snapshot/ },
   ];
 }

@@ -76,3 +76,45 @@ test('hibernation: idle sandboxes sleep, busy ones do not, any call wakes them w
     { microvmAccel: 'tcg' },
   );
 });
+
+test('memory snapshots: a sandbox made from one, and a fork, go on from that moment; a networked one says why not', async (t) => {
+  const skip = await microvmSkipReason();
+  if (skip) return t.skip(skip);
+  await withEmbedded(
+    async (h) => {
+      const opts = { url: h.url, apiKey: h.adminKey, template: 'busybox', runtime: 'microvm' as const, limits: { memoryMiB: 128 } };
+      const src = await Sandbox.create({ ...opts, egress: 'none' });
+      await src.commands.run('n=0; while :; do n=$((n+1)); echo $n > /tmp/c; sleep 0.05; done >/dev/null 2>&1 &');
+      await src.files.write('/tmp/note', 'from the source\n');
+      const count = async (s: Sandbox): Promise<number> => Number((await s.files.read('/tmp/c')).trim());
+      const at = await count(src);
+      const snap = await src.snapshot({ memory: true });
+      assert.deepEqual([snap.memory, snap.runtime], [true, 'microvm']);
+
+      // Made from it (egress none by default): the counter goes on from where it was.
+      const copy = await Sandbox.create({ url: h.url, apiKey: h.adminKey, snapshot: snap.id });
+      assert.equal(copy.info.egress, 'none');
+      const first = await count(copy);
+      assert.ok(first >= at, `${first} < ${at}`);
+      await eventually(async () => ((await count(copy)) > first ? true : undefined), 20_000, 'the copy to go on counting');
+      assert.equal(await copy.files.read('/tmp/note'), 'from the source\n');
+
+      // A fork of memory: two more, each its own.
+      const forks = await src.fork(2, { memory: true });
+      await forks[0]!.files.write('/tmp/note', 'fork 0\n');
+      assert.deepEqual([await forks[1]!.files.read('/tmp/note'), await src.files.read('/tmp/note')], ['from the source\n', 'from the source\n']);
+
+      // Asked for a network: refused before anything starts.
+      const r = await fetch(`${h.url}/v1/sandboxes`, { method: 'POST', headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ snapshot: snap.id, egress: 'all' }) });
+      assert.equal(r.status, 400);
+      assert.match(((await r.json()) as { error: { message: string } }).error.message, /keeps memory: a sandbox made from it has no network/);
+      // A sandbox with a network: its memory is not snapshotted.
+      const networked = await Sandbox.create({ ...opts, egress: 'all' });
+      const refused = await fetch(`${h.url}/v1/sandboxes/${networked.id}/snapshots`, { method: 'POST', headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ memory: true }) });
+      assert.equal(refused.status, 409);
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, /has a network: its memory would carry its address/);
+      for (const s of [copy, ...forks, networked, src]) await s.kill();
+    },
+    { microvmAccel: 'tcg' },
+  );
+});

@@ -1,6 +1,6 @@
 /** Snapshots: take one of a sandbox, fork a sandbox, list, get and delete them (services/snapshots.ts). */
 import { z } from 'zod';
-import { ForkSandboxRequestSchema, IdParamsSchema, SandboxIdParamsSchema, SandboxSchema, SnapshotListSchema, SnapshotSchema } from '@tartarus/core';
+import { CreateSnapshotRequestSchema, ForkSandboxRequestSchema, IdParamsSchema, SandboxIdParamsSchema, SandboxSchema, SnapshotListSchema, SnapshotSchema } from '@tartarus/core';
 import { principalOf } from '../http/auth.js';
 import { SnapshotService } from '../services/snapshots.js';
 import { errorResponses } from './common.js';
@@ -20,11 +20,12 @@ export const snapshotRoutes: RouteModule = (app, { ctx, hub, sandboxes }) => {
     config: { access: 'member', audit: 'sandbox.snapshot' },
     schema: {
       tags,
-      summary: "Keep a running sandbox's files as a snapshot (on its node); new sandboxes start from it with {snapshot}",
+      summary: "Keep a running sandbox's files (and with memory, its memory and processes) as a snapshot on its node; new sandboxes start from it with {snapshot}",
       params: SandboxIdParamsSchema,
+      body: CreateSnapshotRequestSchema,
       response: { 201: SnapshotSchema, ...errorResponses },
     },
-    handler: async (req, reply) => reply.code(201).send(await snapshots.take(principalOf(req).tenantId, req.params.id)),
+    handler: async (req, reply) => reply.code(201).send(await snapshots.take(principalOf(req).tenantId, req.params.id, req.body.memory)),
   });
 
   app.post('/v1/sandboxes/:id/fork', {
@@ -36,7 +37,7 @@ export const snapshotRoutes: RouteModule = (app, { ctx, hub, sandboxes }) => {
       body: ForkSandboxRequestSchema,
       response: { 201: z.object({ snapshot: SnapshotSchema, sandboxes: z.array(SandboxSchema) }), ...errorResponses },
     },
-    handler: async (req, reply) => reply.code(201).send(await snapshots.fork(principalOf(req).tenantId, req.params.id, req.body.count)),
+    handler: async (req, reply) => reply.code(201).send(await snapshots.fork(principalOf(req).tenantId, req.params.id, req.body.count, req.body.memory === true)),
   });
 
   app.get('/v1/snapshots', {

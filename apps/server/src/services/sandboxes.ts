@@ -56,6 +56,9 @@ export class SandboxService {
     const snapshot = req.snapshot === undefined ? undefined : await store.snapshots.get(tenantId, req.snapshot);
     if (snapshot) await checkSnapshotNode(store, snapshot);
     const compiled = compileSandbox(snapshot ? fromSnapshot(req, snapshot) : req, tenant.maxLimits, network);
+    if (snapshot?.memory && compiled.egress !== 'none') {
+      throw new InvalidArgumentError(`snapshot ${snapshot.id} keeps memory: a sandbox made from it has no network (its guest keeps the address it had); give egress "none" or leave egress out`, { context: { field: 'egress' } });
+    }
     if (snapshot && snapshot.sizeBytes > compiled.limits.diskMiB * 1024 * 1024) {
       throw new InvalidArgumentError(`snapshot ${snapshot.id} holds ${snapshot.sizeBytes} bytes of files, more than limits.diskMiB (${compiled.limits.diskMiB} MiB): ask for more disk`);
     }

@@ -7,6 +7,7 @@
  * the node's link to the files, which go with the last.
  */
 import {
+  ConflictError,
   newId,
   NODE_ID_LABEL,
   QuotaExceededError,
@@ -36,7 +37,7 @@ export function snapshotDto(s: SnapshotRecord): Snapshot {
     nodeId: s.nodeId,
     digest: s.digest,
     sizeBytes: s.sizeBytes,
-    memory: false,
+    memory: s.memory,
     createdAt: new Date(s.createdAt).toISOString(),
   };
 }
@@ -44,7 +45,9 @@ export function snapshotDto(s: SnapshotRecord): Snapshot {
 /** What a create from snapshot `s` changes in its request: the snapshot's template (or image) and runtime. */
 export function fromSnapshot(req: SandboxRequest, s: SnapshotRecord): SandboxRequest {
   const { template: _t, image: _i, ...rest } = req;
-  return { ...rest, runtime: s.runtime as SandboxRequest['runtime'], ...(s.image === null ? { template: s.template } : { image: s.image }) };
+  // A memory snapshot's sandbox has no network (its guest keeps the source's address): egress none unless asked otherwise (then 400).
+  const network = s.memory && rest.egress === undefined && rest.networkPolicy === undefined ? { egress: 'none' as const } : {};
+  return { ...rest, ...network, runtime: s.runtime as SandboxRequest['runtime'], ...(s.image === null ? { template: s.template } : { image: s.image }) };
 }
 
 /** 503 (retryable) while the node that keeps `s`'s files is not up; 410 once it is gone from the platform. */
@@ -71,13 +74,13 @@ export class SnapshotService {
   ) {}
 
   /** Snapshots the tenant's running (or paused) sandbox `sandboxId`, within the tenant's room for snapshots. */
-  take(tenantId: string, sandboxId: string): Promise<Snapshot> {
-    return takeSnapshot(this.ctx, this.hub, tenantId, sandboxId);
+  take(tenantId: string, sandboxId: string, memory = false): Promise<Snapshot> {
+    return takeSnapshot(this.ctx, this.hub, tenantId, sandboxId, memory);
   }
 
   /** `count` new sandboxes from a snapshot of `sandboxId` (taken now), each independent of it and of one another. */
-  async fork(tenantId: string, sandboxId: string, count: number): Promise<{ snapshot: Snapshot; sandboxes: SandboxDto[] }> {
-    const snapshot = await this.take(tenantId, sandboxId);
+  async fork(tenantId: string, sandboxId: string, count: number, memory = false): Promise<{ snapshot: Snapshot; sandboxes: SandboxDto[] }> {
+    const snapshot = await this.take(tenantId, sandboxId, memory);
     const source = await this.ctx.store.sandboxes.get(tenantId, sandboxId);
     const req: SandboxRequest = { snapshot: snapshot.id, limits: source.spec.limits, timeoutMs: source.spec.timeoutMs, env: source.spec.env, egress: source.spec.egress };
     const made = await Promise.allSettled(Array.from({ length: count }, () => this.create(tenantId, req)));
@@ -112,7 +115,7 @@ export class SnapshotService {
 }
 
 /** Snapshots the tenant's running (or paused) sandbox `sandboxId`, within the tenant's room for snapshots. */
-export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: string, sandboxId: string): Promise<Snapshot> {
+export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: string, sandboxId: string, memory = false): Promise<Snapshot> {
   const { store, config } = ctx;
   const s = await store.sandboxes.get(tenantId, sandboxId);
   if ((s.state !== 'running' && s.state !== 'paused') || s.nodeId === null) {
@@ -124,9 +127,16 @@ export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: 
   }
   // The id first: the node keeps the files under it, so they are this snapshot's alone.
   const id = newId('snp');
-  const files = await hub.call(s.nodeId, 'snapshotSandbox', { sandboxId, snapshotId: id, maxBytes: room }, { timeoutMs: SNAPSHOT_TIMEOUT_MS });
+  if (memory && (s.runtime !== 'microvm' || s.spec.egress !== 'none')) {
+    throw new ConflictError(
+      s.runtime !== 'microvm'
+        ? `sandbox ${sandboxId} runs on ${s.runtime}, whose memory cannot be saved here (only microvm sandboxes): take a files snapshot (memory: false)`
+        : `sandbox ${sandboxId} has a network: its memory would carry its address into every copy; take a files snapshot (memory: false), or snapshot a sandbox created with egress "none"`,
+    );
+  }
+  const files = await hub.call(s.nodeId, 'snapshotSandbox', { sandboxId, snapshotId: id, maxBytes: room, memory }, { timeoutMs: SNAPSHOT_TIMEOUT_MS });
   const rec = await store.snapshots
-    .create({ id, tenantId, sandboxId, nodeId: s.nodeId, template: s.spec.template, image: s.spec.image, runtime: s.runtime, digest: files.digest, sizeBytes: files.sizeBytes })
+    .create({ id, tenantId, sandboxId, nodeId: s.nodeId, template: s.spec.template, image: s.spec.image, runtime: s.runtime, digest: files.digest, sizeBytes: files.sizeBytes, memory })
     .catch(async (err: unknown) => {
       await dropFiles(ctx, hub, s.nodeId ?? '', id, files.digest);
       throw err;

@@ -303,6 +303,8 @@ export interface SnapshotsTable {
   digest: string;
   size_bytes: number;
   created_at: number;
+  /** 1: memory and processes kept too (migration 0021). */
+  memory: number;
 }
 
 /** Row of `events`, the event bus's outbox. */

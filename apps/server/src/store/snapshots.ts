@@ -15,13 +15,15 @@ export interface SnapshotRecord {
   runtime: string;
   digest: string;
   sizeBytes: number;
+  /** Memory and processes kept too. */
+  memory: boolean;
   createdAt: number;
 }
 
 /** The snapshots. */
 export interface SnapshotStore {
   /** Records a snapshot under `s.id` (made by the caller before its files were kept). */
-  create(s: Omit<SnapshotRecord, 'createdAt'>): Promise<SnapshotRecord>;
+  create(s: Omit<SnapshotRecord, 'createdAt' | 'memory'> & { memory?: boolean }): Promise<SnapshotRecord>;
   /** The tenant's snapshot `id`; NotFoundError (also for another tenant's). */
   get(tenantId: string, id: string): Promise<SnapshotRecord>;
   /** The tenant's snapshots, newest first. */
@@ -43,6 +45,7 @@ function toRecord(r: Selectable<SnapshotsTable>): SnapshotRecord {
     runtime: r.runtime,
     digest: r.digest,
     sizeBytes: Number(r.size_bytes),
+    memory: Number(r.memory) === 1,
     createdAt: Number(r.created_at),
   };
 }
@@ -68,6 +71,7 @@ export function createSnapshotStore(ctx: StoreContext): SnapshotStore {
         digest: s.digest,
         size_bytes: s.sizeBytes,
         created_at: ctx.now(),
+        memory: s.memory === true ? 1 : 0,
       };
       await db.insertInto('snapshots').values(row).execute();
       return toRecord(row);

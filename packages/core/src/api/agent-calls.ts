@@ -237,7 +237,7 @@ export const AGENT_CALLS = {
   /** Keeps the sandbox's files (its writable layer) as a content-addressed snapshot on the node. */
   snapshotSandbox: {
     /** `snapshotId`: the id it is kept under; `maxBytes`: the most it may take (the tenant's room). */
-    input: SandboxRef.extend({ snapshotId: z.string(), maxBytes: z.number().int().min(0) }),
+    input: SandboxRef.extend({ snapshotId: z.string(), maxBytes: z.number().int().min(0), memory: z.boolean().default(false) }),
     output: z.object({ digest: z.string(), sizeBytes: z.number().int() }),
     events: {},
   },

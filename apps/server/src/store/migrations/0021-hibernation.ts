@@ -10,5 +10,7 @@ export const hibernation: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema.alterTable('sandboxes').addColumn('hibernated_at', 'bigint').execute();
     await db.schema.alterTable('sandboxes').addColumn('final_snapshot_id', 'text').execute();
+    // Whether a snapshot kept memory and processes too (0/1).
+    await db.schema.alterTable('snapshots').addColumn('memory', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   },
 };

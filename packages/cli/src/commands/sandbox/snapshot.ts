@@ -8,10 +8,11 @@ import { printJson } from '../../output.js';
 export function snapshotCommand(): Command {
   const cmd = new Command('snapshot')
     .description("keep a running sandbox's files as a snapshot; prints its id (start from it with create --snapshot ID)")
-    .argument('<id>', 'sandbox id');
+    .argument('<id>', 'sandbox id')
+    .option('--memory', 'keep its memory and processes too (microvm, egress none)');
   return withJson(cmd).action(async (id: string, _o: unknown, self: Command) => {
-    const o = allOptions<{ json?: boolean }>(self);
-    const snap = await (await (await connect(o.dataDir)).sandboxes.connect(id)).snapshot();
+    const o = allOptions<{ json?: boolean; memory?: boolean }>(self);
+    const snap = await (await (await connect(o.dataDir)).sandboxes.connect(id)).snapshot({ memory: o.memory === true });
     if (o.json) printJson(snap);
     else process.stdout.write(`${snap.id}\n`);
   });
@@ -28,10 +29,11 @@ export function forkCommand(): Command {
   const cmd = new Command('fork')
     .description("start copies of a running sandbox from its files as they are now; prints their ids")
     .argument('<id>', 'sandbox id')
-    .option('--count <n>', 'how many copies (default 1)', countFlag);
+    .option('--count <n>', 'how many copies (default 1)', countFlag)
+    .option('--memory', 'copies of its memory and processes too (microvm, egress none)');
   return withJson(cmd).action(async (id: string, _o: unknown, self: Command) => {
-    const o = allOptions<{ json?: boolean; count?: number }>(self);
-    const copies = await (await (await connect(o.dataDir)).sandboxes.connect(id)).fork(o.count ?? 1);
+    const o = allOptions<{ json?: boolean; count?: number; memory?: boolean }>(self);
+    const copies = await (await (await connect(o.dataDir)).sandboxes.connect(id)).fork(o.count ?? 1, { memory: o.memory === true });
     if (o.json) printJson(copies.map((c) => c.info));
     else process.stdout.write(copies.map((c) => `${c.id}\n`).join(''));
   });
