@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -158,6 +159,15 @@ static void do_terminate(uint32_t id, struct rd *r) {
   send_ok(id);
 }
 
+/* The host's time (T_CLOCK): a VM restored from a saved state wakes with the clock it had then. */
+static void do_clock(uint32_t id, struct rd *r) {
+  uint64_t ms = rd_u64(r);
+  if (r->bad) { send_error(id, EINVAL, "clock"); return; }
+  struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L };
+  if (clock_settime(CLOCK_REALTIME, &ts) != 0) { send_error(id, errno, "clock_settime"); return; }
+  send_ok(id);
+}
+
 static void terminate_check(void) {
   if (!end_at || (now_ms() < end_at && others_alive())) return;
   end_at = 0;
@@ -213,6 +223,7 @@ static void handle_frame(uint8_t type, uint32_t id, struct rd *r) {
     case T_ATTACH: do_attach(id); break;
     case T_DEADLINE: do_deadline(id, r); break;
     case T_TERMINATE: do_terminate(id, r); break;
+    case T_CLOCK: do_clock(id, r); break;
     case T_USER: {
       uint32_t uid = rd_u32(r), gid = rd_u32(r);
       if (r->bad) { send_error(id, EINVAL, "user"); break; }

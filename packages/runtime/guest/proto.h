@@ -39,6 +39,7 @@ enum {
   T_USER = 14,    /* u32 uid, u32 gid: file requests run as this user from now on (a warm sandbox handed out) -> OK */
   T_DEADLINE = 13,/* u64 ms from now (0: none), u64 grace ms: SIGTERM to the main process at it, SIGKILL to all after the grace, host or not -> OK */
   T_TERMINATE = 16,/* u64 grace ms: SIGTERM to every process but this init; the main's EXIT waits until all are gone, SIGKILL to all after the grace -> OK */
+  T_CLOCK = 17,   /* u64 ms since the epoch: the wall clock is set to it (a microVM woken from hibernation) -> OK, or ERROR */
   /* guest -> host */
   T_READY = 64,   /* str version */
   T_STARTED = 65, /* u32 pid */

@@ -6,7 +6,7 @@
  * stops while booting; the caller removes whatever was made.
  */
 import { closeSync, openSync } from 'node:fs';
-import { writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { ConflictError, InternalError, RuntimeUnavailableError } from '@tartarus/core';
 import type { SandboxSpec } from '../../driver.js';
@@ -21,6 +21,7 @@ import { confineVcpus, placeVmInCgroup } from './cgroup.js';
 import { qmpCommand } from './qmp.js';
 import { createWritableLayer, ensureTemplateImage } from './image.js';
 import { seedDisk } from './files-snapshot.js';
+import { loadVm } from './hibernate.js';
 import { attachVmNetwork } from './network.js';
 import type { VmPaths } from './paths.js';
 import { MicrovmSandbox } from './sandbox.js';
@@ -148,6 +149,37 @@ export async function startQemu(spec: Pick<SandboxSpec, 'id' | 'limits'>, paths:
   // boots, and QEMU's own threads the allowance on top (QMP answers before the guest runs).
   const confined = confineVcpuThreads(spec.id, paths.qmpSocket, spec.limits.cpu);
   return { vm, confined };
+}
+
+/** A wake that failed after its guest had run again: the saved state is spent (its disk moved on), the sandbox is over. */
+export class SpentStateError extends InternalError {}
+
+/**
+ * Starts QEMU again from a hibernated VM's saved state (`paths.savedState`) and connects to its
+ * agent. The state is taken aside before the guest runs: once it has run, its disk has moved on and
+ * that state may never be loaded again. A failure before that leaves the state where it was (the VM
+ * is still hibernated); after, it is a SpentStateError.
+ */
+export async function resumeQemu(spec: Pick<SandboxSpec, 'id' | 'limits'>, paths: VmPaths, launch: VmLaunch): Promise<{ vm: VmProcess; agent: AgentClient }> {
+  const loading = `${paths.savedState}.loading`;
+  const { vm, confined } = await startQemu(spec, paths, launch, ['-incoming', 'defer']);
+  confined.catch(() => undefined);
+  try {
+    await rename(paths.savedState, loading);
+    await loadVm(paths.qmpSocket, spec.id, launch.uid, loading, vm.exited);
+  } catch (err) {
+    await vm.kill();
+    await rename(loading, paths.savedState).catch(() => undefined);
+    throw err;
+  }
+  await rm(loading, { force: true });
+  try {
+    await confined;
+    return { vm, agent: await AgentClient.connectFree(paths.agentSockets) };
+  } catch (err) {
+    await vm.kill();
+    throw new SpentStateError(`the sandbox did not come back from hibernation: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**

@@ -92,6 +92,18 @@ describe('microvm hibernation', { skip }, () => {
     await assert.rejects(stat(join(dir, 'memory.state')), /ENOENT/, 'the saved state is removed once woken');
   });
 
+  test("the guest's clock is set on waking (it stood still while the VM slept)", async () => {
+    await sb.hibernate!();
+    await new Promise((r) => setTimeout(r, 4000));
+    await sb.wake!();
+    let skew = Infinity;
+    for (const until = Date.now() + 10_000; Math.abs(skew) > 2 && Date.now() < until; ) {
+      const guest = Number((await (await sb.exec({ argv: ['date', '+%s'] })).wait()).stdout.toString().trim());
+      skew = guest - Date.now() / 1000;
+    }
+    assert.ok(Math.abs(skew) <= 2, `the guest's clock is ${skew.toFixed(1)} s off`);
+  });
+
   test('a running command refuses a hibernation, which then works once it ends', async () => {
     const sleeper = await sb.exec({ argv: ['sleep', '30'] });
     await assert.rejects(sb.hibernate!(), (err: Error & { code?: string }) => err.code === 'conflict' && /1 command\(s\) running/.test(err.message));

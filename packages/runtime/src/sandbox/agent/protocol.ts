@@ -31,6 +31,7 @@ export const Msg = {
   user: 14,
   auth: 15,
   terminate: 16,
+  clock: 17,
   ready: 64,
   started: 65,
   stdout: 66,
