@@ -70,7 +70,7 @@ export async function bootSandbox(
     uid,
     Promise.resolve(network),
     // From a snapshot: its disk, as it was (and its memory, for a memory snapshot); else a fresh one.
-    spec.seed === undefined ? createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal).then(() => undefined) : seedDisk(spec.seed, paths, o.signal),
+    spec.seed === undefined ? createWritableLayer(paths.writableImage, spec.limits.diskMiB, o.signal).then(() => undefined) : seedDisk(spec.seed, paths, spec.limits.diskMiB, o.signal),
     writeFile(paths.spec, JSON.stringify(stored), { mode: 0o600 }),
     mkdir(paths.socketDir, { recursive: true }),
   ]);

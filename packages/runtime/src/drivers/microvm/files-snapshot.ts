@@ -8,7 +8,7 @@
  * what a restore needs to match it (`vm.json`): the disk and the memory are of one moment (the VM
  * stopped for both). A VM seeded from it does not boot: it is started from that state.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidArgumentError } from '@tartarus/core';
 import { runCommand } from '../../process/run.js';
@@ -24,6 +24,27 @@ export interface MemoryImage {
   cpus: number;
   /** The guest agent's id of the main process, which goes on in the restored VM. */
   mainId: number;
+}
+
+/**
+ * Makes a files snapshot's disk the size this sandbox asked for (its `diskMiB`): grown, or shrunk
+ * when its files fit (else the sandbox would get the source's disk, whatever it asked for). A
+ * memory snapshot's disk keeps its size: its guest knows it.
+ */
+async function resizeDisk(image: string, diskMiB: number, signal?: AbortSignal): Promise<void> {
+  const want = Math.max(8, diskMiB) * 2 ** 20;
+  const have = (await stat(image)).size;
+  if (have === want) return;
+  const run = (argv: string[]) => runCommand(argv, { timeoutMs: 120_000, signal, allowNonZero: true });
+  // e2fsck first (resize2fs asks for a checked file system); 1 means it fixed something, still fine.
+  const check = await run(['e2fsck', '-f', '-y', image]);
+  if (check.exitCode !== 0 && check.exitCode !== 1) throw new InvalidArgumentError(`the snapshot's disk is damaged (e2fsck: ${check.stdout.trim().split('\n').pop() ?? ''})`);
+  if (want > have) await truncate(image, want);
+  const r = await run(['resize2fs', image, `${want / 1024}K`]);
+  if (r.exitCode !== 0) {
+    throw new InvalidArgumentError(`the snapshot's files do not fit in limits.diskMiB (${diskMiB} MiB): ask for more disk (${r.stderr.trim().split('\n').pop() ?? ''})`);
+  }
+  if (want < have) await truncate(image, want);
 }
 
 /** Writes the stopped-for-the-moment VM's disk to `path` (≤ `maxBytes`); the VM runs again after. */
@@ -59,7 +80,7 @@ export async function snapshotMemory(paths: VmPaths, id: string, uid: number, im
  * Puts the disk of the snapshot `seed` where the new VM's writable image goes (`paths.writableImage`),
  * and a memory snapshot's state where a hibernated VM's goes (`paths.savedState`): its description then.
  */
-export async function seedDisk(seed: string, paths: VmPaths, signal?: AbortSignal): Promise<MemoryImage | undefined> {
+export async function seedDisk(seed: string, paths: VmPaths, diskMiB: number, signal?: AbortSignal): Promise<MemoryImage | undefined> {
   const image = paths.writableImage;
   // Only these names (a snapshot of another runtime holds a sandbox's own paths).
   const r = await runCommand(['tar', '--sparse', '-xf', seed, '-C', dirname(image), basename(image)], { timeoutMs: 300_000, signal, allowNonZero: true });
@@ -70,6 +91,7 @@ export async function seedDisk(seed: string, paths: VmPaths, signal?: AbortSigna
   const vm = memory.exitCode === 0 ? await readFile(join(paths.dir, 'vm.json'), 'utf8').catch(() => undefined) : undefined;
   if (vm === undefined) {
     await rm(paths.savedState, { force: true });
+    await resizeDisk(image, diskMiB, signal);
     return undefined;
   }
   await rm(join(paths.dir, 'vm.json'), { force: true });

@@ -136,6 +136,15 @@ describe('microvm hibernation', { skip }, () => {
         assert.ok(later > first, 'the copy goes on counting');
         assert.equal((await (await copy.exec({ argv: ['sh', '-c', 'pidof sh | tr " " "\\n" | sort -n | head -1'] })).wait()).stdout.toString().trim(), sourcePid, "the source's process");
       }
+      // A files snapshot's copy gets the disk it asks for (grown from the source's 16 MiB).
+      const files = join(dir, 'files.tar');
+      await sb.snapshotFiles!(files);
+      const bigger = await t.runtime.createSandbox({ template: 'busybox', runtime: 'microvm', seed: files, limits: { cpu: 1, memoryMiB: 64, diskMiB: 64 } });
+      copies.push(bigger);
+      await bigger.start();
+      const df = (await (await bigger.exec({ argv: ['sh', '-c', "df -k / | tail -1 | awk '{print $2}'"] })).wait()).stdout.toString().trim();
+      assert.ok(Number(df) > 48 * 1024, `the copy's disk is ${df} KiB`);
+      assert.equal((await bigger.files.read('/tmp/kept')).toString(), 'kept across hibernation\n');
       await copies[0]!.files.write('/tmp/mine', 'first\n');
       await assert.rejects(copies[1]!.files.read('/tmp/mine'), { code: 'not_found' });
       await assert.rejects(sb.files.read('/tmp/mine'), { code: 'not_found' });
