@@ -47,7 +47,10 @@ export async function replicaKill(c: Cluster): Promise<Row> {
   await c.untilNodesUp();
   // Through B, as a client retrying a 503 (B's view of who holds host-1 is renewed within seconds of A's restart).
   let still = await api(b.url, c.adminKey, 'POST', `/v1/sandboxes/${sandbox}/exec`, { command: 'cat /tmp/marker' });
-  for (let i = 0; i < 30 && still.status === 503; i++) {
+  // A 409 "is lost … wait until it runs" is the moment between its node's reconnection and the
+  // reconcile that finds the sandbox on it again: the client waits, as the message says.
+  const waiting = (r: typeof still): boolean => r.status === 503 || (r.status === 409 && /is lost, not running/.test(JSON.stringify(r.json)));
+  for (let i = 0; i < 30 && waiting(still); i++) {
     await new Promise((r) => setTimeout(r, Number(still.retryAfter ?? 1) * 1000));
     still = await api(b.url, c.adminKey, 'POST', `/v1/sandboxes/${sandbox}/exec`, { command: 'cat /tmp/marker' });
   }

@@ -151,6 +151,9 @@ export async function startQemu(spec: Pick<SandboxSpec, 'id' | 'limits'>, paths:
   return { vm, confined };
 }
 
+/** How long a woken guest's agent has to answer on each port, ms. */
+const WAKE_ANSWER_MS = 15_000;
+
 /** A wake that failed after its guest had run again: the saved state is spent (its disk moved on), the sandbox is over. */
 export class SpentStateError extends InternalError {}
 
@@ -175,7 +178,10 @@ export async function resumeQemu(spec: Pick<SandboxSpec, 'id' | 'limits'>, paths
   await rm(loading, { force: true });
   try {
     await confined;
-    return { vm, agent: await AgentClient.connectFree(paths.agentSockets) };
+    // A guest woken after a long sleep may take seconds to answer under software emulation (its
+    // timers catch up): a second round of the ports, each given longer.
+    const agent = await AgentClient.connectFree(paths.agentSockets).catch(() => AgentClient.connectFree(paths.agentSockets, WAKE_ANSWER_MS));
+    return { vm, agent };
   } catch (err) {
     await vm.kill();
     throw new SpentStateError(`the sandbox did not come back from hibernation: ${(err as Error).message}`, { cause: err });
