@@ -9,6 +9,13 @@
  * namespace's root make them. Its opaque-directory marks (trusted.* attributes, which a user
  * namespace cannot see) do not: a directory deleted and made again shows the template's files
  * again after a restore.
+ *
+ * `tt-layer snapshot PID DIR --hold` (a gVisor memory snapshot, drivers/gvisor/checkpoint.ts)
+ * enters the namespaces, says so (one byte on fd 3) and then holds the mount namespace, and with it
+ * the layer's tmpfs, until the host writes one byte on its stdin: by then the runtime has
+ * checkpointed and exited, and the layer would have gone with it. It then writes the whole layer,
+ * upper/ and tmp/ (runsc's /tmp), as a tar, for `run … --seed-layer TAR`. Its stdin closed without
+ * that byte: nothing is written (exit 3).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +40,7 @@ static int become_ns_root(int ns) {
 }
 
 int tt_seed(const char *tar, const char *upper, const char *userns) {
+  /* (`upper` is the layer itself for --seed-layer: its tar holds upper/ and tmp/.) */
   int in = open(tar, O_RDONLY | O_CLOEXEC);
   if (in < 0) return fail("open", tar);
   int ns = userns ? open(userns, O_RDONLY | O_CLOEXEC) : -1;
@@ -53,9 +61,9 @@ int tt_seed(const char *tar, const char *upper, const char *userns) {
   return 0;
 }
 
-int tt_snapshot(const char *pid, const char *dir) {
-  char path[64], upper[4096], userns[4096];
-  if (snprintf(upper, sizeof upper, "%s/layer/upper", dir) >= (int)sizeof upper ||
+int tt_snapshot(const char *pid, const char *dir, int hold) {
+  char path[64], from[4096], userns[4096];
+  if (snprintf(from, sizeof from, hold ? "%s/layer" : "%s/layer/upper", dir) >= (int)sizeof from ||
       snprintf(userns, sizeof userns, "%s/userns", dir) >= (int)sizeof userns)
     return errno = ENAMETOOLONG, fail("path", dir);
   snprintf(path, sizeof path, "/proc/%s/ns/mnt", pid);
@@ -67,8 +75,19 @@ int tt_snapshot(const char *pid, const char *dir) {
   int ns = open(userns, O_RDONLY | O_CLOEXEC);
   if (ns < 0 && errno != ENOENT) return fail("open", userns);
   /* Into the layer as host root (the namespace's root may not pass the state dir's parents). */
-  if (chdir(upper) != 0) return fail("enter", upper);
+  if (chdir(from) != 0) return fail("enter", from);
   if (ns >= 0 && become_ns_root(ns) != 0) return fail("enter the user namespace at", userns);
+  if (hold) {
+    char go;
+    if (write(3, "R", 1) != 1) return fail("say it holds", "the layer");
+    close(3);
+    ssize_t got;
+    while ((got = read(0, &go, 1)) < 0 && errno == EINTR) {}
+    if (got != 1) return 3;
+    /* (The helpers' mount point is made by the runtime at every start.) */
+    execlp("tar", "tar", "--numeric-owner", "--sparse", "--exclude=./upper/dev/.tartarus", "-cf", "-", "./upper", "./tmp", (char *)NULL);
+    return fail("exec", "tar");
+  }
   /* (The helpers' mount point is made by the runtime at every start.) */
   /* --sparse: a file with holes takes its data's room, not its length's. */
   execlp("tar", "tar", "--numeric-owner", "--sparse", "--exclude=./dev/.tartarus", "-cf", "-", ".", (char *)NULL);

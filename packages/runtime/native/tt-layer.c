@@ -8,10 +8,11 @@
  *   tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY
  *   tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE
  *   tt-layer serve HOST_PID
- *   tt-layer snapshot PID DIR
+ *   tt-layer snapshot PID DIR [--hold]
  *
  * `snapshot` writes a running sandbox's writable layer to stdout as a tar, and `run … --seed TAR`
- * starts a layer from one (snapshot.c).
+ * starts a layer from one (snapshot.c); `snapshot … --hold` and `run … --seed-layer TAR` do the
+ * same with the whole layer (upper/ and tmp/), for gVisor memory snapshots.
  *
  * `serve` runs the network subcommands (and `exec PROGRAM ARGS...`) on request, each in a child of
  * its own, for as long as its stdin lasts (serve.c): the host keeps one instead of spawning each.
@@ -44,6 +45,10 @@
  * namespace at PATH, made earlier by `tt-layer netns BASE PATH` (a new user namespace of range
  * BASE and a network namespace it owns, bind-mounted at PATH on the host, where the host puts
  * the sandbox's interface before it starts: network/sandbox.ts).
+ *
+ * With --image SRC (a gVisor sandbox restored from a checkpoint), SRC (in the root-only state dir,
+ * readable by the sandbox's mapped root) is bound at DIR/checkpoint, where the runtime, running as
+ * that root, finds the image: it could not pass SRC's parents.
  *
  * With --mask DIR, an empty read-only tmpfs hides DIR from the runtime (in the private mount
  * namespace only): runsc takes a network namespace for the host's own when /proc/sys/net/core
@@ -199,8 +204,11 @@ static int shift_lower(const char *layer, const char *lower, long base, const ch
   return 0;
 }
 
-/* A tar to fill the new layer from (`--seed`), or NULL. */
+/* A tar to fill the new layer's upper from (`--seed`), or the whole layer (`--seed-layer`), or NULL. */
 static const char *seed;
+static int seed_layer;
+/* A checkpoint's directory bound at DIR/checkpoint (`--image`), or NULL. */
+static const char *image;
 
 static int setup(const char *dir, const char *lower, const char *size_mib, long idmap, const char *netns, const char *at, int *keep_userns) {
   char layer[4096], root[4096], up[4096], work[4096], tmp[4096], shifted[4096], data[12800];
@@ -239,8 +247,14 @@ static int setup(const char *dir, const char *lower, const char *size_mib, long 
   if (seed) {
     char userns[4096];
     if (join(userns, sizeof userns, dir, "userns")) return errno = ENAMETOOLONG, die("path", dir);
-    int rc = tt_seed(seed, up, idmap >= 0 ? userns : NULL);
+    int rc = tt_seed(seed, seed_layer ? layer : up, idmap >= 0 ? userns : NULL);
     if (rc) return rc;
+  }
+  if (image) {
+    char at_image[4096];
+    if (join(at_image, sizeof at_image, dir, "checkpoint")) return errno = ENAMETOOLONG, die("path", dir);
+    if (mkdir(at_image, 0700) < 0 && errno != EEXIST) return die("mkdir", at_image);
+    if (mount(image, at_image, NULL, MS_BIND, NULL) < 0) return die("bind the checkpoint", image);
   }
   snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower, up, work);
   if (mount("overlay", root, "overlay", MS_NODEV, data) < 0) return die("mount overlay", root);
@@ -369,7 +383,8 @@ static int served(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "serve")) return tt_serve(argv[0], (pid_t)atol(argv[2]), served);
-  if (argc == 4 && !strcmp(argv[1], "snapshot")) return tt_snapshot(argv[2], argv[3]);
+  if (argc == 4 && !strcmp(argv[1], "snapshot")) return tt_snapshot(argv[2], argv[3], 0);
+  if (argc == 5 && !strcmp(argv[1], "snapshot") && !strcmp(argv[4], "--hold")) return tt_snapshot(argv[2], argv[3], 1);
   if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
   int net = net_subcommand(argc, argv);
   if (net >= 0) return net;
@@ -395,8 +410,11 @@ int main(int argc, char **argv) {
       at = value;
     } else if (!strcmp(flag, "--netns")) {
       netns = value;
-    } else if (!strcmp(flag, "--seed")) {
+    } else if (!strcmp(flag, "--seed") || !strcmp(flag, "--seed-layer")) {
       seed = value;
+      seed_layer = !strcmp(flag, "--seed-layer");
+    } else if (!strcmp(flag, "--image")) {
+      image = value;
     } else if (!strcmp(flag, "--mask")) {
       if (nmasks == (int)(sizeof masks / sizeof masks[0])) goto usage;
       masks[nmasks++] = value;
@@ -412,11 +430,11 @@ int main(int argc, char **argv) {
   execvp(argv[i + 1], argv + i + 1);
   return die("exec", argv[i + 1]);
 usage:
-  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... [--seed TAR] -- RUNTIME ARGS...\n"
+  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... [--seed TAR | --seed-layer TAR] [--image SRC] -- RUNTIME ARGS...\n"
                   "       tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]\n"
                   "       tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY\n"
                   "       tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE\n"
                   "       tt-layer serve HOST_PID\n"
-                  "       tt-layer snapshot PID DIR\n");
+                  "       tt-layer snapshot PID DIR [--hold]\n");
   return 64;
 }

@@ -15,6 +15,10 @@ test('runsc command lines (golden)', () => {
   assert.deepEqual(runscTool.kill(R, 'tt-a', 'KILL', true), [...G, 'kill', '--all', 'tt-a', 'KILL']);
   assert.deepEqual(runscTool.delete(R, 'tt-a'), [...G, 'delete', '--force', 'tt-a']);
   assert.deepEqual(runscTool.list(R), [...G, 'list', '--format=json']);
+  assert.deepEqual(runscTool.checkpoint!(R, { imagePath: '/b/ck', containerId: 'tt-a' }), [...G, 'checkpoint', '--image-path', '/b/ck', 'tt-a']);
+  assert.deepEqual(runscTool.restore!(R, { bundle: '/b', pidFile: '/b/pid', containerId: 'tt-a', imagePath: '/b/ck' }), [
+    ...G, 'restore', '--image-path', '/b/ck', '--bundle', '/b', '--pid-file', '/b/pid', 'tt-a',
+  ]);
 });
 
 test('runsc config: /tmp bound to the capped layer; cgroups left to Tartarus', () => {

@@ -68,6 +68,8 @@ export const runscTool: OciTool = {
   hostPids: (limit) => Math.max(limit * GVISOR_HOST_PIDS_PER_TASK, GVISOR_HOST_PIDS_MIN) + GVISOR_PIDS_OVERHEAD,
   version: () => [RUNSC, '--version'],
   run: (root, o) => [...global(root, o.network), 'run', '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
+  checkpoint: (root, o) => [...global(root), 'checkpoint', '--image-path', o.imagePath, o.containerId],
+  restore: (root, o) => [...global(root, o.network), 'restore', '--image-path', o.imagePath, '--bundle', o.bundle, '--pid-file', o.pidFile, o.containerId],
   // The sandbox-internal pid: the process lives in gVisor's kernel, not the host's (exec runs `tt-init attach` after a restart).
   exec: (root, o) => [...global(root), 'exec', '--process', o.processFile, '--internal-pid-file', o.pidFile, o.containerId],
   kill: (root, id, signal, all) => [...global(root), 'kill', ...(all ? ['--all'] : []), id, signal],

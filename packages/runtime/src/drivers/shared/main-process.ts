@@ -10,6 +10,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { ConflictError } from '@tartarus/core';
 import type { SandboxSpec } from '../../driver.js';
 import { startProcess, type ProcessHandle } from '../../process/run.js';
 import { AgentClient } from '../../sandbox/agent/client.js';
@@ -55,13 +56,22 @@ function channelOver(proc: ProcessHandle, agentSecret: string): Channel {
   return { proc, agent };
 }
 
-/** Starts the sandbox's runtime process (tt-init as PID 1) and opens the agent channel. */
+/** A checkpoint to start from instead of booting (gVisor, drivers/gvisor/checkpoint.ts). */
+export interface RestoreFrom {
+  /** The directory of the checkpoint's image (in the state dir; tt-layer binds it where runsc finds it). */
+  image: string;
+  /** The tar of the whole writable layer of that moment (`tt-layer run --seed-layer`). */
+  layer: string;
+}
+
+/** Starts the sandbox's runtime process (tt-init as PID 1, or the one a checkpoint holds) and opens the agent channel. */
 export function spawnMain(
   ctx: OciContext,
   spec: Pick<SandboxSpec, 'id' | 'template' | 'limits' | 'network' | 'seed'>,
   paths: SandboxPaths,
   agentSecret: string,
   uidBase?: number,
+  restore?: RestoreFrom,
 ): Channel {
   const cgroups = ctx.tool.ownCgroups ? ownCgroupDirs(spec.id).flatMap((d) => ['--cgroup', d]) : [];
   // Its own user namespace: the template seen through an idmapped mount; runc joins the namespace
@@ -77,10 +87,12 @@ export function spawnMain(
           ...(ctx.tool.userns === 'join' ? ['--root', userNsRootPath(spec.id)] : ['--enter']),
         ];
   const masks = network ? ctx.tool.masksWithNetwork.flatMap((m) => ['--mask', m]) : [];
+  const how = { bundle: paths.bundle, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id), network };
+  if (restore && !ctx.tool.restore) throw new ConflictError(`${ctx.tool.runtime} sandboxes cannot be restored from a checkpoint`);
+  const seed = restore ? ['--seed-layer', restore.layer, '--image', restore.image] : spec.seed === undefined ? [] : ['--seed', spec.seed];
   const args = [
-    'run', paths.bundle, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, ...userns, ...masks,
-    ...(spec.seed === undefined ? [] : ['--seed', spec.seed]), '--',
-    ...ctx.tool.run(paths.runtimeRoot, { bundle: paths.bundle, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id), network }),
+    'run', paths.bundle, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, ...userns, ...masks, ...seed, '--',
+    ...(restore && ctx.tool.restore ? ctx.tool.restore(paths.runtimeRoot, { ...how, imagePath: join(paths.bundle, 'checkpoint') }) : ctx.tool.run(paths.runtimeRoot, how)),
   ];
   return channelOver(ctx.prespawner.start(args), agentSecret);
 }

@@ -7,21 +7,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { ConflictError, SandboxNotRunningError } from '@tartarus/core';
+import { chown, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { ConflictError, InvalidArgumentError, SandboxNotRunningError } from '@tartarus/core';
 import type { Availability, Driver, RuntimeName, SandboxHandle, SandboxInfo, SandboxSpec, SandboxState } from '../../driver.js';
 import { checkSandboxId } from '../../options.js';
 import { cgroupV1Available, cgroupsPathFor, createOwnCgroups, swapAccounting } from '../../cgroups/v1.js';
 import { ensureNativeHelpers, SANDBOX_HELPER_MOUNT, sandboxHelperRunDir, userNsRootPath } from '../../sandbox/native.js';
 import { allocateUidRange } from '../../sandbox/uid-ranges.js';
-import { resolveUser } from '../../sandbox/user.js';
+import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
 import { recordOwner } from '../../gc/owners.js';
 import { sandboxNetnsPath, type AttachedNetwork, type SandboxNetworks } from '../../network/sandbox.js';
 import { resolvConfPath } from '../../network/host.js';
-import { OciContext } from './context.js';
+import { OciContext, type SandboxPaths } from './context.js';
 import { exists, initArgs } from './main-process.js';
 import { buildOciConfig } from './oci-spec.js';
-import { OciSandbox } from './sandbox.js';
+import { OciSandbox, type Adopted } from './sandbox.js';
+import { isMemorySnapshot } from './snapshot.js';
+import type { Restored } from '../gvisor/sandbox.js';
 import { readStored, storable, writeStored } from './stored.js';
 import { removeSandbox } from './teardown.js';
 import type { OciTool } from './tool.js';
@@ -90,6 +92,7 @@ export class OciDriver implements Driver {
     await this.makeStateDir(spec.id, paths.dir);
     let uidRange: Promise<number> | undefined;
     let attaching: Promise<AttachedNetwork> | undefined;
+    let restored: Restored | undefined;
     try {
       await recordOwner(spec.id, { dir: paths.dir, runtime: this.name });
       // Its own host uid range (after recordOwner: a range without an owner record is an orphan's):
@@ -106,10 +109,12 @@ export class OciDriver implements Driver {
       // PID 1 is tt-init, as root with the sandbox's capabilities: it starts the workload (and
       // every exec) as the sandbox's user. It counts as one more process against the pids limit.
       const limits = { ...spec.limits, pids: spec.limits.pids + 1 };
-      const agentSecret = randomBytes(32).toString('base64');
       const uidBase = await uidRange;
       const joins = this.ctx.tool.userns === 'join';
       if (!joins) await makeOwnedDir(paths.bundle, uidBase, paths.runtimeRoot);
+      // From a memory snapshot: its init keeps the secret it had.
+      restored = spec.seed === undefined ? undefined : await this.restoredFrom(spec, paths, uidBase);
+      const agentSecret = restored?.manifest.agentSecret ?? randomBytes(32).toString('base64');
       const built = this.ctx.tool.adjustConfig(
         buildOciConfig({
           ...(spec.network ? { network: { namespacePath: sandboxNetnsPath(spec.id), resolvConf: resolvConfPath() } } : {}),
@@ -141,8 +146,9 @@ export class OciDriver implements Driver {
       for (const r of settled) if (r.status === 'rejected') throw r.reason;
       const net = await attaching;
       signal?.throwIfAborted();
-      return new OciSandbox(this.ctx, spec, resolved, agentSecret, undefined, uidBase, net?.rules);
+      return this.makeSandbox(spec, resolved, agentSecret, undefined, uidBase, net?.rules, restored);
     } catch (err) {
+      if (restored) await rm(restored.checkpoint.dir, { recursive: true, force: true });
       // A range or network still being made is finished first, so that the clean-up takes all of it.
       await Promise.allSettled([uidRange, attaching]);
       await removeSandbox(this.ctx, spec.id);
@@ -177,7 +183,23 @@ export class OciDriver implements Driver {
       await this.ctx.networks().resume();
       await this.ctx.networks().reapply(id);
     }
-    return new OciSandbox(this.ctx, stored.spec, stored.user, stored.agentSecret, { state, pid: found.pid }, stored.uidBase);
+    return this.makeSandbox(stored.spec, stored.user, stored.agentSecret, { state, pid: found.pid }, stored.uidBase);
+  }
+
+  /** The handle of one sandbox (the gVisor driver's can save its memory). */
+  protected makeSandbox(spec: SandboxSpec, user: ResolvedUser, agentSecret: string, adopted?: Adopted, uidBase?: number, networkRules?: Promise<void>, _restored?: Restored): OciSandbox {
+    return new OciSandbox(this.ctx, spec, user, agentSecret, adopted, uidBase, networkRules);
+  }
+
+  /**
+   * What a sandbox seeded from `spec.seed` restores (a memory snapshot), or undefined (a files
+   * snapshot, which tt-layer unpacks). Here: none can be restored.
+   */
+  protected async restoredFrom(spec: SandboxSpec, _paths: SandboxPaths, _uidBase: number): Promise<Restored | undefined> {
+    if (spec.seed !== undefined && (await isMemorySnapshot(spec.seed))) {
+      throw new InvalidArgumentError(`the snapshot keeps a gVisor sandbox's memory: a ${this.name} sandbox cannot be made from it (use runtime gvisor)`);
+    }
+    return undefined;
   }
 
   async destroy(id: string): Promise<void> {

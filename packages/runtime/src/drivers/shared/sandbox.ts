@@ -37,7 +37,7 @@ import { resolveUser, type ResolvedUser } from '../../sandbox/user.js';
 import { applyCpuLimit, memoryLimitReached, readStats } from '../../cgroups/v1.js';
 import type { OciContext, SandboxPaths } from './context.js';
 import { CPU_PERIOD_US } from './oci-spec.js';
-import { attachChannel, exists, lastLines, spawnMain, waitRunning, type Channel } from './main-process.js';
+import { attachChannel, exists, lastLines, spawnMain, waitRunning, type Channel, type RestoreFrom } from './main-process.js';
 import { storable, writeStored } from './stored.js';
 import { removeSandbox } from './teardown.js';
 
@@ -46,7 +46,7 @@ const KILL_WAIT_MS = 10_000;
 /** Time the agent gets past a kill's grace before the host ends the container itself, ms. */
 const BACKSTOP_MS = 3000;
 /** How long a warm pool's sandbox may take to boot (its init to answer), ms. */
-const BOOT_TIMEOUT_MS = 30_000;
+export const BOOT_TIMEOUT_MS = 30_000;
 /** The init's own deadline comes this long after the host's timeout: the host normally acts first. */
 const DEADLINE_MARGIN_MS = 2000;
 
@@ -58,7 +58,7 @@ export interface Adopted {
 }
 
 /** What start() records in `main.json`, so that an adopter re-attaches to the main process. */
-interface MainRecord {
+export interface MainRecord {
   id: number;
   startedAtMs: number;
 }
@@ -67,30 +67,38 @@ interface MainRecord {
 export class OciSandbox implements SandboxHandle {
   readonly runtime: RuntimeName;
   readonly files: SandboxFiles;
-  private current: SandboxState;
-  private channel: Channel | undefined;
+  protected current: SandboxState;
+  protected channel: Channel | undefined;
   private attaching: Promise<AgentClient> | undefined;
-  private main: AgentProcess | undefined;
+  protected main: AgentProcess | undefined;
   private endedBy: 'killed' | 'timeout' | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly paths: SandboxPaths;
+  protected timer: NodeJS.Timeout | undefined;
+  protected readonly paths: SandboxPaths;
   private readonly ended: Promise<ProcessResult>;
   private finish!: (r: ProcessResult) => void;
   private destroying: Promise<void> | undefined;
+  /** An adopted sandbox's watch on its host pid (a restore from a checkpoint replaces that pid). */
+  protected adoptedTick: NodeJS.Timeout | undefined;
+  /** The checkpoint or restore under way (one at a time: drivers/gvisor/sandbox.ts); calls wait for it. */
+  protected transition: Promise<void> = Promise.resolve();
+  /** The runtime process being checkpointed: its end is not the sandbox's. */
+  protected replacing: Channel | undefined;
+  /** How that process ended, if it did. */
+  protected replacedExit: { res: ProcessExit; ran: boolean } | undefined;
 
-  private runs: Promise<boolean> | undefined;
+  protected runs: Promise<boolean> | undefined;
   /** A handed-out pooled sandbox's policy going in (see `assign`): every process of the caller's waits for it. */
   private egressApplied: Promise<void> | undefined;
 
   constructor(
-    private readonly ctx: OciContext,
-    private spec: SandboxSpec,
-    private user: ResolvedUser,
+    protected readonly ctx: OciContext,
+    protected spec: SandboxSpec,
+    protected user: ResolvedUser,
     /** What an attaching host presents to the init (given to it first over the inherited pipes). */
-    private readonly agentSecret: string,
+    protected readonly agentSecret: string,
     private readonly adopted?: Adopted,
     /** Host id of container uid 0 when the sandbox has its own user namespace. */
-    private readonly uidBase?: number,
+    protected readonly uidBase?: number,
     /** Its network's rules being put in (network/sandbox.ts): awaited before its first process runs. */
     private readonly networkRules?: Promise<void>,
   ) {
@@ -204,18 +212,22 @@ export class OciSandbox implements SandboxHandle {
     }
   }
 
-  /** Starts the runtime process (tt-init as PID 1) and watches for its end. */
-  private spawn(): Channel {
-    const channel = spawnMain(this.ctx, this.spec, this.paths, this.agentSecret, this.uidBase);
+  /** Starts the runtime process (tt-init as PID 1, or from a checkpoint) and watches for its end. */
+  protected spawn(restore?: RestoreFrom): Channel {
+    const channel = spawnMain(this.ctx, this.spec, this.paths, this.agentSecret, this.uidBase, restore);
     this.channel = channel;
     const runs = waitRunning(this.paths, channel.proc).catch(() => exists(this.paths.pidFile));
     this.runs = runs;
-    void channel.proc.wait().then(async (res) => this.onRuntimeExit(res, await runs));
+    void channel.proc.wait().then(async (res) => {
+      // One checkpointed for a restore ends without ending the sandbox.
+      if (this.replacing === channel) this.replacedExit = { res, ran: await runs };
+      else if (this.channel === channel) await this.onRuntimeExit(res, await runs);
+    });
     return channel;
   }
 
   // runsc (ownCgroups): the CPU limit is written once the container runs, so its boot is not throttled.
-  private async limitCpu(): Promise<void> {
+  protected async limitCpu(): Promise<void> {
     const running = await this.runs;
     if (running && this.ctx.tool.ownCgroups) {
       // The container may already be gone (a short command): then there is nothing to limit.
@@ -247,7 +259,7 @@ export class OciSandbox implements SandboxHandle {
   }
 
   /** Tells the init to end the main process at `inMs` (plus a margin) even if no host is there then. */
-  private sendDeadline(agent: AgentClient, inMs: number): void {
+  protected sendDeadline(agent: AgentClient, inMs: number): void {
     const payload = new PayloadWriter().u64(Math.max(1, inMs + DEADLINE_MARGIN_MS)).u64(this.spec.killGraceMs).build();
     agent.request(Msg.deadline, payload).catch(() => undefined);
   }
@@ -258,7 +270,7 @@ export class OciSandbox implements SandboxHandle {
     await (await this.agent()).request(Msg.deadline, payload);
   }
 
-  private async onMainExit(r: ProcessResult): Promise<void> {
+  protected async onMainExit(r: ProcessResult): Promise<void> {
     clearTimeout(this.timer);
     if (this.current === 'running' || this.current === 'paused') this.current = 'exited';
     this.finish(await this.withOom(r));
@@ -273,7 +285,7 @@ export class OciSandbox implements SandboxHandle {
   }
 
   /** The runtime process ended: the sandbox's result is the main process's, or why it never ran. */
-  private async onRuntimeExit(res: ProcessExit, ran: boolean): Promise<void> {
+  protected async onRuntimeExit(res: ProcessExit, ran: boolean): Promise<void> {
     clearTimeout(this.timer);
     if (this.current !== 'destroyed') this.current = 'exited';
     const main = this.main;
@@ -303,6 +315,7 @@ export class OciSandbox implements SandboxHandle {
   }
 
   async kill(options: { signal?: NodeJS.Signals; graceMs?: number } = {}): Promise<void> {
+    await this.transition;
     await this.terminate('killed', options.signal ?? 'SIGTERM', options.graceMs ?? this.spec.killGraceMs);
   }
 
@@ -384,6 +397,7 @@ export class OciSandbox implements SandboxHandle {
 
   destroy(): Promise<void> {
     this.destroying ??= (async () => {
+      await this.transition;
       if (this.current === 'running' || this.current === 'paused') await this.terminate('killed', 'SIGKILL', 0);
       else if (this.current === 'created' && this.channel) await this.shutdownBooted();
       clearTimeout(this.timer);
@@ -442,14 +456,15 @@ export class OciSandbox implements SandboxHandle {
     }
   }
 
-  private requireState(state: SandboxState, op: string): void {
+  protected requireState(state: SandboxState, op: string): void {
     if (this.current !== state) {
       throw new SandboxNotRunningError(`cannot ${op} sandbox ${this.id}: it is ${this.current}, not ${state}`);
     }
   }
 
-  /** The agent connection: the runtime's stdio, or after a restart a `tt-init attach` relay. */
-  private agent(): Promise<AgentClient> {
+  /** The agent connection: the runtime's stdio, or after a restart a `tt-init attach` relay (after a checkpoint under way). */
+  protected async agent(): Promise<AgentClient> {
+    await this.transition;
     if (this.channel?.agent.isOpen) return Promise.resolve(this.channel.agent);
     if (!this.adopted) return Promise.reject(new SandboxNotRunningError(`sandbox ${this.id} is not running`));
     this.attaching ??= attachChannel(this.ctx, this.id, this.agentSecret, this.uidBase !== undefined && this.ctx.tool.userns === 'join').then(async (channel) => {
@@ -472,35 +487,44 @@ export class OciSandbox implements SandboxHandle {
     const record = readMainRecord(this.paths.dir);
     if (record && adopted.state === 'running') {
       void this.agent().then(
-        (agent) => {
-          const main = new AgentProcess(agent, record.id, {
-            outputLimitBytes: this.spec.outputLimitBytes,
-            timeoutMs: 0,
-            killGraceMs: this.spec.killGraceMs,
-          });
-          this.main = main;
-          // Its exit, when the init reports it, is the sandbox's end (the container follows at once).
-          void main.wait().then(() => {
-            if (!main.lostConnection) void this.onAdoptedEnd(startedAtMs);
-          });
-          if (this.spec.timeoutMs > 0) {
-            const left = Math.max(0, record.startedAtMs + this.spec.timeoutMs - Date.now());
-            this.timer = setTimeout(() => void this.terminate('timeout', 'SIGTERM', this.spec.killGraceMs), left);
-          }
-        },
+        (agent) => this.attachMain(agent, record, () => void this.onAdoptedEnd(startedAtMs)),
         () => undefined,
       );
     }
-    const tick = setInterval(() => {
+    this.adoptedTick = setInterval(() => {
       try {
         process.kill(adopted.pid, 0);
         return;
       } catch {
-        clearInterval(tick);
+        clearInterval(this.adoptedTick);
       }
       void this.onAdoptedEnd(startedAtMs);
     }, 250);
-    tick.unref();
+    this.adoptedTick.unref();
+  }
+
+  /**
+   * Reaches the main process `record` names again over `agent` (after a restart, or a restore from
+   * a checkpoint): its exit, when the init reports it, calls `onEnd`; its timeout keeps counting.
+   */
+  protected attachMain(agent: AgentClient, record: MainRecord, onEnd: (r: ProcessResult) => void): AgentProcess {
+    const main = new AgentProcess(agent, record.id, {
+      outputLimitBytes: this.spec.outputLimitBytes,
+      onOutput: this.spec.onOutput,
+      timeoutMs: 0,
+      killGraceMs: this.spec.killGraceMs,
+    });
+    this.main = main;
+    // Its exit is the sandbox's end (the container follows at once); not one whose connection was closed under it.
+    void main.wait().then((r) => {
+      if (!main.lostConnection) onEnd(r);
+    });
+    if (this.spec.timeoutMs > 0) {
+      clearTimeout(this.timer);
+      const left = Math.max(0, record.startedAtMs + this.spec.timeoutMs - Date.now());
+      this.timer = setTimeout(() => void this.terminate('timeout', 'SIGTERM', this.spec.killGraceMs), left);
+    }
+    return main;
   }
 
   private async onAdoptedEnd(startedAtMs: number): Promise<void> {
@@ -520,7 +544,7 @@ function ids(user: ResolvedUser): { uid: number; gid: number; groups: number[] }
   return { uid: user.uid, gid: user.gid, groups: user.additionalGids };
 }
 
-function readMainRecord(dir: string): MainRecord | undefined {
+export function readMainRecord(dir: string): MainRecord | undefined {
   try {
     return JSON.parse(readFileSync(join(dir, 'main.json'), 'utf8')) as MainRecord;
   } catch {

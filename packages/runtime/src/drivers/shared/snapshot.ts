@@ -5,14 +5,29 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InternalError, QuotaExceededError } from '@tartarus/core';
 import { LAYER_HELPER } from '../../sandbox/native.js';
 
+/** The first file of a gVisor memory snapshot's tar (drivers/gvisor/checkpoint.ts), which tells it from a files snapshot. */
+export const MEMORY_MANIFEST = 'tartarus-gvisor.json';
+
+/** Whether the tar at `path` is a gVisor memory snapshot (its first member is the manifest). */
+export async function isMemorySnapshot(path: string): Promise<boolean> {
+  const f = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await f.read(Buffer.alloc(100), 0, 100, 0);
+    const name = buffer.subarray(0, bytesRead).toString('utf8').split('\0')[0];
+    return name === MEMORY_MANIFEST;
+  } finally {
+    await f.close();
+  }
+}
+
 /** The parent of `pid` (from /proc/PID/stat: the field after the state). */
-async function parentPid(pid: number): Promise<number> {
+export async function parentPid(pid: number): Promise<number> {
   const line = await readFile(`/proc/${pid}/stat`, 'utf8');
   const ppid = Number(line.slice(line.lastIndexOf(')') + 2).split(' ')[1]);
   if (!Number.isInteger(ppid) || ppid <= 1) throw new InternalError(`no runtime process above ${pid}`);

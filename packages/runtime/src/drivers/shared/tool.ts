@@ -42,6 +42,13 @@ export interface OciTool {
   version(): string[];
   /** Runs the container in the foreground; its stdio is the container process's stdio. */
   run(root: string, o: { bundle: string; pidFile: string; containerId: string; network?: boolean }): string[];
+  /**
+   * Saves the running container's memory and processes to `imagePath` (a directory) and ends it:
+   * runsc only (drivers/gvisor/checkpoint.ts), absent for a runtime that cannot.
+   */
+  checkpoint?(root: string, o: { imagePath: string; containerId: string }): string[];
+  /** Runs a container from a checkpoint in `imagePath`, in the foreground, as `run` does (runsc only). */
+  restore?(root: string, o: { bundle: string; pidFile: string; containerId: string; imagePath: string; network?: boolean }): string[];
   /** Starts a process from a process.json in a running container, in the foreground (`tt-init attach` after a restart). */
   exec(root: string, o: { processFile: string; pidFile: string; containerId: string }): string[];
   /** Signals the container's init, or every process with `all`. */
