@@ -3,7 +3,8 @@
  * hibernated while a command runs, is once idle, and the next exec or file call wakes it with its
  * processes where they were (a counter kept counting in memory); the API shows `hibernatedAt`;
  * `tartarus sandbox hibernate|wake` and the SDK do it on demand; a hibernated sandbox is killed
- * like any other.
+ * like any other. Memory snapshots (microVM and gVisor): sandboxes made from one, and forks, go on
+ * from that moment; one with a network says why not.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,11 +15,11 @@ import { Runtime } from '@tartarus/runtime';
 import { Sandbox } from '@tartarus/sdk';
 import { eventually, tartarus, withEmbedded } from './helpers.js';
 
-async function microvmSkipReason(): Promise<string | undefined> {
+async function microvmSkipReason(runtime: 'microvm' | 'gvisor' = 'microvm'): Promise<string | undefined> {
   const dir = await mkdtemp(join(tmpdir(), 'tt-probe-'));
   try {
-    const a = (await new Runtime({ stateDir: dir, templateDir: join(dir, 't') }).available())['microvm'];
-    return a?.ok ? undefined : `microvm runtime unavailable: ${a && !a.ok ? a.reason : 'not registered'}`;
+    const a = (await new Runtime({ stateDir: dir, templateDir: join(dir, 't') }).available())[runtime];
+    return a?.ok ? undefined : `${runtime} runtime unavailable: ${a && !a.ok ? a.reason : 'not registered'}`;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -117,4 +118,41 @@ test('memory snapshots: a sandbox made from one, and a fork, go on from that mom
     },
     { microvmAccel: 'tcg' },
   );
+});
+
+test('gVisor memory snapshots: the source goes on, a sandbox made from one and a fork go on from that moment; a networked one says why not', async (t) => {
+  const skip = await microvmSkipReason('gvisor');
+  if (skip) return t.skip(skip);
+  await withEmbedded(async (h) => {
+    const opts = { url: h.url, apiKey: h.adminKey, template: 'busybox', runtime: 'gvisor' as const };
+    const src = await Sandbox.create({ ...opts, egress: 'none' });
+    await src.commands.run('n=0; while :; do n=$((n+1)); echo $n > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.05; done >/dev/null 2>&1 &');
+    await src.files.write('/tmp/note', 'from the source\n');
+    const count = async (s: Sandbox): Promise<number> => Number((await s.files.read('/tmp/c')).trim());
+    const goesOn = async (s: Sandbox): Promise<void> => {
+      const first = await count(s);
+      await eventually(async () => ((await count(s)) > first ? true : undefined), 20_000, 'the count to go on');
+    };
+    const at = await count(src);
+    const snap = await src.snapshot({ memory: true });
+    assert.deepEqual([snap.memory, snap.runtime], [true, 'gvisor']);
+    await goesOn(src);
+
+    const copy = await Sandbox.create({ url: h.url, apiKey: h.adminKey, snapshot: snap.id });
+    assert.deepEqual([copy.info.runtime, copy.info.egress], ['gvisor', 'none']);
+    assert.ok((await count(copy)) >= at);
+    await goesOn(copy);
+    assert.equal(await copy.files.read('/tmp/note'), 'from the source\n');
+
+    const [fork] = await src.fork(1, { memory: true });
+    await fork!.files.write('/tmp/note', 'the fork\n');
+    assert.deepEqual([await src.files.read('/tmp/note'), await copy.files.read('/tmp/note')], ['from the source\n', 'from the source\n']);
+    await goesOn(fork!);
+
+    const networked = await Sandbox.create({ ...opts, egress: 'all' });
+    const refused = await fetch(`${h.url}/v1/sandboxes/${networked.id}/snapshots`, { method: 'POST', headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ memory: true }) });
+    assert.equal(refused.status, 409);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /has a network: its memory would carry its address/);
+    for (const s of [copy, fork!, networked, src]) await s.kill();
+  });
 });

@@ -30,7 +30,7 @@ export class SnapshotStore {
       throw new InvalidArgumentError(`${runtime} sandboxes have no snapshots yet: use the container or gvisor runtime`);
     }
     if (memory && !handle.snapshotMemory) {
-      throw new ConflictError(`${runtime} sandboxes cannot have their memory saved here (only microVMs can): take a files snapshot (memory: false)`);
+      throw new ConflictError(`${runtime} sandboxes cannot have their memory saved here (only microVMs and gVisor sandboxes can): take a files snapshot (memory: false)`);
     }
     const byId = this.byId(id);
     await mkdir(join(this.dir, 'by-id'), { recursive: true, mode: 0o700 });
