@@ -109,7 +109,7 @@ export const ServerConfigSchema = z.strictObject({
    * 5-minute intervals. A forecast needs two seasons of counts; until then a pool keeps its size.
    */
   poolSeasonIntervals: z.number().int().min(2).max(2016).default(288),
-  /** Bytes of snapshots a tenant may keep (their files, on the nodes). Default 50 GiB. */
+  /** Bytes of snapshots a tenant may keep (their files, on the nodes), unless the tenant has its own `maxSnapshotBytes`. Default 50 GiB. */
   maxSnapshotBytes: z.number().int().min(0).default(50 * 1024 ** 3),
   /** Time to wait for a sandbox to be created, including a first build of its template, ms. Default 15 min. */
   sandboxCreateTimeoutMs: z.number().int().positive().default(900_000),

@@ -155,6 +155,11 @@ describe('tartarus against an embedded server', { skip: serverSkipReason() }, ()
       [7, 3, 4096],
     );
     assert.match((await t(['tenants', 'get', tenant.id])).stdout, /cli-tenant.*0 \/ 4096/);
+    const snapshotBytes = async (size: string) =>
+      (JSON.parse((await t(['tenants', 'update', tenant.id, '--max-snapshot-bytes', size, '--json'])).stdout) as { maxSnapshotBytes: number | null }).maxSnapshotBytes;
+    assert.equal(await snapshotBytes('2GiB'), 2 * 1024 ** 3);
+    assert.match((await t(['tenants', 'get', tenant.id])).stdout, /cli-tenant.*0 \/ 4096\s+2147483648/);
+    assert.equal(await snapshotBytes('unset'), null, "unset: the server's");
     const audit = JSON.parse((await t(['audit', 'ls', '--json'])).stdout) as {
       items: { action: string }[];
     };

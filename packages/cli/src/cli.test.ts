@@ -51,6 +51,9 @@ test('a bad flag value is one error line and exit 2', async () => {
   }
   const size = await cli(['tenants', 'create', 'x', '--max-log-bytes', '-5']);
   assert.match(size.stderr, /"-5" is not a size: give a whole number of bytes, or one with KiB/);
+  const noRoom = await cli(['tenants', 'update', 'ten_x', '--max-snapshot-bytes', '0']);
+  assert.equal(noRoom.status, 2);
+  assert.match(noRoom.stderr, /"0" is no room for snapshots: give a size above 0 \(e\.g\. 10GiB\), or unset for the server's/);
 });
 
 test('with no server anywhere, the error says how to start one (exit 1, no stack)', async () => {

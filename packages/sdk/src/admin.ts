@@ -108,7 +108,7 @@ export class Tenants {
     return (await this.transport.json<{ items: Tenant[] }>('GET', '/v1/tenants')).items;
   }
 
-  /** Creates a tenant (quotas default to 1000 queued runs and 50 sandboxes). */
+  /** Creates a tenant (quotas default to 1000 queued runs and 50 sandboxes; snapshots to the server's `maxSnapshotBytes`). */
   async create(request: CreateTenantRequest): Promise<Tenant> {
     return this.transport.json('POST', '/v1/tenants', { body: request });
   }

@@ -100,6 +100,9 @@ describe('runs and administration against an embedded server', { skip }, () => {
       2,
     );
     assert.ok((await client.tenants.list()).some((t) => t.id === tenant.id));
+    assert.equal(tenant.maxSnapshotBytes, null, "the server's");
+    assert.equal((await client.tenants.update(tenant.id, { maxSnapshotBytes: 1024 ** 3 })).maxSnapshotBytes, 1024 ** 3);
+    await assert.rejects(client.tenants.update(tenant.id, { maxSnapshotBytes: 0 }), InvalidArgumentError);
     assert.equal(await client.healthy(), true);
   });
 });

@@ -48,6 +48,30 @@ export function tenantRows(f: Fixture): Row[] {
       options: { body: { maxLogBytes: null } },
       says: /maxLogBytes/,
     },
+    create(
+      'tenant with no room for snapshots',
+      { name: 'n', maxSnapshotBytes: 0 },
+      /maxSnapshotBytes must be at least 1 \(null: the server's maxSnapshotBytes\)/,
+    ),
+    create(
+      'tenant with a fractional maxSnapshotBytes',
+      { name: 'n', maxSnapshotBytes: 1.5 },
+      /maxSnapshotBytes must be a whole number of bytes/,
+    ),
+    create(
+      'tenant with maxSnapshotBytes as a string',
+      { name: 'n', maxSnapshotBytes: '10GiB' },
+      /maxSnapshotBytes must be a number of bytes, or null for the server's maxSnapshotBytes/,
+    ),
+    {
+      name: 'tenant patched past the largest maxSnapshotBytes',
+      method: 'PATCH',
+      path: `/v1/tenants/${tenant}`,
+      key: admin,
+      expect: 400,
+      options: { body: { maxSnapshotBytes: 2 * 1024 ** 5 } },
+      says: /maxSnapshotBytes must be at most 1125899906842624 \(1 PiB\)/,
+    },
     {
       name: 'patch of a missing tenant',
       method: 'PATCH',

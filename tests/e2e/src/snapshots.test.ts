@@ -1,7 +1,8 @@
 /**
  * Snapshots end to end (real runc): a sandbox's files — its user's, root's, and a deleted
  * template file — kept as a snapshot, listed, started from (API, SDK fork, CLI), each copy
- * independent of the first and of one another; a deleted snapshot starts nothing.
+ * independent of the first and of one another; a deleted snapshot starts nothing. A tenant's own
+ * `maxSnapshotBytes`, else the server's, bounds what it keeps, and a refusal names which.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,4 +86,42 @@ test('a snapshot keeps a sandbox’s files; sandboxes started from it (create, f
     assert.equal(ended.status, 409, ended.text);
     assert.match(ended.json.error.message, /only a running or paused sandbox can be snapshotted/);
   });
+});
+
+test("a tenant's own maxSnapshotBytes bounds its snapshots, else the server's", async (t) => {
+  const skip = await containerSkipReason();
+  if (skip) return t.skip(skip);
+  // The server keeps no snapshots for a tenant without its own quota.
+  await withEmbedded(async (h) => {
+    const A = (m: string, p: string, o?: Parameters<typeof call>[4]) => call(h.url, h.adminKey, m, p, o);
+    const made = await A('POST', '/v1/tenants', { body: { name: 'snaps', maxSnapshotBytes: 1024 ** 3 } });
+    assert.deepEqual([made.status, made.json.maxSnapshotBytes], [201, 1024 ** 3], made.text);
+    const tenant = made.json.id as string;
+    const quota = async (maxSnapshotBytes: number | null) => {
+      const r = await A('PATCH', `/v1/tenants/${tenant}`, { body: { maxSnapshotBytes } });
+      assert.deepEqual([r.status, r.json.maxSnapshotBytes], [200, maxSnapshotBytes], r.text);
+    };
+    const key = (await A('POST', '/v1/api-keys', { body: { name: 'k', role: 'member', tenantId: tenant } })).json.secret as string;
+    const B = (m: string, p: string, o?: Parameters<typeof call>[4]) => call(h.url, key, m, p, o);
+    const sbx = await B('POST', '/v1/sandboxes', { body: { template: 'busybox' } });
+    assert.equal(sbx.status, 201, sbx.text);
+    const id = sbx.json.id as string;
+    assert.equal((await B('POST', `/v1/sandboxes/${id}/exec`, { body: { command: 'echo kept > note.txt' } })).json.exitCode, 0);
+    const refused = async (says: RegExp) => {
+      const r = await B('POST', `/v1/sandboxes/${id}/snapshots`);
+      assert.equal(r.status, 429, r.text);
+      assert.match(r.json.error.message, says);
+    };
+
+    const first = await B('POST', `/v1/sandboxes/${id}/snapshots`);
+    assert.equal(first.status, 201, first.text);
+    const size = first.json.sizeBytes as number;
+    await quota(size);
+    await refused(new RegExp(`take all of the tenant's maxSnapshotBytes \\(${size} bytes\\): delete some \\(GET /v1/snapshots\\), or raise`));
+    await quota(size + 1);
+    await refused(/would be more than the 1 bytes left of the tenant's maxSnapshotBytes/);
+    await quota(null);
+    assert.equal((await A('GET', `/v1/tenants/${tenant}`)).json.maxSnapshotBytes, null);
+    await refused(/take all of the server's maxSnapshotBytes \(0 bytes; the tenant sets none of its own\): .*give the tenant its own/);
+  }, { server: { maxSnapshotBytes: 0 } });
 });

@@ -1,7 +1,7 @@
 /**
  * Snapshots (the old design's Nyx), files only for now: `take` asks the sandbox's node to keep its
  * writable layer (under the snapshot's id, content-addressed) and records it for the tenant
- * (within `maxSnapshotBytes`, which also bounds what the node writes);
+ * (within the tenant's `maxSnapshotBytes`, else the server's, which also bounds what the node writes);
  * a sandbox created with `{snapshot}` starts from those files on that node (`pinned`); `fork`
  * is a snapshot and that many sandboxes from it (all or none); `delete` drops the record and
  * the node's link to the files, which go with the last.
@@ -116,14 +116,15 @@ export class SnapshotService {
 
 /** Snapshots the tenant's running (or paused) sandbox `sandboxId`, within the tenant's room for snapshots. */
 export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: string, sandboxId: string, memory = false): Promise<Snapshot> {
-  const { store, config } = ctx;
+  const { store } = ctx;
   const s = await store.sandboxes.get(tenantId, sandboxId);
   if ((s.state !== 'running' && s.state !== 'paused') || s.nodeId === null) {
     throw new SandboxNotRunningError(`sandbox ${sandboxId} is ${s.state}: only a running or paused sandbox can be snapshotted`);
   }
-  const room = config.maxSnapshotBytes - (await store.snapshots.bytes(tenantId));
+  const quota = await snapshotQuota(ctx, tenantId);
+  const room = quota.maxBytes - (await store.snapshots.bytes(tenantId));
   if (room <= 0) {
-    throw new QuotaExceededError(`the tenant's snapshots take all of maxSnapshotBytes (${config.maxSnapshotBytes}): delete some (GET /v1/snapshots)`, 0, { retryable: false });
+    throw new QuotaExceededError(`the tenant's snapshots take all of ${quota.name}: ${quota.fix}`, 0, { retryable: false, context: quota.context });
   }
   // The id first: the node keeps the files under it, so they are this snapshot's alone.
   const id = newId('snp');
@@ -134,7 +135,13 @@ export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: 
         : `sandbox ${sandboxId} has a network: its memory would carry its address into every copy; take a files snapshot (memory: false), or snapshot a sandbox created with egress "none"`,
     );
   }
-  const files = await hub.call(s.nodeId, 'snapshotSandbox', { sandboxId, snapshotId: id, maxBytes: room, memory }, { timeoutMs: SNAPSHOT_TIMEOUT_MS });
+  const files = await hub
+    .call(s.nodeId, 'snapshotSandbox', { sandboxId, snapshotId: id, maxBytes: room, memory }, { timeoutMs: SNAPSHOT_TIMEOUT_MS })
+    .catch((err: unknown) => {
+      // The node knows only the room it was given (its `maxBytes`): the message names the limit.
+      if (!(err instanceof TartarusError) || err.code !== 'quota_exceeded') throw err;
+      throw new QuotaExceededError(`a snapshot of sandbox ${sandboxId} would be more than the ${room} bytes left of ${quota.name}: ${quota.fix}`, 0, { retryable: false, cause: err, context: quota.context });
+    });
   const rec = await store.snapshots
     .create({ id, tenantId, sandboxId, nodeId: s.nodeId, template: s.spec.template, image: s.spec.image, runtime: s.runtime, digest: files.digest, sizeBytes: files.sizeBytes, memory })
     .catch(async (err: unknown) => {
@@ -142,6 +149,21 @@ export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: 
       throw err;
     });
   return snapshotDto(rec);
+}
+
+/** The limit on the tenant's snapshots: its own `maxSnapshotBytes`, else the server's; named for the messages of a snapshot refused. */
+async function snapshotQuota(ctx: ServerContext, tenantId: string): Promise<{ maxBytes: number; name: string; fix: string; context: Record<string, unknown> }> {
+  const own = (await ctx.store.tenants.get(tenantId)).maxSnapshotBytes;
+  if (own !== null) {
+    return { maxBytes: own, name: `the tenant's maxSnapshotBytes (${own} bytes)`, fix: "delete some (GET /v1/snapshots), or raise the tenant's maxSnapshotBytes (PATCH /v1/tenants/:id)", context: { limit: 'tenant', maxSnapshotBytes: own } };
+  }
+  const max = ctx.config.maxSnapshotBytes;
+  return {
+    maxBytes: max,
+    name: `the server's maxSnapshotBytes (${max} bytes; the tenant sets none of its own)`,
+    fix: "delete some (GET /v1/snapshots), or give the tenant its own maxSnapshotBytes (PATCH /v1/tenants/:id)",
+    context: { limit: 'server', maxSnapshotBytes: max },
+  };
 }
 
 /** Removes snapshot `id` from its node (its files too when no other snapshot there links them). */

@@ -5,5 +5,6 @@
 export type * from './types.js';
 export type * from './store.js';
 export type * from './retention-store.js';
+export type { CreateTenantOptions, TenantStore } from './tenants.js';
 export { openStore } from './open.js';
 export { registryKey } from './registry-credentials.js';

@@ -94,6 +94,7 @@ export function toTenant(r: Selectable<TenantsTable>): Tenant {
     maxLimits: r.max_limits_json === null ? null : parseJson<TenantLimitsPolicy>(r.max_limits_json),
     maxLogBytes: r.max_log_bytes,
     logBytes: r.log_bytes,
+    maxSnapshotBytes: r.max_snapshot_bytes,
     defaultSandboxEgress: egressOrNull(r.default_sandbox_egress_json),
     defaultRunEgress: egressOrNull(r.default_run_egress_json),
     maxEgress: egressOrNull(r.max_egress_json),

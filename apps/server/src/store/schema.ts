@@ -24,6 +24,8 @@ export interface TenantsTable {
   max_log_bytes: number;
   /** Bytes of run output the tenant keeps now: Σ `runs.log_bytes`, moved in the same transactions. */
   log_bytes: number;
+  /** Bytes of snapshots the tenant may keep; null: the server's `maxSnapshotBytes` (migration 0022). */
+  max_snapshot_bytes: number | null;
   /** `Egress` as JSON: a sandbox's egress when it asks for none; null: the platform's. */
   default_sandbox_egress_json: string | null;
   /** `Egress` as JSON: a run's egress when it asks for none; null: the platform's. */

@@ -15,6 +15,7 @@ import { queueSuite } from './conformance/queue.js';
 import { retentionSuite } from './conformance/retention.js';
 import { runsSuite } from './conformance/runs.js';
 import { sandboxesSuite } from './conformance/sandboxes.js';
+import { snapshotsSuite } from './conformance/snapshots.js';
 import { templatesSuite } from './conformance/templates.js';
 import { usageSuite } from './conformance/usage.js';
 import { poolIntervalsSuite } from './conformance/pool-intervals.js';
@@ -29,6 +30,7 @@ function conformance(fx: BackendFixture): void {
   runsSuite(fx);
   queueSuite(fx);
   sandboxesSuite(fx);
+  snapshotsSuite(fx);
   templatesSuite(fx);
   retentionSuite(fx);
   logQuotaSuite(fx);

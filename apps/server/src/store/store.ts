@@ -53,17 +53,17 @@ import type {
   SandboxExit,
   SandboxState,
   TemplateImageConfig,
-  Tenant,
   TenantTemplate,
   TenantTemplateSource,
   WorkloadSpec,
 } from './types.js';
-import type { Priority, TenantLimitsPolicy } from '@tartarus/core';
+import type { Priority } from '@tartarus/core';
 import type { RetentionStore } from './retention-store.js';
 import type { OutageLogger } from './outage-log.js';
 import type { UsageStore } from './usage.js';
 import type { PoolIntervalStore } from './pool-intervals.js';
 import type { SnapshotStore } from './snapshots.js';
+import type { TenantStore } from './tenants.js';
 import type { EventStore } from './events.js';
 import type { SecretStore } from './secrets.js';
 import type { LogSearchStore } from './log-search.js';
@@ -79,6 +79,7 @@ export type StoreBackend = 'sqlite' | 'postgres';
 /** The whole store, namespaced by concern. */
 export interface Store {
   readonly backend: StoreBackend;
+  /** Tenants and their quotas (`tenants.ts`). */
   readonly tenants: TenantStore;
   readonly apiKeys: ApiKeyStore;
   /** Agent tokens, each bound to one node. */
@@ -122,46 +123,6 @@ export interface Store {
   readonly deploymentEvents: DeploymentEventStore;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
-}
-
-// ----------------------------------------------------------------------------------------- tenants
-
-/** Input of `tenants.create`. */
-export interface CreateTenantOptions {
-  /** Default: generated `ten_…`. */
-  id?: string;
-  name: string;
-  /** Default 1000. */
-  maxQueuedRuns?: number;
-  /** Default 50. */
-  maxConcurrentSandboxes?: number;
-  /** Fair-share weight, > 0. Default 1. */
-  weight?: number;
-  /** Most work placed at once; null (default): no cap. */
-  maxRunning?: number | null;
-  /** The most one run or sandbox may ask for; null (default): none. */
-  maxLimits?: TenantLimitsPolicy | null;
-  /** Bytes of run output kept for the tenant; past it, further output is dropped. Default 1 GiB. */
-  maxLogBytes?: number;
-  /** Egress of a sandbox that asks for none; null (default): the platform's. Within `maxEgress`. */
-  defaultSandboxEgress?: Egress | null;
-  /** Egress of a run that asks for none; null (default): the platform's. Within `maxEgress`. */
-  defaultRunEgress?: Egress | null;
-  /** The most the tenant's work may reach; null (default): no maximum. */
-  maxEgress?: Egress | null;
-}
-
-/** Tenants and their quotas. */
-export interface TenantStore {
-  /** ConflictError if the id or name is taken. */
-  create(options: CreateTenantOptions): Promise<Tenant>;
-  /** NotFoundError if missing. */
-  get(tenantId: string): Promise<Tenant>;
-  list(options?: PageOptions): Promise<Page<Tenant>>;
-  /** Changes name or quotas; NotFoundError if missing. */
-  update(tenantId: string, patch: Partial<Omit<CreateTenantOptions, 'id'>>): Promise<Tenant>;
-  /** Deletes the tenant and everything it owns. ConflictError while it has runs or sandboxes not ended. */
-  delete(tenantId: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------- api keys

@@ -8,6 +8,7 @@ import {
   TENANT_DEFAULTS,
   checkTenantNetworkPolicy,
   type Egress,
+  type TenantLimitsPolicy,
   type TenantNetworkPolicy,
 } from '@tartarus/core';
 import type { Selectable, Transaction } from 'kysely';
@@ -15,9 +16,48 @@ import { inTransaction, lockRows, type Db, type StoreContext } from './context.j
 import { isUniqueViolation } from './connect.js';
 import { toTenant } from './rows.js';
 import type { Database, TenantsTable } from './schema.js';
-import type { CreateTenantOptions, TenantStore } from './store.js';
-import type { Tenant } from './types.js';
+import type { Page, PageOptions, Tenant } from './types.js';
 import { newestFirstPage, newId } from './util.js';
+
+/** Input of `tenants.create`. */
+export interface CreateTenantOptions {
+  /** Default: generated `ten_…`. */
+  id?: string;
+  name: string;
+  /** Default 1000. */
+  maxQueuedRuns?: number;
+  /** Default 50. */
+  maxConcurrentSandboxes?: number;
+  /** Fair-share weight, > 0. Default 1. */
+  weight?: number;
+  /** Most work placed at once; null (default): no cap. */
+  maxRunning?: number | null;
+  /** The most one run or sandbox may ask for; null (default): none. */
+  maxLimits?: TenantLimitsPolicy | null;
+  /** Bytes of run output kept for the tenant; past it, further output is dropped. Default 1 GiB. */
+  maxLogBytes?: number;
+  /** Bytes of snapshots the tenant may keep, > 0; null (default): the server's `maxSnapshotBytes`. */
+  maxSnapshotBytes?: number | null;
+  /** Egress of a sandbox that asks for none; null (default): the platform's. Within `maxEgress`. */
+  defaultSandboxEgress?: Egress | null;
+  /** Egress of a run that asks for none; null (default): the platform's. Within `maxEgress`. */
+  defaultRunEgress?: Egress | null;
+  /** The most the tenant's work may reach; null (default): no maximum. */
+  maxEgress?: Egress | null;
+}
+
+/** Tenants and their quotas. */
+export interface TenantStore {
+  /** ConflictError if the id or name is taken. */
+  create(options: CreateTenantOptions): Promise<Tenant>;
+  /** NotFoundError if missing. */
+  get(tenantId: string): Promise<Tenant>;
+  list(options?: PageOptions): Promise<Page<Tenant>>;
+  /** Changes name or quotas; NotFoundError if missing. */
+  update(tenantId: string, patch: Partial<Omit<CreateTenantOptions, 'id'>>): Promise<Tenant>;
+  /** Deletes the tenant and everything it owns. ConflictError while it has runs or sandboxes not ended. */
+  delete(tenantId: string): Promise<void>;
+}
 
 function checkQuota(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
@@ -29,6 +69,9 @@ function checkShare(options: Partial<CreateTenantOptions>): void {
   checkQuota('maxQueuedRuns', options.maxQueuedRuns);
   checkQuota('maxConcurrentSandboxes', options.maxConcurrentSandboxes);
   checkQuota('maxLogBytes', options.maxLogBytes);
+  const snap = options.maxSnapshotBytes;
+  if (snap !== undefined && snap !== null && !(Number.isSafeInteger(snap) && snap > 0))
+    throw new InvalidArgumentError(`maxSnapshotBytes must be a positive whole number of bytes (or null for the server's), got ${snap}`);
   if (options.maxRunning !== undefined && options.maxRunning !== null)
     checkQuota('maxRunning', options.maxRunning);
   const w = options.weight;
@@ -47,6 +90,7 @@ function tenantColumns(patch: Partial<Omit<CreateTenantOptions, 'id'>>) {
     ...(patch.weight !== undefined && { weight: patch.weight }),
     ...(patch.maxRunning !== undefined && { max_running: patch.maxRunning }),
     ...(patch.maxLogBytes !== undefined && { max_log_bytes: patch.maxLogBytes }),
+    ...(patch.maxSnapshotBytes !== undefined && { max_snapshot_bytes: patch.maxSnapshotBytes }),
     ...(patch.maxLimits !== undefined && {
       max_limits_json: patch.maxLimits === null ? null : JSON.stringify(patch.maxLimits),
     }),
@@ -120,6 +164,7 @@ export function createTenantStore(ctx: StoreContext): TenantStore {
         max_limits_json: null,
         max_log_bytes: TENANT_DEFAULTS.maxLogBytes,
         log_bytes: 0,
+        max_snapshot_bytes: TENANT_DEFAULTS.maxSnapshotBytes,
         default_sandbox_egress_json: null,
         default_run_egress_json: null,
         max_egress_json: null,

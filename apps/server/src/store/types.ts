@@ -58,6 +58,8 @@ export interface Tenant {
   maxLogBytes: number;
   /** Bytes of run output the tenant keeps now (freed when its runs' logs expire). */
   logBytes: number;
+  /** Bytes of snapshots the tenant may keep; null: the server's `maxSnapshotBytes`. */
+  maxSnapshotBytes: number | null;
   /** Egress of a sandbox that asks for none; null: the platform's (within `maxEgress`). */
   defaultSandboxEgress: Egress | null;
   /** Egress of a run that asks for none; null: the platform's. */

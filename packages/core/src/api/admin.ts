@@ -281,6 +281,8 @@ export const TenantSchema = z
     maxLogBytes: z.number().int(),
     /** Bytes of run output the tenant keeps now (freed as logs expire). */
     logBytes: z.number().int(),
+    /** Bytes of snapshots the tenant may keep; a snapshot past it gets 429. Null: the server's `maxSnapshotBytes` (default 50 GiB). */
+    maxSnapshotBytes: z.number().int().nullable(),
     /** Egress of a sandbox that asks for none; null: the platform's (`all`, within `maxEgress`). */
     defaultSandboxEgress: EgressSchema.nullable(),
     /** Egress of a run that asks for none; null: the platform's (`none`). */
@@ -312,6 +314,8 @@ export const TENANT_DEFAULTS = {
   maxLimits: null,
   /** 1 GiB of kept run output. */
   maxLogBytes: 1024 * 1024 * 1024,
+  /** The server's `maxSnapshotBytes`. */
+  maxSnapshotBytes: null,
   /** Network: the platform's defaults (`WORKLOAD_DEFAULTS`), no maximum. */
   defaultSandboxEgress: null,
   defaultRunEgress: null,
@@ -320,6 +324,9 @@ export const TENANT_DEFAULTS = {
 
 /** Largest `maxLogBytes` the API takes: 1 TiB. */
 export const MAX_TENANT_LOG_BYTES = 1024 ** 4;
+
+/** Largest `maxSnapshotBytes` the API takes: 1 PiB. */
+export const MAX_TENANT_SNAPSHOT_BYTES = 1024 ** 5;
 
 /** `maxLimits` as given: each field optional, within the API's own bounds. */
 export const TenantMaxLimitsSchema = z.strictObject({
@@ -354,11 +361,18 @@ const TenantFields = {
     .int('maxLogBytes must be a whole number of bytes')
     .min(0, 'maxLogBytes must be at least 0 (0 keeps no run output)')
     .max(MAX_TENANT_LOG_BYTES, `maxLogBytes must be at most ${MAX_TENANT_LOG_BYTES} (1 TiB)`),
+  /** null: back to the server's `maxSnapshotBytes`. */
+  maxSnapshotBytes: z
+    .number({ error: "maxSnapshotBytes must be a number of bytes, or null for the server's maxSnapshotBytes" })
+    .int('maxSnapshotBytes must be a whole number of bytes')
+    .min(1, "maxSnapshotBytes must be at least 1 (null: the server's maxSnapshotBytes)")
+    .max(MAX_TENANT_SNAPSHOT_BYTES, `maxSnapshotBytes must be at most ${MAX_TENANT_SNAPSHOT_BYTES} (1 PiB)`)
+    .nullable(),
   /** null: back to the platform's default (or no maximum). */
   egress: EgressSchema.nullable(),
 };
 
-/** POST /v1/tenants body; unset fields take `TENANT_DEFAULTS` (1000 queued runs, 50 sandboxes, weight 1, 1 GiB of logs). */
+/** POST /v1/tenants body; unset fields take `TENANT_DEFAULTS` (1000 queued runs, 50 sandboxes, weight 1, 1 GiB of logs, the server's snapshot bytes). */
 export const CreateTenantRequestSchema = z
   .strictObject({
     name: TenantFields.name,
@@ -368,6 +382,7 @@ export const CreateTenantRequestSchema = z
     maxRunning: TenantFields.maxRunning.optional(),
     maxLimits: TenantFields.maxLimits.optional(),
     maxLogBytes: TenantFields.maxLogBytes.optional(),
+    maxSnapshotBytes: TenantFields.maxSnapshotBytes.optional(),
     defaultSandboxEgress: TenantFields.egress.optional(),
     defaultRunEgress: TenantFields.egress.optional(),
     maxEgress: TenantFields.egress.optional(),
@@ -386,6 +401,7 @@ export const PatchTenantRequestSchema = z
     maxRunning: TenantFields.maxRunning.optional(),
     maxLimits: TenantFields.maxLimits.optional(),
     maxLogBytes: TenantFields.maxLogBytes.optional(),
+    maxSnapshotBytes: TenantFields.maxSnapshotBytes.optional(),
     defaultSandboxEgress: TenantFields.egress.optional(),
     defaultRunEgress: TenantFields.egress.optional(),
     maxEgress: TenantFields.egress.optional(),

@@ -25,6 +25,7 @@ import { poolIntervals } from './0018-pool-intervals.js';
 import { sandboxTermination } from './0019-sandbox-termination.js';
 import { snapshots } from './0020-snapshots.js';
 import { hibernation } from './0021-hibernation.js';
+import { tenantSnapshotQuota } from './0022-tenant-snapshot-quota.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -48,6 +49,7 @@ export const migrations: Record<string, Migration> = {
   '0019_sandbox_termination': sandboxTermination,
   '0020_snapshots': snapshots,
   '0021_hibernation': hibernation,
+  '0022_tenant_snapshot_quota': tenantSnapshotQuota,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

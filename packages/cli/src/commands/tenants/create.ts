@@ -4,13 +4,13 @@ import { connect } from '../../connection.js';
 import { allOptions, withJson } from '../../options.js';
 import { printJson, printTable } from '../../output.js';
 import { TENANT_COLUMNS } from './ls.js';
-import { networkFields, withQuotaFlags, type QuotaOptions } from './quota-flags.js';
+import { networkFields, snapshotFields, withQuotaFlags, type QuotaOptions } from './quota-flags.js';
 
 /** Builds `tartarus tenants create`. */
 export function createCommand(): Command {
   const cmd = withQuotaFlags(
     new Command('create')
-      .description('create a tenant (defaults: 1000 queued runs, 50 sandboxes, 1 GiB of run output)')
+      .description("create a tenant (defaults: 1000 queued runs, 50 sandboxes, 1 GiB of run output, the server's snapshot bytes)")
       .argument('<name>', 'tenant name'),
   );
   return withJson(cmd).action(async (name: string, _o: unknown, self: Command) => {
@@ -22,6 +22,7 @@ export function createCommand(): Command {
       maxQueuedRuns: o.maxQueuedRuns,
       maxConcurrentSandboxes: o.maxSandboxes,
       maxLogBytes: o.maxLogBytes,
+      ...snapshotFields(o),
       ...networkFields(o),
     });
     if (o.json) printJson(tenant);

@@ -13,6 +13,7 @@ export const TENANT_COLUMNS = [
   { header: 'max queued runs', get: (t: Tenant) => t.maxQueuedRuns },
   { header: 'max sandboxes', get: (t: Tenant) => t.maxConcurrentSandboxes },
   { header: 'log bytes kept / max', get: (t: Tenant) => `${t.logBytes} / ${t.maxLogBytes}` },
+  { header: 'max snapshot bytes', get: (t: Tenant) => t.maxSnapshotBytes ?? "server's" },
   { header: 'max egress', get: (t: Tenant) => (t.maxEgress === null ? '-' : egressText(t.maxEgress)) },
   { header: 'created', get: (t: Tenant) => ago(t.createdAt) },
 ];

@@ -30,7 +30,14 @@ export function byteSize(text: string): number {
   return n;
 }
 
-/** Adds `--max-queued-runs`, `--max-sandboxes`, `--max-log-bytes` and the network settings. */
+/** A size above 0 (see `byteSize`), or `unset`: back to the server's `maxSnapshotBytes`. */
+function snapshotBytes(text: string): number | 'unset' {
+  if (text.trim() === 'unset') return 'unset';
+  if (byteSize(text) > 0) return byteSize(text);
+  throw new FlagError(`"${text}" is no room for snapshots: give a size above 0 (e.g. 10GiB), or unset for the server's`);
+}
+
+/** Adds `--max-queued-runs`, `--max-sandboxes`, `--max-log-bytes`, `--max-snapshot-bytes` and the network settings. */
 export function withQuotaFlags(cmd: Command): Command {
   return cmd
     .option('--max-queued-runs <n>', 'most queued runs at once; more get HTTP 429', wholeNumber)
@@ -39,6 +46,11 @@ export function withQuotaFlags(cmd: Command): Command {
       '--max-log-bytes <size>',
       'run output kept for the tenant (bytes, or e.g. 512MiB, 1GiB; default 1GiB); past it, output is dropped and flagged truncated',
       byteSize,
+    )
+    .option(
+      '--max-snapshot-bytes <size>',
+      "snapshots kept for the tenant (bytes, or e.g. 10GiB); past it, a snapshot is refused; unset: the server's maxSnapshotBytes (default 50GiB)",
+      snapshotBytes,
     )
     .option(
       '--max-egress <policy>',
@@ -67,11 +79,18 @@ export function networkFields(o: QuotaOptions): Pick<PatchTenantRequest, 'maxEgr
   };
 }
 
+/** The snapshot quota of the flags given (`unset`: null, the server's). */
+export function snapshotFields(o: QuotaOptions): Pick<PatchTenantRequest, 'maxSnapshotBytes'> {
+  if (o.maxSnapshotBytes === undefined) return {};
+  return { maxSnapshotBytes: o.maxSnapshotBytes === 'unset' ? null : o.maxSnapshotBytes };
+}
+
 /** Values of the quota flags. */
 export interface QuotaOptions {
   maxQueuedRuns?: number;
   maxSandboxes?: number;
   maxLogBytes?: number;
+  maxSnapshotBytes?: number | 'unset';
   maxEgress?: Egress | 'unset';
   defaultSandboxEgress?: Egress | 'unset';
   defaultRunEgress?: Egress | 'unset';

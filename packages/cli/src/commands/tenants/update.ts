@@ -6,7 +6,7 @@ import { UsageError } from '../../errors.js';
 import { allOptions, withJson } from '../../options.js';
 import { printJson, printTable } from '../../output.js';
 import { TENANT_COLUMNS } from './ls.js';
-import { networkFields, withQuotaFlags, type QuotaOptions } from './quota-flags.js';
+import { networkFields, snapshotFields, withQuotaFlags, type QuotaOptions } from './quota-flags.js';
 
 /** Builds `tartarus tenants update`. */
 export function updateCommand(): Command {
@@ -23,10 +23,10 @@ export function updateCommand(): Command {
     if (o.maxQueuedRuns !== undefined) patch.maxQueuedRuns = o.maxQueuedRuns;
     if (o.maxSandboxes !== undefined) patch.maxConcurrentSandboxes = o.maxSandboxes;
     if (o.maxLogBytes !== undefined) patch.maxLogBytes = o.maxLogBytes;
-    Object.assign(patch, networkFields(o));
+    Object.assign(patch, snapshotFields(o), networkFields(o));
     if (Object.keys(patch).length === 0)
       throw new UsageError(
-        'nothing to change: give --name, --max-queued-runs, --max-sandboxes, --max-log-bytes, --max-egress, --default-sandbox-egress or --default-run-egress',
+        'nothing to change: give --name, --max-queued-runs, --max-sandboxes, --max-log-bytes, --max-snapshot-bytes, --max-egress, --default-sandbox-egress or --default-run-egress',
       );
     const tenant = await (await connect(o.dataDir)).tenants.update(id, patch);
     if (o.json) printJson(tenant);
