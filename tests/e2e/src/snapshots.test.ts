@@ -88,7 +88,7 @@ test('a snapshot keeps a sandbox’s files; sandboxes started from it (create, f
   });
 });
 
-test("a tenant's own maxSnapshotBytes bounds its snapshots, else the server's", async (t) => {
+test("a tenant's own maxSnapshotBytes bounds its snapshots, else the server's; a deleted snapshot is no sandbox's final snapshot any more", async (t) => {
   const skip = await containerSkipReason();
   if (skip) return t.skip(skip);
   // The server keeps no snapshots for a tenant without its own quota.
@@ -123,5 +123,15 @@ test("a tenant's own maxSnapshotBytes bounds its snapshots, else the server's", 
     await quota(null);
     assert.equal((await A('GET', `/v1/tenants/${tenant}`)).json.maxSnapshotBytes, null);
     await refused(/take all of the server's maxSnapshotBytes \(0 bytes; the tenant sets none of its own\): .*give the tenant its own/);
+
+    // A final snapshot, then deleted: the ended sandbox names it no more.
+    await quota(1024 ** 3);
+    const ended = await B('POST', `/v1/sandboxes/${id}/terminate`, { body: { snapshot: true, graceMs: 500 } });
+    assert.equal(ended.status, 200, ended.text);
+    const finalId = ended.json.finalSnapshotId as string;
+    assert.match(finalId, /^snp_/);
+    assert.equal((await B('DELETE', `/v1/snapshots/${finalId}`)).status, 200);
+    assert.equal((await B('GET', `/v1/sandboxes/${id}`)).json.finalSnapshotId, null);
+    assert.equal((await B('GET', `/v1/snapshots/${first.json.id}`)).status, 200, 'the other snapshot stays');
   }, { server: { maxSnapshotBytes: 0 } });
 });

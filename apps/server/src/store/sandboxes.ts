@@ -244,9 +244,13 @@ export function createSandboxStore(ctx: StoreContext): SandboxStore {
       await db.updateTable('sandboxes').set({ hibernated_at: at }).where('id', '=', sandboxId).where('node_id', '=', nodeId).where('state', 'in', ['running', 'paused']).execute();
     },
 
-    async setFinalSnapshot(sandboxId, snapshotId) {
-      await db.updateTable('sandboxes').set({ final_snapshot_id: snapshotId }).where('id', '=', sandboxId).execute();
-    },
+    setFinalSnapshot: (sandboxId, snapshotId) =>
+      inTransaction(ctx, async (trx) => {
+        // The snapshot's row lock orders this against its delete (which clears the id it finds set):
+        // a snapshot deleted meanwhile is not recorded, so no sandbox names a snapshot that is gone.
+        const kept = await lockRows(ctx, trx.selectFrom('snapshots').select('id').where('id', '=', snapshotId)).executeTakeFirst();
+        if (kept !== undefined) await trx.updateTable('sandboxes').set({ final_snapshot_id: snapshotId }).where('id', '=', sandboxId).execute();
+      }),
 
     async recordCleanup(nodeId, sandboxId, at) {
       await db.updateTable('sandboxes').set({ cleaned_up_at: at }).where('id', '=', sandboxId).where('node_id', '=', nodeId).execute();

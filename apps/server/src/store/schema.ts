@@ -114,7 +114,7 @@ export interface SandboxesTable {
   termination_json: string | null;
   /** When its node hibernated it (migration 0021); null while awake. */
   hibernated_at: number | null;
-  /** The snapshot its termination kept (migration 0021); null: none. */
+  /** The snapshot its termination kept (migration 0021); null: none, or deleted since (0023). */
   final_snapshot_id: string | null;
 }
 

@@ -1,7 +1,7 @@
 /** Tenants' snapshots of sandboxes in the store (the files stay on their node: `digest`). */
 import { NotFoundError } from '@tartarus/core';
 import type { Selectable } from 'kysely';
-import type { StoreContext } from './context.js';
+import { inTransaction, lockRows, type Db, type StoreContext } from './context.js';
 import type { SnapshotsTable } from './schema.js';
 
 /** A snapshot's record. */
@@ -28,7 +28,7 @@ export interface SnapshotStore {
   get(tenantId: string, id: string): Promise<SnapshotRecord>;
   /** The tenant's snapshots, newest first. */
   list(tenantId: string): Promise<SnapshotRecord[]>;
-  /** Deletes the tenant's snapshot `id`; returns it. */
+  /** Deletes the tenant's snapshot `id`, and clears it as any sandbox's `finalSnapshotId`; returns it. */
   delete(tenantId: string, id: string): Promise<SnapshotRecord>;
   /** Bytes of the tenant's snapshots. */
   bytes(tenantId: string): Promise<number>;
@@ -53,11 +53,13 @@ function toRecord(r: Selectable<SnapshotsTable>): SnapshotRecord {
 /** Builds the snapshot part of the store. */
 export function createSnapshotStore(ctx: StoreContext): SnapshotStore {
   const { db } = ctx;
-  const get = async (tenantId: string, id: string) => {
-    const row = await db.selectFrom('snapshots').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
+  const find = async (from: Db, tenantId: string, id: string, lock = false) => {
+    const query = from.selectFrom('snapshots').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId);
+    const row = await (lock ? lockRows(ctx, query) : query).executeTakeFirst();
     if (row === undefined) throw new NotFoundError(`snapshot ${id} not found`, { context: { snapshotId: id } });
     return toRecord(row);
   };
+  const get = (tenantId: string, id: string) => find(db, tenantId, id);
   return {
     async create(s) {
       const row = {
@@ -81,11 +83,15 @@ export function createSnapshotStore(ctx: StoreContext): SnapshotStore {
       const rows = await db.selectFrom('snapshots').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
       return rows.map(toRecord);
     },
-    async delete(tenantId, id) {
-      const snapshot = await get(tenantId, id);
-      await db.deleteFrom('snapshots').where('id', '=', id).execute();
-      return snapshot;
-    },
+    delete: (tenantId, id) =>
+      inTransaction(ctx, async (trx) => {
+        // Locked: of two deletes, the second finds nothing (404) rather than dropping the files twice.
+        const snapshot = await find(trx, tenantId, id, true);
+        await trx.deleteFrom('snapshots').where('id', '=', id).execute();
+        // An ended sandbox's final snapshot goes with it: nothing could start from that id any more.
+        await trx.updateTable('sandboxes').set({ final_snapshot_id: null }).where('final_snapshot_id', '=', id).where('tenant_id', '=', tenantId).execute();
+        return snapshot;
+      }),
     async bytes(tenantId) {
       const r = await db.selectFrom('snapshots').select((eb) => eb.fn.sum<number | string | null>('size_bytes').as('total')).where('tenant_id', '=', tenantId).executeTakeFirst();
       return Number(r?.total ?? 0);

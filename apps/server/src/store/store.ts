@@ -302,7 +302,7 @@ export interface SandboxStore {
   claimTermination(sandboxId: string, dueAt: number, leaseUntil: number): Promise<boolean>;
   /** Records that the sandbox on `nodeId` was hibernated at `at` (null: woken). No-op once it has ended or moved. */
   setHibernated(nodeId: string, sandboxId: string, at: number | null): Promise<void>;
-  /** Records the snapshot a sandbox's termination kept of its files. */
+  /** Records the snapshot a sandbox's termination kept of its files; a no-op once that snapshot is deleted. */
   setFinalSnapshot(sandboxId: string, snapshotId: string): Promise<void>;
   /** Extends or clears the timeout of a live sandbox. */
   setTimeout(tenantId: string, sandboxId: string, timeoutAt: number | null): Promise<Sandbox>;

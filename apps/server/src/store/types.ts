@@ -180,7 +180,7 @@ export interface Sandbox {
   terminateDueAt: number | null;
   /** When its node hibernated it; null while awake. */
   hibernatedAt: number | null;
-  /** The snapshot its termination kept of its files; null: none. */
+  /** The snapshot its termination kept of its files; null: none, or that snapshot was deleted. */
   finalSnapshotId: string | null;
 }
 

@@ -158,7 +158,7 @@ export const SandboxSchema = z
     hibernatedAt: TimestampSchema.nullable(),
     /** Hibernated after this long idle, ms; null: only when asked (`POST /v1/sandboxes/:id/hibernate`). */
     hibernateAfterMs: z.number().int().nullable(),
-    /** The snapshot of its files its termination kept (`POST /v1/sandboxes {snapshot}` resumes from it); null: none. */
+    /** The snapshot of its files its termination kept (`POST /v1/sandboxes {snapshot}` resumes from it); null: none, or that snapshot was deleted. */
     finalSnapshotId: z.string().nullable(),
     /** Set once ended. */
     exit: SandboxExitSchema.nullable(),

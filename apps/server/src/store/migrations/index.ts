@@ -26,6 +26,7 @@ import { sandboxTermination } from './0019-sandbox-termination.js';
 import { snapshots } from './0020-snapshots.js';
 import { hibernation } from './0021-hibernation.js';
 import { tenantSnapshotQuota } from './0022-tenant-snapshot-quota.js';
+import { finalSnapshotCleanup } from './0023-final-snapshot-cleanup.js';
 
 /** Every migration, in order. Names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -50,6 +51,7 @@ export const migrations: Record<string, Migration> = {
   '0020_snapshots': snapshots,
   '0021_hibernation': hibernation,
   '0022_tenant_snapshot_quota': tenantSnapshotQuota,
+  '0023_final_snapshot_cleanup': finalSnapshotCleanup,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
