@@ -9,6 +9,7 @@
  *   against a cold microVM create → first output: `restoreRatio` = restore ÷ cold; a sandbox
  *   hibernated and woken, wake → first output: `wakeRatio` = wake ÷ cold. The saved state's size
  *   against the guest's RAM (`stateToMemory`; pages never touched are not written).
+ * - Memory (gVisor): snapshot-gvisor.ts (`gvisorRestoreRatio`, `gvisorSnapshotMs`, `gvisorImageToMemory`).
  * - The forecast backtest of `npm run bench -- forecast` (coverage of its 90 % interval, target
  *   ≥ 0.85, and the pool's hit rate).
  *
@@ -20,6 +21,7 @@ import { join } from 'node:path';
 import { Runtime, type SandboxHandle, type SandboxOptions } from '@tartarus/runtime';
 import type { BenchArgs } from './main.js';
 import { run as forecast } from './forecast.js';
+import { gvisorRounds } from './snapshot-gvisor.js';
 import { checkStop, median, round, timeMs } from './stats.js';
 
 /** Create → start → first output of `echo 42` (the sandbox is left to the caller). */
@@ -137,8 +139,9 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     await runtime.templates.ensure('busybox');
     const files = await filesRounds(runtime, n);
     const memory = await memoryRounds(runtime, n);
+    const gvisor = await gvisorRounds(runtime, n, firstOutput);
     const f = await forecast({ ...args, iterations: 5 });
-    return { ...files, ...memory, coverage: f['coverage'], coverageTarget: 0.85, poolHitRate: f['poolHitRate'], staticHitRate: f['staticHitRate'] };
+    return { ...files, ...memory, ...gvisor, coverage: f['coverage'], coverageTarget: 0.85, poolHitRate: f['poolHitRate'], staticHitRate: f['staticHitRate'] };
   } finally {
     for (const info of await runtime.list().catch(() => [])) await runtime.destroy(info.runtime, info.id).catch(() => undefined);
     await runtime.close();

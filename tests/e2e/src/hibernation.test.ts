@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '@tartarus/runtime';
-import { Sandbox } from '@tartarus/sdk';
+import { Sandbox, Tartarus } from '@tartarus/sdk';
 import { eventually, tartarus, withEmbedded } from './helpers.js';
 
 async function microvmSkipReason(runtime: 'microvm' | 'gvisor' = 'microvm'): Promise<string | undefined> {
@@ -149,10 +149,17 @@ test('gVisor memory snapshots: the source goes on, a sandbox made from one and a
     assert.deepEqual([await src.files.read('/tmp/note'), await copy.files.read('/tmp/note')], ['from the source\n', 'from the source\n']);
     await goesOn(fork!);
 
+    // Terminated with a final snapshot: of its memory, from which a new sandbox goes on counting.
+    const ended = await copy.terminate({ snapshot: true, graceMs: 0 });
+    const final = await new Tartarus({ url: h.url, apiKey: h.adminKey }).snapshots.get(ended.finalSnapshotId ?? '');
+    assert.equal(final.memory, true);
+    const resumed = await Sandbox.create({ url: h.url, apiKey: h.adminKey, snapshot: final.id });
+    await goesOn(resumed);
+
     const networked = await Sandbox.create({ ...opts, egress: 'all' });
     const refused = await fetch(`${h.url}/v1/sandboxes/${networked.id}/snapshots`, { method: 'POST', headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ memory: true }) });
     assert.equal(refused.status, 409);
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /has a network: its memory would carry its address/);
-    for (const s of [copy, fork!, networked, src]) await s.kill();
+    for (const s of [resumed, fork!, networked, src]) await s.kill();
   });
 });

@@ -128,10 +128,10 @@ export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: 
   }
   // The id first: the node keeps the files under it, so they are this snapshot's alone.
   const id = newId('snp');
-  if (memory && (s.runtime !== 'microvm' || s.spec.egress !== 'none')) {
+  if (memory && ((s.runtime !== 'microvm' && s.runtime !== 'gvisor') || s.spec.egress !== 'none')) {
     throw new ConflictError(
-      s.runtime !== 'microvm'
-        ? `sandbox ${sandboxId} runs on ${s.runtime}, whose memory cannot be saved here (only microvm sandboxes): take a files snapshot (memory: false)`
+      s.runtime !== 'microvm' && s.runtime !== 'gvisor'
+        ? `sandbox ${sandboxId} runs on ${s.runtime}, whose memory cannot be saved here (only microvm and gvisor sandboxes): take a files snapshot (memory: false)`
         : `sandbox ${sandboxId} has a network: its memory would carry its address into every copy; take a files snapshot (memory: false), or snapshot a sandbox created with egress "none"`,
     );
   }

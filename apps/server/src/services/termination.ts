@@ -7,13 +7,15 @@
  * past which it is due again (its carrier crashed, or its node did not answer): another replica,
  * or a restarted one, takes it over. The sandbox's own timeout still holds meanwhile.
  *
- * With `snapshot`, the sandbox's files are kept as a snapshot just before the end (the sandbox's
- * `finalSnapshotId`, from which a new sandbox resumes). Asked for now, a snapshot that cannot be
+ * With `snapshot`, the sandbox is kept as a snapshot just before the end (the sandbox's
+ * `finalSnapshotId`, from which a new sandbox resumes): its memory and files where the runtime can
+ * save memory (microvm and gvisor, without a network, no command running besides the main), so
+ * that the resumed sandbox goes on from that moment; else its files. Asked for now, a snapshot that cannot be
  * taken refuses the termination (nothing ends); carried out later, one refused for good (the
  * tenant's room for snapshots is full) ends the sandbox anyway, saying so in its exit, while one
  * whose node does not answer is tried again when the lease ends.
  */
-import { ConflictError, isLiveSandbox, TartarusError, type Sandbox as SandboxDto } from '@tartarus/core';
+import { ConflictError, isLiveSandbox, TartarusError, type Sandbox as SandboxDto, type Snapshot } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { sandboxDto } from '../http/convert.js';
@@ -107,7 +109,7 @@ export class Terminations {
     let message = terminated(t.reason);
     if (t.snapshot && s.state !== 'lost') {
       try {
-        const snap = await takeSnapshot(this.ctx, this.hub, s.tenantId, s.id);
+        const snap = await this.finalSnapshot(s);
         await this.ctx.store.sandboxes.setFinalSnapshot(s.id, snap.id);
       } catch (err) {
         if (strict || (err instanceof TartarusError && err.retryable)) throw err;
@@ -115,6 +117,17 @@ export class Terminations {
       }
     }
     return endSandbox(this.ctx, this.hub, s, { graceMs: t.graceMs, message });
+  }
+
+  /** The final snapshot: of memory and files where it can be (see the header), else of files. */
+  private async finalSnapshot(s: Sandbox): Promise<Snapshot> {
+    const memory = (s.runtime === 'microvm' || s.runtime === 'gvisor') && s.spec.egress === 'none';
+    if (!memory) return takeSnapshot(this.ctx, this.hub, s.tenantId, s.id);
+    return takeSnapshot(this.ctx, this.hub, s.tenantId, s.id, true).catch((err: unknown) => {
+      // A command running (or a main process gone): the files are still kept.
+      if (err instanceof TartarusError && err.code === 'conflict') return takeSnapshot(this.ctx, this.hub, s.tenantId, s.id);
+      throw err;
+    });
   }
 
   /** Starts carrying out every due termination this replica can claim (the sweeper's step; does not wait for graces). */

@@ -30,11 +30,33 @@ export interface ClusterOptions {
   rateLimitBurst: number;
 }
 
+/** Sandbox cgroups (`cgroup <hierarchy>/tartarus/<id>`) and network namespaces (`netns <name>`) on the machine. */
+function machineSandboxes(): string[] {
+  const out: string[] = [];
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(`/sys/fs/cgroup/${h}/tartarus`).filter((id) => statSync(`/sys/fs/cgroup/${h}/tartarus/${id}`).isDirectory());
+    } catch {
+      continue;
+    }
+    for (const id of ids) out.push(`cgroup ${h}/tartarus/${id}`);
+  }
+  try {
+    for (const n of readdirSync('/run/tartarus/netns')) out.push(`netns ${n}`);
+  } catch {
+    // none made yet
+  }
+  return out;
+}
+
 /** The running cluster. */
 export class Cluster {
   readonly replicas: Replica[] = [];
   readonly hosts: Host[] = [];
   adminKey = '';
+  /** Sandbox cgroups and namespaces on the machine before the cluster started (another suite's or run's, not the battery's). */
+  private readonly before = new Set(machineSandboxes());
 
   private constructor(
     readonly dir: string,
@@ -107,29 +129,14 @@ export class Cluster {
       const listed = await new Runtime({ stateDir: h.stateDir }).list().catch(() => []);
       for (const s of listed) out.push(`${h.nodeId}: sandbox ${s.id} (${s.runtime})`);
     }
-    for (const h of readdirSync('/sys/fs/cgroup')) {
-      let ids: string[] = [];
-      try {
-        ids = readdirSync(`/sys/fs/cgroup/${h}/tartarus`).filter((id) => statSync(`/sys/fs/cgroup/${h}/tartarus/${id}`).isDirectory());
-      } catch {
-        continue;
-      }
-      for (const id of ids) out.push(`cgroup ${h}/tartarus/${id}`);
-    }
     for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
       const m = line.split(' ')[4] ?? '';
       if (m.startsWith(this.dir)) out.push(`mount ${m}`);
     }
     // A running agent keeps a few network namespaces ready (its runtime's spares, `nsp_…`): those are not left over.
-    let spares = 0;
-    try {
-      for (const n of readdirSync('/run/tartarus/netns')) {
-        if (n.startsWith('nsp_')) spares++;
-        else out.push(`netns ${n}`);
-      }
-    } catch {
-      // none made yet
-    }
+    const found = machineSandboxes().filter((x) => !this.before.has(x));
+    const spares = found.filter((x) => x.startsWith('netns nsp_')).length;
+    out.push(...found.filter((x) => !x.startsWith('netns nsp_')));
     if (spares > SPARES_PER_AGENT * this.hosts.length) out.push(`${spares} spare network namespaces (at most ${SPARES_PER_AGENT} per agent)`);
     return out;
   }
