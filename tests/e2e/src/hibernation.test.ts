@@ -34,7 +34,7 @@ test('hibernation: idle sandboxes sleep, busy ones do not, any call wakes them w
       assert.equal(sbx.info.hibernateAfterMs, 2000);
       assert.equal(sbx.info.hibernatedAt, null);
       // A counter in memory, in the background.
-      await sbx.commands.run('n=0; while :; do n=$((n+1)); echo $n > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.05; done >/dev/null 2>&1 &');
+      await sbx.commands.run('echo 0 > /tmp/c; n=0; while :; do n=$((n+1)); echo $n > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.05; done >/dev/null 2>&1 &');
       const count = async (): Promise<number> => Number((await sbx.files.read('/tmp/c')).trim());
 
       // Busy: a command running for longer than the idle time keeps it awake.
@@ -85,7 +85,7 @@ test('memory snapshots: a sandbox made from one, and a fork, go on from that mom
     async (h) => {
       const opts = { url: h.url, apiKey: h.adminKey, template: 'busybox', runtime: 'microvm' as const, limits: { memoryMiB: 128 } };
       const src = await Sandbox.create({ ...opts, egress: 'none' });
-      await src.commands.run('n=0; while :; do n=$((n+1)); echo $n > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.05; done >/dev/null 2>&1 &');
+      await src.commands.run('echo 0 > /tmp/c; n=0; while :; do n=$((n+1)); echo $n > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.05; done >/dev/null 2>&1 &');
       await src.files.write('/tmp/note', 'from the source\n');
       const count = async (s: Sandbox): Promise<number> => Number((await s.files.read('/tmp/c')).trim());
       const at = await count(src);
@@ -126,7 +126,7 @@ test('gVisor memory snapshots: the source goes on, a sandbox made from one and a
   await withEmbedded(async (h) => {
     const opts = { url: h.url, apiKey: h.adminKey, template: 'busybox', runtime: 'gvisor' as const };
     const src = await Sandbox.create({ ...opts, egress: 'none' });
-    await src.commands.run('n=0; while :; do n=$((n+1)); echo $n > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.05; done >/dev/null 2>&1 &');
+    await src.commands.run('echo 0 > /tmp/c; n=0; while :; do n=$((n+1)); echo $n > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.05; done >/dev/null 2>&1 &');
     await src.files.write('/tmp/note', 'from the source\n');
     const count = async (s: Sandbox): Promise<number> => Number((await s.files.read('/tmp/c')).trim());
     const goesOn = async (s: Sandbox): Promise<void> => {
