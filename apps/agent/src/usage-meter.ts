@@ -38,6 +38,8 @@ interface Sample {
 }
 
 const GIB = 1024 ** 3;
+/** A new sandbox's baseline is read this long after it started, ms (dated from its start). */
+const BASELINE_DELAY_MS = 100;
 /** A CPU average over less than this is taken from the sample before the last (too short to mean much), ms. */
 const MIN_WINDOW_MS = 1000;
 
@@ -67,10 +69,31 @@ class Meter {
     private readonly fromCurrent: boolean,
   ) {}
 
-  /** Takes the first sample: the baseline. */
+  private begun = false;
+  private beginTimer: NodeJS.Timeout | undefined;
+
+  /** When metering began. */
+  private readonly sinceMs = Date.now();
+
+  /**
+   * Takes the baseline after `delayMs`, dated from when metering began: for a new sandbox, whose
+   * counters count from zero whenever they are read, so that the reads do not slow the create
+   * still being answered. (Its CPU in those first moments is billed, but left out of the first
+   * `current()` average.)
+   */
+  beginAfter(delayMs: number): void {
+    this.beginTimer = setTimeout(() => void this.begin(), delayMs);
+    this.beginTimer.unref();
+  }
+
+  /** Takes the first sample: the baseline (once). */
   begin(): Promise<void> {
+    clearTimeout(this.beginTimer);
+    if (this.begun) return this.chain;
+    this.begun = true;
     return this.queue(async () => {
       const s = await this.read();
+      if (!this.fromCurrent) s.atMs = this.sinceMs;
       this.last = s;
       this.reported = this.fromCurrent ? s : { atMs: s.atMs, cpuNs: 0, memoryBytes: 0, egressBytes: 0 };
     });
@@ -169,7 +192,9 @@ export class UsageMeters {
   start(work: MeteredWork, source: MeterSource, adopted = false): void {
     const meter = new Meter(work, source, adopted);
     this.meters.set(work.workId, meter);
-    void meter.begin();
+    // An adopted sandbox's baseline is its counters now; a new one's can wait until its create is answered.
+    if (adopted) void meter.begin();
+    else meter.beginAfter(BASELINE_DELAY_MS);
     if (this.timer === undefined) {
       this.timer = setInterval(() => void this.sampleAll(), this.options.sampleMs);
       this.timer.unref();
@@ -181,6 +206,7 @@ export class UsageMeters {
     const meter = this.meters.get(workId);
     if (meter === undefined) return;
     this.meters.delete(workId);
+    await meter.begin();
     const report = await meter.sample(this.options.reportMs, true);
     if (report) this.send(report);
     if (this.meters.size === 0) this.stopTimer();

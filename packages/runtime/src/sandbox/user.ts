@@ -17,6 +17,9 @@ export interface ResolvedUser {
 }
 
 const cache = new Map<string, Promise<{ passwd: string; group: string }>>();
+/** Users resolved per template root and user (a template's root never changes): a create resolves its user twice, an exec with a user once. */
+const resolved = new Map<string, ResolvedUser>();
+const RESOLVED_MAX = 4096;
 
 async function readTemplateFile(rootfs: string, rel: string): Promise<string> {
   // Neither `etc` nor the file may be a symlink: it would be resolved on the host.
@@ -41,7 +44,16 @@ function databases(rootfs: string): Promise<{ passwd: string; group: string }> {
  * — against the template at `rootfs`; throws `InvalidArgumentError` for a name it does not have.
  */
 export async function resolveUser(rootfs: string, user: string): Promise<ResolvedUser> {
-  const { passwd, group } = await databases(rootfs);
+  const key = `${rootfs}\0${user}`;
+  const known = resolved.get(key);
+  if (known) return { ...known, additionalGids: [...known.additionalGids] };
+  const r = await resolveFrom(await databases(rootfs), user);
+  if (resolved.size >= RESOLVED_MAX) resolved.clear();
+  resolved.set(key, r);
+  return { ...r, additionalGids: [...r.additionalGids] };
+}
+
+function resolveFrom({ passwd, group }: { passwd: string; group: string }, user: string): ResolvedUser {
   const [who = '', grp] = user.split(':');
   const users = passwd.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
   const entry = /^\d+$/.test(who) ? users.find((f) => f[2] === who) : users.find((f) => f[0] === who);
