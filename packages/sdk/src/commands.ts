@@ -9,6 +9,9 @@ import { readSse } from './sse.js';
 import { CommandHandle, checked, chunkText, openExecSocket } from './command-handle.js';
 import type { ExecRequest, ExecResult, OutputData } from './types.js';
 
+/** How long a command's stream may stay open after its `exit` event before it is cut, ms. */
+const STREAM_END_WAIT_MS = 1000;
+
 /** The outcome of a command: exit code (null when killed), reason, output, duration. */
 export type CommandResult = ExecResult;
 
@@ -91,13 +94,30 @@ export class Commands {
       if (result.stderr) options.onStderr?.(result.stderr);
       return result;
     }
-    if (!res.body) throw new InternalError('exec: the server sent an empty stream');
-    for await (const ev of readSse(res.body)) {
-      if (ev.event === 'stdout') options.onStdout?.(chunkText(ev.data as OutputData));
-      else if (ev.event === 'stderr') options.onStderr?.(chunkText(ev.data as OutputData));
-      else if (ev.event === 'exit') return ev.data as CommandResult;
-      else if (ev.event === 'error') throw errorFromEvent(ev.data, 'exec');
+    const body = res.body;
+    if (!body) throw new InternalError('exec: the server sent an empty stream');
+    // After `exit` the stream is read to its end (the server ends it at once), so that its
+    // connection is kept for the next call instead of closed; one left open is cut after a moment.
+    let exit: CommandResult | undefined;
+    let cut: ReturnType<typeof setTimeout> | undefined;
+    try {
+      for await (const ev of readSse(body)) {
+        if (ev.event === 'stdout') options.onStdout?.(chunkText(ev.data as OutputData));
+        else if (ev.event === 'stderr') options.onStderr?.(chunkText(ev.data as OutputData));
+        else if (ev.event === 'error') throw errorFromEvent(ev.data, 'exec');
+        else if (ev.event === 'exit' && exit === undefined) {
+          exit = ev.data as CommandResult;
+          const destroy = (body as { destroy?: () => void }).destroy;
+          if (typeof destroy !== 'function') return exit;
+          cut = setTimeout(() => destroy.call(body), STREAM_END_WAIT_MS);
+        }
+      }
+    } catch (err) {
+      if (exit === undefined) throw err;
+    } finally {
+      clearTimeout(cut);
     }
+    if (exit !== undefined) return exit;
     throw new InternalError('exec: the stream ended before the command exited');
   }
 }
