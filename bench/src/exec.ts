@@ -3,8 +3,7 @@
  * in-sandbox agent (`SandboxHandle.exec` → fork in the sandbox → exit reported) against a bare
  * `runc exec` of `true` in the same container, interleaved; then kill-to-gone: `kill()` of a
  * sandbox whose main process is `sleep infinity` until `wait()` resolves (runc removed the
- * container). The two sides of a round alternate, each after a 20 ms pause: a bare `runc exec`
- * is still being torn down when its process exits, and the next measurement would pay for it.
+ * container).
  *
  *   npm run bench -- exec [--iterations N]     (default 100 exec rounds, 10 kills)
  *
@@ -19,12 +18,6 @@ import type { BenchArgs } from './main.js';
 import { checkStop, median, round, timeMs } from './stats.js';
 
 const WARMUP = 5;
-/** A pause between the two sides of a round: each starts on a quiet machine, not under the last one's exit (runc's teardown, its child's reaping). */
-const SETTLE_MS = 20;
-
-function settle(): Promise<void> {
-  return new Promise((r) => setTimeout(r, SETTLE_MS));
-}
 const KILLS = 10;
 
 /** Runs the benchmark; see the file header. */
@@ -46,9 +39,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
           const r = await (await sandbox.exec({ argv: ['true'] })).wait();
           if (r.exitCode !== 0) throw new Error(`exec true: ${r.reason} ${r.exitCode} ${r.message ?? ''}`);
         });
-        await settle();
         const b = await timeMs(() => runCommand(runcExec, { timeoutMs: 30_000 }));
-        await settle();
         if (i >= WARMUP) {
           ours.push(a);
           bare.push(b);

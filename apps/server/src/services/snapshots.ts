@@ -21,7 +21,7 @@ import {
 } from '@tartarus/core';
 import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
-import type { Store } from '../store/index.js';
+import type { Sandbox, Store } from '../store/index.js';
 import type { SnapshotRecord } from '../store/snapshots.js';
 
 /** Longest a node may take to write a sandbox's files, ms. */
@@ -114,6 +114,20 @@ export class SnapshotService {
   }
 }
 
+/** Runtimes whose sandboxes' memory can be saved here. */
+const MEMORY_RUNTIMES: readonly string[] = ['microvm', 'gvisor'];
+
+/** Why sandbox `s`'s memory cannot be snapshotted (its runtime, or its network), or undefined when it can. */
+export function memorySnapshotRefusal(s: Pick<Sandbox, 'id' | 'runtime' | 'spec'>): string | undefined {
+  if (!MEMORY_RUNTIMES.includes(s.runtime)) {
+    return `sandbox ${s.id} runs on ${s.runtime}, whose memory cannot be saved here (only ${MEMORY_RUNTIMES.join(' and ')} sandboxes): take a files snapshot (memory: false)`;
+  }
+  if (s.spec.egress !== 'none') {
+    return `sandbox ${s.id} has a network: its memory would carry its address into every copy; take a files snapshot (memory: false), or snapshot a sandbox created with egress "none"`;
+  }
+  return undefined;
+}
+
 /** Snapshots the tenant's running (or paused) sandbox `sandboxId`, within the tenant's room for snapshots. */
 export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: string, sandboxId: string, memory = false): Promise<Snapshot> {
   const { store } = ctx;
@@ -128,13 +142,8 @@ export async function takeSnapshot(ctx: ServerContext, hub: AgentHub, tenantId: 
   }
   // The id first: the node keeps the files under it, so they are this snapshot's alone.
   const id = newId('snp');
-  if (memory && ((s.runtime !== 'microvm' && s.runtime !== 'gvisor') || s.spec.egress !== 'none')) {
-    throw new ConflictError(
-      s.runtime !== 'microvm' && s.runtime !== 'gvisor'
-        ? `sandbox ${sandboxId} runs on ${s.runtime}, whose memory cannot be saved here (only microvm and gvisor sandboxes): take a files snapshot (memory: false)`
-        : `sandbox ${sandboxId} has a network: its memory would carry its address into every copy; take a files snapshot (memory: false), or snapshot a sandbox created with egress "none"`,
-    );
-  }
+  const refusal = memory ? memorySnapshotRefusal(s) : undefined;
+  if (refusal) throw new ConflictError(refusal);
   const files = await hub
     .call(s.nodeId, 'snapshotSandbox', { sandboxId, snapshotId: id, maxBytes: room, memory }, { timeoutMs: SNAPSHOT_TIMEOUT_MS })
     .catch((err: unknown) => {

@@ -20,7 +20,7 @@ import type { AgentHub } from '../agents/hub.js';
 import type { ServerContext } from '../context.js';
 import { sandboxDto } from '../http/convert.js';
 import type { Sandbox } from '../store/index.js';
-import { SNAPSHOT_TIMEOUT_MS, takeSnapshot } from './snapshots.js';
+import { memorySnapshotRefusal, SNAPSHOT_TIMEOUT_MS, takeSnapshot } from './snapshots.js';
 
 /** How a sandbox is ended. */
 export interface Ending {
@@ -121,8 +121,7 @@ export class Terminations {
 
   /** The final snapshot: of memory and files where it can be (see the header), else of files. */
   private async finalSnapshot(s: Sandbox): Promise<Snapshot> {
-    const memory = (s.runtime === 'microvm' || s.runtime === 'gvisor') && s.spec.egress === 'none';
-    if (!memory) return takeSnapshot(this.ctx, this.hub, s.tenantId, s.id);
+    if (memorySnapshotRefusal(s) !== undefined) return takeSnapshot(this.ctx, this.hub, s.tenantId, s.id);
     return takeSnapshot(this.ctx, this.hub, s.tenantId, s.id, true).catch((err: unknown) => {
       // A command running (or a main process gone): the files are still kept.
       if (err instanceof TartarusError && err.code === 'conflict') return takeSnapshot(this.ctx, this.hub, s.tenantId, s.id);
