@@ -29,13 +29,27 @@ static void make_parents(char *path) {
   }
 }
 
+/* An error naming the step that failed ("/tmp/x (read): Invalid argument"): ENOENT and EACCES
+ * keep the plain "path: reason". */
+static void send_step_error(uint32_t id, int err, const char *path, const char *step) {
+  if (err == ENOENT || err == EACCES || err == EPERM || err == EISDIR) { send_error(id, err, path); return; }
+  char what[512];
+  snprintf(what, sizeof what, "%.400s (%s)", path, step);
+  send_error(id, err, what);
+}
+
+/* Which step of the last open_regular failed, for the error's message. */
+static const char *open_step = "open";
+
 /* Regular files only: a FIFO, device or socket (planted by the workload, or a /proc/self/fd link
  * to this agent's own channel) could block the agent or reach the host's channel. Opened
  * non-blocking so that not even the open of a FIFO can wait. */
 static int open_regular(const char *path, int flags, mode_t mode, int *err) {
   int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
   struct stat st;
+  open_step = fd < 0 ? "open" : "fstat";
   if (fd < 0 || fstat(fd, &st) != 0) { *err = errno; if (fd >= 0) close(fd); return -1; }
+  open_step = "not a regular file";
   if (!S_ISREG(st.st_mode)) { *err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL; close(fd); return -1; }
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return fd;
@@ -47,7 +61,7 @@ static int open_regular(const char *path, int flags, mode_t mode, int *err) {
 static void file_read(uint32_t id, const char *path) {
   int e = 0;
   int fd = open_regular(path, O_RDONLY, 0, &e);
-  if (fd < 0) { send_error(id, e, path); return; }
+  if (fd < 0) { send_step_error(id, e, path, open_step); return; }
   static uint8_t buf[65536];
   ssize_t got = 0;
   uint64_t sent = 0;
@@ -58,7 +72,7 @@ static void file_read(uint32_t id, const char *path) {
   if (sent > READ_CAP) { close(fd); send_ok(id); return; }
   e = errno;
   close(fd);
-  if (got < 0) send_error(id, e, path); else send_ok(id);
+  if (got < 0) send_step_error(id, e, path, "read"); else send_ok(id);
 }
 
 static int write_slot(uint32_t id) {

@@ -13,7 +13,7 @@
  *   which is written once the workload runs.
  */
 import { dirname } from 'node:path';
-import type { OciConfig } from '../shared/oci-spec.js';
+import type { OciConfig, OciMount } from '../shared/oci-spec.js';
 import type { OciTool } from '../shared/tool.js';
 
 /** The runsc binary; found on PATH. */
@@ -53,6 +53,24 @@ function withNproc(process: OciConfig['process'], limit: number): OciConfig['pro
   return { ...process, rlimits: [...rlimits, { type: 'RLIMIT_NPROC', hard: limit, soft: limit }] };
 }
 
+/** The layer's tmp/ bound on /tmp. */
+function tmpMount(config: OciConfig): OciMount & { options: string[] } {
+  return { destination: '/tmp', type: 'bind', source: `${dirname(config.root.path)}/layer/tmp`, options: ['rbind', 'rw', 'nosuid', 'nodev'] };
+}
+
+/**
+ * A mount hint that gives /tmp the root's caching (`share: container` is runsc's exclusive file
+ * access): only this sandbox writes its layer, and the host reads it only while the sandbox is
+ * stopped or through the agent. Without it runsc treats the bind as shared and revalidates every
+ * lookup against the host, a round trip per path, and a restored sandbox (whose layer was
+ * unpacked anew, every inode number changed) revalidated each of its saved /tmp dentries.
+ */
+function tmpHint(config: OciConfig): Record<string, string> {
+  const m = tmpMount(config);
+  const key = 'dev.gvisor.spec.mount.tt-tmp';
+  return { [`${key}.source`]: m.source, [`${key}.type`]: 'bind', [`${key}.share`]: 'container', [`${key}.options`]: m.options.join(',') };
+}
+
 /** runsc as an `OciTool`. */
 export const runscTool: OciTool = {
   runtime: 'gvisor',
@@ -87,9 +105,7 @@ export const runscTool: OciTool = {
     // runsc would put an unbounded in-sandbox tmpfs on /tmp; binding the layer's tmp/ (made by
     // tt-layer on the same size-capped tmpfs, never a template path that could be a symlink)
     // keeps /tmp inside the sandbox's disk limit, as under runc.
-    mounts: [
-      ...config.mounts,
-      { destination: '/tmp', type: 'bind', source: `${dirname(config.root.path)}/layer/tmp`, options: ['rbind', 'rw', 'nosuid', 'nodev'] },
-    ],
+    mounts: [...config.mounts, tmpMount(config)],
+    annotations: { ...config.annotations, ...tmpHint(config) },
   }),
 };
