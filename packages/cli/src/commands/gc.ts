@@ -15,8 +15,8 @@ interface GcOptions {
 /** Builds `tartarus gc`. */
 export function gcCommand(): Command {
   return new Command('gc')
-    .description('remove sandboxes on this host that no data directory owns any more')
-    .option('--json', 'print {sandboxes, processes}')
+    .description('remove sandboxes on this host that no data directory owns any more, and the sandbox network once no live process uses it')
+    .option('--json', 'print {sandboxes, processes, hostNetwork}')
     .action(async (_o: GcOptions, cmd: Command) => {
       const o = allOptions<GcOptions>(cmd);
       // Loaded only here: the runtime is not needed by the commands that talk to a server.
@@ -28,5 +28,6 @@ export function gcCommand(): Command {
           ? 'nothing to remove: every sandbox on this host has an owner\n'
           : `removed ${collected.sandboxes.length} orphaned sandbox(es) (${collected.processes} processes): ${collected.sandboxes.join(', ')}\n`,
       );
+      if (collected.hostNetwork) process.stdout.write('removed the sandbox bridge and nftables tables: no live process used them\n');
     });
 }

@@ -5,12 +5,14 @@
  * dir and driver. /run is a tmpfs, so the record lives exactly as long as the host's processes
  * can. `collectOrphans()` (run by `tartarus up` at start and by `tartarus gc`) removes what no
  * state dir owns any more — a data dir deleted after its `up` stopped — and never touches a
- * sandbox whose state dir exists (another `up`'s, running or stopped, re-adopts it).
+ * sandbox whose state dir exists (another `up`'s, running or stopped, re-adopts it). Then the
+ * host network goes too when no live process holds a lease on it (network/host.ts).
  */
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { releaseOrphanRanges } from '../sandbox/uid-ranges.js';
-import { releaseOrphanNetworks } from '../network/sandbox.js';
+import { machineNetworkCount, releaseOrphanNetworks } from '../network/sandbox.js';
+import { collectHostNetwork } from '../network/host.js';
 import type { RuntimeName } from '../driver.js';
 import { CGROUP_PARENT, CGROUP_ROOT } from '../cgroups/v1.js';
 import { isAlive } from '../templates/lock.js';
@@ -59,11 +61,13 @@ export interface Collected {
   sandboxes: string[];
   /** Processes killed. */
   processes: number;
+  /** Whether the host network (bridge, nftables tables) was taken down: no live process used it any more. */
+  hostNetwork: boolean;
 }
 
 /** Removes every sandbox whose recorded state dir is gone: its processes, cgroups and record. */
 export async function collectOrphans(): Promise<Collected> {
-  const out: Collected = { sandboxes: [], processes: 0 };
+  const out: Collected = { sandboxes: [], processes: 0, hostNetwork: false };
   for (const name of await readdir(ownersDir()).catch(() => [] as string[])) {
     if (name.startsWith('.')) {
       await removeDeadWritersTemp(name);
@@ -84,6 +88,8 @@ export async function collectOrphans(): Promise<Collected> {
   // Networks and uid ranges whose sandbox has no owner record any more (its processes are gone): free again.
   await releaseOrphanNetworks();
   await releaseOrphanRanges();
+  // What a crashed process left of the shared host network, once nothing uses it.
+  out.hostNetwork = await collectHostNetwork(machineNetworkCount);
   return out;
 }
 

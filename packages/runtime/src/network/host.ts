@@ -3,13 +3,16 @@
  * machine: the bridge (holding the gateway address), IPv4 forwarding, and the base nftables rules
  * (rules.ts). `ensureHostNetwork` is cheap once done (two stats), so each attach calls it: a
  * bridge someone removed is made again. `removeHostNetwork` takes it all down when no sandbox of
- * the machine holds an address any more.
+ * the machine holds an address any more. Each Runtime using it holds a lease (a file named by
+ * its pid): after a crash, `collectHostNetwork` (orphan collection) takes it down once no live
+ * process holds one and no sandbox has a network.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ownersDir } from '../gc/owners.js';
 import { runCommand } from '../process/run.js';
+import { isAlive } from '../templates/lock.js';
 import type { NetworkConfig } from './config.js';
 import { linkExists } from './links.js';
 import { baseRules, DENIED_PORTS_RULE, DENIED_PORTS_SET, denyElements, removeBaseRules, TABLE } from './rules.js';
@@ -24,6 +27,16 @@ export function netRunDir(): string {
 
 function marker(): string {
   return join(netRunDir(), 'base');
+}
+
+/** The bridge the host network was made with, for a collector that has no configuration. */
+function bridgeRecord(): string {
+  return join(netRunDir(), 'bridge');
+}
+
+/** Leases of the processes using the host network: `<pid>.<n>`, one per Runtime. */
+function leasesDir(): string {
+  return join(netRunDir(), 'users');
 }
 
 /** The resolv.conf bind-mounted into every networked sandbox (the gateway is its resolver). */
@@ -62,6 +75,7 @@ export async function ensureHostNetwork(cfg: NetworkConfig): Promise<void> {
   await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
   await netTool(['nft', '-f', '-'], rules);
   await writeFile(resolvConfPath(), `nameserver ${cfg.gateway}\noptions ndots:0\n`, { mode: 0o644 });
+  await writeFile(bridgeRecord(), cfg.bridge);
   await writeFile(marker(), version);
   if (base !== undefined) await ensureDenied(cfg);
 }
@@ -115,11 +129,42 @@ async function makeBridge(cfg: NetworkConfig): Promise<void> {
 }
 
 /** Takes the bridge and both tables down (call only when no sandbox holds an address). */
-export async function removeHostNetwork(cfg: NetworkConfig): Promise<void> {
+export async function removeHostNetwork(cfg: Pick<NetworkConfig, 'bridge'>): Promise<void> {
   await rm(marker(), { force: true });
   await runCommand(['nft', '-f', '-'], { stdin: removeBaseRules(), allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
-  if (await linkExists(cfg.bridge)) {
+  if (cfg.bridge !== '' && (await linkExists(cfg.bridge))) {
     await runCommand(['ip', 'link', 'del', cfg.bridge], { allowNonZero: true, timeoutMs: NET_TOOL_TIMEOUT_MS });
   }
   await rm(resolvConfPath(), { force: true });
+  await rm(bridgeRecord(), { force: true });
+}
+
+let leases = 0;
+
+/** Records that this process uses the host network; the returned function ends the lease. */
+export async function leaseHostNetwork(): Promise<() => Promise<void>> {
+  const path = join(leasesDir(), `${process.pid}.${++leases}`);
+  await mkdir(leasesDir(), { recursive: true, mode: 0o755 });
+  await writeFile(path, '');
+  return () => rm(path, { force: true });
+}
+
+/**
+ * After a crash: the leases of dead processes go, and the host network (bridge, tables) with them
+ * when no live process holds one and no sandbox of the machine has a network (`networks()` counts
+ * them). A live Runtime without sandboxes keeps it: it makes no second one. Returns whether it
+ * was taken down.
+ */
+export async function collectHostNetwork(networks: () => Promise<number>): Promise<boolean> {
+  let live = false;
+  for (const name of await readdir(leasesDir()).catch(() => [] as string[])) {
+    const pid = Number(name.split('.')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) live = true;
+    else await rm(join(leasesDir(), name), { force: true });
+  }
+  if (live || (await networks()) > 0) return false;
+  const [bridge, made] = await Promise.all([readFile(bridgeRecord(), 'utf8').catch(() => undefined), readFile(marker(), 'utf8').then(() => true, () => false)]);
+  if (bridge === undefined && !made) return false;
+  await removeHostNetwork({ bridge: bridge?.trim() ?? '' });
+  return true;
 }

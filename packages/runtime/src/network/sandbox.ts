@@ -15,7 +15,7 @@ import { runCommand } from '../process/run.js';
 import { SlotTable } from '../sandbox/slots.js';
 import { ownersDir } from '../gc/owners.js';
 import { slotAddress, type NetworkConfig } from './config.js';
-import { ensureHostNetwork, netRunDir, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
+import { ensureHostNetwork, leaseHostNetwork, netRunDir, NET_TOOL_TIMEOUT_MS, resolvConfPath } from './host.js';
 import { addSandboxRules, groupPairLines, removeSandboxRules, restoreSandboxEgress, setSandboxEgress, widenSandboxEgress, vethName, type GroupMember } from './rules.js';
 import type { EgressResolver } from './resolve.js';
 import { groupDir, removeGroupNames } from './names.js';
@@ -104,6 +104,7 @@ export class SandboxNetworks {
   /** Sandboxes of this Runtime whose allow list names hosts: re-resolved while they run. */
   private readonly named = new Map<string, Egress>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  private lease: Promise<() => Promise<void>> | undefined;
   private refreshing = false;
   /** The policy change in progress per sandbox (`setEgress`), the next one chained behind it. */
   private readonly egressChanges = new Map<string, Promise<void>>();
@@ -151,7 +152,9 @@ export class SandboxNetworks {
   }
 
   private async attachWith(id: string, taken: TakenNamespace | undefined, uidBase: Promise<number>, egress: Egress, group?: string): Promise<AttachedNetwork> {
-    const host = ensureHostNetwork(this.cfg).then(() => this.onHostReady());
+    const host = this.leased()
+      .then(() => ensureHostNetwork(this.cfg))
+      .then(() => this.onHostReady());
     // All settle before a failure is thrown: the caller's clean-up must not race a write.
     const made = taken
       ? Promise.all([taken.uidBase, taken.address])
@@ -192,6 +195,7 @@ export class SandboxNetworks {
    * someone removed it) and the DNS relay started, which otherwise only a new attach would do.
    */
   async resume(): Promise<void> {
+    await this.leased();
     await ensureHostNetwork(this.cfg);
     await this.onHostReady();
   }
@@ -251,6 +255,15 @@ export class SandboxNetworks {
     this.refreshTimer = undefined;
     await this.spares.close();
     this.tools.close();
+    const lease = this.lease;
+    this.lease = undefined;
+    await (await lease?.catch(() => undefined))?.();
+  }
+
+  /** This Runtime's lease on the host network (host.ts), taken on first use. */
+  private leased(): Promise<unknown> {
+    this.lease ??= leaseHostNetwork();
+    return this.lease;
   }
 
   /** True when no sandbox of the machine holds an address and no Runtime keeps a namespace (a spare) ready. */
@@ -259,12 +272,8 @@ export class SandboxNetworks {
   }
 
   /** Networks on this machine: sandboxes' records and namespaces (spares' included). */
-  async machineNetworks(): Promise<number> {
-    const [records, namespaces] = await Promise.all([
-      readdir(join(netRunDir(), 'sandboxes')).catch(() => [] as string[]),
-      readdir(netnsDir()).catch(() => [] as string[]),
-    ]);
-    return records.length + namespaces.length;
+  machineNetworks(): Promise<number> {
+    return machineNetworkCount();
   }
 
   /**
@@ -352,6 +361,15 @@ const exists = (path: string): Promise<boolean> =>
     () => true,
     () => false,
   );
+
+/** Networks on this machine: sandboxes' records and namespaces (spares' included). */
+export async function machineNetworkCount(): Promise<number> {
+  const [records, namespaces] = await Promise.all([
+    readdir(join(netRunDir(), 'sandboxes')).catch(() => [] as string[]),
+    readdir(netnsDir()).catch(() => [] as string[]),
+  ]);
+  return records.length + namespaces.length;
+}
 
 /** Releases the networks of sandboxes that have no owner record any more (gc/owners.ts). */
 export async function releaseOrphanNetworks(): Promise<string[]> {
