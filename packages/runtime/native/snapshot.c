@@ -10,6 +10,11 @@
  * namespace cannot see) do not: a directory deleted and made again shows the template's files
  * again after a restore.
  *
+ * A runtime that binds the layer's tmp/ on /tmp apart from the overlay (runsc) keeps the
+ * sandbox's /tmp there: `snapshot … --with-tmp` adds it to the tar as tmp/, and `run … --seed TAR
+ * --tmp-apart` moves what the tar put in upper/tmp into tmp/ (`tt_tmp_apart`), so that /tmp
+ * travels in a files snapshot as under runc, between drivers too.
+ *
  * `tt-layer snapshot PID DIR --hold` (a gVisor memory snapshot, drivers/gvisor/checkpoint.ts)
  * enters the namespaces, says so (one byte on fd 3) and then holds the mount namespace, and with it
  * the layer's tmpfs, until the host writes one byte on its stdin: by then the runtime has
@@ -18,6 +23,7 @@
  * that byte: nothing is written (exit 3).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -25,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "snapshot.h"
@@ -61,9 +68,47 @@ int tt_seed(const char *tar, const char *upper, const char *userns) {
   return 0;
 }
 
+/* Moves one pass of upper/tmp's entries into `tmp`; returns how many moved, or -1. */
+static int move_entries(int src, int dst, DIR *d) {
+  int moved = 0;
+  struct dirent *e;
+  rewinddir(d);
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    struct stat st;
+    /* A whiteout (a template file the snapshot had deleted) stays in the overlay's upper. */
+    if (fstatat(src, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0) continue;
+    if (renameat(src, e->d_name, dst, e->d_name) != 0) return fail("move into the sandbox's /tmp:", e->d_name), -1;
+    moved++;
+  }
+  return moved;
+}
+
+int tt_tmp_apart(const char *upper, const char *tmp) {
+  char from[4096];
+  if (snprintf(from, sizeof from, "%s/tmp", upper) >= (int)sizeof from) return errno = ENAMETOOLONG, fail("path", upper);
+  int src = open(from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  /* No tmp/ in the snapshot (or not a directory): nothing to move. */
+  if (src < 0) return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 : fail("open", from);
+  int dst = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = dst < 0 ? NULL : fdopendir(src);
+  if (!d) {
+    int rc = fail("open", tmp);
+    close(src);
+    if (dst >= 0) close(dst);
+    return rc;
+  }
+  /* Passes until none moves: entries renamed away under readdir's feet may hide others. */
+  int moved;
+  while ((moved = move_entries(src, dst, d)) > 0) {}
+  closedir(d);
+  close(dst);
+  return moved < 0 ? 125 : 0;
+}
+
 int tt_snapshot(const char *pid, const char *dir, int hold) {
   char path[64], from[4096], userns[4096];
-  if (snprintf(from, sizeof from, hold ? "%s/layer" : "%s/layer/upper", dir) >= (int)sizeof from ||
+  if (snprintf(from, sizeof from, hold == TT_SNAPSHOT_HOLD ? "%s/layer" : "%s/layer/upper", dir) >= (int)sizeof from ||
       snprintf(userns, sizeof userns, "%s/userns", dir) >= (int)sizeof userns)
     return errno = ENAMETOOLONG, fail("path", dir);
   snprintf(path, sizeof path, "/proc/%s/ns/mnt", pid);
@@ -77,7 +122,7 @@ int tt_snapshot(const char *pid, const char *dir, int hold) {
   /* Into the layer as host root (the namespace's root may not pass the state dir's parents). */
   if (chdir(from) != 0) return fail("enter", from);
   if (ns >= 0 && become_ns_root(ns) != 0) return fail("enter the user namespace at", userns);
-  if (hold) {
+  if (hold == TT_SNAPSHOT_HOLD) {
     char go;
     if (write(3, "R", 1) != 1) return fail("say it holds", "the layer");
     close(3);
@@ -90,6 +135,9 @@ int tt_snapshot(const char *pid, const char *dir, int hold) {
   }
   /* (The helpers' mount point is made by the runtime at every start.) */
   /* --sparse: a file with holes takes its data's room, not its length's. */
-  execlp("tar", "tar", "--numeric-owner", "--sparse", "--exclude=./dev/.tartarus", "-cf", "-", ".", (char *)NULL);
+  if (hold == TT_SNAPSHOT_WITH_TMP)
+    execlp("tar", "tar", "--numeric-owner", "--sparse", "--exclude=./dev/.tartarus", "-cf", "-", ".", "-C", "..", "tmp", (char *)NULL);
+  else
+    execlp("tar", "tar", "--numeric-owner", "--sparse", "--exclude=./dev/.tartarus", "-cf", "-", ".", (char *)NULL);
   return fail("exec", "tar");
 }

@@ -2,13 +2,13 @@
  * tt-layer: gives one sandbox its writable layer in a private mount namespace, then execs the
  * OCI runtime in it.
  *
- *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... -- RUNTIME ARGS...
+ *   tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... [--seed TAR [--tmp-apart] | --seed-layer TAR] [--image SRC] -- RUNTIME ARGS...
  *   tt-layer stdin
  *   tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]
  *   tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY
  *   tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE
  *   tt-layer serve HOST_PID
- *   tt-layer snapshot PID DIR [--hold]
+ *   tt-layer snapshot PID DIR [--hold | --with-tmp]
  *
  * `snapshot` writes a running sandbox's writable layer to stdout as a tar, and `run … --seed TAR`
  * starts a layer from one (snapshot.c); `snapshot … --hold` and `run … --seed-layer TAR` do the
@@ -207,6 +207,8 @@ static int shift_lower(const char *layer, const char *lower, long base, const ch
 /* A tar to fill the new layer's upper from (`--seed`), or the whole layer (`--seed-layer`), or NULL. */
 static const char *seed;
 static int seed_layer;
+/* The runtime binds tmp/ on /tmp (`--tmp-apart`): a seed's upper/tmp entries go there. */
+static int tmp_apart;
 /* A checkpoint's directory bound at DIR/checkpoint (`--image`), or NULL. */
 static const char *image;
 
@@ -248,6 +250,7 @@ static int setup(const char *dir, const char *lower, const char *size_mib, long 
     char userns[4096];
     if (join(userns, sizeof userns, dir, "userns")) return errno = ENAMETOOLONG, die("path", dir);
     int rc = tt_seed(seed, seed_layer ? layer : up, idmap >= 0 ? userns : NULL);
+    if (!rc && !seed_layer && tmp_apart) rc = tt_tmp_apart(up, tmp);
     if (rc) return rc;
   }
   if (image) {
@@ -383,8 +386,9 @@ static int served(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "serve")) return tt_serve(argv[0], (pid_t)atol(argv[2]), served);
-  if (argc == 4 && !strcmp(argv[1], "snapshot")) return tt_snapshot(argv[2], argv[3], 0);
-  if (argc == 5 && !strcmp(argv[1], "snapshot") && !strcmp(argv[4], "--hold")) return tt_snapshot(argv[2], argv[3], 1);
+  if (argc == 4 && !strcmp(argv[1], "snapshot")) return tt_snapshot(argv[2], argv[3], TT_SNAPSHOT_UPPER);
+  if (argc == 5 && !strcmp(argv[1], "snapshot") && !strcmp(argv[4], "--hold")) return tt_snapshot(argv[2], argv[3], TT_SNAPSHOT_HOLD);
+  if (argc == 5 && !strcmp(argv[1], "snapshot") && !strcmp(argv[4], "--with-tmp")) return tt_snapshot(argv[2], argv[3], TT_SNAPSHOT_WITH_TMP);
   if (argc == 2 && !strcmp(argv[1], "stdin")) argv = args_from_stdin(argv[0], &argc);
   int net = net_subcommand(argc, argv);
   if (net >= 0) return net;
@@ -397,6 +401,10 @@ int main(int argc, char **argv) {
   for (; i + 1 < argc && strcmp(argv[i], "--"); i++) {
     if (!strcmp(argv[i], "--enter")) {
       enter = 1;
+      continue;
+    }
+    if (!strcmp(argv[i], "--tmp-apart")) {
+      tmp_apart = 1;
       continue;
     }
     const char *flag = argv[i], *value = argv[++i];
@@ -430,11 +438,11 @@ int main(int argc, char **argv) {
   execvp(argv[i + 1], argv + i + 1);
   return die("exec", argv[i + 1]);
 usage:
-  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... [--seed TAR | --seed-layer TAR] [--image SRC] -- RUNTIME ARGS...\n"
+  fprintf(stderr, "usage: tt-layer run DIR LOWER SIZE_MIB [--cgroup CGDIR]... [--idmap BASE [--netns PATH] [--root ROOT] [--enter]] [--mask DIR]... [--seed TAR [--tmp-apart] | --seed-layer TAR] [--image SRC] -- RUNTIME ARGS...\n"
                   "       tt-layer netns BASE PATH [VETH BRIDGE ADDR/PREFIX GATEWAY]\n"
                   "       tt-layer spare BASE PATH VETH BRIDGE ADDR/PREFIX GATEWAY\n"
                   "       tt-layer take SPARE_PATH PATH SPARE_VETH VETH BRIDGE\n"
                   "       tt-layer serve HOST_PID\n"
-                  "       tt-layer snapshot PID DIR [--hold]\n");
+                  "       tt-layer snapshot PID DIR [--hold | --with-tmp]\n");
   return 64;
 }

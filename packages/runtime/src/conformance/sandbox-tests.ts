@@ -196,6 +196,7 @@ export function sandboxTests(s: SuiteContext): void {
       // A file with a 40 GiB hole takes its data's room in a snapshot, not its length's.
       await run(a, 'echo kept > /home/sandbox/note.txt; mkdir -p /home/sandbox/d/e; echo deep > /home/sandbox/d/e/f; truncate -s 40G /home/sandbox/sparse');
       await run(a, 'echo secret > /root/r.txt; chmod 600 /root/r.txt; rm /bin/vi', '0');
+      await run(a, 'mkdir -p /tmp/t; echo in-tmp > /tmp/t/f');
       const dir = mkdtempSync(join(tmpdir(), TEST_TMP_PREFIX));
       try {
         const tar = join(dir, 'files.tar');
@@ -207,6 +208,7 @@ export function sandboxTests(s: SuiteContext): void {
           assert.equal(await run(b, 'cat /home/sandbox/note.txt /home/sandbox/d/e/f; stat -c %u:%g /home/sandbox/note.txt; test -e /bin/vi || echo vi-gone; stat -c %s /home/sandbox/sparse'), 'kept\ndeep\n1000:1000\nvi-gone\n42949672960\n');
           assert.equal(await run(b, 'cat /root/r.txt; stat -c %a:%u /root/r.txt', '0'), 'secret\n600:0\n');
           assert.equal(await run(b, 'cat /root/r.txt 2>/dev/null || echo denied'), 'denied\n', 'the sandbox user still may not read root’s file');
+          assert.equal(await run(b, 'cat /tmp/t/f; stat -c %u /tmp/t/f'), 'in-tmp\n1000\n', '/tmp is in the snapshot too (gVisor keeps it apart from the overlay)');
           await run(b, 'echo changed > /home/sandbox/note.txt');
           assert.equal(await run(a, 'cat /home/sandbox/note.txt'), 'kept\n', 'the copy is independent');
         });

@@ -82,6 +82,8 @@ export const runscTool: OciTool = {
   // (The whole of /proc/sys/net: below it each namespace has its own entries, a mount on the
   // host's would not hide the sandbox's.)
   masksWithNetwork: ['/proc/sys/net'],
+  // /tmp is the layer's tmp/ (adjustConfig): files snapshots take it and seeds restore it there.
+  tmpApart: true,
   pidsOverhead: GVISOR_PIDS_OVERHEAD,
   hostPids: (limit) => Math.max(limit * GVISOR_HOST_PIDS_PER_TASK, GVISOR_HOST_PIDS_MIN) + GVISOR_PIDS_OVERHEAD,
   version: () => [RUNSC, '--version'],

@@ -89,7 +89,11 @@ export function spawnMain(
   const masks = network ? ctx.tool.masksWithNetwork.flatMap((m) => ['--mask', m]) : [];
   const how = { bundle: paths.bundle, pidFile: paths.pidFile, containerId: ctx.containerId(spec.id), network };
   if (restore && !ctx.tool.restore) throw new ConflictError(`${ctx.tool.runtime} sandboxes cannot be restored from a checkpoint`);
-  const seed = restore ? ['--seed-layer', restore.layer, '--image', restore.image] : spec.seed === undefined ? [] : ['--seed', spec.seed];
+  const seed = restore
+    ? ['--seed-layer', restore.layer, '--image', restore.image]
+    : spec.seed === undefined
+      ? []
+      : ['--seed', spec.seed, ...(ctx.tool.tmpApart ? ['--tmp-apart'] : [])];
   const args = [
     'run', paths.bundle, spec.template.rootfsPath, String(spec.limits.diskMiB), ...cgroups, ...userns, ...masks, ...seed, '--',
     ...(restore && ctx.tool.restore ? ctx.tool.restore(paths.runtimeRoot, { ...how, imagePath: join(paths.bundle, 'checkpoint') }) : ctx.tool.run(paths.runtimeRoot, how)),

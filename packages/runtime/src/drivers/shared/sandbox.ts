@@ -356,7 +356,7 @@ export class OciSandbox implements SandboxHandle {
     const freeze = this.current === 'running';
     if (freeze) await this.pause();
     try {
-      return { sizeBytes: await snapshotLayer(this.paths.bundle, this.paths.pidFile, path, options.maxBytes) };
+      return { sizeBytes: await snapshotLayer(this.paths.bundle, this.paths.pidFile, path, options.maxBytes, this.ctx.tool.tmpApart) };
     } finally {
       if (freeze && this.current === 'paused') await this.resume();
     }

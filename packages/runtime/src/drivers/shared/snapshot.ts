@@ -37,11 +37,13 @@ export async function parentPid(pid: number): Promise<number> {
 /**
  * Writes the writable layer of the sandbox whose bundle is `bundle` (its container's pid in
  * `pidFile`) to `path`, stopping past `maxBytes`; returns its size. The runtime process — the
- * container's parent, in the layer's mount namespace — is where the layer is seen.
+ * container's parent, in the layer's mount namespace — is where the layer is seen. `withTmp`:
+ * its /tmp is the layer's tmp/, apart from the overlay (`OciTool.tmpApart`), and goes in as tmp/.
  */
-export async function snapshotLayer(bundle: string, pidFile: string, path: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<number> {
+export async function snapshotLayer(bundle: string, pidFile: string, path: string, maxBytes = Number.MAX_SAFE_INTEGER, withTmp = false): Promise<number> {
   const runtimePid = await parentPid(Number((await readFile(pidFile, 'utf8')).trim()));
-  return writeCapped([LAYER_HELPER, 'snapshot', String(runtimePid), bundle], path, maxBytes, "the sandbox's files could not be read (tt-layer snapshot");
+  const argv = [LAYER_HELPER, 'snapshot', String(runtimePid), bundle, ...(withTmp ? ['--with-tmp'] : [])];
+  return writeCapped(argv, path, maxBytes, "the sandbox's files could not be read (tt-layer snapshot");
 }
 
 /**

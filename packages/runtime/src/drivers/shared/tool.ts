@@ -38,6 +38,12 @@ export interface OciTool {
   hostPids(limit: number): number;
   /** Host dirs hidden from the runtime (`tt-layer --mask`) when the sandbox has a network. */
   readonly masksWithNetwork: readonly string[];
+  /**
+   * Whether /tmp is the layer's tmp/ bound apart from the overlay (runsc, `adjustConfig`): a files
+   * snapshot then takes it as tmp/ (`tt-layer snapshot --with-tmp`) and a seed's tmp/ goes back
+   * there (`tt-layer run --tmp-apart`).
+   */
+  readonly tmpApart?: boolean;
   /** Prints the version (availability probe). */
   version(): string[];
   /** Runs the container in the foreground; its stdio is the container process's stdio. */
