@@ -29,8 +29,8 @@ static void make_parents(char *path) {
   }
 }
 
-/* An error naming the step that failed ("/tmp/x (read): Invalid argument"): ENOENT and EACCES
- * keep the plain "path: reason". */
+/* An error naming the step that failed ("/tmp/x (read): Invalid argument"); the common ones
+ * (ENOENT, EACCES, EPERM, EISDIR) keep the plain "path: reason". */
 static void send_step_error(uint32_t id, int err, const char *path, const char *step) {
   if (err == ENOENT || err == EACCES || err == EPERM || err == EISDIR) { send_error(id, err, path); return; }
   char what[512];

@@ -93,7 +93,7 @@ int tt_tmp_apart(const char *upper, const char *tmp) {
   int dst = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *d = dst < 0 ? NULL : fdopendir(src);
   if (!d) {
-    int rc = fail("open", tmp);
+    int rc = fail("open", dst < 0 ? tmp : from);
     close(src);
     if (dst >= 0) close(dst);
     return rc;
@@ -103,7 +103,10 @@ int tt_tmp_apart(const char *upper, const char *tmp) {
   while ((moved = move_entries(src, dst, d)) > 0) {}
   closedir(d);
   close(dst);
-  return moved < 0 ? 125 : 0;
+  if (moved < 0) return 125;
+  /* Emptied, it goes (the template's /tmp shows again, a symlink included); whiteouts keep it. */
+  if (rmdir(from) != 0 && errno != ENOTEMPTY && errno != EEXIST) return fail("remove", from);
+  return 0;
 }
 
 int tt_snapshot(const char *pid, const char *dir, int hold) {

@@ -29,10 +29,10 @@ import type { RegistryOptions } from './images/registries.js';
 import type { Collection } from './images/gc.js';
 import { defaultAssetDir } from './drivers/microvm/assets.js';
 import { networkConfig, type NetworkConfig, type NetworkOptions } from './network/config.js';
-import { SandboxNetworks } from './network/sandbox.js';
+import { machineNetworkCount, SandboxNetworks } from './network/sandbox.js';
 import { EgressResolver } from './network/resolve.js';
 import { DnsRelay } from './network/dns.js';
-import { removeHostNetwork } from './network/host.js';
+import { collectHostNetwork } from './network/host.js';
 import { checkServiceNames, namesWriter, writeServiceNames } from './network/names.js';
 
 /** What a driver factory gets. */
@@ -194,8 +194,9 @@ export class Runtime {
     if (net) {
       await net.networks.close();
       net.dns.close();
-      // The last networked sandbox of the machine is gone: no bridge or rules are left behind.
-      if (await net.networks.machineIdleSoon(2000)) await removeHostNetwork(this.networkConfig);
+      // The last networked sandbox of the machine is gone and no other live Runtime holds a lease
+      // on the network (network/host.ts): no bridge or rules are left behind.
+      if (await net.networks.machineIdleSoon(2000)) await collectHostNetwork(machineNetworkCount, this.networkConfig.bridge);
     }
   }
 

@@ -27,7 +27,7 @@ async function otherLeases(): Promise<string[]> {
   return names.filter((n) => Number(n.split('.')[0]) !== process.pid && isAlive(Number(n.split('.')[0])));
 }
 
-test('after a crash the host network goes with orphan collection once no live process uses it; a live Runtime keeps it', async (c) => {
+test('after a crash the host network goes with orphan collection once no live process uses it; a live Runtime keeps it, also when another closes', async (c) => {
   const probe = await testRuntime();
   const a = await probe.runtime.driver('container').available();
   await probe.dispose();
@@ -72,5 +72,18 @@ await sb.start(); process.stdout.write('started\\n'); process.kill(process.pid, 
     await live.dispose();
   }
   assert.equal(await linkExists(BRIDGE), false);
+
+  // Of two live Runtimes, the first to close leaves the network to the other (its lease).
+  const [one, two] = [await testRuntime(), await testRuntime()];
+  try {
+    for (const r of [one, two]) await (await r.runtime.createSandbox({ runtime: 'container', template: 'busybox', egress: 'all', command: ['sleep', '600'] })).destroy();
+    await one.dispose();
+    assert.equal(await linkExists(BRIDGE), true, "the other Runtime's lease keeps the bridge");
+  } finally {
+    await one.dispose();
+    await two.dispose();
+  }
+  assert.equal(await linkExists(BRIDGE), false);
+  assert.deepEqual(await tables(), []);
   await assertNoLeaks(before, {});
 });

@@ -12,8 +12,8 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path';
 import { ownersDir } from '../gc/owners.js';
 import { runCommand } from '../process/run.js';
-import { isAlive } from '../templates/lock.js';
-import type { NetworkConfig } from './config.js';
+import { acquireLock, isAlive } from '../templates/lock.js';
+import { networkConfig, type NetworkConfig } from './config.js';
 import { linkExists } from './links.js';
 import { baseRules, DENIED_PORTS_RULE, DENIED_PORTS_SET, denyElements, removeBaseRules, TABLE } from './rules.js';
 
@@ -141,30 +141,50 @@ export async function removeHostNetwork(cfg: Pick<NetworkConfig, 'bridge'>): Pro
 
 let leases = 0;
 
+/**
+ * Held while a lease is written and while a collector decides and takes the network down: a
+ * lease written after a teardown is followed by its Runtime's `ensureHostNetwork`, which makes the
+ * network again; one written before it stops the teardown.
+ */
+async function leasesLock(): Promise<() => Promise<void>> {
+  await mkdir(leasesDir(), { recursive: true, mode: 0o755 });
+  return acquireLock(join(netRunDir(), 'users.lock'), { pollMs: 20 });
+}
+
 /** Records that this process uses the host network; the returned function ends the lease. */
 export async function leaseHostNetwork(): Promise<() => Promise<void>> {
   const path = join(leasesDir(), `${process.pid}.${++leases}`);
-  await mkdir(leasesDir(), { recursive: true, mode: 0o755 });
-  await writeFile(path, '');
+  const release = await leasesLock();
+  try {
+    await writeFile(path, '');
+  } finally {
+    await release();
+  }
   return () => rm(path, { force: true });
 }
 
 /**
- * After a crash: the leases of dead processes go, and the host network (bridge, tables) with them
- * when no live process holds one and no sandbox of the machine has a network (`networks()` counts
- * them). A live Runtime without sandboxes keeps it: it makes no second one. Returns whether it
- * was taken down.
+ * Takes the host network (bridge, tables) down when no live process holds a lease on it and no
+ * sandbox of the machine has a network (`networks()` counts them); the leases of dead processes
+ * go. A live Runtime without sandboxes keeps it. Run by orphan collection (what a crashed process
+ * left) and by `Runtime.close` after its own lease ended. Returns whether it was taken down.
  */
-export async function collectHostNetwork(networks: () => Promise<number>): Promise<boolean> {
-  let live = false;
-  for (const name of await readdir(leasesDir()).catch(() => [] as string[])) {
-    const pid = Number(name.split('.')[0]);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) live = true;
-    else await rm(join(leasesDir(), name), { force: true });
+export async function collectHostNetwork(networks: () => Promise<number>, bridge?: string): Promise<boolean> {
+  const release = await leasesLock();
+  try {
+    let live = false;
+    for (const name of await readdir(leasesDir()).catch(() => [] as string[])) {
+      const pid = Number(name.split('.')[0]);
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) live = true;
+      else await rm(join(leasesDir(), name), { force: true });
+    }
+    if (live || (await networks()) > 0) return false;
+    const [recorded, made] = await Promise.all([readFile(bridgeRecord(), 'utf8').catch(() => undefined), readFile(marker(), 'utf8').then(() => true, () => false)]);
+    if (recorded === undefined && !made) return false;
+    // The bridge the network was made with; else (made before it was recorded) the configured one.
+    await removeHostNetwork({ bridge: bridge ?? recorded?.trim() ?? networkConfig().bridge });
+    return true;
+  } finally {
+    await release();
   }
-  if (live || (await networks()) > 0) return false;
-  const [bridge, made] = await Promise.all([readFile(bridgeRecord(), 'utf8').catch(() => undefined), readFile(marker(), 'utf8').then(() => true, () => false)]);
-  if (bridge === undefined && !made) return false;
-  await removeHostNetwork({ bridge: bridge?.trim() ?? '' });
-  return true;
 }

@@ -260,9 +260,15 @@ export class SandboxNetworks {
     await (await lease?.catch(() => undefined))?.();
   }
 
-  /** This Runtime's lease on the host network (host.ts), taken on first use. */
+  /** This Runtime's lease on the host network (host.ts), taken on first use (and again after a failed try). */
   private leased(): Promise<unknown> {
-    this.lease ??= leaseHostNetwork();
+    if (!this.lease) {
+      const lease = leaseHostNetwork();
+      lease.catch(() => {
+        if (this.lease === lease) this.lease = undefined;
+      });
+      this.lease = lease;
+    }
     return this.lease;
   }
 

@@ -27,8 +27,8 @@ test('runsc config: /tmp bound to the capped layer; cgroups left to Tartarus', (
   assert.deepEqual(c.mounts.at(-1), { destination: '/tmp', type: 'bind', source: '/state/gvisor/a/layer/tmp', options: ['rbind', 'rw', 'nosuid', 'nodev'] });
   const hint = 'dev.gvisor.spec.mount.tt-tmp';
   assert.deepEqual(
-    [c.annotations[`${hint}.source`], c.annotations[`${hint}.share`], c.annotations[`${hint}.options`]],
-    ['/state/gvisor/a/layer/tmp', 'container', 'rbind,rw,nosuid,nodev'],
+    [c.annotations[`${hint}.source`], c.annotations[`${hint}.type`], c.annotations[`${hint}.share`]],
+    ['/state/gvisor/a/layer/tmp', 'bind', 'container'],
     '/tmp is cached as the root is (exclusive to this sandbox)',
   );
   assert.equal(c.linux.cgroupsPath, undefined);

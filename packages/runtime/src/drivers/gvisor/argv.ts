@@ -54,21 +54,21 @@ function withNproc(process: OciConfig['process'], limit: number): OciConfig['pro
 }
 
 /** The layer's tmp/ bound on /tmp. */
-function tmpMount(config: OciConfig): OciMount & { options: string[] } {
+function tmpMount(config: OciConfig): OciMount {
   return { destination: '/tmp', type: 'bind', source: `${dirname(config.root.path)}/layer/tmp`, options: ['rbind', 'rw', 'nosuid', 'nodev'] };
 }
 
 /**
  * A mount hint that gives /tmp the root's caching (`share: container` is runsc's exclusive file
- * access): only this sandbox writes its layer, and the host reads it only while the sandbox is
- * stopped or through the agent. Without it runsc treats the bind as shared and revalidates every
- * lookup against the host, a round trip per path, and a restored sandbox (whose layer was
+ * access; the hint is found by its source): only this sandbox writes its layer, and the host only
+ * reads it, while the sandbox is frozen (a files snapshot) or gone (a checkpoint), as it does the
+ * root, which runsc caches so already. Without it runsc treats the bind as shared and revalidates
+ * every lookup against the host, a round trip per path, and a restored sandbox (whose layer was
  * unpacked anew, every inode number changed) revalidated each of its saved /tmp dentries.
  */
 function tmpHint(config: OciConfig): Record<string, string> {
-  const m = tmpMount(config);
   const key = 'dev.gvisor.spec.mount.tt-tmp';
-  return { [`${key}.source`]: m.source, [`${key}.type`]: 'bind', [`${key}.share`]: 'container', [`${key}.options`]: m.options.join(',') };
+  return { [`${key}.source`]: tmpMount(config).source, [`${key}.type`]: 'bind', [`${key}.share`]: 'container' };
 }
 
 /** runsc as an `OciTool`. */
