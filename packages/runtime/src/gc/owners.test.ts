@@ -9,25 +9,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RuntimeName } from '../driver.js';
 import { assertNoLeaks, snapshotHost } from '../testing/leaks.js';
-import { testRuntime, testTemplateDir } from '../testing/runtime.js';
+import { testRuntime } from '../testing/runtime.js';
+import { startAndDie } from '../testing/crash.js';
 import { collectOrphans, ownersDir } from './owners.js';
-
-const RUNTIME_JS = new URL('../runtime.js', import.meta.url).href;
-
-// A host process that starts a long-lived sandbox and dies (SIGKILL) without cleaning up.
-const CHILD = `
-import { Runtime } from ${JSON.stringify(RUNTIME_JS)};
-const [stateDir, templateDir, runtime, id] = process.argv.slice(1);
-const sb = await new Runtime({ stateDir, templateDir }).createSandbox({ id, template: 'busybox', runtime, command: ['sleep', '600'] });
-await sb.start();
-process.stdout.write('started\\n');
-process.kill(process.pid, 'SIGKILL');
-`;
-
-function startAndDie(stateDir: string, runtime: RuntimeName, id: string): void {
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, stateDir, testTemplateDir(), runtime, id], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(child.stdout, 'started\n', child.stderr);
-}
 
 for (const runtime of ['container', 'gvisor', 'microvm'] as RuntimeName[]) {
   test(`${runtime}: a sandbox whose data dir is gone is removed; an owned one is kept`, async (t) => {

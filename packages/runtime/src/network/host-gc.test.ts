@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { testRuntime, testTemplateDir } from '../testing/runtime.js';
+import { testRuntime } from '../testing/runtime.js';
+import { startAndDie } from '../testing/crash.js';
 import { assertNoLeaks, snapshotHost } from '../testing/leaks.js';
 import { collectOrphans } from '../gc/owners.js';
 import { isAlive } from '../templates/lock.js';
@@ -36,21 +37,7 @@ test('after a crash the host network goes with orphan collection once no live pr
   if (others.length) return c.skip(`another live process on this machine uses the sandbox network (leases ${others.join(', ')}): it must stay`);
   const before = await snapshotHost();
   const gone = await testRuntime();
-  const runtimeJs = new URL('../runtime.js', import.meta.url).href;
-  const child = spawnSync(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `import { Runtime } from ${JSON.stringify(runtimeJs)};
-const sb = await new Runtime({ stateDir: process.argv[1], templateDir: process.argv[2] }).createSandbox({ runtime: 'container', template: 'busybox', egress: 'all', command: ['sleep', '600'] });
-await sb.start(); process.stdout.write('started\\n'); process.kill(process.pid, 'SIGKILL');`,
-      gone.stateDir,
-      testTemplateDir(),
-    ],
-    { encoding: 'utf8', timeout: 120_000 },
-  );
-  assert.equal(child.stdout, 'started\n', child.stderr);
+  startAndDie(gone.stateDir, 'container', `net-crash-${Date.now()}`, 'all');
   assert.equal(await linkExists(BRIDGE), true);
   await rm(gone.stateDir, { recursive: true, force: true });
   const collected = await collectOrphans();

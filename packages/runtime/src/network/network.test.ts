@@ -11,7 +11,8 @@ import { networkInterfaces } from 'node:os';
 import { rm } from 'node:fs/promises';
 import type { Egress } from '@tartarus/core';
 import type { RuntimeName, SandboxHandle } from '../driver.js';
-import { testRuntime, testTemplateDir, type TestRuntime } from '../testing/runtime.js';
+import { testRuntime, type TestRuntime } from '../testing/runtime.js';
+import { startAndDie } from '../testing/crash.js';
 import { assertNoLeaks, snapshotHost, type HostSnapshot } from '../testing/leaks.js';
 import { httpGet, METADATA_ADDRESS, REMOTE_ADDRESS, REMOTE_NAME, REMOTE_OTHER_ADDRESS, startRemoteHost, startTestDns, type RemoteHost } from '../testing/remote-host.js';
 import { collectOrphans } from '../gc/owners.js';
@@ -375,23 +376,7 @@ for (const runtime of ['container', 'microvm'] as const) {
     const before = await snapshotHost();
     const gone = await testRuntime();
     const id = `net-orphan-${runtime}-${Date.now()}`;
-    const runtimeJs = new URL('../runtime.js', import.meta.url).href;
-    const child = spawnSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { Runtime } from ${JSON.stringify(runtimeJs)};
-const sb = await new Runtime({ stateDir: process.argv[1], templateDir: process.argv[2] }).createSandbox({ id: process.argv[4], runtime: process.argv[3], template: 'busybox', egress: 'all', command: ['sleep', '600'] });
-await sb.start(); process.stdout.write('started\\n'); process.kill(process.pid, 'SIGKILL');`,
-        gone.stateDir,
-        testTemplateDir(),
-        runtime,
-        id,
-      ],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
-    assert.equal(child.stdout, 'started\n', child.stderr);
+    startAndDie(gone.stateDir, runtime, id, 'all');
     await rm(gone.stateDir, { recursive: true, force: true });
     const collected = await collectOrphans();
     // Only this one is asserted: a machine may hold other orphans (a killed run's) that it collects too.
