@@ -78,7 +78,10 @@ static int move_entries(int src, int dst, DIR *d) {
     struct stat st;
     /* A whiteout (a template file the snapshot had deleted) stays in the overlay's upper. */
     if (fstatat(src, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0) continue;
-    if (renameat(src, e->d_name, dst, e->d_name) != 0) return fail("move into the sandbox's /tmp:", e->d_name), -1;
+    if (renameat(src, e->d_name, dst, e->d_name) != 0) {
+      fail("move into the sandbox's /tmp:", e->d_name);
+      return -1;
+    }
     moved++;
   }
   return moved;
@@ -109,9 +112,9 @@ int tt_tmp_apart(const char *upper, const char *tmp) {
   return 0;
 }
 
-int tt_snapshot(const char *pid, const char *dir, int hold) {
+int tt_snapshot(const char *pid, const char *dir, int how) {
   char path[64], from[4096], userns[4096];
-  if (snprintf(from, sizeof from, hold == TT_SNAPSHOT_HOLD ? "%s/layer" : "%s/layer/upper", dir) >= (int)sizeof from ||
+  if (snprintf(from, sizeof from, how == TT_SNAPSHOT_HOLD ? "%s/layer" : "%s/layer/upper", dir) >= (int)sizeof from ||
       snprintf(userns, sizeof userns, "%s/userns", dir) >= (int)sizeof userns)
     return errno = ENAMETOOLONG, fail("path", dir);
   snprintf(path, sizeof path, "/proc/%s/ns/mnt", pid);
@@ -125,7 +128,7 @@ int tt_snapshot(const char *pid, const char *dir, int hold) {
   /* Into the layer as host root (the namespace's root may not pass the state dir's parents). */
   if (chdir(from) != 0) return fail("enter", from);
   if (ns >= 0 && become_ns_root(ns) != 0) return fail("enter the user namespace at", userns);
-  if (hold == TT_SNAPSHOT_HOLD) {
+  if (how == TT_SNAPSHOT_HOLD) {
     char go;
     if (write(3, "R", 1) != 1) return fail("say it holds", "the layer");
     close(3);
@@ -138,7 +141,7 @@ int tt_snapshot(const char *pid, const char *dir, int hold) {
   }
   /* (The helpers' mount point is made by the runtime at every start.) */
   /* --sparse: a file with holes takes its data's room, not its length's. */
-  if (hold == TT_SNAPSHOT_WITH_TMP)
+  if (how == TT_SNAPSHOT_WITH_TMP)
     execlp("tar", "tar", "--numeric-owner", "--sparse", "--exclude=./dev/.tartarus", "-cf", "-", ".", "-C", "..", "tmp", (char *)NULL);
   else
     execlp("tar", "tar", "--numeric-owner", "--sparse", "--exclude=./dev/.tartarus", "-cf", "-", ".", (char *)NULL);
